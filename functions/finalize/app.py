@@ -1,0 +1,41 @@
+"""Finalize: PlanResult -> totals, document.json, older versions retired -> FinalizeResult."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from docproc import aws
+from docproc.config import FinalizeSettings, load_settings
+from docproc.handlers import correlate, parse_event
+from docproc.models import PlanResult
+from docproc.observability import logger, metrics, tracer
+from docproc.pipeline.finalize import finalize_document
+
+
+@cache
+def dependencies() -> tuple[aws.S3ObjectStore, aws.DynamoDBLedger, aws.QdrantVectorStore]:
+    settings = load_settings(FinalizeSettings)
+    embedder = aws.embedder(settings, settings)
+    return (
+        aws.object_store(settings.bucket),
+        aws.ledger(settings.ledger_table, settings.ledger_ttl_days),
+        aws.vector_store(settings, settings, embedder),
+    )
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    plan = parse_event(PlanResult, event)
+    ref = plan.document
+    correlate(
+        tenant_id=ref.tenant_id,
+        case_id=ref.case_id,
+        document_id=ref.document_id,
+        version=ref.version,
+    )
+    store, ledger, vectors = dependencies()
+    return finalize_document(plan, store, ledger, vectors).model_dump(mode="json")

@@ -1,0 +1,45 @@
+"""ProcessSegment: one manifest item -> chunks in S3 and Qdrant -> SegmentResult."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from docproc import aws
+from docproc.config import SegmentSettings, load_settings
+from docproc.handlers import correlate, parse_event
+from docproc.models import SegmentTask
+from docproc.observability import logger, metrics, tracer
+from docproc.pipeline.process_segment import SegmentDeps, process_segment
+from docproc.wiring import make_chunker
+
+
+@cache
+def dependencies() -> SegmentDeps:
+    settings = load_settings(SegmentSettings)
+    embedder = aws.embedder(settings, settings)
+    return SegmentDeps(
+        store=aws.object_store(settings.bucket),
+        ledger=aws.ledger(settings.ledger_table, settings.ledger_ttl_days),
+        chunker=make_chunker(settings),
+        embedder=embedder,
+        vectors=aws.vector_store(settings, settings, embedder),
+        embed_batch_size=settings.embed_batch_size,
+    )
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    task = parse_event(SegmentTask, event)
+    ref = task.document
+    correlate(
+        tenant_id=ref.tenant_id,
+        case_id=ref.case_id,
+        document_id=ref.document_id,
+        version=ref.version,
+        segment=task.segment.index,
+    )
+    return process_segment(task, dependencies()).model_dump(mode="json")

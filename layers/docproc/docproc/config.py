@@ -1,0 +1,190 @@
+"""Settings from the environment: one validated model per function, read once at start-up.
+
+Things that must be set (bucket, table, event bus) have no default: a missing one is a
+ConfigurationError naming the variable, raised before any work starts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal, TypeVar
+
+from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from docproc.errors import ConfigurationError
+
+
+class _Settings(BaseSettings):
+    # Empty variables count as unset: CloudFormation cannot omit a variable, only blank it.
+    model_config = SettingsConfigDict(
+        extra="ignore", frozen=True, populate_by_name=True, env_ignore_empty=True
+    )
+
+
+class StorageSettings(_Settings):
+    bucket: str = Field(validation_alias="DOCPROC_BUCKET", min_length=3)
+
+
+class LedgerSettings(_Settings):
+    ledger_table: str = Field(validation_alias="LEDGER_TABLE", min_length=3)
+    ledger_ttl_days: int = Field(default=7, validation_alias="LEDGER_TTL_DAYS", ge=1)
+
+
+class SegmentingSettings(_Settings):
+    segment_pages: int = Field(default=50, validation_alias="SEGMENT_PAGES", ge=1, le=10_000)
+    segment_bytes: int = Field(
+        default=8 * 1024 * 1024, validation_alias="SEGMENT_BYTES", ge=4096, le=1024**3
+    )
+
+
+class ChunkingSettings(_Settings):
+    chunk_tokens: int = Field(default=512, validation_alias="CHUNK_TOKENS", ge=16, le=8191)
+    chunk_overlap: int = Field(default=64, validation_alias="CHUNK_OVERLAP", ge=0)
+    # The tokenizer that sizes chunks; the embedding model's own is the right choice.
+    tokenizer_model: str = Field(
+        default="text-embedding-3-small", validation_alias="TOKENIZER_MODEL"
+    )
+
+    @model_validator(mode="after")
+    def _overlap_below_size(self) -> ChunkingSettings:
+        if self.chunk_overlap >= self.chunk_tokens:
+            raise ValueError("CHUNK_OVERLAP must be smaller than CHUNK_TOKENS")
+        return self
+
+
+class EmbeddingSettings(_Settings):
+    embedder: Literal["openai", "hashing"] = Field(default="hashing", validation_alias="EMBEDDER")
+    embedding_model: str = Field(
+        default="text-embedding-3-small", validation_alias="EMBEDDING_MODEL"
+    )
+    # None: the model's native size (openai) or 384 (hashing).
+    embedding_dimensions: int | None = Field(
+        default=None, validation_alias="EMBEDDING_DIMENSIONS", ge=8, le=8192
+    )
+    embed_batch_size: int = Field(default=256, validation_alias="EMBED_BATCH_SIZE", ge=1, le=2048)
+    openai_base_url: str | None = Field(default=None, validation_alias="OPENAI_BASE_URL")
+    openai_api_key: SecretStr | None = Field(default=None, validation_alias="OPENAI_API_KEY")
+    openai_api_key_secret_arn: str | None = Field(
+        default=None, validation_alias="OPENAI_API_KEY_SECRET_ARN"
+    )
+    openai_timeout_seconds: float = Field(
+        default=60.0, validation_alias="OPENAI_TIMEOUT_SECONDS", gt=0
+    )
+    # In-invocation retries of 429/5xx/timeouts (the SDK honours Retry-After); after that the
+    # segment fails with TransientError and the state machine retries it with backoff.
+    openai_max_retries: int = Field(default=4, validation_alias="OPENAI_MAX_RETRIES", ge=0)
+    openai_encoding_format: Literal["base64", "float"] = Field(
+        default="base64", validation_alias="OPENAI_ENCODING_FORMAT"
+    )
+
+    @model_validator(mode="after")
+    def _openai_needs_a_key(self) -> EmbeddingSettings:
+        if self.embedder == "openai" and not (
+            self.openai_api_key or self.openai_api_key_secret_arn
+        ):
+            raise ValueError(
+                "EMBEDDER=openai needs OPENAI_API_KEY_SECRET_ARN (or OPENAI_API_KEY locally)"
+            )
+        return self
+
+    @property
+    def vector_size(self) -> int:
+        if self.embedding_dimensions is not None:
+            return self.embedding_dimensions
+        if self.embedder == "hashing":
+            return 384
+        return OPENAI_NATIVE_DIMENSIONS.get(self.embedding_model, 1536)
+
+    @property
+    def model_name(self) -> str:
+        return "hashing-v1" if self.embedder == "hashing" else self.embedding_model
+
+
+OPENAI_NATIVE_DIMENSIONS = {
+    "text-embedding-3-small": 1536,
+    "text-embedding-3-large": 3072,
+    "text-embedding-ada-002": 1536,
+}
+
+
+class VectorStoreSettings(_Settings):
+    # http(s)://host:6333 for a server, ":memory:" for an in-process store; unset -> QDRANT_PATH.
+    qdrant_url: str | None = Field(default=None, validation_alias="QDRANT_URL")
+    qdrant_path: Path | None = Field(default=None, validation_alias="QDRANT_PATH")
+    qdrant_api_key: SecretStr | None = Field(default=None, validation_alias="QDRANT_API_KEY")
+    qdrant_api_key_secret_arn: str | None = Field(
+        default=None, validation_alias="QDRANT_API_KEY_SECRET_ARN"
+    )
+    qdrant_collection_prefix: str = Field(
+        default="docproc", validation_alias="QDRANT_COLLECTION_PREFIX", pattern=r"^[A-Za-z0-9_-]+$"
+    )
+    qdrant_upsert_batch: int = Field(default=256, validation_alias="QDRANT_UPSERT_BATCH", ge=1)
+
+
+class CloudVectorStoreSettings(VectorStoreSettings):
+    """In Lambda there is no sensible default location: one of the two must be set."""
+
+    @model_validator(mode="after")
+    def _one_location(self) -> CloudVectorStoreSettings:
+        if not self.qdrant_url and not self.qdrant_path:
+            raise ValueError("set QDRANT_URL (a server, or :memory:) or QDRANT_PATH (embedded)")
+        return self
+
+
+class SecretsSettings(_Settings):
+    secrets_max_age_seconds: int = Field(
+        default=300, validation_alias="SECRETS_MAX_AGE_SECONDS", ge=0
+    )
+
+
+class PlanSettings(StorageSettings, LedgerSettings, SegmentingSettings):
+    map_max_concurrency: int = Field(
+        default=10, validation_alias="MAP_MAX_CONCURRENCY", ge=1, le=10_000
+    )
+
+
+class SegmentSettings(
+    StorageSettings,
+    LedgerSettings,
+    ChunkingSettings,
+    EmbeddingSettings,
+    CloudVectorStoreSettings,
+    SecretsSettings,
+):
+    pass
+
+
+class FinalizeSettings(
+    StorageSettings, LedgerSettings, EmbeddingSettings, CloudVectorStoreSettings, SecretsSettings
+):
+    pass
+
+
+class NotifyFailureSettings(LedgerSettings):
+    event_bus_name: str = Field(validation_alias="EVENT_BUS_NAME", min_length=1)
+
+
+class LocalSettings(
+    SegmentingSettings, ChunkingSettings, EmbeddingSettings, VectorStoreSettings, SecretsSettings
+):
+    """The laptop runner: everything lives under DOCPROC_HOME (Qdrant too, unless QDRANT_URL)."""
+
+    home: Path = Field(default=Path(".docproc"), validation_alias="DOCPROC_HOME")
+    # 0: one worker process per core.
+    workers: int = Field(default=0, validation_alias="DOCPROC_WORKERS", ge=0, le=64)
+
+
+S = TypeVar("S", bound=BaseSettings)
+
+
+def load_settings(cls: type[S]) -> S:
+    """Build ``cls`` from the environment or raise ConfigurationError naming what is wrong."""
+    try:
+        return cls()
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            where = ".".join(str(part) for part in error["loc"]) or "settings"
+            problems.append(f"{where}: {error['msg']}")
+        raise ConfigurationError(f"invalid {cls.__name__}: " + "; ".join(problems)) from None

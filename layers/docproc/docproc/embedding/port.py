@@ -1,0 +1,20 @@
+"""The embedder port: texts in, one vector per text out, in order."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+
+class Embedder(Protocol):
+    @property
+    def model_name(self) -> str:
+        """Identifies the vector space: vectors of different models never share a collection."""
+        ...
+
+    @property
+    def dimensions(self) -> int: ...
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        """Vectors for ``texts``, in order. TransientError when worth retrying later."""
+        ...

@@ -1,0 +1,63 @@
+"""The error tree. Class names are the state machine's Retry/Catch contract.
+
+Lambda reports an unhandled exception as ``errorType`` = the class name, and
+``statemachine/ingest.asl.json`` retries on those names. Renaming a class here is a
+change to the state machine's behaviour: keep the two in step.
+"""
+
+from __future__ import annotations
+
+
+class DocprocError(Exception):
+    """Root of every error docproc raises on purpose."""
+
+
+class TransientError(DocprocError):
+    """Worth retrying later: throttling, timeouts, 5xx from a dependency.
+
+    The state machine retries these with exponential backoff.
+    """
+
+
+class InvalidDocument(DocprocError):
+    """The input itself is unusable. Never retried: the same bytes fail the same way."""
+
+
+class UnsupportedDocument(InvalidDocument):
+    """The content is of a type docproc cannot ingest (detected by content, not name)."""
+
+    def __init__(self, message: str, detected_type: str) -> None:
+        super().__init__(message)
+        self.detected_type = detected_type
+
+
+class InvalidObjectKey(InvalidDocument):
+    """The key is not ``uploads/{tenant}/{case}/{document}/{filename}`` or has bad ids."""
+
+
+class EncryptedDocument(InvalidDocument):
+    """The document needs a password to be read."""
+
+
+class InvalidEvent(DocprocError):
+    """An event that does not match the handler's model. Not retried."""
+
+
+class ConfigurationError(DocprocError):
+    """Settings are missing or inconsistent. Raised at start-up, never retried."""
+
+
+class PermanentDependencyError(DocprocError):
+    """A dependency refused the request for good (bad credentials, bad request, quota)."""
+
+
+class EmbeddingDimensionMismatch(PermanentDependencyError):
+    """The vector collection exists with a different vector size than the embedder's."""
+
+
+class SegmentsIncomplete(DocprocError):
+    """Finalize found segments that are not done; the execution must be redriven."""
+
+
+class ObjectNotFound(DocprocError):
+    """The object or the pinned version no longer exists."""

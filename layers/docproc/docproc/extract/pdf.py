@@ -1,0 +1,112 @@
+"""PDF and other paged formats through PyMuPDF: count, split into sub-PDFs, extract text.
+
+PyMuPDF opened by path reads only the parts of the file it needs, so neither the planner
+nor a worker ever holds a whole document in memory. It is not thread-safe: parallelism is
+by processes (or by Lambda invocations).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pymupdf
+
+from docproc.errors import EncryptedDocument, InvalidDocument
+
+EXTRACTION_METHOD = "pymupdf-text"
+
+# MuPDF reports recoverable damage on stderr; route it to its warnings buffer instead.
+pymupdf.TOOLS.mupdf_display_errors(False)
+pymupdf.TOOLS.mupdf_display_warnings(False)
+
+
+@dataclass(frozen=True)
+class PageRange:
+    """Pages ``start..end``, 1-based and inclusive."""
+
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class PageText:
+    number: int
+    text: str
+
+
+def page_ranges(page_count: int, pages_per_segment: int) -> list[PageRange]:
+    """Consecutive ranges of ``pages_per_segment`` pages; the last one may be shorter."""
+    return [
+        PageRange(start, min(start + pages_per_segment - 1, page_count))
+        for start in range(1, page_count + 1, pages_per_segment)
+    ]
+
+
+@contextmanager
+def open_document(path: Path) -> Iterator[pymupdf.Document]:
+    """Open a PDF for reading; a typed InvalidDocument if it cannot be read at all."""
+    try:
+        document = pymupdf.open(path, filetype="pdf")
+    except (pymupdf.FileDataError, RuntimeError, ValueError) as exc:
+        raise InvalidDocument(f"not a readable PDF: {type(exc).__name__}") from exc
+    try:
+        if document.needs_pass:
+            raise EncryptedDocument("the PDF is encrypted with a user password")
+        if document.page_count < 1:
+            raise InvalidDocument("the PDF has no pages")
+        yield document
+    finally:
+        document.close()
+
+
+def count_pages(path: Path) -> int:
+    with open_document(path) as document:
+        return int(document.page_count)
+
+
+def split(
+    source: Path, ranges: list[PageRange], out_dir: Path | None = None
+) -> Iterator[tuple[int, Path]]:
+    """Write one sub-PDF per range, yielding ``(index, path)``; the caller removes each file.
+
+    One sub-PDF exists on disk at a time if the caller removes it before asking for the next.
+    """
+    with open_document(source) as document:
+        for index, pages in enumerate(ranges):
+            fd, name = tempfile.mkstemp(prefix=f"docproc-{index:05d}-", suffix=".pdf", dir=out_dir)
+            os.close(fd)
+            part = pymupdf.open()
+            try:
+                part.insert_pdf(document, from_page=pages.start - 1, to_page=pages.end - 1)
+                part.save(name, garbage=1, deflate=True)
+            except (RuntimeError, ValueError) as exc:
+                Path(name).unlink(missing_ok=True)
+                raise InvalidDocument(
+                    f"pages {pages.start}-{pages.end} cannot be copied: {type(exc).__name__}"
+                ) from exc
+            finally:
+                part.close()
+            yield index, Path(name)
+
+
+def extract_pages(path: Path, first_page_number: int, last_page_number: int) -> Iterator[PageText]:
+    """Text of each page of a (sub-)PDF, numbered in the original document.
+
+    ``path`` holds either exactly pages first..last (a sub-PDF) or the whole document.
+    """
+    with open_document(path) as document:
+        whole = document.page_count > last_page_number - first_page_number + 1
+        for number in range(first_page_number, last_page_number + 1):
+            local_index = number - 1 if whole else number - first_page_number
+            try:
+                text = document[local_index].get_text("text")
+            except (RuntimeError, ValueError) as exc:
+                raise InvalidDocument(
+                    f"page {number} cannot be read: {type(exc).__name__}"
+                ) from exc
+            yield PageText(number=number, text=text)

@@ -1,0 +1,229 @@
+"""Ledger on one DynamoDB table (pk/sk), with conditional writes and a TTL attribute.
+
+pk = DOC#{tenant}#{document}   sk = DOCUMENT                   the document row
+pk = DOC#{tenant}#{document}   sk = SEG#{version}#{index:05d}  one row per segment
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from boto3.dynamodb.conditions import Attr, Key
+from botocore.exceptions import BotoCoreError, ClientError
+
+from docproc.errors import TransientError
+from docproc.ledger.records import expires_at, started_record, utc_now
+from docproc.models import DocumentRecord, DocumentRef, DocumentSummary, SegmentRecord
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
+
+_DOCUMENT_SK = "DOCUMENT"
+_OPTIMISTIC_RETRIES = 5
+_RETRYABLE = {
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "ServiceUnavailable",
+    "TransactionConflictException",
+}
+
+
+def _pk(tenant_id: str, document_id: str) -> str:
+    return f"DOC#{tenant_id}#{document_id}"
+
+
+def _segment_sk(version: str, index: int) -> str:
+    return f"SEG#{version}#{index:05d}"
+
+
+def _to_item(data: dict[str, Any]) -> dict[str, Any]:
+    # DynamoDB rejects floats: round-trip through JSON with Decimals, dropping Nones.
+    clean = {key: value for key, value in data.items() if value is not None}
+    return json.loads(json.dumps(clean), parse_float=Decimal)  # type: ignore[no-any-return]
+
+
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+class DynamoDBLedger:
+    def __init__(self, table: Table, ttl_days: int) -> None:
+        self._table = table
+        self._ttl_days = ttl_days
+
+    # -- documents --------------------------------------------------------------------------
+
+    def get_document(self, tenant_id: str, document_id: str) -> DocumentRecord | None:
+        item = self._call(
+            lambda: self._table.get_item(
+                Key={"pk": _pk(tenant_id, document_id), "sk": _DOCUMENT_SK}, ConsistentRead=True
+            )
+        ).get("Item")
+        return DocumentRecord.model_validate(item) if item else None
+
+    def _put_document(self, record: DocumentRecord, previous: DocumentRecord | None) -> bool:
+        """Optimistic write: succeeds only if the row is still what we read."""
+        item = _to_item(record.model_dump(mode="json"))
+        item.update(pk=_pk(record.tenant_id, record.document_id), sk=_DOCUMENT_SK)
+        condition = (
+            Attr("pk").not_exists()
+            if previous is None
+            else Attr("updated_at").eq(previous.model_dump(mode="json")["updated_at"])
+        )
+        try:
+            self._table.put_item(Item=item, ConditionExpression=condition)
+        except ClientError as exc:
+            if _code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise self._translate(exc) from exc
+        return True
+
+    def _update_document(self, tenant_id: str, document_id: str, change: Any) -> None:
+        for _ in range(_OPTIMISTIC_RETRIES):
+            previous = self.get_document(tenant_id, document_id)
+            record = change(previous)
+            if record is None or self._put_document(record, previous):
+                return
+        raise TransientError("document row kept changing under us")
+
+    def start_document(
+        self, ref: DocumentRef, segments_total: int, execution_arn: str | None = None
+    ) -> DocumentRecord:
+        written: list[DocumentRecord] = []
+
+        def change(previous: DocumentRecord | None) -> DocumentRecord:
+            record = started_record(previous, ref, segments_total, execution_arn, utc_now())
+            written[:] = [record]
+            return record
+
+        self._update_document(ref.tenant_id, ref.document_id, change)
+        return written[0]
+
+    def complete_document(self, ref: DocumentRef, summary: DocumentSummary) -> None:
+        def change(previous: DocumentRecord | None) -> DocumentRecord:
+            now = utc_now()
+            base = previous or started_record(None, ref, summary.segments_total, None, now)
+            return base.model_copy(
+                update={
+                    "version": ref.version,
+                    "status": "complete",
+                    "completed_version": ref.version,
+                    "segments_total": summary.segments_total,
+                    "chunks_total": summary.chunks_total,
+                    "tokens_total": summary.tokens_total,
+                    "pages": summary.pages,
+                    "completed_at": summary.completed_at,
+                    "updated_at": now,
+                    "last_error": None,
+                }
+            )
+
+        self._update_document(ref.tenant_id, ref.document_id, change)
+
+    def fail_document(
+        self, tenant_id: str, document_id: str, version: str | None, error: str
+    ) -> None:
+        def change(previous: DocumentRecord | None) -> DocumentRecord | None:
+            if previous is None or (version is not None and previous.version != version):
+                return None
+            return previous.model_copy(
+                update={"status": "failed", "last_error": error[:1000], "updated_at": utc_now()}
+            )
+
+        self._update_document(tenant_id, document_id, change)
+
+    # -- segments ---------------------------------------------------------------------------
+
+    def get_segment(
+        self, tenant_id: str, document_id: str, version: str, index: int
+    ) -> SegmentRecord | None:
+        item = self._call(
+            lambda: self._table.get_item(
+                Key={"pk": _pk(tenant_id, document_id), "sk": _segment_sk(version, index)},
+                ConsistentRead=True,
+            )
+        ).get("Item")
+        return SegmentRecord.model_validate(item) if item else None
+
+    def list_segments(self, tenant_id: str, document_id: str, version: str) -> list[SegmentRecord]:
+        records: list[SegmentRecord] = []
+        condition = Key("pk").eq(_pk(tenant_id, document_id)) & Key("sk").begins_with(
+            f"SEG#{version}#"
+        )
+        start: dict[str, Any] | None = None
+        while True:
+            kwargs: dict[str, Any] = {"KeyConditionExpression": condition, "ConsistentRead": True}
+            if start:
+                kwargs["ExclusiveStartKey"] = start
+            page = self._call(lambda kw=kwargs: self._table.query(**kw))
+            records.extend(SegmentRecord.model_validate(item) for item in page.get("Items", []))
+            start = page.get("LastEvaluatedKey")
+            if not start:
+                return records
+
+    def mark_segment_done(
+        self, tenant_id: str, document_id: str, version: str, record: SegmentRecord
+    ) -> bool:
+        item = self._segment_item(tenant_id, document_id, version, record)
+        try:
+            self._table.put_item(
+                Item=item,
+                ConditionExpression=Attr("pk").not_exists() | Attr("status").ne("done"),
+            )
+        except ClientError as exc:
+            if _code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise self._translate(exc) from exc
+        return True
+
+    def mark_segment_failed(
+        self, tenant_id: str, document_id: str, version: str, index: int, error: str
+    ) -> None:
+        previous = self.get_segment(tenant_id, document_id, version, index)
+        record = SegmentRecord(
+            index=index,
+            status="failed",
+            attempts=(previous.attempts + 1) if previous else 1,
+            error=error[:1000],
+            updated_at=utc_now(),
+        )
+        try:
+            self._table.put_item(
+                Item=self._segment_item(tenant_id, document_id, version, record),
+                ConditionExpression=Attr("pk").not_exists() | Attr("status").ne("done"),
+            )
+        except ClientError as exc:
+            if _code(exc) != "ConditionalCheckFailedException":
+                raise self._translate(exc) from exc
+
+    def _segment_item(
+        self, tenant_id: str, document_id: str, version: str, record: SegmentRecord
+    ) -> dict[str, Any]:
+        item = _to_item(record.model_dump(mode="json"))
+        item.update(
+            pk=_pk(tenant_id, document_id),
+            sk=_segment_sk(version, record.index),
+            version=version,
+            expires_at=expires_at(self._ttl_days),
+        )
+        return item
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _translate(exc: Exception) -> Exception:
+        if isinstance(exc, ClientError) and _code(exc) in _RETRYABLE:
+            return TransientError(f"ledger: {_code(exc)}")
+        if isinstance(exc, BotoCoreError):
+            return TransientError(f"ledger: {type(exc).__name__}")
+        return exc
+
+    def _call(self, operation: Any) -> dict[str, Any]:
+        try:
+            return operation()  # type: ignore[no-any-return]
+        except (ClientError, BotoCoreError) as exc:
+            raise self._translate(exc) from exc

@@ -1,0 +1,49 @@
+"""The ledger port: which segments of which document version are done.
+
+Written last by every step, so a record here means the step's outputs are all in place;
+a re-run or a redrive reads it to skip finished work.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from docproc.models import DocumentRecord, DocumentRef, DocumentSummary, SegmentRecord
+
+
+class Ledger(Protocol):
+    def get_document(self, tenant_id: str, document_id: str) -> DocumentRecord | None: ...
+
+    def start_document(
+        self, ref: DocumentRef, segments_total: int, execution_arn: str | None = None
+    ) -> DocumentRecord:
+        """Record that ``ref`` is being processed; attempts count up for the same version."""
+        ...
+
+    def complete_document(self, ref: DocumentRef, summary: DocumentSummary) -> None:
+        """Mark ``ref`` complete and make it the searchable version."""
+        ...
+
+    def fail_document(
+        self, tenant_id: str, document_id: str, version: str | None, error: str
+    ) -> None: ...
+
+    def get_segment(
+        self, tenant_id: str, document_id: str, version: str, index: int
+    ) -> SegmentRecord | None: ...
+
+    def list_segments(self, tenant_id: str, document_id: str, version: str) -> list[SegmentRecord]:
+        """Every recorded segment of the version, ordered by index."""
+        ...
+
+    def mark_segment_done(
+        self, tenant_id: str, document_id: str, version: str, record: SegmentRecord
+    ) -> bool:
+        """Record a finished segment. False if it was already done (a concurrent duplicate)."""
+        ...
+
+    def mark_segment_failed(
+        self, tenant_id: str, document_id: str, version: str, index: int, error: str
+    ) -> None:
+        """Record a failure, never overwriting a segment that is done."""
+        ...

@@ -1,0 +1,41 @@
+"""Helpers shared by the ledger adapters: timestamps, TTLs, record construction."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from docproc.models import DocumentRecord, DocumentRef
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def expires_at(ttl_days: int, now: datetime | None = None) -> int:
+    """Epoch seconds after which the row may be removed (DynamoDB TTL semantics)."""
+    return int(((now or utc_now()) + timedelta(days=ttl_days)).timestamp())
+
+
+def started_record(
+    existing: DocumentRecord | None,
+    ref: DocumentRef,
+    segments_total: int,
+    execution_arn: str | None,
+    now: datetime,
+) -> DocumentRecord:
+    """The document row after a (re)start of ``ref``: attempts count up for the same version,
+    and the last completed version stays searchable until the new one completes."""
+    same_version = existing is not None and existing.version == ref.version
+    return DocumentRecord(
+        tenant_id=ref.tenant_id,
+        case_id=ref.case_id,
+        document_id=ref.document_id,
+        version=ref.version,
+        status="processing",
+        segments_total=segments_total,
+        completed_version=existing.completed_version if existing else None,
+        attempts=(existing.attempts + 1) if existing and same_version else 1,
+        started_at=existing.started_at if existing and same_version else now,
+        updated_at=now,
+        execution_arn=execution_arn,
+    )

@@ -1,0 +1,195 @@
+"""Ledger in SQLite: the laptop runner's stand-in for DynamoDB, safe across processes."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from docproc.ledger.records import expires_at, started_record, utc_now
+from docproc.models import DocumentRecord, DocumentRef, DocumentSummary, SegmentRecord
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    tenant_id TEXT NOT NULL,
+    document_id TEXT NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, document_id)
+);
+CREATE TABLE IF NOT EXISTS segments (
+    tenant_id TEXT NOT NULL,
+    document_id TEXT NOT NULL,
+    version TEXT NOT NULL,
+    idx INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, document_id, version, idx)
+);
+"""
+
+
+class SQLiteLedger:
+    def __init__(self, path: Path, ttl_days: int = 7) -> None:
+        self._path = path
+        self._ttl_days = ttl_days
+        self._pid = -1
+        self._connection: sqlite3.Connection | None = None
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db().executescript(_SCHEMA)
+
+    def _db(self) -> sqlite3.Connection:
+        # One connection per process: connections must not cross a fork.
+        if self._connection is None or self._pid != os.getpid():
+            self._connection = sqlite3.connect(self._path, timeout=30, isolation_level=None)
+            self._connection.execute("PRAGMA journal_mode=WAL")
+            self._connection.execute("PRAGMA synchronous=NORMAL")
+            self._pid = os.getpid()
+        return self._connection
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        db = self._db()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    # -- documents --------------------------------------------------------------------------
+
+    def get_document(self, tenant_id: str, document_id: str) -> DocumentRecord | None:
+        row = (
+            self._db()
+            .execute(
+                "SELECT body FROM documents WHERE tenant_id = ? AND document_id = ?",
+                (tenant_id, document_id),
+            )
+            .fetchone()
+        )
+        return DocumentRecord.model_validate_json(row[0]) if row else None
+
+    def _save(self, db: sqlite3.Connection, record: DocumentRecord) -> None:
+        db.execute(
+            "INSERT INTO documents (tenant_id, document_id, body) VALUES (?, ?, ?) "
+            "ON CONFLICT (tenant_id, document_id) DO UPDATE SET body = excluded.body",
+            (record.tenant_id, record.document_id, record.model_dump_json()),
+        )
+
+    def start_document(
+        self, ref: DocumentRef, segments_total: int, execution_arn: str | None = None
+    ) -> DocumentRecord:
+        with self._transaction() as db:
+            existing = self.get_document(ref.tenant_id, ref.document_id)
+            record = started_record(existing, ref, segments_total, execution_arn, utc_now())
+            self._save(db, record)
+        return record
+
+    def complete_document(self, ref: DocumentRef, summary: DocumentSummary) -> None:
+        with self._transaction() as db:
+            now = utc_now()
+            existing = self.get_document(ref.tenant_id, ref.document_id)
+            base = existing or started_record(None, ref, summary.segments_total, None, now)
+            self._save(
+                db,
+                base.model_copy(
+                    update={
+                        "version": ref.version,
+                        "status": "complete",
+                        "completed_version": ref.version,
+                        "segments_total": summary.segments_total,
+                        "chunks_total": summary.chunks_total,
+                        "tokens_total": summary.tokens_total,
+                        "pages": summary.pages,
+                        "completed_at": summary.completed_at,
+                        "updated_at": now,
+                        "last_error": None,
+                    }
+                ),
+            )
+
+    def fail_document(
+        self, tenant_id: str, document_id: str, version: str | None, error: str
+    ) -> None:
+        with self._transaction() as db:
+            existing = self.get_document(tenant_id, document_id)
+            if existing is None or (version is not None and existing.version != version):
+                return
+            self._save(
+                db,
+                existing.model_copy(
+                    update={"status": "failed", "last_error": error[:1000], "updated_at": utc_now()}
+                ),
+            )
+
+    # -- segments ---------------------------------------------------------------------------
+
+    def get_segment(
+        self, tenant_id: str, document_id: str, version: str, index: int
+    ) -> SegmentRecord | None:
+        row = (
+            self._db()
+            .execute(
+                "SELECT body FROM segments WHERE tenant_id = ? AND document_id = ? AND version = ? "
+                "AND idx = ?",
+                (tenant_id, document_id, version, index),
+            )
+            .fetchone()
+        )
+        return SegmentRecord.model_validate_json(row[0]) if row else None
+
+    def list_segments(self, tenant_id: str, document_id: str, version: str) -> list[SegmentRecord]:
+        rows = (
+            self._db()
+            .execute(
+                "SELECT body FROM segments WHERE tenant_id = ? AND document_id = ? AND version = ? "
+                "ORDER BY idx",
+                (tenant_id, document_id, version),
+            )
+            .fetchall()
+        )
+        return [SegmentRecord.model_validate_json(row[0]) for row in rows]
+
+    def _write_segment(
+        self, tenant_id: str, document_id: str, version: str, record: SegmentRecord
+    ) -> bool:
+        # The WHERE clause is the conditional write: a done segment is never overwritten.
+        cursor = self._db().execute(
+            "INSERT INTO segments (tenant_id, document_id, version, idx, status, expires_at, body) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (tenant_id, document_id, version, idx) DO UPDATE SET "
+            "status = excluded.status, expires_at = excluded.expires_at, body = excluded.body "
+            "WHERE segments.status != 'done'",
+            (
+                tenant_id,
+                document_id,
+                version,
+                record.index,
+                record.status,
+                expires_at(self._ttl_days),
+                record.model_dump_json(),
+            ),
+        )
+        return cursor.rowcount == 1
+
+    def mark_segment_done(
+        self, tenant_id: str, document_id: str, version: str, record: SegmentRecord
+    ) -> bool:
+        return self._write_segment(tenant_id, document_id, version, record)
+
+    def mark_segment_failed(
+        self, tenant_id: str, document_id: str, version: str, index: int, error: str
+    ) -> None:
+        previous = self.get_segment(tenant_id, document_id, version, index)
+        record = SegmentRecord(
+            index=index,
+            status="failed",
+            attempts=(previous.attempts + 1) if previous else 1,
+            error=error[:1000],
+            updated_at=utc_now(),
+        )
+        self._write_segment(tenant_id, document_id, version, record)

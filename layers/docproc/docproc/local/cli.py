@@ -1,0 +1,271 @@
+"""The ``docproc`` command: the pipeline on a laptop, no AWS account and no API key needed."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from docproc.config import LocalSettings, load_settings
+from docproc.errors import DocprocError, InvalidDocument, InvalidEvent
+from docproc.handlers import parse_event
+from docproc.local.runner import IngestReport, LocalEnvironment, ingest
+from docproc.models import (
+    Chunk,
+    ExecutionStatusChangeEvent,
+    PlanRequest,
+    PlanResult,
+    SegmentTask,
+    validate_id,
+)
+from docproc.observability import log_to_stderr
+from docproc.pipeline.finalize import finalize_document
+from docproc.pipeline.notify_failure import notify_failure
+from docproc.pipeline.plan import plan_document
+from docproc.pipeline.process_segment import process_segment
+
+EXIT_FAILED = 1
+EXIT_REJECTED = 2
+EXIT_INTERRUPTED = 130
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, default=str))
+
+
+def _progress_bar(enabled: bool) -> tuple[Callable[[int, int], None] | None, Callable[[], None]]:
+    """A progress bar on stderr when it is a terminal; it appears only after a second."""
+    if not enabled or not sys.stderr.isatty():
+        return None, lambda: None
+    from tqdm import tqdm
+
+    bar: dict[str, Any] = {}
+
+    def update(done: int, total: int) -> None:
+        if "bar" not in bar:
+            bar["bar"] = tqdm(total=total, unit="segment", delay=1.0, file=sys.stderr)
+        bar["bar"].n = done
+        bar["bar"].refresh()
+
+    def close() -> None:
+        if "bar" in bar:
+            bar["bar"].close()
+
+    return update, close
+
+
+def cmd_ingest(env: LocalEnvironment, args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    if not path.is_file():
+        raise InvalidDocument(f"no such file: {path}")
+    update, close = _progress_bar(not args.json)
+    try:
+        report: IngestReport = ingest(
+            env, path, args.tenant, args.case, args.document_id, progress=update
+        )
+    finally:
+        close()
+    if args.json:
+        _print_json(report.model_dump())
+    else:
+        print(
+            f"{report.document_id} v{report.version[:12]}: {report.status} - "
+            f"{report.segments_total} segments ({report.segments_processed} processed, "
+            f"{report.segments_skipped} skipped), {report.chunks_total} chunks, "
+            f"{report.pages} pages, {report.duration_ms} ms"
+        )
+    return 0
+
+
+def cmd_status(env: LocalEnvironment, args: argparse.Namespace) -> int:
+    record = env.ledger.get_document(args.tenant, validate_id(args.document_id, "document id"))
+    if record is None:
+        raise InvalidDocument(f"unknown document {args.document_id} for tenant {args.tenant}")
+    segments = env.ledger.list_segments(record.tenant_id, record.document_id, record.version)
+    done = sum(1 for segment in segments if segment.status == "done")
+    failed = [segment.index for segment in segments if segment.status == "failed"]
+    status = {
+        "tenant_id": record.tenant_id,
+        "case_id": record.case_id,
+        "document_id": record.document_id,
+        "version": record.version,
+        "status": record.status,
+        "segments_total": record.segments_total,
+        "segments_done": done,
+        "segments_failed": failed,
+        "percent": round(100 * done / record.segments_total, 1) if record.segments_total else 0.0,
+        "chunks_total": record.chunks_total
+        or sum(segment.chunks for segment in segments if segment.status == "done"),
+        "completed_version": record.completed_version,
+        "attempts": record.attempts,
+        "updated_at": record.updated_at,
+        "last_error": record.last_error,
+    }
+    if args.json:
+        _print_json(status)
+    else:
+        for name, value in status.items():
+            print(f"{name:18} {value}")
+    return 0
+
+
+def _provenance(payload: dict[str, Any]) -> str:
+    if payload.get("page_start") is not None:
+        start, end = payload["page_start"], payload["page_end"]
+        return f"page {start}" if start == end else f"pages {start}-{end}"
+    if payload.get("byte_start") is not None:
+        return f"bytes {payload['byte_start']}-{payload['byte_end']}"
+    if payload.get("time_start") is not None:
+        return f"{payload['time_start']:.1f}s-{payload['time_end']:.1f}s"
+    return "-"
+
+
+def cmd_search(env: LocalEnvironment, args: argparse.Namespace) -> int:
+    vector = env.embedder.embed([args.query])[0]
+    hits = env.vectors.search(
+        vector,
+        validate_id(args.tenant, "tenant"),
+        case_id=args.case,
+        document_id=args.document_id,
+        limit=args.top_k,
+    )
+    rows = [{"score": round(hit.score, 4), "id": hit.id, **hit.payload} for hit in hits]
+    if args.json:
+        _print_json(rows)
+        return 0
+    if not rows:
+        print("no results")
+    for row in rows:
+        snippet = " ".join(str(row["text"]).split())[:200]
+        print(f"{row['score']:.3f}  {row['document_id']}  {_provenance(row)}\n       {snippet}")
+    return 0
+
+
+def cmd_chunks(env: LocalEnvironment, args: argparse.Namespace) -> int:
+    record = env.ledger.get_document(args.tenant, validate_id(args.document_id, "document id"))
+    if record is None:
+        raise InvalidDocument(f"unknown document {args.document_id} for tenant {args.tenant}")
+    version = args.version or record.completed_version or record.version
+    for segment in env.ledger.list_segments(record.tenant_id, record.document_id, version):
+        if segment.status == "done" and segment.output_key:
+            for line in env.store.get_bytes(segment.output_key).decode().splitlines():
+                chunk = Chunk.model_validate_json(line)
+                print(chunk.model_dump_json())
+    return 0
+
+
+def _invoke(env: LocalEnvironment, function: str, event: Any) -> BaseModel:
+    """Run a function's use case on the laptop's adapters with the event its handler takes."""
+    if function == "plan":
+        request = parse_event(PlanRequest, event)
+        s3_object = request.event.detail.object
+        return plan_document(
+            s3_object.key,
+            s3_object.version_id,
+            env.store,
+            env.ledger,
+            env.plan_options(),
+            request.execution_arn,
+        )
+    if function == "process_segment":
+        return process_segment(parse_event(SegmentTask, event), env.segment_deps(env.vectors))
+    if function == "finalize":
+        return finalize_document(parse_event(PlanResult, event), env.store, env.ledger, env.vectors)
+    if function == "notify_failure":
+        return notify_failure(
+            parse_event(ExecutionStatusChangeEvent, event), env.ledger, env.notifier
+        )
+    raise InvalidEvent(f"unknown function {function}")
+
+
+FUNCTIONS = ("plan", "process_segment", "finalize", "notify_failure")
+
+
+def cmd_invoke(env: LocalEnvironment, args: argparse.Namespace) -> int:
+    try:
+        event = json.loads(Path(args.event).read_text())
+    except (OSError, ValueError) as exc:
+        raise InvalidEvent(f"cannot read event file {args.event}: {type(exc).__name__}") from None
+    _print_json(_invoke(env, args.function, event).model_dump(mode="json"))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="docproc",
+        description="Ingest large documents into a searchable vector store, resumably. "
+        "State lives under DOCPROC_HOME (default .docproc/).",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def with_tenant(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--tenant", default="local", help="tenant id (default: local)")
+
+    sub = commands.add_parser("ingest", help="ingest a file (re-run to resume)")
+    sub.add_argument("file")
+    with_tenant(sub)
+    sub.add_argument("--case", default="default", help="case id (default: default)")
+    sub.add_argument("--document-id", help="document id (default: from the file name)")
+    sub.add_argument("--json", action="store_true", help="print one JSON object")
+    sub.set_defaults(run=cmd_ingest)
+
+    sub = commands.add_parser("status", help="where a document is")
+    sub.add_argument("document_id")
+    with_tenant(sub)
+    sub.add_argument("--json", action="store_true")
+    sub.set_defaults(run=cmd_status)
+
+    sub = commands.add_parser("search", help="search ingested chunks")
+    sub.add_argument("query")
+    with_tenant(sub)
+    sub.add_argument("--case")
+    sub.add_argument("--document-id")
+    sub.add_argument("--top-k", type=int, default=5)
+    sub.add_argument("--json", action="store_true")
+    sub.set_defaults(run=cmd_search)
+
+    sub = commands.add_parser("chunks", help="print a document's chunk JSONL")
+    sub.add_argument("document_id")
+    with_tenant(sub)
+    sub.add_argument("--version", help="a version other than the searchable one")
+    sub.set_defaults(run=cmd_chunks)
+
+    sub = commands.add_parser(
+        "invoke", help="run one function's use case on local adapters with an event file"
+    )
+    sub.add_argument("function", choices=FUNCTIONS)
+    sub.add_argument("--event", required=True)
+    sub.set_defaults(run=cmd_invoke)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    log_to_stderr(os.environ.get("DOCPROC_LOG_LEVEL", "WARNING"))
+    env: LocalEnvironment | None = None
+    try:
+        env = LocalEnvironment(load_settings(LocalSettings))
+        code: int = args.run(env, args)
+    except KeyboardInterrupt:
+        print("interrupted: run the same command again to resume", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except InvalidDocument as exc:
+        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_REJECTED
+    except DocprocError as exc:
+        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        if env is not None:
+            env.close()
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

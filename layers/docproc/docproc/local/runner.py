@@ -1,0 +1,334 @@
+"""The laptop runner: plan -> segments in parallel processes -> finalize, on local adapters.
+
+The same use cases as the Lambda functions, over a folder object store, a SQLite ledger,
+embedded Qdrant and a JSONL event log, all under DOCPROC_HOME. Everything is persistent, so
+Ctrl-C (or kill -9) and the same command again resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import re
+import signal
+import sys
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
+from functools import cached_property
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from docproc.config import LocalSettings
+from docproc.errors import DocprocError
+from docproc.ledger.sqlite import SQLiteLedger
+from docproc.models import (
+    DOCUMENT_INGESTED,
+    DOCUMENT_INGESTION_FAILED,
+    DocumentKey,
+    FailedSegment,
+    FinalizeResult,
+    IngestionFailedDetail,
+    PlanResult,
+    SegmentResult,
+    SegmentTask,
+    validate_id,
+)
+from docproc.notify.local import JsonlNotifier
+from docproc.pipeline.finalize import finalize_document
+from docproc.pipeline.plan import PlanOptions, plan_document
+from docproc.pipeline.process_segment import SegmentDeps, process_segment
+from docproc.storage.local import LocalObjectStore
+from docproc.vectors.port import VectorSink
+from docproc.vectors.qdrant import QdrantVectorStore
+from docproc.wiring import make_chunker, make_embedder, make_vector_store, qdrant_client
+
+ProgressCallback = Callable[[int, int], None]
+
+
+class IngestReport(BaseModel):
+    document_id: str
+    tenant_id: str
+    case_id: str
+    version: str
+    status: str
+    segments_total: int
+    segments_processed: int
+    segments_skipped: int
+    chunks_total: int
+    tokens_total: int
+    pages: int
+    bytes: int
+    duration_ms: int
+
+
+def default_document_id(path: Path) -> str:
+    """A document id from a file name: its stem with unsafe characters replaced."""
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", path.stem).strip("-.") or "document"
+    return validate_id(stem[:128], "documentId")
+
+
+class LocalEnvironment:
+    """The laptop's adapters, built lazily under ``settings.home``."""
+
+    def __init__(self, settings: LocalSettings) -> None:
+        self.settings = settings
+        self.home = settings.home
+
+    @cached_property
+    def store(self) -> LocalObjectStore:
+        return LocalObjectStore(self.home / "objects")
+
+    @cached_property
+    def ledger(self) -> SQLiteLedger:
+        return SQLiteLedger(self.home / "ledger.sqlite3")
+
+    @cached_property
+    def notifier(self) -> JsonlNotifier:
+        return JsonlNotifier(self.home / "events.jsonl")
+
+    @cached_property
+    def vectors(self) -> QdrantVectorStore:
+        settings = self.settings
+        api_key = settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
+        path = None if settings.qdrant_url else str(settings.qdrant_path or self.home / "qdrant")
+        client = qdrant_client(settings.qdrant_url, path, api_key)
+        return make_vector_store(
+            client, settings.qdrant_collection_prefix, self.embedder, settings.qdrant_upsert_batch
+        )
+
+    @cached_property
+    def embedder(self) -> Any:
+        key = self.settings.openai_api_key
+        return make_embedder(self.settings, key.get_secret_value() if key else None)
+
+    def close(self) -> None:
+        """Release the embedded Qdrant's lock now rather than at interpreter shutdown."""
+        if "vectors" in self.__dict__:
+            self.vectors.close()
+
+    def plan_options(self) -> PlanOptions:
+        return PlanOptions(
+            segment_pages=self.settings.segment_pages,
+            segment_bytes=self.settings.segment_bytes,
+            max_concurrency=self.worker_count(),
+        )
+
+    def worker_count(self) -> int:
+        return self.settings.workers or os.cpu_count() or 1
+
+    def segment_deps(self, vectors: VectorSink) -> SegmentDeps:
+        return SegmentDeps(
+            store=self.store,
+            ledger=self.ledger,
+            chunker=make_chunker(self.settings),
+            embedder=self.embedder,
+            vectors=vectors,
+            embed_batch_size=self.settings.embed_batch_size,
+        )
+
+
+# --- worker processes ---------------------------------------------------------------------
+
+_worker_deps: SegmentDeps | None = None
+
+
+def _die_with_parent() -> None:
+    """Linux: SIGKILL this worker when the runner dies, even by kill -9."""
+    if sys.platform.startswith("linux"):
+        pr_set_pdeathsig = 1
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
+
+
+def _init_worker(settings: LocalSettings, address: Any, authkey: bytes) -> None:
+    from docproc.local.vectors_server import RemoteVectorStore
+
+    _die_with_parent()
+    # Ctrl-C goes to the whole process group; the parent decides what to do.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    global _worker_deps  # noqa: PLW0603 - one set of adapters per worker process
+    _worker_deps = LocalEnvironment(settings).segment_deps(RemoteVectorStore(address, authkey))
+
+
+def _run_task(task_json: str) -> str:
+    assert _worker_deps is not None
+    task = SegmentTask.model_validate_json(task_json)
+    return process_segment(task, _worker_deps).model_dump_json()
+
+
+# --- the runner -----------------------------------------------------------------------------
+
+
+class SegmentFailures(DocprocError):
+    """One or more segments failed; the others are recorded and will be skipped on re-run."""
+
+    def __init__(self, failures: dict[int, BaseException]) -> None:
+        first_index, first = next(iter(sorted(failures.items())))
+        super().__init__(
+            f"{len(failures)} segment(s) failed; first: segment {first_index}: "
+            f"{type(first).__name__}: {first}"
+        )
+        self.failures = failures
+
+
+def _tasks(env: LocalEnvironment, plan: PlanResult) -> list[SegmentTask]:
+    if plan.first_task is not None:
+        return [plan.first_task]
+    assert plan.manifest is not None
+    items = json.loads(env.store.get_bytes(plan.manifest.key))
+    return [SegmentTask.model_validate(item) for item in items]
+
+
+@contextmanager
+def _worker_pool(env: LocalEnvironment, workers: int) -> Iterator[ProcessPoolExecutor]:
+    from docproc.local.vectors_server import VectorStoreServer
+
+    server = VectorStoreServer(env.vectors)
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=get_context("spawn"),
+        initializer=_init_worker,
+        initargs=(env.settings, server.address, server.authkey),
+    )
+    try:
+        yield pool
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        server.close()
+
+
+def run_segments(
+    env: LocalEnvironment, tasks: list[SegmentTask], progress: ProgressCallback | None = None
+) -> list[SegmentResult]:
+    """Process ``tasks``: in this process when there is one, else in a pool of processes."""
+    results: list[SegmentResult] = []
+    failures: dict[int, BaseException] = {}
+    workers = min(env.worker_count(), len(tasks))
+    if workers <= 1:
+        # Small-file fast path: no pool to spawn, no IPC.
+        deps = env.segment_deps(env.vectors)
+        for task in tasks:
+            try:
+                results.append(process_segment(task, deps))
+            except Exception as exc:  # noqa: BLE001 - collected and reported together
+                failures[task.segment.index] = exc
+            if progress:
+                progress(len(results) + len(failures), len(tasks))
+    else:
+        with _worker_pool(env, workers) as pool:
+            futures: dict[Future[str], int] = {
+                pool.submit(_run_task, task.model_dump_json()): task.segment.index for task in tasks
+            }
+            pending = set(futures)
+            while pending:
+                finished, pending = wait(pending, return_when=FIRST_EXCEPTION)
+                for future in finished:
+                    error = future.exception()
+                    if error is None:
+                        results.append(SegmentResult.model_validate_json(future.result()))
+                    else:
+                        failures[futures[future]] = error
+                if progress:
+                    progress(len(results) + len(failures), len(tasks))
+    if failures:
+        raise SegmentFailures(failures)
+    return results
+
+
+def ingest(
+    env: LocalEnvironment,
+    path: Path,
+    tenant_id: str = "local",
+    case_id: str = "default",
+    document_id: str | None = None,
+    progress: ProgressCallback | None = None,
+) -> IngestReport:
+    started = time.monotonic()
+    ids = DocumentKey(
+        tenant_id=validate_id(tenant_id, "tenant"),
+        case_id=validate_id(case_id, "case"),
+        document_id=validate_id(document_id, "document id")
+        if document_id
+        else default_document_id(path),
+        filename=path.name,
+    )
+    key = ids.object_key()
+    DocumentKey.from_object_key(key)  # the same validation as an S3 upload gets
+    upload = env.store.put_upload(key, path)
+    plan = plan_document(key, upload.version_id, env.store, env.ledger, env.plan_options())
+    ref = plan.document
+
+    if plan.status == "already_ingested":
+        record = env.ledger.get_document(ids.tenant_id, ids.document_id)
+        assert record is not None
+        if progress:
+            progress(plan.segments_total, plan.segments_total)
+        return IngestReport(
+            document_id=ids.document_id,
+            tenant_id=ids.tenant_id,
+            case_id=ids.case_id,
+            version=ref.version,
+            status="complete",
+            segments_total=plan.segments_total,
+            segments_processed=0,
+            segments_skipped=plan.segments_total,
+            chunks_total=record.chunks_total,
+            tokens_total=record.tokens_total,
+            pages=record.pages,
+            bytes=ref.size if ref.media_type.startswith("text/") else 0,
+            duration_ms=int((time.monotonic() - started) * 1000),
+        )
+
+    try:
+        results = run_segments(env, _tasks(env, plan), progress)
+        final: FinalizeResult = finalize_document(plan, env.store, env.ledger, env.vectors)
+    except Exception as exc:
+        failed = sorted(exc.failures) if isinstance(exc, SegmentFailures) else []
+        records = env.ledger.list_segments(ids.tenant_id, ids.document_id, ref.version)
+        env.ledger.fail_document(ids.tenant_id, ids.document_id, ref.version, type(exc).__name__)
+        detail = IngestionFailedDetail(
+            tenant_id=ids.tenant_id,
+            case_id=ids.case_id,
+            document_id=ids.document_id,
+            version=ref.version,
+            source_key=key,
+            execution_arn=None,
+            status="FAILED",
+            error=type(exc).__name__,
+            cause=str(exc)[:2000] if isinstance(exc, DocprocError) else None,
+            segments_total=plan.segments_total,
+            segments_done=sum(1 for record in records if record.status == "done"),
+            failed_segments=[
+                FailedSegment(segment=index, error=type(exc.failures[index]).__name__)
+                for index in failed
+            ]
+            if isinstance(exc, SegmentFailures)
+            else [],
+            resume_hint="run the same `docproc ingest` again: finished segments are skipped",
+        )
+        env.notifier.publish(DOCUMENT_INGESTION_FAILED, detail.model_dump(mode="json"))
+        raise
+    env.notifier.publish(DOCUMENT_INGESTED, final.summary.model_dump(mode="json"))
+    summary = final.summary
+    processed = sum(1 for result in results if not result.skipped)
+    return IngestReport(
+        document_id=ids.document_id,
+        tenant_id=ids.tenant_id,
+        case_id=ids.case_id,
+        version=ref.version,
+        status=summary.status,
+        segments_total=summary.segments_total,
+        segments_processed=processed,
+        segments_skipped=summary.segments_total - processed,
+        chunks_total=summary.chunks_total,
+        tokens_total=summary.tokens_total,
+        pages=summary.pages,
+        bytes=summary.bytes,
+        duration_ms=int((time.monotonic() - started) * 1000),
+    )

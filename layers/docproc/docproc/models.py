@@ -1,0 +1,375 @@
+"""Events, segments, chunks and results: every shape that crosses a process boundary.
+
+Each handler validates its input against one of these models; every use case returns one.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from docproc.errors import InvalidObjectKey
+
+UPLOADS_PREFIX = "uploads/"
+WORK_PREFIX = "work/"
+
+# Ids come from object keys and end up in object keys and filters: keep them boring.
+ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+# Fixed namespace for point ids: changing it would orphan every stored point.
+POINT_ID_NAMESPACE = uuid.UUID("6f1c1d9e-52a4-4c1b-9a57-0d6c3c2b7a10")
+
+
+def validate_id(value: str, what: str) -> str:
+    """Return ``value`` if it is a safe id, else raise InvalidObjectKey."""
+    if not ID_PATTERN.match(value) or value in {".", ".."}:
+        raise InvalidObjectKey(f"{what} is not a valid id (allowed: [A-Za-z0-9._-], 1-128 chars)")
+    return value
+
+
+def point_id(tenant_id: str, document_id: str, version: str, segment: int, ordinal: int) -> str:
+    """Deterministic Qdrant point id: a retry overwrites the same point instead of duplicating."""
+    name = f"{tenant_id}/{document_id}/{version}/{segment}/{ordinal}"
+    return str(uuid.uuid5(POINT_ID_NAMESPACE, name))
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class _Incoming(BaseModel):
+    """Events from AWS services: tolerate fields we do not use."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+
+
+class DocumentKey(_Model):
+    """The ids encoded in an upload key: ``uploads/{tenant}/{case}/{document}/{filename}``."""
+
+    tenant_id: str
+    case_id: str
+    document_id: str
+    filename: str
+
+    @classmethod
+    def from_object_key(cls, key: str) -> DocumentKey:
+        if not key.startswith(UPLOADS_PREFIX):
+            raise InvalidObjectKey("object key is not under uploads/")
+        parts = key[len(UPLOADS_PREFIX) :].split("/")
+        if len(parts) != 4 or not parts[3]:
+            raise InvalidObjectKey(
+                "object key must be uploads/{tenantId}/{caseId}/{documentId}/{filename}"
+            )
+        tenant, case, document, filename = parts
+        validate_id(tenant, "tenantId")
+        validate_id(case, "caseId")
+        validate_id(document, "documentId")
+        if filename in {".", ".."} or "\x00" in filename:
+            raise InvalidObjectKey("filename is not valid")
+        return cls(tenant_id=tenant, case_id=case, document_id=document, filename=filename)
+
+    def object_key(self) -> str:
+        return f"{UPLOADS_PREFIX}{self.tenant_id}/{self.case_id}/{self.document_id}/{self.filename}"
+
+
+class DocumentRef(_Model):
+    """One pinned version of one uploaded document: everything a segment worker needs."""
+
+    tenant_id: str
+    case_id: str
+    document_id: str
+    version: str
+    filename: str
+    bucket: str
+    source_key: str
+    source_version_id: str | None
+    etag: str
+    size: int
+    media_type: str
+
+    @property
+    def work_prefix(self) -> str:
+        return f"{WORK_PREFIX}{self.tenant_id}/{self.document_id}/{self.version}/"
+
+    @property
+    def manifest_key(self) -> str:
+        return f"{self.work_prefix}manifest.json"
+
+    @property
+    def summary_key(self) -> str:
+        return f"{self.work_prefix}document.json"
+
+    def segment_input_key(self, index: int, suffix: str) -> str:
+        return f"{self.work_prefix}segments/{index:05d}.{suffix}"
+
+    def chunks_key(self, index: int) -> str:
+        return f"{self.work_prefix}segments/{index:05d}.chunks.jsonl"
+
+
+class PagesSegment(_Model):
+    """Pages ``page_start..page_end`` (1-based, inclusive) copied into their own sub-PDF."""
+
+    kind: Literal["pages"] = "pages"
+    index: int = Field(ge=0)
+    page_start: int = Field(ge=1)
+    page_end: int = Field(ge=1)
+    input_key: str
+    # Set when the input is the pinned upload itself (single-segment documents).
+    input_version_id: str | None = None
+
+    @property
+    def size_hint(self) -> int:
+        return self.page_end - self.page_start + 1
+
+
+class BytesSegment(_Model):
+    """Bytes ``[byte_start, byte_end)`` of a text-like object, read with Range GETs."""
+
+    kind: Literal["bytes"] = "bytes"
+    index: int = Field(ge=0)
+    byte_start: int = Field(ge=0)
+    byte_end: int = Field(ge=0)
+
+    @property
+    def size_hint(self) -> int:
+        return self.byte_end - self.byte_start
+
+
+Segment = Annotated[PagesSegment | BytesSegment, Field(discriminator="kind")]
+
+
+class SegmentTask(_Model):
+    """One item of the manifest: the input of ProcessSegment."""
+
+    document: DocumentRef
+    segment: Segment
+
+
+class S3Location(_Model):
+    bucket: str
+    key: str
+
+
+class PlanResult(_Model):
+    """Output of Plan; the state machine's Choice reads ``status`` and ``segments_total``."""
+
+    status: Literal["planned", "already_ingested"]
+    document: DocumentRef
+    segments_total: int
+    manifest: S3Location | None = None
+    # The small-file fast path runs this task directly, without a Map.
+    first_task: SegmentTask | None = None
+    max_concurrency: int = 1
+
+
+class Chunk(_Model):
+    """One line of ``segments/NNNNN.chunks.jsonl`` and one Qdrant point's payload."""
+
+    tenant_id: str
+    case_id: str
+    document_id: str
+    version: str
+    filename: str
+    segment: int
+    ordinal: int
+    point_id: str
+    text: str
+    token_count: int
+    page_start: int | None = None
+    page_end: int | None = None
+    byte_start: int | None = None
+    byte_end: int | None = None
+    time_start: float | None = None
+    time_end: float | None = None
+    extraction: str
+
+    def payload(self) -> dict[str, Any]:
+        """Qdrant payload: every field but the id (the point id is the key)."""
+        return self.model_dump(exclude={"point_id"}, exclude_none=True)
+
+
+class SegmentResult(_Model):
+    tenant_id: str
+    document_id: str
+    version: str
+    segment: int
+    status: Literal["done"] = "done"
+    # True when the ledger already had this segment: nothing was redone.
+    skipped: bool = False
+    chunks: int
+    tokens: int
+    pages: int = 0
+    bytes: int = 0
+    output_key: str
+    duration_ms: int
+    peak_rss_mb: float
+    attempt: int = 1
+
+
+class DocumentSummary(_Model):
+    """``document.json`` and the detail of the "Document Ingested" event."""
+
+    tenant_id: str
+    case_id: str
+    document_id: str
+    version: str
+    filename: str
+    media_type: str
+    source_key: str
+    size: int
+    status: Literal["complete"] = "complete"
+    segments_total: int
+    chunks_total: int
+    tokens_total: int
+    pages: int
+    bytes: int
+    collection: str
+    summary_key: str
+    duration_ms: int
+    completed_at: datetime
+
+
+class FinalizeResult(_Model):
+    summary: DocumentSummary
+    superseded_versions_removed: list[str] = []
+
+
+# --- Ledger records -------------------------------------------------------------------------
+
+DocumentStatus = Literal["processing", "complete", "failed", "deleted"]
+
+
+class _Record(BaseModel):
+    """A ledger row; storage adds its own key attributes, which are ignored here."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class DocumentRecord(_Record):
+    tenant_id: str
+    case_id: str
+    document_id: str
+    version: str
+    status: DocumentStatus
+    segments_total: int = 0
+    chunks_total: int = 0
+    tokens_total: int = 0
+    pages: int = 0
+    # The version searches should see: the last one that completed.
+    completed_version: str | None = None
+    attempts: int = 1
+    started_at: datetime
+    updated_at: datetime
+    completed_at: datetime | None = None
+    last_error: str | None = None
+    execution_arn: str | None = None
+
+
+class SegmentRecord(_Record):
+    index: int
+    status: Literal["done", "failed"]
+    output_key: str | None = None
+    chunks: int = 0
+    tokens: int = 0
+    pages: int = 0
+    bytes: int = 0
+    duration_ms: int = 0
+    peak_rss_mb: float = 0.0
+    attempts: int = 1
+    error: str | None = None
+    updated_at: datetime
+
+
+# --- Incoming events -------------------------------------------------------------------------
+
+
+class S3Bucket(_Incoming):
+    name: str
+
+
+class S3Object(_Incoming):
+    key: str
+    size: int | None = None
+    etag: str | None = None
+    version_id: str | None = Field(default=None, alias="version-id")
+
+
+class S3EventDetail(_Incoming):
+    bucket: S3Bucket
+    object: S3Object
+
+
+class S3ObjectEvent(_Incoming):
+    """EventBridge's "Object Created" / "Object Deleted" event from S3."""
+
+    detail_type: Literal["Object Created", "Object Deleted"] = Field(alias="detail-type")
+    source: Literal["aws.s3"]
+    detail: S3EventDetail
+
+
+class PlanRequest(_Incoming):
+    """Plan's input: the S3 event as the rule delivered it, plus the execution's ARN."""
+
+    event: S3ObjectEvent
+    execution_arn: str | None = None
+
+
+class ExecutionStatusDetail(_Incoming):
+    execution_arn: str = Field(alias="executionArn")
+    state_machine_arn: str = Field(alias="stateMachineArn")
+    name: str
+    status: Literal["FAILED", "TIMED_OUT", "ABORTED"]
+    input: str | None = None
+    error: str | None = None
+    cause: str | None = None
+
+    @field_validator("error", "cause")
+    @classmethod
+    def _bounded(cls, value: str | None) -> str | None:
+        # The cause may embed a stack trace; events have a size limit.
+        return value[:2000] if value else value
+
+
+class ExecutionStatusChangeEvent(_Incoming):
+    """EventBridge's "Step Functions Execution Status Change" event."""
+
+    detail_type: Literal["Step Functions Execution Status Change"] = Field(alias="detail-type")
+    source: Literal["aws.states"]
+    detail: ExecutionStatusDetail
+
+
+# --- Outgoing events -------------------------------------------------------------------------
+
+EVENT_SOURCE = "docproc"
+DOCUMENT_INGESTED = "Document Ingested"
+DOCUMENT_INGESTION_FAILED = "Document Ingestion Failed"
+
+
+class FailedSegment(_Model):
+    segment: int
+    error: str | None
+
+
+class IngestionFailedDetail(_Model):
+    # None when the execution input did not name a valid upload key.
+    tenant_id: str | None
+    case_id: str | None
+    document_id: str | None
+    version: str | None
+    source_key: str | None
+    execution_arn: str | None
+    status: str
+    error: str | None
+    cause: str | None
+    segments_total: int
+    segments_done: int
+    failed_segments: list[FailedSegment]
+    resume_hint: str
+
+
+class NotifyFailureResult(_Model):
+    published: bool
+    detail: IngestionFailedDetail

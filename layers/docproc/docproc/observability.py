@@ -1,0 +1,33 @@
+"""Logger, Tracer and Metrics: one instance each for the whole package.
+
+Correlation keys (tenant, document, version, segment) are appended per invocation. Never
+log document text, presigned URLs or secrets: log ids, counts and error class names.
+"""
+
+from __future__ import annotations
+
+import logging
+import resource
+import sys
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+
+SERVICE = "docproc"
+NAMESPACE = "docproc"
+
+logger = Logger(service=SERVICE)
+tracer = Tracer(service=SERVICE)
+metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far (Linux reports KiB)."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def log_to_stderr(level: str) -> None:
+    """For the command line: keep stdout for results (``--json``), logs on stderr."""
+    handler = logger.registered_handler
+    if isinstance(handler, logging.StreamHandler):
+        handler.setStream(sys.stderr)
+    logger.setLevel(level)

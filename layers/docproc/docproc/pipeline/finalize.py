@@ -1,0 +1,59 @@
+"""Finalize: check every segment is done, write document.json, retire older versions."""
+
+from __future__ import annotations
+
+from docproc.errors import SegmentsIncomplete
+from docproc.ledger.port import Ledger
+from docproc.ledger.records import utc_now
+from docproc.models import DocumentSummary, FinalizeResult, PlanResult
+from docproc.observability import logger, metrics
+from docproc.storage.port import ObjectStore
+from docproc.vectors.port import VectorStore
+
+
+def finalize_document(
+    plan: PlanResult, store: ObjectStore, ledger: Ledger, vectors: VectorStore
+) -> FinalizeResult:
+    ref = plan.document
+    segments = ledger.list_segments(ref.tenant_id, ref.document_id, ref.version)
+    done = {record.index: record for record in segments if record.status == "done"}
+    missing = [index for index in range(plan.segments_total) if index not in done]
+    if missing:
+        shown = ", ".join(str(index) for index in missing[:20])
+        raise SegmentsIncomplete(f"{len(missing)} segment(s) not done: {shown}")
+
+    document = ledger.get_document(ref.tenant_id, ref.document_id)
+    now = utc_now()
+    started = document.started_at if document and document.version == ref.version else now
+    summary = DocumentSummary(
+        tenant_id=ref.tenant_id,
+        case_id=ref.case_id,
+        document_id=ref.document_id,
+        version=ref.version,
+        filename=ref.filename,
+        media_type=ref.media_type,
+        source_key=ref.source_key,
+        size=ref.size,
+        segments_total=plan.segments_total,
+        chunks_total=sum(record.chunks for record in done.values()),
+        tokens_total=sum(record.tokens for record in done.values()),
+        pages=sum(record.pages for record in done.values()),
+        bytes=sum(record.bytes for record in done.values()),
+        collection=vectors.collection,
+        summary_key=ref.summary_key,
+        duration_ms=int((now - started).total_seconds() * 1000),
+        completed_at=now,
+    )
+    store.put_bytes(ref.summary_key, summary.model_dump_json(indent=2).encode(), "application/json")
+    # Older versions' points go only now, so searches never come back empty mid-update.
+    vectors.delete_document(ref.tenant_id, ref.document_id, keep_version=ref.version)
+    removed = []
+    if document and document.completed_version and document.completed_version != ref.version:
+        removed.append(document.completed_version)
+    ledger.complete_document(ref, summary)
+    metrics.add_metric(name="DocumentsIngested", unit="Count", value=1)
+    logger.info(
+        "document complete",
+        extra={"segments_total": summary.segments_total, "chunks_total": summary.chunks_total},
+    )
+    return FinalizeResult(summary=summary, superseded_versions_removed=removed)

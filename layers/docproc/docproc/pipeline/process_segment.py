@@ -1,0 +1,173 @@
+"""ProcessSegment: extract one segment, chunk, write the chunk file, embed, upsert, record.
+
+Idempotent by construction: point ids are deterministic (a retry overwrites), the chunk
+file is rewritten whole, and the ledger row is written last and conditionally. A segment
+the ledger knows as done is returned at once without touching anything else.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from docproc.chunking.chunker import Chunker, ChunkPiece
+from docproc.embedding.port import Embedder
+from docproc.errors import DocprocError
+from docproc.extract import pdf, text
+from docproc.ledger.port import Ledger
+from docproc.ledger.records import utc_now
+from docproc.models import (
+    BytesSegment,
+    Chunk,
+    PagesSegment,
+    SegmentRecord,
+    SegmentResult,
+    SegmentTask,
+    point_id,
+)
+from docproc.observability import logger, metrics, peak_rss_mb
+from docproc.storage.port import ObjectStore
+from docproc.vectors.port import VectorPoint, VectorSink
+
+
+@dataclass(frozen=True)
+class SegmentDeps:
+    store: ObjectStore
+    ledger: Ledger
+    chunker: Chunker
+    embedder: Embedder
+    vectors: VectorSink
+    embed_batch_size: int = 256
+
+
+def process_segment(task: SegmentTask, deps: SegmentDeps) -> SegmentResult:
+    ref, segment = task.document, task.segment
+    done = deps.ledger.get_segment(ref.tenant_id, ref.document_id, ref.version, segment.index)
+    if done is not None and done.status == "done":
+        logger.info("segment already done; returning the recorded result")
+        metrics.add_metric(name="SegmentsSkipped", unit="Count", value=1)
+        return _result(task, done, skipped=True)
+
+    started = time.monotonic()
+    try:
+        record = _run(task, deps, attempts=(done.attempts + 1) if done else 1, started=started)
+    except Exception as exc:
+        _record_failure(task, deps.ledger, exc)
+        raise
+    if not deps.ledger.mark_segment_done(ref.tenant_id, ref.document_id, ref.version, record):
+        logger.info("segment was completed concurrently by another invocation")
+    metrics.add_metric(name="SegmentsProcessed", unit="Count", value=1)
+    metrics.add_metric(name="Chunks", unit="Count", value=record.chunks)
+    metrics.add_metric(name="EmbeddingTokens", unit="Count", value=record.tokens)
+    metrics.add_metric(name="SegmentDuration", unit="Milliseconds", value=record.duration_ms)
+    metrics.add_metric(name="PeakRss", unit="Megabytes", value=record.peak_rss_mb)
+    return _result(task, record, skipped=False)
+
+
+def _run(task: SegmentTask, deps: SegmentDeps, attempts: int, started: float) -> SegmentRecord:
+    ref, segment = task.document, task.segment
+    chunks = list(_chunks(task, _pieces(task, deps)))
+    output_key = ref.chunks_key(segment.index)
+    deps.store.put_bytes(
+        output_key,
+        "".join(chunk.model_dump_json() + "\n" for chunk in chunks).encode(),
+        "application/x-ndjson",
+    )
+    deps.vectors.ensure_collection()
+    for start in range(0, len(chunks), deps.embed_batch_size):
+        batch = chunks[start : start + deps.embed_batch_size]
+        vectors = deps.embedder.embed([chunk.text for chunk in batch])
+        deps.vectors.upsert(
+            [
+                VectorPoint(id=chunk.point_id, vector=vector, payload=chunk.payload())
+                for chunk, vector in zip(batch, vectors, strict=True)
+            ]
+        )
+    return SegmentRecord(
+        index=segment.index,
+        status="done",
+        output_key=output_key,
+        chunks=len(chunks),
+        tokens=sum(chunk.token_count for chunk in chunks),
+        pages=segment.size_hint if isinstance(segment, PagesSegment) else 0,
+        bytes=segment.size_hint if isinstance(segment, BytesSegment) else 0,
+        duration_ms=int((time.monotonic() - started) * 1000),
+        peak_rss_mb=peak_rss_mb(),
+        attempts=attempts,
+        updated_at=utc_now(),
+    )
+
+
+def _pieces(task: SegmentTask, deps: SegmentDeps) -> Iterator[tuple[ChunkPiece, str]]:
+    ref, segment = task.document, task.segment
+    if isinstance(segment, PagesSegment):
+        with deps.store.local_copy(segment.input_key, segment.input_version_id) as path:
+            pages = list(pdf.extract_pages(path, segment.page_start, segment.page_end))
+        for piece in deps.chunker.chunk_pages(pages):
+            yield piece, pdf.EXTRACTION_METHOD
+        return
+    owned = text.read_slice(
+        deps.store,
+        ref.source_key,
+        ref.source_version_id,
+        segment.byte_start,
+        segment.byte_end,
+        ref.size,
+    )
+    for piece in deps.chunker.chunk_text(owned.text, owned.byte_start):
+        yield piece, text.EXTRACTION_METHOD
+
+
+def _chunks(task: SegmentTask, pieces: Iterator[tuple[ChunkPiece, str]]) -> Iterator[Chunk]:
+    ref, index = task.document, task.segment.index
+    for ordinal, (piece, method) in enumerate(pieces):
+        yield Chunk(
+            tenant_id=ref.tenant_id,
+            case_id=ref.case_id,
+            document_id=ref.document_id,
+            version=ref.version,
+            filename=ref.filename,
+            segment=index,
+            ordinal=ordinal,
+            point_id=point_id(ref.tenant_id, ref.document_id, ref.version, index, ordinal),
+            text=piece.text,
+            token_count=piece.token_count,
+            page_start=piece.page_start,
+            page_end=piece.page_end,
+            byte_start=piece.byte_start,
+            byte_end=piece.byte_end,
+            extraction=method,
+        )
+
+
+def _record_failure(task: SegmentTask, ledger: Ledger, exc: Exception) -> None:
+    """Best effort: the original error matters more than a failure to record it."""
+    ref = task.document
+    reason = f"{type(exc).__name__}: {exc}" if isinstance(exc, DocprocError) else type(exc).__name__
+    try:
+        ledger.mark_segment_failed(
+            ref.tenant_id, ref.document_id, ref.version, task.segment.index, reason
+        )
+    except Exception:  # noqa: BLE001 - never mask the original error
+        logger.exception("could not record the segment failure")
+    logger.warning("segment failed", extra={"error_type": type(exc).__name__})
+
+
+def _result(task: SegmentTask, record: SegmentRecord, skipped: bool) -> SegmentResult:
+    ref = task.document
+    return SegmentResult(
+        tenant_id=ref.tenant_id,
+        document_id=ref.document_id,
+        version=ref.version,
+        segment=record.index,
+        skipped=skipped,
+        chunks=record.chunks,
+        tokens=record.tokens,
+        pages=record.pages,
+        bytes=record.bytes,
+        output_key=record.output_key or ref.chunks_key(record.index),
+        duration_ms=record.duration_ms,
+        peak_rss_mb=record.peak_rss_mb,
+        attempt=record.attempts,
+    )

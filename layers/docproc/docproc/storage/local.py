@@ -1,0 +1,115 @@
+"""ObjectStore in a folder: the laptop runner's stand-in for S3.
+
+Uploads are versioned by content: ``put_upload`` copies a file in and names the version by
+its SHA-256, so re-ingesting an unchanged file pins the same version (and is a no-op).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from docproc.errors import ObjectNotFound
+from docproc.storage.port import ObjectInfo
+
+_VERSIONS = ".versions"
+_COPY_BLOCK = 1024 * 1024
+
+
+class LocalObjectStore:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.bucket = "local"
+        root.mkdir(parents=True, exist_ok=True)
+
+    def _path(self, key: str) -> Path:
+        path = (self.root / key).resolve()
+        if not path.is_relative_to(self.root.resolve()):
+            raise ObjectNotFound("key escapes the store")
+        return path
+
+    def _version_path(self, key: str, version_id: str) -> Path:
+        return self._path(f"{_VERSIONS}/{version_id}/{key}")
+
+    def put_upload(self, key: str, source: Path) -> ObjectInfo:
+        """Copy ``source`` in as a new version of ``key`` (hashing while copying)."""
+        digest = hashlib.sha256()
+        staging = self._path(f"{_VERSIONS}/.incoming-{os.getpid()}")
+        staging.parent.mkdir(parents=True, exist_ok=True)
+        size = 0
+        with source.open("rb") as reader, staging.open("wb") as writer:
+            while block := reader.read(_COPY_BLOCK):
+                digest.update(block)
+                writer.write(block)
+                size += len(block)
+        version_id = digest.hexdigest()[:32]
+        target = self._version_path(key, version_id)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(staging, target)
+        current = self._path(key)
+        current.parent.mkdir(parents=True, exist_ok=True)
+        current.unlink(missing_ok=True)
+        os.link(target, current)
+        return ObjectInfo(key=key, size=size, etag=version_id, version_id=version_id)
+
+    def _resolve(self, key: str, version_id: str | None) -> Path:
+        path = self._version_path(key, version_id) if version_id else self._path(key)
+        if not path.is_file():
+            raise ObjectNotFound("object not found")
+        return path
+
+    def head(self, key: str, version_id: str | None = None) -> ObjectInfo:
+        stat = self._resolve(key, version_id).stat()
+        etag = version_id or f"{stat.st_size:x}-{stat.st_mtime_ns:x}"
+        return ObjectInfo(key=key, size=stat.st_size, etag=etag, version_id=version_id)
+
+    def read_range(self, key: str, start: int, end: int, version_id: str | None = None) -> bytes:
+        with self._resolve(key, version_id).open("rb") as reader:
+            reader.seek(start)
+            return reader.read(max(0, end - start))
+
+    @contextmanager
+    def local_copy(self, key: str, version_id: str | None = None) -> Iterator[Path]:
+        # Already a file on disk: no copy needed.
+        yield self._resolve(key, version_id)
+
+    def put_file(self, key: str, path: Path, content_type: str) -> None:
+        target = self._path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(target.name + f".tmp-{os.getpid()}")
+        shutil.copyfile(path, tmp)
+        os.replace(tmp, target)
+
+    def put_bytes(self, key: str, data: bytes, content_type: str) -> None:
+        target = self._path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(target.name + f".tmp-{os.getpid()}")
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+
+    def get_bytes(self, key: str) -> bytes:
+        return self._resolve(key, None).read_bytes()
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def list_keys(self, prefix: str) -> Iterator[str]:
+        base = self._path(prefix.rstrip("/")) if prefix else self.root
+        if base.is_file():
+            yield prefix
+            return
+        if not base.is_dir():
+            return
+        for path in sorted(base.rglob("*")):
+            if path.is_file():
+                yield path.relative_to(self.root).as_posix()
+
+    def delete_prefix(self, prefix: str) -> int:
+        keys = list(self.list_keys(prefix))
+        for key in keys:
+            self._path(key).unlink(missing_ok=True)
+        return len(keys)

@@ -1,0 +1,52 @@
+"""The object store port: where uploads live and where work outputs go."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    key: str
+    size: int
+    etag: str
+    version_id: str | None
+
+
+class ObjectStore(Protocol):
+    """One bucket. Reads of uploads pin a version; work outputs are written unversioned."""
+
+    bucket: str
+
+    def head(self, key: str, version_id: str | None = None) -> ObjectInfo:
+        """Size, ETag and version of an object; ObjectNotFound if it is gone."""
+        ...
+
+    def read_range(self, key: str, start: int, end: int, version_id: str | None = None) -> bytes:
+        """Bytes ``[start, end)`` of the object (fewer at its end)."""
+        ...
+
+    def local_copy(self, key: str, version_id: str | None = None) -> AbstractContextManager[Path]:
+        """A file holding the object, streamed to disk (never whole in memory); removed on exit
+        when it is a temporary copy."""
+        ...
+
+    def put_file(self, key: str, path: Path, content_type: str) -> None: ...
+
+    def put_bytes(self, key: str, data: bytes, content_type: str) -> None: ...
+
+    def get_bytes(self, key: str) -> bytes:
+        """A small object (manifest, chunk file) whole; ObjectNotFound if missing."""
+        ...
+
+    def exists(self, key: str) -> bool: ...
+
+    def list_keys(self, prefix: str) -> Iterator[str]: ...
+
+    def delete_prefix(self, prefix: str) -> int:
+        """Delete every object under ``prefix``; returns how many were deleted."""
+        ...

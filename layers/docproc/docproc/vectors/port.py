@@ -1,0 +1,57 @@
+"""The vector store port. Every read and delete is scoped to one tenant."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class VectorPoint:
+    id: str
+    vector: list[float]
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    id: str
+    score: float
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+class VectorSink(Protocol):
+    """The write side, all a segment worker needs."""
+
+    def ensure_collection(self) -> None:
+        """Create the collection and its payload indexes on first use; EmbeddingDimensionMismatch
+        if it exists with another vector size."""
+        ...
+
+    def upsert(self, points: Sequence[VectorPoint]) -> None:
+        """Write points (same id overwrites), acknowledged before returning."""
+        ...
+
+
+class VectorStore(VectorSink, Protocol):
+    @property
+    def collection(self) -> str: ...
+
+    def search(
+        self,
+        vector: list[float],
+        tenant_id: str,
+        *,
+        case_id: str | None = None,
+        document_id: str | None = None,
+        limit: int = 10,
+    ) -> list[SearchHit]: ...
+
+    def count(self, tenant_id: str, document_id: str, version: str | None = None) -> int: ...
+
+    def delete_document(
+        self, tenant_id: str, document_id: str, keep_version: str | None = None
+    ) -> None:
+        """Delete the document's points, except those of ``keep_version`` when given."""
+        ...

@@ -1,0 +1,175 @@
+"""VectorStore on Qdrant: a server (QDRANT_URL) or qdrant-client's embedded local mode."""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Sequence
+
+from qdrant_client import QdrantClient, models
+from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
+
+from docproc.errors import EmbeddingDimensionMismatch, TransientError
+from docproc.vectors.port import SearchHit, VectorPoint
+
+# Payload fields that every filter uses; tenant_id is the partition key (is_tenant).
+_KEYWORD_INDEXES = ("case_id", "document_id", "version")
+
+
+def collection_name(prefix: str, model_name: str, dimensions: int) -> str:
+    """One collection per embedding model and size: vectors of different spaces never mix."""
+    slug = re.sub(r"[^a-z0-9]+", "-", model_name.lower()).strip("-")
+    return f"{prefix}_{slug}_{dimensions}"
+
+
+def _must(**conditions: str | None) -> list[models.Condition]:
+    return [
+        models.FieldCondition(key=key, match=models.MatchValue(value=value))
+        for key, value in conditions.items()
+        if value is not None
+    ]
+
+
+class QdrantVectorStore:
+    def __init__(
+        self, client: QdrantClient, collection: str, dimensions: int, upsert_batch: int = 256
+    ) -> None:
+        self._client = client
+        self._collection = collection
+        self._dimensions = dimensions
+        self._upsert_batch = upsert_batch
+        self._ready = False
+
+    @property
+    def collection(self) -> str:
+        return self._collection
+
+    def ensure_collection(self) -> None:
+        if self._ready:
+            return
+        try:
+            if self._client.collection_exists(self._collection):
+                info = self._client.get_collection(self._collection)
+                vectors = info.config.params.vectors
+                size = vectors.size if isinstance(vectors, models.VectorParams) else None
+                if size != self._dimensions:
+                    raise EmbeddingDimensionMismatch(
+                        f"collection {self._collection} holds vectors of size {size}, "
+                        f"the embedder makes {self._dimensions}"
+                    )
+            else:
+                self._create()
+        except (UnexpectedResponse, ResponseHandlingException) as exc:
+            raise TransientError(f"qdrant: {type(exc).__name__}") from exc
+        self._ready = True
+
+    def _create(self) -> None:
+        try:
+            self._client.create_collection(
+                self._collection,
+                vectors_config=models.VectorParams(
+                    size=self._dimensions, distance=models.Distance.COSINE
+                ),
+            )
+        except UnexpectedResponse as exc:
+            if exc.status_code == 409:  # created concurrently by another worker
+                return
+            raise
+        except ValueError:
+            # Local mode raises ValueError when the collection was created concurrently.
+            if not self._client.collection_exists(self._collection):
+                raise
+            return
+        with warnings.catch_warnings():
+            # Embedded mode ignores payload indexes and says so; servers use them.
+            warnings.simplefilter("ignore", UserWarning)
+            self._create_payload_indexes()
+
+    def _create_payload_indexes(self) -> None:
+        self._client.create_payload_index(
+            self._collection,
+            field_name="tenant_id",
+            field_schema=models.KeywordIndexParams(
+                type=models.KeywordIndexType.KEYWORD, is_tenant=True
+            ),
+        )
+        for field_name in _KEYWORD_INDEXES:
+            self._client.create_payload_index(
+                self._collection,
+                field_name=field_name,
+                field_schema=models.PayloadSchemaType.KEYWORD,
+            )
+
+    def close(self) -> None:
+        self._client.close()
+
+    def upsert(self, points: Sequence[VectorPoint]) -> None:
+        self.ensure_collection()
+        for start in range(0, len(points), self._upsert_batch):
+            batch = points[start : start + self._upsert_batch]
+            try:
+                self._client.upsert(
+                    self._collection,
+                    points=[
+                        models.PointStruct(id=p.id, vector=p.vector, payload=p.payload)
+                        for p in batch
+                    ],
+                    wait=True,
+                )
+            except (UnexpectedResponse, ResponseHandlingException) as exc:
+                raise TransientError(f"qdrant upsert: {type(exc).__name__}") from exc
+
+    def search(
+        self,
+        vector: list[float],
+        tenant_id: str,
+        *,
+        case_id: str | None = None,
+        document_id: str | None = None,
+        limit: int = 10,
+    ) -> list[SearchHit]:
+        if not tenant_id:
+            raise ValueError("a search always names its tenant")
+        if not self._client.collection_exists(self._collection):
+            return []
+        response = self._client.query_points(
+            self._collection,
+            query=vector,
+            query_filter=models.Filter(
+                must=_must(tenant_id=tenant_id, case_id=case_id, document_id=document_id)
+            ),
+            limit=limit,
+            with_payload=True,
+        )
+        return [
+            SearchHit(id=str(point.id), score=point.score, payload=dict(point.payload or {}))
+            for point in response.points
+        ]
+
+    def count(self, tenant_id: str, document_id: str, version: str | None = None) -> int:
+        if not self._client.collection_exists(self._collection):
+            return 0
+        result = self._client.count(
+            self._collection,
+            count_filter=models.Filter(
+                must=_must(tenant_id=tenant_id, document_id=document_id, version=version)
+            ),
+            exact=True,
+        )
+        return result.count
+
+    def delete_document(
+        self, tenant_id: str, document_id: str, keep_version: str | None = None
+    ) -> None:
+        if not self._client.collection_exists(self._collection):
+            return
+        selector = models.Filter(
+            must=_must(tenant_id=tenant_id, document_id=document_id),
+            must_not=_must(version=keep_version) if keep_version else None,
+        )
+        try:
+            self._client.delete(
+                self._collection, points_selector=models.FilterSelector(filter=selector), wait=True
+            )
+        except (UnexpectedResponse, ResponseHandlingException) as exc:
+            raise TransientError(f"qdrant delete: {type(exc).__name__}") from exc

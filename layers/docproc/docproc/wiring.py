@@ -1,0 +1,67 @@
+"""Builds adapters from settings; shared by the Lambda runtime and the laptop runner."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import openai
+from qdrant_client import QdrantClient
+
+from docproc.chunking.chunker import Chunker
+from docproc.chunking.tokens import token_counter
+from docproc.config import OPENAI_NATIVE_DIMENSIONS, ChunkingSettings, EmbeddingSettings
+from docproc.embedding.hashing import HashingEmbedder
+from docproc.embedding.openai import OpenAIEmbedder
+from docproc.embedding.port import Embedder
+from docproc.vectors.qdrant import QdrantVectorStore, collection_name
+
+
+def make_chunker(settings: ChunkingSettings) -> Chunker:
+    return Chunker(settings.tokenizer_model, settings.chunk_tokens, settings.chunk_overlap)
+
+
+def make_embedder(settings: EmbeddingSettings, api_key: str | None) -> Embedder:
+    if settings.embedder == "hashing":
+        return HashingEmbedder(settings.vector_size)
+    client = openai.OpenAI(
+        api_key=api_key,
+        base_url=settings.openai_base_url,
+        timeout=settings.openai_timeout_seconds,
+        max_retries=settings.openai_max_retries,
+    )
+    return OpenAIEmbedder(
+        client,
+        model=settings.embedding_model,
+        dimensions=settings.vector_size,
+        count_tokens=token_counter(settings.embedding_model),
+        batch_size=settings.embed_batch_size,
+        # Only the text-embedding-3 family accepts `dimensions`; other servers may reject it.
+        send_dimensions=settings.embedding_dimensions is not None
+        and settings.embedding_model in OPENAI_NATIVE_DIMENSIONS
+        and settings.embedding_model != "text-embedding-ada-002",
+        encoding_format=settings.openai_encoding_format,
+    )
+
+
+@cache
+def qdrant_client(url: str | None, path: str | None, api_key: str | None) -> QdrantClient:
+    """One client per location per process: embedded mode allows one client per path."""
+    if url == ":memory:":
+        return QdrantClient(location=":memory:")
+    if url:
+        return QdrantClient(url=url, api_key=api_key, timeout=30)
+    assert path is not None
+    Path(path).mkdir(parents=True, exist_ok=True)
+    return QdrantClient(path=path)
+
+
+def make_vector_store(
+    client: QdrantClient, prefix: str, embedder: Embedder, upsert_batch: int
+) -> QdrantVectorStore:
+    return QdrantVectorStore(
+        client,
+        collection_name(prefix, embedder.model_name, embedder.dimensions),
+        embedder.dimensions,
+        upsert_batch=upsert_batch,
+    )

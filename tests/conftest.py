@@ -1,0 +1,44 @@
+"""Shared fixtures. Every test runs offline: AWS is moto, servers are on loopback."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from benchmarks.generators import text_pdf
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT.parent / "shared" / "corpus"
+
+# Never reach a real account, whatever the developer's shell has configured.
+for _name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "OPENAI_API_KEY"):
+    os.environ.pop(_name, None)
+os.environ.update(
+    AWS_ACCESS_KEY_ID="testing",
+    AWS_SECRET_ACCESS_KEY="testing",
+    AWS_DEFAULT_REGION="us-east-1",
+    POWERTOOLS_TRACE_DISABLED="true",
+    POWERTOOLS_METRICS_NAMESPACE="docproc",
+    POWERTOOLS_DEV="false",
+)
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    if not CORPUS.is_dir():
+        pytest.fail(f"the shared corpus is missing at {CORPUS}")
+    return CORPUS
+
+
+@pytest.fixture(scope="session")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path]]:
+    """Generated PDFs, made once per session."""
+    folder = tmp_path_factory.mktemp("generated")
+    yield {
+        "pdf_300": text_pdf(folder / "record-300.pdf", pages=300),
+        "pdf_120": text_pdf(folder / "record-120.pdf", pages=120, seed=11),
+        "pdf_3": text_pdf(folder / "record-3.pdf", pages=3, seed=3),
+    }

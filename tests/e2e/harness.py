@@ -1,0 +1,431 @@
+"""template.yaml deployed into moto, with Lambda tasks dispatched to the real handlers.
+
+What is real: the SAM template (translated by aws-sam-translator), the state machine
+definition (executed by moto's Step Functions engine), the handlers and the whole package,
+S3, DynamoDB, EventBridge rules and SQS (moto). What moto cannot do is stood in for, each in
+one place here:
+  - Lambda code runs in-process: ``LambdaFunction._invoke_lambda`` is patched to import
+    ``functions/<name>/app.py`` and call its handler (moto would need Docker).
+  - moto's EventBridge has no Step Functions or Lambda targets: each rule from the template
+    also gets an SQS "tap" target; the harness reads what the rule matched and starts the
+    execution / invokes the function with it, as the real target would.
+  - moto's Step Functions emits no "Execution Status Change" events: the harness builds the
+    event from DescribeExecution and puts it on the bus, where the template's rule decides.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import json
+import time
+import zipfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+from unittest import mock
+
+import boto3
+from moto.awslambda.models import LambdaFunction
+from samtranslator.translator.managed_policy_translator import ManagedPolicyLoader
+from samtranslator.translator.transform import transform
+from samtranslator.yaml_helper import yaml_parse
+
+ROOT = Path(__file__).resolve().parents[2]
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+STACK = "docproc"
+BUCKET = "docproc-e2e-documents"
+TABLE = "docproc-e2e-ledger"
+CODE_BUCKET = "docproc-e2e-code"
+_NO_VALUE = object()
+
+
+@dataclass
+class FakeContext:
+    """The attributes Powertools reads from a Lambda context."""
+
+    function_name: str
+    memory_limit_in_mb: int = 1024
+    invoked_function_arn: str = ""
+    aws_request_id: str = "e2e-request"
+    function_version: str = "$LATEST"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 900_000
+
+
+def load_handler_module(name: str) -> ModuleType:
+    """Import ``functions/<name>/app.py`` under a unique module name (they are all ``app``)."""
+    path = ROOT / "functions" / name / "app.py"
+    spec = importlib.util.spec_from_file_location(f"docproc_functions_{name}", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _empty_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("app.py", "# code runs in-process in the e2e harness\n")
+    return buffer.getvalue()
+
+
+class _Resolver:
+    """Evaluates the intrinsic functions the translated template uses."""
+
+    def __init__(self, template: dict[str, Any], parameters: dict[str, str]) -> None:
+        self.template = template
+        self.parameters = {
+            name: str(spec.get("Default", ""))
+            for name, spec in template.get("Parameters", {}).items()
+        }
+        self.parameters.update(parameters)
+        self.physical: dict[str, str] = {}
+        self.arns: dict[str, str] = {}
+
+    def pseudo(self, name: str) -> str:
+        return {
+            "AWS::Region": REGION,
+            "AWS::AccountId": ACCOUNT,
+            "AWS::Partition": "aws",
+            "AWS::StackName": STACK,
+            "AWS::URLSuffix": "amazonaws.com",
+        }[name]
+
+    def condition(self, name: str) -> bool:
+        return bool(self(self.template["Conditions"][name]))
+
+    def __call__(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return [r for r in (self(item) for item in value) if r is not _NO_VALUE]
+        if not isinstance(value, dict):
+            return value
+        if len(value) == 1:
+            (key, arg), = value.items()
+            if key == "Ref":
+                if arg == "AWS::NoValue":
+                    return _NO_VALUE
+                if arg in self.parameters:
+                    return self.parameters[arg]
+                if arg.startswith("AWS::"):
+                    return self.pseudo(arg)
+                return self.physical[arg]
+            if key == "Fn::GetAtt":
+                resource, attribute = arg if isinstance(arg, list) else arg.split(".", 1)
+                assert attribute == "Arn", attribute
+                return self.arns[resource]
+            if key == "Fn::Sub":
+                text, variables = (arg, {}) if isinstance(arg, str) else arg
+                variables = {name: self(v) for name, v in variables.items()}
+                return self._sub(text, variables)
+            if key == "Fn::If":
+                name, when_true, when_false = arg
+                return self(when_true if self.condition(name) else when_false)
+            if key == "Fn::Equals":
+                return self(arg[0]) == self(arg[1])
+            if key == "Fn::Not":
+                return not self(arg[0])
+            if key == "Fn::Join":
+                return arg[0].join(str(self(item)) for item in arg[1])
+        resolved = {key: self(item) for key, item in value.items()}
+        return {key: item for key, item in resolved.items() if item is not _NO_VALUE}
+
+    def _sub(self, text: str, variables: dict[str, Any]) -> str:
+        out, index = [], 0
+        while (start := text.find("${", index)) != -1:
+            end = text.index("}", start)
+            out.append(text[index:start])
+            name = text[start + 2 : end]
+            if name in variables:
+                out.append(str(variables[name]))
+            elif "." in name:
+                out.append(self({"Fn::GetAtt": name.split(".", 1)}))
+            else:
+                out.append(str(self({"Ref": name})))
+            index = end + 1
+        out.append(text[index:])
+        return "".join(out)
+
+
+class DeployedStack:
+    """The stack inside an active ``mock_aws``; see the module docstring."""
+
+    def __init__(self, parameters: dict[str, str]) -> None:
+        self.s3 = boto3.client("s3", region_name=REGION)
+        self.sfn = boto3.client("stepfunctions", region_name=REGION)
+        self.events = boto3.client("events", region_name=REGION)
+        self.sqs = boto3.client("sqs", region_name=REGION)
+        self.lambda_ = boto3.client("lambda", region_name=REGION)
+        self.iam = boto3.client("iam", region_name=REGION)
+        self.dynamodb = boto3.resource("dynamodb", region_name=REGION)
+        self.handlers: dict[str, Callable[[dict[str, Any], Any], Any]] = {}
+        self.function_environment: dict[str, dict[str, str]] = {}
+        self.invocations: list[tuple[str, dict[str, Any]]] = []
+        self.rule_taps: dict[str, str] = {}
+        self._deploy(parameters)
+
+    # -- deployment ---------------------------------------------------------------------------
+
+    def _deploy(self, parameters: dict[str, str]) -> None:
+        sam = yaml_parse((ROOT / "template.yaml").read_text())
+        code_dirs: dict[str, str] = {}
+        for logical_id, resource in sam["Resources"].items():
+            properties = resource.get("Properties", {})
+            if resource["Type"] == "AWS::Serverless::Function":
+                code_dirs[logical_id] = properties["CodeUri"]
+                properties["CodeUri"] = f"s3://{CODE_BUCKET}/{logical_id}.zip"
+            elif resource["Type"] == "AWS::Serverless::LayerVersion":
+                properties["ContentUri"] = f"s3://{CODE_BUCKET}/{logical_id}.zip"
+            elif resource["Type"] == "AWS::Serverless::StateMachine":
+                properties["DefinitionUri"] = {"Bucket": CODE_BUCKET, "Key": "ingest.asl.json"}
+        self.sam_template = sam
+        cfn = transform(sam, parameters, ManagedPolicyLoader(self.iam))
+        self.template = cfn
+        resolve = self.resolve = _Resolver(cfn, parameters)
+        resources = cfn["Resources"]
+
+        def of_type(kind: str) -> Iterator[tuple[str, dict[str, Any]]]:
+            return ((name, r) for name, r in resources.items() if r["Type"] == kind)
+
+        # Physical names first: everything else refers to them.
+        for name, resource in resources.items():
+            kind = resource["Type"]
+            if kind == "AWS::S3::Bucket":
+                resolve.physical[name] = BUCKET
+                resolve.arns[name] = f"arn:aws:s3:::{BUCKET}"
+            elif kind == "AWS::DynamoDB::Table":
+                resolve.physical[name] = TABLE
+                resolve.arns[name] = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{TABLE}"
+            elif kind == "AWS::Lambda::Function":
+                resolve.physical[name] = name
+                resolve.arns[name] = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
+            elif kind == "AWS::IAM::Role":
+                resolve.physical[name] = name
+                resolve.arns[name] = f"arn:aws:iam::{ACCOUNT}:role/{name}"
+            elif kind == "AWS::Lambda::LayerVersion":
+                resolve.physical[name] = f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:{name}:1"
+            elif kind == "AWS::StepFunctions::StateMachine":
+                sm_name = resolve(resource["Properties"]["StateMachineName"])
+                arn = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{sm_name}"
+                resolve.physical[name] = arn
+                resolve.arns[name] = arn
+            elif kind == "AWS::Logs::LogGroup":
+                resolve.arns[name] = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:x"
+
+        for name, resource in of_type("AWS::IAM::Role"):
+            props = resolve(resource["Properties"])
+            self.iam.create_role(
+                RoleName=name,
+                AssumeRolePolicyDocument=json.dumps(props["AssumeRolePolicyDocument"]),
+            )
+            for policy in props.get("Policies", []):
+                # SAM's policy templates omit Version (IAM then assumes it); moto insists.
+                document = {"Version": "2012-10-17", **policy["PolicyDocument"]}
+                self.iam.put_role_policy(
+                    RoleName=name,
+                    PolicyName=policy["PolicyName"],
+                    PolicyDocument=json.dumps(document),
+                )
+
+        for _, resource in of_type("AWS::S3::Bucket"):
+            props = resolve(resource["Properties"])
+            self.s3.create_bucket(Bucket=BUCKET)
+            if props.get("VersioningConfiguration", {}).get("Status") == "Enabled":
+                self.s3.put_bucket_versioning(
+                    Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"}
+                )
+            if props.get("NotificationConfiguration", {}).get("EventBridgeConfiguration"):
+                self.s3.put_bucket_notification_configuration(
+                    Bucket=BUCKET,
+                    NotificationConfiguration={"EventBridgeConfiguration": {}},
+                )
+
+        for _, resource in of_type("AWS::DynamoDB::Table"):
+            props = resolve(resource["Properties"])
+            self.dynamodb.create_table(
+                TableName=TABLE,
+                AttributeDefinitions=props["AttributeDefinitions"],
+                KeySchema=props["KeySchema"],
+                BillingMode=props["BillingMode"],
+            )
+
+        zipped = _empty_zip()
+        for name, resource in of_type("AWS::Lambda::Function"):
+            props = resolve(resource["Properties"])
+            environment = props.get("Environment", {}).get("Variables", {})
+            self.function_environment[name] = {k: str(v) for k, v in environment.items()}
+            self.lambda_.create_function(
+                FunctionName=name,
+                Runtime=props["Runtime"],
+                Role=props["Role"],
+                Handler=props["Handler"],
+                Code={"ZipFile": zipped},
+                Timeout=props.get("Timeout", 3),
+                MemorySize=props.get("MemorySize", 128),
+                Environment={"Variables": self.function_environment[name]},
+            )
+            function_dir = Path(code_dirs[name]).name
+            module = load_handler_module(function_dir)
+            self.handlers[name] = module.handler
+            self.modules = getattr(self, "modules", {})
+            self.modules[name] = module
+
+        for name, resource in of_type("AWS::StepFunctions::StateMachine"):
+            props = resolve(resource["Properties"])
+            definition = (ROOT / "statemachine" / "ingest.asl.json").read_text()
+            for placeholder, value in props["DefinitionSubstitutions"].items():
+                definition = definition.replace("${" + placeholder + "}", str(value))
+            assert "${" not in definition, "a placeholder has no DefinitionSubstitutions entry"
+            self.state_machine_arn = self.sfn.create_state_machine(
+                name=props["StateMachineName"], definition=definition, roleArn=props["RoleArn"]
+            )["stateMachineArn"]
+            assert self.state_machine_arn == resolve.arns[name]
+
+        for name, resource in of_type("AWS::Events::Rule"):
+            props = resolve(resource["Properties"])
+            bus = props.get("EventBusName", "default")
+            self.events.put_rule(
+                Name=name, EventPattern=json.dumps(props["EventPattern"]), EventBusName=bus
+            )
+            tap = self.sqs.create_queue(QueueName=f"tap-{name}")["QueueUrl"]
+            tap_arn = self.sqs.get_queue_attributes(QueueUrl=tap, AttributeNames=["QueueArn"])[
+                "Attributes"
+            ]["QueueArn"]
+            self.events.put_targets(
+                Rule=name, EventBusName=bus, Targets=[{"Id": "tap", "Arn": tap_arn}]
+            )
+            target_arn = props["Targets"][0]["Arn"]
+            self.rule_taps[target_arn] = tap
+
+        # What the main application would subscribe to: everything docproc publishes.
+        self.published_queue = self.sqs.create_queue(QueueName="published")["QueueUrl"]
+        published_arn = self.sqs.get_queue_attributes(
+            QueueUrl=self.published_queue, AttributeNames=["QueueArn"]
+        )["Attributes"]["QueueArn"]
+        bus = parameters.get("EventBusName", "default")
+        if bus != "default":
+            self.events.create_event_bus(Name=bus)
+        self.events.put_rule(
+            Name="main-app", EventPattern=json.dumps({"source": ["docproc"]}), EventBusName=bus
+        )
+        self.events.put_targets(
+            Rule="main-app", EventBusName=bus, Targets=[{"Id": "app", "Arn": published_arn}]
+        )
+
+    def environment(self) -> dict[str, str]:
+        """The union of the functions' environments (the handlers share one process)."""
+        merged: dict[str, str] = {}
+        for variables in self.function_environment.values():
+            for key, value in variables.items():
+                assert merged.get(key, value) == value, f"{key} differs between functions"
+                merged[key] = value
+        return merged
+
+    # -- running --------------------------------------------------------------------------------
+
+    @contextmanager
+    def lambdas_in_process(self) -> Iterator[None]:
+        stack = self
+
+        def invoke(self: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
+            payload = json.loads(event) if isinstance(event, str | bytes) else (event or {})
+            stack.invocations.append((self.function_name, payload))
+            handler = stack.handlers[self.function_name]
+            try:
+                result = handler(payload, FakeContext(self.function_name))
+            except Exception as exc:  # noqa: BLE001 - reported to Step Functions like Lambda does
+                error = {"errorType": type(exc).__name__, "errorMessage": str(exc)}
+                return json.dumps(error), True, ""
+            return json.dumps(result), False, ""
+
+        with mock.patch.object(LambdaFunction, "_invoke_lambda", invoke):
+            yield
+
+    def _drain(self, queue_url: str) -> list[dict[str, Any]]:
+        messages: list[dict[str, Any]] = []
+        while True:
+            batch = self.sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get(
+                "Messages", []
+            )
+            if not batch:
+                return messages
+            for message in batch:
+                messages.append(json.loads(message["Body"]))
+                self.sqs.delete_message(
+                    QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"]
+                )
+
+    def upload(self, key: str, body: bytes) -> list[dict[str, Any]]:
+        """PutObject, then the events the upload rule matched (what it would start)."""
+        self.s3.put_object(Bucket=BUCKET, Key=key, Body=body)
+        return self._drain(self.rule_taps[self.state_machine_arn])
+
+    def start(self, event: dict[str, Any], name: str | None = None) -> str:
+        kwargs: dict[str, Any] = {"stateMachineArn": self.state_machine_arn, "input": json.dumps(event)}
+        if name:
+            kwargs["name"] = name
+        return str(self.sfn.start_execution(**kwargs)["executionArn"])
+
+    def wait(self, execution_arn: str, timeout: float = 300) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            description = self.sfn.describe_execution(executionArn=execution_arn)
+            if description["status"] != "RUNNING":
+                return dict(description)
+            time.sleep(0.1)
+        raise TimeoutError(f"execution still running after {timeout}s")
+
+    def run(self, event: dict[str, Any]) -> dict[str, Any]:
+        return self.wait(self.start(event))
+
+    def deliver_status_change(self, execution: dict[str, Any]) -> list[dict[str, Any]]:
+        """Put the "Execution Status Change" event AWS would emit; invoke whatever the
+        template's rule routes it to; return those functions' results."""
+        detail = {
+            "executionArn": execution["executionArn"],
+            "stateMachineArn": execution["stateMachineArn"],
+            "name": execution["name"],
+            "status": execution["status"],
+            "startDate": int(execution["startDate"].timestamp() * 1000),
+            "stopDate": int(execution["stopDate"].timestamp() * 1000),
+            "input": execution.get("input"),
+            "output": execution.get("output"),
+            "error": execution.get("error"),
+            "cause": execution.get("cause"),
+        }
+        self.events.put_events(
+            Entries=[
+                {
+                    "Source": "aws.states",
+                    "DetailType": "Step Functions Execution Status Change",
+                    "Detail": json.dumps(detail),
+                    "Resources": [execution["executionArn"]],
+                }
+            ]
+        )
+        results = []
+        for target_arn, tap in self.rule_taps.items():
+            if ":function:" not in target_arn:
+                continue
+            for event in self._drain(tap):
+                function_name = target_arn.rsplit(":", 1)[-1]
+                response = self.lambda_.invoke(
+                    FunctionName=function_name, Payload=json.dumps(event).encode()
+                )
+                results.append(json.loads(response["Payload"].read()))
+        return results
+
+    def published(self) -> list[dict[str, Any]]:
+        return self._drain(self.published_queue)
+
+    def object_keys(self, prefix: str) -> list[str]:
+        pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=prefix)
+        return [item["Key"] for page in pages for item in page.get("Contents", [])]
+
+    def ledger_items(self) -> list[dict[str, Any]]:
+        return list(self.dynamodb.Table(TABLE).scan()["Items"])
