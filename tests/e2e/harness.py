@@ -19,6 +19,7 @@ import importlib.util
 import io
 import json
 import time
+import uuid
 import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -366,10 +367,12 @@ class DeployedStack:
         return self._drain(self.rule_taps[self.state_machine_arn])
 
     def start(self, event: dict[str, Any], name: str | None = None) -> str:
-        kwargs: dict[str, Any] = {"stateMachineArn": self.state_machine_arn, "input": json.dumps(event)}
-        if name:
-            kwargs["name"] = name
-        return str(self.sfn.start_execution(**kwargs)["executionArn"])
+        response = self.sfn.start_execution(
+            stateMachineArn=self.state_machine_arn,
+            input=json.dumps(event),
+            name=name or uuid.uuid4().hex,
+        )
+        return str(response["executionArn"])
 
     def wait(self, execution_arn: str, timeout: float = 300) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
@@ -389,7 +392,7 @@ class DeployedStack:
         detail = {
             "executionArn": execution["executionArn"],
             "stateMachineArn": execution["stateMachineArn"],
-            "name": execution["name"],
+            "name": execution.get("name") or execution["executionArn"].rsplit(":", 1)[-1],
             "status": execution["status"],
             "startDate": int(execution["startDate"].timestamp() * 1000),
             "stopDate": int(execution["stopDate"].timestamp() * 1000),
