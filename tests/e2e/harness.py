@@ -339,7 +339,7 @@ class DeployedStack:
             handler = stack.handlers[self.function_name]
             try:
                 result = handler(payload, FakeContext(self.function_name))
-            except Exception as exc:  # noqa: BLE001 - reported to Step Functions like Lambda does
+            except Exception as exc:
                 error = {"errorType": type(exc).__name__, "errorMessage": str(exc)}
                 return json.dumps(error), True, ""
             return json.dumps(result), False, ""

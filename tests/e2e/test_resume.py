@@ -9,10 +9,10 @@ import json
 from collections.abc import Sequence
 
 import pytest
-from qdrant_client import QdrantClient, models
-
 from docproc.embedding.port import Embedder
 from docproc.errors import PermanentDependencyError
+from qdrant_client import QdrantClient, models
+
 from tests.e2e.harness import BUCKET, DeployedStack
 
 KEY = "uploads/acme/case-9/resumable/record.pdf"

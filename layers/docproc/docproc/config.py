@@ -18,7 +18,7 @@ from docproc.errors import ConfigurationError
 class _Settings(BaseSettings):
     # Empty variables count as unset: CloudFormation cannot omit a variable, only blank it.
     model_config = SettingsConfigDict(
-        extra="ignore", frozen=True, populate_by_name=True, env_ignore_empty=True
+        extra="ignore", frozen=True, env_ignore_empty=True
     )
 
 

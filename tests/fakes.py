@@ -1,0 +1,62 @@
+"""In-process test doubles of the ports (no sockets, no files)."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from docproc.errors import ObjectNotFound
+from docproc.storage.port import ObjectInfo
+
+
+class InMemoryObjectStore:
+    """The ObjectStore port over a dict; counts the bytes handed out by ranged reads."""
+
+    def __init__(self, objects: dict[str, bytes] | None = None) -> None:
+        self.bucket = "memory"
+        self.objects = dict(objects or {})
+        self.bytes_read = 0
+
+    def _get(self, key: str) -> bytes:
+        if key not in self.objects:
+            raise ObjectNotFound(key)
+        return self.objects[key]
+
+    def head(self, key: str, version_id: str | None = None) -> ObjectInfo:
+        data = self._get(key)
+        return ObjectInfo(key=key, size=len(data), etag=f"{hash(data) & 0xFFFFFFFF:x}", version_id=version_id)
+
+    def read_range(self, key: str, start: int, end: int, version_id: str | None = None) -> bytes:
+        chunk = self._get(key)[start:end]
+        self.bytes_read += len(chunk)
+        return chunk
+
+    @contextmanager
+    def local_copy(self, key: str, version_id: str | None = None) -> Iterator[Path]:
+        with tempfile.NamedTemporaryFile() as handle:
+            handle.write(self._get(key))
+            handle.flush()
+            yield Path(handle.name)
+
+    def put_file(self, key: str, path: Path, content_type: str) -> None:
+        self.objects[key] = path.read_bytes()
+
+    def put_bytes(self, key: str, data: bytes, content_type: str) -> None:
+        self.objects[key] = data
+
+    def get_bytes(self, key: str) -> bytes:
+        return self._get(key)
+
+    def exists(self, key: str) -> bool:
+        return key in self.objects
+
+    def list_keys(self, prefix: str) -> Iterator[str]:
+        return iter(sorted(k for k in self.objects if k.startswith(prefix)))
+
+    def delete_prefix(self, prefix: str) -> int:
+        keys = [k for k in self.objects if k.startswith(prefix)]
+        for key in keys:
+            del self.objects[key]
+        return len(keys)

@@ -1,0 +1,65 @@
+"""Every file in events/ is parsed by its function's model and invoked through its handler."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from docproc.errors import InvalidEvent
+
+from tests.e2e.harness import ROOT, FakeContext, load_handler_module
+from tests.integration.conftest import BUCKET, Aws
+
+EVENTS = ROOT / "events"
+ORDER = ["plan", "process_segment", "finalize", "notify_failure"]
+
+
+def _event(name: str) -> dict:
+    return json.loads((EVENTS / f"{name}.json").read_text())
+
+
+def test_every_event_file_belongs_to_a_function():
+    # Given the events folder and the functions folder
+    names = sorted(path.stem for path in EVENTS.glob("*.json"))
+    functions = sorted(path.name for path in (ROOT / "functions").iterdir() if path.is_dir())
+    # Then each function has exactly one sample event, and nothing else is there
+    assert names == functions == sorted(ORDER)
+
+
+def test_event_files_drive_the_handlers_in_pipeline_order(moto_aws: Aws):
+    # Given the sample PDF uploaded where events/plan.json says it is
+    plan_event = _event("plan")
+    key = plan_event["event"]["detail"]["object"]["key"]
+    moto_aws.s3.put_object(
+        Bucket=BUCKET, Key=key, Body=(ROOT / "samples" / "lease-agreement.pdf").read_bytes()
+    )
+    results = {}
+    # When each handler is invoked with its event file
+    for name in ORDER:
+        module = load_handler_module(name)
+        results[name] = module.handler(_event(name), FakeContext(name))
+
+    # Then plan produced exactly the task and result the next event files hold
+    assert results["plan"]["first_task"] == _event("process_segment")
+    assert results["plan"]["document"] == _event("finalize")["document"]
+    assert results["process_segment"]["chunks"] >= 1
+    assert results["finalize"]["summary"]["pages"] == 3
+    assert results["notify_failure"]["published"] is True
+    published = moto_aws.published()
+    assert [e["detail-type"] for e in published] == ["Document Ingestion Failed"]
+    assert published[0]["detail"]["document_id"] == "lease-1"
+
+
+@pytest.mark.parametrize("name", ORDER)
+def test_a_malformed_event_is_a_typed_error(moto_aws: Aws, name: str):
+    # Given an event missing everything
+    module = load_handler_module(name)
+    # When the handler gets it, Then it fails with InvalidEvent before doing any work
+    with pytest.raises(InvalidEvent):
+        module.handler({"unexpected": True}, FakeContext(name))
+
+
+def test_event_files_are_valid_json():
+    for path in Path(EVENTS).glob("*.json"):
+        json.loads(path.read_text())

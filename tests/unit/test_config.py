@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import pytest
+
+from docproc.config import (
+    LocalSettings,
+    NotifyFailureSettings,
+    PlanSettings,
+    SegmentSettings,
+    load_settings,
+)
+from docproc.errors import ConfigurationError
+
+BASE = {"DOCPROC_BUCKET": "bucket-1", "LEDGER_TABLE": "ledger-1", "QDRANT_URL": ":memory:"}
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch):
+    for name in ("DOCPROC_BUCKET", "LEDGER_TABLE", "QDRANT_URL", "QDRANT_PATH", "EMBEDDER",
+                 "CHUNK_TOKENS", "CHUNK_OVERLAP", "EMBEDDING_DIMENSIONS", "EVENT_BUS_NAME",
+                 "DOCPROC_HOME"):
+        monkeypatch.delenv(name, raising=False)
+
+    def set_env(**values: str) -> None:
+        for name, value in values.items():
+            monkeypatch.setenv(name, value)
+
+    return set_env
+
+
+def test_required_settings_are_named_when_missing(env):
+    with pytest.raises(ConfigurationError) as error:
+        load_settings(PlanSettings)
+    assert "DOCPROC_BUCKET" in str(error.value) and "LEDGER_TABLE" in str(error.value)
+
+
+def test_defaults_apply_when_set(env):
+    env(**BASE)
+    settings = load_settings(SegmentSettings)
+    assert (settings.chunk_tokens, settings.chunk_overlap) == (512, 64)
+    assert settings.embedder == "hashing" and settings.vector_size == 384
+
+
+def test_overlap_must_be_smaller_than_chunks(env):
+    env(**BASE, CHUNK_TOKENS="100", CHUNK_OVERLAP="100")
+    with pytest.raises(ConfigurationError, match="CHUNK_OVERLAP"):
+        load_settings(SegmentSettings)
+
+
+def test_openai_needs_a_key(env):
+    env(**BASE, EMBEDDER="openai")
+    with pytest.raises(ConfigurationError, match="OPENAI_API_KEY_SECRET_ARN"):
+        load_settings(SegmentSettings)
+
+
+def test_cloud_segment_worker_needs_a_vector_store(env):
+    env(DOCPROC_BUCKET="bucket-1", LEDGER_TABLE="ledger-1")
+    with pytest.raises(ConfigurationError, match="QDRANT_URL"):
+        load_settings(SegmentSettings)
+
+
+def test_blank_variables_count_as_unset(env):
+    # CloudFormation cannot omit a variable, only blank it.
+    env(**BASE, EMBEDDING_DIMENSIONS="")
+    assert load_settings(SegmentSettings).embedding_dimensions is None
+
+
+def test_notify_failure_needs_the_bus(env):
+    env(LEDGER_TABLE="ledger-1")
+    with pytest.raises(ConfigurationError, match="EVENT_BUS_NAME"):
+        load_settings(NotifyFailureSettings)
+
+
+def test_laptop_settings_need_nothing(env):
+    settings = load_settings(LocalSettings)
+    assert settings.embedder == "hashing" and str(settings.home) == ".docproc"

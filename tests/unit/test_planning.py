@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from benchmarks.generators import text_pdf
+from docproc.errors import InvalidDocument, UnsupportedDocument
+from docproc.extract.pdf import PageRange, page_ranges
+from docproc.ledger.sqlite import SQLiteLedger
+from docproc.models import PagesSegment, SegmentTask
+from docproc.pipeline.plan import PlanOptions, plan_document
+from tests.fakes import InMemoryObjectStore
+
+KEY = "uploads/acme/case/doc/file.pdf"
+
+
+def test_page_ranges_cover_every_page_once():
+    assert page_ranges(300, 50) == [PageRange(s, s + 49) for s in range(1, 301, 50)]
+
+
+def test_last_segment_is_short():
+    ranges = page_ranges(301, 50)
+    assert len(ranges) == 7 and ranges[-1] == PageRange(301, 301)
+
+
+def test_one_page_file_is_one_segment():
+    assert page_ranges(1, 50) == [PageRange(1, 1)]
+
+
+@pytest.fixture
+def ledger(tmp_path: Path) -> SQLiteLedger:
+    return SQLiteLedger(tmp_path / "ledger.sqlite3")
+
+
+def _store_with(tmp_path: Path, pages: int) -> InMemoryObjectStore:
+    pdf = text_pdf(tmp_path / "in.pdf", pages=pages)
+    return InMemoryObjectStore({KEY: pdf.read_bytes()})
+
+
+def test_multi_segment_pdf_gets_sub_pdfs_and_a_manifest(tmp_path: Path, ledger: SQLiteLedger):
+    # Given a 120-page PDF and 50 pages per segment
+    store = _store_with(tmp_path, 120)
+    # When it is planned
+    plan = plan_document(KEY, "v1", store, ledger, PlanOptions(segment_pages=50))
+    # Then three segments 1-50, 51-100, 101-120, each with its own sub-PDF
+    assert plan.status == "planned" and plan.segments_total == 3 and plan.first_task is None
+    tasks = [SegmentTask.model_validate(t) for t in json.loads(store.objects[plan.manifest.key])]
+    segments = [t.segment for t in tasks]
+    assert all(isinstance(s, PagesSegment) for s in segments)
+    assert [(s.page_start, s.page_end) for s in segments] == [(1, 50), (51, 100), (101, 120)]
+    assert all(s.input_key in store.objects for s in segments)
+    assert ledger.get_document("acme", "doc").segments_total == 3
+
+
+def test_single_segment_pdf_is_read_in_place(tmp_path: Path, ledger: SQLiteLedger):
+    store = _store_with(tmp_path, 3)
+    plan = plan_document(KEY, "v1", store, ledger, PlanOptions(segment_pages=50))
+    # The fast path: no sub-PDF, the worker reads the pinned upload itself.
+    assert plan.segments_total == 1 and plan.first_task is not None
+    assert plan.first_task.segment.input_key == KEY
+    assert plan.first_task.segment.input_version_id == "v1"
+    assert not [k for k in store.objects if k.endswith(".pdf") and k.startswith("work/")]
+
+
+def test_replanning_reuses_the_manifest(tmp_path: Path, ledger: SQLiteLedger):
+    store = _store_with(tmp_path, 120)
+    first = plan_document(KEY, "v1", store, ledger, PlanOptions(segment_pages=50))
+    store.objects[first.document.segment_input_key(0, "pdf")] = b"sentinel"
+    again = plan_document(KEY, "v1", store, ledger, PlanOptions(segment_pages=50))
+    assert again == first
+    assert store.objects[first.document.segment_input_key(0, "pdf")] == b"sentinel"
+    assert ledger.get_document("acme", "doc").attempts == 2
+
+
+@pytest.mark.parametrize(
+    ("content", "error"),
+    [(b"", InvalidDocument), (b"PK\x03\x04rest-of-zip", UnsupportedDocument),
+     (bytes(range(256)) * 4, UnsupportedDocument)],
+)
+def test_unusable_content_is_rejected(content: bytes, error: type[Exception], ledger):
+    store = InMemoryObjectStore({KEY: content})
+    with pytest.raises(error):
+        plan_document(KEY, "v1", store, ledger, PlanOptions())
+    assert ledger.get_document("acme", "doc") is None
+
+
+def test_text_is_cut_into_byte_ranges(ledger: SQLiteLedger):
+    store = InMemoryObjectStore({KEY: b"line\n" * 3000})
+    plan = plan_document(KEY, None, store, ledger, PlanOptions(segment_bytes=4096))
+    tasks = [SegmentTask.model_validate(t) for t in json.loads(store.objects[plan.manifest.key])]
+    spans = [(t.segment.byte_start, t.segment.byte_end) for t in tasks]
+    assert spans[0][0] == 0 and spans[-1][1] == 15000
+    assert all(a[1] == b[0] for a, b in zip(spans, spans[1:], strict=False))
