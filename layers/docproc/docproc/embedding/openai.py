@@ -85,7 +85,9 @@ class OpenAIEmbedder:
                 model=self._model,
                 input=batch,
                 dimensions=self._dimensions if self._send_dimensions else openai.omit,
-                encoding_format=self._encoding_format,
+                # Left out, the SDK asks for base64 and decodes it itself (a quarter of the
+                # bytes of JSON floats); naming "base64" would hand us the raw strings.
+                encoding_format="float" if self._encoding_format == "float" else openai.omit,
             )
         except (openai.RateLimitError, openai.InternalServerError) as exc:
             raise TransientError(f"embeddings API: HTTP {exc.status_code}") from exc

@@ -1,0 +1,176 @@
+"""The AWS adapters against moto; the ledger contract against DynamoDB and SQLite alike."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from docproc.errors import ObjectNotFound, TransientError
+from docproc.ledger.dynamodb import DynamoDBLedger
+from docproc.ledger.port import Ledger
+from docproc.ledger.sqlite import SQLiteLedger
+from docproc.models import DocumentRef, DocumentSummary, SegmentRecord
+from docproc.notify.eventbridge import EventBridgeNotifier
+from docproc.storage.s3 import S3ObjectStore
+from tests.integration.conftest import BUS, ledger_table_definition
+
+REF = DocumentRef(
+    tenant_id="acme", case_id="c1", document_id="d1", version="v1", filename="f.pdf",
+    bucket="b", source_key="uploads/acme/c1/d1/f.pdf", source_version_id="v1", etag="e",
+    size=10, media_type="application/pdf",
+)
+
+
+def _segment(index: int, status: str = "done", chunks: int = 2) -> SegmentRecord:
+    return SegmentRecord(
+        index=index, status=status, output_key=f"k{index}", chunks=chunks, tokens=10,
+        pages=50, updated_at=datetime.now(UTC),
+    )
+
+
+@pytest.fixture(params=["dynamodb", "sqlite"])
+def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Ledger]:
+    if request.param == "sqlite":
+        yield SQLiteLedger(tmp_path / "ledger.sqlite3")
+        return
+    with mock_aws():
+        table = boto3.resource("dynamodb").create_table(
+            TableName="ledger", **ledger_table_definition()
+        )
+        yield DynamoDBLedger(table, ttl_days=7)
+
+
+def test_segments_are_recorded_once(ledger: Ledger):
+    # Given a segment marked done
+    assert ledger.mark_segment_done("acme", "d1", "v1", _segment(0)) is True
+    # When a concurrent duplicate marks it again, or a late failure is recorded
+    assert ledger.mark_segment_done("acme", "d1", "v1", _segment(0, chunks=99)) is False
+    ledger.mark_segment_failed("acme", "d1", "v1", 0, "late")
+    # Then the first record stands
+    record = ledger.get_segment("acme", "d1", "v1", 0)
+    assert record.status == "done" and record.chunks == 2
+
+
+def test_failed_segments_count_attempts_and_can_then_succeed(ledger: Ledger):
+    ledger.mark_segment_failed("acme", "d1", "v1", 1, "TransientError: boom")
+    ledger.mark_segment_failed("acme", "d1", "v1", 1, "TransientError: boom")
+    assert ledger.get_segment("acme", "d1", "v1", 1).attempts == 2
+    assert ledger.mark_segment_done("acme", "d1", "v1", _segment(1)) is True
+    assert ledger.get_segment("acme", "d1", "v1", 1).status == "done"
+
+
+def test_segments_are_listed_in_order_per_version(ledger: Ledger):
+    for index in (2, 0, 1):
+        ledger.mark_segment_done("acme", "d1", "v1", _segment(index))
+    ledger.mark_segment_done("acme", "d1", "v2", _segment(0))
+    assert [r.index for r in ledger.list_segments("acme", "d1", "v1")] == [0, 1, 2]
+    assert [r.index for r in ledger.list_segments("acme", "d1", "v2")] == [0]
+
+
+def test_document_lifecycle(ledger: Ledger):
+    # Given a start, a restart of the same version, and completion
+    first = ledger.start_document(REF, 3)
+    again = ledger.start_document(REF, 3, execution_arn="arn:x")
+    assert (first.attempts, again.attempts) == (1, 2)
+    assert again.started_at == first.started_at
+    summary = DocumentSummary(
+        tenant_id="acme", case_id="c1", document_id="d1", version="v1", filename="f.pdf",
+        media_type="application/pdf", source_key=REF.source_key, size=10, segments_total=3,
+        chunks_total=6, tokens_total=30, pages=150, bytes=0, collection="c",
+        summary_key="s", duration_ms=5, completed_at=datetime.now(UTC),
+    )
+    ledger.complete_document(REF, summary)
+    done = ledger.get_document("acme", "d1")
+    assert (done.status, done.completed_version, done.chunks_total) == ("complete", "v1", 6)
+    # When a new version starts, the completed one stays the searchable one
+    newer = ledger.start_document(REF.model_copy(update={"version": "v2"}), 1)
+    assert (newer.version, newer.completed_version, newer.attempts) == ("v2", "v1", 1)
+    ledger.fail_document("acme", "d1", "v2", "InvalidDocument")
+    failed = ledger.get_document("acme", "d1")
+    assert (failed.status, failed.last_error, failed.completed_version) == (
+        "failed", "InvalidDocument", "v1")
+
+
+def test_dynamodb_throttling_is_transient():
+    with mock_aws():
+        table = boto3.resource("dynamodb").create_table(
+            TableName="ledger", **ledger_table_definition()
+        )
+        ledger = DynamoDBLedger(table, ttl_days=7)
+        from botocore.exceptions import ClientError
+
+        error = ClientError(
+            {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow"}},
+            "GetItem",
+        )
+        assert isinstance(ledger._translate(error), TransientError)
+
+
+# --- S3 ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def s3_store() -> Iterator[S3ObjectStore]:
+    with mock_aws():
+        client = boto3.client("s3")
+        client.create_bucket(Bucket="docs")
+        client.put_bucket_versioning(Bucket="docs", VersioningConfiguration={"Status": "Enabled"})
+        yield S3ObjectStore(client, "docs")
+
+
+def test_s3_reads_the_pinned_version(s3_store: S3ObjectStore):
+    # Given an object overwritten after its first version was pinned
+    s3 = s3_store._s3
+    first = s3.put_object(Bucket="docs", Key="uploads/k", Body=b"first version")["VersionId"]
+    s3.put_object(Bucket="docs", Key="uploads/k", Body=b"second!")
+    # Then reads with the pinned version see the first content
+    info = s3_store.head("uploads/k", first)
+    assert (info.size, info.version_id) == (13, first)
+    assert s3_store.read_range("uploads/k", 6, 13, first) == b"version"
+    with s3_store.local_copy("uploads/k", first) as path:
+        assert path.read_bytes() == b"first version"
+    assert not path.exists(), "the temporary copy is removed"
+    assert s3_store.head("uploads/k").size == 7
+
+
+def test_s3_missing_objects_are_typed(s3_store: S3ObjectStore):
+    with pytest.raises(ObjectNotFound):
+        s3_store.head("uploads/missing")
+    with pytest.raises(ObjectNotFound):
+        s3_store.get_bytes("work/missing")
+    assert s3_store.exists("work/missing") is False
+
+
+def test_s3_put_list_delete(s3_store: S3ObjectStore, tmp_path: Path):
+    source = tmp_path / "f"
+    source.write_bytes(b"x" * 1000)
+    s3_store.put_file("work/a/1", source, "application/pdf")
+    s3_store.put_bytes("work/a/2", b"{}", "application/json")
+    s3_store.put_bytes("work/b/1", b"{}", "application/json")
+    assert list(s3_store.list_keys("work/a/")) == ["work/a/1", "work/a/2"]
+    assert s3_store.read_range("work/a/1", 990, 2000) == b"x" * 10
+    assert s3_store.delete_prefix("work/a/") == 2
+    assert list(s3_store.list_keys("work/")) == ["work/b/1"]
+
+
+# --- EventBridge ---------------------------------------------------------------------------
+
+
+def test_events_reach_the_bus():
+    with mock_aws():
+        events, sqs = boto3.client("events"), boto3.client("sqs")
+        events.create_event_bus(Name=BUS)
+        queue = sqs.create_queue(QueueName="q")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])[
+            "Attributes"]["QueueArn"]
+        events.put_rule(Name="r", EventBusName=BUS, EventPattern='{"source": ["docproc"]}')
+        events.put_targets(Rule="r", EventBusName=BUS, Targets=[{"Id": "1", "Arn": arn}])
+        EventBridgeNotifier(events, BUS).publish("Document Ingested", {"document_id": "d1"})
+        (message,) = sqs.receive_message(QueueUrl=queue)["Messages"]
+        assert '"document_id": "d1"' in message["Body"]
+        assert '"detail-type": "Document Ingested"' in message["Body"]

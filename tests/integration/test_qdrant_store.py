@@ -1,0 +1,69 @@
+"""QdrantVectorStore with the real client in its embedded (in-process) mode."""
+
+from __future__ import annotations
+
+import pytest
+from qdrant_client import QdrantClient
+
+from docproc.errors import EmbeddingDimensionMismatch
+from docproc.vectors.port import VectorPoint
+from docproc.vectors.qdrant import QdrantVectorStore, collection_name
+
+
+def _point(n: int, tenant: str, document: str, version: str, vector: list[float]) -> VectorPoint:
+    return VectorPoint(
+        id=f"00000000-0000-0000-0000-{n:012d}",
+        vector=vector,
+        payload={"tenant_id": tenant, "case_id": "c", "document_id": document,
+                 "version": version, "text": f"chunk {n}"},
+    )
+
+
+@pytest.fixture
+def store() -> QdrantVectorStore:
+    return QdrantVectorStore(QdrantClient(location=":memory:"), "test_col", dimensions=3)
+
+
+def test_collection_names_separate_models_and_sizes():
+    assert collection_name("docproc", "text-embedding-3-small", 1536) == (
+        "docproc_text-embedding-3-small_1536")
+    assert collection_name("docproc", "hashing-v1", 384) != collection_name(
+        "docproc", "hashing-v1", 768)
+
+
+def test_searches_never_cross_tenants(store: QdrantVectorStore):
+    store.upsert([
+        _point(1, "acme", "d1", "v1", [1, 0, 0]),
+        _point(2, "globex", "d1", "v1", [1, 0, 0]),
+    ])
+    hits = store.search([1, 0, 0], "acme")
+    assert [h.payload["tenant_id"] for h in hits] == ["acme"]
+    with pytest.raises(ValueError):
+        store.search([1, 0, 0], "")
+
+
+def test_upsert_with_the_same_ids_overwrites(store: QdrantVectorStore):
+    store.upsert([_point(1, "acme", "d1", "v1", [1, 0, 0])])
+    store.upsert([_point(1, "acme", "d1", "v1", [0, 1, 0])])
+    assert store.count("acme", "d1") == 1
+
+
+def test_older_versions_are_deleted_and_the_kept_one_stays(store: QdrantVectorStore):
+    store.upsert([
+        _point(1, "acme", "d1", "v1", [1, 0, 0]),
+        _point(2, "acme", "d1", "v2", [1, 0, 0]),
+        _point(3, "acme", "d2", "v1", [1, 0, 0]),
+    ])
+    store.delete_document("acme", "d1", keep_version="v2")
+    assert store.count("acme", "d1", "v1") == 0
+    assert store.count("acme", "d1", "v2") == 1
+    assert store.count("acme", "d2") == 1
+
+
+def test_dimension_mismatch_is_caught_before_any_upsert():
+    client = QdrantClient(location=":memory:")
+    QdrantVectorStore(client, "shared", dimensions=3).ensure_collection()
+    other = QdrantVectorStore(client, "shared", dimensions=5)
+    with pytest.raises(EmbeddingDimensionMismatch):
+        other.upsert([_point(1, "acme", "d1", "v1", [1, 0, 0, 0, 0])])
+    assert client.count("shared").count == 0

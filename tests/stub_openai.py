@@ -1,0 +1,108 @@
+"""A loopback server speaking the OpenAI embeddings API, for driving the real openai client."""
+
+from __future__ import annotations
+
+import base64
+import json
+import struct
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class Scripted:
+    """A canned error response: served instead of embeddings while ``times`` lasts."""
+
+    status: int
+    times: int = 1
+    headers: dict[str, str] = field(default_factory=dict)
+    body: dict[str, Any] = field(
+        default_factory=lambda: {"error": {"message": "scripted", "type": "test"}}
+    )
+
+
+@dataclass
+class StubOpenAI:
+    url: str = ""
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    script: list[Scripted] = field(default_factory=list)
+    # Answer floats even when base64 was asked for (as some compatible servers do).
+    force_float: bool = False
+
+    def vector(self, text: str, dimensions: int) -> list[float]:
+        seed = sum(text.encode()) % 97
+        return [((seed + i) % 13) / 13.0 for i in range(dimensions)]
+
+
+def _handler(stub: StubOpenAI) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:  # keep test output quiet
+            pass
+
+        def _send(self, status: int, body: dict[str, Any], headers: dict[str, str]) -> None:
+            payload = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def do_POST(self) -> None:
+            request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            request["authorization"] = self.headers.get("Authorization")
+            stub.requests.append(request)
+            if self.path.rstrip("/") != "/v1/embeddings":
+                self._send(404, {"error": {"message": "not found"}}, {})
+                return
+            if stub.script:
+                scripted = stub.script[0]
+                scripted.times -= 1
+                if scripted.times <= 0:
+                    stub.script.pop(0)
+                self._send(scripted.status, scripted.body, scripted.headers)
+                return
+            inputs = request["input"] if isinstance(request["input"], list) else [request["input"]]
+            dimensions = request.get("dimensions", 8)
+            as_base64 = request.get("encoding_format") == "base64" and not stub.force_float
+            data = []
+            for index, text in enumerate(inputs):
+                vector = stub.vector(text, dimensions)
+                embedding: Any = (
+                    base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode()
+                    if as_base64
+                    else vector
+                )
+                data.append({"object": "embedding", "index": index, "embedding": embedding})
+            tokens = sum(len(text.split()) for text in inputs)
+            self._send(
+                200,
+                {
+                    "object": "list",
+                    "data": data,
+                    "model": request["model"],
+                    "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+                },
+                {},
+            )
+
+    return Handler
+
+
+@contextmanager
+def stub_openai() -> Iterator[StubOpenAI]:
+    stub = StubOpenAI()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(stub))
+    stub.url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield stub
+    finally:
+        server.shutdown()
+        server.server_close()
