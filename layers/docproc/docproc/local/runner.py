@@ -8,6 +8,7 @@ Ctrl-C (or kill -9) and the same command again resumes where it stopped.
 from __future__ import annotations
 
 import ctypes
+import logging
 import json
 import os
 import re
@@ -40,6 +41,7 @@ from docproc.models import (
     validate_id,
 )
 from docproc.notify.local import JsonlNotifier
+from docproc.observability import log_to_stderr, logger
 from docproc.pipeline.finalize import finalize_document
 from docproc.pipeline.plan import PlanOptions, plan_document
 from docproc.pipeline.process_segment import SegmentDeps, process_segment
@@ -146,10 +148,12 @@ def _die_with_parent() -> None:
         libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
 
 
-def _init_worker(settings: LocalSettings, address: Any, authkey: bytes) -> None:
+def _init_worker(settings: LocalSettings, address: Any, authkey: bytes, log_level: int) -> None:
     from docproc.local.vectors_server import RemoteVectorStore
 
     _die_with_parent()
+    # Workers log like their parent: stdout stays for the parent's results.
+    log_to_stderr(logging.getLevelName(log_level))
     # Ctrl-C goes to the whole process group; the parent decides what to do.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     global _worker_deps  # noqa: PLW0603 - one set of adapters per worker process
@@ -194,7 +198,7 @@ def _worker_pool(env: LocalEnvironment, workers: int) -> Iterator[ProcessPoolExe
         max_workers=workers,
         mp_context=get_context("spawn"),
         initializer=_init_worker,
-        initargs=(env.settings, server.address, server.authkey),
+        initargs=(env.settings, server.address, server.authkey, logger.log_level),
     )
     try:
         yield pool

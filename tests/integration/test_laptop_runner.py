@@ -1,0 +1,152 @@
+"""`docproc` as a user runs it: a real process, real files, kill -9 and resume."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from qdrant_client import QdrantClient
+
+from benchmarks.generators import text_pdf
+from tests.e2e.harness import ROOT
+
+DOCPROC = [sys.executable, "-m", "docproc.local.cli"]
+
+
+def _env(home: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DOCPROC_", "QDRANT_"))}
+    env.update(DOCPROC_HOME=str(home), **extra)
+    return env
+
+
+def run(home: Path, *args: str, check: bool = True, **extra: str) -> subprocess.CompletedProcess:
+    result = subprocess.run(
+        [*DOCPROC, *args], env=_env(home, **extra), capture_output=True, text=True, timeout=600
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"docproc {args} failed: {result.stderr}")
+    return result
+
+
+def _points(home: Path) -> dict[str, str]:
+    client = QdrantClient(path=str(home / "qdrant"))
+    try:
+        (collection,) = [c.name for c in client.get_collections().collections]
+        points, _ = client.scroll(collection, limit=100_000, with_payload=True)
+        return {
+            str(p.id): hashlib.sha256(json.dumps(p.payload, sort_keys=True).encode()).hexdigest()
+            for p in points
+        }
+    finally:
+        client.close()
+
+
+def _segments_done(home: Path) -> int:
+    path = home / "ledger.sqlite3"
+    if not path.exists():
+        return 0
+    try:
+        with sqlite3.connect(path, timeout=1) as db:
+            return db.execute("SELECT COUNT(*) FROM segments WHERE status = 'done'").fetchone()[0]
+    except sqlite3.OperationalError:
+        return 0
+
+
+def test_ingest_status_search_chunks(tmp_path: Path):
+    home = tmp_path / "home"
+    sample = ROOT / "samples" / "lease-agreement.pdf"
+    # When the bundled sample is ingested
+    report = json.loads(run(home, "ingest", str(sample), "--json").stdout)
+    # Then the report has the fields a caller scripts against
+    assert report["status"] == "complete" and report["document_id"] == "lease-agreement"
+    assert report["segments_total"] == report["segments_processed"] == 1
+    assert report["pages"] == 3 and report["chunks_total"] >= 1 and report["duration_ms"] > 0
+    status = json.loads(run(home, "status", "lease-agreement", "--json").stdout)
+    assert (status["status"], status["segments_done"], status["segments_total"]) == (
+        "complete", 1, 1)
+    hits = json.loads(run(home, "search", "security deposit refund", "--json").stdout)
+    assert hits and hits[0]["document_id"] == "lease-agreement"
+    assert hits[0]["page_start"] <= 2 <= hits[0]["page_end"]
+    text = run(home, "search", "security deposit refund").stdout
+    assert "page" in text and "lease-agreement" in text
+    chunks = [json.loads(line) for line in run(home, "chunks", "lease-agreement").stdout.splitlines()]
+    assert len(chunks) == report["chunks_total"] and "deposit" in " ".join(c["text"] for c in chunks)
+    # And searches are scoped to the tenant
+    assert json.loads(run(home, "search", "deposit", "--tenant", "other", "--json").stdout) == []
+
+
+def test_rejected_input_is_one_typed_line(tmp_path: Path, corpus: Path):
+    result = run(tmp_path / "home", "ingest", str(corpus / "lorem" / "lorem-ipsum.txt.missing"),
+                 check=False)
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("error: InvalidDocument:")
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    bad = tmp_path / "image.pdf"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 100)
+    result = run(tmp_path / "home", "ingest", str(bad), check=False)
+    assert result.returncode == 2 and "UnsupportedDocument" in result.stderr
+
+
+def test_events_folder_drives_invoke(tmp_path: Path):
+    # `docproc invoke` takes the same event files as `sam local invoke`
+    result = run(tmp_path / "home", "invoke", "notify_failure", "--event",
+                 str(ROOT / "events" / "notify_failure.json"))
+    assert json.loads(result.stdout)["published"] is True
+    events = (tmp_path / "home" / "events.jsonl").read_text().splitlines()
+    assert json.loads(events[-1])["detail-type"] == "Document Ingestion Failed"
+
+
+def test_kill_dash_nine_then_resume_matches_a_clean_run(tmp_path: Path):
+    # Given a PDF of 60 segments and a runner with two worker processes
+    pdf = text_pdf(tmp_path / "long.pdf", pages=300, seed=5)
+    settings = {"SEGMENT_PAGES": "5", "DOCPROC_WORKERS": "2"}
+    home = tmp_path / "killed"
+    process = subprocess.Popen(
+        [*DOCPROC, "ingest", str(pdf), "--json"], env=_env(home, **settings),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+    )
+    # When it is killed with SIGKILL part-way through
+    deadline = time.monotonic() + 120
+    while _segments_done(home) < 5:
+        assert process.poll() is None, process.stderr.read().decode()
+        assert time.monotonic() < deadline, "no progress"
+        time.sleep(0.05)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    time.sleep(0.5)  # workers die with their parent (PR_SET_PDEATHSIG)
+    done_before = _segments_done(home)
+    assert 5 <= done_before < 60
+
+    # Then the same command resumes: finished segments are skipped, the rest is done
+    report = json.loads(run(home, "ingest", str(pdf), "--json", **settings).stdout)
+    assert report["status"] == "complete" and report["segments_total"] == 60
+    assert report["segments_skipped"] >= done_before
+    assert report["segments_processed"] == 60 - report["segments_skipped"]
+
+    # And the points equal those of a clean, uninterrupted run
+    clean = tmp_path / "clean"
+    run(clean, "ingest", str(pdf), "--json", **settings)
+    assert _points(home) == _points(clean)
+
+    # And a third run does nothing at all
+    again = json.loads(run(home, "ingest", str(pdf), "--json", **settings).stdout)
+    assert again["segments_processed"] == 0 and again["segments_skipped"] == 60
+
+
+@pytest.mark.slow
+def test_thousand_page_pdf_twice_processes_nothing_the_second_time(tmp_path: Path):
+    pdf = text_pdf(tmp_path / "thousand.pdf", pages=1000, seed=9)
+    home = tmp_path / "home"
+    first = json.loads(run(home, "ingest", str(pdf), "--json").stdout)
+    assert first["segments_total"] == 20 and first["segments_processed"] == 20
+    second = json.loads(run(home, "ingest", str(pdf), "--json").stdout)
+    assert second["segments_processed"] == 0 and second["segments_skipped"] == 20
+    assert second["chunks_total"] == first["chunks_total"]
