@@ -7,12 +7,48 @@ from pathlib import Path
 
 import pymupdf
 
-_WORDS = (
-    "agreement party clause court evidence witness plaintiff defendant counsel motion "
-    "liability damages contract breach settlement hearing exhibit statute jurisdiction appeal "
-    "discovery deposition testimony verdict judgment filing notice remedy obligation term "
-    "indemnity warranty consent arbitration license property tenant lease payment invoice"
-).split()
+_WORDS = [
+    "agreement",
+    "party",
+    "clause",
+    "court",
+    "evidence",
+    "witness",
+    "plaintiff",
+    "defendant",
+    "counsel",
+    "motion",
+    "liability",
+    "damages",
+    "contract",
+    "breach",
+    "settlement",
+    "hearing",
+    "exhibit",
+    "statute",
+    "jurisdiction",
+    "appeal",
+    "discovery",
+    "deposition",
+    "testimony",
+    "verdict",
+    "judgment",
+    "filing",
+    "notice",
+    "remedy",
+    "obligation",
+    "term",
+    "indemnity",
+    "warranty",
+    "consent",
+    "arbitration",
+    "license",
+    "property",
+    "tenant",
+    "lease",
+    "payment",
+    "invoice",
+]
 
 
 def sentence(rng: random.Random, words: int = 12) -> str:

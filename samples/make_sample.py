@@ -47,12 +47,30 @@ PAGES = [
 ]
 
 
+# Each page also carries the schedule of standard provisions, so a page is about one chunk.
+STANDARD = (
+    "Standard provisions, page {page}. Notices under this agreement are given in writing to the "
+    "addresses above. A waiver of one breach is not a waiver of any other breach. If a court "
+    "finds a provision unenforceable, the remaining provisions stay in effect. This agreement "
+    "is the entire agreement between the parties and replaces earlier discussions. Headings are "
+    "for convenience only. The Tenant may not assign this lease or sublet the premises without "
+    "the Landlord's prior written consent, which the Landlord will not unreasonably withhold. "
+    "The Landlord may enter the premises for inspection or repair after 24 hours notice, except "
+    "in an emergency. The Tenant keeps renter's insurance covering personal property and "
+    "liability for the whole term. Smoking is not permitted inside the building. Quiet hours "
+    "run from 10 pm to 7 am. The Tenant disposes of garbage and recycling in the bins provided. "
+    "Keys and access cards are returned at the end of the term; lost keys are replaced at the "
+    "Tenant's cost. Parking is limited to the space assigned in the parking schedule."
+)
+
+
 def main() -> None:
     document = pymupdf.open()
-    for title, paragraphs in PAGES:
+    for number, (title, paragraphs) in enumerate(PAGES, start=1):
         page = document.new_page()
         box = pymupdf.Rect(60, 60, page.rect.width - 60, page.rect.height - 60)
-        page.insert_textbox(box, title + "\n\n" + "\n\n".join(paragraphs), fontsize=11)
+        text = "\n\n".join([title, *paragraphs, STANDARD.format(page=number)])
+        page.insert_textbox(box, text, fontsize=10)
     target = Path(__file__).with_name("lease-agreement.pdf")
     document.save(target, garbage=4, deflate=True)
     document.close()

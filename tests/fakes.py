@@ -26,7 +26,9 @@ class InMemoryObjectStore:
 
     def head(self, key: str, version_id: str | None = None) -> ObjectInfo:
         data = self._get(key)
-        return ObjectInfo(key=key, size=len(data), etag=f"{hash(data) & 0xFFFFFFFF:x}", version_id=version_id)
+        return ObjectInfo(
+            key=key, size=len(data), etag=f"{hash(data) & 0xFFFFFFFF:x}", version_id=version_id
+        )
 
     def read_range(self, key: str, start: int, end: int, version_id: str | None = None) -> bytes:
         chunk = self._get(key)[start:end]

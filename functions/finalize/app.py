@@ -6,6 +6,7 @@ from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from docproc import aws
 from docproc.config import FinalizeSettings, load_settings
 from docproc.handlers import correlate, parse_event

@@ -6,6 +6,7 @@ from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from docproc import aws
 from docproc.config import NotifyFailureSettings, load_settings
 from docproc.handlers import parse_event

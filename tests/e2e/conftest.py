@@ -3,10 +3,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from docproc import aws, wiring
 from moto import mock_aws
 from qdrant_client import QdrantClient
 
+from docproc import aws, wiring
 from tests.e2e.harness import DeployedStack
 
 PARAMETERS = {

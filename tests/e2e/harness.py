@@ -107,7 +107,7 @@ class _Resolver:
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
-            (key, arg), = value.items()
+            ((key, arg),) = value.items()
             if key == "Ref":
                 if arg == "AWS::NoValue":
                     return _NO_VALUE
@@ -357,9 +357,7 @@ class DeployedStack:
                 return messages
             for message in batch:
                 messages.append(json.loads(message["Body"]))
-                self.sqs.delete_message(
-                    QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"]
-                )
+                self.sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
 
     def upload(self, key: str, body: bytes) -> list[dict[str, Any]]:
         """PutObject, then the events the upload rule matched (what it would start)."""

@@ -9,10 +9,10 @@ import json
 from collections.abc import Sequence
 
 import pytest
-from docproc.embedding.port import Embedder
-from docproc.errors import PermanentDependencyError
 from qdrant_client import QdrantClient, models
 
+from docproc.embedding.port import Embedder
+from docproc.errors import PermanentDependencyError
 from tests.e2e.harness import BUCKET, DeployedStack
 
 KEY = "uploads/acme/case-9/resumable/record.pdf"
@@ -56,7 +56,9 @@ def _point_set(qdrant: QdrantClient, collection: str) -> dict[str, str]:
     points, _ = qdrant.scroll(
         collection,
         scroll_filter=models.Filter(
-            must=[models.FieldCondition(key="document_id", match=models.MatchValue(value="resumable"))]
+            must=[
+                models.FieldCondition(key="document_id", match=models.MatchValue(value="resumable"))
+            ]
         ),
         limit=100_000,
         with_payload=True,
@@ -105,9 +107,14 @@ def test_failed_segment_is_reported_and_alone_redone(
         for text in recording.embedded
     )
     assert [e["detail-type"] for e in stack.published()] == ["Document Ingested"]
-    summary = json.loads(stack.s3.get_object(Bucket=BUCKET, Key=next(
-        k for k in stack.object_keys("work/acme/resumable/") if k.endswith("document.json")
-    ))["Body"].read())
+    summary = json.loads(
+        stack.s3.get_object(
+            Bucket=BUCKET,
+            Key=next(
+                k for k in stack.object_keys("work/acme/resumable/") if k.endswith("document.json")
+            ),
+        )["Body"].read()
+    )
     resumed_points = _point_set(qdrant, summary["collection"])
     assert len(resumed_points) == summary["chunks_total"]
 
@@ -116,7 +123,11 @@ def test_failed_segment_is_reported_and_alone_redone(
         summary["collection"],
         points_selector=models.FilterSelector(
             filter=models.Filter(
-                must=[models.FieldCondition(key="document_id", match=models.MatchValue(value="resumable"))]
+                must=[
+                    models.FieldCondition(
+                        key="document_id", match=models.MatchValue(value="resumable")
+                    )
+                ]
             )
         ),
     )
@@ -133,7 +144,9 @@ def test_failed_segment_is_reported_and_alone_redone(
 def test_a_completed_version_is_not_redone(stack: DeployedStack, generated, monkeypatch):
     # Given a document that was ingested
     recording = _install_embedder(stack, monkeypatch, None)
-    (event,) = stack.upload("uploads/acme/case-9/twice/record.pdf", generated["pdf_120"].read_bytes())
+    (event,) = stack.upload(
+        "uploads/acme/case-9/twice/record.pdf", generated["pdf_120"].read_bytes()
+    )
     assert stack.run(event)["status"] == "SUCCEEDED"
     stack.published()
     stack.invocations.clear()

@@ -7,10 +7,10 @@ from typing import Any
 
 import boto3
 import pytest
-from docproc import aws, wiring
 from moto import mock_aws
 from samtranslator.yaml_helper import yaml_parse
 
+from docproc import aws, wiring
 from tests.e2e.harness import ROOT
 
 BUCKET = "docproc-documents-123456789012"

@@ -20,16 +20,29 @@ from docproc.storage.s3 import S3ObjectStore
 from tests.integration.conftest import BUS, ledger_table_definition
 
 REF = DocumentRef(
-    tenant_id="acme", case_id="c1", document_id="d1", version="v1", filename="f.pdf",
-    bucket="b", source_key="uploads/acme/c1/d1/f.pdf", source_version_id="v1", etag="e",
-    size=10, media_type="application/pdf",
+    tenant_id="acme",
+    case_id="c1",
+    document_id="d1",
+    version="v1",
+    filename="f.pdf",
+    bucket="b",
+    source_key="uploads/acme/c1/d1/f.pdf",
+    source_version_id="v1",
+    etag="e",
+    size=10,
+    media_type="application/pdf",
 )
 
 
 def _segment(index: int, status: str = "done", chunks: int = 2) -> SegmentRecord:
     return SegmentRecord(
-        index=index, status=status, output_key=f"k{index}", chunks=chunks, tokens=10,
-        pages=50, updated_at=datetime.now(UTC),
+        index=index,
+        status=status,
+        output_key=f"k{index}",
+        chunks=chunks,
+        tokens=10,
+        pages=50,
+        updated_at=datetime.now(UTC),
     )
 
 
@@ -79,10 +92,23 @@ def test_document_lifecycle(ledger: Ledger):
     assert (first.attempts, again.attempts) == (1, 2)
     assert again.started_at == first.started_at
     summary = DocumentSummary(
-        tenant_id="acme", case_id="c1", document_id="d1", version="v1", filename="f.pdf",
-        media_type="application/pdf", source_key=REF.source_key, size=10, segments_total=3,
-        chunks_total=6, tokens_total=30, pages=150, bytes=0, collection="c",
-        summary_key="s", duration_ms=5, completed_at=datetime.now(UTC),
+        tenant_id="acme",
+        case_id="c1",
+        document_id="d1",
+        version="v1",
+        filename="f.pdf",
+        media_type="application/pdf",
+        source_key=REF.source_key,
+        size=10,
+        segments_total=3,
+        chunks_total=6,
+        tokens_total=30,
+        pages=150,
+        bytes=0,
+        collection="c",
+        summary_key="s",
+        duration_ms=5,
+        completed_at=datetime.now(UTC),
     )
     ledger.complete_document(REF, summary)
     done = ledger.get_document("acme", "d1")
@@ -93,7 +119,10 @@ def test_document_lifecycle(ledger: Ledger):
     ledger.fail_document("acme", "d1", "v2", "InvalidDocument")
     failed = ledger.get_document("acme", "d1")
     assert (failed.status, failed.last_error, failed.completed_version) == (
-        "failed", "InvalidDocument", "v1")
+        "failed",
+        "InvalidDocument",
+        "v1",
+    )
 
 
 def test_dynamodb_throttling_is_transient():
@@ -166,8 +195,9 @@ def test_events_reach_the_bus():
         events, sqs = boto3.client("events"), boto3.client("sqs")
         events.create_event_bus(Name=BUS)
         queue = sqs.create_queue(QueueName="q")["QueueUrl"]
-        arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])[
-            "Attributes"]["QueueArn"]
+        arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
         events.put_rule(Name="r", EventBusName=BUS, EventPattern='{"source": ["docproc"]}')
         events.put_targets(Rule="r", EventBusName=BUS, Targets=[{"Id": "1", "Arn": arn}])
         EventBridgeNotifier(events, BUS).publish("Document Ingested", {"document_id": "d1"})

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from docproc.errors import InvalidEvent
 
+from docproc.errors import InvalidEvent
 from tests.e2e.harness import ROOT, FakeContext, load_handler_module
 from tests.integration.conftest import BUCKET, Aws
 

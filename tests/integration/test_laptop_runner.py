@@ -29,7 +29,12 @@ def _env(home: Path, **extra: str) -> dict[str, str]:
 
 def run(home: Path, *args: str, check: bool = True, **extra: str) -> subprocess.CompletedProcess:
     result = subprocess.run(
-        [*DOCPROC, *args], env=_env(home, **extra), capture_output=True, text=True, timeout=600
+        [*DOCPROC, *args],
+        env=_env(home, **extra),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
     if check and result.returncode != 0:
         raise AssertionError(f"docproc {args} failed: {result.stderr}")
@@ -71,21 +76,29 @@ def test_ingest_status_search_chunks(tmp_path: Path):
     assert report["pages"] == 3 and report["chunks_total"] >= 1 and report["duration_ms"] > 0
     status = json.loads(run(home, "status", "lease-agreement", "--json").stdout)
     assert (status["status"], status["segments_done"], status["segments_total"]) == (
-        "complete", 1, 1)
+        "complete",
+        1,
+        1,
+    )
     hits = json.loads(run(home, "search", "security deposit refund", "--json").stdout)
     assert hits and hits[0]["document_id"] == "lease-agreement"
     assert hits[0]["page_start"] <= 2 <= hits[0]["page_end"]
     text = run(home, "search", "security deposit refund").stdout
     assert "page" in text and "lease-agreement" in text
-    chunks = [json.loads(line) for line in run(home, "chunks", "lease-agreement").stdout.splitlines()]
-    assert len(chunks) == report["chunks_total"] and "deposit" in " ".join(c["text"] for c in chunks)
+    chunks = [
+        json.loads(line) for line in run(home, "chunks", "lease-agreement").stdout.splitlines()
+    ]
+    assert len(chunks) == report["chunks_total"] and "deposit" in " ".join(
+        c["text"] for c in chunks
+    )
     # And searches are scoped to the tenant
     assert json.loads(run(home, "search", "deposit", "--tenant", "other", "--json").stdout) == []
 
 
 def test_rejected_input_is_one_typed_line(tmp_path: Path, corpus: Path):
-    result = run(tmp_path / "home", "ingest", str(corpus / "lorem" / "lorem-ipsum.txt.missing"),
-                 check=False)
+    result = run(
+        tmp_path / "home", "ingest", str(corpus / "lorem" / "lorem-ipsum.txt.missing"), check=False
+    )
     assert result.returncode == 2
     assert result.stderr.strip().startswith("error: InvalidDocument:")
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
@@ -97,8 +110,13 @@ def test_rejected_input_is_one_typed_line(tmp_path: Path, corpus: Path):
 
 def test_events_folder_drives_invoke(tmp_path: Path):
     # `docproc invoke` takes the same event files as `sam local invoke`
-    result = run(tmp_path / "home", "invoke", "notify_failure", "--event",
-                 str(ROOT / "events" / "notify_failure.json"))
+    result = run(
+        tmp_path / "home",
+        "invoke",
+        "notify_failure",
+        "--event",
+        str(ROOT / "events" / "notify_failure.json"),
+    )
     assert json.loads(result.stdout)["published"] is True
     events = (tmp_path / "home" / "events.jsonl").read_text().splitlines()
     assert json.loads(events[-1])["detail-type"] == "Document Ingestion Failed"
@@ -110,8 +128,11 @@ def test_kill_dash_nine_then_resume_matches_a_clean_run(tmp_path: Path):
     settings = {"SEGMENT_PAGES": "5", "DOCPROC_WORKERS": "2"}
     home = tmp_path / "killed"
     process = subprocess.Popen(
-        [*DOCPROC, "ingest", str(pdf), "--json"], env=_env(home, **settings),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+        [*DOCPROC, "ingest", str(pdf), "--json"],
+        env=_env(home, **settings),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
     )
     # When it is killed with SIGKILL part-way through
     deadline = time.monotonic() + 120

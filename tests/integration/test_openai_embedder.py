@@ -21,12 +21,17 @@ def stub() -> Iterator[StubOpenAI]:
 
 def _embedder(stub: StubOpenAI, **kwargs) -> OpenAIEmbedder:
     client = openai.OpenAI(
-        api_key="sk-test-not-a-secret", base_url=stub.url, max_retries=kwargs.pop("retries", 2),
+        api_key="sk-test-not-a-secret",
+        base_url=stub.url,
+        max_retries=kwargs.pop("retries", 2),
         timeout=5,
     )
     return OpenAIEmbedder(
-        client, model="text-embedding-3-small", dimensions=8,
-        count_tokens=token_counter("text-embedding-3-small"), **kwargs,
+        client,
+        model="text-embedding-3-small",
+        dimensions=8,
+        count_tokens=token_counter("text-embedding-3-small"),
+        **kwargs,
     )
 
 

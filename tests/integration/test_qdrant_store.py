@@ -14,8 +14,13 @@ def _point(n: int, tenant: str, document: str, version: str, vector: list[float]
     return VectorPoint(
         id=f"00000000-0000-0000-0000-{n:012d}",
         vector=vector,
-        payload={"tenant_id": tenant, "case_id": "c", "document_id": document,
-                 "version": version, "text": f"chunk {n}"},
+        payload={
+            "tenant_id": tenant,
+            "case_id": "c",
+            "document_id": document,
+            "version": version,
+            "text": f"chunk {n}",
+        },
     )
 
 
@@ -26,16 +31,20 @@ def store() -> QdrantVectorStore:
 
 def test_collection_names_separate_models_and_sizes():
     assert collection_name("docproc", "text-embedding-3-small", 1536) == (
-        "docproc_text-embedding-3-small_1536")
+        "docproc_text-embedding-3-small_1536"
+    )
     assert collection_name("docproc", "hashing-v1", 384) != collection_name(
-        "docproc", "hashing-v1", 768)
+        "docproc", "hashing-v1", 768
+    )
 
 
 def test_searches_never_cross_tenants(store: QdrantVectorStore):
-    store.upsert([
-        _point(1, "acme", "d1", "v1", [1, 0, 0]),
-        _point(2, "globex", "d1", "v1", [1, 0, 0]),
-    ])
+    store.upsert(
+        [
+            _point(1, "acme", "d1", "v1", [1, 0, 0]),
+            _point(2, "globex", "d1", "v1", [1, 0, 0]),
+        ]
+    )
     hits = store.search([1, 0, 0], "acme")
     assert [h.payload["tenant_id"] for h in hits] == ["acme"]
     with pytest.raises(ValueError):
@@ -49,11 +58,13 @@ def test_upsert_with_the_same_ids_overwrites(store: QdrantVectorStore):
 
 
 def test_older_versions_are_deleted_and_the_kept_one_stays(store: QdrantVectorStore):
-    store.upsert([
-        _point(1, "acme", "d1", "v1", [1, 0, 0]),
-        _point(2, "acme", "d1", "v2", [1, 0, 0]),
-        _point(3, "acme", "d2", "v1", [1, 0, 0]),
-    ])
+    store.upsert(
+        [
+            _point(1, "acme", "d1", "v1", [1, 0, 0]),
+            _point(2, "acme", "d1", "v2", [1, 0, 0]),
+            _point(3, "acme", "d2", "v1", [1, 0, 0]),
+        ]
+    )
     store.delete_document("acme", "d1", keep_version="v2")
     assert store.count("acme", "d1", "v1") == 0
     assert store.count("acme", "d1", "v2") == 1

@@ -46,8 +46,10 @@ def test_page_offsets_are_for_the_right_segment():
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=3000),
-       st.integers(min_value=0, max_value=10_000))
+@given(
+    st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=3000),
+    st.integers(min_value=0, max_value=10_000),
+)
 def test_byte_ranges_point_at_the_chunk_text(text: str, offset: int):
     data = text.encode()
     for piece in CHUNKER.chunk_text(text, offset):

@@ -16,9 +16,18 @@ BASE = {"DOCPROC_BUCKET": "bucket-1", "LEDGER_TABLE": "ledger-1", "QDRANT_URL": 
 
 @pytest.fixture
 def env(monkeypatch: pytest.MonkeyPatch):
-    for name in ("DOCPROC_BUCKET", "LEDGER_TABLE", "QDRANT_URL", "QDRANT_PATH", "EMBEDDER",
-                 "CHUNK_TOKENS", "CHUNK_OVERLAP", "EMBEDDING_DIMENSIONS", "EVENT_BUS_NAME",
-                 "DOCPROC_HOME"):
+    for name in (
+        "DOCPROC_BUCKET",
+        "LEDGER_TABLE",
+        "QDRANT_URL",
+        "QDRANT_PATH",
+        "EMBEDDER",
+        "CHUNK_TOKENS",
+        "CHUNK_OVERLAP",
+        "EMBEDDING_DIMENSIONS",
+        "EVENT_BUS_NAME",
+        "DOCPROC_HOME",
+    ):
         monkeypatch.delenv(name, raising=False)
 
     def set_env(**values: str) -> None:

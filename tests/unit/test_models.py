@@ -46,8 +46,13 @@ def test_point_ids_are_deterministic_uuids():
 
 @pytest.mark.parametrize(
     "other",
-    [("other", "doc", "v1", 3, 17), ("acme", "doc2", "v1", 3, 17), ("acme", "doc", "v2", 3, 17),
-     ("acme", "doc", "v1", 4, 17), ("acme", "doc", "v1", 3, 18)],
+    [
+        ("other", "doc", "v1", 3, 17),
+        ("acme", "doc2", "v1", 3, 17),
+        ("acme", "doc", "v2", 3, 17),
+        ("acme", "doc", "v1", 4, 17),
+        ("acme", "doc", "v1", 3, 18),
+    ],
 )
 def test_point_ids_differ_when_any_part_differs(other):
     assert point_id(*other) != point_id("acme", "doc", "v1", 3, 17)

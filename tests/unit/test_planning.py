@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -76,8 +77,11 @@ def test_replanning_reuses_the_manifest(tmp_path: Path, ledger: SQLiteLedger):
 
 @pytest.mark.parametrize(
     ("content", "error"),
-    [(b"", InvalidDocument), (b"PK\x03\x04rest-of-zip", UnsupportedDocument),
-     (bytes(range(256)) * 4, UnsupportedDocument)],
+    [
+        (b"", InvalidDocument),
+        (b"PK\x03\x04rest-of-zip", UnsupportedDocument),
+        (bytes(range(256)) * 4, UnsupportedDocument),
+    ],
 )
 def test_unusable_content_is_rejected(content: bytes, error: type[Exception], ledger):
     store = InMemoryObjectStore({KEY: content})
@@ -92,4 +96,4 @@ def test_text_is_cut_into_byte_ranges(ledger: SQLiteLedger):
     tasks = [SegmentTask.model_validate(t) for t in json.loads(store.objects[plan.manifest.key])]
     spans = [(t.segment.byte_start, t.segment.byte_end) for t in tasks]
     assert spans[0][0] == 0 and spans[-1][1] == 15000
-    assert all(a[1] == b[0] for a, b in zip(spans, spans[1:], strict=False))
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(spans))

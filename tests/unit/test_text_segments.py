@@ -30,7 +30,9 @@ def test_segments_partition_the_file(parts, newline, trailing, segment_size):
     text = newline.join(parts) + (newline if trailing else "")
     data = text.encode()
     store = InMemoryObjectStore({KEY: data})
-    slices = [read_slice(store, KEY, None, a, b, len(data)) for a, b in _segments(data, segment_size)]
+    slices = [
+        read_slice(store, KEY, None, a, b, len(data)) for a, b in _segments(data, segment_size)
+    ]
     # Concatenated, the segments are the file: nothing lost, nothing read twice.
     assert "".join(s.text for s in slices) == text
     assert [s.byte_start for s in slices[1:]] == [s.byte_end for s in slices[:-1]]
@@ -40,14 +42,16 @@ def test_segments_partition_the_file(parts, newline, trailing, segment_size):
 
 
 @settings(max_examples=50, deadline=None)
-@given(st.lists(st.text(alphabet="xyz€\t ", max_size=50), min_size=1, max_size=40),
-       st.integers(4, 200))
+@given(
+    st.lists(st.text(alphabet="xyz€\t ", max_size=50), min_size=1, max_size=40), st.integers(4, 200)
+)
 def test_lines_start_in_exactly_one_segment(parts, segment_size):
     text = "\n".join(parts) + "\n"
     data = text.encode()
     store = InMemoryObjectStore({KEY: data})
-    owned = [read_slice(store, KEY, None, a, b, len(data)).text
-             for a, b in _segments(data, segment_size)]
+    owned = [
+        read_slice(store, KEY, None, a, b, len(data)).text for a, b in _segments(data, segment_size)
+    ]
     # A segment that ends on a line boundary ends with a newline (lines are never split
     # when they are shorter than the boundary window).
     assert "".join(owned).splitlines() == text.splitlines()

@@ -17,9 +17,7 @@ from docproc.errors import ConfigurationError
 
 class _Settings(BaseSettings):
     # Empty variables count as unset: CloudFormation cannot omit a variable, only blank it.
-    model_config = SettingsConfigDict(
-        extra="ignore", frozen=True, env_ignore_empty=True
-    )
+    model_config = SettingsConfigDict(extra="ignore", frozen=True, env_ignore_empty=True)
 
 
 class StorageSettings(_Settings):

@@ -8,8 +8,8 @@ Ctrl-C (or kill -9) and the same command again resumes where it stopped.
 from __future__ import annotations
 
 import ctypes
-import logging
 import json
+import logging
 import os
 import re
 import signal
