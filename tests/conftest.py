@@ -4,18 +4,26 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 import pytest
+from moto import mock_aws
 
 from benchmarks.generators import text_pdf
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus"
 
+# Integration tests run against moto in-process, or against a real endpoint such as
+# LocalStack when DOCPROC_TEST_AWS_ENDPOINT is set (e.g. http://localhost:4566).
+TEST_AWS_ENDPOINT = os.environ.get("DOCPROC_TEST_AWS_ENDPOINT")
+
 # Never reach a real account, whatever the developer's shell has configured.
 for _name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "OPENAI_API_KEY"):
     os.environ.pop(_name, None)
+if TEST_AWS_ENDPOINT:
+    os.environ["AWS_ENDPOINT_URL"] = TEST_AWS_ENDPOINT
 os.environ.update(
     AWS_ACCESS_KEY_ID="testing",
     AWS_SECRET_ACCESS_KEY="testing",
@@ -24,6 +32,11 @@ os.environ.update(
     POWERTOOLS_METRICS_NAMESPACE="docproc",
     POWERTOOLS_DEV="false",
 )
+
+
+def aws_backend() -> AbstractContextManager[object]:
+    """moto in-process, unless the tests were pointed at a real endpoint."""
+    return nullcontext() if TEST_AWS_ENDPOINT else mock_aws()
 
 
 @pytest.fixture(scope="session")

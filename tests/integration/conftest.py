@@ -1,20 +1,21 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 from samtranslator.yaml_helper import yaml_parse
 
 from docproc import aws, wiring
+from tests.conftest import aws_backend
 from tests.e2e.harness import ROOT
 
 BUCKET = "docproc-documents-123456789012"
-TABLE = "docproc-ledger"
+TABLE = f"docproc-ledger-{uuid.uuid4().hex[:8]}"
 BUS = "docproc-events"
 
 
@@ -53,7 +54,7 @@ class Aws:
 @pytest.fixture
 def moto_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
     """moto with the bucket, ledger table and bus the handlers expect, and their settings."""
-    with mock_aws():
+    with aws_backend():
         aws.client.cache_clear()
         wiring.qdrant_client.cache_clear()
         s3 = boto3.client("s3")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from docproc.errors import ObjectNotFound, TransientError
 from docproc.ledger.dynamodb import DynamoDBLedger
@@ -17,6 +17,7 @@ from docproc.ledger.sqlite import SQLiteLedger
 from docproc.models import DocumentRef, DocumentSummary, SegmentRecord
 from docproc.notify.eventbridge import EventBridgeNotifier
 from docproc.storage.s3 import S3ObjectStore
+from tests.conftest import aws_backend
 from tests.integration.conftest import BUS, ledger_table_definition
 
 REF = DocumentRef(
@@ -51,9 +52,9 @@ def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Ledger]:
     if request.param == "sqlite":
         yield SQLiteLedger(tmp_path / "ledger.sqlite3")
         return
-    with mock_aws():
+    with aws_backend():
         table = boto3.resource("dynamodb").create_table(
-            TableName="ledger", **ledger_table_definition()
+            TableName=f"ledger-{uuid.uuid4().hex[:8]}", **ledger_table_definition()
         )
         yield DynamoDBLedger(table, ttl_days=7)
 
@@ -126,9 +127,9 @@ def test_document_lifecycle(ledger: Ledger):
 
 
 def test_dynamodb_throttling_is_transient():
-    with mock_aws():
+    with aws_backend():
         table = boto3.resource("dynamodb").create_table(
-            TableName="ledger", **ledger_table_definition()
+            TableName=f"ledger-{uuid.uuid4().hex[:8]}", **ledger_table_definition()
         )
         ledger = DynamoDBLedger(table, ttl_days=7)
         from botocore.exceptions import ClientError
@@ -145,18 +146,21 @@ def test_dynamodb_throttling_is_transient():
 
 @pytest.fixture
 def s3_store() -> Iterator[S3ObjectStore]:
-    with mock_aws():
+    with aws_backend():
         client = boto3.client("s3")
-        client.create_bucket(Bucket="docs")
-        client.put_bucket_versioning(Bucket="docs", VersioningConfiguration={"Status": "Enabled"})
-        yield S3ObjectStore(client, "docs")
+        bucket = f"docs-{uuid.uuid4().hex[:8]}"
+        client.create_bucket(Bucket=bucket)
+        client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+        yield S3ObjectStore(client, bucket)
 
 
 def test_s3_reads_the_pinned_version(s3_store: S3ObjectStore):
     # Given an object overwritten after its first version was pinned
     s3 = s3_store._s3
-    first = s3.put_object(Bucket="docs", Key="uploads/k", Body=b"first version")["VersionId"]
-    s3.put_object(Bucket="docs", Key="uploads/k", Body=b"second!")
+    first = s3.put_object(Bucket=s3_store.bucket, Key="uploads/k", Body=b"first version")[
+        "VersionId"
+    ]
+    s3.put_object(Bucket=s3_store.bucket, Key="uploads/k", Body=b"second!")
     # Then reads with the pinned version see the first content
     info = s3_store.head("uploads/k", first)
     assert (info.size, info.version_id) == (13, first)
@@ -191,7 +195,7 @@ def test_s3_put_list_delete(s3_store: S3ObjectStore, tmp_path: Path):
 
 
 def test_events_reach_the_bus():
-    with mock_aws():
+    with aws_backend():
         events, sqs = boto3.client("events"), boto3.client("sqs")
         events.create_event_bus(Name=BUS)
         queue = sqs.create_queue(QueueName="q")["QueueUrl"]
