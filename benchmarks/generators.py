@@ -86,3 +86,32 @@ def text_file(path: Path, size: int, seed: int = 7) -> Path:
             out.write(line)
             written += len(line.encode())
     return path
+
+
+def image_pdf(path: Path, size_bytes: int, seed: int = 7, side: int = 512) -> Path:
+    """An image-heavy PDF of about ``size_bytes``: one unique noise image (incompressible) and a
+    line of text per page. Written page by page, so memory stays flat whatever the size."""
+    rng = random.Random(seed)
+    per_page = side * side * 3
+    pages = max(1, size_bytes // per_page)
+    document = pymupdf.open()
+    for number in range(1, pages + 1):
+        page = document.new_page()
+        pixmap = pymupdf.Pixmap(pymupdf.csRGB, side, side, rng.randbytes(per_page), False)
+        page.insert_image(pymupdf.Rect(50, 100, 50 + side // 2, 100 + side // 2), pixmap=pixmap)
+        page.insert_text((50, 60), f"{page_marker(number)} {sentence(rng)}", fontsize=9)
+        if number % 100 == 0:
+            # Flush to disk in increments: an in-memory document of 1 GB would defeat the point.
+            if number == 100:
+                document.save(path)
+            else:
+                document.saveIncr()
+            document.close()
+            document = pymupdf.open(path)
+    if pages < 100 or pages % 100:
+        if path.exists() and pages >= 100:
+            document.saveIncr()
+        else:
+            document.save(path)
+    document.close()
+    return path

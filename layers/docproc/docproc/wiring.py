@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
-
-import openai
-from qdrant_client import QdrantClient
+from typing import TYPE_CHECKING
 
 from docproc.chunking.chunker import Chunker
 from docproc.chunking.tokens import token_counter
 from docproc.config import OPENAI_NATIVE_DIMENSIONS, ChunkingSettings, EmbeddingSettings
 from docproc.embedding.hashing import HashingEmbedder
-from docproc.embedding.openai import OpenAIEmbedder
 from docproc.embedding.port import Embedder
-from docproc.vectors.qdrant import QdrantVectorStore, collection_name
+
+# openai and qdrant-client cost ~90 MB and ~1.5 s to import: only the code paths that use
+# them import them (Plan never does; a laptop worker never imports qdrant-client).
+if TYPE_CHECKING:
+    from qdrant_client import QdrantClient
+
+    from docproc.vectors.qdrant import QdrantVectorStore
 
 
 def make_chunker(settings: ChunkingSettings) -> Chunker:
@@ -24,6 +27,10 @@ def make_chunker(settings: ChunkingSettings) -> Chunker:
 def make_embedder(settings: EmbeddingSettings, api_key: str | None) -> Embedder:
     if settings.embedder == "hashing":
         return HashingEmbedder(settings.vector_size)
+    import openai
+
+    from docproc.embedding.openai import OpenAIEmbedder
+
     client = openai.OpenAI(
         api_key=api_key,
         base_url=settings.openai_base_url,
@@ -47,6 +54,8 @@ def make_embedder(settings: EmbeddingSettings, api_key: str | None) -> Embedder:
 @cache
 def qdrant_client(url: str | None, path: str | None, api_key: str | None) -> QdrantClient:
     """One client per location per process: embedded mode allows one client per path."""
+    from qdrant_client import QdrantClient
+
     if url == ":memory:":
         return QdrantClient(location=":memory:")
     if url:
@@ -59,6 +68,8 @@ def qdrant_client(url: str | None, path: str | None, api_key: str | None) -> Qdr
 def make_vector_store(
     client: QdrantClient, prefix: str, embedder: Embedder, upsert_batch: int
 ) -> QdrantVectorStore:
+    from docproc.vectors.qdrant import QdrantVectorStore, collection_name
+
     return QdrantVectorStore(
         client,
         collection_name(prefix, embedder.model_name, embedder.dimensions),

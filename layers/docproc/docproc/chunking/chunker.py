@@ -30,8 +30,12 @@ class Chunker:
     ``overlap`` tokens, cut at the largest semantic unit that fits (paragraph, sentence, word)."""
 
     def __init__(self, model: str, chunk_tokens: int, overlap: int) -> None:
-        self._splitter = TextSplitter.from_tiktoken_model(model, chunk_tokens, overlap=overlap)
+        # One tokenizer both sizes the chunks and counts their tokens (the splitter's built-in
+        # tiktoken would be a second copy of the same BPE in memory, ~30 MB).
         self.count_tokens = token_counter(model)
+        self._splitter = TextSplitter.from_callback(
+            self.count_tokens, chunk_tokens, overlap=overlap
+        )
 
     def chunk_pages(self, pages: Iterable[PageText]) -> Iterator[ChunkPiece]:
         starts: list[int] = []

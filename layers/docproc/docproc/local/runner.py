@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from functools import cached_property
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
@@ -47,8 +47,10 @@ from docproc.pipeline.plan import PlanOptions, plan_document
 from docproc.pipeline.process_segment import SegmentDeps, process_segment
 from docproc.storage.local import LocalObjectStore
 from docproc.vectors.port import VectorSink
-from docproc.vectors.qdrant import QdrantVectorStore
 from docproc.wiring import make_chunker, make_embedder, make_vector_store, qdrant_client
+
+if TYPE_CHECKING:
+    from docproc.vectors.qdrant import QdrantVectorStore
 
 ProgressCallback = Callable[[int, int], None]
 

@@ -7,9 +7,12 @@ the ledger knows as done is returned at once without touching anything else.
 
 from __future__ import annotations
 
+import itertools
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from docproc.chunking.chunker import Chunker, ChunkPiece
 from docproc.embedding.port import Embedder
@@ -66,30 +69,32 @@ def process_segment(task: SegmentTask, deps: SegmentDeps) -> SegmentResult:
 
 
 def _run(task: SegmentTask, deps: SegmentDeps, attempts: int, started: float) -> SegmentRecord:
+    """Chunks stream through: each batch is written to the chunk file, embedded and upserted
+    before the next is extracted, so memory holds one batch, not the segment's chunks."""
     ref, segment = task.document, task.segment
-    chunks = list(_chunks(task, _pieces(task, deps)))
     output_key = ref.chunks_key(segment.index)
-    deps.store.put_bytes(
-        output_key,
-        "".join(chunk.model_dump_json() + "\n" for chunk in chunks).encode(),
-        "application/x-ndjson",
-    )
     deps.vectors.ensure_collection()
-    for start in range(0, len(chunks), deps.embed_batch_size):
-        batch = chunks[start : start + deps.embed_batch_size]
-        vectors = deps.embedder.embed([chunk.text for chunk in batch])
-        deps.vectors.upsert(
-            [
-                VectorPoint(id=chunk.point_id, vector=vector, payload=chunk.payload())
-                for chunk, vector in zip(batch, vectors, strict=True)
-            ]
-        )
+    chunks = tokens = 0
+    with tempfile.NamedTemporaryFile("wb", suffix=".jsonl") as jsonl:
+        for batch in _batched(_chunks(task, _pieces(task, deps)), deps.embed_batch_size):
+            jsonl.write("".join(chunk.model_dump_json() + "\n" for chunk in batch).encode())
+            vectors = deps.embedder.embed([chunk.text for chunk in batch])
+            deps.vectors.upsert(
+                [
+                    VectorPoint(id=chunk.point_id, vector=vector, payload=chunk.payload())
+                    for chunk, vector in zip(batch, vectors, strict=True)
+                ]
+            )
+            chunks += len(batch)
+            tokens += sum(chunk.token_count for chunk in batch)
+        jsonl.flush()
+        deps.store.put_file(output_key, Path(jsonl.name), "application/x-ndjson")
     return SegmentRecord(
         index=segment.index,
         status="done",
         output_key=output_key,
-        chunks=len(chunks),
-        tokens=sum(chunk.token_count for chunk in chunks),
+        chunks=chunks,
+        tokens=tokens,
         pages=segment.size_hint if isinstance(segment, PagesSegment) else 0,
         bytes=segment.size_hint if isinstance(segment, BytesSegment) else 0,
         duration_ms=int((time.monotonic() - started) * 1000),
@@ -97,6 +102,12 @@ def _run(task: SegmentTask, deps: SegmentDeps, attempts: int, started: float) ->
         attempts=attempts,
         updated_at=utc_now(),
     )
+
+
+def _batched(items: Iterator[Chunk], size: int) -> Iterator[list[Chunk]]:
+    # itertools.batched arrives in Python 3.12; the laptop runner supports 3.11.
+    while batch := list(itertools.islice(items, size)):
+        yield batch
 
 
 def _pieces(task: SegmentTask, deps: SegmentDeps) -> Iterator[tuple[ChunkPiece, str]]:

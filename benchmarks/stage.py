@@ -1,0 +1,66 @@
+"""Runs one pipeline stage in this process and reports its peak RSS: the benchmark's probe.
+
+    python -m benchmarks.stage plan FILE        # upload + plan, saves the plan under DOCPROC_HOME
+    python -m benchmarks.stage segment INDEX    # one segment of that plan
+    python -m benchmarks.stage finalize
+
+Each stage runs in its own process, as it does in Lambda, so its peak RSS is its own.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+from docproc.config import LocalSettings, load_settings
+from docproc.local.runner import LocalEnvironment, default_document_id
+from docproc.models import DocumentKey, PlanResult, SegmentTask
+from docproc.observability import peak_rss_mb
+from docproc.pipeline.finalize import finalize_document
+from docproc.pipeline.plan import plan_document
+from docproc.pipeline.process_segment import process_segment
+
+
+def main(argv: list[str]) -> dict[str, object]:
+    env = LocalEnvironment(load_settings(LocalSettings))
+    saved = env.home / "bench-plan.json"
+    started = time.perf_counter()
+    stage = argv[0]
+    out: dict[str, object] = {"stage": stage}
+    if stage == "plan":
+        path = Path(argv[1])
+        key = DocumentKey(
+            tenant_id="bench",
+            case_id="bench",
+            document_id=default_document_id(path),
+            filename=path.name,
+        ).object_key()
+        upload = env.store.put_upload(key, path)
+        plan = plan_document(key, upload.version_id, env.store, env.ledger, env.plan_options())
+        saved.write_text(plan.model_dump_json())
+        out["segments"] = plan.segments_total
+    elif stage == "segment":
+        plan = PlanResult.model_validate_json(saved.read_text())
+        if plan.first_task is not None:
+            task = plan.first_task
+        else:
+            assert plan.manifest is not None
+            items = json.loads(env.store.get_bytes(plan.manifest.key))
+            task = SegmentTask.model_validate(items[int(argv[1])])
+        result = process_segment(task, env.segment_deps(env.vectors))
+        out.update(chunks=result.chunks, size=task.segment.size_hint, kind=task.segment.kind)
+    elif stage == "finalize":
+        plan = PlanResult.model_validate_json(saved.read_text())
+        finalize_document(plan, env.store, env.ledger, env.vectors)
+    else:
+        raise SystemExit(f"unknown stage {stage}")
+    out["seconds"] = round(time.perf_counter() - started, 3)
+    out["peak_rss_mb"] = peak_rss_mb()
+    env.close()
+    return out
+
+
+if __name__ == "__main__":
+    print(json.dumps(main(sys.argv[1:])))
