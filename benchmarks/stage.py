@@ -12,6 +12,9 @@ from __future__ import annotations
 import json
 import sys
 import time
+from multiprocessing import get_context
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 from docproc.config import LocalSettings, load_settings
@@ -21,6 +24,30 @@ from docproc.observability import peak_rss_mb
 from docproc.pipeline.finalize import finalize_document
 from docproc.pipeline.plan import plan_document
 from docproc.pipeline.process_segment import process_segment
+from docproc.vectors.port import VectorSink
+
+
+def _serve_vectors(settings: LocalSettings, connection: Connection) -> None:
+    """The laptop runner's arrangement: another process owns the embedded Qdrant."""
+    from docproc.local.vectors_server import VectorStoreServer
+
+    env = LocalEnvironment(settings)
+    server = VectorStoreServer(env.vectors)
+    connection.send((server.address, server.authkey))
+    connection.recv()  # until the segment is done
+    env.close()
+
+
+def _segment_worker_sink(env: LocalEnvironment) -> tuple[VectorSink, BaseProcess]:
+    from docproc.local.vectors_server import RemoteVectorStore
+
+    parent, child = get_context("spawn").Pipe()
+    process = get_context("spawn").Process(target=_serve_vectors, args=(env.settings, child))
+    process.start()
+    address, authkey = parent.recv()
+    sink = RemoteVectorStore(address, authkey)
+    sink.stop = lambda: (parent.send("stop"), process.join())  # type: ignore[attr-defined]
+    return sink, process
 
 
 def main(argv: list[str]) -> dict[str, object]:
@@ -49,7 +76,10 @@ def main(argv: list[str]) -> dict[str, object]:
             assert plan.manifest is not None
             items = json.loads(env.store.get_bytes(plan.manifest.key))
             task = SegmentTask.model_validate(items[int(argv[1])])
-        result = process_segment(task, env.segment_deps(env.vectors))
+        # Measured as a laptop worker runs: the vector store lives in another process.
+        sink, _server = _segment_worker_sink(env)
+        result = process_segment(task, env.segment_deps(sink))
+        sink.stop()  # type: ignore[attr-defined]
         out.update(chunks=result.chunks, size=task.segment.size_hint, kind=task.segment.kind)
     elif stage == "finalize":
         plan = PlanResult.model_validate_json(saved.read_text())
@@ -58,7 +88,8 @@ def main(argv: list[str]) -> dict[str, object]:
         raise SystemExit(f"unknown stage {stage}")
     out["seconds"] = round(time.perf_counter() - started, 3)
     out["peak_rss_mb"] = peak_rss_mb()
-    env.close()
+    if stage != "segment":
+        env.close()
     return out
 
 

@@ -260,6 +260,8 @@ class DocumentRecord(_Record):
     pages: int = 0
     # The version searches should see: the last one that completed.
     completed_version: str | None = None
+    # Versions started before this one whose points Finalize must remove.
+    superseded_versions: list[str] = []
     attempts: int = 1
     started_at: datetime
     updated_at: datetime

@@ -9,15 +9,36 @@ from __future__ import annotations
 import logging
 import resource
 import sys
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools import Tracer
+
+    tracer: Tracer  # provided lazily by __getattr__ below
 
 SERVICE = "docproc"
 NAMESPACE = "docproc"
 
 logger = Logger(service=SERVICE)
-tracer = Tracer(service=SERVICE)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+
+
+@cache
+def _tracer() -> Tracer:
+    from aws_lambda_powertools import Tracer
+
+    return Tracer(service=SERVICE)
+
+
+def __getattr__(name: str) -> Any:
+    # The Tracer imports the X-Ray SDK (~0.3 s): only handlers, which trace, pay for it;
+    # the laptop command line never does.
+    if name == "tracer":
+        return _tracer()
+    raise AttributeError(name)
 
 
 def peak_rss_mb() -> float:

@@ -119,6 +119,7 @@ class DynamoDBLedger:
                     "completed_at": summary.completed_at,
                     "updated_at": now,
                     "last_error": None,
+                    "superseded_versions": [],
                 }
             )
 

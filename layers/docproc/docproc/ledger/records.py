@@ -24,8 +24,12 @@ def started_record(
     now: datetime,
 ) -> DocumentRecord:
     """The document row after a (re)start of ``ref``: attempts count up for the same version,
-    and the last completed version stays searchable until the new one completes."""
+    the last completed version stays searchable until the new one completes, and every
+    other version seen is remembered until Finalize removes its points."""
     same_version = existing is not None and existing.version == ref.version
+    superseded = list(existing.superseded_versions) if existing else []
+    if existing is not None and not same_version and existing.version not in superseded:
+        superseded.append(existing.version)
     return DocumentRecord(
         tenant_id=ref.tenant_id,
         case_id=ref.case_id,
@@ -34,6 +38,7 @@ def started_record(
         status="processing",
         segments_total=segments_total,
         completed_version=existing.completed_version if existing else None,
+        superseded_versions=superseded,
         attempts=(existing.attempts + 1) if existing and same_version else 1,
         started_at=existing.started_at if existing and same_version else now,
         updated_at=now,

@@ -108,6 +108,7 @@ class SQLiteLedger:
                         "completed_at": summary.completed_at,
                         "updated_at": now,
                         "last_error": None,
+                        "superseded_versions": [],
                     }
                 ),
             )

@@ -45,11 +45,11 @@ def finalize_document(
         completed_at=now,
     )
     store.put_bytes(ref.summary_key, summary.model_dump_json(indent=2).encode(), "application/json")
-    # Older versions' points go only now, so searches never come back empty mid-update.
-    vectors.delete_document(ref.tenant_id, ref.document_id, keep_version=ref.version)
-    removed = []
-    if document and document.completed_version and document.completed_version != ref.version:
-        removed.append(document.completed_version)
+    # Older versions' points go only now, so searches never come back empty mid-update; the
+    # ledger knows whether there are any (a delete by filter is a scan on embedded Qdrant).
+    removed = [v for v in (document.superseded_versions if document else []) if v != ref.version]
+    if removed:
+        vectors.delete_document(ref.tenant_id, ref.document_id, keep_version=ref.version)
     ledger.complete_document(ref, summary)
     metrics.add_metric(name="DocumentsIngested", unit="Count", value=1)
     logger.info(

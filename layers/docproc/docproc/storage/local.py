@@ -27,10 +27,10 @@ class LocalObjectStore:
         root.mkdir(parents=True, exist_ok=True)
 
     def _path(self, key: str) -> Path:
-        path = (self.root / key).resolve()
-        if not path.is_relative_to(self.root.resolve()):
+        # Keys are relative and never climb: checked on the string, no filesystem calls.
+        if key.startswith("/") or ".." in key.split("/"):
             raise ObjectNotFound("key escapes the store")
-        return path
+        return self.root / key
 
     def _version_path(self, key: str, version_id: str) -> Path:
         return self._path(f"{_VERSIONS}/{version_id}/{key}")
