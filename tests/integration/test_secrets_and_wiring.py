@@ -1,0 +1,58 @@
+"""Secrets come from Secrets Manager (moto) through Powertools; the wired embedder uses them."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+
+from docproc import aws
+from docproc.config import SecretsSettings, SegmentSettings, load_settings
+from docproc.errors import ConfigurationError
+from tests.conftest import aws_backend
+from tests.stub_openai import stub_openai
+
+
+@pytest.fixture
+def secrets():
+    with aws_backend():
+        yield boto3.client("secretsmanager")
+
+
+def test_plain_and_json_secrets(secrets):
+    plain = secrets.create_secret(Name="plain", SecretString="sk-plain")["ARN"]
+    wrapped = secrets.create_secret(Name="json", SecretString=json.dumps({"api_key": "sk-json"}))[
+        "ARN"
+    ]
+    settings = SecretsSettings()
+    assert aws.secret(plain, settings) == "sk-plain"
+    assert aws.secret(wrapped, settings) == "sk-json"
+
+
+def test_a_missing_secret_is_a_configuration_error(secrets):
+    arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:absent-AbCdEf"
+    with pytest.raises(ConfigurationError) as error:
+        aws.secret(arn, SecretsSettings())
+    assert "sk-" not in str(error.value)
+
+
+def test_openai_embedder_is_built_from_settings_and_the_secret(secrets, monkeypatch):
+    arn = secrets.create_secret(Name="openai", SecretString="sk-from-secrets-manager")["ARN"]
+    with stub_openai() as stub:
+        for name, value in {
+            "DOCPROC_BUCKET": "bucket-1",
+            "LEDGER_TABLE": "ledger-1",
+            "QDRANT_URL": ":memory:",
+            "EMBEDDER": "openai",
+            "EMBEDDING_DIMENSIONS": "16",
+            "OPENAI_BASE_URL": stub.url,
+            "OPENAI_API_KEY_SECRET_ARN": arn,
+        }.items():
+            monkeypatch.setenv(name, value)
+        settings = load_settings(SegmentSettings)
+        embedder = aws.embedder(settings, settings)
+        (vector,) = embedder.embed(["hello"])
+        assert len(vector) == 16 and embedder.dimensions == 16
+        assert stub.requests[0]["authorization"] == "Bearer sk-from-secrets-manager"
+        assert stub.requests[0]["model"] == "text-embedding-3-small"
