@@ -13,6 +13,7 @@ PARAMETERS = {
     "Embedder": "hashing",
     "QdrantUrl": ":memory:",
     "SegmentPages": "50",
+    "SegmentBytes": "65536",
     "MapMaxConcurrency": "2",
     "EventBusName": "docproc-events",
 }

@@ -79,7 +79,7 @@ def test_replanning_reuses_the_manifest(tmp_path: Path, ledger: SQLiteLedger):
     ("content", "error"),
     [
         (b"", InvalidDocument),
-        (b"PK\x03\x04rest-of-zip", UnsupportedDocument),
+        (b"PK\x03\x04rest-of-zip", InvalidDocument),
         (bytes(range(256)) * 4, UnsupportedDocument),
     ],
 )

@@ -1,36 +1,90 @@
 from __future__ import annotations
 
 import codecs
+import io
+import zipfile
+from pathlib import Path
 
+import docx
+import pymupdf
 import pytest
 
 from docproc.errors import InvalidDocument, UnsupportedDocument
-from docproc.extract.sniff import PDF, TEXT, sniff
+from docproc.extract.sniff import (
+    CBZ,
+    CSV,
+    DOCX,
+    EPUB,
+    HTML,
+    JSON,
+    JSONL,
+    MARKDOWN,
+    PDF,
+    TEXT,
+    ZIP,
+    sniff,
+    sniff_zip,
+)
 
 
 def test_pdf_by_magic_bytes_even_after_junk():
-    assert sniff(b"%PDF-1.7\n...") == PDF
-    assert sniff(b"\x00" * 500 + b"%PDF-2.0\n") == PDF  # PDF-2.0-with-offset-start
+    assert sniff(b"%PDF-1.7\n...").media_type == PDF
+    assert sniff(b"\x00" * 500 + b"%PDF-2.0\n").media_type == PDF  # offset start
+
+
+def test_a_pdf_named_txt_is_a_pdf_and_text_named_pdf_is_text():
+    assert sniff(b"%PDF-1.4\n", "notes.txt").media_type == PDF
+    assert sniff(b"just words\n", "scan.pdf").media_type == TEXT
 
 
 @pytest.mark.parametrize(
-    "head", [b"plain text\n", "Gr\u00fc\u00dfe \u20ac".encode(), codecs.BOM_UTF8 + b"bom"]
+    ("head", "encoding"),
+    [
+        (b"plain text\n", "utf-8"),
+        ("Gr\u00fc\u00dfe \u20ac\n".encode(), "utf-8"),
+        (codecs.BOM_UTF8 + b"bom\n", "utf-8-sig"),
+        ("UTF-16 text\n".encode("utf-16"), "utf-16"),
+    ],
 )
-def test_utf8_text(head: bytes):
-    assert sniff(head) == TEXT
+def test_text_encodings(head: bytes, encoding: str):
+    detected = sniff(head)
+    assert (detected.media_type, detected.encoding) == (TEXT, encoding)
+
+
+def test_single_byte_text_is_detected():
+    head = ("Caf\u00e9 cr\u00e8me br\u00fbl\u00e9e, na\u00efve fa\u00e7ade. " * 40).encode("cp1252")
+    detected = sniff(head)
+    assert detected.media_type == TEXT and detected.encoding not in (None, "utf-8")
+    assert head.decode(detected.encoding) == head.decode("cp1252")
 
 
 def test_probe_may_end_inside_a_character():
-    assert sniff("\u20ac".encode() * 10 + "\u20ac".encode()[:2]) == TEXT
+    assert sniff("\u20ac".encode() * 10 + "\u20ac".encode()[:2]).media_type == TEXT
+
+
+@pytest.mark.parametrize(
+    ("head", "name", "media_type"),
+    [
+        (b"# Title\n\nSome text.\n", "readme.md", MARKDOWN),
+        (b"name,amount\nalice,3\nbob,4\n", "ledger.csv", CSV),
+        (b'{"a": 1}\n{"a": 2}\n{"a": 3}\n', "records.jsonl", JSONL),
+        (b'{"a": 1}\n{"a": 2}\n{"a": 3}\n', "records.txt", JSONL),
+        (b'{"a": [1, 2]}', "data.json", JSON),
+        (b"<!DOCTYPE html><html><body>x</body></html>", "page.txt", HTML),
+        (b"plain words, nothing else\n", "notes", TEXT),
+    ],
+)
+def test_text_formats(head: bytes, name: str, media_type: str):
+    assert sniff(head, name).media_type == media_type
 
 
 @pytest.mark.parametrize(
     ("head", "detected"),
     [
-        (b"PK\x03\x04" + b"\x00" * 20, "application/zip"),
         (b"\x89PNG\r\n\x1a\n" + b"\x00" * 8, "image/png"),
         (b"\x00\x00\x00\x18ftypmp42", "video/mp4"),
         (bytes(range(256)), "application/octet-stream"),
+        (b"ID3\x03\x00", "audio/mpeg"),
     ],
 )
 def test_binary_types_are_unsupported_and_named(head: bytes, detected: str):
@@ -42,3 +96,31 @@ def test_binary_types_are_unsupported_and_named(head: bytes, detected: str):
 def test_empty_is_invalid():
     with pytest.raises(InvalidDocument):
         sniff(b"")
+
+
+def test_zip_containers_by_members(tmp_path: Path):
+    assert sniff(b"PK\x03\x04\x14\x00").media_type == ZIP
+    # DOCX made by python-docx
+    document = docx.Document()
+    document.add_paragraph("Hello")
+    document.save(tmp_path / "a.docx")
+    assert sniff_zip(tmp_path / "a.docx") == DOCX
+    # EPUB: mimetype member first
+    with zipfile.ZipFile(tmp_path / "b.epub", "w") as archive:
+        archive.writestr("mimetype", "application/epub+zip")
+        archive.writestr("META-INF/container.xml", "<container/>")
+    assert sniff_zip(tmp_path / "b.epub") == EPUB
+    # CBZ: images only
+    pixmap = pymupdf.Pixmap(pymupdf.csRGB, pymupdf.IRect(0, 0, 4, 4), False)
+    with zipfile.ZipFile(tmp_path / "c.cbz", "w") as archive:
+        archive.writestr("001.png", pixmap.tobytes("png"))
+    assert sniff_zip(tmp_path / "c.cbz") == CBZ
+    # Anything else in a ZIP is unsupported, and says so
+    with zipfile.ZipFile(tmp_path / "d.zip", "w") as archive:
+        archive.writestr("data.bin", b"\x00\x01")
+    with pytest.raises(UnsupportedDocument) as error:
+        sniff_zip(tmp_path / "d.zip")
+    assert error.value.detected_type == ZIP
+    (tmp_path / "e.zip").write_bytes(b"PK\x03\x04" + io.BytesIO(b"junk").read())
+    with pytest.raises(InvalidDocument):
+        sniff_zip(tmp_path / "e.zip")

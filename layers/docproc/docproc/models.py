@@ -102,6 +102,11 @@ class DocumentRef(_Model):
     def summary_key(self) -> str:
         return f"{self.work_prefix}document.json"
 
+    @property
+    def transcoded_text_key(self) -> str:
+        """Text in an encoding other than UTF-8, transcoded once so ranges fall on UTF-8."""
+        return f"{self.work_prefix}text.utf8.txt"
+
     def segment_input_key(self, index: int, suffix: str) -> str:
         return f"{self.work_prefix}segments/{index:05d}.{suffix}"
 
@@ -119,6 +124,9 @@ class PagesSegment(_Model):
     input_key: str
     # Set when the input is the pinned upload itself (single-segment documents).
     input_version_id: str | None = None
+    # PyMuPDF's name for the input's format: sub-PDFs are always pdf; an upload read in place
+    # may be epub, xps, ...
+    input_filetype: str = "pdf"
 
     @property
     def size_hint(self) -> int:
@@ -132,13 +140,32 @@ class BytesSegment(_Model):
     index: int = Field(ge=0)
     byte_start: int = Field(ge=0)
     byte_end: int = Field(ge=0)
+    # The UTF-8 text the ranges refer to: the upload itself, or a transcoded copy in work/.
+    input_key: str
+    input_version_id: str | None = None
+    input_size: int = Field(ge=0)
+    # CSV: the header row, repeated at the top of every chunk.
+    header: str | None = None
 
     @property
     def size_hint(self) -> int:
         return self.byte_end - self.byte_start
 
 
-Segment = Annotated[PagesSegment | BytesSegment, Field(discriminator="kind")]
+class WholeSegment(_Model):
+    """A document read whole by one worker (DOCX: small, and not splittable by range)."""
+
+    kind: Literal["whole"] = "whole"
+    index: int = Field(ge=0)
+    input_key: str
+    input_version_id: str | None = None
+
+    @property
+    def size_hint(self) -> int:
+        return 0
+
+
+Segment = Annotated[PagesSegment | BytesSegment | WholeSegment, Field(discriminator="kind")]
 
 
 class SegmentTask(_Model):

@@ -5,8 +5,9 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 
-from semantic_text_splitter import TextSplitter
+from semantic_text_splitter import MarkdownSplitter, TextSplitter
 
 from docproc.chunking.tokens import token_counter
 from docproc.extract.pdf import PageText
@@ -35,6 +36,15 @@ class Chunker:
         # ~30 MB but costs a Python call per candidate split: 1.5x slower on small documents.
         self._splitter = TextSplitter.from_tiktoken_model(model, chunk_tokens, overlap=overlap)
         self.count_tokens = token_counter(model)
+        self._model = model
+        self._chunk_tokens = chunk_tokens
+        self._overlap = overlap
+
+    @cached_property
+    def _markdown(self) -> MarkdownSplitter:
+        return MarkdownSplitter.from_tiktoken_model(
+            self._model, self._chunk_tokens, overlap=self._overlap
+        )
 
     def chunk_pages(self, pages: Iterable[PageText]) -> Iterator[ChunkPiece]:
         starts: list[int] = []
@@ -57,12 +67,15 @@ class Chunker:
                 page_end=last,
             )
 
-    def chunk_text(self, text: str, byte_offset: int) -> Iterator[ChunkPiece]:
+    def chunk_text(
+        self, text: str, byte_offset: int, markdown: bool = False
+    ) -> Iterator[ChunkPiece]:
         """Chunks of ``text`` with their byte range in the object (``text`` starts at
-        ``byte_offset``)."""
+        ``byte_offset``); Markdown is cut at headings first, then paragraphs."""
+        splitter = self._markdown if markdown else self._splitter
         # Chunk offsets only grow: convert characters to bytes incrementally.
         last_char, last_byte = 0, byte_offset
-        for char_offset, chunk in self._splitter.chunk_indices(text):
+        for char_offset, chunk in splitter.chunk_indices(text):
             last_byte += len(text[last_char:char_offset].encode())
             last_char = char_offset
             yield ChunkPiece(
@@ -71,3 +84,48 @@ class Chunker:
                 byte_start=last_byte,
                 byte_end=last_byte + len(chunk.encode()),
             )
+
+    def chunk_records(
+        self, text: str, byte_offset: int, header: str | None = None
+    ) -> Iterator[ChunkPiece]:
+        """Whole lines (CSV rows, JSONL records) grouped up to the chunk size, never split unless
+        one alone is larger than a chunk; a CSV header starts every chunk."""
+        prefix = f"{header.rstrip()}\n" if header else ""
+        budget = self._chunk_tokens - (self.count_tokens(prefix) if prefix else 0)
+        lines: list[str] = []
+        tokens = 0
+        start = position = byte_offset
+        for line in text.splitlines(keepends=True):
+            size = len(line.encode())
+            if not line.strip():
+                position += size
+                if not lines:
+                    start = position
+                continue
+            line_tokens = self.count_tokens(line)
+            if lines and tokens + line_tokens > budget:
+                yield self._record_piece(prefix, lines, start, position)
+                lines, tokens, start = [], 0, position
+            if line_tokens > budget:
+                # One record larger than a chunk: split it like prose.
+                for piece in self.chunk_text(line, position):
+                    yield ChunkPiece(
+                        text=prefix + piece.text,
+                        token_count=self.count_tokens(prefix + piece.text),
+                        byte_start=piece.byte_start,
+                        byte_end=piece.byte_end,
+                    )
+                position += size
+                start = position
+                continue
+            lines.append(line)
+            tokens += line_tokens
+            position += size
+        if lines:
+            yield self._record_piece(prefix, lines, start, position)
+
+    def _record_piece(self, prefix: str, lines: list[str], start: int, end: int) -> ChunkPiece:
+        body = prefix + "".join(lines).rstrip("\r\n")
+        return ChunkPiece(
+            text=body, token_count=self.count_tokens(body), byte_start=start, byte_end=end
+        )

@@ -48,12 +48,13 @@ def page_ranges(page_count: int, pages_per_segment: int) -> list[PageRange]:
 
 
 @contextmanager
-def open_document(path: Path) -> Iterator[pymupdf.Document]:
-    """Open a PDF for reading; a typed InvalidDocument if it cannot be read at all."""
+def open_document(path: Path, filetype: str = "pdf") -> Iterator[pymupdf.Document]:
+    """Open a paged document (pdf, epub, xps, cbz, fb2, mobi) for reading; a typed
+    InvalidDocument if it cannot be read at all."""
     try:
-        document = pymupdf.open(path, filetype="pdf")
+        document = pymupdf.open(path, filetype=filetype)
     except (pymupdf.FileDataError, RuntimeError, ValueError) as exc:
-        raise InvalidDocument(f"not a readable PDF: {type(exc).__name__}") from exc
+        raise InvalidDocument(f"not a readable {filetype}: {type(exc).__name__}") from exc
     try:
         if document.needs_pass:
             raise EncryptedDocument("the PDF is encrypted with a user password")
@@ -64,18 +65,33 @@ def open_document(path: Path) -> Iterator[pymupdf.Document]:
         document.close()
 
 
-def count_pages(path: Path) -> int:
-    with open_document(path) as document:
+def count_pages(path: Path, filetype: str = "pdf") -> int:
+    with open_document(path, filetype) as document:
         return int(document.page_count)
 
 
 def split(
-    source: Path, ranges: list[PageRange], out_dir: Path | None = None
+    source: Path, ranges: list[PageRange], out_dir: Path | None = None, filetype: str = "pdf"
 ) -> Iterator[tuple[int, Path]]:
     """Write one sub-PDF per range, yielding ``(index, path)``; the caller removes each file.
 
     One sub-PDF exists on disk at a time if the caller removes it before asking for the next.
+    Other paged formats (EPUB, XPS, ...) are converted to one PDF first.
     """
+    if filetype != "pdf":
+        # convert_to_pdf(from_page=n>0) fails in PyMuPDF 1.28 ("invalid page number"): convert
+        # the whole (reflowable, so modest) document once and split that.
+        with open_document(source, filetype) as document:
+            converted = document.convert_to_pdf()
+        fd, name = tempfile.mkstemp(prefix="docproc-converted-", suffix=".pdf", dir=out_dir)
+        with os.fdopen(fd, "wb") as out:
+            out.write(converted)
+        del converted
+        try:
+            yield from split(Path(name), ranges, out_dir)
+        finally:
+            Path(name).unlink(missing_ok=True)
+        return
     with open_document(source) as document:
         for index, pages in enumerate(ranges):
             fd, name = tempfile.mkstemp(prefix=f"docproc-{index:05d}-", suffix=".pdf", dir=out_dir)
@@ -94,12 +110,14 @@ def split(
             yield index, Path(name)
 
 
-def extract_pages(path: Path, first_page_number: int, last_page_number: int) -> Iterator[PageText]:
+def extract_pages(
+    path: Path, first_page_number: int, last_page_number: int, filetype: str = "pdf"
+) -> Iterator[PageText]:
     """Text of each page of a (sub-)PDF, numbered in the original document.
 
     ``path`` holds either exactly pages first..last (a sub-PDF) or the whole document.
     """
-    with open_document(path) as document:
+    with open_document(path, filetype) as document:
         whole = document.page_count > last_page_number - first_page_number + 1
         for number in range(first_page_number, last_page_number + 1):
             local_index = number - 1 if whole else number - first_page_number

@@ -1,13 +1,40 @@
-"""Type detection by content: magic bytes first, then a text probe. Names are only hints."""
+"""Type detection by content: magic bytes first, then a text probe. Names are only hints.
+
+``sniff`` looks at the first bytes of an object; for ZIP containers (EPUB, DOCX, XPS, CBZ)
+``sniff_zip`` looks at the member names once the object is on local disk.
+"""
 
 from __future__ import annotations
 
 import codecs
+import csv
+import json
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from charset_normalizer import from_bytes
 
 from docproc.errors import InvalidDocument, UnsupportedDocument
 
 PDF = "application/pdf"
+EPUB = "application/epub+zip"
+XPS = "application/oxps"
+CBZ = "application/vnd.comicbook+zip"
+FB2 = "application/x-fictionbook+xml"
+MOBI = "application/x-mobipocket-ebook"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+ZIP = "application/zip"
 TEXT = "text/plain"
+MARKDOWN = "text/markdown"
+CSV = "text/csv"
+JSONL = "application/x-ndjson"
+JSON = "application/json"
+HTML = "text/html"
+
+# Paged formats PyMuPDF opens, with the filetype name it takes.
+PAGED = {PDF: "pdf", EPUB: "epub", XPS: "xps", CBZ: "cbz", FB2: "fb2", MOBI: "mobi"}
+TEXT_TYPES = {TEXT, MARKDOWN, CSV, JSONL, JSON, HTML}
 
 # Bytes read from the start of an object to decide its type.
 SNIFF_BYTES = 8192
@@ -15,47 +42,154 @@ SNIFF_BYTES = 8192
 _PDF_WINDOW = 1024
 
 _BINARY_SIGNATURES: list[tuple[bytes, int, str]] = [
-    (b"PK\x03\x04", 0, "application/zip"),
     (b"\x89PNG\r\n\x1a\n", 0, "image/png"),
     (b"\xff\xd8\xff", 0, "image/jpeg"),
     (b"GIF8", 0, "image/gif"),
     (b"ID3", 0, "audio/mpeg"),
+    (b"\xff\xfb", 0, "audio/mpeg"),
     (b"fLaC", 0, "audio/flac"),
     (b"OggS", 0, "audio/ogg"),
+    (b"RIFF", 0, "audio/wav"),
     (b"\x1a\x45\xdf\xa3", 0, "video/x-matroska"),
     (b"ftyp", 4, "video/mp4"),
     (b"\x1f\x8b", 0, "application/gzip"),
     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", 0, "application/x-ole-storage"),
     (b"\x7fELF", 0, "application/x-executable"),
+    (b"MZ", 0, "application/x-msdownload"),
 ]
 
+_EXTENSION_TYPES = {
+    ".md": MARKDOWN,
+    ".markdown": MARKDOWN,
+    ".csv": CSV,
+    ".jsonl": JSONL,
+    ".ndjson": JSONL,
+    ".json": JSON,
+    ".html": HTML,
+    ".htm": HTML,
+}
 
-def sniff(head: bytes) -> str:
-    """The media type of an object from its first bytes.
 
-    Raises InvalidDocument for an empty object and UnsupportedDocument for content docproc
-    does not ingest, naming what it detected.
+@dataclass(frozen=True)
+class Detected:
+    media_type: str
+    # Text only: how to decode it (utf-8, utf-16, cp1252, ...).
+    encoding: str | None = None
+
+
+def sniff(head: bytes, filename: str = "") -> Detected:
+    """The type of an object from its first bytes; the file name only picks between text formats
+    the content cannot tell apart (plain text vs Markdown).
+
+    Raises InvalidDocument for an empty object and UnsupportedDocument, naming what it detected,
+    for content docproc does not ingest.
     """
     if not head:
         raise InvalidDocument("the object is empty")
     if b"%PDF-" in head[:_PDF_WINDOW]:
-        return PDF
+        return Detected(PDF)
+    if head.startswith(b"PK\x03\x04"):
+        return Detected(ZIP)  # which container: sniff_zip, once the object is on disk
+    if head[60:68] == b"BOOKMOBI":
+        return Detected(MOBI)
     for signature, offset, media_type in _BINARY_SIGNATURES:
         if head[offset : offset + len(signature)] == signature:
             raise UnsupportedDocument(f"content is {media_type}", detected_type=media_type)
-    if _looks_like_text(head):
-        return TEXT
-    raise UnsupportedDocument("content is binary of an unknown type", "application/octet-stream")
+    encoding = _text_encoding(head)
+    if encoding is None:
+        raise UnsupportedDocument(
+            "content is binary of an unknown type", "application/octet-stream"
+        )
+    text = _decode_prefix(head, encoding)
+    return Detected(_text_format(text, filename), encoding)
 
 
-def _looks_like_text(head: bytes) -> bool:
+def sniff_zip(path: Path) -> str:
+    """Which ZIP-based format ``path`` is, by its members."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+            if "mimetype" in names and archive.read("mimetype").strip() == EPUB.encode():
+                return EPUB
+    except (zipfile.BadZipFile, OSError, KeyError) as exc:
+        raise InvalidDocument(f"damaged ZIP container: {type(exc).__name__}") from exc
+    members = set(names)
+    if "word/document.xml" in members:
+        return DOCX
+    if any(name.endswith(".fdseq") for name in names) or "FixedDocumentSequence.fdseq" in members:
+        return XPS
+    images = (".jpg", ".jpeg", ".png", ".gif", ".webp")
+    files = [name for name in names if not name.endswith("/")]
+    if files and all(name.lower().endswith(images) for name in files):
+        return CBZ
+    raise UnsupportedDocument("a ZIP archive of an unsupported kind", detected_type=ZIP)
+
+
+def _text_encoding(head: bytes) -> str | None:
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return True
+        return "utf-16"
     if b"\x00" in head:
-        return False
+        return None
     # The probe may end inside a multi-byte character: decode incrementally, not final.
     try:
         codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
     except UnicodeDecodeError:
+        pass
+    else:
+        return "utf-8"
+    # Not UTF-8: a legacy single-byte encoding, if the bytes read as text at all.
+    controls = sum(1 for byte in head if byte < 32 and byte not in b"\t\n\r\f")
+    if controls > len(head) // 100:
+        return None
+    try:
+        # Windows-1252 first: by far the most common legacy encoding of Western documents,
+        # and statistical detectors confuse it with its neighbours (cp1250, cp1257, ...).
+        head.decode("cp1252")
+    except UnicodeDecodeError:
+        best = from_bytes(head).best()
+        return None if best is None or best.chaos > 0.2 else str(best.encoding)
+    return "cp1252"
+
+
+def _decode_prefix(head: bytes, encoding: str) -> str:
+    return codecs.getincrementaldecoder(encoding)(errors="replace").decode(head, final=False)
+
+
+def _text_format(text: str, filename: str) -> str:
+    stripped = text.lstrip("\ufeff \t\r\n")
+    lowered = stripped[:200].lower()
+    if lowered.startswith(("<!doctype html", "<html")) or "<html" in lowered[:100]:
+        return HTML
+    if stripped.startswith("<?xml") and "<FictionBook" in stripped[:2000]:
+        return FB2
+    first_line = stripped.split("\n", 1)[0].strip()
+    if stripped.startswith("{") and _is_json_object(first_line):
+        lines = [line for line in stripped.split("\n")[:-1] if line.strip()]
+        if len(lines) > 1 and all(_is_json_object(line) for line in lines[:20]):
+            return JSONL
+    hinted = _EXTENSION_TYPES.get(PurePosixPath(filename).suffix.lower())
+    if stripped.startswith(("{", "[")) and hinted in (JSON, JSONL, None):
+        return hinted or JSON
+    if hinted == CSV and _looks_like_csv(stripped):
+        return CSV
+    if hinted == MARKDOWN:
+        return MARKDOWN
+    return TEXT
+
+
+def _is_json_object(line: str) -> bool:
+    try:
+        return isinstance(json.loads(line), dict)
+    except ValueError:
+        return False
+
+
+def _looks_like_csv(text: str) -> bool:
+    sample = "\n".join(text.split("\n")[:20])
+    try:
+        csv.Sniffer().sniff(sample, delimiters=",;\t|")
+    except csv.Error:
         return False
     return True

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
+import tempfile
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from docproc.errors import InvalidDocument
 from docproc.extract import pdf
-from docproc.extract.sniff import PDF, SNIFF_BYTES, TEXT, sniff
+from docproc.extract.sniff import (
+    CSV,
+    DOCX,
+    PAGED,
+    SNIFF_BYTES,
+    TEXT_TYPES,
+    ZIP,
+    Detected,
+    sniff,
+    sniff_zip,
+)
 from docproc.ledger.port import Ledger
 from docproc.models import (
     BytesSegment,
@@ -20,6 +32,7 @@ from docproc.models import (
     S3Location,
     Segment,
     SegmentTask,
+    WholeSegment,
 )
 from docproc.observability import logger
 from docproc.storage.port import ObjectStore
@@ -49,7 +62,12 @@ def plan_document(
     version = info.version_id or "etag-" + _UNSAFE.sub("", info.etag)
     if info.size == 0:
         raise InvalidDocument("the object is empty")
-    media_type = sniff(store.read_range(key, 0, SNIFF_BYTES, info.version_id))
+    detected = sniff(store.read_range(key, 0, SNIFF_BYTES, info.version_id), ids.filename)
+    if detected.media_type == ZIP:
+        with store.local_copy(key, info.version_id) as path:
+            detected = Detected(sniff_zip(path))
+    media_type = detected.media_type
+    _log_name_mismatch(ids.filename, media_type)
     ref = DocumentRef(
         tenant_id=ids.tenant_id,
         case_id=ids.case_id,
@@ -74,7 +92,8 @@ def plan_document(
 
     tasks = _existing_manifest(store, ref)
     if tasks is None:
-        tasks = [SegmentTask(document=ref, segment=s) for s in _segments(ref, store, options)]
+        segments = _segments(ref, detected, store, options)
+        tasks = [SegmentTask(document=ref, segment=s) for s in segments]
         manifest = json.dumps([task.model_dump(mode="json") for task in tasks]).encode()
         store.put_bytes(ref.manifest_key, manifest, "application/json")
     else:
@@ -100,17 +119,25 @@ def _existing_manifest(store: ObjectStore, ref: DocumentRef) -> list[SegmentTask
     return [SegmentTask.model_validate(item) for item in items]
 
 
-def _segments(ref: DocumentRef, store: ObjectStore, options: PlanOptions) -> list[Segment]:
-    if ref.media_type == PDF:
-        return _page_segments(ref, store, options)
-    if ref.media_type == TEXT:
-        return _byte_segments(ref, options)
+def _segments(
+    ref: DocumentRef, detected: Detected, store: ObjectStore, options: PlanOptions
+) -> list[Segment]:
+    if ref.media_type in PAGED:
+        return _page_segments(ref, store, options, PAGED[ref.media_type])
+    if ref.media_type == DOCX:
+        return [
+            WholeSegment(index=0, input_key=ref.source_key, input_version_id=ref.source_version_id)
+        ]
+    if ref.media_type in TEXT_TYPES:
+        return _byte_segments(ref, detected, store, options)
     raise AssertionError(f"sniff returned an unplanned type {ref.media_type}")
 
 
-def _page_segments(ref: DocumentRef, store: ObjectStore, options: PlanOptions) -> list[Segment]:
+def _page_segments(
+    ref: DocumentRef, store: ObjectStore, options: PlanOptions, filetype: str
+) -> list[Segment]:
     with store.local_copy(ref.source_key, ref.source_version_id) as source:
-        ranges = pdf.page_ranges(pdf.count_pages(source), options.segment_pages)
+        ranges = pdf.page_ranges(pdf.count_pages(source, filetype), options.segment_pages)
         if len(ranges) == 1:
             # Small-file fast path: the worker reads the original, no sub-PDF is made.
             only = ranges[0]
@@ -121,10 +148,11 @@ def _page_segments(ref: DocumentRef, store: ObjectStore, options: PlanOptions) -
                     page_end=only.end,
                     input_key=ref.source_key,
                     input_version_id=ref.source_version_id,
+                    input_filetype=filetype,
                 )
             ]
         segments: list[Segment] = []
-        for index, part in pdf.split(source, ranges, options.tmp_dir):
+        for index, part in pdf.split(source, ranges, options.tmp_dir, filetype):
             input_key = ref.segment_input_key(index, "pdf")
             try:
                 store.put_file(input_key, part, "application/pdf")
@@ -139,10 +167,74 @@ def _page_segments(ref: DocumentRef, store: ObjectStore, options: PlanOptions) -
         return segments
 
 
-def _byte_segments(ref: DocumentRef, options: PlanOptions) -> list[Segment]:
+# Transcoding streams in blocks of this size: memory stays flat whatever the file size.
+_TRANSCODE_BLOCK = 4 * 1024 * 1024
+
+
+def _byte_segments(
+    ref: DocumentRef, detected: Detected, store: ObjectStore, options: PlanOptions
+) -> list[Segment]:
+    input_key, input_version, size = ref.source_key, ref.source_version_id, ref.size
+    if detected.encoding not in ("utf-8", "utf-8-sig", None):
+        # Ranges must fall on UTF-8 boundaries: other encodings are transcoded once, here.
+        input_key, size = _transcode(ref, detected.encoding, store)
+        input_version = None
+    header = None
+    if ref.media_type == CSV:
+        first = store.read_range(input_key, 0, min(size, 64 * 1024), input_version)
+        header = first.split(b"\n", 1)[0].decode("utf-8", errors="replace").lstrip("\ufeff")
     return [
         BytesSegment(
-            index=index, byte_start=start, byte_end=min(start + options.segment_bytes, ref.size)
+            index=index,
+            byte_start=start,
+            byte_end=min(start + options.segment_bytes, size),
+            input_key=input_key,
+            input_version_id=input_version,
+            input_size=size,
+            header=header,
         )
-        for index, start in enumerate(range(0, ref.size, options.segment_bytes))
+        for index, start in enumerate(range(0, size, options.segment_bytes))
     ]
+
+
+def _transcode(ref: DocumentRef, encoding: str, store: ObjectStore) -> tuple[str, int]:
+    key = ref.transcoded_text_key
+    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+    size = 0
+    with (
+        store.local_copy(ref.source_key, ref.source_version_id) as source,
+        tempfile.NamedTemporaryFile("wb", suffix=".txt") as target,
+    ):
+        with source.open("rb") as reader:
+            while block := reader.read(_TRANSCODE_BLOCK):
+                data = (
+                    decoder.decode(block).lstrip("\ufeff") if size == 0 else decoder.decode(block)
+                )
+                encoded = data.encode("utf-8")
+                target.write(encoded)
+                size += len(encoded)
+            tail = decoder.decode(b"", final=True).encode("utf-8")
+            target.write(tail)
+            size += len(tail)
+        target.flush()
+        store.put_file(key, Path(target.name), "text/plain; charset=utf-8")
+    logger.info("transcoded to UTF-8", extra={"encoding": encoding})
+    return key, size
+
+
+_EXTENSIONS = {
+    ".pdf": "application/pdf",
+    ".epub": "application/epub+zip",
+    ".docx": DOCX,
+    ".txt": "text/plain",
+}
+
+
+def _log_name_mismatch(filename: str, media_type: str) -> None:
+    expected = _EXTENSIONS.get(PurePosixPath(filename).suffix.lower())
+    if expected and expected != media_type:
+        # The content wins; the name is only logged, never the name itself (it may be personal).
+        logger.warning(
+            "file extension does not match the content",
+            extra={"extension_type": expected, "detected_type": media_type},
+        )

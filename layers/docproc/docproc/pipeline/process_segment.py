@@ -11,13 +11,16 @@ import itertools
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from docproc.chunking.chunker import Chunker, ChunkPiece
 from docproc.embedding.port import Embedder
 from docproc.errors import DocprocError
 from docproc.extract import pdf, text
+from docproc.extract.html import EXTRACTION_METHOD as HTML_EXTRACTION
+from docproc.extract.html import html_to_text
+from docproc.extract.sniff import CSV, HTML, JSONL, MARKDOWN
 from docproc.ledger.port import Ledger
 from docproc.ledger.records import utc_now
 from docproc.models import (
@@ -27,6 +30,7 @@ from docproc.models import (
     SegmentRecord,
     SegmentResult,
     SegmentTask,
+    WholeSegment,
     point_id,
 )
 from docproc.observability import logger, metrics, peak_rss_mb
@@ -114,19 +118,58 @@ def _pieces(task: SegmentTask, deps: SegmentDeps) -> Iterator[tuple[ChunkPiece, 
     ref, segment = task.document, task.segment
     if isinstance(segment, PagesSegment):
         with deps.store.local_copy(segment.input_key, segment.input_version_id) as path:
-            pages = list(pdf.extract_pages(path, segment.page_start, segment.page_end))
+            pages = list(
+                pdf.extract_pages(
+                    path, segment.page_start, segment.page_end, segment.input_filetype
+                )
+            )
         for piece in deps.chunker.chunk_pages(pages):
             yield piece, pdf.EXTRACTION_METHOD
         return
+    if isinstance(segment, WholeSegment):
+        # python-docx and lxml load only for the documents that need them.
+        from docproc.extract.docx import EXTRACTION_METHOD as DOCX_EXTRACTION
+        from docproc.extract.docx import docx_text
+
+        with deps.store.local_copy(segment.input_key, segment.input_version_id) as path:
+            content = docx_text(path)
+        for piece in deps.chunker.chunk_text(content, 0):
+            # Offsets into extracted text say nothing about the file's bytes.
+            yield replace(piece, byte_start=None, byte_end=None), DOCX_EXTRACTION
+        return
     owned = text.read_slice(
         deps.store,
-        ref.source_key,
-        ref.source_version_id,
+        segment.input_key,
+        segment.input_version_id,
         segment.byte_start,
         segment.byte_end,
-        ref.size,
+        segment.input_size,
     )
-    for piece in deps.chunker.chunk_text(owned.text, owned.byte_start):
+    yield from _text_pieces(ref.media_type, segment, owned, deps.chunker)
+
+
+def _text_pieces(
+    media_type: str, segment: BytesSegment, owned: text.TextSlice, chunker: Chunker
+) -> Iterator[tuple[ChunkPiece, str]]:
+    if media_type == HTML:
+        # Markup offsets do not survive stripping: chunks carry the segment's byte range.
+        for piece in chunker.chunk_text(html_to_text(owned.text), owned.byte_start):
+            yield (
+                replace(piece, byte_start=owned.byte_start, byte_end=owned.byte_end),
+                (HTML_EXTRACTION),
+            )
+        return
+    if media_type in (CSV, JSONL):
+        body, offset = owned.text, owned.byte_start
+        if media_type == CSV and owned.byte_start == 0 and segment.header is not None:
+            # The header row itself: it heads every chunk instead of being one.
+            first, _, body = body.partition("\n")
+            offset += len(first.encode()) + 1
+        header = segment.header if media_type == CSV else None
+        for piece in chunker.chunk_records(body, offset, header):
+            yield piece, text.EXTRACTION_METHOD
+        return
+    for piece in chunker.chunk_text(owned.text, owned.byte_start, markdown=media_type == MARKDOWN):
         yield piece, text.EXTRACTION_METHOD
 
 

@@ -1,0 +1,57 @@
+"""Small real documents of each supported format, built with the formats' own tools."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import docx
+
+_CONTAINER = """<?xml version="1.0"?>
+<container version="1.0" xmlns="urn:oasis:names:tc:opendocument:xmlns:container">
+  <rootfiles><rootfile full-path="OEBPS/content.opf" media-type="application/oebps-package+xml"/>
+  </rootfiles>
+</container>"""
+
+_OPF = """<?xml version="1.0" encoding="UTF-8"?>
+<package xmlns="http://www.idpf.org/2007/opf" version="3.0" unique-identifier="id">
+  <metadata xmlns:dc="http://purl.org/dc/elements/1.1/">
+    <dc:identifier id="id">docproc-test</dc:identifier><dc:title>Test</dc:title>
+    <dc:language>en</dc:language>
+  </metadata>
+  <manifest>{items}</manifest>
+  <spine>{refs}</spine>
+</package>"""
+
+
+def epub(path: Path, chapters: list[str]) -> Path:
+    """A minimal valid EPUB 3 with one XHTML file per chapter."""
+    items = "".join(
+        f'<item id="c{i}" href="c{i}.xhtml" media-type="application/xhtml+xml"/>'
+        for i in range(len(chapters))
+    )
+    refs = "".join(f'<itemref idref="c{i}"/>' for i in range(len(chapters)))
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("mimetype", "application/epub+zip", compress_type=zipfile.ZIP_STORED)
+        archive.writestr("META-INF/container.xml", _CONTAINER)
+        archive.writestr("OEBPS/content.opf", _OPF.format(items=items, refs=refs))
+        for i, text in enumerate(chapters):
+            archive.writestr(
+                f"OEBPS/c{i}.xhtml",
+                '<?xml version="1.0" encoding="UTF-8"?><html xmlns="http://www.w3.org/1999/xhtml">'
+                f"<head><title>c{i}</title></head><body><p>{text}</p></body></html>",
+            )
+    return path
+
+
+def docx_file(path: Path, paragraphs: list[str], table: list[list[str]] | None = None) -> Path:
+    document = docx.Document()
+    for paragraph in paragraphs:
+        document.add_paragraph(paragraph)
+    if table:
+        grid = document.add_table(rows=len(table), cols=len(table[0]))
+        for r, row in enumerate(table):
+            for c, value in enumerate(row):
+                grid.cell(r, c).text = value
+    document.save(str(path))
+    return path

@@ -1,0 +1,127 @@
+"""Format-aware extraction and chunking, and planning of every supported format."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from docproc.chunking.chunker import Chunker
+from docproc.extract.docx import docx_text
+from docproc.extract.html import html_to_text
+from docproc.ledger.sqlite import SQLiteLedger
+from docproc.models import BytesSegment, PagesSegment, SegmentTask, WholeSegment
+from docproc.pipeline.plan import PlanOptions, plan_document
+from tests.documents import docx_file, epub
+from tests.fakes import InMemoryObjectStore
+
+CHUNKER = Chunker("text-embedding-3-small", chunk_tokens=64, overlap=0)
+
+
+def test_csv_header_heads_every_chunk_and_rows_stay_whole():
+    header = "id,name,amount"
+    rows = [f"{i},customer number {i},{i * 10}" for i in range(200)]
+    text = "\n".join(rows) + "\n"
+    pieces = list(CHUNKER.chunk_records(text, 1000, header))
+    assert len(pieces) > 5
+    seen = []
+    for piece in pieces:
+        lines = piece.text.split("\n")
+        assert lines[0] == header
+        seen.extend(lines[1:])
+        assert piece.token_count <= 64
+    assert seen == rows
+
+
+def test_jsonl_records_are_never_split_unless_larger_than_a_chunk():
+    records = [json.dumps({"id": i, "note": "short"}) for i in range(50)]
+    giant = json.dumps({"id": "big", "note": "word " * 400})
+    text = "\n".join([*records[:25], giant, *records[25:]]) + "\n"
+    data = text.encode()
+    pieces = list(CHUNKER.chunk_records(text, 0))
+    whole = [p for p in pieces if p.text.startswith("{") and p.text.endswith("}")]
+    for piece in whole:
+        for line in piece.text.split("\n"):
+            json.loads(line)  # every record intact
+    split = [
+        p for p in pieces if "big" in p.text or ("word word" in p.text and "short" not in p.text)
+    ]
+    assert len(split) > 1, "the giant record is split like prose"
+    for piece in pieces:
+        assert data[piece.byte_start : piece.byte_end].decode().strip()
+
+
+def test_markdown_is_cut_at_headings():
+    # Each section fits a chunk, two do not: chunks are exactly the sections.
+    sections = [f"# Section {i}\n\n" + ("Body text of the section. " * 7) for i in range(6)]
+    pieces = list(CHUNKER.chunk_text("\n\n".join(sections), 0, markdown=True))
+    assert [piece.text for piece in pieces] == [section.strip() for section in sections]
+
+
+def test_html_text_drops_markup_scripts_and_styles():
+    markup = (
+        "<html><head><style>p{color:red}</style><script>var x = '<p>no</p>';</script></head>"
+        "<body><h1>Title &amp; more</h1><p>First <b>bold</b> para.</p><ul><li>one</li>"
+        "<li>two</li></ul><p>Unclosed <i>tag</body></html>"
+    )
+    lines = [line for line in html_to_text(markup).splitlines() if line]
+    assert lines == ["Title & more", "First bold para.", "one", "two", "Unclosed tag"]
+
+
+def test_docx_text_in_document_order(tmp_path: Path):
+    path = docx_file(tmp_path / "a.docx", ["First paragraph.", "Second."], [["a", "b"], ["c", "d"]])
+    assert docx_text(path) == "First paragraph.\n\nSecond.\n\na | b\n\nc | d"
+
+
+KEY = "uploads/acme/case/doc/file"
+
+
+@pytest.fixture
+def ledger(tmp_path: Path) -> SQLiteLedger:
+    return SQLiteLedger(tmp_path / "ledger.sqlite3")
+
+
+def _tasks(store: InMemoryObjectStore, plan) -> list[SegmentTask]:
+    if plan.first_task:
+        return [plan.first_task]
+    return [SegmentTask.model_validate(t) for t in json.loads(store.objects[plan.manifest.key])]
+
+
+def test_utf16_text_is_transcoded_once_and_cut_in_utf8(ledger):
+    text = "Zeile \u00e4\u00f6\u00fc \u20ac number {}\n"
+    content = "".join(text.format(i) for i in range(2000))
+    store = InMemoryObjectStore({KEY + ".txt": content.encode("utf-16")})
+    plan = plan_document(KEY + ".txt", None, store, ledger, PlanOptions(segment_bytes=8192))
+    tasks = _tasks(store, plan)
+    segments = [t.segment for t in tasks]
+    assert all(isinstance(s, BytesSegment) for s in segments) and len(segments) > 3
+    transcoded = store.objects[segments[0].input_key]
+    assert segments[0].input_key == plan.document.transcoded_text_key
+    assert transcoded.decode("utf-8") == content
+    assert segments[-1].byte_end == len(transcoded) == segments[0].input_size
+
+
+def test_csv_segments_carry_the_header(ledger):
+    content = "id,name\n" + "".join(f"{i},n{i}\n" for i in range(3000))
+    store = InMemoryObjectStore({KEY + ".csv": content.encode()})
+    plan = plan_document(KEY + ".csv", None, store, ledger, PlanOptions(segment_bytes=8192))
+    assert plan.document.media_type == "text/csv"
+    assert {t.segment.header for t in _tasks(store, plan)} == {"id,name"}
+
+
+def test_epub_is_paged_through_pymupdf(tmp_path: Path, ledger):
+    path = epub(tmp_path / "book.epub", [f"Chapter {i} text. " * 300 for i in range(4)])
+    store = InMemoryObjectStore({KEY + ".epub": path.read_bytes()})
+    plan = plan_document(KEY + ".epub", None, store, ledger, PlanOptions(segment_pages=2))
+    assert plan.document.media_type == "application/epub+zip"
+    segments = [t.segment for t in _tasks(store, plan)]
+    assert len(segments) >= 2 and all(isinstance(s, PagesSegment) for s in segments)
+    assert all(store.objects[s.input_key].startswith(b"%PDF") for s in segments)
+
+
+def test_docx_is_one_whole_segment(tmp_path: Path, ledger):
+    path = docx_file(tmp_path / "memo.docx", ["A memo."])
+    store = InMemoryObjectStore({KEY + ".docx": path.read_bytes()})
+    plan = plan_document(KEY + ".docx", None, store, ledger, PlanOptions())
+    assert isinstance(plan.first_task.segment, WholeSegment)
