@@ -33,6 +33,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = parse_event(PlanRequest, event)
     settings, store, ledger = dependencies()
     s3_object = request.event.detail.object
+    if request.event.detail_type != "Object Created":
+        raise InvalidEvent("Plan takes Object Created events")
     if request.event.detail.bucket.name != settings.bucket:
         raise InvalidEvent("the event is for another bucket")
     ids = DocumentKey.from_object_key(s3_object.key)

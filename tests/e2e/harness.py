@@ -11,6 +11,8 @@ one place here:
     execution / invokes the function with it, as the real target would.
   - moto's Step Functions emits no "Execution Status Change" events: the harness builds the
     event from DescribeExecution and puts it on the bus, where the template's rule decides.
+  - moto's S3 sends "Object Deleted" for a versioned bucket only when the last version goes,
+    not for a delete marker or one old version: the harness puts those events on the bus.
 """
 
 from __future__ import annotations
@@ -253,6 +255,7 @@ class DeployedStack:
                 AttributeDefinitions=props["AttributeDefinitions"],
                 KeySchema=props["KeySchema"],
                 BillingMode=props["BillingMode"],
+                GlobalSecondaryIndexes=props.get("GlobalSecondaryIndexes", []),
             )
 
         zipped = _empty_zip()
@@ -359,6 +362,34 @@ class DeployedStack:
                 messages.append(json.loads(message["Body"]))
                 self.sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
 
+    def delete(self, key: str, version_id: str | None = None) -> list[dict[str, Any]]:
+        """DeleteObject (a delete marker, or one version when given), the "Object Deleted" event
+        S3 emits for it, and what the template's rules route it to."""
+        if version_id:
+            self.s3.delete_object(Bucket=BUCKET, Key=key, VersionId=version_id)
+        else:
+            version_id = self.s3.delete_object(Bucket=BUCKET, Key=key)["VersionId"]
+        detail = {
+            "version": "0",
+            "bucket": {"name": BUCKET},
+            "object": {"key": key, "version-id": version_id, "sequencer": "0"},
+            "request-id": uuid.uuid4().hex,
+            "requester": ACCOUNT,
+            "reason": "DeleteObject",
+            "deletion-type": "Permanently Deleted" if version_id else "Delete Marker Created",
+        }
+        self.events.put_events(
+            Entries=[
+                {
+                    "Source": "aws.s3",
+                    "DetailType": "Object Deleted",
+                    "Detail": json.dumps(detail),
+                    "Resources": [f"arn:aws:s3:::{BUCKET}"],
+                }
+            ]
+        )
+        return self.deliver_to_functions()
+
     def upload(self, key: str, body: bytes) -> list[dict[str, Any]]:
         """PutObject, then the events the upload rule matched (what it would start)."""
         self.s3.put_object(Bucket=BUCKET, Key=key, Body=body)
@@ -409,6 +440,10 @@ class DeployedStack:
                 }
             ]
         )
+        return self.deliver_to_functions()
+
+    def deliver_to_functions(self) -> list[dict[str, Any]]:
+        """Invoke each function with the events its rules matched; return their results."""
         results = []
         for target_arn, tap in self.rule_taps.items():
             if ":function:" not in target_arn:

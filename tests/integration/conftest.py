@@ -27,6 +27,7 @@ def ledger_table_definition() -> dict[str, Any]:
         "AttributeDefinitions": properties["AttributeDefinitions"],
         "KeySchema": properties["KeySchema"],
         "BillingMode": properties["BillingMode"],
+        "GlobalSecondaryIndexes": properties["GlobalSecondaryIndexes"],
     }
 
 

@@ -12,7 +12,7 @@ from tests.e2e.harness import ROOT, FakeContext, load_handler_module
 from tests.integration.conftest import BUCKET, Aws
 
 EVENTS = ROOT / "events"
-ORDER = ["plan", "process_segment", "finalize", "notify_failure"]
+ORDER = ["plan", "process_segment", "finalize", "notify_failure", "delete"]
 
 
 def _event(name: str) -> dict:
@@ -37,6 +37,8 @@ def test_event_files_drive_the_handlers_in_pipeline_order(moto_aws: Aws):
     results = {}
     # When each handler is invoked with its event file
     for name in ORDER:
+        if name == "delete":
+            moto_aws.s3.delete_object(Bucket=BUCKET, Key=key)
         module = load_handler_module(name)
         results[name] = module.handler(_event(name), FakeContext(name))
 
@@ -46,9 +48,14 @@ def test_event_files_drive_the_handlers_in_pipeline_order(moto_aws: Aws):
     assert results["process_segment"]["chunks"] >= 1
     assert results["finalize"]["summary"]["pages"] == 3
     assert results["notify_failure"]["published"] is True
+    assert results["delete"]["skipped"] is False and results["delete"]["ledger_rows_deleted"] == 2
     published = moto_aws.published()
-    assert [e["detail-type"] for e in published] == ["Document Ingestion Failed"]
+    assert [e["detail-type"] for e in published] == [
+        "Document Ingestion Failed",
+        "Document Deleted",
+    ]
     assert published[0]["detail"]["document_id"] == "lease-1"
+    assert not list(moto_aws.s3.list_objects_v2(Bucket=BUCKET, Prefix="work/").get("Contents", []))
 
 
 @pytest.mark.parametrize("name", ORDER)

@@ -171,3 +171,27 @@ def test_thousand_page_pdf_twice_processes_nothing_the_second_time(tmp_path: Pat
     second = json.loads(run(home, "ingest", str(pdf), "--json").stdout)
     assert second["segments_processed"] == 0 and second["segments_skipped"] == 20
     assert second["chunks_total"] == first["chunks_total"]
+
+
+def test_delete_a_document_then_a_case(tmp_path: Path, generated):
+    home = tmp_path / "home"
+    for name, pdf in (("one", generated["pdf_3"]), ("two", generated["pdf_3"])):
+        run(home, "ingest", str(pdf), "--case", "c-1", "--document-id", name)
+    run(home, "ingest", str(generated["pdf_3"]), "--case", "c-2", "--document-id", "other")
+
+    deleted = json.loads(run(home, "delete", "one", "--json").stdout)
+    assert [d["document_id"] for d in deleted] == ["one"]
+    assert run(home, "status", "one", check=False).returncode == 2
+    deleted = json.loads(run(home, "delete", "--case", "c-1", "--json").stdout)
+    assert [d["document_id"] for d in deleted] == ["two"]
+
+    hits = json.loads(run(home, "search", "Marker phrase", "--json", "--top-k", "50").stdout)
+    assert {h["document_id"] for h in hits} == {"other"}
+    assert not list((home / "objects" / "work" / "local").glob("one*"))
+    assert not (home / "objects" / "uploads" / "local" / "c-1").exists() or not any(
+        (home / "objects" / "uploads" / "local" / "c-1").rglob("*.pdf")
+    )
+    events = [
+        json.loads(line)["detail-type"] for line in (home / "events.jsonl").read_text().splitlines()
+    ]
+    assert events.count("Document Deleted") == 2

@@ -163,6 +163,12 @@ class NotifyFailureSettings(LedgerSettings):
     event_bus_name: str = Field(validation_alias="EVENT_BUS_NAME", min_length=1)
 
 
+class DeleteSettings(
+    StorageSettings, LedgerSettings, EmbeddingSettings, CloudVectorStoreSettings, SecretsSettings
+):
+    event_bus_name: str = Field(validation_alias="EVENT_BUS_NAME", min_length=1)
+
+
 class LocalSettings(
     SegmentingSettings, ChunkingSettings, EmbeddingSettings, VectorStoreSettings, SecretsSettings
 ):

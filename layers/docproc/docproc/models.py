@@ -375,6 +375,20 @@ class ExecutionStatusChangeEvent(_Incoming):
 EVENT_SOURCE = "docproc"
 DOCUMENT_INGESTED = "Document Ingested"
 DOCUMENT_INGESTION_FAILED = "Document Ingestion Failed"
+DOCUMENT_DELETED = "Document Deleted"
+
+
+class DeleteResult(_Model):
+    """The detail of "Document Deleted"."""
+
+    tenant_id: str
+    case_id: str | None
+    document_id: str
+    work_objects_deleted: int = 0
+    ledger_rows_deleted: int = 0
+    # True when nothing was deleted because the upload still exists (an older version of it
+    # was removed, not the object).
+    skipped: bool = False
 
 
 class FailedSegment(_Model):

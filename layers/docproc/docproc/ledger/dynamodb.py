@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
 
 _DOCUMENT_SK = "DOCUMENT"
+# Sparse index over document rows only: the documents of a case without a scan.
+CASE_INDEX = "by_case"
 _OPTIMISTIC_RETRIES = 5
 _RETRYABLE = {
     "ProvisionedThroughputExceededException",
@@ -68,7 +70,11 @@ class DynamoDBLedger:
     def _put_document(self, record: DocumentRecord, previous: DocumentRecord | None) -> bool:
         """Optimistic write: succeeds only if the row is still what we read."""
         item = _to_item(record.model_dump(mode="json"))
-        item.update(pk=_pk(record.tenant_id, record.document_id), sk=_DOCUMENT_SK)
+        item.update(
+            pk=_pk(record.tenant_id, record.document_id),
+            sk=_DOCUMENT_SK,
+            case_key=f"{record.tenant_id}#{record.case_id}",
+        )
         condition = (
             Attr("pk").not_exists()
             if previous is None
@@ -151,20 +157,11 @@ class DynamoDBLedger:
         return SegmentRecord.model_validate(item) if item else None
 
     def list_segments(self, tenant_id: str, document_id: str, version: str) -> list[SegmentRecord]:
-        records: list[SegmentRecord] = []
         condition = Key("pk").eq(_pk(tenant_id, document_id)) & Key("sk").begins_with(
             f"SEG#{version}#"
         )
-        start: dict[str, Any] | None = None
-        while True:
-            kwargs: dict[str, Any] = {"KeyConditionExpression": condition, "ConsistentRead": True}
-            if start:
-                kwargs["ExclusiveStartKey"] = start
-            page = self._call(lambda kw=kwargs: self._table.query(**kw))
-            records.extend(SegmentRecord.model_validate(item) for item in page.get("Items", []))
-            start = page.get("LastEvaluatedKey")
-            if not start:
-                return records
+        items = self._query({"KeyConditionExpression": condition, "ConsistentRead": True})
+        return [SegmentRecord.model_validate(item) for item in items]
 
     def mark_segment_done(
         self, tenant_id: str, document_id: str, version: str, record: SegmentRecord
@@ -212,6 +209,48 @@ class DynamoDBLedger:
             expires_at=expires_at(self._ttl_days),
         )
         return item
+
+    def delete_document(self, tenant_id: str, document_id: str) -> int:
+        keys = [
+            {"pk": item["pk"], "sk": item["sk"]}
+            for item in self._query(
+                {
+                    "KeyConditionExpression": Key("pk").eq(_pk(tenant_id, document_id)),
+                    "ProjectionExpression": "pk, sk",
+                    "ConsistentRead": True,
+                }
+            )
+        ]
+        try:
+            with self._table.batch_writer() as batch:
+                for key in keys:
+                    batch.delete_item(Key=key)
+        except (ClientError, BotoCoreError) as exc:
+            raise self._translate(exc) from exc
+        return len(keys)
+
+    def list_documents(self, tenant_id: str, case_id: str) -> list[DocumentRecord]:
+        items = self._query(
+            {
+                "IndexName": CASE_INDEX,
+                "KeyConditionExpression": Key("case_key").eq(f"{tenant_id}#{case_id}"),
+            }
+        )
+        return sorted(
+            (DocumentRecord.model_validate(item) for item in items),
+            key=lambda record: record.document_id,
+        )
+
+    def _query(self, kwargs: dict[str, Any]) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        start: dict[str, Any] | None = None
+        while True:
+            page_kwargs = dict(kwargs, ExclusiveStartKey=start) if start else kwargs
+            page = self._call(lambda kw=page_kwargs: self._table.query(**kw))
+            items.extend(page.get("Items", []))
+            start = page.get("LastEvaluatedKey")
+            if not start:
+                return items
 
     # -- plumbing ---------------------------------------------------------------------------
 

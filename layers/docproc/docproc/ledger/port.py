@@ -47,3 +47,11 @@ class Ledger(Protocol):
     ) -> None:
         """Record a failure, never overwriting a segment that is done."""
         ...
+
+    def delete_document(self, tenant_id: str, document_id: str) -> int:
+        """Remove the document row and every segment row of every version; returns how many."""
+        ...
+
+    def list_documents(self, tenant_id: str, case_id: str) -> list[DocumentRecord]:
+        """The documents of one case (an index query, never a scan)."""
+        ...

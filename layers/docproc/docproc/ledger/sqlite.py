@@ -18,6 +18,8 @@ CREATE TABLE IF NOT EXISTS documents (
     body TEXT NOT NULL,
     PRIMARY KEY (tenant_id, document_id)
 );
+CREATE INDEX IF NOT EXISTS documents_by_case
+    ON documents (tenant_id, json_extract(body, '$.case_id'));
 CREATE TABLE IF NOT EXISTS segments (
     tenant_id TEXT NOT NULL,
     document_id TEXT NOT NULL,
@@ -194,3 +196,27 @@ class SQLiteLedger:
             updated_at=utc_now(),
         )
         self._write_segment(tenant_id, document_id, version, record)
+
+    def delete_document(self, tenant_id: str, document_id: str) -> int:
+        with self._transaction() as db:
+            segments = db.execute(
+                "DELETE FROM segments WHERE tenant_id = ? AND document_id = ?",
+                (tenant_id, document_id),
+            ).rowcount
+            documents = db.execute(
+                "DELETE FROM documents WHERE tenant_id = ? AND document_id = ?",
+                (tenant_id, document_id),
+            ).rowcount
+        return int(segments + documents)
+
+    def list_documents(self, tenant_id: str, case_id: str) -> list[DocumentRecord]:
+        rows = (
+            self._db()
+            .execute(
+                "SELECT body FROM documents WHERE tenant_id = ? "
+                "AND json_extract(body, '$.case_id') = ? ORDER BY document_id",
+                (tenant_id, case_id),
+            )
+            .fetchall()
+        )
+        return [DocumentRecord.model_validate_json(row[0]) for row in rows]

@@ -15,16 +15,18 @@ from pydantic import BaseModel
 from docproc.config import LocalSettings, load_settings
 from docproc.errors import DocprocError, InvalidDocument, InvalidEvent
 from docproc.handlers import parse_event
-from docproc.local.runner import IngestReport, LocalEnvironment, ingest
+from docproc.local.runner import IngestReport, LocalEnvironment, delete_local_document, ingest
 from docproc.models import (
     Chunk,
     ExecutionStatusChangeEvent,
     PlanRequest,
     PlanResult,
+    S3ObjectEvent,
     SegmentTask,
     validate_id,
 )
 from docproc.observability import log_to_stderr
+from docproc.pipeline.delete import delete_uploaded_object
 from docproc.pipeline.finalize import finalize_document
 from docproc.pipeline.notify_failure import notify_failure
 from docproc.pipeline.plan import plan_document
@@ -160,6 +162,28 @@ def cmd_chunks(env: LocalEnvironment, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_delete(env: LocalEnvironment, args: argparse.Namespace) -> int:
+    tenant = validate_id(args.tenant, "tenant")
+    if args.case:
+        documents = [r.document_id for r in env.ledger.list_documents(tenant, args.case)]
+    elif args.document_id:
+        documents = [validate_id(args.document_id, "document id")]
+    else:
+        raise InvalidDocument("name a DOCUMENT_ID or --case CASE_ID")
+    results = [delete_local_document(env, tenant, document) for document in documents]
+    if args.json:
+        _print_json([result.model_dump() for result in results])
+    else:
+        for result in results:
+            print(
+                f"deleted {result.document_id}: {result.work_objects_deleted} outputs, "
+                f"{result.ledger_rows_deleted} ledger rows"
+            )
+        if not results:
+            print("nothing to delete")
+    return 0
+
+
 def _invoke(env: LocalEnvironment, function: str, event: Any) -> BaseModel:
     """Run a function's use case on the laptop's adapters with the event its handler takes."""
     if function == "plan":
@@ -177,6 +201,11 @@ def _invoke(env: LocalEnvironment, function: str, event: Any) -> BaseModel:
         return process_segment(parse_event(SegmentTask, event), env.segment_deps(env.vectors))
     if function == "finalize":
         return finalize_document(parse_event(PlanResult, event), env.store, env.ledger, env.vectors)
+    if function == "delete":
+        deleted = parse_event(S3ObjectEvent, event)
+        return delete_uploaded_object(
+            deleted.detail.object.key, env.store, env.ledger, env.vectors, env.notifier
+        )
     if function == "notify_failure":
         return notify_failure(
             parse_event(ExecutionStatusChangeEvent, event), env.ledger, env.notifier
@@ -184,7 +213,7 @@ def _invoke(env: LocalEnvironment, function: str, event: Any) -> BaseModel:
     raise InvalidEvent(f"unknown function {function}")
 
 
-FUNCTIONS = ("plan", "process_segment", "finalize", "notify_failure")
+FUNCTIONS = ("plan", "process_segment", "finalize", "notify_failure", "delete")
 
 
 def cmd_invoke(env: LocalEnvironment, args: argparse.Namespace) -> int:
@@ -235,6 +264,13 @@ def build_parser() -> argparse.ArgumentParser:
     with_tenant(sub)
     sub.add_argument("--version", help="a version other than the searchable one")
     sub.set_defaults(run=cmd_chunks)
+
+    sub = commands.add_parser("delete", help="delete a document, or every document of a case")
+    sub.add_argument("document_id", nargs="?")
+    with_tenant(sub)
+    sub.add_argument("--case", help="delete every document of this case")
+    sub.add_argument("--json", action="store_true")
+    sub.set_defaults(run=cmd_delete)
 
     sub = commands.add_parser(
         "invoke", help="run one function's use case on local adapters with an event file"

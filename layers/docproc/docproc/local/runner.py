@@ -31,6 +31,8 @@ from docproc.ledger.sqlite import SQLiteLedger
 from docproc.models import (
     DOCUMENT_INGESTED,
     DOCUMENT_INGESTION_FAILED,
+    UPLOADS_PREFIX,
+    DeleteResult,
     DocumentKey,
     FailedSegment,
     FinalizeResult,
@@ -42,6 +44,7 @@ from docproc.models import (
 )
 from docproc.notify.local import JsonlNotifier
 from docproc.observability import log_to_stderr, logger
+from docproc.pipeline.delete import delete_document
 from docproc.pipeline.finalize import finalize_document
 from docproc.pipeline.plan import PlanOptions, plan_document
 from docproc.pipeline.process_segment import SegmentDeps, process_segment
@@ -338,3 +341,14 @@ def ingest(
         bytes=summary.bytes,
         duration_ms=int((time.monotonic() - started) * 1000),
     )
+
+
+def delete_local_document(env: LocalEnvironment, tenant_id: str, document_id: str) -> DeleteResult:
+    """Delete a document everywhere on the laptop, its uploaded copies included."""
+    record = env.ledger.get_document(tenant_id, document_id)
+    result = delete_document(
+        tenant_id, document_id, env.store, env.ledger, env.vectors, env.notifier
+    )
+    if record is not None:
+        env.store.purge_uploads(f"{UPLOADS_PREFIX}{tenant_id}/{record.case_id}/{document_id}/")
+    return result

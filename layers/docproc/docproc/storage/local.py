@@ -112,4 +112,19 @@ class LocalObjectStore:
         keys = list(self.list_keys(prefix))
         for key in keys:
             self._path(key).unlink(missing_ok=True)
+        base = self._path(prefix.rstrip("/")) if prefix else None
+        if base is not None and base.is_dir() and prefix.endswith("/"):
+            shutil.rmtree(base)  # the empty folders, so the layout mirrors S3's
         return len(keys)
+
+    def purge_uploads(self, prefix: str) -> int:
+        """Delete the current objects under ``prefix`` and every stored version of them."""
+        deleted = self.delete_prefix(prefix)
+        versions = self.root / _VERSIONS
+        if versions.is_dir():
+            for version in versions.iterdir():
+                folder = version / prefix
+                if folder.is_dir():
+                    deleted += sum(1 for path in folder.rglob("*") if path.is_file())
+                    shutil.rmtree(folder)
+        return deleted

@@ -1,0 +1,51 @@
+"""Delete: S3 "Object Deleted" -> the document's points, outputs and ledger rows -> event."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from docproc import aws
+from docproc.config import DeleteSettings, load_settings
+from docproc.errors import InvalidEvent
+from docproc.handlers import correlate, parse_event
+from docproc.models import DocumentKey, S3ObjectEvent
+from docproc.observability import logger, metrics, tracer
+from docproc.pipeline.delete import delete_uploaded_object
+
+
+@cache
+def dependencies() -> tuple[
+    DeleteSettings,
+    aws.S3ObjectStore,
+    aws.DynamoDBLedger,
+    aws.QdrantVectorStore,
+    aws.EventBridgeNotifier,
+]:
+    settings = load_settings(DeleteSettings)
+    embedder = aws.embedder(settings, settings)
+    return (
+        settings,
+        aws.object_store(settings.bucket),
+        aws.ledger(settings.ledger_table, settings.ledger_ttl_days),
+        aws.vector_store(settings, settings, embedder),
+        aws.notifier(settings.event_bus_name),
+    )
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    request = parse_event(S3ObjectEvent, event)
+    settings, store, ledger, vectors, notifier = dependencies()
+    if request.detail_type != "Object Deleted":
+        raise InvalidEvent("Delete takes Object Deleted events")
+    if request.detail.bucket.name != settings.bucket:
+        raise InvalidEvent("the event is for another bucket")
+    key = request.detail.object.key
+    ids = DocumentKey.from_object_key(key)
+    correlate(tenant_id=ids.tenant_id, case_id=ids.case_id, document_id=ids.document_id)
+    return delete_uploaded_object(key, store, ledger, vectors, notifier).model_dump(mode="json")

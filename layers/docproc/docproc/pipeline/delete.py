@@ -1,0 +1,60 @@
+"""Delete: a document's points, its work/ outputs and its ledger rows, then "Document Deleted".
+
+Idempotent and ordered so that a failure part-way can simply be retried: the ledger, which
+is what tells the document exists, goes last.
+"""
+
+from __future__ import annotations
+
+from docproc.ledger.port import Ledger
+from docproc.models import DOCUMENT_DELETED, WORK_PREFIX, DeleteResult, DocumentKey
+from docproc.notify.port import Notifier
+from docproc.observability import logger, metrics
+from docproc.storage.port import ObjectStore
+from docproc.vectors.port import VectorStore
+
+
+def delete_document(
+    tenant_id: str,
+    document_id: str,
+    store: ObjectStore,
+    ledger: Ledger,
+    vectors: VectorStore,
+    notifier: Notifier,
+    case_id: str | None = None,
+) -> DeleteResult:
+    record = ledger.get_document(tenant_id, document_id)
+    vectors.delete_document(tenant_id, document_id)
+    objects = store.delete_prefix(f"{WORK_PREFIX}{tenant_id}/{document_id}/")
+    rows = ledger.delete_document(tenant_id, document_id)
+    result = DeleteResult(
+        tenant_id=tenant_id,
+        case_id=record.case_id if record else case_id,
+        document_id=document_id,
+        work_objects_deleted=objects,
+        ledger_rows_deleted=rows,
+    )
+    notifier.publish(DOCUMENT_DELETED, result.model_dump(mode="json"))
+    metrics.add_metric(name="DocumentsDeleted", unit="Count", value=1)
+    logger.info("document deleted", extra={"objects": objects, "ledger_rows": rows})
+    return result
+
+
+def delete_uploaded_object(
+    key: str,
+    store: ObjectStore,
+    ledger: Ledger,
+    vectors: VectorStore,
+    notifier: Notifier,
+) -> DeleteResult:
+    """S3 said the upload at ``key`` was deleted: delete its document, unless the key still
+    has a current object (only an old version went, or it was uploaded again since)."""
+    ids = DocumentKey.from_object_key(key)
+    if store.exists(key):
+        logger.info("the upload still exists; nothing to delete")
+        return DeleteResult(
+            tenant_id=ids.tenant_id, case_id=ids.case_id, document_id=ids.document_id, skipped=True
+        )
+    return delete_document(
+        ids.tenant_id, ids.document_id, store, ledger, vectors, notifier, case_id=ids.case_id
+    )
