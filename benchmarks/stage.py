@@ -83,7 +83,7 @@ def main(argv: list[str]) -> dict[str, object]:
         out.update(chunks=result.chunks, size=task.segment.size_hint, kind=task.segment.kind)
     elif stage == "finalize":
         plan = PlanResult.model_validate_json(saved.read_text())
-        finalize_document(plan, env.store, env.ledger, env.vectors)
+        finalize_document(plan, env.store, env.ledger, env.vectors, env.pricing)
     else:
         raise SystemExit(f"unknown stage {stage}")
     out["seconds"] = round(time.perf_counter() - started, 3)

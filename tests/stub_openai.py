@@ -32,6 +32,10 @@ class StubOpenAI:
     script: list[Scripted] = field(default_factory=list)
     # Answer floats even when base64 was asked for (as some compatible servers do).
     force_float: bool = False
+    # After this many successful embedding responses, answer 429 until reset to None.
+    rate_limit_after: int | None = None
+    served: int = 0
+    inputs_embedded: int = 0
 
     def vector(self, text: str, dimensions: int) -> list[float]:
         seed = sum(text.encode()) % 97
@@ -60,6 +64,13 @@ def _handler(stub: StubOpenAI) -> type[BaseHTTPRequestHandler]:
             if self.path.rstrip("/") != "/v1/embeddings":
                 self._send(404, {"error": {"message": "not found"}}, {})
                 return
+            if stub.rate_limit_after is not None and stub.served >= stub.rate_limit_after:
+                self._send(
+                    429,
+                    {"error": {"message": "rate limited", "type": "requests"}},
+                    {"Retry-After": "0"},
+                )
+                return
             if stub.script:
                 scripted = stub.script[0]
                 scripted.times -= 1
@@ -79,6 +90,8 @@ def _handler(stub: StubOpenAI) -> type[BaseHTTPRequestHandler]:
                     else vector
                 )
                 data.append({"object": "embedding", "index": index, "embedding": embedding})
+            stub.served += 1
+            stub.inputs_embedded += len(inputs)
             tokens = sum(len(text.split()) for text in inputs)
             self._send(
                 200,

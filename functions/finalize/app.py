@@ -12,17 +12,19 @@ from docproc.config import FinalizeSettings, load_settings
 from docproc.handlers import correlate, parse_event
 from docproc.models import PlanResult
 from docproc.observability import logger, metrics, tracer
-from docproc.pipeline.finalize import finalize_document
+from docproc.pipeline.finalize import Pricing, finalize_document
+from docproc.wiring import make_pricing
 
 
 @cache
-def dependencies() -> tuple[aws.S3ObjectStore, aws.DynamoDBLedger, aws.QdrantVectorStore]:
+def dependencies() -> tuple[aws.S3ObjectStore, aws.DynamoDBLedger, aws.QdrantVectorStore, Pricing]:
     settings = load_settings(FinalizeSettings)
     embedder = aws.embedder(settings, settings)
     return (
         aws.object_store(settings.bucket),
         aws.ledger(settings.ledger_table, settings.ledger_ttl_days),
         aws.vector_store(settings, settings, embedder),
+        make_pricing(settings),
     )
 
 
@@ -38,5 +40,5 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         document_id=ref.document_id,
         version=ref.version,
     )
-    store, ledger, vectors = dependencies()
-    return finalize_document(plan, store, ledger, vectors).model_dump(mode="json")
+    store, ledger, vectors, pricing = dependencies()
+    return finalize_document(plan, store, ledger, vectors, pricing).model_dump(mode="json")

@@ -85,3 +85,23 @@ def test_generated_300_page_pdf_fans_out_over_six_segments(
             for page in marker_pages
         )
     assert [e["detail-type"] for e in stack.published()] == ["Document Ingested"]
+
+
+def test_reupload_of_identical_content_is_a_no_op(stack: DeployedStack, generated):
+    # Given an ingested document
+    key = "uploads/acme/case-5/same-1/a.pdf"
+    (first,) = stack.upload(key, generated["pdf_3"].read_bytes())
+    assert stack.run(first)["status"] == "SUCCEEDED"
+    (ingested,) = stack.published()
+    assert ingested["detail"]["estimated_cost_usd"] == 0.0  # the offline embedder is free
+    assert ingested["detail"]["embedding_model"] == "hashing-v1"
+    stack.invocations.clear()
+    # When the same bytes are uploaded again (a new S3 version with the same ETag)
+    (second,) = stack.upload(key, generated["pdf_3"].read_bytes())
+    assert second["detail"]["object"]["version-id"] != first["detail"]["object"]["version-id"]
+    execution = stack.run(second)
+    # Then nothing is redone and nothing is republished
+    assert execution["status"] == "SUCCEEDED"
+    assert json.loads(execution["output"])["status"] == "already_ingested"
+    assert [name for name, _ in stack.invocations] == ["PlanFunction"]
+    assert stack.published() == []

@@ -30,6 +30,7 @@ REF = DocumentRef(
     source_key="uploads/acme/c1/d1/f.pdf",
     source_version_id="v1",
     etag="e",
+    fingerprint="etag:e",
     size=10,
     media_type="application/pdf",
 )
@@ -107,6 +108,8 @@ def test_document_lifecycle(ledger: Ledger):
         pages=150,
         bytes=0,
         collection="c",
+        embedding_model="hashing-v1",
+        estimated_cost_usd=0.0,
         summary_key="s",
         duration_ms=5,
         completed_at=datetime.now(UTC),

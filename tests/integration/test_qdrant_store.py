@@ -10,7 +10,9 @@ from docproc.vectors.port import VectorPoint
 from docproc.vectors.qdrant import QdrantVectorStore, collection_name
 
 
-def _point(n: int, tenant: str, document: str, version: str, vector: list[float]) -> VectorPoint:
+def _point(
+    n: int, tenant: str, document: str, version: str, vector: list[float], visible: bool = True
+) -> VectorPoint:
     return VectorPoint(
         id=f"00000000-0000-0000-0000-{n:012d}",
         vector=vector,
@@ -20,6 +22,8 @@ def _point(n: int, tenant: str, document: str, version: str, vector: list[float]
             "document_id": document,
             "version": version,
             "text": f"chunk {n}",
+            "chunk_hash": f"h{n}",
+            "visible": visible,
         },
     )
 
@@ -78,3 +82,26 @@ def test_dimension_mismatch_is_caught_before_any_upsert():
     with pytest.raises(EmbeddingDimensionMismatch):
         other.upsert([_point(1, "acme", "d1", "v1", [1, 0, 0, 0, 0])])
     assert client.count("shared").count == 0
+
+
+def test_a_new_version_is_invisible_until_published_then_replaces_the_old(store):
+    # Given a searchable version 1
+    store.upsert(
+        [_point(1, "acme", "d1", "v1", [1, 0, 0]), _point(2, "acme", "d1", "v1", [0, 1, 0])]
+    )
+    # When version 2 is being ingested (staged points)
+    store.upsert([_point(3, "acme", "d1", "v2", [1, 0, 0], visible=False)])
+    # Then searches still see version 1 only
+    assert {h.payload["version"] for h in store.search([1, 0, 0], "acme")} == {"v1"}
+    # When version 2 is published
+    store.publish_version("acme", "d1", "v2", retire_others=True)
+    # Then searches see version 2 only, and version 1 is gone
+    assert {h.payload["version"] for h in store.search([1, 0, 0], "acme")} == {"v2"}
+    assert store.count("acme", "d1", "v1") == 0
+
+
+def test_existing_reports_stored_ids_with_their_hashes(store):
+    store.upsert([_point(1, "acme", "d1", "v1", [1, 0, 0])])
+    assert store.existing(
+        ["00000000-0000-0000-0000-000000000001", "00000000-0000-0000-0000-000000000009"]
+    ) == {"00000000-0000-0000-0000-000000000001": "h1"}

@@ -40,6 +40,7 @@ from docproc.storage.s3 import S3ObjectStore
 class Discard:
     def ensure_collection(self): pass
     def upsert(self, points): pass
+    def existing(self, ids): return {}
 
 endpoint, bucket, ledger_path, task_json = sys.argv[1:5]
 deps = SegmentDeps(
@@ -64,6 +65,9 @@ class _Discard:
 
     def upsert(self, points: Sequence[VectorPoint]) -> None:
         pass
+
+    def existing(self, ids: Sequence[str]) -> dict[str, str]:
+        return {}
 
 
 @pytest.fixture(scope="module")

@@ -83,3 +83,12 @@ def test_notify_failure_needs_the_bus(env):
 def test_laptop_settings_need_nothing(env):
     settings = load_settings(LocalSettings)
     assert settings.embedder == "hashing" and str(settings.home) == ".docproc"
+
+
+def test_cost_uses_the_price_table_or_the_override(env):
+    env(**BASE, EMBEDDER="openai", OPENAI_API_KEY="sk-x")
+    assert load_settings(SegmentSettings).price_per_million_tokens == 0.02
+    env(EMBEDDING_MODEL="text-embedding-3-large")
+    assert load_settings(SegmentSettings).price_per_million_tokens == 0.13
+    env(EMBEDDING_PRICE_PER_MILLION_TOKENS="0.5")
+    assert load_settings(SegmentSettings).price_per_million_tokens == 0.5

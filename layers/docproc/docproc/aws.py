@@ -85,6 +85,4 @@ def vector_store(
     qdrant = qdrant_client(
         settings.qdrant_url, str(settings.qdrant_path) if settings.qdrant_path else None, api_key
     )
-    return make_vector_store(
-        qdrant, settings.qdrant_collection_prefix, chosen, settings.qdrant_upsert_batch
-    )
+    return make_vector_store(qdrant, settings, chosen)

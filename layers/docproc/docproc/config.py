@@ -86,6 +86,19 @@ class EmbeddingSettings(_Settings):
             )
         return self
 
+    # USD per million input tokens; unset: the published price of known models (see below).
+    embedding_price_per_million_tokens: float | None = Field(
+        default=None, validation_alias="EMBEDDING_PRICE_PER_MILLION_TOKENS", ge=0
+    )
+
+    @property
+    def price_per_million_tokens(self) -> float:
+        if self.embedding_price_per_million_tokens is not None:
+            return self.embedding_price_per_million_tokens
+        if self.embedder == "hashing":
+            return 0.0
+        return OPENAI_PRICES_PER_MILLION_TOKENS.get(self.embedding_model, 0.0)
+
     @property
     def vector_size(self) -> int:
         if self.embedding_dimensions is not None:
@@ -98,6 +111,14 @@ class EmbeddingSettings(_Settings):
     def model_name(self) -> str:
         return "hashing-v1" if self.embedder == "hashing" else self.embedding_model
 
+
+# Published list prices (USD per 1M input tokens); override with
+# EMBEDDING_PRICE_PER_MILLION_TOKENS for other models, servers or negotiated prices.
+OPENAI_PRICES_PER_MILLION_TOKENS = {
+    "text-embedding-3-small": 0.02,
+    "text-embedding-3-large": 0.13,
+    "text-embedding-ada-002": 0.10,
+}
 
 OPENAI_NATIVE_DIMENSIONS = {
     "text-embedding-3-small": 1536,
@@ -118,6 +139,12 @@ class VectorStoreSettings(_Settings):
         default="docproc", validation_alias="QDRANT_COLLECTION_PREFIX", pattern=r"^[A-Za-z0-9_-]+$"
     )
     qdrant_upsert_batch: int = Field(default=256, validation_alias="QDRANT_UPSERT_BATCH", ge=1)
+    # Applied when a collection is created: vectors on disk (large collections) and int8
+    # scalar quantization (4x less memory for a small loss of recall).
+    qdrant_on_disk: bool = Field(default=False, validation_alias="QDRANT_ON_DISK")
+    qdrant_quantization: Literal["none", "int8"] = Field(
+        default="none", validation_alias="QDRANT_QUANTIZATION"
+    )
 
 
 class CloudVectorStoreSettings(VectorStoreSettings):

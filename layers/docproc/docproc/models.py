@@ -87,6 +87,8 @@ class DocumentRef(_Model):
     source_key: str
     source_version_id: str | None
     etag: str
+    # The content's identity (hash or ETag): an upload equal to the completed one is a no-op.
+    fingerprint: str
     size: int
     media_type: str
 
@@ -204,6 +206,8 @@ class Chunk(_Model):
     ordinal: int
     point_id: str
     text: str
+    # sha256 of the text (16 hex digits): a retry skips points stored with the same hash.
+    chunk_hash: str
     token_count: int
     page_start: int | None = None
     page_end: int | None = None
@@ -254,6 +258,9 @@ class DocumentSummary(_Model):
     pages: int
     bytes: int
     collection: str
+    embedding_model: str
+    # tokens_total x the configured price per million tokens of the embedding model.
+    estimated_cost_usd: float
     summary_key: str
     duration_ms: int
     completed_at: datetime
@@ -285,8 +292,9 @@ class DocumentRecord(_Record):
     chunks_total: int = 0
     tokens_total: int = 0
     pages: int = 0
-    # The version searches should see: the last one that completed.
+    # The version searches should see: the last one that completed, and its content's identity.
     completed_version: str | None = None
+    completed_fingerprint: str | None = None
     # Versions started before this one whose points Finalize must remove.
     superseded_versions: list[str] = []
     attempts: int = 1

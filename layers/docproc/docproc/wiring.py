@@ -8,9 +8,15 @@ from typing import TYPE_CHECKING
 
 from docproc.chunking.chunker import Chunker
 from docproc.chunking.tokens import token_counter
-from docproc.config import OPENAI_NATIVE_DIMENSIONS, ChunkingSettings, EmbeddingSettings
+from docproc.config import (
+    OPENAI_NATIVE_DIMENSIONS,
+    ChunkingSettings,
+    EmbeddingSettings,
+    VectorStoreSettings,
+)
 from docproc.embedding.hashing import HashingEmbedder
 from docproc.embedding.port import Embedder
+from docproc.pipeline.finalize import Pricing
 
 # openai and qdrant-client cost ~90 MB and ~1.5 s to import: only the code paths that use
 # them import them (Plan never does; a laptop worker never imports qdrant-client).
@@ -22,6 +28,10 @@ if TYPE_CHECKING:
 
 def make_chunker(settings: ChunkingSettings) -> Chunker:
     return Chunker(settings.tokenizer_model, settings.chunk_tokens, settings.chunk_overlap)
+
+
+def make_pricing(settings: EmbeddingSettings) -> Pricing:
+    return Pricing(settings.model_name, settings.price_per_million_tokens)
 
 
 def make_embedder(settings: EmbeddingSettings, api_key: str | None) -> Embedder:
@@ -66,13 +76,18 @@ def qdrant_client(url: str | None, path: str | None, api_key: str | None) -> Qdr
 
 
 def make_vector_store(
-    client: QdrantClient, prefix: str, embedder: Embedder, upsert_batch: int
+    client: QdrantClient, settings: VectorStoreSettings, embedder: Embedder
 ) -> QdrantVectorStore:
-    from docproc.vectors.qdrant import QdrantVectorStore, collection_name
+    from docproc.vectors.qdrant import CollectionOptions, QdrantVectorStore, collection_name
 
     return QdrantVectorStore(
         client,
-        collection_name(prefix, embedder.model_name, embedder.dimensions),
+        collection_name(
+            settings.qdrant_collection_prefix, embedder.model_name, embedder.dimensions
+        ),
         embedder.dimensions,
-        upsert_batch=upsert_batch,
+        upsert_batch=settings.qdrant_upsert_batch,
+        options=CollectionOptions(
+            on_disk=settings.qdrant_on_disk, quantization=settings.qdrant_quantization
+        ),
     )

@@ -118,6 +118,7 @@ class DynamoDBLedger:
                     "version": ref.version,
                     "status": "complete",
                     "completed_version": ref.version,
+                    "completed_fingerprint": ref.fingerprint,
                     "segments_total": summary.segments_total,
                     "chunks_total": summary.chunks_total,
                     "tokens_total": summary.tokens_total,

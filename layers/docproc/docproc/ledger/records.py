@@ -38,6 +38,7 @@ def started_record(
         status="processing",
         segments_total=segments_total,
         completed_version=existing.completed_version if existing else None,
+        completed_fingerprint=existing.completed_fingerprint if existing else None,
         superseded_versions=superseded,
         attempts=(existing.attempts + 1) if existing and same_version else 1,
         started_at=existing.started_at if existing and same_version else now,

@@ -103,6 +103,7 @@ class SQLiteLedger:
                         "version": ref.version,
                         "status": "complete",
                         "completed_version": ref.version,
+                        "completed_fingerprint": ref.fingerprint,
                         "segments_total": summary.segments_total,
                         "chunks_total": summary.chunks_total,
                         "tokens_total": summary.tokens_total,

@@ -200,7 +200,9 @@ def _invoke(env: LocalEnvironment, function: str, event: Any) -> BaseModel:
     if function == "process_segment":
         return process_segment(parse_event(SegmentTask, event), env.segment_deps(env.vectors))
     if function == "finalize":
-        return finalize_document(parse_event(PlanResult, event), env.store, env.ledger, env.vectors)
+        return finalize_document(
+            parse_event(PlanResult, event), env.store, env.ledger, env.vectors, env.pricing
+        )
     if function == "delete":
         deleted = parse_event(S3ObjectEvent, event)
         return delete_uploaded_object(

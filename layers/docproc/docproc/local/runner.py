@@ -45,12 +45,18 @@ from docproc.models import (
 from docproc.notify.local import JsonlNotifier
 from docproc.observability import log_to_stderr, logger
 from docproc.pipeline.delete import delete_document
-from docproc.pipeline.finalize import finalize_document
+from docproc.pipeline.finalize import Pricing, finalize_document
 from docproc.pipeline.plan import PlanOptions, plan_document
 from docproc.pipeline.process_segment import SegmentDeps, process_segment
 from docproc.storage.local import LocalObjectStore
 from docproc.vectors.port import VectorSink
-from docproc.wiring import make_chunker, make_embedder, make_vector_store, qdrant_client
+from docproc.wiring import (
+    make_chunker,
+    make_embedder,
+    make_pricing,
+    make_vector_store,
+    qdrant_client,
+)
 
 if TYPE_CHECKING:
     from docproc.vectors.qdrant import QdrantVectorStore
@@ -105,9 +111,7 @@ class LocalEnvironment:
         api_key = settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
         path = None if settings.qdrant_url else str(settings.qdrant_path or self.home / "qdrant")
         client = qdrant_client(settings.qdrant_url, path, api_key)
-        return make_vector_store(
-            client, settings.qdrant_collection_prefix, self.embedder, settings.qdrant_upsert_batch
-        )
+        return make_vector_store(client, settings, self.embedder)
 
     @cached_property
     def embedder(self) -> Any:
@@ -118,6 +122,10 @@ class LocalEnvironment:
         """Release the embedded Qdrant's lock now rather than at interpreter shutdown."""
         if "vectors" in self.__dict__:
             self.vectors.close()
+
+    @cached_property
+    def pricing(self) -> Pricing:
+        return make_pricing(self.settings)
 
     def plan_options(self) -> PlanOptions:
         return PlanOptions(
@@ -296,7 +304,9 @@ def ingest(
 
     try:
         results = run_segments(env, _tasks(env, plan), progress)
-        final: FinalizeResult = finalize_document(plan, env.store, env.ledger, env.vectors)
+        final: FinalizeResult = finalize_document(
+            plan, env.store, env.ledger, env.vectors, env.pricing
+        )
     except Exception as exc:
         failed = sorted(exc.failures) if isinstance(exc, SegmentFailures) else []
         records = env.ledger.list_segments(ids.tenant_id, ids.document_id, ref.version)

@@ -32,6 +32,10 @@ class _LockedStore:
         with self._lock:
             self._store.upsert(points)
 
+    def existing(self, ids: Sequence[str]) -> dict[str, str]:
+        with self._lock:
+            return self._store.existing(ids)
+
 
 class _Manager(BaseManager):
     pass
@@ -69,3 +73,6 @@ class RemoteVectorStore:
 
     def upsert(self, points: Sequence[VectorPoint]) -> None:
         self._proxy.upsert(list(points))  # type: ignore[attr-defined]
+
+    def existing(self, ids: Sequence[str]) -> dict[str, str]:
+        return dict(self._proxy.existing(list(ids)))  # type: ignore[attr-defined]

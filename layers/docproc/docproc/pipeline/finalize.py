@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from docproc.errors import SegmentsIncomplete
 from docproc.ledger.port import Ledger
 from docproc.ledger.records import utc_now
@@ -11,8 +13,16 @@ from docproc.storage.port import ObjectStore
 from docproc.vectors.port import VectorStore
 
 
+@dataclass(frozen=True)
+class Pricing:
+    """What embedding a token costs, for the cost estimate in document.json and the event."""
+
+    embedding_model: str
+    usd_per_million_tokens: float
+
+
 def finalize_document(
-    plan: PlanResult, store: ObjectStore, ledger: Ledger, vectors: VectorStore
+    plan: PlanResult, store: ObjectStore, ledger: Ledger, vectors: VectorStore, pricing: Pricing
 ) -> FinalizeResult:
     ref = plan.document
     segments = ledger.list_segments(ref.tenant_id, ref.document_id, ref.version)
@@ -23,6 +33,7 @@ def finalize_document(
         raise SegmentsIncomplete(f"{len(missing)} segment(s) not done: {shown}")
 
     document = ledger.get_document(ref.tenant_id, ref.document_id)
+    tokens_total = sum(record.tokens for record in done.values())
     now = utc_now()
     started = document.started_at if document and document.version == ref.version else now
     summary = DocumentSummary(
@@ -36,20 +47,24 @@ def finalize_document(
         size=ref.size,
         segments_total=plan.segments_total,
         chunks_total=sum(record.chunks for record in done.values()),
-        tokens_total=sum(record.tokens for record in done.values()),
+        tokens_total=tokens_total,
         pages=sum(record.pages for record in done.values()),
         bytes=sum(record.bytes for record in done.values()),
         collection=vectors.collection,
+        embedding_model=pricing.embedding_model,
+        estimated_cost_usd=round(tokens_total * pricing.usd_per_million_tokens / 1e6, 6),
         summary_key=ref.summary_key,
         duration_ms=int((now - started).total_seconds() * 1000),
         completed_at=now,
     )
     store.put_bytes(ref.summary_key, summary.model_dump_json(indent=2).encode(), "application/json")
-    # Older versions' points go only now, so searches never come back empty mid-update; the
-    # ledger knows whether there are any (a delete by filter is a scan on embedded Qdrant).
+    # The new version's points were staged (hidden); they become searchable now, together
+    # with the removal of older versions, so searches never see both or neither. The ledger
+    # knows whether older versions exist (a delete by filter scans embedded Qdrant).
     removed = [v for v in (document.superseded_versions if document else []) if v != ref.version]
-    if removed:
-        vectors.delete_document(ref.tenant_id, ref.document_id, keep_version=ref.version)
+    vectors.publish_version(
+        ref.tenant_id, ref.document_id, ref.version, retire_others=bool(removed)
+    )
     ledger.complete_document(ref, summary)
     metrics.add_metric(name="DocumentsIngested", unit="Count", value=1)
     logger.info(

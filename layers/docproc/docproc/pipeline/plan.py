@@ -78,14 +78,18 @@ def plan_document(
         source_key=key,
         source_version_id=info.version_id,
         etag=info.etag,
+        fingerprint=info.fingerprint,
         size=info.size,
         media_type=media_type,
     )
     logger.append_keys(version=version)
 
     existing = ledger.get_document(ids.tenant_id, ids.document_id)
-    if existing is not None and existing.completed_version == version:
-        logger.info("version already ingested; nothing to do")
+    if existing is not None and (
+        existing.completed_version == version or existing.completed_fingerprint == ref.fingerprint
+    ):
+        # The same version again (a duplicate event), or a new version with the same content.
+        logger.info("this content is already ingested; nothing to do")
         return PlanResult(
             status="already_ingested", document=ref, segments_total=existing.segments_total
         )

@@ -7,6 +7,7 @@ the ledger knows as done is returned at once without touching anything else.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import tempfile
 import time
@@ -36,6 +37,8 @@ from docproc.models import (
 from docproc.observability import logger, metrics, peak_rss_mb
 from docproc.storage.port import ObjectStore
 from docproc.vectors.port import VectorPoint, VectorSink
+
+_STAGED = {"visible": False}
 
 
 @dataclass(frozen=True)
@@ -82,13 +85,22 @@ def _run(task: SegmentTask, deps: SegmentDeps, attempts: int, started: float) ->
     with tempfile.NamedTemporaryFile("wb", suffix=".jsonl") as jsonl:
         for batch in _batched(_chunks(task, _pieces(task, deps)), deps.embed_batch_size):
             jsonl.write("".join(chunk.model_dump_json() + "\n" for chunk in batch).encode())
-            vectors = deps.embedder.embed([chunk.text for chunk in batch])
-            deps.vectors.upsert(
-                [
-                    VectorPoint(id=chunk.point_id, vector=vector, payload=chunk.payload())
-                    for chunk, vector in zip(batch, vectors, strict=True)
-                ]
+            # A retry after a failure part-way: what an earlier attempt stored is not redone.
+            stored = (
+                deps.vectors.existing([chunk.point_id for chunk in batch]) if attempts > 1 else {}
             )
+            todo = [chunk for chunk in batch if stored.get(chunk.point_id) != chunk.chunk_hash]
+            if todo:
+                vectors = deps.embedder.embed([chunk.text for chunk in todo])
+                deps.vectors.upsert(
+                    [
+                        # Staged: searchable only once Finalize publishes the version.
+                        VectorPoint(
+                            id=chunk.point_id, vector=vector, payload={**chunk.payload(), **_STAGED}
+                        )
+                        for chunk, vector in zip(todo, vectors, strict=True)
+                    ]
+                )
             chunks += len(batch)
             tokens += sum(chunk.token_count for chunk in batch)
         jsonl.flush()
@@ -186,6 +198,7 @@ def _chunks(task: SegmentTask, pieces: Iterator[tuple[ChunkPiece, str]]) -> Iter
             ordinal=ordinal,
             point_id=point_id(ref.tenant_id, ref.document_id, ref.version, index, ordinal),
             text=piece.text,
+            chunk_hash=hashlib.sha256(piece.text.encode()).hexdigest()[:16],
             token_count=piece.token_count,
             page_start=piece.page_start,
             page_end=piece.page_end,

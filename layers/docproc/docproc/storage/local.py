@@ -64,6 +64,7 @@ class LocalObjectStore:
 
     def head(self, key: str, version_id: str | None = None) -> ObjectInfo:
         stat = self._resolve(key, version_id).stat()
+        # Versions are named by their content's SHA-256: the version is the fingerprint.
         etag = version_id or f"{stat.st_size:x}-{stat.st_mtime_ns:x}"
         return ObjectInfo(key=key, size=stat.st_size, etag=etag, version_id=version_id)
 

@@ -15,6 +15,14 @@ class ObjectInfo:
     size: int
     etag: str
     version_id: str | None
+    # Base64 SHA-256 of the content when the store knows it (S3: uploaded with a checksum).
+    checksum_sha256: str | None = None
+
+    @property
+    def fingerprint(self) -> str:
+        """Identifies the content: its hash where known, else its ETag (an MD5 for
+        single-part uploads, stable for the same multipart split)."""
+        return f"sha256:{self.checksum_sha256}" if self.checksum_sha256 else f"etag:{self.etag}"
 
 
 class ObjectStore(Protocol):

@@ -63,7 +63,7 @@ class S3ObjectStore:
     def head(self, key: str, version_id: str | None = None) -> ObjectInfo:
         try:
             response = self._s3.head_object(
-                Bucket=self.bucket, Key=key, **_version_args(version_id)
+                Bucket=self.bucket, Key=key, ChecksumMode="ENABLED", **_version_args(version_id)
             )
         except (ClientError, BotoCoreError) as exc:
             raise translate_client_error(exc, "head object") from exc
@@ -73,6 +73,10 @@ class S3ObjectStore:
             size=int(response["ContentLength"]),
             etag=str(response["ETag"]).strip('"'),
             version_id=version if version and version != "null" else None,
+            # Whole-object checksums only: a composite (multipart) one ends in "-N".
+            checksum_sha256=None
+            if "-" in str(response.get("ChecksumSHA256", "-"))
+            else response.get("ChecksumSHA256"),
         )
 
     def read_range(self, key: str, start: int, end: int, version_id: str | None = None) -> bytes:

@@ -33,6 +33,11 @@ class VectorSink(Protocol):
         """Write points (same id overwrites), acknowledged before returning."""
         ...
 
+    def existing(self, ids: Sequence[str]) -> dict[str, str]:
+        """For the given point ids that are stored: id -> their ``chunk_hash``. A retried
+        segment embeds only what is not already there."""
+        ...
+
 
 class VectorStore(VectorSink, Protocol):
     @property
@@ -49,6 +54,13 @@ class VectorStore(VectorSink, Protocol):
     ) -> list[SearchHit]: ...
 
     def count(self, tenant_id: str, document_id: str, version: str | None = None) -> int: ...
+
+    def publish_version(
+        self, tenant_id: str, document_id: str, version: str, retire_others: bool
+    ) -> None:
+        """Make ``version``'s staged points searchable and, when ``retire_others``, remove
+        every other version's points in the same request."""
+        ...
 
     def delete_document(
         self, tenant_id: str, document_id: str, keep_version: str | None = None

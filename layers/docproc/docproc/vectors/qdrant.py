@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
 
 from qdrant_client import QdrantClient, models
 from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
@@ -14,6 +16,16 @@ from docproc.vectors.port import SearchHit, VectorPoint
 
 # Payload fields that every filter uses; tenant_id is the partition key (is_tenant).
 _KEYWORD_INDEXES = ("case_id", "document_id", "version")
+# Points of a version being ingested are staged (visible=false) until Finalize publishes them.
+VISIBLE = "visible"
+
+
+@dataclass(frozen=True)
+class CollectionOptions:
+    """Passed through from configuration when a collection is created."""
+
+    on_disk: bool = False
+    quantization: Literal["none", "int8"] = "none"
 
 
 def collection_name(prefix: str, model_name: str, dimensions: int) -> str:
@@ -32,8 +44,14 @@ def _must(**conditions: str | None) -> list[models.Condition]:
 
 class QdrantVectorStore:
     def __init__(
-        self, client: QdrantClient, collection: str, dimensions: int, upsert_batch: int = 256
+        self,
+        client: QdrantClient,
+        collection: str,
+        dimensions: int,
+        upsert_batch: int = 256,
+        options: CollectionOptions | None = None,
     ) -> None:
+        self._options = options or CollectionOptions()
         self._client = client
         self._collection = collection
         self._dimensions = dimensions
@@ -65,11 +83,23 @@ class QdrantVectorStore:
 
     def _create(self) -> None:
         try:
+            quantization = (
+                models.ScalarQuantization(
+                    scalar=models.ScalarQuantizationConfig(
+                        type=models.ScalarType.INT8, always_ram=True
+                    )
+                )
+                if self._options.quantization == "int8"
+                else None
+            )
             self._client.create_collection(
                 self._collection,
                 vectors_config=models.VectorParams(
-                    size=self._dimensions, distance=models.Distance.COSINE
+                    size=self._dimensions,
+                    distance=models.Distance.COSINE,
+                    on_disk=self._options.on_disk,
                 ),
+                quantization_config=quantization,
             )
         except UnexpectedResponse as exc:
             if exc.status_code == 409:  # created concurrently by another worker
@@ -99,6 +129,9 @@ class QdrantVectorStore:
                 field_name=field_name,
                 field_schema=models.PayloadSchemaType.KEYWORD,
             )
+        self._client.create_payload_index(
+            self._collection, field_name=VISIBLE, field_schema=models.PayloadSchemaType.BOOL
+        )
 
     def close(self) -> None:
         self._client.close()
@@ -136,7 +169,10 @@ class QdrantVectorStore:
             self._collection,
             query=vector,
             query_filter=models.Filter(
-                must=_must(tenant_id=tenant_id, case_id=case_id, document_id=document_id)
+                must=[
+                    *_must(tenant_id=tenant_id, case_id=case_id, document_id=document_id),
+                    models.FieldCondition(key=VISIBLE, match=models.MatchValue(value=True)),
+                ]
             ),
             limit=limit,
             with_payload=True,
@@ -157,6 +193,50 @@ class QdrantVectorStore:
             exact=True,
         )
         return result.count
+
+    def existing(self, ids: Sequence[str]) -> dict[str, str]:
+        if not ids or not self._client.collection_exists(self._collection):
+            return {}
+        try:
+            records = self._client.retrieve(
+                self._collection, ids=list(ids), with_payload=["chunk_hash"], with_vectors=False
+            )
+        except (UnexpectedResponse, ResponseHandlingException) as exc:
+            raise TransientError(f"qdrant retrieve: {type(exc).__name__}") from exc
+        return {
+            str(record.id): str((record.payload or {}).get("chunk_hash", "")) for record in records
+        }
+
+    def publish_version(
+        self, tenant_id: str, document_id: str, version: str, retire_others: bool
+    ) -> None:
+        """Make ``version`` searchable and (``retire_others``) remove every other version, in
+        one batch request: searches see the old version, then the new one."""
+        if not self._client.collection_exists(self._collection):
+            return
+        document = _must(tenant_id=tenant_id, document_id=document_id)
+        operations: list[models.UpdateOperation] = [
+            models.SetPayloadOperation(
+                set_payload=models.SetPayload(
+                    payload={VISIBLE: True},
+                    filter=models.Filter(must=[*document, *_must(version=version)]),
+                )
+            )
+        ]
+        if retire_others:
+            operations.append(
+                models.DeleteOperation(
+                    delete=models.FilterSelector(
+                        filter=models.Filter(must=document, must_not=_must(version=version))
+                    )
+                )
+            )
+        try:
+            self._client.batch_update_points(
+                self._collection, update_operations=operations, wait=True
+            )
+        except (UnexpectedResponse, ResponseHandlingException) as exc:
+            raise TransientError(f"qdrant publish: {type(exc).__name__}") from exc
 
     def delete_document(
         self, tenant_id: str, document_id: str, keep_version: str | None = None
