@@ -57,6 +57,11 @@ class InMemoryObjectStore:
     def list_keys(self, prefix: str) -> Iterator[str]:
         return iter(sorted(k for k in self.objects if k.startswith(prefix)))
 
+    def delete_keys(self, keys: list[str]) -> int:
+        for key in keys:
+            self.objects.pop(key, None)
+        return len(keys)
+
     def delete_prefix(self, prefix: str) -> int:
         keys = [k for k in self.objects if k.startswith(prefix)]
         for key in keys:

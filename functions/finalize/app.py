@@ -17,10 +17,13 @@ from docproc.wiring import make_pricing
 
 
 @cache
-def dependencies() -> tuple[aws.S3ObjectStore, aws.DynamoDBLedger, aws.QdrantVectorStore, Pricing]:
+def dependencies() -> tuple[
+    FinalizeSettings, aws.S3ObjectStore, aws.DynamoDBLedger, aws.QdrantVectorStore, Pricing
+]:
     settings = load_settings(FinalizeSettings)
     embedder = aws.embedder(settings, settings)
     return (
+        settings,
         aws.object_store(settings.bucket),
         aws.ledger(settings.ledger_table, settings.ledger_ttl_days),
         aws.vector_store(settings, settings, embedder),
@@ -40,5 +43,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         document_id=ref.document_id,
         version=ref.version,
     )
-    store, ledger, vectors, pricing = dependencies()
-    return finalize_document(plan, store, ledger, vectors, pricing).model_dump(mode="json")
+    settings, store, ledger, vectors, pricing = dependencies()
+    result = finalize_document(
+        plan, store, ledger, vectors, pricing, keep_segment_files=settings.keep_segment_files
+    )
+    return result.model_dump(mode="json")

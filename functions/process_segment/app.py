@@ -12,7 +12,7 @@ from docproc.config import SegmentSettings, load_settings
 from docproc.handlers import correlate, parse_event
 from docproc.models import SegmentTask
 from docproc.observability import logger, metrics, tracer
-from docproc.pipeline.process_segment import SegmentDeps, process_segment
+from docproc.pipeline.process_segment import ProgressEvents, SegmentDeps, process_segment
 from docproc.wiring import make_chunker
 
 
@@ -27,6 +27,11 @@ def dependencies() -> SegmentDeps:
         embedder=embedder,
         vectors=aws.vector_store(settings, settings, embedder),
         embed_batch_size=settings.embed_batch_size,
+        progress=ProgressEvents(
+            aws.notifier(settings.event_bus_name), settings.progress_event_seconds
+        )
+        if settings.progress_event_seconds and settings.event_bus_name
+        else None,
     )
 
 

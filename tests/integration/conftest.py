@@ -4,6 +4,7 @@ import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -11,6 +12,9 @@ import pytest
 from samtranslator.yaml_helper import yaml_parse
 
 from docproc import aws, wiring
+from docproc.ledger.dynamodb import DynamoDBLedger
+from docproc.ledger.port import Ledger
+from docproc.ledger.sqlite import SQLiteLedger
 from tests.conftest import aws_backend
 from tests.e2e.harness import ROOT
 
@@ -82,3 +86,15 @@ def moto_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
         yield Aws(s3=s3, dynamodb=dynamodb, events=events, sqs=sqs, published_queue=queue)
         aws.client.cache_clear()
         wiring.qdrant_client.cache_clear()
+
+
+@pytest.fixture(params=["dynamodb", "sqlite"])
+def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Ledger]:
+    if request.param == "sqlite":
+        yield SQLiteLedger(tmp_path / "ledger.sqlite3")
+        return
+    with aws_backend():
+        table = boto3.resource("dynamodb").create_table(
+            TableName=f"ledger-{uuid.uuid4().hex[:8]}", **ledger_table_definition()
+        )
+        yield DynamoDBLedger(table, ttl_days=7)

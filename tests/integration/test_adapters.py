@@ -13,7 +13,6 @@ import pytest
 from docproc.errors import ObjectNotFound, TransientError
 from docproc.ledger.dynamodb import DynamoDBLedger
 from docproc.ledger.port import Ledger
-from docproc.ledger.sqlite import SQLiteLedger
 from docproc.models import DocumentRef, DocumentSummary, SegmentRecord
 from docproc.notify.eventbridge import EventBridgeNotifier
 from docproc.storage.s3 import S3ObjectStore
@@ -46,18 +45,6 @@ def _segment(index: int, status: str = "done", chunks: int = 2) -> SegmentRecord
         pages=50,
         updated_at=datetime.now(UTC),
     )
-
-
-@pytest.fixture(params=["dynamodb", "sqlite"])
-def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Ledger]:
-    if request.param == "sqlite":
-        yield SQLiteLedger(tmp_path / "ledger.sqlite3")
-        return
-    with aws_backend():
-        table = boto3.resource("dynamodb").create_table(
-            TableName=f"ledger-{uuid.uuid4().hex[:8]}", **ledger_table_definition()
-        )
-        yield DynamoDBLedger(table, ttl_days=7)
 
 
 def test_segments_are_recorded_once(ledger: Ledger):

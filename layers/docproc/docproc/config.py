@@ -169,6 +169,13 @@ class PlanSettings(StorageSettings, LedgerSettings, SegmentingSettings):
     )
 
 
+class ProgressSettings(_Settings):
+    # Seconds between "Document Ingestion Progress" events per document; 0: none.
+    progress_event_seconds: float = Field(
+        default=0, validation_alias="PROGRESS_EVENT_SECONDS", ge=0
+    )
+
+
 class SegmentSettings(
     StorageSettings,
     LedgerSettings,
@@ -176,14 +183,22 @@ class SegmentSettings(
     EmbeddingSettings,
     CloudVectorStoreSettings,
     SecretsSettings,
+    ProgressSettings,
 ):
-    pass
+    event_bus_name: str | None = Field(default=None, validation_alias="EVENT_BUS_NAME")
+
+    @model_validator(mode="after")
+    def _progress_needs_a_bus(self) -> SegmentSettings:
+        if self.progress_event_seconds and not self.event_bus_name:
+            raise ValueError("PROGRESS_EVENT_SECONDS needs EVENT_BUS_NAME")
+        return self
 
 
 class FinalizeSettings(
     StorageSettings, LedgerSettings, EmbeddingSettings, CloudVectorStoreSettings, SecretsSettings
 ):
-    pass
+    # false: a completed document's sub-PDFs are removed at Finalize (they can be remade).
+    keep_segment_files: bool = Field(default=True, validation_alias="KEEP_SEGMENT_FILES")
 
 
 class NotifyFailureSettings(LedgerSettings):
@@ -197,13 +212,19 @@ class DeleteSettings(
 
 
 class LocalSettings(
-    SegmentingSettings, ChunkingSettings, EmbeddingSettings, VectorStoreSettings, SecretsSettings
+    SegmentingSettings,
+    ChunkingSettings,
+    EmbeddingSettings,
+    VectorStoreSettings,
+    SecretsSettings,
+    ProgressSettings,
 ):
     """The laptop runner: everything lives under DOCPROC_HOME (Qdrant too, unless QDRANT_URL)."""
 
     home: Path = Field(default=Path(".docproc"), validation_alias="DOCPROC_HOME")
     # 0: one worker process per core.
     workers: int = Field(default=0, validation_alias="DOCPROC_WORKERS", ge=0, le=64)
+    keep_segment_files: bool = Field(default=True, validation_alias="KEEP_SEGMENT_FILES")
 
 
 S = TypeVar("S", bound=BaseSettings)

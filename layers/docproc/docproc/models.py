@@ -384,6 +384,7 @@ EVENT_SOURCE = "docproc"
 DOCUMENT_INGESTED = "Document Ingested"
 DOCUMENT_INGESTION_FAILED = "Document Ingestion Failed"
 DOCUMENT_DELETED = "Document Deleted"
+DOCUMENT_INGESTION_PROGRESS = "Document Ingestion Progress"
 
 
 class DeleteResult(_Model):

@@ -7,6 +7,7 @@ pk = DOC#{tenant}#{document}   sk = SEG#{version}#{index:05d}  one row per segme
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -15,14 +16,23 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from docproc.errors import TransientError
 from docproc.ledger.records import expires_at, started_record, utc_now
-from docproc.models import DocumentRecord, DocumentRef, DocumentSummary, SegmentRecord
+from docproc.models import (
+    DocumentRecord,
+    DocumentRef,
+    DocumentStatus,
+    DocumentSummary,
+    SegmentRecord,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
 
 _DOCUMENT_SK = "DOCUMENT"
+_PROGRESS_SK = "PROGRESS"
 # Sparse index over document rows only: the documents of a case without a scan.
 CASE_INDEX = "by_case"
+# Sparse index over document rows by status: stats without a scan.
+STATUS_INDEX = "by_status"
 _OPTIMISTIC_RETRIES = 5
 _RETRYABLE = {
     "ProvisionedThroughputExceededException",
@@ -74,6 +84,7 @@ class DynamoDBLedger:
             pk=_pk(record.tenant_id, record.document_id),
             sk=_DOCUMENT_SK,
             case_key=f"{record.tenant_id}#{record.case_id}",
+            status_key=record.status,
         )
         condition = (
             Attr("pk").not_exists()
@@ -241,6 +252,34 @@ class DynamoDBLedger:
             (DocumentRecord.model_validate(item) for item in items),
             key=lambda record: record.document_id,
         )
+
+    def documents_by_status(self, status: DocumentStatus) -> list[DocumentRecord]:
+        items = self._query(
+            {"IndexName": STATUS_INDEX, "KeyConditionExpression": Key("status_key").eq(status)}
+        )
+        return [DocumentRecord.model_validate(item) for item in items]
+
+    def claim_progress_slot(
+        self, tenant_id: str, document_id: str, now: datetime, interval_seconds: float
+    ) -> bool:
+        stamp = Decimal(str(now.timestamp()))
+        try:
+            self._table.update_item(
+                Key={"pk": _pk(tenant_id, document_id), "sk": _PROGRESS_SK},
+                UpdateExpression="SET published_at = :now, expires_at = :ttl",
+                ConditionExpression=Attr("published_at").not_exists()
+                | Attr("published_at").lte(stamp - Decimal(str(interval_seconds))),
+                ExpressionAttributeValues={":now": stamp, ":ttl": expires_at(self._ttl_days)},
+            )
+        except ClientError as exc:
+            if _code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise self._translate(exc) from exc
+        return True
+
+    def delete_expired_segments(self, now: datetime) -> int:
+        # DynamoDB's TTL deletes expired rows itself (within days); nothing to do here.
+        return 0
 
     def _query(self, kwargs: dict[str, Any]) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []

@@ -6,9 +6,16 @@ a re-run or a redrive reads it to skip finished work.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Protocol
 
-from docproc.models import DocumentRecord, DocumentRef, DocumentSummary, SegmentRecord
+from docproc.models import (
+    DocumentRecord,
+    DocumentRef,
+    DocumentStatus,
+    DocumentSummary,
+    SegmentRecord,
+)
 
 
 class Ledger(Protocol):
@@ -54,4 +61,20 @@ class Ledger(Protocol):
 
     def list_documents(self, tenant_id: str, case_id: str) -> list[DocumentRecord]:
         """The documents of one case (an index query, never a scan)."""
+        ...
+
+    def documents_by_status(self, status: DocumentStatus) -> list[DocumentRecord]:
+        """Every document in ``status``, across tenants (an index query, never a scan)."""
+        ...
+
+    def claim_progress_slot(
+        self, tenant_id: str, document_id: str, now: datetime, interval_seconds: float
+    ) -> bool:
+        """True for at most one caller per document per ``interval_seconds``: the one that
+        may publish a progress event (a conditional write, safe across processes)."""
+        ...
+
+    def delete_expired_segments(self, now: datetime) -> int:
+        """Remove segment rows whose TTL has passed (DynamoDB does this itself); returns how
+        many."""
         ...

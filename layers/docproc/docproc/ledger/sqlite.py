@@ -6,10 +6,17 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 from docproc.ledger.records import expires_at, started_record, utc_now
-from docproc.models import DocumentRecord, DocumentRef, DocumentSummary, SegmentRecord
+from docproc.models import (
+    DocumentRecord,
+    DocumentRef,
+    DocumentStatus,
+    DocumentSummary,
+    SegmentRecord,
+)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -20,6 +27,14 @@ CREATE TABLE IF NOT EXISTS documents (
 );
 CREATE INDEX IF NOT EXISTS documents_by_case
     ON documents (tenant_id, json_extract(body, '$.case_id'));
+CREATE INDEX IF NOT EXISTS documents_by_status
+    ON documents (json_extract(body, '$.status'));
+CREATE TABLE IF NOT EXISTS progress (
+    tenant_id TEXT NOT NULL,
+    document_id TEXT NOT NULL,
+    published_at REAL NOT NULL,
+    PRIMARY KEY (tenant_id, document_id)
+);
 CREATE TABLE IF NOT EXISTS segments (
     tenant_id TEXT NOT NULL,
     document_id TEXT NOT NULL,
@@ -221,3 +236,33 @@ class SQLiteLedger:
             .fetchall()
         )
         return [DocumentRecord.model_validate_json(row[0]) for row in rows]
+
+    def documents_by_status(self, status: DocumentStatus) -> list[DocumentRecord]:
+        rows = (
+            self._db()
+            .execute(
+                "SELECT body FROM documents WHERE json_extract(body, '$.status') = ?", (status,)
+            )
+            .fetchall()
+        )
+        return [DocumentRecord.model_validate_json(row[0]) for row in rows]
+
+    def claim_progress_slot(
+        self, tenant_id: str, document_id: str, now: datetime, interval_seconds: float
+    ) -> bool:
+        stamp = now.timestamp()
+        cursor = self._db().execute(
+            "INSERT INTO progress (tenant_id, document_id, published_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (tenant_id, document_id) DO UPDATE SET "
+            "published_at = excluded.published_at WHERE progress.published_at <= ?",
+            (tenant_id, document_id, stamp, stamp - interval_seconds),
+        )
+        return cursor.rowcount == 1
+
+    def delete_expired_segments(self, now: datetime) -> int:
+        with self._transaction() as db:
+            return int(
+                db.execute(
+                    "DELETE FROM segments WHERE expires_at < ?", (int(now.timestamp()),)
+                ).rowcount
+            )

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from docproc.config import LocalSettings, load_settings
 from docproc.errors import DocprocError, InvalidDocument, InvalidEvent
 from docproc.handlers import parse_event
+from docproc.ledger.records import utc_now
 from docproc.local.runner import IngestReport, LocalEnvironment, delete_local_document, ingest
 from docproc.models import (
     Chunk,
@@ -26,11 +27,13 @@ from docproc.models import (
     validate_id,
 )
 from docproc.observability import log_to_stderr
+from docproc.pipeline.cleanup import cleanup, parse_age
 from docproc.pipeline.delete import delete_uploaded_object
 from docproc.pipeline.finalize import finalize_document
 from docproc.pipeline.notify_failure import notify_failure
 from docproc.pipeline.plan import plan_document
 from docproc.pipeline.process_segment import process_segment
+from docproc.pipeline.status import document_progress, ledger_stats
 
 EXIT_FAILED = 1
 EXIT_REJECTED = 2
@@ -86,34 +89,57 @@ def cmd_ingest(env: LocalEnvironment, args: argparse.Namespace) -> int:
 
 
 def cmd_status(env: LocalEnvironment, args: argparse.Namespace) -> int:
-    record = env.ledger.get_document(args.tenant, validate_id(args.document_id, "document id"))
-    if record is None:
+    report = document_progress(
+        env.ledger, args.tenant, validate_id(args.document_id, "document id")
+    )
+    if report is None:
         raise InvalidDocument(f"unknown document {args.document_id} for tenant {args.tenant}")
-    segments = env.ledger.list_segments(record.tenant_id, record.document_id, record.version)
-    done = sum(1 for segment in segments if segment.status == "done")
-    failed = [segment.index for segment in segments if segment.status == "failed"]
-    status = {
-        "tenant_id": record.tenant_id,
-        "case_id": record.case_id,
-        "document_id": record.document_id,
-        "version": record.version,
-        "status": record.status,
-        "segments_total": record.segments_total,
-        "segments_done": done,
-        "segments_failed": failed,
-        "percent": round(100 * done / record.segments_total, 1) if record.segments_total else 0.0,
-        "chunks_total": record.chunks_total
-        or sum(segment.chunks for segment in segments if segment.status == "done"),
-        "completed_version": record.completed_version,
-        "attempts": record.attempts,
-        "updated_at": record.updated_at,
-        "last_error": record.last_error,
-    }
     if args.json:
-        _print_json(status)
+        _print_json(report.model_dump(mode="json"))
+        return 0
+    rate = f"{report.rate_per_minute} segments/min" if report.rate_per_minute else "-"
+    eta = f"{report.eta_seconds:.0f}s" if report.eta_seconds is not None else "-"
+    print(
+        f"{report.document_id} ({report.tenant_id}/{report.case_id}) v{report.version[:12]}\n"
+        f"  phase      {report.phase}\n"
+        f"  progress   {report.segments_done}/{report.segments_total} segments "
+        f"({report.percent}%), {report.chunks_total} chunks\n"
+        f"  rate       {rate}, eta {eta}\n"
+        f"  attempts   {report.attempts}, failed segments {report.segments_failed or '-'}\n"
+        f"  updated    {report.updated_at:%Y-%m-%d %H:%M:%S}"
+        + (f"\n  last error {report.last_error}" if report.last_error else "")
+    )
+    return 0
+
+
+def cmd_stats(env: LocalEnvironment, args: argparse.Namespace) -> int:
+    stats = ledger_stats(env.ledger)
+    if args.json:
+        _print_json(stats.model_dump())
+        return 0
+    print(f"documents          {stats.documents}")
+    print(
+        "by status          " + (", ".join(f"{k} {v}" for k, v in stats.by_status.items()) or "-")
+    )
+    print("by phase           " + (", ".join(f"{k} {v}" for k, v in stats.by_phase.items()) or "-"))
+    print(f"resumable          {stats.resumable}")
+    print(f"resumed            {stats.resumed}")
+    print(f"failed             {stats.failed}")
+    print(f"average progress   {stats.average_progress_percent}%")
+    print(f"segments retried   {stats.segments_retried}")
+    return 0
+
+
+def cmd_cleanup(env: LocalEnvironment, args: argparse.Namespace) -> int:
+    report = cleanup(env.ledger, env.store, parse_age(args.older_than), utc_now())
+    if args.json:
+        _print_json(report.model_dump())
     else:
-        for name, value in status.items():
-            print(f"{name:18} {value}")
+        print(
+            f"removed {report.expired_segment_rows} expired segment rows and "
+            f"{report.work_objects_deleted} work objects of {len(report.documents_cleaned)} "
+            "document(s)"
+        )
     return 0
 
 
@@ -251,6 +277,15 @@ def build_parser() -> argparse.ArgumentParser:
     with_tenant(sub)
     sub.add_argument("--json", action="store_true")
     sub.set_defaults(run=cmd_status)
+
+    sub = commands.add_parser("stats", help="documents by status, resumable, retried")
+    sub.add_argument("--json", action="store_true")
+    sub.set_defaults(run=cmd_stats)
+
+    sub = commands.add_parser("cleanup", help="remove expired ledger rows and old work outputs")
+    sub.add_argument("--older-than", default="7d", help="age of finished documents (7d, 12h)")
+    sub.add_argument("--json", action="store_true")
+    sub.set_defaults(run=cmd_cleanup)
 
     sub = commands.add_parser("search", help="search ingested chunks")
     sub.add_argument("query")

@@ -43,11 +43,11 @@ from docproc.models import (
     validate_id,
 )
 from docproc.notify.local import JsonlNotifier
-from docproc.observability import log_to_stderr, logger
+from docproc.observability import log_to_stderr, logger, metrics
 from docproc.pipeline.delete import delete_document
 from docproc.pipeline.finalize import Pricing, finalize_document
 from docproc.pipeline.plan import PlanOptions, plan_document
-from docproc.pipeline.process_segment import SegmentDeps, process_segment
+from docproc.pipeline.process_segment import ProgressEvents, SegmentDeps, process_segment
 from docproc.storage.local import LocalObjectStore
 from docproc.vectors.port import VectorSink
 from docproc.wiring import (
@@ -145,6 +145,9 @@ class LocalEnvironment:
             embedder=self.embedder,
             vectors=vectors,
             embed_batch_size=self.settings.embed_batch_size,
+            progress=ProgressEvents(self.notifier, self.settings.progress_event_seconds)
+            if self.settings.progress_event_seconds
+            else None,
         )
 
 
@@ -173,10 +176,17 @@ def _init_worker(settings: LocalSettings, address: Any, authkey: bytes, log_leve
     _worker_deps = LocalEnvironment(settings).segment_deps(RemoteVectorStore(address, authkey))
 
 
+def _process(task: SegmentTask, deps: SegmentDeps) -> SegmentResult:
+    try:
+        return process_segment(task, deps)
+    finally:
+        # EMF metrics go to CloudWatch from Lambda; a laptop has nowhere to flush them to.
+        metrics.clear_metrics()
+
+
 def _run_task(task_json: str) -> str:
     assert _worker_deps is not None
-    task = SegmentTask.model_validate_json(task_json)
-    return process_segment(task, _worker_deps).model_dump_json()
+    return _process(SegmentTask.model_validate_json(task_json), _worker_deps).model_dump_json()
 
 
 # --- the runner -----------------------------------------------------------------------------
@@ -232,7 +242,7 @@ def run_segments(
         deps = env.segment_deps(env.vectors)
         for task in tasks:
             try:
-                results.append(process_segment(task, deps))
+                results.append(_process(task, deps))
             except Exception as exc:  # noqa: BLE001 - collected and reported together
                 failures[task.segment.index] = exc
             if progress:
@@ -305,7 +315,12 @@ def ingest(
     try:
         results = run_segments(env, _tasks(env, plan), progress)
         final: FinalizeResult = finalize_document(
-            plan, env.store, env.ledger, env.vectors, env.pricing
+            plan,
+            env.store,
+            env.ledger,
+            env.vectors,
+            env.pricing,
+            keep_segment_files=env.settings.keep_segment_files,
         )
     except Exception as exc:
         failed = sorted(exc.failures) if isinstance(exc, SegmentFailures) else []

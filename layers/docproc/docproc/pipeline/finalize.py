@@ -22,7 +22,12 @@ class Pricing:
 
 
 def finalize_document(
-    plan: PlanResult, store: ObjectStore, ledger: Ledger, vectors: VectorStore, pricing: Pricing
+    plan: PlanResult,
+    store: ObjectStore,
+    ledger: Ledger,
+    vectors: VectorStore,
+    pricing: Pricing,
+    keep_segment_files: bool = True,
 ) -> FinalizeResult:
     ref = plan.document
     segments = ledger.list_segments(ref.tenant_id, ref.document_id, ref.version)
@@ -66,6 +71,10 @@ def finalize_document(
         ref.tenant_id, ref.document_id, ref.version, retire_others=bool(removed)
     )
     ledger.complete_document(ref, summary)
+    if not keep_segment_files:
+        # Sub-PDFs can be remade from the upload; the chunk files and document.json stay.
+        prefix = f"{ref.work_prefix}segments/"
+        store.delete_keys([key for key in store.list_keys(prefix) if key.endswith(".pdf")])
     metrics.add_metric(name="DocumentsIngested", unit="Count", value=1)
     logger.info(
         "document complete",

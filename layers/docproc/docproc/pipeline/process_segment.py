@@ -25,8 +25,10 @@ from docproc.extract.sniff import CSV, HTML, JSONL, MARKDOWN
 from docproc.ledger.port import Ledger
 from docproc.ledger.records import utc_now
 from docproc.models import (
+    DOCUMENT_INGESTION_PROGRESS,
     BytesSegment,
     Chunk,
+    DocumentRef,
     PagesSegment,
     SegmentRecord,
     SegmentResult,
@@ -34,6 +36,7 @@ from docproc.models import (
     WholeSegment,
     point_id,
 )
+from docproc.notify.port import Notifier
 from docproc.observability import logger, metrics, peak_rss_mb
 from docproc.storage.port import ObjectStore
 from docproc.vectors.port import VectorPoint, VectorSink
@@ -49,6 +52,38 @@ class SegmentDeps:
     embedder: Embedder
     vectors: VectorSink
     embed_batch_size: int = 256
+    # Throttled "Document Ingestion Progress" events; None: off.
+    progress: ProgressEvents | None = None
+
+
+@dataclass(frozen=True)
+class ProgressEvents:
+    """At most one progress event per document per ``interval_seconds``, across workers."""
+
+    notifier: Notifier
+    interval_seconds: float
+
+    def segment_done(self, ledger: Ledger, ref: DocumentRef) -> None:
+        if not ledger.claim_progress_slot(
+            ref.tenant_id, ref.document_id, utc_now(), self.interval_seconds
+        ):
+            return
+        record = ledger.get_document(ref.tenant_id, ref.document_id)
+        segments = ledger.list_segments(ref.tenant_id, ref.document_id, ref.version)
+        done = sum(1 for segment in segments if segment.status == "done")
+        total = record.segments_total if record else len(segments)
+        self.notifier.publish(
+            DOCUMENT_INGESTION_PROGRESS,
+            {
+                "tenant_id": ref.tenant_id,
+                "case_id": ref.case_id,
+                "document_id": ref.document_id,
+                "version": ref.version,
+                "segments_done": done,
+                "segments_total": total,
+                "percent": round(100 * done / total, 1) if total else 0.0,
+            },
+        )
 
 
 def process_segment(task: SegmentTask, deps: SegmentDeps) -> SegmentResult:
@@ -67,11 +102,17 @@ def process_segment(task: SegmentTask, deps: SegmentDeps) -> SegmentResult:
         raise
     if not deps.ledger.mark_segment_done(ref.tenant_id, ref.document_id, ref.version, record):
         logger.info("segment was completed concurrently by another invocation")
+    elif deps.progress is not None:
+        deps.progress.segment_done(deps.ledger, ref)
     metrics.add_metric(name="SegmentsProcessed", unit="Count", value=1)
     metrics.add_metric(name="Chunks", unit="Count", value=record.chunks)
     metrics.add_metric(name="EmbeddingTokens", unit="Count", value=record.tokens)
     metrics.add_metric(name="SegmentDuration", unit="Milliseconds", value=record.duration_ms)
     metrics.add_metric(name="PeakRss", unit="Megabytes", value=record.peak_rss_mb)
+    metrics.add_metric(name="Pages", unit="Count", value=record.pages)
+    metrics.add_metric(name="Bytes", unit="Bytes", value=record.bytes)
+    if record.attempts > 1:
+        metrics.add_metric(name="SegmentsRetried", unit="Count", value=1)
     return _result(task, record, skipped=False)
 
 

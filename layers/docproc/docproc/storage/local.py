@@ -109,6 +109,11 @@ class LocalObjectStore:
             if path.is_file():
                 yield path.relative_to(self.root).as_posix()
 
+    def delete_keys(self, keys: list[str]) -> int:
+        for key in keys:
+            self._path(key).unlink(missing_ok=True)
+        return len(keys)
+
     def delete_prefix(self, prefix: str) -> int:
         keys = list(self.list_keys(prefix))
         for key in keys:

@@ -55,6 +55,10 @@ class ObjectStore(Protocol):
 
     def list_keys(self, prefix: str) -> Iterator[str]: ...
 
+    def delete_keys(self, keys: list[str]) -> int:
+        """Delete these objects (missing ones are fine); returns how many were asked for."""
+        ...
+
     def delete_prefix(self, prefix: str) -> int:
         """Delete every object under ``prefix``; returns how many were deleted."""
         ...

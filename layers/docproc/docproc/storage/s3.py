@@ -156,6 +156,11 @@ class S3ObjectStore:
         except (ClientError, BotoCoreError) as exc:
             raise translate_client_error(exc, "list objects") from exc
 
+    def delete_keys(self, keys: list[str]) -> int:
+        for start in range(0, len(keys), _DELETE_BATCH):
+            self._delete([{"Key": key} for key in keys[start : start + _DELETE_BATCH]])
+        return len(keys)
+
     def delete_prefix(self, prefix: str) -> int:
         deleted = 0
         batch: list[dict[str, Any]] = []

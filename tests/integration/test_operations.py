@@ -1,0 +1,208 @@
+"""Status, stats, progress events, metrics and clean-up: what operators read."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from benchmarks.generators import text_pdf
+from docproc.config import LocalSettings
+from docproc.ledger.port import Ledger
+from docproc.ledger.records import utc_now
+from docproc.ledger.sqlite import SQLiteLedger
+from docproc.local.runner import LocalEnvironment, ingest
+from docproc.models import DocumentRef, DocumentSummary, SegmentRecord
+from docproc.pipeline.cleanup import cleanup, parse_age
+from docproc.pipeline.status import document_progress, ledger_stats
+from tests.e2e.harness import FakeContext, load_handler_module
+from tests.fakes import InMemoryObjectStore
+from tests.integration.conftest import BUCKET, Aws
+
+
+def _ref(document: str, version: str = "v1") -> DocumentRef:
+    return DocumentRef(
+        tenant_id="acme",
+        case_id="c1",
+        document_id=document,
+        version=version,
+        filename="f.pdf",
+        bucket="b",
+        source_key=f"uploads/acme/c1/{document}/f.pdf",
+        source_version_id=version,
+        etag="e",
+        fingerprint=f"etag:{document}",
+        size=1,
+        media_type="application/pdf",
+    )
+
+
+def _segment(index: int, status: str = "done", attempts: int = 1) -> SegmentRecord:
+    return SegmentRecord(
+        index=index,
+        status=status,
+        chunks=3,
+        tokens=30,
+        pages=50,
+        attempts=attempts,
+        updated_at=utc_now(),
+    )
+
+
+def _summary(ref: DocumentRef, segments: int) -> DocumentSummary:
+    return DocumentSummary(
+        tenant_id=ref.tenant_id,
+        case_id=ref.case_id,
+        document_id=ref.document_id,
+        version=ref.version,
+        filename=ref.filename,
+        media_type=ref.media_type,
+        source_key=ref.source_key,
+        size=1,
+        segments_total=segments,
+        chunks_total=9,
+        tokens_total=90,
+        pages=150,
+        bytes=0,
+        collection="c",
+        embedding_model="m",
+        estimated_cost_usd=0.0,
+        summary_key="s",
+        duration_ms=1,
+        completed_at=utc_now(),
+    )
+
+
+def _seed(ledger: Ledger) -> None:
+    # complete: 3 of 3
+    done = _ref("done")
+    ledger.start_document(done, 3)
+    for index in range(3):
+        ledger.mark_segment_done("acme", "done", "v1", _segment(index))
+    ledger.complete_document(done, _summary(done, 3))
+    # processing, resumed: 2 of 4 done, one of them after a retry, one failed once
+    busy = _ref("busy")
+    ledger.start_document(busy, 4)
+    ledger.start_document(busy, 4)
+    ledger.mark_segment_done("acme", "busy", "v1", _segment(0))
+    ledger.mark_segment_done("acme", "busy", "v1", _segment(1, attempts=2))
+    ledger.mark_segment_failed("acme", "busy", "v1", 2, "TransientError: throttled")
+    # failed before any segment finished
+    broken = _ref("broken")
+    ledger.start_document(broken, 2)
+    ledger.fail_document("acme", "broken", "v1", "InvalidDocument")
+
+
+def test_stats_over_a_seeded_ledger(ledger: Ledger):
+    _seed(ledger)
+    stats = ledger_stats(ledger)
+    assert stats.documents == 3
+    assert stats.by_status == {"processing": 1, "complete": 1, "failed": 1}
+    assert stats.by_phase == {"processing": 1, "complete": 1, "failed": 1}
+    assert stats.resumable == 1  # busy: 2 segments will be skipped
+    assert stats.resumed == 1  # busy was started twice
+    assert stats.failed == 1
+    assert stats.average_progress_percent == 50.0  # (100 + 50 + 0) / 3
+    assert stats.segments_retried == 1  # busy's segment 1, done on its second attempt
+
+
+def test_status_of_a_document_in_progress(ledger: Ledger):
+    _seed(ledger)
+    later = utc_now() + timedelta(minutes=2)
+    report = document_progress(ledger, "acme", "busy", now=later)
+    assert (report.phase, report.segments_done, report.segments_total) == ("processing", 2, 4)
+    assert report.percent == 50.0 and report.segments_failed == [2] and report.attempts == 2
+    assert report.rate_per_minute == pytest.approx(1.0, rel=0.05)  # 2 segments in ~2 minutes
+    assert report.eta_seconds == pytest.approx(120, rel=0.05)
+    assert document_progress(ledger, "acme", "missing") is None
+
+
+def test_progress_slots_are_throttled(ledger: Ledger):
+    start = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+    claims = [
+        ledger.claim_progress_slot("acme", "d", start + timedelta(seconds=s), 10)
+        for s in (0, 1, 9, 10, 11, 25)
+    ]
+    assert claims == [True, False, False, True, False, True]
+
+
+def test_progress_events_during_a_run_are_throttled(tmp_path: Path):
+    # Given a 6-segment document and one progress event per hour at most
+    env = LocalEnvironment(
+        LocalSettings(
+            DOCPROC_HOME=tmp_path / "home",
+            DOCPROC_WORKERS=1,
+            SEGMENT_PAGES=10,
+            PROGRESS_EVENT_SECONDS=3600,
+        )
+    )
+    ingest(env, text_pdf(tmp_path / "a.pdf", pages=60), document_id="a")
+    events = [e for e in env.notifier.read() if e["detail-type"] == "Document Ingestion Progress"]
+    assert len(events) == 1 and events[0]["detail"]["segments_total"] == 6
+    # And with a tiny interval every segment reports, the last at 100%
+    env2 = LocalEnvironment(
+        LocalSettings(
+            DOCPROC_HOME=tmp_path / "home2",
+            DOCPROC_WORKERS=1,
+            SEGMENT_PAGES=10,
+            PROGRESS_EVENT_SECONDS=0.000001,
+        )
+    )
+    ingest(env2, text_pdf(tmp_path / "b.pdf", pages=60), document_id="b")
+    percents = [
+        e["detail"]["percent"]
+        for e in env2.notifier.read()
+        if e["detail-type"] == "Document Ingestion Progress"
+    ]
+    assert len(percents) == 6 and percents[-1] == 100.0
+    env.close()
+    env2.close()
+
+
+def test_cleanup_removes_exactly_what_is_expired(tmp_path: Path):
+    ledger = SQLiteLedger(tmp_path / "ledger.sqlite3")
+    store = InMemoryObjectStore()
+    _seed(ledger)
+    for document in ("done", "busy", "broken"):
+        store.put_bytes(f"work/acme/{document}/v1/manifest.json", b"[]", "application/json")
+    # Eight days on: segment rows (7-day TTL) expired; finished documents' outputs are old
+    report = cleanup(ledger, store, parse_age("7d"), utc_now() + timedelta(days=8))
+    assert report.expired_segment_rows == 6  # done's 3 rows and busy's 3
+    assert sorted(report.documents_cleaned) == ["acme/broken", "acme/done"]
+    assert list(store.objects) == ["work/acme/busy/v1/manifest.json"]  # in progress: kept
+    assert ledger.get_document("acme", "done").status == "complete"  # document rows stay
+    # One day on, nothing is expired
+    ledger2 = SQLiteLedger(tmp_path / "ledger2.sqlite3")
+    _seed(ledger2)
+    fresh = cleanup(ledger2, InMemoryObjectStore(), parse_age("7d"), utc_now() + timedelta(days=1))
+    assert fresh.expired_segment_rows == 0 and fresh.documents_cleaned == []
+
+
+def test_segment_metrics_are_emitted_as_emf(moto_aws: Aws, capsys: pytest.CaptureFixture[str]):
+    root = Path(__file__).resolve().parents[2]
+    event = json.loads((root / "events" / "process_segment.json").read_text())
+    moto_aws.s3.put_object(
+        Bucket=BUCKET,
+        Key=event["segment"]["input_key"],
+        Body=(root / "samples" / "lease-agreement.pdf").read_bytes(),
+    )
+    capsys.readouterr()
+    load_handler_module("process_segment").handler(event, FakeContext("process_segment"))
+    blobs = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    (emf,) = blobs
+    directive = emf["_aws"]["CloudWatchMetrics"][0]
+    assert directive["Namespace"] == "docproc"
+    assert ["service"] in directive["Dimensions"]
+    names = {metric["Name"] for metric in directive["Metrics"]}
+    assert {
+        "SegmentsProcessed",
+        "Chunks",
+        "EmbeddingTokens",
+        "SegmentDuration",
+        "PeakRss",
+        "Pages",
+        "Bytes",
+    } <= names
+    assert emf["Pages"] in (3, [3.0]) and emf["SegmentsProcessed"] in (1, [1.0])
