@@ -217,6 +217,9 @@ class DeployedStack:
                 arn = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{sm_name}"
                 resolve.physical[name] = arn
                 resolve.arns[name] = arn
+            elif kind == "AWS::SQS::Queue":
+                resolve.physical[name] = f"{STACK}-{name}"
+                resolve.arns[name] = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{STACK}-{name}"
             elif kind == "AWS::Logs::LogGroup":
                 resolve.arns[name] = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:x"
 
@@ -247,6 +250,9 @@ class DeployedStack:
                     Bucket=BUCKET,
                     NotificationConfiguration={"EventBridgeConfiguration": {}},
                 )
+
+        for name, _ in of_type("AWS::SQS::Queue"):
+            self.sqs.create_queue(QueueName=resolve.physical[name])
 
         for _, resource in of_type("AWS::DynamoDB::Table"):
             props = resolve(resource["Properties"])
