@@ -55,3 +55,15 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Pa
         "pdf_120": text_pdf(folder / "record-120.pdf", pages=120, seed=11),
         "pdf_3": text_pdf(folder / "record-3.pdf", pages=3, seed=3),
     }
+
+
+# Tables that tests report (file -> outcome), printed at the end of the run.
+REPORT_TABLES: dict[str, list[tuple[str, str]]] = {}
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for title, rows in REPORT_TABLES.items():
+        terminalreporter.section(title)
+        width = max((len(name) for name, _ in rows), default=0)
+        for name, outcome in rows:
+            terminalreporter.line(f"{name:<{width}}  {outcome}")

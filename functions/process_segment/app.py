@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import time
 from functools import cache
 from typing import Any
 
@@ -12,7 +14,12 @@ from docproc.config import SegmentSettings, load_settings
 from docproc.handlers import correlate, parse_event
 from docproc.models import SegmentTask
 from docproc.observability import logger, metrics, tracer
-from docproc.pipeline.process_segment import ProgressEvents, SegmentDeps, process_segment
+from docproc.pipeline.process_segment import (
+    ProgressEvents,
+    SegmentBudget,
+    SegmentDeps,
+    process_segment,
+)
 from docproc.wiring import make_chunker
 
 
@@ -48,4 +55,10 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         version=ref.version,
         segment=task.segment.index,
     )
-    return process_segment(task, dependencies()).model_dump(mode="json")
+    # Leave time and memory to record a failure in the ledger before Lambda would kill us.
+    budget = SegmentBudget(
+        deadline=time.monotonic() + context.get_remaining_time_in_millis() / 1000 - 30,
+        max_rss_mb=int(context.memory_limit_in_mb) * 0.9,
+    )
+    deps = dataclasses.replace(dependencies(), budget=budget)
+    return process_segment(task, deps).model_dump(mode="json")

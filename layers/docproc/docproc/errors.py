@@ -39,6 +39,16 @@ class EncryptedDocument(InvalidDocument):
     """The document needs a password to be read."""
 
 
+class NoExtractableText(InvalidDocument):
+    """The document was read but holds no text (a scan needing OCR, or empty pages)."""
+
+
+class SegmentBudgetExceeded(InvalidDocument):
+    """A segment needed more time or memory than its function has: failing on purpose, with a
+    ledger record, beats being killed by Lambda without one. Not retried (it would recur);
+    lower SEGMENT_PAGES / SEGMENT_BYTES or raise the function's memory and timeout."""
+
+
 class InvalidEvent(DocprocError):
     """An event that does not match the handler's model. Not retried."""
 

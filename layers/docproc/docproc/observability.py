@@ -52,3 +52,12 @@ def log_to_stderr(level: str) -> None:
     if isinstance(handler, logging.StreamHandler):
         handler.setStream(sys.stderr)
     logger.setLevel(level)
+
+
+def current_rss_mb() -> float:
+    """Resident memory now (Linux /proc), falling back to the peak elsewhere."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * resource.getpagesize() / 1024 / 1024
+    except OSError:
+        return peak_rss_mb()

@@ -19,6 +19,8 @@ import pymupdf
 from docproc.errors import EncryptedDocument, InvalidDocument
 
 EXTRACTION_METHOD = "pymupdf-text"
+# What MuPDF raises on damaged input; all of it becomes InvalidDocument (not retried).
+MUPDF_ERRORS = (RuntimeError, ValueError, pymupdf.mupdf.FzErrorBase)
 
 # MuPDF reports recoverable damage on stderr; route it to its warnings buffer instead.
 pymupdf.TOOLS.mupdf_display_errors(False)
@@ -53,12 +55,17 @@ def open_document(path: Path, filetype: str = "pdf") -> Iterator[pymupdf.Documen
     InvalidDocument if it cannot be read at all."""
     try:
         document = pymupdf.open(path, filetype=filetype)
-    except (pymupdf.FileDataError, RuntimeError, ValueError) as exc:
+    except (pymupdf.FileDataError, *MUPDF_ERRORS) as exc:
         raise InvalidDocument(f"not a readable {filetype}: {type(exc).__name__}") from exc
     try:
+        # A user password stops reading; an owner password alone (print/copy limits) does not.
         if document.needs_pass:
             raise EncryptedDocument("the PDF is encrypted with a user password")
-        if document.page_count < 1:
+        try:
+            pages = document.page_count
+        except MUPDF_ERRORS as exc:
+            raise InvalidDocument(f"the page tree is broken: {type(exc).__name__}") from exc
+        if pages < 1:
             raise InvalidDocument("the PDF has no pages")
         yield document
     finally:
@@ -67,7 +74,10 @@ def open_document(path: Path, filetype: str = "pdf") -> Iterator[pymupdf.Documen
 
 def count_pages(path: Path, filetype: str = "pdf") -> int:
     with open_document(path, filetype) as document:
-        return int(document.page_count)
+        try:
+            return int(document.page_count)
+        except MUPDF_ERRORS as exc:
+            raise InvalidDocument(f"the page tree is broken: {type(exc).__name__}") from exc
 
 
 def split(
@@ -82,7 +92,10 @@ def split(
         # convert_to_pdf(from_page=n>0) fails in PyMuPDF 1.28 ("invalid page number"): convert
         # the whole (reflowable, so modest) document once and split that.
         with open_document(source, filetype) as document:
-            converted = document.convert_to_pdf()
+            try:
+                converted = document.convert_to_pdf()
+            except MUPDF_ERRORS as exc:
+                raise InvalidDocument(f"cannot convert to PDF: {type(exc).__name__}") from exc
         fd, name = tempfile.mkstemp(prefix="docproc-converted-", suffix=".pdf", dir=out_dir)
         with os.fdopen(fd, "wb") as out:
             out.write(converted)
@@ -100,7 +113,7 @@ def split(
             try:
                 part.insert_pdf(document, from_page=pages.start - 1, to_page=pages.end - 1)
                 part.save(name, garbage=1, deflate=True)
-            except (RuntimeError, ValueError) as exc:
+            except MUPDF_ERRORS as exc:
                 Path(name).unlink(missing_ok=True)
                 raise InvalidDocument(
                     f"pages {pages.start}-{pages.end} cannot be copied: {type(exc).__name__}"
@@ -118,12 +131,15 @@ def extract_pages(
     ``path`` holds either exactly pages first..last (a sub-PDF) or the whole document.
     """
     with open_document(path, filetype) as document:
-        whole = document.page_count > last_page_number - first_page_number + 1
+        try:
+            whole = document.page_count > last_page_number - first_page_number + 1
+        except MUPDF_ERRORS as exc:
+            raise InvalidDocument(f"the page tree is broken: {type(exc).__name__}") from exc
         for number in range(first_page_number, last_page_number + 1):
             local_index = number - 1 if whole else number - first_page_number
             try:
                 text = document[local_index].get_text("text")
-            except (RuntimeError, ValueError) as exc:
+            except MUPDF_ERRORS as exc:
                 raise InvalidDocument(
                     f"page {number} cannot be read: {type(exc).__name__}"
                 ) from exc

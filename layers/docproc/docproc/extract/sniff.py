@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import csv
 import json
+import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -40,6 +41,8 @@ TEXT_TYPES = {TEXT, MARKDOWN, CSV, JSONL, JSON, HTML}
 SNIFF_BYTES = 8192
 # PDF readers accept a header anywhere in the first 1 KiB (junk before it is common).
 _PDF_WINDOW = 1024
+
+_PDF_OBJECT = re.compile(rb"\d+\s+\d+\s+obj\s*<<")
 
 _BINARY_SIGNATURES: list[tuple[bytes, int, str]] = [
     (b"\x89PNG\r\n\x1a\n", 0, "image/png"),
@@ -86,7 +89,9 @@ def sniff(head: bytes, filename: str = "") -> Detected:
     """
     if not head:
         raise InvalidDocument("the object is empty")
-    if b"%PDF-" in head[:_PDF_WINDOW]:
+    if b"%PDF" in head[:_PDF_WINDOW] or _PDF_OBJECT.search(head[:_PDF_WINDOW]):
+        # A damaged header with PDF objects after it: MuPDF repairs many such files, and what
+        # it cannot open is rejected there, with a reason, rather than ingested as "text".
         return Detected(PDF)
     if head.startswith(b"PK\x03\x04"):
         return Detected(ZIP)  # which container: sniff_zip, once the object is on disk

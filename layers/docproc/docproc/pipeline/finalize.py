@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from docproc.errors import SegmentsIncomplete
+from docproc.errors import NoExtractableText, SegmentsIncomplete
 from docproc.ledger.port import Ledger
 from docproc.ledger.records import utc_now
 from docproc.models import DocumentSummary, FinalizeResult, PlanResult
@@ -37,6 +37,11 @@ def finalize_document(
         shown = ", ".join(str(index) for index in missing[:20])
         raise SegmentsIncomplete(f"{len(missing)} segment(s) not done: {shown}")
 
+    if not any(record.chunks for record in done.values()):
+        # A silent gap otherwise: "ingested" with nothing searchable.
+        raise NoExtractableText(
+            f"no text in {plan.segments_total} segment(s): a scan needs OCR, or it is empty"
+        )
     document = ledger.get_document(ref.tenant_id, ref.document_id)
     tokens_total = sum(record.tokens for record in done.values())
     now = utc_now()

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from docproc.chunking.chunker import Chunker, ChunkPiece
 from docproc.embedding.port import Embedder
-from docproc.errors import DocprocError
+from docproc.errors import DocprocError, SegmentBudgetExceeded
 from docproc.extract import pdf, text
 from docproc.extract.html import EXTRACTION_METHOD as HTML_EXTRACTION
 from docproc.extract.html import html_to_text
@@ -37,11 +37,25 @@ from docproc.models import (
     point_id,
 )
 from docproc.notify.port import Notifier
-from docproc.observability import logger, metrics, peak_rss_mb
+from docproc.observability import current_rss_mb, logger, metrics, peak_rss_mb
 from docproc.storage.port import ObjectStore
 from docproc.vectors.port import VectorPoint, VectorSink
 
 _STAGED = {"visible": False}
+
+
+@dataclass(frozen=True)
+class SegmentBudget:
+    """Time and memory a segment may use, checked between pages and between batches."""
+
+    deadline: float | None = None  # time.monotonic() by which the segment must be done
+    max_rss_mb: float | None = None
+
+    def check(self, stage: str) -> None:
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise SegmentBudgetExceeded(f"out of time while {stage}")
+        if self.max_rss_mb is not None and current_rss_mb() > self.max_rss_mb:
+            raise SegmentBudgetExceeded(f"memory above {self.max_rss_mb:.0f} MB while {stage}")
 
 
 @dataclass(frozen=True)
@@ -54,6 +68,7 @@ class SegmentDeps:
     embed_batch_size: int = 256
     # Throttled "Document Ingestion Progress" events; None: off.
     progress: ProgressEvents | None = None
+    budget: SegmentBudget = SegmentBudget()
 
 
 @dataclass(frozen=True)
@@ -171,11 +186,12 @@ def _pieces(task: SegmentTask, deps: SegmentDeps) -> Iterator[tuple[ChunkPiece, 
     ref, segment = task.document, task.segment
     if isinstance(segment, PagesSegment):
         with deps.store.local_copy(segment.input_key, segment.input_version_id) as path:
-            pages = list(
-                pdf.extract_pages(
-                    path, segment.page_start, segment.page_end, segment.input_filetype
-                )
-            )
+            pages = []
+            for page in pdf.extract_pages(
+                path, segment.page_start, segment.page_end, segment.input_filetype
+            ):
+                deps.budget.check(f"extracting page {page.number}")
+                pages.append(page)
         for piece in deps.chunker.chunk_pages(pages):
             yield piece, pdf.EXTRACTION_METHOD
         return

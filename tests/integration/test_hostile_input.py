@@ -1,0 +1,171 @@
+"""Broken and hostile input: every case ends in text or a typed error, with bounded time and
+memory, and takes nothing else down."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+import zlib
+from pathlib import Path
+
+import pymupdf
+import pytest
+
+from benchmarks.generators import text_pdf
+from docproc.config import LocalSettings
+from docproc.errors import (
+    DocprocError,
+    EncryptedDocument,
+    InvalidDocument,
+    NoExtractableText,
+    SegmentBudgetExceeded,
+    UnsupportedDocument,
+)
+from docproc.extract.text import read_slice
+from docproc.ledger.sqlite import SQLiteLedger
+from docproc.local.runner import LocalEnvironment, SegmentFailures, ingest
+from docproc.models import SegmentTask
+from docproc.pipeline.plan import PlanOptions, plan_document
+from docproc.pipeline.process_segment import SegmentBudget, process_segment
+from tests.conftest import REPORT_TABLES
+from tests.fakes import InMemoryObjectStore
+
+TYPED = (InvalidDocument,)
+
+
+@pytest.fixture
+def env(tmp_path: Path):
+    environment = LocalEnvironment(LocalSettings(DOCPROC_HOME=tmp_path / "home", DOCPROC_WORKERS=1))
+    yield environment
+    environment.close()
+
+
+def _outcome(env: LocalEnvironment, path: Path, name: str) -> str:
+    try:
+        report = ingest(env, path, document_id=name)
+    except SegmentFailures as exc:
+        (error,) = set(type(e) for e in exc.failures.values())
+        assert issubclass(error, TYPED), f"{name}: untyped {error.__name__}"
+        return f"rejected: {error.__name__} (in a segment)"
+    except DocprocError as exc:
+        assert isinstance(exc, TYPED), f"{name}: {type(exc).__name__}"
+        return f"rejected: {type(exc).__name__}"
+    assert report.chunks_total > 0
+    return f"text: {report.chunks_total} chunk(s), {report.pages} page(s)"
+
+
+def test_every_malformed_corpus_file_yields_text_or_a_typed_error(env, corpus: Path):
+    rows = []
+    for path in sorted((corpus / "malformed").glob("*.pdf")):
+        started = time.monotonic()
+        outcome = _outcome(env, path, path.stem[:100].replace("_", "-"))
+        assert time.monotonic() - started < 30, f"{path.name} took too long"
+        rows.append((path.name, outcome))
+    REPORT_TABLES["malformed corpus: file -> outcome"] = rows
+    assert len(rows) >= 88  # the 88 hand-built faults, and the corpus's two controls
+    # The batch went on after each bad file: the last good one is still searchable.
+    assert sum(outcome.startswith("text") for _, outcome in rows) > 50
+
+
+def test_encrypted_pdfs(env, tmp_path: Path):
+    source = pymupdf.open(text_pdf(tmp_path / "plain.pdf", pages=2))
+    locked, owner_only = tmp_path / "locked.pdf", tmp_path / "owner.pdf"
+    source.save(locked, encryption=pymupdf.PDF_ENCRYPT_AES_256, user_pw="u", owner_pw="o")
+    source.save(
+        owner_only,
+        encryption=pymupdf.PDF_ENCRYPT_AES_256,
+        owner_pw="o",
+        permissions=pymupdf.PDF_PERM_PRINT,
+    )
+    with pytest.raises(EncryptedDocument):
+        ingest(env, locked, document_id="locked")
+    # Only an owner password (print/copy limits): the text is readable and ingested
+    assert ingest(env, owner_only, document_id="owner").chunks_total > 0
+
+
+def test_empty_truncated_and_textless_files(env, tmp_path: Path):
+    empty = tmp_path / "empty.pdf"
+    empty.write_bytes(b"")
+    with pytest.raises(InvalidDocument):
+        ingest(env, empty, document_id="empty")
+    whole = text_pdf(tmp_path / "whole.pdf", pages=20).read_bytes()
+    truncated = tmp_path / "truncated.pdf"
+    truncated.write_bytes(whole[: len(whole) // 2])
+    outcome = _outcome(env, truncated, "truncated")
+    assert outcome.startswith(("text", "rejected"))
+    blank = tmp_path / "blank.pdf"
+    document = pymupdf.open()
+    for _ in range(3):
+        document.new_page()
+    document.save(blank)
+    with pytest.raises(NoExtractableText):
+        ingest(env, blank, document_id="blank")
+    media = tmp_path / "talk.pdf"
+    media.write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 100)
+    with pytest.raises(UnsupportedDocument):
+        ingest(env, media, document_id="media")
+
+
+def test_decompression_bomb_is_bounded(env, tmp_path: Path):
+    # A 1 MB PDF whose page content inflates to 1 GiB
+    bomb = tmp_path / "bomb.pdf"
+    document = pymupdf.open()
+    page = document.new_page()
+    stream = document.get_new_xref()
+    packed = zlib.compressobj(9)
+    data = b"".join(packed.compress(b" " * 2**24) for _ in range(64)) + packed.flush()
+    document.update_object(stream, "<< /Filter /FlateDecode >>")
+    document.update_stream(stream, data, compress=False)
+    document.xref_set_key(stream, "Filter", "/FlateDecode")
+    document.xref_set_key(page.xref, "Contents", f"{stream} 0 R")
+    document.save(bomb)
+    assert bomb.stat().st_size < 5 * 2**20
+    started = time.monotonic()
+    with pytest.raises(NoExtractableText):
+        ingest(env, bomb, document_id="bomb")
+    assert time.monotonic() - started < 60
+
+
+def test_a_page_with_a_million_text_objects(env, tmp_path: Path):
+    path = tmp_path / "dense.pdf"
+    document = pymupdf.open()
+    page = document.new_page()
+    page.insert_text((10, 10), "x")  # a font resource for the operators below
+    operators = b"".join(
+        b"BT /helv 1 Tf %d %d Td (a) Tj ET\n" % (i % 500, i // 500 % 800) for i in range(10**6)
+    )
+    document.update_stream(page.get_contents()[-1], operators)
+    document.save(path, deflate=True)
+    started = time.monotonic()
+    report = ingest(env, path, document_id="dense")
+    assert report.chunks_total > 0 and time.monotonic() - started < 120
+
+
+def test_one_giant_line_is_cut_at_character_boundaries(tmp_path: Path):
+    key = "uploads/acme/case/line/one-line.txt"
+    line = ("lorem ipsum dolor sit amet € " * 2_000_000).encode()  # ~60 MB, no newline
+    store = InMemoryObjectStore({key: line})
+    ledger = SQLiteLedger(tmp_path / "ledger.sqlite3")
+    plan = plan_document(key, None, store, ledger, PlanOptions(segment_bytes=8 * 2**20))
+    assert plan.segments_total >= 7
+    tasks = [SegmentTask.model_validate(t) for t in json.loads(store.objects[plan.manifest.key])]
+    pieces = [
+        read_slice(store, key, None, t.segment.byte_start, t.segment.byte_end, len(line))
+        for t in tasks
+    ]
+    assert "".join(piece.text for piece in pieces).encode() == line
+    assert all(piece.text for piece in pieces)  # every segment got its share
+
+
+def test_a_segment_over_its_budget_fails_typed_and_recorded(env, tmp_path: Path):
+    pdf = text_pdf(tmp_path / "a.pdf", pages=3)
+    key = "uploads/local/default/budget/a.pdf"
+    upload = env.store.put_upload(key, pdf)
+    plan = plan_document(key, upload.version_id, env.store, env.ledger, env.plan_options())
+    for budget in (SegmentBudget(deadline=time.monotonic() - 1), SegmentBudget(max_rss_mb=1)):
+        deps = env.segment_deps(env.vectors)
+        with pytest.raises(SegmentBudgetExceeded):
+            process_segment(plan.first_task, dataclasses.replace(deps, budget=budget))
+        record = env.ledger.get_segment("local", "budget", plan.document.version, 0)
+        assert record.status == "failed" and "SegmentBudgetExceeded" in record.error
