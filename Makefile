@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 ASL_VALIDATOR := asl-validator@4.0.0
+# checkov has dependencies of its own that conflict with ours: it gets a venv of its own.
+TOOLS := .venv-tools
+CHECKOV := checkov==3.3.30
 SAMPLE := samples/lease-agreement.pdf
 export DOCPROC_HOME ?= .docproc
 
@@ -13,6 +16,12 @@ $(INSTALLED): pyproject.toml layers/docproc/requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+$(TOOLS)/.installed:
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --upgrade pip
+	$(TOOLS)/bin/python -m pip install --quiet '$(CHECKOV)'
 	touch $@
 
 install: $(INSTALLED)
@@ -27,12 +36,15 @@ test: lint
 	$(BIN)/python -m pytest -q
 	$(MAKE) bench-quick
 
-lint: $(INSTALLED)
+lint: $(INSTALLED) $(TOOLS)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	for f in functions/*/app.py; do $(BIN)/mypy --strict --follow-imports=silent $$f || exit 1; done
 	$(BIN)/cfn-lint template.yaml
+	# IaC security scan; every skip is justified in template.yaml's Metadata. Offline, it only
+	# warns that it cannot fetch guideline links.
+	$(TOOLS)/bin/checkov --file template.yaml --framework cloudformation --quiet --compact 2>/dev/null
 	npx --yes $(ASL_VALIDATOR) --json-path statemachine/ingest.asl.json
 	$(BIN)/python tools/check_substitutions.py
 
@@ -50,4 +62,4 @@ bench-quick: $(INSTALLED)
 	$(BIN)/python -m benchmarks.run --size quick
 
 clean:
-	rm -rf $(VENV) .docproc .pytest_cache .mypy_cache .ruff_cache .aws-sam
+	rm -rf $(VENV) $(TOOLS) .docproc .pytest_cache .mypy_cache .ruff_cache .aws-sam
