@@ -13,6 +13,8 @@ one place here:
     event from DescribeExecution and puts it on the bus, where the template's rule decides.
   - moto's S3 sends "Object Deleted" for a versioned bucket only when the last version goes,
     not for a delete marker or one old version: the harness puts those events on the bus.
+  - moto's Step Functions has no redrive: ``rerun`` starts a new execution with the same
+    input, which is what a redrive does to the segments (finished ones are skipped).
 """
 
 from __future__ import annotations
@@ -397,9 +399,28 @@ class DeployedStack:
         return self.deliver_to_functions()
 
     def upload(self, key: str, body: bytes) -> list[dict[str, Any]]:
-        """PutObject, then the events the upload rule matched (what it would start)."""
+        """PutObject, then the events the upload rule matched (what it hands to Start)."""
         self.s3.put_object(Bucket=BUCKET, Key=key, Body=body)
-        return self._drain(self.rule_taps[self.state_machine_arn])
+        start_arn = next(arn for arn in self.rule_taps if arn.endswith(":function:StartFunction"))
+        return self._drain(self.rule_taps[start_arn])
+
+    def deliver(self, event: dict[str, Any]) -> dict[str, Any]:
+        """What the upload rule does with an event: invoke the Start function."""
+        response = self.lambda_.invoke(
+            FunctionName="StartFunction", Payload=json.dumps(event).encode()
+        )
+        assert "FunctionError" not in response, response["Payload"].read()
+        return dict(json.loads(response["Payload"].read()))
+
+    def run(self, event: dict[str, Any]) -> dict[str, Any]:
+        """Deliver the upload event and wait for the execution it started."""
+        started = self.deliver(event)
+        assert not started["duplicate"], "an execution of this version exists already"
+        return self.wait(started["execution_arn"])
+
+    def rerun(self, event: dict[str, Any]) -> dict[str, Any]:
+        """A new execution of the same input: what a console redrive does (see above)."""
+        return self.wait(self.start(event))
 
     def start(self, event: dict[str, Any], name: str | None = None) -> str:
         response = self.sfn.start_execution(
@@ -417,9 +438,6 @@ class DeployedStack:
                 return dict(description)
             time.sleep(0.1)
         raise TimeoutError(f"execution still running after {timeout}s")
-
-    def run(self, event: dict[str, Any]) -> dict[str, Any]:
-        return self.wait(self.start(event))
 
     def deliver_status_change(self, execution: dict[str, Any]) -> list[dict[str, Any]]:
         """Put the "Execution Status Change" event AWS would emit; invoke whatever the

@@ -24,7 +24,12 @@ def test_real_pdf_is_ingested_end_to_end(stack: DeployedStack, qdrant: QdrantCli
     # Then it succeeds through the single-segment fast path
     assert execution["status"] == "SUCCEEDED", execution.get("cause")
     functions = [name for name, _ in stack.invocations]
-    assert functions == ["PlanFunction", "ProcessSegmentFunction", "FinalizeFunction"]
+    assert functions == [
+        "StartFunction",
+        "PlanFunction",
+        "ProcessSegmentFunction",
+        "FinalizeFunction",
+    ]
     keys = stack.object_keys("work/acme/doc-1/")
     assert any(k.endswith("segments/00000.chunks.jsonl") for k in keys)
     assert any(k.endswith("document.json") for k in keys)
@@ -103,5 +108,5 @@ def test_reupload_of_identical_content_is_a_no_op(stack: DeployedStack, generate
     # Then nothing is redone and nothing is republished
     assert execution["status"] == "SUCCEEDED"
     assert json.loads(execution["output"])["status"] == "already_ingested"
-    assert [name for name, _ in stack.invocations] == ["PlanFunction"]
+    assert [name for name, _ in stack.invocations] == ["StartFunction", "PlanFunction"]
     assert stack.published() == []

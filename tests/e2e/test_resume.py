@@ -95,9 +95,9 @@ def test_failed_segment_is_reported_and_alone_redone(
     first_run_texts = len(recording.embedded)
     assert first_run_texts > 0
 
-    # When the same event runs again (a redrive re-runs the same input)
+    # When the execution is redriven (the same input again)
     recording.embedded.clear()
-    resumed = stack.run(event)
+    resumed = stack.rerun(event)
 
     # Then it succeeds and only segment 3 was embedded again
     assert resumed["status"] == "SUCCEEDED", resumed.get("cause")
@@ -136,7 +136,7 @@ def test_failed_segment_is_reported_and_alone_redone(
         table.delete_item(Key={"pk": item["pk"], "sk": item["sk"]})
     for key in stack.object_keys("work/acme/resumable/"):
         stack.s3.delete_object(Bucket=BUCKET, Key=key)
-    clean = stack.run(event)
+    clean = stack.rerun(event)
     assert clean["status"] == "SUCCEEDED"
     assert _point_set(qdrant, summary["collection"]) == resumed_points
 
@@ -152,10 +152,14 @@ def test_a_completed_version_is_not_redone(stack: DeployedStack, generated, monk
     stack.invocations.clear()
     recording.embedded.clear()
 
-    # When the same S3 event is delivered again
-    again = stack.run(event)
+    # When the same S3 event is delivered again, Start refuses a second execution
+    assert stack.deliver(event)["duplicate"] is True
+    assert [name for name, _ in stack.invocations] == ["StartFunction"]
+    stack.invocations.clear()
 
-    # Then the execution succeeds at Plan, with no segment work and no second event
+    # And an execution of that version run anyway (a redrive) stops at Plan: no segment
+    # work and no second event
+    again = stack.rerun(event)
     assert again["status"] == "SUCCEEDED"
     assert json.loads(again["output"])["status"] == "already_ingested"
     assert [name for name, _ in stack.invocations] == ["PlanFunction"]

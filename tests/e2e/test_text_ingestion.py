@@ -49,6 +49,7 @@ def test_markdown_file_single_segment(stack: DeployedStack, qdrant: QdrantClient
     execution = stack.run(event)
     assert execution["status"] == "SUCCEEDED", execution.get("cause")
     assert [n for n, _ in stack.invocations] == [
+        "StartFunction",
         "PlanFunction",
         "ProcessSegmentFunction",
         "FinalizeFunction",

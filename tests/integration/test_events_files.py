@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import boto3
 import pytest
 
 from docproc.errors import InvalidEvent
@@ -12,7 +13,7 @@ from tests.e2e.harness import ROOT, FakeContext, load_handler_module
 from tests.integration.conftest import BUCKET, Aws
 
 EVENTS = ROOT / "events"
-ORDER = ["plan", "process_segment", "finalize", "notify_failure", "delete"]
+ORDER = ["start", "plan", "process_segment", "finalize", "notify_failure", "delete"]
 
 
 def _event(name: str) -> dict:
@@ -27,13 +28,22 @@ def test_every_event_file_belongs_to_a_function():
     assert names == functions == sorted(ORDER)
 
 
-def test_event_files_drive_the_handlers_in_pipeline_order(moto_aws: Aws):
+def test_event_files_drive_the_handlers_in_pipeline_order(moto_aws: Aws, monkeypatch):
     # Given the sample PDF uploaded where events/plan.json says it is
     plan_event = _event("plan")
     key = plan_event["event"]["detail"]["object"]["key"]
     moto_aws.s3.put_object(
         Bucket=BUCKET, Key=key, Body=(ROOT / "samples" / "lease-agreement.pdf").read_bytes()
     )
+    sfn = boto3.client("stepfunctions")
+    machine = sfn.create_state_machine(
+        name="docproc-ingest",
+        definition=json.dumps(
+            {"StartAt": "Wait", "States": {"Wait": {"Type": "Pass", "End": True}}}
+        ),
+        roleArn="arn:aws:iam::123456789012:role/docproc-ingest",
+    )["stateMachineArn"]
+    monkeypatch.setenv("STATE_MACHINE_ARN", machine)
     results = {}
     # When each handler is invoked with its event file
     for name in ORDER:
@@ -42,7 +52,13 @@ def test_event_files_drive_the_handlers_in_pipeline_order(moto_aws: Aws):
         module = load_handler_module(name)
         results[name] = module.handler(_event(name), FakeContext(name))
 
-    # Then plan produced exactly the task and result the next event files hold
+    # Then Start named the execution after the version, and a duplicate event starts
+    # nothing new (Step Functions answers with the running execution, or refuses)
+    assert results["start"]["execution_name"].startswith("acme-lease-1-")
+    again = load_handler_module("start").handler(_event("start"), FakeContext("start"))
+    assert again["duplicate"] or again["execution_arn"] == results["start"]["execution_arn"]
+    assert len(sfn.list_executions(stateMachineArn=machine)["executions"]) == 1
+    # And plan produced exactly the task and result the next event files hold
     assert results["plan"]["first_task"] == _event("process_segment")
     assert results["plan"]["document"] == _event("finalize")["document"]
     assert results["process_segment"]["chunks"] >= 1

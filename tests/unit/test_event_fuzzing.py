@@ -30,6 +30,7 @@ MODELS = {
     "finalize": PlanResult,
     "notify_failure": ExecutionStatusChangeEvent,
     "delete": S3ObjectEvent,
+    "start": S3ObjectEvent,
 }
 HANDLERS = {name: load_handler_module(name).handler for name in MODELS}
 
@@ -45,7 +46,13 @@ json_values = st.recursive(
 @pytest.fixture(autouse=True)
 def _no_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     # Should an event ever validate, the handler stops at its settings: typed, no AWS call.
-    for name in ("DOCPROC_BUCKET", "LEDGER_TABLE", "EVENT_BUS_NAME", "QDRANT_URL"):
+    for name in (
+        "DOCPROC_BUCKET",
+        "LEDGER_TABLE",
+        "EVENT_BUS_NAME",
+        "QDRANT_URL",
+        "STATE_MACHINE_ARN",
+    ):
         monkeypatch.delenv(name, raising=False)
     for handler_module in (load_handler_module(name) for name in MODELS):
         handler_module.dependencies.cache_clear()

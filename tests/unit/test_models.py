@@ -56,3 +56,13 @@ def test_point_ids_are_deterministic_uuids():
 )
 def test_point_ids_differ_when_any_part_differs(other):
     assert point_id(*other) != point_id("acme", "doc", "v1", 3, 17)
+
+
+def test_execution_names_are_readable_valid_and_unique():
+    from docproc.pipeline.start import execution_name
+
+    ids = DocumentKey.from_object_key("uploads/acme/case/doc-1/a.pdf")
+    assert execution_name(ids, "3HL4kqtJ.lcp+X") == "acme-doc-1-3HL4kqtJ-lcp-X"
+    long_ids = DocumentKey.from_object_key("uploads/acme/case/" + "d" * 120 + "/a.pdf")
+    first, second = execution_name(long_ids, "v1"), execution_name(long_ids, "v2")
+    assert len(first) == 80 and first != second

@@ -12,10 +12,11 @@ from typing import Any
 import boto3
 from aws_lambda_powertools.utilities import parameters
 from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
 
 from docproc.config import EmbeddingSettings, SecretsSettings, VectorStoreSettings
 from docproc.embedding.port import Embedder
-from docproc.errors import ConfigurationError
+from docproc.errors import ConfigurationError, TransientError
 from docproc.ledger.dynamodb import DynamoDBLedger
 from docproc.notify.eventbridge import EventBridgeNotifier
 from docproc.storage.s3 import S3ObjectStore
@@ -86,3 +87,20 @@ def vector_store(
         settings.qdrant_url, str(settings.qdrant_path) if settings.qdrant_path else None, api_key
     )
     return make_vector_store(qdrant, settings, chosen)
+
+
+class StepFunctionsStarter:
+    """ExecutionStarter on Step Functions."""
+
+    def __init__(self, state_machine_arn: str) -> None:
+        self._arn = state_machine_arn
+
+    def start(self, name: str, payload: str) -> str | None:
+        sfn = client("stepfunctions")
+        try:
+            response = sfn.start_execution(stateMachineArn=self._arn, name=name, input=payload)
+        except sfn.exceptions.ExecutionAlreadyExists:
+            return None
+        except (ClientError, BotoCoreError) as exc:
+            raise TransientError(f"start execution: {type(exc).__name__}") from exc
+        return str(response["executionArn"])

@@ -205,6 +205,10 @@ class NotifyFailureSettings(LedgerSettings):
     event_bus_name: str = Field(validation_alias="EVENT_BUS_NAME", min_length=1)
 
 
+class StartSettings(StorageSettings):
+    state_machine_arn: str = Field(validation_alias="STATE_MACHINE_ARN", min_length=20)
+
+
 class DeleteSettings(
     StorageSettings, LedgerSettings, EmbeddingSettings, CloudVectorStoreSettings, SecretsSettings
 ):

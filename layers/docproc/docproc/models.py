@@ -347,6 +347,15 @@ class S3ObjectEvent(_Incoming):
     detail: S3EventDetail
 
 
+class StartResult(_Model):
+    execution_name: str
+    execution_arn: str | None
+    # True when a finished execution of this name existed: a duplicate delivery of the event.
+    # (A duplicate while it runs gets the running execution back: StartExecution is
+    # idempotent for the same name and input.)
+    duplicate: bool
+
+
 class PlanRequest(_Incoming):
     """Plan's input: the S3 event as the rule delivered it, plus the execution's ARN."""
 
