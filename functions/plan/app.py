@@ -44,7 +44,15 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         segment_bytes=settings.segment_bytes,
         max_concurrency=settings.map_max_concurrency,
     )
+    # S3's sequencer orders events of one key; padded, it sorts as a string.
+    sequence = (s3_object.sequencer or "").rjust(32, "0") if s3_object.sequencer else ""
     result = plan_document(
-        s3_object.key, s3_object.version_id, store, ledger, options, request.execution_arn
+        s3_object.key,
+        s3_object.version_id,
+        store,
+        ledger,
+        options,
+        request.execution_arn,
+        sequence=sequence,
     )
     return result.model_dump(mode="json")

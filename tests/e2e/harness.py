@@ -13,6 +13,8 @@ one place here:
     event from DescribeExecution and puts it on the bus, where the template's rule decides.
   - moto's S3 sends "Object Deleted" for a versioned bucket only when the last version goes,
     not for a delete marker or one old version: the harness puts those events on the bus.
+  - moto's S3 events carry one constant "sequencer"; S3's grows per key with each event:
+    ``upload`` numbers the events it hands on, in upload order.
   - moto's Step Functions has no redrive: ``rerun`` starts a new execution with the same
     input, which is what a redrive does to the segments (finished ones are skipped).
 """
@@ -172,6 +174,7 @@ class DeployedStack:
         self.function_environment: dict[str, dict[str, str]] = {}
         self.invocations: list[tuple[str, dict[str, Any]]] = []
         self.rule_taps: dict[str, str] = {}
+        self._sequencer = 0x617F08299329D189
         self._deploy(parameters)
 
     # -- deployment ---------------------------------------------------------------------------
@@ -402,7 +405,11 @@ class DeployedStack:
         """PutObject, then the events the upload rule matched (what it hands to Start)."""
         self.s3.put_object(Bucket=BUCKET, Key=key, Body=body)
         start_arn = next(arn for arn in self.rule_taps if arn.endswith(":function:StartFunction"))
-        return self._drain(self.rule_taps[start_arn])
+        events = self._drain(self.rule_taps[start_arn])
+        for event in events:
+            self._sequencer += 1
+            event["detail"]["object"]["sequencer"] = f"{self._sequencer:016X}"
+        return events
 
     def deliver(self, event: dict[str, Any]) -> dict[str, Any]:
         """What the upload rule does with an event: invoke the Start function."""

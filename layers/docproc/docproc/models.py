@@ -89,6 +89,9 @@ class DocumentRef(_Model):
     etag: str
     # The content's identity (hash or ETag): an upload equal to the completed one is a no-op.
     fingerprint: str
+    # Orders uploads of the same key (S3's event sequencer, padded): the newest upload wins
+    # whatever order the runs finish in. Empty when unknown.
+    sequence: str = ""
     size: int
     media_type: str
 
@@ -185,7 +188,8 @@ class S3Location(_Model):
 class PlanResult(_Model):
     """Output of Plan; the state machine's Choice reads ``status`` and ``segments_total``."""
 
-    status: Literal["planned", "already_ingested"]
+    # superseded: a newer upload of the same key holds the document; nothing to do.
+    status: Literal["planned", "already_ingested", "superseded"]
     document: DocumentRef
     segments_total: int
     manifest: S3Location | None = None
@@ -269,6 +273,10 @@ class DocumentSummary(_Model):
 class FinalizeResult(_Model):
     summary: DocumentSummary
     superseded_versions_removed: list[str] = []
+    # False when there is nothing to announce: a concurrent execution of this version
+    # finished first, or a newer upload took over while this one ran. The state machine
+    # publishes "Document Ingested" only when True.
+    publish: bool = True
 
 
 # --- Ledger records -------------------------------------------------------------------------
@@ -297,6 +305,8 @@ class DocumentRecord(_Record):
     completed_fingerprint: str | None = None
     # Versions started before this one whose points Finalize must remove.
     superseded_versions: list[str] = []
+    # The sequence of the upload this row's version came from (see DocumentRef.sequence).
+    sequence: str = ""
     attempts: int = 1
     started_at: datetime
     updated_at: datetime
@@ -332,6 +342,7 @@ class S3Object(_Incoming):
     size: int | None = None
     etag: str | None = None
     version_id: str | None = Field(default=None, alias="version-id")
+    sequencer: str | None = None
 
 
 class S3EventDetail(_Incoming):

@@ -15,7 +15,7 @@ from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import BotoCoreError, ClientError
 
 from docproc.errors import TransientError
-from docproc.ledger.records import expires_at, started_record, utc_now
+from docproc.ledger.records import completed_record, expires_at, started_record, utc_now
 from docproc.models import (
     DocumentRecord,
     DocumentRef,
@@ -120,28 +120,16 @@ class DynamoDBLedger:
         self._update_document(ref.tenant_id, ref.document_id, change)
         return written[0]
 
-    def complete_document(self, ref: DocumentRef, summary: DocumentSummary) -> None:
-        def change(previous: DocumentRecord | None) -> DocumentRecord:
-            now = utc_now()
-            base = previous or started_record(None, ref, summary.segments_total, None, now)
-            return base.model_copy(
-                update={
-                    "version": ref.version,
-                    "status": "complete",
-                    "completed_version": ref.version,
-                    "completed_fingerprint": ref.fingerprint,
-                    "segments_total": summary.segments_total,
-                    "chunks_total": summary.chunks_total,
-                    "tokens_total": summary.tokens_total,
-                    "pages": summary.pages,
-                    "completed_at": summary.completed_at,
-                    "updated_at": now,
-                    "last_error": None,
-                    "superseded_versions": [],
-                }
-            )
+    def complete_document(self, ref: DocumentRef, summary: DocumentSummary) -> bool:
+        won: list[bool] = []
+
+        def change(previous: DocumentRecord | None) -> DocumentRecord | None:
+            record = completed_record(previous, ref, summary, utc_now())
+            won[:] = [record is not None]
+            return record
 
         self._update_document(ref.tenant_id, ref.document_id, change)
+        return won[0]
 
     def fail_document(
         self, tenant_id: str, document_id: str, version: str | None, error: str

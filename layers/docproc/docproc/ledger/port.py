@@ -24,11 +24,13 @@ class Ledger(Protocol):
     def start_document(
         self, ref: DocumentRef, segments_total: int, execution_arn: str | None = None
     ) -> DocumentRecord:
-        """Record that ``ref`` is being processed; attempts count up for the same version."""
+        """Record that ``ref`` is being processed; attempts count up for the same version. The
+        returned row names another version when a newer upload already holds the document."""
         ...
 
-    def complete_document(self, ref: DocumentRef, summary: DocumentSummary) -> None:
-        """Mark ``ref`` complete and make it the searchable version."""
+    def complete_document(self, ref: DocumentRef, summary: DocumentSummary) -> bool:
+        """Mark ``ref`` complete and make it the searchable version; False if it already
+        was (a concurrent execution of the same version completed it first)."""
         ...
 
     def fail_document(

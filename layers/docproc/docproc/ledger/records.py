@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from docproc.models import DocumentRecord, DocumentRef
+from docproc.models import DocumentRecord, DocumentRef, DocumentSummary
 
 
 def utc_now() -> datetime:
@@ -28,6 +28,18 @@ def started_record(
     other version seen is remembered until Finalize removes its points."""
     same_version = existing is not None and existing.version == ref.version
     superseded = list(existing.superseded_versions) if existing else []
+    if (
+        existing is not None
+        and not same_version
+        and existing.sequence
+        and ref.sequence
+        and existing.sequence > ref.sequence
+    ):
+        # An older upload planned after a newer one: the newer keeps the document, and this
+        # version is only recorded as one to remove.
+        if ref.version not in superseded:
+            superseded.append(ref.version)
+        return existing.model_copy(update={"superseded_versions": superseded, "updated_at": now})
     if existing is not None and not same_version and existing.version not in superseded:
         superseded.append(existing.version)
     return DocumentRecord(
@@ -40,8 +52,35 @@ def started_record(
         completed_version=existing.completed_version if existing else None,
         completed_fingerprint=existing.completed_fingerprint if existing else None,
         superseded_versions=superseded,
+        sequence=ref.sequence,
         attempts=(existing.attempts + 1) if existing and same_version else 1,
         started_at=existing.started_at if existing and same_version else now,
         updated_at=now,
         execution_arn=execution_arn,
+    )
+
+
+def completed_record(
+    existing: DocumentRecord | None, ref: DocumentRef, summary: DocumentSummary, now: datetime
+) -> DocumentRecord | None:
+    """The document row once ``ref`` is complete; None if it already is (a concurrent
+    execution of the same version got there first)."""
+    if existing is not None and existing.completed_version == ref.version:
+        return None
+    base = existing or started_record(None, ref, summary.segments_total, None, now)
+    return base.model_copy(
+        update={
+            "version": ref.version,
+            "status": "complete",
+            "completed_version": ref.version,
+            "completed_fingerprint": ref.fingerprint,
+            "segments_total": summary.segments_total,
+            "chunks_total": summary.chunks_total,
+            "tokens_total": summary.tokens_total,
+            "pages": summary.pages,
+            "completed_at": summary.completed_at,
+            "updated_at": now,
+            "last_error": None,
+            "superseded_versions": [],
+        }
     )

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
-from docproc.ledger.records import expires_at, started_record, utc_now
+from docproc.ledger.records import completed_record, expires_at, started_record, utc_now
 from docproc.models import (
     DocumentRecord,
     DocumentRef,
@@ -106,30 +106,13 @@ class SQLiteLedger:
             self._save(db, record)
         return record
 
-    def complete_document(self, ref: DocumentRef, summary: DocumentSummary) -> None:
+    def complete_document(self, ref: DocumentRef, summary: DocumentSummary) -> bool:
         with self._transaction() as db:
-            now = utc_now()
             existing = self.get_document(ref.tenant_id, ref.document_id)
-            base = existing or started_record(None, ref, summary.segments_total, None, now)
-            self._save(
-                db,
-                base.model_copy(
-                    update={
-                        "version": ref.version,
-                        "status": "complete",
-                        "completed_version": ref.version,
-                        "completed_fingerprint": ref.fingerprint,
-                        "segments_total": summary.segments_total,
-                        "chunks_total": summary.chunks_total,
-                        "tokens_total": summary.tokens_total,
-                        "pages": summary.pages,
-                        "completed_at": summary.completed_at,
-                        "updated_at": now,
-                        "last_error": None,
-                        "superseded_versions": [],
-                    }
-                ),
-            )
+            record = completed_record(existing, ref, summary, utc_now())
+            if record is not None:
+                self._save(db, record)
+        return record is not None
 
     def fail_document(
         self, tenant_id: str, document_id: str, version: str | None, error: str

@@ -288,10 +288,18 @@ def ingest(
     key = ids.object_key()
     DocumentKey.from_object_key(key)  # the same validation as an S3 upload gets
     upload = env.store.put_upload(key, path)
-    plan = plan_document(key, upload.version_id, env.store, env.ledger, env.plan_options())
+    # Uploads are ordered by when they were made, like S3's sequencer orders events.
+    plan = plan_document(
+        key,
+        upload.version_id,
+        env.store,
+        env.ledger,
+        env.plan_options(),
+        sequence=f"{time.time_ns():024d}",
+    )
     ref = plan.document
 
-    if plan.status == "already_ingested":
+    if plan.status != "planned":
         record = env.ledger.get_document(ids.tenant_id, ids.document_id)
         assert record is not None
         if progress:
@@ -348,7 +356,8 @@ def ingest(
         )
         env.notifier.publish(DOCUMENT_INGESTION_FAILED, detail.model_dump(mode="json"))
         raise
-    env.notifier.publish(DOCUMENT_INGESTED, final.summary.model_dump(mode="json"))
+    if final.publish:
+        env.notifier.publish(DOCUMENT_INGESTED, final.summary.model_dump(mode="json"))
     summary = final.summary
     processed = sum(1 for result in results if not result.skipped)
     return IngestReport(

@@ -67,6 +67,15 @@ def finalize_document(
         duration_ms=int((now - started).total_seconds() * 1000),
         completed_at=now,
     )
+    if document is not None and document.version != ref.version:
+        # A newer upload started while this version ran: it owns the document now. This
+        # version's staged points were never visible; remove them, announce nothing.
+        vectors.delete_version(ref.tenant_id, ref.document_id, ref.version)
+        logger.info("a newer version took over; this one is retired unpublished")
+        return FinalizeResult(summary=summary, publish=False)
+    if document is not None and document.completed_version == ref.version:
+        logger.info("this version was completed by a concurrent execution")
+        return FinalizeResult(summary=summary, publish=False)
     store.put_bytes(ref.summary_key, summary.model_dump_json(indent=2).encode(), "application/json")
     # The new version's points were staged (hidden); they become searchable now, together
     # with the removal of older versions, so searches never see both or neither. The ledger
@@ -75,11 +84,14 @@ def finalize_document(
     vectors.publish_version(
         ref.tenant_id, ref.document_id, ref.version, retire_others=bool(removed)
     )
-    ledger.complete_document(ref, summary)
     if not keep_segment_files:
         # Sub-PDFs can be remade from the upload; the chunk files and document.json stay.
         prefix = f"{ref.work_prefix}segments/"
         store.delete_keys([key for key in store.list_keys(prefix) if key.endswith(".pdf")])
+    # Last: once the ledger says complete, a retry of Finalize announces nothing again, and of
+    # two concurrent executions of this version only the one that completes it announces.
+    if not ledger.complete_document(ref, summary):
+        return FinalizeResult(summary=summary, publish=False)
     metrics.add_metric(name="DocumentsIngested", unit="Count", value=1)
     logger.info(
         "document complete",

@@ -55,6 +55,7 @@ def plan_document(
     ledger: Ledger,
     options: PlanOptions,
     execution_arn: str | None = None,
+    sequence: str = "",
 ) -> PlanResult:
     ids = DocumentKey.from_object_key(key)
     info = store.head(key, version_id)
@@ -79,6 +80,7 @@ def plan_document(
         source_version_id=info.version_id,
         etag=info.etag,
         fingerprint=info.fingerprint,
+        sequence=sequence,
         size=info.size,
         media_type=media_type,
     )
@@ -103,7 +105,10 @@ def plan_document(
     else:
         logger.info("manifest already written for this version; reusing it")
 
-    ledger.start_document(ref, len(tasks), execution_arn)
+    record = ledger.start_document(ref, len(tasks), execution_arn)
+    if record.version != version:
+        logger.info("a newer upload of this key holds the document; nothing to do")
+        return PlanResult(status="superseded", document=ref, segments_total=len(tasks))
     logger.info("planned", extra={"segments_total": len(tasks), "media_type": media_type})
     return PlanResult(
         status="planned",

@@ -55,6 +55,10 @@ class VectorStore(VectorSink, Protocol):
 
     def count(self, tenant_id: str, document_id: str, version: str | None = None) -> int: ...
 
+    def delete_version(self, tenant_id: str, document_id: str, version: str) -> None:
+        """Delete one version's points."""
+        ...
+
     def publish_version(
         self, tenant_id: str, document_id: str, version: str, retire_others: bool
     ) -> None:

@@ -238,15 +238,26 @@ class QdrantVectorStore:
         except (UnexpectedResponse, ResponseHandlingException) as exc:
             raise TransientError(f"qdrant publish: {type(exc).__name__}") from exc
 
+    def delete_version(self, tenant_id: str, document_id: str, version: str) -> None:
+        self._delete(
+            models.Filter(must=_must(tenant_id=tenant_id, document_id=document_id, version=version))
+        )
+
     def delete_document(
         self, tenant_id: str, document_id: str, keep_version: str | None = None
     ) -> None:
         if not self._client.collection_exists(self._collection):
             return
-        selector = models.Filter(
-            must=_must(tenant_id=tenant_id, document_id=document_id),
-            must_not=_must(version=keep_version) if keep_version else None,
+        self._delete(
+            models.Filter(
+                must=_must(tenant_id=tenant_id, document_id=document_id),
+                must_not=_must(version=keep_version) if keep_version else None,
+            )
         )
+
+    def _delete(self, selector: models.Filter) -> None:
+        if not self._client.collection_exists(self._collection):
+            return
         try:
             self._client.delete(
                 self._collection, points_selector=models.FilterSelector(filter=selector), wait=True
