@@ -15,7 +15,13 @@ from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import BotoCoreError, ClientError
 
 from docproc.errors import TransientError
-from docproc.ledger.records import completed_record, expires_at, started_record, utc_now
+from docproc.ledger.records import (
+    completed_record,
+    expires_at,
+    failed_segment,
+    started_record,
+    utc_now,
+)
 from docproc.models import (
     DocumentRecord,
     DocumentRef,
@@ -182,13 +188,7 @@ class DynamoDBLedger:
         self, tenant_id: str, document_id: str, version: str, index: int, error: str
     ) -> None:
         previous = self.get_segment(tenant_id, document_id, version, index)
-        record = SegmentRecord(
-            index=index,
-            status="failed",
-            attempts=(previous.attempts + 1) if previous else 1,
-            error=error[:1000],
-            updated_at=utc_now(),
-        )
+        record = failed_segment(previous, index, error)
         try:
             self._table.put_item(
                 Item=self._segment_item(tenant_id, document_id, version, record),

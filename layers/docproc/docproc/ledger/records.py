@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from docproc.models import DocumentRecord, DocumentRef, DocumentSummary
+from docproc.models import DocumentRecord, DocumentRef, DocumentSummary, SegmentRecord
 
 
 def utc_now() -> datetime:
@@ -83,4 +83,15 @@ def completed_record(
             "last_error": None,
             "superseded_versions": [],
         }
+    )
+
+
+def failed_segment(previous: SegmentRecord | None, index: int, error: str) -> SegmentRecord:
+    """A failed attempt at segment ``index``, counting the attempts before it."""
+    return SegmentRecord(
+        index=index,
+        status="failed",
+        attempts=(previous.attempts + 1) if previous else 1,
+        error=error[:1000],
+        updated_at=utc_now(),
     )

@@ -9,7 +9,13 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
-from docproc.ledger.records import completed_record, expires_at, started_record, utc_now
+from docproc.ledger.records import (
+    completed_record,
+    expires_at,
+    failed_segment,
+    started_record,
+    utc_now,
+)
 from docproc.models import (
     DocumentRecord,
     DocumentRef,
@@ -187,13 +193,7 @@ class SQLiteLedger:
         self, tenant_id: str, document_id: str, version: str, index: int, error: str
     ) -> None:
         previous = self.get_segment(tenant_id, document_id, version, index)
-        record = SegmentRecord(
-            index=index,
-            status="failed",
-            attempts=(previous.attempts + 1) if previous else 1,
-            error=error[:1000],
-            updated_at=utc_now(),
-        )
+        record = failed_segment(previous, index, error)
         self._write_segment(tenant_id, document_id, version, record)
 
     def delete_document(self, tenant_id: str, document_id: str) -> int:
