@@ -55,3 +55,28 @@ def docx_file(path: Path, paragraphs: list[str], table: list[list[str]] | None =
                 grid.cell(r, c).text = value
     document.save(str(path))
     return path
+
+
+def many_empty_pages(path: Path, pages: int) -> Path:
+    """A PDF of ``pages`` empty pages, written directly (building it page by page through
+    PyMuPDF is quadratic): one flat page tree, one tiny object per page."""
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Count %d /Kids [%s] >>"
+        % (pages, b" ".join(b"%d 0 R" % (3 + i) for i in range(pages))),
+    ]
+    objects += [b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>"] * pages
+    out = bytearray(b"%PDF-1.7\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    path.write_bytes(bytes(out))
+    return path

@@ -42,7 +42,18 @@ def __getattr__(name: str) -> Any:
 
 
 def peak_rss_mb() -> float:
-    """Peak resident memory of this process so far (Linux reports KiB)."""
+    """Peak resident memory of this process so far.
+
+    Linux's VmHWM, not getrusage's ru_maxrss: ru_maxrss survives exec, so a process started
+    by a large parent would report the parent's size at fork.
+    """
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
