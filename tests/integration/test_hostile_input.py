@@ -29,6 +29,7 @@ from docproc.models import SegmentTask
 from docproc.pipeline.plan import PlanOptions, plan_document
 from docproc.pipeline.process_segment import SegmentBudget, process_segment
 from tests.conftest import REPORT_TABLES
+from tests.documents import many_empty_pages
 from tests.fakes import InMemoryObjectStore
 
 TYPED = (InvalidDocument,)
@@ -142,13 +143,27 @@ def test_a_page_with_a_million_text_objects(env, tmp_path: Path):
     assert report.chunks_total > 0 and time.monotonic() - started < 120
 
 
+def test_a_hundred_thousand_empty_pages(tmp_path: Path):
+    env = LocalEnvironment(
+        LocalSettings(DOCPROC_HOME=tmp_path / "home", DOCPROC_WORKERS=1, SEGMENT_PAGES=10_000)
+    )
+    path = many_empty_pages(tmp_path / "empty.pdf", 100_000)
+    started = time.monotonic()
+    with pytest.raises(NoExtractableText):
+        ingest(env, path, document_id="hollow")
+    assert time.monotonic() - started < 120
+    progress = env.ledger.get_document("local", "hollow")
+    assert progress.segments_total == 10 and progress.status == "failed"
+    env.close()
+
+
 def test_one_giant_line_is_cut_at_character_boundaries(tmp_path: Path):
     key = "uploads/acme/case/line/one-line.txt"
-    line = ("lorem ipsum dolor sit amet € " * 2_000_000).encode()  # ~60 MB, no newline
+    line = ("lorem ipsum dolor sit amet € " * 7_000_000).encode()  # ~200 MB, no newline
     store = InMemoryObjectStore({key: line})
     ledger = SQLiteLedger(tmp_path / "ledger.sqlite3")
     plan = plan_document(key, None, store, ledger, PlanOptions(segment_bytes=8 * 2**20))
-    assert plan.segments_total >= 7
+    assert plan.segments_total >= 25
     tasks = [SegmentTask.model_validate(t) for t in json.loads(store.objects[plan.manifest.key])]
     pieces = [
         read_slice(store, key, None, t.segment.byte_start, t.segment.byte_end, len(line))
