@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import openai
@@ -61,3 +62,13 @@ def test_retry_embeds_only_the_chunks_not_yet_stored(tmp_path: Path):
         assert stub.inputs_embedded - first == result.chunks - first
         assert result.attempt == 2
         assert deps.vectors.count("acme", "doc") == result.chunks
+
+    # And after a kill (no failure recorded), a re-run embeds nothing that is stored
+    ledger.delete_document("acme", "doc")
+    with stub_openai() as fresh:
+        client = openai.OpenAI(api_key="sk-test", base_url=fresh.url, max_retries=0, timeout=5)
+        embedder = OpenAIEmbedder(
+            client, "text-embedding-3-small", 8, token_counter("text-embedding-3-small")
+        )
+        again = process_segment(task, dataclasses.replace(deps, embedder=embedder))
+        assert again.chunks == result.chunks and fresh.inputs_embedded == 0

@@ -141,10 +141,10 @@ def _run(task: SegmentTask, deps: SegmentDeps, attempts: int, started: float) ->
     with tempfile.NamedTemporaryFile("wb", suffix=".jsonl") as jsonl:
         for batch in _batched(_chunks(task, _pieces(task, deps)), deps.embed_batch_size):
             jsonl.write("".join(chunk.model_dump_json() + "\n" for chunk in batch).encode())
-            # A retry after a failure part-way: what an earlier attempt stored is not redone.
-            stored = (
-                deps.vectors.existing([chunk.point_id for chunk in batch]) if attempts > 1 else {}
-            )
+            deps.budget.check("embedding")
+            # After a failure or a kill part-way, what an earlier attempt stored is not redone
+            # (a kill leaves no failure record, so the check cannot depend on the attempt).
+            stored = deps.vectors.existing([chunk.point_id for chunk in batch])
             todo = [chunk for chunk in batch if stored.get(chunk.point_id) != chunk.chunk_hash]
             if todo:
                 vectors = deps.embedder.embed([chunk.text for chunk in todo])
