@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import boto3
@@ -13,38 +12,14 @@ import pytest
 from docproc.errors import ObjectNotFound, TransientError
 from docproc.ledger.dynamodb import DynamoDBLedger
 from docproc.ledger.port import Ledger
-from docproc.models import DocumentRef, DocumentSummary, SegmentRecord
 from docproc.notify.eventbridge import EventBridgeNotifier
 from docproc.storage.s3 import S3ObjectStore
+from tests.builders import document_ref, document_summary, segment_record
 from tests.conftest import aws_backend
 from tests.integration.conftest import BUS, ledger_table_definition
 
-REF = DocumentRef(
-    tenant_id="acme",
-    case_id="c1",
-    document_id="d1",
-    version="v1",
-    filename="f.pdf",
-    bucket="b",
-    source_key="uploads/acme/c1/d1/f.pdf",
-    source_version_id="v1",
-    etag="e",
-    fingerprint="etag:e",
-    size=10,
-    media_type="application/pdf",
-)
-
-
-def _segment(index: int, status: str = "done", chunks: int = 2) -> SegmentRecord:
-    return SegmentRecord(
-        index=index,
-        status=status,
-        output_key=f"k{index}",
-        chunks=chunks,
-        tokens=10,
-        pages=50,
-        updated_at=datetime.now(UTC),
-    )
+REF = document_ref()
+_segment = segment_record
 
 
 def test_segments_are_recorded_once(ledger: Ledger):
@@ -80,27 +55,7 @@ def test_document_lifecycle(ledger: Ledger):
     again = ledger.start_document(REF, 3, execution_arn="arn:x")
     assert (first.attempts, again.attempts) == (1, 2)
     assert again.started_at == first.started_at
-    summary = DocumentSummary(
-        tenant_id="acme",
-        case_id="c1",
-        document_id="d1",
-        version="v1",
-        filename="f.pdf",
-        media_type="application/pdf",
-        source_key=REF.source_key,
-        size=10,
-        segments_total=3,
-        chunks_total=6,
-        tokens_total=30,
-        pages=150,
-        bytes=0,
-        collection="c",
-        embedding_model="hashing-v1",
-        estimated_cost_usd=0.0,
-        summary_key="s",
-        duration_ms=5,
-        completed_at=datetime.now(UTC),
-    )
+    summary = document_summary(REF, segments_total=3, chunks_total=6)
     ledger.complete_document(REF, summary)
     done = ledger.get_document("acme", "d1")
     assert (done.status, done.completed_version, done.chunks_total) == ("complete", "v1", 6)

@@ -17,62 +17,22 @@ from docproc.local.runner import LocalEnvironment, ingest
 from docproc.models import DocumentRef, DocumentSummary, SegmentRecord
 from docproc.pipeline.cleanup import cleanup, parse_age
 from docproc.pipeline.status import document_progress, ledger_stats
+from tests.builders import document_ref, document_summary, segment_record
 from tests.e2e.harness import FakeContext, load_handler_module
 from tests.fakes import InMemoryObjectStore
 from tests.integration.conftest import BUCKET, Aws
 
 
-def _ref(document: str, version: str = "v1") -> DocumentRef:
-    return DocumentRef(
-        tenant_id="acme",
-        case_id="c1",
-        document_id=document,
-        version=version,
-        filename="f.pdf",
-        bucket="b",
-        source_key=f"uploads/acme/c1/{document}/f.pdf",
-        source_version_id=version,
-        etag="e",
-        fingerprint=f"etag:{document}",
-        size=1,
-        media_type="application/pdf",
-    )
+def _ref(document: str) -> DocumentRef:
+    return document_ref(document)
 
 
 def _segment(index: int, status: str = "done", attempts: int = 1) -> SegmentRecord:
-    return SegmentRecord(
-        index=index,
-        status=status,
-        chunks=3,
-        tokens=30,
-        pages=50,
-        attempts=attempts,
-        updated_at=utc_now(),
-    )
+    return segment_record(index, status, chunks=3, attempts=attempts)
 
 
 def _summary(ref: DocumentRef, segments: int) -> DocumentSummary:
-    return DocumentSummary(
-        tenant_id=ref.tenant_id,
-        case_id=ref.case_id,
-        document_id=ref.document_id,
-        version=ref.version,
-        filename=ref.filename,
-        media_type=ref.media_type,
-        source_key=ref.source_key,
-        size=1,
-        segments_total=segments,
-        chunks_total=9,
-        tokens_total=90,
-        pages=150,
-        bytes=0,
-        collection="c",
-        embedding_model="m",
-        estimated_cost_usd=0.0,
-        summary_key="s",
-        duration_ms=1,
-        completed_at=utc_now(),
-    )
+    return document_summary(ref, segments_total=segments, chunks_total=9)
 
 
 def _seed(ledger: Ledger) -> None:
