@@ -61,7 +61,18 @@ _BINARY_SIGNATURES: list[tuple[bytes, int, str]] = [
     (b"MZ", 0, "application/x-msdownload"),
 ]
 
+# What a file name suggests. Content decides; names only pick between text formats the content
+# cannot tell apart, and a mismatch is logged.
 _EXTENSION_TYPES = {
+    ".pdf": PDF,
+    ".epub": EPUB,
+    ".xps": XPS,
+    ".oxps": XPS,
+    ".cbz": CBZ,
+    ".fb2": FB2,
+    ".mobi": MOBI,
+    ".docx": DOCX,
+    ".txt": TEXT,
     ".md": MARKDOWN,
     ".markdown": MARKDOWN,
     ".csv": CSV,
@@ -174,7 +185,8 @@ def _text_format(text: str, filename: str) -> str:
         lines = [line for line in stripped.split("\n")[:-1] if line.strip()]
         if len(lines) > 1 and all(_is_json_object(line) for line in lines[:20]):
             return JSONL
-    hinted = _EXTENSION_TYPES.get(PurePosixPath(filename).suffix.lower())
+    named = type_for_name(filename)
+    hinted = named if named in (MARKDOWN, CSV, JSONL, JSON, HTML) else None
     if stripped.startswith(("{", "[")) and hinted in (JSON, JSONL, None):
         return hinted or JSON
     if hinted == CSV and _looks_like_csv(stripped):
@@ -182,6 +194,11 @@ def _text_format(text: str, filename: str) -> str:
     if hinted == MARKDOWN:
         return MARKDOWN
     return TEXT
+
+
+def type_for_name(filename: str) -> str | None:
+    """The type a file name's extension suggests, if any."""
+    return _EXTENSION_TYPES.get(PurePosixPath(filename).suffix.lower())
 
 
 def _is_json_object(line: str) -> bool:

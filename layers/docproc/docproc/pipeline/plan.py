@@ -7,7 +7,7 @@ import json
 import re
 import tempfile
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from docproc.errors import InvalidDocument
 from docproc.extract import pdf
@@ -21,6 +21,7 @@ from docproc.extract.sniff import (
     Detected,
     sniff,
     sniff_zip,
+    type_for_name,
 )
 from docproc.ledger.port import Ledger
 from docproc.models import (
@@ -231,16 +232,8 @@ def _transcode(ref: DocumentRef, encoding: str, store: ObjectStore) -> tuple[str
     return key, size
 
 
-_EXTENSIONS = {
-    ".pdf": "application/pdf",
-    ".epub": "application/epub+zip",
-    ".docx": DOCX,
-    ".txt": "text/plain",
-}
-
-
 def _log_name_mismatch(filename: str, media_type: str) -> None:
-    expected = _EXTENSIONS.get(PurePosixPath(filename).suffix.lower())
+    expected = type_for_name(filename)
     if expected and expected != media_type:
         # The content wins; the name is only logged, never the name itself (it may be personal).
         logger.warning(
