@@ -7,7 +7,6 @@ runs in a child process that SIGKILLs itself at the chosen point.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import signal
@@ -18,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from qdrant_client import QdrantClient
 
 from benchmarks.generators import text_pdf
 from tests.conftest import REPORT_TABLES
+from tests.local_points import point_digests
 
 # Point -> (port attribute, method, when, which matching call): per-segment points fire on
 # the 2nd segment, so the run is part-way (one segment done, one in flight).
@@ -124,16 +123,7 @@ def _rerun(home: Path, pdf: Path) -> None:
 
 
 def _state(home: Path) -> dict[str, Any]:
-    client = QdrantClient(path=str(home / "qdrant"))
-    try:
-        (collection,) = [c.name for c in client.get_collections().collections]
-        points, _ = client.scroll(collection, limit=10_000, with_payload=True)
-        point_set = {
-            str(p.id): hashlib.sha256(json.dumps(p.payload, sort_keys=True).encode()).hexdigest()
-            for p in points
-        }
-    finally:
-        client.close()
+    point_set = point_digests(home)
     objects = home / "objects" / "work"
     chunk_files = {
         str(path.relative_to(objects)): path.read_bytes()

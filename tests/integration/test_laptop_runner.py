@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import signal
@@ -13,10 +12,10 @@ import time
 from pathlib import Path
 
 import pytest
-from qdrant_client import QdrantClient
 
 from benchmarks.generators import text_pdf
 from tests.e2e.harness import ROOT
+from tests.local_points import point_digests
 
 DOCPROC = [sys.executable, "-m", "docproc.local.cli"]
 
@@ -39,19 +38,6 @@ def run(home: Path, *args: str, check: bool = True, **extra: str) -> subprocess.
     if check and result.returncode != 0:
         raise AssertionError(f"docproc {args} failed: {result.stderr}")
     return result
-
-
-def _points(home: Path) -> dict[str, str]:
-    client = QdrantClient(path=str(home / "qdrant"))
-    try:
-        (collection,) = [c.name for c in client.get_collections().collections]
-        points, _ = client.scroll(collection, limit=100_000, with_payload=True)
-        return {
-            str(p.id): hashlib.sha256(json.dumps(p.payload, sort_keys=True).encode()).hexdigest()
-            for p in points
-        }
-    finally:
-        client.close()
 
 
 def _segments_done(home: Path) -> int:
@@ -122,10 +108,15 @@ def test_events_folder_drives_invoke(tmp_path: Path):
     assert json.loads(events[-1])["detail-type"] == "Document Ingestion Failed"
 
 
-def test_kill_dash_nine_then_resume_matches_a_clean_run(tmp_path: Path):
-    # Given a PDF of 60 segments and a runner with two worker processes
+@pytest.mark.parametrize("vector_store", ["sqlite", "qdrant"])
+def test_kill_dash_nine_then_resume_matches_a_clean_run(tmp_path: Path, vector_store: str):
+    # Given a PDF of 60 segments and a runner with two worker processes, on either laptop store
     pdf = text_pdf(tmp_path / "long.pdf", pages=300, seed=5)
-    settings = {"SEGMENT_PAGES": "5", "DOCPROC_WORKERS": "2"}
+    settings = {
+        "SEGMENT_PAGES": "5",
+        "DOCPROC_WORKERS": "2",
+        "LOCAL_VECTOR_STORE": vector_store,
+    }
     home = tmp_path / "killed"
     process = subprocess.Popen(
         [*DOCPROC, "ingest", str(pdf), "--json"],
@@ -155,7 +146,7 @@ def test_kill_dash_nine_then_resume_matches_a_clean_run(tmp_path: Path):
     # And the points equal those of a clean, uninterrupted run
     clean = tmp_path / "clean"
     run(clean, "ingest", str(pdf), "--json", **settings)
-    assert _points(home) == _points(clean)
+    assert point_digests(home) == point_digests(clean)
 
     # And a third run does nothing at all
     again = json.loads(run(home, "ingest", str(pdf), "--json", **settings).stdout)

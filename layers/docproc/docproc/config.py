@@ -223,12 +223,22 @@ class LocalSettings(
     SecretsSettings,
     ProgressSettings,
 ):
-    """The laptop runner: everything lives under DOCPROC_HOME (Qdrant too, unless QDRANT_URL)."""
+    """The laptop runner: everything lives under DOCPROC_HOME (vectors too, unless QDRANT_URL)."""
 
     home: Path = Field(default=Path(".docproc"), validation_alias="DOCPROC_HOME")
     # 0: one worker process per core.
     workers: int = Field(default=0, validation_alias="DOCPROC_WORKERS", ge=0, le=64)
     keep_segment_files: bool = Field(default=True, validation_alias="KEEP_SEGMENT_FILES")
+    # Where vectors live when neither QDRANT_URL nor QDRANT_PATH is set: "sqlite" keeps them on
+    # disk (memory flat however large the file); "qdrant" is qdrant-client's embedded mode,
+    # which holds every point in memory.
+    local_vector_store: Literal["sqlite", "qdrant"] = Field(
+        default="sqlite", validation_alias="LOCAL_VECTOR_STORE"
+    )
+
+    @property
+    def uses_qdrant(self) -> bool:
+        return bool(self.qdrant_url or self.qdrant_path) or self.local_vector_store == "qdrant"
 
 
 S = TypeVar("S", bound=BaseSettings)

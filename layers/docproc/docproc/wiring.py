@@ -17,6 +17,8 @@ from docproc.config import (
 from docproc.embedding.hashing import HashingEmbedder
 from docproc.embedding.port import Embedder
 from docproc.pipeline.finalize import Pricing
+from docproc.vectors.port import collection_name
+from docproc.vectors.sqlite import SQLiteVectorStore
 
 # openai and qdrant-client cost ~90 MB and ~1.5 s to import: only the code paths that use
 # them import them (Plan never does; a laptop worker never imports qdrant-client).
@@ -75,19 +77,33 @@ def qdrant_client(url: str | None, path: str | None, api_key: str | None) -> Qdr
     return QdrantClient(path=path)
 
 
+def _collection(settings: VectorStoreSettings, embedder: Embedder) -> str:
+    return collection_name(
+        settings.qdrant_collection_prefix, embedder.model_name, embedder.dimensions
+    )
+
+
 def make_vector_store(
     client: QdrantClient, settings: VectorStoreSettings, embedder: Embedder
 ) -> QdrantVectorStore:
-    from docproc.vectors.qdrant import CollectionOptions, QdrantVectorStore, collection_name
+    from docproc.vectors.qdrant import CollectionOptions, QdrantVectorStore
 
     return QdrantVectorStore(
         client,
-        collection_name(
-            settings.qdrant_collection_prefix, embedder.model_name, embedder.dimensions
-        ),
+        _collection(settings, embedder),
         embedder.dimensions,
         upsert_batch=settings.qdrant_upsert_batch,
         options=CollectionOptions(
             on_disk=settings.qdrant_on_disk, quantization=settings.qdrant_quantization
         ),
+    )
+
+
+def make_sqlite_vector_store(
+    path: Path, settings: VectorStoreSettings, embedder: Embedder
+) -> SQLiteVectorStore:
+    return SQLiteVectorStore(
+        path,
+        _collection(settings, embedder),
+        embedder.dimensions,
     )

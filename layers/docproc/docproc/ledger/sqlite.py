@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -23,6 +20,7 @@ from docproc.models import (
     DocumentSummary,
     SegmentRecord,
 )
+from docproc.sqlitedb import SQLiteDatabase
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -56,32 +54,10 @@ CREATE TABLE IF NOT EXISTS segments (
 
 class SQLiteLedger:
     def __init__(self, path: Path, ttl_days: int = 7) -> None:
-        self._path = path
+        self._database = SQLiteDatabase(path, _SCHEMA, busy_timeout_seconds=30)
         self._ttl_days = ttl_days
-        self._pid = -1
-        self._connection: sqlite3.Connection | None = None
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db().executescript(_SCHEMA)
-
-    def _db(self) -> sqlite3.Connection:
-        # One connection per process: connections must not cross a fork.
-        if self._connection is None or self._pid != os.getpid():
-            self._connection = sqlite3.connect(self._path, timeout=30, isolation_level=None)
-            self._connection.execute("PRAGMA journal_mode=WAL")
-            self._connection.execute("PRAGMA synchronous=NORMAL")
-            self._pid = os.getpid()
-        return self._connection
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        db = self._db()
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
+        self._db = self._database.connection
+        self._transaction = self._database.transaction
 
     # -- documents --------------------------------------------------------------------------
 

@@ -1,8 +1,8 @@
 """The laptop runner: plan -> segments in parallel processes -> finalize, on local adapters.
 
 The same use cases as the Lambda functions, over a folder object store, a SQLite ledger,
-embedded Qdrant and a JSONL event log, all under DOCPROC_HOME. Everything is persistent, so
-Ctrl-C (or kill -9) and the same command again resumes where it stopped.
+vectors in SQLite (or Qdrant) and a JSONL event log, all under DOCPROC_HOME. Everything is
+persistent, so Ctrl-C (or kill -9) and the same command again resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -54,12 +54,14 @@ from docproc.wiring import (
     make_chunker,
     make_embedder,
     make_pricing,
+    make_sqlite_vector_store,
     make_vector_store,
     qdrant_client,
 )
 
 if TYPE_CHECKING:
     from docproc.vectors.qdrant import QdrantVectorStore
+    from docproc.vectors.sqlite import SQLiteVectorStore
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -106,8 +108,10 @@ class LocalEnvironment:
         return JsonlNotifier(self.home / "events.jsonl")
 
     @cached_property
-    def vectors(self) -> QdrantVectorStore:
+    def vectors(self) -> QdrantVectorStore | SQLiteVectorStore:
         settings = self.settings
+        if not settings.uses_qdrant:
+            return make_sqlite_vector_store(self.home / "vectors.sqlite3", settings, self.embedder)
         api_key = settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
         path = None if settings.qdrant_url else str(settings.qdrant_path or self.home / "qdrant")
         client = qdrant_client(settings.qdrant_url, path, api_key)
@@ -119,7 +123,7 @@ class LocalEnvironment:
         return make_embedder(self.settings, key.get_secret_value() if key else None)
 
     def close(self) -> None:
-        """Release the embedded Qdrant's lock now rather than at interpreter shutdown."""
+        """Release the vector store (embedded Qdrant's lock) now, not at interpreter exit."""
         if "vectors" in self.__dict__:
             self.vectors.close()
 
@@ -164,7 +168,9 @@ def _die_with_parent() -> None:
         libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
 
 
-def _init_worker(settings: LocalSettings, address: Any, authkey: bytes, log_level: int) -> None:
+def _init_worker(
+    settings: LocalSettings, address: Any, authkey: bytes | None, log_level: int
+) -> None:
     from docproc.local.vectors_server import RemoteVectorStore
 
     _die_with_parent()
@@ -173,7 +179,10 @@ def _init_worker(settings: LocalSettings, address: Any, authkey: bytes, log_leve
     # Ctrl-C goes to the whole process group; the parent decides what to do.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     global _worker_deps  # noqa: PLW0603 - one set of adapters per worker process
-    _worker_deps = LocalEnvironment(settings).segment_deps(RemoteVectorStore(address, authkey))
+    env = LocalEnvironment(settings)
+    # The SQLite store is shared through its file; Qdrant through the parent's server.
+    vectors = env.vectors if authkey is None else RemoteVectorStore(address, authkey)
+    _worker_deps = env.segment_deps(vectors)
 
 
 def _process(task: SegmentTask, deps: SegmentDeps) -> SegmentResult:
@@ -216,18 +225,24 @@ def _tasks(env: LocalEnvironment, plan: PlanResult) -> list[SegmentTask]:
 def _worker_pool(env: LocalEnvironment, workers: int) -> Iterator[ProcessPoolExecutor]:
     from docproc.local.vectors_server import VectorStoreServer
 
-    server = VectorStoreServer(env.vectors)
+    server = VectorStoreServer(env.vectors) if env.settings.uses_qdrant else None
     pool = ProcessPoolExecutor(
         max_workers=workers,
         mp_context=get_context("spawn"),
         initializer=_init_worker,
-        initargs=(env.settings, server.address, server.authkey, logger.log_level),
+        initargs=(
+            env.settings,
+            server.address if server else None,
+            server.authkey if server else None,
+            logger.log_level,
+        ),
     )
     try:
         yield pool
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-        server.close()
+        if server:
+            server.close()
 
 
 def run_segments(

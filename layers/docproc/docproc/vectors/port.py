@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+
+def collection_name(prefix: str, model_name: str, dimensions: int) -> str:
+    """One collection per embedding model and size: vectors of different spaces never mix."""
+    slug = re.sub(r"[^a-z0-9]+", "-", model_name.lower()).strip("-")
+    return f"{prefix}_{slug}_{dimensions}"
 
 
 @dataclass(frozen=True)

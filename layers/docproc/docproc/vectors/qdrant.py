@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,12 +25,6 @@ class CollectionOptions:
 
     on_disk: bool = False
     quantization: Literal["none", "int8"] = "none"
-
-
-def collection_name(prefix: str, model_name: str, dimensions: int) -> str:
-    """One collection per embedding model and size: vectors of different spaces never mix."""
-    slug = re.sub(r"[^a-z0-9]+", "-", model_name.lower()).strip("-")
-    return f"{prefix}_{slug}_{dimensions}"
 
 
 def _must(**conditions: str | None) -> list[models.Condition]:

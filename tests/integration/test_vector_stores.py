@@ -1,13 +1,18 @@
-"""QdrantVectorStore with the real client in its embedded (in-process) mode."""
+"""The VectorStore port's contract, on Qdrant (the real client in its in-process mode) and on
+the laptop's SQLite store."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import numpy as np
 import pytest
 from qdrant_client import QdrantClient
 
 from docproc.errors import EmbeddingDimensionMismatch
-from docproc.vectors.port import VectorPoint
-from docproc.vectors.qdrant import QdrantVectorStore, collection_name
+from docproc.vectors.port import VectorPoint, VectorStore, collection_name
+from docproc.vectors.qdrant import QdrantVectorStore
+from docproc.vectors.sqlite import SQLiteVectorStore
 
 
 def _point(
@@ -28,8 +33,10 @@ def _point(
     )
 
 
-@pytest.fixture
-def store() -> QdrantVectorStore:
+@pytest.fixture(params=["qdrant", "sqlite"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> VectorStore:
+    if request.param == "sqlite":
+        return SQLiteVectorStore(tmp_path / "vectors.sqlite3", "test_col", dimensions=3)
     return QdrantVectorStore(QdrantClient(location=":memory:"), "test_col", dimensions=3)
 
 
@@ -42,7 +49,7 @@ def test_collection_names_separate_models_and_sizes():
     )
 
 
-def test_searches_never_cross_tenants(store: QdrantVectorStore):
+def test_searches_never_cross_tenants(store: VectorStore):
     store.upsert(
         [
             _point(1, "acme", "d1", "v1", [1, 0, 0]),
@@ -55,13 +62,13 @@ def test_searches_never_cross_tenants(store: QdrantVectorStore):
         store.search([1, 0, 0], "")
 
 
-def test_upsert_with_the_same_ids_overwrites(store: QdrantVectorStore):
+def test_upsert_with_the_same_ids_overwrites(store: VectorStore):
     store.upsert([_point(1, "acme", "d1", "v1", [1, 0, 0])])
     store.upsert([_point(1, "acme", "d1", "v1", [0, 1, 0])])
     assert store.count("acme", "d1") == 1
 
 
-def test_older_versions_are_deleted_and_the_kept_one_stays(store: QdrantVectorStore):
+def test_older_versions_are_deleted_and_the_kept_one_stays(store: VectorStore):
     store.upsert(
         [
             _point(1, "acme", "d1", "v1", [1, 0, 0]),
@@ -105,3 +112,40 @@ def test_existing_reports_stored_ids_with_their_hashes(store):
     assert store.existing(
         ["00000000-0000-0000-0000-000000000001", "00000000-0000-0000-0000-000000000009"]
     ) == {"00000000-0000-0000-0000-000000000001": "h1"}
+
+
+def test_sqlite_store_refuses_a_collection_of_another_size(tmp_path: Path):
+    path = tmp_path / "vectors.sqlite3"
+    SQLiteVectorStore(path, "shared", dimensions=3).ensure_collection()
+    other = SQLiteVectorStore(path, "shared", dimensions=5)
+    with pytest.raises(EmbeddingDimensionMismatch):
+        other.upsert([_point(1, "acme", "d1", "v1", [1, 0, 0, 0, 0])])
+
+
+def test_search_returns_the_true_nearest_in_order_across_many_batches(store: VectorStore):
+    # Given more points than one scoring batch, with random directions
+    rng = np.random.default_rng(7)
+    vectors = rng.normal(size=(5000, 3)).astype(np.float32)
+    store.upsert([_point(n, "acme", "d1", "v1", vectors[n].tolist()) for n in range(5000)])
+    query = [0.3, -0.5, 0.8]
+    # When searching for the 7 nearest
+    hits = store.search(query, "acme", limit=7)
+    # Then they are exactly the 7 of highest cosine similarity, best first
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    expected = np.argsort(-(unit @ (np.array(query) / np.linalg.norm(query))))[:7]
+    assert [int(h.id.rsplit("-", 1)[1]) for h in hits] == expected.tolist()
+    assert hits[0].score == pytest.approx(float(unit[expected[0]] @ query / np.linalg.norm(query)))
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+def test_search_filters_by_case_and_document(store: VectorStore):
+    store.upsert(
+        [
+            _point(1, "acme", "d1", "v1", [1, 0, 0]),
+            _point(2, "acme", "d2", "v1", [1, 0, 0]),
+        ]
+    )
+    assert [
+        h.payload["document_id"] for h in store.search([1, 0, 0], "acme", document_id="d2")
+    ] == ["d2"]
+    assert store.search([1, 0, 0], "acme", case_id="other-case") == []

@@ -1,0 +1,50 @@
+"""One SQLite database file shared by the laptop runner's processes (ledger, vectors)."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+class SQLiteDatabase:
+    """A connection per process (connections must not cross a fork), WAL so readers never
+    wait for the writer, and writers wait for each other instead of failing."""
+
+    def __init__(self, path: Path, schema: str, busy_timeout_seconds: float = 60) -> None:
+        self.path = path
+        self._timeout = busy_timeout_seconds
+        self._pid = -1
+        self._connection: sqlite3.Connection | None = None
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.connection().executescript(schema)
+
+    def connection(self) -> sqlite3.Connection:
+        if self._connection is None or self._pid != os.getpid():
+            self._connection = sqlite3.connect(
+                self.path, timeout=self._timeout, isolation_level=None
+            )
+            self._connection.execute("PRAGMA journal_mode=WAL")
+            self._connection.execute("PRAGMA synchronous=NORMAL")
+            self._pid = os.getpid()
+        return self._connection
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE: the write lock is taken up front, so a read-then-write inside
+        cannot be invalidated by another process."""
+        db = self.connection()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    def close(self) -> None:
+        if self._connection is not None and self._pid == os.getpid():
+            self._connection.close()
+        self._connection = None
