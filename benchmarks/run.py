@@ -9,6 +9,7 @@ Every time is compared with a baseline measured in the same run, on the same mac
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import platform
@@ -20,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -365,6 +367,86 @@ def bytes_read(work: Path, report: Report) -> None:
     )
 
 
+# --- the laptop: one command on the largest text file ---------------------------------------
+
+
+def _lines_exactly_once(path: Path, chunk_lines: Iterator[str]) -> tuple[int, int, int]:
+    """(lines in the file, of them matched in order by the chunks' lines, chunk lines beyond
+    the file's): every line exactly once, in order, is (n, n, 0)."""
+    total = matched = extra = 0
+    with path.open(encoding="utf-8", newline="") as source:
+        expected = (line.rstrip("\r\n") for line in source)
+        for want, got in itertools.zip_longest(expected, chunk_lines):
+            total += want is not None
+            extra += want is None
+            matched += want is not None and want == got
+    return total, matched, extra
+
+
+def laptop(size: Size, work: Path, report: Report) -> None:
+    """`docproc ingest` of the largest text file under /usr/bin/time -v (its maximum RSS is
+    that of the largest single process: the runner or one worker), then `docproc chunks`
+    with CHUNK_OVERLAP=0 compared line by line with the file."""
+    print("laptop (docproc ingest of one large text file)")
+    megabytes = size.text_sizes[-1] // MB
+    path = text_file(work / f"laptop-{megabytes}mb.txt", size.text_sizes[-1], seed=11)
+    home = work / "home-laptop"
+    env = _env(home, CHUNK_OVERLAP="0")
+    command = [sys.executable, "-m", "docproc.local.cli", "ingest", str(path), "--json"]
+    started = time.perf_counter()
+    result = subprocess.run(
+        ["/usr/bin/time", "-v", *command], env=env, capture_output=True, text=True, check=False
+    )
+    seconds = time.perf_counter() - started
+    if result.returncode != 0:
+        raise RuntimeError(f"docproc ingest failed:\n{result.stderr[-2000:]}")
+    ingested = json.loads(result.stdout)
+    peak_kb = next(
+        int(line.rsplit(":", 1)[1])
+        for line in result.stderr.splitlines()
+        if "Maximum resident set size" in line
+    )
+    with sqlite3.connect(home / "ledger.sqlite3") as db:
+        worker_peak = max(
+            json.loads(body)["peak_rss_mb"] for (body,) in db.execute("SELECT body FROM segments")
+        )
+    label = f"text {megabytes} MB ({ingested['segments_total']} segments, 2 workers)"
+    report.commands.append(f"CHUNK_OVERLAP=0 /usr/bin/time -v docproc ingest {path.name}")
+    report.add(
+        "laptop",
+        f"{label}: max RSS of any process (/usr/bin/time -v)",
+        f"{peak_kb / 1024:.0f} MB",
+        "< 256 MB",
+        peak_kb / 1024 < 256,
+    )
+    report.add("laptop", f"{label}: max segment worker (VmHWM)", f"{worker_peak:.0f} MB")
+    report.add(
+        "laptop",
+        f"{label}: wall time, chunks",
+        f"{seconds:.0f} s, {ingested['chunks_total']}",
+        f"{megabytes / seconds:.1f} MB/s",
+    )
+    chunks = subprocess.Popen(
+        [sys.executable, "-m", "docproc.local.cli", "chunks", ingested["document_id"]],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert chunks.stdout is not None
+    chunk_lines = (line for row in chunks.stdout for line in json.loads(row)["text"].splitlines())
+    total, matched, leftover = _lines_exactly_once(path, chunk_lines)
+    chunks.wait()
+    report.add(
+        "laptop",
+        "docproc chunks: file lines found once each, in order",
+        f"{matched}/{total} (+{leftover} extra)",
+        "all, +0",
+        matched == total and leftover == 0 and chunks.returncode == 0,
+    )
+    shutil.rmtree(home, ignore_errors=True)
+    path.unlink()
+
+
 def machine() -> list[str]:
     memory_kb = 0
     with open("/proc/meminfo") as info:
@@ -414,6 +496,7 @@ def main() -> int:
         "throughput": throughput,
         "small": small_files,
         "resume": resume,
+        "laptop": laptop,
     }
     with tempfile.TemporaryDirectory(prefix="docproc-bench-") as folder:
         work = Path(folder)

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from benchmarks.generators import page_marker
 from docproc.chunking.chunker import Chunker
 from docproc.chunking.tokens import encoding
-from docproc.extract.pdf import PageText
+from docproc.extract.pages import PageText
 
 CHUNKER = Chunker("text-embedding-3-small", chunk_tokens=128, overlap=16)
 

@@ -10,7 +10,7 @@ from functools import cached_property
 from semantic_text_splitter import MarkdownSplitter, TextSplitter
 
 from docproc.chunking.tokens import token_counter
-from docproc.extract.pdf import PageText
+from docproc.extract.pages import PageText
 
 # Pages are joined by a paragraph break so the splitter prefers to cut between them.
 _PAGE_SEPARATOR = "\n\n"

@@ -17,6 +17,7 @@ from pathlib import Path
 import pymupdf
 
 from docproc.errors import EncryptedDocument, InvalidDocument
+from docproc.extract.pages import PageText
 
 EXTRACTION_METHOD = "pymupdf-text"
 # What MuPDF raises on damaged input; all of it becomes InvalidDocument (not retried).
@@ -33,12 +34,6 @@ class PageRange:
 
     start: int
     end: int
-
-
-@dataclass(frozen=True)
-class PageText:
-    number: int
-    text: str
 
 
 def page_ranges(page_count: int, pages_per_segment: int) -> list[PageRange]:

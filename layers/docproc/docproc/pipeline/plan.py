@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from docproc.errors import InvalidDocument
-from docproc.extract import pdf
 from docproc.extract.sniff import (
     CSV,
     DOCX,
@@ -146,6 +145,10 @@ def _segments(
 def _page_segments(
     ref: DocumentRef, store: ObjectStore, options: PlanOptions, filetype: str
 ) -> list[Segment]:
+    # MuPDF (~30 MB, ~0.1 s) loads only for paged documents; the laptop's segment workers,
+    # which import this module, load it only when they handle pages.
+    from docproc.extract import pdf
+
     with store.local_copy(ref.source_key, ref.source_version_id) as source:
         ranges = pdf.page_ranges(pdf.count_pages(source, filetype), options.segment_pages)
         if len(ranges) == 1:

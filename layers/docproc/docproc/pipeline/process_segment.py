@@ -18,7 +18,7 @@ from pathlib import Path
 from docproc.chunking.chunker import Chunker, ChunkPiece
 from docproc.embedding.port import Embedder
 from docproc.errors import DocprocError, SegmentBudgetExceeded
-from docproc.extract import pdf, text
+from docproc.extract import text
 from docproc.extract.html import EXTRACTION_METHOD as HTML_EXTRACTION
 from docproc.extract.html import html_to_text
 from docproc.extract.sniff import CSV, HTML, JSONL, MARKDOWN
@@ -185,6 +185,9 @@ def _batched(items: Iterator[Chunk], size: int) -> Iterator[list[Chunk]]:
 def _pieces(task: SegmentTask, deps: SegmentDeps) -> Iterator[tuple[ChunkPiece, str]]:
     ref, segment = task.document, task.segment
     if isinstance(segment, PagesSegment):
+        # MuPDF (~30 MB) loads only in workers that handle pages.
+        from docproc.extract import pdf
+
         with deps.store.local_copy(segment.input_key, segment.input_version_id) as path:
             pages = []
             for page in pdf.extract_pages(

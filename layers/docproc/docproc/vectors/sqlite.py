@@ -13,14 +13,18 @@ laptop's thousands to a few million chunks; production uses Qdrant.
 from __future__ import annotations
 
 import json
+import math
+from array import array
 from collections.abc import Sequence
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from docproc.errors import EmbeddingDimensionMismatch
 from docproc.sqlitedb import SQLiteDatabase
 from docproc.vectors.port import SearchHit, VectorPoint
+
+if TYPE_CHECKING:
+    pass
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS collection (
@@ -102,7 +106,7 @@ class SQLiteVectorStore:
                     int(visible),
                     payload.get("chunk_hash"),
                     json.dumps(payload, ensure_ascii=False),
-                    _normalised(point.vector).tobytes(),
+                    _unit_float32(point.vector),
                 )
             )
         with self._database.transaction() as db:
@@ -140,7 +144,10 @@ class SQLiteVectorStore:
             raise EmbeddingDimensionMismatch(
                 f"query has {len(vector)} dimensions, the collection {self._dimensions}"
             )
-        query = _normalised(vector)
+        # numpy loads for searches only: segment workers, which only write, stay smaller.
+        import numpy as np
+
+        query = np.frombuffer(_unit_float32(vector), dtype=np.float32)
         where, params = _where(tenant_id=tenant_id, case_id=case_id, document_id=document_id)
         cursor = self._database.connection().execute(
             f"SELECT rowid, vector FROM points WHERE {where} AND visible = 1",  # noqa: S608
@@ -228,8 +235,8 @@ def _where(**conditions: str | None) -> tuple[str, list[str]]:
     return " AND ".join(f"{column} = ?" for column in given), list(given.values())
 
 
-def _normalised(vector: Sequence[float]) -> np.ndarray:
-    """Unit length, so cosine similarity is a dot product (as Qdrant stores cosine vectors)."""
-    array = np.asarray(vector, dtype=np.float32)
-    norm = float(np.linalg.norm(array))
-    return array / norm if norm > 0 else array
+def _unit_float32(vector: Sequence[float]) -> bytes:
+    """Unit length, so cosine similarity is a dot product (Qdrant normalises cosine vectors
+    too), as float32 bytes."""
+    norm = math.sqrt(math.fsum(x * x for x in vector)) or 1.0
+    return array("f", [x / norm for x in vector]).tobytes()
