@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import math
 import random
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pymupdf
 
@@ -115,3 +119,83 @@ def image_pdf(path: Path, size_bytes: int, seed: int = 7, side: int = 512) -> Pa
             document.save(path)
     document.close()
     return path
+
+
+# --- recordings -------------------------------------------------------------------------------
+
+SPEECH = Path(__file__).resolve().parents[1] / "samples" / "speech"
+_RATE = 16_000
+
+
+def speech_clips() -> list[tuple[str, Any]]:
+    """The committed flite sentences (samples/speech) as (sentence, int16 samples at 16 kHz)."""
+    import av
+    import numpy as np
+
+    sentences = json.loads((SPEECH / "sentences.json").read_text())
+    clips = []
+    for number, sentence in enumerate(sentences, start=1):
+        with av.open(str(SPEECH / f"{number:02d}.flac")) as source:
+            samples = np.concatenate([f.to_ndarray().reshape(-1) for f in source.decode(audio=0)])
+        clips.append((sentence, samples.astype(np.int16)))
+    return clips
+
+
+@dataclass(frozen=True)
+class Placed:
+    sentence: str
+    start: float
+    end: float
+
+
+def recording(
+    path: Path,
+    duration: float,
+    placements: list[tuple[float, int]],
+    video: bool = False,
+    seed: int = 7,
+) -> list[Placed]:
+    """A recording of ``duration`` seconds: quiet noise, with clip ``n`` of ``speech_clips()``
+    starting at each ``(second, n)``. The container and codec follow the suffix (.mp3, .m4a,
+    .mp4 with ``video``: a small moving picture track too). Written a second at a time, so
+    memory stays flat for hours of audio. Returns where each sentence was placed."""
+    import av
+    import numpy as np
+
+    clips = speech_clips()
+    rng = np.random.default_rng(seed)
+    placed = [
+        Placed(clips[n][0], start, start + len(clips[n][1]) / _RATE) for start, n in placements
+    ]
+    codec = {".mp3": "libmp3lame", ".m4a": "aac", ".mp4": "aac", ".wav": "pcm_s16le"}[path.suffix]
+    with av.open(str(path), "w") as out:
+        audio = out.add_stream(codec, rate=_RATE, layout="mono")
+        picture = None
+        if video:
+            picture = out.add_stream("mpeg4", rate=1)
+            picture.width, picture.height, picture.pix_fmt = 64, 64, "yuv420p"
+        for second in range(math.ceil(duration)):
+            block = (rng.normal(0, 30, _RATE)).astype(np.int32)
+            for (start, n), _ in zip(placements, placed, strict=True):
+                samples = clips[n][1]
+                offset = round(start * _RATE) - second * _RATE
+                lo, hi = max(offset, 0), min(offset + len(samples), _RATE)
+                if lo < hi:
+                    block[lo:hi] += samples[lo - offset : hi - offset]
+            frame = av.AudioFrame.from_ndarray(
+                np.clip(block, -32768, 32767).astype(np.int16).reshape(1, -1),
+                format="s16",
+                layout="mono",
+            )
+            frame.sample_rate = _RATE
+            frame.pts = second * _RATE
+            out.mux(audio.encode(frame))
+            if picture is not None:
+                image = np.full((64, 64, 3), second % 255, dtype=np.uint8)
+                still = av.VideoFrame.from_ndarray(image, format="rgb24")
+                still.pts = second
+                out.mux(picture.encode(still))
+        out.mux(audio.encode(None))
+        if picture is not None:
+            out.mux(picture.encode(None))
+    return placed

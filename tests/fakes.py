@@ -42,6 +42,14 @@ class InMemoryObjectStore:
             handle.flush()
             yield Path(handle.name)
 
+    def media_url(self, key: str, version_id: str | None = None, expires_seconds: int = 3600) -> str:
+        # ffmpeg needs a file or URL: the object is written out once, kept while the fake lives.
+        if not hasattr(self, "_media_dir"):
+            self._media_dir = tempfile.TemporaryDirectory()
+        path = Path(self._media_dir.name) / key.replace("/", "_")
+        path.write_bytes(self._get(key))
+        return str(path)
+
     def put_file(self, key: str, path: Path, content_type: str) -> None:
         self.objects[key] = path.read_bytes()
 

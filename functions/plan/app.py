@@ -39,11 +39,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         raise InvalidEvent("the event is for another bucket")
     ids = DocumentKey.from_object_key(s3_object.key)
     correlate(tenant_id=ids.tenant_id, case_id=ids.case_id, document_id=ids.document_id)
-    options = PlanOptions(
-        segment_pages=settings.segment_pages,
-        segment_bytes=settings.segment_bytes,
-        max_concurrency=settings.map_max_concurrency,
-    )
+    options = PlanOptions.from_settings(settings, settings.map_max_concurrency)
     # S3's sequencer orders events of one key; padded, it sorts as a string.
     sequence = (s3_object.sequencer or "").rjust(32, "0") if s3_object.sequencer else ""
     result = plan_document(

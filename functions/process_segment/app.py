@@ -33,6 +33,7 @@ def dependencies() -> SegmentDeps:
         chunker=make_chunker(settings),
         embedder=embedder,
         vectors=aws.vector_store(settings, settings, embedder),
+        transcriber=aws.transcriber(settings, settings),
         embed_batch_size=settings.embed_batch_size,
         progress=ProgressEvents(
             aws.notifier(settings.event_bus_name), settings.progress_event_seconds

@@ -13,8 +13,14 @@ import boto3
 from aws_lambda_powertools.utilities import parameters
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
+from pydantic import SecretStr
 
-from docproc.config import EmbeddingSettings, SecretsSettings, VectorStoreSettings
+from docproc.config import (
+    EmbeddingSettings,
+    SecretsSettings,
+    TranscriptionSettings,
+    VectorStoreSettings,
+)
 from docproc.embedding.port import Embedder
 from docproc.errors import ConfigurationError, TransientError
 from docproc.ledger.dynamodb import DynamoDBLedger
@@ -23,7 +29,14 @@ from docproc.storage.s3 import S3ObjectStore
 from docproc.vectors.qdrant import QdrantVectorStore
 
 __all__ = ["DynamoDBLedger", "EventBridgeNotifier", "QdrantVectorStore", "S3ObjectStore"]
-from docproc.wiring import make_embedder, make_vector_store, qdrant_client
+from docproc.transcribe.port import Transcriber
+from docproc.wiring import (
+    LazyTranscriber,
+    make_embedder,
+    make_transcriber,
+    make_vector_store,
+    qdrant_client,
+)
 
 _BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5})
 
@@ -65,24 +78,38 @@ def secret(arn: str, settings: SecretsSettings) -> str:
     return text
 
 
+def _api_key(arn: str | None, plain: SecretStr | None, secrets: SecretsSettings) -> str | None:
+    """From Secrets Manager when an ARN is set (the deployed way), else the plain setting."""
+    if arn:
+        return secret(arn, secrets)
+    return plain.get_secret_value() if plain else None
+
+
 def embedder(settings: EmbeddingSettings, secrets: SecretsSettings) -> Embedder:
-    api_key: str | None = None
+    api_key = None
     if settings.embedder == "openai":
-        if settings.openai_api_key_secret_arn:
-            api_key = secret(settings.openai_api_key_secret_arn, secrets)
-        elif settings.openai_api_key:
-            api_key = settings.openai_api_key.get_secret_value()
+        api_key = _api_key(settings.openai_api_key_secret_arn, settings.openai_api_key, secrets)
     return make_embedder(settings, api_key)
+
+
+def transcriber(settings: TranscriptionSettings, secrets: SecretsSettings) -> Transcriber:
+    """Built on first use, so only recordings read the Deepgram key or import the SDK."""
+
+    def build() -> Transcriber:
+        api_key = None
+        if settings.transcriber == "deepgram":
+            api_key = _api_key(
+                settings.deepgram_api_key_secret_arn, settings.deepgram_api_key, secrets
+            )
+        return make_transcriber(settings, api_key)
+
+    return LazyTranscriber(build)
 
 
 def vector_store(
     settings: VectorStoreSettings, secrets: SecretsSettings, chosen: Embedder
 ) -> QdrantVectorStore:
-    api_key: str | None = None
-    if settings.qdrant_api_key_secret_arn:
-        api_key = secret(settings.qdrant_api_key_secret_arn, secrets)
-    elif settings.qdrant_api_key:
-        api_key = settings.qdrant_api_key.get_secret_value()
+    api_key = _api_key(settings.qdrant_api_key_secret_arn, settings.qdrant_api_key, secrets)
     qdrant = qdrant_client(
         settings.qdrant_url, str(settings.qdrant_path) if settings.qdrant_path else None, api_key
     )

@@ -34,6 +34,14 @@ class SegmentingSettings(_Settings):
     segment_bytes: int = Field(
         default=8 * 1024 * 1024, validation_alias="SEGMENT_BYTES", ge=4096, le=1024**3
     )
+    # Audio/video windows; each is decoded this much further on both sides so words at an edge
+    # are heard whole (each word is kept by the window it starts in).
+    segment_seconds: float = Field(
+        default=600, validation_alias="SEGMENT_SECONDS", ge=10, le=4 * 3600
+    )
+    segment_overlap_seconds: float = Field(
+        default=3, validation_alias="SEGMENT_OVERLAP_SECONDS", ge=0, le=60
+    )
 
 
 class ChunkingSettings(_Settings):
@@ -127,6 +135,34 @@ OPENAI_NATIVE_DIMENSIONS = {
 }
 
 
+class TranscriptionSettings(_Settings):
+    # pocketsphinx: offline, English, on the CPU (the laptop's default); deepgram: the cloud's.
+    transcriber: Literal["pocketsphinx", "deepgram"] = Field(
+        default="pocketsphinx", validation_alias="TRANSCRIBER"
+    )
+    deepgram_model: str = Field(default="nova-3", validation_alias="DEEPGRAM_MODEL")
+    deepgram_diarize: bool = Field(default=True, validation_alias="DEEPGRAM_DIARIZE")
+    # Unset: Deepgram's API; a stub server or a self-hosted deployment otherwise.
+    deepgram_base_url: str | None = Field(default=None, validation_alias="DEEPGRAM_BASE_URL")
+    deepgram_api_key: SecretStr | None = Field(default=None, validation_alias="DEEPGRAM_API_KEY")
+    deepgram_api_key_secret_arn: str | None = Field(
+        default=None, validation_alias="DEEPGRAM_API_KEY_SECRET_ARN"
+    )
+    deepgram_timeout_seconds: float = Field(
+        default=300, validation_alias="DEEPGRAM_TIMEOUT_SECONDS", gt=0
+    )
+
+    @model_validator(mode="after")
+    def _deepgram_needs_a_key(self) -> TranscriptionSettings:
+        if self.transcriber == "deepgram" and not (
+            self.deepgram_api_key or self.deepgram_api_key_secret_arn
+        ):
+            raise ValueError(
+                "TRANSCRIBER=deepgram needs DEEPGRAM_API_KEY_SECRET_ARN (or DEEPGRAM_API_KEY)"
+            )
+        return self
+
+
 class VectorStoreSettings(_Settings):
     # http(s)://host:6333 for a server, ":memory:" for an in-process store; unset -> QDRANT_PATH.
     qdrant_url: str | None = Field(default=None, validation_alias="QDRANT_URL")
@@ -181,6 +217,7 @@ class SegmentSettings(
     LedgerSettings,
     ChunkingSettings,
     EmbeddingSettings,
+    TranscriptionSettings,
     CloudVectorStoreSettings,
     SecretsSettings,
     ProgressSettings,
@@ -219,6 +256,7 @@ class LocalSettings(
     SegmentingSettings,
     ChunkingSettings,
     EmbeddingSettings,
+    TranscriptionSettings,
     VectorStoreSettings,
     SecretsSettings,
     ProgressSettings,

@@ -170,7 +170,27 @@ class WholeSegment(_Model):
         return 0
 
 
-Segment = Annotated[PagesSegment | BytesSegment | WholeSegment, Field(discriminator="kind")]
+class TimeSegment(_Model):
+    """Seconds ``[time_start, time_end)`` of a recording on the whole file's timeline. The worker
+    decodes a little more on each side (``overlap_seconds``) so words at an edge are heard in
+    context, and keeps only the words that start inside its own range."""
+
+    kind: Literal["time"] = "time"
+    index: int = Field(ge=0)
+    time_start: float = Field(ge=0)
+    time_end: float = Field(gt=0)
+    overlap_seconds: float = Field(default=0, ge=0)
+    input_key: str
+    input_version_id: str | None = None
+
+    @property
+    def size_hint(self) -> int:
+        return 0
+
+
+Segment = Annotated[
+    PagesSegment | BytesSegment | WholeSegment | TimeSegment, Field(discriminator="kind")
+]
 
 
 class SegmentTask(_Model):
@@ -219,6 +239,8 @@ class Chunk(_Model):
     byte_end: int | None = None
     time_start: float | None = None
     time_end: float | None = None
+    # Speech: the speaker label when the transcriber tells speakers apart.
+    speaker: int | None = None
     extraction: str
 
     def payload(self) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,11 +13,13 @@ from docproc.config import (
     OPENAI_NATIVE_DIMENSIONS,
     ChunkingSettings,
     EmbeddingSettings,
+    TranscriptionSettings,
     VectorStoreSettings,
 )
 from docproc.embedding.hashing import HashingEmbedder
 from docproc.embedding.port import Embedder
 from docproc.pipeline.finalize import Pricing
+from docproc.transcribe.port import Transcriber, Utterance
 from docproc.vectors.port import collection_name
 from docproc.vectors.sqlite import SQLiteVectorStore
 
@@ -107,3 +110,49 @@ def make_sqlite_vector_store(
         _collection(settings, embedder),
         embedder.dimensions,
     )
+
+
+def make_transcriber(settings: TranscriptionSettings, api_key: str | None) -> Transcriber:
+    if settings.transcriber == "pocketsphinx":
+        from docproc.transcribe.pocketsphinx import PocketSphinxTranscriber
+
+        return PocketSphinxTranscriber()
+    from deepgram import DeepgramClient
+    from deepgram.environment import DeepgramClientEnvironment
+
+    from docproc.transcribe.deepgram import DeepgramTranscriber
+
+    environment = DeepgramClientEnvironment.PRODUCTION
+    if settings.deepgram_base_url:
+        base = settings.deepgram_base_url.rstrip("/")
+        websocket = base.replace("https://", "wss://").replace("http://", "ws://")
+        environment = DeepgramClientEnvironment(
+            base=base, production=websocket, agent=websocket, agent_rest=base
+        )
+    client = DeepgramClient(
+        api_key=api_key,
+        environment=environment,
+        timeout=settings.deepgram_timeout_seconds,
+        max_retries=0,
+    )
+    return DeepgramTranscriber(client, settings.deepgram_model, settings.deepgram_diarize)
+
+
+class LazyTranscriber:
+    """Builds the transcriber on first use: only recordings need it (and its imports)."""
+
+    def __init__(self, build: Callable[[], Transcriber]) -> None:
+        self._build = build
+        self._transcriber: Transcriber | None = None
+
+    def _get(self) -> Transcriber:
+        if self._transcriber is None:
+            self._transcriber = self._build()
+        return self._transcriber
+
+    @property
+    def model_name(self) -> str:
+        return self._get().model_name
+
+    def transcribe(self, pcm: Iterable[bytes], sample_rate: int) -> list[Utterance]:
+        return self._get().transcribe(pcm, sample_rate)

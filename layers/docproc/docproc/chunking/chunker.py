@@ -11,7 +11,10 @@ from semantic_text_splitter import MarkdownSplitter, TextSplitter
 
 from docproc.chunking.tokens import token_counter
 from docproc.extract.pages import PageText
+from docproc.transcribe.port import Utterance, Word
 
+# Speech: a pause this long ends a chunk (what follows is likely another exchange).
+SPEECH_PAUSE_SECONDS = 10.0
 # Pages are joined by a paragraph break so the splitter prefers to cut between them.
 _PAGE_SEPARATOR = "\n\n"
 
@@ -24,6 +27,9 @@ class ChunkPiece:
     page_end: int | None = None
     byte_start: int | None = None
     byte_end: int | None = None
+    time_start: float | None = None
+    time_end: float | None = None
+    speaker: int | None = None
 
 
 class Chunker:
@@ -85,6 +91,48 @@ class Chunker:
                 byte_end=last_byte + len(chunk.encode()),
             )
 
+    def chunk_speech(self, utterances: Iterable[Utterance]) -> Iterator[ChunkPiece]:
+        """Whole utterances packed into chunks of at most ``chunk_tokens`` tokens, cut where the
+        speaker changes or after a long pause; an utterance too long for one chunk is cut
+        between words. Each chunk spans its first word's start to its last word's end."""
+        pending: list[Word] = []
+        for utterance in utterances:
+            for run in self._word_runs(utterance.words):
+                if pending and (
+                    run[0].speaker != pending[-1].speaker
+                    or run[0].start - pending[-1].end > SPEECH_PAUSE_SECONDS
+                    or self.count_tokens(_spoken([*pending, *run])) > self._chunk_tokens
+                ):
+                    yield self._speech_piece(pending)
+                    pending = []
+                pending.extend(run)
+        if pending:
+            yield self._speech_piece(pending)
+
+    def _word_runs(self, words: list[Word]) -> Iterator[list[Word]]:
+        """``words`` as runs of one speaker that each fit a chunk."""
+        run: list[Word] = []
+        for word in words:
+            if run and (
+                word.speaker != run[-1].speaker
+                or self.count_tokens(_spoken([*run, word])) > self._chunk_tokens
+            ):
+                yield run
+                run = []
+            run.append(word)
+        if run:
+            yield run
+
+    def _speech_piece(self, words: list[Word]) -> ChunkPiece:
+        text = _spoken(words)
+        return ChunkPiece(
+            text=text,
+            token_count=self.count_tokens(text),
+            time_start=round(words[0].start, 3),
+            time_end=round(words[-1].end, 3),
+            speaker=words[0].speaker,
+        )
+
     def chunk_records(
         self, text: str, byte_offset: int, header: str | None = None
     ) -> Iterator[ChunkPiece]:
@@ -129,3 +177,7 @@ class Chunker:
         return ChunkPiece(
             text=body, token_count=self.count_tokens(body), byte_start=start, byte_end=end
         )
+
+
+def _spoken(words: list[Word]) -> str:
+    return " ".join(word.text for word in words)

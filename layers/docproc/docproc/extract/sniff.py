@@ -33,6 +33,19 @@ JSONL = "application/x-ndjson"
 JSON = "application/json"
 HTML = "text/html"
 
+# Audio and video: transcribed in time windows (ffmpeg's demuxers tell the rest apart).
+MPEG_AUDIO = "audio/mpeg"
+MP4_AUDIO = "audio/mp4"
+AAC = "audio/aac"
+WAV = "audio/wav"
+FLAC = "audio/flac"
+OGG = "audio/ogg"
+MP4 = "video/mp4"
+QUICKTIME = "video/quicktime"
+MATROSKA = "video/x-matroska"
+WEBM = "video/webm"
+MEDIA_TYPES = {MPEG_AUDIO, MP4_AUDIO, AAC, WAV, FLAC, OGG, MP4, QUICKTIME, MATROSKA, WEBM}
+
 # Paged formats PyMuPDF opens, with the filetype name it takes.
 PAGED = {PDF: "pdf", EPUB: "epub", XPS: "xps", CBZ: "cbz", FB2: "fb2", MOBI: "mobi"}
 TEXT_TYPES = {TEXT, MARKDOWN, CSV, JSONL, JSON, HTML}
@@ -44,22 +57,48 @@ _PDF_WINDOW = 1024
 
 _PDF_OBJECT = re.compile(rb"\d+\s+\d+\s+obj\s*<<")
 
+# Media containers, with where their signature sits.
+_MEDIA_SIGNATURES: list[tuple[bytes, int, str]] = [
+    (b"ID3", 0, MPEG_AUDIO),
+    (b"fLaC", 0, FLAC),
+    (b"OggS", 0, OGG),
+    (b"\x1a\x45\xdf\xa3", 0, MATROSKA),
+]
+# MPEG-1/2 layer III and ADTS AAC frames start with an 11/12-bit sync word.
+_MP3_SYNC = {b"\xff\xfb", b"\xff\xfa", b"\xff\xf3", b"\xff\xf2", b"\xff\xe3", b"\xff\xe2"}
+_ADTS_SYNC = {b"\xff\xf1", b"\xff\xf9"}
+# ISO base media ("ftyp" at 4): the major brand says audio-only or QuickTime.
+_AUDIO_BRANDS = {b"M4A ", b"M4B ", b"F4A "}
+
 _BINARY_SIGNATURES: list[tuple[bytes, int, str]] = [
     (b"\x89PNG\r\n\x1a\n", 0, "image/png"),
     (b"\xff\xd8\xff", 0, "image/jpeg"),
     (b"GIF8", 0, "image/gif"),
-    (b"ID3", 0, "audio/mpeg"),
-    (b"\xff\xfb", 0, "audio/mpeg"),
-    (b"fLaC", 0, "audio/flac"),
-    (b"OggS", 0, "audio/ogg"),
-    (b"RIFF", 0, "audio/wav"),
-    (b"\x1a\x45\xdf\xa3", 0, "video/x-matroska"),
-    (b"ftyp", 4, "video/mp4"),
+    (b"RIFF", 0, "application/x-riff"),
     (b"\x1f\x8b", 0, "application/gzip"),
     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", 0, "application/x-ole-storage"),
     (b"\x7fELF", 0, "application/x-executable"),
     (b"MZ", 0, "application/x-msdownload"),
 ]
+
+
+def _media_type(head: bytes) -> str | None:
+    for signature, offset, media_type in _MEDIA_SIGNATURES:
+        if head[offset : offset + len(signature)] == signature:
+            if media_type == MATROSKA and b"webm" in head[:64]:
+                return WEBM
+            return media_type
+    if head[4:8] == b"ftyp":
+        brand = head[8:12]
+        return MP4_AUDIO if brand in _AUDIO_BRANDS else QUICKTIME if brand == b"qt  " else MP4
+    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+        return WAV
+    if head[:2] in _MP3_SYNC:
+        return MPEG_AUDIO
+    if head[:2] in _ADTS_SYNC:
+        return AAC
+    return None
+
 
 # What a file name suggests. Content decides; names only pick between text formats the content
 # cannot tell apart, and a mismatch is logged.
@@ -81,6 +120,17 @@ _EXTENSION_TYPES = {
     ".json": JSON,
     ".html": HTML,
     ".htm": HTML,
+    ".mp3": MPEG_AUDIO,
+    ".m4a": MP4_AUDIO,
+    ".aac": AAC,
+    ".wav": WAV,
+    ".flac": FLAC,
+    ".ogg": OGG,
+    ".opus": OGG,
+    ".mp4": MP4,
+    ".mov": QUICKTIME,
+    ".mkv": MATROSKA,
+    ".webm": WEBM,
 }
 
 
@@ -108,6 +158,9 @@ def sniff(head: bytes, filename: str = "") -> Detected:
         return Detected(ZIP)  # which container: sniff_zip, once the object is on disk
     if head[60:68] == b"BOOKMOBI":
         return Detected(MOBI)
+    media_type = _media_type(head)
+    if media_type is not None:
+        return Detected(media_type)
     for signature, offset, media_type in _BINARY_SIGNATURES:
         if head[offset : offset + len(signature)] == signature:
             raise UnsupportedDocument(f"content is {media_type}", detected_type=media_type)

@@ -49,12 +49,15 @@ from docproc.pipeline.finalize import Pricing, finalize_document
 from docproc.pipeline.plan import PlanOptions, plan_document
 from docproc.pipeline.process_segment import ProgressEvents, SegmentDeps, process_segment
 from docproc.storage.local import LocalObjectStore
+from docproc.transcribe.port import Transcriber
 from docproc.vectors.port import VectorSink
 from docproc.wiring import (
+    LazyTranscriber,
     make_chunker,
     make_embedder,
     make_pricing,
     make_sqlite_vector_store,
+    make_transcriber,
     make_vector_store,
     qdrant_client,
 )
@@ -127,16 +130,16 @@ class LocalEnvironment:
         if "vectors" in self.__dict__:
             self.vectors.close()
 
+    def _transcriber(self) -> Transcriber:
+        key = self.settings.deepgram_api_key
+        return make_transcriber(self.settings, key.get_secret_value() if key else None)
+
     @cached_property
     def pricing(self) -> Pricing:
         return make_pricing(self.settings)
 
     def plan_options(self) -> PlanOptions:
-        return PlanOptions(
-            segment_pages=self.settings.segment_pages,
-            segment_bytes=self.settings.segment_bytes,
-            max_concurrency=self.worker_count(),
-        )
+        return PlanOptions.from_settings(self.settings, self.worker_count())
 
     def worker_count(self) -> int:
         return self.settings.workers or os.cpu_count() or 1
@@ -148,6 +151,7 @@ class LocalEnvironment:
             chunker=make_chunker(self.settings),
             embedder=self.embedder,
             vectors=vectors,
+            transcriber=LazyTranscriber(self._transcriber),
             embed_batch_size=self.settings.embed_batch_size,
             progress=ProgressEvents(self.notifier, self.settings.progress_event_seconds)
             if self.settings.progress_event_seconds

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import codecs
 import json
+import math
 import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from docproc.config import SegmentingSettings
 from docproc.errors import InvalidDocument
 from docproc.extract.sniff import (
     CSV,
     DOCX,
+    MEDIA_TYPES,
     PAGED,
     SNIFF_BYTES,
     TEXT_TYPES,
@@ -32,6 +35,7 @@ from docproc.models import (
     S3Location,
     Segment,
     SegmentTask,
+    TimeSegment,
     WholeSegment,
 )
 from docproc.observability import logger
@@ -44,8 +48,20 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 class PlanOptions:
     segment_pages: int = 50
     segment_bytes: int = 8 * 1024 * 1024
+    segment_seconds: float = 600
+    segment_overlap_seconds: float = 3
     max_concurrency: int = 10
     tmp_dir: Path | None = None
+
+    @classmethod
+    def from_settings(cls, settings: SegmentingSettings, max_concurrency: int) -> PlanOptions:
+        return cls(
+            segment_pages=settings.segment_pages,
+            segment_bytes=settings.segment_bytes,
+            segment_seconds=settings.segment_seconds,
+            segment_overlap_seconds=settings.segment_overlap_seconds,
+            max_concurrency=max_concurrency,
+        )
 
 
 def plan_document(
@@ -139,7 +155,41 @@ def _segments(
         ]
     if ref.media_type in TEXT_TYPES:
         return _byte_segments(ref, detected, store, options)
+    if ref.media_type in MEDIA_TYPES:
+        return _time_segments(ref, store, options)
     raise AssertionError(f"sniff returned an unplanned type {ref.media_type}")
+
+
+def _time_segments(ref: DocumentRef, store: ObjectStore, options: PlanOptions) -> list[Segment]:
+    """Windows of ``segment_seconds``; only the container's header is read to learn the
+    duration (ffmpeg reads the object through a presigned URL, nothing is downloaded)."""
+    from docproc.extract import media
+
+    info = media.probe(store.media_url(ref.source_key, ref.source_version_id))
+    logger.info(
+        "probed recording",
+        extra={
+            "duration_seconds": round(info.duration_seconds, 3),
+            "audio_codec": info.audio_codec,
+            "has_video": info.has_video,
+        },
+    )
+    count = max(1, math.ceil(info.duration_seconds / options.segment_seconds))
+    return [
+        TimeSegment(
+            index=index,
+            time_start=index * options.segment_seconds,
+            time_end=(index + 1) * options.segment_seconds
+            if index < count - 1
+            # The last window owns everything to the end, even past a header's estimate of
+            # the duration (MP3s without a table of contents are estimated from the bitrate).
+            else info.duration_seconds + options.segment_seconds,
+            overlap_seconds=options.segment_overlap_seconds,
+            input_key=ref.source_key,
+            input_version_id=ref.source_version_id,
+        )
+        for index in range(count)
+    ]
 
 
 def _page_segments(

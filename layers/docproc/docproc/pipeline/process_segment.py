@@ -33,12 +33,14 @@ from docproc.models import (
     SegmentRecord,
     SegmentResult,
     SegmentTask,
+    TimeSegment,
     WholeSegment,
     point_id,
 )
 from docproc.notify.port import Notifier
 from docproc.observability import current_rss_mb, logger, metrics, peak_rss_mb
 from docproc.storage.port import ObjectStore
+from docproc.transcribe.port import Transcriber, Utterance
 from docproc.vectors.port import VectorPoint, VectorSink
 
 _STAGED = {"visible": False}
@@ -65,6 +67,8 @@ class SegmentDeps:
     chunker: Chunker
     embedder: Embedder
     vectors: VectorSink
+    # Recordings only; None where no recording is expected.
+    transcriber: Transcriber | None = None
     embed_batch_size: int = 256
     # Throttled "Document Ingestion Progress" events; None: off.
     progress: ProgressEvents | None = None
@@ -209,6 +213,9 @@ def _pieces(task: SegmentTask, deps: SegmentDeps) -> Iterator[tuple[ChunkPiece, 
             # Offsets into extracted text say nothing about the file's bytes.
             yield replace(piece, byte_start=None, byte_end=None), DOCX_EXTRACTION
         return
+    if isinstance(segment, TimeSegment):
+        yield from _speech_pieces(segment, deps)
+        return
     owned = text.read_slice(
         deps.store,
         segment.input_key,
@@ -218,6 +225,35 @@ def _pieces(task: SegmentTask, deps: SegmentDeps) -> Iterator[tuple[ChunkPiece, 
         segment.input_size,
     )
     yield from _text_pieces(ref.media_type, segment, owned, deps.chunker)
+
+
+def _speech_pieces(segment: TimeSegment, deps: SegmentDeps) -> Iterator[tuple[ChunkPiece, str]]:
+    """Transcribe the window with its overlap, keep the words that start inside the segment's
+    own range (so a word at an edge is kept once, by one window), on the file's timeline."""
+    # ffmpeg's libraries (~100 MB on disk) load only in workers that handle recordings.
+    from docproc.extract import media
+
+    if deps.transcriber is None:
+        raise DocprocError("this worker has no transcriber for recordings")
+    decode_start = max(0.0, segment.time_start - segment.overlap_seconds)
+    decode_end = segment.time_end + segment.overlap_seconds
+    source = deps.store.media_url(segment.input_key, segment.input_version_id)
+    utterances = deps.transcriber.transcribe(
+        media.decode_window(source, decode_start, decode_end), media.SAMPLE_RATE
+    )
+    deps.budget.check("transcribing")
+    owned = []
+    for utterance in utterances:
+        words = [
+            replace(word, start=word.start + decode_start, end=word.end + decode_start)
+            for word in utterance.words
+            if segment.time_start <= word.start + decode_start < segment.time_end
+        ]
+        if words:
+            owned.append(Utterance(words=words))
+    method = f"{media.EXTRACTION_METHOD}+{deps.transcriber.model_name}"
+    for piece in deps.chunker.chunk_speech(owned):
+        yield piece, method
 
 
 def _text_pieces(
@@ -264,6 +300,9 @@ def _chunks(task: SegmentTask, pieces: Iterator[tuple[ChunkPiece, str]]) -> Iter
             page_end=piece.page_end,
             byte_start=piece.byte_start,
             byte_end=piece.byte_end,
+            time_start=piece.time_start,
+            time_end=piece.time_end,
+            speaker=piece.speaker,
             extraction=method,
         )
 

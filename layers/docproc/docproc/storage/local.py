@@ -78,6 +78,11 @@ class LocalObjectStore:
         # Already a file on disk: no copy needed.
         yield self._resolve(key, version_id)
 
+    def media_url(
+        self, key: str, version_id: str | None = None, expires_seconds: int = 3600
+    ) -> str:
+        return str(self._resolve(key, version_id))
+
     def put_file(self, key: str, path: Path, content_type: str) -> None:
         target = self._path(key)
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -43,6 +43,13 @@ class ObjectStore(Protocol):
         when it is a temporary copy."""
         ...
 
+    def media_url(
+        self, key: str, version_id: str | None = None, expires_seconds: int = 3600
+    ) -> str:
+        """Where ffmpeg can read the object with ranged reads, without a download: a presigned
+        GET URL (S3) or a local path. Never logged: it is a credential."""
+        ...
+
     def put_file(self, key: str, path: Path, content_type: str) -> None: ...
 
     def put_bytes(self, key: str, data: bytes, content_type: str) -> None: ...

@@ -116,6 +116,18 @@ class S3ObjectStore:
         finally:
             path.unlink(missing_ok=True)
 
+    def media_url(
+        self, key: str, version_id: str | None = None, expires_seconds: int = 3600
+    ) -> str:
+        # Signing is local (no request): a missing object shows up when ffmpeg reads it.
+        return str(
+            self._s3.generate_presigned_url(
+                "get_object",
+                Params={"Bucket": self.bucket, "Key": key, **_version_args(version_id)},
+                ExpiresIn=expires_seconds,
+            )
+        )
+
     def put_file(self, key: str, path: Path, content_type: str) -> None:
         try:
             self._s3.upload_file(

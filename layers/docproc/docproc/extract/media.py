@@ -1,0 +1,124 @@
+"""Audio and video through ffmpeg's own libraries (PyAV): probe a recording, and decode one
+time window of it as 16 kHz mono PCM, reading the object through a URL or a path.
+
+Over HTTP(S) ffmpeg reads with Range requests: probing reads the container's header, and a
+window is reached by seeking the input before decoding (what ``ffmpeg -ss T -i URL`` does), so
+a worker fetches about its own window's bytes, never the file. MP3 seeks by its table of
+contents (``usetoc``) instead of scanning from the start.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import av
+import av.error
+
+from docproc.errors import InvalidDocument, TransientError
+
+SAMPLE_RATE = 16_000
+BYTES_PER_SECOND = SAMPLE_RATE * 2  # s16le mono
+EXTRACTION_METHOD = "ffmpeg"
+# Seconds to wait for the network before a read fails (then TransientError: retried).
+_NETWORK_TIMEOUT = 30.0
+# Transient by nature: the service or the network, not the recording.
+_TRANSIENT = (
+    av.error.HTTPServerError,
+    av.error.HTTPTooManyRequestsError,
+    av.error.TimeoutError,
+    av.error.ConnectionResetError,
+    av.error.ConnectionRefusedError,
+    av.error.ConnectionAbortedError,
+    av.error.BrokenPipeError,
+)
+# ffmpeg demuxer options: whatever a format does not know, it ignores.
+_INPUT_OPTIONS = {
+    "usetoc": "1",
+    "reconnect": "1",
+    "reconnect_on_network_error": "1",
+    "reconnect_delay_max": "5",
+}
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    duration_seconds: float
+    audio_codec: str
+    has_video: bool
+
+
+def _open(source: str) -> Any:
+    try:
+        return av.open(source, options=_INPUT_OPTIONS, timeout=_NETWORK_TIMEOUT)
+    except _TRANSIENT as exc:
+        raise TransientError(f"reading the recording: {type(exc).__name__}") from exc
+    except av.error.HTTPClientError as exc:
+        # 403/404 on a presigned URL: expired or the version is gone; Plan re-signs on retry.
+        raise TransientError(f"reading the recording: {type(exc).__name__}") from exc
+    except (av.error.FFmpegError, ValueError) as exc:
+        raise InvalidDocument(f"not a readable recording: {type(exc).__name__}") from exc
+
+
+def probe(source: str) -> MediaInfo:
+    """Duration and streams, from the container's header. InvalidDocument when it has no
+    audio stream or no known duration."""
+    with _open(source) as container:
+        if not container.streams.audio:
+            raise InvalidDocument("the recording has no audio stream")
+        audio = container.streams.audio[0]
+        duration = _duration(container, audio)
+        if duration is None or duration <= 0:
+            raise InvalidDocument("the recording's duration is unknown or zero")
+        return MediaInfo(
+            duration_seconds=duration,
+            audio_codec=audio.codec_context.name,
+            has_video=bool(container.streams.video),
+        )
+
+
+def _duration(container: Any, audio: Any) -> float | None:
+    if container.duration:  # in AV_TIME_BASE units (microseconds)
+        return float(container.duration / av.time_base)
+    if audio.duration and audio.time_base:
+        return float(audio.duration * audio.time_base)
+    return None
+
+
+def decode_window(source: str, start: float, end: float) -> Iterator[bytes]:
+    """PCM (s16le, mono, 16 kHz) of seconds ``[start, end)``, in blocks as they decode: memory
+    holds a frame or two, whatever the window's length. The first sample is at ``start``."""
+    first_sample = round(start * SAMPLE_RATE)
+    last_sample = round(end * SAMPLE_RATE)
+    with _open(source) as container:
+        if not container.streams.audio:
+            raise InvalidDocument("the recording has no audio stream")
+        stream = container.streams.audio[0]
+        # Only the audio packets are demuxed: a video track is skipped, not decoded.
+        stream.thread_type = "AUTO"
+        if start > 0:
+            # Input seeking: jump to the keyframe at or before ``start`` (AV_TIME_BASE units).
+            container.seek(math.floor(start * av.time_base), any_frame=False, backward=True)
+        resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
+        position: int | None = None  # sample index (on the file's timeline) of the next sample
+        try:
+            for frame in container.decode(stream):
+                if position is None:
+                    position = round((frame.time or 0.0) * SAMPLE_RATE)
+                for converted in resampler.resample(frame):
+                    data = bytes(converted.planes[0])[: converted.samples * 2]
+                    block_start, position = position, position + converted.samples
+                    if position <= first_sample:
+                        continue
+                    lo = max(first_sample - block_start, 0) * 2
+                    hi = (min(last_sample, position) - block_start) * 2
+                    if hi > lo:
+                        yield data[lo:hi]
+                if position >= last_sample:
+                    return
+        except _TRANSIENT as exc:
+            raise TransientError(f"reading the recording: {type(exc).__name__}") from exc
+        except av.error.InvalidDataError as exc:
+            raise InvalidDocument(f"the recording is damaged near {start:.0f} s") from exc
