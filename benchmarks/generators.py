@@ -170,12 +170,15 @@ def recording(
     codec = {".mp3": "libmp3lame", ".m4a": "aac", ".mp4": "aac", ".wav": "pcm_s16le"}[path.suffix]
     with av.open(str(path), "w") as out:
         audio = out.add_stream(codec, rate=_RATE, layout="mono")
+        if codec != "pcm_s16le":
+            audio.bit_rate = 64_000  # a voice recorder's setting
         picture = None
         if video:
             picture = out.add_stream("mpeg4", rate=1)
             picture.width, picture.height, picture.pix_fmt = 64, 64, "yuv420p"
         for second in range(math.ceil(duration)):
-            block = (rng.normal(0, 30, _RATE)).astype(np.int32)
+            # Quiet noise: a digitally silent track is not what microphones record.
+            block = rng.normal(0, 30, _RATE).astype(np.int32)
             for (start, n), _ in zip(placements, placed, strict=True):
                 samples = clips[n][1]
                 offset = round(start * _RATE) - second * _RATE

@@ -42,7 +42,9 @@ class InMemoryObjectStore:
             handle.flush()
             yield Path(handle.name)
 
-    def media_url(self, key: str, version_id: str | None = None, expires_seconds: int = 3600) -> str:
+    def media_url(
+        self, key: str, version_id: str | None = None, expires_seconds: int = 3600
+    ) -> str:
         # ffmpeg needs a file or URL: the object is written out once, kept while the fake lives.
         if not hasattr(self, "_media_dir"):
             self._media_dir = tempfile.TemporaryDirectory()

@@ -37,14 +37,20 @@ class Chunker:
     ``overlap`` tokens, cut at the largest semantic unit that fits (paragraph, sentence, word)."""
 
     def __init__(self, model: str, chunk_tokens: int, overlap: int) -> None:
-        # The splitter sizes with its own (Rust) copy of the model's BPE; the same encoding
-        # counts each finished chunk once. Sizing through a Python callback instead would save
-        # ~30 MB but costs a Python call per candidate split: 1.5x slower on small documents.
-        self._splitter = TextSplitter.from_tiktoken_model(model, chunk_tokens, overlap=overlap)
         self.count_tokens = token_counter(model)
         self._model = model
         self._chunk_tokens = chunk_tokens
         self._overlap = overlap
+
+    @cached_property
+    def _splitter(self) -> TextSplitter:
+        # The splitter sizes with its own (Rust) copy of the model's BPE (~26 MB, built on first
+        # use: speech never needs it); the same encoding counts each finished chunk once.
+        # Sizing through a Python callback instead would save the copy but costs a Python call
+        # per candidate split: 1.5x slower on small documents.
+        return TextSplitter.from_tiktoken_model(
+            self._model, self._chunk_tokens, overlap=self._overlap
+        )
 
     @cached_property
     def _markdown(self) -> MarkdownSplitter:

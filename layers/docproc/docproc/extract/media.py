@@ -2,9 +2,16 @@
 time window of it as 16 kHz mono PCM, reading the object through a URL or a path.
 
 Over HTTP(S) ffmpeg reads with Range requests: probing reads the container's header, and a
-window is reached by seeking the input before decoding (what ``ffmpeg -ss T -i URL`` does), so
-a worker fetches about its own window's bytes, never the file. MP3 seeks by its table of
-contents (``usetoc``) instead of scanning from the start.
+window is reached by seeking the input before decoding (what ``ffmpeg -ss T -i URL`` does).
+Containers with an index (MP4/M4A/MOV, MKV/WebM, FLAC, Ogg, WAV) seek exactly, so a worker
+fetches about its own window's bytes.
+
+MP3 has no index. Its table of contents (``usetoc=1``) makes a seek cheap but imprecise: the
+TOC holds 100 one-byte positions, and on an hour-long file the times after a seek were off by
+up to 8.7 s (measured; see tests/integration/test_media.py). Chunk times must be right, so MP3
+is read from the start up to the window (``usetoc=0``): exact, at the cost of reading the
+bytes before the window (an hour at 128 kbit/s is 58 MB; ffmpeg's index of them is capped at
+``max_index_size``, 1 MB).
 """
 
 from __future__ import annotations
@@ -36,7 +43,8 @@ _TRANSIENT = (
 )
 # ffmpeg demuxer options: whatever a format does not know, it ignores.
 _INPUT_OPTIONS = {
-    "usetoc": "1",
+    # Exact times over a cheap seek (see the module's docstring).
+    "usetoc": "0",
     "reconnect": "1",
     "reconnect_on_network_error": "1",
     "reconnect_delay_max": "5",
@@ -99,14 +107,18 @@ def decode_window(source: str, start: float, end: float) -> Iterator[bytes]:
         # Only the audio packets are demuxed: a video track is skipped, not decoded.
         stream.thread_type = "AUTO"
         if start > 0:
-            # Input seeking: jump to the keyframe at or before ``start`` (AV_TIME_BASE units).
-            container.seek(math.floor(start * av.time_base), any_frame=False, backward=True)
+            _seek(container, start)
         resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
         position: int | None = None  # sample index (on the file's timeline) of the next sample
         try:
             for frame in container.decode(stream):
                 if position is None:
                     position = round((frame.time or 0.0) * SAMPLE_RATE)
+                    if first_sample < position:
+                        # The seek landed a little after ``start``: silence keeps every later
+                        # sample at its true time.
+                        gap = min(position, last_sample) - first_sample
+                        yield bytes(2 * gap)
                 for converted in resampler.resample(frame):
                     data = bytes(converted.planes[0])[: converted.samples * 2]
                     block_start, position = position, position + converted.samples
@@ -122,3 +134,9 @@ def decode_window(source: str, start: float, end: float) -> Iterator[bytes]:
             raise TransientError(f"reading the recording: {type(exc).__name__}") from exc
         except av.error.InvalidDataError as exc:
             raise InvalidDocument(f"the recording is damaged near {start:.0f} s") from exc
+
+
+def _seek(container: Any, start: float) -> None:
+    """Input seeking (``ffmpeg -ss`` before ``-i``): to the keyframe at or before ``start``,
+    from which decoding reaches it exactly."""
+    container.seek(math.floor(start * av.time_base), any_frame=False, backward=True)
