@@ -20,7 +20,6 @@ from docproc.errors import (
     InvalidDocument,
     NoExtractableText,
     SegmentBudgetExceeded,
-    UnsupportedDocument,
 )
 from docproc.extract.text import read_slice
 from docproc.ledger.sqlite import SQLiteLedger
@@ -102,9 +101,10 @@ def test_empty_truncated_and_textless_files(env, tmp_path: Path):
     document.save(blank)
     with pytest.raises(NoExtractableText):
         ingest(env, blank, document_id="blank")
+    # An MP4 signature on garbage: routed as a recording, rejected when ffmpeg cannot read it
     media = tmp_path / "talk.pdf"
     media.write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 100)
-    with pytest.raises(UnsupportedDocument):
+    with pytest.raises(InvalidDocument):
         ingest(env, media, document_id="media")
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 import re
 
 from hypothesis import given, settings
@@ -9,6 +10,7 @@ from benchmarks.generators import page_marker
 from docproc.chunking.chunker import Chunker
 from docproc.chunking.tokens import encoding
 from docproc.extract.pages import PageText
+from docproc.transcribe.port import Utterance, Word
 
 CHUNKER = Chunker("text-embedding-3-small", chunk_tokens=128, overlap=16)
 
@@ -61,3 +63,50 @@ def test_offline_vocabulary_is_tiktokens_own():
     enc = encoding("cl100k_base")
     assert enc.encode_ordinary("hello world") == [15339, 1917]
     assert enc.n_vocab == 100277
+
+
+def _spoken(text: str, start: float, speaker: int | None = None, step: float = 0.4) -> Utterance:
+    return Utterance(
+        words=[
+            Word(word, start + n * step, start + n * step + 0.3, speaker)
+            for n, word in enumerate(text.split())
+        ]
+    )
+
+
+def test_speech_chunks_pack_utterances_and_keep_their_time_range():
+    chunker = Chunker("text-embedding-3-small", 64, 0)
+    pieces = list(
+        chunker.chunk_speech([_spoken("the tenant shall pay", 2.0), _spoken("on time", 5.0)])
+    )
+    assert [(p.text, p.time_start, p.time_end) for p in pieces] == [
+        ("the tenant shall pay on time", 2.0, 5.7)
+    ]
+
+
+def test_speech_chunks_cut_at_a_new_speaker_and_a_long_pause():
+    chunker = Chunker("text-embedding-3-small", 64, 0)
+    pieces = list(
+        chunker.chunk_speech(
+            [
+                _spoken("good morning", 0.0, speaker=0),
+                _spoken("morning counsel", 1.0, speaker=1),
+                _spoken("shall we begin", 30.0, speaker=1),
+            ]
+        )
+    )
+    assert [(p.text, p.speaker) for p in pieces] == [
+        ("good morning", 0),
+        ("morning counsel", 1),
+        ("shall we begin", 1),
+    ]
+
+
+def test_an_utterance_longer_than_a_chunk_is_cut_between_words():
+    chunker = Chunker("text-embedding-3-small", 16, 0)
+    words = " ".join(f"word{n}" for n in range(60))
+    pieces = list(chunker.chunk_speech([_spoken(words, 0.0)]))
+    assert len(pieces) > 1
+    assert all(p.token_count <= 16 for p in pieces)
+    assert " ".join(p.text for p in pieces) == words
+    assert all(a.time_end <= b.time_start for a, b in itertools.pairwise(pieces))  # type: ignore[operator]

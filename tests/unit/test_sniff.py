@@ -82,9 +82,8 @@ def test_text_formats(head: bytes, name: str, media_type: str):
     ("head", "detected"),
     [
         (b"\x89PNG\r\n\x1a\n" + b"\x00" * 8, "image/png"),
-        (b"\x00\x00\x00\x18ftypmp42", "video/mp4"),
         (bytes(range(256)), "application/octet-stream"),
-        (b"ID3\x03\x00", "audio/mpeg"),
+        (b"RIFF\x00\x00\x00\x00AVI LIST", "application/x-riff"),
     ],
 )
 def test_binary_types_are_unsupported_and_named(head: bytes, detected: str):
@@ -124,3 +123,25 @@ def test_zip_containers_by_members(tmp_path: Path):
     (tmp_path / "e.zip").write_bytes(b"PK\x03\x04" + io.BytesIO(b"junk").read())
     with pytest.raises(InvalidDocument):
         sniff_zip(tmp_path / "e.zip")
+
+
+@pytest.mark.parametrize(
+    ("head", "media_type"),
+    [
+        (b"\x00\x00\x00\x18ftypmp42", "video/mp4"),
+        (b"\x00\x00\x00\x18ftypisom", "video/mp4"),
+        (b"\x00\x00\x00\x18ftypM4A ", "audio/mp4"),
+        (b"\x00\x00\x00\x14ftypqt  ", "video/quicktime"),
+        (b"ID3\x03\x00", "audio/mpeg"),
+        (b"\xff\xfb\x90\x64", "audio/mpeg"),
+        (b"\xff\xf1\x50\x80", "audio/aac"),
+        (b"RIFF\x24\x08\x00\x00WAVEfmt ", "audio/wav"),
+        (b"fLaC\x00\x00\x00\x22", "audio/flac"),
+        (b"OggS\x00\x02", "audio/ogg"),
+        (b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01B\x82\x84webm", "video/webm"),
+        (b"\x1a\x45\xdf\xa3\xa3\x42\x86\x81\x01B\x82\x88matroska", "video/x-matroska"),
+    ],
+)
+def test_recordings_are_recognised_by_their_container(head: bytes, media_type: str):
+    # Whatever the name says: the content decides
+    assert sniff(head, "notes.txt").media_type == media_type
