@@ -45,6 +45,7 @@ lint: $(INSTALLED) $(TOOLS)/.installed
 	# IaC security scan; every skip is justified in template.yaml's Metadata. Offline, it only
 	# warns that it cannot fetch guideline links.
 	$(TOOLS)/bin/checkov --file template.yaml --framework cloudformation --quiet --compact 2>/dev/null
+	$(TOOLS)/bin/checkov --file functions/Dockerfile --framework dockerfile --quiet --compact 2>/dev/null
 	npx --yes $(ASL_VALIDATOR) --json-path statemachine/ingest.asl.json
 	$(BIN)/python tools/check_substitutions.py
 

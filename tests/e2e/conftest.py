@@ -11,6 +11,7 @@ from tests.e2e.harness import DeployedStack
 
 PARAMETERS = {
     "Embedder": "hashing",
+    "Transcriber": "pocketsphinx",
     "QdrantUrl": ":memory:",
     "SegmentPages": "50",
     "SegmentBytes": "65536",

@@ -185,8 +185,14 @@ class DeployedStack:
         for logical_id, resource in sam["Resources"].items():
             properties = resource.get("Properties", {})
             if resource["Type"] == "AWS::Serverless::Function":
-                code_dirs[logical_id] = properties["CodeUri"]
-                properties["CodeUri"] = f"s3://{CODE_BUCKET}/{logical_id}.zip"
+                if properties.get("PackageType") == "Image":
+                    # functions.<name>.app.handler -> functions/<name>/
+                    module = properties["ImageConfig"]["Command"][0]
+                    code_dirs[logical_id] = "functions/" + module.split(".")[1]
+                    properties["ImageUri"] = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/docproc:e2e"
+                else:
+                    code_dirs[logical_id] = properties["CodeUri"]
+                    properties["CodeUri"] = f"s3://{CODE_BUCKET}/{logical_id}.zip"
             elif resource["Type"] == "AWS::Serverless::LayerVersion":
                 properties["ContentUri"] = f"s3://{CODE_BUCKET}/{logical_id}.zip"
             elif resource["Type"] == "AWS::Serverless::StateMachine":
@@ -274,15 +280,22 @@ class DeployedStack:
             props = resolve(resource["Properties"])
             environment = props.get("Environment", {}).get("Variables", {})
             self.function_environment[name] = {k: str(v) for k, v in environment.items()}
+            package: dict[str, Any] = (
+                {"PackageType": "Image", "Code": {"ImageUri": props["Code"]["ImageUri"]}}
+                if props.get("PackageType") == "Image"
+                else {
+                    "Runtime": props["Runtime"],
+                    "Handler": props["Handler"],
+                    "Code": {"ZipFile": zipped},
+                }
+            )
             self.lambda_.create_function(
                 FunctionName=name,
-                Runtime=props["Runtime"],
                 Role=props["Role"],
-                Handler=props["Handler"],
-                Code={"ZipFile": zipped},
                 Timeout=props.get("Timeout", 3),
                 MemorySize=props.get("MemorySize", 128),
                 Environment={"Variables": self.function_environment[name]},
+                **package,
             )
             function_dir = Path(code_dirs[name]).name
             module = load_handler_module(function_dir)
