@@ -27,7 +27,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from benchmarks.generators import image_pdf, text_file, text_pdf
+from benchmarks.generators import image_pdf, recording, text_file, text_pdf
 
 MB = 1024 * 1024
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,12 +41,22 @@ class Size:
     throughput_pages: int
     small_repeats: int
     resume_pages: int
+    # (container suffix, minutes) of the recordings ingested by the media section
+    recordings: list[tuple[str, int]] = field(default_factory=list)
 
 
 SIZES = {
-    "quick": Size("quick", [5 * MB, 20 * MB], [4 * MB, 24 * MB], 200, 3, 200),
+    "quick": Size(
+        "quick", [5 * MB, 20 * MB], [4 * MB, 24 * MB], 200, 3, 200, [(".mp3", 6), (".mp4", 3)]
+    ),
     "full": Size(
-        "full", [10 * MB, 100 * MB, 1024 * MB], [10 * MB, 100 * MB, 1024 * MB], 2000, 7, 1000
+        "full",
+        [10 * MB, 100 * MB, 1024 * MB],
+        [10 * MB, 100 * MB, 1024 * MB],
+        2000,
+        7,
+        1000,
+        [(".mp3", 60), (".mp4", 20)],
     ),
 }
 
@@ -383,6 +393,24 @@ def _lines_exactly_once(path: Path, chunk_lines: Iterator[str]) -> tuple[int, in
     return total, matched, extra
 
 
+def _ingest_under_time(path: Path, env: dict[str, str]) -> tuple[dict[str, Any], int, float]:
+    """`docproc ingest` under /usr/bin/time -v: (its report, max RSS in kB, seconds)."""
+    command = [sys.executable, "-m", "docproc.local.cli", "ingest", str(path), "--json"]
+    started = time.perf_counter()
+    result = subprocess.run(
+        ["/usr/bin/time", "-v", *command], env=env, capture_output=True, text=True, check=False
+    )
+    seconds = time.perf_counter() - started
+    if result.returncode != 0:
+        raise RuntimeError(f"docproc ingest failed:\n{result.stderr[-2000:]}")
+    peak_kb = next(
+        int(line.rsplit(":", 1)[1])
+        for line in result.stderr.splitlines()
+        if "Maximum resident set size" in line
+    )
+    return json.loads(result.stdout), peak_kb, seconds
+
+
 def laptop(size: Size, work: Path, report: Report) -> None:
     """`docproc ingest` of the largest text file under /usr/bin/time -v (its maximum RSS is
     that of the largest single process: the runner or one worker), then `docproc chunks`
@@ -392,20 +420,7 @@ def laptop(size: Size, work: Path, report: Report) -> None:
     path = text_file(work / f"laptop-{megabytes}mb.txt", size.text_sizes[-1], seed=11)
     home = work / "home-laptop"
     env = _env(home, CHUNK_OVERLAP="0")
-    command = [sys.executable, "-m", "docproc.local.cli", "ingest", str(path), "--json"]
-    started = time.perf_counter()
-    result = subprocess.run(
-        ["/usr/bin/time", "-v", *command], env=env, capture_output=True, text=True, check=False
-    )
-    seconds = time.perf_counter() - started
-    if result.returncode != 0:
-        raise RuntimeError(f"docproc ingest failed:\n{result.stderr[-2000:]}")
-    ingested = json.loads(result.stdout)
-    peak_kb = next(
-        int(line.rsplit(":", 1)[1])
-        for line in result.stderr.splitlines()
-        if "Maximum resident set size" in line
-    )
+    ingested, peak_kb, seconds = _ingest_under_time(path, env)
     with sqlite3.connect(home / "ledger.sqlite3") as db:
         worker_peak = max(
             json.loads(body)["peak_rss_mb"] for (body,) in db.execute("SELECT body FROM segments")
@@ -445,6 +460,55 @@ def laptop(size: Size, work: Path, report: Report) -> None:
     )
     shutil.rmtree(home, ignore_errors=True)
     path.unlink()
+
+
+def media(size: Size, work: Path, report: Report) -> None:
+    """`docproc ingest` of an MP3 and an MP4 (with a picture track) on the offline
+    transcriber, under /usr/bin/time -v; then `docproc search` for one of the sentences."""
+    print("media (docproc ingest of recordings, offline transcriber)")
+    for suffix, minutes in size.recordings:
+        path = work / f"recording-{minutes}min{suffix}"
+        seconds_total = minutes * 60
+        # A sentence every ~5 minutes, never closer than a minute to the end
+        placements = [(float(t), n % 10) for n, t in enumerate(range(30, seconds_total - 60, 300))]
+        placed = recording(path, seconds_total, placements, video=suffix == ".mp4")
+        home = work / f"home-{path.stem}"
+        env = _env(home)
+        ingested, peak_kb, seconds = _ingest_under_time(path, env)
+        label = f"{suffix[1:]} {minutes} min ({ingested['segments_total']} windows, 2 workers)"
+        report.commands.append(f"/usr/bin/time -v docproc ingest {path.name}")
+        report.add(
+            "media",
+            f"{label}: max RSS of any process (/usr/bin/time -v)",
+            f"{peak_kb / 1024:.0f} MB",
+            "< 256 MB",
+            peak_kb / 1024 < 256,
+        )
+        report.add(
+            "media",
+            f"{label}: wall time, chunks",
+            f"{seconds:.0f} s, {ingested['chunks_total']}",
+            f"{seconds_total / seconds:.0f}x real time",
+        )
+        target = placed[len(placed) // 2]
+        found = subprocess.run(
+            [sys.executable, "-m", "docproc.local.cli", "search", target.sentence, "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        best = json.loads(found.stdout)[0]
+        near = abs(float(best["time_start"]) - target.start) <= 2
+        report.add(
+            "media",
+            f"{label}: search for the sentence spoken at {target.start:.0f} s",
+            f"{best['time_start']:.1f}-{best['time_end']:.1f} s",
+            "within 2 s",
+            near,
+        )
+        shutil.rmtree(home, ignore_errors=True)
+        path.unlink()
 
 
 def machine() -> list[str]:
@@ -497,6 +561,7 @@ def main() -> int:
         "small": small_files,
         "resume": resume,
         "laptop": laptop,
+        "media": media,
     }
     with tempfile.TemporaryDirectory(prefix="docproc-bench-") as folder:
         work = Path(folder)

@@ -11,6 +11,7 @@ from docproc import aws
 from docproc.config import SecretsSettings, SegmentSettings, load_settings
 from docproc.errors import ConfigurationError
 from tests.conftest import aws_backend
+from tests.stub_deepgram import stub_deepgram
 from tests.stub_openai import stub_openai
 
 
@@ -56,3 +57,42 @@ def test_openai_embedder_is_built_from_settings_and_the_secret(secrets, monkeypa
         assert len(vector) == 16 and embedder.dimensions == 16
         assert stub.requests[0]["authorization"] == "Bearer sk-from-secrets-manager"
         assert stub.requests[0]["model"] == "text-embedding-3-small"
+
+
+def test_deepgram_transcriber_reads_its_key_from_secrets_manager_on_first_use(secrets, monkeypatch):
+    arn = secrets.create_secret(Name="deepgram", SecretString=json.dumps({"api_key": "dg-sm"}))[
+        "ARN"
+    ]
+    with stub_deepgram() as stub:
+        stub.words = [("Objection.", 0.2, 0.8, 0)]
+        for name, value in {
+            "DOCPROC_BUCKET": "bucket-1",
+            "LEDGER_TABLE": "ledger-1",
+            "QDRANT_URL": ":memory:",
+            "TRANSCRIBER": "deepgram",
+            "DEEPGRAM_BASE_URL": stub.url,
+            "DEEPGRAM_API_KEY_SECRET_ARN": arn,
+        }.items():
+            monkeypatch.setenv(name, value)
+        settings = load_settings(SegmentSettings)
+        transcriber = aws.transcriber(settings, settings)
+        # Nothing is read or imported until a recording needs it
+        assert stub.requests == []
+        (utterance,) = transcriber.transcribe(iter([b"\x00\x00" * 16_000]), 16_000)
+        assert [w.text for w in utterance.words] == ["Objection."]
+        assert stub.requests[0]["authorization"] == "Token dg-sm"
+        assert transcriber.model_name == "deepgram-nova-3"
+
+
+def test_deepgram_without_a_key_is_refused_at_start_up(monkeypatch):
+    for name, value in {
+        "DOCPROC_BUCKET": "bucket-1",
+        "LEDGER_TABLE": "ledger-1",
+        "QDRANT_URL": ":memory:",
+        "TRANSCRIBER": "deepgram",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("DEEPGRAM_API_KEY", raising=False)
+    monkeypatch.delenv("DEEPGRAM_API_KEY_SECRET_ARN", raising=False)
+    with pytest.raises(ConfigurationError, match="DEEPGRAM_API_KEY_SECRET_ARN"):
+        load_settings(SegmentSettings)
