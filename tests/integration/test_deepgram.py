@@ -27,10 +27,10 @@ def deepgram() -> Iterator[StubDeepgram]:
 
 def _settings(stub: StubDeepgram, home: Path, **extra: object) -> LocalSettings:
     return LocalSettings(
-        home=home,
-        transcriber="deepgram",
-        deepgram_base_url=stub.url,
-        deepgram_api_key="dg-test-key",
+        DOCPROC_HOME=home,
+        TRANSCRIBER="deepgram",
+        DEEPGRAM_BASE_URL=stub.url,
+        DEEPGRAM_API_KEY="dg-test-key",
         **extra,
     )
 
@@ -45,7 +45,11 @@ def test_windows_are_streamed_and_word_times_shifted_to_the_file(
     deepgram.words = [("Hello.", 1.0, 1.4, 0), ("Counsel.", 3.0, 3.5, 1)]
     env = LocalEnvironment(
         _settings(
-            deepgram, tmp_path / "home", workers=1, segment_seconds=10, segment_overlap_seconds=2
+            deepgram,
+            tmp_path / "home",
+            DOCPROC_WORKERS=1,
+            SEGMENT_SECONDS=10,
+            SEGMENT_OVERLAP_SECONDS=2,
         )
     )
     # When it is ingested
@@ -116,10 +120,10 @@ def test_a_bad_key_is_not_retried_and_says_so(deepgram: StubDeepgram):
 def test_an_unreachable_deepgram_is_transient(tmp_path: Path):
     # Nothing listens on port 9 of loopback (discard): the connection is refused.
     settings = LocalSettings(
-        home=tmp_path,
-        transcriber="deepgram",
-        deepgram_base_url="http://127.0.0.1:9",
-        deepgram_api_key="k",
+        DOCPROC_HOME=tmp_path,
+        TRANSCRIBER="deepgram",
+        DEEPGRAM_BASE_URL="http://127.0.0.1:9",
+        DEEPGRAM_API_KEY="k",
     )
     with pytest.raises(TransientError):
         make_transcriber(settings, "k").transcribe(iter([PCM_SECOND]), 16_000)

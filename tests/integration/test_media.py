@@ -197,7 +197,7 @@ def test_an_hour_long_recording_in_six_windows_keeps_every_clip_once(
     path, placed = hour_mp3
     for key in ("SEGMENT_SECONDS", "TRANSCRIBER"):
         monkeypatch.delenv(key, raising=False)
-    env = LocalEnvironment(LocalSettings(home=tmp_path / "home", workers=2))
+    env = LocalEnvironment(LocalSettings(DOCPROC_HOME=tmp_path / "home", DOCPROC_WORKERS=2))
     # When it is ingested in 600-second windows
     report = ingest(env, path, document_id="hearing")
     env.close()
@@ -248,7 +248,7 @@ def test_docproc_search_finds_a_spoken_sentence_with_its_time_range(tmp_path: Pa
 def test_speech_chunks_carry_time_ranges_in_the_chunk_file(tmp_path: Path):
     audio = tmp_path / "note.m4a"
     recording(audio, 20, [(5.0, 1)])
-    env = LocalEnvironment(LocalSettings(home=tmp_path / "home", workers=1))
+    env = LocalEnvironment(LocalSettings(DOCPROC_HOME=tmp_path / "home", DOCPROC_WORKERS=1))
     ingest(env, audio, document_id="note")
     (chunk,) = list(_chunks(env, "note"))
     env.close()
