@@ -9,9 +9,11 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
+
+from tests.loopback import serve
 
 _RANGE = re.compile(r"bytes=(\d+)-(\d*)")
 
@@ -81,12 +83,6 @@ def _handler(folder: Path, served: Served, lock: threading.Lock) -> type[BaseHTT
 @contextmanager
 def range_server(folder: Path) -> Iterator[Served]:
     served = Served(url="")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(folder, served, threading.Lock()))
-    served.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serve(_handler(folder, served, threading.Lock())) as url:
+        served.url = url
         yield served
-    finally:
-        server.shutdown()
-        server.server_close()

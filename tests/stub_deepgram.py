@@ -5,14 +5,15 @@ word times are relative to the audio it received, as Deepgram's are."""
 from __future__ import annotations
 
 import json
-import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlparse
+
+from tests.loopback import serve
 
 
 @dataclass
@@ -133,12 +134,6 @@ def _handler(stub: StubDeepgram) -> type[BaseHTTPRequestHandler]:
 @contextmanager
 def stub_deepgram() -> Iterator[StubDeepgram]:
     stub = StubDeepgram()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(stub))
-    stub.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serve(_handler(stub)) as url:
+        stub.url = url
         yield stub
-    finally:
-        server.shutdown()
-        server.server_close()

@@ -5,12 +5,13 @@ from __future__ import annotations
 import base64
 import json
 import struct
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.loopback import serve
 
 
 @dataclass
@@ -110,12 +111,6 @@ def _handler(stub: StubOpenAI) -> type[BaseHTTPRequestHandler]:
 @contextmanager
 def stub_openai() -> Iterator[StubOpenAI]:
     stub = StubOpenAI()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(stub))
-    stub.url = f"http://127.0.0.1:{server.server_address[1]}/v1"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serve(_handler(stub)) as url:
+        stub.url = f"{url}/v1"
         yield stub
-    finally:
-        server.shutdown()
-        server.server_close()
