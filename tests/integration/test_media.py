@@ -256,3 +256,23 @@ def test_speech_chunks_carry_time_ranges_in_the_chunk_file(tmp_path: Path):
     line = json.loads(chunk.model_dump_json())
     assert {"time_start", "time_end"} <= line.keys()
     assert line["page_start"] is None and line["byte_start"] is None
+
+
+def test_a_damaged_stretch_is_skipped_and_later_speech_keeps_its_time(tmp_path: Path):
+    # Given an M4A with 50 kB of garbage in the middle, and a sentence after it
+    audio = tmp_path / "damaged.m4a"
+    recording(audio, 120, [(10.0, 0), (90.0, 1)])
+    data = bytearray(audio.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 50_000] = np.random.default_rng(3).bytes(50_000)
+    audio.write_bytes(bytes(data))
+    # When the whole recording is decoded
+    pcm = b"".join(media.decode_window(str(audio), 0, 120))
+    # Then nothing is lost but the damage, and the second sentence is where it was spoken
+    assert len(pcm) == 120 * media.BYTES_PER_SECOND
+    assert abs(_speech_onset(pcm[80 * media.BYTES_PER_SECOND :]) + 80 - 90) < 0.5
+    # And a recording cut before its index (an M4A's is at the end) is rejected, typed
+    cut = tmp_path / "cut.m4a"
+    cut.write_bytes(bytes(data[: len(data) // 3]))
+    with pytest.raises(InvalidDocument):
+        media.probe(str(cut))

@@ -31,6 +31,8 @@ BYTES_PER_SECOND = SAMPLE_RATE * 2  # s16le mono
 EXTRACTION_METHOD = "ffmpeg"
 # Seconds to wait for the network before a read fails (then TransientError: retried).
 _NETWORK_TIMEOUT = 30.0
+# A jump in timestamps larger than this is a gap to fill with silence (0.1 s).
+_GAP_SAMPLES = SAMPLE_RATE // 10
 # Transient by nature: the service or the network, not the recording.
 _TRANSIENT = (
     av.error.HTTPServerError,
@@ -108,32 +110,67 @@ def decode_window(source: str, start: float, end: float) -> Iterator[bytes]:
         stream.thread_type = "AUTO"
         if start > 0:
             _seek(container, start)
-        resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
-        position: int | None = None  # sample index (on the file's timeline) of the next sample
+        health = _Health()
         try:
-            for frame in container.decode(stream):
-                if position is None:
-                    position = round((frame.time or 0.0) * SAMPLE_RATE)
-                    if first_sample < position:
-                        # The seek landed a little after ``start``: silence keeps every later
-                        # sample at its true time.
-                        gap = min(position, last_sample) - first_sample
-                        yield bytes(2 * gap)
-                for converted in resampler.resample(frame):
-                    data = bytes(converted.planes[0])[: converted.samples * 2]
-                    block_start, position = position, position + converted.samples
-                    if position <= first_sample:
-                        continue
-                    lo = max(first_sample - block_start, 0) * 2
-                    hi = (min(last_sample, position) - block_start) * 2
-                    if hi > lo:
-                        yield data[lo:hi]
-                if position >= last_sample:
-                    return
+            yield from _window_pcm(
+                _decoded_frames(container, stream, health), first_sample, last_sample
+            )
         except _TRANSIENT as exc:
             raise TransientError(f"reading the recording: {type(exc).__name__}") from exc
         except av.error.InvalidDataError as exc:
-            raise InvalidDocument(f"the recording is damaged near {start:.0f} s") from exc
+            raise InvalidDocument(
+                f"the recording's container is damaged near {start:.0f} s"
+            ) from exc
+        if health.damaged > health.decoded:
+            raise InvalidDocument(
+                f"the recording is mostly undecodable from {start:.0f} s "
+                f"({health.damaged} damaged packets, {health.decoded} good)"
+            )
+
+
+@dataclass
+class _Health:
+    decoded: int = 0
+    damaged: int = 0
+
+
+def _decoded_frames(container: Any, stream: Any, health: _Health) -> Iterator[Any]:
+    """The audio stream's frames; a packet that does not decode is skipped (as ffmpeg does):
+    the rest of a recording with a damaged stretch is still worth having."""
+    for packet in container.demux(stream):
+        try:
+            frames = packet.decode()
+        except av.error.InvalidDataError:
+            health.damaged += 1
+            continue
+        health.decoded += 1
+        yield from frames
+
+
+def _window_pcm(frames: Iterator[Any], first_sample: int, last_sample: int) -> Iterator[bytes]:
+    """Frames resampled to 16 kHz mono s16, cut to samples ``[first_sample, last_sample)``."""
+    resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
+    position: int | None = None  # sample index (on the file's timeline) of the next sample
+    for frame in frames:
+        frame_start = round(frame.time * SAMPLE_RATE) if frame.time is not None else None
+        if position is None:
+            position = frame_start or 0
+        if frame_start is not None and frame_start > position + _GAP_SAMPLES:
+            # After a seek that landed past the window's start, or a skipped damaged stretch:
+            # silence keeps every later sample at its true time.
+            lo, hi = max(position, first_sample), min(frame_start, last_sample)
+            if hi > lo:
+                yield bytes(2 * (hi - lo))
+            position = frame_start
+        for converted in resampler.resample(frame):
+            data = bytes(converted.planes[0])[: converted.samples * 2]
+            block_start, position = position, position + converted.samples
+            lo = max(first_sample - block_start, 0) * 2
+            hi = (min(last_sample, position) - block_start) * 2
+            if hi > lo:
+                yield data[lo:hi]
+        if position >= last_sample:
+            return
 
 
 def _seek(container: Any, start: float) -> None:
