@@ -28,7 +28,7 @@ from docproc.vectors.port import VectorSink
 
 
 def _serve_vectors(settings: LocalSettings, connection: Connection) -> None:
-    """The laptop runner's arrangement: another process owns the embedded Qdrant."""
+    """The laptop runner's arrangement for embedded Qdrant: another process owns it."""
     from docproc.local.vectors_server import VectorStoreServer
 
     env = LocalEnvironment(settings)
@@ -76,10 +76,14 @@ def main(argv: list[str]) -> dict[str, object]:
             assert plan.manifest is not None
             items = json.loads(env.store.get_bytes(plan.manifest.key))
             task = SegmentTask.model_validate(items[int(argv[1])])
-        # Measured as a laptop worker runs: the vector store lives in another process.
-        sink, _server = _segment_worker_sink(env)
-        result = process_segment(task, env.segment_deps(sink))
-        sink.stop()  # type: ignore[attr-defined]
+        # Measured as a laptop worker runs: on the SQLite store's file, or (embedded Qdrant)
+        # with the store in another process.
+        if env.settings.uses_qdrant:
+            sink, _server = _segment_worker_sink(env)
+            result = process_segment(task, env.segment_deps(sink))
+            sink.stop()  # type: ignore[attr-defined]
+        else:
+            result = process_segment(task, env.segment_deps(env.vectors))
         out.update(chunks=result.chunks, size=task.segment.size_hint, kind=task.segment.kind)
     elif stage == "finalize":
         plan = PlanResult.model_validate_json(saved.read_text())
