@@ -70,3 +70,4 @@ def test_recording_is_transcribed_in_time_windows(
     (published,) = stack.published()
     assert published["detail"]["media_type"] == "audio/mp4"
     assert published["detail"]["chunks_total"] == 2
+    assert abs(published["detail"]["seconds"] - 25 * 60) < 1

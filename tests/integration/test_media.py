@@ -204,6 +204,7 @@ def test_an_hour_long_recording_in_six_windows_keeps_every_clip_once(
     env.close()
     # Then there are six windows and every sentence is in the chunks exactly once
     assert report.segments_total == 6 and report.status == "complete"
+    assert abs(report.seconds - 3600) < 1
     chunks = list(_chunks(env, "hearing"))
     transcript = _normalise(" ".join(chunk.text for chunk in chunks)).split()
     for keyword in KEYWORDS:
@@ -228,6 +229,9 @@ def test_an_hour_long_recording_in_six_windows_keeps_every_clip_once(
         ("hearing.mp3 (60 min, 6 windows)", f"WER {rate:.1%}, {len(chunks)} chunks")
     )
     assert all(c.extraction == "ffmpeg+pocketsphinx-en-us" for c in chunks)
+    # And the same file again is a no-op that still reports what it holds
+    again = ingest(LocalEnvironment(env.settings), path, document_id="hearing")
+    assert again.segments_processed == 0 and again.seconds == report.seconds
     assert sniff(path.read_bytes()[:8192]).media_type == MPEG_AUDIO
 
 

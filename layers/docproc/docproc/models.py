@@ -260,6 +260,8 @@ class SegmentResult(_Model):
     tokens: int
     pages: int = 0
     bytes: int = 0
+    # Recordings: seconds of audio this segment owns.
+    seconds: float = 0
     output_key: str
     duration_ms: int
     peak_rss_mb: float
@@ -283,6 +285,8 @@ class DocumentSummary(_Model):
     tokens_total: int
     pages: int
     bytes: int
+    # Recordings: their duration in seconds, as decoded.
+    seconds: float = 0
     collection: str
     embedding_model: str
     # tokens_total x the configured price per million tokens of the embedding model.
@@ -322,6 +326,8 @@ class DocumentRecord(_Record):
     chunks_total: int = 0
     tokens_total: int = 0
     pages: int = 0
+    bytes: int = 0
+    seconds: float = 0
     # The version searches should see: the last one that completed, and its content's identity.
     completed_version: str | None = None
     completed_fingerprint: str | None = None
@@ -345,6 +351,7 @@ class SegmentRecord(_Record):
     tokens: int = 0
     pages: int = 0
     bytes: int = 0
+    seconds: float = 0
     duration_ms: int = 0
     peak_rss_mb: float = 0.0
     attempts: int = 1

@@ -78,6 +78,8 @@ def completed_record(
             "chunks_total": summary.chunks_total,
             "tokens_total": summary.tokens_total,
             "pages": summary.pages,
+            "bytes": summary.bytes,
+            "seconds": summary.seconds,
             "completed_at": summary.completed_at,
             "updated_at": now,
             "last_error": None,

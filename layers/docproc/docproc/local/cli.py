@@ -83,7 +83,7 @@ def cmd_ingest(env: LocalEnvironment, args: argparse.Namespace) -> int:
             f"{report.document_id} v{report.version[:12]}: {report.status} - "
             f"{report.segments_total} segments ({report.segments_processed} processed, "
             f"{report.segments_skipped} skipped), {report.chunks_total} chunks, "
-            f"{report.pages} pages, {report.duration_ms} ms"
+            f"{_extent(report.pages, report.bytes, report.seconds)}, {report.duration_ms} ms"
         )
     return 0
 
@@ -141,6 +141,15 @@ def cmd_cleanup(env: LocalEnvironment, args: argparse.Namespace) -> int:
             "document(s)"
         )
     return 0
+
+
+def _extent(pages: int, size: int, seconds: float) -> str:
+    """How much was read, in the unit of the format."""
+    if seconds:
+        return f"{seconds / 60:.1f} min of audio"
+    if size:
+        return f"{size} bytes"
+    return f"{pages} pages"
 
 
 def _provenance(payload: dict[str, Any]) -> str:

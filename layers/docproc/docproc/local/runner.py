@@ -81,6 +81,7 @@ class IngestReport(BaseModel):
     chunks_total: int
     tokens_total: int
     pages: int
+    seconds: float = 0
     bytes: int
     duration_ms: int
 
@@ -335,7 +336,8 @@ def ingest(
             chunks_total=record.chunks_total,
             tokens_total=record.tokens_total,
             pages=record.pages,
-            bytes=ref.size if ref.media_type.startswith("text/") else 0,
+            bytes=record.bytes,
+            seconds=record.seconds,
             duration_ms=int((time.monotonic() - started) * 1000),
         )
 
@@ -391,6 +393,7 @@ def ingest(
         chunks_total=summary.chunks_total,
         tokens_total=summary.tokens_total,
         pages=summary.pages,
+        seconds=summary.seconds,
         bytes=summary.bytes,
         duration_ms=int((time.monotonic() - started) * 1000),
     )

@@ -60,6 +60,7 @@ def finalize_document(
         tokens_total=tokens_total,
         pages=sum(record.pages for record in done.values()),
         bytes=sum(record.bytes for record in done.values()),
+        seconds=round(sum(record.seconds for record in done.values()), 3),
         collection=vectors.collection,
         embedding_model=pricing.embedding_model,
         estimated_cost_usd=round(tokens_total * pricing.usd_per_million_tokens / 1e6, 6),

@@ -142,8 +142,9 @@ def _run(task: SegmentTask, deps: SegmentDeps, attempts: int, started: float) ->
     output_key = ref.chunks_key(segment.index)
     deps.vectors.ensure_collection()
     chunks = tokens = 0
+    heard = _Heard()
     with tempfile.NamedTemporaryFile("wb", suffix=".jsonl") as jsonl:
-        for batch in _batched(_chunks(task, _pieces(task, deps)), deps.embed_batch_size):
+        for batch in _batched(_chunks(task, _pieces(task, deps, heard)), deps.embed_batch_size):
             jsonl.write("".join(chunk.model_dump_json() + "\n" for chunk in batch).encode())
             deps.budget.check("embedding")
             # After a failure or a kill part-way, what an earlier attempt stored is not redone
@@ -173,6 +174,7 @@ def _run(task: SegmentTask, deps: SegmentDeps, attempts: int, started: float) ->
         tokens=tokens,
         pages=segment.size_hint if isinstance(segment, PagesSegment) else 0,
         bytes=segment.size_hint if isinstance(segment, BytesSegment) else 0,
+        seconds=round(heard.seconds, 3),
         duration_ms=int((time.monotonic() - started) * 1000),
         peak_rss_mb=peak_rss_mb(),
         attempts=attempts,
@@ -186,7 +188,16 @@ def _batched(items: Iterator[Chunk], size: int) -> Iterator[list[Chunk]]:
         yield batch
 
 
-def _pieces(task: SegmentTask, deps: SegmentDeps) -> Iterator[tuple[ChunkPiece, str]]:
+@dataclass
+class _Heard:
+    """Seconds of audio a time segment owns, counted as it decodes."""
+
+    seconds: float = 0.0
+
+
+def _pieces(
+    task: SegmentTask, deps: SegmentDeps, heard: _Heard
+) -> Iterator[tuple[ChunkPiece, str]]:
     ref, segment = task.document, task.segment
     if isinstance(segment, PagesSegment):
         # MuPDF (~30 MB) loads only in workers that handle pages.
@@ -214,7 +225,7 @@ def _pieces(task: SegmentTask, deps: SegmentDeps) -> Iterator[tuple[ChunkPiece, 
             yield replace(piece, byte_start=None, byte_end=None), DOCX_EXTRACTION
         return
     if isinstance(segment, TimeSegment):
-        yield from _speech_pieces(segment, deps)
+        yield from _speech_pieces(segment, deps, heard)
         return
     owned = text.read_slice(
         deps.store,
@@ -227,7 +238,9 @@ def _pieces(task: SegmentTask, deps: SegmentDeps) -> Iterator[tuple[ChunkPiece, 
     yield from _text_pieces(ref.media_type, segment, owned, deps.chunker)
 
 
-def _speech_pieces(segment: TimeSegment, deps: SegmentDeps) -> Iterator[tuple[ChunkPiece, str]]:
+def _speech_pieces(
+    segment: TimeSegment, deps: SegmentDeps, heard: _Heard
+) -> Iterator[tuple[ChunkPiece, str]]:
     """Transcribe the window with its overlap, keep the words that start inside the segment's
     own range (so a word at an edge is kept once, by one window), on the file's timeline."""
     # ffmpeg's libraries (~100 MB on disk) load only in workers that handle recordings.
@@ -238,9 +251,21 @@ def _speech_pieces(segment: TimeSegment, deps: SegmentDeps) -> Iterator[tuple[Ch
     decode_start = max(0.0, segment.time_start - segment.overlap_seconds)
     decode_end = segment.time_end + segment.overlap_seconds
     source = deps.store.media_url(segment.input_key, segment.input_version_id)
+    decoded = 0
+
+    def counted(blocks: Iterator[bytes]) -> Iterator[bytes]:
+        nonlocal decoded
+        for block in blocks:
+            decoded += len(block)
+            yield block
+
     utterances = deps.transcriber.transcribe(
-        media.decode_window(source, decode_start, decode_end), media.SAMPLE_RATE
+        counted(media.decode_window(source, decode_start, decode_end)), media.SAMPLE_RATE
     )
+    # Samples map to time from decode_start (decode_window fills gaps): what this segment owns
+    # is the decoded span clipped to its own range.
+    decoded_until = decode_start + decoded / media.BYTES_PER_SECOND
+    heard.seconds = max(0.0, min(decoded_until, segment.time_end) - segment.time_start)
     deps.budget.check("transcribing")
     owned = []
     for utterance in utterances:
@@ -332,6 +357,7 @@ def _result(task: SegmentTask, record: SegmentRecord, skipped: bool) -> SegmentR
         tokens=record.tokens,
         pages=record.pages,
         bytes=record.bytes,
+        seconds=record.seconds,
         output_key=record.output_key or ref.chunks_key(record.index),
         duration_ms=record.duration_ms,
         peak_rss_mb=record.peak_rss_mb,
