@@ -80,3 +80,19 @@ def many_empty_pages(path: Path, pages: int) -> Path:
     )
     path.write_bytes(bytes(out))
     return path
+
+
+def fb2_file(path: Path, sections: list[str]) -> Path:
+    """A minimal FictionBook 2 (XML) with one section per entry."""
+    body = "".join(
+        f"<section><title><p>Section {i + 1}</p></title><p>{text}</p></section>"
+        for i, text in enumerate(sections)
+    )
+    path.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<FictionBook xmlns="http://www.gribuser.ru/xml/fictionbook/2.0">'
+        "<description><title-info><book-title>Exhibit</book-title></title-info></description>"
+        f"<body>{body}</body></FictionBook>",
+        encoding="utf-8",
+    )
+    return path

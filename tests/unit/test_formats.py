@@ -13,7 +13,7 @@ from docproc.extract.html import html_to_text
 from docproc.ledger.sqlite import SQLiteLedger
 from docproc.models import BytesSegment, PagesSegment, SegmentTask, WholeSegment
 from docproc.pipeline.plan import PlanOptions, plan_document
-from tests.documents import docx_file, epub
+from tests.documents import docx_file, epub, fb2_file
 from tests.fakes import InMemoryObjectStore
 
 CHUNKER = Chunker("text-embedding-3-small", chunk_tokens=64, overlap=0)
@@ -115,6 +115,17 @@ def test_epub_is_paged_through_pymupdf(tmp_path: Path, ledger):
     store = InMemoryObjectStore({KEY + ".epub": path.read_bytes()})
     plan = plan_document(KEY + ".epub", None, store, ledger, PlanOptions(segment_pages=2))
     assert plan.document.media_type == "application/epub+zip"
+    segments = [t.segment for t in _tasks(store, plan)]
+    assert len(segments) >= 2 and all(isinstance(s, PagesSegment) for s in segments)
+    assert all(store.objects[s.input_key].startswith(b"%PDF") for s in segments)
+
+
+def test_fb2_is_paged_through_pymupdf(tmp_path: Path, ledger):
+    # Given a FictionBook (XML) named .xml: the content, not the name, decides
+    path = fb2_file(tmp_path / "exhibit.fb2", ["The witness stated the facts. " * 300] * 3)
+    store = InMemoryObjectStore({KEY + ".xml": path.read_bytes()})
+    plan = plan_document(KEY + ".xml", None, store, ledger, PlanOptions(segment_pages=2))
+    assert plan.document.media_type == "application/x-fictionbook+xml"
     segments = [t.segment for t in _tasks(store, plan)]
     assert len(segments) >= 2 and all(isinstance(s, PagesSegment) for s in segments)
     assert all(store.objects[s.input_key].startswith(b"%PDF") for s in segments)
