@@ -12,7 +12,7 @@ export DOCPROC_HOME ?= .docproc
 
 .PHONY: install run test lint unit integration e2e bench bench-quick clean
 
-$(INSTALLED): pyproject.toml layers/docproc/requirements.txt
+$(INSTALLED): pyproject.toml layers/docproc/requirements.txt layers/docproc/requirements-media.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'

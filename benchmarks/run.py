@@ -56,7 +56,8 @@ SIZES = {
         2000,
         7,
         1000,
-        [(".mp3", 60), (".mp4", 20)],
+        # 559 minutes of 16 kHz mono WAV is 1 GiB: the largest recording the service takes.
+        [(".mp3", 60), (".mp4", 20), (".wav", 559)],
     ),
 }
 
