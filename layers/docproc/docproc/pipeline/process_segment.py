@@ -17,7 +17,7 @@ from pathlib import Path
 
 from docproc.chunking.chunker import Chunker, ChunkPiece
 from docproc.embedding.port import Embedder
-from docproc.errors import DocprocError, SegmentBudgetExceeded
+from docproc.errors import ConfigurationError, DocprocError, SegmentBudgetExceeded
 from docproc.extract import text
 from docproc.extract.html import EXTRACTION_METHOD as HTML_EXTRACTION
 from docproc.extract.html import html_to_text
@@ -247,7 +247,7 @@ def _speech_pieces(
     from docproc.extract import media
 
     if deps.transcriber is None:
-        raise DocprocError("this worker has no transcriber for recordings")
+        raise ConfigurationError("this worker has no transcriber for recordings")
     decode_start = max(0.0, segment.time_start - segment.overlap_seconds)
     decode_end = segment.time_end + segment.overlap_seconds
     source = deps.store.media_url(segment.input_key, segment.input_version_id)
