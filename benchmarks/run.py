@@ -526,13 +526,16 @@ def media(size: Size, work: Path, report: Report) -> None:
             check=True,
         )
         best = json.loads(found.stdout)[0]
-        near = abs(float(best["time_start"]) - target.start) <= 2
+        # Long recordings repeat the ten sample sentences: the best hit must be one of the
+        # times this sentence was spoken.
+        spoken_at = [p.start for p in placed if p.sentence == target.sentence]
+        near = min(abs(float(best["time_start"]) - start) for start in spoken_at)
         report.add(
             "media",
-            f"{label}: search for the sentence spoken at {target.start:.0f} s",
-            f"{best['time_start']:.1f}-{best['time_end']:.1f} s",
+            f"{label}: search a spoken sentence ({len(spoken_at)}x in the file)",
+            f"{best['time_start']:.1f}-{best['time_end']:.1f} s, off {near:.1f} s",
             "within 2 s",
-            near,
+            near <= 2,
         )
         shutil.rmtree(home, ignore_errors=True)
         path.unlink()
