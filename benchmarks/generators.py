@@ -141,6 +141,21 @@ def speech_clips() -> list[tuple[str, Any]]:
     return clips
 
 
+# The audio codec each container is written with.
+_CODECS = {
+    ".mp3": "libmp3lame",
+    ".m4a": "aac",
+    ".aac": "aac",
+    ".mp4": "aac",
+    ".mov": "aac",
+    ".mkv": "aac",
+    ".webm": "libopus",
+    ".ogg": "libopus",
+    ".flac": "flac",
+    ".wav": "pcm_s16le",
+}
+
+
 @dataclass(frozen=True)
 class Placed:
     sentence: str
@@ -167,10 +182,10 @@ def recording(
     placed = [
         Placed(clips[n][0], start, start + len(clips[n][1]) / _RATE) for start, n in placements
     ]
-    codec = {".mp3": "libmp3lame", ".m4a": "aac", ".mp4": "aac", ".wav": "pcm_s16le"}[path.suffix]
+    codec = _CODECS[path.suffix]
     with av.open(str(path), "w") as out:
         audio = out.add_stream(codec, rate=_RATE, layout="mono")
-        if codec != "pcm_s16le":
+        if codec not in ("pcm_s16le", "flac"):
             audio.bit_rate = 64_000  # a voice recorder's setting
         picture = None
         if video:

@@ -153,11 +153,13 @@ def _window_pcm(frames: Iterator[Any], first_sample: int, last_sample: int) -> I
     position: int | None = None  # sample index (on the file's timeline) of the next sample
     for frame in frames:
         frame_start = round(frame.time * SAMPLE_RATE) if frame.time is not None else None
+        # Silence keeps every later sample at its true time where decoding resumed past the
+        # window's start (after a seek) or jumped ahead (a skipped damaged stretch).
         if position is None:
-            position = frame_start or 0
-        if frame_start is not None and frame_start > position + _GAP_SAMPLES:
-            # After a seek that landed past the window's start, or a skipped damaged stretch:
-            # silence keeps every later sample at its true time.
+            position = frame_start if frame_start is not None else first_sample
+            if position > first_sample:
+                yield bytes(2 * (min(position, last_sample) - first_sample))
+        elif frame_start is not None and frame_start > position + _GAP_SAMPLES:
             lo, hi = max(position, first_sample), min(frame_start, last_sample)
             if hi > lo:
                 yield bytes(2 * (hi - lo))
