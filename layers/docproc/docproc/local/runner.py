@@ -81,8 +81,8 @@ class IngestReport(BaseModel):
     chunks_total: int
     tokens_total: int
     pages: int
-    seconds: float = 0
     bytes: int
+    seconds: float = 0
     duration_ms: int
 
 
