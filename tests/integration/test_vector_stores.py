@@ -149,3 +149,17 @@ def test_search_filters_by_case_and_document(store: VectorStore):
         h.payload["document_id"] for h in store.search([1, 0, 0], "acme", document_id="d2")
     ] == ["d2"]
     assert store.search([1, 0, 0], "acme", case_id="other-case") == []
+
+
+def test_sqlite_collections_in_one_file_stay_apart(tmp_path: Path):
+    # Given two embedders' collections in the laptop's one file (another model, another size)
+    path = tmp_path / "vectors.sqlite3"
+    small = SQLiteVectorStore(path, "docproc_hashing-v1_3", dimensions=3)
+    large = SQLiteVectorStore(path, "docproc_text-embedding-3-small_5", dimensions=5)
+    small.upsert([_point(1, "acme", "d1", "v1", [1, 0, 0])])
+    large.upsert([_point(1, "acme", "d1", "v1", [1, 0, 0, 0, 0])])
+    # Then each searches, counts and deletes only its own points
+    assert len(small.search([1, 0, 0], "acme")) == 1
+    assert len(large.search([1, 0, 0, 0, 0], "acme")) == 1
+    small.delete_document("acme", "d1")
+    assert small.count("acme", "d1") == 0 and large.count("acme", "d1") == 1

@@ -31,8 +31,10 @@ CREATE TABLE IF NOT EXISTS collection (
     name TEXT PRIMARY KEY,
     dimensions INTEGER NOT NULL
 );
+-- One table for every collection (one per embedding model and size), as Qdrant keeps them apart.
 CREATE TABLE IF NOT EXISTS points (
-    id TEXT PRIMARY KEY,
+    collection TEXT NOT NULL,
+    id TEXT NOT NULL,
     tenant_id TEXT NOT NULL,
     case_id TEXT,
     document_id TEXT NOT NULL,
@@ -40,10 +42,12 @@ CREATE TABLE IF NOT EXISTS points (
     visible INTEGER NOT NULL,
     chunk_hash TEXT,
     payload TEXT NOT NULL,
-    vector BLOB NOT NULL
+    vector BLOB NOT NULL,
+    PRIMARY KEY (collection, id)
 );
-CREATE INDEX IF NOT EXISTS points_by_document ON points (tenant_id, document_id, version);
-CREATE INDEX IF NOT EXISTS points_searchable ON points (tenant_id, visible, case_id);
+CREATE INDEX IF NOT EXISTS points_by_document
+    ON points (collection, tenant_id, document_id, version);
+CREATE INDEX IF NOT EXISTS points_searchable ON points (collection, tenant_id, visible, case_id);
 """
 # Copied out of the payload into columns that filters use; "visible" is kept only there.
 _VISIBLE = "visible"
@@ -98,6 +102,7 @@ class SQLiteVectorStore:
             visible = bool(payload.pop(_VISIBLE, True))
             rows.append(
                 (
+                    self._collection,
                     point.id,
                     payload["tenant_id"],
                     payload.get("case_id"),
@@ -111,8 +116,9 @@ class SQLiteVectorStore:
             )
         with self._database.transaction() as db:
             db.executemany(
-                "INSERT OR REPLACE INTO points (id, tenant_id, case_id, document_id, version, "
-                "visible, chunk_hash, payload, vector) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO points (collection, id, tenant_id, case_id, document_id, "
+                "version, visible, chunk_hash, payload, vector) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
 
@@ -123,8 +129,8 @@ class SQLiteVectorStore:
             part = list(ids[start : start + _IDS_PER_QUERY])
             marks = ",".join("?" * len(part))
             for point_id, chunk_hash in db.execute(
-                f"SELECT id, chunk_hash FROM points WHERE id IN ({marks})",  # noqa: S608 - marks only
-                part,
+                f"SELECT id, chunk_hash FROM points WHERE collection = ? AND id IN ({marks})",  # noqa: S608
+                [self._collection, *part],
             ):
                 found[point_id] = chunk_hash or ""
         return found
@@ -148,7 +154,7 @@ class SQLiteVectorStore:
         import numpy as np
 
         query = np.frombuffer(_unit_float32(vector), dtype=np.float32)
-        where, params = _where(tenant_id=tenant_id, case_id=case_id, document_id=document_id)
+        where, params = self._where(tenant_id=tenant_id, case_id=case_id, document_id=document_id)
         cursor = self._database.connection().execute(
             f"SELECT rowid, vector FROM points WHERE {where} AND visible = 1",  # noqa: S608
             params,
@@ -188,7 +194,7 @@ class SQLiteVectorStore:
         return hits
 
     def count(self, tenant_id: str, document_id: str, version: str | None = None) -> int:
-        where, params = _where(tenant_id=tenant_id, document_id=document_id, version=version)
+        where, params = self._where(tenant_id=tenant_id, document_id=document_id, version=version)
         row = (
             self._database.connection()
             .execute(f"SELECT count(*) FROM points WHERE {where}", params)  # noqa: S608
@@ -203,36 +209,38 @@ class SQLiteVectorStore:
         with self._database.transaction() as db:
             db.execute(
                 "UPDATE points SET visible = 1 "
-                "WHERE tenant_id = ? AND document_id = ? AND version = ?",
-                (tenant_id, document_id, version),
+                "WHERE collection = ? AND tenant_id = ? AND document_id = ? AND version = ?",
+                (self._collection, tenant_id, document_id, version),
             )
             if retire_others:
                 db.execute(
-                    "DELETE FROM points WHERE tenant_id = ? AND document_id = ? AND version != ?",
-                    (tenant_id, document_id, version),
+                    "DELETE FROM points "
+                    "WHERE collection = ? AND tenant_id = ? AND document_id = ? AND version != ?",
+                    (self._collection, tenant_id, document_id, version),
                 )
 
     def delete_version(self, tenant_id: str, document_id: str, version: str) -> None:
-        self._delete(_where(tenant_id=tenant_id, document_id=document_id, version=version))
+        self._delete(self._where(tenant_id=tenant_id, document_id=document_id, version=version))
 
     def delete_document(
         self, tenant_id: str, document_id: str, keep_version: str | None = None
     ) -> None:
-        where, params = _where(tenant_id=tenant_id, document_id=document_id)
+        where, params = self._where(tenant_id=tenant_id, document_id=document_id)
         if keep_version is not None:
             where, params = f"{where} AND version != ?", [*params, keep_version]
         self._delete((where, params))
+
+    def _where(self, **conditions: str | None) -> tuple[str, list[str]]:
+        """``column = ?`` for this collection and each condition given (column names are this
+        module's own, never input)."""
+        given = {"collection": self._collection}
+        given.update({column: value for column, value in conditions.items() if value is not None})
+        return " AND ".join(f"{column} = ?" for column in given), list(given.values())
 
     def _delete(self, condition: tuple[str, list[str]]) -> None:
         where, params = condition
         with self._database.transaction() as db:
             db.execute(f"DELETE FROM points WHERE {where}", params)  # noqa: S608
-
-
-def _where(**conditions: str | None) -> tuple[str, list[str]]:
-    """``column = ?`` for each condition given; the column names are this module's own."""
-    given = {column: value for column, value in conditions.items() if value is not None}
-    return " AND ".join(f"{column} = ?" for column in given), list(given.values())
 
 
 def _unit_float32(vector: Sequence[float]) -> bytes:
