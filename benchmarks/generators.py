@@ -194,7 +194,7 @@ def recording(
         for second in range(math.ceil(duration)):
             # Quiet noise: a digitally silent track is not what microphones record.
             block = rng.normal(0, 30, _RATE).astype(np.int32)
-            for (start, n), _ in zip(placements, placed, strict=True):
+            for start, n in placements:
                 samples = clips[n][1]
                 offset = round(start * _RATE) - second * _RATE
                 lo, hi = max(offset, 0), min(offset + len(samples), _RATE)

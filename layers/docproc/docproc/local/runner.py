@@ -34,6 +34,8 @@ from docproc.models import (
     UPLOADS_PREFIX,
     DeleteResult,
     DocumentKey,
+    DocumentRecord,
+    DocumentSummary,
     FailedSegment,
     FinalizeResult,
     IngestionFailedDetail,
@@ -324,22 +326,7 @@ def ingest(
         assert record is not None
         if progress:
             progress(plan.segments_total, plan.segments_total)
-        return IngestReport(
-            document_id=ids.document_id,
-            tenant_id=ids.tenant_id,
-            case_id=ids.case_id,
-            version=ref.version,
-            status="complete",
-            segments_total=plan.segments_total,
-            segments_processed=0,
-            segments_skipped=plan.segments_total,
-            chunks_total=record.chunks_total,
-            tokens_total=record.tokens_total,
-            pages=record.pages,
-            bytes=record.bytes,
-            seconds=record.seconds,
-            duration_ms=int((time.monotonic() - started) * 1000),
-        )
+        return _report(ids, ref.version, "complete", plan.segments_total, 0, record, started)
 
     try:
         results = run_segments(env, _tasks(env, plan), progress)
@@ -381,20 +368,36 @@ def ingest(
         env.notifier.publish(DOCUMENT_INGESTED, final.summary.model_dump(mode="json"))
     summary = final.summary
     processed = sum(1 for result in results if not result.skipped)
+    return _report(
+        ids, ref.version, summary.status, summary.segments_total, processed, summary, started
+    )
+
+
+def _report(
+    ids: DocumentKey,
+    version: str,
+    status: str,
+    segments_total: int,
+    processed: int,
+    totals: DocumentRecord | DocumentSummary,
+    started: float,
+) -> IngestReport:
+    """What `docproc ingest` prints; the totals come from the run's summary, or from the
+    ledger's row when the version was already ingested."""
     return IngestReport(
         document_id=ids.document_id,
         tenant_id=ids.tenant_id,
         case_id=ids.case_id,
-        version=ref.version,
-        status=summary.status,
-        segments_total=summary.segments_total,
+        version=version,
+        status=status,
+        segments_total=segments_total,
         segments_processed=processed,
-        segments_skipped=summary.segments_total - processed,
-        chunks_total=summary.chunks_total,
-        tokens_total=summary.tokens_total,
-        pages=summary.pages,
-        seconds=summary.seconds,
-        bytes=summary.bytes,
+        segments_skipped=segments_total - processed,
+        chunks_total=totals.chunks_total,
+        tokens_total=totals.tokens_total,
+        pages=totals.pages,
+        bytes=totals.bytes,
+        seconds=totals.seconds,
         duration_ms=int((time.monotonic() - started) * 1000),
     )
 

@@ -81,12 +81,14 @@ class PocketSphinxTranscriber:
 
 
 def _frames(pcm: Iterable[bytes], size: int) -> Iterator[bytes]:
-    """Fixed-size frames out of blocks of any size; the last one may be short."""
-    pending = b""
+    """Fixed-size frames out of blocks of any size; the last one may be short. Linear in the
+    input: a large block (seconds of silence filling a gap) is not re-copied per frame."""
+    pending = bytearray()
     for block in pcm:
         pending += block
-        while len(pending) >= size:
-            yield pending[:size]
-            pending = pending[size:]
+        whole = len(pending) - len(pending) % size
+        for offset in range(0, whole, size):
+            yield bytes(pending[offset : offset + size])
+        del pending[:whole]
     if pending:
-        yield pending
+        yield bytes(pending)
