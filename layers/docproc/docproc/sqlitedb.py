@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,17 +20,39 @@ class SQLiteDatabase:
         self._pid = -1
         self._connection: sqlite3.Connection | None = None
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.connection().executescript(schema)
+        db = self.connection()
+        # One write transaction: processes opening a new file together create it once.
+        try:
+            db.executescript(f"BEGIN IMMEDIATE;\n{schema}\nCOMMIT;")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
 
     def connection(self) -> sqlite3.Connection:
         if self._connection is None or self._pid != os.getpid():
             self._connection = sqlite3.connect(
                 self.path, timeout=self._timeout, isolation_level=None
             )
-            self._connection.execute("PRAGMA journal_mode=WAL")
+            self._use_wal(self._connection)
             self._connection.execute("PRAGMA synchronous=NORMAL")
             self._pid = os.getpid()
         return self._connection
+
+    def _use_wal(self, db: sqlite3.Connection) -> None:
+        """Switch the file to WAL (it stays so). Two processes switching a new file at once
+        deadlock, and SQLite fails one at once without its busy handler: that one waits and
+        tries again, and by then the file is usually WAL already, which is a no-op."""
+        deadline = time.monotonic() + self._timeout
+        while True:
+            try:
+                db.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as error:
+                busy = error.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY
+                if not busy or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
