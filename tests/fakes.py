@@ -12,7 +12,7 @@ from docproc.storage.port import ObjectInfo
 
 
 class InMemoryObjectStore:
-    """The ObjectStore port over a dict; counts the bytes handed out by ranged reads."""
+    """The ObjectStore port over a dict; counts the bytes it hands out (ranges and copies)."""
 
     def __init__(self, objects: dict[str, bytes] | None = None) -> None:
         self.bucket = "memory"
@@ -37,8 +37,10 @@ class InMemoryObjectStore:
 
     @contextmanager
     def local_copy(self, key: str, version_id: str | None = None) -> Iterator[Path]:
+        data = self._get(key)
+        self.bytes_read += len(data)
         with tempfile.NamedTemporaryFile() as handle:
-            handle.write(self._get(key))
+            handle.write(data)
             handle.flush()
             yield Path(handle.name)
 

@@ -2,13 +2,17 @@ from __future__ import annotations
 
 import itertools
 import json
+import random
+import zipfile
 from pathlib import Path
 
+import docx
 import pytest
 
 from benchmarks.generators import text_pdf
 from docproc.errors import InvalidDocument, UnsupportedDocument
 from docproc.extract.pdf import PageRange, page_ranges
+from docproc.extract.sniff import DOCX
 from docproc.ledger.sqlite import SQLiteLedger
 from docproc.models import PagesSegment, SegmentTask
 from docproc.pipeline.plan import PlanOptions, plan_document
@@ -88,6 +92,21 @@ def test_unusable_content_is_rejected(content: bytes, error: type[Exception], le
     with pytest.raises(error):
         plan_document(KEY, "v1", store, ledger, PlanOptions())
     assert ledger.get_document("acme", "doc") is None
+
+
+def test_a_zip_container_is_told_apart_by_its_directory_alone(tmp_path: Path, ledger):
+    # Given a 4 MB DOCX (a picture that does not compress) behind ranged reads
+    document = docx.Document()
+    document.add_paragraph("Hello")
+    document.save(tmp_path / "big.docx")
+    with zipfile.ZipFile(tmp_path / "big.docx", "a") as archive:
+        archive.writestr("word/media/image1.png", random.Random(7).randbytes(4_000_000))
+    store = InMemoryObjectStore({KEY: (tmp_path / "big.docx").read_bytes()})
+    # When it is planned
+    plan = plan_document(KEY, "v1", store, ledger, PlanOptions())
+    # Then it is a DOCX, found by reading its head and directory: not the picture
+    assert plan.document.media_type == DOCX and plan.segments_total == 1
+    assert store.bytes_read < 200_000, store.bytes_read
 
 
 def test_text_is_cut_into_byte_ranges(ledger: SQLiteLedger):

@@ -1,7 +1,7 @@
 """Type detection by content: magic bytes first, then a text probe. Names are only hints.
 
 ``sniff`` looks at the first bytes of an object; for ZIP containers (EPUB, DOCX, XPS, CBZ)
-``sniff_zip`` looks at the member names once the object is on local disk.
+``sniff_zip`` looks at the member names (in the directory at the end of the archive).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import IO
 
 from charset_normalizer import from_bytes
 
@@ -155,7 +156,7 @@ def sniff(head: bytes, filename: str = "") -> Detected:
         # it cannot open is rejected there, with a reason, rather than ingested as "text".
         return Detected(PDF)
     if head.startswith(b"PK\x03\x04"):
-        return Detected(ZIP)  # which container: sniff_zip, once the object is on disk
+        return Detected(ZIP)  # which container: sniff_zip reads the archive's directory
     if head[60:68] == b"BOOKMOBI":
         return Detected(MOBI)
     media_type = _media_type(head)
@@ -173,10 +174,11 @@ def sniff(head: bytes, filename: str = "") -> Detected:
     return Detected(_text_format(text, filename), encoding)
 
 
-def sniff_zip(path: Path) -> str:
-    """Which ZIP-based format ``path`` is, by its members."""
+def sniff_zip(archive_file: Path | IO[bytes]) -> str:
+    """Which ZIP-based format an archive is, by its members. A seekable file object will do:
+    only the central directory and the ``mimetype`` member are read."""
     try:
-        with zipfile.ZipFile(path) as archive:
+        with zipfile.ZipFile(archive_file) as archive:
             names = archive.namelist()
             if "mimetype" in names and archive.read("mimetype").strip() == EPUB.encode():
                 return EPUB

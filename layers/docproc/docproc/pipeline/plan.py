@@ -40,6 +40,7 @@ from docproc.models import (
 )
 from docproc.observability import logger
 from docproc.storage.port import ObjectStore
+from docproc.storage.ranged import open_ranged
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 
@@ -81,8 +82,9 @@ def plan_document(
         raise InvalidDocument("the object is empty")
     detected = sniff(store.read_range(key, 0, SNIFF_BYTES, info.version_id), ids.filename)
     if detected.media_type == ZIP:
-        with store.local_copy(key, info.version_id) as path:
-            detected = Detected(sniff_zip(path))
+        # The member names sit at the archive's end: a few ranged reads, not a download.
+        with open_ranged(store, key, info.size, info.version_id) as archive:
+            detected = Detected(sniff_zip(archive))
     media_type = detected.media_type
     _log_name_mismatch(ids.filename, media_type)
     ref = DocumentRef(
