@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import uuid
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,9 +12,11 @@ import boto3
 import pytest
 
 from docproc.errors import ObjectNotFound, TransientError
+from docproc.extract.sniff import EPUB, sniff_zip
 from docproc.ledger.dynamodb import DynamoDBLedger
 from docproc.ledger.port import Ledger
 from docproc.notify.eventbridge import EventBridgeNotifier
+from docproc.storage.ranged import open_ranged
 from docproc.storage.s3 import S3ObjectStore
 from tests.builders import document_ref, document_summary, segment_record
 from tests.conftest import aws_backend
@@ -114,6 +118,24 @@ def test_s3_reads_the_pinned_version(s3_store: S3ObjectStore):
         assert path.read_bytes() == b"first version"
     assert not path.exists(), "the temporary copy is removed"
     assert s3_store.head("uploads/k").size == 7
+
+
+def test_s3_object_reads_as_a_seekable_file_of_its_pinned_version(s3_store: S3ObjectStore):
+    # Given an EPUB uploaded, then overwritten by something else
+    s3 = s3_store._s3
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as epub:
+        epub.writestr("mimetype", "application/epub+zip")
+        epub.writestr("OEBPS/chapter.xhtml", "<html/>" * 20_000)
+    key = "uploads/acme/case/book/book.epub"
+    first = s3.put_object(Bucket=s3_store.bucket, Key=key, Body=archive.getvalue())["VersionId"]
+    s3.put_object(Bucket=s3_store.bucket, Key=key, Body=b"not a zip")
+    # When zipfile reads the pinned version through ranged reads
+    with open_ranged(s3_store, key, len(archive.getvalue()), first) as file:
+        # Then it finds its members and reads one, seeking like on a local file
+        assert sniff_zip(file) == EPUB
+        file.seek(-10, io.SEEK_END)
+        assert file.read() == archive.getvalue()[-10:]
 
 
 def test_s3_missing_objects_are_typed(s3_store: S3ObjectStore):
