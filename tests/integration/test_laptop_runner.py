@@ -94,6 +94,21 @@ def test_rejected_input_is_one_typed_line(tmp_path: Path, corpus: Path):
     assert result.returncode == 2 and "UnsupportedDocument" in result.stderr
 
 
+def test_a_worker_that_cannot_start_reports_why(tmp_path: Path):
+    # Given a home whose vector store file cannot be opened (a directory in its place), which
+    # only the segment workers open before they work
+    home = tmp_path / "home"
+    (home / "vectors.sqlite3").mkdir(parents=True)
+    pdf = text_pdf(tmp_path / "three-segments.pdf", pages=120)
+    # When a document of several segments is ingested by a pool of workers
+    result = run(home, "ingest", str(pdf), check=False, DOCPROC_WORKERS="2", SEGMENT_PAGES="50")
+    # Then the error names the cause, not the pool it broke
+    assert result.returncode != 0
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: SegmentFailures: 3 segment(s) failed"), last
+    assert "OperationalError" in last and "BrokenProcessPool" not in last
+
+
 def test_events_folder_drives_invoke(tmp_path: Path):
     # `docproc invoke` takes the same event files as `sam local invoke`
     result = run(

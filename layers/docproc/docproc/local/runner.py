@@ -164,7 +164,7 @@ class LocalEnvironment:
 
 # --- worker processes ---------------------------------------------------------------------
 
-_worker_deps: SegmentDeps | None = None
+_worker_deps: SegmentDeps | Exception | None = None
 
 
 def _die_with_parent() -> None:
@@ -187,9 +187,15 @@ def _init_worker(
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     global _worker_deps  # noqa: PLW0603 - one set of adapters per worker process
     env = LocalEnvironment(settings)
-    # The SQLite store is shared through its file; Qdrant through the parent's server.
-    vectors = env.vectors if authkey is None else RemoteVectorStore(address, authkey)
-    _worker_deps = env.segment_deps(vectors)
+    try:
+        # The SQLite store is shared through its file; Qdrant through the parent's server.
+        vectors = env.vectors if authkey is None else RemoteVectorStore(address, authkey)
+        _worker_deps = env.segment_deps(vectors)
+    except Exception as error:  # noqa: BLE001 - handed to every task, see _run_task
+        # An initializer that raises breaks the whole pool, and every segment would fail as
+        # "BrokenProcessPool": each task raises the real cause instead.
+        logger.exception("segment worker could not start")
+        _worker_deps = error
 
 
 def _process(task: SegmentTask, deps: SegmentDeps) -> SegmentResult:
@@ -202,6 +208,8 @@ def _process(task: SegmentTask, deps: SegmentDeps) -> SegmentResult:
 
 def _run_task(task_json: str) -> str:
     assert _worker_deps is not None
+    if isinstance(_worker_deps, Exception):
+        raise _worker_deps
     return _process(SegmentTask.model_validate_json(task_json), _worker_deps).model_dump_json()
 
 
