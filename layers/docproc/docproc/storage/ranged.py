@@ -4,8 +4,12 @@ that need only a few places of a large object (a ZIP's directory sits at its end
 from __future__ import annotations
 
 import io
+from typing import TYPE_CHECKING
 
 from docproc.storage.port import ObjectStore
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
 
 # Each read asks for at least this much: zipfile reads a header in small pieces.
 _READ_AHEAD = 64 * 1024
@@ -30,12 +34,13 @@ class RangedObjectFile(io.RawIOBase):
         self._position = max(0, base + offset)
         return self._position
 
-    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        end = min(self._position + len(buffer), self._size)
+    def readinto(self, buffer: WriteableBuffer) -> int:
+        view = memoryview(buffer).cast("B")
+        end = min(self._position + len(view), self._size)
         if end <= self._position:
             return 0
         data = self._store.read_range(self._key, self._position, end, self._version_id)
-        buffer[: len(data)] = data
+        view[: len(data)] = data
         self._position += len(data)
         return len(data)
 
