@@ -36,6 +36,15 @@ def point_id(tenant_id: str, document_id: str, version: str, segment: int, ordin
     return str(uuid.uuid5(POINT_ID_NAMESPACE, name))
 
 
+_UNSAFE_IN_VERSION = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def object_version(version_id: str | None, etag: str) -> str:
+    """The version that names a document's outputs and its execution: the S3 VersionId, or the
+    ETag (quotes and other unsafe characters dropped) where the bucket keeps no versions."""
+    return version_id or "etag-" + _UNSAFE_IN_VERSION.sub("", etag)
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import codecs
 import json
 import math
-import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,12 +36,11 @@ from docproc.models import (
     SegmentTask,
     TimeSegment,
     WholeSegment,
+    object_version,
 )
 from docproc.observability import logger
 from docproc.storage.port import ObjectStore
 from docproc.storage.ranged import open_ranged
-
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 
 
 @dataclass(frozen=True)
@@ -76,8 +74,7 @@ def plan_document(
 ) -> PlanResult:
     ids = DocumentKey.from_object_key(key)
     info = store.head(key, version_id)
-    # The version names every output; S3 version ids are URL-safe, ETags are quoted hex.
-    version = info.version_id or "etag-" + _UNSAFE.sub("", info.etag)
+    version = object_version(info.version_id, info.etag)
     if info.size == 0:
         raise InvalidDocument("the object is empty")
     detected = sniff(store.read_range(key, 0, SNIFF_BYTES, info.version_id), ids.filename)

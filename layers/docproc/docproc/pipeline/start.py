@@ -12,7 +12,7 @@ import json
 import re
 from typing import Any, Protocol
 
-from docproc.models import DocumentKey, S3ObjectEvent, StartResult
+from docproc.models import DocumentKey, S3ObjectEvent, StartResult, object_version
 from docproc.observability import logger
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
@@ -39,7 +39,7 @@ def start_ingestion(
 ) -> StartResult:
     s3_object = event.detail.object
     ids = DocumentKey.from_object_key(s3_object.key)
-    version = s3_object.version_id or f"etag-{s3_object.etag or 'unknown'}"
+    version = object_version(s3_object.version_id, s3_object.etag or "unknown")
     name = execution_name(ids, version)
     arn = starter.start(name, json.dumps(raw_event))
     if arn is None:
