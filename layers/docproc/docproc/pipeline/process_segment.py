@@ -289,7 +289,7 @@ def _text_pieces(
         for piece in chunker.chunk_text(html_to_text(owned.text), owned.byte_start):
             yield (
                 replace(piece, byte_start=owned.byte_start, byte_end=owned.byte_end),
-                (HTML_EXTRACTION),
+                HTML_EXTRACTION,
             )
         return
     if media_type in (CSV, JSONL):

@@ -17,21 +17,18 @@ import math
 from array import array
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from docproc.errors import EmbeddingDimensionMismatch
 from docproc.sqlitedb import SQLiteDatabase
 from docproc.vectors.port import SearchHit, VectorPoint
-
-if TYPE_CHECKING:
-    pass
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS collection (
     name TEXT PRIMARY KEY,
     dimensions INTEGER NOT NULL
 );
--- One table for every collection (one per embedding model and size), as Qdrant keeps them apart.
+-- One table holds every collection (one per embedding model and size); the collection
+-- column in the key and in every query keeps them apart, as Qdrant does.
 CREATE TABLE IF NOT EXISTS points (
     collection TEXT NOT NULL,
     id TEXT NOT NULL,
@@ -206,18 +203,12 @@ class SQLiteVectorStore:
         self, tenant_id: str, document_id: str, version: str, retire_others: bool
     ) -> None:
         """One transaction: searches see the old version, then the new one."""
+        where, params = self._where(tenant_id=tenant_id, document_id=document_id, version=version)
         with self._database.transaction() as db:
-            db.execute(
-                "UPDATE points SET visible = 1 "
-                "WHERE collection = ? AND tenant_id = ? AND document_id = ? AND version = ?",
-                (self._collection, tenant_id, document_id, version),
-            )
+            db.execute(f"UPDATE points SET visible = 1 WHERE {where}", params)  # noqa: S608
             if retire_others:
-                db.execute(
-                    "DELETE FROM points "
-                    "WHERE collection = ? AND tenant_id = ? AND document_id = ? AND version != ?",
-                    (self._collection, tenant_id, document_id, version),
-                )
+                others, others_params = self._document_except(tenant_id, document_id, version)
+                db.execute(f"DELETE FROM points WHERE {others}", others_params)  # noqa: S608
 
     def delete_version(self, tenant_id: str, document_id: str, version: str) -> None:
         self._delete(self._where(tenant_id=tenant_id, document_id=document_id, version=version))
@@ -225,10 +216,15 @@ class SQLiteVectorStore:
     def delete_document(
         self, tenant_id: str, document_id: str, keep_version: str | None = None
     ) -> None:
+        self._delete(self._document_except(tenant_id, document_id, keep_version))
+
+    def _document_except(
+        self, tenant_id: str, document_id: str, keep_version: str | None
+    ) -> tuple[str, list[str]]:
         where, params = self._where(tenant_id=tenant_id, document_id=document_id)
-        if keep_version is not None:
-            where, params = f"{where} AND version != ?", [*params, keep_version]
-        self._delete((where, params))
+        if keep_version is None:
+            return where, params
+        return f"{where} AND version != ?", [*params, keep_version]
 
     def _where(self, **conditions: str | None) -> tuple[str, list[str]]:
         """``column = ?`` for this collection and each condition given (column names are this
