@@ -231,11 +231,20 @@ class SegmentSettings(
         return self
 
 
-class FinalizeSettings(
-    StorageSettings, LedgerSettings, EmbeddingSettings, CloudVectorStoreSettings, SecretsSettings
-):
+class SegmentFilesSettings(_Settings):
     # false: a completed document's sub-PDFs are removed at Finalize (they can be remade).
     keep_segment_files: bool = Field(default=True, validation_alias="KEEP_SEGMENT_FILES")
+
+
+class FinalizeSettings(
+    StorageSettings,
+    LedgerSettings,
+    EmbeddingSettings,
+    CloudVectorStoreSettings,
+    SecretsSettings,
+    SegmentFilesSettings,
+):
+    pass
 
 
 class NotifyFailureSettings(LedgerSettings):
@@ -260,13 +269,13 @@ class LocalSettings(
     VectorStoreSettings,
     SecretsSettings,
     ProgressSettings,
+    SegmentFilesSettings,
 ):
     """The laptop runner: everything lives under DOCPROC_HOME (vectors too, unless QDRANT_URL)."""
 
     home: Path = Field(default=Path(".docproc"), validation_alias="DOCPROC_HOME")
     # 0: one worker process per core.
     workers: int = Field(default=0, validation_alias="DOCPROC_WORKERS", ge=0, le=64)
-    keep_segment_files: bool = Field(default=True, validation_alias="KEEP_SEGMENT_FILES")
     # Where vectors live when neither QDRANT_URL nor QDRANT_PATH is set: "sqlite" keeps them on
     # disk (memory flat however large the file); "qdrant" is qdrant-client's embedded mode,
     # which holds every point in memory.
