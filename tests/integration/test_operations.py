@@ -121,6 +121,27 @@ def test_progress_events_during_a_run_are_throttled(tmp_path: Path):
     env2.close()
 
 
+def test_sub_pdfs_are_dropped_at_finalize_when_not_kept(tmp_path: Path):
+    # Given a 3-segment PDF and KEEP_SEGMENT_FILES=false
+    env = LocalEnvironment(
+        LocalSettings(
+            DOCPROC_HOME=tmp_path / "home",
+            DOCPROC_WORKERS=1,
+            SEGMENT_PAGES=10,
+            KEEP_SEGMENT_FILES=False,
+        )
+    )
+    # When it is ingested
+    report = ingest(env, text_pdf(tmp_path / "a.pdf", pages=30), document_id="a")
+    # Then its sub-PDFs are gone, and its chunk files and summary stay
+    work = sorted(env.store.list_keys(f"work/local/a/{report.version}/"))
+    names = [key.rsplit("/", 1)[-1] for key in work]
+    assert [n for n in names if n.endswith(".pdf")] == []
+    assert sum(n.endswith(".chunks.jsonl") for n in names) == 3
+    assert "document.json" in names and report.segments_total == 3
+    env.close()
+
+
 def test_cleanup_removes_exactly_what_is_expired(tmp_path: Path):
     ledger = SQLiteLedger(tmp_path / "ledger.sqlite3")
     store = InMemoryObjectStore()
