@@ -56,6 +56,7 @@ def open_document(path: Path, filetype: str = "pdf") -> Iterator[pymupdf.Documen
         # A user password stops reading; an owner password alone (print/copy limits) does not.
         if document.needs_pass:
             raise EncryptedDocument("the PDF is encrypted with a user password")
+        # Counting is where a broken page tree shows; checked once here for every caller.
         try:
             pages = document.page_count
         except MUPDF_ERRORS as exc:
@@ -69,10 +70,7 @@ def open_document(path: Path, filetype: str = "pdf") -> Iterator[pymupdf.Documen
 
 def count_pages(path: Path, filetype: str = "pdf") -> int:
     with open_document(path, filetype) as document:
-        try:
-            return int(document.page_count)
-        except MUPDF_ERRORS as exc:
-            raise InvalidDocument(f"the page tree is broken: {type(exc).__name__}") from exc
+        return int(document.page_count)
 
 
 def split(
@@ -126,10 +124,7 @@ def extract_pages(
     ``path`` holds either exactly pages first..last (a sub-PDF) or the whole document.
     """
     with open_document(path, filetype) as document:
-        try:
-            whole = document.page_count > last_page_number - first_page_number + 1
-        except MUPDF_ERRORS as exc:
-            raise InvalidDocument(f"the page tree is broken: {type(exc).__name__}") from exc
+        whole = document.page_count > last_page_number - first_page_number + 1
         for number in range(first_page_number, last_page_number + 1):
             local_index = number - 1 if whole else number - first_page_number
             try:
