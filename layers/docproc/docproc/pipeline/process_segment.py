@@ -39,6 +39,7 @@ from docproc.models import (
 )
 from docproc.notify.port import Notifier
 from docproc.observability import current_rss_mb, logger, metrics, peak_rss_mb
+from docproc.pipeline.status import document_progress
 from docproc.storage.port import ObjectStore
 from docproc.transcribe.port import Transcriber, Utterance
 from docproc.vectors.port import VectorPoint, VectorSink
@@ -87,10 +88,9 @@ class ProgressEvents:
             ref.tenant_id, ref.document_id, utc_now(), self.interval_seconds
         ):
             return
-        record = ledger.get_document(ref.tenant_id, ref.document_id)
-        segments = ledger.list_segments(ref.tenant_id, ref.document_id, ref.version)
-        done = sum(1 for segment in segments if segment.status == "done")
-        total = record.segments_total if record else len(segments)
+        report = document_progress(ledger, ref.tenant_id, ref.document_id)
+        if report is None or report.version != ref.version:
+            return  # a newer upload holds the document: this version's progress is moot
         self.notifier.publish(
             DOCUMENT_INGESTION_PROGRESS,
             {
@@ -98,9 +98,9 @@ class ProgressEvents:
                 "case_id": ref.case_id,
                 "document_id": ref.document_id,
                 "version": ref.version,
-                "segments_done": done,
-                "segments_total": total,
-                "percent": round(100 * done / total, 1) if total else 0.0,
+                "segments_done": report.segments_done,
+                "segments_total": report.segments_total,
+                "percent": report.percent,
             },
         )
 
