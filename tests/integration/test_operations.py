@@ -10,6 +10,7 @@ import pytest
 
 from benchmarks.generators import text_pdf
 from docproc.config import LocalSettings
+from docproc.errors import SegmentBudgetExceeded
 from docproc.ledger.port import Ledger
 from docproc.ledger.records import utc_now
 from docproc.ledger.sqlite import SQLiteLedger
@@ -159,6 +160,28 @@ def test_cleanup_removes_exactly_what_is_expired(tmp_path: Path):
     _seed(ledger2)
     fresh = cleanup(ledger2, InMemoryObjectStore(), parse_age("7d"), utc_now() + timedelta(days=1))
     assert fresh.expired_segment_rows == 0 and fresh.documents_cleaned == []
+
+
+def test_the_functions_memory_size_bounds_a_segment(moto_aws: Aws):
+    # Given the process_segment event's PDF in S3
+    root = Path(__file__).resolve().parents[2]
+    event = json.loads((root / "events" / "process_segment.json").read_text())
+    moto_aws.s3.put_object(
+        Bucket=BUCKET,
+        Key=event["segment"]["input_key"],
+        Body=(root / "samples" / "lease-agreement.pdf").read_bytes(),
+    )
+    module = load_handler_module("process_segment")
+    # When the function's memory size is below what this process already holds
+    with pytest.raises(SegmentBudgetExceeded):
+        module.handler(event, FakeContext("process_segment", memory_limit_in_mb=1))
+    # Then the segment stopped with the typed error and the ledger says so
+    ref = event["document"]
+    record = module.dependencies().ledger.get_segment(
+        ref["tenant_id"], ref["document_id"], ref["version"], 0
+    )
+    assert record is not None
+    assert record.status == "failed" and "SegmentBudgetExceeded" in record.error
 
 
 def test_segment_metrics_are_emitted_as_emf(moto_aws: Aws, capsys: pytest.CaptureFixture[str]):
