@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -162,15 +163,21 @@ def test_cleanup_removes_exactly_what_is_expired(tmp_path: Path):
     assert fresh.expired_segment_rows == 0 and fresh.documents_cleaned == []
 
 
-def test_the_functions_memory_size_bounds_a_segment(moto_aws: Aws):
-    # Given the process_segment event's PDF in S3
+def _process_segment_event(aws: Aws) -> dict[str, Any]:
+    """events/process_segment.json, with the PDF it names put in S3."""
     root = Path(__file__).resolve().parents[2]
-    event = json.loads((root / "events" / "process_segment.json").read_text())
-    moto_aws.s3.put_object(
+    event: dict[str, Any] = json.loads((root / "events" / "process_segment.json").read_text())
+    aws.s3.put_object(
         Bucket=BUCKET,
         Key=event["segment"]["input_key"],
         Body=(root / "samples" / "lease-agreement.pdf").read_bytes(),
     )
+    return event
+
+
+def test_the_functions_memory_size_bounds_a_segment(moto_aws: Aws):
+    # Given the process_segment event's PDF in S3
+    event = _process_segment_event(moto_aws)
     module = load_handler_module("process_segment")
     # When the function's memory size is below what this process already holds
     with pytest.raises(SegmentBudgetExceeded):
@@ -185,13 +192,7 @@ def test_the_functions_memory_size_bounds_a_segment(moto_aws: Aws):
 
 
 def test_segment_metrics_are_emitted_as_emf(moto_aws: Aws, capsys: pytest.CaptureFixture[str]):
-    root = Path(__file__).resolve().parents[2]
-    event = json.loads((root / "events" / "process_segment.json").read_text())
-    moto_aws.s3.put_object(
-        Bucket=BUCKET,
-        Key=event["segment"]["input_key"],
-        Body=(root / "samples" / "lease-agreement.pdf").read_bytes(),
-    )
+    event = _process_segment_event(moto_aws)
     capsys.readouterr()
     load_handler_module("process_segment").handler(event, FakeContext("process_segment"))
     blobs = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
