@@ -66,7 +66,7 @@ def _open(source: str) -> Any:
     except _TRANSIENT as exc:
         raise TransientError(f"reading the recording: {type(exc).__name__}") from exc
     except av.error.HTTPClientError as exc:
-        # 403/404 on a presigned URL: expired or the version is gone; Plan re-signs on retry.
+        # 403/404 on a presigned URL: most likely expired; each retry signs a fresh URL.
         raise TransientError(f"reading the recording: {type(exc).__name__}") from exc
     except (av.error.FFmpegError, ValueError) as exc:
         raise InvalidDocument(f"not a readable recording: {type(exc).__name__}") from exc
