@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -110,22 +111,33 @@ def test_csv_segments_carry_the_header(ledger):
     assert {t.segment.header for t in _tasks(store, plan)} == {"id,name"}
 
 
-def test_epub_is_paged_through_pymupdf(tmp_path: Path, ledger):
-    path = epub(tmp_path / "book.epub", [f"Chapter {i} text. " * 300 for i in range(4)])
-    store = InMemoryObjectStore({KEY + ".epub": path.read_bytes()})
-    plan = plan_document(KEY + ".epub", None, store, ledger, PlanOptions(segment_pages=2))
-    assert plan.document.media_type == "application/epub+zip"
-    segments = [t.segment for t in _tasks(store, plan)]
-    assert len(segments) >= 2 and all(isinstance(s, PagesSegment) for s in segments)
-    assert all(store.objects[s.input_key].startswith(b"%PDF") for s in segments)
-
-
-def test_fb2_is_paged_through_pymupdf(tmp_path: Path, ledger):
-    # Given a FictionBook (XML) named .xml: the content, not the name, decides
-    path = fb2_file(tmp_path / "exhibit.fb2", ["The witness stated the facts. " * 300] * 3)
-    store = InMemoryObjectStore({KEY + ".xml": path.read_bytes()})
-    plan = plan_document(KEY + ".xml", None, store, ledger, PlanOptions(segment_pages=2))
-    assert plan.document.media_type == "application/x-fictionbook+xml"
+@pytest.mark.parametrize(
+    ("make", "suffix", "media_type"),
+    [
+        (
+            lambda path: epub(path, [f"Chapter {i} text. " * 300 for i in range(4)]),
+            ".epub",
+            "application/epub+zip",
+        ),
+        # A FictionBook (XML) named .xml: the content, not the name, decides
+        (
+            lambda path: fb2_file(path, ["The witness stated the facts. " * 300] * 3),
+            ".xml",
+            "application/x-fictionbook+xml",
+        ),
+    ],
+    ids=["epub", "fb2"],
+)
+def test_paged_formats_are_split_through_pymupdf(
+    tmp_path: Path, ledger, make: Callable[[Path], Path], suffix: str, media_type: str
+):
+    # Given a multi-page document of this format
+    path = make(tmp_path / "document")
+    store = InMemoryObjectStore({KEY + suffix: path.read_bytes()})
+    # When it is planned two pages a segment
+    plan = plan_document(KEY + suffix, None, store, ledger, PlanOptions(segment_pages=2))
+    # Then it is recognised, and split into sub-PDFs of pages
+    assert plan.document.media_type == media_type
     segments = [t.segment for t in _tasks(store, plan)]
     assert len(segments) >= 2 and all(isinstance(s, PagesSegment) for s in segments)
     assert all(store.objects[s.input_key].startswith(b"%PDF") for s in segments)
