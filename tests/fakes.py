@@ -18,6 +18,8 @@ class InMemoryObjectStore:
         self.bucket = "memory"
         self.objects = dict(objects or {})
         self.bytes_read = 0
+        # Where media_url writes objects out for ffmpeg; made on first use.
+        self._media_dir: tempfile.TemporaryDirectory[str] | None = None
 
     def _get(self, key: str) -> bytes:
         if key not in self.objects:
@@ -47,8 +49,8 @@ class InMemoryObjectStore:
     def media_url(
         self, key: str, version_id: str | None = None, expires_seconds: int = 3600
     ) -> str:
-        # ffmpeg needs a file or URL: the object is written out once, kept while the fake lives.
-        if not hasattr(self, "_media_dir"):
+        # ffmpeg needs a file or URL: the object is written out, kept while the fake lives.
+        if self._media_dir is None:
             self._media_dir = tempfile.TemporaryDirectory()
         path = Path(self._media_dir.name) / key.replace("/", "_")
         path.write_bytes(self._get(key))
