@@ -7,12 +7,20 @@ ASL_VALIDATOR := asl-validator@4.0.0
 # checkov has dependencies of its own that conflict with ours: it gets a venv of its own.
 TOOLS := .venv-tools
 CHECKOV := checkov==3.3.30
+# SAM CLI has dependencies of its own too; `sam build` needs the Lambda runtime's Python
+# (template.yaml: python3.13) on PATH, found by tools/deploy_check.py (PATH, then pyenv).
+SAM_VENV := .venv-sam
+SAM_CLI := aws-sam-cli==1.170.0
+SAM := $(SAM_VENV)/bin/sam
+BUILD_DIR := .aws-sam/build
+IMAGE_ROOT := build/image
+MODULE_REPORTS := build/modules
 SAMPLE := samples/lease-agreement.pdf
 export DOCPROC_HOME ?= .docproc
 
-.PHONY: install run test lint unit integration e2e bench bench-quick clean
+.PHONY: install run test lint unit integration e2e bench bench-quick deploy-check clean
 
-$(INSTALLED): pyproject.toml layers/docproc/requirements.txt layers/docproc/requirements-media.txt
+$(INSTALLED): pyproject.toml $(wildcard layers/docproc/requirements*.txt)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
@@ -22,6 +30,12 @@ $(TOOLS)/.installed:
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/python -m pip install --quiet --upgrade pip
 	$(TOOLS)/bin/python -m pip install --quiet '$(CHECKOV)'
+	touch $@
+
+$(SAM_VENV)/.installed:
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SAM_VENV)/bin/python -m pip install --quiet '$(SAM_CLI)'
 	touch $@
 
 install: $(INSTALLED)
@@ -46,8 +60,8 @@ lint: $(INSTALLED) $(TOOLS)/.installed
 	# warns that it cannot fetch guideline links.
 	$(TOOLS)/bin/checkov --file template.yaml --framework cloudformation --quiet --compact 2>/dev/null
 	$(TOOLS)/bin/checkov --file functions/Dockerfile --framework dockerfile --quiet --compact 2>/dev/null
-	npx --yes $(ASL_VALIDATOR) --json-path statemachine/ingest.asl.json
-	$(BIN)/python tools/check_substitutions.py
+	$(BIN)/python tools/check_substitutions.py --write build/ingest.asl.json
+	npx --yes $(ASL_VALIDATOR) --json-path build/ingest.asl.json
 
 unit: $(INSTALLED)
 	$(BIN)/python -m pytest -q tests/unit
@@ -62,5 +76,23 @@ bench: $(INSTALLED)
 bench-quick: $(INSTALLED)
 	$(BIN)/python -m benchmarks.run --size quick
 
+## What can be proven here that the stack deploys as shipped (README: Deploy). No Docker: the
+## image functions run from a task root assembled by the Dockerfile's own steps.
+RUNTIME_PYTHON = $$(cat build/runtime-python)
+deploy-check: $(INSTALLED) $(SAM_VENV)/.installed
+	mkdir -p build && $(BIN)/python tools/deploy_check.py runtime-python > build/runtime-python
+	AWS_DEFAULT_REGION=us-east-1 $(SAM) validate --lint
+	PATH="$$(dirname $(RUNTIME_PYTHON)):$$PATH" $(SAM) build \
+		--exclude PlanFunction --exclude ProcessSegmentFunction
+	$(BIN)/python tools/deploy_check.py layer $(BUILD_DIR)
+	$(BIN)/python tools/deploy_check.py image-root $(IMAGE_ROOT)
+	$(BIN)/python tools/deploy_check.py resolve-arm64
+	$(BIN)/python tools/deploy_check.py import-times $(BUILD_DIR) $(IMAGE_ROOT)
+	rm -rf $(MODULE_REPORTS) && mkdir -p $(MODULE_REPORTS)
+	DOCPROC_MODULE_REPORT_DIR=$(MODULE_REPORTS) $(BIN)/python -m pytest -q -p no:logging \
+		tests/e2e -m built_artifacts --lambda-runtime=built --runtime-python=$(RUNTIME_PYTHON) \
+		--build-dir=$(BUILD_DIR) --image-root=$(IMAGE_ROOT)
+	$(BIN)/python tools/deploy_check.py layer-usage $(BUILD_DIR) $(IMAGE_ROOT) $(MODULE_REPORTS)
+
 clean:
-	rm -rf $(VENV) $(TOOLS) .docproc .pytest_cache .mypy_cache .ruff_cache .aws-sam
+	rm -rf $(VENV) $(TOOLS) $(SAM_VENV) build .docproc .pytest_cache .mypy_cache .ruff_cache .aws-sam

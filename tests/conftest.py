@@ -57,6 +57,27 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Pa
     }
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--lambda-runtime",
+        choices=["in-process", "built"],
+        default="in-process",
+        help="run the e2e functions in the test process or from the built artifacts",
+    )
+    parser.addoption("--runtime-python", default="python3.13")
+    parser.addoption("--build-dir", default=".aws-sam/build")
+    parser.addoption("--image-root", default="build/image")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--lambda-runtime") != "built":
+        return
+    skip = pytest.mark.skip(reason="reaches into a handler in the test process")
+    for item in items:
+        if "e2e" in item.nodeid and "built_artifacts" not in item.keywords:
+            item.add_marker(skip)
+
+
 # Tables that tests report (file -> outcome), printed at the end of the run.
 REPORT_TABLES: dict[str, list[tuple[str, str]]] = {}
 

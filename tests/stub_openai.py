@@ -20,6 +20,8 @@ class Scripted:
 
     status: int
     times: int = 1
+    # Only for requests with an input containing this text (None: any request).
+    when_input_contains: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
     body: dict[str, Any] = field(
         default_factory=lambda: {"error": {"message": "scripted", "type": "test"}}
@@ -72,14 +74,22 @@ def _handler(stub: StubOpenAI) -> type[BaseHTTPRequestHandler]:
                     {"Retry-After": "0"},
                 )
                 return
-            if stub.script:
-                scripted = stub.script[0]
+            inputs = request["input"] if isinstance(request["input"], list) else [request["input"]]
+            scripted = next(
+                (
+                    entry
+                    for entry in stub.script
+                    if entry.when_input_contains is None
+                    or any(entry.when_input_contains in text for text in inputs)
+                ),
+                None,
+            )
+            if scripted is not None:
                 scripted.times -= 1
                 if scripted.times <= 0:
-                    stub.script.pop(0)
+                    stub.script.remove(scripted)
                 self._send(scripted.status, scripted.body, scripted.headers)
                 return
-            inputs = request["input"] if isinstance(request["input"], list) else [request["input"]]
             dimensions = request.get("dimensions", 8)
             as_base64 = request.get("encoding_format") == "base64" and not stub.force_float
             data = []

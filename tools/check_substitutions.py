@@ -1,7 +1,13 @@
-"""Every ${Name} in the state machine has a DefinitionSubstitutions entry, and vice versa."""
+"""Every ${Name} in the state machine has a DefinitionSubstitutions entry, and vice versa.
+
+With ``--write PATH`` it also writes the definition as Step Functions receives it (each
+placeholder replaced by a value of its kind), for asl-validator: the ARN patterns it checks
+cannot match a ``${Partition}`` placeholder.
+"""
 
 from __future__ import annotations
 
+import argparse
 import re
 import sys
 from pathlib import Path
@@ -9,9 +15,26 @@ from pathlib import Path
 from samtranslator.yaml_helper import yaml_parse
 
 ROOT = Path(__file__).resolve().parents[1]
+# What CloudFormation puts in place of each kind of substitution, in the aws partition.
+EXAMPLE_VALUES = {
+    "Partition": "aws",
+    "EventBusName": "default",
+}
+
+
+def _example(name: str) -> str:
+    if name in EXAMPLE_VALUES:
+        return EXAMPLE_VALUES[name]
+    if name.endswith("FunctionArn"):
+        function = name.removesuffix("Arn")
+        return f"arn:aws:lambda:us-east-1:123456789012:function:docproc-{function}"
+    raise SystemExit(f"no example value for ${{{name}}}: add one to {__file__}")
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--write", type=Path, help="write the substituted definition here")
+    args = parser.parse_args()
     template = yaml_parse((ROOT / "template.yaml").read_text())
     failures = []
     for name, resource in template["Resources"].items():
@@ -25,6 +48,11 @@ def main() -> int:
             failures.append(f"{name}: ${{{missing}}} has no DefinitionSubstitutions entry")
         for unused in sorted(given - used):
             failures.append(f"{name}: substitution {unused} is not used in the definition")
+        if args.write and not failures:
+            for placeholder in used:
+                definition = definition.replace("${" + placeholder + "}", _example(placeholder))
+            args.write.parent.mkdir(parents=True, exist_ok=True)
+            args.write.write_text(definition)
     for failure in failures:
         print(failure, file=sys.stderr)
     if not failures:

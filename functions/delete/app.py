@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -11,26 +10,25 @@ from docproc import aws
 from docproc.config import DeleteSettings, load_settings
 from docproc.errors import InvalidEvent
 from docproc.handlers import correlate, parse_event
+from docproc.ledger.port import Ledger
 from docproc.models import DocumentKey, S3ObjectEvent
+from docproc.notify.port import Notifier
 from docproc.observability import logger, metrics, tracer
 from docproc.pipeline.delete import delete_uploaded_object
+from docproc.storage.port import ObjectStore
+from docproc.vectors.port import VectorStore
 
 
-@cache
-def dependencies() -> tuple[
-    DeleteSettings,
-    aws.S3ObjectStore,
-    aws.DynamoDBLedger,
-    aws.QdrantVectorStore,
-    aws.EventBridgeNotifier,
-]:
+@aws.per_container
+def dependencies(
+    secrets: aws.Secrets,
+) -> tuple[DeleteSettings, ObjectStore, Ledger, VectorStore, Notifier]:
     settings = load_settings(DeleteSettings)
-    embedder = aws.embedder(settings, settings)
     return (
         settings,
         aws.object_store(settings.bucket),
         aws.ledger(settings.ledger_table, settings.ledger_ttl_days),
-        aws.vector_store(settings, settings, embedder),
+        aws.vector_store(settings, settings, secrets),
         aws.notifier(settings.event_bus_name),
     )
 

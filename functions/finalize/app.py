@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -10,24 +9,25 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from docproc import aws
 from docproc.config import FinalizeSettings, load_settings
 from docproc.handlers import correlate, parse_event
+from docproc.ledger.port import Ledger
 from docproc.models import PlanResult
 from docproc.observability import logger, metrics, tracer
 from docproc.pipeline.finalize import Pricing, finalize_document
-from docproc.wiring import make_pricing
+from docproc.storage.port import ObjectStore
+from docproc.vectors.port import VectorStore
 
 
-@cache
-def dependencies() -> tuple[
-    FinalizeSettings, aws.S3ObjectStore, aws.DynamoDBLedger, aws.QdrantVectorStore, Pricing
-]:
+@aws.per_container
+def dependencies(
+    secrets: aws.Secrets,
+) -> tuple[FinalizeSettings, ObjectStore, Ledger, VectorStore, Pricing]:
     settings = load_settings(FinalizeSettings)
-    embedder = aws.embedder(settings, settings)
     return (
         settings,
         aws.object_store(settings.bucket),
         aws.ledger(settings.ledger_table, settings.ledger_ttl_days),
-        aws.vector_store(settings, settings, embedder),
-        make_pricing(settings),
+        aws.vector_store(settings, settings, secrets),
+        Pricing.from_settings(settings),
     )
 
 

@@ -10,13 +10,15 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from docproc import aws
 from docproc.config import NotifyFailureSettings, load_settings
 from docproc.handlers import parse_event
+from docproc.ledger.port import Ledger
 from docproc.models import ExecutionStatusChangeEvent
+from docproc.notify.port import Notifier
 from docproc.observability import logger, metrics, tracer
 from docproc.pipeline.notify_failure import notify_failure
 
 
 @cache
-def dependencies() -> tuple[aws.DynamoDBLedger, aws.EventBridgeNotifier]:
+def dependencies() -> tuple[Ledger, Notifier]:
     settings = load_settings(NotifyFailureSettings)
     return (
         aws.ledger(settings.ledger_table, settings.ledger_ttl_days),

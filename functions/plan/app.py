@@ -11,13 +11,15 @@ from docproc import aws
 from docproc.config import PlanSettings, load_settings
 from docproc.errors import InvalidEvent
 from docproc.handlers import correlate, parse_event
+from docproc.ledger.port import Ledger
 from docproc.models import DocumentKey, PlanRequest
 from docproc.observability import logger, metrics, tracer
 from docproc.pipeline.plan import PlanOptions, plan_document
+from docproc.storage.port import ObjectStore
 
 
 @cache
-def dependencies() -> tuple[PlanSettings, aws.S3ObjectStore, aws.DynamoDBLedger]:
+def dependencies() -> tuple[PlanSettings, ObjectStore, Ledger]:
     settings = load_settings(PlanSettings)
     return (
         settings,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -13,7 +12,7 @@ from docproc import aws
 from docproc.config import SegmentSettings, load_settings
 from docproc.handlers import correlate, parse_event
 from docproc.models import SegmentTask
-from docproc.observability import logger, metrics, tracer
+from docproc.observability import logger, metrics, reset_peak_rss, tracer
 from docproc.pipeline.process_segment import (
     ProgressEvents,
     SegmentBudget,
@@ -23,17 +22,16 @@ from docproc.pipeline.process_segment import (
 from docproc.wiring import make_chunker
 
 
-@cache
-def dependencies() -> SegmentDeps:
+@aws.per_container
+def dependencies(secrets: aws.Secrets) -> SegmentDeps:
     settings = load_settings(SegmentSettings)
-    embedder = aws.embedder(settings, settings)
     return SegmentDeps(
         store=aws.object_store(settings.bucket),
         ledger=aws.ledger(settings.ledger_table, settings.ledger_ttl_days),
         chunker=make_chunker(settings),
-        embedder=embedder,
-        vectors=aws.vector_store(settings, settings, embedder),
-        transcriber=aws.transcriber(settings, settings),
+        embedder=aws.embedder(settings, secrets),
+        vectors=aws.vector_store(settings, settings, secrets),
+        transcriber=aws.transcriber(settings, secrets),
         embed_batch_size=settings.embed_batch_size,
         progress=ProgressEvents(
             aws.notifier(settings.event_bus_name), settings.progress_event_seconds
@@ -47,6 +45,8 @@ def dependencies() -> SegmentDeps:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    # A warm container serves many segments: the PeakRss metric is this invocation's peak.
+    reset_peak_rss()
     task = parse_event(SegmentTask, event)
     ref = task.document
     correlate(

@@ -2,10 +2,12 @@
 
 What is real: the SAM template (translated by aws-sam-translator), the state machine
 definition (executed by moto's Step Functions engine), the handlers and the whole package,
-S3, DynamoDB, EventBridge rules and SQS (moto). What moto cannot do is stood in for, each in
-one place here:
-  - Lambda code runs in-process: ``LambdaFunction._invoke_lambda`` is patched to import
-    ``functions/<name>/app.py`` and call its handler (moto would need Docker).
+S3, DynamoDB, EventBridge rules and SQS (moto), a Qdrant server's REST API that every function
+reaches as a separate Lambda would (tests/qdrant_server.py). What moto cannot do is stood in
+for, each in one place here:
+  - Lambda code runs without Docker: ``LambdaFunction._invoke_lambda`` is patched to hand the
+    event to a runtime (tests/e2e/runtimes.py): the handlers imported into the test process,
+    or each function in processes of the runtime's Python from ``sam build``'s artifacts.
   - moto's EventBridge has no Step Functions or Lambda targets: each rule from the template
     also gets an SQS "tap" target; the harness reads what the rule matched and starts the
     execution / invokes the function with it, as the real target would.
@@ -21,7 +23,6 @@ one place here:
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
 import time
@@ -29,10 +30,8 @@ import uuid
 import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
-from typing import Any
+from typing import Any, Protocol
 from unittest import mock
 
 import boto3
@@ -40,6 +39,8 @@ from moto.awslambda.models import LambdaFunction
 from samtranslator.translator.managed_policy_translator import ManagedPolicyLoader
 from samtranslator.translator.transform import transform
 from samtranslator.yaml_helper import yaml_parse
+
+from tests.e2e.runtimes import Answer, FunctionSpec
 
 ROOT = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
@@ -51,32 +52,13 @@ CODE_BUCKET = "docproc-e2e-code"
 _NO_VALUE = object()
 
 
-@dataclass
-class FakeContext:
-    """The attributes Powertools and the handlers read from a Lambda context."""
+class LambdaRuntime(Protocol):
+    def invoke(self, function_name: str, payload: Any) -> Answer: ...
 
-    function_name: str
-    # The handlers run inside the test process, whose memory (moto, embedded Qdrant, every
-    # handler and the test data) is not one function's: Lambda's largest size keeps the
-    # segment memory budget, which reads this process's RSS, from tripping on it. Tests of
-    # the budget pass a small limit.
-    memory_limit_in_mb: int = 10_240
-    invoked_function_arn: str = ""
-    aws_request_id: str = "e2e-request"
-    function_version: str = "$LATEST"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 900_000
+    def close(self) -> None: ...
 
 
-def load_handler_module(name: str) -> ModuleType:
-    """Import ``functions/<name>/app.py`` under a unique module name (they are all ``app``)."""
-    path = ROOT / "functions" / name / "app.py"
-    spec = importlib.util.spec_from_file_location(f"docproc_functions_{name}", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+RuntimeFactory = Callable[[dict[str, FunctionSpec], set[str]], LambdaRuntime]
 
 
 def _empty_zip() -> bytes:
@@ -163,10 +145,33 @@ class _Resolver:
         return "".join(out)
 
 
+def packaged_template() -> tuple[dict[str, Any], dict[str, str]]:
+    """template.yaml as `sam package` would hand it to CloudFormation (code in S3, images in
+    ECR), and each function's code folder."""
+    sam = yaml_parse((ROOT / "template.yaml").read_text())
+    code_dirs: dict[str, str] = {}
+    for logical_id, resource in sam["Resources"].items():
+        properties = resource.get("Properties", {})
+        if resource["Type"] == "AWS::Serverless::Function":
+            if properties.get("PackageType") == "Image":
+                # functions.<name>.app.handler -> functions/<name>/
+                module = properties["ImageConfig"]["Command"][0]
+                code_dirs[logical_id] = "functions/" + module.split(".")[1]
+                properties["ImageUri"] = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/docproc:e2e"
+            else:
+                code_dirs[logical_id] = properties["CodeUri"]
+                properties["CodeUri"] = f"s3://{CODE_BUCKET}/{logical_id}.zip"
+        elif resource["Type"] == "AWS::Serverless::LayerVersion":
+            properties["ContentUri"] = f"s3://{CODE_BUCKET}/{logical_id}.zip"
+        elif resource["Type"] == "AWS::Serverless::StateMachine":
+            properties["DefinitionUri"] = {"Bucket": CODE_BUCKET, "Key": "ingest.asl.json"}
+    return sam, code_dirs
+
+
 class DeployedStack:
     """The stack inside an active ``mock_aws``; see the module docstring."""
 
-    def __init__(self, parameters: dict[str, str]) -> None:
+    def __init__(self, parameters: dict[str, str], runtime: RuntimeFactory) -> None:
         self.s3 = boto3.client("s3", region_name=REGION)
         self.sfn = boto3.client("stepfunctions", region_name=REGION)
         self.events = boto3.client("events", region_name=REGION)
@@ -174,33 +179,21 @@ class DeployedStack:
         self.lambda_ = boto3.client("lambda", region_name=REGION)
         self.iam = boto3.client("iam", region_name=REGION)
         self.dynamodb = boto3.resource("dynamodb", region_name=REGION)
-        self.handlers: dict[str, Callable[[dict[str, Any], Any], Any]] = {}
         self.function_environment: dict[str, dict[str, str]] = {}
+        self.functions: dict[str, FunctionSpec] = {}
+        self.images: set[str] = set()
         self.invocations: list[tuple[str, dict[str, Any]]] = []
         self.rule_taps: dict[str, str] = {}
         self._sequencer = 0x617F08299329D189
         self._deploy(parameters)
+        self.runtime = runtime(self.functions, self.images)
+        # The handler modules, when they run in the test process (tests may reach into them).
+        self.modules = getattr(self.runtime, "modules", {})
 
     # -- deployment ---------------------------------------------------------------------------
 
     def _deploy(self, parameters: dict[str, str]) -> None:
-        sam = yaml_parse((ROOT / "template.yaml").read_text())
-        code_dirs: dict[str, str] = {}
-        for logical_id, resource in sam["Resources"].items():
-            properties = resource.get("Properties", {})
-            if resource["Type"] == "AWS::Serverless::Function":
-                if properties.get("PackageType") == "Image":
-                    # functions.<name>.app.handler -> functions/<name>/
-                    module = properties["ImageConfig"]["Command"][0]
-                    code_dirs[logical_id] = "functions/" + module.split(".")[1]
-                    properties["ImageUri"] = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/docproc:e2e"
-                else:
-                    code_dirs[logical_id] = properties["CodeUri"]
-                    properties["CodeUri"] = f"s3://{CODE_BUCKET}/{logical_id}.zip"
-            elif resource["Type"] == "AWS::Serverless::LayerVersion":
-                properties["ContentUri"] = f"s3://{CODE_BUCKET}/{logical_id}.zip"
-            elif resource["Type"] == "AWS::Serverless::StateMachine":
-                properties["DefinitionUri"] = {"Bucket": CODE_BUCKET, "Key": "ingest.asl.json"}
+        sam, code_dirs = packaged_template()
         self.sam_template = sam
         cfn = transform(sam, parameters, ManagedPolicyLoader(self.iam))
         self.template = cfn
@@ -301,11 +294,17 @@ class DeployedStack:
                 Environment={"Variables": self.function_environment[name]},
                 **package,
             )
-            function_dir = Path(code_dirs[name]).name
-            module = load_handler_module(function_dir)
-            self.handlers[name] = module.handler
-            self.modules = getattr(self, "modules", {})
-            self.modules[name] = module
+            image = props.get("PackageType") == "Image"
+            if image:
+                self.images.add(name)
+            self.functions[name] = FunctionSpec(
+                name=name,
+                code_dir=code_dirs[name],
+                handler=props["ImageConfig"]["Command"][0] if image else props["Handler"],
+                memory_mb=int(props.get("MemorySize", 128)),
+                timeout_s=int(props.get("Timeout", 3)),
+                environment=self.function_environment[name],
+            )
 
         for name, resource in of_type("AWS::StepFunctions::StateMachine"):
             props = resolve(resource["Properties"])
@@ -313,6 +312,7 @@ class DeployedStack:
             for placeholder, value in props["DefinitionSubstitutions"].items():
                 definition = definition.replace("${" + placeholder + "}", str(value))
             assert "${" not in definition, "a placeholder has no DefinitionSubstitutions entry"
+            self.definition, self.state_machine_role = definition, props["RoleArn"]
             self.state_machine_arn = self.sfn.create_state_machine(
                 name=props["StateMachineName"], definition=definition, roleArn=props["RoleArn"]
             )["stateMachineArn"]
@@ -361,17 +361,17 @@ class DeployedStack:
     # -- running --------------------------------------------------------------------------------
 
     @contextmanager
-    def lambdas_in_process(self) -> Iterator[None]:
+    def lambdas(self) -> Iterator[None]:
+        """moto's Lambda invocations (by the state machine, the rules, ``lambda_.invoke``) go
+        to the runtime; an error comes back as Lambda reports it, with the class name as
+        ``errorType`` for the state machine's Retry/Catch."""
         stack = self
 
         def invoke(self: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
             payload = json.loads(event) if isinstance(event, str | bytes) else (event or {})
             stack.invocations.append((self.function_name, payload))
-            handler = stack.handlers[self.function_name]
-            try:
-                result = handler(payload, FakeContext(self.function_name))
-            except Exception as exc:
-                error = {"errorType": type(exc).__name__, "errorMessage": str(exc)}
+            result, error = stack.runtime.invoke(self.function_name, payload)
+            if error is not None:
                 return json.dumps(error), True, ""
             return json.dumps(result), False, ""
 

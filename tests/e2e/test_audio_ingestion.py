@@ -1,45 +1,23 @@
 """A recording through the state machine: Plan probes it and ProcessSegment transcribes its
-time windows, both reading it through presigned URLs (served here by moto's own HTTP server,
-which shares the in-process backend, so ffmpeg reads the same object the handlers see)."""
+time windows, both reading it through presigned URLs (served by moto's own HTTP server on
+loopback, which shares the in-process backend, so ffmpeg reads the same object the handlers
+see)."""
 
 from __future__ import annotations
 
 import json
-import socket
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from moto.server import ThreadedMotoServer
 from qdrant_client import QdrantClient
 
 from benchmarks.generators import recording
-from docproc import aws
 from tests.e2e.harness import BUCKET, DeployedStack
 
 
-@pytest.fixture
-def presigned_urls_on_loopback(
-    stack: DeployedStack, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[None]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", f"http://127.0.0.1:{port}")
-    aws.client.cache_clear()
-    for module in stack.modules.values():
-        getattr(module.dependencies, "cache_clear", lambda: None)()
-    try:
-        yield
-    finally:
-        server.stop()
-        aws.client.cache_clear()
-
-
+@pytest.mark.built_artifacts
 def test_recording_is_transcribed_in_time_windows(
-    stack: DeployedStack, qdrant: QdrantClient, presigned_urls_on_loopback: None, tmp_path: Path
+    stack: DeployedStack, qdrant: QdrantClient, tmp_path: Path
 ):
     # Given a 25-minute M4A with two sentences, one in the first and one in the third window
     audio = tmp_path / "hearing.m4a"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from qdrant_client import QdrantClient, models
 
 from tests.e2e.harness import DeployedStack
@@ -14,6 +15,7 @@ def _count(qdrant: QdrantClient, collection: str, document: str, version: str | 
     return qdrant.count(collection, count_filter=models.Filter(must=must)).count
 
 
+@pytest.mark.built_artifacts
 def test_two_concurrent_executions_of_one_version(stack: DeployedStack, qdrant, generated):
     # Given the same upload event run by two executions at once (a redrive racing a retry)
     (event,) = stack.upload("uploads/acme/case-c/twin/a.pdf", generated["pdf_120"].read_bytes())
@@ -27,6 +29,7 @@ def test_two_concurrent_executions_of_one_version(stack: DeployedStack, qdrant, 
     assert _count(qdrant, detail["collection"], "twin") == detail["chunks_total"]
 
 
+@pytest.mark.built_artifacts
 def test_an_overwrite_during_a_run_gets_its_own_run_and_wins(
     stack: DeployedStack, qdrant, generated
 ):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from qdrant_client import QdrantClient, models
 
 from tests.e2e.harness import DeployedStack
@@ -18,6 +19,7 @@ def _count(qdrant: QdrantClient, collection: str, document_id: str) -> int:
     ).count
 
 
+@pytest.mark.built_artifacts
 def test_deleting_the_upload_deletes_the_document(stack: DeployedStack, qdrant, generated):
     # Given two ingested documents of one case
     keep = "uploads/acme/case-d/keep/a.pdf"
@@ -44,6 +46,7 @@ def test_deleting_the_upload_deletes_the_document(stack: DeployedStack, qdrant, 
     assert stack.object_keys("work/acme/keep/")
 
 
+@pytest.mark.built_artifacts
 def test_deleting_an_old_version_keeps_the_document(stack: DeployedStack, qdrant, generated):
     key = "uploads/acme/case-d/versioned/a.pdf"
     (event,) = stack.upload(key, generated["pdf_3"].read_bytes())

@@ -11,12 +11,17 @@ import pytest
 from docproc.observability import logger
 from tests.e2e.conftest import _reset_caches
 from tests.e2e.harness import REGION, DeployedStack
+from tests.qdrant_server import QdrantServer
 
 SECRET = "qdrant-key-e2e-7c1f9a"
 
 
 def test_a_run_logs_no_secret_url_or_text(
-    stack: DeployedStack, generated, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture
+    stack: DeployedStack,
+    qdrant_service: QdrantServer,
+    generated,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture,
 ):
     # Given a Qdrant key in Secrets Manager that the functions read, and DEBUG logging
     arn = boto3.client("secretsmanager", region_name=REGION).create_secret(
@@ -50,7 +55,8 @@ def test_a_run_logs_no_secret_url_or_text(
     logs = captured.getvalue() + out + err
     # Then the logs are there, with correlation keys ...
     assert '"document_id":"logged"' in logs.replace(" ", "")
-    # ... and nothing that must not be
+    # ... and nothing that must not be, though the key was in use (the server received it)
+    assert SECRET in qdrant_service.api_keys
     assert SECRET not in logs
     assert "X-Amz-Signature" not in logs and "https://" not in logs
     for page in (1, 57, 120):

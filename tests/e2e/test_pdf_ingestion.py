@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from qdrant_client import QdrantClient, models
 
 from tests.e2e.harness import DeployedStack
@@ -16,6 +17,7 @@ def _ingest(stack: DeployedStack, key: str, path: Path) -> dict:
     return stack.run(events[0])
 
 
+@pytest.mark.built_artifacts
 def test_real_pdf_is_ingested_end_to_end(stack: DeployedStack, qdrant: QdrantClient, corpus):
     # Given a PDF 2.0 file from the corpus uploaded under uploads/
     key = "uploads/acme/case-1/doc-1/Simple-PDF-2.0-file.pdf"
@@ -45,6 +47,7 @@ def test_real_pdf_is_ingested_end_to_end(stack: DeployedStack, qdrant: QdrantCli
     assert all(p.payload["page_start"] == 1 for p in points)
 
 
+@pytest.mark.built_artifacts
 def test_generated_300_page_pdf_fans_out_over_six_segments(
     stack: DeployedStack, qdrant: QdrantClient, generated
 ):
@@ -92,6 +95,7 @@ def test_generated_300_page_pdf_fans_out_over_six_segments(
     assert [e["detail-type"] for e in stack.published()] == ["Document Ingested"]
 
 
+@pytest.mark.built_artifacts
 def test_reupload_of_identical_content_is_a_no_op(stack: DeployedStack, generated):
     # Given an ingested document
     key = "uploads/acme/case-5/same-1/a.pdf"

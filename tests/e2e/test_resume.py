@@ -1,55 +1,53 @@
 """A failed segment fails the execution, is named in the failure event, and is the only work a
-re-run does; the final point set equals a clean run's."""
+re-run does; the final point set equals a clean run's.
+
+The embedder is the real openai client (its key in Secrets Manager) against a loopback server
+that refuses one segment's request, so the failure comes from outside the functions and the
+same tests run on the built artifacts."""
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator
 
+import boto3
 import pytest
 from qdrant_client import QdrantClient, models
 
-from docproc.embedding.port import Embedder
-from docproc.errors import PermanentDependencyError
-from tests.e2e.harness import BUCKET, DeployedStack
+from tests.e2e.conftest import StackFactory
+from tests.e2e.harness import BUCKET, REGION, DeployedStack
+from tests.stub_openai import Scripted, StubOpenAI, stub_openai
 
 KEY = "uploads/acme/case-9/resumable/record.pdf"
 FAILING_PAGE_MARKER = "Marker phrase for page number 151 "  # first page of segment 3
+API_KEY = "sk-e2e-resume"
 
 
-class RecordingEmbedder:
-    """Delegates to the real embedder; records which texts were embedded; can fail once."""
-
-    def __init__(self, inner: Embedder, fail_on: str | None) -> None:
-        self.inner = inner
-        self.fail_on = fail_on
-        self.embedded: list[str] = []
-
-    @property
-    def model_name(self) -> str:
-        return self.inner.model_name
-
-    @property
-    def dimensions(self) -> int:
-        return self.inner.dimensions
-
-    def embed(self, texts: Sequence[str]) -> list[list[float]]:
-        if self.fail_on and any(self.fail_on in text for text in texts):
-            self.fail_on = None
-            raise PermanentDependencyError("injected failure")
-        self.embedded.extend(texts)
-        return self.inner.embed(texts)
+@pytest.fixture
+def openai() -> Iterator[StubOpenAI]:
+    with stub_openai() as stub:
+        yield stub
 
 
-def _install_embedder(stack: DeployedStack, monkeypatch: pytest.MonkeyPatch, fail_on: str | None):
-    module = stack.modules["ProcessSegmentFunction"]
-    real = module.dependencies()
-    recording = RecordingEmbedder(real.embedder, fail_on)
-    patched = dataclasses.replace(real, embedder=recording)
-    monkeypatch.setattr(module, "dependencies", lambda: patched)
-    return recording
+@pytest.fixture
+def openai_stack(stack_factory: StackFactory, openai: StubOpenAI) -> Iterator[DeployedStack]:
+    """The stack with EMBEDDER=openai: the stub server, the key read from Secrets Manager."""
+    arn = boto3.client("secretsmanager", region_name=REGION).create_secret(
+        Name="openai-key", SecretString=API_KEY
+    )["ARN"]
+    stack = stack_factory(
+        Embedder="openai",
+        OpenAIBaseUrl=openai.url,
+        OpenAIApiKeySecretArn=arn,
+        EmbeddingDimensions="64",
+    )
+    with stack.lambdas():
+        yield stack
+
+
+def _embedded(openai: StubOpenAI) -> list[str]:
+    return [text for request in openai.requests for text in request["input"]]
 
 
 def _point_set(qdrant: QdrantClient, collection: str) -> dict[str, str]:
@@ -69,11 +67,13 @@ def _point_set(qdrant: QdrantClient, collection: str) -> dict[str, str]:
     }
 
 
+@pytest.mark.built_artifacts
 def test_failed_segment_is_reported_and_alone_redone(
-    stack: DeployedStack, qdrant: QdrantClient, generated, monkeypatch: pytest.MonkeyPatch
+    openai_stack: DeployedStack, openai: StubOpenAI, qdrant: QdrantClient, generated
 ):
-    # Given a 6-segment PDF whose segment 3 fails once with a non-retryable error
-    recording = _install_embedder(stack, monkeypatch, FAILING_PAGE_MARKER)
+    stack = openai_stack
+    # Given a 6-segment PDF whose segment 3 the embeddings API refuses once (401: not retried)
+    openai.script.append(Scripted(401, when_input_contains=FAILING_PAGE_MARKER))
     (event,) = stack.upload(KEY, generated["pdf_300"].read_bytes())
 
     # When it is ingested
@@ -88,24 +88,24 @@ def test_failed_segment_is_reported_and_alone_redone(
     assert [e["detail-type"] for e in published] == ["Document Ingestion Failed"]
     detail = published[0]["detail"]
     assert detail["document_id"] == "resumable" and detail["tenant_id"] == "acme"
+    assert detail["version"] == event["detail"]["object"]["version-id"]
     assert [s["segment"] for s in detail["failed_segments"]] == [3]
     assert "PermanentDependencyError" in detail["failed_segments"][0]["error"]
     assert detail["segments_total"] == 6 and detail["execution_arn"] == failed["executionArn"]
     assert "redrive" in detail["resume_hint"]
-    first_run_texts = len(recording.embedded)
-    assert first_run_texts > 0
+    assert _embedded(openai), "the other segments were embedded"
+    # and every request carried the key from Secrets Manager
+    assert {request["authorization"] for request in openai.requests} == {f"Bearer {API_KEY}"}
 
     # When the execution is redriven (the same input again)
-    recording.embedded.clear()
+    openai.requests.clear()
     resumed = stack.rerun(event)
 
     # Then it succeeds and only segment 3 was embedded again
     assert resumed["status"] == "SUCCEEDED", resumed.get("cause")
-    assert recording.embedded, "segment 3 was redone"
-    assert all(
-        any(f"page number {page} " in text for page in range(151, 201))
-        for text in recording.embedded
-    )
+    redone = _embedded(openai)
+    assert redone, "segment 3 was redone"
+    assert all(any(f"page number {page} " in text for page in range(151, 201)) for text in redone)
     assert [e["detail-type"] for e in stack.published()] == ["Document Ingested"]
     summary = json.loads(
         stack.s3.get_object(
@@ -141,16 +141,19 @@ def test_failed_segment_is_reported_and_alone_redone(
     assert _point_set(qdrant, summary["collection"]) == resumed_points
 
 
-def test_a_completed_version_is_not_redone(stack: DeployedStack, generated, monkeypatch):
+@pytest.mark.built_artifacts
+def test_a_completed_version_is_not_redone(
+    openai_stack: DeployedStack, openai: StubOpenAI, generated
+):
+    stack = openai_stack
     # Given a document that was ingested
-    recording = _install_embedder(stack, monkeypatch, None)
     (event,) = stack.upload(
         "uploads/acme/case-9/twice/record.pdf", generated["pdf_120"].read_bytes()
     )
     assert stack.run(event)["status"] == "SUCCEEDED"
     stack.published()
     stack.invocations.clear()
-    recording.embedded.clear()
+    openai.requests.clear()
 
     # When the same S3 event is delivered again, Start refuses a second execution
     assert stack.deliver(event)["duplicate"] is True
@@ -163,5 +166,5 @@ def test_a_completed_version_is_not_redone(stack: DeployedStack, generated, monk
     assert again["status"] == "SUCCEEDED"
     assert json.loads(again["output"])["status"] == "already_ingested"
     assert [name for name, _ in stack.invocations] == ["PlanFunction"]
-    assert recording.embedded == []
+    assert openai.requests == []
     assert stack.published() == []

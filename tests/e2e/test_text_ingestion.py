@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from qdrant_client import QdrantClient
 
 from tests.e2e.harness import BUCKET, DeployedStack
@@ -17,6 +18,7 @@ def _chunks(stack: DeployedStack, prefix: str) -> list[dict]:
     return out
 
 
+@pytest.mark.built_artifacts
 def test_text_file_fans_out_over_byte_ranges(stack: DeployedStack, qdrant: QdrantClient):
     # Given a 300 kB text file and 64 KiB segments
     lines = [
@@ -41,6 +43,7 @@ def test_text_file_fans_out_over_byte_ranges(stack: DeployedStack, qdrant: Qdran
     assert published["detail"]["bytes"] == len(("\n".join(lines) + "\n").encode())
 
 
+@pytest.mark.built_artifacts
 def test_markdown_file_single_segment(stack: DeployedStack, qdrant: QdrantClient):
     body = "\n\n".join(
         f"# Exhibit {i}\n\nThe exhibit {i} shows the signed lease." for i in range(20)

@@ -12,11 +12,13 @@ import pytest
 from samtranslator.yaml_helper import yaml_parse
 
 from docproc import aws, wiring
+from docproc.config import MIN_LEDGER_TTL_DAYS
 from docproc.ledger.dynamodb import DynamoDBLedger
 from docproc.ledger.port import Ledger
 from docproc.ledger.sqlite import SQLiteLedger
 from tests.conftest import aws_backend
 from tests.e2e.harness import ROOT
+from tests.qdrant_server import QdrantServer, qdrant_server
 
 BUCKET = "docproc-documents-123456789012"
 TABLE = f"docproc-ledger-{uuid.uuid4().hex[:8]}"
@@ -42,6 +44,7 @@ class Aws:
     events: Any
     sqs: Any
     published_queue: str
+    qdrant: QdrantServer
 
     def published(self) -> list[dict[str, Any]]:
         out = []
@@ -59,7 +62,7 @@ class Aws:
 @pytest.fixture
 def moto_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
     """moto with the bucket, ledger table and bus the handlers expect, and their settings."""
-    with aws_backend():
+    with aws_backend(), qdrant_server() as qdrant:
         aws.client.cache_clear()
         wiring.qdrant_client.cache_clear()
         s3 = boto3.client("s3")
@@ -80,10 +83,12 @@ def moto_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
             "LEDGER_TABLE": TABLE,
             "EVENT_BUS_NAME": BUS,
             "EMBEDDER": "hashing",
-            "QDRANT_URL": ":memory:",
+            "QDRANT_URL": qdrant.url,
         }.items():
             monkeypatch.setenv(name, value)
-        yield Aws(s3=s3, dynamodb=dynamodb, events=events, sqs=sqs, published_queue=queue)
+        yield Aws(
+            s3=s3, dynamodb=dynamodb, events=events, sqs=sqs, published_queue=queue, qdrant=qdrant
+        )
         aws.client.cache_clear()
         wiring.qdrant_client.cache_clear()
 
@@ -91,10 +96,10 @@ def moto_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
 @pytest.fixture(params=["dynamodb", "sqlite"])
 def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Ledger]:
     if request.param == "sqlite":
-        yield SQLiteLedger(tmp_path / "ledger.sqlite3")
+        yield SQLiteLedger(tmp_path / "ledger.sqlite3", ttl_days=MIN_LEDGER_TTL_DAYS)
         return
     with aws_backend():
         table = boto3.resource("dynamodb").create_table(
             TableName=f"ledger-{uuid.uuid4().hex[:8]}", **ledger_table_definition()
         )
-        yield DynamoDBLedger(table, ttl_days=7)
+        yield DynamoDBLedger(table, ttl_days=MIN_LEDGER_TTL_DAYS)

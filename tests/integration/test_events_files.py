@@ -9,7 +9,8 @@ import boto3
 import pytest
 
 from docproc.errors import InvalidEvent
-from tests.e2e.harness import ROOT, FakeContext, load_handler_module
+from tests.e2e.harness import ROOT
+from tests.e2e.runtimes import FakeContext, load_handler_module
 from tests.integration.conftest import BUCKET, Aws
 
 EVENTS = ROOT / "events"

@@ -17,10 +17,11 @@ from docproc.ledger.records import utc_now
 from docproc.ledger.sqlite import SQLiteLedger
 from docproc.local.runner import LocalEnvironment, ingest
 from docproc.models import DocumentRef, DocumentSummary, SegmentRecord
+from docproc.observability import peak_rss_mb
 from docproc.pipeline.cleanup import cleanup, parse_age
 from docproc.pipeline.status import document_progress, ledger_stats
 from tests.builders import document_ref, document_summary, segment_record
-from tests.e2e.harness import FakeContext, load_handler_module
+from tests.e2e.runtimes import FakeContext, load_handler_module
 from tests.fakes import InMemoryObjectStore
 from tests.integration.conftest import BUCKET, Aws
 
@@ -211,3 +212,16 @@ def test_segment_metrics_are_emitted_as_emf(moto_aws: Aws, capsys: pytest.Captur
         "Bytes",
     } <= names
     assert emf["Pages"] in (3, [3.0]) and emf["SegmentsProcessed"] in (1, [1.0])
+
+
+def test_peak_rss_is_the_invocations_not_the_containers(moto_aws: Aws):
+    # Given a warm container that once held 400 MB more than it does now (a large segment)
+    event = _process_segment_event(moto_aws)
+    ballast = bytearray(400 * 1024 * 1024)
+    ballast[::4096] = b"x" * len(ballast[::4096])  # touch every page: resident, not reserved
+    del ballast
+    container_peak = peak_rss_mb()
+    # When it processes a 3-page segment
+    result = load_handler_module("process_segment").handler(event, FakeContext("process_segment"))
+    # Then the segment's PeakRss is this invocation's, far below the container's old peak
+    assert result["peak_rss_mb"] < container_peak - 300

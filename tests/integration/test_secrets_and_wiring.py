@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import time
 
 import boto3
 import pytest
 
 from docproc import aws
-from docproc.config import SecretsSettings, SegmentSettings, load_settings
+from docproc.config import SegmentSettings, load_settings
 from docproc.errors import ConfigurationError
 from tests.conftest import aws_backend
+from tests.e2e.runtimes import load_handler_module
 from tests.stub_deepgram import stub_deepgram
 from tests.stub_openai import stub_openai
 
@@ -26,15 +28,14 @@ def test_plain_and_json_secrets(secrets):
     wrapped = secrets.create_secret(Name="json", SecretString=json.dumps({"api_key": "sk-json"}))[
         "ARN"
     ]
-    settings = SecretsSettings()
-    assert aws.secret(plain, settings) == "sk-plain"
-    assert aws.secret(wrapped, settings) == "sk-json"
+    assert aws.secret(plain, max_age_seconds=300) == "sk-plain"
+    assert aws.secret(wrapped, max_age_seconds=300) == "sk-json"
 
 
 def test_a_missing_secret_is_a_configuration_error(secrets):
     arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:absent-AbCdEf"
     with pytest.raises(ConfigurationError) as error:
-        aws.secret(arn, SecretsSettings())
+        aws.secret(arn, max_age_seconds=300)
     assert "sk-" not in str(error.value)
 
 
@@ -44,7 +45,7 @@ def test_openai_embedder_is_built_from_settings_and_the_secret(secrets, monkeypa
         for name, value in {
             "DOCPROC_BUCKET": "bucket-1",
             "LEDGER_TABLE": "ledger-1",
-            "QDRANT_URL": ":memory:",
+            "QDRANT_URL": "http://qdrant.invalid:6333",
             "EMBEDDER": "openai",
             "EMBEDDING_DIMENSIONS": "16",
             "OPENAI_BASE_URL": stub.url,
@@ -52,7 +53,7 @@ def test_openai_embedder_is_built_from_settings_and_the_secret(secrets, monkeypa
         }.items():
             monkeypatch.setenv(name, value)
         settings = load_settings(SegmentSettings)
-        embedder = aws.embedder(settings, settings)
+        embedder = aws.embedder(settings, aws.Secrets(max_age_seconds=300))
         (vector,) = embedder.embed(["hello"])
         assert len(vector) == 16 and embedder.dimensions == 16
         assert stub.requests[0]["authorization"] == "Bearer sk-from-secrets-manager"
@@ -68,14 +69,14 @@ def test_deepgram_transcriber_reads_its_key_from_secrets_manager_on_first_use(se
         for name, value in {
             "DOCPROC_BUCKET": "bucket-1",
             "LEDGER_TABLE": "ledger-1",
-            "QDRANT_URL": ":memory:",
+            "QDRANT_URL": "http://qdrant.invalid:6333",
             "TRANSCRIBER": "deepgram",
             "DEEPGRAM_BASE_URL": stub.url,
             "DEEPGRAM_API_KEY_SECRET_ARN": arn,
         }.items():
             monkeypatch.setenv(name, value)
         settings = load_settings(SegmentSettings)
-        transcriber = aws.transcriber(settings, settings)
+        transcriber = aws.transcriber(settings, aws.Secrets(max_age_seconds=300))
         # Nothing is read or imported until a recording needs it
         assert stub.requests == []
         (utterance,) = transcriber.transcribe(iter([b"\x00\x00" * 16_000]), 16_000)
@@ -88,7 +89,7 @@ def test_deepgram_without_a_key_is_refused_at_start_up(monkeypatch):
     for name, value in {
         "DOCPROC_BUCKET": "bucket-1",
         "LEDGER_TABLE": "ledger-1",
-        "QDRANT_URL": ":memory:",
+        "QDRANT_URL": "http://qdrant.invalid:6333",
         "TRANSCRIBER": "deepgram",
     }.items():
         monkeypatch.setenv(name, value)
@@ -96,3 +97,34 @@ def test_deepgram_without_a_key_is_refused_at_start_up(monkeypatch):
     monkeypatch.delenv("DEEPGRAM_API_KEY_SECRET_ARN", raising=False)
     with pytest.raises(ConfigurationError, match="DEEPGRAM_API_KEY_SECRET_ARN"):
         load_settings(SegmentSettings)
+
+
+def test_a_rotated_key_is_in_use_within_the_max_age(secrets, monkeypatch):
+    # Given ProcessSegment's dependencies built with the OpenAI key from Secrets Manager
+    arn = secrets.create_secret(Name="openai-rotating", SecretString="sk-before")["ARN"]
+    with stub_openai() as stub:
+        for name, value in {
+            "DOCPROC_BUCKET": "bucket-1",
+            "LEDGER_TABLE": "ledger-1",
+            "QDRANT_URL": "http://qdrant.invalid:6333",
+            "EMBEDDER": "openai",
+            "EMBEDDING_DIMENSIONS": "8",
+            "OPENAI_BASE_URL": stub.url,
+            "OPENAI_API_KEY_SECRET_ARN": arn,
+            "SECRETS_MAX_AGE_SECONDS": "1",
+        }.items():
+            monkeypatch.setenv(name, value)
+        dependencies = load_handler_module("process_segment").dependencies
+        built = dependencies()
+        built.embedder.embed(["before"])
+        # While the cached value is fresh, the warm container keeps what it built
+        assert dependencies() is built
+        # When the key is rotated and the max age passes
+        secrets.put_secret_value(SecretId=arn, SecretString="sk-after")
+        time.sleep(1.1)
+        # Then the next invocation's dependencies use the new key
+        dependencies().embedder.embed(["after"])
+        assert [r["authorization"] for r in stub.requests] == [
+            "Bearer sk-before",
+            "Bearer sk-after",
+        ]

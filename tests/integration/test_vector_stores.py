@@ -1,8 +1,9 @@
-"""The VectorStore port's contract, on Qdrant (the real client in its in-process mode) and on
-the laptop's SQLite store."""
+"""The VectorStore port's contract, on Qdrant (the real client in its in-process mode, and over
+REST against the loopback server the e2e functions share) and on the laptop's SQLite store."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ from docproc.errors import EmbeddingDimensionMismatch
 from docproc.vectors.port import VectorPoint, VectorStore, collection_name
 from docproc.vectors.qdrant import QdrantVectorStore
 from docproc.vectors.sqlite import SQLiteVectorStore
+from tests.qdrant_server import qdrant_server
 
 
 def _point(
@@ -33,11 +35,15 @@ def _point(
     )
 
 
-@pytest.fixture(params=["qdrant", "sqlite"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> VectorStore:
+@pytest.fixture(params=["qdrant", "qdrant-rest", "sqlite"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[VectorStore]:
     if request.param == "sqlite":
-        return SQLiteVectorStore(tmp_path / "vectors.sqlite3", "test_col", dimensions=3)
-    return QdrantVectorStore(QdrantClient(location=":memory:"), "test_col", dimensions=3)
+        yield SQLiteVectorStore(tmp_path / "vectors.sqlite3", "test_col", dimensions=3)
+    elif request.param == "qdrant-rest":
+        with qdrant_server() as server:
+            yield QdrantVectorStore(server.client(), "test_col", dimensions=3)
+    else:
+        yield QdrantVectorStore(QdrantClient(location=":memory:"), "test_col", dimensions=3)
 
 
 def test_collection_names_separate_models_and_sizes():

@@ -3,6 +3,8 @@ from __future__ import annotations
 import pytest
 
 from docproc.config import (
+    DeleteSettings,
+    FinalizeSettings,
     LocalSettings,
     NotifyFailureSettings,
     PlanSettings,
@@ -11,7 +13,11 @@ from docproc.config import (
 )
 from docproc.errors import ConfigurationError
 
-BASE = {"DOCPROC_BUCKET": "bucket-1", "LEDGER_TABLE": "ledger-1", "QDRANT_URL": ":memory:"}
+BASE = {
+    "DOCPROC_BUCKET": "bucket-1",
+    "LEDGER_TABLE": "ledger-1",
+    "QDRANT_URL": "http://qdrant.invalid:6333",
+}
 
 
 @pytest.fixture
@@ -27,6 +33,9 @@ def env(monkeypatch: pytest.MonkeyPatch):
         "EMBEDDING_DIMENSIONS",
         "EVENT_BUS_NAME",
         "DOCPROC_HOME",
+        "LEDGER_TTL_DAYS",
+        "OPENAI_API_KEY",
+        "OPENAI_API_KEY_SECRET_ARN",
     ):
         monkeypatch.delenv(name, raising=False)
 
@@ -66,6 +75,39 @@ def test_cloud_segment_worker_needs_a_vector_store(env):
     env(DOCPROC_BUCKET="bucket-1", LEDGER_TABLE="ledger-1")
     with pytest.raises(ConfigurationError, match="QDRANT_URL"):
         load_settings(SegmentSettings)
+
+
+@pytest.mark.parametrize(
+    ("variables", "named"),
+    [
+        ({"QDRANT_URL": ":memory:"}, "QDRANT_URL"),
+        ({"QDRANT_URL": "qdrant.internal:6333"}, "QDRANT_URL"),
+        ({"QDRANT_URL": "", "QDRANT_PATH": "/tmp/qdrant"}, "QDRANT_PATH"),
+    ],
+)
+@pytest.mark.parametrize("settings", [SegmentSettings, FinalizeSettings, DeleteSettings])
+def test_in_lambda_the_vector_store_is_a_server(env, variables, named, settings):
+    # Given a store that would live inside one container (in memory, or on its /tmp)
+    env(**{**BASE, "EVENT_BUS_NAME": "bus-1", **variables})
+    # Then every function that reaches the store refuses to start, naming the variable
+    with pytest.raises(ConfigurationError, match=named):
+        load_settings(settings)
+
+
+@pytest.mark.parametrize("settings", [FinalizeSettings, DeleteSettings])
+def test_finalize_and_delete_need_no_embedding_key(env, settings):
+    # They name the collection from the model and its size; they never embed
+    env(**BASE, EVENT_BUS_NAME="bus-1", EMBEDDER="openai", EMBEDDING_MODEL="text-embedding-3-large")
+    loaded = load_settings(settings)
+    assert (loaded.model_name, loaded.vector_size) == ("text-embedding-3-large", 3072)
+
+
+def test_segment_rows_outlive_the_redrive_window(env):
+    env(**BASE, LEDGER_TTL_DAYS="7")
+    with pytest.raises(ConfigurationError, match="LEDGER_TTL_DAYS"):
+        load_settings(SegmentSettings)
+    env(LEDGER_TTL_DAYS="15")
+    assert load_settings(SegmentSettings).ledger_ttl_days == 15
 
 
 def test_blank_variables_count_as_unset(env):

@@ -21,7 +21,7 @@ from docproc.models import (
     S3ObjectEvent,
     SegmentTask,
 )
-from tests.e2e.harness import FakeContext, load_handler_module
+from tests.e2e.runtimes import FakeContext, load_handler_module
 
 ROOT = Path(__file__).resolve().parents[2]
 MODELS = {

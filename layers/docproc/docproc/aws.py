@@ -1,44 +1,43 @@
-"""The Lambda runtime's wiring: AWS clients, secrets and adapters, built once per container.
+"""The Lambda runtime's wiring: AWS clients, secrets and adapters, built per container.
 
-Nothing here runs at import time; handlers call these lazily on their first invocation.
+Nothing here runs at import time; handlers call these lazily on their first invocation. Each
+adapter is imported where it is built, so a function loads only what it uses (Start needs
+boto3 and Step Functions, not the ledger, Qdrant or an embedder).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import boto3
-from aws_lambda_powertools.utilities import parameters
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import SecretStr
 
 from docproc.config import (
+    EmbeddingModelSettings,
     EmbeddingSettings,
     SecretsSettings,
     TranscriptionSettings,
     VectorStoreSettings,
+    load_settings,
 )
-from docproc.embedding.port import Embedder
 from docproc.errors import ConfigurationError, TransientError
-from docproc.ledger.dynamodb import DynamoDBLedger
-from docproc.notify.eventbridge import EventBridgeNotifier
-from docproc.storage.s3 import S3ObjectStore
-from docproc.vectors.qdrant import QdrantVectorStore
+from docproc.observability import logger
 
-__all__ = ["DynamoDBLedger", "EventBridgeNotifier", "QdrantVectorStore", "S3ObjectStore"]
-from docproc.transcribe.port import Transcriber
-from docproc.wiring import (
-    LazyTranscriber,
-    make_embedder,
-    make_transcriber,
-    make_vector_store,
-    qdrant_client,
-)
+if TYPE_CHECKING:
+    from docproc.embedding.port import Embedder
+    from docproc.ledger.dynamodb import DynamoDBLedger
+    from docproc.notify.eventbridge import EventBridgeNotifier
+    from docproc.storage.s3 import S3ObjectStore
+    from docproc.transcribe.port import Transcriber
+    from docproc.vectors.qdrant import QdrantVectorStore
 
 _BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5})
+T = TypeVar("T")
 
 
 @cache
@@ -48,25 +47,33 @@ def client(service: str) -> Any:
 
 
 def object_store(bucket: str) -> S3ObjectStore:
+    from docproc.storage.s3 import S3ObjectStore
+
     return S3ObjectStore(client("s3"), bucket)
 
 
 def ledger(table: str, ttl_days: int) -> DynamoDBLedger:
+    from docproc.ledger.dynamodb import DynamoDBLedger
+
     resource = boto3.resource("dynamodb", config=_BOTO_CONFIG)
     return DynamoDBLedger(resource.Table(table), ttl_days)
 
 
 def notifier(bus_name: str) -> EventBridgeNotifier:
+    from docproc.notify.eventbridge import EventBridgeNotifier
+
     return EventBridgeNotifier(client("events"), bus_name)
 
 
-def secret(arn: str, settings: SecretsSettings) -> str:
-    """A secret's value, cached by Powertools for SECRETS_MAX_AGE_SECONDS.
+def secret(arn: str, max_age_seconds: int) -> str:
+    """A secret's value, cached by Powertools for ``max_age_seconds``.
 
     Accepts a plain string or a JSON object with an ``api_key`` field.
     """
+    from aws_lambda_powertools.utilities import parameters
+
     try:
-        value = parameters.get_secret(arn, max_age=settings.secrets_max_age_seconds)
+        value = parameters.get_secret(arn, max_age=max_age_seconds)
     except parameters.exceptions.GetParameterError as exc:
         raise ConfigurationError(f"cannot read secret {arn.rsplit(':', 1)[-1]}") from exc
     text = value.decode() if isinstance(value, bytes) else str(value)
@@ -78,28 +85,78 @@ def secret(arn: str, settings: SecretsSettings) -> str:
     return text
 
 
-def _api_key(arn: str | None, plain: SecretStr | None, secrets: SecretsSettings) -> str | None:
-    """From Secrets Manager when an ARN is set (the deployed way), else the plain setting."""
-    if arn:
-        return secret(arn, secrets)
-    return plain.get_secret_value() if plain else None
+class Secrets:
+    """The API keys one set of dependencies was built with, read from Secrets Manager.
+
+    ``rotated`` reads each again (a Secrets Manager call once its cached value is older than
+    SECRETS_MAX_AGE_SECONDS) and says whether any changed since it was built with.
+    """
+
+    def __init__(self, max_age_seconds: int) -> None:
+        self._max_age = max_age_seconds
+        self._used: dict[str, str] = {}
+
+    def get(self, arn: str) -> str:
+        value = secret(arn, self._max_age)
+        self._used[arn] = value
+        return value
+
+    def rotated(self) -> bool:
+        try:
+            return any(secret(arn, self._max_age) != value for arn, value in self._used.items())
+        except ConfigurationError:
+            # Secrets Manager unreachable for a moment: carry on with the keys in hand.
+            logger.warning("could not re-read a secret; keeping the current keys")
+            return False
+
+    def api_key(self, arn: str | None, plain: SecretStr | None) -> str | None:
+        """From Secrets Manager when an ARN is set (the deployed way), else the plain setting."""
+        if arn:
+            return self.get(arn)
+        return plain.get_secret_value() if plain else None
 
 
-def embedder(settings: EmbeddingSettings, secrets: SecretsSettings) -> Embedder:
+class PerContainer(Generic[T]):
+    """A handler's dependencies: built on the first invocation and kept while the container
+    lives, but rebuilt when a secret they were built with has been rotated, so a new key is
+    in use within SECRETS_MAX_AGE_SECONDS without a redeploy."""
+
+    def __init__(self, build: Callable[[Secrets], T]) -> None:
+        self._build = build
+        self._built: tuple[T, Secrets] | None = None
+
+    def __call__(self) -> T:
+        if self._built is None or self._built[1].rotated():
+            secrets = Secrets(load_settings(SecretsSettings).secrets_max_age_seconds)
+            self._built = (self._build(secrets), secrets)
+        return self._built[0]
+
+    def cache_clear(self) -> None:
+        self._built = None
+
+
+def per_container(build: Callable[[Secrets], T]) -> PerContainer[T]:
+    return PerContainer(build)
+
+
+def embedder(settings: EmbeddingSettings, secrets: Secrets) -> Embedder:
+    from docproc.wiring import make_embedder
+
     api_key = None
     if settings.embedder == "openai":
-        api_key = _api_key(settings.openai_api_key_secret_arn, settings.openai_api_key, secrets)
+        api_key = secrets.api_key(settings.openai_api_key_secret_arn, settings.openai_api_key)
     return make_embedder(settings, api_key)
 
 
-def transcriber(settings: TranscriptionSettings, secrets: SecretsSettings) -> Transcriber:
+def transcriber(settings: TranscriptionSettings, secrets: Secrets) -> Transcriber:
     """Built on first use, so only recordings read the Deepgram key or import the SDK."""
+    from docproc.wiring import LazyTranscriber, make_transcriber
 
     def build() -> Transcriber:
         api_key = None
         if settings.transcriber == "deepgram":
-            api_key = _api_key(
-                settings.deepgram_api_key_secret_arn, settings.deepgram_api_key, secrets
+            api_key = secrets.api_key(
+                settings.deepgram_api_key_secret_arn, settings.deepgram_api_key
             )
         return make_transcriber(settings, api_key)
 
@@ -107,13 +164,16 @@ def transcriber(settings: TranscriptionSettings, secrets: SecretsSettings) -> Tr
 
 
 def vector_store(
-    settings: VectorStoreSettings, secrets: SecretsSettings, chosen: Embedder
+    settings: VectorStoreSettings, model: EmbeddingModelSettings, secrets: Secrets
 ) -> QdrantVectorStore:
-    api_key = _api_key(settings.qdrant_api_key_secret_arn, settings.qdrant_api_key, secrets)
+    """The Qdrant server's collection for ``model``'s vectors."""
+    from docproc.wiring import make_vector_store, qdrant_client
+
+    api_key = secrets.api_key(settings.qdrant_api_key_secret_arn, settings.qdrant_api_key)
     qdrant = qdrant_client(
         settings.qdrant_url, str(settings.qdrant_path) if settings.qdrant_path else None, api_key
     )
-    return make_vector_store(qdrant, settings, chosen)
+    return make_vector_store(qdrant, settings, model)
 
 
 class StepFunctionsStarter:

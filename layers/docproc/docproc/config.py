@@ -24,9 +24,16 @@ class StorageSettings(_Settings):
     bucket: str = Field(validation_alias="DOCPROC_BUCKET", min_length=3)
 
 
+# A failed execution can be redriven for 14 days: its finished segments' rows must outlive it.
+MIN_LEDGER_TTL_DAYS = 15
+
+
 class LedgerSettings(_Settings):
     ledger_table: str = Field(validation_alias="LEDGER_TABLE", min_length=3)
-    ledger_ttl_days: int = Field(default=7, validation_alias="LEDGER_TTL_DAYS", ge=1)
+    # Segment rows expire this long after their last write (DynamoDB TTL).
+    ledger_ttl_days: int = Field(
+        default=30, validation_alias="LEDGER_TTL_DAYS", ge=MIN_LEDGER_TTL_DAYS
+    )
 
 
 class SegmentingSettings(_Settings):
@@ -59,7 +66,10 @@ class ChunkingSettings(_Settings):
         return self
 
 
-class EmbeddingSettings(_Settings):
+class EmbeddingModelSettings(_Settings):
+    """Which vectors: enough to name a collection and price tokens, without an API client
+    (Finalize and Delete need no more)."""
+
     embedder: Literal["openai", "hashing"] = Field(default="hashing", validation_alias="EMBEDDER")
     embedding_model: str = Field(
         default="text-embedding-3-small", validation_alias="EMBEDDING_MODEL"
@@ -68,6 +78,35 @@ class EmbeddingSettings(_Settings):
     embedding_dimensions: int | None = Field(
         default=None, validation_alias="EMBEDDING_DIMENSIONS", ge=8, le=8192
     )
+    # USD per million input tokens; unset: the published price of known models (see below).
+    embedding_price_per_million_tokens: float | None = Field(
+        default=None, validation_alias="EMBEDDING_PRICE_PER_MILLION_TOKENS", ge=0
+    )
+
+    @property
+    def price_per_million_tokens(self) -> float:
+        if self.embedding_price_per_million_tokens is not None:
+            return self.embedding_price_per_million_tokens
+        if self.embedder == "hashing":
+            return 0.0
+        return OPENAI_PRICES_PER_MILLION_TOKENS.get(self.embedding_model, 0.0)
+
+    @property
+    def vector_size(self) -> int:
+        if self.embedding_dimensions is not None:
+            return self.embedding_dimensions
+        if self.embedder == "hashing":
+            return 384
+        return OPENAI_NATIVE_DIMENSIONS.get(self.embedding_model, 1536)
+
+    @property
+    def model_name(self) -> str:
+        return "hashing-v1" if self.embedder == "hashing" else self.embedding_model
+
+
+class EmbeddingSettings(EmbeddingModelSettings):
+    """The embedder itself: its API endpoint, key and limits (ProcessSegment, the laptop)."""
+
     embed_batch_size: int = Field(default=256, validation_alias="EMBED_BATCH_SIZE", ge=1, le=2048)
     openai_base_url: str | None = Field(default=None, validation_alias="OPENAI_BASE_URL")
     openai_api_key: SecretStr | None = Field(default=None, validation_alias="OPENAI_API_KEY")
@@ -93,31 +132,6 @@ class EmbeddingSettings(_Settings):
                 "EMBEDDER=openai needs OPENAI_API_KEY_SECRET_ARN (or OPENAI_API_KEY locally)"
             )
         return self
-
-    # USD per million input tokens; unset: the published price of known models (see below).
-    embedding_price_per_million_tokens: float | None = Field(
-        default=None, validation_alias="EMBEDDING_PRICE_PER_MILLION_TOKENS", ge=0
-    )
-
-    @property
-    def price_per_million_tokens(self) -> float:
-        if self.embedding_price_per_million_tokens is not None:
-            return self.embedding_price_per_million_tokens
-        if self.embedder == "hashing":
-            return 0.0
-        return OPENAI_PRICES_PER_MILLION_TOKENS.get(self.embedding_model, 0.0)
-
-    @property
-    def vector_size(self) -> int:
-        if self.embedding_dimensions is not None:
-            return self.embedding_dimensions
-        if self.embedder == "hashing":
-            return 384
-        return OPENAI_NATIVE_DIMENSIONS.get(self.embedding_model, 1536)
-
-    @property
-    def model_name(self) -> str:
-        return "hashing-v1" if self.embedder == "hashing" else self.embedding_model
 
 
 # Published list prices (USD per 1M input tokens); override with
@@ -184,12 +198,18 @@ class VectorStoreSettings(_Settings):
 
 
 class CloudVectorStoreSettings(VectorStoreSettings):
-    """In Lambda there is no sensible default location: one of the two must be set."""
+    """In Lambda the store is a Qdrant server. An in-process store (``:memory:``, QDRANT_PATH)
+    would be one per container: each would see only the points it wrote itself."""
 
     @model_validator(mode="after")
-    def _one_location(self) -> CloudVectorStoreSettings:
-        if not self.qdrant_url and not self.qdrant_path:
-            raise ValueError("set QDRANT_URL (a server, or :memory:) or QDRANT_PATH (embedded)")
+    def _a_server(self) -> CloudVectorStoreSettings:
+        if self.qdrant_path is not None:
+            raise ValueError(
+                "QDRANT_PATH (embedded Qdrant) cannot be shared by Lambda containers: "
+                "set QDRANT_URL to a Qdrant server"
+            )
+        if not self.qdrant_url or not self.qdrant_url.startswith(("https://", "http://")):
+            raise ValueError("QDRANT_URL must be a Qdrant server's http(s):// URL")
         return self
 
 
@@ -239,7 +259,7 @@ class SegmentFilesSettings(_Settings):
 class FinalizeSettings(
     StorageSettings,
     LedgerSettings,
-    EmbeddingSettings,
+    EmbeddingModelSettings,
     CloudVectorStoreSettings,
     SecretsSettings,
     SegmentFilesSettings,
@@ -256,7 +276,11 @@ class StartSettings(StorageSettings):
 
 
 class DeleteSettings(
-    StorageSettings, LedgerSettings, EmbeddingSettings, CloudVectorStoreSettings, SecretsSettings
+    StorageSettings,
+    LedgerSettings,
+    EmbeddingModelSettings,
+    CloudVectorStoreSettings,
+    SecretsSettings,
 ):
     event_bus_name: str = Field(validation_alias="EVENT_BUS_NAME", min_length=1)
 

@@ -474,7 +474,12 @@ class IngestionFailedDetail(_Model):
     status: str
     error: str | None
     cause: str | None
-    segments_total: int
+    # The ledger's word on this version: "failed" (marked now); "complete" (it completed and
+    # is searchable, the execution failed after, e.g. announcing it); "superseded" (a newer
+    # upload holds the document); None (nothing recorded, e.g. it failed at Plan).
+    document_status: Literal["failed", "complete", "superseded"] | None = None
+    # None when the ledger does not know this version's total (superseded, or not planned).
+    segments_total: int | None
     segments_done: int
     failed_segments: list[FailedSegment]
     resume_hint: str

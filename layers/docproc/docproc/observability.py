@@ -41,8 +41,24 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
+def reset_peak_rss() -> bool:
+    """Start a new peak: from now on ``peak_rss_mb`` reports the peak since this call.
+
+    VmHWM is the process's lifetime peak, and a warm Lambda container serves many
+    invocations: without a reset, one large segment would set every later segment's figure.
+    Linux resets it when "5" is written to /proc/self/clear_refs (kernel 4.0+). False where
+    that is not possible; the peak is then the process's.
+    """
+    try:
+        with open("/proc/self/clear_refs", "w") as clear_refs:
+            clear_refs.write("5")
+    except OSError:
+        return False
+    return True
+
+
 def peak_rss_mb() -> float:
-    """Peak resident memory of this process so far.
+    """Peak resident memory of this process since it started or since ``reset_peak_rss``.
 
     Linux's VmHWM, not getrusage's ru_maxrss: ru_maxrss survives exec, so a process started
     by a large parent would report the parent's size at fork.

@@ -1,4 +1,9 @@
-"""Builds adapters from settings; shared by the Lambda runtime and the laptop runner."""
+"""Builds adapters from settings; shared by the Lambda runtime and the laptop runner.
+
+Every adapter is imported where it is built: the zip functions' layer has no tokenizer,
+PyMuPDF or openai, and qdrant-client alone costs ~0.8 s of imports, so a function imports
+only the adapters it builds (Start and NotifyFailure none of these).
+"""
 
 from __future__ import annotations
 
@@ -7,43 +12,40 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from docproc.chunking.chunker import Chunker
-from docproc.chunking.tokens import token_counter
 from docproc.config import (
     OPENAI_NATIVE_DIMENSIONS,
     ChunkingSettings,
+    EmbeddingModelSettings,
     EmbeddingSettings,
     TranscriptionSettings,
     VectorStoreSettings,
 )
-from docproc.embedding.hashing import HashingEmbedder
 from docproc.embedding.port import Embedder
-from docproc.pipeline.finalize import Pricing
 from docproc.transcribe.port import Transcriber, Utterance
 from docproc.vectors.port import collection_name
-from docproc.vectors.sqlite import SQLiteVectorStore
 
-# openai and qdrant-client cost ~90 MB and ~1.5 s to import: only the code paths that use
-# them import them (Plan never does; a laptop worker never imports qdrant-client).
 if TYPE_CHECKING:
     from qdrant_client import QdrantClient
 
+    from docproc.chunking.chunker import Chunker
     from docproc.vectors.qdrant import QdrantVectorStore
+    from docproc.vectors.sqlite import SQLiteVectorStore
 
 
 def make_chunker(settings: ChunkingSettings) -> Chunker:
+    from docproc.chunking.chunker import Chunker
+
     return Chunker(settings.tokenizer_model, settings.chunk_tokens, settings.chunk_overlap)
-
-
-def make_pricing(settings: EmbeddingSettings) -> Pricing:
-    return Pricing(settings.model_name, settings.price_per_million_tokens)
 
 
 def make_embedder(settings: EmbeddingSettings, api_key: str | None) -> Embedder:
     if settings.embedder == "hashing":
+        from docproc.embedding.hashing import HashingEmbedder
+
         return HashingEmbedder(settings.vector_size)
     import openai
 
+    from docproc.chunking.tokens import token_counter
     from docproc.embedding.openai import OpenAIEmbedder
 
     client = openai.OpenAI(
@@ -80,21 +82,20 @@ def qdrant_client(url: str | None, path: str | None, api_key: str | None) -> Qdr
     return QdrantClient(path=path)
 
 
-def _collection(settings: VectorStoreSettings, embedder: Embedder) -> str:
-    return collection_name(
-        settings.qdrant_collection_prefix, embedder.model_name, embedder.dimensions
-    )
+def _collection(settings: VectorStoreSettings, model: EmbeddingModelSettings) -> str:
+    return collection_name(settings.qdrant_collection_prefix, model.model_name, model.vector_size)
 
 
 def make_vector_store(
-    client: QdrantClient, settings: VectorStoreSettings, embedder: Embedder
+    client: QdrantClient, settings: VectorStoreSettings, model: EmbeddingModelSettings
 ) -> QdrantVectorStore:
+    """The Qdrant store of ``model``'s collection (its vectors' name and size)."""
     from docproc.vectors.qdrant import CollectionOptions, QdrantVectorStore
 
     return QdrantVectorStore(
         client,
-        _collection(settings, embedder),
-        embedder.dimensions,
+        _collection(settings, model),
+        model.vector_size,
         upsert_batch=settings.qdrant_upsert_batch,
         options=CollectionOptions(
             on_disk=settings.qdrant_on_disk, quantization=settings.qdrant_quantization
@@ -103,13 +104,11 @@ def make_vector_store(
 
 
 def make_sqlite_vector_store(
-    path: Path, settings: VectorStoreSettings, embedder: Embedder
+    path: Path, settings: VectorStoreSettings, model: EmbeddingModelSettings
 ) -> SQLiteVectorStore:
-    return SQLiteVectorStore(
-        path,
-        _collection(settings, embedder),
-        embedder.dimensions,
-    )
+    from docproc.vectors.sqlite import SQLiteVectorStore
+
+    return SQLiteVectorStore(path, _collection(settings, model), model.vector_size)
 
 
 def make_transcriber(settings: TranscriptionSettings, api_key: str | None) -> Transcriber:

@@ -18,6 +18,7 @@ from docproc.errors import TransientError
 from docproc.ledger.records import (
     completed_record,
     expires_at,
+    failable,
     failed_segment,
     started_record,
     utc_now,
@@ -141,7 +142,7 @@ class DynamoDBLedger:
         self, tenant_id: str, document_id: str, version: str | None, error: str
     ) -> None:
         def change(previous: DocumentRecord | None) -> DocumentRecord | None:
-            if previous is None or (version is not None and previous.version != version):
+            if previous is None or not failable(previous, version):
                 return None
             return previous.model_copy(
                 update={"status": "failed", "last_error": error[:1000], "updated_at": utc_now()}
@@ -209,6 +210,25 @@ class DynamoDBLedger:
             expires_at=expires_at(self._ttl_days),
         )
         return item
+
+    def renew_segments(self, tenant_id: str, document_id: str, version: str, now: datetime) -> int:
+        keys = self._query(
+            {
+                "KeyConditionExpression": Key("pk").eq(_pk(tenant_id, document_id))
+                & Key("sk").begins_with(f"SEG#{version}#"),
+                "ProjectionExpression": "pk, sk",
+            }
+        )
+        ttl = expires_at(self._ttl_days, now)
+        for key in keys:
+            self._call(
+                lambda key=key: self._table.update_item(
+                    Key={"pk": key["pk"], "sk": key["sk"]},
+                    UpdateExpression="SET expires_at = :ttl",
+                    ExpressionAttributeValues={":ttl": ttl},
+                )
+            )
+        return len(keys)
 
     def delete_document(self, tenant_id: str, document_id: str) -> int:
         keys = [

@@ -35,7 +35,11 @@ class Ledger(Protocol):
 
     def fail_document(
         self, tenant_id: str, document_id: str, version: str | None, error: str
-    ) -> None: ...
+    ) -> None:
+        """Mark the document failed if the row is ``version``'s (any version when None) and
+        that version is not complete: a newer version's run, or a version that completed
+        before its execution failed (announcing it), is left as it is."""
+        ...
 
     def get_segment(
         self, tenant_id: str, document_id: str, version: str, index: int
@@ -55,6 +59,12 @@ class Ledger(Protocol):
         self, tenant_id: str, document_id: str, version: str, index: int, error: str
     ) -> None:
         """Record a failure, never overwriting a segment that is done."""
+        ...
+
+    def renew_segments(self, tenant_id: str, document_id: str, version: str, now: datetime) -> int:
+        """Push the expiry of the version's segment rows to the TTL from ``now``: a failed
+        execution can be redriven for 14 days after it stopped, and the redrive skips what
+        these rows say is done. Returns how many rows."""
         ...
 
     def delete_document(self, tenant_id: str, document_id: str) -> int:

@@ -11,6 +11,14 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def failable(row: DocumentRecord, version: str | None) -> bool:
+    """May a failure of ``version`` (None: whichever is current) mark this row failed? Not a
+    newer version's row, and never a version that completed."""
+    if version is not None and row.version != version:
+        return False
+    return row.status != "complete"
+
+
 def expires_at(ttl_days: int, now: datetime | None = None) -> int:
     """Epoch seconds after which the row may be removed (DynamoDB TTL semantics)."""
     return int(((now or utc_now()) + timedelta(days=ttl_days)).timestamp())

@@ -9,6 +9,7 @@ from pathlib import Path
 from docproc.ledger.records import (
     completed_record,
     expires_at,
+    failable,
     failed_segment,
     started_record,
     utc_now,
@@ -101,7 +102,7 @@ class SQLiteLedger:
     ) -> None:
         with self._transaction() as db:
             existing = self.get_document(tenant_id, document_id)
-            if existing is None or (version is not None and existing.version != version):
+            if existing is None or not failable(existing, version):
                 return
             self._save(
                 db,
@@ -217,6 +218,16 @@ class SQLiteLedger:
             (tenant_id, document_id, stamp, stamp - interval_seconds),
         )
         return cursor.rowcount == 1
+
+    def renew_segments(self, tenant_id: str, document_id: str, version: str, now: datetime) -> int:
+        with self._transaction() as db:
+            return int(
+                db.execute(
+                    "UPDATE segments SET expires_at = ? "
+                    "WHERE tenant_id = ? AND document_id = ? AND version = ?",
+                    (expires_at(self._ttl_days, now), tenant_id, document_id, version),
+                ).rowcount
+            )
 
     def delete_expired_segments(self, now: datetime) -> int:
         with self._transaction() as db:

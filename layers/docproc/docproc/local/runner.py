@@ -57,7 +57,6 @@ from docproc.wiring import (
     LazyTranscriber,
     make_chunker,
     make_embedder,
-    make_pricing,
     make_sqlite_vector_store,
     make_transcriber,
     make_vector_store,
@@ -117,11 +116,11 @@ class LocalEnvironment:
     def vectors(self) -> QdrantVectorStore | SQLiteVectorStore:
         settings = self.settings
         if not settings.uses_qdrant:
-            return make_sqlite_vector_store(self.home / "vectors.sqlite3", settings, self.embedder)
+            return make_sqlite_vector_store(self.home / "vectors.sqlite3", settings, settings)
         api_key = settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
         path = None if settings.qdrant_url else str(settings.qdrant_path or self.home / "qdrant")
         client = qdrant_client(settings.qdrant_url, path, api_key)
-        return make_vector_store(client, settings, self.embedder)
+        return make_vector_store(client, settings, settings)
 
     @cached_property
     def embedder(self) -> Any:
@@ -139,7 +138,7 @@ class LocalEnvironment:
 
     @cached_property
     def pricing(self) -> Pricing:
-        return make_pricing(self.settings)
+        return Pricing.from_settings(self.settings)
 
     def plan_options(self) -> PlanOptions:
         return PlanOptions.from_settings(self.settings, self.worker_count())
@@ -360,6 +359,7 @@ def ingest(
             status="FAILED",
             error=type(exc).__name__,
             cause=str(exc)[:2000] if isinstance(exc, DocprocError) else None,
+            document_status="failed",
             segments_total=plan.segments_total,
             segments_done=sum(1 for record in records if record.status == "done"),
             failed_segments=[

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from docproc.config import EmbeddingModelSettings
 from docproc.errors import NoExtractableText, SegmentsIncomplete
 from docproc.ledger.port import Ledger
 from docproc.ledger.records import utc_now
@@ -19,6 +20,10 @@ class Pricing:
 
     embedding_model: str
     usd_per_million_tokens: float
+
+    @classmethod
+    def from_settings(cls, settings: EmbeddingModelSettings) -> Pricing:
+        return cls(settings.model_name, settings.price_per_million_tokens)
 
 
 def finalize_document(

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 from pydantic import ValidationError
 
 from docproc.errors import InvalidObjectKey
 from docproc.ledger.port import Ledger
+from docproc.ledger.records import utc_now
 from docproc.models import (
     DOCUMENT_INGESTION_FAILED,
     DocumentKey,
@@ -16,6 +18,7 @@ from docproc.models import (
     IngestionFailedDetail,
     NotifyFailureResult,
     S3ObjectEvent,
+    object_version,
 )
 from docproc.notify.port import Notifier
 from docproc.observability import logger
@@ -26,56 +29,74 @@ RESUME_HINT = (
 )
 
 
-def _source_key(execution_input: str | None) -> str | None:
+@dataclass(frozen=True)
+class _FailedUpload:
+    key: str
+    ids: DocumentKey
+    version: str
+
+
+def _failed_upload(execution_input: str | None) -> _FailedUpload | None:
+    """The upload and version the execution was ingesting: its input is the S3 event that Start
+    handed on, so this is the failed run's own version, whatever the ledger holds by now."""
     if not execution_input:
         return None
     try:
-        return S3ObjectEvent.model_validate(json.loads(execution_input)).detail.object.key
-    except (ValueError, ValidationError):
+        s3_object = S3ObjectEvent.model_validate(json.loads(execution_input)).detail.object
+        ids = DocumentKey.from_object_key(s3_object.key)
+    except (ValueError, ValidationError, InvalidObjectKey):
         return None
+    version = object_version(s3_object.version_id, s3_object.etag or "unknown")
+    return _FailedUpload(s3_object.key, ids, version)
 
 
 def notify_failure(
     event: ExecutionStatusChangeEvent, ledger: Ledger, notifier: Notifier
 ) -> NotifyFailureResult:
-    detail = event.detail
-    source_key = _source_key(detail.input)
-    ids: DocumentKey | None = None
-    if source_key:
-        try:
-            ids = DocumentKey.from_object_key(source_key)
-        except InvalidObjectKey:
-            ids = None
+    """Publish "Document Ingestion Failed" for the failed execution's own version.
 
-    version: str | None = None
-    segments_total = segments_done = 0
+    The ledger's document row is marked failed only if it is that version's and the version
+    did not complete: an older run failing while a newer upload runs leaves the newer one
+    alone, and a run failing after Finalize (announcing it) leaves the document complete. The
+    version's segment rows are kept for the 14 days a redrive may come.
+    """
+    detail = event.detail
+    upload = _failed_upload(detail.input)
+    segments_total: int | None = None
+    segments_done = 0
     failed: list[FailedSegment] = []
-    if ids is not None:
-        document = ledger.get_document(ids.tenant_id, ids.document_id)
-        if document is not None:
-            version = document.version
-            segments_total = document.segments_total
-            records = ledger.list_segments(ids.tenant_id, ids.document_id, version)
-            segments_done = sum(1 for record in records if record.status == "done")
-            failed = [
-                FailedSegment(segment=record.index, error=record.error)
-                for record in records
-                if record.status == "failed"
-            ]
+    document_status: str | None = None
+    if upload is not None:
+        tenant_id, document_id = upload.ids.tenant_id, upload.ids.document_id
+        records = ledger.list_segments(tenant_id, document_id, upload.version)
+        segments_done = sum(1 for record in records if record.status == "done")
+        failed = [
+            FailedSegment(segment=record.index, error=record.error)
+            for record in records
+            if record.status == "failed"
+        ]
+        row = ledger.get_document(tenant_id, document_id)
+        if row is not None and row.version == upload.version:
+            segments_total = row.segments_total
             ledger.fail_document(
-                ids.tenant_id, ids.document_id, version, detail.error or detail.status
+                tenant_id, document_id, upload.version, detail.error or detail.status
             )
+            document_status = "complete" if row.status == "complete" else "failed"
+        elif row is not None:
+            document_status = "superseded"
+        ledger.renew_segments(tenant_id, document_id, upload.version, utc_now())
 
     payload = IngestionFailedDetail(
-        tenant_id=ids.tenant_id if ids else None,
-        case_id=ids.case_id if ids else None,
-        document_id=ids.document_id if ids else None,
-        version=version,
-        source_key=source_key,
+        tenant_id=upload.ids.tenant_id if upload else None,
+        case_id=upload.ids.case_id if upload else None,
+        document_id=upload.ids.document_id if upload else None,
+        version=upload.version if upload else None,
+        source_key=upload.key if upload else None,
         execution_arn=detail.execution_arn,
         status=detail.status,
         error=detail.error,
         cause=detail.cause,
+        document_status=document_status,
         segments_total=segments_total,
         segments_done=segments_done,
         failed_segments=failed,

@@ -1,0 +1,243 @@
+"""What template.yaml, samconfig.toml and the state machine promise a deployer, read as
+CloudFormation and Step Functions would read them (no AWS needed)."""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+from samtranslator.translator.transform import transform
+from samtranslator.yaml_helper import yaml_parse
+
+from docproc import errors
+from tests.e2e.harness import packaged_template
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = yaml_parse((ROOT / "template.yaml").read_text())
+ASL = json.loads((ROOT / "statemachine" / "ingest.asl.json").read_text())
+SAMCONFIG = tomllib.loads((ROOT / "samconfig.toml").read_text())
+# Only the user can know these: a Qdrant server, and the keys of the services they chose.
+USER_SUPPLIED = {"QdrantUrl", "OpenAIApiKeySecretArn", "DeepgramApiKeySecretArn"}
+
+
+class _NoManagedPolicies:
+    """samtranslator resolves AWS managed policy names through this; the template uses none."""
+
+    def load(self) -> dict[str, str]:
+        return {}
+
+
+def _value(expression: Any, parameters: dict[str, str]) -> Any:
+    """The condition functions CloudFormation allows in Rules, over parameter values."""
+    if not isinstance(expression, dict):
+        return expression
+    ((function, argument),) = expression.items()
+    if function == "Ref":
+        return parameters[argument]
+    if function == "Fn::Equals":
+        return _value(argument[0], parameters) == _value(argument[1], parameters)
+    if function == "Fn::Not":
+        return not _value(argument[0], parameters)
+    if function == "Fn::And":
+        return all(_value(item, parameters) for item in argument)
+    if function == "Fn::Or":
+        return any(_value(item, parameters) for item in argument)
+    raise AssertionError(f"a rule uses {function}, which this reader does not know")
+
+
+def _refusals(given: dict[str, str]) -> list[str]:
+    """Why CloudFormation would refuse the stack with these parameter values: a parameter
+    without a value, a value against its pattern, or a failed Rule assertion."""
+    declared = TEMPLATE["Parameters"]
+    refusals = [
+        name for name, spec in declared.items() if name not in given and "Default" not in spec
+    ]
+    parameters = {name: str(spec.get("Default", "")) for name, spec in declared.items()} | given
+    for name, spec in declared.items():
+        pattern = spec.get("AllowedPattern")
+        if pattern and name in given and not re.fullmatch(pattern, parameters[name]):
+            refusals.append(f"{name}: {spec['ConstraintDescription']}")
+    for rule in TEMPLATE.get("Rules", {}).values():
+        if not _value(rule.get("RuleCondition", True), parameters):
+            continue
+        refusals += [
+            assertion["AssertDescription"]
+            for assertion in rule["Assertions"]
+            if not _value(assertion["Assert"], parameters)
+        ]
+    return refusals
+
+
+def _samconfig_parameters() -> dict[str, str]:
+    overrides = SAMCONFIG["default"]["deploy"]["parameters"].get("parameter_overrides", [])
+    if isinstance(overrides, str):
+        overrides = overrides.split()
+    return dict(item.split("=", 1) for item in overrides)
+
+
+def test_samconfig_supplies_nothing_only_the_user_can_know():
+    # A placeholder host or a made-up ARN would deploy a stack that fails at its first call
+    assert set(_samconfig_parameters()) & USER_SUPPLIED == set()
+    assert set(_samconfig_parameters()) <= set(TEMPLATE["Parameters"])
+
+
+def test_samconfig_deploys_image_functions():
+    # `sam deploy` stops at once without a repository for the image functions
+    images = [
+        name
+        for name, resource in TEMPLATE["Resources"].items()
+        if resource["Properties"].get("PackageType") == "Image"
+    ]
+    deploy = SAMCONFIG["default"]["deploy"]["parameters"]
+    assert images and deploy.get("resolve_image_repos") is True and deploy.get("resolve_s3") is True
+
+
+@pytest.mark.parametrize(
+    ("given", "refused_for"),
+    [
+        # samconfig as shipped and nothing else: the server and both keys are missing
+        (
+            {},
+            [
+                "QdrantUrl",
+                "Embedder=openai needs OpenAIApiKeySecretArn",
+                "Transcriber=deepgram needs",
+            ],
+        ),
+        # the defaults (OpenAI embeddings, Deepgram transcription) need their keys
+        (
+            {"QdrantUrl": "https://q.example.com:6333"},
+            ["Embedder=openai needs OpenAIApiKeySecretArn", "Transcriber=deepgram needs"],
+        ),
+        # an in-process store would be one per container
+        (
+            {"QdrantUrl": ":memory:", "Embedder": "hashing", "Transcriber": "pocketsphinx"},
+            ["QdrantUrl: must be"],
+        ),
+    ],
+)
+def test_a_missing_parameter_fails_the_deploy_naming_it(given, refused_for):
+    refusals = _refusals(_samconfig_parameters() | given)
+    for expected in refused_for:
+        assert any(refusal.startswith(expected) for refusal in refusals), refusals
+    assert len(refusals) == len(refused_for), refusals
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        {
+            "QdrantUrl": "https://q.example.com:6333",
+            "OpenAIApiKeySecretArn": "arn:aws:secretsmanager:eu-west-1:1:secret:openai",
+            "DeepgramApiKeySecretArn": "arn:aws:secretsmanager:eu-west-1:1:secret:deepgram",
+        },
+        {"QdrantUrl": "http://10.0.0.5:6333", "Embedder": "hashing", "Transcriber": "pocketsphinx"},
+    ],
+)
+def test_the_user_supplied_parameters_are_enough(given):
+    assert _refusals(_samconfig_parameters() | given) == []
+
+
+def _all_text() -> str:
+    return (ROOT / "template.yaml").read_text() + (
+        ROOT / "statemachine" / "ingest.asl.json"
+    ).read_text()
+
+
+def test_arns_are_partition_neutral():
+    # aws-cn and aws-us-gov ARNs start arn:aws-cn: / arn:aws-us-gov:
+    assert "arn:aws:" not in _all_text()
+
+
+def _translated() -> dict[str, Any]:
+    parameters = {"QdrantUrl": "https://q.example.com:6333"}
+    packaged, _ = packaged_template()
+    return transform(packaged, parameters, _NoManagedPolicies())  # type: ignore[no-any-return]
+
+
+def test_the_dead_letter_queue_admits_exactly_the_rules_that_use_it():
+    resources = _translated()["Resources"]
+    rules = sorted(
+        name
+        for name, resource in resources.items()
+        if resource["Type"] == "AWS::Events::Rule"
+        and any(
+            target.get("DeadLetterConfig", {}).get("Arn")
+            == {"Fn::GetAtt": ["EventsDeadLetterQueue", "Arn"]}
+            for target in resource["Properties"]["Targets"]
+        )
+    )
+    (statement,) = resources["EventsDeadLetterQueuePolicy"]["Properties"]["PolicyDocument"][
+        "Statement"
+    ]
+    allowed = statement["Condition"]["ArnEquals"]["aws:SourceArn"]
+    assert rules and sorted(arn["Fn::GetAtt"][0] for arn in allowed) == rules
+
+
+def _role_statements(role: str) -> list[dict[str, Any]]:
+    policies = _translated()["Resources"][role]["Properties"]["Policies"]
+    return [statement for policy in policies for statement in policy["PolicyDocument"]["Statement"]]
+
+
+def test_the_state_machine_may_redrive_its_map_runs():
+    statements = _role_statements("IngestStateMachineRole")
+    redrive = [s for s in statements if "states:RedriveExecution" in s.get("Action", [])]
+    assert redrive, "redriving a failed execution redrives its Map Run's child executions"
+    resources = [json.dumps(r) for s in redrive for r in s["Resource"]]
+    assert any(":execution:${AWS::StackName}-ingest/*" in r for r in resources)
+
+
+def _lambda_tasks(states: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    tasks = []
+    for name, state in states.items():
+        if state["Type"] == "Task" and "FunctionArn" in state["Resource"]:
+            tasks.append((name, state))
+        if state["Type"] == "Map":
+            tasks += _lambda_tasks(state["ItemProcessor"]["States"])
+    return tasks
+
+
+def _max_backoff_seconds(retrier: dict[str, Any]) -> float:
+    cap = retrier.get("MaxDelaySeconds", float("inf"))
+    return sum(
+        min(retrier["IntervalSeconds"] * retrier.get("BackoffRate", 2.0) ** attempt, cap)
+        for attempt in range(retrier["MaxAttempts"])
+    )
+
+
+@pytest.mark.parametrize(("name", "state"), _lambda_tasks(ASL["States"]))
+def test_lambda_throttling_is_retried_for_minutes(name, state):
+    retriers = {error: r for r in state["Retry"] for error in r["ErrorEquals"]}
+    throttled = retriers["Lambda.TooManyRequestsException"]
+    # FULL jitter waits a random share of each interval: on average half of this
+    assert _max_backoff_seconds(throttled) >= 10 * 60, name
+    assert "Lambda.ClientExecutionTimeoutException" in retriers, name
+
+
+def _error_names(states: dict[str, Any]) -> set[str]:
+    names: set[str] = set()
+    for state in states.values():
+        for clause in state.get("Retry", []) + state.get("Catch", []):
+            names.update(clause["ErrorEquals"])
+        if state["Type"] == "Map":
+            names |= _error_names(state["ItemProcessor"]["States"])
+    return names
+
+
+def test_the_retry_contract_names_only_the_packages_errors():
+    # A typo in an error name would silently never match
+    ours = {
+        name for name in _error_names(ASL["States"]) if not name.startswith(("States.", "Lambda."))
+    }
+    assert ours and all(isinstance(getattr(errors, name, None), type) for name in ours), ours
+
+
+def test_a_segment_adds_nothing_but_an_empty_object_to_the_parent_state():
+    # The distributed Map collects every child's output into the parent's state (256 KiB);
+    # the e2e measures it in moto's engine (test_limits), this says where it is decided
+    (segment,) = [s for n, s in _lambda_tasks(ASL["States"]) if n == "ProcessSegment"]
+    assert "OutputPath" in segment and segment["OutputPath"] is None
