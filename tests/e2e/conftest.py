@@ -107,12 +107,18 @@ def stack_factory(
         runtime = _runtime(request.config, endpoint)
         deployed: list[DeployedStack] = []
 
-        def deploy(**parameters: str) -> DeployedStack:
+        def deploy(
+            function_environment: dict[str, str] | None = None, **parameters: str
+        ) -> DeployedStack:
+            """``function_environment``: variables every function gets besides the
+            template's (e.g. SSL_CERT_FILE for a test's own certificate authority)."""
             assert not deployed, "one stack per test"
             _reset_caches()
             stack = DeployedStack(
                 {**PARAMETERS, "QdrantUrl": qdrant_service.url, **parameters}, runtime
             )
+            for variables in stack.function_environment.values():
+                variables.update(function_environment or {})
             for key, value in stack.environment().items():
                 monkeypatch.setenv(key, value)
             _reset_caches(stack)

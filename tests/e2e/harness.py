@@ -198,7 +198,12 @@ class DeployedStack:
         cfn = transform(sam, parameters, ManagedPolicyLoader(self.iam))
         self.template = cfn
         resolve = self.resolve = _Resolver(cfn, parameters)
-        resources = cfn["Resources"]
+        # A resource whose Condition is false is not created (the Webhook function without a URL).
+        resources = {
+            name: resource
+            for name, resource in cfn["Resources"].items()
+            if "Condition" not in resource or resolve.condition(resource["Condition"])
+        }
 
         def of_type(kind: str) -> Iterator[tuple[str, dict[str, Any]]]:
             return ((name, r) for name, r in resources.items() if r["Type"] == kind)
@@ -318,6 +323,9 @@ class DeployedStack:
             )["stateMachineArn"]
             assert self.state_machine_arn == resolve.arns[name]
 
+        # The bus the stack publishes on exists before the stack (EventBusName names it).
+        if parameters.get("EventBusName", "default") != "default":
+            self.events.create_event_bus(Name=parameters["EventBusName"])
         for name, resource in of_type("AWS::Events::Rule"):
             props = resolve(resource["Properties"])
             bus = props.get("EventBusName", "default")
@@ -340,8 +348,6 @@ class DeployedStack:
             QueueUrl=self.published_queue, AttributeNames=["QueueArn"]
         )["Attributes"]["QueueArn"]
         bus = parameters.get("EventBusName", "default")
-        if bus != "default":
-            self.events.create_event_bus(Name=bus)
         self.events.put_rule(
             Name="main-app", EventPattern=json.dumps({"source": ["docproc"]}), EventBusName=bus
         )

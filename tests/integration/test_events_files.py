@@ -12,9 +12,12 @@ from docproc.errors import InvalidEvent
 from tests.e2e.harness import ROOT
 from tests.e2e.runtimes import FakeContext, load_handler_module
 from tests.integration.conftest import BUCKET, Aws
+from tests.webhook_receiver import webhook_receiver
 
 EVENTS = ROOT / "events"
 ORDER = ["start", "plan", "process_segment", "finalize", "notify_failure", "delete"]
+# Functions that take another kind of event (a published one), tested on their own below.
+OTHERS = ["webhook"]
 
 
 def _event(name: str) -> dict:
@@ -26,7 +29,7 @@ def test_every_event_file_belongs_to_a_function():
     names = sorted(path.stem for path in EVENTS.glob("*.json"))
     functions = sorted(path.name for path in (ROOT / "functions").iterdir() if path.is_dir())
     # Then each function has exactly one sample event, and nothing else is there
-    assert names == functions == sorted(ORDER)
+    assert names == functions == sorted(ORDER + OTHERS)
 
 
 def test_event_files_drive_the_handlers_in_pipeline_order(moto_aws: Aws, monkeypatch):
@@ -75,7 +78,28 @@ def test_event_files_drive_the_handlers_in_pipeline_order(moto_aws: Aws, monkeyp
     assert not list(moto_aws.s3.list_objects_v2(Bucket=BUCKET, Prefix="work/").get("Contents", []))
 
 
-@pytest.mark.parametrize("name", ORDER)
+def test_the_webhook_event_file_is_delivered_signed(moto_aws: Aws, monkeypatch, tmp_path: Path):
+    # Given a receiver over https and the function's key in Secrets Manager
+    with webhook_receiver("whsec-events", tls_folder=tmp_path) as receiver:
+        arn = boto3.client("secretsmanager").create_secret(
+            Name="webhook", SecretString="whsec-events"
+        )["ARN"]
+        for name, value in {
+            "WEBHOOK_URL": receiver.url,
+            "WEBHOOK_SECRET_ARN": arn,
+            "SSL_CERT_FILE": str(receiver.ca_file),
+        }.items():
+            monkeypatch.setenv(name, value)
+        # When events/webhook.json is handed to the function
+        result = load_handler_module("webhook").handler(_event("webhook"), FakeContext("webhook"))
+    # Then the receiver got it once, signed, under the event's id
+    (delivery,) = receiver.received
+    assert delivery.verified and result["attempts"] == 1 and result["status"] == 200
+    assert delivery.event["id"] == _event("webhook")["id"] == result["event_id"]
+    assert delivery.event["data"] == _event("webhook")["detail"]
+
+
+@pytest.mark.parametrize("name", ORDER + OTHERS)
 def test_a_malformed_event_is_a_typed_error(moto_aws: Aws, name: str):
     # Given an event missing everything
     module = load_handler_module(name)

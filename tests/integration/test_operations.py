@@ -102,7 +102,7 @@ def test_progress_events_during_a_run_are_throttled(tmp_path: Path):
         )
     )
     ingest(env, text_pdf(tmp_path / "a.pdf", pages=60), document_id="a")
-    events = [e for e in env.notifier.read() if e["detail-type"] == "Document Ingestion Progress"]
+    events = [e for e in env.events.read() if e["detail-type"] == "Document Ingestion Progress"]
     assert len(events) == 1 and events[0]["detail"]["segments_total"] == 6
     # And with a tiny interval every segment reports, the last at 100%
     env2 = LocalEnvironment(
@@ -116,7 +116,7 @@ def test_progress_events_during_a_run_are_throttled(tmp_path: Path):
     ingest(env2, text_pdf(tmp_path / "b.pdf", pages=60), document_id="b")
     percents = [
         e["detail"]["percent"]
-        for e in env2.notifier.read()
+        for e in env2.events.read()
         if e["detail-type"] == "Document Ingestion Progress"
     ]
     assert len(percents) == 6 and percents[-1] == 100.0

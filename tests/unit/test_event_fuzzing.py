@@ -18,6 +18,7 @@ from docproc.models import (
     ExecutionStatusChangeEvent,
     PlanRequest,
     PlanResult,
+    PublishedEvent,
     S3ObjectEvent,
     SegmentTask,
 )
@@ -31,6 +32,7 @@ MODELS = {
     "notify_failure": ExecutionStatusChangeEvent,
     "delete": S3ObjectEvent,
     "start": S3ObjectEvent,
+    "webhook": PublishedEvent,
 }
 HANDLERS = {name: load_handler_module(name).handler for name in MODELS}
 
@@ -52,6 +54,8 @@ def _no_settings(monkeypatch: pytest.MonkeyPatch) -> None:
         "EVENT_BUS_NAME",
         "QDRANT_URL",
         "STATE_MACHINE_ARN",
+        "WEBHOOK_URL",
+        "WEBHOOK_SECRET_ARN",
     ):
         monkeypatch.delenv(name, raising=False)
     for handler_module in (load_handler_module(name) for name in MODELS):

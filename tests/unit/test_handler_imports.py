@@ -27,7 +27,8 @@ print(json.dumps(sorted({name.split(".")[0] for name in sys.modules})))
 
 
 @pytest.mark.parametrize(
-    "function", ["start", "finalize", "notify_failure", "delete", "plan", "process_segment"]
+    "function",
+    ["start", "finalize", "notify_failure", "delete", "webhook", "plan", "process_segment"],
 )
 def test_a_handler_module_imports_no_heavy_library(function: str):
     result = subprocess.run(

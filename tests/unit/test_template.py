@@ -113,6 +113,26 @@ def test_samconfig_deploys_image_functions():
             {"QdrantUrl": "https://q.example.com:6333"},
             ["Embedder=openai needs OpenAIApiKeySecretArn", "Transcriber=deepgram needs"],
         ),
+        # a webhook needs its key, and https
+        (
+            {
+                "QdrantUrl": "https://q.example.com",
+                "Embedder": "hashing",
+                "Transcriber": "pocketsphinx",
+                "WebhookUrl": "https://app.example.com/hook",
+            },
+            ["WebhookUrl needs WebhookSecretArn"],
+        ),
+        (
+            {
+                "QdrantUrl": "https://q.example.com",
+                "Embedder": "hashing",
+                "Transcriber": "pocketsphinx",
+                "WebhookUrl": "http://app.example.com/hook",
+                "WebhookSecretArn": "arn:aws:secretsmanager:eu-west-1:1:secret:hook",
+            },
+            ["WebhookUrl: must be"],
+        ),
         # an in-process store would be one per container
         (
             {"QdrantUrl": ":memory:", "Embedder": "hashing", "Transcriber": "pocketsphinx"},
@@ -153,10 +173,30 @@ def test_arns_are_partition_neutral():
     assert "arn:aws:" not in _all_text()
 
 
+# Every optional part on (the webhook), so that every resource is there to look at.
+TRANSLATED_WITH = {
+    "QdrantUrl": "https://q.example.com:6333",
+    "WebhookUrl": "https://app.example.com/hooks/docproc",
+    "WebhookSecretArn": "arn:aws:secretsmanager:eu-west-1:1:secret:hook",
+}
+
+
 def _translated() -> dict[str, Any]:
-    parameters = {"QdrantUrl": "https://q.example.com:6333"}
     packaged, _ = packaged_template()
-    return transform(packaged, parameters, _NoManagedPolicies())  # type: ignore[no-any-return]
+    return transform(packaged, TRANSLATED_WITH, _NoManagedPolicies())  # type: ignore[no-any-return]
+
+
+def _chosen(value: Any) -> Any:
+    """Fn::If resolved with TRANSLATED_WITH."""
+    if isinstance(value, dict) and "Fn::If" in value:
+        condition, then, otherwise = value["Fn::If"]
+        parameters = {n: str(p.get("Default", "")) for n, p in TEMPLATE["Parameters"].items()}
+        return (
+            then
+            if _value(TEMPLATE["Conditions"][condition], parameters | TRANSLATED_WITH)
+            else otherwise
+        )
+    return value
 
 
 def test_the_dead_letter_queue_admits_exactly_the_rules_that_use_it():
@@ -174,8 +214,8 @@ def test_the_dead_letter_queue_admits_exactly_the_rules_that_use_it():
     (statement,) = resources["EventsDeadLetterQueuePolicy"]["Properties"]["PolicyDocument"][
         "Statement"
     ]
-    allowed = statement["Condition"]["ArnEquals"]["aws:SourceArn"]
-    assert rules and sorted(arn["Fn::GetAtt"][0] for arn in allowed) == rules
+    allowed = [_chosen(arn) for arn in statement["Condition"]["ArnEquals"]["aws:SourceArn"]]
+    assert len(rules) == 4 and sorted(arn["Fn::GetAtt"][0] for arn in allowed) == rules
 
 
 def _role_statements(role: str) -> list[dict[str, Any]]:
@@ -241,3 +281,22 @@ def test_a_segment_adds_nothing_but_an_empty_object_to_the_parent_state():
     # the e2e measures it in moto's engine (test_limits), this says where it is decided
     (segment,) = [s for n, s in _lambda_tasks(ASL["States"]) if n == "ProcessSegment"]
     assert "OutputPath" in segment and segment["OutputPath"] is None
+
+
+def test_the_webhook_function_dead_letters_without_lambda_retrying_and_reads_only_its_key():
+    resources = _translated()["Resources"]
+    (invoke_config,) = [
+        r
+        for r in resources.values()
+        if r["Type"] == "AWS::Lambda::EventInvokeConfig"
+        and r["Properties"]["FunctionName"] == {"Ref": "WebhookFunction"}
+    ]
+    assert invoke_config["Properties"]["MaximumRetryAttempts"] == 0
+    function = resources["WebhookFunction"]["Properties"]
+    assert function["DeadLetterConfig"]["TargetArn"] == {
+        "Fn::GetAtt": ["EventsDeadLetterQueue", "Arn"]
+    }
+    secret_reads = [
+        s for s in _role_statements("WebhookFunctionRole") if "secretsmanager" in json.dumps(s)
+    ]
+    assert [s["Resource"] for s in secret_reads] == [{"Ref": "WebhookSecretArn"}]

@@ -65,24 +65,29 @@ def notifier(bus_name: str) -> EventBridgeNotifier:
     return EventBridgeNotifier(client("events"), bus_name)
 
 
-def secret(arn: str, max_age_seconds: int) -> str:
-    """A secret's value, cached by Powertools for ``max_age_seconds``.
-
-    Accepts a plain string or a JSON object with an ``api_key`` field.
-    """
+def secret_text(arn: str, max_age_seconds: int) -> str:
+    """A secret's value as stored, cached by Powertools for ``max_age_seconds``."""
     from aws_lambda_powertools.utilities import parameters
 
     try:
         value = parameters.get_secret(arn, max_age=max_age_seconds)
     except parameters.exceptions.GetParameterError as exc:
         raise ConfigurationError(f"cannot read secret {arn.rsplit(':', 1)[-1]}") from exc
-    text = value.decode() if isinstance(value, bytes) else str(value)
-    if text.lstrip().startswith("{"):
-        document = json.loads(text)
-        if "api_key" not in document:
-            raise ConfigurationError("secret JSON has no api_key field")
-        return str(document["api_key"])
-    return text
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def secret(arn: str, max_age_seconds: int) -> str:
+    """An API key: the secret's plain string, or the ``api_key`` field of its JSON."""
+    return str(_field(secret_text(arn, max_age_seconds), "api_key"))
+
+
+def _field(text: str, name: str) -> Any:
+    if not text.lstrip().startswith("{"):
+        return text
+    document = json.loads(text)
+    if name not in document:
+        raise ConfigurationError(f"secret JSON has no {name} field")
+    return document[name]
 
 
 class Secrets:
@@ -97,23 +102,35 @@ class Secrets:
         self._used: dict[str, str] = {}
 
     def get(self, arn: str) -> str:
-        value = secret(arn, self._max_age)
+        value = secret_text(arn, self._max_age)
         self._used[arn] = value
         return value
 
     def rotated(self) -> bool:
         try:
-            return any(secret(arn, self._max_age) != value for arn, value in self._used.items())
+            return any(
+                secret_text(arn, self._max_age) != value for arn, value in self._used.items()
+            )
         except ConfigurationError:
             # Secrets Manager unreachable for a moment: carry on with the keys in hand.
             logger.warning("could not re-read a secret; keeping the current keys")
             return False
 
     def api_key(self, arn: str | None, plain: SecretStr | None) -> str | None:
-        """From Secrets Manager when an ARN is set (the deployed way), else the plain setting."""
+        """From Secrets Manager when an ARN is set (the deployed way), else the plain setting.
+        The secret holds the key as a plain string or as ``{"api_key": "..."}``."""
         if arn:
-            return self.get(arn)
+            return str(_field(self.get(arn), "api_key"))
         return plain.get_secret_value() if plain else None
+
+    def webhook_keys(self, arn: str) -> list[str]:
+        """The webhook's HMAC keys, current first: a plain string, or ``{"keys": [new, old]}``
+        while receivers move to a new key (deliveries are then signed with both)."""
+        value = _field(self.get(arn), "keys")
+        keys = [value] if isinstance(value, str) else value
+        if not keys or not all(isinstance(key, str) and key for key in keys):
+            raise ConfigurationError("the webhook secret holds no key")
+        return list(keys)
 
 
 class PerContainer(Generic[T]):

@@ -6,8 +6,10 @@ ConfigurationError naming the variable, raised before any work starts.
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Literal, TypeVar
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -251,6 +253,80 @@ class SegmentSettings(
         return self
 
 
+def webhook_url_problem(url: str, allow_loopback_http: bool) -> str | None:
+    """Why ``url`` cannot receive the webhook, or None: https only, and on a laptop also http to
+    a loopback address (a receiver on the same machine)."""
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return None
+    host = parts.hostname or ""
+    if parts.scheme == "http" and allow_loopback_http and _is_loopback(host):
+        return None
+    if allow_loopback_http:
+        return "WEBHOOK_URL must be https:// (or http:// to a loopback address)"
+    return "WEBHOOK_URL must be https://"
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class WebhookSettings(_Settings):
+    """The signed webhook: every event POSTed to WEBHOOK_URL (README: Webhook)."""
+
+    webhook_url: str | None = Field(default=None, validation_alias="WEBHOOK_URL")
+    # Network errors, 408, 429 and 5xx are retried with backoff for this long.
+    webhook_max_retry_seconds: float = Field(
+        default=300, validation_alias="WEBHOOK_MAX_RETRY_SECONDS", ge=0, le=840
+    )
+    webhook_timeout_seconds: float = Field(
+        default=10, validation_alias="WEBHOOK_TIMEOUT_SECONDS", gt=0, le=60
+    )
+
+
+class LocalWebhookSettings(WebhookSettings):
+    webhook_secret: SecretStr | None = Field(default=None, validation_alias="WEBHOOK_SECRET")
+    # Set during a key rotation: deliveries are signed with both keys.
+    webhook_secret_previous: SecretStr | None = Field(
+        default=None, validation_alias="WEBHOOK_SECRET_PREVIOUS"
+    )
+
+    @model_validator(mode="after")
+    def _url_and_secret(self) -> LocalWebhookSettings:
+        if self.webhook_url is None:
+            return self
+        problem = webhook_url_problem(self.webhook_url, allow_loopback_http=True)
+        if problem:
+            raise ValueError(problem)
+        if not self.webhook_secret:
+            raise ValueError("WEBHOOK_URL needs WEBHOOK_SECRET (the key that signs deliveries)")
+        return self
+
+    @property
+    def webhook_keys(self) -> list[str]:
+        keys = [self.webhook_secret, self.webhook_secret_previous]
+        return [key.get_secret_value() for key in keys if key]
+
+
+class WebhookFunctionSettings(WebhookSettings, SecretsSettings):
+    """The Webhook function: it exists only when a URL was given."""
+
+    webhook_url: str = Field(validation_alias="WEBHOOK_URL", min_length=9)
+    webhook_secret_arn: str = Field(validation_alias="WEBHOOK_SECRET_ARN", min_length=20)
+
+    @model_validator(mode="after")
+    def _https(self) -> WebhookFunctionSettings:
+        problem = webhook_url_problem(self.webhook_url, allow_loopback_http=False)
+        if problem:
+            raise ValueError(problem)
+        return self
+
+
 class SegmentFilesSettings(_Settings):
     # false: a completed document's sub-PDFs are removed at Finalize (they can be remade).
     keep_segment_files: bool = Field(default=True, validation_alias="KEEP_SEGMENT_FILES")
@@ -286,6 +362,7 @@ class DeleteSettings(
 
 
 class LocalSettings(
+    LocalWebhookSettings,
     SegmentingSettings,
     ChunkingSettings,
     EmbeddingSettings,

@@ -71,3 +71,12 @@ class SegmentsIncomplete(DocprocError):
 
 class ObjectNotFound(DocprocError):
     """The object or the pinned version no longer exists."""
+
+
+class WebhookRejected(PermanentDependencyError):
+    """The webhook receiver refused a delivery for good (a 4xx other than 408/429, or a
+    redirect, which is not followed): not retried, the event is dead-lettered."""
+
+
+class InvalidSignature(DocprocError):
+    """A webhook delivery whose signature, timestamp or id does not verify (for receivers)."""

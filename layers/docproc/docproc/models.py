@@ -443,6 +443,9 @@ DOCUMENT_INGESTED = "Document Ingested"
 DOCUMENT_INGESTION_FAILED = "Document Ingestion Failed"
 DOCUMENT_DELETED = "Document Deleted"
 DOCUMENT_INGESTION_PROGRESS = "Document Ingestion Progress"
+PUBLISHED_TYPES = frozenset(
+    {DOCUMENT_INGESTED, DOCUMENT_INGESTION_FAILED, DOCUMENT_DELETED, DOCUMENT_INGESTION_PROGRESS}
+)
 
 
 class DeleteResult(_Model):
@@ -483,6 +486,30 @@ class IngestionFailedDetail(_Model):
     segments_done: int
     failed_segments: list[FailedSegment]
     resume_hint: str
+
+
+class PublishedEvent(_Incoming):
+    """An event docproc published, as an EventBridge rule hands it to a target."""
+
+    id: str = Field(min_length=1)
+    detail_type: str = Field(alias="detail-type")
+    source: Literal["docproc"]
+    time: str = Field(min_length=1)
+    detail: dict[str, Any]
+
+    @field_validator("detail_type")
+    @classmethod
+    def _one_of_ours(cls, value: str) -> str:
+        if value not in PUBLISHED_TYPES:
+            raise ValueError(f"not an event docproc publishes: {value}")
+        return value
+
+
+class WebhookResult(_Model):
+    event_id: str
+    type: str
+    attempts: int
+    status: int
 
 
 class NotifyFailureResult(_Model):

@@ -45,6 +45,7 @@ from docproc.models import (
     validate_id,
 )
 from docproc.notify.local import JsonlNotifier
+from docproc.notify.port import Notifier
 from docproc.observability import log_to_stderr, logger, metrics
 from docproc.pipeline.delete import delete_document
 from docproc.pipeline.finalize import Pricing, finalize_document
@@ -109,8 +110,23 @@ class LocalEnvironment:
         return SQLiteLedger(self.home / "ledger.sqlite3")
 
     @cached_property
-    def notifier(self) -> JsonlNotifier:
+    def events(self) -> JsonlNotifier:
+        """The laptop's event bus: every event, one JSON line each."""
         return JsonlNotifier(self.home / "events.jsonl")
+
+    @cached_property
+    def notifier(self) -> Notifier:
+        """The event log, and the webhook when WEBHOOK_URL is set (README: Webhook)."""
+        settings = self.settings
+        if not settings.webhook_url:
+            return self.events
+        from docproc.notify.webhook import DeliveryPolicy, WebhookDelivery, WebhookNotifier
+
+        keys = settings.webhook_keys
+        delivery = WebhookDelivery(
+            settings.webhook_url, lambda: keys, DeliveryPolicy.from_settings(settings)
+        )
+        return WebhookNotifier(self.events, delivery, self.home / "webhook-failed.jsonl")
 
     @cached_property
     def vectors(self) -> QdrantVectorStore | SQLiteVectorStore:

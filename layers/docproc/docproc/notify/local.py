@@ -11,6 +11,15 @@ from typing import Any
 from docproc.models import EVENT_SOURCE
 
 
+def append_line(path: Path, line: str, mode: int = 0o644) -> None:
+    """One write per line on an O_APPEND descriptor: lines from processes do not interleave."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, mode)
+    try:
+        os.write(fd, (line + "\n").encode())
+    finally:
+        os.close(fd)
+
+
 class JsonlNotifier:
     def __init__(self, path: Path) -> None:
         self._path = path
@@ -23,13 +32,7 @@ class JsonlNotifier:
             "time": datetime.now(UTC).isoformat(),
             "detail": detail,
         }
-        line = json.dumps(event, default=str) + "\n"
-        # One write per event on an O_APPEND descriptor: lines from processes do not interleave.
-        fd = os.open(self._path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-        try:
-            os.write(fd, line.encode())
-        finally:
-            os.close(fd)
+        append_line(self._path, json.dumps(event, default=str))
 
     def read(self) -> list[dict[str, Any]]:
         if not self._path.exists():
