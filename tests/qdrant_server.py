@@ -200,6 +200,11 @@ def _handler(server: QdrantServer) -> type[BaseHTTPRequestHandler]:
                 about = {"title": "qdrant - vector search engine", "version": SERVER_VERSION}
                 self._reply(200, about)
                 return
+            if method == "GET" and path == "/collections":
+                with server.lock:
+                    listed = _dump(server.engine.get_collections())
+                self._reply(200, {"result": listed, "status": "ok", "time": 0})
+                return
             for route_method, pattern, action in _ROUTES:
                 match = pattern.fullmatch(path)
                 if route_method != method or match is None:

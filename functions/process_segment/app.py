@@ -12,7 +12,7 @@ from docproc import aws
 from docproc.config import SegmentSettings, load_settings
 from docproc.handlers import correlate, parse_event
 from docproc.models import SegmentTask
-from docproc.observability import logger, metrics, reset_peak_rss, tracer
+from docproc.observability import logger, metrics, tracer
 from docproc.pipeline.process_segment import (
     ProgressEvents,
     SegmentBudget,
@@ -45,8 +45,6 @@ def dependencies(secrets: aws.Secrets) -> SegmentDeps:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    # A warm container serves many segments: the PeakRss metric is this invocation's peak.
-    reset_peak_rss()
     task = parse_event(SegmentTask, event)
     ref = task.document
     correlate(

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import threading
+import time
+from collections.abc import Callable
+
 import pytest
 from qdrant_client import QdrantClient, models
 
@@ -51,3 +56,99 @@ def test_an_overwrite_during_a_run_gets_its_own_run_and_wins(
     assert _count(qdrant, collection, "moving", v2) == announced[-1]["chunks_total"]
     items = {i["sk"]: i for i in stack.ledger_items() if i["pk"] == "DOC#acme#moving"}
     assert items["DOCUMENT"]["completed_version"] == v2
+
+
+# --- each interleaving forced: a handler held at its entry until the other run got ahead ----
+
+
+class Gate:
+    """Holds the calls of one function whose event matches, until opened; records results."""
+
+    def __init__(self, stack: DeployedStack, function: str, holds: Callable[[dict], bool]):
+        self.reached, self.opened = threading.Event(), threading.Event()
+        self.results: list[dict] = []
+        module = stack.modules[function]
+        real = module.handler
+
+        def held(event: dict, context: object) -> dict:
+            if holds(event):
+                self.reached.set()
+                assert self.opened.wait(120), "the gate was never opened"
+            result = real(event, context)
+            self.results.append(result)
+            return result
+
+        self._restore = lambda: setattr(module, "handler", real)
+        module.handler = held
+
+    def close(self) -> None:
+        self._restore()
+
+
+def _version(event: dict) -> str:
+    return event["detail"]["object"]["version-id"]
+
+
+def test_an_older_version_planned_after_a_newer_one_stops_at_plan(stack: DeployedStack, generated):
+    key = "uploads/acme/case-c/order/a.pdf"
+    (old,) = stack.upload(key, generated["pdf_3"].read_bytes())
+    (new,) = stack.upload(key, generated["pdf_120"].read_bytes())
+    # Given the newer upload's run done before the older one's starts (events out of order)
+    assert stack.wait(stack.start(new))["status"] == "SUCCEEDED"
+    stack.invocations.clear()
+    # When the older version's run comes
+    run = stack.wait(stack.start(old))
+    # Then Plan says superseded and nothing else runs
+    assert json.loads(run["output"])["status"] == "superseded"
+    assert [name for name, _ in stack.invocations] == ["PlanFunction"]
+    assert [e["detail"]["version"] for e in stack.published()] == [_version(new)]
+
+
+def test_a_version_overtaken_while_it_ran_is_retired_at_finalize(
+    stack: DeployedStack, qdrant: QdrantClient, generated
+):
+    key = "uploads/acme/case-c/overtaken/a.pdf"
+    (old,) = stack.upload(key, generated["pdf_120"].read_bytes())
+    (new,) = stack.upload(key, generated["pdf_3"].read_bytes())
+    # Given the older version's run held at Finalize, its segments done
+    gate = Gate(stack, "FinalizeFunction", lambda e: e["document"]["version"] == _version(old))
+    try:
+        old_run = stack.start(old)
+        assert gate.reached.wait(120)
+        # When the newer version's run completes in the meantime, then the older one goes on
+        assert stack.wait(stack.start(new))["status"] == "SUCCEEDED"
+        gate.opened.set()
+        assert stack.wait(old_run)["status"] == "SUCCEEDED"
+    finally:
+        gate.close()
+    # Then the older version was retired at Finalize: unannounced, its points gone
+    outcomes = {r["summary"]["version"]: r["outcome"] for r in gate.results}
+    assert outcomes == {_version(new): "completed", _version(old): "retired"}
+    announced = [e["detail"]["version"] for e in stack.published()]
+    assert announced == [_version(new)]
+    collection = gate.results[0]["summary"]["collection"]
+    assert _count(qdrant, collection, "overtaken", _version(old)) == 0
+
+
+def test_a_version_completed_by_a_twin_execution_is_not_announced_twice(
+    stack: DeployedStack, generated
+):
+    (event,) = stack.upload("uploads/acme/case-c/twins/a.pdf", generated["pdf_120"].read_bytes())
+    # Given two executions of one version, the second held at Finalize
+    arrivals: list[str] = []
+    gate = Gate(stack, "FinalizeFunction", lambda e: arrivals.append("x") or len(arrivals) == 2)
+    try:
+        first, second = stack.start(event), stack.start(event)
+        # When the first completes the version before the second goes on
+        assert gate.reached.wait(120)
+        deadline = time.monotonic() + 120
+        while not gate.results and time.monotonic() < deadline:
+            time.sleep(0.05)
+        gate.opened.set()
+        statuses = [stack.wait(first)["status"], stack.wait(second)["status"]]
+    finally:
+        gate.close()
+    # Then the second takes the already-completed path: one announcement
+    assert statuses == ["SUCCEEDED", "SUCCEEDED"]
+    assert [r["outcome"] for r in gate.results] == ["completed", "already_completed"]
+    assert len(stack.published()) == 1

@@ -32,11 +32,13 @@ def openai() -> Iterator[StubOpenAI]:
 
 @pytest.fixture
 def openai_stack(stack_factory: StackFactory, openai: StubOpenAI) -> Iterator[DeployedStack]:
-    """The stack with EMBEDDER=openai: the stub server, the key read from Secrets Manager."""
+    """The stack with EMBEDDER=openai: the stub server, the key read from Secrets Manager.
+    The client does not retry in the invocation: a 5xx is the state machine's to retry."""
     arn = boto3.client("secretsmanager", region_name=REGION).create_secret(
         Name="openai-key", SecretString=API_KEY
     )["ARN"]
     stack = stack_factory(
+        function_environment={"OPENAI_MAX_RETRIES": "0"},
         Embedder="openai",
         OpenAIBaseUrl=openai.url,
         OpenAIApiKeySecretArn=arn,
@@ -168,3 +170,28 @@ def test_a_completed_version_is_not_redone(
     assert [name for name, _ in stack.invocations] == ["PlanFunction"]
     assert openai.requests == []
     assert stack.published() == []
+
+
+@pytest.mark.built_artifacts
+def test_a_transient_failure_is_retried_by_the_state_machine(
+    openai_stack: DeployedStack, openai: StubOpenAI, generated
+):
+    stack = openai_stack
+    # Given the embeddings API failing once (503) for segment 3 of a 6-segment PDF
+    openai.script.append(Scripted(503, when_input_contains=FAILING_PAGE_MARKER))
+    (event,) = stack.upload(
+        "uploads/acme/case-9/retried/record.pdf", generated["pdf_300"].read_bytes()
+    )
+    # When it is ingested
+    execution = stack.run(event)
+    # Then ProcessSegment raised TransientError for segment 3, the definition's Retry ran it
+    # again, and the execution succeeded without a redrive
+    assert execution["status"] == "SUCCEEDED", execution.get("cause")
+    attempts = [
+        payload["segment"]["index"]
+        for name, payload in stack.invocations
+        if name == "ProcessSegmentFunction"
+    ]
+    assert sorted(attempts) == [0, 1, 2, 3, 3, 4, 5]
+    (row,) = [i for i in stack.ledger_items() if i["sk"].endswith("#00003")]
+    assert row["status"] == "done" and int(row["attempts"]) == 2

@@ -10,14 +10,16 @@ from pathlib import Path
 
 import boto3
 import pytest
+from botocore.config import Config
 
-from docproc.errors import ObjectNotFound, TransientError
+from docproc.errors import ObjectNotFound, PermanentDependencyError, TransientError
 from docproc.extract.sniff import EPUB, sniff_zip
 from docproc.ledger.dynamodb import DynamoDBLedger
 from docproc.ledger.port import Ledger
 from docproc.notify.eventbridge import EventBridgeNotifier
 from docproc.storage.ranged import open_ranged
 from docproc.storage.s3 import S3ObjectStore
+from tests.aws_faults import aws_answers
 from tests.builders import document_ref, document_summary, segment_record
 from tests.conftest import aws_backend
 from tests.integration.conftest import BUS, ledger_table_definition
@@ -76,18 +78,24 @@ def test_document_lifecycle(ledger: Ledger):
 
 
 def test_dynamodb_throttling_is_transient():
+    # Given the ledger on a client that does not retry itself (the state machine does)
     with aws_backend():
-        table = boto3.resource("dynamodb").create_table(
+        resource = boto3.resource("dynamodb", config=Config(retries={"total_max_attempts": 1}))
+        table = resource.create_table(
             TableName=f"ledger-{uuid.uuid4().hex[:8]}", **ledger_table_definition()
         )
-        ledger = DynamoDBLedger(table, ttl_days=7)
-        from botocore.exceptions import ClientError
-
-        error = ClientError(
-            {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow"}},
-            "GetItem",
+        ledger = DynamoDBLedger(table, ttl_days=15)
+        throttled = (
+            b'{"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",'
+            b'"message":"The level of configured provisioned throughput was exceeded"}'
         )
-        assert isinstance(ledger._translate(error), TransientError)
+        # When DynamoDB answers a read with throttling,
+        # Then the ledger raises TransientError (retried by the state machine)
+        with (
+            aws_answers(table.meta.client, "GetItem", 400, throttled, "application/x-amz-json-1.0"),
+            pytest.raises(TransientError, match="ProvisionedThroughputExceeded"),
+        ):
+            ledger.get_document("acme", "d1")
 
 
 # --- S3 ------------------------------------------------------------------------------------
@@ -175,3 +183,25 @@ def test_events_reach_the_bus():
         (message,) = sqs.receive_message(QueueUrl=queue)["Messages"]
         assert '"document_id": "d1"' in message["Body"]
         assert '"detail-type": "Document Ingested"' in message["Body"]
+
+
+@pytest.mark.parametrize(
+    ("code", "error"), [("AccessDenied", PermanentDependencyError), ("SlowDown", TransientError)]
+)
+def test_keys_s3_did_not_delete_are_not_counted_as_deleted(s3_store: S3ObjectStore, code, error):
+    # Given two work outputs
+    for key in ("work/a/1.jsonl", "work/a/2.jsonl"):
+        s3_store._s3.put_object(Bucket=s3_store.bucket, Key=key, Body=b"{}")
+    partial = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+        f"<Error><Key>work/a/2.jsonl</Key><Code>{code}</Code><Message>no</Message></Error>"
+        "</DeleteResult>"
+    ).encode()
+    # When S3 answers the batch delete with one key it could not delete (Quiet mode),
+    # Then the delete fails, saying how many and why, instead of counting 2 deleted
+    with (
+        aws_answers(s3_store._s3, "DeleteObjects", 200, partial, "application/xml"),
+        pytest.raises(error, match=f"1 of 2 keys not deleted \\({code}\\)"),
+    ):
+        s3_store.delete_prefix("work/a/")

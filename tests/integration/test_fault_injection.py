@@ -47,7 +47,7 @@ env = LocalEnvironment(LocalSettings(DOCPROC_HOME=Path(home), DOCPROC_WORKERS=1,
 def fire():
     if mode == "kill":
         os.kill(os.getpid(), signal.SIGKILL)
-    raise RuntimeError("injected fault")
+    raise RuntimeError(f"injected fault: {point}")
 install_fault(env, point, fire)
 try:
     ingest(env, Path(pdf), document_id="doc")
@@ -97,7 +97,7 @@ def install_fault(env: Any, point: str, fire: Callable[[], None]) -> None:
     env.__dict__[port] = _Faulty(getattr(env, port), method, when, nth, fire)
 
 
-def _run(home: Path, pdf: Path, point: str, mode: str) -> int:
+def _run(home: Path, pdf: Path, point: str, mode: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DOCPROC_")}
     return subprocess.run(
         [sys.executable, "-c", DRIVER, str(home), str(pdf), point, mode],
@@ -106,7 +106,7 @@ def _run(home: Path, pdf: Path, point: str, mode: str) -> int:
         text=True,
         timeout=300,
         check=False,
-    ).returncode
+    )
 
 
 def _rerun(home: Path, pdf: Path) -> None:
@@ -163,8 +163,14 @@ def test_fault_then_rerun_equals_a_clean_run(
 ):
     pdf, expected = clean
     home = tmp_path / "home"
-    code = _run(home, pdf, point, mode)
-    assert code == (-signal.SIGKILL if mode == "kill" else 1), f"the fault did not fire ({code})"
+    faulted = _run(home, pdf, point, mode)
+    # The fault itself ended the run: the kill, or the injected exception with its point (an
+    # import error in the driver, or any other failure, would not carry it)
+    if mode == "kill":
+        assert faulted.returncode == -signal.SIGKILL, faulted.stderr[-2000:]
+    else:
+        assert faulted.returncode == 1
+        assert f"RuntimeError: injected fault: {point}" in faulted.stderr, faulted.stderr[-2000:]
     _rerun(home, pdf)
     state = _state(home)
     outcome = "equal to a clean run" if state == expected else "DIFFERENT"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 import sqlite3
 import subprocess
@@ -79,6 +80,16 @@ def test_ingest_status_search_chunks(tmp_path: Path):
     )
     # And searches are scoped to the tenant
     assert json.loads(run(home, "search", "deposit", "--tenant", "other", "--json").stdout) == []
+    # And a reader that leaves early (`| head`) ends the command quietly
+    piped = subprocess.run(
+        f"{shlex.join(DOCPROC)} chunks lease-agreement | head -c 10",
+        shell=True,
+        env=_env(home),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert len(piped.stdout) == 10 and piped.stderr == ""
 
 
 def test_rejected_input_is_one_typed_line(tmp_path: Path, corpus: Path):
@@ -92,6 +103,13 @@ def test_rejected_input_is_one_typed_line(tmp_path: Path, corpus: Path):
     bad.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 100)
     result = run(tmp_path / "home", "ingest", str(bad), check=False)
     assert result.returncode == 2 and "UnsupportedDocument" in result.stderr
+    # A PDF that plans but whose pages cannot be read is refused in its segment: still the
+    # input's fault, so still 2 (1 is for failures worth running again)
+    broken = corpus / "malformed" / "T02-02_005_page-tree-no-kids.pdf"
+    result = run(tmp_path / "home", "ingest", str(broken), check=False, DOCPROC_WORKERS="2")
+    assert result.returncode == 2, result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: SegmentFailures:") and "InvalidDocument" in last
 
 
 def test_a_worker_that_cannot_start_reports_why(tmp_path: Path):

@@ -15,6 +15,7 @@ from docproc.errors import SegmentBudgetExceeded
 from docproc.ledger.port import Ledger
 from docproc.ledger.records import utc_now
 from docproc.ledger.sqlite import SQLiteLedger
+from docproc.local import runner as runner_module
 from docproc.local.runner import LocalEnvironment, ingest
 from docproc.models import DocumentRef, DocumentSummary, SegmentRecord
 from docproc.observability import peak_rss_mb
@@ -225,3 +226,17 @@ def test_peak_rss_is_the_invocations_not_the_containers(moto_aws: Aws):
     result = load_handler_module("process_segment").handler(event, FakeContext("process_segment"))
     # Then the segment's PeakRss is this invocation's, far below the container's old peak
     assert result["peak_rss_mb"] < container_peak - 300
+
+
+def test_an_ingest_that_a_newer_upload_overtook_says_superseded(tmp_path: Path, monkeypatch):
+    # Given a document ingested from a newer upload
+    env = LocalEnvironment(LocalSettings(DOCPROC_HOME=tmp_path / "home", DOCPROC_WORKERS=1))
+    newer = text_pdf(tmp_path / "newer.pdf", pages=2, seed=1)
+    assert ingest(env, newer, document_id="doc").status == "complete"
+    # When an upload made before it (an older sequence) is ingested after it
+    older = text_pdf(tmp_path / "older.pdf", pages=3, seed=2)
+    monkeypatch.setattr(runner_module.time, "time_ns", lambda: 1)
+    report = ingest(env, older, document_id="doc")
+    env.close()
+    # Then the report says it was not ingested, with none of the newer version's totals
+    assert (report.status, report.chunks_total, report.pages) == ("superseded", 0, 0)

@@ -1,4 +1,6 @@
-"""A changed document replaces the old one without searches ever seeing both, or neither."""
+"""A changed document replaces the old one: searches see the old version until Finalize, then
+only the new one. (Qdrant applies Finalize's one batch request in order, not atomically: a
+search during the request itself may see both; README, Versions.)"""
 
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ def _versions_seen(env: LocalEnvironment) -> set[str]:
     return {hit.payload["version"] for hit in hits}
 
 
-def test_reingest_switches_versions_atomically(tmp_path: Path):
+def test_a_reingest_is_invisible_until_finalize_then_replaces_the_old_version(tmp_path: Path):
     env = LocalEnvironment(LocalSettings(DOCPROC_HOME=tmp_path / "home", DOCPROC_WORKERS=1))
     first = text_pdf(tmp_path / "v1.pdf", pages=4, seed=1)
     second = text_pdf(tmp_path / "v2.pdf", pages=4, seed=2)

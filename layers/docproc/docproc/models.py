@@ -308,15 +308,19 @@ class DocumentSummary(_Model):
 class FinalizeResult(_Model):
     summary: DocumentSummary
     superseded_versions_removed: list[str] = []
-    # False when there is nothing to announce: a concurrent execution of this version
-    # finished first, or a newer upload took over while this one ran. The state machine
-    # publishes "Document Ingested" only when True.
+    # completed: this execution made the version the document's; already_completed: a
+    # concurrent execution of this version did first; retired: a newer upload took over while
+    # this one ran (its points are removed).
+    outcome: Literal["completed", "already_completed", "retired"] = "completed"
+    # False when there is nothing to announce (every outcome but "completed"). The state
+    # machine publishes "Document Ingested" only when True.
     publish: bool = True
 
 
 # --- Ledger records -------------------------------------------------------------------------
 
-DocumentStatus = Literal["processing", "complete", "failed", "deleted"]
+# A deleted document has no rows at all (Delete removes them): there is no "deleted" status.
+DocumentStatus = Literal["processing", "complete", "failed"]
 
 
 class _Record(BaseModel):

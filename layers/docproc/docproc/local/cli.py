@@ -16,7 +16,13 @@ from docproc.config import LocalSettings, load_settings
 from docproc.errors import DocprocError, InvalidDocument, InvalidEvent
 from docproc.handlers import parse_event
 from docproc.ledger.records import utc_now
-from docproc.local.runner import IngestReport, LocalEnvironment, delete_local_document, ingest
+from docproc.local.runner import (
+    IngestReport,
+    LocalEnvironment,
+    SegmentFailures,
+    delete_local_document,
+    ingest,
+)
 from docproc.models import (
     Chunk,
     ExecutionStatusChangeEvent,
@@ -38,6 +44,8 @@ from docproc.pipeline.status import document_progress, ledger_stats
 EXIT_FAILED = 1
 EXIT_REJECTED = 2
 EXIT_INTERRUPTED = 130
+# 128 + SIGPIPE, what a Unix tool killed by a closed pipe reports.
+EXIT_BROKEN_PIPE = 141
 
 
 def _print_json(data: Any) -> None:
@@ -337,9 +345,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted: run the same command again to resume", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader left early (`docproc chunks X | head`): stop quietly, as a Unix tool
+        # does. stdout goes to /dev/null first: Python flushes it at exit and would fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except InvalidDocument as exc:
         print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return EXIT_REJECTED
+    except SegmentFailures as exc:
+        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        # Every failed segment was refused for its content: the document itself is bad.
+        if all(isinstance(error, InvalidDocument) for error in exc.failures.values()):
+            return EXIT_REJECTED
+        return EXIT_FAILED
     except DocprocError as exc:
         print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return EXIT_FAILED

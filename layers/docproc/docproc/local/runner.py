@@ -349,6 +349,10 @@ def ingest(
         assert record is not None
         if progress:
             progress(plan.segments_total, plan.segments_total)
+        if plan.status == "superseded":
+            # A newer upload of this document holds it: this version was not ingested, and
+            # the row's totals are the newer version's, not this one's.
+            return _report(ids, ref.version, "superseded", 0, 0, None, started)
         return _report(ids, ref.version, "complete", plan.segments_total, 0, record, started)
 
     try:
@@ -403,11 +407,27 @@ def _report(
     status: str,
     segments_total: int,
     processed: int,
-    totals: DocumentRecord | DocumentSummary,
+    totals: DocumentRecord | DocumentSummary | None,
     started: float,
 ) -> IngestReport:
     """What `docproc ingest` prints; the totals come from the run's summary, or from the
-    ledger's row when the version was already ingested."""
+    ledger's row when the version was already ingested (none when it was not ingested)."""
+    if totals is None:
+        return IngestReport(
+            document_id=ids.document_id,
+            tenant_id=ids.tenant_id,
+            case_id=ids.case_id,
+            version=version,
+            status=status,
+            segments_total=segments_total,
+            segments_processed=processed,
+            segments_skipped=0,
+            chunks_total=0,
+            tokens_total=0,
+            pages=0,
+            bytes=0,
+            duration_ms=int((time.monotonic() - started) * 1000),
+        )
     return IngestReport(
         document_id=ids.document_id,
         tenant_id=ids.tenant_id,

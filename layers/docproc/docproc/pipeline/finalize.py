@@ -78,13 +78,14 @@ def finalize_document(
         # version's staged points were never visible; remove them, announce nothing.
         vectors.delete_version(ref.tenant_id, ref.document_id, ref.version)
         logger.info("a newer version took over; this one is retired unpublished")
-        return FinalizeResult(summary=summary, publish=False)
+        return FinalizeResult(summary=summary, outcome="retired", publish=False)
     if document is not None and document.completed_version == ref.version:
         logger.info("this version was completed by a concurrent execution")
-        return FinalizeResult(summary=summary, publish=False)
+        return FinalizeResult(summary=summary, outcome="already_completed", publish=False)
     store.put_bytes(ref.summary_key, summary.model_dump_json(indent=2).encode(), "application/json")
-    # The new version's points were staged (hidden); they become searchable now, together
-    # with the removal of older versions, so searches never see both or neither. The ledger
+    # The new version's points were staged (hidden); they become searchable now, then the
+    # older versions' are removed, in one request: no search sees neither (during the request
+    # one may see both: Qdrant applies a batch in order, not as a transaction). The ledger
     # knows whether older versions exist (a delete by filter scans embedded Qdrant).
     removed = [v for v in (document.superseded_versions if document else []) if v != ref.version]
     vectors.publish_version(
@@ -97,7 +98,7 @@ def finalize_document(
     # Last: once the ledger says complete, a retry of Finalize announces nothing again, and of
     # two concurrent executions of this version only the one that completes it announces.
     if not ledger.complete_document(ref, summary):
-        return FinalizeResult(summary=summary, publish=False)
+        return FinalizeResult(summary=summary, outcome="already_completed", publish=False)
     metrics.add_metric(name="DocumentsIngested", unit="Count", value=1)
     logger.info(
         "document complete",

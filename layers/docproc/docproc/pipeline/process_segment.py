@@ -38,7 +38,7 @@ from docproc.models import (
     point_id,
 )
 from docproc.notify.port import Notifier
-from docproc.observability import current_rss_mb, logger, metrics, peak_rss_mb
+from docproc.observability import current_rss_mb, logger, metrics, peak_rss_mb, reset_peak_rss
 from docproc.pipeline.status import document_progress
 from docproc.storage.port import ObjectStore
 from docproc.transcribe.port import Transcriber, Utterance
@@ -113,6 +113,9 @@ def process_segment(task: SegmentTask, deps: SegmentDeps) -> SegmentResult:
         metrics.add_metric(name="SegmentsSkipped", unit="Count", value=1)
         return _result(task, done, skipped=True)
 
+    # A process serves many segments (a warm Lambda, a laptop worker): the segment's PeakRss
+    # is its own peak, not the process's since it started.
+    reset_peak_rss()
     started = time.monotonic()
     try:
         record = _run(task, deps, attempts=(done.attempts + 1) if done else 1, started=started)

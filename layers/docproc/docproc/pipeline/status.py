@@ -20,7 +20,7 @@ class DocumentProgress(BaseModel):
     document_id: str
     version: str
     status: DocumentStatus
-    # processing -> finalizing -> complete (or failed / deleted)
+    # processing -> finalizing -> complete (or failed)
     phase: str
     segments_total: int
     segments_done: int

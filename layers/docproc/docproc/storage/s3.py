@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import BotoCoreError, ClientError
 
-from docproc.errors import ObjectNotFound, TransientError
+from docproc.errors import ObjectNotFound, PermanentDependencyError, TransientError
 from docproc.storage.port import ObjectInfo
 
 if TYPE_CHECKING:
@@ -29,6 +29,15 @@ _TRANSFER = TransferConfig(
 _DELETE_BATCH = 1000
 
 
+_TRANSIENT_CODES = {
+    "SlowDown",
+    "Throttling",
+    "ThrottlingException",
+    "RequestTimeout",
+    "InternalError",
+}
+
+
 def translate_client_error(exc: Exception, what: str) -> Exception:
     """Map a botocore failure onto the error tree (by code, never by message)."""
     if isinstance(exc, ClientError):
@@ -36,13 +45,7 @@ def translate_client_error(exc: Exception, what: str) -> Exception:
         status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
         if code in _NOT_FOUND or status == 404:
             return ObjectNotFound(f"{what}: not found")
-        if status >= 500 or code in {
-            "SlowDown",
-            "Throttling",
-            "ThrottlingException",
-            "RequestTimeout",
-            "InternalError",
-        }:
+        if status >= 500 or code in _TRANSIENT_CODES:
             return TransientError(f"{what}: {code or status}")
         return exc
     if isinstance(exc, BotoCoreError):
@@ -187,7 +190,21 @@ class S3ObjectStore:
 
     def _delete(self, batch: list[dict[str, Any]]) -> int:
         try:
-            self._s3.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})  # type: ignore[typeddict-item]
+            response = self._s3.delete_objects(
+                Bucket=self.bucket,
+                Delete={"Objects": batch, "Quiet": True},  # type: ignore[typeddict-item]
+            )
         except (ClientError, BotoCoreError) as exc:
             raise translate_client_error(exc, "delete objects") from exc
+        # Quiet mode answers only the keys it could not delete; the call itself succeeds.
+        errors = response.get("Errors", [])
+        if errors:
+            codes = sorted({str(error.get("Code", "unknown")) for error in errors})
+            message = (
+                f"delete objects: {len(errors)} of {len(batch)} keys not deleted "
+                f"({', '.join(codes)})"
+            )
+            if set(codes) <= _TRANSIENT_CODES:
+                raise TransientError(message)
+            raise PermanentDependencyError(message)
         return len(batch)

@@ -204,7 +204,8 @@ class QdrantVectorStore:
         self, tenant_id: str, document_id: str, version: str, retire_others: bool
     ) -> None:
         """Make ``version`` searchable and (``retire_others``) remove every other version, in
-        one batch request: searches see the old version, then the new one."""
+        one batch request, in that order: searches see the old version, then the new one
+        (during the request possibly both, never neither: a batch is ordered, not atomic)."""
         if not self._client.collection_exists(self._collection):
             return
         document = _must(tenant_id=tenant_id, document_id=document_id)
