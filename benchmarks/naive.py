@@ -1,7 +1,8 @@
 """The naive one-process pipeline docproc replaces: open, extract all, chunk all, embed all,
-upsert all. The baseline for the small-file and end-to-end comparisons.
+upsert all. The baseline for the small-file and end-to-end comparisons, on the same store
+(Qdrant Edge, dense and BM25 vectors) and the same embedder as docproc's laptop default.
 
-    python -m benchmarks.naive FILE QDRANT_PATH
+    python -m benchmarks.naive FILE STORE_FOLDER
 """
 
 from __future__ import annotations
@@ -11,26 +12,25 @@ import resource
 import sys
 import time
 import uuid
+from pathlib import Path
 
 import pymupdf
-from qdrant_client import QdrantClient, models
 from semantic_text_splitter import TextSplitter
 
 from docproc.embedding.hashing import HashingEmbedder
+from docproc.embedding.sparse import Bm25Encoder
+from docproc.vectors.edge import EdgeVectorStore
+from docproc.vectors.port import VectorPoint
 
 
 class NaivePipeline:
-    """Kept warm like a long-lived service: the client, splitter and embedder are reused."""
+    """Kept warm like a long-lived service: the store, splitter and embedders are reused."""
 
-    def __init__(self, qdrant_path: str) -> None:
-        self.client = QdrantClient(path=qdrant_path)
+    def __init__(self, store_folder: str) -> None:
+        self.store = EdgeVectorStore(Path(store_folder), "naive", 384)
         self.splitter = TextSplitter.from_tiktoken_model("text-embedding-3-small", 512, overlap=64)
         self.embedder = HashingEmbedder(384)
-        if not self.client.collection_exists("naive"):
-            self.client.create_collection(
-                "naive",
-                vectors_config=models.VectorParams(size=384, distance=models.Distance.COSINE),
-            )
+        self.sparse = Bm25Encoder()
 
     def ingest(self, path: str) -> int:
         document = pymupdf.open(path)
@@ -38,23 +38,27 @@ class NaivePipeline:
         document.close()
         chunks = self.splitter.chunks(text)
         vectors = self.embedder.embed(chunks)
-        self.client.upsert(
-            "naive",
-            points=[
-                models.PointStruct(id=str(uuid.uuid4()), vector=vector, payload={"text": chunk})
-                for chunk, vector in zip(chunks, vectors, strict=True)
-            ],
-            wait=True,
+        keywords = self.sparse.encode_documents(chunks)
+        self.store.upsert(
+            [
+                VectorPoint(
+                    id=str(uuid.uuid4()),
+                    vector=vector,
+                    payload={"tenant_id": "naive", "text": chunk, "visible": True},
+                    sparse=sparse,
+                )
+                for chunk, vector, sparse in zip(chunks, vectors, keywords, strict=True)
+            ]
         )
         return len(chunks)
 
     def close(self) -> None:
-        self.client.close()
+        self.store.close()
 
 
-def main(path: str, qdrant_path: str) -> dict[str, object]:
+def main(path: str, store_folder: str) -> dict[str, object]:
     started = time.perf_counter()
-    pipeline = NaivePipeline(qdrant_path)
+    pipeline = NaivePipeline(store_folder)
     chunks = pipeline.ingest(path)
     pipeline.close()
     return {

@@ -28,7 +28,7 @@ from docproc.vectors.port import VectorSink
 
 
 def _serve_vectors(settings: LocalSettings, connection: Connection) -> None:
-    """The laptop runner's arrangement for embedded Qdrant: another process owns it."""
+    """The laptop runner's arrangement for its Edge shard: another process owns it."""
     from docproc.local.vectors_server import VectorStoreServer
 
     env = LocalEnvironment(settings)
@@ -76,9 +76,9 @@ def main(argv: list[str]) -> dict[str, object]:
             assert plan.manifest is not None
             items = json.loads(env.store.get_bytes(plan.manifest.key))
             task = SegmentTask.model_validate(items[int(argv[1])])
-        # Measured as a laptop worker runs: on the SQLite store's file, or (embedded Qdrant)
-        # with the store in another process.
-        if env.settings.uses_qdrant:
+        # Measured as a laptop worker runs: the Edge shard in another process (the runner's
+        # parent), or a Qdrant server.
+        if not env.settings.qdrant_url:
             sink, _server = _segment_worker_sink(env)
             result = process_segment(task, env.segment_deps(sink))
             sink.stop()  # type: ignore[attr-defined]

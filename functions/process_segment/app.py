@@ -19,7 +19,7 @@ from docproc.pipeline.process_segment import (
     SegmentDeps,
     process_segment,
 )
-from docproc.wiring import make_chunker
+from docproc.wiring import make_chunker, make_sparse_encoder
 
 
 @aws.per_container
@@ -33,6 +33,7 @@ def dependencies(secrets: aws.Secrets) -> SegmentDeps:
         vectors=aws.vector_store(settings, settings, secrets),
         transcriber=aws.transcriber(settings, secrets),
         embed_batch_size=settings.embed_batch_size,
+        sparse=make_sparse_encoder(),
         progress=ProgressEvents(
             aws.notifier(settings.event_bus_name), settings.progress_event_seconds
         )

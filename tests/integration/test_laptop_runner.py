@@ -17,6 +17,7 @@ import pytest
 from benchmarks.generators import text_pdf
 from tests.e2e.harness import ROOT
 from tests.local_points import point_digests
+from tests.qdrant_server import qdrant_server
 
 DOCPROC = [sys.executable, "-m", "docproc.local.cli"]
 
@@ -113,18 +114,24 @@ def test_rejected_input_is_one_typed_line(tmp_path: Path, corpus: Path):
 
 
 def test_a_worker_that_cannot_start_reports_why(tmp_path: Path):
-    # Given a home whose vector store file cannot be opened (a directory in its place), which
-    # only the segment workers open before they work
+    # Given a tokenizer that does not exist, which only the segment workers load (to chunk)
     home = tmp_path / "home"
-    (home / "vectors.sqlite3").mkdir(parents=True)
     pdf = text_pdf(tmp_path / "three-segments.pdf", pages=120)
     # When a document of several segments is ingested by a pool of workers
-    result = run(home, "ingest", str(pdf), check=False, DOCPROC_WORKERS="2", SEGMENT_PAGES="50")
+    result = run(
+        home,
+        "ingest",
+        str(pdf),
+        check=False,
+        DOCPROC_WORKERS="2",
+        SEGMENT_PAGES="50",
+        TOKENIZER_MODEL="no-such-model",
+    )
     # Then the error names the cause, not the pool it broke
     assert result.returncode != 0
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("error: SegmentFailures: 3 segment(s) failed"), last
-    assert "OperationalError" in last and "BrokenProcessPool" not in last
+    assert "no-such-model" in last and "BrokenProcessPool" not in last
 
 
 def test_events_folder_drives_invoke(tmp_path: Path):
@@ -141,15 +148,25 @@ def test_events_folder_drives_invoke(tmp_path: Path):
     assert json.loads(events[-1])["detail-type"] == "Document Ingestion Failed"
 
 
-@pytest.mark.parametrize("vector_store", ["sqlite", "qdrant"])
+@pytest.mark.parametrize("vector_store", ["edge", "qdrant-server"])
 def test_kill_dash_nine_then_resume_matches_a_clean_run(tmp_path: Path, vector_store: str):
-    # Given a PDF of 60 segments and a runner with two worker processes, on either laptop store
+    # Given a PDF of 60 segments and a runner with two worker processes, on the laptop's
+    # store or on a Qdrant server
     pdf = text_pdf(tmp_path / "long.pdf", pages=300, seed=5)
-    settings = {
-        "SEGMENT_PAGES": "5",
-        "DOCPROC_WORKERS": "2",
-        "LOCAL_VECTOR_STORE": vector_store,
-    }
+    if vector_store == "edge":
+        _kill_then_resume(tmp_path, pdf, None, None)
+        return
+    # A server each for the interrupted run and the clean one, to compare their points
+    with qdrant_server() as killed, qdrant_server() as clean:
+        _kill_then_resume(tmp_path, pdf, killed.url, clean.url)
+
+
+def _kill_then_resume(
+    tmp_path: Path, pdf: Path, qdrant_url: str | None, clean_qdrant_url: str | None
+) -> None:
+    settings = {"SEGMENT_PAGES": "5", "DOCPROC_WORKERS": "2"}
+    if qdrant_url:
+        settings["QDRANT_URL"] = qdrant_url
     home = tmp_path / "killed"
     process = subprocess.Popen(
         [*DOCPROC, "ingest", str(pdf), "--json"],
@@ -178,8 +195,9 @@ def test_kill_dash_nine_then_resume_matches_a_clean_run(tmp_path: Path, vector_s
 
     # And the points equal those of a clean, uninterrupted run
     clean = tmp_path / "clean"
-    run(clean, "ingest", str(pdf), "--json", **settings)
-    assert point_digests(home) == point_digests(clean)
+    clean_settings = {**settings, **({"QDRANT_URL": clean_qdrant_url} if clean_qdrant_url else {})}
+    run(clean, "ingest", str(pdf), "--json", **clean_settings)
+    assert point_digests(home, qdrant_url) == point_digests(clean, clean_qdrant_url)
 
     # And a third run does nothing at all
     again = json.loads(run(home, "ingest", str(pdf), "--json", **settings).stdout)

@@ -1,5 +1,6 @@
 """The VectorStore port's contract, on Qdrant (the real client in its in-process mode, and over
-REST against the loopback server the e2e functions share) and on the laptop's SQLite store."""
+REST against the loopback server the e2e functions share) and on the laptop's Qdrant Edge
+store: isolation, versions, resume, collections, and hybrid (dense + BM25) search."""
 
 from __future__ import annotations
 
@@ -8,12 +9,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from qdrant_client import QdrantClient
+from qdrant_client import QdrantClient, models
 
+from docproc.embedding.sparse import Bm25Encoder
 from docproc.errors import EmbeddingDimensionMismatch
+from docproc.vectors.edge import EdgeVectorStore
 from docproc.vectors.port import VectorPoint, VectorStore, collection_name
 from docproc.vectors.qdrant import QdrantVectorStore
-from docproc.vectors.sqlite import SQLiteVectorStore
 from tests.qdrant_server import qdrant_server
 
 
@@ -35,10 +37,13 @@ def _point(
     )
 
 
-@pytest.fixture(params=["qdrant", "qdrant-rest", "sqlite"])
+@pytest.fixture(params=["qdrant", "qdrant-rest", "edge"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[VectorStore]:
-    if request.param == "sqlite":
-        yield SQLiteVectorStore(tmp_path / "vectors.sqlite3", "test_col", dimensions=3)
+    if request.param == "edge":
+        # Sealed every 1,000 points, so that the tests run across sealed segments too
+        edge = EdgeVectorStore(tmp_path / "vectors", "test_col", dimensions=3, seal_every=1000)
+        yield edge
+        edge.close()
     elif request.param == "qdrant-rest":
         with qdrant_server() as server:
             yield QdrantVectorStore(server.client(), "test_col", dimensions=3)
@@ -120,10 +125,11 @@ def test_existing_reports_stored_ids_with_their_hashes(store):
     ) == {"00000000-0000-0000-0000-000000000001": "h1"}
 
 
-def test_sqlite_store_refuses_a_collection_of_another_size(tmp_path: Path):
-    path = tmp_path / "vectors.sqlite3"
-    SQLiteVectorStore(path, "shared", dimensions=3).ensure_collection()
-    other = SQLiteVectorStore(path, "shared", dimensions=5)
+def test_edge_store_refuses_a_collection_of_another_size(tmp_path: Path):
+    first = EdgeVectorStore(tmp_path / "vectors", "shared", dimensions=3)
+    first.ensure_collection()
+    first.close()
+    other = EdgeVectorStore(tmp_path / "vectors", "shared", dimensions=5)
     with pytest.raises(EmbeddingDimensionMismatch):
         other.upsert([_point(1, "acme", "d1", "v1", [1, 0, 0, 0, 0])])
 
@@ -157,11 +163,11 @@ def test_search_filters_by_case_and_document(store: VectorStore):
     assert store.search([1, 0, 0], "acme", case_id="other-case") == []
 
 
-def test_sqlite_collections_in_one_file_stay_apart(tmp_path: Path):
-    # Given two embedders' collections in the laptop's one file (another model, another size)
-    path = tmp_path / "vectors.sqlite3"
-    small = SQLiteVectorStore(path, "docproc_hashing-v1_3", dimensions=3)
-    large = SQLiteVectorStore(path, "docproc_text-embedding-3-small_5", dimensions=5)
+def test_edge_collections_in_one_folder_stay_apart(tmp_path: Path):
+    # Given two embedders' collections in the laptop's one folder (another model, another size)
+    root = tmp_path / "vectors"
+    small = EdgeVectorStore(root, "docproc_hashing-v1_3", dimensions=3)
+    large = EdgeVectorStore(root, "docproc_text-embedding-3-small_5", dimensions=5)
     small.upsert([_point(1, "acme", "d1", "v1", [1, 0, 0])])
     large.upsert([_point(1, "acme", "d1", "v1", [1, 0, 0, 0, 0])])
     # Then each searches, counts and deletes only its own points
@@ -169,3 +175,78 @@ def test_sqlite_collections_in_one_file_stay_apart(tmp_path: Path):
     assert len(large.search([1, 0, 0, 0, 0], "acme")) == 1
     small.delete_document("acme", "d1")
     assert small.count("acme", "d1") == 0 and large.count("acme", "d1") == 1
+
+
+# --- hybrid search: a BM25 sparse vector beside the dense one --------------------------------
+
+BM25 = Bm25Encoder()
+CLAUSES = [
+    "The tenant pays the security deposit before the lease begins.",
+    "Invoice INV-20931 was paid by wire transfer in March.",
+    "The landlord returns the deposit within thirty days after move-out.",
+    "Case number 2026-CV-00417 was filed in the district court.",
+]
+
+
+def _texts(store: VectorStore, dense: list[list[float]]) -> None:
+    store.upsert(
+        [
+            VectorPoint(
+                id=f"00000000-0000-0000-0000-{n:012d}",
+                vector=dense[n],
+                payload={
+                    "tenant_id": "acme",
+                    "case_id": "c",
+                    "document_id": f"d{n}",
+                    "version": "v1",
+                    "text": text,
+                    "chunk_hash": f"h{n}",
+                    "visible": True,
+                },
+                sparse=BM25.encode_documents([text])[0],
+            )
+            for n, text in enumerate(CLAUSES)
+        ]
+    )
+
+
+def test_bm25_finds_an_exact_identifier(store: VectorStore):
+    # Given four clauses whose dense vectors say nothing (all alike)
+    _texts(store, [[1, 0, 0]] * 4)
+    # When searched by keywords alone
+    hits = store.search(None, "acme", sparse=BM25.encode_query("2026-CV-00417"))
+    # Then the clause with that case number comes first
+    assert hits[0].payload["document_id"] == "d3"
+    assert [
+        h.payload["document_id"]
+        for h in store.search(None, "acme", sparse=BM25.encode_query("invoice INV-20931"))
+    ][:1] == ["d1"]
+
+
+def test_hybrid_fuses_both_rankings(store: VectorStore):
+    # Given dense vectors that point at clause 0 and keywords that point at clause 2
+    _texts(store, [[1, 0, 0], [0, 1, 0], [0, 0, 1], [0, 1, 1]])
+    query = BM25.encode_query("landlord returns deposit thirty days")
+    # When searched by both
+    hits = store.search([1, 0, 0], "acme", sparse=query, limit=4)
+    top_two = {h.payload["document_id"] for h in hits[:2]}
+    # Then the best of each side is among the first two (reciprocal rank fusion)
+    assert top_two == {"d0", "d2"}
+    # And each side alone ranks its own first
+    assert store.search([1, 0, 0], "acme", limit=1)[0].payload["document_id"] == "d0"
+    assert store.search(None, "acme", sparse=query, limit=1)[0].payload["document_id"] == "d2"
+
+
+def test_a_collection_from_before_hybrid_search_keeps_working_dense_only():
+    # Given a collection made with dense vectors only (docproc before hybrid search)
+    client = QdrantClient(location=":memory:")
+    client.create_collection(
+        "legacy", vectors_config=models.VectorParams(size=3, distance=models.Distance.COSINE)
+    )
+    store = QdrantVectorStore(client, "legacy", dimensions=3)
+    # When points with sparse vectors are written and a hybrid query is asked
+    _texts(store, [[1, 0, 0], [0, 1, 0], [0, 0, 1], [0, 1, 1]])
+    hits = store.search([1, 0, 0], "acme", sparse=BM25.encode_query("deposit"), limit=1)
+    # Then the dense half answers; the sparse vectors were left out, not refused
+    assert hits[0].payload["document_id"] == "d0"
+    assert store.count("acme", "d0") == 1

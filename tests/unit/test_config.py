@@ -26,7 +26,6 @@ def env(monkeypatch: pytest.MonkeyPatch):
         "DOCPROC_BUCKET",
         "LEDGER_TABLE",
         "QDRANT_URL",
-        "QDRANT_PATH",
         "EMBEDDER",
         "CHUNK_TOKENS",
         "CHUNK_OVERLAP",
@@ -82,7 +81,7 @@ def test_cloud_segment_worker_needs_a_vector_store(env):
     [
         ({"QDRANT_URL": ":memory:"}, "QDRANT_URL"),
         ({"QDRANT_URL": "qdrant.internal:6333"}, "QDRANT_URL"),
-        ({"QDRANT_URL": "", "QDRANT_PATH": "/tmp/qdrant"}, "QDRANT_PATH"),
+        ({"QDRANT_URL": ""}, "QDRANT_URL"),
     ],
 )
 @pytest.mark.parametrize("settings", [SegmentSettings, FinalizeSettings, DeleteSettings])

@@ -187,10 +187,8 @@ def vector_store(
     from docproc.wiring import make_vector_store, qdrant_client
 
     api_key = secrets.api_key(settings.qdrant_api_key_secret_arn, settings.qdrant_api_key)
-    qdrant = qdrant_client(
-        settings.qdrant_url, str(settings.qdrant_path) if settings.qdrant_path else None, api_key
-    )
-    return make_vector_store(qdrant, settings, model)
+    assert settings.qdrant_url is not None  # CloudVectorStoreSettings requires it
+    return make_vector_store(qdrant_client(settings.qdrant_url, api_key), settings, model)
 
 
 class StepFunctionsStarter:

@@ -180,9 +180,9 @@ class TranscriptionSettings(_Settings):
 
 
 class VectorStoreSettings(_Settings):
-    # http(s)://host:6333 for a server, ":memory:" for an in-process store; unset -> QDRANT_PATH.
+    # A Qdrant server, http(s)://host:6333. Unset on a laptop: the Qdrant Edge store in
+    # DOCPROC_HOME/vectors/ (in Lambda it must be set).
     qdrant_url: str | None = Field(default=None, validation_alias="QDRANT_URL")
-    qdrant_path: Path | None = Field(default=None, validation_alias="QDRANT_PATH")
     qdrant_api_key: SecretStr | None = Field(default=None, validation_alias="QDRANT_API_KEY")
     qdrant_api_key_secret_arn: str | None = Field(
         default=None, validation_alias="QDRANT_API_KEY_SECRET_ARN"
@@ -200,16 +200,11 @@ class VectorStoreSettings(_Settings):
 
 
 class CloudVectorStoreSettings(VectorStoreSettings):
-    """In Lambda the store is a Qdrant server. An in-process store (``:memory:``, QDRANT_PATH)
+    """In Lambda the store is a Qdrant server. An in-process store (``:memory:``, a folder)
     would be one per container: each would see only the points it wrote itself."""
 
     @model_validator(mode="after")
     def _a_server(self) -> CloudVectorStoreSettings:
-        if self.qdrant_path is not None:
-            raise ValueError(
-                "QDRANT_PATH (embedded Qdrant) cannot be shared by Lambda containers: "
-                "set QDRANT_URL to a Qdrant server"
-            )
         if not self.qdrant_url or not self.qdrant_url.startswith(("https://", "http://")):
             raise ValueError("QDRANT_URL must be a Qdrant server's http(s):// URL")
         return self
@@ -377,16 +372,14 @@ class LocalSettings(
     home: Path = Field(default=Path(".docproc"), validation_alias="DOCPROC_HOME")
     # 0: one worker process per core.
     workers: int = Field(default=0, validation_alias="DOCPROC_WORKERS", ge=0, le=64)
-    # Where vectors live when neither QDRANT_URL nor QDRANT_PATH is set: "sqlite" keeps them on
-    # disk (memory flat however large the file); "qdrant" is qdrant-client's embedded mode,
-    # which holds every point in memory.
-    local_vector_store: Literal["sqlite", "qdrant"] = Field(
-        default="sqlite", validation_alias="LOCAL_VECTOR_STORE"
-    )
 
-    @property
-    def uses_qdrant(self) -> bool:
-        return bool(self.qdrant_url or self.qdrant_path) or self.local_vector_store == "qdrant"
+    @model_validator(mode="after")
+    def _a_server_url(self) -> LocalSettings:
+        if self.qdrant_url and not self.qdrant_url.startswith(("https://", "http://")):
+            raise ValueError(
+                "QDRANT_URL must be a Qdrant server's http(s):// URL (unset: the local store)"
+            )
+        return self
 
 
 S = TypeVar("S", bound=BaseSettings)

@@ -20,7 +20,7 @@ from docproc.config import (
     TranscriptionSettings,
     VectorStoreSettings,
 )
-from docproc.embedding.port import Embedder
+from docproc.embedding.port import Embedder, SparseEncoder
 from docproc.transcribe.port import Transcriber, Utterance
 from docproc.vectors.port import collection_name
 
@@ -28,8 +28,8 @@ if TYPE_CHECKING:
     from qdrant_client import QdrantClient
 
     from docproc.chunking.chunker import Chunker
+    from docproc.vectors.edge import EdgeVectorStore
     from docproc.vectors.qdrant import QdrantVectorStore
-    from docproc.vectors.sqlite import SQLiteVectorStore
 
 
 def make_chunker(settings: ChunkingSettings) -> Chunker:
@@ -69,17 +69,17 @@ def make_embedder(settings: EmbeddingSettings, api_key: str | None) -> Embedder:
 
 
 @cache
-def qdrant_client(url: str | None, path: str | None, api_key: str | None) -> QdrantClient:
-    """One client per location per process: embedded mode allows one client per path."""
+def qdrant_client(url: str, api_key: str | None) -> QdrantClient:
+    """One client of a Qdrant server per key per process (a rotated key gets a new one)."""
     from qdrant_client import QdrantClient
 
-    if url == ":memory:":
-        return QdrantClient(location=":memory:")
-    if url:
-        return QdrantClient(url=url, api_key=api_key, timeout=30)
-    assert path is not None
-    Path(path).mkdir(parents=True, exist_ok=True)
-    return QdrantClient(path=path)
+    return QdrantClient(url=url, api_key=api_key, timeout=30)
+
+
+def make_sparse_encoder() -> SparseEncoder:
+    from docproc.embedding.sparse import Bm25Encoder
+
+    return Bm25Encoder()
 
 
 def _collection(settings: VectorStoreSettings, model: EmbeddingModelSettings) -> str:
@@ -103,12 +103,13 @@ def make_vector_store(
     )
 
 
-def make_sqlite_vector_store(
-    path: Path, settings: VectorStoreSettings, model: EmbeddingModelSettings
-) -> SQLiteVectorStore:
-    from docproc.vectors.sqlite import SQLiteVectorStore
+def make_edge_vector_store(
+    root: Path, settings: VectorStoreSettings, model: EmbeddingModelSettings
+) -> EdgeVectorStore:
+    """The laptop's store: Qdrant Edge shards under ``root``, one per collection."""
+    from docproc.vectors.edge import EdgeVectorStore
 
-    return SQLiteVectorStore(path, _collection(settings, model), model.vector_size)
+    return EdgeVectorStore(root, _collection(settings, model), model.vector_size)
 
 
 def make_transcriber(settings: TranscriptionSettings, api_key: str | None) -> Transcriber:

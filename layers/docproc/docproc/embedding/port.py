@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
+from docproc.vectors.port import SparseVector
+
 
 class Embedder(Protocol):
     @property
@@ -18,3 +20,11 @@ class Embedder(Protocol):
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
         """Vectors for ``texts``, in order. TransientError when worth retrying later."""
         ...
+
+
+class SparseEncoder(Protocol):
+    """Text to sparse (keyword) vectors, beside the dense embedder: hybrid search."""
+
+    def encode_documents(self, texts: Sequence[str]) -> list[SparseVector]: ...
+
+    def encode_query(self, text: str) -> SparseVector: ...

@@ -172,10 +172,12 @@ def _provenance(payload: dict[str, Any]) -> str:
 
 
 def cmd_search(env: LocalEnvironment, args: argparse.Namespace) -> int:
-    vector = env.embedder.embed([args.query])[0]
+    vector = env.embedder.embed([args.query])[0] if args.mode != "bm25" else None
+    sparse = env.sparse.encode_query(args.query) if args.mode != "dense" else None
     hits = env.vectors.search(
         vector,
         validate_id(args.tenant, "tenant"),
+        sparse=sparse,
         case_id=args.case,
         document_id=args.document_id,
         limit=args.top_k,
@@ -310,6 +312,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--case")
     sub.add_argument("--document-id")
     sub.add_argument("--top-k", type=int, default=5)
+    sub.add_argument(
+        "--mode",
+        choices=["hybrid", "dense", "bm25"],
+        default="hybrid",
+        help="meaning (dense), keywords (bm25), or both fused by rank (hybrid, the default)",
+    )
     sub.add_argument("--json", action="store_true")
     sub.set_defaults(run=cmd_search)
 

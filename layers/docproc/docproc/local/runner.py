@@ -21,11 +21,12 @@ from contextlib import contextmanager
 from functools import cached_property
 from multiprocessing import get_context
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel
 
 from docproc.config import LocalSettings
+from docproc.embedding.port import SparseEncoder
 from docproc.errors import DocprocError
 from docproc.ledger.sqlite import SQLiteLedger
 from docproc.models import (
@@ -53,20 +54,17 @@ from docproc.pipeline.plan import PlanOptions, plan_document
 from docproc.pipeline.process_segment import ProgressEvents, SegmentDeps, process_segment
 from docproc.storage.local import LocalObjectStore
 from docproc.transcribe.port import Transcriber
-from docproc.vectors.port import VectorSink
+from docproc.vectors.port import VectorSink, VectorStore
 from docproc.wiring import (
     LazyTranscriber,
     make_chunker,
+    make_edge_vector_store,
     make_embedder,
-    make_sqlite_vector_store,
+    make_sparse_encoder,
     make_transcriber,
     make_vector_store,
     qdrant_client,
 )
-
-if TYPE_CHECKING:
-    from docproc.vectors.qdrant import QdrantVectorStore
-    from docproc.vectors.sqlite import SQLiteVectorStore
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -129,14 +127,17 @@ class LocalEnvironment:
         return WebhookNotifier(self.events, delivery, self.home / "webhook-failed.jsonl")
 
     @cached_property
-    def vectors(self) -> QdrantVectorStore | SQLiteVectorStore:
+    def vectors(self) -> VectorStore:
+        """Qdrant Edge under DOCPROC_HOME/vectors/, or the Qdrant server at QDRANT_URL."""
         settings = self.settings
-        if not settings.uses_qdrant:
-            return make_sqlite_vector_store(self.home / "vectors.sqlite3", settings, settings)
+        if not settings.qdrant_url:
+            return make_edge_vector_store(self.home / "vectors", settings, settings)
         api_key = settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
-        path = None if settings.qdrant_url else str(settings.qdrant_path or self.home / "qdrant")
-        client = qdrant_client(settings.qdrant_url, path, api_key)
-        return make_vector_store(client, settings, settings)
+        return make_vector_store(qdrant_client(settings.qdrant_url, api_key), settings, settings)
+
+    @cached_property
+    def sparse(self) -> SparseEncoder:
+        return make_sparse_encoder()
 
     @cached_property
     def embedder(self) -> Any:
@@ -171,6 +172,7 @@ class LocalEnvironment:
             vectors=vectors,
             transcriber=LazyTranscriber(self._transcriber),
             embed_batch_size=self.settings.embed_batch_size,
+            sparse=self.sparse,
             progress=ProgressEvents(self.notifier, self.settings.progress_event_seconds)
             if self.settings.progress_event_seconds
             else None,
@@ -203,7 +205,8 @@ def _init_worker(
     global _worker_deps  # noqa: PLW0603 - one set of adapters per worker process
     env = LocalEnvironment(settings)
     try:
-        # The SQLite store is shared through its file; Qdrant through the parent's server.
+        # A Qdrant server is shared by every process; the Edge shard is the parent's, which
+        # serves it to the workers.
         vectors = env.vectors if authkey is None else RemoteVectorStore(address, authkey)
         _worker_deps = env.segment_deps(vectors)
     except Exception as error:  # noqa: BLE001 - handed to every task, see _run_task
@@ -255,7 +258,8 @@ def _tasks(env: LocalEnvironment, plan: PlanResult) -> list[SegmentTask]:
 def _worker_pool(env: LocalEnvironment, workers: int) -> Iterator[ProcessPoolExecutor]:
     from docproc.local.vectors_server import VectorStoreServer
 
-    server = VectorStoreServer(env.vectors) if env.settings.uses_qdrant else None
+    # One process opens an Edge shard: the parent, which serves it to the workers.
+    server = None if env.settings.qdrant_url else VectorStoreServer(env.vectors)
     pool = ProcessPoolExecutor(
         max_workers=workers,
         mp_context=get_context("spawn"),

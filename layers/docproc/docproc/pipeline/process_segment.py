@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from docproc.chunking.chunker import Chunker, ChunkPiece
-from docproc.embedding.port import Embedder
+from docproc.embedding.port import Embedder, SparseEncoder
 from docproc.errors import ConfigurationError, DocprocError, SegmentBudgetExceeded
 from docproc.extract import text
 from docproc.extract.html import EXTRACTION_METHOD as HTML_EXTRACTION
@@ -71,6 +71,8 @@ class SegmentDeps:
     # Recordings only; None where no recording is expected.
     transcriber: Transcriber | None = None
     embed_batch_size: int = 256
+    # The BM25 side of hybrid search; None writes dense vectors only.
+    sparse: SparseEncoder | None = None
     # Throttled "Document Ingestion Progress" events; None: off.
     progress: ProgressEvents | None = None
     budget: SegmentBudget = SegmentBudget()
@@ -155,14 +157,19 @@ def _run(task: SegmentTask, deps: SegmentDeps, attempts: int, started: float) ->
             stored = deps.vectors.existing([chunk.point_id for chunk in batch])
             todo = [chunk for chunk in batch if stored.get(chunk.point_id) != chunk.chunk_hash]
             if todo:
-                vectors = deps.embedder.embed([chunk.text for chunk in todo])
+                texts = [chunk.text for chunk in todo]
+                vectors = deps.embedder.embed(texts)
+                sparse = deps.sparse.encode_documents(texts) if deps.sparse else [None] * len(todo)
                 deps.vectors.upsert(
                     [
                         # Staged: searchable only once Finalize publishes the version.
                         VectorPoint(
-                            id=chunk.point_id, vector=vector, payload={**chunk.payload(), **_STAGED}
+                            id=chunk.point_id,
+                            vector=vector,
+                            payload={**chunk.payload(), **_STAGED},
+                            sparse=keywords,
                         )
-                        for chunk, vector in zip(todo, vectors, strict=True)
+                        for chunk, vector, keywords in zip(todo, vectors, sparse, strict=True)
                     ]
                 )
             chunks += len(batch)

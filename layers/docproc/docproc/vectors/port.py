@@ -14,11 +14,25 @@ def collection_name(prefix: str, model_name: str, dimensions: int) -> str:
     return f"{prefix}_{slug}_{dimensions}"
 
 
+# The name of the sparse (BM25) vector beside each point's dense one: keyword search.
+SPARSE_VECTOR = "bm25"
+
+
+@dataclass(frozen=True)
+class SparseVector:
+    """Token ids and weights (BM25: term frequency part; the store applies IDF)."""
+
+    indices: list[int]
+    values: list[float]
+
+
 @dataclass(frozen=True)
 class VectorPoint:
     id: str
     vector: list[float]
     payload: dict[str, Any]
+    # Absent for a collection made before hybrid search (it holds dense vectors only).
+    sparse: SparseVector | None = None
 
 
 @dataclass(frozen=True)
@@ -52,13 +66,20 @@ class VectorStore(VectorSink, Protocol):
 
     def search(
         self,
-        vector: list[float],
+        vector: list[float] | None,
         tenant_id: str,
         *,
+        sparse: SparseVector | None = None,
         case_id: str | None = None,
         document_id: str | None = None,
         limit: int = 10,
-    ) -> list[SearchHit]: ...
+    ) -> list[SearchHit]:
+        """The tenant's visible points nearest the query: dense (``vector``), keyword
+        (``sparse``, BM25) or both, their scores fused (hybrid). A collection without
+        sparse vectors answers a hybrid query with its dense half."""
+        ...
+
+    def close(self) -> None: ...
 
     def count(self, tenant_id: str, document_id: str, version: str | None = None) -> int: ...
 

@@ -11,12 +11,16 @@ from qdrant_client import QdrantClient, models
 from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
 
 from docproc.errors import EmbeddingDimensionMismatch, TransientError
-from docproc.vectors.port import SearchHit, VectorPoint
+from docproc.observability import logger
+from docproc.vectors.port import SPARSE_VECTOR, SearchHit, SparseVector, VectorPoint
 
 # Payload fields that every filter uses; tenant_id is the partition key (is_tenant).
 _KEYWORD_INDEXES = ("case_id", "document_id", "version")
 # Points of a version being ingested are staged (visible=false) until Finalize publishes them.
 VISIBLE = "visible"
+# Each side of a hybrid query fetches this many candidates per hit asked for; distribution-based
+# score fusion (DBSF) merges them, as the laptop's store does (vectors/edge.py).
+_PREFETCH_FACTOR = 5
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,8 @@ class QdrantVectorStore:
         self._dimensions = dimensions
         self._upsert_batch = upsert_batch
         self._ready = False
+        # False for a collection made before hybrid search: dense only until re-indexed.
+        self._has_sparse = True
 
     @property
     def collection(self) -> str:
@@ -67,6 +73,12 @@ class QdrantVectorStore:
                     raise EmbeddingDimensionMismatch(
                         f"collection {self._collection} holds vectors of size {size}, "
                         f"the embedder makes {self._dimensions}"
+                    )
+                self._has_sparse = SPARSE_VECTOR in (info.config.params.sparse_vectors or {})
+                if not self._has_sparse:
+                    logger.warning(
+                        "collection has no bm25 vector: dense search only until re-indexed",
+                        extra={"collection": self._collection},
                     )
             else:
                 self._create()
@@ -92,6 +104,13 @@ class QdrantVectorStore:
                     distance=models.Distance.COSINE,
                     on_disk=self._options.on_disk,
                 ),
+                # BM25 term weights from the writer, IDF from the collection's statistics.
+                sparse_vectors_config={
+                    SPARSE_VECTOR: models.SparseVectorParams(
+                        modifier=models.Modifier.IDF,
+                        index=models.SparseIndexParams(on_disk=self._options.on_disk),
+                    )
+                },
                 quantization_config=quantization,
             )
         except UnexpectedResponse as exc:
@@ -137,7 +156,7 @@ class QdrantVectorStore:
                 self._client.upsert(
                     self._collection,
                     points=[
-                        models.PointStruct(id=p.id, vector=p.vector, payload=p.payload)
+                        models.PointStruct(id=p.id, vector=self._vectors(p), payload=p.payload)
                         for p in batch
                     ],
                     wait=True,
@@ -145,11 +164,18 @@ class QdrantVectorStore:
             except (UnexpectedResponse, ResponseHandlingException) as exc:
                 raise TransientError(f"qdrant upsert: {type(exc).__name__}") from exc
 
+    def _vectors(self, point: VectorPoint) -> models.VectorStruct:
+        if not self._has_sparse or point.sparse is None:
+            return point.vector
+        sparse = models.SparseVector(indices=point.sparse.indices, values=point.sparse.values)
+        return {"": point.vector, SPARSE_VECTOR: sparse}
+
     def search(
         self,
-        vector: list[float],
+        vector: list[float] | None,
         tenant_id: str,
         *,
+        sparse: SparseVector | None = None,
         case_id: str | None = None,
         document_id: str | None = None,
         limit: int = 10,
@@ -158,18 +184,45 @@ class QdrantVectorStore:
             raise ValueError("a search always names its tenant")
         if not self._client.collection_exists(self._collection):
             return []
-        response = self._client.query_points(
-            self._collection,
-            query=vector,
-            query_filter=models.Filter(
-                must=[
-                    *_must(tenant_id=tenant_id, case_id=case_id, document_id=document_id),
-                    models.FieldCondition(key=VISIBLE, match=models.MatchValue(value=True)),
-                ]
-            ),
-            limit=limit,
-            with_payload=True,
+        self.ensure_collection()
+        condition = models.Filter(
+            must=[
+                *_must(tenant_id=tenant_id, case_id=case_id, document_id=document_id),
+                models.FieldCondition(key=VISIBLE, match=models.MatchValue(value=True)),
+            ]
         )
+        queries: list[tuple[models.Query | list[float] | models.SparseVector, str | None]] = []
+        if vector is not None:
+            queries.append((vector, None))
+        if sparse is not None and self._has_sparse:
+            queries.append(
+                (models.SparseVector(indices=sparse.indices, values=sparse.values), SPARSE_VECTOR)
+            )
+        if not queries:
+            return []
+        if len(queries) == 1:
+            ((query, using),) = queries
+            response = self._client.query_points(
+                self._collection,
+                query=query,
+                using=using,
+                query_filter=condition,
+                limit=limit,
+                with_payload=True,
+            )
+        else:
+            response = self._client.query_points(
+                self._collection,
+                prefetch=[
+                    models.Prefetch(
+                        query=query, using=using, filter=condition, limit=limit * _PREFETCH_FACTOR
+                    )
+                    for query, using in queries
+                ],
+                query=models.FusionQuery(fusion=models.Fusion.DBSF),
+                limit=limit,
+                with_payload=True,
+            )
         return [
             SearchHit(id=str(point.id), score=point.score, payload=dict(point.payload or {}))
             for point in response.points

@@ -1,4 +1,7 @@
-"""VectorStore in one SQLite file: the laptop's default, with memory flat in the point count.
+"""The laptop's vector store before Qdrant Edge, kept as the baseline of the store comparison
+in the benchmarks (BENCHMARKS.md): not part of docproc any more.
+
+VectorStore in one SQLite file, with memory flat in the point count.
 
 Embedded Qdrant keeps every point in the process's memory (about 14 KB a point with its
 payload), which is 6 GB for the ~400,000 chunks of a 1 GB text file. Here points live on disk
@@ -126,7 +129,7 @@ class SQLiteVectorStore:
             part = list(ids[start : start + _IDS_PER_QUERY])
             marks = ",".join("?" * len(part))
             for point_id, chunk_hash in db.execute(
-                f"SELECT id, chunk_hash FROM points WHERE collection = ? AND id IN ({marks})",  # noqa: S608
+                f"SELECT id, chunk_hash FROM points WHERE collection = ? AND id IN ({marks})",
                 [self._collection, *part],
             ):
                 found[point_id] = chunk_hash or ""
@@ -153,7 +156,7 @@ class SQLiteVectorStore:
         query = np.frombuffer(_unit_float32(vector), dtype=np.float32)
         where, params = self._where(tenant_id=tenant_id, case_id=case_id, document_id=document_id)
         cursor = self._database.connection().execute(
-            f"SELECT rowid, vector FROM points WHERE {where} AND visible = 1",  # noqa: S608
+            f"SELECT rowid, vector FROM points WHERE {where} AND visible = 1",
             params,
         )
         best_ids = np.empty(0, dtype=np.int64)
@@ -177,7 +180,7 @@ class SQLiteVectorStore:
         rows = {
             rowid: (point_id, visible, payload)
             for rowid, point_id, visible, payload in self._database.connection().execute(
-                f"SELECT rowid, id, visible, payload FROM points WHERE rowid IN ({marks})",  # noqa: S608
+                f"SELECT rowid, id, visible, payload FROM points WHERE rowid IN ({marks})",
                 rowids,
             )
         }
@@ -194,7 +197,7 @@ class SQLiteVectorStore:
         where, params = self._where(tenant_id=tenant_id, document_id=document_id, version=version)
         row = (
             self._database.connection()
-            .execute(f"SELECT count(*) FROM points WHERE {where}", params)  # noqa: S608
+            .execute(f"SELECT count(*) FROM points WHERE {where}", params)
             .fetchone()
         )
         return int(row[0])
@@ -205,10 +208,10 @@ class SQLiteVectorStore:
         """One transaction: searches see the old version, then the new one."""
         where, params = self._where(tenant_id=tenant_id, document_id=document_id, version=version)
         with self._database.transaction() as db:
-            db.execute(f"UPDATE points SET visible = 1 WHERE {where}", params)  # noqa: S608
+            db.execute(f"UPDATE points SET visible = 1 WHERE {where}", params)
             if retire_others:
                 others, others_params = self._document_except(tenant_id, document_id, version)
-                db.execute(f"DELETE FROM points WHERE {others}", others_params)  # noqa: S608
+                db.execute(f"DELETE FROM points WHERE {others}", others_params)
 
     def delete_version(self, tenant_id: str, document_id: str, version: str) -> None:
         self._delete(self._where(tenant_id=tenant_id, document_id=document_id, version=version))
@@ -236,7 +239,7 @@ class SQLiteVectorStore:
     def _delete(self, condition: tuple[str, list[str]]) -> None:
         where, params = condition
         with self._database.transaction() as db:
-            db.execute(f"DELETE FROM points WHERE {where}", params)  # noqa: S608
+            db.execute(f"DELETE FROM points WHERE {where}", params)
 
 
 def _unit_float32(vector: Sequence[float]) -> bytes:

@@ -1,0 +1,98 @@
+"""Retrieval quality of dense, BM25 and hybrid search on the evaluation set (tests/retrieval_set):
+recall@5 and mean reciprocal rank (of the first hit that is the expected passage, within 10),
+per query class and overall. One passage is one chunk; the store is the laptop's (Qdrant Edge).
+"""
+
+from __future__ import annotations
+
+import tempfile
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from docproc.embedding.port import Embedder
+from docproc.embedding.sparse import Bm25Encoder
+from docproc.vectors.edge import EdgeVectorStore
+from docproc.vectors.port import VectorPoint
+from tests.retrieval_set import PASSAGES, QUERIES
+
+MODES = ("dense", "bm25", "hybrid")
+CLASSES = ("identifier", "keywords", "paraphrase")
+RANKED = 10
+
+
+@dataclass(frozen=True)
+class Score:
+    queries: int
+    recall_at_5: float
+    mrr: float
+
+
+def evaluate(embedder: Embedder) -> dict[tuple[str, str], Score]:
+    """(mode, query class or "all") -> Score."""
+    sparse = Bm25Encoder()
+    names = list(PASSAGES)
+    texts = [PASSAGES[name] for name in names]
+    with tempfile.TemporaryDirectory(prefix="docproc-retrieval-") as folder:
+        store = EdgeVectorStore(Path(folder), "eval", embedder.dimensions)
+        store.upsert(
+            [
+                VectorPoint(
+                    id=str(uuid.uuid5(uuid.NAMESPACE_URL, name)),
+                    vector=vector,
+                    payload={"tenant_id": "eval", "document_id": name, "visible": True},
+                    sparse=keywords,
+                )
+                for name, vector, keywords in zip(
+                    names, embedder.embed(texts), sparse.encode_documents(texts), strict=True
+                )
+            ]
+        )
+        ranks: dict[str, list[tuple[str, int | None]]] = {mode: [] for mode in MODES}
+        query_vectors = embedder.embed([query for _, query, _ in QUERIES])
+        for (kind, query, expected), vector in zip(QUERIES, query_vectors, strict=True):
+            keywords = sparse.encode_query(query)
+            for mode in MODES:
+                hits = store.search(
+                    vector if mode != "bm25" else None,
+                    "eval",
+                    sparse=keywords if mode != "dense" else None,
+                    limit=RANKED,
+                )
+                found = [hit.payload["document_id"] for hit in hits]
+                rank = found.index(expected) + 1 if expected in found else None
+                ranks[mode].append((kind, rank))
+        store.close()
+    scores = {}
+    for mode in MODES:
+        for kind in (*CLASSES, "all"):
+            chosen = [rank for k, rank in ranks[mode] if kind in ("all", k)]
+            scores[(mode, kind)] = Score(
+                queries=len(chosen),
+                recall_at_5=sum(1 for r in chosen if r is not None and r <= 5) / len(chosen),
+                mrr=sum(1 / r for r in chosen if r is not None) / len(chosen),
+            )
+    return scores
+
+
+def table(scores: dict[tuple[str, str], Score]) -> list[str]:
+    """Markdown rows: one per mode, recall@5 / MRR per class."""
+    rows = [
+        "| mode | "
+        + " | ".join(f"{k} ({scores[('dense', k)].queries})" for k in (*CLASSES, "all"))
+        + " |",
+        "|---|" + "---|" * (len(CLASSES) + 1),
+    ]
+    for mode in MODES:
+        cells = [
+            f"{scores[(mode, k)].recall_at_5:.2f} / {scores[(mode, k)].mrr:.2f}"
+            for k in (*CLASSES, "all")
+        ]
+        rows.append(f"| {mode} | " + " | ".join(cells) + " |")
+    return rows
+
+
+if __name__ == "__main__":
+    from docproc.embedding.hashing import HashingEmbedder
+
+    print("\n".join(table(evaluate(HashingEmbedder(384)))))

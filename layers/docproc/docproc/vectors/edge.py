@@ -1,0 +1,281 @@
+"""VectorStore on Qdrant Edge: Qdrant's engine inside this process, on disk. The laptop's store.
+
+One shard (a directory) per collection, under ``DOCPROC_HOME/vectors/``. The points are the
+server's: the same payload and payload indexes, the dense vector and the ``bm25`` sparse
+vector (the shard applies IDF), filtered and fused by the same engine. One process opens a
+shard: the runner's parent owns it and serves its workers (local/vectors_server.py).
+
+Memory. Vectors, payloads and sealed segments are memory-mapped (``Memory.Cold``): the pages
+the kernel caches of them count in RSS as file-backed pages, which it reclaims under pressure.
+What the process holds itself (anonymous memory) is the appendable segment: above all the
+sparse inverted index, which grows with every point written to it. So every ``seal_every``
+points the store seals it: ``optimize()`` writes the appendable segment out as an immutable
+one on disk, and the shard is reopened so that its memory is given back.
+
+Search is exact: no HNSW graph (``m=0``) but a scan of the vectors the payload indexes select
+(the tenant's visible points), tens of milliseconds for a laptop's hundreds of thousands of
+chunks; building a graph would add minutes to an ingest.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from qdrant_edge import (
+    CountRequest,
+    Distance,
+    EdgeConfig,
+    EdgeOptimizersConfig,
+    EdgeShard,
+    EdgeSparseVectorParams,
+    EdgeVectorParams,
+    FieldCondition,
+    Filter,
+    Fusion,
+    HnswIndexConfig,
+    KeywordIndexParams,
+    MatchValue,
+    Memory,
+    Modifier,
+    PayloadSchemaType,
+    Point,
+    Prefetch,
+    Query,
+    QueryRequest,
+    UpdateOperation,
+)
+from qdrant_edge import SparseVector as EdgeSparseVector
+
+from docproc.errors import EmbeddingDimensionMismatch
+from docproc.vectors.port import SPARSE_VECTOR, SearchHit, SparseVector, VectorPoint
+
+# Payload fields the filters use, indexed as on the server (tenant_id partitions).
+_KEYWORD_INDEXES = ("case_id", "document_id", "version")
+VISIBLE = "visible"
+# Points written before the appendable segment is sealed: ~16k chunks is ~25 MB of vectors
+# and keeps the process's own memory near 80 MB at any collection size (BENCHMARKS.md).
+SEAL_EVERY = 16_384
+# Each side of a hybrid query fetches this many candidates per hit asked for; their scores are
+# fused by distribution (DBSF: each side's scores normalised by their mean and spread), which
+# ranked best of the fusions Qdrant offers on the evaluation set (BENCHMARKS.md, Retrieval).
+_PREFETCH_FACTOR = 5
+
+
+def _match(value: str | bool) -> MatchValue:
+    # qdrant-edge-py 0.9 reads a Python bool as an integer (True -> 1), which matches no
+    # boolean payload; numpy's bool_ is read as a boolean.
+    matched: Any = np.bool_(value) if isinstance(value, bool) else value
+    return MatchValue(value=matched)
+
+
+def _conditions(**values: str | bool | None) -> list[Any]:
+    return [
+        FieldCondition(key=key, match=_match(value))
+        for key, value in values.items()
+        if value is not None
+    ]
+
+
+def _release_freed_memory() -> None:
+    """Hand back to the system what the allocator keeps after the shard was closed."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+class EdgeVectorStore:
+    def __init__(
+        self, root: Path, collection: str, dimensions: int, seal_every: int = SEAL_EVERY
+    ) -> None:
+        self._path = root / collection
+        self._collection = collection
+        self._dimensions = dimensions
+        self._seal_every = seal_every
+        self._shard: EdgeShard | None = None
+        self._unsealed = 0
+
+    @property
+    def collection(self) -> str:
+        return self._collection
+
+    def _config(self) -> EdgeConfig:
+        return EdgeConfig(
+            vectors=EdgeVectorParams(
+                size=self._dimensions, distance=Distance.Cosine, memory=Memory.Cold
+            ),
+            sparse_vectors={
+                SPARSE_VECTOR: EdgeSparseVectorParams(modifier=Modifier.Idf, memory=Memory.Cold)
+            },
+            payload_memory=Memory.Cold,
+            hnsw_config=HnswIndexConfig(m=0, ef_construct=100, full_scan_threshold=10_000),
+            # Sealing: the appendable segment becomes an immutable one past ~20 MB; segments
+            # are not merged into a few large ones (that would rewrite the collection).
+            optimizers=EdgeOptimizersConfig(indexing_threshold=20_000, default_segment_number=64),
+        )
+
+    def ensure_collection(self) -> None:
+        if self._shard is not None:
+            return
+        persisted = self._path / "edge_config.json"
+        if persisted.is_file():
+            size = json.loads(persisted.read_text())["vectors"][""]["size"]
+            if size != self._dimensions:
+                raise EmbeddingDimensionMismatch(
+                    f"collection {self._collection} holds vectors of size {size}, "
+                    f"the embedder makes {self._dimensions}"
+                )
+            self._shard = EdgeShard.load(str(self._path))
+            return
+        self._path.mkdir(parents=True, exist_ok=True)
+        shard = EdgeShard.create(str(self._path), self._config())
+        shard.update(
+            UpdateOperation.create_field_index(
+                "tenant_id", KeywordIndexParams(is_tenant=True, memory=Memory.Cold)
+            )
+        )
+        for field in _KEYWORD_INDEXES:
+            shard.update(UpdateOperation.create_field_index(field, PayloadSchemaType.Keyword))
+        shard.update(UpdateOperation.create_field_index(VISIBLE, PayloadSchemaType.Bool))
+        self._shard = shard
+
+    @property
+    def _open(self) -> EdgeShard:
+        self.ensure_collection()
+        assert self._shard is not None
+        return self._shard
+
+    def upsert(self, points: Sequence[VectorPoint]) -> None:
+        if not points:
+            return
+        edge_points = []
+        for point in points:
+            vector: dict[str, Any] = {"": point.vector}
+            if point.sparse is not None:
+                vector[SPARSE_VECTOR] = EdgeSparseVector(point.sparse.indices, point.sparse.values)
+            edge_points.append(Point(id=point.id, vector=vector, payload=point.payload))
+        self._open.update(UpdateOperation.upsert_points(edge_points))
+        self._unsealed += len(points)
+        if self._unsealed >= self._seal_every:
+            self.seal()
+
+    def seal(self) -> None:
+        """Write the appendable segment out as an immutable one, and give its memory back."""
+        shard = self._open
+        shard.optimize()
+        shard.close()
+        _release_freed_memory()
+        self._shard = EdgeShard.load(str(self._path))
+        self._unsealed = 0
+
+    def existing(self, ids: Sequence[str]) -> dict[str, str]:
+        if not ids or not self._path.is_dir():
+            return {}
+        records = self._open.retrieve(list(ids), with_payload=["chunk_hash"], with_vector=False)
+        return {
+            str(record.id): str((record.payload or {}).get("chunk_hash", "")) for record in records
+        }
+
+    def search(
+        self,
+        vector: list[float] | None,
+        tenant_id: str,
+        *,
+        sparse: SparseVector | None = None,
+        case_id: str | None = None,
+        document_id: str | None = None,
+        limit: int = 10,
+    ) -> list[SearchHit]:
+        if not tenant_id:
+            raise ValueError("a search always names its tenant")
+        if not self._path.is_dir() or (vector is None and sparse is None):
+            return []
+        condition = Filter(
+            must=_conditions(
+                tenant_id=tenant_id, case_id=case_id, document_id=document_id, visible=True
+            )
+        )
+        queries = []
+        if vector is not None:
+            queries.append(Query.Nearest(vector))
+        if sparse is not None:
+            queries.append(
+                Query.Nearest(EdgeSparseVector(sparse.indices, sparse.values), using=SPARSE_VECTOR)
+            )
+        if len(queries) == 1:
+            request = QueryRequest(
+                query=queries[0], filter=condition, limit=limit, with_payload=True
+            )
+        else:
+            request = QueryRequest(
+                prefetches=[
+                    Prefetch(limit=limit * _PREFETCH_FACTOR, query=query, filter=condition)
+                    for query in queries
+                ],
+                # (the stubs type the query as Fusion, of which Dbsf is a variant)
+                query=Fusion.Dbsf(),  # type: ignore[arg-type]
+                limit=limit,
+                with_payload=True,
+            )
+        return [
+            SearchHit(id=str(point.id), score=point.score, payload=dict(point.payload or {}))
+            for point in self._open.query(request)
+        ]
+
+    def count(self, tenant_id: str, document_id: str, version: str | None = None) -> int:
+        if not self._path.is_dir():
+            return 0
+        condition = Filter(
+            must=_conditions(tenant_id=tenant_id, document_id=document_id, version=version)
+        )
+        return int(self._open.count(CountRequest(filter=condition, exact=True)))
+
+    def publish_version(
+        self, tenant_id: str, document_id: str, version: str, retire_others: bool
+    ) -> None:
+        """Make ``version`` searchable, then (``retire_others``) remove every other version:
+        in this process, no search runs in between."""
+        if not self._path.is_dir():
+            return
+        document = _conditions(tenant_id=tenant_id, document_id=document_id)
+        shard = self._open
+        shard.update(
+            UpdateOperation.set_payload_by_filter(
+                Filter(must=[*document, *_conditions(version=version)]), {VISIBLE: True}
+            )
+        )
+        if retire_others:
+            shard.update(
+                UpdateOperation.delete_points_by_filter(
+                    Filter(must=document, must_not=_conditions(version=version))
+                )
+            )
+
+    def delete_version(self, tenant_id: str, document_id: str, version: str) -> None:
+        self._delete(
+            Filter(must=_conditions(tenant_id=tenant_id, document_id=document_id, version=version))
+        )
+
+    def delete_document(
+        self, tenant_id: str, document_id: str, keep_version: str | None = None
+    ) -> None:
+        self._delete(
+            Filter(
+                must=_conditions(tenant_id=tenant_id, document_id=document_id),
+                must_not=_conditions(version=keep_version) if keep_version else None,
+            )
+        )
+
+    def _delete(self, condition: Filter) -> None:
+        if self._path.is_dir():
+            self._open.update(UpdateOperation.delete_points_by_filter(condition))
+
+    def close(self) -> None:
+        if self._shard is not None:
+            self._shard.flush()
+            self._shard.close()
+            self._shard = None
