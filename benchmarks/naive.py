@@ -1,6 +1,7 @@
 """The naive one-process pipeline docproc replaces: open, extract all, chunk all, embed all,
-upsert all. The baseline for the small-file and end-to-end comparisons, on the same store
-(Qdrant Edge, dense and BM25 vectors) and the same embedder as docproc's laptop default.
+upsert all. The baseline for the small-file and end-to-end comparisons, with docproc's own
+chunker, embedder and store (Qdrant Edge, dense and BM25 vectors), so that a comparison
+measures the pipeline and nothing else.
 
     python -m benchmarks.naive FILE STORE_FOLDER
 """
@@ -15,28 +16,29 @@ import uuid
 from pathlib import Path
 
 import pymupdf
-from semantic_text_splitter import TextSplitter
 
+from docproc.chunking.chunker import Chunker
 from docproc.embedding.hashing import HashingEmbedder
 from docproc.embedding.sparse import Bm25Encoder
+from docproc.extract.pages import PageText
 from docproc.vectors.edge import EdgeVectorStore
 from docproc.vectors.port import VectorPoint
 
 
 class NaivePipeline:
-    """Kept warm like a long-lived service: the store, splitter and embedders are reused."""
+    """Kept warm like a long-lived service: the store, chunker and embedders are reused."""
 
     def __init__(self, store_folder: str) -> None:
         self.store = EdgeVectorStore(Path(store_folder), "naive", 384)
-        self.splitter = TextSplitter.from_tiktoken_model("text-embedding-3-small", 512, overlap=64)
+        self.chunker = Chunker("text-embedding-3-small", 512, overlap=64)
         self.embedder = HashingEmbedder(384)
         self.sparse = Bm25Encoder()
 
     def ingest(self, path: str) -> int:
         document = pymupdf.open(path)
-        text = "\n\n".join(page.get_text() for page in document)
+        pages = [PageText(number, page.get_text()) for number, page in enumerate(document, 1)]
         document.close()
-        chunks = self.splitter.chunks(text)
+        chunks = [piece.text for piece in self.chunker.chunk_pages(pages)]
         vectors = self.embedder.embed(chunks)
         keywords = self.sparse.encode_documents(chunks)
         self.store.upsert(

@@ -96,3 +96,48 @@ if __name__ == "__main__":
     from docproc.embedding.hashing import HashingEmbedder
 
     print("\n".join(table(evaluate(HashingEmbedder(384)))))
+
+
+EVAL_PYTHON = Path(__file__).resolve().parents[1] / ".venv-eval" / "bin" / "python"
+
+
+class minilm_server:
+    """all-MiniLM-L6-v2 behind an OpenAI-compatible server on loopback (the make target
+    `eval-venv` installs it: torch is large, the project itself does not need it); yields
+    docproc's own OpenAI embedder pointed at it."""
+
+    def __enter__(self) -> Embedder:
+        import socket
+        import subprocess
+
+        import openai
+
+        from docproc.chunking.tokens import token_counter
+        from docproc.embedding.openai import OpenAIEmbedder
+
+        if not EVAL_PYTHON.exists():
+            raise RuntimeError("the real-model evaluation needs `make eval-venv` first")
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        server = Path(__file__).with_name("embedding_server.py")
+        self._process = subprocess.Popen(
+            [str(EVAL_PYTHON), str(server), str(port)], stdout=subprocess.PIPE, text=True
+        )
+        assert self._process.stdout is not None
+        if self._process.stdout.readline().strip() != "ready":
+            raise RuntimeError("the embedding server did not start")
+        client = openai.OpenAI(api_key="unused", base_url=f"http://127.0.0.1:{port}/v1")
+        return OpenAIEmbedder(
+            client,
+            model="all-MiniLM-L6-v2",
+            dimensions=384,
+            count_tokens=token_counter("text-embedding-3-small"),
+            batch_size=64,
+            send_dimensions=False,
+            encoding_format="base64",
+        )
+
+    def __exit__(self, *_: object) -> None:
+        self._process.terminate()
+        self._process.wait(timeout=10)

@@ -4,7 +4,8 @@
     python -m benchmarks.stage segment INDEX    # one segment of that plan
     python -m benchmarks.stage finalize
 
-Each stage runs in its own process, as it does in Lambda, so its peak RSS is its own.
+Each stage runs in its own process, as it does in Lambda, so its peak RSS is its own; the
+peak of its anonymous RSS (without the file pages it maps) is sampled beside it.
 """
 
 from __future__ import annotations
@@ -12,11 +13,15 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from multiprocessing import get_context
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
+from typing import Any
 
+from benchmarks.rss import MemoryPeaks
 from docproc.config import LocalSettings, load_settings
 from docproc.local.runner import LocalEnvironment, default_document_id
 from docproc.models import DocumentKey, PlanResult, SegmentTask
@@ -50,22 +55,27 @@ def _segment_worker_sink(env: LocalEnvironment) -> tuple[VectorSink, BaseProcess
     return sink, process
 
 
+def upload_and_plan(env: LocalEnvironment, path: Path) -> PlanResult:
+    """``path`` uploaded to the laptop's store as tenant "bench" and planned."""
+    key = DocumentKey(
+        tenant_id="bench",
+        case_id="bench",
+        document_id=default_document_id(path),
+        filename=path.name,
+    ).object_key()
+    upload = env.store.put_upload(key, path)
+    return plan_document(key, upload.version_id, env.store, env.ledger, env.plan_options())
+
+
 def main(argv: list[str]) -> dict[str, object]:
+    memory = MemoryPeaks()
     env = LocalEnvironment(load_settings(LocalSettings))
     saved = env.home / "bench-plan.json"
     started = time.perf_counter()
     stage = argv[0]
     out: dict[str, object] = {"stage": stage}
     if stage == "plan":
-        path = Path(argv[1])
-        key = DocumentKey(
-            tenant_id="bench",
-            case_id="bench",
-            document_id=default_document_id(path),
-            filename=path.name,
-        ).object_key()
-        upload = env.store.put_upload(key, path)
-        plan = plan_document(key, upload.version_id, env.store, env.ledger, env.plan_options())
+        plan = upload_and_plan(env, Path(argv[1]))
         saved.write_text(plan.model_dump_json())
         out["segments"] = plan.segments_total
     elif stage == "segment":
@@ -92,6 +102,7 @@ def main(argv: list[str]) -> dict[str, object]:
         raise SystemExit(f"unknown stage {stage}")
     out["seconds"] = round(time.perf_counter() - started, 3)
     out["peak_rss_mb"] = peak_rss_mb()
+    out["anon_peak_mb"] = memory.stop().anon
     if stage != "segment":
         env.close()
     return out
@@ -99,3 +110,30 @@ def main(argv: list[str]) -> dict[str, object]:
 
 if __name__ == "__main__":
     print(json.dumps(main(sys.argv[1:])))
+
+
+class CountingStore:
+    """An object store that counts what a segment's reads fetch: ranges, and whole copies (a
+    sub-PDF is fetched whole: S3 GetObject in Lambda)."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+        self.fetched = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def read_range(self, key: str, start: int, end: int, version_id: str | None = None) -> bytes:
+        data: bytes = self._inner.read_range(key, start, end, version_id)
+        self.fetched += len(data)
+        return data
+
+    @contextmanager
+    def local_copy(self, key: str, version_id: str | None = None) -> Iterator[Path]:
+        with self._inner.local_copy(key, version_id) as path:
+            self.fetched += path.stat().st_size
+            yield path
+
+
+def counting_store(inner: Any) -> CountingStore:
+    return CountingStore(inner)

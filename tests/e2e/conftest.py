@@ -13,6 +13,7 @@ import os
 import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from moto import mock_aws
@@ -53,12 +54,12 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _report_modules(function_name: str, modules: dict[str, str | None]) -> None:
+def _report_modules(function_name: str, report: dict[str, Any]) -> None:
     if MODULE_REPORT_DIR:
         path = Path(MODULE_REPORT_DIR) / f"{function_name}.txt"
-        with path.open("a") as report:
-            for name, file in sorted(modules.items()):
-                report.write(f"{name}\t{file or ''}\n")
+        with path.open("a") as lines:
+            for name, file in sorted(report["modules"].items()):
+                lines.write(f"{name}\t{file or ''}\n")
 
 
 def _runtime(config: pytest.Config, aws_endpoint: str) -> RuntimeFactory:

@@ -45,6 +45,15 @@ def _trace_id() -> str:
     )
 
 
+def _peak_rss_mb() -> float:
+    """The environment's peak resident memory (VmHWM) over its whole life."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def main() -> int:
     handler_name, *paths = sys.argv[1:]
     sys.path[:0] = paths
@@ -69,7 +78,7 @@ def main() -> int:
             modules = {
                 name: getattr(module, "__file__", None) for name, module in sys.modules.items()
             }
-            protocol.write(json.dumps({"modules": modules}) + "\n")
+            protocol.write(json.dumps({"modules": modules, "peak_rss_mb": _peak_rss_mb()}) + "\n")
             continue
         os.environ["_X_AMZN_TRACE_ID"] = _trace_id()
         context = Context(request["request_id"], request["deadline_ms"])

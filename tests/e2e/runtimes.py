@@ -121,7 +121,7 @@ class BuiltArtifactLambdas:
         images: set[str],
         artifacts: Artifacts,
         base_environment: dict[str, str],
-        on_exit: Callable[[str, dict[str, str | None]], None] | None = None,
+        on_exit: Callable[[str, dict[str, Any]], None] | None = None,
     ) -> None:
         self.functions = functions
         self.images = images
@@ -243,16 +243,29 @@ class BuiltArtifactLambdas:
             return None, {"errorType": answer["errorType"], "errorMessage": answer["errorMessage"]}
         return answer["result"], None
 
+    @staticmethod
+    def _report(environment: _Environment) -> dict[str, Any]:
+        process = environment.process
+        assert process.stdin is not None
+        process.stdin.write(json.dumps({"report": True}) + "\n")
+        process.stdin.flush()
+        return dict(json.loads(environment.protocol.readline()))
+
+    def peak_rss_mb(self) -> dict[str, float]:
+        """Each function's largest peak resident memory (VmHWM) among its environments."""
+        peaks: dict[str, float] = {}
+        for function_name, environment in self._all:
+            if environment.process.poll() is None:
+                peak = float(self._report(environment)["peak_rss_mb"])
+                peaks[function_name] = max(peaks.get(function_name, 0.0), peak)
+        return peaks
+
     def close(self) -> None:
         all_environments, self._all = self._all, []
         for function_name, environment in all_environments:
             process = environment.process
             if process.poll() is None and self.on_exit is not None:
-                assert process.stdin is not None
-                process.stdin.write(json.dumps({"report": True}) + "\n")
-                process.stdin.flush()
-                report = json.loads(environment.protocol.readline())
-                self.on_exit(function_name, report["modules"])
+                self.on_exit(function_name, self._report(environment))
             if process.poll() is None:
                 assert process.stdin is not None
                 process.stdin.close()

@@ -3,12 +3,15 @@ from __future__ import annotations
 import itertools
 import re
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from benchmarks.generators import page_marker
 from docproc.chunking.chunker import Chunker
-from docproc.chunking.tokens import encoding
+from docproc.chunking.packer import TokenPacker
+from docproc.chunking.tokens import encoding, encoding_name_for_model, token_lengths
+from docproc.errors import ConfigurationError
 from docproc.extract.pages import PageText
 from docproc.transcribe.port import Utterance, Word
 
@@ -110,3 +113,100 @@ def test_an_utterance_longer_than_a_chunk_is_cut_between_words():
     assert all(p.token_count <= 16 for p in pieces)
     assert " ".join(p.text for p in pieces) == words
     assert all(a.time_end <= b.time_start for a, b in itertools.pairwise(pieces))  # type: ignore[operator]
+
+
+# The packer: every property below is checked against the tokenizer itself.
+_TOKENS = encoding("cl100k_base").encode_ordinary
+_PROSE = st.text(
+    alphabet=st.sampled_from(list("ab cd.ef gh\n\n!?é漢🙂 xxxxxxxxxxxxxxx\t")), max_size=2500
+)
+
+
+def _packer(limit: int, overlap: int, window_chars: int = 1 << 18) -> TokenPacker:
+    return TokenPacker(_TOKENS, token_lengths("cl100k_base"), limit, overlap, window_chars)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    _PROSE,
+    st.sampled_from([4, 8, 32, 128]),
+    st.integers(min_value=0, max_value=100),
+    st.sampled_from([16, 200, 1 << 18]),
+)
+def test_packed_chunks_fit_overlap_and_cover_the_text(
+    text: str, limit: int, overlap_wanted: int, window_chars: int
+):
+    # Given any text, a limit and an overlap below it, laid out a window at a time
+    overlap = overlap_wanted % limit
+    # When it is packed
+    pieces = list(_packer(limit, overlap, window_chars).chunks(text))
+    # Then each chunk is the text at its offset, with its exact token count within the limit
+    for piece in pieces:
+        assert text[piece.start : piece.start + len(piece.text)] == piece.text
+        assert piece.tokens == len(_TOKENS(piece.text)) <= limit
+    # and consecutive chunks either share at most `overlap` tokens or leave only space between
+    for before, after in itertools.pairwise(pieces):
+        before_end = before.start + len(before.text)
+        assert after.start > before.start
+        if after.start < before_end:
+            assert len(_TOKENS(text[after.start : before_end].strip())) <= overlap
+        else:
+            assert not text[before_end : after.start].strip()
+    # and nothing but space is left out at either end
+    if pieces:
+        assert not text[: pieces[0].start].strip()
+        assert not text[pieces[-1].start + len(pieces[-1].text) :].strip()
+    else:
+        assert not text.strip()
+
+
+def test_packing_prefers_paragraphs_then_lines_then_sentences():
+    # Given two paragraphs of ~30 tokens each, the second of two lines
+    first = "The tenant shall pay the rent on the first day of each month without demand."
+    second_a = "The landlord shall keep the roof and the walls in good repair at all times."
+    second_b = "Either party may end this lease on ninety days notice in writing to the other."
+    text = f"{first}\n\n{second_a}\n{second_b}"
+    count = len(_TOKENS(text))
+    # When the limit holds both paragraphs, one chunk; when it holds one, a chunk per paragraph
+    assert [p.text for p in _packer(count, 0).chunks(text)] == [text]
+    assert [p.text for p in _packer(count - 1, 0).chunks(text)] == [
+        first,
+        f"{second_a}\n{second_b}",
+    ]
+    # When a paragraph is too big, its lines; when a line is, its sentences, then words
+    limit = len(_TOKENS(f"{second_a}\n{second_b}")) - 1
+    assert [p.text for p in _packer(limit, 0).chunks(text)][1:] == [second_a, second_b]
+    sentences = "Pay on time. Keep the roof sound. Give notice in writing."
+    pieces = [p.text for p in _packer(len(_TOKENS(sentences)) - 1, 0).chunks(sentences)]
+    assert pieces == ["Pay on time. Keep the roof sound.", "Give notice in writing."]
+
+
+def test_overlap_is_the_largest_tail_of_whole_sentences_that_fits():
+    # Given four sentences of 4 tokens each (3 words and a full stop; 16 in all)
+    text = "One two three. Four five six. Seven eight nine. Ten eleven twelve."
+    # When chunks hold 12 tokens and may overlap by 8 (two sentences) or 7 (one)
+    # Then the second chunk repeats as many whole sentences of the first as the overlap allows
+    assert [p.text for p in _packer(12, 8).chunks(text)] == [
+        "One two three. Four five six. Seven eight nine.",
+        "Four five six. Seven eight nine. Ten eleven twelve.",
+    ]
+    assert [p.text for p in _packer(12, 7).chunks(text)] == [
+        "One two three. Four five six. Seven eight nine.",
+        "Seven eight nine. Ten eleven twelve.",
+    ]
+
+
+def test_a_word_longer_than_a_chunk_is_cut_between_characters():
+    word = "x" * 400
+    pieces = list(_packer(16, 4).chunks(f"start {word} end"))
+    assert all(p.tokens <= 16 for p in pieces)
+    assert "".join(p.text for p in pieces).replace(" ", "") == f"start{word}end"
+
+
+def test_a_model_without_an_offline_vocabulary_is_a_configuration_error():
+    assert encoding_name_for_model("text-embedding-3-large") == "cl100k_base"
+    assert encoding_name_for_model("gpt-4o") == "o200k_base"
+    with pytest.raises(ConfigurationError, match="no-such-model"):
+        Chunker("no-such-model", 128, 16)
+    with pytest.raises(ConfigurationError, match="r50k_base"):
+        encoding_name_for_model("davinci")

@@ -370,6 +370,8 @@ class LocalSettings(
     """The laptop runner: everything lives under DOCPROC_HOME (vectors too, unless QDRANT_URL)."""
 
     home: Path = Field(default=Path(".docproc"), validation_alias="DOCPROC_HOME")
+    # A laptop's disk: a completed document's sub-PDFs (as large as its upload) go.
+    keep_segment_files: bool = Field(default=False, validation_alias="KEEP_SEGMENT_FILES")
     # 0: one worker process per core.
     workers: int = Field(default=0, validation_alias="DOCPROC_WORKERS", ge=0, le=64)
 

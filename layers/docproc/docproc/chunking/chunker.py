@@ -7,9 +7,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
-from semantic_text_splitter import MarkdownSplitter, TextSplitter
+from semantic_text_splitter import MarkdownSplitter
 
-from docproc.chunking.tokens import token_counter
+from docproc.chunking.packer import TokenPacker
+from docproc.chunking.tokens import encoding, encoding_name_for_model, token_lengths
 from docproc.extract.pages import PageText
 from docproc.transcribe.port import Utterance, Word
 
@@ -34,26 +35,25 @@ class ChunkPiece:
 
 class Chunker:
     """Chunks of at most ``chunk_tokens`` tokens of ``model``'s tokenizer, overlapping by up to
-    ``overlap`` tokens, cut at the largest semantic unit that fits (paragraph, sentence, word)."""
+    ``overlap`` tokens, cut at the largest semantic unit that fits (paragraph, line, sentence,
+    word; Markdown: heading sections first)."""
 
     def __init__(self, model: str, chunk_tokens: int, overlap: int) -> None:
-        self.count_tokens = token_counter(model)
+        name = encoding_name_for_model(model)
+        # Special-token strings in documents are text, not control tokens: encode_ordinary.
+        self._encode = encoding(name).encode_ordinary
+        self._packer = TokenPacker(self._encode, token_lengths(name), chunk_tokens, overlap)
         self._model = model
         self._chunk_tokens = chunk_tokens
         self._overlap = overlap
 
-    @cached_property
-    def _splitter(self) -> TextSplitter:
-        # The splitter sizes with its own (Rust) copy of the model's BPE (~26 MB, built on first
-        # use: speech never needs it); the same encoding counts each finished chunk once.
-        # Sizing through a Python callback instead would save the copy but costs a Python call
-        # per candidate split: 1.5x slower on small documents.
-        return TextSplitter.from_tiktoken_model(
-            self._model, self._chunk_tokens, overlap=self._overlap
-        )
+    def count_tokens(self, text: str) -> int:
+        return len(self._encode(text))
 
     @cached_property
     def _markdown(self) -> MarkdownSplitter:
+        # Markdown's structure (headings, lists, code blocks) is the splitter's: it sizes with
+        # its own copy of the model's BPE (~26 MB, built on first use: most inputs never need it).
         return MarkdownSplitter.from_tiktoken_model(
             self._model, self._chunk_tokens, overlap=self._overlap
         )
@@ -69,14 +69,11 @@ class Chunker:
             parts.append(page.text)
             offset += len(page.text) + len(_PAGE_SEPARATOR)
         text = _PAGE_SEPARATOR.join(parts)
-        for char_offset, chunk in self._splitter.chunk_indices(text):
-            first = numbers[bisect.bisect_right(starts, char_offset) - 1]
-            last = numbers[bisect.bisect_right(starts, char_offset + len(chunk) - 1) - 1]
+        for piece in self._packer.chunks(text):
+            first = numbers[bisect.bisect_right(starts, piece.start) - 1]
+            last = numbers[bisect.bisect_right(starts, piece.start + len(piece.text) - 1) - 1]
             yield ChunkPiece(
-                text=chunk,
-                token_count=self.count_tokens(chunk),
-                page_start=first,
-                page_end=last,
+                text=piece.text, token_count=piece.tokens, page_start=first, page_end=last
             )
 
     def chunk_text(
@@ -84,15 +81,19 @@ class Chunker:
     ) -> Iterator[ChunkPiece]:
         """Chunks of ``text`` with their byte range in the object (``text`` starts at
         ``byte_offset``); Markdown is cut at headings first, then paragraphs."""
-        splitter = self._markdown if markdown else self._splitter
+        pieces: Iterable[tuple[int, str, int | None]] = (
+            ((offset, chunk, None) for offset, chunk in self._markdown.chunk_indices(text))
+            if markdown
+            else ((piece.start, piece.text, piece.tokens) for piece in self._packer.chunks(text))
+        )
         # Chunk offsets only grow: convert characters to bytes incrementally.
         last_char, last_byte = 0, byte_offset
-        for char_offset, chunk in splitter.chunk_indices(text):
+        for char_offset, chunk, tokens in pieces:
             last_byte += len(text[last_char:char_offset].encode())
             last_char = char_offset
             yield ChunkPiece(
                 text=chunk,
-                token_count=self.count_tokens(chunk),
+                token_count=self.count_tokens(chunk) if tokens is None else tokens,
                 byte_start=last_byte,
                 byte_end=last_byte + len(chunk.encode()),
             )

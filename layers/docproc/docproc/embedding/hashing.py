@@ -14,17 +14,23 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import math
 import re
 from collections import Counter
 from collections.abc import Sequence
 
+import numpy as np
+
 _WORD = re.compile(r"\w+", re.UNICODE)
+# Words and word pairs repeat across a document: each is hashed once and remembered (~150
+# bytes each, so at most ~10 MB: past this many the memory is dropped and started again).
+_REMEMBERED = 1 << 16
 
 
 class HashingEmbedder:
     def __init__(self, dimensions: int = 384) -> None:
         self._dimensions = dimensions
+        # feature -> its bucket, and its sign in the bucket's sign bit (+1 / -1)
+        self._buckets: dict[str, tuple[int, float]] = {}
 
     @property
     def model_name(self) -> str:
@@ -37,19 +43,41 @@ class HashingEmbedder:
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
         return [self._embed_one(text) for text in texts]
 
+    def _bucket(self, feature: str) -> tuple[int, float]:
+        known = self._buckets.get(feature)
+        if known is None:
+            if len(self._buckets) >= _REMEMBERED:
+                self._buckets.clear()
+            digest = hashlib.blake2b(feature.encode(), digest_size=8).digest()
+            value = int.from_bytes(digest, "little")
+            known = self._buckets[feature] = (
+                (value >> 1) % self._dimensions,
+                1.0 if value & 1 else -1.0,
+            )
+        return known
+
     def _embed_one(self, text: str) -> list[float]:
         words = [word.lower() for word in _WORD.findall(text)]
         features = Counter(words)
         features.update(f"{a} {b}" for a, b in itertools.pairwise(words))
-        vector = [0.0] * self._dimensions
-        for feature, count in features.items():
-            digest = hashlib.blake2b(feature.encode(), digest_size=8).digest()
-            value = int.from_bytes(digest, "little")
-            sign = 1.0 if value & 1 else -1.0
-            vector[(value >> 1) % self._dimensions] += sign * (1.0 + math.log(count))
-        norm = math.sqrt(sum(component * component for component in vector))
-        if norm == 0.0:
+        if not features:
             # Empty or punctuation-only text: a fixed unit vector keeps cosine defined.
-            vector[0] = 1.0
-            return vector
-        return [component / norm for component in vector]
+            return self._unit()
+        buckets = [self._bucket(feature) for feature in features]
+        count = len(buckets)
+        indices = np.fromiter((index for index, _ in buckets), dtype=np.intp, count=count)
+        signs = np.fromiter((sign for _, sign in buckets), dtype=np.float64, count=count)
+        counts = np.fromiter(features.values(), dtype=np.float64, count=count)
+        summed = np.bincount(
+            indices, weights=signs * (1.0 + np.log(counts)), minlength=self._dimensions
+        )
+        norm = float(np.sqrt(summed @ summed))
+        if norm == 0.0:
+            return self._unit()  # every feature cancelled out
+        normalised: list[float] = (summed / norm).tolist()
+        return normalised
+
+    def _unit(self) -> list[float]:
+        vector = [0.0] * self._dimensions
+        vector[0] = 1.0
+        return vector

@@ -105,7 +105,10 @@ def split(
             part = pymupdf.open()
             try:
                 part.insert_pdf(document, from_page=pages.start - 1, to_page=pages.end - 1)
-                part.save(name, garbage=1, deflate=True)
+                # Streams are copied as they are: deflate=True would also compress the ones
+                # the original stored uncompressed (14.7 s instead of 0.9 s for 417 MB of
+                # such images), for a sub-PDF that lives only until its segment is done.
+                part.save(name, garbage=1)
             except MUPDF_ERRORS as exc:
                 Path(name).unlink(missing_ok=True)
                 raise InvalidDocument(

@@ -161,7 +161,23 @@ class LocalEnvironment:
         return PlanOptions.from_settings(self.settings, self.worker_count())
 
     def worker_count(self) -> int:
+        """The most worker processes a document may use: DOCPROC_WORKERS, else the cores."""
         return self.settings.workers or os.cpu_count() or 1
+
+    def workers_for(self, tasks: list[SegmentTask]) -> int:
+        """How many processes to run ``tasks`` on: DOCPROC_WORKERS when set; otherwise a
+        pool of every core only when the work outweighs starting it (a worker process costs
+        about WORKER_START_SECONDS: interpreter, PyMuPDF, tokenizer), else this process."""
+        if self.settings.workers:
+            return min(self.settings.workers, len(tasks))
+        cores = os.cpu_count() or 1
+        if cores == 1 or len(tasks) == 1:
+            return 1
+        alone = sum(_estimated_seconds(task) for task in tasks)
+        # On n cores the work takes alone / n plus the start-up: worth it past this.
+        if alone / cores + WORKER_START_SECONDS >= alone * 0.8:
+            return 1
+        return min(cores, len(tasks))
 
     def segment_deps(self, vectors: VectorSink) -> SegmentDeps:
         return SegmentDeps(
@@ -180,6 +196,25 @@ class LocalEnvironment:
 
 
 # --- worker processes ---------------------------------------------------------------------
+
+# Starting one worker process, measured here: interpreter, PyMuPDF, the tokenizer's tables.
+WORKER_START_SECONDS = 1.0
+# One core's pace per kind of segment (BENCHMARKS.md, throughput): for choosing the workers.
+_PAGES_PER_SECOND = 300.0
+_BYTES_PER_SECOND = 2.0 * 1024 * 1024
+_RECORDED_SECONDS_PER_SECOND = 100.0
+
+
+def _estimated_seconds(task: SegmentTask) -> float:
+    segment = task.segment
+    if segment.kind == "pages":
+        return segment.size_hint / _PAGES_PER_SECOND
+    if segment.kind == "bytes":
+        return segment.size_hint / _BYTES_PER_SECOND
+    if segment.kind == "time":
+        return (segment.time_end - segment.time_start) / _RECORDED_SECONDS_PER_SECOND
+    return WORKER_START_SECONDS
+
 
 _worker_deps: SegmentDeps | Exception | None = None
 
@@ -285,7 +320,7 @@ def run_segments(
     """Process ``tasks``: in this process when there is one, else in a pool of processes."""
     results: list[SegmentResult] = []
     failures: dict[int, BaseException] = {}
-    workers = min(env.worker_count(), len(tasks))
+    workers = env.workers_for(tasks)
     if workers <= 1:
         # Small-file fast path: no pool to spawn, no IPC.
         deps = env.segment_deps(env.vectors)

@@ -14,8 +14,8 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from docproc.chunking.chunker import Chunker, ChunkPiece
 from docproc.embedding.port import Embedder, SparseEncoder
 from docproc.errors import ConfigurationError, DocprocError, SegmentBudgetExceeded
 from docproc.extract import text
@@ -43,6 +43,10 @@ from docproc.pipeline.status import document_progress
 from docproc.storage.port import ObjectStore
 from docproc.transcribe.port import Transcriber, Utterance
 from docproc.vectors.port import VectorPoint, VectorSink
+
+if TYPE_CHECKING:
+    # The chunker (tokenizer, numpy) is built on first use, not at a cold start's import.
+    from docproc.chunking.chunker import Chunker, ChunkPiece
 
 _STAGED = {"visible": False}
 

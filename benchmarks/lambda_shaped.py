@@ -1,0 +1,187 @@
+"""Plan, ProcessSegment and Finalize as deployed: the built artifacts in processes of the
+runtime's Python (tests/e2e/runtimes.py), the functions' environment from template.yaml, AWS
+served by moto's server and Qdrant by the loopback REST server. For the memory benchmark."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import boto3
+from moto.server import ThreadedMotoServer
+from samtranslator.yaml_helper import yaml_parse
+
+from tests.e2e.runtimes import Artifacts, BuiltArtifactLambdas, FunctionSpec
+from tests.qdrant_server import qdrant_server
+
+ROOT = Path(__file__).resolve().parents[1]
+REGION = "us-east-1"
+BUCKET, TABLE = "bench-documents", "bench-ledger"
+FUNCTIONS = ("PlanFunction", "ProcessSegmentFunction", "FinalizeFunction")
+IMAGES = {"PlanFunction", "ProcessSegmentFunction"}
+# What a deployer sets; everything else is the template's default.
+PARAMETERS = {"Embedder": "hashing", "Transcriber": "pocketsphinx"}
+
+
+@dataclass(frozen=True)
+class LambdaRun:
+    segments: int
+    plan_seconds: float  # the invocation, cold start included
+    plan_timeout: int
+    plan_mb: float
+    segment_mb: float
+    finalize_mb: float
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _functions(qdrant_url: str) -> dict[str, FunctionSpec]:
+    """Each function's handler, memory, timeout and environment, read from template.yaml."""
+    template = yaml_parse((ROOT / "template.yaml").read_text())
+    parameters = {
+        name: str(spec.get("Default", "")) for name, spec in template["Parameters"].items()
+    }
+    parameters |= PARAMETERS | {"QdrantUrl": qdrant_url}
+    resources = {"DocumentsBucket": BUCKET, "LedgerTable": TABLE}
+
+    def value(raw: Any) -> str:
+        if isinstance(raw, dict) and "Ref" in raw:
+            return resources.get(raw["Ref"]) or parameters[raw["Ref"]]
+        return str(raw)
+
+    globals_ = template["Globals"]["Function"]["Environment"]["Variables"]
+    specs = {}
+    for name in FUNCTIONS:
+        properties = template["Resources"][name]["Properties"]
+        variables = {**globals_, **properties.get("Environment", {}).get("Variables", {})}
+        image = properties.get("PackageType") == "Image"
+        specs[name] = FunctionSpec(
+            name=name,
+            code_dir="",
+            handler=properties["ImageConfig"]["Command"][0] if image else properties["Handler"],
+            memory_mb=int(properties["MemorySize"]),
+            timeout_s=int(properties["Timeout"]),
+            environment={key: value(raw) for key, raw in variables.items()},
+        )
+    return specs
+
+
+class LambdaStack:
+    def __init__(self, work: Path, build_dir: Path, image_root: Path) -> None:
+        from tools.deploy_check import find_runtime_python
+
+        self._artifacts = Artifacts(find_runtime_python(), build_dir, "DocprocLayer", image_root)
+        self._work = work
+
+    def __enter__(self) -> LambdaStack:
+        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=_free_port(), verbose=False)
+        self._moto.start()
+        host, port = self._moto.get_host_and_port()
+        self._endpoint = f"http://{host}:{port}"
+        self._qdrant_context = qdrant_server()
+        self._qdrant = self._qdrant_context.__enter__()
+        credentials = {
+            "region_name": REGION,
+            "endpoint_url": self._endpoint,
+            "aws_access_key_id": "bench",
+            "aws_secret_access_key": "bench",
+        }
+        self.s3 = boto3.client("s3", **credentials)
+        self.s3.create_bucket(Bucket=BUCKET)
+        self.s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+        template = yaml_parse((ROOT / "template.yaml").read_text())
+        table = template["Resources"]["LedgerTable"]["Properties"]
+        boto3.resource("dynamodb", **credentials).create_table(
+            TableName=TABLE,
+            AttributeDefinitions=table["AttributeDefinitions"],
+            KeySchema=table["KeySchema"],
+            BillingMode=table["BillingMode"],
+            GlobalSecondaryIndexes=table["GlobalSecondaryIndexes"],
+        )
+        self._specs = _functions(self._qdrant.url)
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self._qdrant_context.__exit__(kind, error, trace)
+        self._moto.stop()
+
+    def ingest(self, path: Path) -> LambdaRun:
+        """Upload, Plan, every segment, Finalize, each function cold (new environments)."""
+        runtime = BuiltArtifactLambdas(
+            self._specs,
+            IMAGES,
+            self._artifacts,
+            {
+                "AWS_ACCESS_KEY_ID": "bench",
+                "AWS_SECRET_ACCESS_KEY": "bench",
+                "AWS_DEFAULT_REGION": REGION,
+                "AWS_ENDPOINT_URL": self._endpoint,
+            },
+        )
+        try:
+            key = f"uploads/bench/case/{uuid.uuid4().hex[:12]}/{path.name}"
+            with path.open("rb") as body:
+                put = self.s3.put_object(Bucket=BUCKET, Key=key, Body=body)
+            event = {
+                "version": "0",
+                "id": str(uuid.uuid4()),
+                "detail-type": "Object Created",
+                "source": "aws.s3",
+                "detail": {
+                    "bucket": {"name": BUCKET},
+                    "object": {
+                        "key": key,
+                        "size": path.stat().st_size,
+                        "etag": put["ETag"].strip('"'),
+                        "version-id": put["VersionId"],
+                        "sequencer": "0",
+                    },
+                },
+            }
+            started = time.perf_counter()
+            plan = self._invoke(runtime, "PlanFunction", {"event": event, "execution_arn": "bench"})
+            plan_seconds = time.perf_counter() - started
+            if plan["first_task"] is not None:
+                tasks = [plan["first_task"]]
+            else:
+                manifest = plan["manifest"]
+                body = self.s3.get_object(Bucket=manifest["bucket"], Key=manifest["key"])["Body"]
+                tasks = json.loads(body.read())
+            segment_peaks = [
+                float(self._invoke(runtime, "ProcessSegmentFunction", task)["peak_rss_mb"])
+                for task in tasks
+            ]
+            self._invoke(runtime, "FinalizeFunction", plan)
+            peaks = runtime.peak_rss_mb()
+            return LambdaRun(
+                segments=len(tasks),
+                plan_seconds=plan_seconds,
+                plan_timeout=self._specs["PlanFunction"].timeout_s,
+                plan_mb=peaks["PlanFunction"],
+                segment_mb=max(segment_peaks),
+                finalize_mb=peaks["FinalizeFunction"],
+            )
+        finally:
+            runtime.close()
+
+    @staticmethod
+    def _invoke(runtime: BuiltArtifactLambdas, function: str, event: Any) -> Any:
+        result, error = runtime.invoke(function, event)
+        if error is not None:
+            raise RuntimeError(f"{function}: {error['errorType']}: {error['errorMessage']}")
+        return result

@@ -1,0 +1,71 @@
+"""What a run holds: sampled peaks of resident memory, split as the kernel splits it, and the
+disk a folder takes.
+
+VmHWM (a process's peak RSS) counts the file pages the kernel maps for it, such as a
+memory-mapped vector store's segments, which the kernel drops under pressure; RssAnon is what
+the process holds itself. Linux keeps no peak of the latter, so it is sampled.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+
+def _status(pid: int | str) -> dict[str, float]:
+    """RssAnon and VmRSS of a process in MB (empty once it has exited)."""
+    fields: dict[str, float] = {}
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                name, _, value = line.partition(":")
+                if name in ("RssAnon", "VmRSS"):
+                    fields[name] = int(value.split()[0]) / 1024
+    except OSError:
+        pass
+    return fields
+
+
+class MemoryPeaks:
+    """Peaks of a process's anonymous and total RSS, and of its children's anonymous RSS,
+    sampled every ``interval`` seconds from a thread until ``stop()``."""
+
+    def __init__(self, pid: int | str = "self", interval: float = 0.02) -> None:
+        self.anon = self.rss = self.children_anon = 0.0
+        self._pid = pid
+        self._interval = interval
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        while True:
+            fields = _status(self._pid)
+            self.anon = max(self.anon, fields.get("RssAnon", 0.0))
+            self.rss = max(self.rss, fields.get("VmRSS", 0.0))
+            pid = self._pid
+            try:
+                children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+            except OSError:
+                children = []
+            for child in children:
+                self.children_anon = max(self.children_anon, _status(child).get("RssAnon", 0.0))
+            if self._done.wait(self._interval):
+                return
+
+    def stop(self) -> MemoryPeaks:
+        self._done.set()
+        self._thread.join()
+        return self
+
+
+def disk_mb(folder: Path) -> float:
+    """The disk a folder's files take, as du counts it: allocated blocks (the vector store
+    preallocates sparse files whose apparent size is far larger), each hard link once (the
+    laptop's store links an upload's versions)."""
+    blocks = {}
+    for path in folder.rglob("*"):
+        if path.is_file():
+            stat = path.stat()
+            blocks[(stat.st_dev, stat.st_ino)] = stat.st_blocks
+    return sum(blocks.values()) * 512 / 2**20
