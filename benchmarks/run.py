@@ -178,11 +178,15 @@ def memory(size: Size, work: Path, section: Section) -> None:
             )
             path.unlink()
         largest = results[sizes[-1]]
+        # Compared with the smallest input cut into segments: one of a single segment takes
+        # another path (no sub-PDFs to make).
+        split = [n for n in sizes[:-1] if results[n]["segments"] > 1]
+        smallest = split[0] if split else sizes[0]
         for stage, what in (("plan", "peak RSS"), ("segment", "peak RSS")):
             section.add(
                 f"memory.{kind}_{stage}_ratio",
-                f"{kind} {stage}, {what}: {sizes[-1] // MB} MB vs {sizes[0] // MB} MB",
-                largest[stage] / results[sizes[0]][stage],
+                f"{kind} {stage}, {what}: {sizes[-1] // MB} MB vs {smallest // MB} MB",
+                largest[stage] / results[smallest][stage],
                 "x",
                 target=FLAT,
             )

@@ -250,3 +250,32 @@ def test_a_collection_from_before_hybrid_search_keeps_working_dense_only():
     # Then the dense half answers; the sparse vectors were left out, not refused
     assert hits[0].payload["document_id"] == "d0"
     assert store.count("acme", "d0") == 1
+
+
+def test_edge_publishes_a_version_larger_than_a_seal_a_page_at_a_time(tmp_path: Path):
+    def opened() -> EdgeVectorStore:
+        return EdgeVectorStore(tmp_path, "test_col", dimensions=3, seal_every=1000)
+
+    counted = tmp_path / "test_col" / "docproc-unsealed-points"
+    # Given a store sealed every 1,000 points, written by processes in turn (each opens and
+    # closes the shard): version 1 (10 points) and 590 staged points of version 2
+    first = opened()
+    first.upsert([_point(n, "acme", "d1", "v1", [1, 0, 0]) for n in range(1, 11)])
+    first.upsert([_point(n, "acme", "d1", "v2", [0, 1, 0], False) for n in range(100, 690)])
+    first.close()
+    assert counted.read_text() == "600"
+    # When the next process writes 500 more, the count goes on from the last one's: a seal
+    second = opened()
+    second.upsert([_point(n, "acme", "d1", "v2", [0, 1, 0], False) for n in range(690, 1190)])
+    second.close()
+    assert counted.read_text() == "0"
+    # When version 2 (1,090 points) is published, a page of 1,000 at a time
+    third = opened()
+    third.publish_version("acme", "d1", "v2", retire_others=True)
+    # Then every point of it is searchable and version 1 is gone
+    assert third.count("acme", "d1", "v2") == 1090
+    assert third.count("acme", "d1", "v1") == 0
+    hits = third.search([0, 1, 0], "acme", limit=2000)
+    assert len(hits) == 1090 and {h.payload["visible"] for h in hits} == {True}
+    third.close()
+    assert counted.read_text() == "90"  # sealed after the first page

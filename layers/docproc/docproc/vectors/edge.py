@@ -48,6 +48,7 @@ from qdrant_edge import (
     Prefetch,
     Query,
     QueryRequest,
+    ScrollRequest,
     UpdateOperation,
 )
 from qdrant_edge import SparseVector as EdgeSparseVector
@@ -61,6 +62,10 @@ VISIBLE = "visible"
 # Points written before the appendable segment is sealed: ~16k chunks is ~25 MB of vectors
 # and keeps the process's own memory near 80 MB at any collection size (BENCHMARKS.md).
 SEAL_EVERY = 16_384
+# How many points the appendable segment holds, kept beside the shard between processes (each
+# `docproc` command, each stage of a benchmark, opens it anew). A process killed before it
+# closes the shard leaves the count short by its own points: the seal comes that much later.
+_UNSEALED_FILE = "docproc-unsealed-points"
 # Each side of a hybrid query fetches this many candidates per hit asked for; their scores are
 # fused by distribution (DBSF: each side's scores normalised by their mean and spread), which
 # ranked best of the fusions Qdrant offers on the evaluation set (BENCHMARKS.md, Retrieval).
@@ -130,6 +135,8 @@ class EdgeVectorStore:
                     f"the embedder makes {self._dimensions}"
                 )
             self._shard = EdgeShard.load(str(self._path))
+            counted = self._path / _UNSEALED_FILE
+            self._unsealed = int(counted.read_text()) if counted.is_file() else 0
             return
         self._path.mkdir(parents=True, exist_ok=True)
         shard = EdgeShard.create(str(self._path), self._config())
@@ -238,18 +245,32 @@ class EdgeVectorStore:
         self, tenant_id: str, document_id: str, version: str, retire_others: bool
     ) -> None:
         """Make ``version`` searchable, then (``retire_others``) remove every other version:
-        in this process, no search runs in between."""
+        in this process, no search runs in between.
+
+        A point updated in a sealed segment is copied into the appendable one (in memory), so
+        the version is published a page of SEAL_EVERY points at a time, sealing as upserts
+        do: one update by filter would hold every point of a 1 GB document in memory."""
         if not self._path.is_dir():
             return
         document = _conditions(tenant_id=tenant_id, document_id=document_id)
-        shard = self._open
-        shard.update(
-            UpdateOperation.set_payload_by_filter(
-                Filter(must=[*document, *_conditions(version=version)]), {VISIBLE: True}
+        staged = Filter(must=[*document, *_conditions(version=version, visible=False)])
+        while True:
+            # Published points leave the filter: each page is the next one.
+            records, _ = self._open.scroll(
+                ScrollRequest(
+                    limit=self._seal_every, filter=staged, with_payload=False, with_vector=False
+                )
             )
-        )
+            if not records:
+                break
+            self._open.update(
+                UpdateOperation.set_payload([record.id for record in records], {VISIBLE: True})
+            )
+            self._unsealed += len(records)
+            if self._unsealed >= self._seal_every:
+                self.seal()
         if retire_others:
-            shard.update(
+            self._open.update(
                 UpdateOperation.delete_points_by_filter(
                     Filter(must=document, must_not=_conditions(version=version))
                 )
@@ -279,3 +300,8 @@ class EdgeVectorStore:
             self._shard.flush()
             self._shard.close()
             self._shard = None
+            # The next process to open the shard goes on counting toward the next seal.
+            counted = self._path / _UNSEALED_FILE
+            staging = counted.with_suffix(".tmp")
+            staging.write_text(str(self._unsealed))
+            staging.replace(counted)
