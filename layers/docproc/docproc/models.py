@@ -250,6 +250,8 @@ class Chunk(_Model):
     time_end: float | None = None
     # Speech: the speaker label when the transcriber tells speakers apart.
     speaker: int | None = None
+    # How the text was obtained: for pages "text" (the text layer), "ocr" or "text+ocr" (a
+    # chunk across both); other formats name their reader ("utf8-text", "ffmpeg+nova-3", ...).
     extraction: str
 
     def payload(self) -> dict[str, Any]:
@@ -268,6 +270,8 @@ class SegmentResult(_Model):
     chunks: int
     tokens: int
     pages: int = 0
+    # Scanned pages read by OCR.
+    pages_ocr: int = 0
     bytes: int = 0
     # Recordings: seconds of audio this segment owns.
     seconds: float = 0
@@ -293,6 +297,8 @@ class DocumentSummary(_Model):
     chunks_total: int
     tokens_total: int
     pages: int
+    # Scanned pages read by OCR (each chunk's ``extraction`` says which pages were).
+    pages_ocr: int = 0
     bytes: int
     # Recordings: their duration in seconds, as decoded.
     seconds: float = 0
@@ -339,6 +345,7 @@ class DocumentRecord(_Record):
     chunks_total: int = 0
     tokens_total: int = 0
     pages: int = 0
+    pages_ocr: int = 0
     bytes: int = 0
     seconds: float = 0
     # The version searches should see: the last one that completed, and its content's identity.
@@ -363,6 +370,7 @@ class SegmentRecord(_Record):
     chunks: int = 0
     tokens: int = 0
     pages: int = 0
+    pages_ocr: int = 0
     bytes: int = 0
     seconds: float = 0
     duration_ms: int = 0

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
+
+# How a page's text was obtained: its text layer, or OCR of its rendering.
+PageMethod = Literal["text", "ocr"]
 
 
 @dataclass(frozen=True)
 class PageText:
     number: int
     text: str
+    method: PageMethod = "text"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,11 +18,23 @@ from pathlib import Path
 import pymupdf
 
 from docproc.errors import EncryptedDocument, InvalidDocument
+from docproc.extract.ocr import (
+    OCR_OFF,
+    OcrOptions,
+    mostly_images,
+    ocr_dpi,
+    readable,
+    reading_order,
+    tessdata_folder,
+)
 from docproc.extract.pages import PageText
 
-EXTRACTION_METHOD = "pymupdf-text"
 # What MuPDF raises on damaged input; all of it becomes InvalidDocument (not retried).
 MUPDF_ERRORS = (RuntimeError, ValueError, pymupdf.mupdf.FzErrorBase)
+
+# MuPDF's OCR fails when two threads run it at once. A Lambda process runs one invocation at
+# a time and laptop workers are processes, so this lock only ever waits in a threaded host.
+_OCR_LOCK = threading.Lock()
 
 # MuPDF reports recoverable damage on stderr; route it to its warnings buffer instead.
 pymupdf.TOOLS.mupdf_display_errors(False)
@@ -42,6 +55,43 @@ def page_ranges(page_count: int, pages_per_segment: int) -> list[PageRange]:
         PageRange(start, min(start + pages_per_segment - 1, page_count))
         for start in range(1, page_count + 1, pages_per_segment)
     ]
+
+
+def weighted_ranges(
+    scanned: list[bool], pages_per_segment: int, scanned_per_segment: int
+) -> list[PageRange]:
+    """Consecutive ranges as long as they fit: a text page costs 1/``pages_per_segment`` of a
+    segment, a scanned one (OCR, ~100x slower) 1/``scanned_per_segment``."""
+    capacity = pages_per_segment * scanned_per_segment
+    ranges: list[PageRange] = []
+    start, load = 1, 0
+    for number, is_scanned in enumerate(scanned, start=1):
+        cost = pages_per_segment if is_scanned else scanned_per_segment
+        if load + cost > capacity and number > start:
+            ranges.append(PageRange(start, number - 1))
+            start, load = number, 0
+        load += cost
+    if scanned:
+        ranges.append(PageRange(start, len(scanned)))
+    return ranges
+
+
+def scanned_pages(path: Path, filetype: str = "pdf") -> list[bool]:
+    """Per page, whether it looks scanned (see likely_scanned); a page whose resources
+    cannot be read counts as text (its extraction will tell what it is)."""
+    with open_document(path, filetype) as document:
+        # Counted once: a damaged page tree can count differently after a failed lookup.
+        count = int(document.page_count)
+        if filetype != "pdf":
+            return [False] * count  # reflowable formats have text
+        return [_likely_scanned_or_not(document, index) for index in range(count)]
+
+
+def _likely_scanned_or_not(document: pymupdf.Document, index: int) -> bool:
+    try:
+        return likely_scanned(document, index)
+    except MUPDF_ERRORS:
+        return False
 
 
 @contextmanager
@@ -120,9 +170,15 @@ def split(
 
 
 def extract_pages(
-    path: Path, first_page_number: int, last_page_number: int, filetype: str = "pdf"
+    path: Path,
+    first_page_number: int,
+    last_page_number: int,
+    filetype: str = "pdf",
+    ocr: OcrOptions = OCR_OFF,
 ) -> Iterator[PageText]:
-    """Text of each page of a (sub-)PDF, numbered in the original document.
+    """Text of each page of a (sub-)PDF, numbered in the original document; a scanned page
+    is read by OCR as ``ocr`` says (auto: only pages without a real text layer that are
+    mostly images, or whose text layer is unreadable).
 
     ``path`` holds either exactly pages first..last (a sub-PDF) or the whole document.
     """
@@ -131,9 +187,54 @@ def extract_pages(
         for number in range(first_page_number, last_page_number + 1):
             local_index = number - 1 if whole else number - first_page_number
             try:
-                text = document[local_index].get_text("text")
+                page = document[local_index]
+                text = "" if ocr.mode == "force" else page.get_text("text")
+                if ocr.mode == "off" or not _needs_ocr(page, text, ocr):
+                    yield PageText(number=number, text=text)
+                    continue
+                yield PageText(number=number, text=_ocr_text(page, ocr), method="ocr")
             except MUPDF_ERRORS as exc:
                 raise InvalidDocument(
                     f"page {number} cannot be read: {type(exc).__name__}"
                 ) from exc
-            yield PageText(number=number, text=text)
+
+
+def _needs_ocr(page: pymupdf.Page, text: str, ocr: OcrOptions) -> bool:
+    if ocr.mode == "force":
+        return True
+    if readable(text):
+        return False
+    if text.strip():
+        return True  # a text layer, but unreadable: what the page shows is the text
+    images = [pymupdf.Rect(info["bbox"]) & page.rect for info in page.get_image_info(hashes=False)]
+    return mostly_images(page.rect.get_area(), [rect.get_area() for rect in images])
+
+
+def _ocr_text(page: pymupdf.Page, ocr: OcrOptions) -> str:
+    """The page rendered and read by Tesseract, whatever text layer it has (full=True)."""
+    dpi = ocr_dpi(ocr.dpi, page.rect.width, page.rect.height)
+    tessdata = ocr.tessdata or tessdata_folder(ocr.languages)
+    lines: dict[tuple[int, int], tuple[list[float], list[str]]] = {}
+    with _OCR_LOCK:
+        textpage = page.get_textpage_ocr(
+            language=ocr.languages, dpi=dpi, full=True, tessdata=str(tessdata)
+        )
+        for x0, y0, x1, y1, word, block, line, _ in page.get_text("words", textpage=textpage):
+            box, words = lines.setdefault((block, line), ([x0, y0, x1, y1], []))
+            box[:] = [min(box[0], x0), min(box[1], y0), max(box[2], x1), max(box[3], y1)]
+            words.append(word)
+        del textpage
+        # MuPDF keeps what it decoded to render the page (the scan, at full size) in its
+        # resource store, up to 256 MB: emptied after each OCR'd page, a segment of scans
+        # peaks at ~150 MB less.
+        pymupdf.TOOLS.store_shrink(100)
+    ordered = reading_order(
+        [((box[0], box[1], box[2], box[3]), " ".join(words)) for box, words in lines.values()]
+    )
+    return "\n\n".join("\n".join(block) for block in ordered)
+
+
+def likely_scanned(document: pymupdf.Document, index: int) -> bool:
+    """A cheap guess from the page's resources (no content parsing), for sizing segments:
+    images and no fonts. Extraction decides for real."""
+    return bool(document.get_page_images(index)) and not document.get_page_fonts(index)

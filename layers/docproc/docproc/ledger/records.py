@@ -86,6 +86,7 @@ def completed_record(
             "chunks_total": summary.chunks_total,
             "tokens_total": summary.tokens_total,
             "pages": summary.pages,
+            "pages_ocr": summary.pages_ocr,
             "bytes": summary.bytes,
             "seconds": summary.seconds,
             "completed_at": summary.completed_at,

@@ -81,6 +81,8 @@ class IngestReport(BaseModel):
     chunks_total: int
     tokens_total: int
     pages: int
+    # Scanned pages read by OCR.
+    pages_ocr: int = 0
     bytes: int
     seconds: float = 0
     duration_ms: int
@@ -188,6 +190,7 @@ class LocalEnvironment:
             vectors=vectors,
             transcriber=LazyTranscriber(self._transcriber),
             embed_batch_size=self.settings.embed_batch_size,
+            ocr=self.settings.ocr_options(),
             sparse=self.sparse,
             progress=ProgressEvents(self.notifier, self.settings.progress_event_seconds)
             if self.settings.progress_event_seconds
@@ -479,6 +482,7 @@ def _report(
         chunks_total=totals.chunks_total,
         tokens_total=totals.tokens_total,
         pages=totals.pages,
+        pages_ocr=totals.pages_ocr,
         bytes=totals.bytes,
         seconds=totals.seconds,
         duration_ms=int((time.monotonic() - started) * 1000),

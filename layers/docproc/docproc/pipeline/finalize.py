@@ -44,8 +44,12 @@ def finalize_document(
 
     if not any(record.chunks for record in done.values()):
         # A silent gap otherwise: "ingested" with nothing searchable.
+        scanned = sum(record.pages_ocr for record in done.values())
         raise NoExtractableText(
-            f"no text in {plan.segments_total} segment(s): a scan needs OCR, or it is empty"
+            f"no text in {plan.segments_total} segment(s): OCR found no text on its "
+            f"{scanned} scanned page(s)"
+            if scanned
+            else f"no text in {plan.segments_total} segment(s): blank pages, or scans with OCR=off"
         )
     document = ledger.get_document(ref.tenant_id, ref.document_id)
     tokens_total = sum(record.tokens for record in done.values())
@@ -64,6 +68,7 @@ def finalize_document(
         chunks_total=sum(record.chunks for record in done.values()),
         tokens_total=tokens_total,
         pages=sum(record.pages for record in done.values()),
+        pages_ocr=sum(record.pages_ocr for record in done.values()),
         bytes=sum(record.bytes for record in done.values()),
         seconds=round(sum(record.seconds for record in done.values()), 3),
         collection=vectors.collection,

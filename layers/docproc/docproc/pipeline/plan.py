@@ -11,6 +11,7 @@ from pathlib import Path
 
 from docproc.config import SegmentingSettings
 from docproc.errors import InvalidDocument
+from docproc.extract.ocr import OcrMode
 from docproc.extract.sniff import (
     CSV,
     DOCX,
@@ -51,10 +52,14 @@ class PlanOptions:
     segment_overlap_seconds: float = 3
     max_concurrency: int = 10
     tmp_dir: Path | None = None
+    ocr: OcrMode = "auto"
+    ocr_segment_pages: int = 10
 
     @classmethod
     def from_settings(cls, settings: SegmentingSettings, max_concurrency: int) -> PlanOptions:
         return cls(
+            ocr=settings.ocr,
+            ocr_segment_pages=settings.ocr_segment_pages,
             segment_pages=settings.segment_pages,
             segment_bytes=settings.segment_bytes,
             segment_seconds=settings.segment_seconds,
@@ -199,7 +204,16 @@ def _page_segments(
     from docproc.extract import pdf
 
     with store.local_copy(ref.source_key, ref.source_version_id) as source:
-        ranges = pdf.page_ranges(pdf.count_pages(source, filetype), options.segment_pages)
+        if options.ocr == "off":
+            ranges = pdf.page_ranges(pdf.count_pages(source, filetype), options.segment_pages)
+        else:
+            # Scanned pages take OCR's time: fewer of them to a segment.
+            scanned = (
+                [True] * pdf.count_pages(source, filetype)
+                if options.ocr == "force"
+                else pdf.scanned_pages(source, filetype)
+            )
+            ranges = pdf.weighted_ranges(scanned, options.segment_pages, options.ocr_segment_pages)
         if len(ranges) == 1:
             # Small-file fast path: the worker reads the original, no sub-PDF is made.
             only = ranges[0]

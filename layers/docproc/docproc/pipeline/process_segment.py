@@ -11,7 +11,7 @@ import hashlib
 import itertools
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,6 +21,7 @@ from docproc.errors import ConfigurationError, DocprocError, SegmentBudgetExceed
 from docproc.extract import text
 from docproc.extract.html import EXTRACTION_METHOD as HTML_EXTRACTION
 from docproc.extract.html import html_to_text
+from docproc.extract.ocr import OCR_AUTO, OcrOptions
 from docproc.extract.sniff import CSV, HTML, JSONL, MARKDOWN
 from docproc.ledger.port import Ledger
 from docproc.ledger.records import utc_now
@@ -80,6 +81,8 @@ class SegmentDeps:
     # Throttled "Document Ingestion Progress" events; None: off.
     progress: ProgressEvents | None = None
     budget: SegmentBudget = SegmentBudget()
+    # Scanned pages.
+    ocr: OcrOptions = OCR_AUTO
 
 
 @dataclass(frozen=True)
@@ -138,6 +141,8 @@ def process_segment(task: SegmentTask, deps: SegmentDeps) -> SegmentResult:
     metrics.add_metric(name="SegmentDuration", unit="Milliseconds", value=record.duration_ms)
     metrics.add_metric(name="PeakRss", unit="Megabytes", value=record.peak_rss_mb)
     metrics.add_metric(name="Pages", unit="Count", value=record.pages)
+    if record.pages_ocr:
+        metrics.add_metric(name="PagesOcr", unit="Count", value=record.pages_ocr)
     metrics.add_metric(name="Bytes", unit="Bytes", value=record.bytes)
     if record.attempts > 1:
         metrics.add_metric(name="SegmentsRetried", unit="Count", value=1)
@@ -187,6 +192,7 @@ def _run(task: SegmentTask, deps: SegmentDeps, attempts: int, started: float) ->
         chunks=chunks,
         tokens=tokens,
         pages=segment.size_hint if isinstance(segment, PagesSegment) else 0,
+        pages_ocr=heard.pages_ocr,
         bytes=segment.size_hint if isinstance(segment, BytesSegment) else 0,
         seconds=round(heard.seconds, 3),
         duration_ms=int((time.monotonic() - started) * 1000),
@@ -204,9 +210,11 @@ def _batched(items: Iterator[Chunk], size: int) -> Iterator[list[Chunk]]:
 
 @dataclass
 class _Heard:
-    """Seconds of audio a time segment owns, counted as it decodes."""
+    """What extraction met on the way: seconds of audio a time segment owns (counted as it
+    decodes), pages read by OCR."""
 
     seconds: float = 0.0
+    pages_ocr: int = 0
 
 
 def _pieces(
@@ -220,12 +228,14 @@ def _pieces(
         with deps.store.local_copy(segment.input_key, segment.input_version_id) as path:
             pages = []
             for page in pdf.extract_pages(
-                path, segment.page_start, segment.page_end, segment.input_filetype
+                path, segment.page_start, segment.page_end, segment.input_filetype, deps.ocr
             ):
                 deps.budget.check(f"extracting page {page.number}")
                 pages.append(page)
+        methods = {page.number: page.method for page in pages}
+        heard.pages_ocr = sum(1 for method in methods.values() if method == "ocr")
         for piece in deps.chunker.chunk_pages(pages):
-            yield piece, pdf.EXTRACTION_METHOD
+            yield piece, _page_extraction(methods, piece)
         return
     if isinstance(segment, WholeSegment):
         # python-docx and lxml load only for the documents that need them.
@@ -250,6 +260,14 @@ def _pieces(
         segment.input_size,
     )
     yield from _text_pieces(ref.media_type, segment, owned, deps.chunker)
+
+
+def _page_extraction(methods: Mapping[int, str], piece: ChunkPiece) -> str:
+    """ "text", "ocr", or "text+ocr" for a chunk across pages read both ways."""
+    first = piece.page_start or min(methods)
+    last = piece.page_end or first
+    used = {methods[number] for number in range(first, last + 1) if number in methods}
+    return "+".join(method for method in ("text", "ocr") if method in used) or "text"
 
 
 def _speech_pieces(
@@ -370,6 +388,7 @@ def _result(task: SegmentTask, record: SegmentRecord, skipped: bool) -> SegmentR
         chunks=record.chunks,
         tokens=record.tokens,
         pages=record.pages,
+        pages_ocr=record.pages_ocr,
         bytes=record.bytes,
         seconds=record.seconds,
         output_key=record.output_key or ref.chunks_key(record.index),

@@ -1,0 +1,139 @@
+"""Which pages OCR reads, how scanned documents are segmented, and the OCR settings."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pymupdf
+import pytest
+
+from docproc.config import LocalSettings, SegmentSettings, load_settings
+from docproc.errors import ConfigurationError
+from docproc.extract.ocr import (
+    MAX_OCR_PIXELS,
+    mostly_images,
+    ocr_dpi,
+    readable,
+    reading_order,
+    tessdata_folder,
+)
+from docproc.extract.pdf import PageRange, scanned_pages, weighted_ranges
+
+
+def test_a_text_layer_is_readable_unless_it_is_mostly_replacement_characters():
+    assert readable("Lease agreement, clause 4.")
+    assert not readable("   \n ")
+    assert not readable("\ufffd\ufffd\ufffd \ufffd\ufffd a")
+    # A few unmapped glyphs in real text do not make it garbage
+    assert readable("Lease \ufffd agreement \ufffd clause")
+
+
+def test_a_page_is_a_scan_when_images_cover_most_of_it():
+    assert mostly_images(100.0, [60.0])
+    assert mostly_images(100.0, [30.0, 30.0])  # a scan stored as strips
+    assert not mostly_images(100.0, [10.0])  # a logo
+    assert not mostly_images(100.0, [])
+
+
+def test_ocr_resolution_is_capped_for_large_pages():
+    assert ocr_dpi(200, 612, 792) == 200  # a letter page
+    poster = ocr_dpi(300, 2384, 3370)  # A0
+    assert poster < 300
+    assert (2384 / 72 * poster) * (3370 / 72 * poster) <= MAX_OCR_PIXELS
+
+
+def test_scanned_pages_make_shorter_segments():
+    # Given 50 text pages per segment, or 10 scanned ones
+    scanned = [False] * 30 + [True] * 15 + [False] * 60
+    # When the pages are cut into segments
+    ranges = weighted_ranges(scanned, 50, 10)
+    # Then each page is in exactly one range, in order
+    assert ranges[0].start == 1 and ranges[-1].end == len(scanned)
+    assert all(a.end + 1 == b.start for a, b in itertools.pairwise(ranges))
+    # And no range holds more than one segment's worth of work
+    for pages in ranges:
+        part = scanned[pages.start - 1 : pages.end]
+        assert part.count(True) * 50 + part.count(False) * 10 <= 500
+    assert weighted_ranges([True] * 25, 50, 10) == [
+        PageRange(1, 10),
+        PageRange(11, 20),
+        PageRange(21, 25),
+    ]
+    assert weighted_ranges([False] * 120, 50, 10) == [
+        PageRange(1, 50),
+        PageRange(51, 100),
+        PageRange(101, 120),
+    ]
+
+
+def test_a_scan_is_told_from_a_text_page_by_its_resources(tmp_path: Path):
+    # Given a text page, a page that is one image, and a text page with a logo
+    document = pymupdf.open()
+    document.new_page().insert_text((50, 50), "text")
+    image = pymupdf.Pixmap(pymupdf.csGRAY, 8, 8, bytes(64), False)
+    document.new_page().insert_image(pymupdf.Rect(0, 0, 595, 842), pixmap=image)
+    logo = document.new_page()
+    logo.insert_text((50, 50), "letterhead")
+    logo.insert_image(pymupdf.Rect(0, 0, 50, 50), pixmap=image)
+    path = tmp_path / "mixed.pdf"
+    document.save(path)
+    # Then only the image page counts as scanned (for sizing; extraction decides for real)
+    assert scanned_pages(path) == [False, True, False]
+
+
+def test_columns_are_read_one_after_the_other():
+    # Given OCR lines of two columns on the same rows, under a heading across both
+    heading = ((50.0, 40.0, 560.0, 52.0), "Heading")
+    left = [((50.0, 70.0 + 14 * row, 290.0, 80.0 + 14 * row), f"left {row}") for row in range(3)]
+    right = [((320.0, 70.0 + 14 * row, 560.0, 80.0 + 14 * row), f"right {row}") for row in range(3)]
+    # When they are put in reading order (MuPDF hands them row by row)
+    rows = [line for pair in zip(left, right, strict=True) for line in pair]
+    blocks = reading_order([*rows, heading])
+    # Then the heading comes first, then the whole left column, then the right one
+    assert [line for block in blocks for line in block] == [
+        "Heading",
+        "left 0",
+        "left 1",
+        "left 2",
+        "right 0",
+        "right 1",
+        "right 2",
+    ]
+
+
+def test_one_column_keeps_its_lines_in_order():
+    lines = [
+        ((50.0, 70.0 + 14 * row, 500.0 - row, 80.0 + 14 * row), f"line {row}") for row in range(5)
+    ]
+    assert [line for block in reading_order(lines[::-1]) for line in block] == [
+        f"line {row}" for row in range(5)
+    ]
+
+
+def test_a_language_without_trained_data_names_the_package_to_install(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+):
+    monkeypatch.setenv("DOCPROC_HOME", str(tmp_path))
+    monkeypatch.setenv("OCR_LANGUAGES", "eng+xyz")
+    with pytest.raises(ConfigurationError, match=r"tessdata\.fast-xyz"):
+        load_settings(LocalSettings)
+    monkeypatch.setenv("OCR_LANGUAGES", "eng; rm")
+    with pytest.raises(ConfigurationError, match="OCR_LANGUAGES"):
+        load_settings(LocalSettings)
+    # OCR off needs no trained data at all
+    monkeypatch.setenv("OCR", "off")
+    assert load_settings(LocalSettings).ocr_options().tessdata is None
+
+
+def test_the_installed_english_data_is_found(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("TESSDATA_PREFIX", raising=False)
+    folder = tessdata_folder("eng")
+    assert (folder / "eng.traineddata").is_file()
+    for name, value in {
+        "DOCPROC_BUCKET": "bucket-1",
+        "LEDGER_TABLE": "ledger-1",
+        "QDRANT_URL": "http://qdrant.invalid:6333",
+    }.items():
+        monkeypatch.setenv(name, value)
+    assert load_settings(SegmentSettings).ocr_options().tessdata == folder
