@@ -37,6 +37,7 @@ from benchmarks.generators import (
     image_pdf,
     recording,
     scanned_pdf,
+    tables_pdf,
     text_file,
     text_pdf,
 )
@@ -820,6 +821,69 @@ def ocr(size: Size, work: Path, section: Section) -> None:
     )
 
 
+# --- tables ------------------------------------------------------------------------------------
+
+TABLES_COST = Target("ratio", at_most=1.10)
+
+
+def _extraction_seconds(path: Path, pages: int, repeats: int) -> dict[str, float]:
+    """Median seconds to extract every page with TABLES off and auto, runs alternated (paired:
+    a noisy neighbour slows both alike)."""
+    from docproc.extract import pdf
+
+    times: dict[str, list[float]] = {"off": [], "auto": []}
+    for _ in range(repeats):
+        for mode in ("off", "auto"):
+            started = time.perf_counter()
+            for _page in pdf.extract_pages(path, 1, pages, tables=mode):  # type: ignore[arg-type]
+                pass
+            times[mode].append(time.perf_counter() - started)
+    return {mode: statistics.median(values) for mode, values in times.items()}
+
+
+def tables(size: Size, work: Path, section: Section) -> None:
+    """Tables on PDF pages: what finding them costs on prose (where the cheap look says no)
+    and on pages that hold tables, and whether the generated tables come out whole."""
+    from docproc.extract import pdf
+
+    prose = text_pdf(work / "text.pdf", pages=size.throughput_pages)
+    seconds = _extraction_seconds(prose, size.throughput_pages, repeats=5)
+    section.add(
+        "tables.prose_cost",
+        f"{size.throughput_pages:,} text pages, extraction time: TABLES=auto vs off "
+        "(one process, alternated, median of 5)",
+        seconds["auto"] / seconds["off"],
+        "x",
+        target=TABLES_COST,
+    )
+    path = work / "tables.pdf"
+    truths = tables_pdf(path)
+    pages = pdf.count_pages(path)
+    seconds = _extraction_seconds(path, pages, repeats=5)
+    auto, off = seconds["auto"], seconds["off"]
+    section.add(
+        "tables.detection_ms",
+        f"pages holding tables ({pages} pages, {len(truths)} tables): detection per page",
+        (auto - off) / pages * 1000,
+        "ms",
+        shown=f"{(auto - off) / pages * 1000:.0f} ms a page",
+    )
+    text = "\n".join(page.text for page in pdf.extract_pages(path, 1, pages, tables="auto"))
+    lines = set(text.splitlines())
+    whole = sum(
+        all("| " + " | ".join(row) + " |" in lines for row in truth.rows) for truth in truths
+    )
+    section.add(
+        "tables.whole",
+        "generated tables (ruled, borderless, merged header, across a page break) whose every "
+        "row is one Markdown row",
+        whole,
+        "",
+        shown=f"{whole} of {len(truths)}",
+        target=Target("count", at_least=len(truths)),
+    )
+
+
 # --- recordings --------------------------------------------------------------------------------
 
 
@@ -996,12 +1060,23 @@ SECTIONS: dict[str, Callable[[Size, Path, Section], None]] = {
     "laptop": laptop,
     "media": media,
     "ocr": ocr,
+    "tables": tables,
     "stores": stores,
     "retrieval": retrieval,
 }
 # CI's quick run: what is cheap enough and needs nothing built (the Lambda section runs in
 # make deploy-check's artifacts; make bench runs it).
-QUICK = ["memory", "throughput", "small", "resume", "bytes", "ocr", "stores", "retrieval"]
+QUICK = [
+    "memory",
+    "throughput",
+    "small",
+    "resume",
+    "bytes",
+    "ocr",
+    "tables",
+    "stores",
+    "retrieval",
+]
 
 
 def commit() -> str:

@@ -34,6 +34,7 @@ def dependencies(secrets: aws.Secrets) -> SegmentDeps:
         transcriber=aws.transcriber(settings, secrets),
         embed_batch_size=settings.embed_batch_size,
         ocr=settings.ocr_options(),
+        tables=settings.tables,
         sparse=make_sparse_encoder(),
         progress=ProgressEvents(
             aws.notifier(settings.event_bus_name), settings.progress_event_seconds

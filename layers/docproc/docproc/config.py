@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from docproc.errors import ConfigurationError
 from docproc.extract.ocr import OcrMode, OcrOptions
+from docproc.extract.pages import TablesMode
 
 
 class _Settings(BaseSettings):
@@ -58,6 +59,11 @@ class OcrSettings(_Settings):
 
     def ocr_options(self) -> OcrOptions:
         return OcrOptions.configured(self.ocr, self.ocr_languages, self.ocr_dpi, self.ocr_tessdata)
+
+
+class TablesSettings(_Settings):
+    # auto: tables on PDF pages are written into the text as Markdown (README: Tables).
+    tables: TablesMode = Field(default="auto", validation_alias="TABLES")
 
 
 class SegmentingSettings(OcrSettings):
@@ -256,6 +262,7 @@ class SegmentSettings(
     StorageSettings,
     LedgerSettings,
     OcrSettings,
+    TablesSettings,
     ChunkingSettings,
     EmbeddingSettings,
     TranscriptionSettings,
@@ -383,6 +390,7 @@ class DeleteSettings(
 class LocalSettings(
     LocalWebhookSettings,
     SegmentingSettings,
+    TablesSettings,
     ChunkingSettings,
     EmbeddingSettings,
     TranscriptionSettings,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
@@ -18,6 +19,9 @@ from docproc.transcribe.port import Utterance, Word
 SPEECH_PAUSE_SECONDS = 10.0
 # Pages are joined by a paragraph break so the splitter prefers to cut between them.
 _PAGE_SEPARATOR = "\n\n"
+# A Markdown table as the PDF extractor writes it (docproc.extract.tables): a header row, its
+# separator row, body rows.
+_MARKDOWN_TABLE = re.compile(r"^\|.*\|\n\|(?: --- \|)+\n(?:\|.*\|(?:\n|$))+", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -69,12 +73,59 @@ class Chunker:
             parts.append(page.text)
             offset += len(page.text) + len(_PAGE_SEPARATOR)
         text = _PAGE_SEPARATOR.join(parts)
+        for start, end, chunk, tokens in self._page_pieces(text):
+            first = numbers[bisect.bisect_right(starts, start) - 1]
+            last = numbers[bisect.bisect_right(starts, end - 1) - 1]
+            yield ChunkPiece(text=chunk, token_count=tokens, page_start=first, page_end=last)
+
+    def _page_pieces(self, text: str) -> Iterator[tuple[int, int, str, int]]:
+        """(start, end, text, tokens) of each chunk: prose packed, Markdown tables (as the
+        PDF extractor writes them) cut between rows with their header on every chunk."""
+        position = 0
+        for table in _MARKDOWN_TABLE.finditer(text):
+            yield from self._prose(text[position : table.start()], position)
+            yield from self._table_rows(table.group(0), table.start())
+            position = table.end()
+        yield from self._prose(text[position:], position)
+
+    def _prose(self, text: str, offset: int) -> Iterator[tuple[int, int, str, int]]:
         for piece in self._packer.chunks(text):
-            first = numbers[bisect.bisect_right(starts, piece.start) - 1]
-            last = numbers[bisect.bisect_right(starts, piece.start + len(piece.text) - 1) - 1]
-            yield ChunkPiece(
-                text=piece.text, token_count=piece.tokens, page_start=first, page_end=last
-            )
+            start = offset + piece.start
+            yield start, start + len(piece.text), piece.text, piece.tokens
+
+    def _table_rows(self, table: str, offset: int) -> Iterator[tuple[int, int, str, int]]:
+        lines = table.rstrip("\n").split("\n")
+        header = "\n".join(lines[:2])
+        budget = self._chunk_tokens - self.count_tokens(header + "\n")
+        if budget < self._chunk_tokens // 2:
+            # A header too wide to repeat: the table is cut like prose.
+            yield from self._prose(table, offset)
+            return
+        rows: list[str] = []
+        tokens = 0
+        start = position = offset + len(header) + 1
+        for row in lines[2:]:
+            row_tokens = self.count_tokens(row + "\n")
+            if rows and tokens + row_tokens > budget:
+                yield self._table_piece(header, rows, start, position)
+                rows, tokens, start = [], 0, position
+            if row_tokens > budget:
+                # One row larger than a chunk: cut like prose, without the header.
+                yield from self._prose(row, position)
+                position += len(row) + 1
+                start = position
+                continue
+            rows.append(row)
+            tokens += row_tokens
+            position += len(row) + 1
+        if rows:
+            yield self._table_piece(header, rows, start, position)
+
+    def _table_piece(
+        self, header: str, rows: list[str], start: int, end: int
+    ) -> tuple[int, int, str, int]:
+        body = header + "\n" + "\n".join(rows)
+        return start, end - 1, body, self.count_tokens(body)
 
     def chunk_text(
         self, text: str, byte_offset: int, markdown: bool = False

@@ -7,6 +7,8 @@ from typing import Literal
 
 # How a page's text was obtained: its text layer, or OCR of its rendering.
 PageMethod = Literal["text", "ocr"]
+# auto: tables found on a page are written into its text as Markdown tables.
+TablesMode = Literal["auto", "off"]
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,8 @@ from docproc.extract.ocr import (
     reading_order,
     tessdata_folder,
 )
-from docproc.extract.pages import PageText
+from docproc.extract.pages import PageText, TablesMode
+from docproc.extract.tables import Table, find_tables, may_hold_table, text_with_tables
 
 # What MuPDF raises on damaged input; all of it becomes InvalidDocument (not retried).
 MUPDF_ERRORS = (RuntimeError, ValueError, pymupdf.mupdf.FzErrorBase)
@@ -39,6 +40,8 @@ _OCR_LOCK = threading.Lock()
 # MuPDF reports recoverable damage on stderr; route it to its warnings buffer instead.
 pymupdf.TOOLS.mupdf_display_errors(False)
 pymupdf.TOOLS.mupdf_display_warnings(False)
+# find_tables otherwise prints advice to stdout once, which would corrupt `docproc ... --json`.
+pymupdf.no_recommend_layout()
 
 
 @dataclass(frozen=True)
@@ -175,24 +178,34 @@ def extract_pages(
     last_page_number: int,
     filetype: str = "pdf",
     ocr: OcrOptions = OCR_OFF,
+    tables: TablesMode = "off",
 ) -> Iterator[PageText]:
     """Text of each page of a (sub-)PDF, numbered in the original document; a scanned page
     is read by OCR as ``ocr`` says (auto: only pages without a real text layer that are
-    mostly images, or whose text layer is unreadable).
+    mostly images, or whose text layer is unreadable); with ``tables`` on, a page's tables are
+    in its text as Markdown tables (see docproc.extract.tables).
 
     ``path`` holds either exactly pages first..last (a sub-PDF) or the whole document.
     """
     with open_document(path, filetype) as document:
         whole = document.page_count > last_page_number - first_page_number + 1
+        # The table the previous page ended with: one opening this page may continue it.
+        open_table: Table | None = None
         for number in range(first_page_number, last_page_number + 1):
             local_index = number - 1 if whole else number - first_page_number
             try:
                 page = document[local_index]
                 text = "" if ocr.mode == "force" else page.get_text("text")
-                if ocr.mode == "off" or not _needs_ocr(page, text, ocr):
-                    yield PageText(number=number, text=text)
+                if ocr.mode != "off" and _needs_ocr(page, text, ocr):
+                    open_table = None
+                    yield PageText(number=number, text=_ocr_text(page, ocr), method="ocr")
                     continue
-                yield PageText(number=number, text=_ocr_text(page, ocr), method="ocr")
+                found = find_tables(page) if tables == "auto" and may_hold_table(text) else []
+                if found:
+                    text, open_table = text_with_tables(page, found, open_table)
+                else:
+                    open_table = None
+                yield PageText(number=number, text=text)
             except MUPDF_ERRORS as exc:
                 raise InvalidDocument(
                     f"page {number} cannot be read: {type(exc).__name__}"

@@ -191,6 +191,7 @@ class LocalEnvironment:
             transcriber=LazyTranscriber(self._transcriber),
             embed_batch_size=self.settings.embed_batch_size,
             ocr=self.settings.ocr_options(),
+            tables=self.settings.tables,
             sparse=self.sparse,
             progress=ProgressEvents(self.notifier, self.settings.progress_event_seconds)
             if self.settings.progress_event_seconds

@@ -22,6 +22,7 @@ from docproc.extract import text
 from docproc.extract.html import EXTRACTION_METHOD as HTML_EXTRACTION
 from docproc.extract.html import html_to_text
 from docproc.extract.ocr import OCR_AUTO, OcrOptions
+from docproc.extract.pages import TablesMode
 from docproc.extract.sniff import CSV, HTML, JSONL, MARKDOWN
 from docproc.ledger.port import Ledger
 from docproc.ledger.records import utc_now
@@ -81,8 +82,9 @@ class SegmentDeps:
     # Throttled "Document Ingestion Progress" events; None: off.
     progress: ProgressEvents | None = None
     budget: SegmentBudget = SegmentBudget()
-    # Scanned pages.
+    # Scanned pages, and tables on pages.
     ocr: OcrOptions = OCR_AUTO
+    tables: TablesMode = "auto"
 
 
 @dataclass(frozen=True)
@@ -228,7 +230,12 @@ def _pieces(
         with deps.store.local_copy(segment.input_key, segment.input_version_id) as path:
             pages = []
             for page in pdf.extract_pages(
-                path, segment.page_start, segment.page_end, segment.input_filetype, deps.ocr
+                path,
+                segment.page_start,
+                segment.page_end,
+                segment.input_filetype,
+                deps.ocr,
+                deps.tables,
             ):
                 deps.budget.check(f"extracting page {page.number}")
                 pages.append(page)
