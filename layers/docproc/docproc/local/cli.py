@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from docproc.config import LocalSettings, load_settings
 from docproc.errors import DocprocError, InvalidDocument, InvalidEvent
 from docproc.handlers import parse_event
 from docproc.ledger.records import utc_now
+from docproc.local.folders import DocumentOutcome, ingest_all, select
 from docproc.local.runner import (
     IngestReport,
     LocalEnvironment,
@@ -40,6 +42,11 @@ from docproc.pipeline.notify_failure import notify_failure
 from docproc.pipeline.plan import plan_document
 from docproc.pipeline.process_segment import process_segment
 from docproc.pipeline.status import document_progress, ledger_stats
+
+INGEST_HELP = """Ingest each PATH: a file, or a folder walked recursively (hidden files and
+files docproc cannot read are skipped and counted). A folder's documents are named by their
+path inside it (sub/lease.pdf -> sub--lease). Exit status: 0 every document done, 1 some
+failed, 2 every one refused for its content. Run the same command again to resume."""
 
 EXIT_FAILED = 1
 EXIT_REJECTED = 2
@@ -74,9 +81,15 @@ def _progress_bar(enabled: bool) -> tuple[Callable[[int, int], None] | None, Cal
 
 
 def cmd_ingest(env: LocalEnvironment, args: argparse.Namespace) -> int:
-    path = Path(args.file)
-    if not path.is_file():
-        raise InvalidDocument(f"no such file: {path}")
+    paths = [Path(path) for path in args.paths]
+    if len(paths) == 1 and paths[0].is_file() and not args.glob:
+        return _ingest_file(env, args, paths[0])
+    if args.document_id:
+        raise InvalidDocument("--document-id names one file's document: give one file")
+    return _ingest_many(env, args, paths)
+
+
+def _ingest_file(env: LocalEnvironment, args: argparse.Namespace, path: Path) -> int:
     update, close = _progress_bar(not args.json)
     try:
         report: IngestReport = ingest(
@@ -94,6 +107,66 @@ def cmd_ingest(env: LocalEnvironment, args: argparse.Namespace) -> int:
             f"{_extent(report.pages, report.bytes, report.seconds)}, {report.duration_ms} ms"
         )
     return 0
+
+
+def _ingest_many(env: LocalEnvironment, args: argparse.Namespace, paths: list[Path]) -> int:
+    """Files and folders: one line per document (JSON Lines with --json), then a summary."""
+    from tqdm import tqdm
+
+    selection = select(paths, args.glob)
+    bar = (
+        tqdm(total=len(selection.documents), unit="document", delay=1.0, file=sys.stderr)
+        if not args.json and sys.stderr.isatty()
+        else None
+    )
+    outcomes: list[DocumentOutcome] = []
+    try:
+        for outcome in ingest_all(env, selection.documents, args.tenant, args.case):
+            outcomes.append(outcome)
+            if bar is not None:
+                bar.update(1)
+            if args.json:
+                print(outcome.model_dump_json(), flush=True)
+            else:
+                print(_outcome_line(outcome), flush=True)
+    finally:
+        if bar is not None:
+            bar.close()
+    counts = Counter(outcome.status for outcome in outcomes)
+    skipped = sum(1 for outcome in outcomes if outcome.status == "complete" and outcome.skipped)
+    summary = {
+        "documents": len(outcomes),
+        "complete": counts["complete"],
+        "already_complete": skipped,
+        "superseded": counts["superseded"],
+        "failed": counts["failed"],
+        "rejected": counts["rejected"],
+        "hidden_skipped": selection.hidden,
+        "unsupported_skipped": len(selection.unsupported),
+    }
+    if args.json:
+        print(json.dumps({"summary": summary}))
+    else:
+        for path, what in selection.unsupported:
+            print(f"skipped {path}: {what}", file=sys.stderr)
+        width = max(len(name) for name in summary)
+        print("\n".join(f"{name:<{width}}  {value}" for name, value in summary.items()))
+    if not outcomes or all(o.status in ("complete", "superseded") for o in outcomes):
+        return 0
+    if all(outcome.status == "rejected" for outcome in outcomes):
+        return EXIT_REJECTED
+    return EXIT_FAILED
+
+
+def _outcome_line(outcome: DocumentOutcome) -> str:
+    if outcome.error:
+        return f"{outcome.document_id}: {outcome.status} - {outcome.error}"
+    done = "already complete" if outcome.skipped else outcome.status
+    return (
+        f"{outcome.document_id}: {done} - {outcome.segments_total} segments, "
+        f"{outcome.chunks_total} chunks, "
+        f"{_extent(outcome.pages, outcome.bytes, outcome.seconds)}, {outcome.duration_ms} ms"
+    )
 
 
 def cmd_status(env: LocalEnvironment, args: argparse.Namespace) -> int:
@@ -283,12 +356,21 @@ def build_parser() -> argparse.ArgumentParser:
     def with_tenant(sub: argparse.ArgumentParser) -> None:
         sub.add_argument("--tenant", default="local", help="tenant id (default: local)")
 
-    sub = commands.add_parser("ingest", help="ingest a file (re-run to resume)")
-    sub.add_argument("file")
+    sub = commands.add_parser(
+        "ingest", help="ingest files and folders (re-run to resume)", description=INGEST_HELP
+    )
+    sub.add_argument("paths", nargs="+", metavar="PATH", help="a file or a folder")
     with_tenant(sub)
     sub.add_argument("--case", default="default", help="case id (default: default)")
-    sub.add_argument("--document-id", help="document id (default: from the file name)")
-    sub.add_argument("--json", action="store_true", help="print one JSON object")
+    sub.add_argument(
+        "--document-id", help="document id of a single file (default: from the file name)"
+    )
+    sub.add_argument(
+        "--glob", help="only the files inside folders whose path or name matches, e.g. '*.pdf'"
+    )
+    sub.add_argument(
+        "--json", action="store_true", help="print JSON (one line per document for folders)"
+    )
     sub.set_defaults(run=cmd_ingest)
 
     sub = commands.add_parser("status", help="where a document is")

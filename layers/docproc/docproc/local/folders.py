@@ -1,0 +1,171 @@
+"""Many documents in one command: ``docproc ingest PATH [PATH ...]`` over files and folders.
+
+Each document goes through the same ``ingest`` as a single file (so a re-run skips what is
+complete and resumes what is not); one that fails or is refused is reported and the others go
+on. Document ids come from the path relative to the folder given, so the same folder ingested
+again maps to the same documents.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel
+
+from docproc.errors import DocprocError, InvalidDocument, UnsupportedDocument
+from docproc.extract.sniff import SNIFF_BYTES, sniff
+from docproc.local.runner import LocalEnvironment, SegmentFailures, default_document_id, ingest
+from docproc.models import validate_id
+
+# What a folder's sub-path becomes in a document id ("/" is not allowed in ids).
+PATH_SEPARATOR = "--"
+
+Outcome = Literal["complete", "superseded", "rejected", "failed"]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    path: Path
+    document_id: str
+
+
+@dataclass
+class Selection:
+    """The documents a command names, and what its folders held that is not one."""
+
+    documents: list[Candidate] = field(default_factory=list)
+    hidden: int = 0
+    # (path, what it is) of files whose content docproc does not ingest
+    unsupported: list[tuple[Path, str]] = field(default_factory=list)
+
+
+class DocumentOutcome(BaseModel):
+    """One line of ``docproc ingest FOLDER --json``."""
+
+    path: str
+    document_id: str
+    status: Outcome
+    # Nothing redone: the document was already ingested (or complete up to its last segment).
+    skipped: bool = False
+    segments_total: int = 0
+    chunks_total: int = 0
+    pages: int = 0
+    pages_ocr: int = 0
+    bytes: int = 0
+    seconds: float = 0
+    duration_ms: int = 0
+    error: str | None = None
+
+
+def folder_document_id(relative: Path) -> str:
+    """``contracts/2024/lease.pdf`` -> ``contracts--2024--lease``: the parts made safe, the
+    file's extension dropped (as for a single file)."""
+    parts = [*relative.parts[:-1], relative.stem]
+    safe = [re.sub(r"[^A-Za-z0-9._-]+", "-", part).strip("-.") or "_" for part in parts]
+    joined = PATH_SEPARATOR.join(safe)
+    if len(joined) > 128:
+        raise InvalidDocument(f"{relative}: its path is too long for a document id (128)")
+    return validate_id(joined, f"the document id of {relative}")
+
+
+def select(paths: Sequence[Path], glob: str | None = None) -> Selection:
+    """Files named as they are; folders walked (hidden files and folders skipped and counted,
+    ``glob`` matched against the path inside the folder and the file name), files docproc
+    cannot read skipped and counted. Clashing ids are refused before anything is ingested."""
+    selection = Selection()
+    for path in paths:
+        if path.is_file():
+            selection.documents.append(Candidate(path, default_document_id(path)))
+        elif path.is_dir():
+            _walk(path, glob, selection)
+        else:
+            raise InvalidDocument(f"no such file or folder: {path}")
+    clashes = Counter(candidate.document_id for candidate in selection.documents)
+    clashing = [
+        candidate for candidate in selection.documents if clashes[candidate.document_id] > 1
+    ]
+    if clashing:
+        shown = "; ".join(f"{c.path} -> {c.document_id}" for c in clashing[:10])
+        raise InvalidDocument(
+            f"{len(clashing)} files map to the same document id ({shown}): rename them, or "
+            "ingest them one at a time with --document-id"
+        )
+    return selection
+
+
+def _walk(folder: Path, glob: str | None, selection: Selection) -> None:
+    for path in sorted(folder.rglob("*")):
+        if not path.is_file():
+            continue
+        relative = path.relative_to(folder)
+        if any(part.startswith(".") for part in relative.parts):
+            selection.hidden += 1
+            continue
+        if glob and not (
+            fnmatch.fnmatch(relative.as_posix(), glob) or fnmatch.fnmatch(path.name, glob)
+        ):
+            continue
+        with path.open("rb") as file:
+            head = file.read(SNIFF_BYTES)
+        try:
+            sniff(head, path.name)
+        except UnsupportedDocument as exc:
+            selection.unsupported.append((relative, str(exc)))
+            continue
+        except InvalidDocument:
+            pass  # an empty file: ingested and refused like any other bad document
+        selection.documents.append(Candidate(path, folder_document_id(relative)))
+
+
+def ingest_all(
+    env: LocalEnvironment,
+    documents: Sequence[Candidate],
+    tenant_id: str,
+    case_id: str,
+    done: Callable[[DocumentOutcome], None] | None = None,
+) -> Iterator[DocumentOutcome]:
+    """Each document in turn; a failure is an outcome, not the end of the run."""
+    for candidate in documents:
+        outcome = _ingest_one(env, candidate, tenant_id, case_id)
+        if done is not None:
+            done(outcome)
+        yield outcome
+
+
+def _ingest_one(
+    env: LocalEnvironment, candidate: Candidate, tenant_id: str, case_id: str
+) -> DocumentOutcome:
+    base = {"path": str(candidate.path), "document_id": candidate.document_id}
+    try:
+        report = ingest(env, candidate.path, tenant_id, case_id, candidate.document_id)
+    except SegmentFailures as exc:
+        refused = all(isinstance(error, InvalidDocument) for error in exc.failures.values())
+        return DocumentOutcome(
+            **base, status="rejected" if refused else "failed", error=_describe(exc)
+        )
+    except InvalidDocument as exc:
+        return DocumentOutcome(**base, status="rejected", error=_describe(exc))
+    except DocprocError as exc:
+        return DocumentOutcome(**base, status="failed", error=_describe(exc))
+    return DocumentOutcome(
+        **base,
+        status="superseded" if report.status == "superseded" else "complete",
+        skipped=report.segments_processed == 0,
+        segments_total=report.segments_total,
+        chunks_total=report.chunks_total,
+        pages=report.pages,
+        pages_ocr=report.pages_ocr,
+        bytes=report.bytes,
+        seconds=report.seconds,
+        duration_ms=report.duration_ms,
+    )
+
+
+def _describe(exc: DocprocError) -> str:
+    return f"{type(exc).__name__}: {exc}"[:500]

@@ -1,0 +1,95 @@
+"""`docproc ingest FOLDER`: many documents in one command, through the real command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from benchmarks.generators import text_pdf
+from docproc.local.folders import folder_document_id
+from tests.integration.test_laptop_runner import run
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def _lines(stdout: str) -> tuple[dict[str, dict], dict]:
+    records = [json.loads(line) for line in stdout.splitlines() if line.strip()]
+    summary = records.pop()["summary"]
+    return {record["document_id"]: record for record in records}, summary
+
+
+def _case_folder(root: Path) -> Path:
+    """A case folder: text, Markdown and a PDF (one in a sub-folder), a broken PDF in the
+    middle, a hidden file, an image."""
+    folder = root / "case-files"
+    (folder / "exhibits").mkdir(parents=True)
+    (folder / "a-letter.txt").write_text("The tenant paid the deposit on 3 March.\n" * 20)
+    (folder / "b-broken.pdf").write_bytes(b"%PDF-1.7\n" + b"\x00garbage" * 100)
+    text_pdf(folder / "exhibits" / "c-record.pdf", pages=3)
+    (folder / "d-notes.md").write_text("# Notes\n\nThe hearing is on 12 May.\n")
+    (folder / ".DS_Store").write_bytes(b"\x00\x01")
+    (folder / "photo.png").write_bytes(PNG)
+    return folder
+
+
+def test_a_folder_ingests_each_document_past_a_bad_one_and_a_rerun_skips_them(tmp_path: Path):
+    home = tmp_path / "home"
+    folder = _case_folder(tmp_path)
+    # When the folder is ingested
+    first = run(home, "ingest", str(folder), "--json", check=False)
+    # Then every readable document is complete, the broken one is refused, and the run went on
+    documents, summary = _lines(first.stdout)
+    assert {key: value["status"] for key, value in documents.items()} == {
+        "a-letter": "complete",
+        "b-broken": "rejected",
+        "exhibits--c-record": "complete",
+        "d-notes": "complete",
+    }
+    assert documents["b-broken"]["error"].startswith("InvalidDocument")
+    assert documents["exhibits--c-record"]["pages"] == 3
+    # And the hidden file and the image were skipped and counted, not fatal
+    assert summary["hidden_skipped"] == 1 and summary["unsupported_skipped"] == 1
+    # And some documents failed: exit status 1
+    assert first.returncode == 1, first.stderr
+    # And what was ingested is searchable under the folder's ids
+    hits = json.loads(run(home, "search", "deposit paid", "--json", "--top-k", "1").stdout)
+    assert hits[0]["document_id"] == "a-letter"
+    # When the same command runs again
+    second = run(home, "ingest", str(folder), "--json", check=False)
+    documents, summary = _lines(second.stdout)
+    # Then the complete documents are skipped, nothing is redone
+    assert summary["already_complete"] == 3 and summary["complete"] == 3
+    assert all(documents[name]["skipped"] for name in ("a-letter", "d-notes"))
+    assert second.returncode == 1
+
+
+def test_glob_picks_files_and_every_document_refused_is_exit_status_2(tmp_path: Path):
+    home = tmp_path / "home"
+    folder = _case_folder(tmp_path)
+    # Only the PDFs: one good, one broken
+    result = run(home, "ingest", str(folder), "--glob", "*.pdf", "--json", check=False)
+    documents, _ = _lines(result.stdout)
+    assert sorted(documents) == ["b-broken", "exhibits--c-record"]
+    # Only the broken one: every document refused
+    result = run(home, "ingest", str(folder), "--glob", "b-*", check=False)
+    assert result.returncode == 2, result.stdout
+    assert "b-broken: rejected" in result.stdout
+
+
+def test_ids_that_clash_are_refused_before_anything_is_ingested(tmp_path: Path):
+    home = tmp_path / "home"
+    folder = tmp_path / "clash"
+    folder.mkdir()
+    (folder / "lease.txt").write_text("one\n")
+    (folder / "lease.md").write_text("two\n")
+    result = run(home, "ingest", str(folder), check=False)
+    assert result.returncode == 2
+    assert "lease.txt" in result.stderr and "lease.md" in result.stderr
+    assert json.loads(run(home, "stats", "--json").stdout)["documents"] == 0
+
+
+def test_a_folder_path_becomes_a_safe_document_id():
+    assert folder_document_id(Path("contracts/2024/lease agreement.pdf")) == (
+        "contracts--2024--lease-agreement"
+    )
+    assert folder_document_id(Path("notes.md")) == "notes"
