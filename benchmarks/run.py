@@ -64,6 +64,8 @@ class Size:
     recordings: list[tuple[str, int]] = field(default_factory=list)
     # scanned test pages per degradation (the OCR section)
     ocr_pages_each: int = 1
+    # short text files of the folders section
+    folder_files: int = 200
     # a commit whose docproc the throughput section also profiles, for a before/after table
     baseline: str | None = None
 
@@ -96,6 +98,7 @@ SIZES = {
         # 559 minutes of 16 kHz mono WAV is 1 GiB: the largest recording the service takes.
         [(".mp3", 60), (".mp4", 20), (".wav", 559)],
         ocr_pages_each=4,
+        folder_files=1400,
     ),
 }
 
@@ -518,6 +521,55 @@ def small_files(size: Size, work: Path, section: Section) -> None:
             shown=f"{ours / naive:.2f}x ({ours:.2f} vs {naive:.2f} s)",
             target=Target("ratio", at_most=1.0, issue=17),
         )
+
+
+# --- folders -----------------------------------------------------------------------------------
+
+
+def folders(size: Size, work: Path, section: Section) -> None:
+    """Many documents in one command (`docproc ingest FOLDER`): short text files against a
+    loop over the runner in one process, and a folder of ten-page PDFs against one long PDF
+    of as many pages."""
+    import random
+
+    from benchmarks.generators import sentence
+
+    rng = random.Random(5)
+    notes = work / "notes"
+    notes.mkdir()
+    for number in range(size.folder_files):
+        text = "\n".join(sentence(rng) for _ in range(rng.randint(5, 20)))
+        (notes / f"note-{number:05d}.txt").write_text(text + "\n")
+    command = _timed([*DOCPROC, "ingest", str(notes)], _env(work / "home-notes-command"))
+    loop = _python(["-m", "benchmarks.folder_loop", str(notes)], _env(work / "home-notes-loop"))
+    section.add(
+        "folders.notes_vs_loop",
+        f"{size.folder_files:,} short text files: `docproc ingest FOLDER` vs a loop over the "
+        "runner in one process",
+        command / float(loop["seconds"]),
+        "x",
+        shown=f"{command / float(loop['seconds']):.2f}x ({command:.1f} vs "
+        f"{float(loop['seconds']):.1f} s)",
+        target=Target("ratio", at_most=2.0, issue=18),
+    )
+    pdfs = work / "pdfs"
+    pdfs.mkdir()
+    count = size.throughput_pages // 10
+    for number in range(count):
+        text_pdf(pdfs / f"record-{number:04d}.pdf", pages=10, seed=number)
+    long_pdf = text_pdf(work / "long.pdf", pages=count * 10)
+    folder_seconds = _timed([*DOCPROC, "ingest", str(pdfs)], _env(work / "home-pdfs"))
+    long_seconds = _timed([*DOCPROC, "ingest", str(long_pdf)], _env(work / "home-long"))
+    section.add(
+        "folders.pdfs_vs_long",
+        f"{count} ten-page PDFs in a folder vs one {count * 10:,}-page PDF: pages/s, "
+        "`docproc ingest` on its own choice of workers",
+        long_seconds / folder_seconds,
+        "x",
+        shown=f"{long_seconds / folder_seconds:.2f}x ({count * 10 / folder_seconds:.0f} vs "
+        f"{count * 10 / long_seconds:.0f} pages/s)",
+        target=Target("ratio", at_least=0.8, issue=18),
+    )
 
 
 # --- resume ------------------------------------------------------------------------------------
@@ -1089,6 +1141,7 @@ SECTIONS: dict[str, Callable[[Size, Path, Section], None]] = {
     "lambda": lambda_memory,
     "throughput": throughput,
     "small": small_files,
+    "folders": folders,
     "resume": resume,
     "bytes": bytes_read,
     "laptop": laptop,
@@ -1104,6 +1157,7 @@ QUICK = [
     "memory",
     "throughput",
     "small",
+    "folders",
     "resume",
     "bytes",
     "ocr",
