@@ -107,3 +107,19 @@ def test_the_installed_english_data_is_found(monkeypatch: pytest.MonkeyPatch):
     }.items():
         monkeypatch.setenv(name, value)
     assert load_settings(SegmentSettings).ocr_options().tessdata == folder
+
+
+def test_an_explicit_tessdata_folder_is_the_only_one_searched(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+):
+    # Given OCR_TESSDATA naming a folder without English, while the venv has it
+    monkeypatch.setenv("DOCPROC_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("OCR_TESSDATA", str(tmp_path))
+    # Then the settings refuse to start, naming the package
+    with pytest.raises(ConfigurationError, match=r"tessdata\.fast-eng"):
+        load_settings(LocalSettings)
+    # And once the folder has it, that folder is used
+    (tmp_path / "eng.traineddata").write_bytes(
+        (tessdata_folder("eng") / "eng.traineddata").read_bytes()
+    )
+    assert load_settings(LocalSettings).ocr_options().tessdata == tmp_path

@@ -69,9 +69,9 @@ def language_codes(languages: str) -> list[str]:
     return codes
 
 
-def tessdata_folders(explicit: Path | None = None) -> list[Path]:
+def tessdata_folders() -> list[Path]:
     """Where trained data may be, in the order searched."""
-    candidates = [explicit] if explicit else []
+    candidates = []
     if os.environ.get("TESSDATA_PREFIX"):
         candidates.append(Path(os.environ["TESSDATA_PREFIX"]))
     # A venv's prefix; then each import root (pip --target puts share/ beside the packages).
@@ -81,11 +81,10 @@ def tessdata_folders(explicit: Path | None = None) -> list[Path]:
 
 
 def tessdata_folder(languages: str, explicit: Path | None = None) -> Path:
-    """The first folder holding every language's ``.traineddata``."""
+    """``explicit`` (OCR_TESSDATA) if given, else the first folder holding every language's
+    ``.traineddata``."""
     codes = language_codes(languages)
-    folders = tessdata_folders(explicit)
-    if explicit is not None:
-        folders = [explicit]
+    folders = [explicit] if explicit is not None else tessdata_folders()
     for folder in folders:
         if all((folder / f"{code}.traineddata").is_file() for code in codes):
             return folder
