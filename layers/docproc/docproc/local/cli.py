@@ -41,6 +41,7 @@ from docproc.pipeline.finalize import finalize_document
 from docproc.pipeline.notify_failure import notify_failure
 from docproc.pipeline.plan import plan_document
 from docproc.pipeline.process_segment import process_segment
+from docproc.pipeline.reindex import ReindexDeps, reindex
 from docproc.pipeline.status import document_progress, ledger_stats
 
 INGEST_HELP = """Ingest each PATH: a file, or a folder walked recursively (hidden files and
@@ -167,6 +168,51 @@ def _outcome_line(outcome: DocumentOutcome) -> str:
         f"{outcome.chunks_total} chunks, "
         f"{_extent(outcome.pages, outcome.bytes, outcome.seconds)}, {outcome.duration_ms} ms"
     )
+
+
+def cmd_reindex(env: LocalEnvironment, args: argparse.Namespace) -> int:
+    """Embed every completed document's chunk files with another model, into its collection."""
+    target = LocalEnvironment(
+        env.settings.model_copy(
+            update={"embedding_model": args.model, "embedding_dimensions": args.dimensions}
+        )
+    )
+    try:
+        if target.vectors.collection == env.vectors.collection:
+            raise InvalidDocument(
+                f"{args.model} ({target.settings.vector_size} dimensions) is the collection "
+                f"in use, {env.vectors.collection}: nothing to re-index"
+            )
+        report = reindex(
+            ReindexDeps(
+                ledger=target.ledger,
+                store=target.store,
+                embedder=target.embedder,
+                vectors=target.vectors,
+                pricing=target.pricing,
+                sparse=target.sparse,
+                batch_size=target.settings.embed_batch_size,
+            ),
+            dry_run=args.dry_run,
+        )
+    finally:
+        target.close()
+    if args.json:
+        _print_json(report.model_dump())
+        return 0
+    action = "would embed" if report.dry_run else "embedded"
+    print(
+        f"{report.collection}: {action} {report.documents} documents, {report.segments} "
+        f"segments ({report.segments_skipped} already done), {report.tokens:,} tokens, "
+        f"~${report.estimated_cost_usd:.4f} with {report.embedding_model}"
+        + (
+            ""
+            if report.dry_run
+            else f"; search it with EMBEDDING_MODEL={args.model}"
+            + (f" EMBEDDING_DIMENSIONS={args.dimensions}" if args.dimensions else "")
+        )
+    )
+    return 0
 
 
 def cmd_status(env: LocalEnvironment, args: argparse.Namespace) -> int:
@@ -345,6 +391,21 @@ def cmd_invoke(env: LocalEnvironment, args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_reindex_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    sub = commands.add_parser(
+        "reindex",
+        help="embed every completed document again with another model (no re-extraction)",
+        description="Read the chunk files of every completed document, embed them with MODEL "
+        "and write them to that model's collection; the collection in use is untouched. Set "
+        "EMBEDDING_MODEL (and EMBEDDING_DIMENSIONS) to switch search to it. Re-run to resume.",
+    )
+    sub.add_argument("--model", required=True, help="the new EMBEDDING_MODEL")
+    sub.add_argument("--dimensions", type=int, help="its EMBEDDING_DIMENSIONS (default: native)")
+    sub.add_argument("--dry-run", action="store_true", help="say what it would cost, do nothing")
+    sub.add_argument("--json", action="store_true")
+    sub.set_defaults(run=cmd_reindex)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="docproc",
@@ -378,6 +439,8 @@ def build_parser() -> argparse.ArgumentParser:
     with_tenant(sub)
     sub.add_argument("--json", action="store_true")
     sub.set_defaults(run=cmd_status)
+
+    _add_reindex_command(commands)
 
     sub = commands.add_parser("stats", help="documents by status, resumable, retried")
     sub.add_argument("--json", action="store_true")

@@ -1,0 +1,65 @@
+"""`docproc reindex`: chunk files embedded again into another model's collection."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from benchmarks.generators import text_pdf
+from tests.integration.test_laptop_runner import run
+
+
+def _chunk_files(home: Path) -> dict[str, str]:
+    """Every chunk file under the state folder: path -> sha256 and mtime."""
+    return {
+        str(path.relative_to(home)): f"{hashlib.sha256(path.read_bytes()).hexdigest()}"
+        f"@{path.stat().st_mtime_ns}"
+        for path in sorted((home / "objects").rglob("*.chunks.jsonl"))
+    }
+
+
+def test_reindex_embeds_the_chunk_files_again_into_the_new_models_collection(tmp_path: Path):
+    home = tmp_path / "home"
+    # Given two ingested documents on the default model (hashing, 384 dimensions)
+    run(home, "ingest", str(text_pdf(tmp_path / "record.pdf", pages=60)), "--document-id", "rec")
+    notes = tmp_path / "notes.txt"
+    notes.write_text("The arbitration clause names Geneva as the seat.\n" * 30)
+    run(home, "ingest", str(notes))
+    chunk_files = _chunk_files(home)
+    old_hits = json.loads(run(home, "search", "arbitration Geneva", "--json").stdout)
+    # When a dry run asks what a re-index to 256 dimensions would do
+    dry = json.loads(
+        run(home, "reindex", "--model", "m2", "--dimensions", "256", "--dry-run", "--json").stdout
+    )
+    # Then it reports the work and its tokens, and does nothing
+    assert dry["dry_run"] and dry["documents"] == 2 and dry["segments"] == 3
+    assert dry["tokens"] > 0 and dry["chunks"] == 0
+    assert dry["collection"].endswith("_256")
+    # When it runs
+    done = json.loads(run(home, "reindex", "--model", "m2", "--dimensions", "256", "--json").stdout)
+    # Then every chunk of every segment went into the new collection
+    assert done["segments"] == 3 and done["segments_skipped"] == 0 and done["chunks"] > 0
+    # And no chunk file was rewritten (nothing was extracted or chunked again)
+    assert _chunk_files(home) == chunk_files
+    # And the collection in use still answers as before
+    assert json.loads(run(home, "search", "arbitration Geneva", "--json").stdout) == old_hits
+    # And search on the new model finds the documents in its own collection
+    new_hits = json.loads(
+        run(home, "search", "arbitration Geneva", "--json", EMBEDDING_DIMENSIONS="256").stdout
+    )
+    assert new_hits and new_hits[0]["document_id"] == "notes"
+    # When it runs again, nothing is redone
+    again = json.loads(
+        run(home, "reindex", "--model", "m2", "--dimensions", "256", "--json").stdout
+    )
+    assert again["segments_skipped"] == 3 and again["chunks"] == 0
+
+
+def test_reindex_into_the_collection_in_use_is_refused(tmp_path: Path):
+    home = tmp_path / "home"
+    notes = tmp_path / "notes.txt"
+    notes.write_text("one line\n")
+    run(home, "ingest", str(notes))
+    result = run(home, "reindex", "--model", "any", "--dimensions", "384", check=False)
+    assert result.returncode == 2 and "nothing to re-index" in result.stderr
