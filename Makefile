@@ -72,8 +72,9 @@ lint: $(INSTALLED) $(TOOLS)/.installed
 	# warns that it cannot fetch guideline links.
 	$(TOOLS)/bin/checkov --file template.yaml --framework cloudformation --quiet --compact 2>/dev/null
 	$(TOOLS)/bin/checkov --file functions/Dockerfile --framework dockerfile --quiet --compact 2>/dev/null
-	$(BIN)/python tools/check_substitutions.py --write build/ingest.asl.json
-	npx --yes $(ASL_VALIDATOR) --json-path build/ingest.asl.json
+	$(BIN)/python tools/check_substitutions.py --write build/asl
+	npx --yes $(ASL_VALIDATOR) --json-path build/asl/ingest.asl.json
+	npx --yes $(ASL_VALIDATOR) --json-path build/asl/backfill.asl.json
 
 unit: $(INSTALLED)
 	$(BIN)/python -m pytest -q tests/unit

@@ -1,8 +1,8 @@
 """Every ${Name} in the state machine has a DefinitionSubstitutions entry, and vice versa.
 
-With ``--write PATH`` it also writes the definition as Step Functions receives it (each
-placeholder replaced by a value of its kind), for asl-validator: the ARN patterns it checks
-cannot match a ``${Partition}`` placeholder.
+With ``--write FOLDER`` it also writes each definition as Step Functions receives it (each
+placeholder replaced by a value of its kind), under its own file name, for asl-validator: the
+ARN patterns it checks cannot match a ``${Partition}`` placeholder.
 """
 
 from __future__ import annotations
@@ -19,12 +19,16 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE_VALUES = {
     "Partition": "aws",
     "EventBusName": "default",
+    "BucketName": "docproc-documents",
 }
 
 
 def _example(name: str) -> str:
     if name in EXAMPLE_VALUES:
         return EXAMPLE_VALUES[name]
+    if name.endswith("StateMachineArn"):
+        machine = name.removesuffix("StateMachineArn").lower()
+        return f"arn:aws:states:us-east-1:123456789012:stateMachine:docproc-{machine}"
     if name.endswith("FunctionArn"):
         function = name.removesuffix("Arn")
         return f"arn:aws:lambda:us-east-1:123456789012:function:docproc-{function}"
@@ -33,7 +37,7 @@ def _example(name: str) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--write", type=Path, help="write the substituted definition here")
+    parser.add_argument("--write", type=Path, help="write the substituted definitions here")
     args = parser.parse_args()
     template = yaml_parse((ROOT / "template.yaml").read_text())
     failures = []
@@ -51,8 +55,8 @@ def main() -> int:
         if args.write and not failures:
             for placeholder in used:
                 definition = definition.replace("${" + placeholder + "}", _example(placeholder))
-            args.write.parent.mkdir(parents=True, exist_ok=True)
-            args.write.write_text(definition)
+            args.write.mkdir(parents=True, exist_ok=True)
+            (args.write / Path(properties["DefinitionUri"]).name).write_text(definition)
     for failure in failures:
         print(failure, file=sys.stderr)
     if not failures:

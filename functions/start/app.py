@@ -1,4 +1,6 @@
-"""Start: S3 "Object Created" -> one execution of the state machine per uploaded version."""
+"""Start: S3 "Object Created" -> one execution of the state machine per uploaded version; and
+for each object the Backfill state machine lists (an upload from before docproc), the name
+and input of the execution its upload would have had, which the Backfill state machine runs."""
 
 from __future__ import annotations
 
@@ -11,9 +13,9 @@ from docproc import aws
 from docproc.config import StartSettings, load_settings
 from docproc.errors import InvalidEvent
 from docproc.handlers import correlate, parse_event
-from docproc.models import DocumentKey, S3ObjectEvent
+from docproc.models import BackfillRequest, DocumentKey, S3ObjectEvent
 from docproc.observability import logger, metrics, tracer
-from docproc.pipeline.start import start_ingestion
+from docproc.pipeline.start import backfill_ingestion, start_ingestion
 
 
 @cache
@@ -26,6 +28,8 @@ def dependencies() -> tuple[StartSettings, aws.StepFunctionsStarter]:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if isinstance(event, dict) and event.get("source") == "docproc.backfill":
+        return _backfill(parse_event(BackfillRequest, event))
     request = parse_event(S3ObjectEvent, event)
     settings, starter = dependencies()
     if request.detail_type != "Object Created":
@@ -35,3 +39,13 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     ids = DocumentKey.from_object_key(request.detail.object.key)
     correlate(tenant_id=ids.tenant_id, case_id=ids.case_id, document_id=ids.document_id)
     return start_ingestion(request, event, starter).model_dump(mode="json")
+
+
+def _backfill(request: BackfillRequest) -> dict[str, Any]:
+    settings, _ = dependencies()
+    if request.bucket != settings.bucket:
+        raise InvalidEvent("the object is in another bucket")
+    ids = DocumentKey.from_object_key(request.key)
+    correlate(tenant_id=ids.tenant_id, case_id=ids.case_id, document_id=ids.document_id)
+    store = aws.object_store(settings.bucket)
+    return backfill_ingestion(request, store).model_dump(mode="json")

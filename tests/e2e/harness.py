@@ -19,6 +19,10 @@ for, each in one place here:
     ``upload`` numbers the events it hands on, in upload order.
   - moto's Step Functions has no redrive: ``rerun`` starts a new execution with the same
     input, which is what a redrive does to the segments (finished ones are skipped).
+  - moto's ``states:startExecution`` integration (the Backfill state machine runs ingests
+    with ``.sync:2``) hands the ASL's parameter names (``StateMachineArn``) to boto3, which
+    wants ``stateMachineArn``, and returns boto3's names and datetimes where Step Functions
+    returns ``ExecutionArn`` and strings: ``_sfn_integration`` translates both ways.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import uuid
 import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 from unittest import mock
@@ -164,8 +169,60 @@ def packaged_template() -> tuple[dict[str, Any], dict[str, str]]:
         elif resource["Type"] == "AWS::Serverless::LayerVersion":
             properties["ContentUri"] = f"s3://{CODE_BUCKET}/{logical_id}.zip"
         elif resource["Type"] == "AWS::Serverless::StateMachine":
-            properties["DefinitionUri"] = {"Bucket": CODE_BUCKET, "Key": "ingest.asl.json"}
+            # (the harness creates each state machine from its file: see DeployedStack)
+            definition = Path(properties["DefinitionUri"]).name
+            properties["DefinitionUri"] = {"Bucket": CODE_BUCKET, "Key": definition}
     return sam, code_dirs
+
+
+def _step_functions_names(value: Any, top: bool = True) -> Any:
+    """boto3's answer as the Step Functions integration gives it: top-level names capitalised
+    (ExecutionArn), datetimes as ISO strings."""
+    if isinstance(value, dict):
+        return {
+            (key[0].upper() + key[1:] if top else key): _step_functions_names(item, top=False)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [_step_functions_names(item, top=False) for item in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+@contextmanager
+def _sfn_integration() -> Iterator[None]:
+    """See the module docstring: moto's states:startExecution integration, made to speak
+    both boto3 (to moto) and Step Functions (to the state machine)."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_sfn as sfn_task,
+    )
+
+    service = sfn_task.StateTaskServiceSfn
+    normalise = service._normalise_parameters
+    build_sync2 = service._build_sync2_resolver
+
+    def parameters(self: Any, params: dict[str, Any], *args: Any, **kwargs: Any) -> None:
+        normalise(self, params, *args, **kwargs)
+        for key in list(params):
+            params[key[0].lower() + key[1:]] = params.pop(key)
+
+    def response(self: Any, answer: Any, *args: Any, **kwargs: Any) -> None:
+        if isinstance(answer, dict):
+            translated = _step_functions_names(answer)
+            answer.clear()
+            answer.update(translated)
+
+    def sync2(self: Any, *args: Any, **kwargs: Any) -> Callable[[], Any]:
+        resolve = build_sync2(self, *args, **kwargs)
+        return lambda: _step_functions_names(resolve()) if resolve is not None else None
+
+    with (
+        mock.patch.object(service, "_normalise_parameters", parameters),
+        mock.patch.object(service, "_normalise_response", response),
+        mock.patch.object(service, "_build_sync2_resolver", sync2),
+    ):
+        yield
 
 
 class DeployedStack:
@@ -195,6 +252,11 @@ class DeployedStack:
     def _deploy(self, parameters: dict[str, str]) -> None:
         sam, code_dirs = packaged_template()
         self.sam_template = sam
+        definitions = {
+            name: resource["Properties"]["DefinitionUri"]["Key"]
+            for name, resource in sam["Resources"].items()
+            if resource["Type"] == "AWS::Serverless::StateMachine"
+        }
         cfn = transform(sam, parameters, ManagedPolicyLoader(self.iam))
         self.template = cfn
         resolve = self.resolve = _Resolver(cfn, parameters)
@@ -311,17 +373,21 @@ class DeployedStack:
                 environment=self.function_environment[name],
             )
 
+        self.state_machine_arns: dict[str, str] = {}
         for name, resource in of_type("AWS::StepFunctions::StateMachine"):
             props = resolve(resource["Properties"])
-            definition = (ROOT / "statemachine" / "ingest.asl.json").read_text()
+            definition = (ROOT / "statemachine" / definitions[name]).read_text()
             for placeholder, value in props["DefinitionSubstitutions"].items():
                 definition = definition.replace("${" + placeholder + "}", str(value))
             assert "${" not in definition, "a placeholder has no DefinitionSubstitutions entry"
-            self.definition, self.state_machine_role = definition, props["RoleArn"]
-            self.state_machine_arn = self.sfn.create_state_machine(
+            arn = self.sfn.create_state_machine(
                 name=props["StateMachineName"], definition=definition, roleArn=props["RoleArn"]
             )["stateMachineArn"]
-            assert self.state_machine_arn == resolve.arns[name]
+            assert arn == resolve.arns[name]
+            self.state_machine_arns[name] = arn
+            if name == "IngestStateMachine":
+                self.definition, self.state_machine_role = definition, props["RoleArn"]
+                self.state_machine_arn = arn
 
         # The bus the stack publishes on exists before the stack (EventBusName names it).
         if parameters.get("EventBusName", "default") != "default":
@@ -381,7 +447,7 @@ class DeployedStack:
                 return json.dumps(error), True, ""
             return json.dumps(result), False, ""
 
-        with mock.patch.object(LambdaFunction, "_invoke_lambda", invoke):
+        with mock.patch.object(LambdaFunction, "_invoke_lambda", invoke), _sfn_integration():
             yield
 
     def _drain(self, queue_url: str) -> list[dict[str, Any]]:
@@ -459,6 +525,29 @@ class DeployedStack:
             name=name or uuid.uuid4().hex,
         )
         return str(response["executionArn"])
+
+    def backfill(
+        self, prefix: str, max_concurrency: int = 4, tolerated: float = 0.0
+    ) -> dict[str, Any]:
+        """Run the Backfill state machine over ``prefix`` and wait for it (not for the
+        ingest executions it starts: see ``ingest_executions``)."""
+        response = self.sfn.start_execution(
+            stateMachineArn=self.state_machine_arns["BackfillStateMachine"],
+            name=uuid.uuid4().hex,
+            input=json.dumps(
+                {
+                    "prefix": prefix,
+                    "max_concurrency": max_concurrency,
+                    "tolerated_failure_percentage": tolerated,
+                }
+            ),
+        )
+        return self.wait(str(response["executionArn"]))
+
+    def ingest_executions(self) -> list[dict[str, Any]]:
+        """Every execution of the ingest state machine, each waited for."""
+        listed = self.sfn.list_executions(stateMachineArn=self.state_machine_arn)["executions"]
+        return [self.wait(execution["executionArn"]) for execution in listed]
 
     def wait(self, execution_arn: str, timeout: float = 300) -> dict[str, Any]:
         deadline = time.monotonic() + timeout

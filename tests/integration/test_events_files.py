@@ -18,6 +18,8 @@ EVENTS = ROOT / "events"
 ORDER = ["start", "plan", "process_segment", "finalize", "notify_failure", "delete"]
 # Functions that take another kind of event (a published one), tested on their own below.
 OTHERS = ["webhook"]
+# A second kind of event a function takes: its file -> the function.
+SECOND_KINDS = {"start_backfill": "start"}
 
 
 def _event(name: str) -> dict:
@@ -28,8 +30,9 @@ def test_every_event_file_belongs_to_a_function():
     # Given the events folder and the functions folder
     names = sorted(path.stem for path in EVENTS.glob("*.json"))
     functions = sorted(path.name for path in (ROOT / "functions").iterdir() if path.is_dir())
-    # Then each function has exactly one sample event, and nothing else is there
-    assert names == functions == sorted(ORDER + OTHERS)
+    # Then each function has one sample event (and one per second kind it takes), nothing else
+    assert sorted(set(names) - set(SECOND_KINDS)) == functions == sorted(ORDER + OTHERS)
+    assert set(SECOND_KINDS) <= set(names) and set(SECOND_KINDS.values()) <= set(functions)
 
 
 def test_event_files_drive_the_handlers_in_pipeline_order(moto_aws: Aws, monkeypatch):
@@ -97,6 +100,40 @@ def test_the_webhook_event_file_is_delivered_signed(moto_aws: Aws, monkeypatch, 
     assert delivery.verified and result["attempts"] == 1 and result["status"] == 200
     assert delivery.event["id"] == _event("webhook")["id"] == result["event_id"]
     assert delivery.event["data"] == _event("webhook")["detail"]
+
+
+def test_the_backfill_event_file_starts_the_execution_its_upload_event_would(
+    moto_aws: Aws, monkeypatch
+):
+    # Given the upload the two Start event files name, and the ingest state machine
+    key = _event("start_backfill")["key"]
+    assert key == _event("start")["detail"]["object"]["key"]
+    moto_aws.s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    version = moto_aws.s3.put_object(
+        Bucket=BUCKET, Key=key, Body=(ROOT / "samples" / "lease-agreement.pdf").read_bytes()
+    )["VersionId"]
+    sfn = boto3.client("stepfunctions")
+    machine = sfn.create_state_machine(
+        name="docproc-ingest",
+        definition=json.dumps(
+            {"StartAt": "Wait", "States": {"Wait": {"Type": "Pass", "End": True}}}
+        ),
+        roleArn="arn:aws:iam::123456789012:role/docproc-ingest",
+    )["stateMachineArn"]
+    monkeypatch.setenv("STATE_MACHINE_ARN", machine)
+    start = load_handler_module("start")
+    # When Start gets the backfill item, and the upload's own event for that version
+    backfilled = start.handler(_event("start_backfill"), FakeContext("start"))
+    upload = _event("start")
+    upload["detail"]["object"]["version-id"] = version
+    evented = start.handler(upload, FakeContext("start"))
+    # Then the backfill item names the execution the upload's event started, and gives it
+    # an upload event of that version as its input; Start itself started nothing more
+    assert backfilled["execution_name"] == evented["execution_name"]
+    detail = backfilled["input"]["detail"]
+    assert detail["object"]["key"] == key and detail["object"]["version-id"] == version
+    assert backfilled["input"]["detail-type"] == "Object Created"
+    assert len(sfn.list_executions(stateMachineArn=machine)["executions"]) == 1
 
 
 @pytest.mark.parametrize("name", ORDER + OTHERS)

@@ -408,6 +408,22 @@ class S3ObjectEvent(_Incoming):
     detail: S3EventDetail
 
 
+class BackfillRequest(_Incoming):
+    """One object listed by the Backfill state machine (its ItemSelector builds this)."""
+
+    source: Literal["docproc.backfill"]
+    bucket: str = Field(min_length=3)
+    key: str = Field(min_length=1)
+
+
+class IngestStart(_Model):
+    """Start's answer to a backfill item: the ingest execution to start, named and with the
+    input its upload's event would have given it."""
+
+    execution_name: str
+    input: dict[str, Any]
+
+
 class StartResult(_Model):
     execution_name: str
     execution_arn: str | None

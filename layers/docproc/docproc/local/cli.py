@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from docproc.config import LocalSettings, load_settings
-from docproc.errors import DocprocError, InvalidDocument, InvalidEvent
+from docproc.errors import ConfigurationError, DocprocError, InvalidDocument, InvalidEvent
 from docproc.handlers import parse_event
 from docproc.ledger.records import utc_now
 from docproc.local.folders import DocumentOutcome, ingest_all, select
@@ -215,6 +215,37 @@ def cmd_reindex(env: LocalEnvironment, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backfill(env: LocalEnvironment, args: argparse.Namespace) -> int:
+    """Start the cloud's Backfill state machine over a prefix of uploads/ (README: Backfill)."""
+    import boto3
+
+    if not args.prefix.startswith("uploads/"):
+        raise InvalidDocument("--prefix must be uploads/ or a folder under it")
+    arn = args.state_machine_arn or os.environ.get("BACKFILL_STATE_MACHINE_ARN")
+    if not arn:
+        raise ConfigurationError(
+            "give --state-machine-arn (the stack's BackfillStateMachineArn output) or set "
+            "BACKFILL_STATE_MACHINE_ARN"
+        )
+    client = boto3.client("stepfunctions", region_name=arn.split(":")[3])
+    started = client.start_execution(
+        stateMachineArn=arn,
+        name=f"backfill-{utc_now():%Y%m%dT%H%M%S}-{os.getpid()}",
+        input=json.dumps(
+            {
+                "prefix": args.prefix,
+                "max_concurrency": args.max_concurrency,
+                "tolerated_failure_percentage": args.tolerated_failure_percentage,
+            }
+        ),
+    )
+    if args.json:
+        _print_json({"execution_arn": started["executionArn"]})
+    else:
+        print(f"backfill of {args.prefix} started: {started['executionArn']}")
+    return 0
+
+
 def cmd_status(env: LocalEnvironment, args: argparse.Namespace) -> int:
     report = document_progress(
         env.ledger, args.tenant, validate_id(args.document_id, "document id")
@@ -391,6 +422,30 @@ def cmd_invoke(env: LocalEnvironment, args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_backfill_command(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> None:
+    sub = commands.add_parser(
+        "backfill",
+        help="ingest what a bucket already holds (starts the cloud's Backfill state machine)",
+        description="Start the Backfill state machine of a deployed stack: every object under "
+        "PREFIX is handed to Start as its upload event would have been (same execution name: "
+        "documents already ingested or in flight are skipped). Uses the AWS credentials and "
+        "region of the environment.",
+    )
+    sub.add_argument("--prefix", default="uploads/", help="uploads/ or a folder under it")
+    sub.add_argument("--state-machine-arn", help="default: BACKFILL_STATE_MACHINE_ARN")
+    sub.add_argument("--max-concurrency", type=int, default=20, help="objects at once (20)")
+    sub.add_argument(
+        "--tolerated-failure-percentage",
+        type=float,
+        default=5.0,
+        help="the run fails beyond this share of failed objects (5)",
+    )
+    sub.add_argument("--json", action="store_true")
+    sub.set_defaults(run=cmd_backfill)
+
+
 def _add_reindex_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     sub = commands.add_parser(
         "reindex",
@@ -441,6 +496,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.set_defaults(run=cmd_status)
 
     _add_reindex_command(commands)
+    _add_backfill_command(commands)
 
     sub = commands.add_parser("stats", help="documents by status, resumable, retried")
     sub.add_argument("--json", action="store_true")

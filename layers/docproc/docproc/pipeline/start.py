@@ -12,8 +12,16 @@ import json
 import re
 from typing import Any, Protocol
 
-from docproc.models import DocumentKey, S3ObjectEvent, StartResult, object_version
+from docproc.models import (
+    BackfillRequest,
+    DocumentKey,
+    IngestStart,
+    S3ObjectEvent,
+    StartResult,
+    object_version,
+)
 from docproc.observability import logger
+from docproc.storage.port import ObjectStore
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 # Step Functions execution names: at most 80 characters of [A-Za-z0-9-_].
@@ -45,3 +53,34 @@ def start_ingestion(
     if arn is None:
         logger.info("an execution for this version exists already; duplicate event ignored")
     return StartResult(execution_name=name, execution_arn=arn, duplicate=arn is None)
+
+
+def backfill_ingestion(request: BackfillRequest, store: ObjectStore) -> IngestStart:
+    """The ingest execution an object already in the bucket would have had from its upload's
+    event: that event for the object's current version, and the name it gives. The Backfill
+    state machine starts it (and waits for it, which bounds how many run at once); Step
+    Functions refuses a name twice, so a document ingested since its upload, or in flight, is
+    not started again, and Plan skips content already ingested."""
+    ids = DocumentKey.from_object_key(request.key)  # InvalidObjectKey: not an upload
+    info = store.head(request.key, None)
+    event: dict[str, Any] = {
+        "version": "0",
+        "detail-type": "Object Created",
+        "source": "aws.s3",
+        "resources": [f"arn:aws:s3:::{request.bucket}"],
+        "detail": {
+            "version": "0",
+            "bucket": {"name": request.bucket},
+            "object": {
+                "key": request.key,
+                "size": info.size,
+                "etag": info.etag,
+                "version-id": info.version_id,
+            },
+            "reason": "Backfill",
+        },
+    }
+    S3ObjectEvent.model_validate(event)  # what the ingest state machine's Plan will parse
+    name = execution_name(ids, object_version(info.version_id, info.etag))
+    logger.info("backfilling an upload", extra={"execution_name": name})
+    return IngestStart(execution_name=name, input=event)
