@@ -207,11 +207,11 @@ def _sfn_integration() -> Iterator[None]:
         for key in list(params):
             params[key[0].lower() + key[1:]] = params.pop(key)
 
-    def response(self: Any, answer: Any, *args: Any, **kwargs: Any) -> None:
-        if isinstance(answer, dict):
-            translated = _step_functions_names(answer)
-            answer.clear()
-            answer.update(translated)
+    def responses(self: Any, response: Any, *args: Any, **kwargs: Any) -> None:
+        if isinstance(response, dict):
+            translated = _step_functions_names(response)
+            response.clear()
+            response.update(translated)
 
     def sync2(self: Any, *args: Any, **kwargs: Any) -> Callable[[], Any]:
         resolve = build_sync2(self, *args, **kwargs)
@@ -219,7 +219,7 @@ def _sfn_integration() -> Iterator[None]:
 
     with (
         mock.patch.object(service, "_normalise_parameters", parameters),
-        mock.patch.object(service, "_normalise_response", response),
+        mock.patch.object(service, "_normalise_response", responses),
         mock.patch.object(service, "_build_sync2_resolver", sync2),
     ):
         yield

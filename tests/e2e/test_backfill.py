@@ -4,11 +4,13 @@ their upload events would have been, and what is already ingested is not started
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 
 from benchmarks.generators import text_pdf
 from docproc.local.cli import main
+from docproc.observability import logger
 from tests.e2e.harness import BUCKET, DeployedStack
 
 
@@ -57,8 +59,20 @@ def test_backfill_starts_each_upload_once_as_its_event_would(stack: DeployedStac
     assert len(stack.ingest_executions()) == 3
 
 
+@pytest.fixture
+def command_line_logging():
+    """`main` points the package's log handler at this test's (captured) stderr: put it back,
+    or later tests would log to a closed stream."""
+    handler = logger.registered_handler
+    stream, level = getattr(handler, "stream", None), logger.log_level
+    yield
+    if isinstance(handler, logging.StreamHandler):
+        handler.stream = stream  # (setStream would flush the captured stream, closed by now)
+    logger.setLevel(level)
+
+
 def test_docproc_backfill_starts_the_state_machine(
-    stack: DeployedStack, tmp_path, monkeypatch, capsys
+    stack: DeployedStack, tmp_path, monkeypatch, capsys, command_line_logging
 ):
     # Given an upload from before docproc
     stack.s3.put_object(
