@@ -3,7 +3,7 @@ Tesseract that reads them. Light to import (no MuPDF, no Tesseract until a page 
 settings validate the languages at start-up.
 
 Tesseract comes from tesserocr's wheels (libtesseract and Leptonica inside). PyMuPDF's wheels
-carry a Tesseract too, but read the same test set half as fast, with the same errors
+carry a Tesseract too, but read the same test set with the same errors in 2-3x the time
 (README: Scanned pages). Its trained data is separate: PyPI ships it as
 ``tessdata.fast-<lang>`` packages, which install ``share/tessdata/<lang>.traineddata`` under
 the environment (a venv's prefix, or the folder ``pip install --target`` fills: the Lambda
