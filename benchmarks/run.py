@@ -1230,8 +1230,9 @@ def main() -> int:
             section.seconds = time.perf_counter() - started
             shutil.rmtree(work, ignore_errors=True)
             done.append(section)
-    if args.write:
-        write(done)
+            if args.write:
+                # Each section as it completes: a later one that fails loses only its own.
+                write([section])
     failed = [row for section in done for row in section.failures()]
     for row in failed:
         print(
