@@ -121,8 +121,10 @@ class minilm_server:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
         server = Path(__file__).with_name("embedding_server.py")
+        # -P: the script's folder stays off sys.path, or benchmarks/profile.py would shadow the
+        # standard library's profile module (torch imports cProfile).
         self._process = subprocess.Popen(
-            [str(EVAL_PYTHON), str(server), str(port)], stdout=subprocess.PIPE, text=True
+            [str(EVAL_PYTHON), "-P", str(server), str(port)], stdout=subprocess.PIPE, text=True
         )
         assert self._process.stdout is not None
         if self._process.stdout.readline().strip() != "ready":
