@@ -1171,8 +1171,18 @@ def commit() -> str:
     head = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
     ).stdout.strip()
+    # The harness's own output (BENCHMARKS.md, .json) does not make the code uncommitted.
     dirty = subprocess.run(
-        ["git", "status", "--porcelain", "--untracked-files=no"],
+        [
+            "git",
+            "status",
+            "--porcelain",
+            "--untracked-files=no",
+            "--",
+            ".",
+            ":!BENCHMARKS.md",
+            ":!BENCHMARKS.json",
+        ],
         capture_output=True,
         text=True,
         check=False,
