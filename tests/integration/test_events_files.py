@@ -26,6 +26,19 @@ def _event(name: str) -> dict:
     return json.loads((EVENTS / f"{name}.json").read_text())
 
 
+def _ingest_state_machine(sfn, monkeypatch) -> str:
+    """A stand-in ingest state machine (one Pass state) that Start's executions go to."""
+    machine = sfn.create_state_machine(
+        name="docproc-ingest",
+        definition=json.dumps(
+            {"StartAt": "Wait", "States": {"Wait": {"Type": "Pass", "End": True}}}
+        ),
+        roleArn="arn:aws:iam::123456789012:role/docproc-ingest",
+    )["stateMachineArn"]
+    monkeypatch.setenv("STATE_MACHINE_ARN", machine)
+    return str(machine)
+
+
 def test_every_event_file_belongs_to_a_function():
     # Given the events folder and the functions folder
     names = sorted(path.stem for path in EVENTS.glob("*.json"))
@@ -43,14 +56,7 @@ def test_event_files_drive_the_handlers_in_pipeline_order(moto_aws: Aws, monkeyp
         Bucket=BUCKET, Key=key, Body=(ROOT / "samples" / "lease-agreement.pdf").read_bytes()
     )
     sfn = boto3.client("stepfunctions")
-    machine = sfn.create_state_machine(
-        name="docproc-ingest",
-        definition=json.dumps(
-            {"StartAt": "Wait", "States": {"Wait": {"Type": "Pass", "End": True}}}
-        ),
-        roleArn="arn:aws:iam::123456789012:role/docproc-ingest",
-    )["stateMachineArn"]
-    monkeypatch.setenv("STATE_MACHINE_ARN", machine)
+    machine = _ingest_state_machine(sfn, monkeypatch)
     results = {}
     # When each handler is invoked with its event file
     for name in ORDER:
@@ -113,14 +119,7 @@ def test_the_backfill_event_file_starts_the_execution_its_upload_event_would(
         Bucket=BUCKET, Key=key, Body=(ROOT / "samples" / "lease-agreement.pdf").read_bytes()
     )["VersionId"]
     sfn = boto3.client("stepfunctions")
-    machine = sfn.create_state_machine(
-        name="docproc-ingest",
-        definition=json.dumps(
-            {"StartAt": "Wait", "States": {"Wait": {"Type": "Pass", "End": True}}}
-        ),
-        roleArn="arn:aws:iam::123456789012:role/docproc-ingest",
-    )["stateMachineArn"]
-    monkeypatch.setenv("STATE_MACHINE_ARN", machine)
+    machine = _ingest_state_machine(sfn, monkeypatch)
     start = load_handler_module("start")
     # When Start gets the backfill item, and the upload's own event for that version
     backfilled = start.handler(_event("start_backfill"), FakeContext("start"))

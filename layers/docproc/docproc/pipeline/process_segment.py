@@ -50,8 +50,6 @@ if TYPE_CHECKING:
     # The chunker (tokenizer, numpy) is built on first use, not at a cold start's import.
     from docproc.chunking.chunker import Chunker, ChunkPiece
 
-_STAGED = {"visible": False}
-
 
 @dataclass(frozen=True)
 class SegmentBudget:
@@ -168,20 +166,9 @@ def _run(task: SegmentTask, deps: SegmentDeps, attempts: int, started: float) ->
             stored = deps.vectors.existing([chunk.point_id for chunk in batch])
             todo = [chunk for chunk in batch if stored.get(chunk.point_id) != chunk.chunk_hash]
             if todo:
-                texts = [chunk.text for chunk in todo]
-                vectors = deps.embedder.embed(texts)
-                sparse = deps.sparse.encode_documents(texts) if deps.sparse else [None] * len(todo)
+                # Staged: searchable only once Finalize publishes the version.
                 deps.vectors.upsert(
-                    [
-                        # Staged: searchable only once Finalize publishes the version.
-                        VectorPoint(
-                            id=chunk.point_id,
-                            vector=vector,
-                            payload={**chunk.payload(), **_STAGED},
-                            sparse=keywords,
-                        )
-                        for chunk, vector, keywords in zip(todo, vectors, sparse, strict=True)
-                    ]
+                    embedded_points(todo, deps.embedder, deps.sparse, visible=False)
                 )
             chunks += len(batch)
             tokens += sum(chunk.token_count for chunk in batch)
@@ -202,6 +189,25 @@ def _run(task: SegmentTask, deps: SegmentDeps, attempts: int, started: float) ->
         attempts=attempts,
         updated_at=utc_now(),
     )
+
+
+def embedded_points(
+    chunks: list[Chunk], embedder: Embedder, sparse: SparseEncoder | None, visible: bool
+) -> list[VectorPoint]:
+    """The chunks' points: the embedder's vector, BM25 weights when ``sparse`` is given, and
+    the chunk as payload, searchable (``visible``) or staged."""
+    texts = [chunk.text for chunk in chunks]
+    vectors = embedder.embed(texts)
+    keywords = sparse.encode_documents(texts) if sparse else [None] * len(chunks)
+    return [
+        VectorPoint(
+            id=chunk.point_id,
+            vector=vector,
+            payload={**chunk.payload(), "visible": visible},
+            sparse=weights,
+        )
+        for chunk, vector, weights in zip(chunks, vectors, keywords, strict=True)
+    ]
 
 
 def _batched(items: Iterator[Chunk], size: int) -> Iterator[list[Chunk]]:

@@ -21,8 +21,9 @@ from docproc.ledger.port import Ledger
 from docproc.models import WORK_PREFIX, Chunk, DocumentRecord, SegmentRecord
 from docproc.observability import logger
 from docproc.pipeline.finalize import Pricing
+from docproc.pipeline.process_segment import embedded_points
 from docproc.storage.port import ObjectStore
-from docproc.vectors.port import VectorPoint, VectorStore
+from docproc.vectors.port import VectorStore
 
 
 class ReindexReport(BaseModel):
@@ -107,20 +108,7 @@ def _embed_segment(deps: ReindexDeps, chunks_key: str) -> int:
     chunks = (Chunk.model_validate_json(line) for line in lines if line.strip())
     count = 0
     while batch := list(itertools.islice(chunks, deps.batch_size)):
-        texts = [chunk.text for chunk in batch]
-        dense = deps.embedder.embed(texts)
-        sparse = deps.sparse.encode_documents(texts) if deps.sparse else [None] * len(batch)
-        deps.vectors.upsert(
-            [
-                # The version is complete: its points are searchable at once.
-                VectorPoint(
-                    id=chunk.point_id,
-                    vector=vector,
-                    payload={**chunk.payload(), "visible": True},
-                    sparse=keywords,
-                )
-                for chunk, vector, keywords in zip(batch, dense, sparse, strict=True)
-            ]
-        )
+        # The version is complete: its points are searchable at once.
+        deps.vectors.upsert(embedded_points(batch, deps.embedder, deps.sparse, visible=True))
         count += len(batch)
     return count
