@@ -106,6 +106,9 @@ SIZES = {
 PLAN_MB = Target("memory", at_most=300)
 WORKER_MB = Target("memory", at_most=256)
 FLAT = Target("ratio", at_most=1.30)
+# The laptop's vector store (Qdrant Edge) in the process that holds it: issue 16's bar, open.
+STORE_MB = Target("memory", at_most=256, issue=16)
+STORE_FLAT = Target("ratio", at_most=1.30, issue=16)
 
 
 def _env(home: Path, **extra: str) -> dict[str, str]:
@@ -219,7 +222,7 @@ def memory(size: Size, work: Path, section: Section) -> None:
             + ("" if held else f" (a store of under {SEAL_EVERY:,} points still grows)"),
             largest["finalize_anon"] / results[baseline]["finalize_anon"],
             "x",
-            target=FLAT if held else None,
+            target=STORE_FLAT if held else None,
         )
 
 
@@ -423,7 +426,8 @@ def throughput(size: Size, work: Path, section: Section) -> None:
             f"{label}: the runner's choice of workers vs 1 worker (time)",
             runs["auto"] / runs["1"],
             "x",
-            target=Target("ratio", at_most=1.0),
+            # Issue 17: never slower with more workers (open).
+            target=Target("ratio", at_most=1.0, issue=17),
         )
         if name == "text":
             section.add(
@@ -770,7 +774,7 @@ def laptop(size: Size, work: Path, section: Section) -> None:
         f"{label}: the runner's own memory (anonymous RSS; it holds the vector store)",
         runner_anon,
         "MB",
-        target=WORKER_MB,
+        target=STORE_MB,
     )
     section.add(
         "laptop.worker_anon",
@@ -1056,7 +1060,7 @@ def stores(size: Size, work: Path, section: Section) -> None:
         "x",
         shown=f"{edge['write_seconds'] / sqlite['write_seconds']:.2f}x "
         f"({edge['write_seconds']:.1f} vs {sqlite['write_seconds']:.1f} s)",
-        target=Target("ratio", at_most=1.0),
+        target=Target("ratio", at_most=1.0, issue=16),
     )
     for store, result in (("edge", edge), ("sqlite", sqlite)):
         section.add(
@@ -1064,7 +1068,7 @@ def stores(size: Size, work: Path, section: Section) -> None:
             f"{label}: {store}: the writing process's own memory (anonymous RSS peak)",
             result["anon_peak_mb"],
             "MB",
-            target=WORKER_MB if store == "edge" else None,
+            target=STORE_MB if store == "edge" else None,
         )
         section.add(
             f"stores.{store}_rss",
