@@ -73,8 +73,7 @@ lint: $(INSTALLED) $(TOOLS)/.installed
 	$(TOOLS)/bin/checkov --file template.yaml --framework cloudformation --quiet --compact 2>/dev/null
 	$(TOOLS)/bin/checkov --file functions/Dockerfile --framework dockerfile --quiet --compact 2>/dev/null
 	$(BIN)/python tools/check_substitutions.py --write build/asl
-	npx --yes $(ASL_VALIDATOR) --json-path build/asl/ingest.asl.json
-	npx --yes $(ASL_VALIDATOR) --json-path build/asl/backfill.asl.json
+	for f in build/asl/*.asl.json; do npx --yes $(ASL_VALIDATOR) --json-path $$f || exit 1; done
 
 unit: $(INSTALLED)
 	$(BIN)/python -m pytest -q tests/unit
@@ -101,7 +100,7 @@ RUNTIME_PYTHON = $$(cat build/runtime-python)
 artifacts: $(INSTALLED) $(SAM_VENV)/.installed
 	mkdir -p build && $(BIN)/python tools/deploy_check.py runtime-python > build/runtime-python
 	PATH="$$(dirname $(RUNTIME_PYTHON)):$$PATH" $(SAM) build \
-		--exclude PlanFunction --exclude ProcessSegmentFunction
+		--exclude PlanFunction --exclude ProcessSegmentFunction --exclude ReindexFunction
 	$(BIN)/python tools/deploy_check.py image-root $(IMAGE_ROOT)
 
 deploy-check: artifacts

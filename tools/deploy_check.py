@@ -22,13 +22,14 @@ known to work.
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import shutil
 import statistics
 import subprocess
 import sys
 from collections import defaultdict
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 ROOT = Path(__file__).resolve().parents[1]
 LAYER_LIMIT_BYTES = 230 * 1000 * 1000
@@ -175,6 +176,32 @@ def _dockerfile() -> tuple[str, list[tuple[list[str], str]], list[list[str]]]:
     return base, copies, installs
 
 
+def _dockerignore_pattern(pattern: str) -> re.Pattern[str]:
+    """A .dockerignore pattern as Docker reads it: ``*`` and ``?`` stay within one path
+    element, ``**`` crosses them."""
+    parts = re.split(r"(\*\*|\*|\?)", pattern.strip("/"))
+    wildcards = {"**": ".*", "*": "[^/]*", "?": "[^/]"}
+    return re.compile("".join(wildcards.get(part, re.escape(part)) for part in parts) + "$")
+
+
+def _in_build_context(source: str) -> bool:
+    """Whether ``docker build`` would send ``source`` (a path in the repository) with the
+    build context: the last .dockerignore rule that matches it or a folder above it decides."""
+    rules = []
+    for raw in (ROOT / ".dockerignore").read_text().splitlines():
+        line = raw.strip()
+        if line and not line.startswith("#"):
+            negated = line.startswith("!")
+            rules.append((negated, _dockerignore_pattern(line.lstrip("!"))))
+    path = source.strip("/")
+    parents = [str(p) for p in reversed(PurePosixPath(path).parents) if str(p) != "."]
+    included = True
+    for negated, pattern in rules:
+        if any(pattern.match(candidate) for candidate in [*parents, path]):
+            included = negated
+    return included
+
+
 def image_root(out: Path) -> int:
     python = find_runtime_python()
     base, copies, installs = _dockerfile()
@@ -186,6 +213,11 @@ def image_root(out: Path) -> int:
         shutil.rmtree(out)
     out.mkdir(parents=True)
     task_root = "${LAMBDA_TASK_ROOT}"
+    # A COPY of something .dockerignore leaves out of the context fails `docker build`.
+    excluded = [src for sources, _ in copies for src in sources if not _in_build_context(src)]
+    if excluded:
+        print(f".dockerignore leaves out what the Dockerfile copies: {excluded}", file=sys.stderr)
+        return 1
     # Where the Dockerfile's COPYs put files that are not in the task root (requirements).
     staged: dict[str, Path] = {}
     for sources, destination in copies:

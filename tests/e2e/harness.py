@@ -544,6 +544,31 @@ class DeployedStack:
         )
         return self.wait(str(response["executionArn"]))
 
+    def reindex(
+        self,
+        embedding_model: str,
+        embedding_dimensions: int | None = None,
+        dry_run: bool = False,
+        max_concurrency: int = 2,
+    ) -> dict[str, Any]:
+        """Run the Reindex state machine into the given model's collection and wait for it."""
+        response = self.sfn.start_execution(
+            stateMachineArn=self.state_machine_arns["ReindexStateMachine"],
+            name=uuid.uuid4().hex,
+            input=json.dumps(
+                {
+                    "target": {
+                        "embedding_model": embedding_model,
+                        "embedding_dimensions": embedding_dimensions,
+                    },
+                    "dry_run": dry_run,
+                    "max_concurrency": max_concurrency,
+                    "tolerated_failure_percentage": 0,
+                }
+            ),
+        )
+        return self.wait(str(response["executionArn"]))
+
     def ingest_executions(self) -> list[dict[str, Any]]:
         """Every execution of the ingest state machine, each waited for."""
         listed = self.sfn.list_executions(stateMachineArn=self.state_machine_arn)["executions"]

@@ -25,6 +25,7 @@ from docproc.models import (
     PlanRequest,
     PlanResult,
     PublishedEvent,
+    ReindexEvent,
     S3ObjectEvent,
     SegmentTask,
 )
@@ -40,6 +41,7 @@ MODELS = {
     "delete": S3ObjectEvent,
     "start": S3ObjectEvent,
     "webhook": PublishedEvent,
+    "reindex": ReindexEvent,
 }
 HANDLERS = {name: load_handler_module(name).handler for name in MODELS}
 SLOW = settings(

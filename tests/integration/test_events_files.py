@@ -16,10 +16,11 @@ from tests.webhook_receiver import webhook_receiver
 
 EVENTS = ROOT / "events"
 ORDER = ["start", "plan", "process_segment", "finalize", "notify_failure", "delete"]
-# Functions that take another kind of event (a published one), tested on their own below.
-OTHERS = ["webhook"]
+# Functions that take another kind of event (a published one, an operator's), tested on their
+# own below.
+OTHERS = ["webhook", "reindex"]
 # A second kind of event a function takes: its file -> the function.
-SECOND_KINDS = {"start_backfill": "start"}
+SECOND_KINDS = {"start_backfill": "start", "reindex_segment": "reindex"}
 
 
 def _event(name: str) -> dict:
@@ -133,6 +134,38 @@ def test_the_backfill_event_file_starts_the_execution_its_upload_event_would(
     assert detail["object"]["key"] == key and detail["object"]["version-id"] == version
     assert backfilled["input"]["detail-type"] == "Object Created"
     assert len(sfn.list_executions(stateMachineArn=machine)["executions"]) == 1
+
+
+def test_the_reindex_event_files_embed_the_ingested_chunks_into_the_new_collection(
+    moto_aws: Aws,
+):
+    # Given the sample PDF ingested through the pipeline's event files
+    key = _event("plan")["event"]["detail"]["object"]["key"]
+    moto_aws.s3.put_object(
+        Bucket=BUCKET, Key=key, Body=(ROOT / "samples" / "lease-agreement.pdf").read_bytes()
+    )
+    for name in ("plan", "process_segment", "finalize"):
+        load_handler_module(name).handler(_event(name), FakeContext(name))
+    reindex = load_handler_module("reindex")
+    reindex.dependencies.cache_clear()
+    # When the Reindex function gets the plan event
+    plan = reindex.handler(_event("reindex"), FakeContext("reindex"))
+    # Then its manifest holds the one done segment, exactly the item of the segment event file
+    manifest = json.loads(
+        moto_aws.s3.get_object(Bucket=BUCKET, Key=plan["manifest"]["key"])["Body"].read()
+    )
+    assert manifest == [_event("reindex_segment")["item"]]
+    assert plan["report"]["documents"] == 1 and plan["report"]["tokens"] > 0
+    collection = plan["report"]["collection"]
+    assert collection.endswith("_1024")
+    # When it gets the segment event, twice
+    first = reindex.handler(_event("reindex_segment"), FakeContext("reindex"))
+    again = reindex.handler(_event("reindex_segment"), FakeContext("reindex"))
+    # Then the segment's chunks are in the new collection once, and the second run skipped it
+    assert first == {"chunks": first["chunks"], "skipped": False} and first["chunks"] >= 1
+    assert again == {"chunks": 0, "skipped": True}
+    client = moto_aws.qdrant.client()
+    assert client.count(collection).count == first["chunks"]
 
 
 @pytest.mark.parametrize("name", ORDER + OTHERS)

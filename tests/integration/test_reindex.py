@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from pathlib import Path
 
 from benchmarks.generators import text_pdf
@@ -54,6 +55,13 @@ def test_reindex_embeds_the_chunk_files_again_into_the_new_models_collection(tmp
         run(home, "reindex", "--model", "m2", "--dimensions", "256", "--json").stdout
     )
     assert again["segments_skipped"] == 3 and again["chunks"] == 0
+    # When the new collection is deleted (its markers stay behind) and the re-index runs again
+    shutil.rmtree(home / "vectors" / done["collection"])
+    rebuilt = json.loads(
+        run(home, "reindex", "--model", "m2", "--dimensions", "256", "--json").stdout
+    )
+    # Then every segment is embedded into the new one: the markers were the old collection's
+    assert rebuilt["segments_skipped"] == 0 and rebuilt["chunks"] == done["chunks"]
 
 
 def test_reindex_into_the_collection_in_use_is_refused(tmp_path: Path):
@@ -62,4 +70,4 @@ def test_reindex_into_the_collection_in_use_is_refused(tmp_path: Path):
     notes.write_text("one line\n")
     run(home, "ingest", str(notes))
     result = run(home, "reindex", "--model", "any", "--dimensions", "384", check=False)
-    assert result.returncode == 2 and "nothing to re-index" in result.stderr
+    assert result.returncode == 1 and "ReindexTargetInUse" in result.stderr

@@ -60,6 +60,29 @@ def test_collection_names_separate_models_and_sizes():
     )
 
 
+def test_exists_says_whether_the_collection_was_made(store: VectorStore):
+    # Given a store whose collection was never made, Then it does not exist
+    assert not store.exists()
+    # When it is made, Then it exists
+    store.ensure_collection()
+    assert store.exists()
+
+
+def test_a_collection_dropped_after_it_was_ensured_is_made_again():
+    # Given a store that ensured its collection, which someone then dropped
+    client = QdrantClient(location=":memory:")
+    store = QdrantVectorStore(client, "test_col", dimensions=3)
+    store.ensure_collection()
+    client.delete_collection("test_col")
+    # When it is asked whether the collection exists, Then the store says no (not what it
+    # remembered)
+    assert not store.exists()
+    # And the next ensure makes it again, so writes work
+    store.ensure_collection()
+    store.upsert([_point(1, "acme", "d1", "v1", [1, 0, 0])])
+    assert store.count("acme", "d1") == 1
+
+
 def test_searches_never_cross_tenants(store: VectorStore):
     store.upsert(
         [

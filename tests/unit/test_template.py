@@ -18,7 +18,11 @@ from tests.e2e.harness import packaged_template
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = yaml_parse((ROOT / "template.yaml").read_text())
-ASL = json.loads((ROOT / "statemachine" / "ingest.asl.json").read_text())
+STATE_MACHINES = {
+    path.name.removesuffix(".asl.json"): json.loads(path.read_text())
+    for path in sorted((ROOT / "statemachine").glob("*.asl.json"))
+}
+ASL = STATE_MACHINES["ingest"]
 SAMCONFIG = tomllib.loads((ROOT / "samconfig.toml").read_text())
 # Only the user can know these: a Qdrant server, and the keys of the services they chose.
 USER_SUPPLIED = {"QdrantUrl", "OpenAIApiKeySecretArn", "DeepgramApiKeySecretArn"}
@@ -223,12 +227,13 @@ def _role_statements(role: str) -> list[dict[str, Any]]:
     return [statement for policy in policies for statement in policy["PolicyDocument"]["Statement"]]
 
 
-def test_the_state_machine_may_redrive_its_map_runs():
-    statements = _role_statements("IngestStateMachineRole")
+@pytest.mark.parametrize("machine", sorted(STATE_MACHINES))
+def test_each_state_machine_may_redrive_its_map_runs(machine):
+    statements = _role_statements(f"{machine.capitalize()}StateMachineRole")
     redrive = [s for s in statements if "states:RedriveExecution" in s.get("Action", [])]
     assert redrive, "redriving a failed execution redrives its Map Run's child executions"
     resources = [json.dumps(r) for s in redrive for r in s["Resource"]]
-    assert any(":execution:${AWS::StackName}-ingest/*" in r for r in resources)
+    assert any(f":execution:${{AWS::StackName}}-{machine}/*" in r for r in resources)
 
 
 def _lambda_tasks(states: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
@@ -249,7 +254,10 @@ def _max_backoff_seconds(retrier: dict[str, Any]) -> float:
     )
 
 
-@pytest.mark.parametrize(("name", "state"), _lambda_tasks(ASL["States"]))
+@pytest.mark.parametrize(
+    ("name", "state"),
+    [task for machine in STATE_MACHINES.values() for task in _lambda_tasks(machine["States"])],
+)
 def test_lambda_throttling_is_retried_for_minutes(name, state):
     retriers = {error: r for r in state["Retry"] for error in r["ErrorEquals"]}
     throttled = retriers["Lambda.TooManyRequestsException"]
@@ -268,11 +276,12 @@ def _error_names(states: dict[str, Any]) -> set[str]:
     return names
 
 
-def test_the_retry_contract_names_only_the_packages_errors():
+@pytest.mark.parametrize("machine", sorted(STATE_MACHINES))
+def test_the_retry_contract_names_only_the_packages_errors(machine):
     # A typo in an error name would silently never match
-    ours = {
-        name for name in _error_names(ASL["States"]) if not name.startswith(("States.", "Lambda."))
-    }
+    names = _error_names(STATE_MACHINES[machine]["States"])
+    aws = ("States.", "Lambda.", "StepFunctions.")
+    ours = {name for name in names if not name.startswith(aws)}
     assert ours and all(isinstance(getattr(errors, name, None), type) for name in ours), ours
 
 

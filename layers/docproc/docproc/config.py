@@ -369,6 +369,17 @@ class FinalizeSettings(
     pass
 
 
+class ReindexSettings(
+    StorageSettings,
+    LedgerSettings,
+    EmbeddingSettings,
+    CloudVectorStoreSettings,
+    SecretsSettings,
+):
+    """The Reindex function: the embedding settings name the collection in use; each request
+    names the model it embeds with (same embedder kind, endpoint and key)."""
+
+
 class NotifyFailureSettings(LedgerSettings):
     event_bus_name: str = Field(validation_alias="EVENT_BUS_NAME", min_length=1)
 

@@ -53,6 +53,10 @@ class InvalidEvent(DocprocError):
     """An event that does not match the handler's model. Not retried."""
 
 
+class ReindexTargetInUse(InvalidEvent):
+    """A re-index into the collection search uses now: nothing to re-index. Not retried."""
+
+
 class ConfigurationError(DocprocError):
     """Settings are missing or inconsistent. Raised at start-up, never retried."""
 

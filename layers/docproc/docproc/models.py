@@ -10,7 +10,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, RootModel, field_validator
 
 from docproc.errors import InvalidObjectKey
 
@@ -414,6 +414,57 @@ class BackfillRequest(_Incoming):
     source: Literal["docproc.backfill"]
     bucket: str = Field(min_length=3)
     key: str = Field(min_length=1)
+
+
+class ReindexTarget(_Model):
+    """The model a re-index embeds with: its collection is named by the model and size."""
+
+    embedding_model: str = Field(min_length=1, max_length=200)
+    # None: the model's native size.
+    embedding_dimensions: int | None = Field(default=None, ge=8, le=8192)
+
+
+class ReindexSegment(_Model):
+    """One done segment of a completed document: an item of the re-index manifest."""
+
+    tenant_id: str
+    document_id: str
+    version: str
+    segment: int = Field(ge=0)
+    chunks_key: str = Field(pattern=r"^work/.+\.chunks\.jsonl$")
+
+    def marker_key(self, collection: str) -> str:
+        """Written after the segment's points: a re-run of the re-index skips it."""
+        return (
+            f"{WORK_PREFIX}{self.tenant_id}/{self.document_id}/{self.version}/reindexed/"
+            f"{collection}/{self.segment:05d}.json"
+        )
+
+
+class ReindexPlanRequest(_Model):
+    """The Reindex state machine's first step: what to re-embed, into which collection."""
+
+    action: Literal["plan"]
+    target: ReindexTarget
+    dry_run: bool = False
+    # Names the manifest, so a redriven execution writes the same one.
+    execution_name: str = Field(pattern=r"^[A-Za-z0-9_-]{1,80}$")
+
+
+class ReindexSegmentRequest(_Model):
+    """One item of the Reindex state machine's Map."""
+
+    action: Literal["segment"]
+    target: ReindexTarget
+    item: ReindexSegment
+    # The plan made the collection: embed even if an (older) marker says done.
+    redo: bool = False
+
+
+class ReindexEvent(RootModel[ReindexPlanRequest | ReindexSegmentRequest]):
+    """The Reindex function's input: a plan or a segment, told apart by ``action``."""
+
+    root: Annotated[ReindexPlanRequest | ReindexSegmentRequest, Field(discriminator="action")]
 
 
 class IngestStart(_Model):

@@ -7,6 +7,7 @@ pk = DOC#{tenant}#{document}   sk = SEG#{version}#{index:05d}  one row per segme
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -261,11 +262,12 @@ class DynamoDBLedger:
             key=lambda record: record.document_id,
         )
 
-    def documents_by_status(self, status: DocumentStatus) -> list[DocumentRecord]:
-        items = self._query(
+    def documents_by_status(self, status: DocumentStatus) -> Iterator[DocumentRecord]:
+        # Page by page: a status may hold hundreds of thousands of documents.
+        for items in self._query_pages(
             {"IndexName": STATUS_INDEX, "KeyConditionExpression": Key("status_key").eq(status)}
-        )
-        return [DocumentRecord.model_validate(item) for item in items]
+        ):
+            yield from (DocumentRecord.model_validate(item) for item in items)
 
     def claim_progress_slot(
         self, tenant_id: str, document_id: str, now: datetime, interval_seconds: float
@@ -290,15 +292,17 @@ class DynamoDBLedger:
         return 0
 
     def _query(self, kwargs: dict[str, Any]) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
+        return [item for page in self._query_pages(kwargs) for item in page]
+
+    def _query_pages(self, kwargs: dict[str, Any]) -> Iterator[list[dict[str, Any]]]:
         start: dict[str, Any] | None = None
         while True:
             page_kwargs = dict(kwargs, ExclusiveStartKey=start) if start else kwargs
             page = self._call(lambda kw=page_kwargs: self._table.query(**kw))
-            items.extend(page.get("Items", []))
+            yield page.get("Items", [])
             start = page.get("LastEvaluatedKey")
             if not start:
-                return items
+                return
 
     # -- plumbing ---------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ a re-run or a redrive reads it to skip finished work.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Protocol
 
@@ -75,7 +76,7 @@ class Ledger(Protocol):
         """The documents of one case (an index query, never a scan)."""
         ...
 
-    def documents_by_status(self, status: DocumentStatus) -> list[DocumentRecord]:
+    def documents_by_status(self, status: DocumentStatus) -> Iterable[DocumentRecord]:
         """Every document in ``status``, across tenants (an index query, never a scan)."""
         ...
 

@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -14,7 +15,14 @@ from typing import Any
 from pydantic import BaseModel
 
 from docproc.config import LocalSettings, load_settings
-from docproc.errors import ConfigurationError, DocprocError, InvalidDocument, InvalidEvent
+from docproc.errors import (
+    ConfigurationError,
+    DocprocError,
+    InvalidDocument,
+    InvalidEvent,
+    PermanentDependencyError,
+    TransientError,
+)
 from docproc.handlers import parse_event
 from docproc.ledger.records import utc_now
 from docproc.local.folders import DocumentOutcome, ingest_all, select
@@ -41,7 +49,7 @@ from docproc.pipeline.finalize import finalize_document
 from docproc.pipeline.notify_failure import notify_failure
 from docproc.pipeline.plan import plan_document
 from docproc.pipeline.process_segment import process_segment
-from docproc.pipeline.reindex import ReindexDeps, reindex
+from docproc.pipeline.reindex import ReindexDeps, ReindexReport, reindex
 from docproc.pipeline.status import document_progress, ledger_stats
 
 INGEST_HELP = """Ingest each PATH: a file, or a folder walked recursively (hidden files and
@@ -171,18 +179,17 @@ def _outcome_line(outcome: DocumentOutcome) -> str:
 
 
 def cmd_reindex(env: LocalEnvironment, args: argparse.Namespace) -> int:
-    """Embed every completed document's chunk files with another model, into its collection."""
+    """Embed every completed document's chunk files with another model, into its collection:
+    here, or by the cloud's Reindex state machine when one is named."""
+    arn = args.state_machine_arn or os.environ.get("REINDEX_STATE_MACHINE_ARN")
+    if arn:
+        return _start_cloud_reindex(arn, args)
     target = LocalEnvironment(
         env.settings.model_copy(
             update={"embedding_model": args.model, "embedding_dimensions": args.dimensions}
         )
     )
     try:
-        if target.vectors.collection == env.vectors.collection:
-            raise InvalidDocument(
-                f"{args.model} ({target.settings.vector_size} dimensions) is the collection "
-                f"in use, {env.vectors.collection}: nothing to re-index"
-            )
         report = reindex(
             ReindexDeps(
                 ledger=target.ledger,
@@ -190,6 +197,7 @@ def cmd_reindex(env: LocalEnvironment, args: argparse.Namespace) -> int:
                 embedder=target.embedder,
                 vectors=target.vectors,
                 pricing=target.pricing,
+                collection_in_use=env.vectors.collection,
                 sparse=target.sparse,
                 batch_size=target.settings.embed_batch_size,
             ),
@@ -197,9 +205,14 @@ def cmd_reindex(env: LocalEnvironment, args: argparse.Namespace) -> int:
         )
     finally:
         target.close()
+    _print_reindex_report(report, args)
+    return 0
+
+
+def _print_reindex_report(report: ReindexReport, args: argparse.Namespace) -> None:
     if args.json:
         _print_json(report.model_dump())
-        return 0
+        return
     action = "would embed" if report.dry_run else "embedded"
     print(
         f"{report.collection}: {action} {report.documents} documents, {report.segments} "
@@ -212,37 +225,89 @@ def cmd_reindex(env: LocalEnvironment, args: argparse.Namespace) -> int:
             + (f" EMBEDDING_DIMENSIONS={args.dimensions}" if args.dimensions else "")
         )
     )
-    return 0
+
+
+def _state_machine_client(arn: str) -> Any:
+    import boto3
+
+    return boto3.client("stepfunctions", region_name=arn.split(":")[3])
+
+
+def _start_execution(arn: str, prefix: str, execution_input: dict[str, Any]) -> str:
+    """Start a state machine of a deployed stack with the environment's AWS credentials."""
+    started = _state_machine_client(arn).start_execution(
+        stateMachineArn=arn,
+        name=f"{prefix}-{utc_now():%Y%m%dT%H%M%S}-{os.getpid()}",
+        input=json.dumps(execution_input),
+    )
+    return str(started["executionArn"])
+
+
+def _state_machine_arn(given: str | None, variable: str, output: str) -> str:
+    arn = given or os.environ.get(variable)
+    if not arn:
+        raise ConfigurationError(
+            f"give --state-machine-arn (the stack's {output} output) or set {variable}"
+        )
+    return arn
 
 
 def cmd_backfill(env: LocalEnvironment, args: argparse.Namespace) -> int:
     """Start the cloud's Backfill state machine over a prefix of uploads/ (README: Backfill)."""
-    import boto3
-
     if not args.prefix.startswith("uploads/"):
         raise InvalidDocument("--prefix must be uploads/ or a folder under it")
-    arn = args.state_machine_arn or os.environ.get("BACKFILL_STATE_MACHINE_ARN")
-    if not arn:
-        raise ConfigurationError(
-            "give --state-machine-arn (the stack's BackfillStateMachineArn output) or set "
-            "BACKFILL_STATE_MACHINE_ARN"
-        )
-    client = boto3.client("stepfunctions", region_name=arn.split(":")[3])
-    started = client.start_execution(
-        stateMachineArn=arn,
-        name=f"backfill-{utc_now():%Y%m%dT%H%M%S}-{os.getpid()}",
-        input=json.dumps(
-            {
-                "prefix": args.prefix,
-                "max_concurrency": args.max_concurrency,
-                "tolerated_failure_percentage": args.tolerated_failure_percentage,
-            }
-        ),
+    arn = _state_machine_arn(
+        args.state_machine_arn, "BACKFILL_STATE_MACHINE_ARN", "BackfillStateMachineArn"
+    )
+    execution_arn = _start_execution(
+        arn,
+        "backfill",
+        {
+            "prefix": args.prefix,
+            "max_concurrency": args.max_concurrency,
+            "tolerated_failure_percentage": args.tolerated_failure_percentage,
+        },
     )
     if args.json:
-        _print_json({"execution_arn": started["executionArn"]})
+        _print_json({"execution_arn": execution_arn})
     else:
-        print(f"backfill of {args.prefix} started: {started['executionArn']}")
+        print(f"backfill of {args.prefix} started: {execution_arn}")
+    return 0
+
+
+def _start_cloud_reindex(arn: str, args: argparse.Namespace) -> int:
+    """Start the cloud's Reindex state machine; a dry run waits for its report (it only reads
+    the ledger)."""
+    execution_arn = _start_execution(
+        arn,
+        "reindex",
+        {
+            "target": {"embedding_model": args.model, "embedding_dimensions": args.dimensions},
+            "dry_run": args.dry_run,
+            "max_concurrency": args.max_concurrency,
+            "tolerated_failure_percentage": args.tolerated_failure_percentage,
+        },
+    )
+    if not args.dry_run:
+        if args.json:
+            _print_json({"execution_arn": execution_arn})
+        else:
+            print(f"re-index with {args.model} started: {execution_arn}")
+        return 0
+    client = _state_machine_client(arn)
+    deadline = time.monotonic() + 300
+    while (described := client.describe_execution(executionArn=execution_arn))[
+        "status"
+    ] == "RUNNING" and time.monotonic() < deadline:
+        time.sleep(1)
+    if described["status"] == "RUNNING":
+        raise TransientError(f"the dry run {execution_arn} is still running: see its output")
+    if described["status"] != "SUCCEEDED":
+        raise PermanentDependencyError(
+            f"the dry run {execution_arn} ended {described['status']}: {described.get('error', '')}"
+        )
+    report = ReindexReport.model_validate(json.loads(described["output"])["report"])
+    _print_reindex_report(report, args)
     return 0
 
 
@@ -457,6 +522,18 @@ def _add_reindex_command(commands: argparse._SubParsersAction[argparse.ArgumentP
     sub.add_argument("--model", required=True, help="the new EMBEDDING_MODEL")
     sub.add_argument("--dimensions", type=int, help="its EMBEDDING_DIMENSIONS (default: native)")
     sub.add_argument("--dry-run", action="store_true", help="say what it would cost, do nothing")
+    sub.add_argument(
+        "--state-machine-arn",
+        help="run it in the cloud: the stack's ReindexStateMachineArn (default: "
+        "REINDEX_STATE_MACHINE_ARN; neither: here, on the local store)",
+    )
+    sub.add_argument("--max-concurrency", type=int, default=20, help="cloud: segments at once (20)")
+    sub.add_argument(
+        "--tolerated-failure-percentage",
+        type=float,
+        default=0.0,
+        help="cloud: the run fails beyond this share of failed segments (0)",
+    )
     sub.add_argument("--json", action="store_true")
     sub.set_defaults(run=cmd_reindex)
 

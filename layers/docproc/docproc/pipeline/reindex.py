@@ -5,20 +5,26 @@ The collection in use is untouched: search moves to the new one when the configu
 the new model. Resumable per segment: a segment's marker object
 (``work/.../reindexed/{collection}/NNNNN.json``) is written after its points, so a re-run
 skips it, and a segment cut short is redone whole (deterministic point ids overwrite).
+
+The laptop runs ``reindex`` in one process; the cloud's Reindex state machine runs
+``plan_reindex`` once and ``reindex_segment`` for each item of the manifest it writes.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from pydantic import BaseModel
 
 from docproc.embedding.port import Embedder, SparseEncoder
+from docproc.errors import ReindexTargetInUse
 from docproc.ledger.port import Ledger
-from docproc.models import WORK_PREFIX, Chunk, DocumentRecord, SegmentRecord
+from docproc.models import WORK_PREFIX, Chunk, ReindexSegment, S3Location
 from docproc.observability import logger
 from docproc.pipeline.finalize import Pricing
 from docproc.pipeline.process_segment import embedded_points
@@ -41,6 +47,23 @@ class ReindexReport(BaseModel):
     estimated_cost_usd: float
 
 
+class ReindexPlan(BaseModel):
+    """The cloud's plan: the report, and the manifest of segments its Map reads (none when
+    there is nothing to do or on a dry run)."""
+
+    report: ReindexReport
+    manifest: S3Location | None = None
+    # The collection was made by this plan: markers of an earlier one (dropped since) do not
+    # count, every segment is embedded.
+    fresh_collection: bool = False
+
+
+class ReindexSegmentResult(BaseModel):
+    chunks: int
+    # Its marker was there: done by an earlier run.
+    skipped: bool
+
+
 @dataclass(frozen=True)
 class ReindexDeps:
     ledger: Ledger
@@ -49,63 +72,136 @@ class ReindexDeps:
     # The new model's collection.
     vectors: VectorStore
     pricing: Pricing
+    # The collection search uses now (the configured model's): never the target.
+    collection_in_use: str
     sparse: SparseEncoder | None = None
     batch_size: int = 256
 
 
-def reindex_marker_key(record: DocumentRecord, collection: str, segment: int) -> str:
-    version = record.completed_version or record.version
-    return (
-        f"{WORK_PREFIX}{record.tenant_id}/{record.document_id}/{version}/reindexed/"
-        f"{collection}/{segment:05d}.json"
-    )
+@dataclass
+class _Tally:
+    documents: int = 0
+    segments: int = 0
+    tokens: int = 0
+
+    def report(self, deps: ReindexDeps, dry_run: bool) -> ReindexReport:
+        return ReindexReport(
+            collection=deps.vectors.collection,
+            embedding_model=deps.pricing.embedding_model,
+            dry_run=dry_run,
+            documents=self.documents,
+            segments=self.segments,
+            tokens=self.tokens,
+            estimated_cost_usd=round(self.tokens * deps.pricing.usd_per_million_tokens / 1e6, 6),
+        )
 
 
-def _work(ledger: Ledger) -> Iterator[tuple[DocumentRecord, list[SegmentRecord]]]:
-    """Every completed document (the ledger's status index, never a scan) and the done
-    segments of its completed version."""
-    for record in ledger.documents_by_status("complete"):
+def _refuse_collection_in_use(deps: ReindexDeps) -> None:
+    if deps.vectors.collection == deps.collection_in_use:
+        raise ReindexTargetInUse(
+            f"{deps.vectors.collection} is the collection in use: nothing to re-index (name "
+            "another model or size)"
+        )
+
+
+def _segments(deps: ReindexDeps, tally: _Tally) -> Iterator[ReindexSegment]:
+    """Every done segment of every completed document's completed version (the ledger's status
+    index, never a scan), counted into ``tally`` as they go: nothing is held, whatever the
+    number of documents."""
+    for record in deps.ledger.documents_by_status("complete"):
+        tally.documents += 1
         version = record.completed_version or record.version
-        segments = ledger.list_segments(record.tenant_id, record.document_id, version)
-        yield record, [s for s in segments if s.status == "done" and s.output_key]
+        for segment in deps.ledger.list_segments(record.tenant_id, record.document_id, version):
+            if segment.status != "done" or not segment.output_key:
+                continue
+            tally.segments += 1
+            tally.tokens += segment.tokens
+            yield ReindexSegment(
+                tenant_id=record.tenant_id,
+                document_id=record.document_id,
+                version=version,
+                segment=segment.index,
+                chunks_key=segment.output_key,
+            )
+
+
+def _ensure_collection(deps: ReindexDeps) -> bool:
+    """Create the new collection if it does not exist; True if it did not."""
+    fresh = not deps.vectors.exists()
+    deps.vectors.ensure_collection()
+    return fresh
 
 
 def reindex(deps: ReindexDeps, dry_run: bool = False) -> ReindexReport:
-    work = list(_work(deps.ledger))
-    tokens = sum(segment.tokens for _, segments in work for segment in segments)
-    report = ReindexReport(
-        collection=deps.vectors.collection,
-        embedding_model=deps.pricing.embedding_model,
-        dry_run=dry_run,
-        documents=len(work),
-        segments=sum(len(segments) for _, segments in work),
-        tokens=tokens,
-        estimated_cost_usd=round(tokens * deps.pricing.usd_per_million_tokens / 1e6, 6),
-    )
+    """The laptop: every segment, one after the other, in this process."""
+    _refuse_collection_in_use(deps)
+    tally = _Tally()
     if dry_run:
-        return report
-    deps.vectors.ensure_collection()
+        for _ in _segments(deps, tally):
+            pass
+        return tally.report(deps, dry_run=True)
+    fresh = _ensure_collection(deps)
     skipped = chunks = 0
-    for record, segments in work:
-        for segment in segments:
-            marker = reindex_marker_key(record, deps.vectors.collection, segment.index)
-            if deps.store.exists(marker):
-                skipped += 1
-                continue
-            assert segment.output_key is not None
-            chunks += _embed_segment(deps, segment.output_key)
-            deps.store.put_bytes(
-                marker,
-                json.dumps({"chunks_key": segment.output_key}).encode(),
-                "application/json",
-            )
-        logger.info("document re-indexed", extra={"document_id": record.document_id})
-    return report.model_copy(update={"segments_skipped": skipped, "chunks": chunks})
+    for item in _segments(deps, tally):
+        result = reindex_segment(deps, item, redo=fresh)
+        skipped += result.skipped
+        chunks += result.chunks
+    return tally.report(deps, dry_run=False).model_copy(
+        update={"segments_skipped": skipped, "chunks": chunks}
+    )
+
+
+def plan_reindex(deps: ReindexDeps, execution_name: str, dry_run: bool = False) -> ReindexPlan:
+    """The cloud: create the new collection and write the manifest of segments to embed (one
+    Map item each; the same name for a redriven execution). The manifest is written to a file
+    as the ledger is read, then uploaded: ~220 bytes of /tmp a segment, not memory."""
+    _refuse_collection_in_use(deps)
+    tally = _Tally()
+    if dry_run:
+        for _ in _segments(deps, tally):
+            pass
+        return ReindexPlan(report=tally.report(deps, dry_run=True))
+    fresh = _ensure_collection(deps)
+    key = f"{WORK_PREFIX}reindex/{deps.vectors.collection}/{execution_name}/segments.json"
+    with tempfile.TemporaryDirectory(prefix="docproc-reindex-") as folder:
+        path = Path(folder) / "segments.json"
+        with path.open("w") as manifest:
+            manifest.write("[")
+            for n, item in enumerate(_segments(deps, tally)):
+                manifest.write(("," if n else "") + item.model_dump_json())
+            manifest.write("]")
+        report = tally.report(deps, dry_run=False)
+        if not tally.segments:
+            return ReindexPlan(report=report, fresh_collection=fresh)
+        deps.store.put_file(key, path, "application/json")
+    logger.info(
+        "re-index planned", extra={"segments": tally.segments, "documents": tally.documents}
+    )
+    return ReindexPlan(
+        report=report,
+        manifest=S3Location(bucket=deps.store.bucket, key=key),
+        fresh_collection=fresh,
+    )
+
+
+def reindex_segment(
+    deps: ReindexDeps, item: ReindexSegment, redo: bool = False
+) -> ReindexSegmentResult:
+    """Embed one segment's chunk file into the new collection, then write its marker. A
+    marker means done, unless ``redo``: the collection is new, the marker is an older one's."""
+    marker = item.marker_key(deps.vectors.collection)
+    if not redo and deps.store.exists(marker):
+        return ReindexSegmentResult(chunks=0, skipped=True)
+    chunks = _embed_segment(deps, item.chunks_key)
+    deps.store.put_bytes(
+        marker, json.dumps({"chunks_key": item.chunks_key}).encode(), "application/json"
+    )
+    return ReindexSegmentResult(chunks=chunks, skipped=False)
 
 
 def _embed_segment(deps: ReindexDeps, chunks_key: str) -> int:
     lines = deps.store.get_bytes(chunks_key).decode().splitlines()
-    chunks = (Chunk.model_validate_json(line) for line in lines if line.strip())
+    chunks: Iterator[Chunk] = (Chunk.model_validate_json(line) for line in lines if line.strip())
     count = 0
     while batch := list(itertools.islice(chunks, deps.batch_size)):
         # The version is complete: its points are searchable at once.

@@ -65,6 +65,7 @@ SEAL_EVERY = 16_384
 # How many points the appendable segment holds, kept beside the shard between processes (each
 # `docproc` command, each stage of a benchmark, opens it anew). A process killed before it
 # closes the shard leaves the count short by its own points: the seal comes that much later.
+_CONFIG_FILE = "edge_config.json"
 _UNSEALED_FILE = "docproc-unsealed-points"
 # Each side of a hybrid query fetches this many candidates per hit asked for; their scores are
 # fused by distribution (DBSF: each side's scores normalised by their mean and spread), which
@@ -108,6 +109,9 @@ class EdgeVectorStore:
     def collection(self) -> str:
         return self._collection
 
+    def exists(self) -> bool:
+        return (self._path / _CONFIG_FILE).is_file()
+
     def _config(self) -> EdgeConfig:
         return EdgeConfig(
             vectors=EdgeVectorParams(
@@ -126,7 +130,7 @@ class EdgeVectorStore:
     def ensure_collection(self) -> None:
         if self._shard is not None:
             return
-        persisted = self._path / "edge_config.json"
+        persisted = self._path / _CONFIG_FILE
         if persisted.is_file():
             size = json.loads(persisted.read_text())["vectors"][""]["size"]
             if size != self._dimensions:

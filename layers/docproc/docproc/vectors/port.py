@@ -64,6 +64,11 @@ class VectorStore(VectorSink, Protocol):
     @property
     def collection(self) -> str: ...
 
+    def exists(self) -> bool:
+        """Whether the collection exists now: asked of the store, never remembered (a
+        collection dropped since ``ensure_collection`` is created again by the next one)."""
+        ...
+
     def search(
         self,
         vector: list[float] | None,

@@ -61,6 +61,14 @@ class QdrantVectorStore:
     def collection(self) -> str:
         return self._collection
 
+    def exists(self) -> bool:
+        try:
+            found = self._client.collection_exists(self._collection)
+        except (UnexpectedResponse, ResponseHandlingException) as exc:
+            raise TransientError(f"qdrant: {type(exc).__name__}") from exc
+        self._ready = self._ready and found
+        return found
+
     def ensure_collection(self) -> None:
         if self._ready:
             return

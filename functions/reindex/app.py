@@ -1,0 +1,66 @@
+"""Reindex: the Reindex state machine's two steps. A plan (every completed document's done
+segments, from the ledger) -> the new collection and a manifest of segments -> ReindexPlan; a
+segment -> its chunk file embedded into the new collection -> ReindexSegmentResult."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from docproc import aws
+from docproc.config import ReindexSettings, load_settings
+from docproc.handlers import correlate, parse_event
+from docproc.models import ReindexEvent, ReindexPlanRequest, ReindexTarget
+from docproc.observability import logger, metrics, tracer
+from docproc.pipeline.finalize import Pricing
+from docproc.pipeline.reindex import ReindexDeps, plan_reindex, reindex_segment
+from docproc.vectors.port import collection_name
+from docproc.wiring import make_sparse_encoder
+
+
+@aws.per_container
+def dependencies(secrets: aws.Secrets) -> Callable[[ReindexTarget], ReindexDeps]:
+    """What a request for a target model needs, built once per model per container."""
+    settings = load_settings(ReindexSettings)
+    store = aws.object_store(settings.bucket)
+    ledger = aws.ledger(settings.ledger_table, settings.ledger_ttl_days)
+    in_use = collection_name(
+        settings.qdrant_collection_prefix, settings.model_name, settings.vector_size
+    )
+
+    @cache
+    def for_target(target: ReindexTarget) -> ReindexDeps:
+        model = settings.model_copy(update=target.model_dump())
+        return ReindexDeps(
+            ledger=ledger,
+            store=store,
+            embedder=aws.embedder(model, secrets),
+            vectors=aws.vector_store(model, model, secrets),
+            pricing=Pricing.from_settings(model),
+            collection_in_use=in_use,
+            sparse=make_sparse_encoder(),
+            batch_size=settings.embed_batch_size,
+        )
+
+    return for_target
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    request = parse_event(ReindexEvent, event).root
+    deps = dependencies()(request.target)
+    if isinstance(request, ReindexPlanRequest):
+        return plan_reindex(deps, request.execution_name, request.dry_run).model_dump(mode="json")
+    item = request.item
+    correlate(
+        tenant_id=item.tenant_id,
+        document_id=item.document_id,
+        version=item.version,
+        segment=item.segment,
+    )
+    return reindex_segment(deps, item, redo=request.redo).model_dump(mode="json")

@@ -1,0 +1,142 @@
+"""The Reindex state machine in moto's engine: completed documents' chunk files embedded into
+another model's collection, with nothing extracted or chunked again, resumable per segment."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from qdrant_client import QdrantClient, models
+
+from benchmarks.generators import text_pdf
+from docproc.local.cli import main
+from tests.e2e.harness import BUCKET, DeployedStack
+from tests.e2e.test_backfill import command_line_logging  # noqa: F401 (a fixture)
+
+
+def _objects(stack: DeployedStack, suffix: str) -> dict[str, str]:
+    """Keys under work/ ending in ``suffix`` -> ETag and last-modified: a rewrite shows."""
+    listed = stack.s3.list_objects_v2(Bucket=BUCKET, Prefix="work/").get("Contents", [])
+    return {
+        item["Key"]: f"{item['ETag']}@{item['LastModified'].isoformat()}"
+        for item in listed
+        if item["Key"].endswith(suffix)
+    }
+
+
+def _ingest_two_documents(stack: DeployedStack, tmp_path) -> None:
+    pdf = text_pdf(tmp_path / "record.pdf", pages=120)  # 3 segments of 50 pages
+    for key, body in (
+        ("uploads/acme/case-1/record-1/record.pdf", pdf.read_bytes()),
+        ("uploads/acme/case-1/notes-1/notes.txt", b"The arbitration seat is Geneva.\n" * 40),
+    ):
+        (event,) = stack.upload(key, body)
+        assert stack.run(event)["status"] == "SUCCEEDED"
+
+
+@pytest.mark.built_artifacts
+def test_reindex_embeds_every_completed_segment_into_the_new_collection_once(
+    stack: DeployedStack, qdrant: QdrantClient, tmp_path
+):
+    # Given two documents ingested on the stack's model (hashing, 384 dimensions)
+    _ingest_two_documents(stack, tmp_path)
+    (in_use,) = [c.name for c in qdrant.get_collections().collections]
+    points = qdrant.count(in_use).count
+    chunk_files = _objects(stack, ".chunks.jsonl")
+    stack.invocations.clear()
+    # When the Reindex state machine runs into a 256-dimension collection
+    execution = stack.reindex("text-embedding-3-large", 256)
+    # Then it succeeds, reporting both documents and their four segments
+    assert execution["status"] == "SUCCEEDED", execution.get("cause")
+    report = json.loads(execution["output"])["report"]
+    assert (report["documents"], report["segments"], report["dry_run"]) == (2, 4, False)
+    assert report["tokens"] > 0 and report["collection"].endswith("_256")
+    # And only the Reindex function ran: one plan, then one invocation per segment
+    actions = [payload["action"] for name, payload in stack.invocations]
+    assert {name for name, _ in stack.invocations} == {"ReindexFunction"}
+    assert sorted(actions) == ["plan"] + ["segment"] * 4
+    # And the new collection holds every chunk once; the one in use is untouched
+    assert qdrant.count(report["collection"]).count == points
+    assert qdrant.count(in_use).count == points
+    # And no chunk file was written again (nothing extracted or chunked), and each segment
+    # has its marker
+    assert _objects(stack, ".chunks.jsonl") == chunk_files
+    markers = _objects(stack, ".json")
+    markers = {k: v for k, v in markers.items() if "/reindexed/" in k}
+    assert len(markers) == 4
+    # Given two segments' points gone from the new collection, and the marker of one of them
+    # (as if its run had been cut short before the marker)
+    cut_short, done = sorted(markers)[:2]
+    stack.s3.delete_object(Bucket=BUCKET, Key=cut_short)
+    for marker in (cut_short, done):
+        qdrant.delete(report["collection"], points_selector=_segment_points(marker))
+    # When the re-index runs again
+    again = stack.reindex("text-embedding-3-large", 256)
+    # Then only the segment without a marker is embedded again
+    assert again["status"] == "SUCCEEDED", again.get("cause")
+    new = report["collection"]
+    assert qdrant.count(new, count_filter=_segment_points(cut_short)).count > 0
+    assert qdrant.count(new, count_filter=_segment_points(done)).count == 0
+    # Given the new collection dropped (its markers stay behind)
+    qdrant.delete_collection(new)
+    # When the re-index runs again
+    rebuilt = stack.reindex("text-embedding-3-large", 256)
+    # Then Plan made the collection anew and every segment was embedded into it
+    assert rebuilt["status"] == "SUCCEEDED", rebuilt.get("cause")
+    assert qdrant.count(new).count == points
+
+
+def _segment_points(marker_key: str) -> models.Filter:
+    """The points of the segment whose marker this is: work/{tenant}/{document}/{version}/
+    reindexed/{collection}/NNNNN.json."""
+    parts = marker_key.split("/")
+    return models.Filter(
+        must=[
+            models.FieldCondition(key="document_id", match=models.MatchValue(value=parts[2])),
+            models.FieldCondition(
+                key="segment", match=models.MatchValue(value=int(parts[-1].split(".")[0]))
+            ),
+        ]
+    )
+
+
+@pytest.mark.built_artifacts
+def test_reindex_into_the_collection_in_use_fails_typed(stack: DeployedStack, tmp_path):
+    # Given an ingested document
+    _ingest_two_documents(stack, tmp_path)
+    # When the re-index names the model and size in use
+    execution = stack.reindex("text-embedding-3-small", 384)
+    # Then it fails at Plan with the typed error, having written nothing
+    assert execution["status"] == "FAILED"
+    assert execution["error"] == "ReindexTargetInUse"
+    assert not [k for k in stack.object_keys("work/reindex/")]
+
+
+def test_docproc_reindex_dry_run_reports_from_the_cloud(
+    stack: DeployedStack,
+    qdrant: QdrantClient,
+    tmp_path,
+    monkeypatch,
+    capsys,
+    command_line_logging,  # noqa: F811
+):
+    # Given an ingested stack
+    _ingest_two_documents(stack, tmp_path)
+    monkeypatch.setenv("DOCPROC_HOME", str(tmp_path / "home"))
+    arn = stack.state_machine_arns["ReindexStateMachine"]
+    collections = qdrant.get_collections().collections
+    capsys.readouterr()  # what the ingests logged
+    # When an operator asks `docproc reindex --dry-run` of the stack
+    code = main(
+        [
+            *("reindex", "--model", "m2", "--dimensions", "512", "--dry-run", "--json"),
+            *("--state-machine-arn", arn),
+        ]
+    )
+    # Then it prints the cloud's plan: both documents, their tokens, and did nothing
+    assert code == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["dry_run"] and report["documents"] == 2 and report["segments"] == 4
+    assert report["tokens"] > 0 and report["chunks"] == 0
+    assert qdrant.get_collections().collections == collections
+    assert not [k for k in stack.object_keys("work/reindex/")]
