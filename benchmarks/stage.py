@@ -37,7 +37,7 @@ def _serve_vectors(settings: LocalSettings, connection: Connection) -> None:
     from docproc.local.vectors_server import VectorStoreServer
 
     env = LocalEnvironment(settings)
-    server = VectorStoreServer(env.vectors)
+    server = VectorStoreServer(env.vectors, env.vectors_lock)
     connection.send((server.address, server.authkey))
     connection.recv()  # until the segment is done
     env.close()

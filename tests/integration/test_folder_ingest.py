@@ -63,6 +63,40 @@ def test_a_folder_ingests_each_document_past_a_bad_one_and_a_rerun_skips_them(tm
     assert second.returncode == 1
 
 
+def test_a_long_document_does_not_hold_up_the_short_ones(tmp_path: Path):
+    # Given a folder whose first document is long (24 segments of 4 KiB) and two short ones
+    folder = tmp_path / "case"
+    folder.mkdir()
+    (folder / "a-long.txt").write_text(
+        "".join(f"Line {i} of the long transcript of the hearing.\n" for i in range(2000))
+    )
+    (folder / "b-short.txt").write_text("The deposit was paid on 3 March.\n")
+    (folder / "c-short.md").write_text("# Notes\n\nThe hearing is on 12 May.\n")
+    # When the folder is ingested on one worker
+    one = run(
+        tmp_path / "one", "ingest", str(folder), "--json", SEGMENT_BYTES="4096", DOCPROC_WORKERS="1"
+    )
+    documents, summary = _lines(one.stdout)
+    # Then every document is complete, and the short ones were done first: segments are taken
+    # from each document in turn, not one document after the other
+    assert summary["complete"] == 3
+    assert documents["a-long"]["segments_total"] >= 20
+    assert list(documents) == ["b-short", "c-short", "a-long"]
+    # When it is ingested again elsewhere on a pool of two workers shared by the documents
+    two = run(
+        tmp_path / "two", "ingest", str(folder), "--json", SEGMENT_BYTES="4096", DOCPROC_WORKERS="2"
+    )
+    pooled, summary = _lines(two.stdout)
+    # Then the same documents are complete with the same chunks (which finishes first is the
+    # workers' race), and the long one is searchable
+    assert summary["complete"] == 3
+    assert {k: v["chunks_total"] for k, v in pooled.items()} == {
+        k: v["chunks_total"] for k, v in documents.items()
+    }
+    hits = json.loads(run(tmp_path / "two", "search", "Line 1999", "--json").stdout)
+    assert hits[0]["document_id"] == "a-long"
+
+
 def test_glob_picks_files_and_every_document_refused_is_exit_status_2(tmp_path: Path):
     home = tmp_path / "home"
     folder = _case_folder(tmp_path)

@@ -123,17 +123,27 @@ def _ingest_many(env: LocalEnvironment, args: argparse.Namespace, paths: list[Pa
     from tqdm import tqdm
 
     selection = select(paths, args.glob)
+    # One bar over the segments of every document (their count is known once all are
+    # planned), with the documents finished beside it.
     bar = (
-        tqdm(total=len(selection.documents), unit="document", delay=1.0, file=sys.stderr)
+        tqdm(unit="segment", delay=1.0, file=sys.stderr)
         if not args.json and sys.stderr.isatty()
         else None
     )
+
+    def segments_done(done: int, total: int) -> None:
+        if bar is not None:
+            bar.total = total
+            bar.update(done - bar.n)
+
     outcomes: list[DocumentOutcome] = []
     try:
-        for outcome in ingest_all(env, selection.documents, args.tenant, args.case):
+        for outcome in ingest_all(
+            env, selection.documents, args.tenant, args.case, progress=segments_done
+        ):
             outcomes.append(outcome)
             if bar is not None:
-                bar.update(1)
+                bar.set_postfix_str(f"{len(outcomes)}/{len(selection.documents)} documents")
             if args.json:
                 print(outcome.model_dump_json(), flush=True)
             else:

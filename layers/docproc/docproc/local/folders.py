@@ -1,17 +1,18 @@
 """Many documents in one command: ``docproc ingest PATH [PATH ...]`` over files and folders.
 
-Each document goes through the same ``ingest`` as a single file (so a re-run skips what is
-complete and resumes what is not); one that fails or is refused is reported and the others go
-on. Document ids come from the path relative to the folder given, so the same folder ingested
-again maps to the same documents.
+Each document is planned and finalized as a single file is (so a re-run skips what is
+complete and resumes what is not), and the segments of all of them share one pool of workers;
+one that fails or is refused is reported and the others go on. Document ids come from the path
+relative to the folder given, so the same folder ingested again maps to the same documents.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import itertools
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -20,8 +21,19 @@ from pydantic import BaseModel
 
 from docproc.errors import DocprocError, InvalidDocument, UnsupportedDocument
 from docproc.extract.sniff import SNIFF_BYTES, sniff
-from docproc.local.runner import LocalEnvironment, SegmentFailures, default_document_id, ingest
-from docproc.models import validate_id
+from docproc.local.runner import (
+    IngestReport,
+    LocalEnvironment,
+    PlannedDocument,
+    ProgressCallback,
+    SegmentFailures,
+    default_document_id,
+    execute_segments,
+    finish_document,
+    plan_upload,
+    record_failure,
+)
+from docproc.models import SegmentResult, SegmentTask, validate_id
 
 # What a folder's sub-path becomes in a document id ("/" is not allowed in ids).
 PATH_SEPARATOR = "--"
@@ -128,33 +140,81 @@ def ingest_all(
     documents: Sequence[Candidate],
     tenant_id: str,
     case_id: str,
-    done: Callable[[DocumentOutcome], None] | None = None,
+    progress: ProgressCallback | None = None,
 ) -> Iterator[DocumentOutcome]:
-    """Each document in turn; a failure is an outcome, not the end of the run."""
+    """Every document planned first (copied in; one already complete, or refused, is reported
+    at once), then the segments of all of them on one pool of workers, started once, taken in
+    turn from each document so that a long one does not hold up the others; each document is
+    finalized as soon as its last segment is done. A failure is an outcome, not the end of
+    the run. ``progress`` gets (segments finished, segments to run)."""
+    planned: dict[str, tuple[Candidate, PlannedDocument]] = {}
     for candidate in documents:
-        outcome = _ingest_one(env, candidate, tenant_id, case_id)
-        if done is not None:
-            done(outcome)
-        yield outcome
+        try:
+            result = plan_upload(env, candidate.path, tenant_id, case_id, candidate.document_id)
+        except DocprocError as exc:
+            yield _failed(candidate, exc)
+            continue
+        if isinstance(result, IngestReport):
+            yield _outcome(candidate, result)
+        else:
+            planned[result.ids.document_id] = (candidate, result)
+    tasks = _interleaved([document.tasks for _, document in planned.values()])
+    remaining = {document_id: len(document.tasks) for document_id, (_, document) in planned.items()}
+    results: dict[str, list[SegmentResult]] = {document_id: [] for document_id in planned}
+    failures: dict[str, dict[int, BaseException]] = {document_id: {} for document_id in planned}
+    for finished, (task, outcome) in enumerate(execute_segments(env, tasks), start=1):
+        document_id = task.document.document_id
+        if isinstance(outcome, Exception):
+            failures[document_id][task.segment.index] = outcome
+        else:
+            results[document_id].append(outcome)
+        if progress:
+            progress(finished, len(tasks))
+        remaining[document_id] -= 1
+        if not remaining[document_id]:
+            candidate, document = planned[document_id]
+            yield _finished(env, candidate, document, results[document_id], failures[document_id])
 
 
-def _ingest_one(
-    env: LocalEnvironment, candidate: Candidate, tenant_id: str, case_id: str
+def _interleaved(queues: list[list[SegmentTask]]) -> list[SegmentTask]:
+    """One task from each document in turn: first segments of every document first."""
+    return [task for row in itertools.zip_longest(*queues) for task in row if task is not None]
+
+
+def _finished(
+    env: LocalEnvironment,
+    candidate: Candidate,
+    document: PlannedDocument,
+    results: list[SegmentResult],
+    failures: dict[int, BaseException],
 ) -> DocumentOutcome:
-    base = {"path": str(candidate.path), "document_id": candidate.document_id}
     try:
-        report = ingest(env, candidate.path, tenant_id, case_id, candidate.document_id)
-    except SegmentFailures as exc:
+        if failures:
+            error = SegmentFailures(failures)
+            record_failure(env, document, error)
+            raise error
+        report = finish_document(env, document, results)
+    except DocprocError as exc:
+        return _failed(candidate, exc)
+    return _outcome(candidate, report)
+
+
+def _failed(candidate: Candidate, exc: DocprocError) -> DocumentOutcome:
+    base = {"path": str(candidate.path), "document_id": candidate.document_id}
+    if isinstance(exc, SegmentFailures):
         refused = all(isinstance(error, InvalidDocument) for error in exc.failures.values())
         return DocumentOutcome(
             **base, status="rejected" if refused else "failed", error=_describe(exc)
         )
-    except InvalidDocument as exc:
+    if isinstance(exc, InvalidDocument):
         return DocumentOutcome(**base, status="rejected", error=_describe(exc))
-    except DocprocError as exc:
-        return DocumentOutcome(**base, status="failed", error=_describe(exc))
+    return DocumentOutcome(**base, status="failed", error=_describe(exc))
+
+
+def _outcome(candidate: Candidate, report: IngestReport) -> DocumentOutcome:
     return DocumentOutcome(
-        **base,
+        path=str(candidate.path),
+        document_id=candidate.document_id,
         status="superseded" if report.status == "superseded" else "complete",
         skipped=report.segments_processed == 0,
         segments_total=report.segments_total,

@@ -1,8 +1,9 @@
 """The laptop runner: plan -> segments in parallel processes -> finalize, on local adapters.
 
 The same use cases as the Lambda functions, over a folder object store, a SQLite ledger,
-vectors in SQLite (or Qdrant) and a JSONL event log, all under DOCPROC_HOME. Everything is
-persistent, so Ctrl-C (or kill -9) and the same command again resumes where it stopped.
+vectors in Qdrant Edge (or a Qdrant server) and a JSONL event log, all under DOCPROC_HOME.
+Everything is persistent, so Ctrl-C (or kill -9) and the same command again resumes where it
+stopped.
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ import os
 import re
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import cached_property
 from multiprocessing import get_context
 from pathlib import Path
@@ -100,6 +103,9 @@ class LocalEnvironment:
     def __init__(self, settings: LocalSettings) -> None:
         self.settings = settings
         self.home = settings.home
+        # Held for every call on the vector store while workers may be writing to it through
+        # this process (VectorStoreServer): the parent's own calls (Finalize) take it too.
+        self.vectors_lock = threading.Lock()
 
     @cached_property
     def store(self) -> LocalObjectStore:
@@ -298,7 +304,7 @@ def _worker_pool(env: LocalEnvironment, workers: int) -> Iterator[ProcessPoolExe
     from docproc.local.vectors_server import VectorStoreServer
 
     # One process opens an Edge shard: the parent, which serves it to the workers.
-    server = None if env.settings.qdrant_url else VectorStoreServer(env.vectors)
+    server = None if env.settings.qdrant_url else VectorStoreServer(env.vectors, env.vectors_lock)
     pool = ProcessPoolExecutor(
         max_workers=workers,
         mp_context=get_context("spawn"),
@@ -318,52 +324,76 @@ def _worker_pool(env: LocalEnvironment, workers: int) -> Iterator[ProcessPoolExe
             server.close()
 
 
-def run_segments(
-    env: LocalEnvironment, tasks: list[SegmentTask], progress: ProgressCallback | None = None
-) -> list[SegmentResult]:
-    """Process ``tasks``: in this process when there is one, else in a pool of processes."""
-    results: list[SegmentResult] = []
-    failures: dict[int, BaseException] = {}
-    workers = env.workers_for(tasks)
-    if workers <= 1:
+SegmentOutcome = tuple[SegmentTask, "SegmentResult | Exception"]
+
+
+def execute_segments(env: LocalEnvironment, tasks: list[SegmentTask]) -> Iterator[SegmentOutcome]:
+    """Each task's result or error, in the order they finish: in this process when the work
+    does not outweigh starting workers, else in one pool of processes for all of them (the
+    pool lives while the caller iterates)."""
+    if env.workers_for(tasks) <= 1:
         # Small-file fast path: no pool to spawn, no IPC.
         deps = env.segment_deps(env.vectors)
         for task in tasks:
             try:
-                results.append(_process(task, deps))
-            except Exception as exc:  # noqa: BLE001 - collected and reported together
-                failures[task.segment.index] = exc
-            if progress:
-                progress(len(results) + len(failures), len(tasks))
-    else:
-        with _worker_pool(env, workers) as pool:
-            futures: dict[Future[str], int] = {
-                pool.submit(_run_task, task.model_dump_json()): task.segment.index for task in tasks
-            }
-            pending = set(futures)
-            while pending:
-                finished, pending = wait(pending, return_when=FIRST_EXCEPTION)
-                for future in finished:
-                    error = future.exception()
-                    if error is None:
-                        results.append(SegmentResult.model_validate_json(future.result()))
-                    else:
-                        failures[futures[future]] = error
-                if progress:
-                    progress(len(results) + len(failures), len(tasks))
+                yield task, _process(task, deps)
+            except Exception as exc:  # noqa: BLE001 - the caller decides what a failure means
+                yield task, exc
+        return
+    with _worker_pool(env, env.workers_for(tasks)) as pool:
+        futures: dict[Future[str], SegmentTask] = {
+            pool.submit(_run_task, task.model_dump_json()): task for task in tasks
+        }
+        pending = set(futures)
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                error = future.exception()
+                if error is None:
+                    yield futures[future], SegmentResult.model_validate_json(future.result())
+                else:
+                    assert isinstance(error, Exception)
+                    yield futures[future], error
+
+
+def run_segments(
+    env: LocalEnvironment, tasks: list[SegmentTask], progress: ProgressCallback | None = None
+) -> list[SegmentResult]:
+    """Process one document's ``tasks``; SegmentFailures names those that failed."""
+    results: list[SegmentResult] = []
+    failures: dict[int, BaseException] = {}
+    for task, outcome in execute_segments(env, tasks):
+        if isinstance(outcome, Exception):
+            failures[task.segment.index] = outcome
+        else:
+            results.append(outcome)
+        if progress:
+            progress(len(results) + len(failures), len(tasks))
     if failures:
         raise SegmentFailures(failures)
     return results
 
 
-def ingest(
+@dataclass(frozen=True)
+class PlannedDocument:
+    """A document copied in and planned, with the segments still to run."""
+
+    ids: DocumentKey
+    key: str
+    plan: PlanResult
+    tasks: list[SegmentTask]
+    started: float
+
+
+def plan_upload(
     env: LocalEnvironment,
     path: Path,
     tenant_id: str = "local",
     case_id: str = "default",
     document_id: str | None = None,
-    progress: ProgressCallback | None = None,
-) -> IngestReport:
+) -> PlannedDocument | IngestReport:
+    """Copy ``path`` in as an upload and plan it: the segments to run, or the report when
+    there is nothing to run (this version is ingested already, or a newer one holds it)."""
     started = time.monotonic()
     ids = DocumentKey(
         tenant_id=validate_id(tenant_id, "tenant"),
@@ -385,63 +415,101 @@ def ingest(
         env.plan_options(),
         sequence=f"{time.time_ns():024d}",
     )
-    ref = plan.document
+    if plan.status == "planned":
+        return PlannedDocument(ids, key, plan, _tasks(env, plan), started)
+    record = env.ledger.get_document(ids.tenant_id, ids.document_id)
+    assert record is not None
+    version = plan.document.version
+    if plan.status == "superseded":
+        # A newer upload of this document holds it: this version was not ingested, and
+        # the row's totals are the newer version's, not this one's.
+        return _report(ids, version, "superseded", 0, 0, None, started)
+    return _report(ids, version, "complete", plan.segments_total, 0, record, started)
 
-    if plan.status != "planned":
-        record = env.ledger.get_document(ids.tenant_id, ids.document_id)
-        assert record is not None
-        if progress:
-            progress(plan.segments_total, plan.segments_total)
-        if plan.status == "superseded":
-            # A newer upload of this document holds it: this version was not ingested, and
-            # the row's totals are the newer version's, not this one's.
-            return _report(ids, ref.version, "superseded", 0, 0, None, started)
-        return _report(ids, ref.version, "complete", plan.segments_total, 0, record, started)
 
+def finish_document(
+    env: LocalEnvironment, document: PlannedDocument, results: list[SegmentResult]
+) -> IngestReport:
+    """Every segment done: Finalize (under the store's lock: workers may be writing to it),
+    and announce the document."""
     try:
-        results = run_segments(env, _tasks(env, plan), progress)
-        final: FinalizeResult = finalize_document(
-            plan,
-            env.store,
-            env.ledger,
-            env.vectors,
-            env.pricing,
-            keep_segment_files=env.settings.keep_segment_files,
-        )
+        with env.vectors_lock:
+            final: FinalizeResult = finalize_document(
+                document.plan,
+                env.store,
+                env.ledger,
+                env.vectors,
+                env.pricing,
+                keep_segment_files=env.settings.keep_segment_files,
+            )
     except Exception as exc:
-        failed = sorted(exc.failures) if isinstance(exc, SegmentFailures) else []
-        records = env.ledger.list_segments(ids.tenant_id, ids.document_id, ref.version)
-        env.ledger.fail_document(ids.tenant_id, ids.document_id, ref.version, type(exc).__name__)
-        detail = IngestionFailedDetail(
-            tenant_id=ids.tenant_id,
-            case_id=ids.case_id,
-            document_id=ids.document_id,
-            version=ref.version,
-            source_key=key,
-            execution_arn=None,
-            status="FAILED",
-            error=type(exc).__name__,
-            cause=str(exc)[:2000] if isinstance(exc, DocprocError) else None,
-            document_status="failed",
-            segments_total=plan.segments_total,
-            segments_done=sum(1 for record in records if record.status == "done"),
-            failed_segments=[
-                FailedSegment(segment=index, error=type(exc.failures[index]).__name__)
-                for index in failed
-            ]
-            if isinstance(exc, SegmentFailures)
-            else [],
-            resume_hint="run the same `docproc ingest` again: finished segments are skipped",
-        )
-        env.notifier.publish(DOCUMENT_INGESTION_FAILED, detail.model_dump(mode="json"))
+        record_failure(env, document, exc)
         raise
     if final.publish:
         env.notifier.publish(DOCUMENT_INGESTED, final.summary.model_dump(mode="json"))
     summary = final.summary
     processed = sum(1 for result in results if not result.skipped)
     return _report(
-        ids, ref.version, summary.status, summary.segments_total, processed, summary, started
+        document.ids,
+        document.plan.document.version,
+        summary.status,
+        summary.segments_total,
+        processed,
+        summary,
+        document.started,
     )
+
+
+def record_failure(env: LocalEnvironment, document: PlannedDocument, exc: Exception) -> None:
+    """The document failed: mark it in the ledger and announce it with a resume hint."""
+    ids, plan = document.ids, document.plan
+    version = plan.document.version
+    failed = sorted(exc.failures) if isinstance(exc, SegmentFailures) else []
+    records = env.ledger.list_segments(ids.tenant_id, ids.document_id, version)
+    env.ledger.fail_document(ids.tenant_id, ids.document_id, version, type(exc).__name__)
+    detail = IngestionFailedDetail(
+        tenant_id=ids.tenant_id,
+        case_id=ids.case_id,
+        document_id=ids.document_id,
+        version=version,
+        source_key=document.key,
+        execution_arn=None,
+        status="FAILED",
+        error=type(exc).__name__,
+        cause=str(exc)[:2000] if isinstance(exc, DocprocError) else None,
+        document_status="failed",
+        segments_total=plan.segments_total,
+        segments_done=sum(1 for record in records if record.status == "done"),
+        failed_segments=[
+            FailedSegment(segment=index, error=type(exc.failures[index]).__name__)
+            for index in failed
+        ]
+        if isinstance(exc, SegmentFailures)
+        else [],
+        resume_hint="run the same `docproc ingest` again: finished segments are skipped",
+    )
+    env.notifier.publish(DOCUMENT_INGESTION_FAILED, detail.model_dump(mode="json"))
+
+
+def ingest(
+    env: LocalEnvironment,
+    path: Path,
+    tenant_id: str = "local",
+    case_id: str = "default",
+    document_id: str | None = None,
+    progress: ProgressCallback | None = None,
+) -> IngestReport:
+    planned = plan_upload(env, path, tenant_id, case_id, document_id)
+    if isinstance(planned, IngestReport):
+        if progress:
+            progress(planned.segments_total, planned.segments_total)
+        return planned
+    try:
+        results = run_segments(env, planned.tasks, progress)
+    except Exception as exc:
+        record_failure(env, planned, exc)
+        raise
+    return finish_document(env, planned, results)
 
 
 def _report(

@@ -18,11 +18,12 @@ from docproc.vectors.port import VectorPoint, VectorStore
 
 
 class _LockedStore:
-    """Serialises calls: the server answers each worker on its own thread."""
+    """Serialises calls: the server answers each worker on its own thread, and the parent
+    takes the same lock for its own calls."""
 
-    def __init__(self, store: VectorStore) -> None:
+    def __init__(self, store: VectorStore, lock: threading.Lock) -> None:
         self._store = store
-        self._lock = threading.Lock()
+        self._lock = lock
 
     def ensure_collection(self) -> None:
         with self._lock:
@@ -44,8 +45,8 @@ class _Manager(BaseManager):
 class VectorStoreServer:
     """Serves ``store`` on a loopback-only Unix socket until ``close``."""
 
-    def __init__(self, store: VectorStore) -> None:
-        locked = _LockedStore(store)
+    def __init__(self, store: VectorStore, lock: threading.Lock) -> None:
+        locked = _LockedStore(store, lock)
         _Manager.register("vectors", callable=lambda: locked)
         self.authkey = secrets.token_bytes(32)
         self._manager = _Manager(address=None, authkey=self.authkey)
