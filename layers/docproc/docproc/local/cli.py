@@ -509,16 +509,25 @@ def _add_backfill_command(
         "region of the environment.",
     )
     sub.add_argument("--prefix", default="uploads/", help="uploads/ or a folder under it")
-    sub.add_argument("--state-machine-arn", help="default: BACKFILL_STATE_MACHINE_ARN")
-    sub.add_argument("--max-concurrency", type=int, default=20, help="objects at once (20)")
-    sub.add_argument(
-        "--tolerated-failure-percentage",
-        type=float,
-        default=5.0,
-        help="the run fails beyond this share of failed objects (5)",
+    _add_state_machine_options(
+        sub, "default: BACKFILL_STATE_MACHINE_ARN", "objects", tolerated_percentage=5.0
     )
     sub.add_argument("--json", action="store_true")
     sub.set_defaults(run=cmd_backfill)
+
+
+def _add_state_machine_options(
+    sub: argparse.ArgumentParser, arn_help: str, items: str, tolerated_percentage: float
+) -> None:
+    """A run of one of the stack's Distributed Map state machines, over ``items``."""
+    sub.add_argument("--state-machine-arn", help=arn_help)
+    sub.add_argument("--max-concurrency", type=int, default=20, help=f"{items} at once (20)")
+    sub.add_argument(
+        "--tolerated-failure-percentage",
+        type=float,
+        default=tolerated_percentage,
+        help=f"the run fails beyond this share of failed {items} ({tolerated_percentage:g})",
+    )
 
 
 def _add_reindex_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -532,17 +541,12 @@ def _add_reindex_command(commands: argparse._SubParsersAction[argparse.ArgumentP
     sub.add_argument("--model", required=True, help="the new EMBEDDING_MODEL")
     sub.add_argument("--dimensions", type=int, help="its EMBEDDING_DIMENSIONS (default: native)")
     sub.add_argument("--dry-run", action="store_true", help="say what it would cost, do nothing")
-    sub.add_argument(
-        "--state-machine-arn",
-        help="run it in the cloud: the stack's ReindexStateMachineArn (default: "
+    _add_state_machine_options(
+        sub,
+        "run it in the cloud: the stack's ReindexStateMachineArn (default: "
         "REINDEX_STATE_MACHINE_ARN; neither: here, on the local store)",
-    )
-    sub.add_argument("--max-concurrency", type=int, default=20, help="cloud: segments at once (20)")
-    sub.add_argument(
-        "--tolerated-failure-percentage",
-        type=float,
-        default=0.0,
-        help="cloud: the run fails beyond this share of failed segments (0)",
+        "segments in the cloud",
+        tolerated_percentage=0.0,
     )
     sub.add_argument("--json", action="store_true")
     sub.set_defaults(run=cmd_reindex)
