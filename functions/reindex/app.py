@@ -17,8 +17,7 @@ from docproc.models import ReindexEvent, ReindexPlanRequest, ReindexTarget
 from docproc.observability import logger, metrics, tracer
 from docproc.pipeline.finalize import Pricing
 from docproc.pipeline.reindex import ReindexDeps, plan_reindex, reindex_segment
-from docproc.vectors.port import collection_name
-from docproc.wiring import make_sparse_encoder
+from docproc.wiring import collection_of, make_sparse_encoder
 
 
 @aws.per_container
@@ -27,9 +26,7 @@ def dependencies(secrets: aws.Secrets) -> Callable[[ReindexTarget], ReindexDeps]
     settings = load_settings(ReindexSettings)
     store = aws.object_store(settings.bucket)
     ledger = aws.ledger(settings.ledger_table, settings.ledger_ttl_days)
-    in_use = collection_name(
-        settings.qdrant_collection_prefix, settings.model_name, settings.vector_size
-    )
+    in_use = collection_of(settings, settings)
 
     @cache
     def for_target(target: ReindexTarget) -> ReindexDeps:

@@ -82,7 +82,8 @@ def make_sparse_encoder() -> SparseEncoder:
     return Bm25Encoder()
 
 
-def _collection(settings: VectorStoreSettings, model: EmbeddingModelSettings) -> str:
+def collection_of(settings: VectorStoreSettings, model: EmbeddingModelSettings) -> str:
+    """The collection that holds ``model``'s vectors (its name and size)."""
     return collection_name(settings.qdrant_collection_prefix, model.model_name, model.vector_size)
 
 
@@ -94,7 +95,7 @@ def make_vector_store(
 
     return QdrantVectorStore(
         client,
-        _collection(settings, model),
+        collection_of(settings, model),
         model.vector_size,
         upsert_batch=settings.qdrant_upsert_batch,
         options=CollectionOptions(
@@ -109,7 +110,7 @@ def make_edge_vector_store(
     """The laptop's store: Qdrant Edge shards under ``root``, one per collection."""
     from docproc.vectors.edge import EdgeVectorStore
 
-    return EdgeVectorStore(root, _collection(settings, model), model.vector_size)
+    return EdgeVectorStore(root, collection_of(settings, model), model.vector_size)
 
 
 def make_transcriber(settings: TranscriptionSettings, api_key: str | None) -> Transcriber:

@@ -159,7 +159,6 @@ def ingest_all(
         else:
             planned[result.ids.document_id] = (candidate, result)
     tasks = _interleaved([document.tasks for _, document in planned.values()])
-    remaining = {document_id: len(document.tasks) for document_id, (_, document) in planned.items()}
     results: dict[str, list[SegmentResult]] = {document_id: [] for document_id in planned}
     failures: dict[str, dict[int, BaseException]] = {document_id: {} for document_id in planned}
     for finished, (task, outcome) in enumerate(execute_segments(env, tasks), start=1):
@@ -170,9 +169,8 @@ def ingest_all(
             results[document_id].append(outcome)
         if progress:
             progress(finished, len(tasks))
-        remaining[document_id] -= 1
-        if not remaining[document_id]:
-            candidate, document = planned[document_id]
+        candidate, document = planned[document_id]
+        if len(results[document_id]) + len(failures[document_id]) == len(document.tasks):
             yield _finished(env, candidate, document, results[document_id], failures[document_id])
 
 
@@ -188,11 +186,11 @@ def _finished(
     results: list[SegmentResult],
     failures: dict[int, BaseException],
 ) -> DocumentOutcome:
+    if failures:
+        error = SegmentFailures(failures)
+        record_failure(env, document, error)
+        return _failed(candidate, error)
     try:
-        if failures:
-            error = SegmentFailures(failures)
-            record_failure(env, document, error)
-            raise error
         report = finish_document(env, document, results)
     except DocprocError as exc:
         return _failed(candidate, exc)

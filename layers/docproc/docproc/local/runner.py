@@ -331,7 +331,8 @@ def execute_segments(env: LocalEnvironment, tasks: list[SegmentTask]) -> Iterato
     """Each task's result or error, in the order they finish: in this process when the work
     does not outweigh starting workers, else in one pool of processes for all of them (the
     pool lives while the caller iterates)."""
-    if env.workers_for(tasks) <= 1:
+    workers = env.workers_for(tasks)
+    if workers <= 1:
         # Small-file fast path: no pool to spawn, no IPC.
         deps = env.segment_deps(env.vectors)
         for task in tasks:
@@ -340,7 +341,7 @@ def execute_segments(env: LocalEnvironment, tasks: list[SegmentTask]) -> Iterato
             except Exception as exc:  # noqa: BLE001 - the caller decides what a failure means
                 yield task, exc
         return
-    with _worker_pool(env, env.workers_for(tasks)) as pool:
+    with _worker_pool(env, workers) as pool:
         futures: dict[Future[str], SegmentTask] = {
             pool.submit(_run_task, task.model_dump_json()): task for task in tasks
         }

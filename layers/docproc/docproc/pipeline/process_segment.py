@@ -158,7 +158,7 @@ def _run(task: SegmentTask, deps: SegmentDeps, attempts: int, started: float) ->
     chunks = tokens = 0
     heard = _Heard()
     with tempfile.NamedTemporaryFile("wb", suffix=".jsonl") as jsonl:
-        for batch in _batched(_chunks(task, _pieces(task, deps, heard)), deps.embed_batch_size):
+        for batch in batched(_chunks(task, _pieces(task, deps, heard)), deps.embed_batch_size):
             jsonl.write("".join(chunk.model_dump_json() + "\n" for chunk in batch).encode())
             deps.budget.check("embedding")
             # After a failure or a kill part-way, what an earlier attempt stored is not redone
@@ -210,7 +210,7 @@ def embedded_points(
     ]
 
 
-def _batched(items: Iterator[Chunk], size: int) -> Iterator[list[Chunk]]:
+def batched(items: Iterator[Chunk], size: int) -> Iterator[list[Chunk]]:
     # itertools.batched arrives in Python 3.12; the laptop runner supports 3.11.
     while batch := list(itertools.islice(items, size)):
         yield batch

@@ -12,7 +12,6 @@ The laptop runs ``reindex`` in one process; the cloud's Reindex state machine ru
 
 from __future__ import annotations
 
-import itertools
 import json
 import tempfile
 from collections.abc import Iterator
@@ -27,7 +26,7 @@ from docproc.ledger.port import Ledger
 from docproc.models import WORK_PREFIX, Chunk, ReindexSegment, S3Location
 from docproc.observability import logger
 from docproc.pipeline.finalize import Pricing
-from docproc.pipeline.process_segment import embedded_points
+from docproc.pipeline.process_segment import batched, embedded_points
 from docproc.storage.port import ObjectStore
 from docproc.vectors.port import VectorStore
 
@@ -132,14 +131,20 @@ def _ensure_collection(deps: ReindexDeps) -> bool:
     return fresh
 
 
+def _dry_run(deps: ReindexDeps) -> ReindexReport:
+    """What a re-index would embed and cost: the ledger read, nothing written."""
+    tally = _Tally()
+    for _ in _segments(deps, tally):
+        pass
+    return tally.report(deps, dry_run=True)
+
+
 def reindex(deps: ReindexDeps, dry_run: bool = False) -> ReindexReport:
     """The laptop: every segment, one after the other, in this process."""
     _refuse_collection_in_use(deps)
-    tally = _Tally()
     if dry_run:
-        for _ in _segments(deps, tally):
-            pass
-        return tally.report(deps, dry_run=True)
+        return _dry_run(deps)
+    tally = _Tally()
     fresh = _ensure_collection(deps)
     skipped = chunks = 0
     for item in _segments(deps, tally):
@@ -156,11 +161,9 @@ def plan_reindex(deps: ReindexDeps, execution_name: str, dry_run: bool = False) 
     Map item each; the same name for a redriven execution). The manifest is written to a file
     as the ledger is read, then uploaded: ~220 bytes of /tmp a segment, not memory."""
     _refuse_collection_in_use(deps)
-    tally = _Tally()
     if dry_run:
-        for _ in _segments(deps, tally):
-            pass
-        return ReindexPlan(report=tally.report(deps, dry_run=True))
+        return ReindexPlan(report=_dry_run(deps))
+    tally = _Tally()
     fresh = _ensure_collection(deps)
     key = f"{WORK_PREFIX}reindex/{deps.vectors.collection}/{execution_name}/segments.json"
     with tempfile.TemporaryDirectory(prefix="docproc-reindex-") as folder:
@@ -201,9 +204,9 @@ def reindex_segment(
 
 def _embed_segment(deps: ReindexDeps, chunks_key: str) -> int:
     lines = deps.store.get_bytes(chunks_key).decode().splitlines()
-    chunks: Iterator[Chunk] = (Chunk.model_validate_json(line) for line in lines if line.strip())
+    chunks = (Chunk.model_validate_json(line) for line in lines if line.strip())
     count = 0
-    while batch := list(itertools.islice(chunks, deps.batch_size)):
+    for batch in batched(chunks, deps.batch_size):
         # The version is complete: its points are searchable at once.
         deps.vectors.upsert(embedded_points(batch, deps.embedder, deps.sparse, visible=True))
         count += len(batch)

@@ -62,10 +62,11 @@ VISIBLE = "visible"
 # Points written before the appendable segment is sealed: ~16k chunks is ~25 MB of vectors
 # and keeps the process's own memory near 80 MB at any collection size (BENCHMARKS.md).
 SEAL_EVERY = 16_384
+# Qdrant Edge's own record of a shard's configuration: present once the shard was created.
+_CONFIG_FILE = "edge_config.json"
 # How many points the appendable segment holds, kept beside the shard between processes (each
 # `docproc` command, each stage of a benchmark, opens it anew). A process killed before it
 # closes the shard leaves the count short by its own points: the seal comes that much later.
-_CONFIG_FILE = "edge_config.json"
 _UNSEALED_FILE = "docproc-unsealed-points"
 # Each side of a hybrid query fetches this many candidates per hit asked for; their scores are
 # fused by distribution (DBSF: each side's scores normalised by their mean and spread), which
