@@ -55,8 +55,9 @@ def _segment_worker_sink(env: LocalEnvironment) -> tuple[VectorSink, BaseProcess
     return sink, process
 
 
-def upload_and_plan(env: LocalEnvironment, path: Path) -> PlanResult:
-    """``path`` uploaded to the laptop's store as tenant "bench" and planned."""
+def upload_and_plan(env: LocalEnvironment, path: Path, store: Any = None) -> PlanResult:
+    """``path`` uploaded to the laptop's store as tenant "bench" and planned (through
+    ``store``, a wrapper of the laptop's, when given)."""
     key = DocumentKey(
         tenant_id="bench",
         case_id="bench",
@@ -64,7 +65,7 @@ def upload_and_plan(env: LocalEnvironment, path: Path) -> PlanResult:
         filename=path.name,
     ).object_key()
     upload = env.store.put_upload(key, path)
-    return plan_document(key, upload.version_id, env.store, env.ledger, env.plan_options())
+    return plan_document(key, upload.version_id, store or env.store, env.ledger, env.plan_options())
 
 
 def main(argv: list[str]) -> dict[str, object]:
@@ -115,6 +116,9 @@ if __name__ == "__main__":
 class CountingStore:
     """An object store that counts what a segment's reads fetch: ranges, and whole copies (a
     sub-PDF is fetched whole: S3 GetObject in Lambda)."""
+
+    # Planned as for S3, where a segment fetches its own sub-PDF, not the upload.
+    reads_in_place = False
 
     def __init__(self, inner: Any) -> None:
         self._inner = inner

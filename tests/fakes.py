@@ -16,6 +16,8 @@ class InMemoryObjectStore:
 
     def __init__(self, objects: dict[str, bytes] | None = None) -> None:
         self.bucket = "memory"
+        # Like S3: local_copy hands out a temporary copy.
+        self.reads_in_place = False
         self.objects = dict(objects or {})
         self.bytes_read = 0
         # Where media_url writes objects out for ffmpeg; made on first use.

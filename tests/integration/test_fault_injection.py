@@ -26,7 +26,8 @@ from tests.local_points import point_digests
 # the 2nd segment, so the run is part-way (one segment done, one in flight).
 POINTS: dict[str, tuple[str, str, str, int]] = {
     "after the manifest write": ("store", "put_bytes", "after:manifest.json", 1),
-    "inside extraction": ("store", "local_copy", "before:segments/", 2),
+    # A segment opens its pages of the upload (the 1st opening is Plan's).
+    "inside extraction": ("store", "local_copy", "before:uploads/", 3),
     "after the chunk file write": ("store", "put_file", "after:.chunks.jsonl", 2),
     "mid-embedding": ("embedder", "embed", "before:", 2),
     "mid-upsert": ("vectors", "upsert", "half:", 2),

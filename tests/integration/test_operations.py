@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from benchmarks.generators import text_pdf
+from benchmarks.generators import page_marker, text_pdf
 from docproc.config import LocalSettings
 from docproc.errors import SegmentBudgetExceeded
 from docproc.ledger.port import Ledger
@@ -21,6 +21,7 @@ from docproc.models import DocumentRef, DocumentSummary, SegmentRecord
 from docproc.observability import peak_rss_mb
 from docproc.pipeline.cleanup import cleanup, parse_age
 from docproc.pipeline.status import document_progress, ledger_stats
+from docproc.storage.local import LocalObjectStore
 from tests.builders import document_ref, document_summary, segment_record
 from tests.e2e.runtimes import FakeContext, load_handler_module
 from tests.fakes import InMemoryObjectStore
@@ -125,24 +126,71 @@ def test_progress_events_during_a_run_are_throttled(tmp_path: Path):
     env2.close()
 
 
-def test_sub_pdfs_are_dropped_at_finalize_when_not_kept(tmp_path: Path):
-    # Given a 3-segment PDF and KEEP_SEGMENT_FILES=false
+class _CopyingFolderStore(LocalObjectStore):
+    """The laptop's store, planned as S3 is: a sub-PDF per segment."""
+
+    reads_in_place = False
+
+
+def _three_segment_env(home: Path, store_class: type[LocalObjectStore]) -> LocalEnvironment:
     env = LocalEnvironment(
         LocalSettings(
-            DOCPROC_HOME=tmp_path / "home",
-            DOCPROC_WORKERS=1,
-            SEGMENT_PAGES=10,
-            KEEP_SEGMENT_FILES=False,
+            DOCPROC_HOME=home, DOCPROC_WORKERS=1, SEGMENT_PAGES=10, KEEP_SEGMENT_FILES=False
         )
     )
-    # When it is ingested
-    report = ingest(env, text_pdf(tmp_path / "a.pdf", pages=30), document_id="a")
-    # Then its sub-PDFs are gone, and its chunk files and summary stay
-    work = sorted(env.store.list_keys(f"work/local/a/{report.version}/"))
-    names = [key.rsplit("/", 1)[-1] for key in work]
+    env.store = store_class(home / "objects")  # type: ignore[misc]
+    return env
+
+
+def _work_files(env: LocalEnvironment, version: str) -> list[str]:
+    return [key.rsplit("/", 1)[-1] for key in env.store.list_keys(f"work/local/a/{version}/")]
+
+
+def test_sub_pdfs_are_dropped_at_finalize_when_not_kept(tmp_path: Path):
+    # Given a 3-segment PDF, a store that makes sub-PDFs, and KEEP_SEGMENT_FILES=false
+    env = _three_segment_env(tmp_path / "home", _CopyingFolderStore)
+    pdf = text_pdf(tmp_path / "a.pdf", pages=30)
+    # When it is ingested, stopped before Finalize
+    plan = runner_module.plan_upload(env, pdf, document_id="a")
+    assert isinstance(plan, runner_module.PlannedDocument)
+    made = sorted(name for name in _work_files(env, plan.plan.document.version))
+    report = runner_module.finish_document(env, plan, runner_module.run_segments(env, plan.tasks))
+    # Then it had a sub-PDF per segment; they are gone, and its chunk files and summary stay
+    assert [n for n in made if n.endswith(".pdf")] == ["00000.pdf", "00001.pdf", "00002.pdf"]
+    names = _work_files(env, report.version)
     assert [n for n in names if n.endswith(".pdf")] == []
     assert sum(n.endswith(".chunks.jsonl") for n in names) == 3
     assert "document.json" in names and report.segments_total == 3
+    env.close()
+
+
+def test_the_laptop_reads_each_segments_pages_from_the_upload(tmp_path: Path):
+    # Given a 3-segment PDF on the laptop's store (a folder)
+    env = _three_segment_env(tmp_path / "home", LocalObjectStore)
+    pdf = text_pdf(tmp_path / "a.pdf", pages=30)
+    # When it is planned
+    plan = runner_module.plan_upload(env, pdf, document_id="a")
+    assert isinstance(plan, runner_module.PlannedDocument)
+    # Then no sub-PDF is written: every segment reads its pages of the pinned upload
+    assert [n for n in _work_files(env, plan.plan.document.version) if n.endswith(".pdf")] == []
+    segments = [task.segment for task in plan.tasks]
+    assert [(s.page_start, s.page_end) for s in segments] == [(1, 10), (11, 20), (21, 30)]  # type: ignore[union-attr]
+    assert {(s.input_key, s.input_version_id) for s in segments} == {
+        (plan.key, plan.plan.document.source_version_id)
+    }
+    # And each page's marker is in a chunk of that page, as with sub-PDFs
+    report = runner_module.finish_document(env, plan, runner_module.run_segments(env, plan.tasks))
+    chunks = [
+        json.loads(line)
+        for key in env.store.list_keys(f"work/local/a/{report.version}/segments/")
+        if key.endswith(".chunks.jsonl")
+        for line in env.store.get_bytes(key).splitlines()
+    ]
+    for number in range(1, 31):
+        assert [
+            c for c in chunks if page_marker(number) in c["text"] and c["page_start"] <= number
+        ], number
+    assert report.status == "complete"
     env.close()
 
 

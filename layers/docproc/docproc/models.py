@@ -129,14 +129,15 @@ class DocumentRef(_Model):
 
 
 class PagesSegment(_Model):
-    """Pages ``page_start..page_end`` (1-based, inclusive) copied into their own sub-PDF."""
+    """Pages ``page_start..page_end`` (1-based, inclusive) of the upload: copied into their own
+    sub-PDF (S3), or read from the upload itself (one segment; a store on local disk)."""
 
     kind: Literal["pages"] = "pages"
     index: int = Field(ge=0)
     page_start: int = Field(ge=1)
     page_end: int = Field(ge=1)
     input_key: str
-    # Set when the input is the pinned upload itself (single-segment documents).
+    # Set when the input is the pinned upload itself, not a sub-PDF.
     input_version_id: str | None = None
     # PyMuPDF's name for the input's format: sub-PDFs are always pdf; an upload read in place
     # may be epub, xps, ...

@@ -29,8 +29,8 @@ _REMEMBERED = 1 << 16
 class HashingEmbedder:
     def __init__(self, dimensions: int = 384) -> None:
         self._dimensions = dimensions
-        # feature -> its bucket, and its sign in the bucket's sign bit (+1 / -1)
-        self._buckets: dict[str, tuple[int, float]] = {}
+        # feature -> its bucket and sign as one int: bucket * 2, plus 1 when the sign is +1
+        self._codes: dict[str, int] = {}
 
     @property
     def model_name(self) -> str:
@@ -43,33 +43,34 @@ class HashingEmbedder:
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
         return [self._embed_one(text) for text in texts]
 
-    def _bucket(self, feature: str) -> tuple[int, float]:
-        known = self._buckets.get(feature)
-        if known is None:
-            if len(self._buckets) >= _REMEMBERED:
-                self._buckets.clear()
-            digest = hashlib.blake2b(feature.encode(), digest_size=8).digest()
-            value = int.from_bytes(digest, "little")
-            known = self._buckets[feature] = (
-                (value >> 1) % self._dimensions,
-                1.0 if value & 1 else -1.0,
-            )
-        return known
+    def _code(self, feature: str) -> int:
+        if len(self._codes) >= _REMEMBERED:
+            self._codes.clear()
+        digest = hashlib.blake2b(feature.encode(), digest_size=8).digest()
+        value = int.from_bytes(digest, "little")
+        code = self._codes[feature] = ((value >> 1) % self._dimensions) * 2 + (value & 1)
+        return code
 
     def _embed_one(self, text: str) -> list[float]:
-        words = [word.lower() for word in _WORD.findall(text)]
+        # Loops run in C where they can (map, Counter): this is the laptop's hot path.
+        words = list(map(str.lower, _WORD.findall(text)))
         features = Counter(words)
-        features.update(f"{a} {b}" for a, b in itertools.pairwise(words))
+        features.update(map(" ".join, itertools.pairwise(words)))
         if not features:
             # Empty or punctuation-only text: a fixed unit vector keeps cosine defined.
             return self._unit()
-        buckets = [self._bucket(feature) for feature in features]
-        count = len(buckets)
-        indices = np.fromiter((index for index, _ in buckets), dtype=np.intp, count=count)
-        signs = np.fromiter((sign for _, sign in buckets), dtype=np.float64, count=count)
+        known = list(map(self._codes.get, features))
+        if None in known:
+            known = [
+                self._code(feature) if code is None else code
+                for feature, code in zip(features, known, strict=True)
+            ]
+        count = len(known)
+        codes = np.fromiter(known, dtype=np.intp, count=count)
+        signs = np.where(codes & 1, 1.0, -1.0)
         counts = np.fromiter(features.values(), dtype=np.float64, count=count)
         summed = np.bincount(
-            indices, weights=signs * (1.0 + np.log(counts)), minlength=self._dimensions
+            codes >> 1, weights=signs * (1.0 + np.log(counts)), minlength=self._dimensions
         )
         norm = float(np.sqrt(summed @ summed))
         if norm == 0.0:

@@ -31,6 +31,7 @@ from pydantic import BaseModel
 from docproc.config import LocalSettings
 from docproc.embedding.port import SparseEncoder
 from docproc.errors import DocprocError
+from docproc.extract.ocr import OcrOptions
 from docproc.ledger.sqlite import SQLiteLedger
 from docproc.models import (
     DOCUMENT_INGESTED,
@@ -162,6 +163,11 @@ class LocalEnvironment:
         return make_transcriber(self.settings, key.get_secret_value() if key else None)
 
     @cached_property
+    def ocr(self) -> OcrOptions:
+        # Found once: where the trained data is takes a look at the disk.
+        return self.settings.ocr_options()
+
+    @cached_property
     def pricing(self) -> Pricing:
         return Pricing.from_settings(self.settings)
 
@@ -196,7 +202,7 @@ class LocalEnvironment:
             vectors=vectors,
             transcriber=LazyTranscriber(self._transcriber),
             embed_batch_size=self.settings.embed_batch_size,
-            ocr=self.settings.ocr_options(),
+            ocr=self.ocr,
             tables=self.settings.tables,
             sparse=self.sparse,
             progress=ProgressEvents(self.notifier, self.settings.progress_event_seconds)

@@ -204,28 +204,31 @@ def _page_segments(
     from docproc.extract import pdf
 
     with store.local_copy(ref.source_key, ref.source_version_id) as source:
-        if options.ocr == "off":
-            ranges = pdf.page_ranges(pdf.count_pages(source, filetype), options.segment_pages)
+        count = pdf.count_pages(source, filetype)
+        if options.ocr == "off" or count <= min(options.segment_pages, options.ocr_segment_pages):
+            # One segment whatever its pages are: no need to look at them.
+            ranges = pdf.page_ranges(count, options.segment_pages)
         else:
             # Scanned pages take OCR's time: fewer of them to a segment.
             scanned = (
-                [True] * pdf.count_pages(source, filetype)
-                if options.ocr == "force"
-                else pdf.scanned_pages(source, filetype)
+                [True] * count if options.ocr == "force" else pdf.scanned_pages(source, filetype)
             )
             ranges = pdf.weighted_ranges(scanned, options.segment_pages, options.ocr_segment_pages)
-        if len(ranges) == 1:
-            # Small-file fast path: the worker reads the original, no sub-PDF is made.
-            only = ranges[0]
+        if len(ranges) == 1 or (store.reads_in_place and filetype == "pdf"):
+            # No sub-PDF: each worker opens the pinned upload and reads its own pages. Always
+            # for one segment (the small-file fast path); for more where the store is a local
+            # folder, as opening a large PDF costs nothing there and copying it out does (a
+            # reflowable format is still converted once: each opening lays it all out).
             return [
                 PagesSegment(
-                    index=0,
-                    page_start=only.start,
-                    page_end=only.end,
+                    index=index,
+                    page_start=pages.start,
+                    page_end=pages.end,
                     input_key=ref.source_key,
                     input_version_id=ref.source_version_id,
                     input_filetype=filetype,
                 )
+                for index, pages in enumerate(ranges)
             ]
         segments: list[Segment] = []
         for index, part in pdf.split(source, ranges, options.tmp_dir, filetype):

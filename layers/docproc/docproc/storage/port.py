@@ -29,6 +29,9 @@ class ObjectStore(Protocol):
     """One bucket. Reads of uploads pin a version; work outputs are written unversioned."""
 
     bucket: str
+    # True when ``local_copy`` yields the stored file itself (a folder on this machine), so
+    # reading a few pages of a large upload costs no download: Plan makes no sub-PDFs.
+    reads_in_place: bool
 
     def head(self, key: str, version_id: str | None = None) -> ObjectInfo:
         """Size, ETag and version of an object; ObjectNotFound if it is gone."""

@@ -58,6 +58,9 @@ def _version_args(version_id: str | None) -> dict[str, Any]:
 
 
 class S3ObjectStore:
+    # A segment fetches whole what it opens: its own sub-PDF, not the upload.
+    reads_in_place = False
+
     def __init__(self, client: S3Client, bucket: str, tmp_dir: Path | None = None) -> None:
         self._s3 = client
         self.bucket = bucket
