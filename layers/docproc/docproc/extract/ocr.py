@@ -13,7 +13,6 @@ image's task root).
 from __future__ import annotations
 
 import os
-import re
 import sys
 import threading
 from dataclasses import dataclass
@@ -29,8 +28,6 @@ OcrMode = Literal["auto", "off", "force"]
 
 # A page whose text layer has at least this share of readable characters has real text.
 _READABLE_SHARE = 0.5
-# What str.isspace() calls whitespace (re's \s on str is the same test).
-_WHITESPACE = re.compile(r"\s+")
 # A page without real text is a scan when images cover at least this share of it.
 _IMAGE_COVER = 0.5
 # Rendering cap: an A4 page at 300 dpi is 8.7 megapixels; a poster-sized page is rendered at
@@ -106,7 +103,7 @@ def tessdata_folder(languages: str, explicit: Path | None = None) -> Path:
 def readable(text: str) -> bool:
     """A real text layer: some non-space characters, mostly not U+FFFD or control codes
     (what a font without a Unicode map extracts as)."""
-    visible = _WHITESPACE.sub("", text)
+    visible = "".join(text.split())  # split() drops what str.isspace() calls whitespace
     if not visible:
         return False
     if "\ufffd" not in visible and visible.isprintable():

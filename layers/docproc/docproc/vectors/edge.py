@@ -274,6 +274,8 @@ class EdgeVectorStore:
             self._unsealed += len(records)
             if self._unsealed >= self._seal_every:
                 self.seal()
+            if len(records) < self._seal_every:
+                break  # that was the last page: no need to ask again
         if retire_others:
             self._open.update(
                 UpdateOperation.delete_points_by_filter(
