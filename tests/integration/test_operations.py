@@ -153,7 +153,7 @@ def test_sub_pdfs_are_dropped_at_finalize_when_not_kept(tmp_path: Path):
     # When it is ingested, stopped before Finalize
     plan = runner_module.plan_upload(env, pdf, document_id="a")
     assert isinstance(plan, runner_module.PlannedDocument)
-    made = sorted(name for name in _work_files(env, plan.plan.document.version))
+    made = sorted(_work_files(env, plan.plan.document.version))
     report = runner_module.finish_document(env, plan, runner_module.run_segments(env, plan.tasks))
     # Then it had a sub-PDF per segment; they are gone, and its chunk files and summary stay
     assert [n for n in made if n.endswith(".pdf")] == ["00000.pdf", "00001.pdf", "00002.pdf"]
