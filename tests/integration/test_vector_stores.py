@@ -4,12 +4,14 @@ store: isolation, versions, resume, collections, and hybrid (dense + BM25) searc
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 from qdrant_client import QdrantClient, models
+from qdrant_edge import EdgeShard, Point, UpdateOperation
 
 from docproc.embedding.sparse import Bm25Encoder
 from docproc.errors import EmbeddingDimensionMismatch
@@ -275,30 +277,74 @@ def test_a_collection_from_before_hybrid_search_keeps_working_dense_only():
     assert store.count("acme", "d0") == 1
 
 
-def test_edge_publishes_a_version_larger_than_a_seal_a_page_at_a_time(tmp_path: Path):
+def test_edge_keeps_versions_staged_across_processes_and_publishes_without_rewriting(
+    tmp_path: Path,
+):
     def opened() -> EdgeVectorStore:
         return EdgeVectorStore(tmp_path, "test_col", dimensions=3, seal_every=1000)
 
     counted = tmp_path / "test_col" / "docproc-unsealed-points"
     # Given a store sealed every 1,000 points, written by processes in turn (each opens and
-    # closes the shard): version 1 (10 points) and 590 staged points of version 2
+    # closes the shard): version 1 (10 points) and 590 staged points of version 2, and a
+    # staged version of another document that happens to have the same version string
     first = opened()
     first.upsert([_point(n, "acme", "d1", "v1", [1, 0, 0]) for n in range(1, 11)])
     first.upsert([_point(n, "acme", "d1", "v2", [0, 1, 0], False) for n in range(100, 690)])
+    first.upsert([_point(n, "acme", "d2", "v2", [0, 1, 0], False) for n in range(2000, 2005)])
     first.close()
-    assert counted.read_text() == "600"
+    assert counted.read_text() == "605"
     # When the next process writes 500 more, the count goes on from the last one's: a seal
     second = opened()
     second.upsert([_point(n, "acme", "d1", "v2", [0, 1, 0], False) for n in range(690, 1190)])
+    # Then it too sees version 1 only
+    assert {h.payload["version"] for h in second.search([0, 1, 0], "acme", limit=2000)} == {"v1"}
     second.close()
     assert counted.read_text() == "0"
-    # When version 2 (1,090 points) is published, a page of 1,000 at a time
+    # When a third process publishes version 2 of d1 (1,090 points, most of them sealed)
     third = opened()
     third.publish_version("acme", "d1", "v2", retire_others=True)
-    # Then every point of it is searchable and version 1 is gone
+    # Then every point of it is searchable, version 1 is gone, d2 stays staged
     assert third.count("acme", "d1", "v2") == 1090
     assert third.count("acme", "d1", "v1") == 0
     hits = third.search([0, 1, 0], "acme", limit=2000)
-    assert len(hits) == 1090 and {h.payload["visible"] for h in hits} == {True}
+    assert len(hits) == 1090
+    assert {(h.payload["document_id"], h.payload["version"]) for h in hits} == {("d1", "v2")}
+    assert all("visible" not in h.payload for h in hits)
     third.close()
-    assert counted.read_text() == "90"  # sealed after the first page
+    # And no point was rewritten to publish it: nothing new in the appendable segment
+    assert counted.read_text() == "0"
+    # When d2 is deleted, its staged version leaves the list with its points
+    fourth = opened()
+    fourth.delete_document("acme", "d2")
+    fourth.close()
+    assert json.loads((tmp_path / "test_col" / "docproc-staged-versions.json").read_text()) == []
+
+
+def test_edge_finds_the_staged_versions_of_a_shard_made_before_the_list(tmp_path: Path):
+    # Given a shard whose points carry the server's staging flag and no list beside it, as
+    # shards made before it: v1 published, v2 staged
+    store = EdgeVectorStore(tmp_path, "test_col", dimensions=3)
+    store.ensure_collection()
+    store.close()
+    (tmp_path / "test_col" / "docproc-staged-versions.json").unlink()
+    shard = EdgeShard.load(str(tmp_path / "test_col"))
+    shard.update(
+        UpdateOperation.upsert_points(
+            [
+                Point(id=point.id, vector={"": point.vector}, payload=point.payload)
+                for point in [
+                    _point(1, "acme", "d1", "v1", [1, 0, 0], visible=True),
+                    _point(2, "acme", "d1", "v2", [1, 0, 0], visible=False),
+                ]
+            ]
+        )
+    )
+    shard.flush()
+    shard.close()
+    # When the store opens it
+    store = EdgeVectorStore(tmp_path, "test_col", dimensions=3)
+    # Then the staged version stays hidden until it is published
+    assert {h.payload["version"] for h in store.search([1, 0, 0], "acme")} == {"v1"}
+    store.publish_version("acme", "d1", "v2", retire_others=True)
+    assert {h.payload["version"] for h in store.search([1, 0, 0], "acme")} == {"v2"}
+    store.close()

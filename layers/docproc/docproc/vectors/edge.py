@@ -22,7 +22,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +58,8 @@ from docproc.vectors.port import SPARSE_VECTOR, SearchHit, SparseVector, VectorP
 
 # Payload fields the filters use, indexed as on the server (tenant_id partitions).
 _KEYWORD_INDEXES = ("case_id", "document_id", "version")
+# The server's staging flag, in a point's payload as the pipeline writes it (and in shards made
+# before the list of staged versions): the list stands for it here.
 VISIBLE = "visible"
 # Points written before the appendable segment is sealed: ~16k chunks is ~25 MB of vectors
 # and keeps the process's own memory near 80 MB at any collection size (BENCHMARKS.md).
@@ -68,10 +70,15 @@ _CONFIG_FILE = "edge_config.json"
 # `docproc` command, each stage of a benchmark, opens it anew). A process killed before it
 # closes the shard leaves the count short by its own points: the seal comes that much later.
 _UNSEALED_FILE = "docproc-unsealed-points"
+# The staged versions, one JSON list of [tenant, document, version]; absent from a shard made
+# before it, whose staged points say ``visible: false`` (found once, at the first opening).
+_STAGED_FILE = "docproc-staged-versions.json"
 # Each side of a hybrid query fetches this many candidates per hit asked for; their scores are
 # fused by distribution (DBSF: each side's scores normalised by their mean and spread), which
 # ranked best of the fusions Qdrant offers on the evaluation set (BENCHMARKS.md, Retrieval).
 _PREFETCH_FACTOR = 5
+# Points read per request when a shard from before the list of staged versions is first opened.
+_MIGRATION_PAGE = 4096
 
 
 def _match(value: str | bool) -> MatchValue:
@@ -87,6 +94,13 @@ def _conditions(**values: str | bool | None) -> list[Any]:
         for key, value in values.items()
         if value is not None
     ]
+
+
+StagedVersion = tuple[str, str, str]  # tenant, document, version
+
+
+def _version_filter(tenant_id: str, document_id: str, version: str) -> Filter:
+    return Filter(must=_conditions(tenant_id=tenant_id, document_id=document_id, version=version))
 
 
 def _release_freed_memory() -> None:
@@ -105,6 +119,7 @@ class EdgeVectorStore:
         self._seal_every = seal_every
         self._shard: EdgeShard | None = None
         self._unsealed = 0
+        self._staged: set[StagedVersion] = set()
 
     @property
     def collection(self) -> str:
@@ -142,6 +157,7 @@ class EdgeVectorStore:
             self._shard = EdgeShard.load(str(self._path))
             counted = self._path / _UNSEALED_FILE
             self._unsealed = int(counted.read_text()) if counted.is_file() else 0
+            self._staged = self._load_staged(self._shard)
             return
         self._path.mkdir(parents=True, exist_ok=True)
         shard = EdgeShard.create(str(self._path), self._config())
@@ -152,8 +168,45 @@ class EdgeVectorStore:
         )
         for field in _KEYWORD_INDEXES:
             shard.update(UpdateOperation.create_field_index(field, PayloadSchemaType.Keyword))
-        shard.update(UpdateOperation.create_field_index(VISIBLE, PayloadSchemaType.Bool))
         self._shard = shard
+        self._staged = set()
+        self._save_staged()
+
+    def _load_staged(self, shard: EdgeShard) -> set[StagedVersion]:
+        listed = self._path / _STAGED_FILE
+        if listed.is_file():
+            return {
+                (tenant, document, version)
+                for tenant, document, version in json.loads(listed.read_text())
+            }
+        # A shard from before the list: its staged points are the ones not yet visible.
+        staged: set[StagedVersion] = set()
+        offset = None
+        while True:
+            records, offset = shard.scroll(
+                ScrollRequest(
+                    offset=offset,
+                    limit=_MIGRATION_PAGE,
+                    filter=Filter(must=_conditions(visible=False)),
+                    with_payload=["tenant_id", "document_id", "version"],
+                    with_vector=False,
+                )
+            )
+            staged.update(
+                (str(payload["tenant_id"]), str(payload["document_id"]), str(payload["version"]))
+                for payload in (record.payload or {} for record in records)
+            )
+            if offset is None:
+                break
+        self._staged = staged
+        self._save_staged()
+        return staged
+
+    def _save_staged(self) -> None:
+        listed = self._path / _STAGED_FILE
+        staging = listed.with_suffix(".tmp")
+        staging.write_text(json.dumps(sorted(self._staged)))
+        staging.replace(listed)
 
     @property
     def _open(self) -> EdgeShard:
@@ -164,13 +217,25 @@ class EdgeVectorStore:
     def upsert(self, points: Sequence[VectorPoint]) -> None:
         if not points:
             return
+        shard = self._open
+        staged = {
+            (point.payload["tenant_id"], point.payload["document_id"], point.payload["version"])
+            for point in points
+            if point.payload.get(VISIBLE) is False
+        }
+        if not staged <= self._staged:
+            # Listed before any of its points is written: a crash in between leaves a version
+            # staged with nothing in it, never points that searches see too early.
+            self._staged |= staged
+            self._save_staged()
         edge_points = []
         for point in points:
             vector: dict[str, Any] = {"": point.vector}
             if point.sparse is not None:
                 vector[SPARSE_VECTOR] = EdgeSparseVector(point.sparse.indices, point.sparse.values)
-            edge_points.append(Point(id=point.id, vector=vector, payload=point.payload))
-        self._open.update(UpdateOperation.upsert_points(edge_points))
+            payload = {key: value for key, value in point.payload.items() if key != VISIBLE}
+            edge_points.append(Point(id=point.id, vector=vector, payload=payload))
+        shard.update(UpdateOperation.upsert_points(edge_points))
         self._unsealed += len(points)
         if self._unsealed >= self._seal_every:
             self.seal()
@@ -206,10 +271,15 @@ class EdgeVectorStore:
             raise ValueError("a search always names its tenant")
         if not self._path.is_dir() or (vector is None and sparse is None):
             return []
+        shard = self._open
+        hidden: list[Any] = [
+            _version_filter(*staged)
+            for staged in sorted(self._staged)
+            if staged[0] == tenant_id and document_id in (None, staged[1])
+        ]
         condition = Filter(
-            must=_conditions(
-                tenant_id=tenant_id, case_id=case_id, document_id=document_id, visible=True
-            )
+            must=_conditions(tenant_id=tenant_id, case_id=case_id, document_id=document_id),
+            must_not=hidden or None,
         )
         queries = []
         if vector is not None:
@@ -235,7 +305,7 @@ class EdgeVectorStore:
             )
         return [
             SearchHit(id=str(point.id), score=point.score, payload=dict(point.payload or {}))
-            for point in self._open.query(request)
+            for point in shard.query(request)
         ]
 
     def count(self, tenant_id: str, document_id: str, version: str | None = None) -> int:
@@ -249,44 +319,18 @@ class EdgeVectorStore:
     def publish_version(
         self, tenant_id: str, document_id: str, version: str, retire_others: bool
     ) -> None:
-        """Make ``version`` searchable, then (``retire_others``) remove every other version:
-        in this process, no search runs in between.
-
-        A point updated in a sealed segment is copied into the appendable one (in memory), so
-        the version is published a page of SEAL_EVERY points at a time, sealing as upserts
-        do: one update by filter would hold every point of a 1 GB document in memory."""
+        """Make ``version`` searchable (off the list of staged versions), then
+        (``retire_others``) remove every other version: in this process, no search runs in
+        between."""
         if not self._path.is_dir():
             return
-        document = _conditions(tenant_id=tenant_id, document_id=document_id)
-        staged = Filter(must=[*document, *_conditions(version=version, visible=False)])
-        while True:
-            # Published points leave the filter: each page is the next one.
-            records, _ = self._open.scroll(
-                ScrollRequest(
-                    limit=self._seal_every, filter=staged, with_payload=False, with_vector=False
-                )
-            )
-            if not records:
-                break
-            self._open.update(
-                UpdateOperation.set_payload([record.id for record in records], {VISIBLE: True})
-            )
-            self._unsealed += len(records)
-            if self._unsealed >= self._seal_every:
-                self.seal()
-            if len(records) < self._seal_every:
-                break  # that was the last page: no need to ask again
+        self._unlist(lambda staged: staged == (tenant_id, document_id, version))
         if retire_others:
-            self._open.update(
-                UpdateOperation.delete_points_by_filter(
-                    Filter(must=document, must_not=_conditions(version=version))
-                )
-            )
+            self.delete_document(tenant_id, document_id, keep_version=version)
 
     def delete_version(self, tenant_id: str, document_id: str, version: str) -> None:
-        self._delete(
-            Filter(must=_conditions(tenant_id=tenant_id, document_id=document_id, version=version))
-        )
+        self._delete(_version_filter(tenant_id, document_id, version))
+        self._unlist(lambda staged: staged == (tenant_id, document_id, version))
 
     def delete_document(
         self, tenant_id: str, document_id: str, keep_version: str | None = None
@@ -297,6 +341,20 @@ class EdgeVectorStore:
                 must_not=_conditions(version=keep_version) if keep_version else None,
             )
         )
+        # Its staged versions go with their points.
+        self._unlist(
+            lambda staged: staged[:2] == (tenant_id, document_id) and staged[2] != keep_version
+        )
+
+    def _unlist(self, listed: Callable[[StagedVersion], bool]) -> None:
+        """Take the versions ``listed`` picks off the list of staged versions."""
+        if not self._path.is_dir():
+            return
+        self.ensure_collection()
+        gone = {staged for staged in self._staged if listed(staged)}
+        if gone:
+            self._staged -= gone
+            self._save_staged()
 
     def _delete(self, condition: Filter) -> None:
         if self._path.is_dir():
