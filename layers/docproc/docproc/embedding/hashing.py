@@ -12,8 +12,10 @@ EMBEDDER=openai (or any OpenAI-compatible server) for real retrieval quality.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
+import operator
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -24,6 +26,8 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 # Words and word pairs repeat across a document: each is hashed once and remembered (~150
 # bytes each, so at most ~10 MB: past this many the memory is dropped and started again).
 _REMEMBERED = 1 << 16
+_HASH = functools.partial(hashlib.blake2b, digest_size=8)
+_DIGEST = operator.methodcaller("digest")
 
 
 class HashingEmbedder:
@@ -43,13 +47,16 @@ class HashingEmbedder:
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
         return [self._embed_one(text) for text in texts]
 
-    def _code(self, feature: str) -> int:
-        if len(self._codes) >= _REMEMBERED:
+    def _codes_of(self, features: list[str]) -> list[int]:
+        """Hash features not seen yet, all at once: each call below is C (a feature's BLAKE2b
+        digest read as a little-endian integer), with no Python frame per feature."""
+        if len(self._codes) + len(features) > _REMEMBERED:
             self._codes.clear()
-        digest = hashlib.blake2b(feature.encode(), digest_size=8).digest()
-        value = int.from_bytes(digest, "little")
-        code = self._codes[feature] = ((value >> 1) % self._dimensions) * 2 + (value & 1)
-        return code
+        digests = map(_DIGEST, map(_HASH, map(str.encode, features)))
+        values = np.frombuffer(b"".join(digests), dtype="<u8")
+        codes: list[int] = (((values >> 1) % self._dimensions) * 2 + (values & 1)).tolist()
+        self._codes.update(zip(features, codes, strict=True))
+        return codes
 
     def _embed_one(self, text: str) -> list[float]:
         # Loops run in C where they can (map, Counter): this is the laptop's hot path.
@@ -61,10 +68,11 @@ class HashingEmbedder:
             return self._unit()
         known = list(map(self._codes.get, features))
         if None in known:
-            known = [
-                self._code(feature) if code is None else code
-                for feature, code in zip(features, known, strict=True)
+            unseen = [
+                feature for feature, code in zip(features, known, strict=True) if code is None
             ]
+            hashed = iter(self._codes_of(unseen))
+            known = [next(hashed) if code is None else code for code in known]
         count = len(known)
         codes = np.fromiter(known, dtype=np.intp, count=count)
         signs = np.where(codes & 1, 1.0, -1.0)

@@ -215,8 +215,10 @@ class LocalEnvironment:
 
 # Starting one worker process, measured here: interpreter, PyMuPDF, the tokenizer's tables.
 WORKER_START_SECONDS = 1.0
-# One core's pace per kind of segment (BENCHMARKS.md, throughput): for choosing the workers.
-_PAGES_PER_SECOND = 300.0
+# One core's pace per kind of segment, start-up excluded (BENCHMARKS.md, throughput: the text
+# PDF's per-segment stages on one worker take ~4.1 s for 2,000 pages; pages of scans or images
+# with little text go faster, so a pool pays for fewer of them): for choosing the workers.
+_PAGES_PER_SECOND = 450.0
 _BYTES_PER_SECOND = 2.0 * 1024 * 1024
 _RECORDED_SECONDS_PER_SECOND = 100.0
 
