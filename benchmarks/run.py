@@ -130,6 +130,9 @@ def _python(args: list[str], env: dict[str, str]) -> dict[str, Any]:
 
 
 def _timed(args: list[str], env: dict[str, str]) -> float:
+    # What earlier commands wrote (a 417 MB upload copy) is on disk before the clock starts:
+    # its writeback would otherwise fall on whichever command runs next.
+    os.sync()
     started = time.perf_counter()
     subprocess.run(args, env=env, capture_output=True, check=True)
     return time.perf_counter() - started
@@ -395,15 +398,17 @@ def throughput(size: Size, work: Path, section: Section) -> None:
         # The commands compared take turns, round after round, and each is its median: a
         # slow spell of this shared machine falls on all of them, not on one.
         timings: dict[str, list[float]] = {"naive": [], "1": [], str(CORES): [], "auto": []}
+        commands = list(timings)
         for attempt in range(size.throughput_rounds):
-            timings["naive"].append(
-                _timed(
-                    [sys.executable, "-m", "benchmarks.naive", str(pdf), str(work / "naive-store")],
-                    env,
-                )
-            )
-            shutil.rmtree(work / "naive-store", ignore_errors=True)
-            for workers in ("1", str(CORES), "auto"):
+            # Each round starts one command later, so no command always follows the same one.
+            shift = attempt % len(commands)
+            for workers in commands[shift:] + commands[:shift]:
+                if workers == "naive":
+                    naive_store = work / "naive-store"
+                    naive_args = [sys.executable, "-m", "benchmarks.naive", str(pdf)]
+                    timings["naive"].append(_timed([*naive_args, str(naive_store)], env))
+                    shutil.rmtree(naive_store, ignore_errors=True)
+                    continue
                 home = work / f"home-{name}-{workers}"
                 extra = {} if workers == "auto" else {"DOCPROC_WORKERS": workers}
                 timings[workers].append(_timed([*DOCPROC, "ingest", str(pdf)], _env(home, **extra)))
