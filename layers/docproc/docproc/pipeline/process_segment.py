@@ -44,7 +44,7 @@ from docproc.observability import current_rss_mb, logger, metrics, peak_rss_mb, 
 from docproc.pipeline.status import document_progress
 from docproc.storage.port import ObjectStore
 from docproc.transcribe.port import Transcriber, Utterance
-from docproc.vectors.port import VectorPoint, VectorSink
+from docproc.vectors.port import VISIBLE, VectorPoint, VectorSink
 
 if TYPE_CHECKING:
     # The chunker (tokenizer, numpy) is built on first use, not at a cold start's import.
@@ -203,7 +203,7 @@ def embedded_points(
         VectorPoint(
             id=chunk.point_id,
             vector=vector,
-            payload={**chunk.payload(), "visible": visible},
+            payload={**chunk.payload(), VISIBLE: visible},
             sparse=weights,
         )
         for chunk, vector, weights in zip(chunks, vectors, keywords, strict=True)

@@ -54,13 +54,10 @@ from qdrant_edge import (
 from qdrant_edge import SparseVector as EdgeSparseVector
 
 from docproc.errors import EmbeddingDimensionMismatch
-from docproc.vectors.port import SPARSE_VECTOR, SearchHit, SparseVector, VectorPoint
+from docproc.vectors.port import SPARSE_VECTOR, VISIBLE, SearchHit, SparseVector, VectorPoint
 
 # Payload fields the filters use, indexed as on the server (tenant_id partitions).
 _KEYWORD_INDEXES = ("case_id", "document_id", "version")
-# The server's staging flag, in a point's payload as the pipeline writes it (and in shards made
-# before the list of staged versions): the list stands for it here.
-VISIBLE = "visible"
 # Points written before the appendable segment is sealed: ~16k chunks is ~25 MB of vectors
 # and keeps the process's own memory near 80 MB at any collection size (BENCHMARKS.md).
 SEAL_EVERY = 16_384
@@ -157,7 +154,7 @@ class EdgeVectorStore:
             self._shard = EdgeShard.load(str(self._path))
             counted = self._path / _UNSEALED_FILE
             self._unsealed = int(counted.read_text()) if counted.is_file() else 0
-            self._staged = self._load_staged(self._shard)
+            self._read_staged(self._shard)
             return
         self._path.mkdir(parents=True, exist_ok=True)
         shard = EdgeShard.create(str(self._path), self._config())
@@ -172,13 +169,14 @@ class EdgeVectorStore:
         self._staged = set()
         self._save_staged()
 
-    def _load_staged(self, shard: EdgeShard) -> set[StagedVersion]:
+    def _read_staged(self, shard: EdgeShard) -> None:
         listed = self._path / _STAGED_FILE
         if listed.is_file():
-            return {
+            self._staged = {
                 (tenant, document, version)
                 for tenant, document, version in json.loads(listed.read_text())
             }
+            return
         # A shard from before the list: its staged points are the ones not yet visible.
         staged: set[StagedVersion] = set()
         offset = None
@@ -200,7 +198,6 @@ class EdgeVectorStore:
                 break
         self._staged = staged
         self._save_staged()
-        return staged
 
     def _save_staged(self) -> None:
         listed = self._path / _STAGED_FILE
@@ -274,7 +271,7 @@ class EdgeVectorStore:
         shard = self._open
         hidden: list[Any] = [
             _version_filter(*staged)
-            for staged in sorted(self._staged)
+            for staged in self._staged
             if staged[0] == tenant_id and document_id in (None, staged[1])
         ]
         condition = Filter(

@@ -16,6 +16,9 @@ def collection_name(prefix: str, model_name: str, dimensions: int) -> str:
 
 # The name of the sparse (BM25) vector beside each point's dense one: keyword search.
 SPARSE_VECTOR = "bm25"
+# The payload flag of a point: false while its version is staged (being ingested), true once
+# Finalize publishes it. Each store keeps that contract its own way.
+VISIBLE = "visible"
 
 
 @dataclass(frozen=True)

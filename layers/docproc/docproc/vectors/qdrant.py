@@ -12,12 +12,10 @@ from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedR
 
 from docproc.errors import EmbeddingDimensionMismatch, TransientError
 from docproc.observability import logger
-from docproc.vectors.port import SPARSE_VECTOR, SearchHit, SparseVector, VectorPoint
+from docproc.vectors.port import SPARSE_VECTOR, VISIBLE, SearchHit, SparseVector, VectorPoint
 
 # Payload fields that every filter uses; tenant_id is the partition key (is_tenant).
 _KEYWORD_INDEXES = ("case_id", "document_id", "version")
-# Points of a version being ingested are staged (visible=false) until Finalize publishes them.
-VISIBLE = "visible"
 # Each side of a hybrid query fetches this many candidates per hit asked for; distribution-based
 # score fusion (DBSF) merges them, as the laptop's store does (vectors/edge.py).
 _PREFETCH_FACTOR = 5
