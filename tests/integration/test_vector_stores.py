@@ -317,7 +317,37 @@ def test_edge_keeps_versions_staged_across_processes_and_publishes_without_rewri
     fourth = opened()
     fourth.delete_document("acme", "d2")
     fourth.close()
+    fifth = opened()
+    fifth.ensure_collection()
+    fifth.close()
     assert json.loads((tmp_path / "test_col" / "docproc-staged-versions.json").read_text()) == []
+
+
+def test_edge_journals_staging_and_folds_the_journal_into_the_list_at_the_next_opening(
+    tmp_path: Path,
+):
+    listed = tmp_path / "test_col" / "docproc-staged-versions.json"
+    journal = tmp_path / "test_col" / "docproc-staged-versions.journal"
+    # Given a process that staged v1 and v2 of d1 and published v1, and was killed before it
+    # closed the shard, in the middle of appending a third change
+    first = EdgeVectorStore(tmp_path, "test_col", dimensions=3)
+    first.upsert([_point(1, "acme", "d1", "v1", [1, 0, 0], False)])
+    first.upsert([_point(2, "acme", "d1", "v2", [0, 1, 0], False)])
+    first.publish_version("acme", "d1", "v1", retire_others=False)
+    assert json.loads(listed.read_text()) == []  # the list was not rewritten per change
+    first._open.flush()
+    with journal.open("a") as torn:
+        torn.write('["-", "acme", "d1", "v2"')
+    first.close()
+    # When the next process opens the shard
+    second = EdgeVectorStore(tmp_path, "test_col", dimensions=3)
+    hits = second.search([1, 1, 0], "acme", limit=10)
+    # Then v1 is searchable, v2 is still staged (the cut-short line is not applied), and the
+    # journal is now in the list
+    assert [h.payload["version"] for h in hits] == ["v1"]
+    assert json.loads(listed.read_text()) == [["acme", "d1", "v2"]]
+    assert not journal.exists()
+    second.close()
 
 
 def test_edge_finds_the_staged_versions_of_a_shard_made_before_the_list(tmp_path: Path):
