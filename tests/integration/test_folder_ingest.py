@@ -127,3 +127,49 @@ def test_a_folder_path_becomes_a_safe_document_id():
         "contracts--2024--lease-agreement"
     )
     assert folder_document_id(Path("notes.md")) == "notes"
+
+
+def test_a_folders_workers_start_as_soon_as_there_is_work_for_each(tmp_path: Path, monkeypatch):
+    from contextlib import contextmanager
+
+    from docproc.config import LocalSettings
+    from docproc.local import folders
+    from docproc.local.runner import LocalEnvironment
+
+    # Given four one-segment documents and two workers
+    paths = []
+    for name in "abcd":
+        paths.append(tmp_path / f"{name}.txt")
+        paths[-1].write_text(f"Document {name} is about the deposit.\n" * 5)
+    env = LocalEnvironment(LocalSettings(DOCPROC_HOME=tmp_path / "home", DOCPROC_WORKERS=2))
+    events: list[tuple[str, object]] = []
+    plan_upload, started_pool = folders.plan_upload, folders.started_pool
+
+    def recorded_plan(env, path, *args):
+        events.append(("plan", path.name))
+        return plan_upload(env, path, *args)
+
+    @contextmanager
+    def recorded_pool(env, workers):
+        events.append(("pool", workers))
+        with started_pool(env, workers) as pool:
+            yield pool
+
+    monkeypatch.setattr(folders, "plan_upload", recorded_plan)
+    monkeypatch.setattr(folders, "started_pool", recorded_pool)
+    # When the folder is ingested
+    candidates = [folders.Candidate(path, path.stem) for path in paths]
+    outcomes = list(folders.ingest_all(env, candidates, "local", "default"))
+    env.close()
+    # Then the two workers started once the second document was planned, while the others
+    # were being planned, and every document was ingested on them
+    assert events == [
+        ("plan", "a.txt"),
+        ("plan", "b.txt"),
+        ("pool", 2),
+        ("plan", "c.txt"),
+        ("plan", "d.txt"),
+    ]
+    assert sorted((o.document_id, o.status, o.chunks_total) for o in outcomes) == [
+        (name, "complete", 1) for name in "abcd"
+    ]

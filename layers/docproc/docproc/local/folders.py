@@ -13,6 +13,7 @@ import itertools
 import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -32,6 +33,7 @@ from docproc.local.runner import (
     finish_document,
     plan_upload,
     record_failure,
+    started_pool,
 )
 from docproc.models import SegmentResult, SegmentTask, validate_id
 
@@ -147,7 +149,21 @@ def ingest_all(
     turn from each document so that a long one does not hold up the others; each document is
     finalized as soon as its last segment is done. A failure is an outcome, not the end of
     the run. ``progress`` gets (segments finished, segments to run)."""
+    with ExitStack() as stack:
+        yield from _ingest_all(env, documents, tenant_id, case_id, progress, stack)
+
+
+def _ingest_all(
+    env: LocalEnvironment,
+    documents: Sequence[Candidate],
+    tenant_id: str,
+    case_id: str,
+    progress: ProgressCallback | None,
+    stack: ExitStack,
+) -> Iterator[DocumentOutcome]:
     planned: dict[str, tuple[Candidate, PlannedDocument]] = {}
+    planned_tasks: list[SegmentTask] = []
+    pool = None
     for candidate in documents:
         try:
             result = plan_upload(env, candidate.path, tenant_id, case_id, candidate.document_id)
@@ -156,12 +172,18 @@ def ingest_all(
             continue
         if isinstance(result, IngestReport):
             yield _outcome(candidate, result)
-        else:
-            planned[result.ids.document_id] = (candidate, result)
+            continue
+        planned[result.ids.document_id] = (candidate, result)
+        planned_tasks.extend(result.tasks)
+        cap = env.worker_cap()
+        if pool is None and cap > 1 and env.workers_for(planned_tasks) == cap:
+            # Work enough for every worker already, and the rest only adds to it: the workers
+            # start (~1 s each) while the rest is planned.
+            pool = stack.enter_context(started_pool(env, cap))
     tasks = _interleaved([document.tasks for _, document in planned.values()])
     results: dict[str, list[SegmentResult]] = {document_id: [] for document_id in planned}
     failures: dict[str, dict[int, BaseException]] = {document_id: {} for document_id in planned}
-    for finished, (task, outcome) in enumerate(execute_segments(env, tasks), start=1):
+    for finished, (task, outcome) in enumerate(execute_segments(env, tasks, pool), start=1):
         document_id = task.document.document_id
         if isinstance(outcome, Exception):
             failures[document_id][task.segment.index] = outcome

@@ -178,13 +178,17 @@ class LocalEnvironment:
         """The most worker processes a document may use: DOCPROC_WORKERS, else the cores."""
         return self.settings.workers or os.cpu_count() or 1
 
+    def worker_cap(self) -> int:
+        """The most worker processes a run starts: DOCPROC_WORKERS, else one per core."""
+        return self.settings.workers or os.cpu_count() or 1
+
     def workers_for(self, tasks: list[SegmentTask]) -> int:
         """How many processes to run ``tasks`` on: DOCPROC_WORKERS when set; otherwise a
         pool of every core only when the work outweighs starting it (a worker process costs
         about WORKER_START_SECONDS: interpreter, PyMuPDF, tokenizer), else this process."""
         if self.settings.workers:
             return min(self.settings.workers, len(tasks))
-        cores = os.cpu_count() or 1
+        cores = self.worker_cap()
         if cores == 1 or len(tasks) == 1:
             return 1
         alone = sum(_estimated_seconds(task) for task in tasks)
@@ -332,13 +336,33 @@ def _worker_pool(env: LocalEnvironment, workers: int) -> Iterator[ProcessPoolExe
             server.close()
 
 
+def _ready() -> None:
+    """Nothing: submitted once per worker, it has the pool start its processes."""
+
+
+@contextmanager
+def started_pool(env: LocalEnvironment, workers: int) -> Iterator[ProcessPoolExecutor]:
+    """A pool of ``workers`` processes that start now: each starts its interpreter and imports
+    while this process goes on with other work (the pool would start them at the first
+    tasks)."""
+    with _worker_pool(env, workers) as pool:
+        for _ in range(workers):
+            pool.submit(_ready)
+        yield pool
+
+
 SegmentOutcome = tuple[SegmentTask, "SegmentResult | Exception"]
 
 
-def execute_segments(env: LocalEnvironment, tasks: list[SegmentTask]) -> Iterator[SegmentOutcome]:
-    """Each task's result or error, in the order they finish: in this process when the work
-    does not outweigh starting workers, else in one pool of processes for all of them (the
-    pool lives while the caller iterates)."""
+def execute_segments(
+    env: LocalEnvironment, tasks: list[SegmentTask], pool: ProcessPoolExecutor | None = None
+) -> Iterator[SegmentOutcome]:
+    """Each task's result or error, in the order they finish: on ``pool`` when one is given;
+    else in this process when the work does not outweigh starting workers, else in one pool
+    of processes for all of them (the pool lives while the caller iterates)."""
+    if pool is not None:
+        yield from _pooled(pool, tasks)
+        return
     workers = env.workers_for(tasks)
     if workers <= 1:
         # Small-file fast path: no pool to spawn, no IPC.
@@ -349,20 +373,24 @@ def execute_segments(env: LocalEnvironment, tasks: list[SegmentTask]) -> Iterato
             except Exception as exc:  # noqa: BLE001 - the caller decides what a failure means
                 yield task, exc
         return
-    with _worker_pool(env, workers) as pool:
-        futures: dict[Future[str], SegmentTask] = {
-            pool.submit(_run_task, task.model_dump_json()): task for task in tasks
-        }
-        pending = set(futures)
-        while pending:
-            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for future in finished:
-                error = future.exception()
-                if error is None:
-                    yield futures[future], SegmentResult.model_validate_json(future.result())
-                else:
-                    assert isinstance(error, Exception)
-                    yield futures[future], error
+    with _worker_pool(env, workers) as started:
+        yield from _pooled(started, tasks)
+
+
+def _pooled(pool: ProcessPoolExecutor, tasks: list[SegmentTask]) -> Iterator[SegmentOutcome]:
+    futures: dict[Future[str], SegmentTask] = {
+        pool.submit(_run_task, task.model_dump_json()): task for task in tasks
+    }
+    pending = set(futures)
+    while pending:
+        finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+        for future in finished:
+            error = future.exception()
+            if error is None:
+                yield futures[future], SegmentResult.model_validate_json(future.result())
+            else:
+                assert isinstance(error, Exception)
+                yield futures[future], error
 
 
 def run_segments(

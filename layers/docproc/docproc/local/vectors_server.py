@@ -8,6 +8,7 @@ implements the same port by calling it.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import threading
 from collections.abc import Sequence
@@ -52,8 +53,13 @@ class VectorStoreServer:
         self._manager = _Manager(address=None, authkey=self.authkey)
         self._server = self._manager.get_server()
         self.address = self._server.address
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._serve, daemon=True)
         self._thread.start()
+
+    def _serve(self) -> None:
+        # A manager's server ends with sys.exit(0), written for a process of its own.
+        with contextlib.suppress(SystemExit):
+            self._server.serve_forever()
 
     def close(self) -> None:
         # The serving thread is a daemon and ends with the process.
