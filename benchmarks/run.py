@@ -580,7 +580,7 @@ def folders(size: Size, work: Path, section: Section) -> None:
         "x",
         shown=f"{command / float(loop['seconds']):.2f}x ({command:.1f} vs "
         f"{float(loop['seconds']):.1f} s)",
-        target=Target("ratio", at_most=2.0, issue=18),
+        target=Target("ratio", at_most=2.0),
     )
     pdfs = work / "pdfs"
     pdfs.mkdir()
@@ -588,17 +588,27 @@ def folders(size: Size, work: Path, section: Section) -> None:
     for number in range(count):
         text_pdf(pdfs / f"record-{number:04d}.pdf", pages=10, seed=number)
     long_pdf = text_pdf(work / "long.pdf", pages=count * 10)
-    folder_seconds = _timed([*DOCPROC, "ingest", str(pdfs)], _env(work / "home-pdfs"))
-    long_seconds = _timed([*DOCPROC, "ingest", str(long_pdf)], _env(work / "home-long"))
+    # Taking turns, each the median of its rounds: single runs of these few seconds move by
+    # a fifth from run to run here.
+    runs: dict[str, list[float]] = {"folder": [], "long": []}
+    for attempt in range(size.throughput_rounds):
+        order = ("folder", "long") if attempt % 2 == 0 else ("long", "folder")
+        for which in order:
+            home = work / f"home-{which}"
+            target = pdfs if which == "folder" else long_pdf
+            runs[which].append(_timed([*DOCPROC, "ingest", str(target)], _env(home)))
+            shutil.rmtree(home)
+    folder_seconds = statistics.median(runs["folder"])
+    long_seconds = statistics.median(runs["long"])
     section.add(
         "folders.pdfs_vs_long",
         f"{count} ten-page PDFs in a folder vs one {count * 10:,}-page PDF: pages/s, "
-        "`docproc ingest` on its own choice of workers",
+        f"`docproc ingest` on its own choice of workers, medians of {size.throughput_rounds}",
         long_seconds / folder_seconds,
         "x",
         shown=f"{long_seconds / folder_seconds:.2f}x ({count * 10 / folder_seconds:.0f} vs "
         f"{count * 10 / long_seconds:.0f} pages/s)",
-        target=Target("ratio", at_least=0.8, issue=18),
+        target=Target("ratio", at_least=0.8),
     )
 
 
