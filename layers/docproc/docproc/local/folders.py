@@ -145,8 +145,8 @@ def ingest_all(
     progress: ProgressCallback | None = None,
 ) -> Iterator[DocumentOutcome]:
     """Every document planned first (copied in; one already complete, or refused, is reported
-    at once), then the segments of all of them on one pool of workers, started once, taken in
-    turn from each document so that a long one does not hold up the others; each document is
+    at once), then the segments of all of them on one pool of workers, started once (while
+    the last documents are planned), taken in turn from each document so that a long one does not hold up the others; each document is
     finalized as soon as its last segment is done. A failure is an outcome, not the end of
     the run. ``progress`` gets (segments finished, segments to run)."""
     with ExitStack() as stack:
