@@ -146,9 +146,10 @@ def ingest_all(
 ) -> Iterator[DocumentOutcome]:
     """Every document planned first (copied in; one already complete, or refused, is reported
     at once), then the segments of all of them on one pool of workers, started once (while
-    the last documents are planned), taken in turn from each document so that a long one does not hold up the others; each document is
-    finalized as soon as its last segment is done. A failure is an outcome, not the end of
-    the run. ``progress`` gets (segments finished, segments to run)."""
+    the last documents are planned), taken in turn from each document so that a long one does
+    not hold up the others; each document is finalized as soon as its last segment is done. A
+    failure is an outcome, not the end of the run. ``progress`` gets (segments finished,
+    segments to run)."""
     with ExitStack() as stack:
         yield from _ingest_all(env, documents, tenant_id, case_id, progress, stack)
 
