@@ -129,6 +129,13 @@ def _python(args: list[str], env: dict[str, str]) -> dict[str, Any]:
     return json.loads(result.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
+def _in_turn(commands: list[str], attempt: int) -> list[str]:
+    """The order of ``commands`` in round ``attempt``: each round starts one command later,
+    so no command always follows the same one."""
+    shift = attempt % len(commands)
+    return commands[shift:] + commands[:shift]
+
+
 def _timed(args: list[str], env: dict[str, str]) -> float:
     # What earlier commands wrote (a 417 MB upload copy) is on disk before the clock starts:
     # its writeback would otherwise fall on whichever command runs next.
@@ -400,9 +407,7 @@ def throughput(size: Size, work: Path, section: Section) -> None:
         timings: dict[str, list[float]] = {"naive": [], "1": [], str(CORES): [], "auto": []}
         commands = list(timings)
         for attempt in range(size.throughput_rounds):
-            # Each round starts one command later, so no command always follows the same one.
-            shift = attempt % len(commands)
-            for workers in commands[shift:] + commands[:shift]:
+            for workers in _in_turn(commands, attempt):
                 if workers == "naive":
                     naive_store = work / "naive-store"
                     naive_args = [sys.executable, "-m", "benchmarks.naive", str(pdf)]
@@ -592,8 +597,7 @@ def folders(size: Size, work: Path, section: Section) -> None:
     # a fifth from run to run here.
     runs: dict[str, list[float]] = {"folder": [], "long": []}
     for attempt in range(size.throughput_rounds):
-        order = ("folder", "long") if attempt % 2 == 0 else ("long", "folder")
-        for which in order:
+        for which in _in_turn(["folder", "long"], attempt):
             home = work / f"home-{which}"
             target = pdfs if which == "folder" else long_pdf
             runs[which].append(_timed([*DOCPROC, "ingest", str(target)], _env(home)))

@@ -29,6 +29,7 @@ from docproc.local.runner import (
     ProgressCallback,
     SegmentFailures,
     default_document_id,
+    estimated_seconds,
     execute_segments,
     finish_document,
     plan_upload,
@@ -163,7 +164,9 @@ def _ingest_all(
     stack: ExitStack,
 ) -> Iterator[DocumentOutcome]:
     planned: dict[str, tuple[Candidate, PlannedDocument]] = {}
-    planned_tasks: list[SegmentTask] = []
+    # The work planned so far, added up as it grows: adding all of it up again for each
+    # document took 1.2 s at 3,000 documents.
+    planned_segments, planned_seconds = 0, 0.0
     pool = None
     for candidate in documents:
         try:
@@ -175,9 +178,15 @@ def _ingest_all(
             yield _outcome(candidate, result)
             continue
         planned[result.ids.document_id] = (candidate, result)
-        planned_tasks.extend(result.tasks)
-        cap = env.worker_cap()
-        if pool is None and cap > 1 and env.workers_for(planned_tasks) == cap:
+        planned_segments += len(result.tasks)
+        for task in result.tasks:
+            planned_seconds += estimated_seconds(task)
+        cap = env.worker_count()
+        if (
+            pool is None
+            and cap > 1
+            and env.workers_for_estimate(planned_segments, planned_seconds) == cap
+        ):
             # Work enough for every worker already, and the rest only adds to it: the workers
             # start (~1 s each) while the rest is planned.
             pool = stack.enter_context(started_pool(env, cap))

@@ -175,27 +175,28 @@ class LocalEnvironment:
         return PlanOptions.from_settings(self.settings, self.worker_count())
 
     def worker_count(self) -> int:
-        """The most worker processes a document may use: DOCPROC_WORKERS, else the cores."""
-        return self.settings.workers or os.cpu_count() or 1
-
-    def worker_cap(self) -> int:
-        """The most worker processes a run starts: DOCPROC_WORKERS, else one per core."""
+        """The most worker processes a document, or a run, may use: DOCPROC_WORKERS, else
+        the cores."""
         return self.settings.workers or os.cpu_count() or 1
 
     def workers_for(self, tasks: list[SegmentTask]) -> int:
-        """How many processes to run ``tasks`` on: DOCPROC_WORKERS when set; otherwise a
-        pool of every core only when the work outweighs starting it (a worker process costs
-        about WORKER_START_SECONDS: interpreter, PyMuPDF, tokenizer), else this process."""
+        """How many processes to run ``tasks`` on (see workers_for_estimate)."""
+        return self.workers_for_estimate(len(tasks), sum(estimated_seconds(task) for task in tasks))
+
+    def workers_for_estimate(self, segments: int, alone: float) -> int:
+        """How many processes to run ``segments`` segments on, ``alone`` seconds of one core's
+        work: DOCPROC_WORKERS when set; otherwise a pool of every core only when the work
+        outweighs starting it (a worker process costs about WORKER_START_SECONDS: interpreter,
+        PyMuPDF, tokenizer), else this process."""
         if self.settings.workers:
-            return min(self.settings.workers, len(tasks))
-        cores = self.worker_cap()
-        if cores == 1 or len(tasks) == 1:
+            return min(self.settings.workers, segments)
+        cores = self.worker_count()
+        if cores == 1 or segments == 1:
             return 1
-        alone = sum(_estimated_seconds(task) for task in tasks)
         # On n cores the work takes alone / n plus the start-up: worth it past this.
         if alone / cores + WORKER_START_SECONDS >= alone * 0.8:
             return 1
-        return min(cores, len(tasks))
+        return min(cores, segments)
 
     def segment_deps(self, vectors: VectorSink) -> SegmentDeps:
         return SegmentDeps(
@@ -227,7 +228,7 @@ _BYTES_PER_SECOND = 2.0 * 1024 * 1024
 _RECORDED_SECONDS_PER_SECOND = 100.0
 
 
-def _estimated_seconds(task: SegmentTask) -> float:
+def estimated_seconds(task: SegmentTask) -> float:
     segment = task.segment
     if segment.kind == "pages":
         return segment.size_hint / _PAGES_PER_SECOND

@@ -24,7 +24,7 @@ import ctypes
 import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from qdrant_edge import (
@@ -228,7 +228,7 @@ class EdgeVectorStore:
         (self._path / _STAGED_JOURNAL).unlink(missing_ok=True)
         self._journal_lines = 0
 
-    def _change_staged(self, change: str, versions: set[StagedVersion]) -> None:
+    def _change_staged(self, change: Literal["+", "-"], versions: set[StagedVersion]) -> None:
         """Add (``+``) or remove (``-``) staged versions, on disk before this returns."""
         if change == "+":
             self._staged |= versions
