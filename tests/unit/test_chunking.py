@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from benchmarks.generators import page_marker
 from docproc.chunking.chunker import Chunker
-from docproc.chunking.packer import TokenPacker
+from docproc.chunking.packer import TokenPacker, _Layout
 from docproc.chunking.tokens import encoding, encoding_name_for_model, token_lengths
 from docproc.errors import ConfigurationError
 from docproc.extract.pages import PageText
@@ -158,6 +158,38 @@ def test_packed_chunks_fit_overlap_and_cover_the_text(
         assert not text[pieces[-1].start + len(pieces[-1].text) :].strip()
     else:
         assert not text.strip()
+
+
+# Letters (Latin, accented, CJK, a combining mark), digits, apostrophes, punctuation and every
+# kind of space the pre-tokenizers treat differently (NBSP, a line separator, \x1c: a space to
+# Python but not to the regex).
+_MIXED = st.lists(
+    st.sampled_from(
+        [*"aZéжΩب漢\u0301'\u2019s19.,!?-()\"🙂 \t\n\r\u00a0\u2028\x1c", "ll", "ve", "  "]
+    ),
+    max_size=300,
+).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    _MIXED,
+    st.sampled_from(["cl100k_base", "o200k_base"]),
+    st.integers(min_value=0, max_value=400),
+    st.integers(min_value=0, max_value=400),
+    st.integers(min_value=0, max_value=40),
+)
+def test_a_spans_count_from_the_one_pass_is_its_count_on_its_own(
+    text: str, name: str, first: int, second: int, margin: int
+):
+    # Given a text laid out from one tokenizer pass over a window that may start before the
+    # span and end after it
+    start, end = sorted((first % (len(text) + 1), second % (len(text) + 1)))
+    begin, stop = max(0, start - margin), min(len(text), end + margin)
+    encode = encoding(name).encode_ordinary
+    layout = _Layout(text, begin, stop, encode, token_lengths(name))
+    # When any span is counted, Then the count is the tokenizer's on the span alone
+    assert layout.count(start, end) == len(encode(text[start:end]))
 
 
 def test_packing_prefers_paragraphs_then_lines_then_sentences():

@@ -6,10 +6,17 @@ tokenized once (the model's own BPE), so the token position of every candidate c
 and each chunk is packed greedily with the largest units that fit, as the splitter does: whole
 paragraphs if one fits, else whole lines, else sentences, else words, else characters.
 
-Positions from the one pass are an estimate (a token may straddle a cut), so every chunk is
-counted once more on its own, as it is sent: when that count is over the limit the chunk gives
-back its last unit. The limit is exact in the model's tokens; so is the overlap, the largest
-tail of the previous chunk's units of at most ``overlap`` tokens.
+Positions from the one pass are an estimate (a token may straddle a cut), so every chunk's
+count is made exact as it would be counted on its own, as it is sent: when that count is over
+the limit the chunk gives back its last unit. The limit is exact in the model's tokens; so is
+the overlap, the largest tail of the previous chunk's units of at most ``overlap`` tokens.
+
+The exact count does not tokenize the chunk again. A BPE tokenizer cuts text into pieces by a
+regular expression first and merges bytes only within a piece; in cl100k_base and o200k_base
+no piece runs from a letter into the whitespace after it. So at every such word end both the
+chunk on its own and the one pass start a piece, and between the chunk's first and last word
+ends the two give the same tokens: the count is the one pass's tokens between them plus the
+chunk's head and tail tokenized on their own (a word or two each).
 """
 
 from __future__ import annotations
@@ -30,9 +37,12 @@ _PARAGRAPH = re.compile(r"\n[^\S\n]*\n")
 # Character classes by code point, as bit flags: whitespace (what str.isspace() and so the
 # regex \s call whitespace), a sentence's end, a closing quote or bracket. The last entry
 # stands for every code point past the table (none of them is in a class).
-_SPACE, _END, _CLOSE = 1, 2, 4
+_SPACE, _END, _CLOSE, _LETTER = 1, 2, 4, 8
 _CLASSES = np.zeros(0x3002, dtype=np.uint8)
 _CLASSES[[c for c in range(0x3001) if chr(c).isspace()]] |= _SPACE
+# str.isalpha() is the regex class \p{L}. Letters past the table count as none: a word end
+# missed only makes a chunk's head or tail longer, never its count wrong.
+_CLASSES[[c for c in range(0x3001) if chr(c).isalpha()]] |= _LETTER
 _CLASSES[[ord(c) for c in ".!?;:"]] |= _END
 _CLASSES[[ord(c) for c in "\"')]\u201d\u2019\u00bb"]] |= _CLOSE  # closing quotes, guillemet
 _WORD = re.compile(r"(?<=\S)\s")
@@ -41,7 +51,8 @@ _WINDOW_CHARS = 1 << 18
 
 
 class Encode(Protocol):
-    """A tokenizer: tiktoken's ``Encoding.encode_ordinary``."""
+    """A tokenizer: tiktoken's ``Encoding.encode_ordinary`` of cl100k_base or o200k_base (the
+    exact count relies on their pre-tokenizers: see the module's docstring)."""
 
     def __call__(self, text: str) -> list[int]: ...
 
@@ -138,13 +149,13 @@ class TokenPacker:
         # The estimate may be a token out either way: count, and give units back while over.
         for index in range(last, first - 1, -1):
             end = int(cuts[index])
-            piece = layout.piece(start, end, self.count)
+            piece = layout.piece(start, end)
             if piece.tokens > self._limit:
                 continue
             # Stripping and the cuts' own tokenization rarely make a chunk more than two
             # tokens smaller than its estimate.
             if index == last and last + 1 < len(cuts) and cut_tokens[last + 1] <= budget + 2:
-                grown = layout.piece(start, int(cuts[last + 1]), self.count)
+                grown = layout.piece(start, int(cuts[last + 1]))
                 if grown.tokens <= self._limit:  # the estimate was a token short
                     return grown, int(cuts[last + 1])
             return piece, end
@@ -159,7 +170,7 @@ class TokenPacker:
                 low = middle
             else:
                 high = middle - 1
-        return layout.piece(start, low, self.count), low
+        return layout.piece(start, low), low
 
     def _overlap_start(self, layout: _Layout, units: Positions, start: int, end: int) -> int:
         """Where the next chunk starts: the earliest cut between the chunk's units after which
@@ -174,7 +185,7 @@ class TokenPacker:
         estimate = first + int(np.searchsorted(layout.tokens_before(units[first:stop]), floor))
         for index in range(max(estimate - 1, first), stop):
             cut = int(units[index])
-            if self.count(layout.text[cut:end].strip()) <= self._overlap:
+            if layout.piece(cut, end).tokens <= self._overlap:
                 return cut
         return end
 
@@ -187,6 +198,7 @@ class _Layout:
         self, text: str, begin: int, end: int, encode: Encode, token_bytes: Positions
     ) -> None:
         self.text = text
+        self._encode = encode
         window = text[begin:end]
         self._complete = end == len(text)
         ascii_only = window.isascii()
@@ -213,6 +225,9 @@ class _Layout:
         ended[1:] = ends[:-1]
         ended[2:] |= closes[1:-1] & ends[:-2]
         sentences = begin + np.flatnonzero(space & ended)
+        # Where a letter meets the whitespace after it: a piece starts there in any BPE pass.
+        letters = (classes & _LETTER).astype(bool)
+        self._word_ends = begin + 1 + np.flatnonzero(letters[:-1] & space[1:])
         # Each level includes the coarser ones (a paragraph break is also a line break) and
         # the window's end (a chunk ends there only at the text's end: see holds_a_chunk_from).
         cuts = np.array([end], dtype=np.int64)
@@ -251,14 +266,28 @@ class _Layout:
             (m.start() for m in _WORD.finditer(self.text, start, stop)), dtype=np.int64
         )
 
-    def piece(self, start: int, end: int, count: TokenCount) -> Piece:
+    def piece(self, start: int, end: int) -> Piece:
         raw = self.text[start:end]
         text = raw.strip()
-        return Piece(start=start + len(raw) - len(raw.lstrip()), text=text, tokens=count(text))
+        first = start + len(raw) - len(raw.lstrip())
+        return Piece(start=first, text=text, tokens=self.count(first, first + len(text)))
 
-
-class TokenCount(Protocol):
-    def __call__(self, text: str) -> int: ...
+    def count(self, start: int, end: int) -> int:
+        """The tokens of ``text[start:end]`` on its own: its head and tail, up to its first and
+        from its last word end, tokenized, and the one pass's tokens between (see the module's
+        docstring)."""
+        ends = self._word_ends
+        first = int(np.searchsorted(ends, start, side="left"))
+        last = int(np.searchsorted(ends, end, side="right")) - 1
+        if first > last:
+            return len(self._encode(self.text[start:end]))
+        head, tail = int(ends[first]), int(ends[last])
+        return (
+            len(self._encode(self.text[start:head]))
+            + self.token_at(tail)
+            - self.token_at(head)
+            + len(self._encode(self.text[tail:end]))
+        )
 
 
 def _token_starts(
