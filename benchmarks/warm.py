@@ -28,8 +28,10 @@ def main(which: str, path: Path, repeats: int, work: Path) -> dict[str, float]:
         pipeline.close()
     else:
         from docproc.config import LocalSettings
+        from docproc.local.cli import configure_logging
         from docproc.local.runner import LocalEnvironment, ingest
 
+        configure_logging()  # as `docproc ingest` runs, with the harness's DOCPROC_LOG_LEVEL
         env = LocalEnvironment(LocalSettings(DOCPROC_HOME=work / "ours-home"))
         ingest(env, path, document_id="warmup")
         for attempt in range(repeats):

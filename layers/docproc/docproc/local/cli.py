@@ -635,9 +635,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def configure_logging() -> None:
+    """Logs as the command writes them: on stderr, at DOCPROC_LOG_LEVEL (WARNING unless set)."""
+    log_to_stderr(os.environ.get("DOCPROC_LOG_LEVEL", "WARNING"))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    log_to_stderr(os.environ.get("DOCPROC_LOG_LEVEL", "WARNING"))
+    configure_logging()
     env: LocalEnvironment | None = None
     try:
         env = LocalEnvironment(load_settings(LocalSettings))
