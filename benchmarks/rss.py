@@ -26,8 +26,25 @@ def _status(pid: int | str) -> dict[str, float]:
     return fields
 
 
+def descendants(pid: int | str) -> list[str]:
+    """Every process below ``pid``, whichever of its threads started it: the runner's
+    workers, and anything they start."""
+    found: list[str] = []
+    parents = [str(pid)]
+    while parents:
+        parent = parents.pop()
+        for threads_children in Path(f"/proc/{parent}/task").glob("*/children"):
+            try:
+                children = threads_children.read_text().split()
+            except OSError:
+                continue  # the thread or the process is gone
+            found.extend(children)
+            parents.extend(children)
+    return found
+
+
 class MemoryPeaks:
-    """Peaks of a process's anonymous and total RSS, and of its children's anonymous RSS,
+    """Peaks of a process's anonymous and total RSS, and of its descendants' anonymous RSS,
     sampled every ``interval`` seconds from a thread until ``stop()``."""
 
     def __init__(self, pid: int | str = "self", interval: float = 0.02) -> None:
@@ -43,12 +60,7 @@ class MemoryPeaks:
             fields = _status(self._pid)
             self.anon = max(self.anon, fields.get("RssAnon", 0.0))
             self.rss = max(self.rss, fields.get("VmRSS", 0.0))
-            pid = self._pid
-            try:
-                children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-            except OSError:
-                children = []
-            for child in children:
+            for child in descendants(self._pid):
                 self.children_anon = max(self.children_anon, _status(child).get("RssAnon", 0.0))
             if self._done.wait(self._interval):
                 return

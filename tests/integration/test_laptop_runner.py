@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.generators import text_pdf
+from benchmarks.rss import descendants
 from tests.e2e.harness import ROOT
 from tests.local_points import point_digests
 from tests.qdrant_server import qdrant_server
@@ -51,6 +52,15 @@ def _segments_done(home: Path) -> int:
             return db.execute("SELECT COUNT(*) FROM segments WHERE status = 'done'").fetchone()[0]
     except sqlite3.OperationalError:
         return 0
+
+
+def _running(pid: str) -> bool:
+    """Whether the process exists and has not exited (a zombie waits only to be reaped)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[0] != "Z"
 
 
 def test_ingest_status_search_chunks(tmp_path: Path):
@@ -181,9 +191,15 @@ def _kill_then_resume(
         assert process.poll() is None, process.stderr.read().decode()
         assert time.monotonic() < deadline, "no progress"
         time.sleep(0.05)
+    workers = descendants(process.pid)
+    assert len(workers) >= 2
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
-    time.sleep(0.5)  # workers die with their parent (PR_SET_PDEATHSIG)
+    # Then its workers die with it (PR_SET_PDEATHSIG)
+    deadline = time.monotonic() + 10
+    while alive := [pid for pid in workers if _running(pid)]:
+        assert time.monotonic() < deadline, f"processes outlived the runner: {alive}"
+        time.sleep(0.05)
     done_before = _segments_done(home)
     assert 5 <= done_before < 60
 
