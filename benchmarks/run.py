@@ -484,6 +484,8 @@ def throughput(size: Size, work: Path, section: Section) -> None:
             "",
             *_profile_table(after, before),
         ]
+        if name == "text":
+            _long_document(size, work, section, pdf, pages)
         split = after.get("split (sub-PDFs)", 0.0)
         if name != "text" and split > 0:
             section.add(
@@ -494,6 +496,35 @@ def throughput(size: Size, work: Path, section: Section) -> None:
                 shown=f"{megabytes / split:,.0f} MB/s ({1024 / (megabytes / split):.1f} s/GB)",
             )
         pdf.unlink()
+
+
+def _long_document(size: Size, work: Path, section: Section, pdf: Path, pages: int) -> None:
+    """The text PDF and the same kind of text four times as long, `docproc ingest` on one
+    worker, in turns: a page should cost no more in a longer document (MuPDF reads a
+    document's whole page tree when it opens a page; a worker reading one segment at a time
+    must not pay that at every segment)."""
+    long_pages = pages * 4
+    long_pdf = text_pdf(work / "long-text.pdf", pages=long_pages)
+    timings: dict[str, list[float]] = {"short": [], "long": []}
+    for attempt in range(size.throughput_rounds):
+        for which in _in_turn(list(timings), attempt):
+            home = work / f"home-length-{which}"
+            path = pdf if which == "short" else long_pdf
+            timings[which].append(
+                _timed([*DOCPROC, "ingest", str(path)], _env(home, DOCPROC_WORKERS="1"))
+            )
+            shutil.rmtree(home, ignore_errors=True)
+    short_rate = pages / statistics.median(timings["short"])
+    long_rate = long_pages / statistics.median(timings["long"])
+    section.add(
+        "throughput.text.long_vs_short",
+        f"text PDF, docproc ingest, 1 worker: pages/s at {long_pages:,} pages vs at {pages:,}",
+        long_rate / short_rate,
+        "x",
+        shown=f"{long_rate / short_rate:.2f}x ({long_rate:,.0f} vs {short_rate:,.0f} pages/s)",
+        target=Target("ratio", at_least=1.0),
+    )
+    long_pdf.unlink()
 
 
 # --- small files -------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from docproc.extract.ocr import (
     read_gray_image,
     readable,
 )
+from docproc.extract.open_documents import OpenDocuments
 from docproc.extract.pages import PageText, TablesMode
 from docproc.extract.tables import Table, find_tables, may_hold_table, text_with_tables
 
@@ -101,6 +102,15 @@ def _likely_scanned_or_not(document: pymupdf.Document, index: int) -> bool:
 def open_document(path: Path, filetype: str = "pdf") -> Iterator[pymupdf.Document]:
     """Open a paged document (pdf, epub, xps, cbz, fb2, mobi) for reading; a typed
     InvalidDocument if it cannot be read at all."""
+    document = opened_document(path, filetype)
+    try:
+        yield document
+    finally:
+        document.close()
+
+
+def opened_document(path: Path, filetype: str = "pdf") -> pymupdf.Document:
+    """The document at ``path``, open and checked: the caller closes it."""
     try:
         document = pymupdf.open(path, filetype=filetype)
     except (pymupdf.FileDataError, *MUPDF_ERRORS) as exc:
@@ -116,9 +126,10 @@ def open_document(path: Path, filetype: str = "pdf") -> Iterator[pymupdf.Documen
             raise InvalidDocument(f"the page tree is broken: {type(exc).__name__}") from exc
         if pages < 1:
             raise InvalidDocument("the PDF has no pages")
-        yield document
-    finally:
+    except Exception:
         document.close()
+        raise
+    return document
 
 
 def count_pages(path: Path, filetype: str = "pdf") -> int:
@@ -179,15 +190,20 @@ def extract_pages(
     filetype: str = "pdf",
     ocr: OcrOptions = OCR_OFF,
     tables: TablesMode = "off",
+    documents: OpenDocuments | None = None,
 ) -> Iterator[PageText]:
     """Text of each page of a (sub-)PDF, numbered in the original document; a scanned page
     is read by OCR as ``ocr`` says (auto: only pages without a real text layer that are
     mostly images, or whose text layer is unreadable); with ``tables`` on, a page's tables are
     in its text as Markdown tables (see docproc.extract.tables).
 
-    ``path`` holds either exactly pages first..last (a sub-PDF) or the whole document.
+    ``path`` holds either exactly pages first..last (a sub-PDF) or the whole document, opened
+    through ``documents`` when given (kept open for the next range of it).
     """
-    with open_document(path, filetype) as document:
+    opening = (
+        documents.open(path, filetype) if documents is not None else open_document(path, filetype)
+    )
+    with opening as document:
         whole = document.page_count > last_page_number - first_page_number + 1
         # The table the previous page ended with: one opening this page may continue it.
         open_table: Table | None = None

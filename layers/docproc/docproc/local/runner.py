@@ -32,6 +32,7 @@ from docproc.config import LocalSettings
 from docproc.embedding.port import SparseEncoder
 from docproc.errors import DocprocError
 from docproc.extract.ocr import OcrOptions
+from docproc.extract.open_documents import OpenDocuments
 from docproc.ledger.sqlite import SQLiteLedger
 from docproc.models import (
     DOCUMENT_INGESTED,
@@ -209,6 +210,8 @@ class LocalEnvironment:
             embed_batch_size=self.settings.embed_batch_size,
             ocr=self.ocr,
             tables=self.settings.tables,
+            # Uploads are read where they lie: a worker keeps its document open.
+            documents=OpenDocuments() if self.store.reads_in_place else None,
             sparse=self.sparse,
             progress=ProgressEvents(self.notifier, self.settings.progress_event_seconds)
             if self.settings.progress_event_seconds

@@ -22,6 +22,7 @@ from docproc.extract import text
 from docproc.extract.html import EXTRACTION_METHOD as HTML_EXTRACTION
 from docproc.extract.html import html_to_text
 from docproc.extract.ocr import OCR_AUTO, OcrOptions
+from docproc.extract.open_documents import OpenDocuments
 from docproc.extract.pages import TablesMode
 from docproc.extract.sniff import CSV, HTML, JSONL, MARKDOWN
 from docproc.ledger.port import Ledger
@@ -83,6 +84,9 @@ class SegmentDeps:
     # Scanned pages, and tables on pages.
     ocr: OcrOptions = OCR_AUTO
     tables: TablesMode = "auto"
+    # A worker's last paged document, kept open for its next segment; None opens each
+    # segment's file anew (a downloaded copy, removed after its segment).
+    documents: OpenDocuments | None = None
 
 
 @dataclass(frozen=True)
@@ -242,6 +246,7 @@ def _pieces(
                 segment.input_filetype,
                 deps.ocr,
                 deps.tables,
+                deps.documents,
             ):
                 deps.budget.check(f"extracting page {page.number}")
                 pages.append(page)

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from benchmarks.generators import page_marker, text_pdf
+from docproc.extract.open_documents import OpenDocuments
+from docproc.extract.pdf import extract_pages, page_ranges
+
+
+def _segments(path: Path, pages: int, documents: OpenDocuments | None) -> list[str]:
+    return [
+        page.text
+        for pages_range in page_ranges(pages, 10)
+        for page in extract_pages(path, pages_range.start, pages_range.end, documents=documents)
+    ]
+
+
+def test_a_workers_segments_of_one_document_open_it_once_and_read_the_same_pages(
+    tmp_path: Path,
+):
+    # Given a 30-page PDF read as three 10-page segments by one worker
+    pdf = text_pdf(tmp_path / "doc.pdf", pages=30)
+    documents = OpenDocuments()
+    # When the segments are read through the worker's open documents
+    kept_open = _segments(pdf, 30, documents)
+    # Then the file was opened once, and every page reads as with the file opened each time
+    assert documents.openings == 1
+    assert kept_open == _segments(pdf, 30, None)
+    assert page_marker(30) in kept_open[-1]
+
+
+def test_a_document_replaced_at_the_same_path_is_read_anew(tmp_path: Path):
+    # Given a worker that read a 20-page document, and two others
+    path = text_pdf(tmp_path / "upload.pdf", pages=20, seed=1)
+    second = text_pdf(tmp_path / "second.pdf", pages=12, seed=2)
+    third = text_pdf(tmp_path / "third.pdf", pages=15, seed=3)
+    documents = OpenDocuments()
+    _segments(path, 20, documents)
+    # When the file is rewritten in place with the second, then another file takes its path
+    # with the third (a new upload of the same key)
+    path.write_bytes(second.read_bytes())
+    rewritten = _segments(path, 12, documents)
+    shutil.copyfile(third, tmp_path / "incoming.pdf")
+    os.replace(tmp_path / "incoming.pdf", path)
+    replaced = _segments(path, 15, documents)
+    # Then each time the new content is read, not the document kept open
+    assert documents.openings == 3
+    assert rewritten == _segments(second, 12, None)
+    assert replaced == _segments(third, 15, None)
