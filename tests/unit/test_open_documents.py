@@ -4,9 +4,10 @@ import os
 import shutil
 from pathlib import Path
 
-from benchmarks.generators import page_marker, text_pdf
+from benchmarks.generators import image_pdf, page_marker, text_pdf
 from docproc.extract.open_documents import OpenDocuments
 from docproc.extract.pdf import extract_pages, page_ranges
+from docproc.observability import current_rss_mb
 
 
 def _segments(path: Path, pages: int, documents: OpenDocuments | None) -> list[str]:
@@ -29,23 +30,45 @@ def test_a_workers_segments_of_one_document_open_it_once_and_read_the_same_pages
     assert documents.openings == 1
     assert kept_open == _segments(pdf, 30, None)
     assert page_marker(30) in kept_open[-1]
+    # and once its last page was read it was not kept: reading it again opens it again
+    list(extract_pages(pdf, 1, 10, documents=documents))
+    assert documents.openings == 2
+
+
+def _first_pages(path: Path, documents: OpenDocuments | None) -> list[str]:
+    # Pages 1-10 only: the document stays open (its last page is not read).
+    return [page.text for page in extract_pages(path, 1, 10, documents=documents)]
 
 
 def test_a_document_replaced_at_the_same_path_is_read_anew(tmp_path: Path):
-    # Given a worker that read a 20-page document, and two others
+    # Given a worker that read part of a 20-page document, and two others
     path = text_pdf(tmp_path / "upload.pdf", pages=20, seed=1)
     second = text_pdf(tmp_path / "second.pdf", pages=12, seed=2)
     third = text_pdf(tmp_path / "third.pdf", pages=15, seed=3)
     documents = OpenDocuments()
-    _segments(path, 20, documents)
+    _first_pages(path, documents)
     # When the file is rewritten in place with the second, then another file takes its path
     # with the third (a new upload of the same key)
     path.write_bytes(second.read_bytes())
-    rewritten = _segments(path, 12, documents)
+    rewritten = _first_pages(path, documents)
     shutil.copyfile(third, tmp_path / "incoming.pdf")
     os.replace(tmp_path / "incoming.pdf", path)
-    replaced = _segments(path, 15, documents)
+    replaced = _first_pages(path, documents)
     # Then each time the new content is read, not the document kept open
     assert documents.openings == 3
-    assert rewritten == _segments(second, 12, None)
-    assert replaced == _segments(third, 15, None)
+    assert rewritten == _first_pages(second, None)
+    assert replaced == _first_pages(third, None)
+
+
+def test_a_document_kept_open_holds_no_more_memory_than_one_segment_of_it(tmp_path: Path):
+    # Given a PDF of incompressible images (~0.75 MB each), read in 10-page segments
+    pdf = image_pdf(tmp_path / "scans.pdf", 40 * 786_432)
+    documents = OpenDocuments()
+    list(extract_pages(pdf, 1, 10, documents=documents))
+    after_one = current_rss_mb()
+    # When two more segments of it are read with the document kept open
+    list(extract_pages(pdf, 11, 20, documents=documents))
+    list(extract_pages(pdf, 21, 30, documents=documents))
+    # Then what MuPDF cached of the earlier segments (~7.5 MB each) was not kept
+    assert documents.openings == 1
+    assert current_rss_mb() - after_one < 4

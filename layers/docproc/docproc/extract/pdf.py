@@ -198,7 +198,8 @@ def extract_pages(
     in its text as Markdown tables (see docproc.extract.tables).
 
     ``path`` holds either exactly pages first..last (a sub-PDF) or the whole document, opened
-    through ``documents`` when given (kept open for the next range of it).
+    through ``documents`` when given (kept open for the next range of it until its last page
+    is read).
     """
     opening = (
         documents.open(path, filetype) if documents is not None else open_document(path, filetype)
@@ -226,6 +227,8 @@ def extract_pages(
                 raise InvalidDocument(
                     f"page {number} cannot be read: {type(exc).__name__}"
                 ) from exc
+        if documents is not None and (not whole or last_page_number == document.page_count):
+            documents.finished()
 
 
 def _needs_ocr(page: pymupdf.Page, text: str, ocr: OcrOptions) -> bool:
