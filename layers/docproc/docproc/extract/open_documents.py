@@ -27,7 +27,6 @@ class OpenDocuments:
     def __init__(self) -> None:
         self._key: tuple[str, str, int, int, int] | None = None
         self._document: pymupdf.Document | None = None
-        self._finished = False
         self.openings = 0  # files opened so far; a repeated segment's file is not opened again
 
     @contextmanager
@@ -45,15 +44,12 @@ class OpenDocuments:
             self._document = opened_document(path, filetype)
             self._key = key
             self.openings += 1
-        self._finished = False
         try:
             yield self._document
         except BaseException:
             self.close()  # MuPDF may have failed part-way: the next segment starts clean
             raise
-        if self._finished:
-            self.close()  # what MuPDF cached of it goes with it, as with open_document
-        else:
+        if self._document is not None:  # still open: see close()
             # What MuPDF cached while reading the segment (image data: ~40 MB for 50 pages of
             # scans) goes, as it would with the document closed: a worker holds a segment's
             # worth. Not after a document's last page: emptying the store also drops what
@@ -61,12 +57,9 @@ class OpenDocuments:
             # segment each, would pay per document.
             pymupdf.TOOLS.store_shrink(100)
 
-    def finished(self) -> None:
-        """Nothing more of the open document will be read (its last page was): it is closed
-        when its reading ends."""
-        self._finished = True
-
     def close(self) -> None:
+        """Close the open document, and with it what MuPDF cached of it: the reader calls this
+        once it read the document's last page."""
         if self._document is not None:
             self._document.close()
         self._document = self._key = None

@@ -228,7 +228,7 @@ def extract_pages(
                     f"page {number} cannot be read: {type(exc).__name__}"
                 ) from exc
         if documents is not None and (not whole or last_page_number == document.page_count):
-            documents.finished()
+            documents.close()  # nothing more of it will be read
 
 
 def _needs_ocr(page: pymupdf.Page, text: str, ocr: OcrOptions) -> bool:
