@@ -307,6 +307,64 @@ print(json.dumps({"pages": pages, "chunks": chunks, "seconds": time.perf_counter
 """
 
 
+# Each embedder alone on the text PDF's chunks (chunked first, untimed), in batches of the
+# default EMBED_BATCH_SIZE, as a worker calls it; a first batch of each warms its tables.
+_EMBED_ALONE = """
+import json, sys, time
+from docproc.chunking.chunker import Chunker
+from docproc.embedding.hashing import HashingEmbedder, HashingV1Embedder
+from docproc.embedding.sparse import Bm25Encoder
+from docproc.extract.pdf import count_pages, extract_pages
+path = sys.argv[1]
+chunker = Chunker("text-embedding-3-small", 512, 64)
+texts = [chunk.text for chunk in chunker.chunk_pages(extract_pages(path, 1, count_pages(path)))]
+batches = [texts[at:at + 256] for at in range(0, len(texts), 256)]
+seconds = {"chunks": len(texts)}
+embedders = {
+    "v2": HashingEmbedder(384).embed,
+    "v1": HashingV1Embedder(384).embed,
+    "bm25": Bm25Encoder().encode_documents,
+}
+for name, embed in embedders.items():
+    embed(batches[0])
+    started = time.perf_counter()
+    for batch in batches:
+        embed(batch)
+    seconds[name] = time.perf_counter() - started
+print(json.dumps(seconds))
+"""
+
+
+def _embedders_alone(
+    section: Section, label: str, probes: list[dict[str, float]], chunk_seconds: float
+) -> None:
+    """Rows of the offline embedders' pace alone, and their share beside extract + chunking
+    of the same chunks (issue 17: the offline embedder must not dominate)."""
+    chunks = probes[0]["chunks"]
+    seconds = {
+        name: statistics.median(probe[name] for probe in probes) for name in ("v2", "v1", "bm25")
+    }
+    for name, what in (
+        ("v2", "dense, hashing-v2 (the default)"),
+        ("v1", "dense, hashing-v1 (the first version)"),
+        ("bm25", "BM25 sparse vectors"),
+    ):
+        section.add(
+            f"throughput.text.embed_{name}",
+            f"{label}: offline embedder alone, {what}, batches of 256, 1 process",
+            chunks / seconds[name],
+            "chunks/s",
+        )
+    both = seconds["v2"] + seconds["bm25"]
+    section.add(
+        "throughput.text.embed_vs_chunked",
+        f"{label}: dense (hashing-v2) + BM25 embedding vs extract + chunking (time, same chunks)",
+        both / chunk_seconds,
+        "x",
+        target=Target("ratio", at_most=0.5, issue=17),
+    )
+
+
 def _profile(pdf: Path, home: Path, layer: Path | None) -> dict[str, float]:
     """benchmarks.profile on ``pdf``, one worker: seconds by stage, with "process start" (the
     interpreter, before the probe's first line) from the command's wall time. ``layer``: the
@@ -370,12 +428,15 @@ def throughput(size: Size, work: Path, section: Section) -> None:
         # One process each, taking turns, the median of each: single runs of these few
         # seconds move by a tenth from run to run here.
         probes: dict[str, list[float]] = {"raw": [], "chunked": []}
+        embedded: list[dict[str, float]] = []
         for _ in range(size.throughput_rounds):
             raw = _python(["-c", _RAW, str(pdf)], env)
             probes["raw"].append(float(raw["seconds"]))
             probes["chunked"].append(
                 float(_python(["-c", _EXTRACT_AND_CHUNK, str(pdf)], env)["seconds"])
             )
+            if name == "text":
+                embedded.append(_python(["-c", _EMBED_ALONE, str(pdf)], env))
         raw_seconds = statistics.median(probes["raw"])
         chunk_seconds = statistics.median(probes["chunked"])
         pages = int(raw["pages"])
@@ -402,6 +463,7 @@ def throughput(size: Size, work: Path, section: Section) -> None:
                 "x",
                 target=Target("ratio", at_least=0.75, issue=17),
             )
+            _embedders_alone(section, label, embedded, chunk_seconds)
         # The commands compared take turns, round after round, and each is its median: a
         # slow spell of this shared machine falls on all of them, not on one.
         timings: dict[str, list[float]] = {"naive": [], "1": [], str(CORES): [], "auto": []}

@@ -54,7 +54,7 @@ def document_summary(ref: DocumentRef, segments_total: int, chunks_total: int) -
         pages=50 * segments_total,
         bytes=0,
         collection="c",
-        embedding_model="hashing-v1",
+        embedding_model="hashing-v2",
         estimated_cost_usd=0.0,
         summary_key="s",
         duration_ms=5,

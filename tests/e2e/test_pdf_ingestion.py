@@ -104,7 +104,7 @@ def test_reupload_of_identical_content_is_a_no_op(stack: DeployedStack, generate
     assert stack.run(first)["status"] == "SUCCEEDED"
     (ingested,) = stack.published()
     assert ingested["detail"]["estimated_cost_usd"] == 0.0  # the offline embedder is free
-    assert ingested["detail"]["embedding_model"] == "hashing-v1"
+    assert ingested["detail"]["embedding_model"] == "hashing-v2"
     stack.invocations.clear()
     # When the same bytes are uploaded again (a new S3 version with the same ETag)
     (second,) = stack.upload(key, generated["pdf_3"].read_bytes())

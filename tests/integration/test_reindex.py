@@ -71,3 +71,24 @@ def test_reindex_into_the_collection_in_use_is_refused(tmp_path: Path):
     run(home, "ingest", str(notes))
     result = run(home, "reindex", "--model", "any", "--dimensions", "384", check=False)
     assert result.returncode == 1 and "ReindexTargetInUse" in result.stderr
+
+
+def test_a_hashing_v1_collection_is_reindexed_into_hashing_v2(tmp_path: Path):
+    home = tmp_path / "home"
+    notes = tmp_path / "notes.txt"
+    notes.write_text("The arbitration clause names Geneva as the seat.\n" * 30)
+    # Given a document ingested by hashing-v1, the offline embedder's first version
+    run(home, "ingest", str(notes), EMBEDDING_MODEL="hashing-v1")
+    query = ("search", "arbitration Geneva", "--mode", "dense", "--json")
+    v1_hits = json.loads(run(home, *query, EMBEDDING_MODEL="hashing-v1").stdout)
+    assert [hit["document_id"] for hit in v1_hits] == ["notes"]
+    # When it is re-indexed into the default, hashing-v2, as README says
+    done = json.loads(
+        run(home, "reindex", "--model", "hashing-v2", "--json", EMBEDDING_MODEL="hashing-v1").stdout
+    )
+    # Then hashing-v2's collection holds its chunks and the default search finds it there
+    assert done["collection"] == "docproc_hashing-v2_384" and done["chunks"] == 1
+    v2_hits = json.loads(run(home, *query).stdout)
+    assert [hit["document_id"] for hit in v2_hits] == ["notes"]
+    # with hashing-v2's vectors (its own cosine), not copies of hashing-v1's
+    assert v2_hits[0]["score"] != v1_hits[0]["score"]

@@ -133,3 +133,15 @@ def test_cost_uses_the_price_table_or_the_override(env):
     assert load_settings(SegmentSettings).price_per_million_tokens == 0.13
     env(EMBEDDING_PRICE_PER_MILLION_TOKENS="0.5")
     assert load_settings(SegmentSettings).price_per_million_tokens == 0.5
+
+
+def test_the_hashing_embedders_version_is_its_model_name(env):
+    # Given the hashing embedder and no model named: the default version
+    assert load_settings(LocalSettings).model_name == "hashing-v2"
+    # Given its first version named: that one (its collections stay searchable)
+    env(EMBEDDING_MODEL="hashing-v1")
+    assert load_settings(LocalSettings).model_name == "hashing-v1"
+    # Given a version that does not exist: refused at start-up, naming the variable
+    env(EMBEDDING_MODEL="hashing-v9")
+    with pytest.raises(ConfigurationError, match="EMBEDDING_MODEL=hashing-v9"):
+        load_settings(LocalSettings)

@@ -134,9 +134,26 @@ class EmbeddingModelSettings(_Settings):
             return 384
         return OPENAI_NATIVE_DIMENSIONS.get(self.embedding_model, 1536)
 
+    @model_validator(mode="after")
+    def _known_hashing_version(self) -> EmbeddingModelSettings:
+        self.model_name  # noqa: B018 (raises ConfigurationError at start-up)
+        return self
+
     @property
     def model_name(self) -> str:
-        return "hashing-v1" if self.embedder == "hashing" else self.embedding_model
+        """The model named in collections and events. With the hashing embedder,
+        EMBEDDING_MODEL chooses its version (hashing-v1 for collections it made) and any
+        other name means the default, hashing-v2."""
+        if self.embedder != "hashing":
+            return self.embedding_model
+        if self.embedding_model.startswith("hashing-"):
+            if self.embedding_model not in HASHING_MODELS:
+                known = ", ".join(HASHING_MODELS)
+                raise ConfigurationError(
+                    f"EMBEDDING_MODEL={self.embedding_model}: the hashing embedder is {known}"
+                )
+            return self.embedding_model
+        return HASHING_V2
 
 
 class EmbeddingSettings(EmbeddingModelSettings):
@@ -171,6 +188,10 @@ class EmbeddingSettings(EmbeddingModelSettings):
 
 # Published list prices (USD per 1M input tokens); override with
 # EMBEDDING_PRICE_PER_MILLION_TOKENS for other models, servers or negotiated prices.
+# The offline embedder's versions (docproc.embedding.hashing); each has its own collections.
+HASHING_V1, HASHING_V2 = "hashing-v1", "hashing-v2"
+HASHING_MODELS = (HASHING_V1, HASHING_V2)
+
 OPENAI_PRICES_PER_MILLION_TOKENS = {
     "text-embedding-3-small": 0.02,
     "text-embedding-3-large": 0.13,

@@ -40,9 +40,9 @@ def make_chunker(settings: ChunkingSettings) -> Chunker:
 
 def make_embedder(settings: EmbeddingSettings, api_key: str | None) -> Embedder:
     if settings.embedder == "hashing":
-        from docproc.embedding.hashing import HashingEmbedder
+        from docproc.embedding.hashing import hashing_embedder
 
-        return HashingEmbedder(settings.vector_size)
+        return hashing_embedder(settings.model_name, settings.vector_size)
     import openai
 
     from docproc.chunking.tokens import token_counter
