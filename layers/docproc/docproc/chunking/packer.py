@@ -143,9 +143,9 @@ class TokenPacker:
     ) -> tuple[Piece, int] | None:
         """The longest run of whole units from ``start`` to one of ``cuts`` past ``after``
         that fits."""
-        first = int(np.searchsorted(cuts, after, side="right"))
+        first = int(cuts.searchsorted(after, side="right"))
         budget = layout.token_at(start) + self._limit
-        last = int(np.searchsorted(cut_tokens, budget, side="right")) - 1
+        last = int(cut_tokens.searchsorted(budget, side="right")) - 1
         # The estimate may be a token out either way: count, and give units back while over.
         for index in range(last, first - 1, -1):
             end = int(cuts[index])
@@ -179,8 +179,8 @@ class TokenPacker:
         part of one (a paragraph's end is a clean break), chunks of sentences share sentences."""
         if self._overlap == 0:
             return end
-        first = int(np.searchsorted(units, start, side="right"))
-        stop = int(np.searchsorted(units, end, side="left"))
+        first = int(units.searchsorted(start, side="right"))
+        stop = int(units.searchsorted(end, side="left"))
         floor = layout.token_at(end) - self._overlap
         estimate = first + int(np.searchsorted(layout.tokens_before(units[first:stop]), floor))
         for index in range(max(estimate - 1, first), stop):
@@ -243,7 +243,7 @@ class _Layout:
 
     def token_at(self, position: int) -> int:
         """How many tokens start before ``position`` (in the window)."""
-        return int(np.searchsorted(self._token_starts, position, side="left"))
+        return int(self._token_starts.searchsorted(position, side="left"))
 
     def tokens_before(self, positions: Positions) -> Positions:
         counts: Positions = np.searchsorted(self._token_starts, positions, side="left")
@@ -258,7 +258,7 @@ class _Layout:
     def words(self, start: int, after: int) -> Positions:
         """Cuts between words from ``start`` to the end of the sentence that ``after`` is in."""
         sentences = self.levels[-1][0]
-        stop = int(sentences[np.searchsorted(sentences, after, side="right")])
+        stop = int(sentences[sentences.searchsorted(after, side="right")])
         return np.union1d(self.words_between(start, stop), [stop])
 
     def words_between(self, start: int, stop: int) -> Positions:
@@ -277,8 +277,8 @@ class _Layout:
         from its last word end, tokenized, and the one pass's tokens between (see the module's
         docstring)."""
         ends = self._word_ends
-        first = int(np.searchsorted(ends, start, side="left"))
-        last = int(np.searchsorted(ends, end, side="right")) - 1
+        first = int(ends.searchsorted(start, side="left"))
+        last = int(ends.searchsorted(end, side="right")) - 1
         if first > last:
             return len(self._encode(self.text[start:end]))
         head, tail = int(ends[first]), int(ends[last])
