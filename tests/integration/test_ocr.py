@@ -93,14 +93,13 @@ def test_only_the_scanned_pages_of_a_mixed_document_are_ocrd_and_found(tmp_path:
         )
         # And scanned pages made shorter segments (10 scans at most to a segment of 50 pages)
         assert report.segments_total > 2
-        # And a phrase from each scan is found by search, on its page
+        # And a phrase from each scan is found by keyword search, first, on its page. (The
+        # ten phrases differ only in their exhibit number: an identifier, which BM25 matches
+        # and the offline dense embedder barely weighs, so hybrid ranking is not what this
+        # checks: tests/integration/test_retrieval.py measures that.)
         for number, phrase in phrases.items():
             hits = env.vectors.search(
-                env.embedder.embed([phrase])[0],
-                "local",
-                sparse=env.sparse.encode_query(phrase),
-                document_id="mixed",
-                limit=3,
+                None, "local", sparse=env.sparse.encode_query(phrase), document_id="mixed", limit=1
             )
             pages = [(hit.payload["page_start"], hit.payload["page_end"]) for hit in hits]
             assert any(start <= number <= end for start, end in pages), (number, pages)
