@@ -186,12 +186,12 @@ class EmbeddingSettings(EmbeddingModelSettings):
         return self
 
 
-# Published list prices (USD per 1M input tokens); override with
-# EMBEDDING_PRICE_PER_MILLION_TOKENS for other models, servers or negotiated prices.
 # The offline embedder's versions (docproc.embedding.hashing); each has its own collections.
 HASHING_V1, HASHING_V2 = "hashing-v1", "hashing-v2"
 HASHING_MODELS = (HASHING_V1, HASHING_V2)
 
+# Published list prices (USD per 1M input tokens); override with
+# EMBEDDING_PRICE_PER_MILLION_TOKENS for other models, servers or negotiated prices.
 OPENAI_PRICES_PER_MILLION_TOKENS = {
     "text-embedding-3-small": 0.02,
     "text-embedding-3-large": 0.13,
