@@ -35,10 +35,7 @@ class NaivePipeline:
         self.sparse = Bm25Encoder()
 
     def ingest(self, path: str) -> int:
-        document = pymupdf.open(path)
-        pages = [PageText(number, page.get_text()) for number, page in enumerate(document, 1)]
-        document.close()
-        chunks = [piece.text for piece in self.chunker.chunk_pages(pages)]
+        chunks = [piece.text for piece in self.chunker.chunk_pages(self.pages(path))]
         vectors = self.embedder.embed(chunks)
         keywords = self.sparse.encode_documents(chunks)
         self.store.upsert(
@@ -53,6 +50,13 @@ class NaivePipeline:
             ]
         )
         return len(chunks)
+
+    @staticmethod
+    def pages(path: str) -> list[PageText]:
+        document = pymupdf.open(path)
+        pages = [PageText(number, page.get_text()) for number, page in enumerate(document, 1)]
+        document.close()
+        return pages
 
     def close(self) -> None:
         self.store.close()

@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterator  # noqa: E402
 from types import ModuleType  # noqa: E402
 from typing import Any  # noqa: E402
 
+EXTRACT = "extract (text of each page or range)"
 # stage -> (module, names in it: functions, or Class.method, or Class.* for every public
 # method of the class)
 STAGES: dict[str, list[tuple[str, str]]] = {
@@ -34,7 +35,7 @@ STAGES: dict[str, list[tuple[str, str]]] = {
         ("docproc.extract.pdf", "count_pages"),
     ],
     "split (sub-PDFs)": [("docproc.extract.pdf", "split")],
-    "extract (text of each page or range)": [
+    EXTRACT: [
         ("docproc.extract.pdf", "extract_pages"),
         ("docproc.extract.text", "read_slice"),
     ],
@@ -76,7 +77,7 @@ class Clock:
 CLOCK = Clock()
 
 
-def _timed(stage: str, function: Callable[..., Any]) -> Callable[..., Any]:
+def timed(stage: str, function: Callable[..., Any]) -> Callable[..., Any]:
     if inspect.isgeneratorfunction(function):
 
         @functools.wraps(function)
@@ -98,19 +99,19 @@ def _timed(stage: str, function: Callable[..., Any]) -> Callable[..., Any]:
         # The older chunker keeps the counter token_counter returns: time what it returns.
         @functools.wraps(function)
         def factory(*args: Any, **kwargs: Any) -> Any:
-            return _timed(stage, function(*args, **kwargs))
+            return timed(stage, function(*args, **kwargs))
 
         return factory
 
     @functools.wraps(function)
-    def timed(*args: Any, **kwargs: Any) -> Any:
+    def clocked(*args: Any, **kwargs: Any) -> Any:
         CLOCK.enter(stage)
         try:
             return function(*args, **kwargs)
         finally:
             CLOCK.leave()
 
-    return timed
+    return clocked
 
 
 def _replace_everywhere(original: Any, replacement: Any) -> None:
@@ -138,7 +139,7 @@ def instrument() -> list[str]:
             if owner is None:
                 continue
             if not method:
-                _replace_everywhere(owner, _timed(stage, owner))
+                _replace_everywhere(owner, timed(stage, owner))
             else:
                 methods = (
                     [m for m, v in vars(owner).items() if callable(v) and not m.startswith("_")]
@@ -150,7 +151,7 @@ def instrument() -> list[str]:
                         vars(owner)[each], staticmethod | classmethod | property
                     ):
                         continue  # not a plain method in this version
-                    setattr(owner, each, _timed(stage, getattr(owner, each)))
+                    setattr(owner, each, timed(stage, getattr(owner, each)))
             found.append(f"{module_name}:{name}")
     return found
 

@@ -615,6 +615,15 @@ def small_files(size: Size, work: Path, section: Section) -> None:
                 )
                 warm[which].append(float(result["median_seconds"]))
         ours, naive = statistics.median(warm["ours"]), statistics.median(warm["naive"])
+        stages = {}
+        for which in ("ours", "naive"):
+            folder = work / f"stages-{which}-{pages}"
+            folder.mkdir()
+            arguments = [f"stages-{which}", str(pdf), str(size.small_repeats * 5), str(folder)]
+            stages[which] = _python(["-m", "benchmarks.warm", *arguments], _env(work / "unused"))
+        section.extra[f"stages_{pages}"] = _small_stage_table(
+            pages, stages["ours"], stages["naive"]
+        )
         section.add(
             f"small.warm_{pages}",
             f"{pages} page(s), warm, per document: docproc vs naive",
@@ -649,6 +658,23 @@ def small_files(size: Size, work: Path, section: Section) -> None:
             shown=f"{ours / naive:.2f}x ({ours:.2f} vs {naive:.2f} s)",
             target=Target("ratio", at_most=1.0, issue=17),
         )
+
+
+def _small_stage_table(pages: int, ours: dict[str, float], naive: dict[str, float]) -> list[str]:
+    """Milliseconds per warm document by stage, docproc beside the naive pipeline, the
+    stages where docproc spends more first."""
+    lines = [
+        f"{pages} page(s), warm, milliseconds per document by stage:",
+        "",
+        "| stage | docproc | naive | docproc - naive |",
+        "|---|---|---|---|",
+    ]
+    for stage in sorted(ours.keys() | naive.keys(), key=lambda s: naive.get(s, 0) - ours.get(s, 0)):
+        mine, theirs = ours.get(stage, 0.0) * 1000, naive.get(stage, 0.0) * 1000
+        lines.append(f"| {stage} | {mine:.2f} | {theirs:.2f} | {mine - theirs:+.2f} |")
+    mine, theirs = sum(ours.values()) * 1000, sum(naive.values()) * 1000
+    lines.append(f"| **total** | **{mine:.2f}** | **{theirs:.2f}** | **{mine - theirs:+.2f}** |")
+    return lines
 
 
 # --- folders -----------------------------------------------------------------------------------

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 from docproc.errors import ObjectNotFound
 from docproc.storage.port import ObjectInfo
@@ -60,6 +62,12 @@ class InMemoryObjectStore:
 
     def put_file(self, key: str, path: Path, content_type: str) -> None:
         self.objects[key] = path.read_bytes()
+
+    @contextmanager
+    def writer(self, key: str, content_type: str) -> Iterator[BinaryIO]:
+        written = io.BytesIO()
+        yield written
+        self.objects[key] = written.getvalue()
 
     def put_bytes(self, key: str, data: bytes, content_type: str) -> None:
         self.objects[key] = data

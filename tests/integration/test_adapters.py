@@ -17,6 +17,8 @@ from docproc.extract.sniff import EPUB, sniff_zip
 from docproc.ledger.dynamodb import DynamoDBLedger
 from docproc.ledger.port import Ledger
 from docproc.notify.eventbridge import EventBridgeNotifier
+from docproc.storage.local import LocalObjectStore
+from docproc.storage.port import ObjectStore
 from docproc.storage.ranged import open_ranged
 from docproc.storage.s3 import S3ObjectStore
 from tests.aws_faults import aws_answers
@@ -164,6 +166,60 @@ def test_s3_put_list_delete(s3_store: S3ObjectStore, tmp_path: Path):
     assert s3_store.read_range("work/a/1", 990, 2000) == b"x" * 10
     assert s3_store.delete_prefix("work/a/") == 2
     assert list(s3_store.list_keys("work/")) == ["work/b/1"]
+
+
+@pytest.fixture(params=["s3", "folder"])
+def spooling_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ObjectStore]:
+    """Each store over its own scratch folder (the function's /tmp, the laptop's state)."""
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    if request.param == "folder":
+        yield LocalObjectStore(scratch)
+        return
+    with aws_backend():
+        client = boto3.client("s3")
+        client.create_bucket(Bucket="outputs")
+        yield S3ObjectStore(client, "outputs", tmp_dir=scratch)
+
+
+def _files(folder: Path) -> list[str]:
+    return sorted(
+        path.relative_to(folder).as_posix() for path in folder.rglob("*") if path.is_file()
+    )
+
+
+def test_a_written_object_is_stored_whole_and_leaves_no_scratch_file(
+    spooling_store: ObjectStore, tmp_path: Path
+):
+    # Given an output written in pieces through the store's writer
+    with spooling_store.writer("work/t/0.chunks.jsonl", "application/x-ndjson") as out:
+        for line in range(1000):
+            out.write(b'{"n": %d}\n' % line)
+        # Then nothing is stored before the block ends
+        assert not spooling_store.exists("work/t/0.chunks.jsonl")
+    # Then it is stored whole, and nothing else is left behind
+    assert spooling_store.get_bytes("work/t/0.chunks.jsonl") == b"".join(
+        b'{"n": %d}\n' % line for line in range(1000)
+    )
+    scratch = tmp_path / "scratch"
+    expected = ["work/t/0.chunks.jsonl"] if isinstance(spooling_store, LocalObjectStore) else []
+    assert _files(scratch) == expected
+
+
+def test_an_output_whose_writing_fails_is_not_stored(spooling_store: ObjectStore, tmp_path: Path):
+    # Given an output whose maker fails part-way, over an earlier attempt's stored output
+    spooling_store.put_bytes("work/t/0.chunks.jsonl", b"earlier\n", "application/x-ndjson")
+    with (
+        pytest.raises(RuntimeError),
+        spooling_store.writer("work/t/0.chunks.jsonl", "application/x-ndjson") as out,
+    ):
+        out.write(b"half of it")
+        raise RuntimeError("extraction failed")
+    # Then the earlier output stands and no scratch file is left
+    assert spooling_store.get_bytes("work/t/0.chunks.jsonl") == b"earlier\n"
+    scratch = tmp_path / "scratch"
+    expected = ["work/t/0.chunks.jsonl"] if isinstance(spooling_store, LocalObjectStore) else []
+    assert _files(scratch) == expected
 
 
 # --- EventBridge ---------------------------------------------------------------------------

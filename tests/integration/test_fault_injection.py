@@ -12,7 +12,8 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,8 @@ POINTS: dict[str, tuple[str, str, str, int]] = {
     "after the manifest write": ("store", "put_bytes", "after:manifest.json", 1),
     # A segment opens its pages of the upload (the 1st opening is Plan's).
     "inside extraction": ("store", "local_copy", "before:uploads/", 3),
-    "after the chunk file write": ("store", "put_file", "after:.chunks.jsonl", 2),
+    # (the chunk file is written through a context manager: "after" is after it is stored)
+    "after the chunk file write": ("store", "writer", "after:.chunks.jsonl", 2),
     "mid-embedding": ("embedder", "embed", "before:", 2),
     "mid-upsert": ("vectors", "upsert", "half:", 2),
     "before the ledger write": ("ledger", "mark_segment_done", "before:", 2),
@@ -86,10 +88,19 @@ class _Faulty:
                 target(points[: len(points) // 2])
                 self._fire()
             result = target(*args, **kwargs)
+            if isinstance(result, AbstractContextManager):
+                return _fired_on_exit(result, self._fire)
             self._fire()
             return result
 
         return wrapped
+
+
+@contextmanager
+def _fired_on_exit(inner: AbstractContextManager[Any], fire: Callable[[], None]) -> Iterator[Any]:
+    with inner as value:
+        yield value
+    fire()
 
 
 def install_fault(env: Any, point: str, fire: Callable[[], None]) -> None:

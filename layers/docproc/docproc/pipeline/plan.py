@@ -5,7 +5,6 @@ from __future__ import annotations
 import codecs
 import json
 import math
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -282,21 +281,17 @@ def _transcode(ref: DocumentRef, encoding: str, store: ObjectStore) -> tuple[str
     size = 0
     with (
         store.local_copy(ref.source_key, ref.source_version_id) as source,
-        tempfile.NamedTemporaryFile("wb", suffix=".txt") as target,
+        store.writer(key, "text/plain; charset=utf-8") as target,
+        source.open("rb") as reader,
     ):
-        with source.open("rb") as reader:
-            while block := reader.read(_TRANSCODE_BLOCK):
-                data = (
-                    decoder.decode(block).lstrip("\ufeff") if size == 0 else decoder.decode(block)
-                )
-                encoded = data.encode("utf-8")
-                target.write(encoded)
-                size += len(encoded)
-            tail = decoder.decode(b"", final=True).encode("utf-8")
-            target.write(tail)
-            size += len(tail)
-        target.flush()
-        store.put_file(key, Path(target.name), "text/plain; charset=utf-8")
+        while block := reader.read(_TRANSCODE_BLOCK):
+            data = decoder.decode(block).lstrip("\ufeff") if size == 0 else decoder.decode(block)
+            encoded = data.encode("utf-8")
+            target.write(encoded)
+            size += len(encoded)
+        tail = decoder.decode(b"", final=True).encode("utf-8")
+        target.write(tail)
+        size += len(tail)
     logger.info("transcoded to UTF-8", extra={"encoding": encoding})
     return key, size
 

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from docproc.embedding.port import Embedder, SparseEncoder
@@ -161,7 +159,7 @@ def _run(task: SegmentTask, deps: SegmentDeps, attempts: int, started: float) ->
     deps.vectors.ensure_collection()
     chunks = tokens = 0
     heard = _Heard()
-    with tempfile.NamedTemporaryFile("wb", suffix=".jsonl") as jsonl:
+    with deps.store.writer(output_key, "application/x-ndjson") as jsonl:
         for batch in batched(_chunks(task, _pieces(task, deps, heard)), deps.embed_batch_size):
             jsonl.write("".join(chunk.model_dump_json() + "\n" for chunk in batch).encode())
             deps.budget.check("embedding")
@@ -176,8 +174,6 @@ def _run(task: SegmentTask, deps: SegmentDeps, attempts: int, started: float) ->
                 )
             chunks += len(batch)
             tokens += sum(chunk.token_count for chunk in batch)
-        jsonl.flush()
-        deps.store.put_file(output_key, Path(jsonl.name), "application/x-ndjson")
     return SegmentRecord(
         index=segment.index,
         status="done",

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO, TypeVar
+from typing import IO, BinaryIO, TypeVar
 
 from docproc.errors import ObjectNotFound
 from docproc.storage.port import ObjectInfo
@@ -85,6 +85,20 @@ class LocalObjectStore:
         target = self._path(key)
         tmp = target.with_name(target.name + f".tmp-{os.getpid()}")
         _in_folder(tmp, lambda: shutil.copyfile(path, tmp))
+        os.replace(tmp, target)
+
+    @contextmanager
+    def writer(self, key: str, content_type: str) -> Iterator[IO[bytes]]:
+        # Written beside the object and renamed over it: no copy, and a reader never sees
+        # half of it.
+        target = self._path(key)
+        tmp = target.with_name(target.name + f".tmp-{os.getpid()}")
+        try:
+            with _in_folder(tmp, lambda: tmp.open("wb")) as handle:
+                yield handle
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
         os.replace(tmp, target)
 
     def put_bytes(self, key: str, data: bytes, content_type: str) -> None:

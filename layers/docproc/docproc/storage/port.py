@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import IO, Protocol
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,11 @@ class ObjectStore(Protocol):
         ...
 
     def put_file(self, key: str, path: Path, content_type: str) -> None: ...
+
+    def writer(self, key: str, content_type: str) -> AbstractContextManager[IO[bytes]]:
+        """A file to write an object into as it is made (never whole in memory), stored at
+        ``key`` when the block ends without an exception; nothing is stored otherwise."""
+        ...
 
     def put_bytes(self, key: str, data: bytes, content_type: str) -> None: ...
 

@@ -7,7 +7,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import BotoCoreError, ClientError
@@ -145,6 +145,14 @@ class S3ObjectStore:
             )
         except (ClientError, BotoCoreError) as exc:
             raise translate_client_error(exc, "upload") from exc
+
+    @contextmanager
+    def writer(self, key: str, content_type: str) -> Iterator[IO[bytes]]:
+        # Spooled to a file in the function's /tmp, then uploaded (in parts when it is large).
+        with tempfile.NamedTemporaryFile("wb", prefix="docproc-out-", dir=self._tmp_dir) as handle:
+            yield handle
+            handle.flush()
+            self.put_file(key, Path(handle.name), content_type)
 
     def put_bytes(self, key: str, data: bytes, content_type: str) -> None:
         try:
