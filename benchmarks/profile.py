@@ -17,6 +17,7 @@ import time
 
 STARTED = time.perf_counter()
 
+import contextlib  # noqa: E402
 import functools  # noqa: E402
 import inspect  # noqa: E402
 import json  # noqa: E402
@@ -53,6 +54,13 @@ STAGES: dict[str, list[tuple[str, str]]] = {
     "vector store": [("docproc.vectors.edge", "EdgeVectorStore.*")],
     "ledger": [("docproc.ledger.sqlite", "SQLiteLedger.*")],
     "object store (files)": [("docproc.storage.local", "LocalObjectStore.*")],
+    "segment (its own steps: chunk records, ids, the chunk file's lines)": [
+        ("docproc.pipeline.process_segment", "process_segment")
+    ],
+    "finalize (publishing the version, the summary)": [
+        ("docproc.pipeline.finalize", "finalize_document")
+    ],
+    "events (the notifier)": [("docproc.notify.local", "JsonlNotifier.*")],
 }
 
 
@@ -78,6 +86,11 @@ CLOCK = Clock()
 
 
 def timed(stage: str, function: Callable[..., Any]) -> Callable[..., Any]:
+    made = getattr(function, "__wrapped__", None)
+    if made is not None and function.__code__.co_filename == contextlib.__file__:
+        # A @contextmanager (an object store's writer): its work is on entering and leaving
+        # the block, not in the call that makes it; the block itself is the caller's.
+        return contextlib.contextmanager(timed(stage, made))
     if inspect.isgeneratorfunction(function):
 
         @functools.wraps(function)
