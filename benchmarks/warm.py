@@ -17,72 +17,40 @@ import json
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+
+# What the stage table calls the time outside every stage.
+REST = "the rest of ingest"
 
 
 def main(which: str, path: Path, repeats: int, work: Path) -> dict[str, float]:
     if which.startswith("stages-"):
         return _stages(which.removeprefix("stages-"), path, repeats, work)
+    ingest, close = _pipeline(which, path, work)
+    ingest("warmup")
     times = []
-    if which == "naive":
-        from benchmarks.naive import NaivePipeline
-
-        pipeline = NaivePipeline(str(work / "naive-qdrant"))
-        pipeline.ingest(str(path))  # warm-up
-        for _ in range(repeats):
-            started = time.perf_counter()
-            pipeline.ingest(str(path))
-            times.append(time.perf_counter() - started)
-        pipeline.close()
-    else:
-        from docproc.config import LocalSettings
-        from docproc.local.cli import configure_logging
-        from docproc.local.runner import LocalEnvironment, ingest
-
-        configure_logging()  # as `docproc ingest` runs, with the harness's DOCPROC_LOG_LEVEL
-        env = LocalEnvironment(LocalSettings(DOCPROC_HOME=work / "ours-home"))
-        ingest(env, path, document_id="warmup")
-        for attempt in range(repeats):
-            started = time.perf_counter()
-            # A new document each time: a repeated one would be skipped as already ingested.
-            ingest(env, path, document_id=f"doc-{attempt}")
-            times.append(time.perf_counter() - started)
-        env.close()
+    for attempt in range(repeats):
+        started = time.perf_counter()
+        # A new document each time: docproc would skip a repeated one as already ingested.
+        ingest(f"doc-{attempt}")
+        times.append(time.perf_counter() - started)
+    close()
     return {"median_seconds": statistics.median(times), "min_seconds": min(times)}
 
 
 def _stages(which: str, path: Path, repeats: int, work: Path) -> dict[str, float]:
+    from benchmarks.naive import NaivePipeline
     from benchmarks.profile import CLOCK, EXTRACT, instrument, timed
 
     instrument()
-    if which == "naive":
-        from benchmarks.naive import NaivePipeline
-
-        NaivePipeline.pages = staticmethod(timed(EXTRACT, NaivePipeline.pages))  # type: ignore[method-assign]
-        pipeline = NaivePipeline(str(work / "stages-naive"))
-
-        def ingest(attempt: int) -> None:
-            pipeline.ingest(str(path))
-
-        close = pipeline.close
-    else:
-        from docproc.config import LocalSettings
-        from docproc.local.cli import configure_logging
-        from docproc.local.runner import LocalEnvironment
-        from docproc.local.runner import ingest as ingest_document
-
-        configure_logging()
-        env = LocalEnvironment(LocalSettings(DOCPROC_HOME=work / "stages-ours"))
-
-        def ingest(attempt: int) -> None:
-            ingest_document(env, path, document_id=f"doc-{attempt}")
-
-        close = env.close
-    ingest(-1)  # warm-up
+    NaivePipeline.pages = staticmethod(timed(EXTRACT, NaivePipeline.pages))  # type: ignore[method-assign]
+    ingest, close = _pipeline(which, path, work)
+    ingest("warmup")
     CLOCK.seconds.clear()
     started = time.perf_counter()
     for attempt in range(repeats):
-        ingest(attempt)
+        ingest(f"doc-{attempt}")
     total = time.perf_counter() - started
     stages = {stage: seconds / repeats for stage, seconds in CLOCK.seconds.items()}
     close()  # (after the stages are read: closing the store is not a document's work)
@@ -90,7 +58,23 @@ def _stages(which: str, path: Path, repeats: int, work: Path) -> dict[str, float
     return stages
 
 
-REST = "the rest of ingest"
+def _pipeline(
+    which: str, path: Path, work: Path
+) -> tuple[Callable[[str], object], Callable[[], None]]:
+    """Ingest ``path`` as a given document id, and close: the naive pipeline (which has no
+    ids) or docproc's runner, each on a store of its own under ``work``."""
+    if which == "naive":
+        from benchmarks.naive import NaivePipeline
+
+        pipeline = NaivePipeline(str(work / "naive-qdrant"))
+        return lambda document_id: pipeline.ingest(str(path)), pipeline.close
+    from docproc.config import LocalSettings
+    from docproc.local.cli import configure_logging
+    from docproc.local.runner import LocalEnvironment, ingest
+
+    configure_logging()  # as `docproc ingest` runs, with the harness's DOCPROC_LOG_LEVEL
+    env = LocalEnvironment(LocalSettings(DOCPROC_HOME=work / "ours-home"))
+    return lambda document_id: ingest(env, path, document_id=document_id), env.close
 
 
 if __name__ == "__main__":

@@ -81,31 +81,35 @@ class LocalObjectStore:
     ) -> str:
         return str(self._resolve(key, version_id))
 
-    def put_file(self, key: str, path: Path, content_type: str) -> None:
+    @contextmanager
+    def _replacing(self, key: str) -> Iterator[Path]:
+        """A path beside ``key``'s file to make the object at, renamed over it when the block
+        ends (a reader never sees half of it), removed if the block fails."""
         target = self._path(key)
-        tmp = target.with_name(target.name + f".tmp-{os.getpid()}")
-        _in_folder(tmp, lambda: shutil.copyfile(path, tmp))
-        os.replace(tmp, target)
+        staging = target.with_name(target.name + f".tmp-{os.getpid()}")
+        try:
+            yield staging
+        except BaseException:
+            staging.unlink(missing_ok=True)
+            raise
+        os.replace(staging, target)
+
+    def put_file(self, key: str, path: Path, content_type: str) -> None:
+        with self._replacing(key) as staging:
+            _in_folder(staging, lambda: shutil.copyfile(path, staging))
 
     @contextmanager
     def writer(self, key: str, content_type: str) -> Iterator[IO[bytes]]:
-        # Written beside the object and renamed over it: no copy, and a reader never sees
-        # half of it.
-        target = self._path(key)
-        tmp = target.with_name(target.name + f".tmp-{os.getpid()}")
-        try:
-            with _in_folder(tmp, lambda: tmp.open("wb")) as handle:
-                yield handle
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-        os.replace(tmp, target)
+        # Written where it is stored: no copy.
+        with (
+            self._replacing(key) as staging,
+            _in_folder(staging, lambda: staging.open("wb")) as handle,
+        ):
+            yield handle
 
     def put_bytes(self, key: str, data: bytes, content_type: str) -> None:
-        target = self._path(key)
-        tmp = target.with_name(target.name + f".tmp-{os.getpid()}")
-        _in_folder(tmp, lambda: tmp.write_bytes(data))
-        os.replace(tmp, target)
+        with self._replacing(key) as staging:
+            _in_folder(staging, lambda: staging.write_bytes(data))
 
     def get_bytes(self, key: str) -> bytes:
         return self._resolve(key, None).read_bytes()
