@@ -19,6 +19,9 @@ for, each in one place here:
     ``upload`` numbers the events it hands on, in upload order.
   - moto's Step Functions has no redrive: ``rerun`` starts a new execution with the same
     input, which is what a redrive does to the segments (finished ones are skipped).
+  - moto's Distributed Map counts a failed item and goes on: the Map Run never fails, whatever
+    its ToleratedFailureCount/Percentage (both 0 by default: one failed item fails it).
+    ``_tolerated_failures`` fails it with ``States.ExceedToleratedFailureThreshold`` past them.
   - moto's ``states:startExecution`` integration (the Backfill state machine runs ingests
     with ``.sync:2``) hands the ASL's parameter names (``StateMachineArn``) to boto3, which
     wants ``stateMachineArn``, and returns boto3's names and datetimes where Step Functions
@@ -222,6 +225,55 @@ def _sfn_integration() -> Iterator[None]:
         mock.patch.object(service, "_normalise_response", responses),
         mock.patch.object(service, "_build_sync2_resolver", sync2),
     ):
+        yield
+
+
+@contextmanager
+def _tolerated_failures() -> Iterator[None]:
+    """See the module docstring: a Map Run fails when its failed items exceed what it
+    tolerates, as Step Functions' does."""
+    from moto.stepfunctions.parser.api import ExecutionFailedEventDetails, HistoryEventType
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+        FailureEvent,
+        FailureEventException,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import (
+        StatesErrorName,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
+        StatesErrorNameType,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import (
+        distributed_iteration_component as distributed,
+    )
+    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+
+    component = distributed.DistributedIterationComponent
+    map_run = component._map_run
+    threshold = StatesErrorNameType.StatesExceedToleratedFailureThreshold
+
+    def checked(self: Any, env: Any, eval_input: Any) -> None:
+        map_run(self, env, eval_input)
+        items = eval_input.map_run_record.item_counter
+        failed, total = items.failed.get(), items.total.get()
+        if failed > eval_input.tolerated_failure_count and (
+            100.0 * failed / max(total, 1) > eval_input.tolerated_failure_percentage
+        ):
+            cause = f"The specified tolerated failure threshold was exceeded: {failed} of {total}"
+            raise FailureEventException(
+                FailureEvent(
+                    env=env,
+                    error_name=StatesErrorName(typ=threshold),
+                    event_type=HistoryEventType.ExecutionFailed,
+                    event_details=EventDetails(
+                        executionFailedEventDetails=ExecutionFailedEventDetails(
+                            error=threshold.to_name(), cause=cause
+                        )
+                    ),
+                )
+            )
+
+    with mock.patch.object(component, "_map_run", checked):
         yield
 
 
@@ -447,7 +499,11 @@ class DeployedStack:
                 return json.dumps(error), True, ""
             return json.dumps(result), False, ""
 
-        with mock.patch.object(LambdaFunction, "_invoke_lambda", invoke), _sfn_integration():
+        with (
+            mock.patch.object(LambdaFunction, "_invoke_lambda", invoke),
+            _sfn_integration(),
+            _tolerated_failures(),
+        ):
             yield
 
     def _drain(self, queue_url: str) -> list[dict[str, Any]]:
@@ -550,6 +606,7 @@ class DeployedStack:
         embedding_dimensions: int | None = None,
         dry_run: bool = False,
         max_concurrency: int = 2,
+        tolerated: float = 0.0,
     ) -> dict[str, Any]:
         """Run the Reindex state machine into the given model's collection and wait for it."""
         response = self.sfn.start_execution(
@@ -563,7 +620,7 @@ class DeployedStack:
                     },
                     "dry_run": dry_run,
                     "max_concurrency": max_concurrency,
-                    "tolerated_failure_percentage": 0,
+                    "tolerated_failure_percentage": tolerated,
                 }
             ),
         )

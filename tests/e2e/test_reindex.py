@@ -101,6 +101,33 @@ def _segment_points(marker_key: str) -> models.Filter:
 
 
 @pytest.mark.built_artifacts
+def test_a_segment_that_fails_fails_the_reindex_unless_its_share_is_tolerated(
+    stack: DeployedStack, qdrant: QdrantClient, tmp_path
+):
+    # Given two documents ingested (four segments), one segment's chunk file since lost
+    _ingest_two_documents(stack, tmp_path)
+    lost = sorted(_objects(stack, ".chunks.jsonl"))[0]
+    stack.s3.delete_object(Bucket=BUCKET, Key=lost)
+    # When the Reindex state machine runs, tolerating no failed segment
+    failed = stack.reindex("text-embedding-3-large", 256)
+    # Then it fails as a Map Run past its threshold fails, not as a success short of a segment
+    assert failed["status"] == "FAILED"
+    assert failed["error"] == "States.ExceedToleratedFailureThreshold"
+    # When it runs again, tolerating one segment in four
+    tolerated = stack.reindex("text-embedding-3-large", 256, tolerated=25)
+    # Then it succeeds, with every other segment's points in the new collection
+    assert tolerated["status"] == "SUCCEEDED", tolerated.get("cause")
+    collection = json.loads(tolerated["output"])["report"]["collection"]
+    markers = [key for key in _objects(stack, ".json") if "/reindexed/" in key]
+    assert len(markers) == 3
+    assert 0 < qdrant.count(collection).count < qdrant.count(_in_use(qdrant, collection)).count
+
+
+def _in_use(qdrant: QdrantClient, other_than: str) -> str:
+    (name,) = [c.name for c in qdrant.get_collections().collections if c.name != other_than]
+    return name
+
+
 def test_reindex_into_the_collection_in_use_fails_typed(stack: DeployedStack, tmp_path):
     # Given an ingested document
     _ingest_two_documents(stack, tmp_path)

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import itertools
 import math
+import sys
 import unicodedata
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -141,3 +143,24 @@ def test_v2_embeds_each_text_as_its_definition_says_in_passes_of_any_size(
     assert len(vectors) == len(texts)
     for text, vector in zip(texts, vectors, strict=True):
         assert np.allclose(vector, _reference_vector(text, 16), rtol=0, atol=1e-12), text
+
+
+def test_v2_shared_by_threads_embeds_as_it_does_alone():
+    # Given embedders each shared by threads (in-process handlers serve a Map's segments at
+    # once), each thread embedding a pass longer than any before it, so each grows the power
+    # tables the embedder keeps, with the interpreter switching threads as often as it can
+    texts = [[f"word{n} " * (64 * size) for n in range(2)] for size in range(1, 33)]
+    alone = [HashingEmbedder(16).embed(batch) for batch in texts]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        for _ in range(10):
+            shared = HashingEmbedder(16)
+            # When the threads embed at once
+            with ThreadPoolExecutor(max_workers=8) as pool:
+                vectors = list(pool.map(shared.embed, texts))
+            # Then every thread gets the vectors a fresh embedder gives (none read a grown
+            # table beside one not grown yet)
+            assert vectors == alone
+    finally:
+        sys.setswitchinterval(interval)

@@ -59,9 +59,10 @@ class HashingEmbedder:
 
     def __init__(self, dimensions: int = 384) -> None:
         self._dimensions = dimensions
-        # _POLY ** i and its inverse ** i modulo 2**64, for i below the longest pass so far.
-        self._powers: _U64 = np.ones(0, dtype=np.uint64)
-        self._inverse_powers: _U64 = np.ones(0, dtype=np.uint64)
+        # _POLY ** i and its inverse ** i modulo 2**64, for i below the longest pass so far: one
+        # attribute, replaced whole, so a thread that embeds while another grows the tables
+        # never sees a long table beside a short one.
+        self._power_tables: tuple[_U64, _U64] = (_cumulative_powers(_POLY, 1),) * 2
 
     @property
     def model_name(self) -> str:
@@ -123,11 +124,13 @@ class HashingEmbedder:
         return summed
 
     def _powers_below(self, count: int) -> tuple[_U64, _U64]:
-        if len(self._powers) < count:
-            size = max(count, 2 * len(self._powers), 1024)
-            self._powers = _cumulative_powers(_POLY, size)
-            self._inverse_powers = _cumulative_powers(_POLY_INVERSE, size)
-        return self._powers[:count], self._inverse_powers[:count]
+        powers, inverse_powers = self._power_tables
+        if len(powers) < count:
+            size = max(count, 2 * len(powers), 1024)
+            powers = _cumulative_powers(_POLY, size)
+            inverse_powers = _cumulative_powers(_POLY_INVERSE, size)
+            self._power_tables = (powers, inverse_powers)
+        return powers[:count], inverse_powers[:count]
 
 
 # An odd multiplier (the 64-bit FNV prime) and its inverse modulo 2**64.
