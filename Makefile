@@ -28,6 +28,9 @@ $(INSTALLED): pyproject.toml $(wildcard layers/docproc/requirements*.txt)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	# An editable install leaves bytecode to the first import, which PYTHONDONTWRITEBYTECODE
+	# (set on some machines) forbids: every command would compile the package again.
+	$(BIN)/python -m compileall -q layers/docproc/docproc
 	touch $@
 
 $(TOOLS)/.installed:

@@ -14,6 +14,7 @@ its target beyond the noise margin of its kind (benchmarks/report.py).
 from __future__ import annotations
 
 import argparse
+import compileall
 import itertools
 import json
 import os
@@ -127,6 +128,23 @@ def _python(args: list[str], env: dict[str, str]) -> dict[str, Any]:
     if result.returncode != 0:
         raise RuntimeError(f"{args} failed:\n{result.stderr[-2000:]}")
     return json.loads(result.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def _python_at_once(args: list[str], env: dict[str, str], count: int) -> list[dict[str, Any]]:
+    """``count`` processes of ``_python(args)`` started together; each one's report."""
+    started = [
+        subprocess.Popen(
+            [sys.executable, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        for _ in range(count)
+    ]
+    reports = []
+    for process in started:
+        out, err = process.communicate()
+        if process.returncode != 0:
+            raise RuntimeError(f"{args} failed:\n{err.decode()[-2000:]}")
+        reports.append(json.loads(out.decode().strip().splitlines()[-1]))
+    return reports
 
 
 def _in_turn(commands: list[str], attempt: int) -> list[str]:
@@ -398,6 +416,15 @@ def _profile_table(after: dict[str, float], before: dict[str, float] | None) -> 
     return lines
 
 
+def compiled(folder: Path) -> Path:
+    """``folder`` with its modules' bytecode written: what an installed package has (pip
+    compiles a wheel's modules as it installs them, Python writes them at the first import,
+    the Lambda artifacts ship them), and what an editable install run with
+    PYTHONDONTWRITEBYTECODE, as on this machine, would otherwise compile in every process."""
+    compileall.compile_dir(folder, quiet=1)
+    return folder
+
+
 def _baseline_layer(commit_id: str, work: Path) -> Path:
     """The docproc package as it was at ``commit_id`` (git archive of its layer)."""
     folder = work / f"baseline-{commit_id}"
@@ -409,7 +436,7 @@ def _baseline_layer(commit_id: str, work: Path) -> Path:
         check=True,
     ).stdout
     subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
-    return folder / "layers" / "docproc"
+    return compiled(folder / "layers" / "docproc")
 
 
 def throughput(size: Size, work: Path, section: Section) -> None:
@@ -427,7 +454,7 @@ def throughput(size: Size, work: Path, section: Section) -> None:
         env = _env(work / "unused")
         # One process each, taking turns, the median of each: single runs of these few
         # seconds move by a tenth from run to run here.
-        probes: dict[str, list[float]] = {"raw": [], "chunked": []}
+        probes: dict[str, list[float]] = {"raw": [], "chunked": [], "at_once": []}
         embedded: list[dict[str, float]] = []
         for _ in range(size.throughput_rounds):
             raw = _python(["-c", _RAW, str(pdf)], env)
@@ -437,6 +464,9 @@ def throughput(size: Size, work: Path, section: Section) -> None:
             )
             if name == "text":
                 embedded.append(_python(["-c", _EMBED_ALONE, str(pdf)], env))
+                # What the cores give together: as many probes as cores, started at once.
+                together = _python_at_once(["-c", _EXTRACT_AND_CHUNK, str(pdf)], env, CORES)
+                probes["at_once"].append(max(float(report["seconds"]) for report in together))
         raw_seconds = statistics.median(probes["raw"])
         chunk_seconds = statistics.median(probes["chunked"])
         pages = int(raw["pages"])
@@ -464,6 +494,21 @@ def throughput(size: Size, work: Path, section: Section) -> None:
                 target=Target("ratio", at_least=0.75, issue=17),
             )
             _embedders_alone(section, label, embedded, chunk_seconds)
+            at_once_rate = CORES * pages / statistics.median(probes["at_once"])
+            section.add(
+                f"{key}.chunked_at_once",
+                f"{label}: extract + token-exact chunking, {CORES} processes at once "
+                f"(each the whole PDF; their pages together)",
+                at_once_rate,
+                "pages/s",
+            )
+            section.add(
+                f"{key}.cores_scaling",
+                f"{label}: what {CORES} cores give: extract + chunking, {CORES} processes at "
+                f"once vs 1 process x {CORES} (pages/s)",
+                at_once_rate / (chunk_rate * CORES),
+                "x",
+            )
         # The commands compared take turns, round after round, and each is its median: a
         # slow spell of this shared machine falls on all of them, not on one.
         timings: dict[str, list[float]] = {"naive": [], "1": [], str(CORES): [], "auto": []}
@@ -536,6 +581,13 @@ def throughput(size: Size, work: Path, section: Section) -> None:
                 (pages / runs[str(CORES)]) / (chunk_rate * CORES),
                 "x",
                 target=Target("ratio", at_least=0.75, issue=17),
+            )
+            section.add(
+                f"{key}.cores_vs_at_once",
+                f"{label}: docproc ingest, {CORES} workers, vs extract + chunking on {CORES} "
+                f"processes at once (pages/s)",
+                (pages / runs[str(CORES)]) / at_once_rate,
+                "x",
             )
         after = _profile(pdf, work / f"profile-{name}", None)
         before = _profile(pdf, work / f"profile-{name}-before", layer) if layer else None
@@ -1402,6 +1454,8 @@ def main() -> int:
     size = SIZES[args.size]
     size.baseline = args.baseline
     chosen = args.only or (QUICK if args.size == "quick" else list(SECTIONS))
+    for code in (ROOT / "layers" / "docproc" / "docproc", ROOT / "benchmarks"):
+        compiled(code)
     done: list[Section] = []
     command = "python -m benchmarks.run " + " ".join(sys.argv[1:])
     with tempfile.TemporaryDirectory(prefix="docproc-bench-") as folder:
