@@ -122,16 +122,14 @@ def _env(home: Path, **extra: str) -> dict[str, str]:
 
 
 def _python(args: list[str], env: dict[str, str]) -> dict[str, Any]:
-    result = subprocess.run(
-        [sys.executable, *args], env=env, capture_output=True, text=True, check=False
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"{args} failed:\n{result.stderr[-2000:]}")
-    return json.loads(result.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+    """One process of this interpreter running ``args``: the JSON report it prints last."""
+    (report,) = _python_at_once(args, env, 1)
+    return report
 
 
 def _python_at_once(args: list[str], env: dict[str, str], count: int) -> list[dict[str, Any]]:
-    """``count`` processes of ``_python(args)`` started together; each one's report."""
+    """``count`` processes of this interpreter running ``args``, started together; each
+    one's report (the JSON it prints last)."""
     started = [
         subprocess.Popen(
             [sys.executable, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE

@@ -254,6 +254,8 @@ def _tolerated_failures() -> Iterator[None]:
 
     def checked(self: Any, env: Any, eval_input: Any) -> None:
         map_run(self, env, eval_input)
+        # moto gives an unset threshold as 0, so a failure must pass both to fail the run:
+        # Step Functions' rule wherever at most one is set, as in docproc's state machines.
         items = eval_input.map_run_record.item_counter
         failed, total = items.failed.get(), items.total.get()
         if failed > eval_input.tolerated_failure_count and (
