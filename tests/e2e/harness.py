@@ -26,17 +26,22 @@ for, each in one place here:
     with ``.sync:2``) hands the ASL's parameter names (``StateMachineArn``) to boto3, which
     wants ``stateMachineArn``, and returns boto3's names and datetimes where Step Functions
     returns ``ExecutionArn`` and strings: ``_sfn_integration`` translates both ways.
+  - moto's DynamoDB checks a write's condition, then writes, with nothing between two threads'
+    requests: two twin Finalizes could both pass ``updated_at = :read`` and both announce.
+    DynamoDB checks and writes an item at once; ``atomic_item_writes`` makes moto's writes
+    take turns.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import threading
 import time
 import uuid
 import zipfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -279,6 +284,27 @@ def _tolerated_failures() -> Iterator[None]:
         yield
 
 
+@contextmanager
+def atomic_item_writes() -> Iterator[None]:
+    """See the module docstring: moto's DynamoDB item writes, one at a time."""
+    from moto.dynamodb.models import DynamoDBBackend
+
+    turn = threading.RLock()  # re-entrant: a transaction's items go through put/update/delete
+
+    def taking_turns(write: Callable[..., Any]) -> Callable[..., Any]:
+        def written(*args: Any, **kwargs: Any) -> Any:
+            with turn:
+                return write(*args, **kwargs)
+
+        return written
+
+    with ExitStack() as patches:
+        for name in ("put_item", "update_item", "delete_item", "transact_write_items"):
+            write = getattr(DynamoDBBackend, name)
+            patches.enter_context(mock.patch.object(DynamoDBBackend, name, taking_turns(write)))
+        yield
+
+
 class DeployedStack:
     """The stack inside an active ``mock_aws``; see the module docstring."""
 
@@ -505,6 +531,7 @@ class DeployedStack:
             mock.patch.object(LambdaFunction, "_invoke_lambda", invoke),
             _sfn_integration(),
             _tolerated_failures(),
+            atomic_item_writes(),
         ):
             yield
 
