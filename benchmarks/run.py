@@ -153,12 +153,17 @@ def _in_turn(commands: list[str], attempt: int) -> list[str]:
 
 
 def _timed(args: list[str], env: dict[str, str]) -> float:
+    return _timed_output(args, env)[0]
+
+
+def _timed_output(args: list[str], env: dict[str, str]) -> tuple[float, str]:
+    """The seconds a command takes, and what it printed on stdout."""
     # What earlier commands wrote (a 417 MB upload copy) is on disk before the clock starts:
     # its writeback would otherwise fall on whichever command runs next.
     os.sync()
     started = time.perf_counter()
-    subprocess.run(args, env=env, capture_output=True, check=True)
-    return time.perf_counter() - started
+    done = subprocess.run(args, env=env, capture_output=True, check=True, text=True)
+    return time.perf_counter() - started, done.stdout
 
 
 DOCPROC = [sys.executable, "-m", "docproc.local.cli"]
@@ -510,6 +515,7 @@ def throughput(size: Size, work: Path, section: Section) -> None:
         # The commands compared take turns, round after round, and each is its median: a
         # slow spell of this shared machine falls on all of them, not on one.
         timings: dict[str, list[float]] = {"naive": [], "1": [], str(CORES): [], "auto": []}
+        chosen: set[int] = set()  # the processes the runner's choice ran on (its report)
         commands = list(timings)
         for attempt in range(size.throughput_rounds):
             for workers in _in_turn(commands, attempt):
@@ -521,7 +527,12 @@ def throughput(size: Size, work: Path, section: Section) -> None:
                     continue
                 home = work / f"home-{name}-{workers}"
                 extra = {} if workers == "auto" else {"DOCPROC_WORKERS": workers}
-                timings[workers].append(_timed([*DOCPROC, "ingest", str(pdf)], _env(home, **extra)))
+                seconds, printed = _timed_output(
+                    [*DOCPROC, "ingest", str(pdf), "--json"], _env(home, **extra)
+                )
+                timings[workers].append(seconds)
+                if workers == "auto":
+                    chosen.add(int(json.loads(printed)["workers"]))
                 if workers == "auto" and attempt == 0:
                     upload = megabytes
                     state = disk_mb(home)
@@ -540,8 +551,13 @@ def throughput(size: Size, work: Path, section: Section) -> None:
         section.add(
             f"{key}.naive", f"{label}: naive one-process pipeline", pages / naive, "pages/s"
         )
+        choice = "/".join(str(count) for count in sorted(chosen))
         for workers, seconds in runs.items():
-            what = "the runner's choice of workers" if workers == "auto" else f"{workers} worker(s)"
+            what = (
+                f"the runner's choice of workers (it chose {choice})"
+                if workers == "auto"
+                else f"{workers} worker(s)"
+            )
             section.add(
                 f"{key}.ingest_{workers}",
                 f"{label}: docproc ingest, {what}",
@@ -557,9 +573,11 @@ def throughput(size: Size, work: Path, section: Section) -> None:
                 if workers == "auto" and name != "text"
                 else None,
             )
+        same = " (it chose 1: the same command twice, so this is their spread)"
         section.add(
             f"{key}.auto_vs_1",
-            f"{label}: the runner's choice of workers vs 1 worker (time)",
+            f"{label}: the runner's choice of workers vs 1 worker (time)"
+            + (same if chosen == {1} else ""),
             runs["auto"] / runs["1"],
             "x",
             # Issue 17: never slower with more workers (open).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import signal
 import sqlite3
@@ -21,6 +22,7 @@ from tests.local_points import point_digests
 from tests.qdrant_server import qdrant_server
 
 DOCPROC = [sys.executable, "-m", "docproc.local.cli"]
+README = ROOT / "README.md"
 
 
 def _env(home: Path, **extra: str) -> dict[str, str]:
@@ -68,10 +70,13 @@ def test_ingest_status_search_chunks(tmp_path: Path):
     sample = ROOT / "samples" / "lease-agreement.pdf"
     # When the bundled sample is ingested
     report = json.loads(run(home, "ingest", str(sample), "--json").stdout)
-    # Then the report has the fields a caller scripts against
+    # Then the report has the fields a caller scripts against, those README lists
+    listed = re.search(r"`ingest --json` prints one object: `([^`]+)`", README.read_text())
+    assert listed and list(report) == listed.group(1).replace("\n", " ").split(", ")
     assert report["status"] == "complete" and report["document_id"] == "lease-agreement"
     assert report["segments_total"] == report["segments_processed"] == 1
     assert report["pages"] == 3 and report["chunks_total"] >= 1 and report["duration_ms"] > 0
+    assert report["workers"] == 1  # one small segment: run in the command's own process
     status = json.loads(run(home, "status", "lease-agreement", "--json").stdout)
     assert (status["status"], status["segments_done"], status["segments_total"]) == (
         "complete",
@@ -224,10 +229,12 @@ def _kill_then_resume(
 def test_thousand_page_pdf_twice_processes_nothing_the_second_time(tmp_path: Path):
     pdf = text_pdf(tmp_path / "thousand.pdf", pages=1000, seed=9)
     home = tmp_path / "home"
-    first = json.loads(run(home, "ingest", str(pdf), "--json").stdout)
+    first = json.loads(run(home, "ingest", str(pdf), "--json", DOCPROC_WORKERS="2").stdout)
     assert first["segments_total"] == 20 and first["segments_processed"] == 20
+    assert first["workers"] == 2
     second = json.loads(run(home, "ingest", str(pdf), "--json").stdout)
     assert second["segments_processed"] == 0 and second["segments_skipped"] == 20
+    assert second["workers"] == 0  # nothing ran
     assert second["chunks_total"] == first["chunks_total"]
 
 

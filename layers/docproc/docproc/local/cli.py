@@ -114,6 +114,7 @@ def _ingest_file(env: LocalEnvironment, args: argparse.Namespace, path: Path) ->
             f"{report.segments_total} segments ({report.segments_processed} processed, "
             f"{report.segments_skipped} skipped), {report.chunks_total} chunks, "
             f"{_extent(report.pages, report.bytes, report.seconds)}, {report.duration_ms} ms"
+            + (f" on {report.workers} process(es)" if report.workers else "")
         )
     return 0
 

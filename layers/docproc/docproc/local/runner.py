@@ -91,6 +91,9 @@ class IngestReport(BaseModel):
     bytes: int
     seconds: float = 0
     duration_ms: int
+    # The processes this run's segments ran on (1: this one; 0: none ran): the runner's
+    # choice, or DOCPROC_WORKERS.
+    workers: int = 0
 
 
 def default_document_id(path: Path) -> str:
@@ -359,15 +362,18 @@ SegmentOutcome = tuple[SegmentTask, "SegmentResult | Exception"]
 
 
 def execute_segments(
-    env: LocalEnvironment, tasks: list[SegmentTask], pool: ProcessPoolExecutor | None = None
+    env: LocalEnvironment,
+    tasks: list[SegmentTask],
+    pool: ProcessPoolExecutor | None = None,
+    workers: int | None = None,
 ) -> Iterator[SegmentOutcome]:
     """Each task's result or error, in the order they finish: on ``pool`` when one is given;
-    else in this process when the work does not outweigh starting workers, else in one pool
-    of processes for all of them (the pool lives while the caller iterates)."""
+    else on ``workers`` processes (default: ``env.workers_for(tasks)``): this one for 1, else
+    one pool of processes for all of them (the pool lives while the caller iterates)."""
     if pool is not None:
         yield from _pooled(pool, tasks)
         return
-    workers = env.workers_for(tasks)
+    workers = env.workers_for(tasks) if workers is None else workers
     if workers <= 1:
         # Small-file fast path: no pool to spawn, no IPC.
         deps = env.segment_deps(env.vectors)
@@ -398,12 +404,16 @@ def _pooled(pool: ProcessPoolExecutor, tasks: list[SegmentTask]) -> Iterator[Seg
 
 
 def run_segments(
-    env: LocalEnvironment, tasks: list[SegmentTask], progress: ProgressCallback | None = None
+    env: LocalEnvironment,
+    tasks: list[SegmentTask],
+    progress: ProgressCallback | None = None,
+    workers: int | None = None,
 ) -> list[SegmentResult]:
-    """Process one document's ``tasks``; SegmentFailures names those that failed."""
+    """Process one document's ``tasks`` (on ``workers`` processes, see execute_segments);
+    SegmentFailures names those that failed."""
     results: list[SegmentResult] = []
     failures: dict[int, BaseException] = {}
-    for task, outcome in execute_segments(env, tasks):
+    for task, outcome in execute_segments(env, tasks, workers=workers):
         if isinstance(outcome, Exception):
             failures[task.segment.index] = outcome
         else:
@@ -545,12 +555,13 @@ def ingest(
         if progress:
             progress(planned.segments_total, planned.segments_total)
         return planned
+    workers = env.workers_for(planned.tasks)
     try:
-        results = run_segments(env, planned.tasks, progress)
+        results = run_segments(env, planned.tasks, progress, workers)
     except Exception as exc:
         record_failure(env, planned, exc)
         raise
-    return finish_document(env, planned, results)
+    return finish_document(env, planned, results).model_copy(update={"workers": workers})
 
 
 def _report(
