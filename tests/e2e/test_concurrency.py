@@ -34,6 +34,31 @@ def test_two_concurrent_executions_of_one_version(stack: DeployedStack, qdrant, 
     assert _count(qdrant, detail["collection"], "twin") == detail["chunks_total"]
 
 
+def _invoke(stack: DeployedStack, function: str, payload: dict) -> dict:
+    response = stack.lambda_.invoke(FunctionName=function, Payload=json.dumps(payload).encode())
+    assert "FunctionError" not in response, response["Payload"].read()
+    return dict(json.loads(response["Payload"].read()))
+
+
+@pytest.mark.built_artifacts
+def test_finalize_run_again_by_its_own_execution_announces_again(stack: DeployedStack, generated):
+    # Given an execution that ingested a version and announced it
+    (event,) = stack.upload("uploads/acme/case-c/redriven/a.pdf", generated["pdf_3"].read_bytes())
+    execution = stack.start(event)
+    assert stack.wait(execution)["status"] == "SUCCEEDED"
+    (announced,) = stack.published()
+    (finalized,) = [payload for name, payload in stack.invocations if name == "FinalizeFunction"]
+    assert finalized["execution_arn"] == execution  # Plan hands Finalize the execution's ARN
+    # When that execution runs Finalize again (a redrive after its answer was lost)
+    again = _invoke(stack, "FinalizeFunction", finalized)
+    # Then Finalize answers to announce it again, as first announced
+    assert (again["outcome"], again["publish"]) == ("completed", True)
+    assert again["summary"] == announced["detail"]
+    # And another execution's Finalize of the same version answers to announce nothing
+    other = _invoke(stack, "FinalizeFunction", {**finalized, "execution_arn": f"{execution}-2"})
+    assert (other["outcome"], other["publish"]) == ("already_completed", False)
+
+
 @pytest.mark.built_artifacts
 def test_an_overwrite_during_a_run_gets_its_own_run_and_wins(
     stack: DeployedStack, qdrant, generated

@@ -57,6 +57,19 @@ def test_segments_are_listed_in_order_per_version(ledger: Ledger):
     assert [r.index for r in ledger.list_segments("acme", "d1", "v2")] == [0]
 
 
+def test_a_completion_records_the_execution_that_made_it(ledger: Ledger):
+    # Given a version started and completed by one execution
+    ledger.start_document(REF, 1, execution_arn="arn:first")
+    summary = document_summary(REF, segments_total=1, chunks_total=2)
+    assert ledger.complete_document(REF, summary, "arn:first") is True
+    # When a concurrent execution of the same version completes it too
+    assert ledger.complete_document(REF, summary, "arn:twin") is False
+    # Then the row names the first, also once a newer version has started
+    assert ledger.get_document("acme", "d1").completed_by == "arn:first"
+    newer = ledger.start_document(REF.model_copy(update={"version": "v2"}), 1, "arn:newer")
+    assert (newer.completed_version, newer.completed_by) == ("v1", "arn:first")
+
+
 def test_document_lifecycle(ledger: Ledger):
     # Given a start, a restart of the same version, and completion
     first = ledger.start_document(REF, 3)

@@ -226,6 +226,9 @@ class PlanResult(_Model):
     # The small-file fast path runs this task directly, without a Map.
     first_task: SegmentTask | None = None
     max_concurrency: int = 1
+    # The Step Functions execution that planned this version (none on a laptop): Finalize
+    # records it, and tells its own re-run (a redrive) from a concurrent execution's.
+    execution_arn: str | None = None
 
 
 class Chunk(_Model):
@@ -315,9 +318,9 @@ class DocumentSummary(_Model):
 class FinalizeResult(_Model):
     summary: DocumentSummary
     superseded_versions_removed: list[str] = []
-    # completed: this execution made the version the document's; already_completed: a
-    # concurrent execution of this version did first; retired: a newer upload took over while
-    # this one ran (its points are removed).
+    # completed: this execution made the version the document's (now, or in a Finalize of its
+    # own that it runs again); already_completed: a concurrent execution of this version did
+    # first; retired: a newer upload took over while this one ran (its points are removed).
     outcome: Literal["completed", "already_completed", "retired"] = "completed"
     # False when there is nothing to announce (every outcome but "completed"). The state
     # machine publishes "Document Ingested" only when True.
@@ -352,6 +355,8 @@ class DocumentRecord(_Record):
     # The version searches should see: the last one that completed, and its content's identity.
     completed_version: str | None = None
     completed_fingerprint: str | None = None
+    # The execution whose Finalize completed ``completed_version`` (none on a laptop).
+    completed_by: str | None = None
     # Versions started before this one whose points Finalize must remove.
     superseded_versions: list[str] = []
     # The sequence of the upload this row's version came from (see DocumentRef.sequence).

@@ -128,11 +128,13 @@ class DynamoDBLedger:
         self._update_document(ref.tenant_id, ref.document_id, change)
         return written[0]
 
-    def complete_document(self, ref: DocumentRef, summary: DocumentSummary) -> bool:
+    def complete_document(
+        self, ref: DocumentRef, summary: DocumentSummary, execution_arn: str | None = None
+    ) -> bool:
         won: list[bool] = []
 
         def change(previous: DocumentRecord | None) -> DocumentRecord | None:
-            record = completed_record(previous, ref, summary, utc_now())
+            record = completed_record(previous, ref, summary, utc_now(), execution_arn)
             won[:] = [record is not None]
             return record
 

@@ -29,9 +29,12 @@ class Ledger(Protocol):
         returned row names another version when a newer upload already holds the document."""
         ...
 
-    def complete_document(self, ref: DocumentRef, summary: DocumentSummary) -> bool:
-        """Mark ``ref`` complete and make it the searchable version; False if it already
-        was (a concurrent execution of the same version completed it first)."""
+    def complete_document(
+        self, ref: DocumentRef, summary: DocumentSummary, execution_arn: str | None = None
+    ) -> bool:
+        """Mark ``ref`` complete (by ``execution_arn``) and make it the searchable version;
+        False if it already was (a concurrent execution of the same version completed it
+        first)."""
         ...
 
     def fail_document(

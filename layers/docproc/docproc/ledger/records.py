@@ -59,6 +59,7 @@ def started_record(
         segments_total=segments_total,
         completed_version=existing.completed_version if existing else None,
         completed_fingerprint=existing.completed_fingerprint if existing else None,
+        completed_by=existing.completed_by if existing else None,
         superseded_versions=superseded,
         sequence=ref.sequence,
         attempts=(existing.attempts + 1) if existing and same_version else 1,
@@ -69,10 +70,14 @@ def started_record(
 
 
 def completed_record(
-    existing: DocumentRecord | None, ref: DocumentRef, summary: DocumentSummary, now: datetime
+    existing: DocumentRecord | None,
+    ref: DocumentRef,
+    summary: DocumentSummary,
+    now: datetime,
+    execution_arn: str | None = None,
 ) -> DocumentRecord | None:
-    """The document row once ``ref`` is complete; None if it already is (a concurrent
-    execution of the same version got there first)."""
+    """The document row once ``ref`` is complete (by ``execution_arn``'s Finalize); None if
+    it already is (a concurrent execution of the same version got there first)."""
     if existing is not None and existing.completed_version == ref.version:
         return None
     base = existing or started_record(None, ref, summary.segments_total, None, now)
@@ -82,6 +87,7 @@ def completed_record(
             "status": "complete",
             "completed_version": ref.version,
             "completed_fingerprint": ref.fingerprint,
+            "completed_by": execution_arn,
             "segments_total": summary.segments_total,
             "chunks_total": summary.chunks_total,
             "tokens_total": summary.tokens_total,

@@ -89,10 +89,12 @@ class SQLiteLedger:
             self._save(db, record)
         return record
 
-    def complete_document(self, ref: DocumentRef, summary: DocumentSummary) -> bool:
+    def complete_document(
+        self, ref: DocumentRef, summary: DocumentSummary, execution_arn: str | None = None
+    ) -> bool:
         with self._transaction() as db:
             existing = self.get_document(ref.tenant_id, ref.document_id)
-            record = completed_record(existing, ref, summary, utc_now())
+            record = completed_record(existing, ref, summary, utc_now(), execution_arn)
             if record is not None:
                 self._save(db, record)
         return record is not None

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from docproc.config import EmbeddingModelSettings
-from docproc.errors import NoExtractableText, SegmentsIncomplete
+from docproc.errors import NoExtractableText, ObjectNotFound, SegmentsIncomplete
 from docproc.ledger.port import Ledger
 from docproc.ledger.records import utc_now
-from docproc.models import DocumentSummary, FinalizeResult, PlanResult
+from docproc.models import DocumentRef, DocumentSummary, FinalizeResult, PlanResult
 from docproc.observability import logger, metrics
 from docproc.storage.port import ObjectStore
 from docproc.vectors.port import VectorStore
@@ -78,15 +78,23 @@ def finalize_document(
         duration_ms=int((now - started).total_seconds() * 1000),
         completed_at=now,
     )
+    # Checked before a newer upload's takeover: a completed version stays searchable until
+    # the newer one completes, whoever runs Finalize again.
+    if document is not None and document.completed_version == ref.version:
+        if plan.execution_arn is None or document.completed_by != plan.execution_arn:
+            logger.info("this version was completed by a concurrent execution")
+            return FinalizeResult(summary=summary, outcome="already_completed", publish=False)
+        # This execution completed it, and runs Finalize again: its answer was lost after the
+        # ledger write (a redrive of the failed execution, or a retry), so the state machine
+        # may never have announced it. Announce it (at least once), as first written.
+        logger.info("this execution completed this version before; announcing it again")
+        return FinalizeResult(summary=_written_summary(store, ref, summary))
     if document is not None and document.version != ref.version:
         # A newer upload started while this version ran: it owns the document now. This
         # version's staged points were never visible; remove them, announce nothing.
         vectors.delete_version(ref.tenant_id, ref.document_id, ref.version)
         logger.info("a newer version took over; this one is retired unpublished")
         return FinalizeResult(summary=summary, outcome="retired", publish=False)
-    if document is not None and document.completed_version == ref.version:
-        logger.info("this version was completed by a concurrent execution")
-        return FinalizeResult(summary=summary, outcome="already_completed", publish=False)
     store.put_bytes(ref.summary_key, summary.model_dump_json(indent=2).encode(), "application/json")
     # The new version's points were staged (hidden); they become searchable now, then the
     # older versions' are removed, in one request: no search sees neither (during the request
@@ -100,9 +108,10 @@ def finalize_document(
         # Sub-PDFs can be remade from the upload; the chunk files and document.json stay.
         prefix = f"{ref.work_prefix}segments/"
         store.delete_keys([key for key in store.list_keys(prefix) if key.endswith(".pdf")])
-    # Last: once the ledger says complete, a retry of Finalize announces nothing again, and of
-    # two concurrent executions of this version only the one that completes it announces.
-    if not ledger.complete_document(ref, summary):
+    # Last: once the ledger says complete (and by which execution), another execution's
+    # Finalize announces nothing: of two concurrent executions of this version only the one
+    # that completes it announces.
+    if not ledger.complete_document(ref, summary, plan.execution_arn):
         return FinalizeResult(summary=summary, outcome="already_completed", publish=False)
     metrics.add_metric(name="DocumentsIngested", unit="Count", value=1)
     logger.info(
@@ -110,3 +119,14 @@ def finalize_document(
         extra={"segments_total": summary.segments_total, "chunks_total": summary.chunks_total},
     )
     return FinalizeResult(summary=summary, superseded_versions_removed=removed)
+
+
+def _written_summary(
+    store: ObjectStore, ref: DocumentRef, recomputed: DocumentSummary
+) -> DocumentSummary:
+    """The summary Finalize wrote when it completed ``ref`` (document.json), which the first
+    announcement carried; ``recomputed`` if it is gone."""
+    try:
+        return DocumentSummary.model_validate_json(store.get_bytes(ref.summary_key))
+    except ObjectNotFound:
+        return recomputed

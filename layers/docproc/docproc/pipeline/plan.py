@@ -136,6 +136,7 @@ def plan_document(
         manifest=S3Location(bucket=store.bucket, key=ref.manifest_key),
         first_task=tasks[0] if len(tasks) == 1 else None,
         max_concurrency=options.max_concurrency,
+        execution_arn=execution_arn,
     )
 
 
