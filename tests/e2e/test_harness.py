@@ -42,7 +42,7 @@ def _checks_that_wait_for_each_other(seconds: float) -> Iterator[None]:
 
 
 def _first_writers(stand_in: AbstractContextManager[None]) -> int:
-    with mock_aws(), stand_in, _checks_that_wait_for_each_other(seconds=0.5):
+    with mock_aws(), stand_in, _checks_that_wait_for_each_other(seconds=2.0):
         table = boto3.resource("dynamodb", region_name=REGION).create_table(
             TableName="rows",
             KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
