@@ -1275,20 +1275,22 @@ def media(size: Size, work: Path, section: Section) -> None:
 def stores(size: Size, work: Path, section: Section) -> None:
     """Qdrant Edge (docproc's laptop store) against the SQLite store it replaced, on the points
     of one real ingest: each store written in its own process as the runner writes it (batches
-    of 256, the store in the process), then searched 100 times with a tenant filter."""
-    from benchmarks.store_bench import points_of
+    of 256, the store in the process), then searched 100 times with a tenant filter. Edge is
+    also written without the BM25 vectors: like for like with SQLite, and what its sparse
+    index costs."""
+    from benchmarks.store_bench import distinct_terms, points_of
 
     megabytes = size.store_text // MB
     path = text_file(work / f"store-{megabytes}mb.txt", size.store_text, seed=11)
     points = points_of(path, work / "store-points")
     path.unlink()
     results = {}
-    for store in ("sqlite", "edge"):
+    for store in ("sqlite", "edge", "edge-dense"):
         results[store] = _python(
             ["-m", "benchmarks.store_bench", store, str(points), str(work / f"store-{store}")],
             _env(work / "unused"),
         )
-    edge, sqlite = results["edge"], results["sqlite"]
+    edge, sqlite, dense = results["edge"], results["sqlite"], results["edge-dense"]
     n = edge["points"]
     label = f"{n:,} chunks of a {megabytes} MB text file"
     section.add(
@@ -1299,6 +1301,14 @@ def stores(size: Size, work: Path, section: Section) -> None:
         shown=f"{edge['write_seconds'] / sqlite['write_seconds']:.2f}x "
         f"({edge['write_seconds']:.1f} vs {sqlite['write_seconds']:.1f} s)",
         target=Target("ratio", at_most=1.0, issue=16),
+    )
+    section.add(
+        "stores.write_ratio_dense",
+        f"{label}: writing them, Edge without BM25 vectors vs SQLite (time; dense alone in both)",
+        dense["write_seconds"] / sqlite["write_seconds"],
+        "x",
+        shown=f"{dense['write_seconds'] / sqlite['write_seconds']:.2f}x "
+        f"({dense['write_seconds']:.1f} vs {sqlite['write_seconds']:.1f} s)",
     )
     for store, result in (("edge", edge), ("sqlite", sqlite)):
         section.add(
@@ -1322,6 +1332,28 @@ def stores(size: Size, work: Path, section: Section) -> None:
             shown=f"{result['search_p50_ms']:.1f} / {result['search_p95_ms']:.1f} ms",
         )
         section.add(f"stores.{store}_disk", f"{label}: {store}: on disk", result["disk_mb"], "MB")
+    terms = distinct_terms(points)
+    section.add(
+        "stores.bm25_terms", f"{label}: distinct BM25 terms in them", terms, "", shown=f"{terms:,}"
+    )
+    section.add(
+        "stores.edge_dense_anon",
+        f"{label}: edge without BM25 vectors: the writing process's own memory "
+        "(anonymous RSS peak)",
+        dense["anon_peak_mb"],
+        "MB",
+    )
+    # The sparse index's own memory: the appendable segment's postings until a seal, and each
+    # sealed segment's map of its terms (an AHashMap, whatever the index's storage).
+    per_term = (edge["anon_peak_mb"] - dense["anon_peak_mb"]) * 2**20 / max(terms, 1)
+    section.add(
+        "stores.bm25_bytes_per_term",
+        f"{label}: edge: what its BM25 vectors add to the writing process's own memory, "
+        "per distinct term",
+        per_term,
+        "bytes",
+        shown=f"{per_term:.0f} bytes ({edge['anon_peak_mb'] - dense['anon_peak_mb']:.0f} MB)",
+    )
     # The bar is set at scale (a 1 GB text file): on a few thousand points both are fast.
     section.add(
         "stores.search_speedup",

@@ -1,11 +1,14 @@
 """The vector-store comparison: the same points written to a store in one process, as the
 laptop runner writes them (batches of 256, the store in the process), then searched.
 
-    python -m benchmarks.store_bench edge|sqlite POINTS_FOLDER STORE_FOLDER
+    python -m benchmarks.store_bench edge|edge-dense|sqlite POINTS_FOLDER STORE_FOLDER
 
 prints {"points", "write_seconds", "anon_peak_mb", "rss_peak_mb", "search_p50_ms", ...}.
+``edge`` writes each point's dense and BM25 vectors, as docproc does; ``edge-dense`` and
+``sqlite`` the dense vector alone (the SQLite store has no sparse vectors), like for like.
 ``points_of`` makes POINTS_FOLDER from a text file: its chunks (docproc's chunker, 512 tokens),
-their hashing-embedder vectors (vectors.npy) and BM25 vectors and payloads (points.jsonl).
+their hashing-embedder vectors (vectors.npy) and BM25 vectors and payloads (points.jsonl), and
+how many distinct BM25 terms they hold (terms.json).
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ def points_of(text_path: Path, folder: Path) -> Path:
     chunker = Chunker("text-embedding-3-small", 512, 64)
     embedder, bm25 = HashingEmbedder(384), Bm25Encoder()
     vectors: list[np.ndarray] = []
+    terms: set[int] = set()
     with (folder / "points.jsonl").open("w") as out, text_path.open("rb") as source:
         offset, ordinal = 0, 0
         while block := source.read(8 * 1024 * 1024):
@@ -46,6 +50,7 @@ def points_of(text_path: Path, folder: Path) -> Path:
                 batch = texts[start : start + BATCH]
                 vectors.append(np.asarray(embedder.embed(batch), dtype=np.float32))
                 for text, sparse in zip(batch, bm25.encode_documents(batch), strict=True):
+                    terms.update(sparse.indices)
                     tenant = TENANTS[ordinal % len(TENANTS)]
                     payload = {
                         "tenant_id": tenant,
@@ -68,11 +73,17 @@ def points_of(text_path: Path, folder: Path) -> Path:
                     )
                     ordinal += 1
     np.save(folder / "vectors.npy", np.concatenate(vectors))
+    (folder / "terms.json").write_text(json.dumps({"distinct_bm25_terms": len(terms)}))
     return folder
 
 
+def distinct_terms(folder: Path) -> int:
+    """How many distinct BM25 terms (sparse dimensions) the points of ``folder`` hold."""
+    return int(json.loads((folder / "terms.json").read_text())["distinct_bm25_terms"])
+
+
 def _store(kind: str, folder: Path) -> Any:
-    if kind == "edge":
+    if kind in ("edge", "edge-dense"):
         from docproc.vectors.edge import EdgeVectorStore
 
         return EdgeVectorStore(folder, "bench", 384)
