@@ -70,6 +70,32 @@ def test_a_completion_records_the_execution_that_made_it(ledger: Ledger):
     assert (newer.completed_version, newer.completed_by) == ("v1", "arn:first")
 
 
+def test_the_laptop_ledger_keeps_a_completion_unannounced_until_told(tmp_path: Path):
+    from docproc.ledger.sqlite import SQLiteLedger
+
+    ledger = SQLiteLedger(tmp_path / "ledger.sqlite3")
+    v2 = REF.model_copy(update={"version": "v2"})
+    # Given a version completed (and a twin's completion, which changes nothing)
+    ledger.start_document(REF, 1)
+    summary = document_summary(REF, segments_total=1, chunks_total=2)
+    assert ledger.complete_document(REF, summary) is True
+    assert ledger.complete_document(REF, summary) is False
+    # Then it is unannounced until the runner says it handed the event over
+    assert ledger.is_unannounced("acme", "d1", "v1") is True
+    ledger.announced("acme", "d1", "v1")
+    assert ledger.is_unannounced("acme", "d1", "v1") is False
+    # And a newer version's completion makes an older one's missed announcement moot
+    ledger.start_document(REF, 1)
+    ledger.complete_document(REF, summary)
+    ledger.start_document(v2, 1)
+    ledger.complete_document(v2, document_summary(v2, segments_total=1, chunks_total=1))
+    assert ledger.is_unannounced("acme", "d1", "v1") is False
+    assert ledger.is_unannounced("acme", "d1", "v2") is True
+    # And deleting the document forgets it
+    ledger.delete_document("acme", "d1")
+    assert ledger.is_unannounced("acme", "d1", "v2") is False
+
+
 def test_document_lifecycle(ledger: Ledger):
     # Given a start, a restart of the same version, and completion
     first = ledger.start_document(REF, 3)

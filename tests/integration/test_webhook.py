@@ -6,7 +6,10 @@ docproc.webhook.verify, so a bug shared by signer and verifier cannot pass unnot
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
+import subprocess
 import time
 from pathlib import Path
 
@@ -18,7 +21,7 @@ from docproc.errors import ConfigurationError, InvalidSignature, TransientError,
 from docproc.notify.webhook import DeliveryPolicy, WebhookDelivery
 from docproc.webhook import signature_header, verify
 from tests.e2e.harness import ROOT
-from tests.integration.test_laptop_runner import run
+from tests.integration.test_laptop_runner import DOCPROC, _env, run
 from tests.webhook_receiver import Answer, Receiver, webhook_receiver
 
 SECRET = "whsec-test-3f9a"
@@ -218,6 +221,8 @@ def test_every_event_of_a_laptop_run_reaches_the_webhook(receiver: Receiver, tmp
     # Given a 120-page document in 3 segments, a document with no text, and a deletion
     pdf = text_pdf(tmp_path / "record.pdf", pages=120, seed=4)
     run(home, "ingest", str(pdf), "--document-id", "record", SEGMENT_PAGES="40", **hook)
+    # (ingested again: complete and announced already, it announces nothing)
+    run(home, "ingest", str(pdf), "--document-id", "record", SEGMENT_PAGES="40", **hook)
     failed = run(home, "ingest", str(_blank_pdf(tmp_path / "blank.pdf")), check=False, **hook)
     assert failed.returncode != 0
     run(home, "delete", "record", **hook)
@@ -262,3 +267,39 @@ def test_a_delivery_that_fails_for_good_does_not_fail_the_ingest(
     ]
     assert kept["type"] == "Document Ingested" and "WebhookRejected" in kept["error"]
     assert kept["data"]["document_id"] == "lease-agreement"
+
+
+def test_an_ingest_stopped_while_its_webhook_retries_announces_when_run_again(
+    receiver: Receiver, tmp_path: Path
+):
+    # Given an ingest whose receiver is down (503) when the document completes
+    receiver.script = [Answer(503)] * 10_000
+    home, sample = tmp_path / "home", ROOT / "samples" / "lease-agreement.pdf"
+    hook = {"WEBHOOK_URL": receiver.url, "WEBHOOK_SECRET": SECRET}
+    process = subprocess.Popen(
+        [*DOCPROC, "ingest", str(sample)],
+        env=_env(home, **hook),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    # When it is killed while retrying "Document Ingested" (the ledger says complete by then)
+    deadline = time.monotonic() + 120
+    while not any(r.event["type"] == "Document Ingested" for r in receiver.received):
+        assert process.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    # And the same command runs again once the receiver is back
+    receiver.script = []
+    attempts = len(receiver.received)
+    report = json.loads(run(home, "ingest", str(sample), "--json", **hook).stdout)
+    # Then it processes nothing and announces the version, with the summary first written
+    assert (report["status"], report["segments_processed"]) == ("complete", 0)
+    (announced,) = [r.event for r in receiver.received[attempts:]]
+    assert announced["type"] == "Document Ingested"
+    assert announced["data"]["version"] == report["version"]
+    assert announced["data"]["chunks_total"] == report["chunks_total"] > 0
+    # And a third run announces nothing more
+    run(home, "ingest", str(sample), **hook)
+    assert len(receiver.received) == attempts + 1

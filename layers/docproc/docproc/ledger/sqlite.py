@@ -40,6 +40,14 @@ CREATE TABLE IF NOT EXISTS progress (
     published_at REAL NOT NULL,
     PRIMARY KEY (tenant_id, document_id)
 );
+-- The laptop's outbox: a version completed whose "Document Ingested" the runner has not yet
+-- handed to its notifier. Written in the completion's transaction, removed once announced.
+CREATE TABLE IF NOT EXISTS unannounced (
+    tenant_id TEXT NOT NULL,
+    document_id TEXT NOT NULL,
+    version TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, document_id, version)
+);
 CREATE TABLE IF NOT EXISTS segments (
     tenant_id TEXT NOT NULL,
     document_id TEXT NOT NULL,
@@ -97,7 +105,35 @@ class SQLiteLedger:
             record = completed_record(existing, ref, summary, utc_now(), execution_arn)
             if record is not None:
                 self._save(db, record)
+                # An older version's missed announcement is moot once a newer one completes.
+                db.execute(
+                    "DELETE FROM unannounced WHERE tenant_id = ? AND document_id = ?",
+                    (ref.tenant_id, ref.document_id),
+                )
+                db.execute(
+                    "INSERT INTO unannounced (tenant_id, document_id, version) VALUES (?, ?, ?)",
+                    (ref.tenant_id, ref.document_id, ref.version),
+                )
         return record is not None
+
+    def is_unannounced(self, tenant_id: str, document_id: str, version: str) -> bool:
+        """Completed, and not yet announced: the process that completed it stopped before
+        handing "Document Ingested" to its notifier (``announced`` was never called)."""
+        row = (
+            self._db()
+            .execute(
+                "SELECT 1 FROM unannounced WHERE tenant_id = ? AND document_id = ? AND version = ?",
+                (tenant_id, document_id, version),
+            )
+            .fetchone()
+        )
+        return row is not None
+
+    def announced(self, tenant_id: str, document_id: str, version: str) -> None:
+        self._db().execute(
+            "DELETE FROM unannounced WHERE tenant_id = ? AND document_id = ? AND version = ?",
+            (tenant_id, document_id, version),
+        )
 
     def fail_document(
         self, tenant_id: str, document_id: str, version: str | None, error: str
@@ -185,6 +221,10 @@ class SQLiteLedger:
                 "DELETE FROM documents WHERE tenant_id = ? AND document_id = ?",
                 (tenant_id, document_id),
             ).rowcount
+            db.execute(
+                "DELETE FROM unannounced WHERE tenant_id = ? AND document_id = ?",
+                (tenant_id, document_id),
+            )
         return int(segments + documents)
 
     def list_documents(self, tenant_id: str, case_id: str) -> list[DocumentRecord]:

@@ -41,6 +41,7 @@ from docproc.models import (
     DeleteResult,
     DocumentKey,
     DocumentRecord,
+    DocumentRef,
     DocumentSummary,
     FailedSegment,
     FinalizeResult,
@@ -475,7 +476,20 @@ def plan_upload(
         # A newer upload of this document holds it: this version was not ingested, and
         # the row's totals are the newer version's, not this one's.
         return _report(ids, version, "superseded", 0, 0, None, started)
+    announce_if_unannounced(env, plan.document)
     return _report(ids, version, "complete", plan.segments_total, 0, record, started)
+
+
+def announce_if_unannounced(env: LocalEnvironment, ref: DocumentRef) -> None:
+    """The run that completed this version stopped before it announced it (killed, or
+    interrupted while its webhook was retrying): announce it now, with the summary that run
+    wrote, so that the same command again is how a missed "Document Ingested" is sent."""
+    if not env.ledger.is_unannounced(ref.tenant_id, ref.document_id, ref.version):
+        return
+    summary = DocumentSummary.model_validate_json(env.store.get_bytes(ref.summary_key))
+    logger.info("this version was completed but not announced; announcing it")
+    env.notifier.publish(DOCUMENT_INGESTED, summary.model_dump(mode="json"))
+    env.ledger.announced(ref.tenant_id, ref.document_id, ref.version)
 
 
 def finish_document(
@@ -498,6 +512,8 @@ def finish_document(
         raise
     if final.publish:
         env.notifier.publish(DOCUMENT_INGESTED, final.summary.model_dump(mode="json"))
+        ref = document.plan.document
+        env.ledger.announced(ref.tenant_id, ref.document_id, ref.version)
     summary = final.summary
     processed = sum(1 for result in results if not result.skipped)
     return _report(
