@@ -16,6 +16,7 @@ from docproc.errors import ObjectNotFound, PermanentDependencyError, TransientEr
 from docproc.extract.sniff import EPUB, sniff_zip
 from docproc.ledger.dynamodb import DynamoDBLedger
 from docproc.ledger.port import Ledger
+from docproc.ledger.sqlite import SQLiteLedger
 from docproc.notify.eventbridge import EventBridgeNotifier
 from docproc.storage.local import LocalObjectStore
 from docproc.storage.port import ObjectStore
@@ -71,8 +72,6 @@ def test_a_completion_records_the_execution_that_made_it(ledger: Ledger):
 
 
 def test_the_laptop_ledger_keeps_a_completion_unannounced_until_told(tmp_path: Path):
-    from docproc.ledger.sqlite import SQLiteLedger
-
     ledger = SQLiteLedger(tmp_path / "ledger.sqlite3")
     v2 = REF.model_copy(update={"version": "v2"})
     # Given a version completed (and a twin's completion, which changes nothing)

@@ -62,7 +62,7 @@ class HashingEmbedder:
         # _POLY ** i and its inverse ** i modulo 2**64, for i below the longest pass so far: one
         # attribute, replaced whole, so a thread that embeds while another grows the tables
         # never sees a long table beside a short one.
-        self._power_tables: tuple[_U64, _U64] = (np.ones(0, dtype=np.uint64),) * 2
+        self._power_tables: tuple[_U64, _U64] = (np.empty(0, dtype=np.uint64),) * 2
 
     @property
     def model_name(self) -> str:

@@ -476,11 +476,11 @@ def plan_upload(
         # A newer upload of this document holds it: this version was not ingested, and
         # the row's totals are the newer version's, not this one's.
         return _report(ids, version, "superseded", 0, 0, None, started)
-    announce_if_unannounced(env, plan.document)
+    _announce_if_unannounced(env, plan.document)
     return _report(ids, version, "complete", plan.segments_total, 0, record, started)
 
 
-def announce_if_unannounced(env: LocalEnvironment, ref: DocumentRef) -> None:
+def _announce_if_unannounced(env: LocalEnvironment, ref: DocumentRef) -> None:
     """The run that completed this version stopped before it announced it (killed, or
     interrupted while its webhook was retrying): announce it now, with the summary that run
     wrote, so that the same command again is how a missed "Document Ingested" is sent."""
