@@ -95,6 +95,21 @@ def test_the_laptop_ledger_keeps_a_completion_unannounced_until_told(tmp_path: P
     assert ledger.is_unannounced("acme", "d1", "v2") is False
 
 
+def test_the_laptop_ledger_remembers_a_deletion_until_it_finishes(tmp_path: Path):
+    ledger = SQLiteLedger(tmp_path / "ledger.sqlite3")
+    # Given a deletion begun in case c1, begun again without knowing the case, and another
+    ledger.begin_deletion("acme", "d1", "c1")
+    ledger.begin_deletion("acme", "d1", None)
+    ledger.begin_deletion("acme", "d2", None)
+    ledger.begin_deletion("other", "d1", "c9")
+    # Then both are unfinished, the first with the case it was first given, per tenant
+    assert ledger.unfinished_deletions("acme") == {"d1": "c1", "d2": None}
+    # And a finished one is forgotten, in its tenant only
+    ledger.deletion_finished("acme", "d1")
+    assert ledger.unfinished_deletions("acme") == {"d2": None}
+    assert ledger.unfinished_deletions("other") == {"d1": "c9"}
+
+
 def test_document_lifecycle(ledger: Ledger):
     # Given a start, a restart of the same version, and completion
     first = ledger.start_document(REF, 3)

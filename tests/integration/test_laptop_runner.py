@@ -17,6 +17,7 @@ import pytest
 
 from benchmarks.generators import text_pdf
 from benchmarks.rss import descendants
+from docproc.storage.local import LocalObjectStore
 from tests.e2e.harness import ROOT
 from tests.local_points import point_digests
 from tests.qdrant_server import qdrant_server
@@ -236,6 +237,19 @@ def test_thousand_page_pdf_twice_processes_nothing_the_second_time(tmp_path: Pat
     assert second["segments_processed"] == 0 and second["segments_skipped"] == 20
     assert second["workers"] == 0  # nothing ran
     assert second["chunks_total"] == first["chunks_total"]
+
+
+def test_delete_a_document_the_ledger_never_knew(tmp_path: Path, generated):
+    # Given an upload whose ingest stopped before the ledger knew of it (copied in, no more)
+    home = tmp_path / "home"
+    LocalObjectStore(home / "objects").put_upload(
+        "uploads/local/c-1/early/a.pdf", generated["pdf_3"]
+    )
+    # When it is deleted by its id
+    (deleted,) = json.loads(run(home, "delete", "early", "--json").stdout)
+    # Then its case is found from where the upload lies, and no copy of it is left
+    assert (deleted["document_id"], deleted["case_id"]) == ("early", "c-1")
+    assert not list((home / "objects").rglob("*.pdf"))
 
 
 def test_delete_a_document_then_a_case(tmp_path: Path, generated):

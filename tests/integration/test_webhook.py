@@ -19,6 +19,7 @@ from benchmarks.generators import text_pdf
 from docproc.config import LocalSettings, WebhookFunctionSettings, load_settings
 from docproc.errors import ConfigurationError, InvalidSignature, TransientError, WebhookRejected
 from docproc.notify.webhook import DeliveryPolicy, WebhookDelivery
+from docproc.storage.local import LocalObjectStore
 from docproc.webhook import signature_header, verify
 from tests.e2e.harness import ROOT
 from tests.integration.test_laptop_runner import DOCPROC, _env, run
@@ -303,3 +304,47 @@ def test_an_ingest_stopped_while_its_webhook_retries_announces_when_run_again(
     # And a third run announces nothing more
     run(home, "ingest", str(sample), **hook)
     assert len(receiver.received) == attempts + 1
+
+
+def test_a_case_deletion_stopped_while_its_webhook_retries_announces_when_run_again(
+    receiver: Receiver, tmp_path: Path
+):
+    # Given two documents of one case, and a third whose ingest stopped before the ledger knew
+    # of it (its upload copied in, nothing else)
+    home, sample = tmp_path / "home", ROOT / "samples" / "lease-agreement.pdf"
+    for name in ("a", "b"):
+        run(home, "ingest", str(sample), "--case", "c1", "--document-id", name)
+    LocalObjectStore(home / "objects").put_upload("uploads/local/c1/c/lease.pdf", sample)
+    # When the case's deletion is killed while its receiver is down (503) and retrying the
+    # first "Document Deleted" (that document's ledger row is gone by then)
+    receiver.script = [Answer(503)] * 10_000
+    hook = {"WEBHOOK_URL": receiver.url, "WEBHOOK_SECRET": SECRET}
+    process = subprocess.Popen(
+        [*DOCPROC, "delete", "--case", "c1"],
+        env=_env(home, **hook),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    while not receiver.received:
+        assert process.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    first = receiver.received[0].event["data"]["document_id"]
+    # And the same command runs again once the receiver is back
+    receiver.script = []
+    attempts = len(receiver.received)
+    deleted = json.loads(run(home, "delete", "--case", "c1", "--json", **hook).stdout)
+    # Then every document of the case is deleted and announced once, the first one included
+    assert first in {"a", "b", "c"}
+    assert sorted(d["document_id"] for d in deleted) == ["a", "b", "c"]
+    announced = [r.event for r in receiver.received[attempts:]]
+    assert [e["type"] for e in announced] == ["Document Deleted"] * 3
+    assert sorted(e["data"]["document_id"] for e in announced) == ["a", "b", "c"]
+    assert {e["data"]["case_id"] for e in announced} == {"c1"}
+    # And no copy of their uploads is left, and a third run finds nothing to delete
+    assert not [p for p in (home / "objects").rglob("*.pdf")]
+    assert run(home, "delete", "--case", "c1", **hook).stdout.strip() == "nothing to delete"
+    assert len(receiver.received) == attempts + 3

@@ -48,6 +48,15 @@ CREATE TABLE IF NOT EXISTS unannounced (
     version TEXT NOT NULL,
     PRIMARY KEY (tenant_id, document_id, version)
 );
+-- The laptop's deletions begun and not finished: recorded before a document's deletion
+-- starts, removed once "Document Deleted" is handed to the notifier and its uploads are gone.
+-- case_id is NULL when nothing told which case the document was in.
+CREATE TABLE IF NOT EXISTS deletions (
+    tenant_id TEXT NOT NULL,
+    document_id TEXT NOT NULL,
+    case_id TEXT,
+    PRIMARY KEY (tenant_id, document_id)
+);
 CREATE TABLE IF NOT EXISTS segments (
     tenant_id TEXT NOT NULL,
     document_id TEXT NOT NULL,
@@ -226,6 +235,31 @@ class SQLiteLedger:
                 (tenant_id, document_id),
             )
         return int(segments + documents)
+
+    def begin_deletion(self, tenant_id: str, document_id: str, case_id: str | None) -> None:
+        """Record that this document's deletion starts (a case already recorded is kept)."""
+        self._db().execute(
+            "INSERT INTO deletions (tenant_id, document_id, case_id) VALUES (?, ?, ?) "
+            "ON CONFLICT (tenant_id, document_id) "
+            "DO UPDATE SET case_id = COALESCE(excluded.case_id, deletions.case_id)",
+            (tenant_id, document_id, case_id),
+        )
+
+    def unfinished_deletions(self, tenant_id: str) -> dict[str, str | None]:
+        """Each document whose deletion began and did not finish (the process stopped part
+        way), with its case when known."""
+        rows = (
+            self._db()
+            .execute("SELECT document_id, case_id FROM deletions WHERE tenant_id = ?", (tenant_id,))
+            .fetchall()
+        )
+        return {document_id: case_id for document_id, case_id in rows}
+
+    def deletion_finished(self, tenant_id: str, document_id: str) -> None:
+        self._db().execute(
+            "DELETE FROM deletions WHERE tenant_id = ? AND document_id = ?",
+            (tenant_id, document_id),
+        )
 
     def list_documents(self, tenant_id: str, case_id: str) -> list[DocumentRecord]:
         rows = (

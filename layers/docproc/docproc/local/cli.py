@@ -30,6 +30,7 @@ from docproc.local.runner import (
     IngestReport,
     LocalEnvironment,
     SegmentFailures,
+    case_documents,
     delete_local_document,
     ingest,
 )
@@ -436,7 +437,7 @@ def cmd_chunks(env: LocalEnvironment, args: argparse.Namespace) -> int:
 def cmd_delete(env: LocalEnvironment, args: argparse.Namespace) -> int:
     tenant = validate_id(args.tenant, "tenant")
     if args.case:
-        documents = [r.document_id for r in env.ledger.list_documents(tenant, args.case)]
+        documents = case_documents(env, tenant, validate_id(args.case, "case"))
     elif args.document_id:
         documents = [validate_id(args.document_id, "document id")]
     else:

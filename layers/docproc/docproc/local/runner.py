@@ -627,11 +627,50 @@ def _report(
 
 
 def delete_local_document(env: LocalEnvironment, tenant_id: str, document_id: str) -> DeleteResult:
-    """Delete a document everywhere on the laptop, its uploaded copies included."""
+    """Delete a document everywhere on the laptop, its uploaded copies included.
+
+    Recorded in the ledger as begun before anything goes, and as finished once "Document
+    Deleted" is handed to the notifier and the uploads are gone: a deletion stopped part way
+    (killed, or interrupted while its webhook retried) is still found, by case, after its
+    ledger row is gone, and the next ``docproc delete`` of the document or its case does it
+    again, announcing it."""
     record = env.ledger.get_document(tenant_id, document_id)
-    result = delete_document(
-        tenant_id, document_id, env.store, env.ledger, env.vectors, env.notifier
+    case_id = (
+        record.case_id
+        if record
+        else env.ledger.unfinished_deletions(tenant_id).get(document_id)
+        or _uploaded_case(env, tenant_id, document_id)
     )
-    if record is not None:
-        env.store.purge_uploads(f"{UPLOADS_PREFIX}{tenant_id}/{record.case_id}/{document_id}/")
+    env.ledger.begin_deletion(tenant_id, document_id, case_id)
+    result = delete_document(
+        tenant_id, document_id, env.store, env.ledger, env.vectors, env.notifier, case_id=case_id
+    )
+    if case_id is not None:
+        env.store.purge_uploads(f"{UPLOADS_PREFIX}{tenant_id}/{case_id}/{document_id}/")
+    env.ledger.deletion_finished(tenant_id, document_id)
     return result
+
+
+def case_documents(env: LocalEnvironment, tenant_id: str, case_id: str) -> list[str]:
+    """Every document of a case on the laptop: those the ledger holds, those whose deletion
+    stopped part way, and uploads whose ingest stopped before the ledger knew of them."""
+    documents = {record.document_id for record in env.ledger.list_documents(tenant_id, case_id)}
+    documents.update(
+        document
+        for document, case in env.ledger.unfinished_deletions(tenant_id).items()
+        if case == case_id
+    )
+    documents.update(
+        DocumentKey.from_object_key(key).document_id
+        for key in env.store.list_keys(f"{UPLOADS_PREFIX}{tenant_id}/{case_id}/")
+    )
+    return sorted(documents)
+
+
+def _uploaded_case(env: LocalEnvironment, tenant_id: str, document_id: str) -> str | None:
+    """The case of a document the ledger does not know, from where its upload lies."""
+    for key in env.store.list_keys(f"{UPLOADS_PREFIX}{tenant_id}/"):
+        ids = DocumentKey.from_object_key(key)
+        if ids.document_id == document_id:
+            return ids.case_id
+    return None
