@@ -17,7 +17,9 @@ import pytest
 
 from benchmarks.generators import text_pdf
 from benchmarks.rss import descendants
+from docproc.config import LocalSettings
 from docproc.storage.local import LocalObjectStore
+from docproc.wiring import make_edge_vector_store
 from tests.e2e.harness import ROOT
 from tests.local_points import point_digests
 from tests.qdrant_server import qdrant_server
@@ -237,6 +239,37 @@ def test_thousand_page_pdf_twice_processes_nothing_the_second_time(tmp_path: Pat
     assert second["segments_processed"] == 0 and second["segments_skipped"] == 20
     assert second["workers"] == 0  # nothing ran
     assert second["chunks_total"] == first["chunks_total"]
+
+
+def test_a_command_finding_the_store_open_in_another_process_changes_nothing(tmp_path: Path):
+    # Given an ingested document, and the laptop's store held open by another process
+    home, sample = tmp_path / "home", ROOT / "samples" / "lease-agreement.pdf"
+    run(home, "ingest", str(sample))
+    settings = LocalSettings(DOCPROC_HOME=home)
+    holder = make_edge_vector_store(home / "vectors", settings, settings)
+    holder.claim()
+    # When docproc ingests another document or a folder, deletes the first, or searches
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    (folder / "third.pdf").write_bytes(sample.read_bytes())
+    commands = [
+        ("ingest", str(sample), "--document-id", "second"),
+        ("ingest", str(folder)),
+        ("delete", "lease-agreement"),
+        ("search", "rent"),
+    ]
+    results = [run(home, *command, check=False) for command in commands]
+    # Then each is refused with the typed error, and nothing was recorded or removed
+    assert [r.returncode for r in results] == [1, 1, 1, 1]
+    assert all("VectorStoreBusy" in r.stderr for r in results)
+    for unknown in ("second", "third"):
+        assert run(home, "status", unknown, check=False).returncode == 2
+        assert not (home / "objects" / "uploads" / "local" / "default" / unknown).exists()
+    events = (home / "events.jsonl").read_text()
+    assert "Failed" not in events and "Deleted" not in events
+    # And once the other process lets go, the first document is there as it was
+    holder.close()
+    assert json.loads(run(home, "search", "rent", "--json").stdout)
 
 
 def test_delete_a_document_the_ledger_never_knew(tmp_path: Path, generated):

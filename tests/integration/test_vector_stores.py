@@ -5,6 +5,7 @@ store: isolation, versions, resume, collections, and hybrid (dense + BM25) searc
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from qdrant_client import QdrantClient, models
 from qdrant_edge import EdgeShard, Point, UpdateOperation
 
 from docproc.embedding.sparse import Bm25Encoder
-from docproc.errors import EmbeddingDimensionMismatch
+from docproc.errors import EmbeddingDimensionMismatch, VectorStoreBusy
 from docproc.vectors.edge import EdgeVectorStore
 from docproc.vectors.port import VectorPoint, VectorStore, collection_name
 from docproc.vectors.qdrant import QdrantVectorStore
@@ -157,6 +158,25 @@ def test_edge_store_refuses_a_collection_of_another_size(tmp_path: Path):
     other = EdgeVectorStore(tmp_path / "vectors", "shared", dimensions=5)
     with pytest.raises(EmbeddingDimensionMismatch):
         other.upsert([_point(1, "acme", "d1", "v1", [1, 0, 0, 0, 0])])
+
+
+def test_an_edge_shard_is_one_process_s_until_it_closes(tmp_path: Path):
+    # Given a shard open in one store (as one process has it)
+    first = EdgeVectorStore(tmp_path / "vectors", "shared", dimensions=3)
+    first.upsert([_point(1, "acme", "d1", "v1", [1, 0, 0])])
+    # When another opens it, to write or to search
+    other = EdgeVectorStore(tmp_path / "vectors", "shared", dimensions=3)
+    # Then it is refused with a typed error naming the holder, and nothing of the first's is lost
+    with pytest.raises(VectorStoreBusy, match=f"pid {os.getpid()}"):
+        other.upsert([_point(2, "acme", "d2", "v1", [0, 1, 0])])
+    with pytest.raises(VectorStoreBusy):
+        other.search([1, 0, 0], "acme")
+    assert first.count("acme", "d1") == 1
+    # And once the first closes, the other has it
+    first.close()
+    other.upsert([_point(2, "acme", "d2", "v1", [0, 1, 0])])
+    assert {hit.payload["document_id"] for hit in other.search([1, 1, 0], "acme")} == {"d1", "d2"}
+    other.close()
 
 
 def test_search_returns_the_true_nearest_in_order_across_many_batches(store: VectorStore):

@@ -19,6 +19,12 @@ class TransientError(DocprocError):
     """
 
 
+class VectorStoreBusy(TransientError):
+    """The laptop's vector store is open in another process: a Qdrant Edge shard is opened by
+    one process at a time. Raised before anything is changed; run the command again when the
+    other has finished."""
+
+
 class InvalidDocument(DocprocError):
     """The input itself is unusable. Never retried: the same bytes fail the same way."""
 

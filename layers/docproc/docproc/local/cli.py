@@ -52,6 +52,7 @@ from docproc.pipeline.plan import plan_document
 from docproc.pipeline.process_segment import process_segment
 from docproc.pipeline.reindex import ReindexDeps, ReindexReport, reindex
 from docproc.pipeline.status import document_progress, ledger_stats
+from docproc.wiring import collection_of
 
 INGEST_HELP = """Ingest each PATH: a file, or a folder walked recursively (hidden files and
 files docproc cannot read are skipped and counted). A folder's documents are named by their
@@ -209,7 +210,8 @@ def cmd_reindex(env: LocalEnvironment, args: argparse.Namespace) -> int:
                 embedder=target.embedder,
                 vectors=target.vectors,
                 pricing=target.pricing,
-                collection_in_use=env.vectors.collection,
+                # Named, not opened: when it is the target, the target has it open already.
+                collection_in_use=collection_of(env.settings, env.settings),
                 sparse=target.sparse,
                 batch_size=target.settings.embed_batch_size,
             ),

@@ -142,12 +142,21 @@ class LocalEnvironment:
 
     @cached_property
     def vectors(self) -> VectorStore:
-        """Qdrant Edge under DOCPROC_HOME/vectors/, or the Qdrant server at QDRANT_URL."""
+        """Qdrant Edge under DOCPROC_HOME/vectors/, this process's from here: another docproc
+        process on the same DOCPROC_HOME is refused (VectorStoreBusy) before it changes
+        anything. Or the Qdrant server at QDRANT_URL, which every process shares."""
         settings = self.settings
         if not settings.qdrant_url:
-            return make_edge_vector_store(self.home / "vectors", settings, settings)
+            edge = make_edge_vector_store(self.home / "vectors", settings, settings)
+            edge.claim()
+            return edge
         api_key = settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
         return make_vector_store(qdrant_client(settings.qdrant_url, api_key), settings, settings)
+
+    def claim_vectors(self) -> VectorStore:
+        """The vector store, taken for this process now, before anything is recorded (see
+        ``vectors``)."""
+        return self.vectors
 
     @cached_property
     def sparse(self) -> SparseEncoder:
@@ -566,6 +575,7 @@ def ingest(
     document_id: str | None = None,
     progress: ProgressCallback | None = None,
 ) -> IngestReport:
+    env.claim_vectors()
     planned = plan_upload(env, path, tenant_id, case_id, document_id)
     if isinstance(planned, IngestReport):
         if progress:
@@ -634,6 +644,7 @@ def delete_local_document(env: LocalEnvironment, tenant_id: str, document_id: st
     (killed, or interrupted while its webhook retried) is still found, by case, after its
     ledger row is gone, and the next ``docproc delete`` of the document or its case does it
     again, announcing it."""
+    env.claim_vectors()
     record = env.ledger.get_document(tenant_id, document_id)
     case_id = (
         record.case_id

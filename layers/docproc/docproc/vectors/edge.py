@@ -24,10 +24,12 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import fcntl
 import json
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TextIO
 
 import numpy as np
 from qdrant_edge import (
@@ -56,7 +58,7 @@ from qdrant_edge import (
 )
 from qdrant_edge import SparseVector as EdgeSparseVector
 
-from docproc.errors import EmbeddingDimensionMismatch
+from docproc.errors import EmbeddingDimensionMismatch, VectorStoreBusy
 from docproc.vectors.port import SPARSE_VECTOR, VISIBLE, SearchHit, SparseVector, VectorPoint
 
 # Payload fields the filters use, indexed as on the server (tenant_id partitions).
@@ -86,6 +88,11 @@ _JOURNAL_LIMIT = 4096
 # fused by distribution (DBSF: each side's scores normalised by their mean and spread), which
 # ranked best of the fusions Qdrant offers on the evaluation set (BENCHMARKS.md, Retrieval).
 _PREFETCH_FACTOR = 5
+# Beside each shard, ``<collection>.lock``: locked (flock) by the process that has the shard
+# open, and naming it. A second process is refused before it changes anything, with a typed
+# error; Qdrant Edge's own lock (on its write-ahead log) fails it only at the first write, part
+# way through its work, and with an untyped one. The kernel drops a killed process's lock.
+_LOCK_SUFFIX = ".lock"
 # Points read per request when a shard from before the list of staged versions is first opened.
 _MIGRATION_PAGE = 4096
 
@@ -130,6 +137,7 @@ class EdgeVectorStore:
         self._unsealed = 0
         self._staged: set[StagedVersion] = set()
         self._journal_lines = 0
+        self._lock: TextIO | None = None
 
     @property
     def collection(self) -> str:
@@ -153,9 +161,34 @@ class EdgeVectorStore:
             optimizers=EdgeOptimizersConfig(indexing_threshold=20_000, default_segment_number=64),
         )
 
+    def claim(self) -> None:
+        """Make the shard this process's until ``close`` (its lock file names this process):
+        VectorStoreBusy if another process has it."""
+        if self._lock is not None:
+            return
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        # Held until close, not closed here.
+        lock = open(self._path.parent / f"{self._collection}{_LOCK_SUFFIX}", "a+")  # noqa: SIM115
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            holder = lock.read().strip()
+            lock.close()
+            raise VectorStoreBusy(
+                f"the vector store {self._collection} is open in another process"
+                + (f" (pid {holder})" if holder.isdigit() else "")
+                + ": run this again when it has finished"
+            ) from None
+        lock.truncate(0)
+        lock.write(str(os.getpid()))
+        lock.flush()
+        self._lock = lock
+
     def ensure_collection(self) -> None:
         if self._shard is not None:
             return
+        self.claim()
         persisted = self._path / _CONFIG_FILE
         if persisted.is_file():
             size = json.loads(persisted.read_text())["vectors"][""]["size"]
@@ -406,3 +439,6 @@ class EdgeVectorStore:
             staging = counted.with_suffix(".tmp")
             staging.write_text(str(self._unsealed))
             staging.replace(counted)
+        if self._lock is not None:
+            self._lock.close()  # and with it the lock
+            self._lock = None
