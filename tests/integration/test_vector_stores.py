@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from qdrant_edge import EdgeShard, Point, UpdateOperation
 
 from docproc.embedding.sparse import Bm25Encoder
 from docproc.errors import EmbeddingDimensionMismatch, VectorStoreBusy
+from docproc.local.vectors_server import RemoteVectorStore, VectorStoreServer
 from docproc.vectors.edge import EdgeVectorStore
 from docproc.vectors.port import VectorPoint, VectorStore, collection_name
 from docproc.vectors.qdrant import QdrantVectorStore
@@ -177,6 +179,26 @@ def test_an_edge_shard_is_one_process_s_until_it_closes(tmp_path: Path):
     other.upsert([_point(2, "acme", "d2", "v1", [0, 1, 0])])
     assert {hit.payload["document_id"] for hit in other.search([1, 1, 0], "acme")} == {"d1", "d2"}
     other.close()
+
+
+def test_a_served_edge_shard_answers_other_processes_until_its_server_closes(tmp_path: Path):
+    # Given a shard served by the process that has it, announced in a file beside it
+    store = EdgeVectorStore(tmp_path / "vectors", "shared", dimensions=3)
+    store.upsert([_point(1, "acme", "d1", "v1", [1, 0, 0])])
+    announce = tmp_path / "vectors" / "shared.serving"
+    server = VectorStoreServer(store, threading.Lock(), announce=announce)
+    # When a client finds it there and searches
+    remote = RemoteVectorStore.announced(announce)
+    assert remote is not None
+    # Then the served store answers
+    assert [hit.payload["document_id"] for hit in remote.search([1, 0, 0], "acme")] == ["d1"]
+    # And once the server closes, its announcement is gone and a late call is refused, not
+    # served by a store opened again
+    server.close()
+    assert not announce.exists() and RemoteVectorStore.announced(announce) is None
+    with pytest.raises(VectorStoreBusy):
+        remote.search([1, 0, 0], "acme")
+    store.close()
 
 
 def test_search_returns_the_true_nearest_in_order_across_many_batches(store: VectorStore):

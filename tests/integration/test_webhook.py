@@ -348,3 +348,37 @@ def test_a_case_deletion_stopped_while_its_webhook_retries_announces_when_run_ag
     assert not [p for p in (home / "objects").rglob("*.pdf")]
     assert run(home, "delete", "--case", "c1", **hook).stdout.strip() == "nothing to delete"
     assert len(receiver.received) == attempts + 3
+
+
+def test_a_search_while_an_ingest_runs_is_answered_by_that_process(
+    receiver: Receiver, tmp_path: Path
+):
+    # Given an ingest that has the laptop's store, held up at its end by a receiver that is
+    # down (it is then complete and searchable, and still running)
+    receiver.script = [Answer(503)] * 10_000
+    home, sample = tmp_path / "home", ROOT / "samples" / "lease-agreement.pdf"
+    hook = {"WEBHOOK_URL": receiver.url, "WEBHOOK_SECRET": SECRET}
+    process = subprocess.Popen(
+        [*DOCPROC, "ingest", str(sample)],
+        env=_env(home, **hook),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    while not receiver.received:
+        assert process.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    # When another docproc command searches meanwhile
+    hits = json.loads(run(home, "search", "early termination fee", "--json").stdout)
+    # Then the running process answers it, through what it announced beside the shard
+    assert hits and {hit["document_id"] for hit in hits} == {"lease-agreement"}
+    (announced,) = (home / "vectors").glob("*.serving")
+    assert announced.stat().st_mode & 0o777 == 0o600
+    # And a command that would change the store is still refused
+    deleting = run(home, "delete", "lease-agreement", check=False)
+    assert deleting.returncode == 1 and "VectorStoreBusy" in deleting.stderr
+    # And once that process is gone (killed: its lock goes with it), a search opens the store
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    assert json.loads(run(home, "search", "early termination fee", "--json").stdout) == hits

@@ -403,7 +403,7 @@ def _provenance(payload: dict[str, Any]) -> str:
 def cmd_search(env: LocalEnvironment, args: argparse.Namespace) -> int:
     vector = env.embedder.embed([args.query])[0] if args.mode != "bm25" else None
     sparse = env.sparse.encode_query(args.query) if args.mode != "dense" else None
-    hits = env.vectors.search(
+    hits = env.searcher().search(
         vector,
         validate_id(args.tenant, "tenant"),
         sparse=sparse,

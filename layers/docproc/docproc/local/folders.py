@@ -151,7 +151,7 @@ def ingest_all(
     not hold up the others; each document is finalized as soon as its last segment is done. A
     failure is an outcome, not the end of the run. ``progress`` gets (segments finished,
     segments to run)."""
-    env.claim_vectors()  # before any document is recorded
+    env.serve_vectors()  # before any document is recorded (see LocalEnvironment.vectors)
     with ExitStack() as stack:
         yield from _ingest_all(env, documents, tenant_id, case_id, progress, stack)
 

@@ -24,13 +24,13 @@ from dataclasses import dataclass
 from functools import cached_property
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
 from docproc.config import LocalSettings
 from docproc.embedding.port import SparseEncoder
-from docproc.errors import DocprocError
+from docproc.errors import DocprocError, VectorStoreBusy
 from docproc.extract.ocr import OcrOptions
 from docproc.extract.open_documents import OpenDocuments
 from docproc.ledger.sqlite import SQLiteLedger
@@ -60,9 +60,10 @@ from docproc.pipeline.plan import PlanOptions, plan_document
 from docproc.pipeline.process_segment import ProgressEvents, SegmentDeps, process_segment
 from docproc.storage.local import LocalObjectStore
 from docproc.transcribe.port import Transcriber
-from docproc.vectors.port import VectorSink, VectorStore
+from docproc.vectors.port import VectorSearcher, VectorSink, VectorStore
 from docproc.wiring import (
     LazyTranscriber,
+    collection_of,
     make_chunker,
     make_edge_vector_store,
     make_embedder,
@@ -71,6 +72,9 @@ from docproc.wiring import (
     make_vector_store,
     qdrant_client,
 )
+
+if TYPE_CHECKING:
+    from docproc.local.vectors_server import VectorStoreServer
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -109,9 +113,10 @@ class LocalEnvironment:
     def __init__(self, settings: LocalSettings) -> None:
         self.settings = settings
         self.home = settings.home
-        # Held for every call on the vector store while workers may be writing to it through
-        # this process (VectorStoreServer): the parent's own calls (Finalize) take it too.
+        # Held for every call on the vector store while this process serves it to others
+        # (serve_vectors): its own calls (segments, Finalize) take it too.
         self.vectors_lock = threading.Lock()
+        self._server: VectorStoreServer | None = None
 
     @cached_property
     def store(self) -> LocalObjectStore:
@@ -158,6 +163,46 @@ class LocalEnvironment:
         ``vectors``)."""
         return self.vectors
 
+    def serve_vectors(self) -> VectorStoreServer | None:
+        """Take the laptop's store (see ``vectors``) and serve it from this process until
+        ``close``: to this run's workers, and to ``docproc search`` run meanwhile in another
+        process, which finds it through a file beside the shard. None with a Qdrant server,
+        which every process reaches itself."""
+        if self.settings.qdrant_url:
+            return None
+        if self._server is None:
+            from docproc.local.vectors_server import VectorStoreServer
+
+            self._server = VectorStoreServer(
+                self.claim_vectors(), self.vectors_lock, announce=self._served_at()
+            )
+        return self._server
+
+    def _served_at(self) -> Path:
+        return self.home / "vectors" / f"{collection_of(self.settings, self.settings)}.serving"
+
+    def segment_vectors(self) -> VectorSink:
+        """The store as this process's own segments write to it: under the lock while it is
+        served to others."""
+        if self._server is None:
+            return self.vectors
+        from docproc.local.vectors_server import LockedStore
+
+        return LockedStore(self.vectors, self.vectors_lock)
+
+    def searcher(self) -> VectorSearcher:
+        """The store to search: this process's; or, while another docproc process has it and
+        serves it (an ingest running), that process's."""
+        try:
+            return self.claim_vectors()
+        except VectorStoreBusy:
+            from docproc.local.vectors_server import RemoteVectorStore
+
+            served = RemoteVectorStore.announced(self._served_at())
+            if served is None:
+                raise
+            return served
+
     @cached_property
     def sparse(self) -> SparseEncoder:
         return make_sparse_encoder()
@@ -168,9 +213,13 @@ class LocalEnvironment:
         return make_embedder(self.settings, key.get_secret_value() if key else None)
 
     def close(self) -> None:
-        """Release the vector store (embedded Qdrant's lock) now, not at interpreter exit."""
+        """Stop serving the vector store and release it now, not at interpreter exit."""
+        if self._server is not None:
+            self._server.close()
+            self._server = None
         if "vectors" in self.__dict__:
-            self.vectors.close()
+            with self.vectors_lock:  # not while a served call is using it
+                self.vectors.close()
 
     def _transcriber(self) -> Transcriber:
         key = self.settings.deepgram_api_key
@@ -330,10 +379,8 @@ def _tasks(env: LocalEnvironment, plan: PlanResult) -> list[SegmentTask]:
 
 @contextmanager
 def _worker_pool(env: LocalEnvironment, workers: int) -> Iterator[ProcessPoolExecutor]:
-    from docproc.local.vectors_server import VectorStoreServer
-
     # One process opens an Edge shard: the parent, which serves it to the workers.
-    server = None if env.settings.qdrant_url else VectorStoreServer(env.vectors, env.vectors_lock)
+    server = env.serve_vectors()
     pool = ProcessPoolExecutor(
         max_workers=workers,
         mp_context=get_context("spawn"),
@@ -349,8 +396,6 @@ def _worker_pool(env: LocalEnvironment, workers: int) -> Iterator[ProcessPoolExe
         yield pool
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-        if server:
-            server.close()
 
 
 def _ready() -> None:
@@ -386,7 +431,7 @@ def execute_segments(
     workers = env.workers_for(tasks) if workers is None else workers
     if workers <= 1:
         # Small-file fast path: no pool to spawn, no IPC.
-        deps = env.segment_deps(env.vectors)
+        deps = env.segment_deps(env.segment_vectors())
         for task in tasks:
             try:
                 yield task, _process(task, deps)
@@ -575,7 +620,7 @@ def ingest(
     document_id: str | None = None,
     progress: ProgressCallback | None = None,
 ) -> IngestReport:
-    env.claim_vectors()
+    env.serve_vectors()  # before anything is recorded (see LocalEnvironment.vectors)
     planned = plan_upload(env, path, tenant_id, case_id, document_id)
     if isinstance(planned, IngestReport):
         if progress:

@@ -1,60 +1,119 @@
-"""Sharing one embedded Qdrant between worker processes.
+"""Sharing the laptop's one Qdrant Edge shard between processes.
 
-qdrant-client's embedded mode allows one process per storage folder, while PyMuPDF wants
-one process per concurrent document part. The runner's parent process owns the store and
-serves it over a local multiprocessing connection; workers use ``RemoteVectorStore``, which
-implements the same port by calling it.
+A shard is opened by one process, while PyMuPDF wants one process per concurrent document
+part. The process that has the shard (the runner's parent, for as long as it ingests) serves
+it over a local multiprocessing connection: its workers write through ``RemoteVectorStore``,
+which implements the same port by calling it, and ``docproc search`` in another process finds
+the server through a file beside the shard and searches through it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
+import os
 import secrets
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from multiprocessing import AuthenticationError
 from multiprocessing.managers import BaseManager, BaseProxy
+from pathlib import Path
 from typing import Any, cast
 
-from docproc.vectors.port import VectorPoint, VectorStore
+from docproc.errors import VectorStoreBusy
+from docproc.vectors.port import SearchHit, SparseVector, VectorPoint, VectorStore
 
 
-class _LockedStore:
-    """Serialises calls: the server answers each worker on its own thread, and the parent
-    takes the same lock for its own calls."""
+class LockedStore:
+    """Serialises calls: the server answers each connection on its own thread, and the
+    process that serves takes the same lock for its own calls. Once ``retired`` (the server
+    closing), a call that comes late is refused instead of opening the store again."""
 
     def __init__(self, store: VectorStore, lock: threading.Lock) -> None:
         self._store = store
         self._lock = lock
+        self._retired = False
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[VectorStore]:
+        with self._lock:
+            if self._retired:
+                raise VectorStoreBusy("the process that served the vector store has finished")
+            yield self._store
+
+    def retire(self) -> None:
+        with self._lock:
+            self._retired = True
 
     def ensure_collection(self) -> None:
-        with self._lock:
-            self._store.ensure_collection()
+        with self._locked() as store:
+            store.ensure_collection()
 
     def upsert(self, points: Sequence[VectorPoint]) -> None:
-        with self._lock:
-            self._store.upsert(points)
+        with self._locked() as store:
+            store.upsert(points)
 
     def existing(self, ids: Sequence[str]) -> dict[str, str]:
-        with self._lock:
-            return self._store.existing(ids)
+        with self._locked() as store:
+            return store.existing(ids)
+
+    def search(
+        self,
+        vector: list[float] | None,
+        tenant_id: str,
+        *,
+        sparse: SparseVector | None = None,
+        case_id: str | None = None,
+        document_id: str | None = None,
+        limit: int = 10,
+    ) -> list[SearchHit]:
+        with self._locked() as store:
+            return store.search(
+                vector,
+                tenant_id,
+                sparse=sparse,
+                case_id=case_id,
+                document_id=document_id,
+                limit=limit,
+            )
 
 
-class _Manager(BaseManager):
+class _Client(BaseManager):
     pass
 
 
-class VectorStoreServer:
-    """Serves ``store`` on a loopback-only Unix socket until ``close``."""
+_Client.register("vectors")
 
-    def __init__(self, store: VectorStore, lock: threading.Lock) -> None:
-        locked = _LockedStore(store, lock)
-        _Manager.register("vectors", callable=lambda: locked)
+
+class VectorStoreServer:
+    """Serves ``store`` on a loopback-only Unix socket until ``close``; with ``announce``, its
+    address and key are written there (readable by this user only) for other commands."""
+
+    def __init__(
+        self, store: VectorStore, lock: threading.Lock, announce: Path | None = None
+    ) -> None:
+        locked = self._locked = LockedStore(store, lock)
+
+        # A class of its own: a manager's registry is its class's, and a client's
+        # registration in the same process (or another server's) must not replace this one.
+        class _Served(BaseManager):
+            pass
+
+        _Served.register("vectors", callable=lambda: locked)
         self.authkey = secrets.token_bytes(32)
-        self._manager = _Manager(address=None, authkey=self.authkey)
+        self._manager = _Served(address=None, authkey=self.authkey)
         self._server = self._manager.get_server()
         self.address = self._server.address
         self._thread = threading.Thread(target=self._serve, daemon=True)
         self._thread.start()
+        self._announce = announce
+        if announce is not None:
+            staging = announce.with_name(announce.name + ".tmp")
+            staging.unlink(missing_ok=True)
+            descriptor = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "w") as out:
+                json.dump({"address": self.address, "authkey": self.authkey.hex()}, out)
+            staging.replace(announce)
 
     def _serve(self) -> None:
         # A manager's server ends with sys.exit(0), written for a process of its own.
@@ -62,18 +121,30 @@ class VectorStoreServer:
             self._server.serve_forever()
 
     def close(self) -> None:
+        if self._announce is not None:
+            self._announce.unlink(missing_ok=True)
+        self._locked.retire()
         # The serving thread is a daemon and ends with the process.
         self._server.stop_event.set()  # type: ignore[attr-defined]
 
 
 class RemoteVectorStore:
-    """The VectorSink port in a worker process, backed by the parent's store."""
+    """The store of the process that serves it: a worker's VectorSink, and a search's."""
 
     def __init__(self, address: Any, authkey: bytes) -> None:
-        _Manager.register("vectors")
-        manager = _Manager(address=address, authkey=authkey)
+        manager = _Client(address=address, authkey=authkey)
         manager.connect()
         self._proxy = cast(BaseProxy, manager.vectors())  # type: ignore[attr-defined]
+
+    @classmethod
+    def announced(cls, announce: Path) -> RemoteVectorStore | None:
+        """The store a running process announced at ``announce``; None when none is served
+        there now (no file, or its process has gone)."""
+        try:
+            served = json.loads(announce.read_text())
+            return cls(served["address"], bytes.fromhex(served["authkey"]))
+        except (OSError, EOFError, ValueError, KeyError, AuthenticationError):
+            return None
 
     def ensure_collection(self) -> None:
         self._proxy.ensure_collection()  # type: ignore[attr-defined]
@@ -83,3 +154,24 @@ class RemoteVectorStore:
 
     def existing(self, ids: Sequence[str]) -> dict[str, str]:
         return dict(self._proxy.existing(list(ids)))  # type: ignore[attr-defined]
+
+    def search(
+        self,
+        vector: list[float] | None,
+        tenant_id: str,
+        *,
+        sparse: SparseVector | None = None,
+        case_id: str | None = None,
+        document_id: str | None = None,
+        limit: int = 10,
+    ) -> list[SearchHit]:
+        return list(
+            self._proxy.search(  # type: ignore[attr-defined]
+                vector,
+                tenant_id,
+                sparse=sparse,
+                case_id=case_id,
+                document_id=document_id,
+                limit=limit,
+            )
+        )

@@ -3,7 +3,8 @@
 One shard (a directory) per collection, under ``DOCPROC_HOME/vectors/``. The points are the
 server's: the same payload and payload indexes, the dense vector and the ``bm25`` sparse
 vector (the shard applies IDF), filtered and fused by the same engine. One process opens a
-shard: the runner's parent owns it and serves its workers (local/vectors_server.py).
+shard: the runner's parent owns it and serves its workers, and searches from other commands
+(local/vectors_server.py).
 
 Memory. Vectors, payloads and sealed segments are memory-mapped (``Memory.Cold``): the pages
 the kernel caches of them count in RSS as file-backed pages, which it reclaims under pressure.

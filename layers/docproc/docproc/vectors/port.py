@@ -63,14 +63,8 @@ class VectorSink(Protocol):
         ...
 
 
-class VectorStore(VectorSink, Protocol):
-    @property
-    def collection(self) -> str: ...
-
-    def exists(self) -> bool:
-        """Whether the collection exists now: asked of the store, never remembered (a
-        collection dropped since ``ensure_collection`` is created again by the next one)."""
-        ...
+class VectorSearcher(Protocol):
+    """The read side, all a search needs."""
 
     def search(
         self,
@@ -85,6 +79,16 @@ class VectorStore(VectorSink, Protocol):
         """The tenant's visible points nearest the query: dense (``vector``), keyword
         (``sparse``, BM25) or both, their scores fused (hybrid). A collection without
         sparse vectors answers a hybrid query with its dense half."""
+        ...
+
+
+class VectorStore(VectorSink, VectorSearcher, Protocol):
+    @property
+    def collection(self) -> str: ...
+
+    def exists(self) -> bool:
+        """Whether the collection exists now: asked of the store, never remembered (a
+        collection dropped since ``ensure_collection`` is created again by the next one)."""
         ...
 
     def close(self) -> None: ...
