@@ -270,27 +270,47 @@ def test_a_delivery_that_fails_for_good_does_not_fail_the_ingest(
     assert kept["data"]["document_id"] == "lease-agreement"
 
 
-def test_an_ingest_stopped_while_its_webhook_retries_announces_when_run_again(
-    receiver: Receiver, tmp_path: Path
-):
-    # Given an ingest whose receiver is down (503) when the document completes
+def _hook(receiver: Receiver) -> dict[str, str]:
+    return {"WEBHOOK_URL": receiver.url, "WEBHOOK_SECRET": SECRET}
+
+
+def _held_by_a_down_receiver(
+    receiver: Receiver, home: Path, *args: str, event: str | None = None
+) -> subprocess.Popen[bytes]:
+    """``docproc *args`` started while the receiver is down (503 to everything), returned once
+    the receiver has seen its first delivery attempt (of ``event``, when given): the command
+    is then retrying it, and has done all it does before."""
     receiver.script = [Answer(503)] * 10_000
-    home, sample = tmp_path / "home", ROOT / "samples" / "lease-agreement.pdf"
-    hook = {"WEBHOOK_URL": receiver.url, "WEBHOOK_SECRET": SECRET}
     process = subprocess.Popen(
-        [*DOCPROC, "ingest", str(sample)],
-        env=_env(home, **hook),
+        [*DOCPROC, *args],
+        env=_env(home, **_hook(receiver)),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
-    # When it is killed while retrying "Document Ingested" (the ledger says complete by then)
     deadline = time.monotonic() + 120
-    while not any(r.event["type"] == "Document Ingested" for r in receiver.received):
+    while not any(event in (None, r.event["type"]) for r in receiver.received):
         assert process.poll() is None and time.monotonic() < deadline
         time.sleep(0.05)
+    return process
+
+
+def _kill(process: subprocess.Popen[bytes]) -> None:
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
+
+
+def test_an_ingest_stopped_while_its_webhook_retries_announces_when_run_again(
+    receiver: Receiver, tmp_path: Path
+):
+    # Given an ingest whose receiver is down (503) when the document completes
+    home, sample = tmp_path / "home", ROOT / "samples" / "lease-agreement.pdf"
+    hook = _hook(receiver)
+    # When it is killed while retrying "Document Ingested" (the ledger says complete by then)
+    ingesting = _held_by_a_down_receiver(
+        receiver, home, "ingest", str(sample), event="Document Ingested"
+    )
+    _kill(ingesting)
     # And the same command runs again once the receiver is back
     receiver.script = []
     attempts = len(receiver.received)
@@ -317,21 +337,8 @@ def test_a_case_deletion_stopped_while_its_webhook_retries_announces_when_run_ag
     LocalObjectStore(home / "objects").put_upload("uploads/local/c1/c/lease.pdf", sample)
     # When the case's deletion is killed while its receiver is down (503) and retrying the
     # first "Document Deleted" (that document's ledger row is gone by then)
-    receiver.script = [Answer(503)] * 10_000
-    hook = {"WEBHOOK_URL": receiver.url, "WEBHOOK_SECRET": SECRET}
-    process = subprocess.Popen(
-        [*DOCPROC, "delete", "--case", "c1"],
-        env=_env(home, **hook),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 120
-    while not receiver.received:
-        assert process.poll() is None and time.monotonic() < deadline
-        time.sleep(0.05)
-    os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
+    hook = _hook(receiver)
+    _kill(_held_by_a_down_receiver(receiver, home, "delete", "--case", "c1"))
     first = receiver.received[0].event["data"]["document_id"]
     # And the same command runs again once the receiver is back
     receiver.script = []
@@ -355,20 +362,10 @@ def test_a_search_while_an_ingest_runs_is_answered_by_that_process(
 ):
     # Given an ingest that has the laptop's store, held up at its end by a receiver that is
     # down (it is then complete and searchable, and still running)
-    receiver.script = [Answer(503)] * 10_000
     home, sample = tmp_path / "home", ROOT / "samples" / "lease-agreement.pdf"
-    hook = {"WEBHOOK_URL": receiver.url, "WEBHOOK_SECRET": SECRET}
-    process = subprocess.Popen(
-        [*DOCPROC, "ingest", str(sample)],
-        env=_env(home, **hook),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
+    ingesting = _held_by_a_down_receiver(
+        receiver, home, "ingest", str(sample), event="Document Ingested"
     )
-    deadline = time.monotonic() + 120
-    while not receiver.received:
-        assert process.poll() is None and time.monotonic() < deadline
-        time.sleep(0.05)
     # When another docproc command searches meanwhile
     hits = json.loads(run(home, "search", "early termination fee", "--json").stdout)
     # Then the running process answers it, through what it announced beside the shard
@@ -379,6 +376,5 @@ def test_a_search_while_an_ingest_runs_is_answered_by_that_process(
     deleting = run(home, "delete", "lease-agreement", check=False)
     assert deleting.returncode == 1 and "VectorStoreBusy" in deleting.stderr
     # And once that process is gone (killed: its lock goes with it), a search opens the store
-    os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
+    _kill(ingesting)
     assert json.loads(run(home, "search", "early termination fee", "--json").stdout) == hits

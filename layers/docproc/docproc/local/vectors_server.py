@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from docproc.errors import VectorStoreBusy
-from docproc.vectors.port import SearchHit, SparseVector, VectorPoint, VectorStore
+from docproc.vectors.port import SearchHit, VectorPoint, VectorStore
 
 
 class LockedStore:
@@ -57,25 +57,10 @@ class LockedStore:
         with self._locked() as store:
             return store.existing(ids)
 
-    def search(
-        self,
-        vector: list[float] | None,
-        tenant_id: str,
-        *,
-        sparse: SparseVector | None = None,
-        case_id: str | None = None,
-        document_id: str | None = None,
-        limit: int = 10,
-    ) -> list[SearchHit]:
+    def search(self, vector: list[float] | None, tenant_id: str, **options: Any) -> list[SearchHit]:
+        """VectorSearcher.search (its keyword options passed on as they are)."""
         with self._locked() as store:
-            return store.search(
-                vector,
-                tenant_id,
-                sparse=sparse,
-                case_id=case_id,
-                document_id=document_id,
-                limit=limit,
-            )
+            return store.search(vector, tenant_id, **options)
 
 
 class _Client(BaseManager):
@@ -155,23 +140,6 @@ class RemoteVectorStore:
     def existing(self, ids: Sequence[str]) -> dict[str, str]:
         return dict(self._proxy.existing(list(ids)))  # type: ignore[attr-defined]
 
-    def search(
-        self,
-        vector: list[float] | None,
-        tenant_id: str,
-        *,
-        sparse: SparseVector | None = None,
-        case_id: str | None = None,
-        document_id: str | None = None,
-        limit: int = 10,
-    ) -> list[SearchHit]:
-        return list(
-            self._proxy.search(  # type: ignore[attr-defined]
-                vector,
-                tenant_id,
-                sparse=sparse,
-                case_id=case_id,
-                document_id=document_id,
-                limit=limit,
-            )
-        )
+    def search(self, vector: list[float] | None, tenant_id: str, **options: Any) -> list[SearchHit]:
+        """VectorSearcher.search (its keyword options passed on as they are)."""
+        return list(self._proxy.search(vector, tenant_id, **options))  # type: ignore[attr-defined]
