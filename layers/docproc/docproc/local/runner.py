@@ -184,11 +184,7 @@ class LocalEnvironment:
     def segment_vectors(self) -> VectorSink:
         """The store as this process's own segments write to it: under the lock while it is
         served to others."""
-        if self._server is None:
-            return self.vectors
-        from docproc.local.vectors_server import LockedStore
-
-        return LockedStore(self.vectors, self.vectors_lock)
+        return self.vectors if self._server is None else self._server.store
 
     def searcher(self) -> VectorSearcher:
         """The store to search: this process's; or, while another docproc process has it and

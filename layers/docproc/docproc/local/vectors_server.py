@@ -77,7 +77,8 @@ class VectorStoreServer:
     def __init__(
         self, store: VectorStore, lock: threading.Lock, announce: Path | None = None
     ) -> None:
-        locked = self._locked = LockedStore(store, lock)
+        # The store as served: under the lock. The serving process's own calls go through it.
+        locked = self.store = LockedStore(store, lock)
 
         # A class of its own: a manager's registry is its class's, and a client's
         # registration in the same process (or another server's) must not replace this one.
@@ -108,7 +109,7 @@ class VectorStoreServer:
     def close(self) -> None:
         if self._announce is not None:
             self._announce.unlink(missing_ok=True)
-        self._locked.retire()
+        self.store.retire()
         # The serving thread is a daemon and ends with the process.
         self._server.stop_event.set()  # type: ignore[attr-defined]
 
