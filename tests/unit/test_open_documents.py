@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 from benchmarks.generators import image_pdf, page_marker, text_pdf
@@ -72,3 +74,31 @@ def test_a_document_kept_open_holds_no_more_memory_than_one_segment_of_it(tmp_pa
     # Then what MuPDF cached of the earlier segments (~7.5 MB each) was not kept
     assert documents.openings == 1
     assert current_rss_mb() - after_one < 4
+
+
+_READ_ALL_PAGES = """
+import sys
+from pathlib import Path
+from docproc.extract.pdf import extract_pages
+from docproc.observability import current_rss_mb, peak_rss_mb
+path, pages = Path(sys.argv[1]), int(sys.argv[2])
+list(extract_pages(path, 1, 1))  # MuPDF and its fonts loaded
+before = current_rss_mb()
+list(extract_pages(path, 1, pages))
+print(peak_rss_mb() - before)
+"""
+
+
+def test_a_segment_of_images_is_read_holding_one_page_s_images_at_a_time(tmp_path: Path):
+    # Given a 40-page PDF of incompressible images stored uncompressed (~0.75 MB a page)
+    pdf = image_pdf(tmp_path / "scans.pdf", 40 * 786_432)
+    # When its 40 pages are read as one segment, in a process of their own (a clean peak)
+    grew = subprocess.run(
+        [sys.executable, "-c", _READ_ALL_PAGES, str(pdf), "40"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    # Then the reader's memory grew by a few pages' worth, not by the segment's 30 MB of images
+    # (MuPDF caches each image a page draws, though text extraction reads none of them)
+    assert float(grew) < 8

@@ -50,9 +50,9 @@ class OpenDocuments:
             self.close()  # MuPDF may have failed part-way: the next segment starts clean
             raise
         if self._document is not None:  # still open: see close()
-            # What MuPDF cached while reading the segment (image data: ~40 MB for 50 pages of
-            # scans) goes, as it would with the document closed: a worker holds a segment's
-            # worth. Not after a document's last page: emptying the store also drops what
+            # What MuPDF still caches of the segment (its fonts, what OCR and tables decoded:
+            # each page's images went after the page) goes, as it would with the document
+            # closed. Not after a document's last page: emptying the store also drops what
             # every document reuses (~4 ms to rebuild), which a folder of short PDFs, a
             # segment each, would pay per document.
             pymupdf.TOOLS.store_shrink(100)
