@@ -378,3 +378,23 @@ def test_a_search_while_an_ingest_runs_is_answered_by_that_process(
     # And once that process is gone (killed: its lock goes with it), a search opens the store
     _kill(ingesting)
     assert json.loads(run(home, "search", "early termination fee", "--json").stdout) == hits
+
+
+def test_a_search_while_a_deletion_runs_is_answered_by_that_process(
+    receiver: Receiver, tmp_path: Path
+):
+    # Given two ingested documents, and the deletion of one held up at its end by a receiver
+    # that is down (its points are gone by then, and it is still running)
+    home, sample = tmp_path / "home", ROOT / "samples" / "lease-agreement.pdf"
+    for name in ("kept", "deleted"):
+        run(home, "ingest", str(sample), "--document-id", name)
+    deleting = _held_by_a_down_receiver(
+        receiver, home, "delete", "deleted", event="Document Deleted"
+    )
+    # When another docproc command searches meanwhile
+    hits = json.loads(run(home, "search", "early termination fee", "--json").stdout)
+    # Then the deleting process answers it: the document kept, not the one deleted
+    assert hits and {hit["document_id"] for hit in hits} == {"kept"}
+    # And once that process is gone, a search opens the store itself and finds the same
+    _kill(deleting)
+    assert json.loads(run(home, "search", "early termination fee", "--json").stdout) == hits

@@ -684,8 +684,9 @@ def delete_local_document(env: LocalEnvironment, tenant_id: str, document_id: st
     Deleted" is handed to the notifier and the uploads are gone: a deletion stopped part way
     (killed, or interrupted while its webhook retried) is still found, by case, after its
     ledger row is gone, and the next ``docproc delete`` of the document or its case does it
-    again, announcing it."""
-    env.claim_vectors()
+    again, announcing it. Like an ingest, it serves the laptop's store while it runs: a search
+    meanwhile (a webhook can retry "Document Deleted" for minutes) is answered."""
+    server = env.serve_vectors()  # before anything is recorded (see LocalEnvironment.vectors)
     record = env.ledger.get_document(tenant_id, document_id)
     case_id = (
         record.case_id
@@ -694,8 +695,9 @@ def delete_local_document(env: LocalEnvironment, tenant_id: str, document_id: st
         or _uploaded_case(env, tenant_id, document_id)
     )
     env.ledger.begin_deletion(tenant_id, document_id, case_id)
+    vectors = env.vectors if server is None else server.store  # under the lock it serves with
     result = delete_document(
-        tenant_id, document_id, env.store, env.ledger, env.vectors, env.notifier, case_id=case_id
+        tenant_id, document_id, env.store, env.ledger, vectors, env.notifier, case_id=case_id
     )
     if case_id is not None:
         env.store.purge_uploads(f"{UPLOADS_PREFIX}{tenant_id}/{case_id}/{document_id}/")

@@ -1,7 +1,7 @@
 """Sharing the laptop's one Qdrant Edge shard between processes.
 
 A shard is opened by one process, while PyMuPDF wants one process per concurrent document
-part. The process that has the shard (the runner's parent, for as long as it ingests) serves
+part. The process that has the shard (the runner's parent, while it ingests or deletes) serves
 it over a local multiprocessing connection: its workers write through ``RemoteVectorStore``,
 which implements the same port by calling it, and ``docproc search`` in another process finds
 the server through a file beside the shard and searches through it.
@@ -61,6 +61,12 @@ class LockedStore:
         """VectorSearcher.search (its keyword options passed on as they are)."""
         with self._locked() as store:
             return store.search(vector, tenant_id, **options)
+
+    def delete_document(
+        self, tenant_id: str, document_id: str, keep_version: str | None = None
+    ) -> None:
+        with self._locked() as store:
+            store.delete_document(tenant_id, document_id, keep_version)
 
 
 class _Client(BaseManager):

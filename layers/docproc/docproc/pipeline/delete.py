@@ -11,7 +11,7 @@ from docproc.models import DOCUMENT_DELETED, WORK_PREFIX, DeleteResult, Document
 from docproc.notify.port import Notifier
 from docproc.observability import logger, metrics
 from docproc.storage.port import ObjectStore
-from docproc.vectors.port import VectorStore
+from docproc.vectors.port import VectorDeleter
 
 
 def delete_document(
@@ -19,7 +19,7 @@ def delete_document(
     document_id: str,
     store: ObjectStore,
     ledger: Ledger,
-    vectors: VectorStore,
+    vectors: VectorDeleter,
     notifier: Notifier,
     case_id: str | None = None,
 ) -> DeleteResult:
@@ -44,7 +44,7 @@ def delete_uploaded_object(
     key: str,
     store: ObjectStore,
     ledger: Ledger,
-    vectors: VectorStore,
+    vectors: VectorDeleter,
     notifier: Notifier,
 ) -> DeleteResult:
     """S3 said the upload at ``key`` was deleted: delete its document, unless the key still

@@ -82,7 +82,17 @@ class VectorSearcher(Protocol):
         ...
 
 
-class VectorStore(VectorSink, VectorSearcher, Protocol):
+class VectorDeleter(Protocol):
+    """What deleting a document needs."""
+
+    def delete_document(
+        self, tenant_id: str, document_id: str, keep_version: str | None = None
+    ) -> None:
+        """Delete the document's points, except those of ``keep_version`` when given."""
+        ...
+
+
+class VectorStore(VectorSink, VectorSearcher, VectorDeleter, Protocol):
     @property
     def collection(self) -> str: ...
 
@@ -104,10 +114,4 @@ class VectorStore(VectorSink, VectorSearcher, Protocol):
     ) -> None:
         """Make ``version``'s staged points searchable and, when ``retire_others``, remove
         every other version's points in the same request."""
-        ...
-
-    def delete_document(
-        self, tenant_id: str, document_id: str, keep_version: str | None = None
-    ) -> None:
-        """Delete the document's points, except those of ``keep_version`` when given."""
         ...
