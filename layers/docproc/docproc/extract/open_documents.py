@@ -50,11 +50,11 @@ class OpenDocuments:
             self.close()  # MuPDF may have failed part-way: the next segment starts clean
             raise
         if self._document is not None:  # still open: see close()
-            # What MuPDF still caches of the segment (its fonts, what OCR and tables decoded:
-            # each page's images went after the page) goes, as it would with the document
-            # closed. Not after a document's last page: emptying the store also drops what
-            # every document reuses (~4 ms to rebuild), which a folder of short PDFs, a
-            # segment each, would pay per document.
+            # What MuPDF still caches of the segment (its fonts: each page's images went
+            # after the page) goes, as it would with the document closed. Not after a
+            # document's last page: emptying the store also drops what every document reuses
+            # (~4 ms to rebuild), which a folder of short PDFs, a segment each, would pay per
+            # document.
             pymupdf.TOOLS.store_shrink(100)
 
     def close(self) -> None:

@@ -208,6 +208,8 @@ def extract_pages(
         whole = document.page_count > last_page_number - first_page_number + 1
         # The table the previous page ended with: one opening this page may continue it.
         open_table: Table | None = None
+        # Through it, each page's images leave MuPDF's store once the page is read.
+        pdf = pymupdf.mupdf.PdfDocument(document.this) if document.is_pdf else None
         for number in range(first_page_number, last_page_number + 1):
             local_index = number - 1 if whole else number - first_page_number
             try:
@@ -222,8 +224,8 @@ def extract_pages(
                     text, open_table = text_with_tables(page, found, open_table)
                 else:
                     open_table = None
-                if document.is_pdf:
-                    _forget_images(document, local_index)
+                if pdf is not None:
+                    _forget_images(document, pdf, local_index)
                 yield PageText(number=number, text=text)
             except MUPDF_ERRORS as exc:
                 raise InvalidDocument(
@@ -233,7 +235,7 @@ def extract_pages(
             documents.close()  # nothing more of it will be read
 
 
-def _forget_images(document: pymupdf.Document, index: int) -> None:
+def _forget_images(document: pymupdf.Document, pdf: pymupdf.mupdf.PdfDocument, index: int) -> None:
     """Drop from MuPDF's resource store the images page ``index`` drew.
 
     The store caches what drawing a page loads, up to 256 MB (MuPDF's default, fixed when
@@ -248,9 +250,6 @@ def _forget_images(document: pymupdf.Document, index: int) -> None:
     except MUPDF_ERRORS:
         pymupdf.TOOLS.store_shrink(100)  # which images it drew is unknown: drop everything
         return
-    if not images:
-        return
-    pdf = pymupdf.mupdf.PdfDocument(document.this)
     for image in images:
         for xref in image[:2]:  # the image, and its soft mask (0: none)
             if xref > 0:

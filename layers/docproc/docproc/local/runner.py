@@ -74,7 +74,7 @@ from docproc.wiring import (
 )
 
 if TYPE_CHECKING:
-    from docproc.local.vectors_server import VectorStoreServer
+    from docproc.local.vectors_server import LockedStore, VectorStoreServer
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -181,9 +181,9 @@ class LocalEnvironment:
     def _served_at(self) -> Path:
         return self.home / "vectors" / f"{collection_of(self.settings, self.settings)}.serving"
 
-    def segment_vectors(self) -> VectorSink:
-        """The store as this process's own segments write to it: under the lock while it is
-        served to others."""
+    def own_vectors(self) -> VectorStore | LockedStore:
+        """The store as this process's own calls use it (its segments, a deletion): under the
+        lock while it is served to others."""
         return self.vectors if self._server is None else self._server.store
 
     def searcher(self) -> VectorSearcher:
@@ -427,7 +427,7 @@ def execute_segments(
     workers = env.workers_for(tasks) if workers is None else workers
     if workers <= 1:
         # Small-file fast path: no pool to spawn, no IPC.
-        deps = env.segment_deps(env.segment_vectors())
+        deps = env.segment_deps(env.own_vectors())
         for task in tasks:
             try:
                 yield task, _process(task, deps)
@@ -686,7 +686,7 @@ def delete_local_document(env: LocalEnvironment, tenant_id: str, document_id: st
     ledger row is gone, and the next ``docproc delete`` of the document or its case does it
     again, announcing it. Like an ingest, it serves the laptop's store while it runs: a search
     meanwhile (a webhook can retry "Document Deleted" for minutes) is answered."""
-    server = env.serve_vectors()  # before anything is recorded (see LocalEnvironment.vectors)
+    env.serve_vectors()  # before anything is recorded (see LocalEnvironment.vectors)
     record = env.ledger.get_document(tenant_id, document_id)
     case_id = (
         record.case_id
@@ -695,9 +695,14 @@ def delete_local_document(env: LocalEnvironment, tenant_id: str, document_id: st
         or _uploaded_case(env, tenant_id, document_id)
     )
     env.ledger.begin_deletion(tenant_id, document_id, case_id)
-    vectors = env.vectors if server is None else server.store  # under the lock it serves with
     result = delete_document(
-        tenant_id, document_id, env.store, env.ledger, vectors, env.notifier, case_id=case_id
+        tenant_id,
+        document_id,
+        env.store,
+        env.ledger,
+        env.own_vectors(),
+        env.notifier,
+        case_id=case_id,
     )
     if case_id is not None:
         env.store.purge_uploads(f"{UPLOADS_PREFIX}{tenant_id}/{case_id}/{document_id}/")
