@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
@@ -37,6 +38,23 @@ os.environ.update(
 def aws_backend() -> AbstractContextManager[object]:
     """moto in-process, unless the tests were pointed at a real endpoint."""
     return nullcontext() if TEST_AWS_ENDPOINT else mock_aws()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def temporary_files_under_pytest(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The temporary files of the tests and of every process they start go under pytest's
+    own temporary folder, which it prunes. A process a test kills cannot remove its own
+    (multiprocessing's socket folders, a segment's scratch file): in /tmp they piled up."""
+    folder = tmp_path_factory.mktemp("tmp")
+    saved = os.environ.get("TMPDIR"), tempfile.tempdir
+    os.environ["TMPDIR"] = str(folder)
+    tempfile.tempdir = None  # gettempdir() caches its answer: look again
+    yield
+    environ, tempfile.tempdir = saved
+    if environ is None:
+        os.environ.pop("TMPDIR", None)
+    else:
+        os.environ["TMPDIR"] = environ
 
 
 @pytest.fixture(scope="session")
