@@ -1524,6 +1524,9 @@ def main() -> int:
     done: list[Section] = []
     command = "python -m benchmarks.run " + " ".join(sys.argv[1:])
     with tempfile.TemporaryDirectory(prefix="docproc-bench-") as folder:
+        # The commands' temporary files too: a runner the resume section kills cannot remove
+        # its own (multiprocessing's socket folder), and this folder goes at the end.
+        os.environ["TMPDIR"] = folder
         for name in chosen:
             print(f"{name}: {(SECTIONS[name].__doc__ or '').splitlines()[0]}")
             section = Section(name, commit(), command, size.name, 0.0, machine(), versions())
