@@ -152,6 +152,21 @@ def _in_turn(commands: list[str], attempt: int) -> list[str]:
     return commands[shift:] + commands[:shift]
 
 
+def _medians_in_turns(
+    runs: dict[str, Callable[[Path], float]], rounds: int, work: Path
+) -> dict[str, float]:
+    """Each of ``runs`` (given a fresh DOCPROC_HOME, it returns the seconds it took) once a
+    round, taking turns, ``rounds`` rounds; the median of each: a slow spell of this shared
+    machine falls on all of them, not on one."""
+    timings: dict[str, list[float]] = {name: [] for name in runs}
+    for attempt in range(rounds):
+        for name in _in_turn(list(runs), attempt):
+            home = work / f"home-{name}"
+            timings[name].append(runs[name](home))
+            shutil.rmtree(home, ignore_errors=True)
+    return {name: statistics.median(seconds) for name, seconds in timings.items()}
+
+
 def _timed(args: list[str], env: dict[str, str]) -> float:
     return _timed_output(args, env)[0]
 
@@ -635,17 +650,17 @@ def _long_document(size: Size, work: Path, section: Section, pdf: Path, pages: i
     must not pay that at every segment)."""
     long_pages = pages * 4
     long_pdf = text_pdf(work / "long-text.pdf", pages=long_pages)
-    timings: dict[str, list[float]] = {"short": [], "long": []}
-    for attempt in range(size.throughput_rounds):
-        for which in _in_turn(list(timings), attempt):
-            home = work / f"home-length-{which}"
-            path = pdf if which == "short" else long_pdf
-            timings[which].append(
-                _timed([*DOCPROC, "ingest", str(path)], _env(home, DOCPROC_WORKERS="1"))
-            )
-            shutil.rmtree(home, ignore_errors=True)
-    short_rate = pages / statistics.median(timings["short"])
-    long_rate = long_pages / statistics.median(timings["long"])
+
+    def one_worker(path: Path) -> Callable[[Path], float]:
+        return lambda home: _timed([*DOCPROC, "ingest", str(path)], _env(home, DOCPROC_WORKERS="1"))
+
+    medians = _medians_in_turns(
+        {"length-short": one_worker(pdf), "length-long": one_worker(long_pdf)},
+        size.throughput_rounds,
+        work,
+    )
+    short_rate = pages / medians["length-short"]
+    long_rate = long_pages / medians["length-long"]
     section.add(
         "throughput.text.long_vs_short",
         f"text PDF, docproc ingest, 1 worker: pages/s at {long_pages:,} pages vs at {pages:,}",
@@ -772,19 +787,19 @@ def folders(size: Size, work: Path, section: Section) -> None:
     for number in range(size.folder_files):
         text = "\n".join(sentence(rng) for _ in range(rng.randint(5, 20)))
         (notes / f"note-{number:05d}.txt").write_text(text + "\n")
-    # Taking turns, each the median of its rounds: these create ~9 folders a document, and a
-    # folder took from 0.1 to over 1 ms to create here from one minute to the next.
-    timings: dict[str, list[float]] = {"command": [], "loop": []}
-    for attempt in range(size.throughput_rounds):
-        for which in _in_turn(["command", "loop"], attempt):
-            home = work / f"home-notes-{which}"
-            if which == "command":
-                timings[which].append(_timed([*DOCPROC, "ingest", str(notes)], _env(home)))
-            else:
-                loop = _python(["-m", "benchmarks.folder_loop", str(notes)], _env(home))
-                timings[which].append(float(loop["seconds"]))
-            shutil.rmtree(home)
-    command, looped = statistics.median(timings["command"]), statistics.median(timings["loop"])
+    # In turns: these create ~9 folders a document, and a folder took from 0.1 to over 1 ms
+    # to create here from one minute to the next.
+    medians = _medians_in_turns(
+        {
+            "notes-command": lambda home: _timed([*DOCPROC, "ingest", str(notes)], _env(home)),
+            "notes-loop": lambda home: float(
+                _python(["-m", "benchmarks.folder_loop", str(notes)], _env(home))["seconds"]
+            ),
+        },
+        size.throughput_rounds,
+        work,
+    )
+    command, looped = medians["notes-command"], medians["notes-loop"]
     section.add(
         "folders.notes_vs_loop",
         f"{size.folder_files:,} short text files: `docproc ingest FOLDER` vs a loop over the "
@@ -800,17 +815,15 @@ def folders(size: Size, work: Path, section: Section) -> None:
     for number in range(count):
         text_pdf(pdfs / f"record-{number:04d}.pdf", pages=10, seed=number)
     long_pdf = text_pdf(work / "long.pdf", pages=count * 10)
-    # Taking turns, each the median of its rounds: single runs of these few seconds move by
-    # a fifth from run to run here.
-    runs: dict[str, list[float]] = {"folder": [], "long": []}
-    for attempt in range(size.throughput_rounds):
-        for which in _in_turn(["folder", "long"], attempt):
-            home = work / f"home-{which}"
-            target = pdfs if which == "folder" else long_pdf
-            runs[which].append(_timed([*DOCPROC, "ingest", str(target)], _env(home)))
-            shutil.rmtree(home)
-    folder_seconds = statistics.median(runs["folder"])
-    long_seconds = statistics.median(runs["long"])
+
+    def ingest(target: Path) -> Callable[[Path], float]:
+        return lambda home: _timed([*DOCPROC, "ingest", str(target)], _env(home))
+
+    # In turns: single runs of these few seconds move by a fifth from run to run here.
+    medians = _medians_in_turns(
+        {"folder": ingest(pdfs), "long": ingest(long_pdf)}, size.throughput_rounds, work
+    )
+    folder_seconds, long_seconds = medians["folder"], medians["long"]
     section.add(
         "folders.pdfs_vs_long",
         f"{count} ten-page PDFs in a folder vs one {count * 10:,}-page PDF: pages/s, "

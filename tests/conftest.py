@@ -45,16 +45,10 @@ def temporary_files_under_pytest(tmp_path_factory: pytest.TempPathFactory) -> It
     """The temporary files of the tests and of every process they start go under pytest's
     own temporary folder, which it prunes. A process a test kills cannot remove its own
     (multiprocessing's socket folders, a segment's scratch file): in /tmp they piled up."""
-    folder = tmp_path_factory.mktemp("tmp")
-    saved = os.environ.get("TMPDIR"), tempfile.tempdir
-    os.environ["TMPDIR"] = str(folder)
-    tempfile.tempdir = None  # gettempdir() caches its answer: look again
-    yield
-    environ, tempfile.tempdir = saved
-    if environ is None:
-        os.environ.pop("TMPDIR", None)
-    else:
-        os.environ["TMPDIR"] = environ
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TMPDIR", str(tmp_path_factory.mktemp("tmp")))
+        patch.setattr(tempfile, "tempdir", None)  # gettempdir() caches its answer: look again
+        yield
 
 
 @pytest.fixture(scope="session")
