@@ -13,13 +13,13 @@ from pathlib import Path
 
 
 def _status(pid: int | str) -> dict[str, float]:
-    """RssAnon and VmRSS of a process in MB (empty once it has exited)."""
+    """RssAnon, VmRSS and VmHWM of a process in MB (empty once it has exited)."""
     fields: dict[str, float] = {}
     try:
         with open(f"/proc/{pid}/status") as status:
             for line in status:
                 name, _, value = line.partition(":")
-                if name in ("RssAnon", "VmRSS"):
+                if name in ("RssAnon", "VmRSS", "VmHWM"):
                     fields[name] = int(value.split()[0]) / 1024
     except OSError:
         pass
@@ -44,11 +44,13 @@ def descendants(pid: int | str) -> list[str]:
 
 
 class MemoryPeaks:
-    """Peaks of a process's anonymous and total RSS, and of its descendants' anonymous RSS,
-    sampled every ``interval`` seconds from a thread until ``stop()``."""
+    """Peaks of a process's anonymous and total RSS, and of its descendants' anonymous RSS
+    and total RSS (their VmHWM: the runner's workers are children of its fork server, which
+    it does not wait for, so the rusage a parent reads does not have them), sampled every
+    ``interval`` seconds from a thread until ``stop()``."""
 
     def __init__(self, pid: int | str = "self", interval: float = 0.02) -> None:
-        self.anon = self.rss = self.children_anon = 0.0
+        self.anon = self.rss = self.children_anon = self.children_rss = 0.0
         self._pid = pid
         self._interval = interval
         self._done = threading.Event()
@@ -61,7 +63,9 @@ class MemoryPeaks:
             self.anon = max(self.anon, fields.get("RssAnon", 0.0))
             self.rss = max(self.rss, fields.get("VmRSS", 0.0))
             for child in descendants(self._pid):
-                self.children_anon = max(self.children_anon, _status(child).get("RssAnon", 0.0))
+                child_fields = _status(child)
+                self.children_anon = max(self.children_anon, child_fields.get("RssAnon", 0.0))
+                self.children_rss = max(self.children_rss, child_fields.get("VmHWM", 0.0))
             if self._done.wait(self._interval):
                 return
 

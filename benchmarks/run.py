@@ -971,8 +971,9 @@ def _lines_exactly_once(path: Path, chunk_lines: Iterator[str]) -> tuple[int, in
 def _ingest_measured(
     path: Path, env: dict[str, str]
 ) -> tuple[dict[str, Any], float, float, float, float]:
-    """`docproc ingest` under /usr/bin/time -v: (its report, largest RSS of any process in MB,
-    the runner's and its workers' largest anonymous RSS in MB, seconds)."""
+    """`docproc ingest` under /usr/bin/time -v, its processes sampled: (its report, largest
+    RSS of any process in MB, the runner's and its workers' largest anonymous RSS in MB,
+    seconds)."""
     command = ["/usr/bin/time", "-v", *DOCPROC, "ingest", str(path), "--json"]
     started = time.perf_counter()
     process = subprocess.Popen(
@@ -997,7 +998,9 @@ def _ingest_measured(
         for line in err.splitlines()
         if "Maximum resident set size" in line
     )
-    return json.loads(out), peak_kb / 1024, sampler.anon, sampler.children_anon, seconds
+    # /usr/bin/time has the processes the runner waited for; the sampler, its workers too.
+    peak = max(peak_kb / 1024, sampler.children_rss)
+    return json.loads(out), peak, sampler.anon, sampler.children_anon, seconds
 
 
 # The model's BPE alone over the first 64 MiB of a file, a MiB at a time, one process.
@@ -1026,7 +1029,7 @@ def laptop(size: Size, work: Path, section: Section) -> None:
     label = f"text {megabytes} MB ({ingested['segments_total']} segments, {CORES} workers)"
     section.add(
         "laptop.rss",
-        f"{label}: largest RSS of any process (/usr/bin/time -v; file pages included)",
+        f"{label}: largest RSS of any process (VmHWM; file pages included)",
         peak,
         "MB",
     )

@@ -152,6 +152,33 @@ def test_a_worker_that_cannot_start_reports_why(tmp_path: Path):
     assert "no-such-model" in last and "BrokenProcessPool" not in last
 
 
+def _how_this_worker_started() -> tuple[int, bool, bool]:
+    """A pool task: (this worker's parent, whether it holds what the fork server preloads,
+    whether its tokenizer's tables were loaded before the worker asked for them)."""
+    from docproc.chunking.tokens import encoding
+
+    return (
+        os.getppid(),
+        "docproc.local.worker_preload" in sys.modules,
+        encoding.cache_info().hits > 0,
+    )
+
+
+def test_workers_fork_from_a_server_that_has_loaded_what_they_need(tmp_path: Path):
+    from docproc.local.runner import LocalEnvironment, started_pool
+
+    # Given the runner's pool of two workers
+    env = LocalEnvironment(LocalSettings(DOCPROC_HOME=tmp_path / "home", DOCPROC_WORKERS=2))
+    with started_pool(env, 2) as pool:
+        # When its workers run tasks
+        answers = [pool.submit(_how_this_worker_started).result() for _ in range(4)]
+    env.close()
+    # Then each is a fork of a server, not a child of the runner, which had imported the
+    # pipeline and loaded the tokenizer's tables before the worker started
+    assert {parent for parent, _, _ in answers} != {os.getpid()}
+    assert all(preloaded and tables for _, preloaded, tables in answers), answers
+
+
 def test_events_folder_drives_invoke(tmp_path: Path):
     # `docproc invoke` takes the same event files as `sam local invoke`
     result = run(

@@ -188,8 +188,8 @@ def _ingest_all(
             and cap > 1
             and env.workers_for_estimate(planned_segments, planned_seconds) == cap
         ):
-            # Work enough for every worker already, and the rest only adds to it: the workers
-            # start (~1 s each) while the rest is planned.
+            # Work enough for every worker already, and the rest only adds to it: what the
+            # workers need loads (~0.7 s) while the rest is planned.
             pool = stack.enter_context(started_pool(env, cap))
     tasks = _interleaved([document.tasks for _, document in planned.values()])
     results: dict[str, list[SegmentResult]] = {document_id: [] for document_id in planned}

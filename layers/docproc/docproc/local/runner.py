@@ -22,7 +22,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
-from multiprocessing import get_context
+from multiprocessing import forkserver, get_context
+from multiprocessing.context import ForkServerContext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -245,8 +246,8 @@ class LocalEnvironment:
     def workers_for_estimate(self, segments: int, alone: float) -> int:
         """How many processes to run ``segments`` segments on, ``alone`` seconds of one core's
         work: DOCPROC_WORKERS when set; otherwise a pool of every core only when the work
-        outweighs starting it (a worker process costs about WORKER_START_SECONDS: interpreter,
-        PyMuPDF, tokenizer), else this process."""
+        outweighs starting it (the workers cost about WORKER_START_SECONDS to start:
+        interpreter, PyMuPDF, tokenizer), else this process."""
         if self.settings.workers:
             return min(self.settings.workers, segments)
         cores = self.worker_count()
@@ -279,7 +280,8 @@ class LocalEnvironment:
 
 # --- worker processes ---------------------------------------------------------------------
 
-# Starting one worker process, measured here: interpreter, PyMuPDF, the tokenizer's tables.
+# Starting the workers, measured here: the fork server's interpreter, PyMuPDF and the
+# tokenizer's tables (0.7-0.8 s), then a fork per worker (milliseconds).
 WORKER_START_SECONDS = 1.0
 # One core's pace per kind of segment, start-up excluded (BENCHMARKS.md, throughput: the text
 # PDF's per-segment stages on one worker take ~4.1 s for 2,000 pages; pages of scans or images
@@ -303,8 +305,11 @@ def estimated_seconds(task: SegmentTask) -> float:
 _worker_deps: SegmentDeps | Exception | None = None
 
 
-def _die_with_parent() -> None:
-    """Linux: SIGKILL this worker when the runner dies, even by kill -9."""
+def die_with_parent() -> None:
+    """Linux: SIGKILL this process when its parent dies, even by kill -9. Set in the workers'
+    fork server (whose parent is the runner) and in each worker (whose parent is the fork
+    server): multiprocessing's own way of ending the fork server, once every process that
+    could ask it for a fork has gone, waits for the workers too, which wait for it."""
     if sys.platform.startswith("linux"):
         pr_set_pdeathsig = 1
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
@@ -316,7 +321,7 @@ def _init_worker(
 ) -> None:
     from docproc.local.vectors_server import RemoteVectorStore
 
-    _die_with_parent()
+    die_with_parent()
     # Workers log like their parent: stdout stays for the parent's results.
     log_to_stderr(logging.getLevelName(log_level))
     # Ctrl-C goes to the whole process group; the parent decides what to do.
@@ -373,13 +378,36 @@ def _tasks(env: LocalEnvironment, plan: PlanResult) -> list[SegmentTask]:
     return [SegmentTask.model_validate(item) for item in items]
 
 
+# Named, not imported: it imports this module.
+_WORKER_PRELOAD = "docproc.local.worker_preload"
+
+
+def _workers_context() -> ForkServerContext:
+    """Workers fork from a server process that has imported and loaded what they need
+    (docproc.local.worker_preload), started once per runner: each worker then starts in
+    milliseconds, and the interpreter, PyMuPDF and the tokenizer's tables are loaded once, not
+    once per worker. Not a fork of the runner itself: it has threads (the vector store's
+    server, the shard's own), which a fork does not carry over."""
+    context = get_context("forkserver")
+    context.set_forkserver_preload([_WORKER_PRELOAD])
+    return context
+
+
+def start_workers_server() -> None:
+    """Start the workers' fork server now, without waiting for it: it loads what the workers
+    need while this process goes on with other work. The first pool waits for it to be ready
+    (starting it then if nothing has)."""
+    _workers_context()
+    forkserver.ensure_running()
+
+
 @contextmanager
 def _worker_pool(env: LocalEnvironment, workers: int) -> Iterator[ProcessPoolExecutor]:
     # One process opens an Edge shard: the parent, which serves it to the workers.
     server = env.serve_vectors()
     pool = ProcessPoolExecutor(
         max_workers=workers,
-        mp_context=get_context("spawn"),
+        mp_context=_workers_context(),
         initializer=_init_worker,
         initargs=(
             env.settings,
@@ -394,18 +422,12 @@ def _worker_pool(env: LocalEnvironment, workers: int) -> Iterator[ProcessPoolExe
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _ready() -> None:
-    """Nothing: submitted once per worker, it has the pool start its processes."""
-
-
 @contextmanager
 def started_pool(env: LocalEnvironment, workers: int) -> Iterator[ProcessPoolExecutor]:
-    """A pool of ``workers`` processes that start now: each starts its interpreter and imports
-    while this process goes on with other work (the pool would start them at the first
-    tasks)."""
+    """A pool of ``workers`` processes whose fork server starts now, loading what they need
+    while this process goes on with other work; the workers fork from it at the first tasks."""
+    start_workers_server()
     with _worker_pool(env, workers) as pool:
-        for _ in range(workers):
-            pool.submit(_ready)
         yield pool
 
 
