@@ -22,7 +22,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
-from multiprocessing import forkserver, get_context
+from multiprocessing import get_context
 from multiprocessing.context import ForkServerContext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -397,6 +397,9 @@ def start_workers_server() -> None:
     """Start the workers' fork server now, without waiting for it: it loads what the workers
     need while this process goes on with other work. The first pool waits for it to be ready
     (starting it then if nothing has)."""
+    # Imported here: a command that runs no pool (a small file) does not pay for it.
+    from multiprocessing import forkserver
+
     _workers_context()
     forkserver.ensure_running()
 
