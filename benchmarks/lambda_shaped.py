@@ -32,6 +32,9 @@ PARAMETERS = {"Embedder": "hashing", "Transcriber": "pocketsphinx"}
 @dataclass(frozen=True)
 class LambdaRun:
     segments: int
+    chunks: int
+    # The segments' own time, as each reports it (duration_ms: its work, no cold start).
+    segment_seconds: float
     plan_seconds: float  # the invocation, cold start included
     plan_timeout: int
     plan_mb: float
@@ -45,13 +48,14 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _functions(qdrant_url: str) -> dict[str, FunctionSpec]:
-    """Each function's handler, memory, timeout and environment, read from template.yaml."""
+def _functions(qdrant_url: str, given: dict[str, str]) -> dict[str, FunctionSpec]:
+    """Each function's handler, memory, timeout and environment, read from template.yaml, with
+    the ``given`` parameters (and PARAMETERS) in place of the template's defaults."""
     template = yaml_parse((ROOT / "template.yaml").read_text())
     parameters = {
         name: str(spec.get("Default", "")) for name, spec in template["Parameters"].items()
     }
-    parameters |= PARAMETERS | {"QdrantUrl": qdrant_url}
+    parameters |= PARAMETERS | given | {"QdrantUrl": qdrant_url}
     resources = {"DocumentsBucket": BUCKET, "LedgerTable": TABLE}
 
     def value(raw: Any) -> str:
@@ -108,8 +112,12 @@ class LambdaStack:
             BillingMode=table["BillingMode"],
             GlobalSecondaryIndexes=table["GlobalSecondaryIndexes"],
         )
-        self._specs = _functions(self._qdrant.url)
+        self._secrets = boto3.client("secretsmanager", **credentials)
         return self
+
+    def secret(self, name: str, value: str) -> str:
+        """A secret in the stack's Secrets Manager: its ARN, for a ``...SecretArn`` parameter."""
+        return str(self._secrets.create_secret(Name=name, SecretString=value)["ARN"])
 
     def __exit__(
         self,
@@ -120,10 +128,12 @@ class LambdaStack:
         self._qdrant_context.__exit__(kind, error, trace)
         self._moto.stop()
 
-    def ingest(self, path: Path) -> LambdaRun:
-        """Upload, Plan, every segment, Finalize, each function cold (new environments)."""
+    def ingest(self, path: Path, parameters: dict[str, str] | None = None) -> LambdaRun:
+        """Upload, Plan, every segment, Finalize, each function cold (new environments), the
+        stack deployed with ``parameters`` (beside PARAMETERS)."""
+        specs = _functions(self._qdrant.url, parameters or {})
         runtime = BuiltArtifactLambdas(
-            self._specs,
+            specs,
             IMAGES,
             self._artifacts,
             {
@@ -162,18 +172,17 @@ class LambdaStack:
                 manifest = plan["manifest"]
                 body = self.s3.get_object(Bucket=manifest["bucket"], Key=manifest["key"])["Body"]
                 tasks = json.loads(body.read())
-            segment_peaks = [
-                float(self._invoke(runtime, "ProcessSegmentFunction", task)["peak_rss_mb"])
-                for task in tasks
-            ]
+            segments = [self._invoke(runtime, "ProcessSegmentFunction", task) for task in tasks]
             self._invoke(runtime, "FinalizeFunction", plan)
             peaks = runtime.peak_rss_mb()
             return LambdaRun(
                 segments=len(tasks),
+                chunks=sum(int(segment["chunks"]) for segment in segments),
+                segment_seconds=sum(int(segment["duration_ms"]) for segment in segments) / 1000,
                 plan_seconds=plan_seconds,
-                plan_timeout=self._specs["PlanFunction"].timeout_s,
+                plan_timeout=specs["PlanFunction"].timeout_s,
                 plan_mb=peaks["PlanFunction"],
-                segment_mb=max(segment_peaks),
+                segment_mb=max(float(segment["peak_rss_mb"]) for segment in segments),
                 finalize_mb=peaks["FinalizeFunction"],
             )
         finally:

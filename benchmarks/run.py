@@ -319,6 +319,116 @@ def lambda_memory(size: Size, work: Path, section: Section) -> None:
             section.add(f"{key}.finalize", f"{label}: Finalize", run.finalize_mb, "MB")
 
 
+# --- the embeddings API's waits in a segment, as deployed ------------------------------------
+
+# How long the loopback embeddings API takes to answer each request (a batch of up to 256
+# chunks): a stand-in for a hosted API's time, not a measurement of one.
+EMBEDDING_API_SECONDS = 0.5
+EMBEDDING_ROUNDS = 2
+
+
+def lambda_embedding(size: Size, work: Path, section: Section) -> None:
+    """A text segment in ProcessSegment as deployed (the built artifacts, as in the section
+    above), embedding with docproc's OpenAI client against a loopback OpenAI-compatible API
+    that answers each request after EMBEDDING_API_SECONDS: one request at a time against the
+    template's OpenAIRequestsInFlight. The two take turns, EMBEDDING_ROUNDS rounds; each figure
+    is the median of the segment's own time (its duration_ms: no cold start)."""
+    from samtranslator.yaml_helper import yaml_parse
+
+    from benchmarks.lambda_shaped import LambdaStack
+    from tests.stub_openai import stub_openai
+
+    build, image = ROOT / ".aws-sam" / "build", ROOT / "build" / "image"
+    if not (build / "DocprocLayer").is_dir() or not image.is_dir():
+        raise RuntimeError("the Lambda-shaped section needs the built artifacts: make artifacts")
+    defaults = yaml_parse((ROOT / "template.yaml").read_text())["Parameters"]
+    in_flight = str(defaults["OpenAIRequestsInFlight"]["Default"])
+    # One segment: just under the template's SegmentBytes.
+    path = text_file(work / "embedding.txt", int(defaults["SegmentBytes"]["Default"]) - 4096)
+    seconds: dict[str, list[float]] = {"1": [], in_flight: []}
+    peaks: dict[str, list[float]] = {"1": [], in_flight: []}
+    at_once: dict[str, int] = {}
+    requests = chunks = 0
+    with stub_openai() as api, LambdaStack(work, build, image) as stack:
+        api.delay_seconds = EMBEDDING_API_SECONDS
+        deployed = {
+            "Embedder": "openai",
+            "OpenAIBaseUrl": api.url,
+            "OpenAIApiKeySecretArn": stack.secret("bench-openai-key", "sk-bench"),
+            "EmbeddingDimensions": "256",
+        }
+        for attempt in range(EMBEDDING_ROUNDS):
+            for limit in _in_turn(list(seconds), attempt):
+                api.most_at_once, before = 0, len(api.requests)
+                run = stack.ingest(path, deployed | {"OpenAIRequestsInFlight": limit})
+                assert run.segments == 1, f"{run.segments} segments: one was meant"
+                seconds[limit].append(run.segment_seconds)
+                peaks[limit].append(run.segment_mb)
+                at_once[limit] = max(at_once.get(limit, 0), api.most_at_once)
+                requests, chunks = len(api.requests) - before, run.chunks
+    mib = path.stat().st_size / MB
+    path.unlink()
+    one, many = (statistics.median(seconds[limit]) for limit in ("1", in_flight))
+    label = f"a text segment of {mib:.0f} MiB ({chunks:,} chunks, {requests} requests)"
+    waits = requests * EMBEDDING_API_SECONDS
+    section.add(
+        "embedding.waits",
+        f"{label}: the API's answer time alone, one request after another",
+        waits,
+        "s",
+        shown=f"{waits:.1f} s",
+    )
+    section.add(
+        "embedding.one_at_a_time",
+        f"{label}: ProcessSegment's own time, one request at a time",
+        one,
+        "s",
+        shown=f"{one:.1f} s",
+    )
+    section.add(
+        "embedding.in_flight",
+        f"{label}: ProcessSegment's own time, {in_flight} requests in flight (the default)",
+        many,
+        "s",
+        shown=f"{many:.1f} s",
+    )
+    section.add(
+        "embedding.ratio",
+        f"{label}: {in_flight} requests in flight vs one at a time (time)",
+        many / one,
+        "x",
+        target=Target("ratio", at_most=0.5),
+    )
+    section.add(
+        "embedding.at_once",
+        f"{label}: the most requests the API had under way at once, {in_flight} allowed",
+        at_once[in_flight],
+        "",
+        target=Target("count", at_most=int(in_flight)),
+    )
+    one_mb, many_mb = max(peaks["1"]), max(peaks[in_flight])
+    section.add(
+        "embedding.segment_mb_one",
+        f"{label}: ProcessSegment's peak RSS, one at a time",
+        one_mb,
+        "MB",
+    )
+    section.add(
+        "embedding.segment_mb",
+        f"{label}: ProcessSegment's peak RSS, {in_flight} requests in flight",
+        many_mb,
+        "MB",
+    )
+    # What is in flight is a few batches, whatever the segment's size: a bounded addition.
+    section.add(
+        "embedding.segment_mb_ratio",
+        f"{label}: ProcessSegment's peak RSS, {in_flight} requests in flight vs one at a time",
+        many_mb / one_mb,
+        "x",
+        target=Target("memory", at_most=1.25),
+    )
+
+
 # --- throughput ------------------------------------------------------------------------------
 
 _RAW = """
@@ -1447,6 +1557,7 @@ def retrieval(size: Size, work: Path, section: Section) -> None:
 SECTIONS: dict[str, Callable[[Size, Path, Section], None]] = {
     "memory": memory,
     "lambda": lambda_memory,
+    "embedding": lambda_embedding,
     "throughput": throughput,
     "small": small_files,
     "folders": folders,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import json
 import struct
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -39,6 +41,13 @@ class StubOpenAI:
     rate_limit_after: int | None = None
     served: int = 0
     inputs_embedded: int = 0
+    # Seconds each embedding request waits before it is answered, like a real API's latency.
+    delay_seconds: float = 0.0
+    # The most embedding requests that were under way at once.
+    most_at_once: int = 0
+    _at_once: int = 0
+    # The server answers each request on a thread of its own.
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
     def vector(self, text: str, dimensions: int) -> list[float]:
         seed = sum(text.encode()) % 97
@@ -67,6 +76,17 @@ def _handler(stub: StubOpenAI) -> type[BaseHTTPRequestHandler]:
             if self.path.rstrip("/") != "/v1/embeddings":
                 self._send(404, {"error": {"message": "not found"}}, {})
                 return
+            with stub.lock:
+                stub._at_once += 1
+                stub.most_at_once = max(stub.most_at_once, stub._at_once)
+            try:
+                time.sleep(stub.delay_seconds)
+                self._embeddings(request)
+            finally:
+                with stub.lock:
+                    stub._at_once -= 1
+
+        def _embeddings(self, request: dict[str, Any]) -> None:
             if stub.rate_limit_after is not None and stub.served >= stub.rate_limit_after:
                 self._send(
                     429,
@@ -101,8 +121,9 @@ def _handler(stub: StubOpenAI) -> type[BaseHTTPRequestHandler]:
                     else vector
                 )
                 data.append({"object": "embedding", "index": index, "embedding": embedding})
-            stub.served += 1
-            stub.inputs_embedded += len(inputs)
+            with stub.lock:
+                stub.served += 1
+                stub.inputs_embedded += len(inputs)
             tokens = sum(len(text.split()) for text in inputs)
             self._send(
                 200,

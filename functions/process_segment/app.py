@@ -33,6 +33,7 @@ def dependencies(secrets: aws.Secrets) -> SegmentDeps:
         vectors=aws.vector_store(settings, settings, secrets),
         transcriber=aws.transcriber(settings, secrets),
         embed_batch_size=settings.embed_batch_size,
+        batches_in_flight=settings.batches_in_flight,
         ocr=settings.ocr_options(),
         tables=settings.tables,
         sparse=make_sparse_encoder(),

@@ -40,6 +40,7 @@ def dependencies(secrets: aws.Secrets) -> Callable[[ReindexTarget], ReindexDeps]
             collection_in_use=in_use,
             sparse=make_sparse_encoder(),
             batch_size=settings.embed_batch_size,
+            batches_in_flight=model.batches_in_flight,
         )
 
     return for_target

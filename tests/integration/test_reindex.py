@@ -9,6 +9,7 @@ from pathlib import Path
 
 from benchmarks.generators import text_pdf
 from tests.integration.test_laptop_runner import run
+from tests.stub_openai import stub_openai
 
 
 def _chunk_files(home: Path) -> dict[str, str]:
@@ -92,3 +93,48 @@ def test_a_hashing_v1_collection_is_reindexed_into_hashing_v2(tmp_path: Path):
     assert [hit["document_id"] for hit in v2_hits] == ["notes"]
     # with hashing-v2's vectors (its own cosine), not copies of hashing-v1's
     assert v2_hits[0]["score"] != v1_hits[0]["score"]
+
+
+def test_reindex_through_an_embeddings_api_keeps_requests_in_flight(tmp_path: Path):
+    home = tmp_path / "home"
+    notes = tmp_path / "notes.txt"
+    notes.write_text(
+        "".join(f"Clause {i}: the lessee pays rent in Geneva.\n\n" for i in range(200))
+    )
+    # Given a document ingested offline, and an embeddings API that takes a while to answer
+    run(home, "ingest", str(notes), CHUNK_TOKENS="64", CHUNK_OVERLAP="0")
+    chunks = sum(
+        len(path.read_text().splitlines()) for path in (home / "objects").rglob("*.chunks.jsonl")
+    )
+    with stub_openai() as api:
+        api.delay_seconds = 0.05
+        openai = {
+            "EMBEDDER": "openai",
+            "OPENAI_BASE_URL": api.url,
+            "OPENAI_API_KEY": "sk-test",
+            "OPENAI_REQUESTS_IN_FLIGHT": "3",
+            "EMBED_BATCH_SIZE": "4",
+        }
+        # When it is re-indexed into that API's model, in batches of 4, 3 requests in flight
+        done = json.loads(
+            run(
+                home,
+                "reindex",
+                "--model",
+                "text-embedding-3-small",
+                "--dimensions",
+                "8",
+                "--json",
+                **openai,
+            ).stdout
+        )
+        # Then the requests overlapped, never more than 3, and every chunk reached the
+        # laptop's store (its upserts made one at a time by the command's own thread)
+        assert api.most_at_once == 3
+        assert done["chunks"] == chunks > 12
+        hits = json.loads(
+            run(
+                home, "search", "lessee Geneva", "--json", EMBEDDING_DIMENSIONS="8", **openai
+            ).stdout
+        )
+    assert hits and hits[0]["document_id"] == "notes"

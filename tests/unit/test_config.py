@@ -35,6 +35,7 @@ def env(monkeypatch: pytest.MonkeyPatch):
         "LEDGER_TTL_DAYS",
         "OPENAI_API_KEY",
         "OPENAI_API_KEY_SECRET_ARN",
+        "OPENAI_REQUESTS_IN_FLIGHT",
     ):
         monkeypatch.delenv(name, raising=False)
 
@@ -68,6 +69,18 @@ def test_openai_needs_a_key(env):
     env(**BASE, EMBEDDER="openai")
     with pytest.raises(ConfigurationError, match="OPENAI_API_KEY_SECRET_ARN"):
         load_settings(SegmentSettings)
+
+
+@pytest.mark.parametrize(
+    ("embedder", "requests", "in_flight"),
+    [("openai", None, 4), ("openai", "8", 8), ("hashing", "8", 1), ("hashing", None, 1)],
+)
+def test_only_an_embeddings_api_has_batches_in_flight(env, embedder, requests, in_flight):
+    # An API's requests wait on the network and overlap; the offline embedder computes here.
+    env(**BASE, EMBEDDER=embedder, OPENAI_API_KEY_SECRET_ARN="arn:aws:secretsmanager:x")
+    if requests:
+        env(OPENAI_REQUESTS_IN_FLIGHT=requests)
+    assert load_settings(SegmentSettings).batches_in_flight == in_flight
 
 
 def test_cloud_segment_worker_needs_a_vector_store(env):

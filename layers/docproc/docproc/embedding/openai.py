@@ -40,7 +40,6 @@ class OpenAIEmbedder:
         self._batch_size = min(batch_size, MAX_INPUTS_PER_REQUEST)
         self._send_dimensions = send_dimensions
         self._encoding_format = encoding_format
-        self.requests = 0
 
     @property
     def model_name(self) -> str:
@@ -79,7 +78,6 @@ class OpenAIEmbedder:
         return vectors
 
     def _request(self, batch: list[str]) -> list[list[float]]:
-        self.requests += 1
         try:
             response = self._client.embeddings.create(
                 model=self._model,

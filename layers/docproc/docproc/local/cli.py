@@ -214,6 +214,7 @@ def cmd_reindex(env: LocalEnvironment, args: argparse.Namespace) -> int:
                 collection_in_use=collection_of(env.settings, env.settings),
                 sparse=target.sparse,
                 batch_size=target.settings.embed_batch_size,
+                batches_in_flight=target.settings.batches_in_flight,
             ),
             dry_run=args.dry_run,
         )

@@ -267,6 +267,7 @@ class LocalEnvironment:
             vectors=vectors,
             transcriber=LazyTranscriber(self._transcriber),
             embed_batch_size=self.settings.embed_batch_size,
+            batches_in_flight=self.settings.batches_in_flight,
             ocr=self.ocr,
             tables=self.settings.tables,
             # Uploads are read where they lie: a worker keeps its document open.

@@ -12,6 +12,7 @@ import itertools
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import TYPE_CHECKING
 
 from docproc.embedding.port import Embedder, SparseEncoder
@@ -40,6 +41,7 @@ from docproc.models import (
 )
 from docproc.notify.port import Notifier
 from docproc.observability import current_rss_mb, logger, metrics, peak_rss_mb, reset_peak_rss
+from docproc.pipeline.in_flight import BatchesInFlight
 from docproc.pipeline.status import document_progress
 from docproc.storage.port import ObjectStore
 from docproc.transcribe.port import Transcriber, Utterance
@@ -74,6 +76,9 @@ class SegmentDeps:
     # Recordings only; None where no recording is expected.
     transcriber: Transcriber | None = None
     embed_batch_size: int = 256
+    # Batches embedded and upserted at once while the next are read (see pipeline.in_flight):
+    # more than 1 only where their waits are a network's (an embeddings API).
+    batches_in_flight: int = 1
     # The BM25 side of hybrid search; None writes dense vectors only.
     sparse: SparseEncoder | None = None
     # Throttled "Document Ingestion Progress" events; None: off.
@@ -153,13 +158,21 @@ def process_segment(task: SegmentTask, deps: SegmentDeps) -> SegmentResult:
 
 def _run(task: SegmentTask, deps: SegmentDeps, attempts: int, started: float) -> SegmentRecord:
     """Chunks stream through: each batch is written to the chunk file, embedded and upserted
-    before the next is extracted, so memory holds one batch, not the segment's chunks."""
+    while the next are extracted, so memory holds a few batches (``batches_in_flight``), not
+    the segment's chunks."""
     ref, segment = task.document, task.segment
     output_key = ref.chunks_key(segment.index)
     deps.vectors.ensure_collection()
     chunks = tokens = 0
     heard = _Heard()
-    with deps.store.writer(output_key, "application/x-ndjson") as jsonl:
+    # Staged: searchable only once Finalize publishes the version.
+    staged_points = partial(
+        embedded_points, embedder=deps.embedder, sparse=deps.sparse, visible=False
+    )
+    with (
+        deps.store.writer(output_key, "application/x-ndjson") as jsonl,
+        BatchesInFlight(deps.batches_in_flight, staged_points, deps.vectors.upsert) as embedding,
+    ):
         for batch in batched(_chunks(task, _pieces(task, deps, heard)), deps.embed_batch_size):
             jsonl.write("".join(chunk.model_dump_json() + "\n" for chunk in batch).encode())
             deps.budget.check("embedding")
@@ -168,10 +181,7 @@ def _run(task: SegmentTask, deps: SegmentDeps, attempts: int, started: float) ->
             stored = deps.vectors.existing([chunk.point_id for chunk in batch])
             todo = [chunk for chunk in batch if stored.get(chunk.point_id) != chunk.chunk_hash]
             if todo:
-                # Staged: searchable only once Finalize publishes the version.
-                deps.vectors.upsert(
-                    embedded_points(todo, deps.embedder, deps.sparse, visible=False)
-                )
+                embedding.submit(todo)
             chunks += len(batch)
             tokens += sum(chunk.token_count for chunk in batch)
     return SegmentRecord(

@@ -16,6 +16,7 @@ import json
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -26,6 +27,7 @@ from docproc.ledger.port import Ledger
 from docproc.models import WORK_PREFIX, Chunk, ReindexSegment, S3Location
 from docproc.observability import logger
 from docproc.pipeline.finalize import Pricing
+from docproc.pipeline.in_flight import BatchesInFlight
 from docproc.pipeline.process_segment import batched, embedded_points
 from docproc.storage.port import ObjectStore
 from docproc.vectors.port import VectorStore
@@ -75,6 +77,8 @@ class ReindexDeps:
     collection_in_use: str
     sparse: SparseEncoder | None = None
     batch_size: int = 256
+    # Batches embedded at once (see pipeline.in_flight).
+    batches_in_flight: int = 1
 
 
 @dataclass
@@ -206,8 +210,10 @@ def _embed_segment(deps: ReindexDeps, chunks_key: str) -> int:
     lines = deps.store.get_bytes(chunks_key).decode().splitlines()
     chunks = (Chunk.model_validate_json(line) for line in lines if line.strip())
     count = 0
-    for batch in batched(chunks, deps.batch_size):
-        # The version is complete: its points are searchable at once.
-        deps.vectors.upsert(embedded_points(batch, deps.embedder, deps.sparse, visible=True))
-        count += len(batch)
+    # The version is complete: its points are searchable at once.
+    points = partial(embedded_points, embedder=deps.embedder, sparse=deps.sparse, visible=True)
+    with BatchesInFlight(deps.batches_in_flight, points, deps.vectors.upsert) as embedding:
+        for batch in batched(chunks, deps.batch_size):
+            embedding.submit(batch)
+            count += len(batch)
     return count

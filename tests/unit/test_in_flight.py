@@ -1,0 +1,140 @@
+"""Batches embedded at once while the next are read: the limit, the order, and the errors."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+import pytest
+
+from docproc.pipeline.in_flight import BatchesInFlight
+
+
+class Gate:
+    """compute() for batches that wait until the test lets each one through."""
+
+    def __init__(self) -> None:
+        self.started: list[int] = []
+        self.released: dict[int, threading.Event] = {}
+        self.lock = threading.Lock()
+        self.running = self.most_running = 0
+        self.threads: set[str] = set()
+
+    def compute(self, batch: int) -> int:
+        with self.lock:
+            self.started.append(batch)
+            self.running += 1
+            self.most_running = max(self.most_running, self.running)
+            self.threads.add(threading.current_thread().name)
+            release = self.released.setdefault(batch, threading.Event())
+        try:
+            assert release.wait(timeout=10), f"batch {batch} was never let through"
+            if batch < 0:
+                raise ValueError(f"batch {batch} failed")
+            return batch * 10
+        finally:
+            with self.lock:
+                self.running -= 1
+
+    def let_through(self, *batches: int) -> None:
+        for batch in batches:
+            with self.lock:
+                self.released.setdefault(batch, threading.Event()).set()
+
+
+def test_one_in_flight_computes_and_finishes_each_batch_in_the_callers_thread():
+    # Given a limit of 1 (the offline embedders)
+    finished: list[tuple[int, str]] = []
+    gate = Gate()
+    gate.let_through(1, 2, 3)
+
+    # When three batches are submitted
+    with BatchesInFlight(1, gate.compute, lambda r: finished.append((r, thread_name()))) as flight:
+        for batch in (1, 2, 3):
+            flight.submit(batch)
+            # Then each is done before submit returns, on this thread: no thread is started
+            assert finished[-1] == (batch * 10, thread_name())
+    assert gate.threads == {thread_name()}
+
+
+def test_up_to_the_limit_compute_at_once_and_finish_in_submission_order_on_the_callers_thread():
+    # Given a limit of 3 and batches that wait until released, the later ones first
+    finished: list[tuple[int, str]] = []
+    gate = Gate()
+    flight = BatchesInFlight(3, gate.compute, lambda r: finished.append((r, thread_name())))
+    with flight:
+        for batch in (1, 2, 3):
+            flight.submit(batch)  # returns at once: fewer than 3 under way
+        wait_until(lambda: len(gate.started) == 3)
+        # When a fourth is submitted, it waits for the oldest (1), not for any that is done
+        fourth = threading.Thread(target=flight.submit, args=(4,))
+        fourth.start()
+        gate.let_through(3, 2)
+        fourth.join(timeout=0.2)
+        assert fourth.is_alive() and finished == []
+        gate.let_through(1)
+        fourth.join(timeout=10)
+        assert not fourth.is_alive()
+        gate.let_through(4)
+
+    # Then no more than 3 ran at once, all on other threads, and results were finished in
+    # the order the batches came, on the thread that submitted (or left) them
+    assert gate.most_running == 3
+    assert thread_name() not in gate.threads
+    assert [result for result, _ in finished] == [10, 20, 30, 40]
+
+
+def test_a_failed_batch_raises_at_its_turn_and_nothing_after_it_is_finished():
+    # Given batch -2 fails while 1 and 3 succeed
+    finished: list[int] = []
+    gate = Gate()
+    gate.let_through(1, -2, 3)
+
+    # When they are submitted and the block is left
+    with (
+        pytest.raises(ValueError, match="batch -2 failed"),
+        BatchesInFlight(3, gate.compute, finished.append) as flight,
+    ):
+        for batch in (1, -2, 3):
+            flight.submit(batch)
+
+    # Then what came before it was finished, and what came after was not
+    assert finished == [10]
+
+
+def test_an_error_in_the_caller_waits_for_the_batches_under_way_and_drops_their_results():
+    # Given two batches under way
+    finished: list[int] = []
+    gate = Gate()
+
+    # When the caller fails (an unreadable page) while they compute
+    with (
+        pytest.raises(RuntimeError, match="extraction failed"),
+        BatchesInFlight(2, gate.compute, finished.append) as flight,
+    ):
+        flight.submit(1)
+        flight.submit(2)
+        wait_until(lambda: len(gate.started) == 2)
+        threading.Timer(0.1, gate.let_through, args=(1, 2)).start()
+        raise RuntimeError("extraction failed")
+
+    # Then the error goes on only once neither is still computing, and neither is finished
+    assert gate.running == 0
+    assert finished == []
+
+
+def test_a_limit_below_one_is_refused():
+    with pytest.raises(ValueError, match="at least one"):
+        BatchesInFlight(0, int, print)
+
+
+def thread_name() -> str:
+    return threading.current_thread().name
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the condition never held"
+        time.sleep(0.005)
