@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import socket
 import time
+import urllib.request
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,6 +93,7 @@ class LambdaStack:
         self._moto.start()
         host, port = self._moto.get_host_and_port()
         self._endpoint = f"http://{host}:{port}"
+        self._reset_aws()
         self._qdrant_context = qdrant_server()
         self._qdrant = self._qdrant_context.__enter__()
         credentials = {
@@ -126,7 +128,15 @@ class LambdaStack:
         trace: TracebackType | None,
     ) -> None:
         self._qdrant_context.__exit__(kind, error, trace)
+        self._reset_aws()  # the objects it holds (a 1 GB upload) are this process's memory
         self._moto.stop()
+
+    def _reset_aws(self) -> None:
+        """Empty moto's accounts: its state is the process's, shared by every server it starts,
+        so an earlier stack's table and bucket would still be there."""
+        reset = urllib.request.Request(f"{self._endpoint}/moto-api/reset", method="POST")
+        with urllib.request.urlopen(reset, timeout=30) as answer:
+            answer.read()
 
     def ingest(self, path: Path, parameters: dict[str, str] | None = None) -> LambdaRun:
         """Upload, Plan, every segment, Finalize, each function cold (new environments), the

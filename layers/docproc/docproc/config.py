@@ -174,9 +174,9 @@ class EmbeddingSettings(EmbeddingModelSettings):
     openai_encoding_format: Literal["base64", "float"] = Field(
         default="base64", validation_alias="OPENAI_ENCODING_FORMAT"
     )
-    # Requests to the embeddings API under way at once per segment (each a batch, embedded and
-    # upserted while the next is read); every running segment adds its own to the account's
-    # rate limit, which the SDK's retries absorb (429s, honouring Retry-After).
+    # Requests to the embeddings API under way at once per segment (each a batch, embedded
+    # while the next is read); every running segment adds its own to the account's rate
+    # limit, which the SDK's retries absorb (429s, honouring Retry-After).
     openai_requests_in_flight: int = Field(
         default=4, validation_alias="OPENAI_REQUESTS_IN_FLIGHT", ge=1, le=32
     )

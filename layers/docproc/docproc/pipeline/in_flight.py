@@ -1,7 +1,8 @@
 """Batches embedded while the next ones are read, up to a limit at once.
 
-With an embeddings API each batch is a request that waits (~1 s for 256 chunks); one after the
-other, a text segment of thousands of chunks spends nearly all of its (billed) time waiting.
+With an embeddings API each batch is a request that waits for the API's answer; one after the
+other, a text segment of thousands of chunks spends most of its (billed) time waiting
+(BENCHMARKS.md, Embedding through an API).
 Here each batch's embedding runs on a thread of its own, up to ``limit`` at once, while the
 segment goes on extracting and chunking the next: the requests overlap. The offline embedders
 compute in this process, where threads would only contend for the interpreter: they run with a

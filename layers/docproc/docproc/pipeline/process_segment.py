@@ -76,8 +76,8 @@ class SegmentDeps:
     # Recordings only; None where no recording is expected.
     transcriber: Transcriber | None = None
     embed_batch_size: int = 256
-    # Batches embedded and upserted at once while the next are read (see pipeline.in_flight):
-    # more than 1 only where their waits are a network's (an embeddings API).
+    # Batches being embedded at once while the next are read (see pipeline.in_flight): more
+    # than 1 only where the waits are a network's (an embeddings API).
     batches_in_flight: int = 1
     # The BM25 side of hybrid search; None writes dense vectors only.
     sparse: SparseEncoder | None = None
