@@ -49,14 +49,20 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def template() -> dict[str, Any]:
+    return yaml_parse((ROOT / "template.yaml").read_text())  # type: ignore[no-any-return]
+
+
+def template_defaults() -> dict[str, str]:
+    """Each parameter of template.yaml and its default ("" where it has none)."""
+    return {name: str(spec.get("Default", "")) for name, spec in template()["Parameters"].items()}
+
+
 def _functions(qdrant_url: str, given: dict[str, str]) -> dict[str, FunctionSpec]:
     """Each function's handler, memory, timeout and environment, read from template.yaml, with
     the ``given`` parameters (and PARAMETERS) in place of the template's defaults."""
-    template = yaml_parse((ROOT / "template.yaml").read_text())
-    parameters = {
-        name: str(spec.get("Default", "")) for name, spec in template["Parameters"].items()
-    }
-    parameters |= PARAMETERS | given | {"QdrantUrl": qdrant_url}
+    document = template()
+    parameters = template_defaults() | PARAMETERS | given | {"QdrantUrl": qdrant_url}
     resources = {"DocumentsBucket": BUCKET, "LedgerTable": TABLE}
 
     def value(raw: Any) -> str:
@@ -64,10 +70,10 @@ def _functions(qdrant_url: str, given: dict[str, str]) -> dict[str, FunctionSpec
             return resources.get(raw["Ref"]) or parameters[raw["Ref"]]
         return str(raw)
 
-    globals_ = template["Globals"]["Function"]["Environment"]["Variables"]
+    globals_ = document["Globals"]["Function"]["Environment"]["Variables"]
     specs = {}
     for name in FUNCTIONS:
-        properties = template["Resources"][name]["Properties"]
+        properties = document["Resources"][name]["Properties"]
         variables = {**globals_, **properties.get("Environment", {}).get("Variables", {})}
         image = properties.get("PackageType") == "Image"
         specs[name] = FunctionSpec(
@@ -105,8 +111,7 @@ class LambdaStack:
         self.s3 = boto3.client("s3", **credentials)
         self.s3.create_bucket(Bucket=BUCKET)
         self.s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
-        template = yaml_parse((ROOT / "template.yaml").read_text())
-        table = template["Resources"]["LedgerTable"]["Properties"]
+        table = template()["Resources"]["LedgerTable"]["Properties"]
         boto3.resource("dynamodb", **credentials).create_table(
             TableName=TABLE,
             AttributeDefinitions=table["AttributeDefinitions"],

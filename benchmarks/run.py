@@ -333,18 +333,16 @@ def lambda_embedding(size: Size, work: Path, section: Section) -> None:
     that answers each request after EMBEDDING_API_SECONDS: one request at a time against the
     template's OpenAIRequestsInFlight. The two take turns, EMBEDDING_ROUNDS rounds; each figure
     is the median of the segment's own time (its duration_ms: no cold start)."""
-    from samtranslator.yaml_helper import yaml_parse
-
-    from benchmarks.lambda_shaped import LambdaStack
+    from benchmarks.lambda_shaped import LambdaStack, template_defaults
     from tests.stub_openai import stub_openai
 
     build, image = ROOT / ".aws-sam" / "build", ROOT / "build" / "image"
     if not (build / "DocprocLayer").is_dir() or not image.is_dir():
         raise RuntimeError("the Lambda-shaped section needs the built artifacts: make artifacts")
-    defaults = yaml_parse((ROOT / "template.yaml").read_text())["Parameters"]
-    in_flight = str(defaults["OpenAIRequestsInFlight"]["Default"])
+    defaults = template_defaults()
+    in_flight = defaults["OpenAIRequestsInFlight"]
     # One segment: just under the template's SegmentBytes.
-    path = text_file(work / "embedding.txt", int(defaults["SegmentBytes"]["Default"]) - 4096)
+    path = text_file(work / "embedding.txt", int(defaults["SegmentBytes"]) - 4096)
     seconds: dict[str, list[float]] = {"1": [], in_flight: []}
     peaks: dict[str, list[float]] = {"1": [], in_flight: []}
     at_once: dict[str, int] = {}
