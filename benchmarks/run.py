@@ -181,7 +181,7 @@ def _timed_output(args: list[str], env: dict[str, str]) -> tuple[float, str]:
     return time.perf_counter() - started, done.stdout
 
 
-DOCPROC = [sys.executable, "-m", "docproc.local.cli"]
+DOCPROC = [sys.executable, "-m", "docproc.local"]
 
 
 # --- memory: each laptop stage in its own process ---------------------------------------------

@@ -125,7 +125,7 @@ def _rerun(home: Path, pdf: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DOCPROC_")}
     env.update(DOCPROC_HOME=str(home), DOCPROC_WORKERS="1", SEGMENT_PAGES="2")
     subprocess.run(
-        [sys.executable, "-m", "docproc.local.cli", "ingest", str(pdf), "--document-id", "doc"],
+        [sys.executable, "-m", "docproc.local", "ingest", str(pdf), "--document-id", "doc"],
         env=env,
         capture_output=True,
         text=True,

@@ -24,7 +24,7 @@ from tests.e2e.harness import ROOT
 from tests.local_points import point_digests
 from tests.qdrant_server import qdrant_server
 
-DOCPROC = [sys.executable, "-m", "docproc.local.cli"]
+DOCPROC = [sys.executable, "-m", "docproc.local"]
 README = ROOT / "README.md"
 
 
@@ -334,3 +334,45 @@ def test_delete_a_document_then_a_case(tmp_path: Path, generated):
         json.loads(line)["detail-type"] for line in (home / "events.jsonl").read_text().splitlines()
     ]
     assert events.count("Document Deleted") == 2
+
+
+_WATCH_THE_START = """
+import json, os, sys
+from benchmarks.rss import descendants
+started_before = []
+
+def watch(event, args):
+    # The first import of the command's own module: what runs below this process by then?
+    if event == "import" and args[0] == "docproc.local.cli" and not started_before:
+        started_before.append(len(descendants(os.getpid())) > 0)
+
+sys.addaudithook(watch)
+sys.argv = ["docproc", *sys.argv[1:]]
+from docproc.local.__main__ import main
+code = main()
+print(json.dumps({"code": code, "server_before_the_command": started_before[0]}))
+"""
+
+
+@pytest.mark.parametrize(("pages", "server_first"), [(400, True), (10, False)])
+def test_the_workers_server_starts_before_the_command_loads_when_a_pdf_wants_a_pool(
+    tmp_path: Path, pages: int, server_first: bool
+):
+    # Given a PDF of 8 segments of 50 pages for two workers, and one of a single segment
+    pdf = text_pdf(tmp_path / "record.pdf", pages=pages, lines_per_page=3)
+    # When `docproc ingest` runs it
+    result = subprocess.run(
+        [sys.executable, "-c", _WATCH_THE_START, "ingest", str(pdf), "--json"],
+        env=_env(tmp_path / "home", DOCPROC_WORKERS="2"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    report = json.loads(result.stdout.splitlines()[-1])
+    ingested = json.loads("\n".join(result.stdout.splitlines()[:-1]))
+    # Then the workers' server was already running when the command began to load, for the
+    # long PDF only; and both were ingested
+    assert report == {"code": 0, "server_before_the_command": server_first}
+    assert ingested["status"] == "complete"
+    assert ingested["workers"] == (2 if server_first else 1)

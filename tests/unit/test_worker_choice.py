@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from docproc.config import LocalSettings
+from docproc.config import LocalSettings, SegmentingSettings
 from docproc.local.runner import LocalEnvironment
+from docproc.local.workers import DEFAULT_SEGMENT_PAGES, pool_expected
 from docproc.models import PagesSegment, SegmentTask
 from tests.builders import document_ref
 
@@ -62,3 +63,85 @@ def test_docproc_workers_overrides_the_choice_up_to_one_per_segment(
 def test_one_core_runs_everything_in_this_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr("docproc.local.runner.os.cpu_count", lambda: 1)
     assert _env(tmp_path).workers_for(_pdf_tasks(40)) == 1
+
+
+# --- the command's glance before it loads the pipeline (docproc.local.workers) ---------------
+
+
+def _blank_pdf(path: Path, pages: int) -> Path:
+    import pymupdf
+
+    document = pymupdf.open()
+    for _ in range(pages):
+        document.new_page()
+    document.save(path)
+    document.close()
+    return path
+
+
+def _expected(arguments: list[str], cores: int = 2, **environ: str) -> bool:
+    return pool_expected(arguments, environ, cores)
+
+
+def test_a_pdf_whose_pages_want_a_pool_starts_the_workers_server_before_the_imports(
+    tmp_path: Path,
+):
+    # Given a 2,000-page PDF (~4.4 s of one core's work: the runner gives it both cores) and one
+    # of 1,050 pages (which the runner keeps in its own process)
+    long = _blank_pdf(tmp_path / "long.pdf", 2000)
+    shorter = _blank_pdf(tmp_path / "shorter.pdf", 1050)
+    # Then the command expects a pool for the first alone, whatever options come with it
+    assert _expected(["ingest", str(long)])
+    assert _expected(["ingest", "--tenant", "acme", str(long), "--json"])
+    assert not _expected(["ingest", str(shorter)])
+    # And on more cores, the shorter one repays a pool too (as the runner decides)
+    assert _expected(["ingest", str(shorter)], cores=4)
+
+
+def test_the_glance_follows_docproc_workers_and_the_segments_it_allows(tmp_path: Path):
+    pdf = _blank_pdf(tmp_path / "sixty.pdf", 60)
+    # Given DOCPROC_WORKERS=2: a pool whenever there are two segments to share
+    assert _expected(["ingest", str(pdf)], DOCPROC_WORKERS="2")
+    assert not _expected(["ingest", str(pdf)], DOCPROC_WORKERS="2", SEGMENT_PAGES="60")
+    # And never with one worker, or one core
+    long = _blank_pdf(tmp_path / "long.pdf", 2000)
+    assert not _expected(["ingest", str(long)], DOCPROC_WORKERS="1")
+    assert not _expected(["ingest", str(long)], cores=1)
+    # And a setting the command will refuse is left for it to report
+    assert not _expected(["ingest", str(long)], DOCPROC_WORKERS="many")
+
+
+def test_a_folder_of_pdfs_is_counted_without_its_hidden_files(tmp_path: Path):
+    folder = tmp_path / "records"
+    folder.mkdir()
+    for name in ("a", "b", "c"):
+        _blank_pdf(folder / f"{name}.pdf", 500)
+    hidden = folder / ".drafts"
+    hidden.mkdir()
+    _blank_pdf(hidden / "d.pdf", 2000)
+    # Given 1,500 pages in view (one core's ~3.3 s: the runner's threshold on two cores)
+    assert not _expected(["ingest", str(folder)])
+    # When a fourth document joins them
+    _blank_pdf(folder / "e.pdf", 500)
+    # Then the folder wants a pool
+    assert _expected(["ingest", str(folder)])
+    # But not when its files are chosen by a pattern (the command's own selection)
+    assert not _expected(["ingest", str(folder), "--glob", "a*"])
+
+
+def test_what_is_not_a_readable_pdf_is_left_to_the_runner(tmp_path: Path):
+    text = tmp_path / "notes.txt"
+    text.write_text("The deposit is due on signing.\n" * 1000)
+    damaged = tmp_path / "damaged.pdf"
+    damaged.write_bytes(b"%PDF-1.7\n" + b"\x00garbage" * 1000)
+    # Then neither a text file nor a PDF MuPDF cannot open is expected to need a pool, and
+    # the glance raises nothing (the command reports what is wrong with them)
+    assert not _expected(["ingest", str(text)])
+    assert not _expected(["ingest", str(damaged)])
+    assert not _expected(["ingest", str(tmp_path / "missing.pdf")])
+    # And commands other than ingest are not looked at
+    assert not _expected(["search", str(_blank_pdf(tmp_path / "long.pdf", 2000))])
+
+
+def test_the_glance_and_the_settings_agree_on_a_segments_pages():
+    assert SegmentingSettings.model_fields["segment_pages"].default == DEFAULT_SEGMENT_PAGES

@@ -22,8 +22,6 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
-from multiprocessing import get_context
-from multiprocessing.context import ForkServerContext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +33,15 @@ from docproc.errors import DocprocError, VectorStoreBusy
 from docproc.extract.ocr import OcrOptions
 from docproc.extract.open_documents import OpenDocuments
 from docproc.ledger.sqlite import SQLiteLedger
+from docproc.local.workers import (
+    BYTES_PER_SECOND,
+    PAGES_PER_SECOND,
+    RECORDED_SECONDS_PER_SECOND,
+    WORKER_START_SECONDS,
+    pool_size,
+    start_workers_server,
+    workers_context,
+)
 from docproc.models import (
     DOCUMENT_INGESTED,
     DOCUMENT_INGESTION_FAILED,
@@ -245,18 +252,8 @@ class LocalEnvironment:
 
     def workers_for_estimate(self, segments: int, alone: float) -> int:
         """How many processes to run ``segments`` segments on, ``alone`` seconds of one core's
-        work: DOCPROC_WORKERS when set; otherwise a pool of every core only when the work
-        outweighs starting it (the workers cost about WORKER_START_SECONDS to start:
-        interpreter, PyMuPDF, tokenizer), else this process."""
-        if self.settings.workers:
-            return min(self.settings.workers, segments)
-        cores = self.worker_count()
-        if cores == 1 or segments == 1:
-            return 1
-        # On n cores the work takes alone / n plus the start-up: worth it past this.
-        if alone / cores + WORKER_START_SECONDS >= alone * 0.8:
-            return 1
-        return min(cores, segments)
+        work (docproc.local.workers.pool_size)."""
+        return pool_size(segments, alone, os.cpu_count() or 1, self.settings.workers)
 
     def segment_deps(self, vectors: VectorSink) -> SegmentDeps:
         return SegmentDeps(
@@ -281,25 +278,15 @@ class LocalEnvironment:
 
 # --- worker processes ---------------------------------------------------------------------
 
-# Starting the workers, measured here: the fork server's interpreter, PyMuPDF and the
-# tokenizer's tables (0.7-0.8 s), then a fork per worker (milliseconds).
-WORKER_START_SECONDS = 1.0
-# One core's pace per kind of segment, start-up excluded (BENCHMARKS.md, throughput: the text
-# PDF's per-segment stages on one worker take ~4.1 s for 2,000 pages; pages of scans or images
-# with little text go faster, so a pool pays for fewer of them): for choosing the workers.
-_PAGES_PER_SECOND = 450.0
-_BYTES_PER_SECOND = 2.0 * 1024 * 1024
-_RECORDED_SECONDS_PER_SECOND = 100.0
-
 
 def estimated_seconds(task: SegmentTask) -> float:
     segment = task.segment
     if segment.kind == "pages":
-        return segment.size_hint / _PAGES_PER_SECOND
+        return segment.size_hint / PAGES_PER_SECOND
     if segment.kind == "bytes":
-        return segment.size_hint / _BYTES_PER_SECOND
+        return segment.size_hint / BYTES_PER_SECOND
     if segment.kind == "time":
-        return (segment.time_end - segment.time_start) / _RECORDED_SECONDS_PER_SECOND
+        return (segment.time_end - segment.time_start) / RECORDED_SECONDS_PER_SECOND
     return WORKER_START_SECONDS
 
 
@@ -379,39 +366,13 @@ def _tasks(env: LocalEnvironment, plan: PlanResult) -> list[SegmentTask]:
     return [SegmentTask.model_validate(item) for item in items]
 
 
-# Named, not imported: it imports this module.
-_WORKER_PRELOAD = "docproc.local.worker_preload"
-
-
-def _workers_context() -> ForkServerContext:
-    """Workers fork from a server process that has imported and loaded what they need
-    (docproc.local.worker_preload), started once per runner: each worker then starts in
-    milliseconds, and the interpreter, PyMuPDF and the tokenizer's tables are loaded once, not
-    once per worker. Not a fork of the runner itself: it has threads (the vector store's
-    server, the shard's own), which a fork does not carry over."""
-    context = get_context("forkserver")
-    context.set_forkserver_preload([_WORKER_PRELOAD])
-    return context
-
-
-def start_workers_server() -> None:
-    """Start the workers' fork server now, without waiting for it: it loads what the workers
-    need while this process goes on with other work. The first pool waits for it to be ready
-    (starting it then if nothing has)."""
-    # Imported here: a command that runs no pool (a small file) does not pay for it.
-    from multiprocessing import forkserver
-
-    _workers_context()
-    forkserver.ensure_running()
-
-
 @contextmanager
 def _worker_pool(env: LocalEnvironment, workers: int) -> Iterator[ProcessPoolExecutor]:
     # One process opens an Edge shard: the parent, which serves it to the workers.
     server = env.serve_vectors()
     pool = ProcessPoolExecutor(
         max_workers=workers,
-        mp_context=_workers_context(),
+        mp_context=workers_context(),
         initializer=_init_worker,
         initargs=(
             env.settings,

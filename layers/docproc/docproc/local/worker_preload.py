@@ -1,5 +1,5 @@
 """What the runner's workers need, loaded once by the fork server they fork from (see
-runner._workers_context): the pipeline's modules, PyMuPDF and the tokenizer's tables. A worker
+docproc.local.workers): the pipeline's modules, PyMuPDF and the tokenizer's tables. A worker
 then starts with them instead of importing and loading them in an interpreter of its own."""
 
 from __future__ import annotations
