@@ -111,22 +111,22 @@ def test_the_glance_follows_docproc_workers_and_the_segments_it_allows(tmp_path:
     assert not _expected(["ingest", str(long)], DOCPROC_WORKERS="many")
 
 
-def test_a_folder_of_pdfs_is_counted_without_its_hidden_files(tmp_path: Path):
+def test_several_documents_are_left_to_the_runner(tmp_path: Path):
+    # Given 2,000 pages in a folder, and in two files named together
     folder = tmp_path / "records"
     folder.mkdir()
-    for name in ("a", "b", "c"):
-        _blank_pdf(folder / f"{name}.pdf", 500)
-    hidden = folder / ".drafts"
-    hidden.mkdir()
-    _blank_pdf(hidden / "d.pdf", 2000)
-    # Given 1,500 pages in view (one core's ~3.3 s: the runner's threshold on two cores)
+    first = _blank_pdf(folder / "a.pdf", 1000)
+    second = _blank_pdf(folder / "b.pdf", 1000)
+    # Then the glance leaves them to the runner, which starts the workers' server as it plans
+    # them (docproc.local.folders): opening every file of a large folder first would delay the
+    # command for nothing when they do not add up to a pool
     assert not _expected(["ingest", str(folder)])
-    # When a fourth document joins them
-    _blank_pdf(folder / "e.pdf", 500)
-    # Then the folder wants a pool
-    assert _expected(["ingest", str(folder)])
-    # But not when its files are chosen by a pattern (the command's own selection)
-    assert not _expected(["ingest", str(folder), "--glob", "a*"])
+    assert not _expected(["ingest", str(first), str(second)])
+    # While one of those files of 2,000 pages is expected to want a pool, unless files are
+    # chosen by a pattern (the command's own selection, as for a folder)
+    long = _blank_pdf(folder / "long.pdf", 2000)
+    assert _expected(["ingest", str(long)])
+    assert not _expected(["ingest", str(long), "--glob", "*.pdf"])
 
 
 def test_what_is_not_a_readable_pdf_is_left_to_the_runner(tmp_path: Path):

@@ -14,8 +14,8 @@ must not delay the command it is made for.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator, Mapping, Sequence
+import math
+from collections.abc import Mapping, Sequence
 from multiprocessing import get_context
 from multiprocessing.context import ForkServerContext
 from pathlib import Path
@@ -35,8 +35,6 @@ RECORDED_SECONDS_PER_SECOND = 100.0
 DEFAULT_SEGMENT_PAGES = 50
 # A PDF's header may start anywhere in its first KiB (as docproc.extract.sniff reads it).
 _PDF_HEADER_WINDOW = 1024
-# A folder's glance stops after this many files (the runner decides the rest as it plans).
-_GLANCE_FILES = 2000
 
 # Named, not imported: it imports the whole pipeline.
 _WORKER_PRELOAD = "docproc.local.worker_preload"
@@ -80,10 +78,11 @@ def start_workers_server() -> None:
 
 def pool_expected(arguments: Sequence[str], environ: Mapping[str, str], cores: int) -> bool:
     """Whether ``docproc ARGUMENTS`` will run its segments on a pool, judged before the command
-    loads anything: an ``ingest`` of PDFs (a file, or files and folders) whose pages add up to
-    work that pool_size gives more than one process. Other inputs are left to the runner (it
-    starts the server when it plans them): a recording's length needs a probe, a text file's
-    segments the settings. A wrong guess only starts the server early, or not early."""
+    loads anything: an ``ingest`` of one PDF file whose pages are work that pool_size gives
+    more than one process. Everything else is left to the runner, which starts the server as it
+    plans: several documents (a folder: docproc.local.folders starts it once the documents
+    planned so far fill a pool), a recording (its length needs a probe), a text file (its
+    segments need the settings). A wrong guess only starts the server early, or not early."""
     if not arguments or arguments[0] != "ingest" or "--glob" in arguments:
         return False
     try:
@@ -93,43 +92,17 @@ def pool_expected(arguments: Sequence[str], environ: Mapping[str, str], cores: i
         return False  # the settings will say what is wrong
     if requested == 1 or per_segment < 1 or (cores == 1 and not requested):
         return False
-    segments, pages = 0, 0
-    # Option values (a tenant, a case) are not paths: a name that is no file is passed over.
-    for path in _files(Path(argument) for argument in arguments[1:] if argument[:1] != "-"):
-        counted = pdf_pages(path)
-        if counted is None:
-            continue
-        pages += counted
-        segments += -(-counted // per_segment)
-        if pool_size(segments, pages / PAGES_PER_SECOND, cores, requested) > 1:
-            return True
-    return False
-
-
-def _files(paths: Iterator[Path]) -> Iterator[Path]:
-    """The files among ``paths`` and, for a folder, in it (not hidden ones), up to
-    _GLANCE_FILES of them."""
-    seen = 0
-    for path in paths:
-        if path.is_file():
-            found: Iterator[Path] = iter([path])
-        elif path.is_dir():
-            found = _folder_files(path)
-        else:
-            continue
-        for file in found:
-            yield file
-            seen += 1
-            if seen >= _GLANCE_FILES:
-                return
-
-
-def _folder_files(folder: Path) -> Iterator[Path]:
-    for root, folders, names in os.walk(folder):
-        folders[:] = sorted(name for name in folders if not name.startswith("."))
-        for name in sorted(names):
-            if not name.startswith("."):
-                yield Path(root, name)
+    # Option values (a tenant, a case) are not paths: a name that is nothing on disk is passed
+    # over. One file is what the command ingests on its own (docproc.local.cli.cmd_ingest).
+    named = [Path(argument) for argument in arguments[1:] if argument[:1] != "-"]
+    existing = [path for path in named if path.exists()]
+    if len(existing) != 1 or not existing[0].is_file():
+        return False
+    pages = pdf_pages(existing[0])
+    if pages is None:
+        return False
+    segments = math.ceil(pages / per_segment)
+    return pool_size(segments, pages / PAGES_PER_SECOND, cores, requested) > 1
 
 
 def pdf_pages(path: Path) -> int | None:
