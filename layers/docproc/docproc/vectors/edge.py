@@ -313,8 +313,9 @@ class EdgeVectorStore:
         """Write the appendable segment out as an immutable one, and give its memory back."""
         shard = self._open
         shard.optimize()
-        # What the optimisation allocated (the old appendable segment's memory above all) is
-        # released once its result is flushed: without the flush, ~58 MB a seal stayed.
+        # What the optimisation allocated is given back once its result is flushed, as closing
+        # and reopening the shard gave it back (at the cost of reading every sealed segment
+        # again); without either, ~58 MB a seal stayed.
         shard.flush()
         _release_freed_memory()
         self._unsealed = 0
