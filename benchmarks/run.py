@@ -163,8 +163,30 @@ def _medians_in_turns(
         for name in _in_turn(list(runs), attempt):
             home = work / f"home-{name}"
             timings[name].append(runs[name](home))
-            shutil.rmtree(home, ignore_errors=True)
+            _set_aside(home, work)
+    _delete_set_aside(work)
     return {name: statistics.median(seconds) for name, seconds in timings.items()}
+
+
+_SET_ASIDE = "set-aside"
+
+
+def _set_aside(path: Path, work: Path) -> None:
+    """Move the folder a timed run left out of the next run's way; _delete_set_aside deletes
+    it once the runs compared are over. Deleted at once, it slowed the next run: this
+    machine's root file system is ext4 without a journal, where making a file or a folder
+    passes over every inode freed in the last 30 s (the kernel's recently_deleted, within
+    vm.dirty_expire_centisecs), so a run that made files just after a deletion paid for the
+    harness's deletion (a folder of 200 ten-page PDFs: 2.5 s of system time in the runner's
+    process instead of 0.4 s, most of it in ext4_mkdir and ext4_create)."""
+    if path.exists():
+        aside = work / _SET_ASIDE
+        aside.mkdir(exist_ok=True)
+        path.rename(aside / f"{path.name}-{time.monotonic_ns()}")
+
+
+def _delete_set_aside(work: Path) -> None:
+    shutil.rmtree(work / _SET_ASIDE, ignore_errors=True)
 
 
 def _timed(args: list[str], env: dict[str, str]) -> float:
@@ -646,7 +668,7 @@ def throughput(size: Size, work: Path, section: Section) -> None:
                     naive_store = work / "naive-store"
                     naive_args = [sys.executable, "-m", "benchmarks.naive", str(pdf)]
                     timings["naive"].append(_timed([*naive_args, str(naive_store)], env))
-                    shutil.rmtree(naive_store, ignore_errors=True)
+                    _set_aside(naive_store, work)
                     continue
                 home = work / f"home-{name}-{workers}"
                 extra = {} if workers == "auto" else {"DOCPROC_WORKERS": workers}
@@ -668,7 +690,8 @@ def throughput(size: Size, work: Path, section: Section) -> None:
                         f"({(state - upload) / upload:.2f}x the input)",
                         target=Target("ratio", at_most=0.25) if name != "text" else None,
                     )
-                shutil.rmtree(home, ignore_errors=True)
+                _set_aside(home, work)
+        _delete_set_aside(work)
         naive = statistics.median(timings.pop("naive"))
         runs = {workers: statistics.median(seconds) for workers, seconds in timings.items()}
         section.add(

@@ -129,14 +129,14 @@ def test_a_folder_path_becomes_a_safe_document_id():
     assert folder_document_id(Path("notes.md")) == "notes"
 
 
-def test_a_folders_workers_start_as_soon_as_there_is_work_for_each(tmp_path: Path, monkeypatch):
+def test_a_folders_segments_start_while_the_rest_of_it_is_planned(tmp_path: Path, monkeypatch):
     from contextlib import contextmanager
 
     from docproc.config import LocalSettings
     from docproc.local import folders
     from docproc.local.runner import LocalEnvironment
 
-    # Given four one-segment documents and two workers
+    # Given four one-segment documents of the same size and two workers
     paths = []
     for name in "abcd":
         paths.append(tmp_path / f"{name}.txt")
@@ -144,32 +144,57 @@ def test_a_folders_workers_start_as_soon_as_there_is_work_for_each(tmp_path: Pat
     env = LocalEnvironment(LocalSettings(DOCPROC_HOME=tmp_path / "home", DOCPROC_WORKERS=2))
     events: list[tuple[str, object]] = []
     plan_upload, started_pool = folders.plan_upload, folders.started_pool
+    start_workers_server = folders.start_workers_server
 
     def recorded_plan(env, path, *args):
         events.append(("plan", path.name))
         return plan_upload(env, path, *args)
 
+    def recorded_server():
+        events.append(("server", None))
+        start_workers_server()
+
+    class RecordedPool:
+        def __init__(self, pool):
+            self.pool = pool
+
+        def submit(self, function, task_json):
+            events.append(("run", json.loads(task_json)["document"]["document_id"]))
+            return self.pool.submit(function, task_json)
+
     @contextmanager
     def recorded_pool(env, workers):
         events.append(("pool", workers))
         with started_pool(env, workers) as pool:
-            yield pool
+            yield RecordedPool(pool)
 
     monkeypatch.setattr(folders, "plan_upload", recorded_plan)
+    monkeypatch.setattr(folders, "start_workers_server", recorded_server)
     monkeypatch.setattr(folders, "started_pool", recorded_pool)
+    candidates = [folders.Candidate(p, p.stem, p.stat().st_size) for p in paths]
     # When the folder is ingested
-    candidates = [folders.Candidate(path, path.stem) for path in paths]
     outcomes = list(folders.ingest_all(env, candidates, "local", "default"))
-    env.close()
-    # Then the two workers started once the second document was planned, while the others
-    # were being planned, and every document was ingested on them
+    # Then the workers' server started after the first document (the folder's bytes tell that
+    # its four segments will want both workers), the pool once the second was planned, and
+    # each later document's segment went to the workers as soon as it was planned
     assert events == [
         ("plan", "a.txt"),
+        ("server", None),
         ("plan", "b.txt"),
         ("pool", 2),
+        ("run", "a"),
+        ("run", "b"),
         ("plan", "c.txt"),
+        ("run", "c"),
         ("plan", "d.txt"),
+        ("run", "d"),
     ]
     assert sorted((o.document_id, o.status, o.chunks_total) for o in outcomes) == [
         (name, "complete", 1) for name in "abcd"
     ]
+    # And the same folder again, already ingested, starts no workers at all
+    events.clear()
+    again = list(folders.ingest_all(env, candidates, "local", "default"))
+    env.close()
+    assert events == [("plan", name) for name in ("a.txt", "b.txt", "c.txt", "d.txt")]
+    assert all(outcome.skipped for outcome in again)

@@ -126,7 +126,7 @@ def _ingest_many(env: LocalEnvironment, args: argparse.Namespace, paths: list[Pa
     from tqdm import tqdm
 
     selection = select(paths, args.glob)
-    # One bar over the segments of every document (their count is known once all are
+    # One bar over the segments of every document (its total grows as the documents are
     # planned), with the documents finished beside it.
     bar = (
         tqdm(unit="segment", delay=1.0, file=sys.stderr)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 import itertools
+import os
 import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -26,8 +27,10 @@ from docproc.local.runner import (
     IngestReport,
     LocalEnvironment,
     PlannedDocument,
+    PooledSegments,
     ProgressCallback,
     SegmentFailures,
+    SegmentOutcome,
     default_document_id,
     estimated_seconds,
     execute_segments,
@@ -36,6 +39,7 @@ from docproc.local.runner import (
     record_failure,
     started_pool,
 )
+from docproc.local.workers import start_workers_server
 from docproc.models import SegmentResult, SegmentTask, validate_id
 
 # What a folder's sub-path becomes in a document id ("/" is not allowed in ids).
@@ -43,11 +47,18 @@ PATH_SEPARATOR = "--"
 
 Outcome = Literal["complete", "superseded", "rejected", "failed"]
 
+# Segments handed to the pool at a time, per worker (the one it runs included): enough to keep
+# each busy while this process plans or finalizes a document, few enough that a document
+# planned later waits for only that many of the others' segments before its own turn.
+IN_FLIGHT_PER_WORKER = 4
+
 
 @dataclass(frozen=True)
 class Candidate:
     path: Path
     document_id: str
+    # Its bytes when selected: how much of a folder the documents planned so far are.
+    size: int
 
 
 @dataclass
@@ -96,7 +107,9 @@ def select(paths: Sequence[Path], glob: str | None = None) -> Selection:
     selection = Selection()
     for path in paths:
         if path.is_file():
-            selection.documents.append(Candidate(path, default_document_id(path)))
+            selection.documents.append(
+                Candidate(path, default_document_id(path), path.stat().st_size)
+            )
         elif path.is_dir():
             _walk(path, glob, selection)
         else:
@@ -128,6 +141,7 @@ def _walk(folder: Path, glob: str | None, selection: Selection) -> None:
             continue
         with path.open("rb") as file:
             head = file.read(SNIFF_BYTES)
+            size = os.fstat(file.fileno()).st_size
         try:
             sniff(head, path.name)
         except UnsupportedDocument as exc:
@@ -135,7 +149,7 @@ def _walk(folder: Path, glob: str | None, selection: Selection) -> None:
             continue
         except InvalidDocument:
             pass  # an empty file: ingested and refused like any other bad document
-        selection.documents.append(Candidate(path, folder_document_id(relative)))
+        selection.documents.append(Candidate(path, folder_document_id(relative), size))
 
 
 def ingest_all(
@@ -145,66 +159,120 @@ def ingest_all(
     case_id: str,
     progress: ProgressCallback | None = None,
 ) -> Iterator[DocumentOutcome]:
-    """Every document planned first (copied in; one already complete, or refused, is reported
-    at once), then the segments of all of them on one pool of workers, started once (while
-    the last documents are planned), taken in turn from each document so that a long one does
-    not hold up the others; each document is finalized as soon as its last segment is done. A
-    failure is an outcome, not the end of the run. ``progress`` gets (segments finished,
-    segments to run)."""
+    """Every document planned in turn (copied in; one already complete, or refused, is
+    reported at once) and the segments of all of them run on this process, or on one pool of
+    workers that starts as soon as the documents planned so far have work for each worker and
+    then takes each document's segments as it is planned; segments are taken from each
+    document in turn, so that a long one does not hold up the others. Each document is
+    finalized as soon as its last segment is done. A failure is an outcome, not the end of the
+    run. ``progress`` gets (segments finished, segments planned so far)."""
     env.serve_vectors()  # before any document is recorded (see LocalEnvironment.vectors)
     with ExitStack() as stack:
-        yield from _ingest_all(env, documents, tenant_id, case_id, progress, stack)
+        yield from _FolderRun(env, documents, progress, stack).run(tenant_id, case_id)
 
 
-def _ingest_all(
-    env: LocalEnvironment,
-    documents: Sequence[Candidate],
-    tenant_id: str,
-    case_id: str,
-    progress: ProgressCallback | None,
-    stack: ExitStack,
-) -> Iterator[DocumentOutcome]:
-    planned: dict[str, tuple[Candidate, PlannedDocument]] = {}
-    # The work planned so far, added up as it grows: adding all of it up again for each
-    # document took 1.2 s at 3,000 documents.
-    planned_segments, planned_seconds = 0, 0.0
-    pool = None
-    for candidate in documents:
-        try:
-            result = plan_upload(env, candidate.path, tenant_id, case_id, candidate.document_id)
-        except DocprocError as exc:
-            yield _failed(candidate, exc)
-            continue
-        if isinstance(result, IngestReport):
-            yield _outcome(candidate, result)
-            continue
-        planned[result.ids.document_id] = (candidate, result)
-        planned_segments += len(result.tasks)
-        for task in result.tasks:
-            planned_seconds += estimated_seconds(task)
-        cap = env.worker_count()
-        if (
-            pool is None
-            and cap > 1
-            and env.workers_for_estimate(planned_segments, planned_seconds) == cap
-        ):
-            # Work enough for every worker already, and the rest only adds to it: what the
-            # workers need loads (~0.7 s) while the rest is planned.
-            pool = stack.enter_context(started_pool(env, cap))
-    tasks = _interleaved([document.tasks for _, document in planned.values()])
-    results: dict[str, list[SegmentResult]] = {document_id: [] for document_id in planned}
-    failures: dict[str, dict[int, BaseException]] = {document_id: {} for document_id in planned}
-    for finished, (task, outcome) in enumerate(execute_segments(env, tasks, pool), start=1):
-        document_id = task.document.document_id
-        if isinstance(outcome, Exception):
-            failures[document_id][task.segment.index] = outcome
+class _FolderRun:
+    """The documents of one command: planned one after another, their segments run on this
+    process or on one pool of workers, each document finalized once its segments are done."""
+
+    def __init__(
+        self,
+        env: LocalEnvironment,
+        documents: Sequence[Candidate],
+        progress: ProgressCallback | None,
+        stack: ExitStack,
+    ) -> None:
+        self.env, self.documents, self.progress, self.stack = env, documents, progress, stack
+        self.planned: dict[str, tuple[Candidate, PlannedDocument]] = {}
+        self.results: dict[str, list[SegmentResult]] = {}
+        self.failures: dict[str, dict[int, BaseException]] = {}
+        # Planned while no pool runs: run in turn, one document's segment after another's.
+        self.waiting: list[list[SegmentTask]] = []
+        self.pool: PooledSegments | None = None
+        self.server_started = False
+        # The work planned so far, added up as it grows: adding all of it up again for each
+        # document took 1.2 s at 3,000 documents.
+        self.segments_planned, self.seconds_planned = 0, 0.0
+        self.segments_finished = 0
+
+    def run(self, tenant_id: str, case_id: str) -> Iterator[DocumentOutcome]:
+        bytes_total = sum(candidate.size for candidate in self.documents)
+        bytes_seen = 0
+        for candidate in self.documents:
+            bytes_seen += candidate.size
+            try:
+                result = plan_upload(
+                    self.env, candidate.path, tenant_id, case_id, candidate.document_id
+                )
+            except DocprocError as exc:
+                yield _failed(candidate, exc)
+                continue
+            if isinstance(result, IngestReport):
+                yield _outcome(candidate, result)
+                continue
+            self._add(candidate, result)
+            if self.pool is None:
+                # (A file empty when selected and written since is planned all the same.)
+                self._start_workers_when_due(bytes_total / bytes_seen if bytes_seen else 1.0)
+            else:
+                yield from self._outcomes(self.pool.finished(wait_for_one=False))
+        if self.pool is None:
+            # Not work enough for a pool of every worker: execute_segments decides.
+            yield from self._outcomes(execute_segments(self.env, _interleaved(self.waiting)))
+            return
+        while self.pool:
+            yield from self._outcomes(self.pool.finished(wait_for_one=True))
+
+    def _add(self, candidate: Candidate, document: PlannedDocument) -> None:
+        document_id = document.ids.document_id
+        self.planned[document_id] = (candidate, document)
+        self.results[document_id], self.failures[document_id] = [], {}
+        self.segments_planned += len(document.tasks)
+        for task in document.tasks:
+            self.seconds_planned += estimated_seconds(task)
+        if self.pool is None:
+            self.waiting.append(document.tasks)
         else:
-            results[document_id].append(outcome)
-        if progress:
-            progress(finished, len(tasks))
-        candidate, document = planned[document_id]
-        if len(results[document_id]) + len(failures[document_id]) == len(document.tasks):
-            yield _finished(env, candidate, document, results[document_id], failures[document_id])
+            self.pool.add(document.tasks)
+
+    def _start_workers_when_due(self, folder_per_planned: float) -> None:
+        """The pool once the documents planned so far have work for every worker (the rest
+        only adds to it): they start on it while the rest is planned. Before that, the
+        workers' server once those documents scaled to the whole folder's bytes
+        (``folder_per_planned``) will: what the workers need loads (~0.7 s) on another core
+        while this one plans, and a wrong guess costs only that."""
+        cap = self.env.worker_count()
+        if cap == 1:
+            return
+        if self.env.workers_for_estimate(self.segments_planned, self.seconds_planned) == cap:
+            pool = self.stack.enter_context(started_pool(self.env, cap))
+            self.pool = PooledSegments(pool, in_flight=cap * IN_FLIGHT_PER_WORKER)
+            for tasks in self.waiting:
+                self.pool.add(tasks)
+            self.waiting = []
+        elif not self.server_started:
+            projected = self.env.workers_for_estimate(
+                round(self.segments_planned * folder_per_planned),
+                self.seconds_planned * folder_per_planned,
+            )
+            if projected == cap:
+                start_workers_server()
+                self.server_started = True
+
+    def _outcomes(self, finished: Iterator[SegmentOutcome]) -> Iterator[DocumentOutcome]:
+        for task, outcome in finished:
+            document_id = task.document.document_id
+            if isinstance(outcome, Exception):
+                self.failures[document_id][task.segment.index] = outcome
+            else:
+                self.results[document_id].append(outcome)
+            self.segments_finished += 1
+            if self.progress:
+                self.progress(self.segments_finished, self.segments_planned)
+            candidate, document = self.planned[document_id]
+            results, failures = self.results[document_id], self.failures[document_id]
+            if len(results) + len(failures) == len(document.tasks):
+                yield _finished(self.env, candidate, document, results, failures)
 
 
 def _interleaved(queues: list[list[SegmentTask]]) -> list[SegmentTask]:

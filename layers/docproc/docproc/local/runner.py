@@ -17,6 +17,7 @@ import signal
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
@@ -426,19 +427,62 @@ def execute_segments(
 
 
 def _pooled(pool: ProcessPoolExecutor, tasks: list[SegmentTask]) -> Iterator[SegmentOutcome]:
-    futures: dict[Future[str], SegmentTask] = {
-        pool.submit(_run_task, task.model_dump_json()): task for task in tasks
-    }
-    pending = set(futures)
-    while pending:
-        finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-        for future in finished:
+    running = PooledSegments(pool)
+    running.add(tasks)
+    while running:
+        yield from running.finished(wait_for_one=True)
+
+
+class PooledSegments:
+    """Segments run on a pool, added a document at a time (a folder's, while the rest of it
+    is still being planned), their outcomes taken as they finish. With ``in_flight``, at most
+    that many are handed to the pool at a time, taken from each document in turn: a document
+    added later does not wait for every segment of a long one added before it."""
+
+    def __init__(self, pool: ProcessPoolExecutor, in_flight: int | None = None) -> None:
+        if in_flight is not None and in_flight < 1:
+            raise ValueError("in_flight must be at least 1")
+        self._pool = pool
+        self._in_flight = in_flight
+        self._running: dict[Future[str], SegmentTask] = {}
+        # Each document's segments not handed to the pool yet, the next to take from first.
+        self._waiting: deque[deque[SegmentTask]] = deque()
+        self._waiting_count = 0
+
+    def __len__(self) -> int:
+        """The segments added whose outcome is not taken yet."""
+        return len(self._running) + self._waiting_count
+
+    def add(self, tasks: list[SegmentTask]) -> None:
+        if tasks:
+            self._waiting.append(deque(tasks))
+            self._waiting_count += len(tasks)
+            self._hand_over()
+
+    def finished(self, wait_for_one: bool) -> Iterator[SegmentOutcome]:
+        """The outcomes of the segments finished by now; with ``wait_for_one``, of at least
+        one (when any was added)."""
+        done, _ = wait(
+            self._running, timeout=None if wait_for_one else 0, return_when=FIRST_COMPLETED
+        )
+        for future in done:
+            task = self._running.pop(future)
+            self._hand_over()
             error = future.exception()
             if error is None:
-                yield futures[future], SegmentResult.model_validate_json(future.result())
+                yield task, SegmentResult.model_validate_json(future.result())
             else:
                 assert isinstance(error, Exception)
-                yield futures[future], error
+                yield task, error
+
+    def _hand_over(self) -> None:
+        while self._waiting and (self._in_flight is None or len(self._running) < self._in_flight):
+            tasks = self._waiting.popleft()
+            task = tasks.popleft()
+            self._waiting_count -= 1
+            if tasks:
+                self._waiting.append(tasks)
+            self._running[self._pool.submit(_run_task, task.model_dump_json())] = task
 
 
 def run_segments(

@@ -81,8 +81,9 @@ def pool_expected(arguments: Sequence[str], environ: Mapping[str, str], cores: i
     loads anything: an ``ingest`` of one PDF file whose pages are work that pool_size gives
     more than one process. Everything else is left to the runner, which starts the server as it
     plans: several documents (a folder: docproc.local.folders starts it once the documents
-    planned so far fill a pool), a recording (its length needs a probe), a text file (its
-    segments need the settings). A wrong guess only starts the server early, or not early."""
+    planned so far, scaled to the folder's bytes, will fill a pool), a recording (its length
+    needs a probe), a text file (its segments need the settings). A wrong guess only starts the
+    server early, or not early."""
     if not arguments or arguments[0] != "ingest" or "--glob" in arguments:
         return False
     try:
