@@ -9,7 +9,6 @@ relative to the folder given, so the same folder ingested again maps to the same
 from __future__ import annotations
 
 import fnmatch
-import itertools
 import os
 import re
 from collections import Counter
@@ -31,6 +30,7 @@ from docproc.local.runner import (
     ProgressCallback,
     SegmentFailures,
     SegmentOutcome,
+    SegmentsInTurn,
     default_document_id,
     estimated_seconds,
     execute_segments,
@@ -40,7 +40,7 @@ from docproc.local.runner import (
     started_pool,
 )
 from docproc.local.workers import start_workers_server
-from docproc.models import SegmentResult, SegmentTask, validate_id
+from docproc.models import SegmentResult, validate_id
 
 # What a folder's sub-path becomes in a document id ("/" is not allowed in ids).
 PATH_SEPARATOR = "--"
@@ -186,8 +186,8 @@ class _FolderRun:
         self.planned: dict[str, tuple[Candidate, PlannedDocument]] = {}
         self.results: dict[str, list[SegmentResult]] = {}
         self.failures: dict[str, dict[int, BaseException]] = {}
-        # Planned while no pool runs: run in turn, one document's segment after another's.
-        self.waiting: list[list[SegmentTask]] = []
+        # Planned while no pool runs.
+        self.waiting = SegmentsInTurn()
         self.pool: PooledSegments | None = None
         self.server_started = False
         # The work planned so far, added up as it grows: adding all of it up again for each
@@ -218,7 +218,7 @@ class _FolderRun:
                 yield from self._outcomes(self.pool.finished(wait_for_one=False))
         if self.pool is None:
             # Not work enough for a pool of every worker: execute_segments decides.
-            yield from self._outcomes(execute_segments(self.env, _interleaved(self.waiting)))
+            yield from self._outcomes(execute_segments(self.env, self.waiting.take_all()))
             return
         while self.pool:
             yield from self._outcomes(self.pool.finished(wait_for_one=True))
@@ -231,7 +231,7 @@ class _FolderRun:
         for task in document.tasks:
             self.seconds_planned += estimated_seconds(task)
         if self.pool is None:
-            self.waiting.append(document.tasks)
+            self.waiting.add(document.tasks)
         else:
             self.pool.add(document.tasks)
 
@@ -246,10 +246,9 @@ class _FolderRun:
             return
         if self.env.workers_for_estimate(self.segments_planned, self.seconds_planned) == cap:
             pool = self.stack.enter_context(started_pool(self.env, cap))
-            self.pool = PooledSegments(pool, in_flight=cap * IN_FLIGHT_PER_WORKER)
-            for tasks in self.waiting:
-                self.pool.add(tasks)
-            self.waiting = []
+            self.pool = PooledSegments(
+                pool, in_flight=cap * IN_FLIGHT_PER_WORKER, waiting=self.waiting
+            )
         elif not self.server_started:
             projected = self.env.workers_for_estimate(
                 round(self.segments_planned * folder_per_planned),
@@ -273,11 +272,6 @@ class _FolderRun:
             results, failures = self.results[document_id], self.failures[document_id]
             if len(results) + len(failures) == len(document.tasks):
                 yield _finished(self.env, candidate, document, results, failures)
-
-
-def _interleaved(queues: list[list[SegmentTask]]) -> list[SegmentTask]:
-    """One task from each document in turn: first segments of every document first."""
-    return [task for row in itertools.zip_longest(*queues) for task in row if task is not None]
 
 
 def _finished(

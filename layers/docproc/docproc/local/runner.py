@@ -433,31 +433,62 @@ def _pooled(pool: ProcessPoolExecutor, tasks: list[SegmentTask]) -> Iterator[Seg
         yield from running.finished(wait_for_one=True)
 
 
+class SegmentsInTurn:
+    """Segments of several documents, taken one from each document in turn: the first segments
+    of every document first, and a document added later joins the turn."""
+
+    def __init__(self) -> None:
+        self._documents: deque[deque[SegmentTask]] = deque()
+        self._count = 0
+
+    def __len__(self) -> int:
+        return self._count
+
+    def add(self, tasks: list[SegmentTask]) -> None:
+        if tasks:
+            self._documents.append(deque(tasks))
+            self._count += len(tasks)
+
+    def take(self) -> SegmentTask:
+        tasks = self._documents.popleft()
+        task = tasks.popleft()
+        self._count -= 1
+        if tasks:
+            self._documents.append(tasks)
+        return task
+
+    def take_all(self) -> list[SegmentTask]:
+        return [self.take() for _ in range(self._count)]
+
+
 class PooledSegments:
     """Segments run on a pool, added a document at a time (a folder's, while the rest of it
     is still being planned), their outcomes taken as they finish. With ``in_flight``, at most
-    that many are handed to the pool at a time, taken from each document in turn: a document
-    added later does not wait for every segment of a long one added before it."""
+    that many are handed to the pool at a time, taken from each document in turn (from
+    ``waiting``, the segments added before the pool, on): a document added later does not wait
+    for every segment of a long one added before it."""
 
-    def __init__(self, pool: ProcessPoolExecutor, in_flight: int | None = None) -> None:
+    def __init__(
+        self,
+        pool: ProcessPoolExecutor,
+        in_flight: int | None = None,
+        waiting: SegmentsInTurn | None = None,
+    ) -> None:
         if in_flight is not None and in_flight < 1:
             raise ValueError("in_flight must be at least 1")
         self._pool = pool
         self._in_flight = in_flight
         self._running: dict[Future[str], SegmentTask] = {}
-        # Each document's segments not handed to the pool yet, the next to take from first.
-        self._waiting: deque[deque[SegmentTask]] = deque()
-        self._waiting_count = 0
+        self._waiting = waiting if waiting is not None else SegmentsInTurn()
+        self._hand_over()
 
     def __len__(self) -> int:
         """The segments added whose outcome is not taken yet."""
-        return len(self._running) + self._waiting_count
+        return len(self._running) + len(self._waiting)
 
     def add(self, tasks: list[SegmentTask]) -> None:
-        if tasks:
-            self._waiting.append(deque(tasks))
-            self._waiting_count += len(tasks)
-            self._hand_over()
+        self._waiting.add(tasks)
+        self._hand_over()
 
     def finished(self, wait_for_one: bool) -> Iterator[SegmentOutcome]:
         """The outcomes of the segments finished by now; with ``wait_for_one``, of at least
@@ -477,11 +508,7 @@ class PooledSegments:
 
     def _hand_over(self) -> None:
         while self._waiting and (self._in_flight is None or len(self._running) < self._in_flight):
-            tasks = self._waiting.popleft()
-            task = tasks.popleft()
-            self._waiting_count -= 1
-            if tasks:
-                self._waiting.append(tasks)
+            task = self._waiting.take()
             self._running[self._pool.submit(_run_task, task.model_dump_json())] = task
 
 
