@@ -48,14 +48,16 @@ def test_retry_embeds_only_the_chunks_not_yet_stored(tmp_path: Path, in_flight: 
             embed_batch_size=4,
             batches_in_flight=in_flight,
         )
-        # Given the API rate-limits for good after three requests (with requests in flight,
-        # a few more may pass before the limit is seen)
+        # Given the API rate-limits for good after three requests. With requests in flight
+        # the stub counts them as they arrive: the fourth batch (sent once the first is back)
+        # can arrive before the third, which then fails, and batches are stored in order, so
+        # what is stored is the whole batches before the first that failed, at least the first.
         stub.rate_limit_after = 3
         with pytest.raises(TransientError):
             process_segment(task, deps)
         first = stub.inputs_embedded
         stored = deps.vectors.count("acme", "doc")
-        assert stored >= 12 and stored % 4 == 0
+        assert stored >= 4 and stored % 4 == 0
         if in_flight == 1:
             assert first == stored == 12
         assert ledger.get_segment("acme", "doc", plan.document.version, 0).status == "failed"
