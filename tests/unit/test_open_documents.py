@@ -6,6 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pymupdf
+import pytest
+
 from benchmarks.generators import image_pdf, page_marker, text_pdf
 from docproc.extract.open_documents import OpenDocuments
 from docproc.extract.pdf import extract_pages, page_ranges
@@ -89,9 +92,20 @@ print(peak_rss_mb() - before)
 """
 
 
-def test_a_segment_of_images_is_read_holding_one_page_s_images_at_a_time(tmp_path: Path):
-    # Given a 40-page PDF of incompressible images stored uncompressed (~0.75 MB a page)
+@pytest.mark.parametrize("annotated", [False, True], ids=["plain", "annotated"])
+def test_a_segment_of_images_is_read_holding_one_page_s_images_at_a_time(
+    tmp_path: Path, annotated: bool
+):
+    # Given a 40-page PDF of incompressible images stored uncompressed (~0.75 MB a page); with
+    # an annotation on every page, so that each page's text is read with its images loaded
+    # (an annotation could label one with ActualText) and they must leave MuPDF's cache
     pdf = image_pdf(tmp_path / "scans.pdf", 40 * 786_432)
+    if annotated:
+        document = pymupdf.open(pdf)
+        for page in document:
+            page.add_text_annot((20, 20), "reviewed")
+        pdf = tmp_path / "annotated.pdf"
+        document.save(pdf)
     # When its 40 pages are read as one segment, in a process of their own (a clean peak)
     grew = subprocess.run(
         [sys.executable, "-c", _READ_ALL_PAGES, str(pdf), "40"],
