@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import av
@@ -13,7 +14,7 @@ import jiwer
 import numpy as np
 import pytest
 
-from benchmarks.generators import Placed, recording
+from benchmarks.generators import Placed, recording, speech_clips
 from docproc.config import LocalSettings
 from docproc.errors import InvalidDocument
 from docproc.extract import media
@@ -93,6 +94,21 @@ def test_offline_transcriber_word_error_rate_is_under_20_percent(
     starts = [utterance.start for utterance in utterances]
     for clip in placed:
         assert any(abs(start - clip.start) < 1.0 for start in starts), (clip, starts)
+
+
+def test_one_transcriber_decodes_utterances_from_threads_at_once():
+    # Given one transcriber (one decoder per process) and a spoken sentence
+    transcriber = PocketSphinxTranscriber()
+    _, samples = speech_clips()[0]
+    speech = samples.tobytes()
+    alone = [word.text for word in transcriber._decode(speech, 0.0).words]
+    # When threads decode it at once, many times over (as handlers on threads do; the
+    # interpreter switches threads between the decoder's calls)
+    with ThreadPoolExecutor(max_workers=4) as threads:
+        heard = list(threads.map(lambda _: transcriber._decode(speech, 0.0), range(12)))
+    # Then each decoding hears the words one heard alone (no "Failed to start utterance
+    # processing"; the times may move by a frame: the decoder's normalisation carries over)
+    assert alone and all([word.text for word in utterance.words] == alone for utterance in heard)
 
 
 def test_probe_reads_duration_and_streams(tmp_path: Path):

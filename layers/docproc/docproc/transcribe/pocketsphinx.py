@@ -7,6 +7,7 @@ the decoder's segmentation (100 frames a second).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Iterator
 from functools import cached_property
 
@@ -25,6 +26,13 @@ _NOT_WORDS = {"<s>", "</s>", "<sil>", "[NOISE]", "[SPEECH]"}
 
 class PocketSphinxTranscriber:
     model_name = "pocketsphinx-en-us"
+
+    def __init__(self) -> None:
+        # One decoder per process, decoding one utterance at a time: start_utt while another
+        # thread's utterance is under way fails ("Failed to start utterance processing"). A
+        # Lambda runs one invocation at a time, but a process running handlers on threads (the
+        # e2e stack's, with two windows of one recording at once) shares it.
+        self._decoding = threading.Lock()
 
     @cached_property
     def _decoder(self) -> Decoder:
@@ -60,11 +68,12 @@ class PocketSphinxTranscriber:
     def _decode(self, speech: bytes, offset: float) -> Utterance:
         # A whole utterance at once: cepstral mean normalisation then uses the utterance's own
         # statistics (live normalisation garbles the first words after a silence).
-        decoder = self._decoder
-        decoder.start_utt()
-        decoder.process_raw(speech, full_utt=True)
-        decoder.end_utt()
-        return self._utterance(decoder, offset)
+        with self._decoding:
+            decoder = self._decoder
+            decoder.start_utt()
+            decoder.process_raw(speech, full_utt=True)
+            decoder.end_utt()
+            return self._utterance(decoder, offset)
 
     @staticmethod
     def _utterance(decoder: Decoder, offset: float) -> Utterance:
