@@ -7,7 +7,7 @@ from pathlib import Path
 import pymupdf
 import pytest
 
-from docproc.extract.pdf import _may_label_images, extract_pages, page_text
+from docproc.extract.pdf import _readable_without_images, extract_pages, page_text
 
 SEAL = "Seal of the Court of Appeal"
 
@@ -48,7 +48,7 @@ def test_a_page_read_without_its_images_has_the_same_text_and_never_loads_them(t
         document.xref_set_key(document.get_page_images(index)[0][0], "Width", "0")
     for index in range(document.page_count):
         page = document[index]
-        assert not _may_label_images(page)
+        assert _readable_without_images(pymupdf.mupdf.PdfDocument(document.this), index)
         pymupdf.TOOLS.reset_mupdf_warnings()
         # When its text is read without the images
         text = page_text(page, without_images=True)
@@ -59,13 +59,23 @@ def test_a_page_read_without_its_images_has_the_same_text_and_never_loads_them(t
         assert "width" in pymupdf.TOOLS.mupdf_warnings()
 
 
-def test_an_image_labelled_by_actual_text_keeps_its_label(tmp_path):
-    # Given a page whose image is marked with ActualText
+@pytest.mark.parametrize("encrypted", [False, True], ids=["plain", "owner-password"])
+def test_an_image_labelled_by_actual_text_keeps_its_label(tmp_path, encrypted):
+    # Given a page whose image is marked with ActualText; or the same PDF encrypted with an
+    # owner password only (it opens without one, its streams are stored encrypted)
     path = _pdf_with_images(tmp_path / "labelled.pdf", labelled=True)
+    if encrypted:
+        pymupdf.open(path).save(
+            tmp_path / "locked.pdf", encryption=pymupdf.PDF_ENCRYPT_AES_256, owner_pw="owner"
+        )
+        path = tmp_path / "locked.pdf"
     document = pymupdf.open(path)
+    assert not document.needs_pass and bool(document.metadata["encryption"]) == encrypted
     assert SEAL in document[1].get_text("text")
     # Then that page is read with its images, the others without
-    assert [_may_label_images(document[index]) for index in range(3)] == [False, True, False]
+    pdf = pymupdf.mupdf.PdfDocument(document.this)
+    readable = [_readable_without_images(pdf, index) for index in range(3)]
+    assert readable == [True, False, True]
     # And extraction keeps the label, as get_text does
     texts = [page.text for page in extract_pages(path, 1, 3)]
     assert texts == [document[index].get_text("text") for index in range(3)]
@@ -84,4 +94,4 @@ def test_a_page_with_a_form_or_an_annotation_is_read_with_its_images(tmp_path, w
     else:
         page.add_text_annot((50, 50), "checked")
     # Then it is read with them
-    assert _may_label_images(page)
+    assert not _readable_without_images(pymupdf.mupdf.PdfDocument(document.this), 0)

@@ -219,7 +219,7 @@ def extract_pages(
                 page = document[local_index]
                 # A page read without its images has nothing of them in the store to drop,
                 # unless OCR's check or the tables below load them.
-                without_images = pdf is not None and _readable_without_images(page)
+                without_images = pdf is not None and _readable_without_images(pdf, local_index)
                 text = "" if ocr.mode == "force" else page_text(page, without_images)
                 if ocr.mode != "off" and _needs_ocr(page, text, ocr):
                     open_table = None
@@ -273,50 +273,61 @@ def page_text(page: pymupdf.Page, without_images: bool) -> str:
     return str(pymupdf.TextPage(stext).extractText())
 
 
-def _readable_without_images(page: pymupdf.Page) -> bool:
-    """Whether reading ``page``'s text without its images can save something (it names images
-    or forms in its own resources: a text page is read as get_text reads it; resources
-    inherited from the page tree are not looked for, which only costs that page the saving)
-    and cannot change the text (see _may_label_images). A page whose objects cannot be read
-    is read as get_text reads it, errors and all."""
+def _readable_without_images(pdf: pymupdf.mupdf.PdfDocument, index: int) -> bool:
+    """Whether reading page ``index``'s text without its images can save something (its
+    resources name images: a text page is read as get_text reads it) and cannot change the
+    text (see _may_label_images). A page whose objects cannot be read is read as get_text
+    reads it, errors and all."""
     try:
-        kind, value = page.parent.xref_get_key(page.xref, "Resources/XObject")
-        if kind == "null" or value.replace(" ", "") == "<<>>":
-            return False
-        return not _may_label_images(page)
+        page = pymupdf.mupdf.pdf_lookup_page_obj(pdf, index)
+        resources = _own_resources(page)
+        return bool(resources.images) and not _may_label_images(page, resources)
     except MUPDF_ERRORS:
         return False
 
 
-def _may_label_images(page: pymupdf.Page) -> bool:
-    """Whether ActualText could stand for one of ``page``'s images: the one thing the text
+def _may_label_images(page: pymupdf.mupdf.PdfObj, resources: _OwnResources) -> bool:
+    """Whether ActualText could stand for one of the page's images: the one thing the text
     loads images for. Marked content that labels an image ("the firm's seal") is written
     where the image is, so MuPDF loads images for it (it skips them itself only when
     ActualText is ignored). A page can carry it only in marked content (BDC) of its own
     content, of a form it draws or of an annotation: a page with a form, an annotation, or
     "BDC" anywhere in its content is read with its images."""
-    if page.get_xobjects() or page.annot_xrefs():
+    mupdf = pymupdf.mupdf
+    if resources.forms or mupdf.pdf_array_len(mupdf.pdf_dict_get(page, mupdf.PDF_ENUM_NAME_Annots)):
         return True
-    return any(_may_mark_content(page.parent, xref) for xref in page.get_contents())
+    contents = mupdf.pdf_dict_get(page, mupdf.PDF_ENUM_NAME_Contents)
+    streams = (
+        [contents]
+        if mupdf.pdf_is_stream(contents)
+        else [mupdf.pdf_array_get(contents, item) for item in range(mupdf.pdf_array_len(contents))]
+    )
+    return any(_may_mark_content(stream) for stream in streams)
 
 
-def _may_mark_content(document: pymupdf.Document, xref: int) -> bool:
-    """Whether content stream ``xref`` says "BDC", or might: one this cannot read cheaply (a
-    filter other than Flate, a predictor, more than _CONTENT_SCAN_LIMIT inflated, or broken)
-    counts as saying it, and its page is read as before. Inflated here with a bound: a page
-    whose content inflates to 1 GiB (tests/integration/test_hostile_input.py) is MuPDF's
-    to refuse, not a gigabyte in this process."""
-    kind, filters = document.xref_get_key(xref, "Filter")
-    raw = document.xref_stream_raw(xref)
-    if kind == "null":
-        return b"BDC" in raw
-    if filters not in ("/FlateDecode", "[/FlateDecode]"):
-        return True
-    if document.xref_get_key(xref, "DecodeParms")[0] != "null":
+def _may_mark_content(stream: pymupdf.mupdf.PdfObj) -> bool:
+    """Whether a content stream says "BDC", or might: one this cannot read cheaply (a filter
+    other than Flate, a predictor, more than _CONTENT_SCAN_LIMIT inflated, or broken) counts
+    as saying it, and its page is read as before. Its bytes as stored (decrypted, not
+    decoded) are inflated here with a bound: a page whose content inflates to 1 GiB
+    (tests/integration/test_hostile_input.py) is MuPDF's to refuse, not a gigabyte here."""
+    mupdf = pymupdf.mupdf
+    filters = mupdf.pdf_dict_get(stream, mupdf.PDF_ENUM_NAME_Filter)
+    if mupdf.pdf_is_array(filters) and mupdf.pdf_array_len(filters) == 1:
+        filters = mupdf.pdf_array_get(filters, 0)
+    stored = mupdf.fz_buffer_extract_copy(mupdf.pdf_load_raw_stream(stream))
+    if mupdf.pdf_is_null(filters):
+        return b"BDC" in stored
+    flate = mupdf.pdf_name_eq(filters, mupdf.PDF_ENUM_NAME_FlateDecode) or mupdf.pdf_name_eq(
+        filters, mupdf.PDF_ENUM_NAME_Fl
+    )
+    if not flate or not mupdf.pdf_is_null(
+        mupdf.pdf_dict_get(stream, mupdf.PDF_ENUM_NAME_DecodeParms)
+    ):
         return True
     inflate = zlib.decompressobj()
     try:
-        content = inflate.decompress(raw, _CONTENT_SCAN_LIMIT)
+        content = inflate.decompress(stored, _CONTENT_SCAN_LIMIT)
     except zlib.error:
         return True
     return bool(inflate.unconsumed_tail) or b"BDC" in content
@@ -370,5 +381,37 @@ def _ocr_text(page: pymupdf.Page, ocr: OcrOptions) -> str:
 
 def likely_scanned(document: pymupdf.Document, index: int) -> bool:
     """A cheap guess from the page's resources (no content parsing), for sizing segments:
-    images and no fonts. Extraction decides for real."""
-    return bool(document.get_page_images(index)) and not document.get_page_fonts(index)
+    images and no fonts. Extraction decides for real. A page that draws forms is asked of
+    PyMuPDF, which looks through them too; the others are read in a few dictionary lookups
+    (PyMuPDF's two calls cost ~110 us a page, a tenth of a second on 1,000 pages)."""
+    pdf = pymupdf.mupdf.PdfDocument(document.this)
+    resources = _own_resources(pymupdf.mupdf.pdf_lookup_page_obj(pdf, index))
+    if resources.forms:
+        return bool(document.get_page_images(index)) and not document.get_page_fonts(index)
+    return resources.images > 0 and not resources.fonts
+
+
+@dataclass(frozen=True)
+class _OwnResources:
+    """What a page's resources name (its own or inherited from the page tree, not those of
+    the forms it draws)."""
+
+    images: int
+    forms: int
+    fonts: int
+
+
+def _own_resources(page: pymupdf.mupdf.PdfObj) -> _OwnResources:
+    mupdf = pymupdf.mupdf
+    resources = mupdf.pdf_dict_get_inheritable(page, mupdf.PDF_ENUM_NAME_Resources)
+    xobjects = mupdf.pdf_dict_get(resources, mupdf.PDF_ENUM_NAME_XObject)
+    images = forms = 0
+    for position in range(mupdf.pdf_dict_len(xobjects)):
+        xobject = mupdf.pdf_dict_get_val(xobjects, position)
+        subtype = mupdf.pdf_dict_get(xobject, mupdf.PDF_ENUM_NAME_Subtype)
+        if mupdf.pdf_name_eq(subtype, mupdf.PDF_ENUM_NAME_Image):
+            images += 1
+        elif mupdf.pdf_name_eq(subtype, mupdf.PDF_ENUM_NAME_Form):
+            forms += 1
+    fonts = mupdf.pdf_dict_len(mupdf.pdf_dict_get(resources, mupdf.PDF_ENUM_NAME_Font))
+    return _OwnResources(images=images, forms=forms, fonts=fonts)
