@@ -7,7 +7,7 @@ from pathlib import Path
 import pymupdf
 import pytest
 
-from docproc.extract.pdf import _readable_without_images, extract_pages, page_text
+from docproc.extract.pdf import _images, extract_pages, page_text
 
 SEAL = "Seal of the Court of Appeal"
 
@@ -48,7 +48,7 @@ def test_a_page_read_without_its_images_has_the_same_text_and_never_loads_them(t
         document.xref_set_key(document.get_page_images(index)[0][0], "Width", "0")
     for index in range(document.page_count):
         page = document[index]
-        assert _readable_without_images(pymupdf.mupdf.PdfDocument(document.this), index)
+        assert _images(pymupdf.mupdf.PdfDocument(document.this), index) == "skipped"
         pymupdf.TOOLS.reset_mupdf_warnings()
         # When its text is read without the images
         text = page_text(page, without_images=True)
@@ -74,8 +74,7 @@ def test_an_image_labelled_by_actual_text_keeps_its_label(tmp_path, encrypted):
     assert SEAL in document[1].get_text("text")
     # Then that page is read with its images, the others without
     pdf = pymupdf.mupdf.PdfDocument(document.this)
-    readable = [_readable_without_images(pdf, index) for index in range(3)]
-    assert readable == [True, False, True]
+    assert [_images(pdf, index) for index in range(3)] == ["skipped", "read", "skipped"]
     # And extraction keeps the label, as get_text does
     texts = [page.text for page in extract_pages(path, 1, 3)]
     assert texts == [document[index].get_text("text") for index in range(3)]
@@ -94,4 +93,4 @@ def test_a_page_with_a_form_or_an_annotation_is_read_with_its_images(tmp_path, w
     else:
         page.add_text_annot((50, 50), "checked")
     # Then it is read with them
-    assert not _readable_without_images(pymupdf.mupdf.PdfDocument(document.this), 0)
+    assert _images(pymupdf.mupdf.PdfDocument(document.this), 0) == "read"

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import pymupdf
 
@@ -35,6 +36,7 @@ from docproc.extract.tables import Table, find_tables, may_hold_table, text_with
 MUPDF_ERRORS = (RuntimeError, ValueError, pymupdf.mupdf.FzErrorBase)
 # A page's content inflated to look for marked content, at most (a text page's is ~10 KB).
 _CONTENT_SCAN_LIMIT = 4 * 2**20
+PageImages = Literal["none", "skipped", "read", "unknown"]
 
 # MuPDF is not thread-safe, and rendering plus OCR is where two threads would overlap longest
 # (Tesseract failed that way inside MuPDF). A Lambda process runs one invocation at a time and
@@ -217,10 +219,8 @@ def extract_pages(
             local_index = number - 1 if whole else number - first_page_number
             try:
                 page = document[local_index]
-                # A page read without its images has nothing of them in the store to drop,
-                # unless OCR's check or the tables below load them.
-                without_images = pdf is not None and _readable_without_images(pdf, local_index)
-                text = "" if ocr.mode == "force" else page_text(page, without_images)
+                images = _images(pdf, local_index) if pdf is not None else "unknown"
+                text = "" if ocr.mode == "force" else page_text(page, images == "skipped")
                 if ocr.mode != "off" and _needs_ocr(page, text, ocr):
                     open_table = None
                     yield PageText(number=number, text=_ocr_text(page, ocr), method="ocr")
@@ -230,7 +230,10 @@ def extract_pages(
                     text, open_table = text_with_tables(page, found, open_table)
                 else:
                     open_table = None
-                if pdf is not None and (found or not without_images or ocr.mode != "off"):
+                # Images in the store to drop: those the text loaded, or OCR's check or the
+                # tables (a page whose resources name no image or form has none to drop).
+                loaded = images == "read" or (images == "skipped" and (found or ocr.mode != "off"))
+                if pdf is not None and (loaded or images == "unknown"):
                     _forget_images(document, pdf, local_index)
                 yield PageText(number=number, text=text)
             except MUPDF_ERRORS as exc:
@@ -243,7 +246,7 @@ def extract_pages(
 
 def page_text(page: pymupdf.Page, without_images: bool) -> str:
     """What ``page.get_text("text")`` returns; read without loading the page's images when
-    ``without_images`` (a PDF page where that cannot change the text: see _may_label_images).
+    ``without_images`` (a PDF page where that cannot change the text: see _images).
 
     Reading a page's text runs its whole content stream, and MuPDF loads every image the page
     draws (its stream's bytes, into memory) though the text keeps none of them: on a 417 MB
@@ -273,17 +276,19 @@ def page_text(page: pymupdf.Page, without_images: bool) -> str:
     return str(pymupdf.TextPage(stext).extractText())
 
 
-def _readable_without_images(pdf: pymupdf.mupdf.PdfDocument, index: int) -> bool:
-    """Whether reading page ``index``'s text without its images can save something (its
-    resources name images: a text page is read as get_text reads it) and cannot change the
-    text (see _may_label_images). A page whose objects cannot be read is read as get_text
-    reads it, errors and all."""
+def _images(pdf: pymupdf.mupdf.PdfDocument, index: int) -> PageImages:
+    """How page ``index``'s text is read: "none" (its resources name no image and no form),
+    "skipped" (it names images, and reading without them cannot change the text: see
+    _may_label_images), "read" (with them), or "unknown" (its objects cannot be read: read as
+    get_text reads it, errors and all)."""
     try:
         page = pymupdf.mupdf.pdf_lookup_page_obj(pdf, index)
         resources = _own_resources(page)
-        return bool(resources.images) and not _may_label_images(page, resources)
+        if not resources.images and not resources.forms:
+            return "none"
+        return "read" if _may_label_images(page, resources) else "skipped"
     except MUPDF_ERRORS:
-        return False
+        return "unknown"
 
 
 def _may_label_images(page: pymupdf.mupdf.PdfObj, resources: _OwnResources) -> bool:
