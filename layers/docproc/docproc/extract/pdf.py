@@ -230,9 +230,11 @@ def extract_pages(
                     text, open_table = text_with_tables(page, found, open_table)
                 else:
                     open_table = None
-                # Images in the store to drop: those the text loaded, or OCR's check or the
-                # tables (a page whose resources name no image or form has none to drop).
-                loaded = images == "read" or (images == "skipped" and (found or ocr.mode != "off"))
+                # Images in the store to drop: those the text loaded, or the tables, or OCR's
+                # check, which looks at them only on a page without visible text (see
+                # _needs_ocr); a page whose resources name no image or form has none.
+                checked = ocr.mode != "off" and not text.strip()
+                loaded = images == "read" or (images == "skipped" and (found or checked))
                 if pdf is not None and (loaded or images == "unknown"):
                     _forget_images(document, pdf, local_index)
                 yield PageText(number=number, text=text)
