@@ -1436,6 +1436,7 @@ def stores(size: Size, work: Path, section: Section) -> None:
     also written without the BM25 vectors: like for like with SQLite, and what its sparse
     index costs."""
     from benchmarks.store_bench import distinct_terms, points_of
+    from docproc.vectors.edge import SEAL_EVERY
 
     megabytes = size.store_text // MB
     path = text_file(work / f"store-{megabytes}mb.txt", size.store_text, seed=11)
@@ -1448,6 +1449,7 @@ def stores(size: Size, work: Path, section: Section) -> None:
             _env(work / "unused"),
         )
     edge, sqlite, dense = results["edge"], results["sqlite"], results["edge-dense"]
+    section.extra["seal_every"] = [f"{SEAL_EVERY:,}"]
     n = edge["points"]
     label = f"{n:,} chunks of a {megabytes} MB text file"
     for key, what, written, target in (

@@ -21,7 +21,7 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
-from benchmarks.rss import MemoryPeaks
+from benchmarks.rss import OwnMemoryPeaks
 from docproc.config import LocalSettings, load_settings
 from docproc.local.runner import LocalEnvironment, default_document_id
 from docproc.models import DocumentKey, PlanResult, SegmentTask
@@ -69,7 +69,7 @@ def upload_and_plan(env: LocalEnvironment, path: Path, store: Any = None) -> Pla
 
 
 def main(argv: list[str]) -> dict[str, object]:
-    memory = MemoryPeaks()
+    memory = OwnMemoryPeaks()
     env = LocalEnvironment(load_settings(LocalSettings))
     saved = env.home / "bench-plan.json"
     started = time.perf_counter()

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.rss import MemoryPeaks, disk_mb
+from benchmarks.rss import OwnMemoryPeaks, disk_mb
 
 BATCH = 256
 TENANTS = ("acme", "globex", "initech", "umbrella")
@@ -103,7 +103,7 @@ def main(kind: str, points_folder: Path, store_folder: Path) -> dict[str, Any]:
     from docproc.vectors.port import SparseVector, VectorPoint
 
     vectors = np.load(points_folder / "vectors.npy", mmap_mode="r")
-    memory = MemoryPeaks()
+    memory = OwnMemoryPeaks()
     store = _store(kind, store_folder)
     started = time.perf_counter()
     count = 0

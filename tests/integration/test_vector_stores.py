@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from qdrant_client import QdrantClient, models
-from qdrant_edge import EdgeShard, Point, UpdateOperation
+from qdrant_edge import EdgeConfig, EdgeOptimizersConfig, EdgeShard, Point, UpdateOperation
 
 from docproc.embedding.sparse import Bm25Encoder
 from docproc.errors import EmbeddingDimensionMismatch, VectorStoreBusy
@@ -363,6 +363,37 @@ def test_edge_keeps_versions_staged_across_processes_and_publishes_without_rewri
     fifth.ensure_collection()
     fifth.close()
     assert json.loads((tmp_path / "test_col" / "docproc-staged-versions.json").read_text()) == []
+
+
+def test_edge_seals_its_appendable_segment_whatever_the_size_of_its_vectors(tmp_path: Path):
+    # Given a store of 3-dimensional vectors (12 bytes a point) sealed every 1,000 points
+    store = EdgeVectorStore(tmp_path, "test_col", dimensions=3, seal_every=1000)
+    # When 2,500 points are written
+    for start in range(0, 2500, 250):
+        store.upsert([_point(n, "acme", "d1", "v1", [1, 0, 0]) for n in range(start, start + 250)])
+    # Then two seals made two immutable segments, beside the appendable one
+    assert store._open.info().segments_count == 3
+    assert store.count("acme", "d1") == 2500
+    store.close()
+
+
+def test_edge_seals_a_shard_made_with_an_older_sealing_threshold(tmp_path: Path):
+    # Given a shard made when a seal changed nothing below 20,000 KB of vectors
+    made = EdgeVectorStore(tmp_path, "test_col", dimensions=3, seal_every=1000)
+    now = made._config()
+    older = EdgeConfig(
+        vectors=now.vectors,
+        sparse_vectors=now.sparse_vectors,
+        hnsw_config=now.hnsw_config,
+        payload_memory=now.payload_memory,
+        optimizers=EdgeOptimizersConfig(indexing_threshold=20_000, default_segment_number=64),
+    )
+    EdgeShard.create(str(tmp_path / "test_col"), older).close()
+    # When this code opens it and writes 1,000 points
+    made.upsert([_point(n, "acme", "d1", "v1", [1, 0, 0]) for n in range(1000)])
+    # Then the seal made an immutable segment of them
+    assert made._open.info().segments_count == 2
+    made.close()
 
 
 def test_edge_journals_staging_and_folds_the_journal_into_the_list_at_the_next_opening(

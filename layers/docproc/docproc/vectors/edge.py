@@ -63,10 +63,13 @@ from docproc.vectors.port import SPARSE_VECTOR, VISIBLE, SearchHit, SparseVector
 
 # Payload fields the filters use, indexed as on the server (tenant_id partitions).
 _KEYWORD_INDEXES = ("case_id", "document_id", "version")
-# Points written before the appendable segment is sealed: ~16k chunks, ~25 MB of vectors. A seal
-# is an optimisation (~1.5 s here for 16k chunks); sealing half as often wrote 122k chunks 12%
-# faster (when each seal also reopened the shard) but held 74 MB more at its peak.
-SEAL_EVERY = 16_384
+# Points written before the appendable segment is sealed. What a writer holds peaks during a
+# seal, at about three times what the appendable segment's sparse index held (the new segment's
+# index is built in memory), so the peak follows this number. Writing 416k chunks of the
+# benchmark's 1 GB text, its own memory peaked at 327 MB sealing every 16,384 points and at 261
+# MB every 8,192, in the same time (116.8 vs 115.1 s); a dense search with a tenant filter
+# went from 7.9 to 11.1 ms (26 segments to scan, then 51). Every 4,096 wrote 30% slower.
+SEAL_EVERY = 8_192
 # Qdrant Edge's own record of a shard's configuration: present once the shard was created.
 _CONFIG_FILE = "edge_config.json"
 # How many points the appendable segment holds, kept beside the shard between processes (each
@@ -155,9 +158,11 @@ class EdgeVectorStore:
             },
             payload_memory=Memory.Cold,
             hnsw_config=HnswIndexConfig(m=0, ef_construct=100, full_scan_threshold=10_000),
-            # Sealing: the appendable segment becomes an immutable one past ~20 MB; segments
-            # are not merged into a few large ones (that would rewrite the collection).
-            optimizers=EdgeOptimizersConfig(indexing_threshold=20_000, default_segment_number=64),
+            # Sealing: optimize(), which only a seal calls, makes whatever the appendable segment
+            # holds an immutable segment (a threshold of 1 KB of vectors: a larger one depends
+            # on the dimensions, and 20,000 KB left 16,384 points of 256 dimensions appendable);
+            # segments are not merged into a few large ones (that would rewrite the collection).
+            optimizers=EdgeOptimizersConfig(indexing_threshold=1, default_segment_number=64),
         )
 
     def claim(self) -> None:
@@ -196,7 +201,9 @@ class EdgeVectorStore:
                     f"collection {self._collection} holds vectors of size {size}, "
                     f"the embedder makes {self._dimensions}"
                 )
-            self._shard = EdgeShard.load(str(self._path))
+            # Loaded with this code's configuration, which it checks against the shard's and
+            # writes over it: a shard made with another sealing threshold takes this one.
+            self._shard = EdgeShard.load(str(self._path), self._config())
             counted = self._path / _UNSEALED_FILE
             self._unsealed = int(counted.read_text()) if counted.is_file() else 0
             self._read_staged(self._shard)
