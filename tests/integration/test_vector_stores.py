@@ -192,12 +192,19 @@ def test_a_served_edge_shard_answers_other_processes_until_its_server_closes(tmp
     assert remote is not None
     # Then the served store answers
     assert [hit.payload["document_id"] for hit in remote.search([1, 0, 0], "acme")] == ["d1"]
-    # And once the server closes, its announcement is gone and a late call is refused, not
-    # served by a store opened again
+    # And once the server closes, its announcement is gone and every late call is refused, not
+    # served by a store opened again, nor answered by what the closing connection sent last
     server.close()
     assert not announce.exists() and RemoteVectorStore.announced(announce) is None
     with pytest.raises(VectorStoreBusy):
         remote.search([1, 0, 0], "acme")
+    with pytest.raises(VectorStoreBusy):
+        remote.upsert([_point(2, "acme", "d1", "v1", [0, 1, 0])])
+    with pytest.raises(VectorStoreBusy):
+        remote.search([1, 0, 0], "acme")
+    # and a client that connects after it closed is refused too
+    with pytest.raises(VectorStoreBusy):
+        RemoteVectorStore(server.address, server.authkey).search([1, 0, 0], "acme")
     store.close()
 
 

@@ -16,7 +16,8 @@ import secrets
 import threading
 from collections.abc import Iterator, Sequence
 from multiprocessing import AuthenticationError
-from multiprocessing.managers import BaseManager, BaseProxy
+from multiprocessing.connection import Connection
+from multiprocessing.managers import BaseManager, BaseProxy, Server
 from pathlib import Path
 from typing import Any, cast
 
@@ -38,7 +39,7 @@ class LockedStore:
     def _locked(self) -> Iterator[VectorStore]:
         with self._lock:
             if self._retired:
-                raise VectorStoreBusy("the process that served the vector store has finished")
+                raise VectorStoreBusy(_GONE)
             yield self._store
 
     def retire(self) -> None:
@@ -69,6 +70,21 @@ class LockedStore:
             store.delete_document(tenant_id, document_id, keep_version)
 
 
+class _Server(Server):
+    def accept_connection(self, c: Connection, name: str) -> None:
+        """Serve a client's connection (Server.accept_connection), then close it. Its loop ends
+        when the server closes, and the caller would then send the connection's "accepted"
+        reply again, which the client's next call would take for its answer (a search
+        returning None, an upsert that seems to have succeeded): closed, that call fails."""
+        try:
+            super().accept_connection(c, name)
+        finally:
+            c.close()
+
+
+_GONE = "the process that served the vector store has finished"
+
+
 class _Client(BaseManager):
     pass
 
@@ -93,8 +109,7 @@ class VectorStoreServer:
 
         _Served.register("vectors", callable=lambda: locked)
         self.authkey = secrets.token_bytes(32)
-        self._manager = _Served(address=None, authkey=self.authkey)
-        self._server = self._manager.get_server()
+        self._server = _Server(_Served._registry, None, self.authkey, "pickle")  # type: ignore[attr-defined]
         self.address = self._server.address
         self._thread = threading.Thread(target=self._serve, daemon=True)
         self._thread.start()
@@ -138,15 +153,23 @@ class RemoteVectorStore:
         except (OSError, EOFError, ValueError, KeyError, AuthenticationError):
             return None
 
+    def _call(self, method: str, *args: Any, **options: Any) -> Any:
+        """The served store's answer; VectorStoreBusy once its server has closed the
+        connection (it finished)."""
+        try:
+            return self._proxy._callmethod(method, args, options)
+        except (EOFError, BrokenPipeError, ConnectionResetError) as exc:
+            raise VectorStoreBusy(_GONE) from exc
+
     def ensure_collection(self) -> None:
-        self._proxy.ensure_collection()  # type: ignore[attr-defined]
+        self._call("ensure_collection")
 
     def upsert(self, points: Sequence[VectorPoint]) -> None:
-        self._proxy.upsert(list(points))  # type: ignore[attr-defined]
+        self._call("upsert", list(points))
 
     def existing(self, ids: Sequence[str]) -> dict[str, str]:
-        return dict(self._proxy.existing(list(ids)))  # type: ignore[attr-defined]
+        return dict(self._call("existing", list(ids)))
 
     def search(self, vector: list[float] | None, tenant_id: str, **options: Any) -> list[SearchHit]:
         """VectorSearcher.search (its keyword options passed on as they are)."""
-        return list(self._proxy.search(vector, tenant_id, **options))  # type: ignore[attr-defined]
+        return list(self._call("search", vector, tenant_id, **options))
