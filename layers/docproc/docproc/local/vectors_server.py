@@ -24,6 +24,9 @@ from typing import Any, cast
 from docproc.errors import VectorStoreBusy
 from docproc.vectors.port import SearchHit, VectorPoint, VectorStore
 
+# What a call to a served store that has finished is refused with.
+_GONE = "the process that served the vector store has finished"
+
 
 class LockedStore:
     """Serialises calls: the server answers each connection on its own thread, and the
@@ -80,9 +83,6 @@ class _Server(Server):
             super().accept_connection(c, name)
         finally:
             c.close()
-
-
-_GONE = "the process that served the vector store has finished"
 
 
 class _Client(BaseManager):
