@@ -403,6 +403,20 @@ def test_edge_seals_a_shard_made_with_an_older_sealing_threshold(tmp_path: Path)
     made.close()
 
 
+def test_edge_does_not_merge_sealed_segments_past_its_target_number_of_segments(tmp_path: Path):
+    # Given a store of 3-dimensional vectors sealed every 100 points (Qdrant's merge optimizer
+    # aims at 64 segments)
+    store = EdgeVectorStore(tmp_path, "test_col", dimensions=3, seal_every=100)
+    # When 70 seals are made
+    for start in range(0, 7000, 100):
+        store.upsert([_point(n, "acme", "d1", "v1", [1, 0, 0]) for n in range(start, start + 100)])
+    # Then each is a segment of its own, none merged into a larger one that a seal would build
+    # in memory, beside the appendable segment
+    assert store._open.info().segments_count == 71
+    assert store.count("acme", "d1") == 7000
+    store.close()
+
+
 def test_edge_journals_staging_and_folds_the_journal_into_the_list_at_the_next_opening(
     tmp_path: Path,
 ):
