@@ -13,7 +13,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 from qdrant_client import QdrantClient, models
-from qdrant_edge import EdgeConfig, EdgeOptimizersConfig, EdgeShard, Point, UpdateOperation
+from qdrant_edge import (
+    EdgeConfig,
+    EdgeOptimizersConfig,
+    EdgeShard,
+    Memory,
+    Point,
+    UpdateOperation,
+)
 
 from docproc.embedding.sparse import Bm25Encoder
 from docproc.errors import EmbeddingDimensionMismatch, VectorStoreBusy
@@ -401,6 +408,20 @@ def test_edge_seals_a_shard_made_with_an_older_sealing_threshold(tmp_path: Path)
     # Then the seal made an immutable segment of them
     assert made._open.info().segments_count == 2
     made.close()
+
+
+def test_edge_keeps_its_payload_indexes_on_disk(tmp_path: Path):
+    # Given a new store
+    store = EdgeVectorStore(tmp_path, "test_col", dimensions=3)
+    # When it makes its shard
+    store.upsert([_point(1, "acme", "d1", "v1", [1, 0, 0])])
+    # Then every payload index the filters use is memory-mapped, none held in memory
+    schema = store._open.info().payload_schema
+    assert set(schema) == {"tenant_id", "case_id", "document_id", "version"}
+    assert {field: index.params.memory for field, index in schema.items()} == dict.fromkeys(
+        schema, Memory.Cold
+    )
+    store.close()
 
 
 def test_edge_does_not_merge_sealed_segments_past_its_target_number_of_segments(tmp_path: Path):
