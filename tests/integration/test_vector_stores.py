@@ -379,12 +379,19 @@ def test_edge_keeps_versions_staged_across_processes_and_publishes_without_rewri
     assert json.loads((tmp_path / "test_col" / "docproc-staged-versions.json").read_text()) == []
 
 
+def _write_in_batches(store: EdgeVectorStore, points: int, batch: int) -> None:
+    """Points 0..points-1 of acme's d1 v1, upserted ``batch`` at a time."""
+    for start in range(0, points, batch):
+        store.upsert(
+            [_point(n, "acme", "d1", "v1", [1, 0, 0]) for n in range(start, start + batch)]
+        )
+
+
 def test_edge_seals_its_appendable_segment_whatever_the_size_of_its_vectors(tmp_path: Path):
     # Given a store of 3-dimensional vectors (12 bytes a point) sealed every 1,000 points
     store = EdgeVectorStore(tmp_path, "test_col", dimensions=3, seal_every=1000)
     # When 2,500 points are written
-    for start in range(0, 2500, 250):
-        store.upsert([_point(n, "acme", "d1", "v1", [1, 0, 0]) for n in range(start, start + 250)])
+    _write_in_batches(store, points=2500, batch=250)
     # Then two seals made two immutable segments, beside the appendable one
     assert store._open.info().segments_count == 3
     assert store.count("acme", "d1") == 2500
@@ -429,8 +436,7 @@ def test_edge_does_not_merge_sealed_segments_past_its_target_number_of_segments(
     # aims at 64 segments)
     store = EdgeVectorStore(tmp_path, "test_col", dimensions=3, seal_every=100)
     # When 70 seals are made
-    for start in range(0, 7000, 100):
-        store.upsert([_point(n, "acme", "d1", "v1", [1, 0, 0]) for n in range(start, start + 100)])
+    _write_in_batches(store, points=7000, batch=100)
     # Then each is a segment of its own, none merged into a larger one that a seal would build
     # in memory, beside the appendable segment
     assert store._open.info().segments_count == 71
