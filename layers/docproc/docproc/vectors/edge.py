@@ -61,10 +61,9 @@ from docproc.errors import EmbeddingDimensionMismatch, VectorStoreBusy
 from docproc.vectors.port import SPARSE_VECTOR, VISIBLE, SearchHit, SparseVector, VectorPoint
 
 # Payload fields the filters use, indexed as on the server (tenant_id partitions), on disk
-# (Memory.Cold) as the payloads are. Held in memory, every segment's index is loaded by the
-# first filter on its field: at the 1 GB text (51 segments) Finalize's own memory was 248 MB
-# with them in memory and 186 MB on disk, the store benchmark's writer 262 and 232 MB; writing
-# took as long (1.02x, 6 pairs of 100,000 points). A shard made before keeps its indexes.
+# (Memory.Cold) as the payloads are: held in memory, they took 10-15 MB more of a writer's peak
+# at 200,000 points (the appendable segment's indexes), and writing was no faster (1.02x, 6
+# pairs of 100,000 points). A shard made before keeps its indexes.
 _KEYWORD_INDEXES = ("case_id", "document_id", "version")
 # Points written before the appendable segment is sealed. What a writer holds peaks during a
 # seal, at about three times what the appendable segment's sparse index held (the new segment's
