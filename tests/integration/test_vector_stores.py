@@ -25,7 +25,7 @@ from qdrant_edge import (
 from docproc.embedding.sparse import Bm25Encoder
 from docproc.errors import EmbeddingDimensionMismatch, VectorStoreBusy
 from docproc.local.vectors_server import RemoteVectorStore, VectorStoreServer
-from docproc.vectors.edge import EdgeVectorStore
+from docproc.vectors.edge import SEGMENT_TARGET, EdgeVectorStore
 from docproc.vectors.port import VectorPoint, VectorStore, collection_name
 from docproc.vectors.qdrant import QdrantVectorStore
 from tests.qdrant_server import qdrant_server
@@ -432,15 +432,15 @@ def test_edge_keeps_its_payload_indexes_on_disk(tmp_path: Path):
 
 
 def test_edge_does_not_merge_sealed_segments_past_its_target_number_of_segments(tmp_path: Path):
-    # Given a store of 3-dimensional vectors sealed every 100 points (Qdrant's merge optimizer
-    # aims at 64 segments)
+    # Given a store of 3-dimensional vectors sealed every 100 points
     store = EdgeVectorStore(tmp_path, "test_col", dimensions=3, seal_every=100)
-    # When 70 seals are made
-    _write_in_batches(store, points=7000, batch=100)
+    # When more seals are made than the segments Qdrant's optimizers aim at (64)
+    seals = SEGMENT_TARGET + 6
+    _write_in_batches(store, points=seals * 100, batch=100)
     # Then each is a segment of its own, none merged into a larger one that a seal would build
     # in memory, beside the appendable segment
-    assert store._open.info().segments_count == 71
-    assert store.count("acme", "d1") == 7000
+    assert store._open.info().segments_count == seals + 1
+    assert store.count("acme", "d1") == seals * 100
     store.close()
 
 

@@ -72,6 +72,8 @@ _KEYWORD_INDEXES = ("case_id", "document_id", "version")
 # MB every 8,192, in the same time (116.8 vs 115.1 s); a dense search with a tenant filter
 # went from 7.9 to 11.1 ms (26 segments to scan, then 51). Every 4,096 wrote 30% slower.
 SEAL_EVERY = 8_192
+# Segments Qdrant's optimizers aim at: past it, a seal also merges (see _merged_segment_limit_kb).
+SEGMENT_TARGET = 64
 # Qdrant Edge's own record of a shard's configuration: present once the shard was created.
 _CONFIG_FILE = "edge_config.json"
 # How many points the appendable segment holds, kept beside the shard between processes (each
@@ -166,15 +168,15 @@ class EdgeVectorStore:
             # sealed segments are not merged (that would rewrite the collection).
             optimizers=EdgeOptimizersConfig(
                 indexing_threshold=1,
-                default_segment_number=64,
+                default_segment_number=SEGMENT_TARGET,
                 max_segment_size=self._merged_segment_limit_kb(),
             ),
         )
 
     def _merged_segment_limit_kb(self) -> int:
-        """Qdrant's merge optimizer, which runs in a seal once a shard has more segments than its
-        target (64: 524k points sealed every 8,192), builds only segments under this many KB of
-        dense vectors: two sealed segments never merge; smaller ones (what deletes leave) may.
+        """Qdrant's merge optimizer, which runs in a seal once a shard has more segments than
+        SEGMENT_TARGET (524k points sealed every 8,192), builds only segments under this many KB
+        of dense vectors: two sealed segments never merge; smaller ones (what deletes leave) may.
 
         A merge builds its segment in memory as a seal does, so a writer's peak follows the
         largest merge. Qdrant's default limit (200,000 KB a core) merged ever larger segments:
