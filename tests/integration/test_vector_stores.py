@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -429,6 +431,63 @@ def test_edge_keeps_its_payload_indexes_on_disk(tmp_path: Path):
         schema, Memory.Cold
     )
     store.close()
+
+
+# Counts the malloc arenas in use after 4 threads each allocate (glibc's malloc_info report),
+# in a process of its own: the setting is process-wide. With "claim", a store claims its shard
+# first.
+_ARENAS_OF_THREADS = """
+import ctypes, sys, tempfile, threading
+from pathlib import Path
+
+libc = ctypes.CDLL("libc.so.6")
+libc.malloc.restype = ctypes.c_void_p
+libc.fopen.restype = ctypes.c_void_p
+if sys.argv[1] == "claim":
+    from docproc.vectors.edge import EdgeVectorStore
+
+    EdgeVectorStore(Path(sys.argv[2]), "test_col", 3).claim()
+barrier = threading.Barrier(5)
+
+def allocate():
+    libc.malloc(4096)  # kept, so the thread's arena stays in use
+    barrier.wait()
+
+threads = [threading.Thread(target=allocate) for _ in range(4)]
+for thread in threads:
+    thread.start()
+barrier.wait()
+for thread in threads:
+    thread.join()
+report = Path(sys.argv[2]) / "malloc-info.xml"
+out = libc.fopen(str(report).encode(), b"w")
+libc.malloc_info(0, ctypes.c_void_p(out))
+libc.fclose(ctypes.c_void_p(out))
+print(report.read_text().count("<heap nr="))
+"""
+
+
+def _arenas_of_threads(tmp_path: Path, claim: bool) -> int:
+    folder = tmp_path / ("claimed" if claim else "unclaimed")
+    folder.mkdir()
+    ran = subprocess.run(
+        [sys.executable, "-c", _ARENAS_OF_THREADS, "claim" if claim else "none", str(folder)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return int(ran.stdout)
+
+
+def test_the_process_that_holds_an_edge_shard_allocates_from_one_malloc_arena(tmp_path: Path):
+    # Given a process whose threads each allocate from an arena of their own (glibc's default)
+    if _arenas_of_threads(tmp_path, claim=False) < 2:
+        pytest.skip("this C library does not give threads arenas of their own")
+    # When a process claims a shard before its threads allocate
+    arenas = _arenas_of_threads(tmp_path, claim=True)
+    # Then they all allocate from the one arena, whose freed pages a trim gives back: the
+    # runner's threads write to the shard, and each arena would keep pages of its own
+    assert arenas == 1
 
 
 def test_edge_does_not_merge_sealed_segments_past_its_target_number_of_segments(tmp_path: Path):
