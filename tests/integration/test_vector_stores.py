@@ -437,7 +437,7 @@ def test_edge_keeps_its_payload_indexes_on_disk(tmp_path: Path):
 # in a process of its own: the setting is process-wide. With "claim", a store claims its shard
 # first.
 _ARENAS_OF_THREADS = """
-import ctypes, sys, tempfile, threading
+import ctypes, sys, threading
 from pathlib import Path
 
 libc = ctypes.CDLL("libc.so.6")

@@ -125,10 +125,15 @@ def _version_filter(tenant_id: str, document_id: str, version: str) -> Filter:
     return Filter(must=_conditions(tenant_id=tenant_id, document_id=document_id, version=version))
 
 
+def _glibc(function: str, *arguments: int) -> None:
+    """Call one of glibc's allocator functions; with another C library, nothing happens."""
+    with contextlib.suppress(OSError, AttributeError):
+        getattr(ctypes.CDLL("libc.so.6"), function)(*arguments)
+
+
 def _release_freed_memory() -> None:
     """Hand back to the system what the allocator keeps of memory the shard freed."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    _glibc("malloc_trim", 0)
 
 
 # glibc's mallopt parameter: how many malloc arenas the process may have.
@@ -143,10 +148,8 @@ def _share_one_malloc_arena() -> None:
     an arena of its own (up to 8 a core), and each arena keeps its own free and part-used
     pages. Ingesting the benchmark's 1 GB text on two workers, the runner's own memory peaked
     at 290 MB, and at 251 MB with one arena (190 and 194 s); on 200 MB, 3 pairs of runs took
-    0.94x the time (0.92-1.01). Python threads take turns anyway (the GIL). Elsewhere than
-    glibc, nothing changes."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6").mallopt(_M_ARENA_MAX, 1)
+    0.94x the time (0.92-1.01). Python threads take turns anyway (the GIL)."""
+    _glibc("mallopt", _M_ARENA_MAX, 1)
 
 
 class EdgeVectorStore:
