@@ -58,6 +58,21 @@ def test_single_byte_text_is_detected():
     assert head.decode(detected.encoding) == head.decode("cp1252")
 
 
+def test_a_legacy_encoding_other_than_windows_1252_is_detected_statistically():
+    # Given Serbian Cyrillic in Windows-1251 ("Djordje bought a house in Belgrade."): its
+    # letter dje is byte 0x90, which Windows-1252 does not define
+    text = (
+        "\u0402\u043e\u0440\u0452\u0435 \u0458\u0435 \u043a\u0443\u043f\u0438\u043e "
+        "\u043a\u0443\u045b\u0443 \u0443 \u0411\u0435\u043e\u0433\u0440\u0430\u0434\u0443. "
+    ) * 40
+    head = text.encode("cp1251")
+    # When it is sniffed
+    detected = sniff(head)
+    # Then the detector names an encoding that reads it back as written
+    assert detected.media_type == TEXT and detected.encoding is not None
+    assert head.decode(detected.encoding) == text
+
+
 def test_probe_may_end_inside_a_character():
     assert sniff("\u20ac".encode() * 10 + "\u20ac".encode()[:2]).media_type == TEXT
 
