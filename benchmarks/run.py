@@ -1568,7 +1568,8 @@ def retrieval(size: Size, work: Path, section: Section) -> None:
                     hybrid.recall_at_5 - best,
                     "",
                     shown=f"{hybrid.recall_at_5 - best:+.2f} (MRR {hybrid.mrr:.2f})",
-                    target=Target("quality", at_least=0) if name == "hashing" else None,
+                    # #16 asks it of both embedders; the sentence-embedding model's is open.
+                    target=Target("quality", at_least=0, issue=None if name == "hashing" else 16),
                 )
     finally:
         if server is not None:
