@@ -128,3 +128,19 @@ def test_a_rotated_key_is_in_use_within_the_max_age(secrets, monkeypatch):
             "Bearer sk-before",
             "Bearer sk-after",
         ]
+
+
+def test_the_qdrant_client_starts_no_thread_that_could_outlive_a_short_command():
+    import threading
+
+    from docproc.wiring import qdrant_client
+
+    # Given the threads running now
+    before = set(threading.enumerate())
+    # When docproc makes its client of a Qdrant server (nothing needs to listen: no call yet)
+    client = qdrant_client("http://127.0.0.1:9", None)
+    started = set(threading.enumerate()) - before
+    client.close()
+    # Then no thread was started: qdrant-client's background version check builds an SSL
+    # context on a daemon thread, and a process exiting meanwhile can crash in OpenSSL's cleanup
+    assert not started, started
