@@ -5,6 +5,7 @@ then starts with them instead of importing and loading them in an interpreter of
 from __future__ import annotations
 
 import contextlib
+import gc
 
 import pymupdf  # noqa: F401
 
@@ -22,3 +23,9 @@ with contextlib.suppress(Exception):
     _name = encoding_name_for_model(ChunkingSettings().tokenizer_model)
     encoding(_name)
     token_lengths(_name)
+
+# What was loaded lives as long as the server and its workers: out of the garbage collector's
+# sight, a worker's collections do not write to those objects' headers, so their pages stay
+# shared with the server instead of being copied into each worker (the gc module's advice for
+# processes that fork without exec).
+gc.freeze()
