@@ -1547,6 +1547,9 @@ def retrieval(size: Size, work: Path, section: Section) -> None:
     loopback as an OpenAI-compatible server."""
     from benchmarks.retrieval import CLASSES, MODES, evaluate, table
     from docproc.embedding.hashing import HashingEmbedder
+    from tests.retrieval_set import PASSAGES, QUERIES
+
+    section.extra["size"] = [f"{len(PASSAGES)} passages, {len(QUERIES)} queries"]
 
     embedders: list[tuple[str, Any]] = [("hashing", HashingEmbedder(384))]
     server = None
@@ -1568,8 +1571,8 @@ def retrieval(size: Size, work: Path, section: Section) -> None:
                     hybrid.recall_at_5 - best,
                     "",
                     shown=f"{hybrid.recall_at_5 - best:+.2f} (MRR {hybrid.mrr:.2f})",
-                    # #16 asks it of both embedders; the sentence-embedding model's is open.
-                    target=Target("quality", at_least=0, issue=None if name == "hashing" else 16),
+                    # #16 asks it of both embedders; open for both (paraphrases).
+                    target=Target("quality", at_least=0, issue=16),
                 )
     finally:
         if server is not None:
