@@ -1,4 +1,4 @@
-"""A retrieval evaluation set: 120 short passages of the kind a legal platform holds, and 174
+"""A retrieval evaluation set: 150 short passages of the kind a legal platform holds, and 221
 queries, each naming the passage it should find. Written for this project (its licence).
 
 Three classes of query:
@@ -6,7 +6,7 @@ Three classes of query:
   keywords    the passage's own words, a few of them, in another order
   paraphrase  the same request in other words (few or none of the passage's content words)
 
-Written in three parts, each kept whatever it showed once measured:
+Written in four parts, each kept whatever it showed once measured:
   1. 48 passages, 64 queries: the set on which hybrid search's fusion (DBSF, distribution-based
      score fusion) was chosen.
   2. 42 passages, 62 queries: more topics, and near neighbours of the first part's passages
@@ -20,6 +20,13 @@ Written in three parts, each kept whatever it showed once measured:
      than the better half with the sentence-embedding model, and on the whole set with either
      embedder; and as it fuses ranks, not scores, its results depend on the order the engine
      gives BM25's ties, which changes from one build of the store to the next. DBSF stays
+     (issue #16).
+  4. 30 passages, 47 queries, written to test that weighted fusion once more, with the test
+     fixed beforehand (mean of ten builds of the store; at least DBSF's recall@5 in every class
+     with both embedders, and more overall with one). It passed: paraphrases 0.35 vs 0.30 with
+     the hashing embedder, 0.85 vs 0.80 with the sentence-embedding model, and more overall
+     with both; still short of the better half on paraphrases. docproc keeps DBSF until its
+     tests can assert what a rank fusion finds, which varies with the engine's tie order
      (issue #16).
 """
 
@@ -722,4 +729,201 @@ QUERIES += [
         "trust-trustee",
     ),
     ("paraphrase", "the court fined a lawyer for made-up citations", "case-sanctions"),
+]
+
+# The fourth part.
+PASSAGES |= {
+    "aviation-charter": (
+        "The charter operator provides a twin-engine aircraft with two pilots for the flight "
+        "from Denver to Aspen on December 18."
+    ),
+    "aviation-delay": (
+        "Passengers whose flight arrives more than three hours late are entitled to "
+        "compensation of 400 euros unless the delay was caused by extraordinary circumstances."
+    ),
+    "agriculture-crop": (
+        "The grower sells its entire 2026 harvest of Fuji apples to Cascade Orchards at 38 "
+        "cents per pound, delivered to the packing house."
+    ),
+    "agriculture-lease": (
+        "The farmland lease runs for five growing seasons, and the tenant farmer may not apply "
+        "any herbicide not approved by the owner."
+    ),
+    "nonprofit-grant": (
+        "Grant agreement G-2026-0193 provides 85,000 dollars for the literacy program, to be "
+        "spent by June 30 and reported on quarterly."
+    ),
+    "nonprofit-board": (
+        "Directors of the foundation serve without pay but are reimbursed for reasonable travel "
+        "expenses."
+    ),
+    "sports-contract": (
+        "Forward Luka Petrov signs with the Harbor City Waves for three seasons at a salary of "
+        "2.1 million dollars per season."
+    ),
+    "sports-injury": (
+        "If the player is injured in team activities, the club keeps paying the salary for the "
+        "remainder of the season."
+    ),
+    "music-license": (
+        "The label licenses the song for use in the television advertisement in Canada for "
+        "twelve months, for a flat fee of 60,000 dollars."
+    ),
+    "music-royalty": (
+        "The artist receives eighteen percent of net receipts from streaming, paid twice a year "
+        "with a statement of account."
+    ),
+    "data-subprocessor": (
+        "The processor may engage a sub-processor only after informing the controller, who may "
+        "object within fifteen days."
+    ),
+    "data-transfer": (
+        "Personal data may be transferred outside the European Economic Area only under the "
+        "standard contractual clauses."
+    ),
+    "construction-lien": (
+        "A subcontractor who has not been paid may record a lien against the property within "
+        "ninety days of finishing its work."
+    ),
+    "pension-vesting": (
+        "Employer contributions to the retirement plan vest twenty percent per year, becoming "
+        "fully vested after five years of service."
+    ),
+    "pension-rollover": (
+        "On leaving the company, a participant may roll the account balance into an individual "
+        "retirement account without tax."
+    ),
+    "antitrust-prices": (
+        "The distributors are prohibited from agreeing among themselves on resale prices or on "
+        "which customers each will serve."
+    ),
+    "consumer-return": (
+        "Online purchases may be returned within thirty days for a full refund, provided the "
+        "item is unused and in its original packaging."
+    ),
+    "consumer-renewal": (
+        "The subscription renews monthly until cancelled; the customer can cancel at any time "
+        "from the account settings page."
+    ),
+    "product-recall": (
+        "Recall notice RC-26-118 covers space heaters with serial numbers beginning 7K because "
+        "the thermostat may fail and overheat."
+    ),
+    "product-liability": (
+        "The manufacturer is liable for injuries caused by a design defect even if the seller "
+        "made no mistake."
+    ),
+    "loan-covenant": (
+        "The borrower must keep a debt-to-equity ratio below two to one, tested at the end of "
+        "each fiscal quarter."
+    ),
+    "case-mediation": (
+        "The parties in matter 2026-CV-02214 agreed to mediation with retired judge Ellen Marsh "
+        "on July 8."
+    ),
+    "case-default-judgment": (
+        "Because the defendant never answered the complaint, the court entered a default "
+        "judgment for the full amount claimed."
+    ),
+    "lease-early-termination": (
+        "The tenant may end the lease early by paying two months' rent as a termination fee and "
+        "giving sixty days' notice."
+    ),
+    "employment-expenses": (
+        "Business travel is reimbursed at cost with receipts, and meals up to 75 dollars a day "
+        "without receipts."
+    ),
+    "insurance-life": (
+        "Life insurance policy LP-88317 pays 500,000 dollars to the named beneficiary, Martin "
+        "Okoye, on the insured's death."
+    ),
+    "shipping-incoterm": (
+        "Goods are sold FOB Shanghai: the seller bears the costs and risks until the goods are "
+        "loaded on the vessel."
+    ),
+    "construction-insurance": (
+        "The contractor carries builder's risk insurance covering the works against fire and "
+        "theft until handover."
+    ),
+    "software-evaluation": (
+        "The evaluator may not reverse engineer, decompile or disassemble the software provided "
+        "for the trial."
+    ),
+    "tax-residency": (
+        "An individual who spends more than 183 days in the country during the tax year is "
+        "treated as a resident for income tax."
+    ),
+}
+
+QUERIES += [
+    # identifier
+    ("identifier", "G-2026-0193", "nonprofit-grant"),
+    ("identifier", "Cascade Orchards", "agriculture-crop"),
+    ("identifier", "Luka Petrov", "sports-contract"),
+    ("identifier", "Harbor City Waves", "sports-contract"),
+    ("identifier", "RC-26-118", "product-recall"),
+    ("identifier", "2026-CV-02214", "case-mediation"),
+    ("identifier", "Ellen Marsh", "case-mediation"),
+    ("identifier", "LP-88317", "insurance-life"),
+    ("identifier", "Martin Okoye", "insurance-life"),
+    ("identifier", "FOB Shanghai", "shipping-incoterm"),
+    ("identifier", "Denver to Aspen", "aviation-charter"),
+    # keywords
+    ("keywords", "flight three hours late compensation euros", "aviation-delay"),
+    ("keywords", "farmland lease growing seasons herbicide", "agriculture-lease"),
+    ("keywords", "directors serve without pay travel expenses", "nonprofit-board"),
+    ("keywords", "player injured team activities salary", "sports-injury"),
+    ("keywords", "song license television advertisement Canada", "music-license"),
+    ("keywords", "eighteen percent net receipts streaming", "music-royalty"),
+    ("keywords", "sub-processor object fifteen days", "data-subprocessor"),
+    ("keywords", "subcontractor lien ninety days", "construction-lien"),
+    ("keywords", "employer contributions vest twenty percent", "pension-vesting"),
+    ("keywords", "roll account balance individual retirement account", "pension-rollover"),
+    ("keywords", "resale prices distributors agreeing", "antitrust-prices"),
+    ("keywords", "returned thirty days original packaging", "consumer-return"),
+    ("keywords", "debt-to-equity ratio fiscal quarter", "loan-covenant"),
+    ("keywords", "default judgment never answered complaint", "case-default-judgment"),
+    ("keywords", "builder's risk insurance fire theft", "construction-insurance"),
+    ("keywords", "reverse engineer decompile software", "software-evaluation"),
+    # paraphrase
+    (
+        "paraphrase",
+        "can I get money back when my plane lands hours behind schedule",
+        "aviation-delay",
+    ),
+    ("paraphrase", "private jet booked for a ski trip", "aviation-charter"),
+    ("paraphrase", "how much are we paid for our fruit", "agriculture-crop"),
+    ("paraphrase", "what weed killers can the renter spray on the fields", "agriculture-lease"),
+    ("paraphrase", "funding for a reading program and its deadline", "nonprofit-grant"),
+    ("paraphrase", "how long is the athlete committed to the team", "sports-contract"),
+    ("paraphrase", "does the club keep paying a hurt athlete", "sports-injury"),
+    ("paraphrase", "using a track in a commercial spot", "music-license"),
+    (
+        "paraphrase",
+        "can the vendor hire another company to handle our customer information",
+        "data-subprocessor",
+    ),
+    ("paraphrase", "sending customer records to another continent", "data-transfer"),
+    ("paraphrase", "an unpaid builder putting a claim on the house", "construction-lien"),
+    ("paraphrase", "when is my company pension money fully mine", "pension-vesting"),
+    ("paraphrase", "competitors fixing what shops charge", "antitrust-prices"),
+    ("paraphrase", "I want to send back something I bought on a website", "consumer-return"),
+    ("paraphrase", "how do I stop being charged every month", "consumer-renewal"),
+    (
+        "paraphrase",
+        "who is responsible when a badly designed product hurts someone",
+        "product-liability",
+    ),
+    (
+        "paraphrase",
+        "the company that didn't show up in court lost automatically",
+        "case-default-judgment",
+    ),
+    (
+        "paraphrase",
+        "getting out of my apartment contract before it ends",
+        "lease-early-termination",
+    ),
+    ("paraphrase", "how much can I spend on food on a work trip", "employment-expenses"),
+    ("paraphrase", "when am I considered to live somewhere for tax purposes", "tax-residency"),
 ]
