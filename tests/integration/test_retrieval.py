@@ -46,7 +46,7 @@ def test_hybrid_finds_what_the_better_of_its_two_halves_finds(scores):
         assert scores[("hybrid", kind)].recall_at_5 >= best, kind
 
 
-def test_hashing_v2_finds_at_least_what_hashing_v1_found(scores):
+def test_hashing_v2_finds_what_hashing_v1_found_but_for_paraphrases_found_by_luck(scores):
     # Given the evaluation set, searched with each version of the offline embedder
     first = evaluate(HashingV1Embedder(384))
     # Then the default, hashing-v2, has each query class's answer in its top five at least as
