@@ -1545,22 +1545,33 @@ def retrieval(size: Size, work: Path, section: Section) -> None:
     """Recall@5 and MRR of dense, BM25 and hybrid search on the evaluation set, with the
     offline hashing embedder and (full runs) a real sentence-embedding model served on
     loopback as an OpenAI-compatible server."""
-    from benchmarks.retrieval import CLASSES, MODES, evaluate, table
+    from benchmarks.retrieval import BUILDS, CLASSES, MODES, evaluate, table
+    from docproc.config import HASHING_HYBRID_WEIGHTS, SEMANTIC_HYBRID_WEIGHTS
     from docproc.embedding.hashing import HashingEmbedder
+    from docproc.vectors.port import HybridFusion
     from tests.retrieval_set import PASSAGES, QUERIES
 
     section.extra["size"] = [f"{len(PASSAGES)} passages, {len(QUERIES)} queries"]
+    section.extra["builds"] = [str(BUILDS)]
+    hashing, semantic = (
+        HybridFusion(*HASHING_HYBRID_WEIGHTS),
+        HybridFusion(*SEMANTIC_HYBRID_WEIGHTS),
+    )
+    for name, fusion in (("hashing", hashing), ("semantic", semantic)):
+        section.extra[f"{name}_fusion"] = [
+            f"k={fusion.k}, dense:BM25 weights {fusion.dense_weight:g}:{fusion.bm25_weight:g}"
+        ]
 
-    embedders: list[tuple[str, Any]] = [("hashing", HashingEmbedder(384))]
+    embedders: list[tuple[str, Any, HybridFusion]] = [("hashing", HashingEmbedder(384), hashing)]
     server = None
     if size.name == "full":
         from benchmarks.retrieval import minilm_server
 
         server = minilm_server()
-        embedders.append(("minilm", server.__enter__()))
+        embedders.append(("minilm", server.__enter__(), semantic))
     try:
-        for name, embedder in embedders:
-            scores = evaluate(embedder)
+        for name, embedder, fusion in embedders:
+            scores = evaluate(embedder, fusion)
             section.extra[name] = table(scores)
             for kind in (*CLASSES, "all"):
                 best = max(scores[(mode, kind)].recall_at_5 for mode in MODES if mode != "hybrid")

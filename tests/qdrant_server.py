@@ -40,8 +40,10 @@ class QdrantServer:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def client(self) -> QdrantClient:
-        """A client of this server, for a test's own assertions."""
-        return QdrantClient(url=self.url, timeout=30)
+        """A client of this server, as docproc makes one."""
+        from docproc.wiring import qdrant_client
+
+        return qdrant_client(self.url, None)
 
 
 def _dump(value: Any) -> Any:

@@ -25,9 +25,9 @@ Written in four parts, each kept whatever it showed once measured:
      fixed beforehand (mean of ten builds of the store; at least DBSF's recall@5 in every class
      with both embedders, and more overall with one). It passed: paraphrases 0.35 vs 0.30 with
      the hashing embedder, 0.85 vs 0.80 with the sentence-embedding model, and more overall
-     with both; still short of the better half on paraphrases. docproc keeps DBSF until its
-     tests can assert what a rank fusion finds, which varies with the engine's tie order
-     (issue #16).
+     with both; still short of the better half on paraphrases. docproc kept DBSF until its
+     evaluation measured a rank fusion over several builds of the store (benchmarks/retrieval.py),
+     then moved to the weighted fusion (docproc.config: HASHING_HYBRID_WEIGHTS).
 """
 
 from __future__ import annotations

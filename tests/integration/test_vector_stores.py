@@ -4,12 +4,13 @@ store: isolation, versions, resume, collections, and hybrid (dense + BM25) searc
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -24,12 +25,14 @@ from qdrant_edge import (
     UpdateOperation,
 )
 
+from docproc.config import LocalSettings
 from docproc.embedding.sparse import Bm25Encoder
 from docproc.errors import EmbeddingDimensionMismatch, VectorStoreBusy
 from docproc.local.vectors_server import RemoteVectorStore, VectorStoreServer
 from docproc.vectors.edge import SEGMENT_TARGET, EdgeVectorStore
-from docproc.vectors.port import VectorPoint, VectorStore, collection_name
+from docproc.vectors.port import HybridFusion, VectorPoint, VectorStore, collection_name
 from docproc.vectors.qdrant import QdrantVectorStore
+from docproc.wiring import make_edge_vector_store, make_vector_store
 from tests.qdrant_server import qdrant_server
 
 
@@ -51,18 +54,40 @@ def _point(
     )
 
 
+StoreFactory = Callable[[HybridFusion], VectorStore]
+
+
 @pytest.fixture(params=["qdrant", "qdrant-rest", "edge"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[VectorStore]:
-    if request.param == "edge":
-        # Sealed every 1,000 points, so that the tests run across sealed segments too
-        edge = EdgeVectorStore(tmp_path / "vectors", "test_col", dimensions=3, seal_every=1000)
-        yield edge
-        edge.close()
-    elif request.param == "qdrant-rest":
+def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreFactory]:
+    """A store of each kind, its collections apart from each other, hybrid search fusing as
+    told."""
+    made: list[VectorStore] = []
+
+    def make(fusion: HybridFusion, client: QdrantClient | None = None) -> VectorStore:
+        collection = f"test_col{len(made) or ''}"
+        if request.param == "edge":
+            # Sealed every 1,000 points, so that the tests run across sealed segments too
+            store: VectorStore = EdgeVectorStore(
+                tmp_path / "vectors", collection, dimensions=3, seal_every=1000, fusion=fusion
+            )
+        else:
+            assert client is not None
+            store = QdrantVectorStore(client, collection, dimensions=3, fusion=fusion)
+        made.append(store)
+        return store
+
+    if request.param == "qdrant-rest":
         with qdrant_server() as server:
-            yield QdrantVectorStore(server.client(), "test_col", dimensions=3)
+            yield functools.partial(make, client=server.client())
     else:
-        yield QdrantVectorStore(QdrantClient(location=":memory:"), "test_col", dimensions=3)
+        yield functools.partial(make, client=QdrantClient(location=":memory:"))
+    for store in made:
+        store.close()
+
+
+@pytest.fixture
+def store(make_store: StoreFactory) -> VectorStore:
+    return make_store(HybridFusion())
 
 
 def test_collection_names_separate_models_and_sizes():
@@ -271,12 +296,17 @@ CLAUSES = [
 ]
 
 
-def _texts(store: VectorStore, dense: list[list[float]]) -> None:
+def _texts(
+    store: VectorStore, dense: list[list[float]], fillers: Sequence[list[float]] = ()
+) -> None:
+    """CLAUSES, each with its dense vector; then, with ``fillers``' vectors, clauses that share
+    no word with them."""
+    texts = CLAUSES + [f"Exhibit {n} is attached as filed." for n in range(len(fillers))]
     store.upsert(
         [
             VectorPoint(
                 id=f"00000000-0000-0000-0000-{n:012d}",
-                vector=dense[n],
+                vector=vector,
                 payload={
                     "tenant_id": "acme",
                     "case_id": "c",
@@ -288,7 +318,7 @@ def _texts(store: VectorStore, dense: list[list[float]]) -> None:
                 },
                 sparse=BM25.encode_documents([text])[0],
             )
-            for n, text in enumerate(CLAUSES)
+            for n, (text, vector) in enumerate(zip(texts, [*dense, *fillers], strict=True))
         ]
     )
 
@@ -318,6 +348,57 @@ def test_hybrid_fuses_both_rankings(store: VectorStore):
     # And each side alone ranks its own first
     assert store.search([1, 0, 0], "acme", limit=1)[0].payload["document_id"] == "d0"
     assert store.search(None, "acme", sparse=query, limit=1)[0].payload["document_id"] == "d2"
+
+
+@pytest.mark.parametrize(("weights", "first"), [((3.0, 1.0), "d0"), ((1.0, 3.0), "d2")])
+def test_of_two_passages_each_found_by_one_side_the_heavier_side_s_comes_first(
+    make_store: StoreFactory, weights: tuple[float, float], first: str
+):
+    # Given clause 0 nearest the query's dense vector and clause 2, the only one with the
+    # query's keywords, farthest from it (past the five candidates dense search fetches for
+    # one hit), in a store that weighs one side three times the other
+    store = make_store(HybridFusion(*weights))
+    fillers = [[1.0, 0.2 * (n + 1), 0.0] for n in range(5)]
+    _texts(store, [[1, 0, 0], [0, 1, 0], [-1, 0, 0], [0, 1, 1]], fillers=fillers)
+    # When searched by both for one hit
+    hits = store.search(
+        [1, 0, 0], "acme", sparse=BM25.encode_query("landlord returns thirty days"), limit=1
+    )
+    # Then it is the first of the heavier-weighted side
+    assert [hit.payload["document_id"] for hit in hits] == [first]
+
+
+@pytest.mark.parametrize("kind", ["edge", "qdrant"])
+@pytest.mark.parametrize(
+    ("environment", "first"),
+    [({}, "d2"), ({"HYBRID_DENSE_WEIGHT": "3"}, "d0"), ({"HYBRID_BM25_WEIGHT": "3"}, "d2")],
+)
+def test_the_stores_docproc_builds_fuse_with_the_configured_weights(
+    tmp_path: Path, kind: str, environment: dict[str, str], first: str
+):
+    # Given the laptop's settings (the offline embedder: dense 1, BM25 2), or a weight set,
+    # and the passages of the test above in vectors of the collection's size
+    settings = LocalSettings(EMBEDDING_DIMENSIONS=8, **environment)
+    store = (
+        make_edge_vector_store(tmp_path, settings, settings)
+        if kind == "edge"
+        else make_vector_store(QdrantClient(location=":memory:"), settings, settings)
+    )
+    fillers = [[1.0, 0.2 * (n + 1), 0.0] for n in range(5)]
+    dense = [[1, 0, 0], [0, 1, 0], [-1, 0, 0], [0, 1, 1]]
+    _texts(
+        store, [[*v, 0, 0, 0, 0, 0] for v in dense], fillers=[[*v, 0, 0, 0, 0, 0] for v in fillers]
+    )
+    # When searched by both for one hit
+    hits = store.search(
+        [1, 0, 0, 0, 0, 0, 0, 0],
+        "acme",
+        sparse=BM25.encode_query("landlord returns thirty days"),
+        limit=1,
+    )
+    store.close()
+    # Then the heavier side's first comes first
+    assert [hit.payload["document_id"] for hit in hits] == [first]
 
 
 def test_a_collection_from_before_hybrid_search_keeps_working_dense_only():

@@ -12,6 +12,7 @@ from docproc.config import (
     load_settings,
 )
 from docproc.errors import ConfigurationError
+from docproc.vectors.port import HybridFusion
 
 BASE = {
     "DOCPROC_BUCKET": "bucket-1",
@@ -36,6 +37,9 @@ def env(monkeypatch: pytest.MonkeyPatch):
         "OPENAI_API_KEY",
         "OPENAI_API_KEY_SECRET_ARN",
         "OPENAI_REQUESTS_IN_FLIGHT",
+        "EMBEDDING_MODEL",
+        "HYBRID_DENSE_WEIGHT",
+        "HYBRID_BM25_WEIGHT",
     ):
         monkeypatch.delenv(name, raising=False)
 
@@ -157,4 +161,19 @@ def test_the_hashing_embedders_version_is_its_model_name(env):
     # Given a version that does not exist: refused at start-up, naming the variable
     env(EMBEDDING_MODEL="hashing-v9")
     with pytest.raises(ConfigurationError, match="EMBEDDING_MODEL=hashing-v9"):
+        load_settings(LocalSettings)
+
+
+def test_hybrid_search_weighs_bm25_above_the_offline_embedder_and_a_model_above_bm25(env):
+    # Given the offline embedder (its dense side is lexical too): BM25 weighs more
+    assert load_settings(LocalSettings).hybrid_fusion == HybridFusion(1.0, 2.0)
+    # Given an embedding model: its dense side weighs more
+    env(EMBEDDER="openai", OPENAI_API_KEY="sk-x")
+    assert load_settings(LocalSettings).hybrid_fusion == HybridFusion(2.0, 1.0)
+    # Given one weight set: it replaces the embedder's, the other stays
+    env(HYBRID_BM25_WEIGHT="3")
+    assert load_settings(LocalSettings).hybrid_fusion == HybridFusion(2.0, 3.0)
+    # Given a weight of zero (a side left out is a search mode, not a weight): refused
+    env(HYBRID_DENSE_WEIGHT="0")
+    with pytest.raises(ConfigurationError, match="HYBRID_DENSE_WEIGHT"):
         load_settings(LocalSettings)

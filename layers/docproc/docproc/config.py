@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from docproc.errors import ConfigurationError
 from docproc.extract.ocr import OcrMode, OcrOptions
 from docproc.extract.pages import TablesMode
+from docproc.vectors.port import HybridFusion
 
 
 class _Settings(BaseSettings):
@@ -118,6 +119,26 @@ class EmbeddingModelSettings(_Settings):
         default=None, validation_alias="EMBEDDING_PRICE_PER_MILLION_TOKENS", ge=0
     )
 
+    # Hybrid search's weights of its dense and BM25 sides (weighted RRF); unset: the
+    # embedder's own (hybrid_fusion).
+    hybrid_dense_weight: float | None = Field(
+        default=None, validation_alias="HYBRID_DENSE_WEIGHT", gt=0
+    )
+    hybrid_bm25_weight: float | None = Field(
+        default=None, validation_alias="HYBRID_BM25_WEIGHT", gt=0
+    )
+
+    @property
+    def hybrid_fusion(self) -> HybridFusion:
+        """How hybrid search weighs this embedder's ranking against BM25's."""
+        dense, bm25 = (
+            HASHING_HYBRID_WEIGHTS if self.embedder == "hashing" else SEMANTIC_HYBRID_WEIGHTS
+        )
+        return HybridFusion(
+            dense_weight=self.hybrid_dense_weight or dense,
+            bm25_weight=self.hybrid_bm25_weight or bm25,
+        )
+
     @property
     def price_per_million_tokens(self) -> float:
         if self.embedding_price_per_million_tokens is not None:
@@ -201,6 +222,13 @@ class EmbeddingSettings(EmbeddingModelSettings):
 # The offline embedder's versions (docproc.embedding.hashing); each has its own collections.
 HASHING_V1, HASHING_V2 = "hashing-v1", "hashing-v2"
 HASHING_MODELS = (HASHING_V1, HASHING_V2)
+
+# Hybrid search's weights (dense, BM25) per kind of embedder, chosen on the first half of the
+# retrieval evaluation set and confirmed on the half written after (tests/retrieval_set.py).
+# The hashing embedder's dense side is itself lexical, a weaker BM25: BM25 leads. A
+# sentence-embedding model finds paraphrases BM25 cannot: it leads, and BM25 adds exact terms.
+HASHING_HYBRID_WEIGHTS = (1.0, 2.0)
+SEMANTIC_HYBRID_WEIGHTS = (2.0, 1.0)
 
 # Published list prices (USD per 1M input tokens); override with
 # EMBEDDING_PRICE_PER_MILLION_TOKENS for other models, servers or negotiated prices.

@@ -101,6 +101,7 @@ def make_vector_store(
         collection_of(settings, model),
         model.vector_size,
         upsert_batch=settings.qdrant_upsert_batch,
+        fusion=model.hybrid_fusion,
         options=CollectionOptions(
             on_disk=settings.qdrant_on_disk, quantization=settings.qdrant_quantization
         ),
@@ -113,7 +114,9 @@ def make_edge_vector_store(
     """The laptop's store: Qdrant Edge shards under ``root``, one per collection."""
     from docproc.vectors.edge import EdgeVectorStore
 
-    return EdgeVectorStore(root, collection_of(settings, model), model.vector_size)
+    return EdgeVectorStore(
+        root, collection_of(settings, model), model.vector_size, fusion=model.hybrid_fusion
+    )
 
 
 def make_transcriber(settings: TranscriptionSettings, api_key: str | None) -> Transcriber:

@@ -58,7 +58,14 @@ from qdrant_edge import (
 from qdrant_edge import SparseVector as EdgeSparseVector
 
 from docproc.errors import EmbeddingDimensionMismatch, VectorStoreBusy
-from docproc.vectors.port import SPARSE_VECTOR, VISIBLE, SearchHit, SparseVector, VectorPoint
+from docproc.vectors.port import (
+    SPARSE_VECTOR,
+    VISIBLE,
+    HybridFusion,
+    SearchHit,
+    SparseVector,
+    VectorPoint,
+)
 
 # Payload fields the filters use, indexed as on the server (tenant_id partitions), on disk
 # (Memory.Cold) as the payloads are: held in memory, they took 10-15 MB more of a writer's peak
@@ -90,9 +97,10 @@ _STAGED_FILE = "docproc-staged-versions.json"
 # _JOURNAL_LIMIT lines.
 _STAGED_JOURNAL = "docproc-staged-versions.journal"
 _JOURNAL_LIMIT = 4096
-# Each side of a hybrid query fetches this many candidates per hit asked for; their scores are
-# fused by distribution (DBSF: each side's scores normalised by their mean and spread), which
-# ranked best of the fusions Qdrant offers on the evaluation set (BENCHMARKS.md, Retrieval).
+# Each side of a hybrid query fetches this many candidates per hit asked for; weighted
+# reciprocal rank fusion merges them (HybridFusion). Of the fusions Qdrant offers it ranked best
+# on the evaluation set (BENCHMARKS.md, Retrieval): score fusion (DBSF) lets a weak BM25 list,
+# one passage sharing one common word with the query, count as much as a confident one.
 _PREFETCH_FACTOR = 5
 # Beside each shard, ``<collection>.lock``: locked (flock) by the process that has the shard
 # open, and naming it. A second process is refused before it changes anything, with a typed
@@ -154,9 +162,15 @@ def _share_one_malloc_arena() -> None:
 
 class EdgeVectorStore:
     def __init__(
-        self, root: Path, collection: str, dimensions: int, seal_every: int = SEAL_EVERY
+        self,
+        root: Path,
+        collection: str,
+        dimensions: int,
+        seal_every: int = SEAL_EVERY,
+        fusion: HybridFusion | None = None,
     ) -> None:
         self._path = root / collection
+        self._fusion = fusion or HybridFusion()
         self._collection = collection
         self._dimensions = dimensions
         self._seal_every = seal_every
@@ -422,8 +436,10 @@ class EdgeVectorStore:
                     Prefetch(limit=limit * _PREFETCH_FACTOR, query=query, filter=condition)
                     for query in queries
                 ],
-                # (the stubs type the query as Fusion, of which Dbsf is a variant)
-                query=Fusion.Dbsf(),  # type: ignore[arg-type]
+                # (the stubs type the query as Fusion, of which Rrf is a variant)
+                query=Fusion.Rrf(  # type: ignore[arg-type]
+                    k=self._fusion.k, weights=self._fusion.weights
+                ),
                 limit=limit,
                 with_payload=True,
             )

@@ -22,6 +22,25 @@ VISIBLE = "visible"
 
 
 @dataclass(frozen=True)
+class HybridFusion:
+    """How a hybrid query merges its dense and BM25 candidates: Qdrant's reciprocal rank fusion,
+    weighted. A candidate scores ``1 / (rank / weight + k - 1)`` on each side that found it
+    (rank from 1), so a heavier side's candidates score more, and nearly alike down its first
+    few ranks. The weights suit one embedder: its dense side against BM25
+    (EmbeddingModelSettings.hybrid_fusion)."""
+
+    dense_weight: float = 1.0
+    bm25_weight: float = 1.0
+    # Qdrant's default: weighted 1, a side's first rank scores 1/2, its second 1/3, its third 1/4.
+    k: int = 2
+
+    @property
+    def weights(self) -> list[float]:
+        """In the order of the query's prefetches: dense, then BM25."""
+        return [self.dense_weight, self.bm25_weight]
+
+
+@dataclass(frozen=True)
 class SparseVector:
     """Token ids and weights (BM25: term frequency part; the store applies IDF)."""
 

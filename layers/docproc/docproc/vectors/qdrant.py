@@ -12,12 +12,19 @@ from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedR
 
 from docproc.errors import EmbeddingDimensionMismatch, TransientError
 from docproc.observability import logger
-from docproc.vectors.port import SPARSE_VECTOR, VISIBLE, SearchHit, SparseVector, VectorPoint
+from docproc.vectors.port import (
+    SPARSE_VECTOR,
+    VISIBLE,
+    HybridFusion,
+    SearchHit,
+    SparseVector,
+    VectorPoint,
+)
 
 # Payload fields that every filter uses; tenant_id is the partition key (is_tenant).
 _KEYWORD_INDEXES = ("case_id", "document_id", "version")
-# Each side of a hybrid query fetches this many candidates per hit asked for; distribution-based
-# score fusion (DBSF) merges them, as the laptop's store does (vectors/edge.py).
+# Each side of a hybrid query fetches this many candidates per hit asked for; weighted
+# reciprocal rank fusion merges them, as the laptop's store does (vectors/edge.py).
 _PREFETCH_FACTOR = 5
 
 
@@ -45,8 +52,10 @@ class QdrantVectorStore:
         dimensions: int,
         upsert_batch: int = 256,
         options: CollectionOptions | None = None,
+        fusion: HybridFusion | None = None,
     ) -> None:
         self._options = options or CollectionOptions()
+        self._fusion = fusion or HybridFusion()
         self._client = client
         self._collection = collection
         self._dimensions = dimensions
@@ -225,7 +234,9 @@ class QdrantVectorStore:
                     )
                     for query, using in queries
                 ],
-                query=models.FusionQuery(fusion=models.Fusion.DBSF),
+                query=models.RrfQuery(
+                    rrf=models.Rrf(k=self._fusion.k, weights=self._fusion.weights)
+                ),
                 limit=limit,
                 with_payload=True,
             )
