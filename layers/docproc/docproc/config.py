@@ -223,8 +223,8 @@ class EmbeddingSettings(EmbeddingModelSettings):
 HASHING_V1, HASHING_V2 = "hashing-v1", "hashing-v2"
 HASHING_MODELS = (HASHING_V1, HASHING_V2)
 
-# Hybrid search's weights (dense, BM25) per kind of embedder, chosen on the first half of the
-# retrieval evaluation set and confirmed on the half written after (tests/retrieval_set.py).
+# Hybrid search's weights (dense, BM25) per kind of embedder, chosen on parts 1-2 of the
+# retrieval evaluation set and confirmed on parts 3-4, written after (tests/retrieval_set.py).
 # The hashing embedder's dense side is itself lexical, a weaker BM25: BM25 leads. A
 # sentence-embedding model finds paraphrases BM25 cannot: it leads, and BM25 adds exact terms.
 HASHING_HYBRID_WEIGHTS = (1.0, 2.0)
