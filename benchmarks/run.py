@@ -295,6 +295,46 @@ def memory(size: Size, work: Path, section: Section) -> None:
             "x",
             target=STORE_FLAT if held else None,
         )
+    _vocabulary_memory(size, work, section)
+
+
+def _vocabulary_memory(size: Size, work: Path, section: Section) -> None:
+    """What Finalize's own memory grows with: opening a Qdrant Edge shard holds a map of its
+    distinct BM25 tokens. Two shards of the same points, 40 tokens each, drawn from a small
+    vocabulary in one and each its point's own (a line or case number) in the other
+    (benchmarks/vocabulary.py), each opened as Finalize opens the document's."""
+    points, tokens, words = (100_000 if size.name == "full" else 10_000), 40, 5_000
+    peaks = {}
+    for vocabulary in (words, 0):
+        folder = work / f"vocabulary-{vocabulary}"
+        env = _env(work / "home-vocabulary")
+        shape = (points, tokens, vocabulary)
+        _python(["-m", "benchmarks.vocabulary", "build", str(folder), *map(str, shape)], env)
+        peaks[vocabulary] = float(
+            _python(["-m", "benchmarks.vocabulary", "open", str(folder)], env)["anon_peak_mb"]
+        )
+        shutil.rmtree(folder)
+    label = f"a shard of {points:,} points, {tokens} BM25 tokens each, opened as Finalize does"
+    section.add(
+        "memory.vocabulary_shared",
+        f"{label}, anonymous RSS: tokens from {words:,} words",
+        peaks[words],
+        "MB",
+    )
+    section.add(
+        "memory.vocabulary_own",
+        f"{label}, anonymous RSS: every token its point's own ({points * tokens:,} distinct)",
+        peaks[0],
+        "MB",
+    )
+    per_token = (peaks[0] - peaks[words]) * MB / (points * tokens - words)
+    section.add(
+        "memory.vocabulary_per_token",
+        "held per distinct BM25 token at opening (the two rows above)",
+        per_token,
+        "bytes",
+        shown=f"{per_token:.1f} bytes",
+    )
 
 
 # --- memory: the Lambda-shaped stages, from the built artifacts ----------------------------------
