@@ -157,10 +157,10 @@ def _cell(score: Score) -> str:
 
 
 if __name__ == "__main__":
-    from docproc.config import HASHING_HYBRID_WEIGHTS
+    from docproc.config import HASHING_HYBRID_FUSION
     from docproc.embedding.hashing import HashingEmbedder
 
-    print("\n".join(table(evaluate(HashingEmbedder(384), HybridFusion(*HASHING_HYBRID_WEIGHTS)))))
+    print("\n".join(table(evaluate(HashingEmbedder(384), HASHING_HYBRID_FUSION))))
 
 
 EVAL_PYTHON = Path(__file__).resolve().parents[1] / ".venv-eval" / "bin" / "python"

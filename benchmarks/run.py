@@ -1586,17 +1586,14 @@ def retrieval(size: Size, work: Path, section: Section) -> None:
     offline hashing embedder and (full runs) a real sentence-embedding model served on
     loopback as an OpenAI-compatible server."""
     from benchmarks.retrieval import BUILDS, CLASSES, MODES, evaluate, table
-    from docproc.config import HASHING_HYBRID_WEIGHTS, SEMANTIC_HYBRID_WEIGHTS
+    from docproc.config import HASHING_HYBRID_FUSION, SEMANTIC_HYBRID_FUSION
     from docproc.embedding.hashing import HashingEmbedder
     from docproc.vectors.port import HybridFusion
     from tests.retrieval_set import PASSAGES, QUERIES
 
     section.extra["size"] = [f"{len(PASSAGES)} passages, {len(QUERIES)} queries"]
     section.extra["builds"] = [str(BUILDS)]
-    hashing, semantic = (
-        HybridFusion(*HASHING_HYBRID_WEIGHTS),
-        HybridFusion(*SEMANTIC_HYBRID_WEIGHTS),
-    )
+    hashing, semantic = HASHING_HYBRID_FUSION, SEMANTIC_HYBRID_FUSION
     for name, fusion in (("hashing", hashing), ("semantic", semantic)):
         section.extra[f"{name}_fusion"] = [
             f"k={fusion.k}, dense:BM25 weights {fusion.dense_weight:g}:{fusion.bm25_weight:g}"

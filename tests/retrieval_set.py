@@ -27,7 +27,7 @@ Written in four parts, each kept whatever it showed once measured:
      the hashing embedder, 0.85 vs 0.80 with the sentence-embedding model, and more overall
      with both; still short of the better half on paraphrases. docproc kept DBSF until its
      evaluation measured a rank fusion over several builds of the store (benchmarks/retrieval.py),
-     then moved to the weighted fusion (docproc.config: HASHING_HYBRID_WEIGHTS).
+     then moved to the weighted fusion (docproc.config: HASHING_HYBRID_FUSION).
 """
 
 from __future__ import annotations

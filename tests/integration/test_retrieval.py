@@ -9,17 +9,15 @@ from __future__ import annotations
 import pytest
 
 from benchmarks.retrieval import CLASSES, Score, evaluate, table
-from docproc.config import HASHING_HYBRID_WEIGHTS
+from docproc.config import HASHING_HYBRID_FUSION
 from docproc.embedding.hashing import HashingEmbedder, HashingV1Embedder
 from docproc.vectors.port import HybridFusion
 from tests.conftest import REPORT_TABLES
 
-HASHING_FUSION = HybridFusion(*HASHING_HYBRID_WEIGHTS)
-
 
 @pytest.fixture(scope="module")
 def scores() -> dict[tuple[str, str], Score]:
-    measured = evaluate(HashingEmbedder(384), HASHING_FUSION)
+    measured = evaluate(HashingEmbedder(384), HASHING_HYBRID_FUSION)
     REPORT_TABLES["retrieval, hashing embedder: recall@5 / MRR"] = [
         (row, "") for row in table(measured)
     ]
@@ -61,7 +59,7 @@ def test_hybrid_finds_what_the_better_of_its_two_halves_finds(scores):
 
 def test_hashing_v2_finds_what_hashing_v1_found_but_for_paraphrases_found_by_luck(scores):
     # Given the evaluation set, searched with each version of the offline embedder
-    first = evaluate(HashingV1Embedder(384), HASHING_FUSION)
+    first = evaluate(HashingV1Embedder(384), HASHING_HYBRID_FUSION)
     # Then the default, hashing-v2, has each query class's answer in its top five at least as
     # often as hashing-v1 did in dense search, and every exact reference and keyword query in
     # hybrid search (README: the default embedder)

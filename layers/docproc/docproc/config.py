@@ -131,12 +131,10 @@ class EmbeddingModelSettings(_Settings):
     @property
     def hybrid_fusion(self) -> HybridFusion:
         """How hybrid search weighs this embedder's ranking against BM25's."""
-        dense, bm25 = (
-            HASHING_HYBRID_WEIGHTS if self.embedder == "hashing" else SEMANTIC_HYBRID_WEIGHTS
-        )
+        own = HASHING_HYBRID_FUSION if self.embedder == "hashing" else SEMANTIC_HYBRID_FUSION
         return HybridFusion(
-            dense_weight=self.hybrid_dense_weight or dense,
-            bm25_weight=self.hybrid_bm25_weight or bm25,
+            dense_weight=self.hybrid_dense_weight or own.dense_weight,
+            bm25_weight=self.hybrid_bm25_weight or own.bm25_weight,
         )
 
     @property
@@ -227,8 +225,8 @@ HASHING_MODELS = (HASHING_V1, HASHING_V2)
 # retrieval evaluation set and confirmed on parts 3-4, written after (tests/retrieval_set.py).
 # The hashing embedder's dense side is itself lexical, a weaker BM25: BM25 leads. A
 # sentence-embedding model finds paraphrases BM25 cannot: it leads, and BM25 adds exact terms.
-HASHING_HYBRID_WEIGHTS = (1.0, 2.0)
-SEMANTIC_HYBRID_WEIGHTS = (2.0, 1.0)
+HASHING_HYBRID_FUSION = HybridFusion(dense_weight=1.0, bm25_weight=2.0)
+SEMANTIC_HYBRID_FUSION = HybridFusion(dense_weight=2.0, bm25_weight=1.0)
 
 # Published list prices (USD per 1M input tokens); override with
 # EMBEDDING_PRICE_PER_MILLION_TOKENS for other models, servers or negotiated prices.
