@@ -370,14 +370,19 @@ def test_of_two_passages_each_found_by_one_side_the_heavier_side_s_comes_first(
 
 @pytest.mark.parametrize("kind", ["edge", "qdrant"])
 @pytest.mark.parametrize(
-    ("environment", "first"),
-    [({}, "d2"), ({"HYBRID_DENSE_WEIGHT": "3"}, "d0"), ({"HYBRID_BM25_WEIGHT": "3"}, "d2")],
+    ("environment", "first", "score"),
+    [
+        # the first rank of the heavier side, weight w: 1 / (1 / w + k - 1)
+        ({}, "d2", 1 / (1 / 3 + 4)),
+        ({"HYBRID_DENSE_WEIGHT": "9"}, "d0", 1 / (1 / 9 + 4)),
+        ({"HYBRID_RRF_K": "2"}, "d2", 1 / (1 / 3 + 1)),
+    ],
 )
 def test_the_stores_docproc_builds_fuse_with_the_configured_weights(
-    tmp_path: Path, kind: str, environment: dict[str, str], first: str
+    tmp_path: Path, kind: str, environment: dict[str, str], first: str, score: float
 ):
-    # Given the laptop's settings (the offline embedder: dense 1, BM25 2), or a weight set,
-    # and the passages of the test above in vectors of the collection's size
+    # Given the laptop's settings (the offline embedder: dense 1, BM25 3, k 5), or a weight or
+    # k set, and the passages of the test above in vectors of the collection's size
     settings = LocalSettings(EMBEDDING_DIMENSIONS=8, **environment)
     store = (
         make_edge_vector_store(tmp_path, settings, settings)
@@ -397,8 +402,9 @@ def test_the_stores_docproc_builds_fuse_with_the_configured_weights(
         limit=1,
     )
     store.close()
-    # Then the heavier side's first comes first
+    # Then the heavier side's first comes first, scored with the configured weight and k
     assert [hit.payload["document_id"] for hit in hits] == [first]
+    assert hits[0].score == pytest.approx(score, rel=1e-5)
 
 
 def test_a_collection_from_before_hybrid_search_keeps_working_dense_only():

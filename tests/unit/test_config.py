@@ -40,6 +40,7 @@ def env(monkeypatch: pytest.MonkeyPatch):
         "EMBEDDING_MODEL",
         "HYBRID_DENSE_WEIGHT",
         "HYBRID_BM25_WEIGHT",
+        "HYBRID_RRF_K",
     ):
         monkeypatch.delenv(name, raising=False)
 
@@ -166,14 +167,21 @@ def test_the_hashing_embedders_version_is_its_model_name(env):
 
 def test_hybrid_search_weighs_bm25_above_the_offline_embedder_and_a_model_above_bm25(env):
     # Given the offline embedder (its dense side is lexical too): BM25 weighs more
-    assert load_settings(LocalSettings).hybrid_fusion == HybridFusion(1.0, 2.0)
+    assert load_settings(LocalSettings).hybrid_fusion == HybridFusion(1.0, 3.0, k=5)
     # Given an embedding model: its dense side weighs more
     env(EMBEDDER="openai", OPENAI_API_KEY="sk-x")
-    assert load_settings(LocalSettings).hybrid_fusion == HybridFusion(2.0, 1.0)
-    # Given one weight set: it replaces the embedder's, the other stays
-    env(HYBRID_BM25_WEIGHT="3")
-    assert load_settings(LocalSettings).hybrid_fusion == HybridFusion(2.0, 3.0)
+    assert load_settings(LocalSettings).hybrid_fusion == HybridFusion(3.0, 1.0, k=2)
+    # Given one weight set: it replaces the embedder's, the rest stays
+    env(HYBRID_BM25_WEIGHT="2")
+    assert load_settings(LocalSettings).hybrid_fusion == HybridFusion(3.0, 2.0, k=2)
+    # Given the rank constant set: it replaces the embedder's
+    env(HYBRID_RRF_K="60")
+    assert load_settings(LocalSettings).hybrid_fusion == HybridFusion(3.0, 2.0, k=60)
     # Given a weight of zero (a side left out is a search mode, not a weight): refused
     env(HYBRID_DENSE_WEIGHT="0")
     with pytest.raises(ConfigurationError, match="HYBRID_DENSE_WEIGHT"):
+        load_settings(LocalSettings)
+    # Given a rank constant below 1 (Qdrant's formula divides by rank / weight + k - 1): refused
+    env(HYBRID_DENSE_WEIGHT="1", HYBRID_RRF_K="0")
+    with pytest.raises(ConfigurationError, match="HYBRID_RRF_K"):
         load_settings(LocalSettings)

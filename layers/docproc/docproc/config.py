@@ -127,6 +127,8 @@ class EmbeddingModelSettings(_Settings):
     hybrid_bm25_weight: float | None = Field(
         default=None, validation_alias="HYBRID_BM25_WEIGHT", gt=0
     )
+    # Its rank constant (HybridFusion.k); unset: the embedder's own.
+    hybrid_rrf_k: int | None = Field(default=None, validation_alias="HYBRID_RRF_K", ge=1)
 
     @property
     def hybrid_fusion(self) -> HybridFusion:
@@ -135,6 +137,7 @@ class EmbeddingModelSettings(_Settings):
         return HybridFusion(
             dense_weight=self.hybrid_dense_weight or own.dense_weight,
             bm25_weight=self.hybrid_bm25_weight or own.bm25_weight,
+            k=self.hybrid_rrf_k or own.k,
         )
 
     @property
@@ -221,12 +224,13 @@ class EmbeddingSettings(EmbeddingModelSettings):
 HASHING_V1, HASHING_V2 = "hashing-v1", "hashing-v2"
 HASHING_MODELS = (HASHING_V1, HASHING_V2)
 
-# Hybrid search's weights (dense, BM25) per kind of embedder, chosen on parts 1-2 of the
-# retrieval evaluation set and confirmed on parts 3-4, written after (tests/retrieval_set.py).
-# The hashing embedder's dense side is itself lexical, a weaker BM25: BM25 leads. A
-# sentence-embedding model finds paraphrases BM25 cannot: it leads, and BM25 adds exact terms.
-HASHING_HYBRID_FUSION = HybridFusion(dense_weight=1.0, bm25_weight=2.0)
-SEMANTIC_HYBRID_FUSION = HybridFusion(dense_weight=2.0, bm25_weight=1.0)
+# Hybrid search's fusion per kind of embedder, chosen on parts 1-4 of the retrieval evaluation
+# set and confirmed on part 5, written after (tests/retrieval_set.py). The hashing embedder's
+# dense side is itself lexical, a weaker BM25: BM25 leads, and a larger k flattens both sides'
+# first ranks so that the dense side breaks BM25's many ties. A sentence-embedding model finds
+# paraphrases BM25 cannot: it leads, and BM25 adds exact terms.
+HASHING_HYBRID_FUSION = HybridFusion(dense_weight=1.0, bm25_weight=3.0, k=5)
+SEMANTIC_HYBRID_FUSION = HybridFusion(dense_weight=3.0, bm25_weight=1.0, k=2)
 
 # Published list prices (USD per 1M input tokens); override with
 # EMBEDDING_PRICE_PER_MILLION_TOKENS for other models, servers or negotiated prices.
