@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from docproc.errors import UploadChanged
 from docproc.storage import local
 from docproc.storage.local import _COPY_BLOCK, _copy_hashing
 
@@ -25,7 +26,7 @@ def test_a_copy_has_every_byte_and_their_sha256(tmp_path: Path, size: int, direc
     target = tmp_path / "folder" / "copy.bin"
     # When it is copied, with direct I/O wherever the file system has it, or without
     with source.open("rb", buffering=0) as reader:
-        copied, sha256 = _copy_hashing(reader, target, direct_from=direct_from)
+        copied, sha256, _ = _copy_hashing(reader, target, direct_from=direct_from)
     # Then the copy is the file, no padding left, and the hash is the file's
     assert copied == size
     assert target.read_bytes() == data
@@ -44,4 +45,62 @@ def test_an_upload_is_stored_under_its_content_version(tmp_path: Path):
     assert info.version_id == hashlib.sha256(data).hexdigest()[:32]
     assert info.size == len(data)
     with store.local_copy("uploads/acme/case/doc/big.pdf", info.version_id) as path:
+        assert path.read_bytes() == data
+
+
+def _large_upload(tmp_path: Path) -> tuple[local.LocalObjectStore, Path, str, bytes]:
+    """A store, and an upload large enough to be copied past the page cache, put in it."""
+    if not local._create(tmp_path / "probe", direct=True)[1]:
+        pytest.skip("this file system has no direct I/O: every copy is in the page cache")
+    data = os.urandom(local._DIRECT_FROM + 5)
+    source = tmp_path / "big.pdf"
+    source.write_bytes(data)
+    store = local.LocalObjectStore(tmp_path / "store")
+    version = store.put_upload("uploads/acme/case/doc/big.pdf", source).version_id
+    assert version is not None
+    return store, source, version, data
+
+
+def test_a_large_upload_is_read_from_the_file_it_was_copied_from_while_that_is_unchanged(
+    tmp_path: Path,
+):
+    # Given a large upload, copied in with direct I/O (its copy is not in the page cache)
+    store, source, version, _ = _large_upload(tmp_path)
+    # When its stored version is asked for, the file it came from unchanged
+    with store.local_copy("uploads/acme/case/doc/big.pdf", version) as path:
+        # Then that file is read (its pages are in the page cache, from the copy)
+        assert path == source.absolute()
+    # And a small upload, copied through the page cache, is read from its copy
+    small = tmp_path / "small.txt"
+    small.write_bytes(b"clause")
+    small_version = store.put_upload("uploads/acme/case/doc2/small.txt", small).version_id
+    with store.local_copy("uploads/acme/case/doc2/small.txt", small_version) as path:
+        assert path.is_relative_to(store.root)
+
+
+def test_once_the_file_it_was_copied_from_changes_the_stored_copy_is_read(tmp_path: Path):
+    # Given a large upload, and then its file rewritten, of the same size
+    store, source, version, data = _large_upload(tmp_path)
+    with source.open("r+b") as writer:
+        writer.write(b"X")
+    # When its stored version is read
+    with store.local_copy("uploads/acme/case/doc/big.pdf", version) as path:
+        # Then it is the copy, with the bytes as they were when put in the store
+        assert path.is_relative_to(store.root)
+        assert path.read_bytes() == data
+
+
+def test_a_file_changed_while_read_in_its_copy_s_place_fails_the_read_and_the_next_reads_the_copy(
+    tmp_path: Path,
+):
+    # Given a large upload, read from the file it was copied from
+    store, source, version, data = _large_upload(tmp_path)
+    key = "uploads/acme/case/doc/big.pdf"
+    with pytest.raises(UploadChanged), store.local_copy(key, version) as path:
+        assert path == source.absolute()
+        # When the file is written to while it is read
+        source.write_bytes(b"a new version")
+    # Then the read fails (what it read may not be the stored version), typed, and the next
+    # read is of the stored copy
+    with store.local_copy(key, version) as path:
         assert path.read_bytes() == data

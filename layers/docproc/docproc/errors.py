@@ -25,6 +25,12 @@ class VectorStoreBusy(TransientError):
     other has finished."""
 
 
+class UploadChanged(TransientError):
+    """The laptop: the file being ingested was written to while docproc read it (in place of
+    its stored copy, see docproc.storage.local). Nothing read from it is kept; the same
+    command again ingests the file as it is then."""
+
+
 class InvalidDocument(DocprocError):
     """The input itself is unusable. Never retried: the same bytes fail the same way."""
 
