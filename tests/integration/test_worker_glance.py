@@ -4,11 +4,12 @@ fork server starts early exactly when the runner will want a pool."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
-from benchmarks.generators import text_pdf
+from benchmarks.generators import image_pdf, text_pdf
 from docproc.config import LocalSettings
 from docproc.local.runner import LocalEnvironment, PlannedDocument, plan_upload
 from docproc.local.workers import pool_expected
@@ -43,3 +44,32 @@ def test_the_glance_expects_a_pool_when_the_runner_chooses_one(
     env.close()
     # And both sides of the threshold were tried
     assert set(choices.values()) == {True, False}, choices
+
+
+def test_the_command_copies_a_large_file_into_the_store_it_then_uses_before_its_imports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    # Given a PDF larger than an early copy's threshold, and the command's home
+    import docproc.local.__main__ as command
+    from docproc.storage import local
+
+    pdf = image_pdf(tmp_path / "scans.pdf", local.EARLY_COPY_FROM + 1_000_000, jpeg=True)
+    copies: list[str] = []
+    real = local._copy_upload
+
+    def recorded(source: Path, staging: Path) -> local._Copy:
+        copies.append(staging.name)
+        return real(source, staging)
+
+    monkeypatch.setattr(local, "_copy_upload", recorded)
+    monkeypatch.setenv("DOCPROC_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("DOCPROC_WORKERS", "1")
+    monkeypatch.setattr("sys.argv", ["docproc", "ingest", str(pdf), "--json"])
+    # When `docproc ingest FILE` runs
+    assert command.main() == 0
+    # Then the file was copied once, by the copy begun before the imports, into the store the
+    # runner used (the glance and the settings agree on where it is)
+    assert copies == [f".incoming-{os.getpid()}-early"]
+    versions = tmp_path / "home" / "objects" / ".versions"
+    assert [path.name for path in versions.iterdir()] != []
+    assert list(versions.glob(".incoming*")) == []

@@ -104,3 +104,80 @@ def test_a_file_changed_while_read_in_its_copy_s_place_fails_the_read_and_the_ne
     # read is of the stored copy
     with store.local_copy(key, version) as path:
         assert path.read_bytes() == data
+
+
+@pytest.fixture
+def copies(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """The staging files the store's copies were made to, in order (a spy on the copy)."""
+    made: list[Path] = []
+    real = local._copy_upload
+
+    def recorded(source: Path, staging: Path) -> local._Copy:
+        made.append(staging)
+        return real(source, staging)
+
+    monkeypatch.setattr(local, "_copy_upload", recorded)
+    return made
+
+
+def _begin(source: Path, root: Path) -> None:
+    """begin_upload_copy, waited for: what each test looks at is after the copy."""
+    local.begin_upload_copy(source, root)
+    local._early_copies[-1].copy.result()
+
+
+def test_a_copy_begun_early_is_what_the_store_keeps_of_an_unchanged_file(
+    tmp_path: Path, copies: list[Path]
+):
+    # Given a copy of a file begun before the store was opened
+    data = os.urandom(3 * _COPY_BLOCK + 1)
+    source = tmp_path / "big.pdf"
+    source.write_bytes(data)
+    root = tmp_path / "home" / "objects"
+    _begin(source, root)
+    # When the store puts that file, unchanged
+    info = local.LocalObjectStore(root).put_upload("uploads/acme/case/doc/big.pdf", source)
+    # Then it is copied once, early, and that copy is the stored version, nothing left over
+    assert len(copies) == 1
+    assert copies[0].name.endswith("-early")
+    assert info.version_id == hashlib.sha256(data).hexdigest()[:32]
+    with local.LocalObjectStore(root).local_copy(
+        "uploads/acme/case/doc/big.pdf", info.version_id
+    ) as path:
+        assert path.read_bytes() == data
+    assert not [path.name for path in (root / ".versions").iterdir() if "incoming" in path.name]
+
+
+@pytest.mark.parametrize("change", ["rewritten", "another store"])
+def test_a_copy_begun_early_is_not_used_for_a_file_changed_since_or_another_store(
+    tmp_path: Path, copies: list[Path], change: str
+):
+    # Given a copy of a file begun early
+    source = tmp_path / "big.pdf"
+    source.write_bytes(b"first" * 1000)
+    root = tmp_path / "home" / "objects"
+    _begin(source, root)
+    # When the file is rewritten before the store puts it, or another store puts it
+    if change == "rewritten":
+        source.write_bytes(b"second" * 1000)
+    else:
+        root = tmp_path / "elsewhere" / "objects"
+    info = local.LocalObjectStore(root).put_upload("uploads/acme/case/doc/big.pdf", source)
+    # Then the store copies the file as it is now, and the early copy is gone
+    assert len(copies) == 2
+    assert info.version_id == hashlib.sha256(source.read_bytes()).hexdigest()[:32]
+    leftovers = list((tmp_path / "home" / "objects" / ".versions").glob(".incoming*"))
+    assert leftovers == []
+
+
+def test_a_copy_begun_early_that_nothing_takes_is_removed_at_exit(tmp_path: Path):
+    # Given a copy begun early, and a command that ends before it stores the file
+    source = tmp_path / "big.pdf"
+    source.write_bytes(b"clause" * 1000)
+    root = tmp_path / "home" / "objects"
+    _begin(source, root)
+    assert list((root / ".versions").glob(".incoming*"))
+    # When the interpreter exits (the handler begin_upload_copy registered)
+    local._discard_early_copies()
+    # Then no staging file is left
+    assert list((root / ".versions").glob(".incoming*")) == []

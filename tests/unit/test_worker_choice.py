@@ -145,3 +145,10 @@ def test_what_is_not_a_readable_pdf_is_left_to_the_runner(tmp_path: Path):
 
 def test_the_glance_and_the_settings_agree_on_a_segments_pages():
     assert SegmentingSettings.model_fields["segment_pages"].default == DEFAULT_SEGMENT_PAGES
+
+
+def test_the_command_and_the_settings_agree_on_the_default_home():
+    from docproc.config import LocalSettings
+    from docproc.local.__main__ import DEFAULT_HOME
+
+    assert LocalSettings.model_fields["home"].default == Path(DEFAULT_HOME)

@@ -67,7 +67,7 @@ from docproc.pipeline.delete import delete_document
 from docproc.pipeline.finalize import Pricing, finalize_document
 from docproc.pipeline.plan import PlanOptions, plan_document
 from docproc.pipeline.process_segment import ProgressEvents, SegmentDeps, process_segment
-from docproc.storage.local import LocalObjectStore
+from docproc.storage.local import LocalObjectStore, objects_root
 from docproc.transcribe.port import Transcriber
 from docproc.vectors.port import VectorSearcher, VectorSink, VectorStore
 from docproc.wiring import (
@@ -129,7 +129,7 @@ class LocalEnvironment:
 
     @cached_property
     def store(self) -> LocalObjectStore:
-        return LocalObjectStore(self.home / "objects")
+        return LocalObjectStore(objects_root(self.home))
 
     @cached_property
     def ledger(self) -> SQLiteLedger:

@@ -84,8 +84,6 @@ def pool_expected(arguments: Sequence[str], environ: Mapping[str, str], cores: i
     planned so far, scaled to the folder's bytes, will fill a pool), a recording (its length
     needs a probe), a text file (its segments need the settings). A wrong guess only starts the
     server early, or not early."""
-    if not arguments or arguments[0] != "ingest" or "--glob" in arguments:
-        return False
     try:
         requested = int(environ.get("DOCPROC_WORKERS") or 0)
         per_segment = int(environ.get("SEGMENT_PAGES") or DEFAULT_SEGMENT_PAGES)
@@ -93,17 +91,28 @@ def pool_expected(arguments: Sequence[str], environ: Mapping[str, str], cores: i
         return False  # the settings will say what is wrong
     if requested == 1 or per_segment < 1 or (cores == 1 and not requested):
         return False
-    # Option values (a tenant, a case) are not paths: a name that is nothing on disk is passed
-    # over. One file is what the command ingests on its own (docproc.local.cli.cmd_ingest).
-    named = [Path(argument) for argument in arguments[1:] if argument[:1] != "-"]
-    existing = [path for path in named if path.exists()]
-    if len(existing) != 1 or not existing[0].is_file():
+    path = ingested_file(arguments)
+    if path is None:
         return False
-    pages = pdf_pages(existing[0])
+    pages = pdf_pages(path)
     if pages is None:
         return False
     segments = math.ceil(pages / per_segment)
     return pool_size(segments, pages / PAGES_PER_SECOND, cores, requested) > 1
+
+
+def ingested_file(arguments: Sequence[str]) -> Path | None:
+    """The file ``docproc ARGUMENTS`` ingests on its own (docproc.local.cli.cmd_ingest), if
+    the command is an ``ingest`` of one file."""
+    if not arguments or arguments[0] != "ingest" or "--glob" in arguments:
+        return None
+    # Option values (a tenant, a case) are not paths: a name that is nothing on disk is passed
+    # over.
+    named = [Path(argument) for argument in arguments[1:] if argument[:1] != "-"]
+    existing = [path for path in named if path.exists()]
+    if len(existing) != 1 or not existing[0].is_file():
+        return None
+    return existing[0]
 
 
 def pdf_pages(path: Path) -> int | None:
