@@ -20,8 +20,12 @@ DEFAULT_HOME = ".docproc"
 
 def main() -> int:
     from docproc.local.workers import ingested_file, pool_expected, start_workers_server
+    from docproc.malloc import share_one_malloc_arena
 
     arguments = sys.argv[1:]
+    # Before the process's first thread (the upload's copy; the vector store's, later): see
+    # docproc.malloc.
+    share_one_malloc_arena()
     upload = ingested_file(arguments)
     if upload is not None:
         from docproc.storage.local import EARLY_COPY_FROM, begin_upload_copy, objects_root

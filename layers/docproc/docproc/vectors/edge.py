@@ -22,8 +22,6 @@ chunks; building a graph would add minutes to an ingest.
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import fcntl
 import json
 import os
@@ -58,6 +56,7 @@ from qdrant_edge import (
 from qdrant_edge import SparseVector as EdgeSparseVector
 
 from docproc.errors import EmbeddingDimensionMismatch, VectorStoreBusy
+from docproc.malloc import release_freed_memory, share_one_malloc_arena
 from docproc.vectors.port import (
     SPARSE_VECTOR,
     VISIBLE,
@@ -131,33 +130,6 @@ StagedVersion = tuple[str, str, str]  # tenant, document, version
 
 def _version_filter(tenant_id: str, document_id: str, version: str) -> Filter:
     return Filter(must=_conditions(tenant_id=tenant_id, document_id=document_id, version=version))
-
-
-def _glibc(function: str, *arguments: int) -> None:
-    """Call one of glibc's allocator functions; with another C library, nothing happens."""
-    with contextlib.suppress(OSError, AttributeError):
-        getattr(ctypes.CDLL("libc.so.6"), function)(*arguments)
-
-
-def _release_freed_memory() -> None:
-    """Hand back to the system what the allocator keeps of memory the shard freed."""
-    _glibc("malloc_trim", 0)
-
-
-# glibc's mallopt parameter: how many malloc arenas the process may have.
-_M_ARENA_MAX = -8
-
-
-def _share_one_malloc_arena() -> None:
-    """Make every thread of this process allocate from glibc's one main arena, from now on.
-
-    The process that holds a shard writes to it from several threads (the runner serves its
-    workers a thread each) and Qdrant Edge runs threads of its own; glibc gives each thread
-    an arena of its own (up to 8 a core), and each arena keeps its own free and part-used
-    pages. Ingesting the benchmark's 1 GB text on two workers, the runner's own memory peaked
-    at 290 MB, and at 251 MB with one arena (190 and 194 s); on 200 MB, 3 pairs of runs took
-    0.94x the time (0.92-1.01). Python threads take turns anyway (the GIL)."""
-    _glibc("mallopt", _M_ARENA_MAX, 1)
 
 
 class EdgeVectorStore:
@@ -245,7 +217,7 @@ class EdgeVectorStore:
         lock.write(str(os.getpid()))
         lock.flush()
         self._lock = lock
-        _share_one_malloc_arena()
+        share_one_malloc_arena()
 
     def ensure_collection(self) -> None:
         if self._shard is not None:
@@ -384,7 +356,7 @@ class EdgeVectorStore:
         # and reopening the shard gave it back (at the cost of reading every sealed segment
         # again); without either, ~58 MB a seal stayed.
         shard.flush()
-        _release_freed_memory()
+        release_freed_memory()
         self._unsealed = 0
 
     def existing(self, ids: Sequence[str]) -> dict[str, str]:
