@@ -64,8 +64,8 @@ class _Copy:
     size: int
     sha256: str
     direct: bool  # written past the page cache
-    # The source's signature, if it stayed the same while it was copied; else None.
-    signature: tuple[int, int, int, int, int] | None
+    # The source as it was while copied, if it stayed the same all along; else None.
+    source: _CopiedFrom | None
 
 
 def _copy_upload(source: Path, staging: Path) -> _Copy:
@@ -73,7 +73,8 @@ def _copy_upload(source: Path, staging: Path) -> _Copy:
         before = _signature(os.fstat(reader.fileno()))
         size, sha256, direct = _copy_hashing(reader, staging)
         after = _signature(os.fstat(reader.fileno()))
-    return _Copy(staging, size, sha256, direct, after if before == after else None)
+    unchanged = _CopiedFrom(source.absolute(), after) if before == after else None
+    return _Copy(staging, size, sha256, direct, unchanged)
 
 
 @dataclass(frozen=True)
@@ -118,8 +119,8 @@ def _take_early_copy(root: Path, source: Path) -> _Copy | None:
         if (
             copy is not None
             and (early.root, early.source) == (root.absolute(), source.absolute())
-            and copy.signature is not None
-            and _CopiedFrom(early.source, copy.signature).unchanged()
+            and copy.source is not None
+            and copy.source.unchanged()
         ):
             taken = copy
         else:
@@ -167,8 +168,8 @@ class LocalObjectStore:
         current = self._path(key)
         current.unlink(missing_ok=True)
         _in_folder(current, lambda: os.link(target, current))
-        if copy.direct and copy.signature is not None:
-            self._copied_from[target] = _CopiedFrom(source.absolute(), copy.signature)
+        if copy.direct and copy.source is not None:
+            self._copied_from[target] = copy.source
         return ObjectInfo(key=key, size=copy.size, etag=version_id, version_id=version_id)
 
     def _resolve(self, key: str, version_id: str | None) -> Path:
