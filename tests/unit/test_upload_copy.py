@@ -48,6 +48,58 @@ def test_an_upload_is_stored_under_its_content_version(tmp_path: Path):
         assert path.read_bytes() == data
 
 
+def _folders(root: Path) -> set[str]:
+    return {path.relative_to(root).as_posix() for path in root.rglob("*") if path.is_dir()}
+
+
+def test_a_new_document_s_upload_makes_one_folder_for_its_versions(tmp_path: Path):
+    # Given a store that holds one document's upload
+    store = local.LocalObjectStore(tmp_path / "store")
+    (tmp_path / "a.pdf").write_bytes(b"first")
+    store.put_upload("uploads/acme/case/one/a.pdf", tmp_path / "a.pdf")
+    before = _folders(tmp_path / "store")
+    # When another document of the same case is uploaded, then a new version of it
+    (tmp_path / "b.pdf").write_bytes(b"second")
+    first = store.put_upload("uploads/acme/case/two/b.pdf", tmp_path / "b.pdf").version_id
+    (tmp_path / "b.pdf").write_bytes(b"second, changed")
+    second = store.put_upload("uploads/acme/case/two/b.pdf", tmp_path / "b.pdf").version_id
+    # Then the new document made two folders, its own and one for its versions (creating a
+    # folder is what a small document's upload costs most), and each version reads back
+    assert _folders(tmp_path / "store") - before == {
+        "uploads/acme/case/two",
+        ".versions/uploads/acme/case/two",
+    }
+    assert first is not None and second is not None and first != second
+    assert store.get_bytes("uploads/acme/case/two/b.pdf") == b"second, changed"
+    for version, data in ((first, b"second"), (second, b"second, changed")):
+        with store.local_copy("uploads/acme/case/two/b.pdf", version) as path:
+            assert path.read_bytes() == data
+            assert path.name.endswith("b.pdf")  # its extension kept, for whatever reads it
+
+
+def test_a_version_stored_in_the_earlier_layout_is_still_read_and_purged(tmp_path: Path):
+    # Given a store written before versions lay together: .versions/VERSION/KEY
+    root = tmp_path / "store"
+    key, version = "uploads/acme/case/old/a.pdf", "0123456789abcdef0123456789abcdef"
+    earlier = root / ".versions" / version / key
+    earlier.parent.mkdir(parents=True)
+    earlier.write_bytes(b"stored before")
+    (root / key).parent.mkdir(parents=True)
+    os.link(earlier, root / key)
+    store = local.LocalObjectStore(root)
+    # When that version is read
+    with store.local_copy(key, version) as path:
+        # Then it is found where it was put
+        assert path.read_bytes() == b"stored before"
+    assert store.head(key, version).size == len(b"stored before")
+    # And when a newer version is put in, then the document's uploads are purged
+    (tmp_path / "a.pdf").write_bytes(b"stored after")
+    store.put_upload(key, tmp_path / "a.pdf")
+    assert store.purge_uploads("uploads/acme/case/old/") == 3  # the current one, two versions
+    # Then no copy of either version is left, in either layout
+    assert [path for path in root.rglob("*") if path.is_file()] == []
+
+
 def _large_upload(tmp_path: Path) -> tuple[local.LocalObjectStore, Path, str, bytes]:
     """A store, and an upload large enough to be copied past the page cache, put in it."""
     if not local._create(tmp_path / "probe", direct=True)[1]:
