@@ -155,9 +155,9 @@ class LocalObjectStore:
 
     def _version_path(self, key: str, version_id: str) -> Path:
         """``.versions/FOLDER/VERSION-NAME`` for the key ``FOLDER/NAME``: a key's versions lie
-        together, so a new document's upload makes one folder for them. Where a folder costs
-        most (creating one took ~0.5 ms here while workers ran), the earlier layout,
-        ``.versions/VERSION/FOLDER/NAME``, made five: one per level of the key."""
+        together, so a new document's upload makes one folder for them, where the earlier
+        layout, ``.versions/VERSION/FOLDER/NAME``, made one per level of the key (five), and
+        deleting a document's uploads removes one folder."""
         folder, _, name = key.rpartition("/")
         return self._path(f"{_VERSIONS}/{folder}/{version_id}-{name}")
 
