@@ -63,8 +63,8 @@ def test_a_new_document_s_upload_makes_one_folder_for_its_versions(tmp_path: Pat
     first = store.put_upload("uploads/acme/case/two/b.pdf", tmp_path / "b.pdf").version_id
     (tmp_path / "b.pdf").write_bytes(b"second, changed")
     second = store.put_upload("uploads/acme/case/two/b.pdf", tmp_path / "b.pdf").version_id
-    # Then the new document made two folders, its own and one for its versions (creating a
-    # folder is what a small document's upload costs most), and each version reads back
+    # Then the new document made two folders, its own and one for its versions (the earlier
+    # layout made one per level of the key), and each version reads back
     assert _folders(tmp_path / "store") - before == {
         "uploads/acme/case/two",
         ".versions/uploads/acme/case/two",
