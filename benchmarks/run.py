@@ -1616,6 +1616,15 @@ def stores(size: Size, work: Path, section: Section) -> None:
         "ms",
         shown=f"{edge['hybrid_p50_ms']:.1f} / {edge['hybrid_p95_ms']:.1f} ms",
     )
+    tenant, shard = edge["hybrid_idf_tenant_p50_ms"], edge["hybrid_idf_shard_p50_ms"]
+    section.add(
+        "stores.edge_idf_corpus",
+        f"{label}: edge: hybrid search, BM25's IDF over the tenant's points vs over the shard's "
+        "(p50 of 100 each, in turns)",
+        tenant / shard,
+        "x",
+        shown=f"{tenant / shard:.2f}x ({tenant:.1f} vs {shard:.1f} ms)",
+    )
     shutil.rmtree(work / "store-points", ignore_errors=True)
 
 

@@ -141,6 +141,7 @@ def main(kind: str, points_folder: Path, store_folder: Path) -> dict[str, Any]:
             began = time.perf_counter()
             store.search(vector, tenant, sparse=sparse, limit=10)
             hybrid.append((time.perf_counter() - began) * 1000)
+    corpus_cost = _idf_corpus_cost(store, vectors) if kind == "edge" else {}
     store.close()
     memory.stop()
     disk = disk_mb(store_folder)
@@ -156,7 +157,57 @@ def main(kind: str, points_folder: Path, store_folder: Path) -> dict[str, Any]:
     if hybrid:
         result["hybrid_p50_ms"] = round(statistics.median(hybrid), 2)
         result["hybrid_p95_ms"] = round(_percentile(hybrid, 0.95), 2)
+    result.update(corpus_cost)
     return result
+
+
+def _idf_corpus_cost(store: Any, vectors: np.ndarray) -> dict[str, float]:
+    """What counting BM25's IDF over the tenant's points costs a hybrid query: the query the
+    Edge store sends, with that IDF corpus and without it (over the whole shard), in turns,
+    QUERIES of each on the same shard."""
+    from qdrant_edge import (
+        FieldCondition,
+        Filter,
+        Fusion,
+        IdfParams,
+        MatchValue,
+        Prefetch,
+        Query,
+        QueryRequest,
+        SearchParams,
+    )
+    from qdrant_edge import SparseVector as EdgeSparseVector
+
+    from docproc.embedding.sparse import Bm25Encoder
+
+    shard = store._open
+    sparse = Bm25Encoder().encode_query("agreement warranty clause court")
+    keywords = Query.Nearest(EdgeSparseVector(sparse.indices, sparse.values), using="bm25")
+    rng = np.random.default_rng(5)
+    seconds: dict[str, list[float]] = {"tenant": [], "shard": []}
+    for query in range(QUERIES):
+        dense = Query.Nearest(vectors[int(rng.integers(len(vectors)))].tolist())
+        tenant = Filter(
+            must=[FieldCondition(key="tenant_id", match=MatchValue(value=TENANTS[query % 4]))]
+        )
+        for corpus in ("tenant", "shard") if query % 2 else ("shard", "tenant"):
+            params = SearchParams(idf=IdfParams(corpus=tenant)) if corpus == "tenant" else None
+            request = QueryRequest(
+                prefetches=[
+                    Prefetch(limit=50, query=dense, filter=tenant),
+                    Prefetch(limit=50, query=keywords, filter=tenant, params=params),
+                ],
+                query=Fusion.Rrf(k=2, weights=[1.0, 1.0]),  # type: ignore[arg-type]
+                limit=10,
+                with_payload=True,
+            )
+            began = time.perf_counter()
+            shard.query(request)
+            seconds[corpus].append((time.perf_counter() - began) * 1000)
+    return {
+        f"hybrid_idf_{corpus}_p50_ms": round(statistics.median(values), 2)
+        for corpus, values in seconds.items()
+    }
 
 
 if __name__ == "__main__":

@@ -78,6 +78,7 @@ def _query(engine: QdrantClient, name: str, body: dict[str, Any]) -> Any:
         using=request.using,
         prefetch=request.prefetch,
         query_filter=request.filter,
+        search_params=request.params,
         limit=request.limit or 10,
         offset=request.offset,
         with_payload=request.with_payload if request.with_payload is not None else False,

@@ -350,6 +350,58 @@ def test_hybrid_fuses_both_rankings(store: VectorStore):
     assert store.search(None, "acme", sparse=query, limit=1)[0].payload["document_id"] == "d2"
 
 
+def test_a_tenant_s_keyword_scores_do_not_depend_on_another_tenant_s_documents(
+    store: VectorStore,
+):
+    # Given acme's clauses, where "deposit" is in two and "invoice" in one, and dense vectors
+    # that rank the invoice clause third (no two fused scores alike)
+    _texts(store, [[1, 0, 0], [0.8, 0.2, 0], [0.9, 0.1, 0], [0, 1, 0]])
+    query = BM25.encode_query("deposit invoice")
+
+    def acme_searches() -> dict[str, list[tuple[str, float]]]:
+        """Keywords alone, and with the dense query (hybrid)"""
+        searches = {
+            "bm25": store.search(None, "acme", sparse=query),
+            "hybrid": store.search([1, 0, 0], "acme", sparse=query),
+        }
+        return {
+            mode: [(hit.payload["document_id"], hit.score) for hit in hits]
+            for mode, hits in searches.items()
+        }
+
+    before = acme_searches()
+    # When another tenant stores many documents that say "invoice"
+    store.upsert(
+        [
+            VectorPoint(
+                id=f"00000000-0000-0000-0001-{n:012d}",
+                vector=[0, 1, 0],
+                payload={
+                    "tenant_id": "globex",
+                    "case_id": "g",
+                    "document_id": f"g{n}",
+                    "version": "v1",
+                    "text": "",
+                    "chunk_hash": f"g{n}",
+                    "visible": True,
+                },
+                sparse=BM25.encode_documents([f"Invoice {n} is due."])[0],
+            )
+            for n in range(50)
+        ]
+    )
+    # Then acme's searches rank and score as before: "invoice", the rarer word in acme's
+    # documents, still weighs more than "deposit" (counted over the collection it would weigh
+    # almost nothing, and acme's invoice clause would fall behind the deposit ones)
+    after = acme_searches()
+    assert before["bm25"][0][0] == "d1"
+    for mode in ("bm25", "hybrid"):
+        assert [name for name, _ in after[mode]] == [name for name, _ in before[mode]]
+        assert [score for _, score in after[mode]] == pytest.approx(
+            [score for _, score in before[mode]]
+        )
+
+
 @pytest.mark.parametrize(("weights", "first"), [((3.0, 1.0), "d0"), ((1.0, 3.0), "d2")])
 def test_of_two_passages_each_found_by_one_side_the_heavier_side_s_comes_first(
     make_store: StoreFactory, weights: tuple[float, float], first: str

@@ -700,22 +700,6 @@ def _report(
 ) -> IngestReport:
     """What `docproc ingest` prints; the totals come from the run's summary, or from the
     ledger's row when the version was already ingested (none when it was not ingested)."""
-    if totals is None:
-        return IngestReport(
-            document_id=ids.document_id,
-            tenant_id=ids.tenant_id,
-            case_id=ids.case_id,
-            version=version,
-            status=status,
-            segments_total=segments_total,
-            segments_processed=processed,
-            segments_skipped=0,
-            chunks_total=0,
-            tokens_total=0,
-            pages=0,
-            bytes=0,
-            duration_ms=int((time.monotonic() - started) * 1000),
-        )
     return IngestReport(
         document_id=ids.document_id,
         tenant_id=ids.tenant_id,
@@ -724,13 +708,13 @@ def _report(
         status=status,
         segments_total=segments_total,
         segments_processed=processed,
-        segments_skipped=segments_total - processed,
-        chunks_total=totals.chunks_total,
-        tokens_total=totals.tokens_total,
-        pages=totals.pages,
-        pages_ocr=totals.pages_ocr,
-        bytes=totals.bytes,
-        seconds=totals.seconds,
+        segments_skipped=segments_total - processed if totals else 0,
+        chunks_total=totals.chunks_total if totals else 0,
+        tokens_total=totals.tokens_total if totals else 0,
+        pages=totals.pages if totals else 0,
+        pages_ocr=totals.pages_ocr if totals else 0,
+        bytes=totals.bytes if totals else 0,
+        seconds=totals.seconds if totals else 0,
         duration_ms=int((time.monotonic() - started) * 1000),
     )
 

@@ -42,6 +42,7 @@ from qdrant_edge import (
     Filter,
     Fusion,
     HnswIndexConfig,
+    IdfParams,
     KeywordIndexParams,
     MatchValue,
     Memory,
@@ -51,6 +52,7 @@ from qdrant_edge import (
     Query,
     QueryRequest,
     ScrollRequest,
+    SearchParams,
     UpdateOperation,
 )
 from qdrant_edge import SparseVector as EdgeSparseVector
@@ -58,6 +60,8 @@ from qdrant_edge import SparseVector as EdgeSparseVector
 from docproc.errors import EmbeddingDimensionMismatch, VectorStoreBusy
 from docproc.malloc import release_freed_memory, share_one_malloc_arena
 from docproc.vectors.port import (
+    KEYWORD_INDEXES,
+    PREFETCH_FACTOR,
     SPARSE_VECTOR,
     VISIBLE,
     HybridFusion,
@@ -66,11 +70,6 @@ from docproc.vectors.port import (
     VectorPoint,
 )
 
-# Payload fields the filters use, indexed as on the server (tenant_id partitions), on disk
-# (Memory.Cold) as the payloads are: held in memory, they took 10-15 MB more of a writer's peak
-# at 200,000 points (the appendable segment's indexes), and writing was no faster (1.02x, 6
-# pairs of 100,000 points). A shard made before keeps its indexes.
-_KEYWORD_INDEXES = ("case_id", "document_id", "version")
 # Points written before the appendable segment is sealed. What a writer holds peaks during a
 # seal, at about three times what the appendable segment's sparse index held (the new segment's
 # index is built in memory), so the peak follows this number. Writing 416k chunks of the
@@ -96,11 +95,6 @@ _STAGED_FILE = "docproc-staged-versions.json"
 # _JOURNAL_LIMIT lines.
 _STAGED_JOURNAL = "docproc-staged-versions.journal"
 _JOURNAL_LIMIT = 4096
-# Each side of a hybrid query fetches this many candidates per hit asked for; weighted
-# reciprocal rank fusion merges them (HybridFusion). Of the fusions Qdrant offers it ranked best
-# on the evaluation set (BENCHMARKS.md, Retrieval): score fusion (DBSF) lets a weak BM25 list,
-# one passage sharing one common word with the query, count as much as a confident one.
-_PREFETCH_FACTOR = 5
 # Beside each shard, ``<collection>.lock``: locked (flock) by the process that has the shard
 # open, and naming it. A second process is refused before it changes anything, with a typed
 # error; Qdrant Edge's own lock (on its write-ahead log) fails it only at the first write, part
@@ -240,12 +234,16 @@ class EdgeVectorStore:
             return
         self._path.mkdir(parents=True, exist_ok=True)
         shard = EdgeShard.create(str(self._path), self._config())
+        # The payload indexes on disk (Memory.Cold) as the payloads are: held in memory, they
+        # took 10-15 MB more of a writer's peak at 200,000 points (the appendable segment's
+        # indexes), and writing was no faster (1.02x, 6 pairs of 100,000 points). A shard made
+        # before keeps its indexes.
         shard.update(
             UpdateOperation.create_field_index(
                 "tenant_id", KeywordIndexParams(is_tenant=True, memory=Memory.Cold)
             )
         )
-        for field in _KEYWORD_INDEXES:
+        for field in KEYWORD_INDEXES:
             shard.update(
                 UpdateOperation.create_field_index(field, KeywordIndexParams(memory=Memory.Cold))
             )
@@ -391,22 +389,28 @@ class EdgeVectorStore:
             must=_conditions(tenant_id=tenant_id, case_id=case_id, document_id=document_id),
             must_not=hidden or None,
         )
-        queries = []
+        queries: list[tuple[Any, SearchParams | None]] = []
         if vector is not None:
-            queries.append(Query.Nearest(vector))
+            queries.append((Query.Nearest(vector), None))
         if sparse is not None:
+            keywords = EdgeSparseVector(sparse.indices, sparse.values)
+            # IDF from the tenant's own points (VectorSearcher.search says why)
+            tenant_corpus = IdfParams(corpus=Filter(must=_conditions(tenant_id=tenant_id)))
             queries.append(
-                Query.Nearest(EdgeSparseVector(sparse.indices, sparse.values), using=SPARSE_VECTOR)
+                (Query.Nearest(keywords, using=SPARSE_VECTOR), SearchParams(idf=tenant_corpus))
             )
         if len(queries) == 1:
+            ((query, params),) = queries
             request = QueryRequest(
-                query=queries[0], filter=condition, limit=limit, with_payload=True
+                query=query, filter=condition, params=params, limit=limit, with_payload=True
             )
         else:
             request = QueryRequest(
                 prefetches=[
-                    Prefetch(limit=limit * _PREFETCH_FACTOR, query=query, filter=condition)
-                    for query in queries
+                    Prefetch(
+                        limit=limit * PREFETCH_FACTOR, query=query, filter=condition, params=params
+                    )
+                    for query, params in queries
                 ],
                 # (the stubs type the query as Fusion, of which Rrf is a variant)
                 query=Fusion.Rrf(  # type: ignore[arg-type]

@@ -19,6 +19,14 @@ SPARSE_VECTOR = "bm25"
 # The payload flag of a point: false while its version is staged (being ingested), true once
 # Finalize publishes it. Each store keeps that contract its own way.
 VISIBLE = "visible"
+# Payload fields the filters use, indexed as keywords by every store, beside ``tenant_id``
+# (the partition key: Qdrant's is_tenant).
+KEYWORD_INDEXES = ("case_id", "document_id", "version")
+# Each side of a hybrid query fetches this many candidates per hit asked for; weighted
+# reciprocal rank fusion merges them (HybridFusion). Of the fusions Qdrant offers it ranked best
+# on the evaluation set (BENCHMARKS.md, Retrieval): score fusion (DBSF) lets a weak BM25 list,
+# one passage sharing one common word with the query, count as much as a confident one.
+PREFETCH_FACTOR = 5
 
 
 @dataclass(frozen=True)
@@ -97,7 +105,12 @@ class VectorSearcher(Protocol):
     ) -> list[SearchHit]:
         """The tenant's visible points nearest the query: dense (``vector``), keyword
         (``sparse``, BM25) or both, their scores fused (hybrid). A collection without
-        sparse vectors answers a hybrid query with its dense half."""
+        sparse vectors answers a hybrid query with its dense half.
+
+        BM25's inverse document frequencies are counted over the tenant's own points (Qdrant's
+        IDF corpus), not the whole collection's: a word another tenant's documents repeat
+        stays as telling in this tenant's search as its own documents make it, and no score
+        depends on, or tells of, what another tenant stored."""
         ...
 
 

@@ -13,6 +13,8 @@ from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedR
 from docproc.errors import EmbeddingDimensionMismatch, TransientError
 from docproc.observability import logger
 from docproc.vectors.port import (
+    KEYWORD_INDEXES,
+    PREFETCH_FACTOR,
     SPARSE_VECTOR,
     VISIBLE,
     HybridFusion,
@@ -20,12 +22,6 @@ from docproc.vectors.port import (
     SparseVector,
     VectorPoint,
 )
-
-# Payload fields that every filter uses; tenant_id is the partition key (is_tenant).
-_KEYWORD_INDEXES = ("case_id", "document_id", "version")
-# Each side of a hybrid query fetches this many candidates per hit asked for; weighted
-# reciprocal rank fusion merges them, as the laptop's store does (vectors/edge.py).
-_PREFETCH_FACTOR = 5
 
 
 @dataclass(frozen=True)
@@ -150,7 +146,7 @@ class QdrantVectorStore:
                 type=models.KeywordIndexType.KEYWORD, is_tenant=True
             ),
         )
-        for field_name in _KEYWORD_INDEXES:
+        for field_name in KEYWORD_INDEXES:
             self._client.create_payload_index(
                 self._collection,
                 field_name=field_name,
@@ -206,22 +202,28 @@ class QdrantVectorStore:
                 models.FieldCondition(key=VISIBLE, match=models.MatchValue(value=True)),
             ]
         )
-        queries: list[tuple[models.Query | list[float] | models.SparseVector, str | None]] = []
+        queries: list[
+            tuple[list[float] | models.SparseVector, str | None, models.SearchParams | None]
+        ] = []
         if vector is not None:
-            queries.append((vector, None))
+            queries.append((vector, None, None))
         if sparse is not None and self._has_sparse:
-            queries.append(
-                (models.SparseVector(indices=sparse.indices, values=sparse.values), SPARSE_VECTOR)
+            keywords = models.SparseVector(indices=sparse.indices, values=sparse.values)
+            # IDF from the tenant's own points (VectorSearcher.search says why)
+            tenant_corpus = models.IdfCorpusParams(
+                corpus=models.Filter(must=_must(tenant_id=tenant_id))
             )
+            queries.append((keywords, SPARSE_VECTOR, models.SearchParams(idf=tenant_corpus)))
         if not queries:
             return []
         if len(queries) == 1:
-            ((query, using),) = queries
+            ((query, using, params),) = queries
             response = self._client.query_points(
                 self._collection,
                 query=query,
                 using=using,
                 query_filter=condition,
+                search_params=params,
                 limit=limit,
                 with_payload=True,
             )
@@ -230,9 +232,13 @@ class QdrantVectorStore:
                 self._collection,
                 prefetch=[
                     models.Prefetch(
-                        query=query, using=using, filter=condition, limit=limit * _PREFETCH_FACTOR
+                        query=query,
+                        using=using,
+                        filter=condition,
+                        params=params,
+                        limit=limit * PREFETCH_FACTOR,
                     )
-                    for query, using in queries
+                    for query, using, params in queries
                 ],
                 query=models.RrfQuery(
                     rrf=models.Rrf(k=self._fusion.k, weights=self._fusion.weights)
