@@ -19,7 +19,7 @@ from pathlib import Path
 from docproc.embedding.port import Embedder
 from docproc.embedding.sparse import Bm25Encoder
 from docproc.vectors.edge import EdgeVectorStore
-from docproc.vectors.port import HybridFusion, SparseVector, VectorPoint
+from docproc.vectors.port import SPARSE_VECTOR, HybridFusion, SparseVector, VectorPoint
 from tests.retrieval_set import PASSAGES, QUERIES
 
 MODES = ("dense", "bm25", "hybrid")
@@ -117,6 +117,74 @@ def _scores(ranks: Ranks) -> dict[tuple[str, str], tuple[float, float, int]]:
                 sum(1 / r for r in chosen if r is not None) / len(chosen),
                 len(chosen),
             )
+    return scores
+
+
+def bm25_beside_another_tenant(other_texts: list[str]) -> dict[tuple[str, str], Score]:
+    """(IDF corpus, query class or "all") -> BM25's Score on the evaluation set, its passages one
+    tenant's and ``other_texts`` another tenant's, in one store: IDF counted over the searching
+    tenant's points ("tenant": docproc's search) or over the whole store ("store")."""
+    from qdrant_edge import FieldCondition, Filter, MatchValue, Query, QueryRequest
+    from qdrant_edge import SparseVector as EdgeSparseVector
+
+    sparse = Bm25Encoder()
+    tenants = [("eval", name, PASSAGES[name]) for name in PASSAGES]
+    tenants += [("other", f"other-{n}", text) for n, text in enumerate(other_texts)]
+    ranks: dict[tuple[str, str], list[int | None]] = {}
+    with tempfile.TemporaryDirectory(prefix="docproc-retrieval-") as folder:
+        store = EdgeVectorStore(Path(folder), "eval", 1)
+        for start in range(0, len(tenants), 1024):
+            batch = tenants[start : start + 1024]
+            keywords = sparse.encode_documents([text for _, _, text in batch])
+            store.upsert(
+                [
+                    VectorPoint(
+                        id=str(uuid.uuid5(uuid.NAMESPACE_URL, name)),
+                        vector=[1.0],
+                        payload={"tenant_id": tenant, "document_id": name, "visible": True},
+                        sparse=vector,
+                    )
+                    for (tenant, name, _), vector in zip(batch, keywords, strict=True)
+                ]
+            )
+        # Over the tenant's points: docproc's own search. Over the store's: the same query,
+        # sent to the shard without the corpus.
+        shard = store._open
+        tenant = Filter(must=[FieldCondition(key="tenant_id", match=MatchValue(value="eval"))])
+        for kind, query, expected in QUERIES:
+            encoded = sparse.encode_query(query)
+            hits = store.search(None, "eval", sparse=encoded, limit=RANKED)
+            whole_store = QueryRequest(
+                query=Query.Nearest(
+                    EdgeSparseVector(encoded.indices, encoded.values), using=SPARSE_VECTOR
+                ),
+                filter=tenant,
+                limit=RANKED,
+                with_payload=True,
+            )
+            for corpus, found in (
+                ("tenant", [(str(hit.payload["document_id"]), hit.score) for hit in hits]),
+                (
+                    "store",
+                    [
+                        (str((point.payload or {})["document_id"]), point.score)
+                        for point in shard.query(whole_store)
+                    ],
+                ),
+            ):
+                for key in ((corpus, kind), (corpus, "all")):
+                    ranks.setdefault(key, []).append(_rank(found, expected))
+        store.close()
+    scores = {}
+    for key, found_ranks in ranks.items():
+        recall = sum(1 for r in found_ranks if r is not None and r <= 5) / len(found_ranks)
+        scores[key] = Score(
+            queries=len(found_ranks),
+            recall_at_5=recall,
+            mrr=sum(1 / r for r in found_ranks if r is not None) / len(found_ranks),
+            recall_low=recall,
+            recall_high=recall,
+        )
     return scores
 
 

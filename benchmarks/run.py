@@ -1675,6 +1675,33 @@ def retrieval(size: Size, work: Path, section: Section) -> None:
     finally:
         if server is not None:
             server.__exit__(None, None, None)
+    _idf_beside_another_tenant(size, work, section)
+
+
+def _idf_beside_another_tenant(size: Size, work: Path, section: Section) -> None:
+    """BM25 on the evaluation set with another tenant's chunks in the store (the generated text,
+    cut by docproc's chunker), IDF counted over the searching tenant's points (docproc) and
+    over the whole store."""
+    from benchmarks.retrieval import CLASSES, bm25_beside_another_tenant
+    from docproc.chunking.chunker import Chunker
+
+    nbytes = (48 if size.name == "full" else 4) * MB
+    path = text_file(work / "other-tenant.txt", nbytes, seed=13)
+    chunker = Chunker("text-embedding-3-small", 512, 64)
+    other = [piece.text for piece in chunker.chunk_text(path.read_text(), 0)]
+    path.unlink()
+    scores = bm25_beside_another_tenant(other)
+    for kind in (*CLASSES, "all"):
+        tenant, store = scores[("tenant", kind)], scores[("store", kind)]
+        section.add(
+            f"retrieval.other_tenant_{kind}",
+            f"BM25 beside another tenant's {len(other):,} chunks: {kind}: recall@5, IDF over "
+            "the tenant's points minus over the store's",
+            tenant.recall_at_5 - store.recall_at_5,
+            "",
+            shown=f"{tenant.recall_at_5 - store.recall_at_5:+.2f} ({tenant.recall_at_5:.2f} vs "
+            f"{store.recall_at_5:.2f}; MRR {tenant.mrr:.2f} vs {store.mrr:.2f})",
+        )
 
 
 # --- the run --------------------------------------------------------------------------------------
