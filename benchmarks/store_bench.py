@@ -162,9 +162,10 @@ def main(kind: str, points_folder: Path, store_folder: Path) -> dict[str, Any]:
 
 
 def _idf_corpus_cost(store: Any, vectors: np.ndarray) -> dict[str, float]:
-    """What counting BM25's IDF over the tenant's points costs a hybrid query: the query the
-    Edge store sends, with that IDF corpus and without it (over the whole shard), in turns,
-    QUERIES of each on the same shard."""
+    """What counting BM25's IDF over the tenant's points costs a hybrid query of the Edge
+    store's shape (a dense and a BM25 prefetch of 50 with the tenant filter, fused by RRF):
+    with that IDF corpus and without it (over the whole shard), in turns, QUERIES of each on
+    the same shard."""
     from qdrant_edge import (
         FieldCondition,
         Filter,
@@ -179,10 +180,11 @@ def _idf_corpus_cost(store: Any, vectors: np.ndarray) -> dict[str, float]:
     from qdrant_edge import SparseVector as EdgeSparseVector
 
     from docproc.embedding.sparse import Bm25Encoder
+    from docproc.vectors.port import SPARSE_VECTOR
 
     shard = store._open
     sparse = Bm25Encoder().encode_query("agreement warranty clause court")
-    keywords = Query.Nearest(EdgeSparseVector(sparse.indices, sparse.values), using="bm25")
+    keywords = Query.Nearest(EdgeSparseVector(sparse.indices, sparse.values), using=SPARSE_VECTOR)
     rng = np.random.default_rng(5)
     seconds: dict[str, list[float]] = {"tenant": [], "shard": []}
     for query in range(QUERIES):
