@@ -107,9 +107,10 @@ def _ranks(
 
 
 def _scores(ranks: Ranks) -> dict[tuple[str, str], tuple[float, float, int]]:
-    """(mode, class) -> (recall@5, MRR, queries) of one build."""
+    """(mode, class) -> (recall@5, MRR, queries) of one build (or of whatever ``ranks`` is
+    keyed by)."""
     scores = {}
-    for mode in MODES:
+    for mode in ranks:
         for kind in (*CLASSES, "all"):
             chosen = [rank for k, rank in ranks[mode] if kind in ("all", k)]
             scores[(mode, kind)] = (
@@ -130,7 +131,7 @@ def bm25_beside_another_tenant(other_texts: list[str]) -> dict[tuple[str, str], 
     sparse = Bm25Encoder()
     tenants = [("eval", name, PASSAGES[name]) for name in PASSAGES]
     tenants += [("other", f"other-{n}", text) for n, text in enumerate(other_texts)]
-    ranks: dict[tuple[str, str], list[int | None]] = {}
+    ranks: Ranks = {"tenant": [], "store": []}
     with tempfile.TemporaryDirectory(prefix="docproc-retrieval-") as folder:
         store = EdgeVectorStore(Path(folder), "eval", 1)
         for start in range(0, len(tenants), 1024):
@@ -172,20 +173,12 @@ def bm25_beside_another_tenant(other_texts: list[str]) -> dict[tuple[str, str], 
                     ],
                 ),
             ):
-                for key in ((corpus, kind), (corpus, "all")):
-                    ranks.setdefault(key, []).append(_rank(found, expected))
+                ranks[corpus].append((kind, _rank(found, expected)))
         store.close()
-    scores = {}
-    for key, found_ranks in ranks.items():
-        recall = sum(1 for r in found_ranks if r is not None and r <= 5) / len(found_ranks)
-        scores[key] = Score(
-            queries=len(found_ranks),
-            recall_at_5=recall,
-            mrr=sum(1 / r for r in found_ranks if r is not None) / len(found_ranks),
-            recall_low=recall,
-            recall_high=recall,
-        )
-    return scores
+    return {
+        key: Score(queries=n, recall_at_5=recall, mrr=mrr, recall_low=recall, recall_high=recall)
+        for key, (recall, mrr, n) in _scores(ranks).items()
+    }
 
 
 def _rank(found: list[tuple[str, float]], expected: str) -> int | None:

@@ -4,6 +4,7 @@ store: isolation, versions, resume, collections, and hybrid (dense + BM25) searc
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import os
@@ -371,23 +372,11 @@ def test_a_tenant_s_keyword_scores_do_not_depend_on_another_tenant_s_documents(
 
     before = acme_searches()
     # When another tenant stores many documents that say "invoice"
+    invoices = BM25.encode_documents([f"Invoice {n} is due." for n in range(50)])
     store.upsert(
         [
-            VectorPoint(
-                id=f"00000000-0000-0000-0001-{n:012d}",
-                vector=[0, 1, 0],
-                payload={
-                    "tenant_id": "globex",
-                    "case_id": "g",
-                    "document_id": f"g{n}",
-                    "version": "v1",
-                    "text": "",
-                    "chunk_hash": f"g{n}",
-                    "visible": True,
-                },
-                sparse=BM25.encode_documents([f"Invoice {n} is due."])[0],
-            )
-            for n in range(50)
+            dataclasses.replace(_point(100 + n, "globex", f"g{n}", "v1", [0, 1, 0]), sparse=words)
+            for n, words in enumerate(invoices)
         ]
     )
     # Then acme's searches rank and score as before: "invoice", the rarer word in acme's
