@@ -30,7 +30,7 @@ def dependencies(secrets: aws.Secrets) -> Callable[[ReindexTarget], ReindexDeps]
 
     @cache
     def for_target(target: ReindexTarget) -> ReindexDeps:
-        model = settings.model_copy(update=target.model_dump())
+        model = settings.model_copy(update=target.settings_update())
         return ReindexDeps(
             ledger=ledger,
             store=store,

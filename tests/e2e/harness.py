@@ -636,17 +636,21 @@ class DeployedStack:
         dry_run: bool = False,
         max_concurrency: int = 2,
         tolerated: float = 0.0,
+        collection_prefix: str | None = None,
     ) -> dict[str, Any]:
         """Run the Reindex state machine into the given model's collection and wait for it."""
+        target: dict[str, Any] = {
+            "embedding_model": embedding_model,
+            "embedding_dimensions": embedding_dimensions,
+        }
+        if collection_prefix is not None:
+            target["collection_prefix"] = collection_prefix
         response = self.sfn.start_execution(
             stateMachineArn=self.state_machine_arns["ReindexStateMachine"],
             name=uuid.uuid4().hex,
             input=json.dumps(
                 {
-                    "target": {
-                        "embedding_model": embedding_model,
-                        "embedding_dimensions": embedding_dimensions,
-                    },
+                    "target": target,
                     "dry_run": dry_run,
                     "max_concurrency": max_concurrency,
                     "tolerated_failure_percentage": tolerated,

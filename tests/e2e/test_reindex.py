@@ -9,6 +9,7 @@ import pytest
 from qdrant_client import QdrantClient, models
 
 from benchmarks.generators import text_pdf
+from docproc.embedding.sparse import Bm25Encoder
 from docproc.local.cli import main
 from tests.e2e.harness import BUCKET, DeployedStack
 from tests.e2e.test_backfill import command_line_logging  # noqa: F401 (a fixture)
@@ -126,6 +127,37 @@ def test_a_segment_that_fails_fails_the_reindex_unless_its_share_is_tolerated(
 def _in_use(qdrant: QdrantClient, other_than: str) -> str:
     (name,) = [c.name for c in qdrant.get_collections().collections if c.name != other_than]
     return name
+
+
+def test_a_collection_from_before_hybrid_search_moves_to_a_new_prefix_with_bm25(
+    stack: DeployedStack, qdrant: QdrantClient, tmp_path
+):
+    # Given the stack's collection made before hybrid search (dense vectors only), and two
+    # documents ingested into it
+    legacy = "docproc_hashing-v2_384"
+    qdrant.create_collection(
+        legacy, vectors_config=models.VectorParams(size=384, distance=models.Distance.COSINE)
+    )
+    _ingest_two_documents(stack, tmp_path)
+    points = qdrant.count(legacy).count
+    # When the Reindex state machine runs with the same model under another collection prefix
+    execution = stack.reindex("text-embedding-3-small", 384, collection_prefix="hybrid")
+    # Then the new collection holds every chunk, with the BM25 vector beside the dense one
+    assert execution["status"] == "SUCCEEDED", execution.get("cause")
+    new = json.loads(execution["output"])["report"]["collection"]
+    assert new == "hybrid_hashing-v2_384" and qdrant.count(new).count == points > 0
+    assert set(qdrant.get_collection(new).config.params.sparse_vectors or {}) == {"bm25"}
+    keywords = Bm25Encoder().encode_query("arbitration seat Geneva")
+    hits = qdrant.query_points(
+        new,
+        query=models.SparseVector(indices=keywords.indices, values=keywords.values),
+        using="bm25",
+        limit=1,
+    ).points
+    assert hits and hits[0].payload and hits[0].payload["document_id"] == "notes-1"
+    # And the collection in use is as it was
+    assert not qdrant.get_collection(legacy).config.params.sparse_vectors
+    assert qdrant.count(legacy).count == points
 
 
 def test_reindex_into_the_collection_in_use_fails_typed(stack: DeployedStack, tmp_path):

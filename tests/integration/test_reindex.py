@@ -7,8 +7,11 @@ import json
 import shutil
 from pathlib import Path
 
+from qdrant_client import models
+
 from benchmarks.generators import text_pdf
 from tests.integration.test_laptop_runner import run
+from tests.qdrant_server import qdrant_server
 from tests.stub_openai import stub_openai
 
 
@@ -138,3 +141,75 @@ def test_reindex_through_an_embeddings_api_keeps_requests_in_flight(tmp_path: Pa
             ).stdout
         )
     assert hits and hits[0]["document_id"] == "notes"
+
+
+def test_a_collection_from_before_hybrid_search_is_reindexed_into_one_with_bm25(tmp_path: Path):
+    home = tmp_path / "home"
+    notes = tmp_path / "notes.txt"
+    notes.write_text(
+        "Invoice INV-20931 is due within thirty days.\n\n"
+        + "The arbitration clause names Geneva as the seat.\n" * 30
+    )
+    with qdrant_server() as server:
+        qdrant = {"QDRANT_URL": server.url}
+        # Given a Qdrant collection made before hybrid search (dense vectors only), and a
+        # document ingested into it
+        legacy = "docproc_hashing-v2_384"
+        server.engine.create_collection(
+            legacy, vectors_config=models.VectorParams(size=384, distance=models.Distance.COSINE)
+        )
+        run(home, "ingest", str(notes), **qdrant)
+        keywords = ("search", "INV-20931", "--mode", "bm25", "--json")
+        assert json.loads(run(home, *keywords, **qdrant).stdout) == []
+        points = server.engine.count(legacy).count
+        # When it is re-indexed with the same model under a new collection prefix
+        done = json.loads(
+            run(
+                home,
+                *("reindex", "--model", "hashing-v2", "--collection-prefix", "hybrid", "--json"),
+                **qdrant,
+            ).stdout
+        )
+        # Then the new collection holds every chunk, each with its BM25 vector
+        new = "hybrid_hashing-v2_384"
+        assert done["collection"] == new and done["chunks"] == points > 0
+        assert set(server.engine.get_collection(new).config.params.sparse_vectors or {}) == {"bm25"}
+        # And keyword search there finds the identifier
+        hits = json.loads(run(home, *keywords, QDRANT_COLLECTION_PREFIX="hybrid", **qdrant).stdout)
+        assert hits[0]["document_id"] == "notes" and "INV-20931" in hits[0]["text"]
+        # And the collection in use is as it was: dense only, the same points
+        assert not server.engine.get_collection(legacy).config.params.sparse_vectors
+        assert server.engine.count(legacy).count == points
+
+
+def test_a_collection_prefix_that_cannot_name_a_collection_is_refused(tmp_path: Path):
+    result = run(
+        tmp_path / "home",
+        *("reindex", "--model", "hashing-v2", "--collection-prefix", "new prefix"),
+        check=False,
+    )
+    assert result.returncode == 2 and "--collection-prefix" in result.stderr
+
+
+def test_a_reindex_run_again_keeps_only_the_version_completed_since(tmp_path: Path):
+    home = tmp_path / "home"
+    notes = tmp_path / "notes.txt"
+    notes.write_text("The arbitration clause names Geneva as the seat.\n" * 30)
+    new_model = ("--model", "m2", "--dimensions", "256", "--json")
+    # Given a document re-indexed into another model's collection
+    run(home, "ingest", str(notes))
+    first = json.loads(run(home, "reindex", *new_model).stdout)
+    # And a new version of it completed since (the collection in use retired the first)
+    notes.write_text("The arbitration clause names Zurich as the seat.\n" * 30)
+    run(home, "ingest", str(notes))
+    # When the re-index runs again
+    again = json.loads(run(home, "reindex", *new_model).stdout)
+    # Then it embedded the new version, and the new collection holds it alone, as the
+    # collection in use does
+    assert again["chunks"] == first["chunks"] > 0
+    query = ("search", "arbitration seat", "--top-k", "50", "--json")
+    in_use = json.loads(run(home, *query).stdout)
+    moved = json.loads(run(home, *query, EMBEDDING_DIMENSIONS="256").stdout)
+    assert {hit["version"] for hit in moved} == {hit["version"] for hit in in_use}
+    assert len({hit["version"] for hit in moved}) == 1
+    assert all("Zurich" in hit["text"] for hit in moved)

@@ -17,7 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from docproc.errors import ConfigurationError
 from docproc.extract.ocr import OcrMode, OcrOptions
 from docproc.extract.pages import TablesMode
-from docproc.vectors.port import HybridFusion
+from docproc.vectors.port import COLLECTION_PREFIX_PATTERN, HybridFusion
 
 
 class _Settings(BaseSettings):
@@ -284,7 +284,9 @@ class VectorStoreSettings(_Settings):
         default=None, validation_alias="QDRANT_API_KEY_SECRET_ARN"
     )
     qdrant_collection_prefix: str = Field(
-        default="docproc", validation_alias="QDRANT_COLLECTION_PREFIX", pattern=r"^[A-Za-z0-9_-]+$"
+        default="docproc",
+        validation_alias="QDRANT_COLLECTION_PREFIX",
+        pattern=COLLECTION_PREFIX_PATTERN,
     )
     qdrant_upsert_batch: int = Field(default=256, validation_alias="QDRANT_UPSERT_BATCH", ge=1)
     # Applied when a collection is created: vectors on disk (large collections) and int8

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, RootModel, field_validator
 
 from docproc.errors import InvalidObjectKey
+from docproc.vectors.port import COLLECTION_PREFIX_PATTERN
 
 UPLOADS_PREFIX = "uploads/"
 WORK_PREFIX = "work/"
@@ -423,11 +424,25 @@ class BackfillRequest(_Incoming):
 
 
 class ReindexTarget(_Model):
-    """The model a re-index embeds with: its collection is named by the model and size."""
+    """The model a re-index embeds with, and the prefix of the collection it writes: the
+    collection is named by the prefix, the model and its size."""
 
     embedding_model: str = Field(min_length=1, max_length=200)
     # None: the model's native size.
     embedding_dimensions: int | None = Field(default=None, ge=8, le=8192)
+    # None: the configured prefix. Another one moves the same model into a new collection,
+    # e.g. a collection made before hybrid search into one with BM25 vectors.
+    collection_prefix: str | None = Field(default=None, pattern=COLLECTION_PREFIX_PATTERN)
+
+    def settings_update(self) -> dict[str, Any]:
+        """The settings fields this target sets (for ``model_copy(update=...)``)."""
+        update: dict[str, Any] = {
+            "embedding_model": self.embedding_model,
+            "embedding_dimensions": self.embedding_dimensions,
+        }
+        if self.collection_prefix is not None:
+            update["qdrant_collection_prefix"] = self.collection_prefix
+        return update
 
 
 class ReindexSegment(_Model):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import time
 from collections import Counter
@@ -39,6 +40,7 @@ from docproc.models import (
     ExecutionStatusChangeEvent,
     PlanRequest,
     PlanResult,
+    ReindexTarget,
     S3ObjectEvent,
     SegmentTask,
     validate_id,
@@ -52,6 +54,7 @@ from docproc.pipeline.plan import plan_document
 from docproc.pipeline.process_segment import process_segment
 from docproc.pipeline.reindex import ReindexDeps, ReindexReport, reindex
 from docproc.pipeline.status import document_progress, ledger_stats
+from docproc.vectors.port import COLLECTION_PREFIX_PATTERN
 from docproc.wiring import collection_of
 
 INGEST_HELP = """Ingest each PATH: a file, or a folder walked recursively (hidden files and
@@ -198,9 +201,7 @@ def cmd_reindex(env: LocalEnvironment, args: argparse.Namespace) -> int:
     if arn:
         return _start_cloud_reindex(arn, args)
     target = LocalEnvironment(
-        env.settings.model_copy(
-            update={"embedding_model": args.model, "embedding_dimensions": args.dimensions}
-        )
+        env.settings.model_copy(update=_reindex_target(args).settings_update())
     )
     try:
         report = reindex(
@@ -224,11 +225,24 @@ def cmd_reindex(env: LocalEnvironment, args: argparse.Namespace) -> int:
     return 0
 
 
+def _reindex_target(args: argparse.Namespace) -> ReindexTarget:
+    return ReindexTarget(
+        embedding_model=args.model,
+        embedding_dimensions=args.dimensions,
+        collection_prefix=args.collection_prefix,
+    )
+
+
 def _print_reindex_report(report: ReindexReport, args: argparse.Namespace) -> None:
     if args.json:
         _print_json(report.model_dump())
         return
     action = "would embed" if report.dry_run else "embedded"
+    settings = {
+        "EMBEDDING_MODEL": args.model,
+        "EMBEDDING_DIMENSIONS": args.dimensions,
+        "QDRANT_COLLECTION_PREFIX": args.collection_prefix,
+    }
     print(
         f"{report.collection}: {action} {report.documents} documents, {report.segments} "
         f"segments ({report.segments_skipped} already done), {report.tokens:,} tokens, "
@@ -236,8 +250,8 @@ def _print_reindex_report(report: ReindexReport, args: argparse.Namespace) -> No
         + (
             ""
             if report.dry_run
-            else f"; search it with EMBEDDING_MODEL={args.model}"
-            + (f" EMBEDDING_DIMENSIONS={args.dimensions}" if args.dimensions else "")
+            else "; search it with "
+            + " ".join(f"{name}={value}" for name, value in settings.items() if value)
         )
     )
 
@@ -297,7 +311,7 @@ def _start_cloud_reindex(arn: str, args: argparse.Namespace) -> int:
         arn,
         "reindex",
         {
-            "target": {"embedding_model": args.model, "embedding_dimensions": args.dimensions},
+            "target": _reindex_target(args).model_dump(exclude_none=True),
             "dry_run": args.dry_run,
             "max_concurrency": args.max_concurrency,
             "tolerated_failure_percentage": args.tolerated_failure_percentage,
@@ -535,6 +549,12 @@ def _add_state_machine_options(
     )
 
 
+def _collection_prefix(value: str) -> str:
+    if not re.fullmatch(COLLECTION_PREFIX_PATTERN, value):
+        raise argparse.ArgumentTypeError("letters, digits, _ and -, at most 100")
+    return value
+
+
 def _add_reindex_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     sub = commands.add_parser(
         "reindex",
@@ -545,6 +565,12 @@ def _add_reindex_command(commands: argparse._SubParsersAction[argparse.ArgumentP
     )
     sub.add_argument("--model", required=True, help="the new EMBEDDING_MODEL")
     sub.add_argument("--dimensions", type=int, help="its EMBEDDING_DIMENSIONS (default: native)")
+    sub.add_argument(
+        "--collection-prefix",
+        type=_collection_prefix,
+        help="write a collection with this QDRANT_COLLECTION_PREFIX (default: the configured "
+        "one): the same model into a new collection, e.g. one made before hybrid search",
+    )
     sub.add_argument("--dry-run", action="store_true", help="say what it would cost, do nothing")
     _add_state_machine_options(
         sub,

@@ -2,7 +2,7 @@
 collection. No extraction, no transcription, no new chunk files: only the embeddings change.
 
 The collection in use is untouched: search moves to the new one when the configuration names
-the new model. Resumable per segment: a segment's marker object
+the new model (or the new collection prefix). Resumable per segment: a segment's marker object
 (``work/.../reindexed/{collection}/NNNNN.json``) is written after its points, so a re-run
 skips it, and a segment cut short is redone whole (deterministic point ids overwrite).
 
@@ -103,7 +103,7 @@ def _refuse_collection_in_use(deps: ReindexDeps) -> None:
     if deps.vectors.collection == deps.collection_in_use:
         raise ReindexTargetInUse(
             f"{deps.vectors.collection} is the collection in use: nothing to re-index (name "
-            "another model or size)"
+            "another model, size or collection prefix)"
         )
 
 
@@ -200,6 +200,11 @@ def reindex_segment(
     if not redo and deps.store.exists(marker):
         return ReindexSegmentResult(chunks=0, skipped=True)
     chunks = _embed_segment(deps, item.chunks_key)
+    if item.segment == 0:
+        # The version a re-run finds completed may have replaced one an earlier run embedded:
+        # the new collection keeps one version of a document, as the one in use does. (Its
+        # first segment is embedded once per version, whatever the number of segments.)
+        deps.vectors.delete_document(item.tenant_id, item.document_id, keep_version=item.version)
     deps.store.put_bytes(
         marker, json.dumps({"chunks_key": item.chunks_key}).encode(), "application/json"
     )

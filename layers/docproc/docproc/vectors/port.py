@@ -7,6 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+# What a collection prefix (QDRANT_COLLECTION_PREFIX, a re-index's target) may be.
+COLLECTION_PREFIX_PATTERN = r"^[A-Za-z0-9_-]{1,100}$"
+
 
 def collection_name(prefix: str, model_name: str, dimensions: int) -> str:
     """One collection per embedding model and size: vectors of different spaces never mix."""
