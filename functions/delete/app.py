@@ -16,19 +16,21 @@ from docproc.notify.port import Notifier
 from docproc.observability import logger, metrics, tracer
 from docproc.pipeline.delete import delete_uploaded_object
 from docproc.storage.port import ObjectStore
-from docproc.vectors.port import VectorStore
+from docproc.vectors.port import CollectionDeleters, VectorStore
 
 
 @aws.per_container
 def dependencies(
     secrets: aws.Secrets,
-) -> tuple[DeleteSettings, ObjectStore, Ledger, VectorStore, Notifier]:
+) -> tuple[DeleteSettings, ObjectStore, Ledger, VectorStore, CollectionDeleters, Notifier]:
     settings = load_settings(DeleteSettings)
+    vectors = aws.vector_store(settings, settings, secrets)
     return (
         settings,
         aws.object_store(settings.bucket),
         aws.ledger(settings.ledger_table, settings.ledger_ttl_days),
-        aws.vector_store(settings, settings, secrets),
+        vectors,
+        aws.reindexed_deleters(settings, vectors.collection, secrets),
         aws.notifier(settings.event_bus_name),
     )
 
@@ -38,7 +40,7 @@ def dependencies(
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = parse_event(S3ObjectEvent, event)
-    settings, store, ledger, vectors, notifier = dependencies()
+    settings, store, ledger, vectors, reindexed, notifier = dependencies()
     if request.detail_type != "Object Deleted":
         raise InvalidEvent("Delete takes Object Deleted events")
     if request.detail.bucket.name != settings.bucket:
@@ -46,4 +48,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     key = request.detail.object.key
     ids = DocumentKey.from_object_key(key)
     correlate(tenant_id=ids.tenant_id, case_id=ids.case_id, document_id=ids.document_id)
-    return delete_uploaded_object(key, store, ledger, vectors, notifier).model_dump(mode="json")
+    return delete_uploaded_object(key, store, ledger, vectors, notifier, reindexed).model_dump(
+        mode="json"
+    )

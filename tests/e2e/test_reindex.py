@@ -160,6 +160,30 @@ def test_a_collection_from_before_hybrid_search_moves_to_a_new_prefix_with_bm25(
     assert qdrant.count(legacy).count == points
 
 
+def test_deleting_an_upload_deletes_its_points_from_the_collections_it_was_reindexed_into(
+    stack: DeployedStack, qdrant: QdrantClient, tmp_path
+):
+    # Given two documents re-indexed into a new model's collection
+    _ingest_two_documents(stack, tmp_path)
+    execution = stack.reindex("text-embedding-3-large", 256)
+    assert execution["status"] == "SUCCEEDED", execution.get("cause")
+    new = json.loads(execution["output"])["report"]["collection"]
+    in_use = _in_use(qdrant, new)
+    # When one upload is deleted
+    (result,) = stack.delete("uploads/acme/case-1/notes-1/notes.txt")
+    # Then its points are gone from both collections, the other document's stay
+    assert result["skipped"] is False
+    for collection in (in_use, new):
+        assert qdrant.count(collection, count_filter=_document("notes-1")).count == 0
+        assert qdrant.count(collection, count_filter=_document("record-1")).count > 0
+
+
+def _document(document_id: str) -> models.Filter:
+    return models.Filter(
+        must=[models.FieldCondition(key="document_id", match=models.MatchValue(value=document_id))]
+    )
+
+
 def test_reindex_into_the_collection_in_use_fails_typed(stack: DeployedStack, tmp_path):
     # Given an ingested document
     _ingest_two_documents(stack, tmp_path)

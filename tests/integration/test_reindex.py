@@ -213,3 +213,23 @@ def test_a_reindex_run_again_keeps_only_the_version_completed_since(tmp_path: Pa
     assert {hit["version"] for hit in moved} == {hit["version"] for hit in in_use}
     assert len({hit["version"] for hit in moved}) == 1
     assert all("Zurich" in hit["text"] for hit in moved)
+
+
+def test_a_deleted_document_leaves_no_point_in_the_collections_it_was_reindexed_into(
+    tmp_path: Path,
+):
+    home = tmp_path / "home"
+    # Given three documents of two cases, re-indexed into another model's collection
+    for name, case in (("one", "c-1"), ("two", "c-1"), ("other", "c-2")):
+        notes = tmp_path / f"{name}.txt"
+        notes.write_text(f"The arbitration clause of {name} names Geneva as the seat.\n" * 30)
+        run(home, "ingest", str(notes), "--case", case)
+    run(home, "reindex", "--model", "m2", "--dimensions", "256")
+    query = ("search", "arbitration Geneva", "--top-k", "50", "--json")
+    # When one document is deleted, then the rest of its case
+    run(home, "delete", "one")
+    run(home, "delete", "--case", "c-1")
+    # Then neither the collection in use nor the re-indexed one holds their points
+    for dimensions in ("384", "256"):
+        hits = json.loads(run(home, *query, EMBEDDING_DIMENSIONS=dimensions).stdout)
+        assert {hit["document_id"] for hit in hits} == {"other"}

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from docproc.notify.eventbridge import EventBridgeNotifier
     from docproc.storage.s3 import S3ObjectStore
     from docproc.transcribe.port import Transcriber
+    from docproc.vectors.port import CollectionDeleters
     from docproc.vectors.qdrant import QdrantVectorStore
 
 _BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5})
@@ -189,6 +190,17 @@ def vector_store(
     api_key = secrets.api_key(settings.qdrant_api_key_secret_arn, settings.qdrant_api_key)
     assert settings.qdrant_url is not None  # CloudVectorStoreSettings requires it
     return make_vector_store(qdrant_client(settings.qdrant_url, api_key), settings, model)
+
+
+def reindexed_deleters(
+    settings: VectorStoreSettings, in_use: str, secrets: Secrets
+) -> CollectionDeleters:
+    """The Qdrant server's other collections, to delete a document from (see Delete)."""
+    from docproc import wiring
+
+    api_key = secrets.api_key(settings.qdrant_api_key_secret_arn, settings.qdrant_api_key)
+    assert settings.qdrant_url is not None  # CloudVectorStoreSettings requires it
+    return wiring.reindexed_deleters(wiring.qdrant_client(settings.qdrant_url, api_key), in_use)
 
 
 class StepFunctionsStarter:

@@ -445,6 +445,10 @@ class ReindexTarget(_Model):
         return update
 
 
+# The folder of a version's re-index markers: .../{version}/reindexed/{collection}/NNNNN.json
+_REINDEXED = "reindexed"
+
+
 class ReindexSegment(_Model):
     """One done segment of a completed document: an item of the re-index manifest."""
 
@@ -457,9 +461,17 @@ class ReindexSegment(_Model):
     def marker_key(self, collection: str) -> str:
         """Written after the segment's points: a re-run of the re-index skips it."""
         return (
-            f"{WORK_PREFIX}{self.tenant_id}/{self.document_id}/{self.version}/reindexed/"
+            f"{WORK_PREFIX}{self.tenant_id}/{self.document_id}/{self.version}/{_REINDEXED}/"
             f"{collection}/{self.segment:05d}.json"
         )
+
+    @staticmethod
+    def marker_collection(key: str) -> str | None:
+        """The collection a marker's segment was re-indexed into; None for any other key."""
+        parts = key.split("/")
+        if len(parts) == 7 and f"{parts[0]}/" == WORK_PREFIX and parts[4] == _REINDEXED:
+            return parts[5]
+        return None
 
 
 class ReindexPlanRequest(_Model):

@@ -22,7 +22,7 @@ from docproc.config import (
 )
 from docproc.embedding.port import Embedder, SparseEncoder
 from docproc.transcribe.port import Transcriber, Utterance
-from docproc.vectors.port import collection_name
+from docproc.vectors.port import CollectionDeleters, collection_name
 
 if TYPE_CHECKING:
     from qdrant_client import QdrantClient
@@ -105,6 +105,15 @@ def make_vector_store(
         options=CollectionOptions(
             on_disk=settings.qdrant_on_disk, quantization=settings.qdrant_quantization
         ),
+    )
+
+
+def reindexed_deleters(client: QdrantClient, in_use: str) -> CollectionDeleters:
+    """Deleters of the server's other collections by name (those a re-index wrote into)."""
+    from docproc.vectors.qdrant import QdrantDocumentDeleter
+
+    return lambda collection: (
+        None if collection == in_use else QdrantDocumentDeleter(client, collection)
     )
 
 

@@ -495,7 +495,12 @@ def _invoke(env: LocalEnvironment, function: str, event: Any) -> BaseModel:
     if function == "delete":
         deleted = parse_event(S3ObjectEvent, event)
         return delete_uploaded_object(
-            deleted.detail.object.key, env.store, env.ledger, env.vectors, env.notifier
+            deleted.detail.object.key,
+            env.store,
+            env.ledger,
+            env.vectors,
+            env.notifier,
+            env.reindexed_deleters(),
         )
     if function == "notify_failure":
         return notify_failure(

@@ -69,7 +69,7 @@ from docproc.pipeline.plan import PlanOptions, plan_document
 from docproc.pipeline.process_segment import ProgressEvents, SegmentDeps, process_segment
 from docproc.storage.local import LocalObjectStore, objects_root
 from docproc.transcribe.port import Transcriber
-from docproc.vectors.port import VectorSearcher, VectorSink, VectorStore
+from docproc.vectors.port import CollectionDeleters, VectorSearcher, VectorSink, VectorStore
 from docproc.wiring import (
     LazyTranscriber,
     collection_of,
@@ -81,9 +81,13 @@ from docproc.wiring import (
     make_vector_store,
     qdrant_client,
 )
+from docproc.wiring import reindexed_deleters as wiring_reindexed_deleters
 
 if TYPE_CHECKING:
+    from qdrant_client import QdrantClient
+
     from docproc.local.vectors_server import LockedStore, VectorStoreServer
+    from docproc.vectors.edge import EdgeVectorStore
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -126,6 +130,8 @@ class LocalEnvironment:
         # (serve_vectors): its own calls (segments, Finalize) take it too.
         self.vectors_lock = threading.Lock()
         self._server: VectorStoreServer | None = None
+        # Shards of other collections opened to delete a document from (reindexed_deleters).
+        self._other_shards: dict[str, EdgeVectorStore | None] = {}
 
     @cached_property
     def store(self) -> LocalObjectStore:
@@ -164,8 +170,34 @@ class LocalEnvironment:
             edge = make_edge_vector_store(self.home / "vectors", settings, settings)
             edge.claim()
             return edge
+        return make_vector_store(self._qdrant_client(), settings, settings)
+
+    def _qdrant_client(self) -> QdrantClient:
+        settings = self.settings
+        assert settings.qdrant_url is not None
         api_key = settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
-        return make_vector_store(qdrant_client(settings.qdrant_url, api_key), settings, settings)
+        return qdrant_client(settings.qdrant_url, api_key)
+
+    def reindexed_deleters(self) -> CollectionDeleters:
+        """The collections other than the one in use that a re-index wrote documents into,
+        to delete a document from: on the server, by name; here, the shards under vectors/,
+        each opened once and closed with this environment."""
+        in_use = collection_of(self.settings, self.settings)
+        if self.settings.qdrant_url:
+            return wiring_reindexed_deleters(self._qdrant_client(), in_use)
+
+        def shard(collection: str) -> EdgeVectorStore | None:
+            from docproc.vectors.edge import EdgeVectorStore
+
+            if collection == in_use:
+                return None
+            if collection not in self._other_shards:
+                self._other_shards[collection] = EdgeVectorStore.for_existing_shard(
+                    self.home / "vectors", collection
+                )
+            return self._other_shards[collection]
+
+        return shard
 
     def claim_vectors(self) -> VectorStore:
         """The vector store, taken for this process now, before anything is recorded (see
@@ -225,6 +257,10 @@ class LocalEnvironment:
         if "vectors" in self.__dict__:
             with self.vectors_lock:  # not while a served call is using it
                 self.vectors.close()
+        for other in self._other_shards.values():
+            if other is not None:
+                other.close()
+        self._other_shards.clear()
 
     def _transcriber(self) -> Transcriber:
         key = self.settings.deepgram_api_key
@@ -744,6 +780,7 @@ def delete_local_document(env: LocalEnvironment, tenant_id: str, document_id: st
         env.ledger,
         env.own_vectors(),
         env.notifier,
+        env.reindexed_deleters(),
         case_id=case_id,
     )
     if case_id is not None:

@@ -7,11 +7,11 @@ is what tells the document exists, goes last.
 from __future__ import annotations
 
 from docproc.ledger.port import Ledger
-from docproc.models import DOCUMENT_DELETED, WORK_PREFIX, DeleteResult, DocumentKey
+from docproc.models import DOCUMENT_DELETED, WORK_PREFIX, DeleteResult, DocumentKey, ReindexSegment
 from docproc.notify.port import Notifier
 from docproc.observability import logger, metrics
 from docproc.storage.port import ObjectStore
-from docproc.vectors.port import VectorDeleter
+from docproc.vectors.port import CollectionDeleters, VectorDeleter
 
 
 def delete_document(
@@ -21,11 +21,19 @@ def delete_document(
     ledger: Ledger,
     vectors: VectorDeleter,
     notifier: Notifier,
+    reindexed: CollectionDeleters,
     case_id: str | None = None,
 ) -> DeleteResult:
+    """The points go from the collection in use and from every collection a re-index wrote
+    the document into (its markers, under work/, name them), before work/ goes."""
     record = ledger.get_document(tenant_id, document_id)
     vectors.delete_document(tenant_id, document_id)
-    objects = store.delete_prefix(f"{WORK_PREFIX}{tenant_id}/{document_id}/")
+    work = f"{WORK_PREFIX}{tenant_id}/{document_id}/"
+    for collection in sorted(_reindexed_into(store, work)):
+        other = reindexed(collection)
+        if other is not None:
+            other.delete_document(tenant_id, document_id)
+    objects = store.delete_prefix(work)
     rows = ledger.delete_document(tenant_id, document_id)
     result = DeleteResult(
         tenant_id=tenant_id,
@@ -40,12 +48,18 @@ def delete_document(
     return result
 
 
+def _reindexed_into(store: ObjectStore, work: str) -> set[str]:
+    names = (ReindexSegment.marker_collection(key) for key in store.list_keys(work))
+    return {name for name in names if name is not None}
+
+
 def delete_uploaded_object(
     key: str,
     store: ObjectStore,
     ledger: Ledger,
     vectors: VectorDeleter,
     notifier: Notifier,
+    reindexed: CollectionDeleters,
 ) -> DeleteResult:
     """S3 said the upload at ``key`` was deleted: delete its document, unless the key still
     has a current object (only an old version went, or it was uploaded again since)."""
@@ -56,5 +70,12 @@ def delete_uploaded_object(
             tenant_id=ids.tenant_id, case_id=ids.case_id, document_id=ids.document_id, skipped=True
         )
     return delete_document(
-        ids.tenant_id, ids.document_id, store, ledger, vectors, notifier, case_id=ids.case_id
+        ids.tenant_id,
+        ids.document_id,
+        store,
+        ledger,
+        vectors,
+        notifier,
+        reindexed,
+        case_id=ids.case_id,
     )

@@ -119,6 +119,11 @@ def _conditions(**values: str | bool | None) -> list[Any]:
     ]
 
 
+def _persisted_size(config: Path) -> int:
+    """The dense vectors' size in a shard's persisted configuration."""
+    return int(json.loads(config.read_text())["vectors"][""]["size"])
+
+
 StagedVersion = tuple[str, str, str]  # tenant, document, version
 
 
@@ -145,6 +150,15 @@ class EdgeVectorStore:
         self._staged: set[StagedVersion] = set()
         self._journal_lines = 0
         self._lock: TextIO | None = None
+
+    @classmethod
+    def for_existing_shard(cls, root: Path, collection: str) -> EdgeVectorStore | None:
+        """The shard of ``collection`` under ``root`` with the size it was made with; None if
+        there is none."""
+        persisted = root / collection / _CONFIG_FILE
+        if not persisted.is_file():
+            return None
+        return cls(root, collection, _persisted_size(persisted))
 
     @property
     def collection(self) -> str:
@@ -219,7 +233,7 @@ class EdgeVectorStore:
         self.claim()
         persisted = self._path / _CONFIG_FILE
         if persisted.is_file():
-            size = json.loads(persisted.read_text())["vectors"][""]["size"]
+            size = _persisted_size(persisted)
             if size != self._dimensions:
                 raise EmbeddingDimensionMismatch(
                     f"collection {self._collection} holds vectors of size {size}, "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -125,6 +125,11 @@ class VectorDeleter(Protocol):
     ) -> None:
         """Delete the document's points, except those of ``keep_version`` when given."""
         ...
+
+
+# A collection's deleter by its name, for the collections a re-index wrote a document into;
+# None for the collection in use (deleted from already).
+CollectionDeleters = Callable[[str], VectorDeleter | None]
 
 
 class VectorStore(VectorSink, VectorSearcher, VectorDeleter, Protocol):

@@ -316,21 +316,39 @@ class QdrantVectorStore:
     def delete_document(
         self, tenant_id: str, document_id: str, keep_version: str | None = None
     ) -> None:
-        if not self._client.collection_exists(self._collection):
-            return
-        self._delete(
-            models.Filter(
-                must=_must(tenant_id=tenant_id, document_id=document_id),
-                must_not=_must(version=keep_version) if keep_version else None,
-            )
+        QdrantDocumentDeleter(self._client, self._collection).delete_document(
+            tenant_id, document_id, keep_version
         )
 
     def _delete(self, selector: models.Filter) -> None:
-        if not self._client.collection_exists(self._collection):
+        _delete_points(self._client, self._collection, selector)
+
+
+class QdrantDocumentDeleter:
+    """VectorDeleter of a collection by its name alone: Delete's, for the collections a
+    re-index wrote a document into."""
+
+    def __init__(self, client: QdrantClient, collection: str) -> None:
+        self._client = client
+        self._collection = collection
+
+    def delete_document(
+        self, tenant_id: str, document_id: str, keep_version: str | None = None
+    ) -> None:
+        _delete_points(
+            self._client,
+            self._collection,
+            models.Filter(
+                must=_must(tenant_id=tenant_id, document_id=document_id),
+                must_not=_must(version=keep_version) if keep_version else None,
+            ),
+        )
+
+
+def _delete_points(client: QdrantClient, collection: str, selector: models.Filter) -> None:
+    try:
+        if not client.collection_exists(collection):
             return
-        try:
-            self._client.delete(
-                self._collection, points_selector=models.FilterSelector(filter=selector), wait=True
-            )
-        except (UnexpectedResponse, ResponseHandlingException) as exc:
-            raise TransientError(f"qdrant delete: {type(exc).__name__}") from exc
+        client.delete(collection, points_selector=models.FilterSelector(filter=selector), wait=True)
+    except (UnexpectedResponse, ResponseHandlingException) as exc:
+        raise TransientError(f"qdrant delete: {type(exc).__name__}") from exc
