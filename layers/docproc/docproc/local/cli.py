@@ -245,7 +245,9 @@ def _print_reindex_report(report: ReindexReport, args: argparse.Namespace) -> No
     }
     print(
         f"{report.collection}: {action} {report.documents} documents, {report.segments} "
-        f"segments ({report.segments_skipped} already done), {report.tokens:,} tokens, "
+        f"segments ({report.segments_skipped} already done"
+        + (f", {report.segments_gone} deleted or replaced since" if report.segments_gone else "")
+        + f"), {report.tokens:,} tokens, "
         f"~${report.estimated_cost_usd:.4f} with {report.embedding_model}"
         + (
             ""

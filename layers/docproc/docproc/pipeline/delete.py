@@ -1,7 +1,12 @@
 """Delete: a document's points, its work/ outputs and its ledger rows, then "Document Deleted".
 
-Idempotent and ordered so that a failure part-way can simply be retried: the ledger, which
-is what tells the document exists, goes last.
+Idempotent and ordered so that a failure part-way can simply be retried (a retry finds the
+document by its upload's key, not by the ledger): the points of the collection in use, the
+ledger rows, the points of the collections a re-index wrote the document into (its markers
+under work/ name them), then work/. The markers are read after the ledger rows go: a re-index
+segment checks the ledger after writing its marker (pipeline.reindex), so a marker written
+too late to be read here belongs to a segment that finds the document gone and removes its
+own points.
 """
 
 from __future__ import annotations
@@ -24,17 +29,15 @@ def delete_document(
     reindexed: CollectionDeleters,
     case_id: str | None = None,
 ) -> DeleteResult:
-    """The points go from the collection in use and from every collection a re-index wrote
-    the document into (its markers, under work/, name them), before work/ goes."""
     record = ledger.get_document(tenant_id, document_id)
     vectors.delete_document(tenant_id, document_id)
+    rows = ledger.delete_document(tenant_id, document_id)
     work = f"{WORK_PREFIX}{tenant_id}/{document_id}/"
     for collection in sorted(_reindexed_into(store, work)):
         other = reindexed(collection)
         if other is not None:
             other.delete_document(tenant_id, document_id)
     objects = store.delete_prefix(work)
-    rows = ledger.delete_document(tenant_id, document_id)
     result = DeleteResult(
         tenant_id=tenant_id,
         case_id=record.case_id if record else case_id,

@@ -42,6 +42,8 @@ class ReindexReport(BaseModel):
     documents: int
     segments: int
     segments_skipped: int = 0
+    # Segments whose document was deleted, or replaced by a new version, since the plan.
+    segments_gone: int = 0
     chunks: int = 0
     # Tokens of the chunk files (counted with the tokenizer they were chunked with).
     tokens: int
@@ -61,8 +63,11 @@ class ReindexPlan(BaseModel):
 
 class ReindexSegmentResult(BaseModel):
     chunks: int
-    # Its marker was there: done by an earlier run.
+    # Its marker was there (done by an earlier run), or its version is gone.
     skipped: bool
+    # Its document was deleted, or a new version completed, since Plan: nothing of it stays in
+    # the new collection (a run again embeds the new version).
+    gone: bool = False
 
 
 @dataclass(frozen=True)
@@ -150,13 +155,14 @@ def reindex(deps: ReindexDeps, dry_run: bool = False) -> ReindexReport:
         return _dry_run(deps)
     tally = _Tally()
     fresh = _ensure_collection(deps)
-    skipped = chunks = 0
+    skipped = gone = chunks = 0
     for item in _segments(deps, tally):
         result = reindex_segment(deps, item, redo=fresh)
-        skipped += result.skipped
+        gone += result.gone
+        skipped += result.skipped and not result.gone
         chunks += result.chunks
     return tally.report(deps, dry_run=False).model_copy(
-        update={"segments_skipped": skipped, "chunks": chunks}
+        update={"segments_skipped": skipped, "segments_gone": gone, "chunks": chunks}
     )
 
 
@@ -199,6 +205,9 @@ def reindex_segment(
     marker = item.marker_key(deps.vectors.collection)
     if not redo and deps.store.exists(marker):
         return ReindexSegmentResult(chunks=0, skipped=True)
+    if not _still_completed(deps, item):
+        # Deleted (its chunk file gone with it) or replaced since Plan: nothing to embed.
+        return ReindexSegmentResult(chunks=0, skipped=True, gone=True)
     chunks = _embed_segment(deps, item.chunks_key)
     if item.segment == 0:
         # The version a re-run finds completed may have replaced one an earlier run embedded:
@@ -208,7 +217,20 @@ def reindex_segment(
     deps.store.put_bytes(
         marker, json.dumps({"chunks_key": item.chunks_key}).encode(), "application/json"
     )
+    if not _still_completed(deps, item):
+        # Deleted or replaced while it was embedded. Delete reads the markers after it removes
+        # the ledger rows: it saw this marker if the version was still there just now, and
+        # otherwise these points are this segment's to remove.
+        deps.vectors.delete_version(item.tenant_id, item.document_id, item.version)
+        deps.store.delete_keys([marker])
+        return ReindexSegmentResult(chunks=0, skipped=True, gone=True)
     return ReindexSegmentResult(chunks=chunks, skipped=False)
+
+
+def _still_completed(deps: ReindexDeps, item: ReindexSegment) -> bool:
+    """The segment's version is still its document's completed one in the ledger."""
+    record = deps.ledger.get_document(item.tenant_id, item.document_id)
+    return record is not None and (record.completed_version or record.version) == item.version
 
 
 def _embed_segment(deps: ReindexDeps, chunks_key: str) -> int:
