@@ -147,6 +147,22 @@ def _count(engine: QdrantClient, name: str, body: dict[str, Any]) -> Any:
     return _dump(engine.count(name, count_filter=request.filter, exact=True))
 
 
+def _update_vectors(engine: QdrantClient, name: str, body: dict[str, Any]) -> Any:
+    request = models.UpdateVectors.model_validate(body)
+    engine.update_vectors(name, points=request.points, update_filter=request.update_filter)
+    return _update_result()
+
+
+def _create_vector_name(engine: QdrantClient, name: str, body: dict[str, Any], vector: str) -> Any:
+    config: models.VectorNameConfig
+    if "sparse" in body:
+        config = models.SparseVectorNameConfig.model_validate(body)
+    else:
+        config = models.DenseVectorNameConfig.model_validate(body)
+    engine.create_vector_name(name, vector, config)
+    return _update_result()
+
+
 def _delete_points(engine: QdrantClient, name: str, body: dict[str, Any]) -> Any:
     engine.delete(name, points_selector=_points_selector(body), wait=True)
     return _update_result()
@@ -160,7 +176,8 @@ class _Missing(Exception):
     pass
 
 
-_Route = Callable[[QdrantClient, str, dict[str, Any]], Any]
+# (engine, collection, body, and any other part of the path the route names)
+_Route = Callable[..., Any]
 _COLLECTION = r"/collections/(?P<name>[^/]+)"
 _ROUTES: list[tuple[str, re.Pattern[str], _Route]] = [
     ("GET", re.compile(_COLLECTION + "/exists"), _exists),
@@ -175,6 +192,8 @@ _ROUTES: list[tuple[str, re.Pattern[str], _Route]] = [
     ("POST", re.compile(_COLLECTION + "/points/count"), _count),
     ("POST", re.compile(_COLLECTION + "/points/batch"), _batch),
     ("POST", re.compile(_COLLECTION + "/points/delete"), _delete_points),
+    ("PUT", re.compile(_COLLECTION + "/points/vectors"), _update_vectors),
+    ("PUT", re.compile(_COLLECTION + "/vectors/(?P<vector>[^/]+)"), _create_vector_name),
 ]
 
 
@@ -213,13 +232,14 @@ def _handler(server: QdrantServer) -> type[BaseHTTPRequestHandler]:
                 if route_method != method or match is None:
                     continue
                 name = match["name"]
+                named = {key: value for key, value in match.groupdict().items() if key != "name"}
                 try:
                     with server.lock:
                         creates = method == "PUT" and path == f"/collections/{name}"
                         asks = action is _exists
                         if not (creates or asks) and not server.engine.collection_exists(name):
                             raise _Missing(f"Collection `{name}` doesn't exist!")
-                        result = action(server.engine, name, body)
+                        result = action(server.engine, name, body, **named)
                 except _Missing as exc:
                     self._reply(404, {"status": {"error": f"Not found: {exc}"}, "time": 0})
                     return

@@ -41,6 +41,7 @@ def dependencies(secrets: aws.Secrets) -> Callable[[ReindexTarget], ReindexDeps]
             sparse=make_sparse_encoder(),
             batch_size=settings.embed_batch_size,
             batches_in_flight=model.batches_in_flight,
+            bm25_only=target.bm25_only,
         )
 
     return for_target

@@ -637,6 +637,7 @@ class DeployedStack:
         max_concurrency: int = 2,
         tolerated: float = 0.0,
         collection_prefix: str | None = None,
+        bm25_only: bool = False,
     ) -> dict[str, Any]:
         """Run the Reindex state machine into the given model's collection and wait for it."""
         target: dict[str, Any] = {
@@ -645,6 +646,8 @@ class DeployedStack:
         }
         if collection_prefix is not None:
             target["collection_prefix"] = collection_prefix
+        if bm25_only:
+            target["bm25_only"] = True
         response = self.sfn.start_execution(
             stateMachineArn=self.state_machine_arns["ReindexStateMachine"],
             name=uuid.uuid4().hex,

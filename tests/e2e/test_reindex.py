@@ -160,6 +160,45 @@ def test_a_collection_from_before_hybrid_search_moves_to_a_new_prefix_with_bm25(
     assert qdrant.count(legacy).count == points
 
 
+def test_a_collection_from_before_hybrid_search_gets_bm25_vectors_in_place(
+    stack: DeployedStack, qdrant: QdrantClient, tmp_path
+):
+    # Given the stack's collection made before hybrid search (dense vectors only), and two
+    # documents ingested into it
+    legacy = "docproc_hashing-v2_384"
+    qdrant.create_collection(
+        legacy, vectors_config=models.VectorParams(size=384, distance=models.Distance.COSINE)
+    )
+    _ingest_two_documents(stack, tmp_path)
+    points = qdrant.count(legacy).count
+    before, _ = qdrant.scroll(legacy, limit=points, with_vectors=True)
+    stack.invocations.clear()
+    # When the Reindex state machine sets their BM25 vectors in place
+    execution = stack.reindex("text-embedding-3-small", 384, bm25_only=True)
+    # Then it succeeds on the collection in use, with only the Reindex function run
+    assert execution["status"] == "SUCCEEDED", execution.get("cause")
+    report = json.loads(execution["output"])["report"]
+    assert report["collection"] == legacy and report["segments"] == 4
+    assert {name for name, _ in stack.invocations} == {"ReindexFunction"}
+    # And the collection has the sparse vector, every point its weights beside its dense
+    # vector as it was
+    assert set(qdrant.get_collection(legacy).config.params.sparse_vectors or {}) == {"bm25"}
+    after, _ = qdrant.scroll(legacy, limit=points, with_vectors=True)
+    assert len(after) == points
+    dense = {point.id: point.vector for point in before}  # unnamed: a list each
+    for point in after:
+        assert isinstance(point.vector, dict) and point.vector[""] == dense[point.id]
+        assert point.vector["bm25"]
+    keywords = Bm25Encoder().encode_query("arbitration seat Geneva")
+    hits = qdrant.query_points(
+        legacy,
+        query=models.SparseVector(indices=keywords.indices, values=keywords.values),
+        using="bm25",
+        limit=1,
+    ).points
+    assert hits and hits[0].payload and hits[0].payload["document_id"] == "notes-1"
+
+
 def test_deleting_an_upload_deletes_its_points_from_the_collections_it_was_reindexed_into(
     stack: DeployedStack, qdrant: QdrantClient, tmp_path
 ):

@@ -233,3 +233,55 @@ def test_a_deleted_document_leaves_no_point_in_the_collections_it_was_reindexed_
     for dimensions in ("384", "256"):
         hits = json.loads(run(home, *query, EMBEDDING_DIMENSIONS=dimensions).stdout)
         assert {hit["document_id"] for hit in hits} == {"other"}
+
+
+def test_a_collection_from_before_hybrid_search_gets_bm25_vectors_in_place(tmp_path: Path):
+    home = tmp_path / "home"
+    notes = tmp_path / "notes.txt"
+    notes.write_text(
+        "Invoice INV-20931 is due within thirty days.\n\n"
+        + "The arbitration clause names Geneva as the seat.\n" * 30
+    )
+    with qdrant_server() as server:
+        qdrant = {"QDRANT_URL": server.url}
+        # Given the collection in use made before hybrid search (dense vectors only), and a
+        # document ingested into it
+        legacy = "docproc_hashing-v2_384"
+        server.engine.create_collection(
+            legacy, vectors_config=models.VectorParams(size=384, distance=models.Distance.COSINE)
+        )
+        run(home, "ingest", str(notes), **qdrant)
+        keywords = ("search", "INV-20931", "--mode", "bm25", "--json")
+        dense = ("search", "arbitration seat", "--mode", "dense", "--json")
+        assert json.loads(run(home, *keywords, **qdrant).stdout) == []
+        dense_before = json.loads(run(home, *dense, **qdrant).stdout)
+        points = server.engine.count(legacy).count
+        # When its BM25 vectors are set in place
+        done = json.loads(run(home, "reindex", "--bm25-only", "--json", **qdrant).stdout)
+        # Then the collection in use has the sparse vector and every point its weights, with
+        # nothing paid for embeddings
+        assert done["collection"] == legacy and done["estimated_cost_usd"] == 0
+        assert done["chunks"] == points > 0
+        assert set(server.engine.get_collection(legacy).config.params.sparse_vectors or {}) == {
+            "bm25"
+        }
+        hits = json.loads(run(home, *keywords, **qdrant).stdout)
+        assert hits[0]["document_id"] == "notes" and "INV-20931" in hits[0]["text"]
+        # And its dense vectors and points are as they were
+        assert json.loads(run(home, *dense, **qdrant).stdout) == dense_before
+        assert server.engine.count(legacy).count == points
+        # And run again, it does nothing more
+        again = json.loads(run(home, "reindex", "--bm25-only", "--json", **qdrant).stdout)
+        assert again["segments_skipped"] == again["segments"] == done["segments"]
+        assert again["chunks"] == 0
+
+
+def test_bm25_vectors_for_a_collection_that_does_not_exist_are_refused(tmp_path: Path):
+    home = tmp_path / "home"
+    notes = tmp_path / "notes.txt"
+    notes.write_text("one line\n")
+    run(home, "ingest", str(notes))
+    result = run(
+        home, "reindex", "--bm25-only", "--collection-prefix", "nothing", "--json", check=False
+    )
+    assert result.returncode == 1 and "ReindexTargetMissing" in result.stderr

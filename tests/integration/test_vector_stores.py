@@ -4,6 +4,7 @@ store: isolation, versions, resume, collections, and hybrid (dense + BM25) searc
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import json
@@ -298,10 +299,13 @@ CLAUSES = [
 
 
 def _texts(
-    store: VectorStore, dense: list[list[float]], fillers: Sequence[list[float]] = ()
+    store: VectorStore,
+    dense: list[list[float]],
+    fillers: Sequence[list[float]] = (),
+    keywords: bool = True,
 ) -> None:
     """CLAUSES, each with its dense vector; then, with ``fillers``' vectors, clauses that share
-    no word with them."""
+    no word with them. Each with its BM25 vector unless not ``keywords``."""
     texts = CLAUSES + [f"Exhibit {n} is attached as filed." for n in range(len(fillers))]
     store.upsert(
         [
@@ -317,7 +321,7 @@ def _texts(
                     "chunk_hash": f"h{n}",
                     "visible": True,
                 },
-                sparse=BM25.encode_documents([text])[0],
+                sparse=BM25.encode_documents([text])[0] if keywords else None,
             )
             for n, (text, vector) in enumerate(zip(texts, [*dense, *fillers], strict=True))
         ]
@@ -335,6 +339,65 @@ def test_bm25_finds_an_exact_identifier(store: VectorStore):
         h.payload["document_id"]
         for h in store.search(None, "acme", sparse=BM25.encode_query("invoice INV-20931"))
     ][:1] == ["d1"]
+
+
+def _set_clauses_keywords(store: VectorStore) -> None:
+    store.set_keyword_vectors(
+        [
+            (f"00000000-0000-0000-0000-{n:012d}", weights)
+            for n, weights in enumerate(BM25.encode_documents(CLAUSES))
+        ]
+    )
+
+
+def test_points_written_without_bm25_weights_get_them_in_place(store: VectorStore):
+    # Given clauses written with their dense vectors alone
+    _texts(store, [[1, 0, 0], [0, 1, 0], [0, 0, 1], [0, 1, 1]], keywords=False)
+    keywords = BM25.encode_query("2026-CV-00417")
+    assert store.search(None, "acme", sparse=keywords) == []
+    dense = store.search([0, 1, 0], "acme", limit=4)
+    # When their BM25 vectors are set
+    _set_clauses_keywords(store)
+    # Then keyword search finds the case number, and the dense vectors are as they were
+    assert store.search(None, "acme", sparse=keywords)[0].payload["document_id"] == "d3"
+    assert store.search([0, 1, 0], "acme", limit=4) == dense
+
+
+@pytest.mark.parametrize("transport", ["in-process", "rest"])
+def test_a_collection_from_before_hybrid_search_gets_its_bm25_vector_in_place(transport: str):
+    with contextlib.ExitStack() as stack:
+        if transport == "rest":
+            client = stack.enter_context(qdrant_server()).client()
+        else:
+            client = QdrantClient(location=":memory:")
+        # Given a collection made with dense vectors only, and clauses written to it
+        client.create_collection(
+            "legacy", vectors_config=models.VectorParams(size=3, distance=models.Distance.COSINE)
+        )
+        store = QdrantVectorStore(client, "legacy", dimensions=3)
+        _texts(store, [[1, 0, 0], [0, 1, 0], [0, 0, 1], [0, 1, 1]])
+        # And a process that opened it then (a warm container) and goes on writing
+        warm = QdrantVectorStore(client, "legacy", dimensions=3)
+        warm.ensure_collection()
+        # When it is given its BM25 vector, and the clauses theirs
+        assert store.add_keyword_vector() is True
+        _set_clauses_keywords(store)
+        # Then the collection has it, with the IDF modifier, and keyword search finds
+        sparse = client.get_collection("legacy").config.params.sparse_vectors or {}
+        assert set(sparse) == {"bm25"} and sparse["bm25"].modifier == models.Modifier.IDF
+        hits = store.search(None, "acme", sparse=BM25.encode_query("invoice INV-20931"))
+        assert hits[0].payload["document_id"] == "d1"
+        # And asked again, it has it already
+        assert store.add_keyword_vector() is False
+        # And what the warm process writes from now on has its BM25 vector too
+        late = dataclasses.replace(
+            _point(9, "acme", "late", "v1", [1, 0, 0]),
+            sparse=BM25.encode_documents(["Purchase order PO-7781 is approved."])[0],
+        )
+        warm.upsert([late])
+        hits = store.search(None, "acme", sparse=BM25.encode_query("PO-7781"))
+        assert [hit.payload["document_id"] for hit in hits] == ["late"]
+        store.close()
 
 
 def test_hybrid_fuses_both_rankings(store: VectorStore):

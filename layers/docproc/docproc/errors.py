@@ -69,6 +69,10 @@ class ReindexTargetInUse(InvalidEvent):
     """A re-index into the collection search uses now: nothing to re-index. Not retried."""
 
 
+class ReindexTargetMissing(InvalidEvent):
+    """BM25 vectors for a collection that does not exist. Not retried."""
+
+
 class ConfigurationError(DocprocError):
     """Settings are missing or inconsistent. Raised at start-up, never retried."""
 

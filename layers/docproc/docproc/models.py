@@ -433,6 +433,10 @@ class ReindexTarget(_Model):
     # None: the configured prefix. Another one moves the same model into a new collection,
     # e.g. a collection made before hybrid search into one with BM25 vectors.
     collection_prefix: str | None = Field(default=None, pattern=COLLECTION_PREFIX_PATTERN)
+    # BM25 vectors only, into the existing collection, in place: a collection made before
+    # hybrid search gets its sparse vector and every point its weights; the dense vectors
+    # stay (no embedding calls).
+    bm25_only: bool = False
 
     def settings_update(self) -> dict[str, Any]:
         """The settings fields this target sets (for ``model_copy(update=...)``)."""

@@ -199,9 +199,9 @@ def cmd_reindex(env: LocalEnvironment, args: argparse.Namespace) -> int:
     here, or by the cloud's Reindex state machine when one is named."""
     arn = args.state_machine_arn or os.environ.get("REINDEX_STATE_MACHINE_ARN")
     if arn:
-        return _start_cloud_reindex(arn, args)
+        return _start_cloud_reindex(env, arn, args)
     target = LocalEnvironment(
-        env.settings.model_copy(update=_reindex_target(args).settings_update())
+        env.settings.model_copy(update=_reindex_target(env, args).settings_update())
     )
     try:
         report = reindex(
@@ -216,6 +216,7 @@ def cmd_reindex(env: LocalEnvironment, args: argparse.Namespace) -> int:
                 sparse=target.sparse,
                 batch_size=target.settings.embed_batch_size,
                 batches_in_flight=target.settings.batches_in_flight,
+                bm25_only=args.bm25_only,
             ),
             dry_run=args.dry_run,
         )
@@ -225,17 +226,38 @@ def cmd_reindex(env: LocalEnvironment, args: argparse.Namespace) -> int:
     return 0
 
 
-def _reindex_target(args: argparse.Namespace) -> ReindexTarget:
+def _reindex_target(env: LocalEnvironment, args: argparse.Namespace) -> ReindexTarget:
+    """The model and collection of ``docproc reindex``: --model, or with --bm25-only alone the
+    configured one (the collection in use)."""
+    if args.model is None and not args.bm25_only:
+        raise ConfigurationError("give --model (the new EMBEDDING_MODEL), or --bm25-only")
+    model, dimensions = args.model, args.dimensions
+    if model is None:
+        model, dimensions = env.settings.embedding_model, env.settings.embedding_dimensions
     return ReindexTarget(
-        embedding_model=args.model,
-        embedding_dimensions=args.dimensions,
+        embedding_model=model,
+        embedding_dimensions=dimensions,
         collection_prefix=args.collection_prefix,
+        bm25_only=args.bm25_only,
     )
 
 
 def _print_reindex_report(report: ReindexReport, args: argparse.Namespace) -> None:
     if args.json:
         _print_json(report.model_dump())
+        return
+    if args.bm25_only:
+        action = "would set BM25 vectors of" if report.dry_run else "set BM25 vectors of"
+        print(
+            f"{report.collection}: {action} {report.documents} documents, {report.segments} "
+            f"segments ({report.segments_skipped} already done"
+            + (
+                f", {report.segments_gone} deleted or replaced since"
+                if report.segments_gone
+                else ""
+            )
+            + "); its dense vectors are as they were"
+        )
         return
     action = "would embed" if report.dry_run else "embedded"
     settings = {
@@ -306,14 +328,14 @@ def cmd_backfill(env: LocalEnvironment, args: argparse.Namespace) -> int:
     return 0
 
 
-def _start_cloud_reindex(arn: str, args: argparse.Namespace) -> int:
+def _start_cloud_reindex(env: LocalEnvironment, arn: str, args: argparse.Namespace) -> int:
     """Start the cloud's Reindex state machine; a dry run waits for its report (it only reads
     the ledger)."""
     execution_arn = _start_execution(
         arn,
         "reindex",
         {
-            "target": _reindex_target(args).model_dump(exclude_none=True),
+            "target": _reindex_target(env, args).model_dump(exclude_none=True),
             "dry_run": args.dry_run,
             "max_concurrency": args.max_concurrency,
             "tolerated_failure_percentage": args.tolerated_failure_percentage,
@@ -323,7 +345,8 @@ def _start_cloud_reindex(arn: str, args: argparse.Namespace) -> int:
         if args.json:
             _print_json({"execution_arn": execution_arn})
         else:
-            print(f"re-index with {args.model} started: {execution_arn}")
+            target = _reindex_target(env, args)
+            print(f"re-index with {target.embedding_model} started: {execution_arn}")
         return 0
     client = _state_machine_client(arn)
     deadline = time.monotonic() + 300
@@ -570,13 +593,20 @@ def _add_reindex_command(commands: argparse._SubParsersAction[argparse.ArgumentP
         "and write them to that model's collection; the collection in use is untouched. Set "
         "EMBEDDING_MODEL (and EMBEDDING_DIMENSIONS) to switch search to it. Re-run to resume.",
     )
-    sub.add_argument("--model", required=True, help="the new EMBEDDING_MODEL")
+    sub.add_argument("--model", help="the new EMBEDDING_MODEL")
     sub.add_argument("--dimensions", type=int, help="its EMBEDDING_DIMENSIONS (default: native)")
     sub.add_argument(
         "--collection-prefix",
         type=_collection_prefix,
         help="write a collection with this QDRANT_COLLECTION_PREFIX (default: the configured "
         "one): the same model into a new collection, e.g. one made before hybrid search",
+    )
+    sub.add_argument(
+        "--bm25-only",
+        action="store_true",
+        help="BM25 vectors only, into the existing collection (by default the one in use), in "
+        "place: a collection made before hybrid search gets its sparse vector, its dense "
+        "vectors stay",
     )
     sub.add_argument("--dry-run", action="store_true", help="say what it would cost, do nothing")
     _add_state_machine_options(

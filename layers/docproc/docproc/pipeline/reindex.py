@@ -22,7 +22,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from docproc.embedding.port import Embedder, SparseEncoder
-from docproc.errors import ReindexTargetInUse
+from docproc.errors import ReindexTargetInUse, ReindexTargetMissing
 from docproc.ledger.port import Ledger
 from docproc.models import WORK_PREFIX, Chunk, ReindexSegment, S3Location
 from docproc.observability import logger
@@ -84,6 +84,9 @@ class ReindexDeps:
     batch_size: int = 256
     # Batches embedded at once (see pipeline.in_flight).
     batches_in_flight: int = 1
+    # ReindexTarget.bm25_only: BM25 vectors into the existing collection (it may be the one
+    # in use), nothing else.
+    bm25_only: bool = False
 
 
 @dataclass
@@ -100,11 +103,21 @@ class _Tally:
             documents=self.documents,
             segments=self.segments,
             tokens=self.tokens,
-            estimated_cost_usd=round(self.tokens * deps.pricing.usd_per_million_tokens / 1e6, 6),
+            # BM25 only: no embedding call
+            estimated_cost_usd=0.0
+            if deps.bm25_only
+            else round(self.tokens * deps.pricing.usd_per_million_tokens / 1e6, 6),
         )
 
 
-def _refuse_collection_in_use(deps: ReindexDeps) -> None:
+def _refuse_target(deps: ReindexDeps) -> None:
+    if deps.bm25_only:
+        if not deps.vectors.exists():
+            raise ReindexTargetMissing(
+                f"{deps.vectors.collection} does not exist: BM25 vectors go into a collection's "
+                "stored points"
+            )
+        return
     if deps.vectors.collection == deps.collection_in_use:
         raise ReindexTargetInUse(
             f"{deps.vectors.collection} is the collection in use: nothing to re-index (name "
@@ -134,7 +147,10 @@ def _segments(deps: ReindexDeps, tally: _Tally) -> Iterator[ReindexSegment]:
 
 
 def _ensure_collection(deps: ReindexDeps) -> bool:
-    """Create the new collection if it does not exist; True if it did not."""
+    """Create the new collection if it does not exist (or, BM25 only, its sparse vector);
+    True if it did not: every segment is to be done, whatever markers say."""
+    if deps.bm25_only:
+        return deps.vectors.add_keyword_vector()
     fresh = not deps.vectors.exists()
     deps.vectors.ensure_collection()
     return fresh
@@ -150,7 +166,7 @@ def _dry_run(deps: ReindexDeps) -> ReindexReport:
 
 def reindex(deps: ReindexDeps, dry_run: bool = False) -> ReindexReport:
     """The laptop: every segment, one after the other, in this process."""
-    _refuse_collection_in_use(deps)
+    _refuse_target(deps)
     if dry_run:
         return _dry_run(deps)
     tally = _Tally()
@@ -170,7 +186,7 @@ def plan_reindex(deps: ReindexDeps, execution_name: str, dry_run: bool = False) 
     """The cloud: create the new collection and write the manifest of segments to embed (one
     Map item each; the same name for a redriven execution). The manifest is written to a file
     as the ledger is read, then uploaded: ~220 bytes of /tmp a segment, not memory."""
-    _refuse_collection_in_use(deps)
+    _refuse_target(deps)
     if dry_run:
         return ReindexPlan(report=_dry_run(deps))
     tally = _Tally()
@@ -208,8 +224,11 @@ def reindex_segment(
     if not _still_completed(deps, item):
         # Deleted (its chunk file gone with it) or replaced since Plan: nothing to embed.
         return ReindexSegmentResult(chunks=0, skipped=True, gone=True)
-    chunks = _embed_segment(deps, item.chunks_key)
-    if item.segment == 0:
+    if deps.bm25_only:
+        chunks = _set_keywords(deps, item.chunks_key)
+    else:
+        chunks = _embed_segment(deps, item.chunks_key)
+    if item.segment == 0 and not deps.bm25_only:
         # The version a re-run finds completed may have replaced one an earlier run embedded:
         # the new collection keeps one version of a document, as the one in use does. (Its
         # first segment is embedded once per version, whatever the number of segments.)
@@ -220,8 +239,10 @@ def reindex_segment(
     if not _still_completed(deps, item):
         # Deleted or replaced while it was embedded. Delete reads the markers after it removes
         # the ledger rows: it saw this marker if the version was still there just now, and
-        # otherwise these points are this segment's to remove.
-        deps.vectors.delete_version(item.tenant_id, item.document_id, item.version)
+        # otherwise these points are this segment's to remove. (BM25 only: they were Delete's
+        # or Finalize's, in the collection they remove them from.)
+        if not deps.bm25_only:
+            deps.vectors.delete_version(item.tenant_id, item.document_id, item.version)
         deps.store.delete_keys([marker])
         return ReindexSegmentResult(chunks=0, skipped=True, gone=True)
     return ReindexSegmentResult(chunks=chunks, skipped=False)
@@ -233,9 +254,26 @@ def _still_completed(deps: ReindexDeps, item: ReindexSegment) -> bool:
     return record is not None and (record.completed_version or record.version) == item.version
 
 
-def _embed_segment(deps: ReindexDeps, chunks_key: str) -> int:
+def _set_keywords(deps: ReindexDeps, chunks_key: str) -> int:
+    """The BM25 weights of a segment's chunks onto their stored points."""
+    assert deps.sparse is not None
+    count = 0
+    for batch in batched(_chunks(deps, chunks_key), deps.batch_size):
+        weights = deps.sparse.encode_documents([chunk.text for chunk in batch])
+        deps.vectors.set_keyword_vectors(
+            [(chunk.point_id, vector) for chunk, vector in zip(batch, weights, strict=True)]
+        )
+        count += len(batch)
+    return count
+
+
+def _chunks(deps: ReindexDeps, chunks_key: str) -> Iterator[Chunk]:
     lines = deps.store.get_bytes(chunks_key).decode().splitlines()
-    chunks = (Chunk.model_validate_json(line) for line in lines if line.strip())
+    return (Chunk.model_validate_json(line) for line in lines if line.strip())
+
+
+def _embed_segment(deps: ReindexDeps, chunks_key: str) -> int:
+    chunks = _chunks(deps, chunks_key)
     count = 0
     # The version is complete: its points are searchable at once.
     points = partial(embedded_points, embedder=deps.embedder, sparse=deps.sparse, visible=True)

@@ -48,6 +48,7 @@ from qdrant_edge import (
     Memory,
     Modifier,
     Point,
+    PointVectors,
     Prefetch,
     Query,
     QueryRequest,
@@ -359,6 +360,24 @@ class EdgeVectorStore:
         self._unsealed += len(points)
         if self._unsealed >= self._seal_every:
             self.seal()
+
+    def add_keyword_vector(self) -> bool:
+        """Every shard has its BM25 vector from the start."""
+        self.ensure_collection()
+        return False
+
+    def set_keyword_vectors(self, vectors: Sequence[tuple[str, SparseVector]]) -> None:
+        self._open.update(
+            UpdateOperation.update_vectors(
+                [
+                    PointVectors(
+                        id=point_id,
+                        vector={SPARSE_VECTOR: EdgeSparseVector(weights.indices, weights.values)},
+                    )
+                    for point_id, weights in vectors
+                ]
+            )
+        )
 
     def seal(self) -> None:
         """Write the appendable segment out as an immutable one, and give its memory back."""

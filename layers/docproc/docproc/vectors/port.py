@@ -155,3 +155,13 @@ class VectorStore(VectorSink, VectorSearcher, VectorDeleter, Protocol):
         """Make ``version``'s staged points searchable and, when ``retire_others``, remove
         every other version's points in the same request."""
         ...
+
+    def add_keyword_vector(self) -> bool:
+        """Give an existing collection made before hybrid search its sparse (BM25) vector, in
+        place; True if it had none. Its points get theirs from ``set_keyword_vectors``."""
+        ...
+
+    def set_keyword_vectors(self, vectors: Sequence[tuple[str, SparseVector]]) -> None:
+        """Set stored points' BM25 vectors (point id, weights), their other vectors and
+        payload untouched."""
+        ...

@@ -77,15 +77,15 @@ class QdrantVectorStore:
             return
         try:
             if self._client.collection_exists(self._collection):
-                info = self._client.get_collection(self._collection)
-                vectors = info.config.params.vectors
+                params = self._collection_info()
+                vectors = params.vectors
                 size = vectors.size if isinstance(vectors, models.VectorParams) else None
                 if size != self._dimensions:
                     raise EmbeddingDimensionMismatch(
                         f"collection {self._collection} holds vectors of size {size}, "
                         f"the embedder makes {self._dimensions}"
                     )
-                self._has_sparse = SPARSE_VECTOR in (info.config.params.sparse_vectors or {})
+                self._has_sparse = SPARSE_VECTOR in (params.sparse_vectors or {})
                 if not self._has_sparse:
                     logger.warning(
                         "collection has no bm25 vector: dense search only until re-indexed",
@@ -96,6 +96,12 @@ class QdrantVectorStore:
         except (UnexpectedResponse, ResponseHandlingException) as exc:
             raise TransientError(f"qdrant: {type(exc).__name__}") from exc
         self._ready = True
+
+    def _collection_info(self) -> models.CollectionParams:
+        try:
+            return self._client.get_collection(self._collection).config.params
+        except (UnexpectedResponse, ResponseHandlingException) as exc:
+            raise TransientError(f"qdrant: {type(exc).__name__}") from exc
 
     def _create(self) -> None:
         try:
@@ -115,13 +121,7 @@ class QdrantVectorStore:
                     distance=models.Distance.COSINE,
                     on_disk=self._options.on_disk,
                 ),
-                # BM25 term weights from the writer, IDF from the collection's statistics.
-                sparse_vectors_config={
-                    SPARSE_VECTOR: models.SparseVectorParams(
-                        modifier=models.Modifier.IDF,
-                        index=models.SparseIndexParams(on_disk=self._options.on_disk),
-                    )
-                },
+                sparse_vectors_config={SPARSE_VECTOR: self._sparse_params()},
                 quantization_config=quantization,
             )
         except UnexpectedResponse as exc:
@@ -161,6 +161,10 @@ class QdrantVectorStore:
 
     def upsert(self, points: Sequence[VectorPoint]) -> None:
         self.ensure_collection()
+        if not self._has_sparse:
+            # Asked again each time: a re-index may give the collection its BM25 vector in
+            # place while this process (a warm container) writes.
+            self._has_sparse = SPARSE_VECTOR in (self._collection_info().sparse_vectors or {})
         for start in range(0, len(points), self._upsert_batch):
             batch = points[start : start + self._upsert_batch]
             try:
@@ -174,6 +178,55 @@ class QdrantVectorStore:
                 )
             except (UnexpectedResponse, ResponseHandlingException) as exc:
                 raise TransientError(f"qdrant upsert: {type(exc).__name__}") from exc
+
+    def add_keyword_vector(self) -> bool:
+        self.ensure_collection()
+        if self._has_sparse:
+            return False
+        try:
+            self._client.create_vector_name(
+                self._collection,
+                SPARSE_VECTOR,
+                # (IDF as at creation; the API takes no index settings here, so the
+                # index has the server's defaults whatever QDRANT_ON_DISK says)
+                models.SparseVectorNameConfig(
+                    sparse=models.SparseVectorConfig(modifier=models.Modifier.IDF)
+                ),
+                wait=True,
+            )
+        except (UnexpectedResponse, ResponseHandlingException) as exc:
+            raise TransientError(f"qdrant create vector: {type(exc).__name__}") from exc
+        self._has_sparse = True
+        return True
+
+    def set_keyword_vectors(self, vectors: Sequence[tuple[str, SparseVector]]) -> None:
+        self.ensure_collection()
+        for start in range(0, len(vectors), self._upsert_batch):
+            try:
+                self._client.update_vectors(
+                    self._collection,
+                    points=[
+                        models.PointVectors(
+                            id=point_id,
+                            vector={
+                                SPARSE_VECTOR: models.SparseVector(
+                                    indices=weights.indices, values=weights.values
+                                )
+                            },
+                        )
+                        for point_id, weights in vectors[start : start + self._upsert_batch]
+                    ],
+                    wait=True,
+                )
+            except (UnexpectedResponse, ResponseHandlingException) as exc:
+                raise TransientError(f"qdrant update vectors: {type(exc).__name__}") from exc
+
+    def _sparse_params(self) -> models.SparseVectorParams:
+        # BM25 term weights from the writer, IDF from the collection's statistics.
+        return models.SparseVectorParams(
+            modifier=models.Modifier.IDF,
+            index=models.SparseIndexParams(on_disk=self._options.on_disk),
+        )
 
     def _vectors(self, point: VectorPoint) -> models.VectorStruct:
         if not self._has_sparse or point.sparse is None:
