@@ -129,17 +129,37 @@ def _in_use(qdrant: QdrantClient, other_than: str) -> str:
     return name
 
 
-def test_a_collection_from_before_hybrid_search_moves_to_a_new_prefix_with_bm25(
+def _dense_only_collection_of_two_documents(
     stack: DeployedStack, qdrant: QdrantClient, tmp_path
-):
-    # Given the stack's collection made before hybrid search (dense vectors only), and two
-    # documents ingested into it
+) -> tuple[str, int]:
+    """The stack's collection, made as before hybrid search (dense vectors only), with two
+    documents ingested into it: its name and its number of points."""
     legacy = "docproc_hashing-v2_384"
     qdrant.create_collection(
         legacy, vectors_config=models.VectorParams(size=384, distance=models.Distance.COSINE)
     )
     _ingest_two_documents(stack, tmp_path)
-    points = qdrant.count(legacy).count
+    return legacy, qdrant.count(legacy).count
+
+
+def _first_by_bm25(qdrant: QdrantClient, collection: str, text: str) -> str | None:
+    """The document of the best BM25 match for ``text`` in ``collection``."""
+    keywords = Bm25Encoder().encode_query(text)
+    hits = qdrant.query_points(
+        collection,
+        query=models.SparseVector(indices=keywords.indices, values=keywords.values),
+        using="bm25",
+        limit=1,
+    ).points
+    return str(hits[0].payload["document_id"]) if hits and hits[0].payload else None
+
+
+def test_a_collection_from_before_hybrid_search_moves_to_a_new_prefix_with_bm25(
+    stack: DeployedStack, qdrant: QdrantClient, tmp_path
+):
+    # Given the stack's collection made before hybrid search (dense vectors only), and two
+    # documents ingested into it
+    legacy, points = _dense_only_collection_of_two_documents(stack, qdrant, tmp_path)
     # When the Reindex state machine runs with the same model under another collection prefix
     execution = stack.reindex("text-embedding-3-small", 384, collection_prefix="hybrid")
     # Then the new collection holds every chunk, with the BM25 vector beside the dense one
@@ -147,14 +167,7 @@ def test_a_collection_from_before_hybrid_search_moves_to_a_new_prefix_with_bm25(
     new = json.loads(execution["output"])["report"]["collection"]
     assert new == "hybrid_hashing-v2_384" and qdrant.count(new).count == points > 0
     assert set(qdrant.get_collection(new).config.params.sparse_vectors or {}) == {"bm25"}
-    keywords = Bm25Encoder().encode_query("arbitration seat Geneva")
-    hits = qdrant.query_points(
-        new,
-        query=models.SparseVector(indices=keywords.indices, values=keywords.values),
-        using="bm25",
-        limit=1,
-    ).points
-    assert hits and hits[0].payload and hits[0].payload["document_id"] == "notes-1"
+    assert _first_by_bm25(qdrant, new, "arbitration seat Geneva") == "notes-1"
     # And the collection in use is as it was
     assert not qdrant.get_collection(legacy).config.params.sparse_vectors
     assert qdrant.count(legacy).count == points
@@ -165,12 +178,7 @@ def test_a_collection_from_before_hybrid_search_gets_bm25_vectors_in_place(
 ):
     # Given the stack's collection made before hybrid search (dense vectors only), and two
     # documents ingested into it
-    legacy = "docproc_hashing-v2_384"
-    qdrant.create_collection(
-        legacy, vectors_config=models.VectorParams(size=384, distance=models.Distance.COSINE)
-    )
-    _ingest_two_documents(stack, tmp_path)
-    points = qdrant.count(legacy).count
+    legacy, points = _dense_only_collection_of_two_documents(stack, qdrant, tmp_path)
     before, _ = qdrant.scroll(legacy, limit=points, with_vectors=True)
     stack.invocations.clear()
     # When the Reindex state machine sets their BM25 vectors in place
@@ -189,14 +197,7 @@ def test_a_collection_from_before_hybrid_search_gets_bm25_vectors_in_place(
     for point in after:
         assert isinstance(point.vector, dict) and point.vector[""] == dense[point.id]
         assert point.vector["bm25"]
-    keywords = Bm25Encoder().encode_query("arbitration seat Geneva")
-    hits = qdrant.query_points(
-        legacy,
-        query=models.SparseVector(indices=keywords.indices, values=keywords.values),
-        using="bm25",
-        limit=1,
-    ).points
-    assert hits and hits[0].payload and hits[0].payload["document_id"] == "notes-1"
+    assert _first_by_bm25(qdrant, legacy, "arbitration seat Geneva") == "notes-1"
 
 
 def test_deleting_an_upload_deletes_its_points_from_the_collections_it_was_reindexed_into(

@@ -11,7 +11,7 @@ from qdrant_client import models
 
 from benchmarks.generators import text_pdf
 from tests.integration.test_laptop_runner import run
-from tests.qdrant_server import qdrant_server
+from tests.qdrant_server import QdrantServer, qdrant_server
 from tests.stub_openai import stub_openai
 
 
@@ -143,22 +143,29 @@ def test_reindex_through_an_embeddings_api_keeps_requests_in_flight(tmp_path: Pa
     assert hits and hits[0]["document_id"] == "notes"
 
 
-def test_a_collection_from_before_hybrid_search_is_reindexed_into_one_with_bm25(tmp_path: Path):
-    home = tmp_path / "home"
+def _dense_only_collection_with_notes(server: QdrantServer, home: Path, tmp_path: Path) -> str:
+    """The default collection on ``server``, made as before hybrid search (dense vectors only),
+    and a document with an invoice number ingested into it by ``docproc ingest``."""
+    legacy = "docproc_hashing-v2_384"
+    server.engine.create_collection(
+        legacy, vectors_config=models.VectorParams(size=384, distance=models.Distance.COSINE)
+    )
     notes = tmp_path / "notes.txt"
     notes.write_text(
         "Invoice INV-20931 is due within thirty days.\n\n"
         + "The arbitration clause names Geneva as the seat.\n" * 30
     )
+    run(home, "ingest", str(notes), QDRANT_URL=server.url)
+    return legacy
+
+
+def test_a_collection_from_before_hybrid_search_is_reindexed_into_one_with_bm25(tmp_path: Path):
+    home = tmp_path / "home"
     with qdrant_server() as server:
         qdrant = {"QDRANT_URL": server.url}
         # Given a Qdrant collection made before hybrid search (dense vectors only), and a
         # document ingested into it
-        legacy = "docproc_hashing-v2_384"
-        server.engine.create_collection(
-            legacy, vectors_config=models.VectorParams(size=384, distance=models.Distance.COSINE)
-        )
-        run(home, "ingest", str(notes), **qdrant)
+        legacy = _dense_only_collection_with_notes(server, home, tmp_path)
         keywords = ("search", "INV-20931", "--mode", "bm25", "--json")
         assert json.loads(run(home, *keywords, **qdrant).stdout) == []
         points = server.engine.count(legacy).count
@@ -237,20 +244,11 @@ def test_a_deleted_document_leaves_no_point_in_the_collections_it_was_reindexed_
 
 def test_a_collection_from_before_hybrid_search_gets_bm25_vectors_in_place(tmp_path: Path):
     home = tmp_path / "home"
-    notes = tmp_path / "notes.txt"
-    notes.write_text(
-        "Invoice INV-20931 is due within thirty days.\n\n"
-        + "The arbitration clause names Geneva as the seat.\n" * 30
-    )
     with qdrant_server() as server:
         qdrant = {"QDRANT_URL": server.url}
         # Given the collection in use made before hybrid search (dense vectors only), and a
         # document ingested into it
-        legacy = "docproc_hashing-v2_384"
-        server.engine.create_collection(
-            legacy, vectors_config=models.VectorParams(size=384, distance=models.Distance.COSINE)
-        )
-        run(home, "ingest", str(notes), **qdrant)
+        legacy = _dense_only_collection_with_notes(server, home, tmp_path)
         keywords = ("search", "INV-20931", "--mode", "bm25", "--json")
         dense = ("search", "arbitration seat", "--mode", "dense", "--json")
         assert json.loads(run(home, *keywords, **qdrant).stdout) == []
