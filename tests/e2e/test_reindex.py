@@ -263,3 +263,32 @@ def test_docproc_reindex_dry_run_reports_from_the_cloud(
     assert report["tokens"] > 0 and report["chunks"] == 0
     assert qdrant.get_collections().collections == collections
     assert not [k for k in stack.object_keys("work/reindex/")]
+
+
+def test_docproc_reindex_bm25_only_runs_in_the_cloud_on_the_collection_in_use(
+    stack: DeployedStack,
+    qdrant: QdrantClient,
+    tmp_path,
+    monkeypatch,
+    capsys,
+    command_line_logging,  # noqa: F811
+):
+    # Given the stack's collection made before hybrid search, with two documents in it
+    legacy, _ = _dense_only_collection_of_two_documents(stack, qdrant, tmp_path)
+    monkeypatch.setenv("DOCPROC_HOME", str(tmp_path / "home"))
+    arn = ("--state-machine-arn", stack.state_machine_arns["ReindexStateMachine"])
+    capsys.readouterr()  # what the ingests logged
+    # When an operator asks `docproc reindex --bm25-only --dry-run` of the stack
+    assert main(["reindex", "--bm25-only", "--dry-run", "--json", *arn]) == 0
+    # Then the cloud's plan names the collection in use, at no embedding cost, and changed
+    # nothing
+    report = json.loads(capsys.readouterr().out)
+    assert report["collection"] == legacy and report["segments"] == 4
+    assert report["dry_run"] and report["estimated_cost_usd"] == 0
+    assert not qdrant.get_collection(legacy).config.params.sparse_vectors
+    # When it is run for real
+    assert main(["reindex", "--bm25-only", "--json", *arn]) == 0
+    execution = stack.wait(json.loads(capsys.readouterr().out)["execution_arn"])
+    # Then the collection in use has its BM25 vectors
+    assert execution["status"] == "SUCCEEDED", execution.get("cause")
+    assert _first_by_bm25(qdrant, legacy, "arbitration seat Geneva") == "notes-1"
