@@ -5,11 +5,15 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+from datetime import timedelta
 from pathlib import Path
 
 from qdrant_client import models
 
 from benchmarks.generators import text_pdf
+from docproc.config import LocalSettings
+from docproc.ledger.records import utc_now
+from docproc.local.runner import LocalEnvironment, ingest
 from tests.integration.test_laptop_runner import run
 from tests.qdrant_server import QdrantServer, qdrant_server
 from tests.stub_openai import stub_openai
@@ -283,3 +287,28 @@ def test_bm25_vectors_for_a_collection_that_does_not_exist_are_refused(tmp_path:
         home, "reindex", "--bm25-only", "--collection-prefix", "nothing", "--json", check=False
     )
     assert result.returncode == 1 and "ReindexTargetMissing" in result.stderr
+
+
+def test_a_document_whose_segment_rows_expired_is_reported_not_reindexed(tmp_path: Path):
+    home = tmp_path / "home"
+    # Given a document ingested long ago (its segment rows since expired) and one ingested now
+    env = LocalEnvironment(LocalSettings(DOCPROC_HOME=home))
+    for name in ("old", "new"):
+        notes = tmp_path / f"{name}.txt"
+        notes.write_text(f"The arbitration clause of {name} names Geneva as the seat.\n" * 30)
+        ingest(env, notes, document_id=name)
+        if name == "old":
+            assert env.ledger.delete_expired_segments(utc_now() + timedelta(days=365)) == 1
+    env.close()
+    # When they are re-indexed
+    result = run(home, "reindex", "--model", "m2", "--dimensions", "256")
+    # Then the report says one document had nothing left to re-index, and the new collection
+    # holds the other alone
+    assert "1 of the 2 documents have no segments left" in result.stderr
+    report = json.loads(
+        run(home, "reindex", "--model", "m2", "--dimensions", "256", "--json").stdout
+    )
+    assert (report["documents"], report["documents_expired"], report["segments"]) == (2, 1, 1)
+    query = ("search", "arbitration Geneva", "--top-k", "50", "--json")
+    hits = json.loads(run(home, *query, EMBEDDING_DIMENSIONS="256").stdout)
+    assert {hit["document_id"] for hit in hits} == {"new"}

@@ -246,6 +246,13 @@ def _print_reindex_report(report: ReindexReport, args: argparse.Namespace) -> No
     if args.json:
         _print_json(report.model_dump())
         return
+    if report.documents_expired:
+        print(
+            f"{report.documents_expired} of the {report.documents} documents have no segments "
+            "left in the ledger (their rows expired, LEDGER_TTL_DAYS): not re-indexed; ingest "
+            "them again to have them there",
+            file=sys.stderr,
+        )
     if args.bm25_only:
         action = "would set BM25 vectors of" if report.dry_run else "set BM25 vectors of"
         print(

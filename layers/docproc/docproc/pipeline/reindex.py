@@ -41,6 +41,10 @@ class ReindexReport(BaseModel):
     dry_run: bool
     documents: int
     segments: int
+    # Completed documents with no segment left in the ledger to re-index: their segment rows
+    # expired (LEDGER_TTL_DAYS after their last write; their chunk files expire with work/,
+    # WorkTtlDays). Nothing of them is re-indexed: ingest them again to have them there.
+    documents_expired: int = 0
     segments_skipped: int = 0
     # Segments whose document was deleted, or replaced by a new version, since the plan.
     segments_gone: int = 0
@@ -93,6 +97,7 @@ class ReindexDeps:
 class _Tally:
     documents: int = 0
     segments: int = 0
+    documents_expired: int = 0
     tokens: int = 0
 
     def report(self, deps: ReindexDeps, dry_run: bool) -> ReindexReport:
@@ -102,6 +107,7 @@ class _Tally:
             dry_run=dry_run,
             documents=self.documents,
             segments=self.segments,
+            documents_expired=self.documents_expired,
             tokens=self.tokens,
             # BM25 only: no embedding call
             estimated_cost_usd=0.0
@@ -132,7 +138,10 @@ def _segments(deps: ReindexDeps, tally: _Tally) -> Iterator[ReindexSegment]:
     for record in deps.ledger.documents_by_status("complete"):
         tally.documents += 1
         version = record.completed_version or record.version
-        for segment in deps.ledger.list_segments(record.tenant_id, record.document_id, version):
+        segments = deps.ledger.list_segments(record.tenant_id, record.document_id, version)
+        if not segments:
+            tally.documents_expired += 1
+        for segment in segments:
             if segment.status != "done" or not segment.output_key:
                 continue
             tally.segments += 1
