@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from docproc import aws
 from docproc.config import ReindexSettings, load_settings
 from docproc.handlers import correlate, parse_event
-from docproc.models import ReindexEvent, ReindexPlanRequest, ReindexTarget
+from docproc.models import ReindexEvent, ReindexPlanRequest, ReindexSegment, ReindexTarget
 from docproc.observability import logger, metrics, tracer
 from docproc.pipeline.finalize import Pricing
 from docproc.pipeline.reindex import ReindexDeps, plan_reindex, reindex_segment
@@ -60,6 +60,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         tenant_id=item.tenant_id,
         document_id=item.document_id,
         version=item.version,
-        segment=item.segment,
+        segment=item.segment if isinstance(item, ReindexSegment) else None,
     )
     return reindex_segment(deps, item, redo=request.redo).model_dump(mode="json")

@@ -186,8 +186,11 @@ def test_a_collection_from_before_hybrid_search_gets_bm25_vectors_in_place(
     # Then it succeeds on the collection in use, with only the Reindex function run
     assert execution["status"] == "SUCCEEDED", execution.get("cause")
     report = json.loads(execution["output"])["report"]
-    assert report["collection"] == legacy and report["segments"] == 4
+    assert report["collection"] == legacy and report["documents"] == 2
+    # (one plan, then one item a document)
+    actions = sorted(payload["action"] for _, payload in stack.invocations)
     assert {name for name, _ in stack.invocations} == {"ReindexFunction"}
+    assert actions == ["plan", "segment", "segment"]
     # And the collection has the sparse vector, every point its weights beside its dense
     # vector as it was
     assert set(qdrant.get_collection(legacy).config.params.sparse_vectors or {}) == {"bm25"}
@@ -283,7 +286,7 @@ def test_docproc_reindex_bm25_only_runs_in_the_cloud_on_the_collection_in_use(
     # Then the cloud's plan names the collection in use, at no embedding cost, and changed
     # nothing
     report = json.loads(capsys.readouterr().out)
-    assert report["collection"] == legacy and report["segments"] == 4
+    assert report["collection"] == legacy and report["documents"] == 2
     assert report["dry_run"] and report["estimated_cost_usd"] == 0
     assert not qdrant.get_collection(legacy).config.params.sparse_vectors
     # When it is run for real

@@ -274,8 +274,32 @@ def test_a_collection_from_before_hybrid_search_gets_bm25_vectors_in_place(tmp_p
         assert server.engine.count(legacy).count == points
         # And run again, it does nothing more
         again = json.loads(run(home, "reindex", "--bm25-only", "--json", **qdrant).stdout)
-        assert again["segments_skipped"] == again["segments"] == done["segments"]
+        assert again["segments_skipped"] == again["documents"] == done["documents"] == 1
         assert again["chunks"] == 0
+
+
+def test_bm25_vectors_are_set_from_the_points_own_text_when_chunk_files_have_expired(
+    tmp_path: Path,
+):
+    home = tmp_path / "home"
+    with qdrant_server() as server:
+        # Given a dense-only collection with a document ingested long ago: its segment rows
+        # and chunk files have since expired
+        legacy = _dense_only_collection_with_notes(server, home, tmp_path)
+        env = LocalEnvironment(LocalSettings(DOCPROC_HOME=home, QDRANT_URL=server.url))
+        assert env.ledger.delete_expired_segments(utc_now() + timedelta(days=365)) == 1
+        env.close()
+        for chunk_file in (home / "objects" / "work").rglob("*.chunks.jsonl"):
+            chunk_file.unlink()
+        # When its BM25 vectors are set in place
+        done = json.loads(
+            run(home, "reindex", "--bm25-only", "--json", QDRANT_URL=server.url).stdout
+        )
+        # Then every point has them, from its own text: keyword search finds the identifier
+        assert done["chunks"] == server.engine.count(legacy).count > 0
+        keywords = ("search", "INV-20931", "--mode", "bm25", "--json")
+        hits = json.loads(run(home, *keywords, QDRANT_URL=server.url).stdout)
+        assert hits[0]["document_id"] == "notes" and "INV-20931" in hits[0]["text"]
 
 
 def test_bm25_vectors_for_a_collection_that_does_not_exist_are_refused(tmp_path: Path):

@@ -471,11 +471,29 @@ class ReindexSegment(_Model):
 
     @staticmethod
     def marker_collection(key: str) -> str | None:
-        """The collection a marker's segment was re-indexed into; None for any other key."""
+        """The collection a re-index marker (a segment's or a document's) names; None for any
+        other key."""
         parts = key.split("/")
         if len(parts) == 7 and f"{parts[0]}/" == WORK_PREFIX and parts[4] == _REINDEXED:
             return parts[5]
         return None
+
+
+class ReindexDocument(_Model):
+    """One completed document version of a BM25-only re-index: an item of its manifest. Its
+    points' own payload text is read, so neither segment rows nor chunk files are needed (both
+    expire)."""
+
+    tenant_id: str
+    document_id: str
+    version: str
+
+    def marker_key(self, collection: str) -> str:
+        """Written after the document's points have their BM25 vectors: a re-run skips it."""
+        return (
+            f"{WORK_PREFIX}{self.tenant_id}/{self.document_id}/{self.version}/{_REINDEXED}/"
+            f"{collection}/document.json"
+        )
 
 
 class ReindexPlanRequest(_Model):
@@ -493,7 +511,8 @@ class ReindexSegmentRequest(_Model):
 
     action: Literal["segment"]
     target: ReindexTarget
-    item: ReindexSegment
+    # A segment; with ReindexTarget.bm25_only, a document.
+    item: ReindexSegment | ReindexDocument
     # The plan made the collection: embed even if an (older) marker says done.
     redo: bool = False
 

@@ -256,8 +256,8 @@ def _print_reindex_report(report: ReindexReport, args: argparse.Namespace) -> No
     if args.bm25_only:
         action = "would set BM25 vectors of" if report.dry_run else "set BM25 vectors of"
         print(
-            f"{report.collection}: {action} {report.documents} documents, {report.segments} "
-            f"segments ({report.segments_skipped} already done"
+            f"{report.collection}: {action} {report.documents} documents "
+            f"({report.segments_skipped} already done"
             + (
                 f", {report.segments_gone} deleted or replaced since"
                 if report.segments_gone

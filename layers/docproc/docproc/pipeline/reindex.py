@@ -6,13 +6,17 @@ the new model (or the new collection prefix). Resumable per segment: a segment's
 (``work/.../reindexed/{collection}/NNNNN.json``) is written after its points, so a re-run
 skips it, and a segment cut short is redone whole (deterministic point ids overwrite).
 
+BM25 only (``ReindexTarget.bm25_only``): an existing collection, the one in use included, gets
+its sparse vector and each completed document's points their BM25 weights, made from their own
+payload text, one item a document (marker ``.../reindexed/{collection}/document.json``); dense
+vectors stay.
+
 The laptop runs ``reindex`` in one process; the cloud's Reindex state machine runs
 ``plan_reindex`` once and ``reindex_segment`` for each item of the manifest it writes.
 """
 
 from __future__ import annotations
 
-import json
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,9 +26,9 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from docproc.embedding.port import Embedder, SparseEncoder
-from docproc.errors import ReindexTargetInUse, ReindexTargetMissing
+from docproc.errors import InvalidEvent, ReindexTargetInUse, ReindexTargetMissing
 from docproc.ledger.port import Ledger
-from docproc.models import WORK_PREFIX, Chunk, ReindexSegment, S3Location
+from docproc.models import WORK_PREFIX, Chunk, ReindexDocument, ReindexSegment, S3Location
 from docproc.observability import logger
 from docproc.pipeline.finalize import Pricing
 from docproc.pipeline.in_flight import BatchesInFlight
@@ -45,8 +49,9 @@ class ReindexReport(BaseModel):
     # expired (LEDGER_TTL_DAYS after their last write; their chunk files expire with work/,
     # WorkTtlDays). Nothing of them is re-indexed: ingest them again to have them there.
     documents_expired: int = 0
+    # Segments (BM25 only: documents) an earlier run had done.
     segments_skipped: int = 0
-    # Segments whose document was deleted, or replaced by a new version, since the plan.
+    # Segments (BM25 only: documents) deleted, or replaced by a new version, since the plan.
     segments_gone: int = 0
     chunks: int = 0
     # Tokens of the chunk files (counted with the tokenizer they were chunked with).
@@ -55,8 +60,8 @@ class ReindexReport(BaseModel):
 
 
 class ReindexPlan(BaseModel):
-    """The cloud's plan: the report, and the manifest of segments its Map reads (none when
-    there is nothing to do or on a dry run)."""
+    """The cloud's plan: the report, and the manifest of items (segments; BM25 only,
+    documents) its Map reads (none when there is nothing to do or on a dry run)."""
 
     report: ReindexReport
     manifest: S3Location | None = None
@@ -131,13 +136,20 @@ def _refuse_target(deps: ReindexDeps) -> None:
         )
 
 
-def _segments(deps: ReindexDeps, tally: _Tally) -> Iterator[ReindexSegment]:
-    """Every done segment of every completed document's completed version (the ledger's status
-    index, never a scan), counted into ``tally`` as they go: nothing is held, whatever the
-    number of documents."""
+def _items(deps: ReindexDeps, tally: _Tally) -> Iterator[ReindexSegment | ReindexDocument]:
+    """What a re-index does, an item at a time, from the ledger's status index (never a scan),
+    counted into ``tally`` as they go: nothing is held, whatever the number of documents.
+    Every done segment of every completed document's completed version; BM25 only, every
+    completed document version (its points carry their text: segment rows and chunk files,
+    which expire, are not needed)."""
     for record in deps.ledger.documents_by_status("complete"):
         tally.documents += 1
         version = record.completed_version or record.version
+        if deps.bm25_only:
+            yield ReindexDocument(
+                tenant_id=record.tenant_id, document_id=record.document_id, version=version
+            )
+            continue
         segments = deps.ledger.list_segments(record.tenant_id, record.document_id, version)
         if not segments:
             tally.documents_expired += 1
@@ -168,7 +180,7 @@ def _ensure_collection(deps: ReindexDeps) -> bool:
 def _dry_run(deps: ReindexDeps) -> ReindexReport:
     """What a re-index would embed and cost: the ledger read, nothing written."""
     tally = _Tally()
-    for _ in _segments(deps, tally):
+    for _ in _items(deps, tally):
         pass
     return tally.report(deps, dry_run=True)
 
@@ -181,7 +193,7 @@ def reindex(deps: ReindexDeps, dry_run: bool = False) -> ReindexReport:
     tally = _Tally()
     fresh = _ensure_collection(deps)
     skipped = gone = chunks = 0
-    for item in _segments(deps, tally):
+    for item in _items(deps, tally):
         result = reindex_segment(deps, item, redo=fresh)
         gone += result.gone
         skipped += result.skipped and not result.gone
@@ -203,18 +215,18 @@ def plan_reindex(deps: ReindexDeps, execution_name: str, dry_run: bool = False) 
     key = f"{WORK_PREFIX}reindex/{deps.vectors.collection}/{execution_name}/segments.json"
     with tempfile.TemporaryDirectory(prefix="docproc-reindex-") as folder:
         path = Path(folder) / "segments.json"
+        items = 0
         with path.open("w") as manifest:
             manifest.write("[")
-            for n, item in enumerate(_segments(deps, tally)):
-                manifest.write(("," if n else "") + item.model_dump_json())
+            for item in _items(deps, tally):
+                manifest.write(("," if items else "") + item.model_dump_json())
+                items += 1
             manifest.write("]")
         report = tally.report(deps, dry_run=False)
-        if not tally.segments:
+        if not items:
             return ReindexPlan(report=report, fresh_collection=fresh)
         deps.store.put_file(key, path, "application/json")
-    logger.info(
-        "re-index planned", extra={"segments": tally.segments, "documents": tally.documents}
-    )
+    logger.info("re-index planned", extra={"items": items, "documents": tally.documents})
     return ReindexPlan(
         report=report,
         manifest=S3Location(bucket=deps.store.bucket, key=key),
@@ -223,28 +235,29 @@ def plan_reindex(deps: ReindexDeps, execution_name: str, dry_run: bool = False) 
 
 
 def reindex_segment(
-    deps: ReindexDeps, item: ReindexSegment, redo: bool = False
+    deps: ReindexDeps, item: ReindexSegment | ReindexDocument, redo: bool = False
 ) -> ReindexSegmentResult:
-    """Embed one segment's chunk file into the new collection, then write its marker. A
-    marker means done, unless ``redo``: the collection is new, the marker is an older one's."""
+    """Embed one segment's chunk file into the new collection (BM25 only: set one document's
+    BM25 vectors from its points' text), then write its marker. A marker means done, unless
+    ``redo``: the collection (or its sparse vector) is new, the marker is an older one's."""
+    if isinstance(item, ReindexDocument) != deps.bm25_only:
+        raise InvalidEvent("a BM25-only re-index takes documents, any other segments")
     marker = item.marker_key(deps.vectors.collection)
     if not redo and deps.store.exists(marker):
         return ReindexSegmentResult(chunks=0, skipped=True)
     if not _still_completed(deps, item):
         # Deleted (its chunk file gone with it) or replaced since Plan: nothing to embed.
         return ReindexSegmentResult(chunks=0, skipped=True, gone=True)
-    if deps.bm25_only:
-        chunks = _set_keywords(deps, item.chunks_key)
+    if isinstance(item, ReindexDocument):
+        chunks = _set_keywords(deps, item)
     else:
         chunks = _embed_segment(deps, item.chunks_key)
-    if item.segment == 0 and not deps.bm25_only:
+    if isinstance(item, ReindexSegment) and item.segment == 0:
         # The version a re-run finds completed may have replaced one an earlier run embedded:
         # the new collection keeps one version of a document, as the one in use does. (Its
         # first segment is embedded once per version, whatever the number of segments.)
         deps.vectors.delete_document(item.tenant_id, item.document_id, keep_version=item.version)
-    deps.store.put_bytes(
-        marker, json.dumps({"chunks_key": item.chunks_key}).encode(), "application/json"
-    )
+    deps.store.put_bytes(marker, item.model_dump_json().encode(), "application/json")
     if not _still_completed(deps, item):
         # Deleted or replaced while it was embedded. Delete reads the markers after it removes
         # the ledger rows: it saw this marker if the version was still there just now, and
@@ -257,32 +270,30 @@ def reindex_segment(
     return ReindexSegmentResult(chunks=chunks, skipped=False)
 
 
-def _still_completed(deps: ReindexDeps, item: ReindexSegment) -> bool:
-    """The segment's version is still its document's completed one in the ledger."""
+def _still_completed(deps: ReindexDeps, item: ReindexSegment | ReindexDocument) -> bool:
+    """The item's version is still its document's completed one in the ledger."""
     record = deps.ledger.get_document(item.tenant_id, item.document_id)
     return record is not None and (record.completed_version or record.version) == item.version
 
 
-def _set_keywords(deps: ReindexDeps, chunks_key: str) -> int:
-    """The BM25 weights of a segment's chunks onto their stored points."""
+def _set_keywords(deps: ReindexDeps, item: ReindexDocument) -> int:
+    """BM25 weights onto a document version's stored points, from their own text."""
     assert deps.sparse is not None
     count = 0
-    for batch in batched(_chunks(deps, chunks_key), deps.batch_size):
-        weights = deps.sparse.encode_documents([chunk.text for chunk in batch])
+    for batch in deps.vectors.texts(
+        item.tenant_id, item.document_id, item.version, deps.batch_size
+    ):
+        weights = deps.sparse.encode_documents([text for _, text in batch])
         deps.vectors.set_keyword_vectors(
-            [(chunk.point_id, vector) for chunk, vector in zip(batch, weights, strict=True)]
+            [(point_id, vector) for (point_id, _), vector in zip(batch, weights, strict=True)]
         )
         count += len(batch)
     return count
 
 
-def _chunks(deps: ReindexDeps, chunks_key: str) -> Iterator[Chunk]:
-    lines = deps.store.get_bytes(chunks_key).decode().splitlines()
-    return (Chunk.model_validate_json(line) for line in lines if line.strip())
-
-
 def _embed_segment(deps: ReindexDeps, chunks_key: str) -> int:
-    chunks = _chunks(deps, chunks_key)
+    lines = deps.store.get_bytes(chunks_key).decode().splitlines()
+    chunks = (Chunk.model_validate_json(line) for line in lines if line.strip())
     count = 0
     # The version is complete: its points are searchable at once.
     points = partial(embedded_points, embedder=deps.embedder, sparse=deps.sparse, visible=True)

@@ -25,7 +25,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
@@ -378,6 +378,25 @@ class EdgeVectorStore:
                 ]
             )
         )
+
+    def texts(
+        self, tenant_id: str, document_id: str, version: str, batch: int
+    ) -> Iterator[list[tuple[str, str]]]:
+        offset = None
+        while True:
+            records, offset = self._open.scroll(
+                ScrollRequest(
+                    offset=offset,
+                    limit=batch,
+                    filter=_version_filter(tenant_id, document_id, version),
+                    with_payload=["text"],
+                    with_vector=False,
+                )
+            )
+            if records:
+                yield [(str(r.id), str((r.payload or {}).get("text", ""))) for r in records]
+            if offset is None:
+                return
 
     def seal(self) -> None:
         """Write the appendable segment out as an immutable one, and give its memory back."""

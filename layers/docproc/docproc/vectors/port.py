@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -164,4 +164,11 @@ class VectorStore(VectorSink, VectorSearcher, VectorDeleter, Protocol):
     def set_keyword_vectors(self, vectors: Sequence[tuple[str, SparseVector]]) -> None:
         """Set stored points' BM25 vectors (point id, weights), their other vectors and
         payload untouched."""
+        ...
+
+    def texts(
+        self, tenant_id: str, document_id: str, version: str, batch: int
+    ) -> Iterator[list[tuple[str, str]]]:
+        """A version's stored points as (point id, chunk text), ``batch`` at a time, visible
+        or staged: what their BM25 vectors are made from."""
         ...

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -220,6 +220,30 @@ class QdrantVectorStore:
                 )
             except (UnexpectedResponse, ResponseHandlingException) as exc:
                 raise TransientError(f"qdrant update vectors: {type(exc).__name__}") from exc
+
+    def texts(
+        self, tenant_id: str, document_id: str, version: str, batch: int
+    ) -> Iterator[list[tuple[str, str]]]:
+        selector = models.Filter(
+            must=_must(tenant_id=tenant_id, document_id=document_id, version=version)
+        )
+        offset: models.ExtendedPointId | None = None
+        while True:
+            try:
+                records, offset = self._client.scroll(
+                    self._collection,
+                    scroll_filter=selector,
+                    limit=batch,
+                    offset=offset,
+                    with_payload=["text"],
+                    with_vectors=False,
+                )
+            except (UnexpectedResponse, ResponseHandlingException) as exc:
+                raise TransientError(f"qdrant scroll: {type(exc).__name__}") from exc
+            if records:
+                yield [(str(r.id), str((r.payload or {}).get("text", ""))) for r in records]
+            if offset is None:
+                return
 
     def _sparse_params(self) -> models.SparseVectorParams:
         # BM25 term weights from the writer, IDF from the collection's statistics.
