@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import sqlite3
 from datetime import timedelta
 from pathlib import Path
 
@@ -316,23 +317,27 @@ def test_bm25_vectors_for_a_collection_that_does_not_exist_are_refused(tmp_path:
 def test_a_document_whose_segment_rows_expired_is_reported_not_reindexed(tmp_path: Path):
     home = tmp_path / "home"
     # Given a document ingested long ago (its segment rows since expired) and one ingested now
-    env = LocalEnvironment(LocalSettings(DOCPROC_HOME=home))
+    env = LocalEnvironment(LocalSettings(DOCPROC_HOME=home, SEGMENT_PAGES=5))
     for name in ("old", "new"):
         notes = tmp_path / f"{name}.txt"
         notes.write_text(f"The arbitration clause of {name} names Geneva as the seat.\n" * 30)
         ingest(env, notes, document_id=name)
         if name == "old":
             assert env.ledger.delete_expired_segments(utc_now() + timedelta(days=365)) == 1
+    # And a document of three segments, one of whose rows went before the others'
+    part = ingest(env, text_pdf(tmp_path / "record.pdf", pages=15), document_id="part")
+    assert part.segments_total == 3
     env.close()
+    with sqlite3.connect(home / "ledger.sqlite3") as ledger:
+        ledger.execute("DELETE FROM segments WHERE document_id = 'part' AND idx = 1")
     # When they are re-indexed
-    result = run(home, "reindex", "--model", "m2", "--dimensions", "256")
-    # Then the report says one document had nothing left to re-index, and the new collection
-    # holds the other alone
-    assert "1 of the 2 documents have no segments left" in result.stderr
-    report = json.loads(
-        run(home, "reindex", "--model", "m2", "--dimensions", "256", "--json").stdout
-    )
-    assert (report["documents"], report["documents_expired"], report["segments"]) == (2, 1, 1)
+    new_model = ("reindex", "--model", "m2", "--dimensions", "256")
+    result = run(home, *new_model)
+    # Then the report says two documents had not all their segments left, and the new
+    # collection holds the third alone: never half a document
+    assert "2 of the 3 documents have no segments left" in result.stderr
+    report = json.loads(run(home, *new_model, "--json").stdout)
+    assert (report["documents"], report["documents_expired"], report["segments"]) == (3, 2, 1)
     query = ("search", "arbitration Geneva", "--top-k", "50", "--json")
     hits = json.loads(run(home, *query, EMBEDDING_DIMENSIONS="256").stdout)
     assert {hit["document_id"] for hit in hits} == {"new"}

@@ -249,8 +249,8 @@ def _print_reindex_report(report: ReindexReport, args: argparse.Namespace) -> No
     if report.documents_expired:
         print(
             f"{report.documents_expired} of the {report.documents} documents have no segments "
-            "left in the ledger (their rows expired, LEDGER_TTL_DAYS): not re-indexed; ingest "
-            "them again to have them there",
+            "left in the ledger, or not all (their rows expired, LEDGER_TTL_DAYS): not "
+            "re-indexed; ingest them again to have them there",
             file=sys.stderr,
         )
     if args.bm25_only:

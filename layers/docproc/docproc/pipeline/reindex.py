@@ -45,7 +45,7 @@ class ReindexReport(BaseModel):
     dry_run: bool
     documents: int
     segments: int
-    # Completed documents with no segment left in the ledger to re-index: their segment rows
+    # Completed documents whose segments are no longer all in the ledger: their segment rows
     # expired (LEDGER_TTL_DAYS after their last write; their chunk files expire with work/,
     # WorkTtlDays). Nothing of them is re-indexed: ingest them again to have them there.
     documents_expired: int = 0
@@ -150,12 +150,18 @@ def _items(deps: ReindexDeps, tally: _Tally) -> Iterator[ReindexSegment | Reinde
                 tenant_id=record.tenant_id, document_id=record.document_id, version=version
             )
             continue
-        segments = deps.ledger.list_segments(record.tenant_id, record.document_id, version)
-        if not segments:
+        segments = [
+            segment
+            for segment in deps.ledger.list_segments(record.tenant_id, record.document_id, version)
+            if segment.status == "done" and segment.output_key
+        ]
+        if len(segments) < max(record.segments_total, 1):
+            # Rows expired (some may go before others): never half a document in the new
+            # collection.
             tally.documents_expired += 1
+            continue
         for segment in segments:
-            if segment.status != "done" or not segment.output_key:
-                continue
+            assert segment.output_key is not None
             tally.segments += 1
             tally.tokens += segment.tokens
             yield ReindexSegment(
