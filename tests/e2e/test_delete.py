@@ -8,7 +8,7 @@ from qdrant_client import QdrantClient, models
 from tests.e2e.harness import DeployedStack
 
 
-def _count(qdrant: QdrantClient, collection: str, document_id: str) -> int:
+def document_points(qdrant: QdrantClient, collection: str, document_id: str) -> int:
     return qdrant.count(
         collection,
         count_filter=models.Filter(
@@ -28,21 +28,21 @@ def test_deleting_the_upload_deletes_the_document(stack: DeployedStack, qdrant, 
         (event,) = stack.upload(key, generated["pdf_120"].read_bytes())
         assert stack.run(event)["status"] == "SUCCEEDED"
     collection = stack.published()[0]["detail"]["collection"]
-    assert _count(qdrant, collection, "gone") > 0
+    assert document_points(qdrant, collection, "gone") > 0
 
     # When one upload is deleted
     (result,) = stack.delete(gone)
 
     # Then its points, work outputs and ledger rows are gone, and the app is told
     assert result["skipped"] is False and result["ledger_rows_deleted"] == 4
-    assert _count(qdrant, collection, "gone") == 0
+    assert document_points(qdrant, collection, "gone") == 0
     assert stack.object_keys("work/acme/gone/") == []
     assert not [i for i in stack.ledger_items() if i["pk"] == "DOC#acme#gone"]
     (event,) = stack.published()
     assert event["detail-type"] == "Document Deleted"
     assert event["detail"]["document_id"] == "gone" and event["detail"]["case_id"] == "case-d"
     # And the other document is untouched
-    assert _count(qdrant, collection, "keep") > 0
+    assert document_points(qdrant, collection, "keep") > 0
     assert stack.object_keys("work/acme/keep/")
 
 

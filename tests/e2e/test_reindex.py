@@ -13,6 +13,7 @@ from docproc.embedding.sparse import Bm25Encoder
 from docproc.local.cli import main
 from tests.e2e.harness import BUCKET, DeployedStack
 from tests.e2e.test_backfill import command_line_logging  # noqa: F401 (a fixture)
+from tests.e2e.test_delete import document_points
 
 
 def _objects(stack: DeployedStack, suffix: str) -> dict[str, str]:
@@ -217,14 +218,8 @@ def test_deleting_an_upload_deletes_its_points_from_the_collections_it_was_reind
     # Then its points are gone from both collections, the other document's stay
     assert result["skipped"] is False
     for collection in (in_use, new):
-        assert qdrant.count(collection, count_filter=_document("notes-1")).count == 0
-        assert qdrant.count(collection, count_filter=_document("record-1")).count > 0
-
-
-def _document(document_id: str) -> models.Filter:
-    return models.Filter(
-        must=[models.FieldCondition(key="document_id", match=models.MatchValue(value=document_id))]
-    )
+        assert document_points(qdrant, collection, "notes-1") == 0
+        assert document_points(qdrant, collection, "record-1") > 0
 
 
 def test_reindex_into_the_collection_in_use_fails_typed(stack: DeployedStack, tmp_path):

@@ -29,6 +29,8 @@ from docproc.errors import ConfigurationError, TransientError
 from docproc.observability import logger
 
 if TYPE_CHECKING:
+    from qdrant_client import QdrantClient
+
     from docproc.embedding.port import Embedder
     from docproc.ledger.dynamodb import DynamoDBLedger
     from docproc.notify.eventbridge import EventBridgeNotifier
@@ -185,11 +187,9 @@ def vector_store(
     settings: VectorStoreSettings, model: EmbeddingModelSettings, secrets: Secrets
 ) -> QdrantVectorStore:
     """The Qdrant server's collection for ``model``'s vectors."""
-    from docproc.wiring import make_vector_store, qdrant_client
+    from docproc.wiring import make_vector_store
 
-    api_key = secrets.api_key(settings.qdrant_api_key_secret_arn, settings.qdrant_api_key)
-    assert settings.qdrant_url is not None  # CloudVectorStoreSettings requires it
-    return make_vector_store(qdrant_client(settings.qdrant_url, api_key), settings, model)
+    return make_vector_store(_qdrant_client(settings, secrets), settings, model)
 
 
 def reindexed_deleters(
@@ -198,9 +198,15 @@ def reindexed_deleters(
     """The Qdrant server's other collections, to delete a document from (see Delete)."""
     from docproc import wiring
 
+    return wiring.reindexed_deleters(_qdrant_client(settings, secrets), in_use)
+
+
+def _qdrant_client(settings: VectorStoreSettings, secrets: Secrets) -> QdrantClient:
+    from docproc.wiring import qdrant_client
+
     api_key = secrets.api_key(settings.qdrant_api_key_secret_arn, settings.qdrant_api_key)
     assert settings.qdrant_url is not None  # CloudVectorStoreSettings requires it
-    return wiring.reindexed_deleters(wiring.qdrant_client(settings.qdrant_url, api_key), in_use)
+    return qdrant_client(settings.qdrant_url, api_key)
 
 
 class StepFunctionsStarter:

@@ -453,6 +453,11 @@ class ReindexTarget(_Model):
 _REINDEXED = "reindexed"
 
 
+def _markers(tenant_id: str, document_id: str, version: str, collection: str) -> str:
+    """The folder of a version's re-index markers into ``collection``."""
+    return f"{WORK_PREFIX}{tenant_id}/{document_id}/{version}/{_REINDEXED}/{collection}"
+
+
 class ReindexSegment(_Model):
     """One done segment of a completed document: an item of the re-index manifest."""
 
@@ -464,10 +469,8 @@ class ReindexSegment(_Model):
 
     def marker_key(self, collection: str) -> str:
         """Written after the segment's points: a re-run of the re-index skips it."""
-        return (
-            f"{WORK_PREFIX}{self.tenant_id}/{self.document_id}/{self.version}/{_REINDEXED}/"
-            f"{collection}/{self.segment:05d}.json"
-        )
+        folder = _markers(self.tenant_id, self.document_id, self.version, collection)
+        return f"{folder}/{self.segment:05d}.json"
 
     @staticmethod
     def marker_collection(key: str) -> str | None:
@@ -490,10 +493,8 @@ class ReindexDocument(_Model):
 
     def marker_key(self, collection: str) -> str:
         """Written after the document's points have their BM25 vectors: a re-run skips it."""
-        return (
-            f"{WORK_PREFIX}{self.tenant_id}/{self.document_id}/{self.version}/{_REINDEXED}/"
-            f"{collection}/document.json"
-        )
+        folder = _markers(self.tenant_id, self.document_id, self.version, collection)
+        return f"{folder}/document.json"
 
 
 class ReindexPlanRequest(_Model):

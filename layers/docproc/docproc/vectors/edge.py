@@ -125,6 +125,26 @@ def _persisted_size(config: Path) -> int:
     return int(json.loads(config.read_text())["vectors"][""]["size"])
 
 
+def _pages(shard: EdgeShard, condition: Filter, payload: list[str], limit: int) -> Iterator[Any]:
+    """The points ``condition`` selects, ``limit`` at a time (non-empty lists of records), with
+    those payload fields and no vectors."""
+    offset = None
+    while True:
+        records, offset = shard.scroll(
+            ScrollRequest(
+                offset=offset,
+                limit=limit,
+                filter=condition,
+                with_payload=payload,
+                with_vector=False,
+            )
+        )
+        if records:
+            yield records
+        if offset is None:
+            return
+
+
 StagedVersion = tuple[str, str, str]  # tenant, document, version
 
 
@@ -287,23 +307,14 @@ class EdgeVectorStore:
             return
         # A shard from before the list: its staged points are the ones not yet visible.
         staged: set[StagedVersion] = set()
-        offset = None
-        while True:
-            records, offset = shard.scroll(
-                ScrollRequest(
-                    offset=offset,
-                    limit=_MIGRATION_PAGE,
-                    filter=Filter(must=_conditions(visible=False)),
-                    with_payload=["tenant_id", "document_id", "version"],
-                    with_vector=False,
-                )
-            )
+        hidden = Filter(must=_conditions(visible=False))
+        for records in _pages(
+            shard, hidden, ["tenant_id", "document_id", "version"], _MIGRATION_PAGE
+        ):
             staged.update(
                 (str(payload["tenant_id"]), str(payload["document_id"]), str(payload["version"]))
                 for payload in (record.payload or {} for record in records)
             )
-            if offset is None:
-                break
         self._staged = staged
         self._save_staged()
 
@@ -382,21 +393,9 @@ class EdgeVectorStore:
     def texts(
         self, tenant_id: str, document_id: str, version: str, batch: int
     ) -> Iterator[list[tuple[str, str]]]:
-        offset = None
-        while True:
-            records, offset = self._open.scroll(
-                ScrollRequest(
-                    offset=offset,
-                    limit=batch,
-                    filter=_version_filter(tenant_id, document_id, version),
-                    with_payload=["text"],
-                    with_vector=False,
-                )
-            )
-            if records:
-                yield [(str(r.id), str((r.payload or {}).get("text", ""))) for r in records]
-            if offset is None:
-                return
+        version_points = _version_filter(tenant_id, document_id, version)
+        for records in _pages(self._open, version_points, ["text"], batch):
+            yield [(str(r.id), str((r.payload or {}).get("text", ""))) for r in records]
 
     def seal(self) -> None:
         """Write the appendable segment out as an immutable one, and give its memory back."""

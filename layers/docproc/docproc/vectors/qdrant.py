@@ -121,7 +121,13 @@ class QdrantVectorStore:
                     distance=models.Distance.COSINE,
                     on_disk=self._options.on_disk,
                 ),
-                sparse_vectors_config={SPARSE_VECTOR: self._sparse_params()},
+                # BM25 term weights from the writer, IDF from the collection's statistics.
+                sparse_vectors_config={
+                    SPARSE_VECTOR: models.SparseVectorParams(
+                        modifier=models.Modifier.IDF,
+                        index=models.SparseIndexParams(on_disk=self._options.on_disk),
+                    )
+                },
                 quantization_config=quantization,
             )
         except UnexpectedResponse as exc:
@@ -244,13 +250,6 @@ class QdrantVectorStore:
                 yield [(str(r.id), str((r.payload or {}).get("text", ""))) for r in records]
             if offset is None:
                 return
-
-    def _sparse_params(self) -> models.SparseVectorParams:
-        # BM25 term weights from the writer, IDF from the collection's statistics.
-        return models.SparseVectorParams(
-            modifier=models.Modifier.IDF,
-            index=models.SparseIndexParams(on_disk=self._options.on_disk),
-        )
 
     def _vectors(self, point: VectorPoint) -> models.VectorStruct:
         if not self._has_sparse or point.sparse is None:
