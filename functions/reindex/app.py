@@ -1,6 +1,7 @@
-"""Reindex: the Reindex state machine's two steps. A plan (every completed document's done
-segments, from the ledger) -> the new collection and a manifest of segments -> ReindexPlan; a
-segment -> its chunk file embedded into the new collection -> ReindexSegmentResult."""
+"""Reindex: the Reindex state machine's two steps. A plan (every completed document's
+segments, from the ledger's document rows) -> the new collection and a manifest of segments ->
+ReindexPlan; a segment -> its chunks, read from the collection in use, embedded into the new
+collection -> ReindexSegmentResult."""
 
 from __future__ import annotations
 
@@ -27,6 +28,8 @@ def dependencies(secrets: aws.Secrets) -> Callable[[ReindexTarget], ReindexDeps]
     store = aws.object_store(settings.bucket)
     ledger = aws.ledger(settings.ledger_table, settings.ledger_ttl_days)
     in_use = collection_of(settings, settings)
+    # The collection in use: where a re-index reads the chunks it embeds again.
+    source = aws.vector_store(settings, settings, secrets)
 
     @cache
     def for_target(target: ReindexTarget) -> ReindexDeps:
@@ -38,6 +41,7 @@ def dependencies(secrets: aws.Secrets) -> Callable[[ReindexTarget], ReindexDeps]
             vectors=aws.vector_store(model, model, secrets),
             pricing=Pricing.from_settings(model),
             collection_in_use=in_use,
+            source=None if target.bm25_only else source,
             sparse=make_sparse_encoder(),
             batch_size=settings.embed_batch_size,
             batches_in_flight=model.batches_in_flight,

@@ -1,5 +1,6 @@
-"""The Reindex state machine in moto's engine: completed documents' chunk files embedded into
-another model's collection, with nothing extracted or chunked again, resumable per segment."""
+"""The Reindex state machine in moto's engine: completed documents' chunks, read from the
+collection in use, embedded into another model's collection, with nothing extracted or chunked
+again, resumable per segment."""
 
 from __future__ import annotations
 
@@ -40,11 +41,13 @@ def _ingest_two_documents(stack: DeployedStack, tmp_path) -> None:
 def test_reindex_embeds_every_completed_segment_into_the_new_collection_once(
     stack: DeployedStack, qdrant: QdrantClient, tmp_path
 ):
-    # Given two documents ingested on the stack's model (hashing, 384 dimensions)
+    # Given two documents ingested on the stack's model (hashing, 384 dimensions), their
+    # chunk files since expired with work/
     _ingest_two_documents(stack, tmp_path)
     (in_use,) = [c.name for c in qdrant.get_collections().collections]
     points = qdrant.count(in_use).count
-    chunk_files = _objects(stack, ".chunks.jsonl")
+    for chunk_file in _objects(stack, ".chunks.jsonl"):
+        stack.s3.delete_object(Bucket=BUCKET, Key=chunk_file)
     stack.invocations.clear()
     # When the Reindex state machine runs into a 256-dimension collection
     execution = stack.reindex("text-embedding-3-large", 256)
@@ -57,12 +60,13 @@ def test_reindex_embeds_every_completed_segment_into_the_new_collection_once(
     actions = [payload["action"] for name, payload in stack.invocations]
     assert {name for name, _ in stack.invocations} == {"ReindexFunction"}
     assert sorted(actions) == ["plan"] + ["segment"] * 4
-    # And the new collection holds every chunk once; the one in use is untouched
-    assert qdrant.count(report["collection"]).count == points
+    # And the new collection holds every chunk once, the same points with the same payloads
+    # as the one in use, which is untouched
+    assert _payloads(qdrant, report["collection"]) == _payloads(qdrant, in_use)
     assert qdrant.count(in_use).count == points
-    # And no chunk file was written again (nothing extracted or chunked), and each segment
-    # has its marker
-    assert _objects(stack, ".chunks.jsonl") == chunk_files
+    # And no chunk file was written (nothing extracted or chunked), and each segment has its
+    # marker
+    assert _objects(stack, ".chunks.jsonl") == {}
     markers = _objects(stack, ".json")
     markers = {k: v for k, v in markers.items() if "/reindexed/" in k}
     assert len(markers) == 4
@@ -88,6 +92,12 @@ def test_reindex_embeds_every_completed_segment_into_the_new_collection_once(
     assert qdrant.count(new).count == points
 
 
+def _payloads(qdrant: QdrantClient, collection: str) -> dict[str, dict[str, object]]:
+    """Every point of ``collection``: id -> payload."""
+    records, _ = qdrant.scroll(collection, limit=10_000, with_payload=True)
+    return {str(record.id): record.payload or {} for record in records}
+
+
 def _segment_points(marker_key: str) -> models.Filter:
     """The points of the segment whose marker this is: work/{tenant}/{document}/{version}/
     reindexed/{collection}/NNNNN.json."""
@@ -106,10 +116,16 @@ def _segment_points(marker_key: str) -> models.Filter:
 def test_a_segment_that_fails_fails_the_reindex_unless_its_share_is_tolerated(
     stack: DeployedStack, qdrant: QdrantClient, tmp_path
 ):
-    # Given two documents ingested (four segments), one segment's chunk file since lost
+    # Given two documents ingested (four segments), one point of the collection in use whose
+    # payload is no longer a chunk (its text removed by hand)
     _ingest_two_documents(stack, tmp_path)
-    lost = sorted(_objects(stack, ".chunks.jsonl"))[0]
-    stack.s3.delete_object(Bucket=BUCKET, Key=lost)
+    (in_use,) = [c.name for c in qdrant.get_collections().collections]
+    (point, *_), _ = qdrant.scroll(in_use, limit=1, with_payload=True, with_vectors=True)
+    assert point.vector is not None and point.payload is not None
+    del point.payload["text"]
+    qdrant.upsert(
+        in_use, [models.PointStruct(id=point.id, vector=point.vector, payload=point.payload)]
+    )
     # When the Reindex state machine runs, tolerating no failed segment
     failed = stack.reindex("text-embedding-3-large", 256)
     # Then it fails as a Map Run past its threshold fails, not as a success short of a segment

@@ -9,13 +9,18 @@ import sqlite3
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from qdrant_client import models
 
 from benchmarks.generators import text_pdf
 from docproc.config import LocalSettings
+from docproc.errors import StoredChunkInvalid
 from docproc.ledger.records import utc_now
 from docproc.local.runner import LocalEnvironment, ingest
+from docproc.models import point_id
+from docproc.vectors.port import VectorPoint, VectorStore
 from tests.integration.test_laptop_runner import run
+from tests.integration.test_reindex_during_delete import ingested_for_reindex, reindex_into
 from tests.qdrant_server import QdrantServer, qdrant_server
 from tests.stub_openai import stub_openai
 
@@ -73,13 +78,36 @@ def test_reindex_embeds_the_chunk_files_again_into_the_new_models_collection(tmp
     assert rebuilt["segments_skipped"] == 0 and rebuilt["chunks"] == done["chunks"]
 
 
-def test_reindex_into_the_collection_in_use_is_refused(tmp_path: Path):
+@pytest.mark.parametrize(
+    ("reindex", "configuration", "error"),
+    [
+        # into the collection in use: nothing to re-index
+        (("--model", "any", "--dimensions", "384"), {}, "ReindexTargetInUse"),
+        # from a collection in use nothing was ingested into: nothing to read the chunks from
+        (
+            ("--model", "m2", "--dimensions", "256"),
+            {"EMBEDDING_DIMENSIONS": "128"},
+            "ReindexSourceMissing",
+        ),
+        # BM25 vectors for a collection that does not exist
+        (("--bm25-only", "--collection-prefix", "nothing"), {}, "ReindexTargetMissing"),
+    ],
+)
+def test_a_reindex_that_cannot_be_done_is_refused_typed(
+    tmp_path: Path, reindex: tuple[str, ...], configuration: dict[str, str], error: str
+):
+    # Given a document ingested
     home = tmp_path / "home"
     notes = tmp_path / "notes.txt"
     notes.write_text("one line\n")
     run(home, "ingest", str(notes))
-    result = run(home, "reindex", "--model", "any", "--dimensions", "384", check=False)
-    assert result.returncode == 1 and "ReindexTargetInUse" in result.stderr
+    # When a re-index that cannot be done is asked for
+    result = run(home, "reindex", *reindex, "--json", check=False, **configuration)
+    # Then it is refused, typed, and no collection is made
+    assert result.returncode == 1 and error in result.stderr
+    assert [shard.name for shard in (home / "vectors").iterdir() if shard.is_dir()] == [
+        "docproc_hashing-v2_384"
+    ]
 
 
 def test_a_hashing_v1_collection_is_reindexed_into_hashing_v2(tmp_path: Path):
@@ -124,18 +152,10 @@ def test_reindex_through_an_embeddings_api_keeps_requests_in_flight(tmp_path: Pa
             "EMBED_BATCH_SIZE": "4",
         }
         # When it is re-indexed into that API's model, in batches of 4, 3 requests in flight
-        done = json.loads(
-            run(
-                home,
-                "reindex",
-                "--model",
-                "text-embedding-3-small",
-                "--dimensions",
-                "8",
-                "--json",
-                **openai,
-            ).stdout
-        )
+        # (the collection in use still named: the one the document was ingested into)
+        in_use = {"EMBEDDING_MODEL": "hashing-v2", "EMBEDDING_DIMENSIONS": "384"}
+        new_model = ("reindex", "--model", "text-embedding-3-small", "--dimensions", "8")
+        done = json.loads(run(home, *new_model, "--json", **openai, **in_use).stdout)
         # Then the requests overlapped, never more than 3, and every chunk reached the
         # laptop's store (its upserts made one at a time by the command's own thread)
         assert api.most_at_once == 3
@@ -303,20 +323,15 @@ def test_bm25_vectors_are_set_from_the_points_own_text_when_chunk_files_have_exp
         assert hits[0]["document_id"] == "notes" and "INV-20931" in hits[0]["text"]
 
 
-def test_bm25_vectors_for_a_collection_that_does_not_exist_are_refused(tmp_path: Path):
+# The chunks are looked up by id a batch at a time: with 4, a segment's 5 chunks end in a
+# short batch; with 5, in a full one followed by an empty one.
+@pytest.mark.parametrize("batch", ["4", "5"])
+def test_documents_whose_segment_rows_and_chunk_files_expired_are_reindexed_whole(
+    tmp_path: Path, batch: str
+):
     home = tmp_path / "home"
-    notes = tmp_path / "notes.txt"
-    notes.write_text("one line\n")
-    run(home, "ingest", str(notes))
-    result = run(
-        home, "reindex", "--bm25-only", "--collection-prefix", "nothing", "--json", check=False
-    )
-    assert result.returncode == 1 and "ReindexTargetMissing" in result.stderr
-
-
-def test_a_document_whose_segment_rows_expired_is_reported_not_reindexed(tmp_path: Path):
-    home = tmp_path / "home"
-    # Given a document ingested long ago (its segment rows since expired) and one ingested now
+    # Given a document ingested long ago (its segment rows since expired), one ingested now,
+    # and one of three segments, one of whose rows went before the others'
     env = LocalEnvironment(LocalSettings(DOCPROC_HOME=home, SEGMENT_PAGES=5))
     for name in ("old", "new"):
         notes = tmp_path / f"{name}.txt"
@@ -324,20 +339,67 @@ def test_a_document_whose_segment_rows_expired_is_reported_not_reindexed(tmp_pat
         ingest(env, notes, document_id=name)
         if name == "old":
             assert env.ledger.delete_expired_segments(utc_now() + timedelta(days=365)) == 1
-    # And a document of three segments, one of whose rows went before the others'
     part = ingest(env, text_pdf(tmp_path / "record.pdf", pages=15), document_id="part")
     assert part.segments_total == 3
+    in_use = {name: set(_version_texts(env.vectors, name, env)) for name in ("old", "new", "part")}
     env.close()
     with sqlite3.connect(home / "ledger.sqlite3") as ledger:
         ledger.execute("DELETE FROM segments WHERE document_id = 'part' AND idx = 1")
-    # When they are re-indexed
-    new_model = ("reindex", "--model", "m2", "--dimensions", "256")
-    result = run(home, *new_model)
-    # Then the report says two documents had not all their segments left, and the new
-    # collection holds the third alone: never half a document
-    assert "2 of the 3 documents have no segments left" in result.stderr
-    report = json.loads(run(home, *new_model, "--json").stdout)
-    assert (report["documents"], report["documents_expired"], report["segments"]) == (3, 2, 1)
+    # And every chunk file gone with work/
+    for chunk_file in (home / "objects" / "work").rglob("*.chunks.jsonl"):
+        chunk_file.unlink()
+    # When they are re-indexed, the chunks looked up ``batch`` at a time
+    report = json.loads(
+        run(
+            home,
+            "reindex",
+            "--model",
+            "m2",
+            "--dimensions",
+            "256",
+            "--json",
+            EMBED_BATCH_SIZE=batch,
+        ).stdout
+    )
+    # Then every document is in the new collection whole: the same points with the same
+    # chunks as the collection in use, read from its points
+    assert (report["documents"], report["segments"]) == (3, 5)
+    target = LocalEnvironment(LocalSettings(DOCPROC_HOME=home, EMBEDDING_DIMENSIONS=256))
+    for name, texts in in_use.items():
+        assert set(_version_texts(target.vectors, name, target)) == texts
+    assert report["chunks"] == sum(len(texts) for texts in in_use.values())
+    target.close()
     query = ("search", "arbitration Geneva", "--top-k", "50", "--json")
     hits = json.loads(run(home, *query, EMBEDDING_DIMENSIONS="256").stdout)
-    assert {hit["document_id"] for hit in hits} == {"new"}
+    assert {hit["document_id"] for hit in hits} >= {"old", "new"}
+
+
+def _version_texts(
+    vectors: VectorStore, document_id: str, env: LocalEnvironment
+) -> list[tuple[str, str]]:
+    """A document's completed version's points in ``vectors``: (point id, chunk text)."""
+    record = env.ledger.get_document("local", document_id)
+    assert record is not None and record.completed_version is not None
+    return [
+        pair
+        for batch in vectors.texts("local", document_id, record.completed_version, 256)
+        for pair in batch
+    ]
+
+
+def test_a_stored_point_that_is_not_a_chunk_fails_its_segment_typed(tmp_path: Path):
+    # Given a document's segment, one of whose points in the collection in use has lost its
+    # text (changed by hand)
+    env, target, item = ingested_for_reindex(tmp_path)
+    (first,) = env.vectors.payloads([point_id("local", "notes", item.version, 0, 0)]).items()
+    id_, payload = first
+    env.vectors.upsert([VectorPoint(id=id_, vector=[1.0] * 384, payload={**payload, "text": None})])
+    # When the segment is re-indexed
+    with pytest.raises(StoredChunkInvalid) as raised:
+        reindex_into(env, target, item, target.embedder)
+    # Then it fails typed (not retried), naming the point and the field, never the text
+    assert id_ in str(raised.value) and "(text)" in str(raised.value)
+    assert "Geneva" not in str(raised.value)
+    assert not target.store.exists(item.marker_key(target.vectors.collection))
+    env.close()
+    target.close()

@@ -40,7 +40,9 @@ class _DeletingFirst:
         return self._embedder.embed(texts)
 
 
-def _ingested(tmp_path: Path) -> tuple[LocalEnvironment, LocalEnvironment, ReindexSegment]:
+def ingested_for_reindex(
+    tmp_path: Path,
+) -> tuple[LocalEnvironment, LocalEnvironment, ReindexSegment]:
     """A document ingested on the default model, the environment of a 256-dimension target,
     and the document's one segment as a re-index plan lists it."""
     settings = LocalSettings(DOCPROC_HOME=tmp_path / "home")
@@ -48,19 +50,12 @@ def _ingested(tmp_path: Path) -> tuple[LocalEnvironment, LocalEnvironment, Reind
     notes = tmp_path / "notes.txt"
     notes.write_text("The arbitration clause names Geneva as the seat.\n" * 30)
     report = ingest(env, notes, document_id="notes")
-    (segment,) = env.ledger.list_segments("local", "notes", report.version)
-    assert segment.output_key is not None
-    item = ReindexSegment(
-        tenant_id="local",
-        document_id="notes",
-        version=report.version,
-        segment=segment.index,
-        chunks_key=segment.output_key,
-    )
+    assert report.segments_total == 1
+    item = ReindexSegment(tenant_id="local", document_id="notes", version=report.version, segment=0)
     return env, LocalEnvironment(settings.model_copy(update={"embedding_dimensions": 256})), item
 
 
-def _reindex(
+def reindex_into(
     env: LocalEnvironment, target: LocalEnvironment, item: ReindexSegment, embedder: Embedder
 ) -> ReindexSegmentResult:
     deps = ReindexDeps(
@@ -70,6 +65,7 @@ def _reindex(
         vectors=target.vectors,
         pricing=target.pricing,
         collection_in_use=collection_of(env.settings, env.settings),
+        source=env.vectors,
         sparse=target.sparse,
     )
     return reindex_segment(deps, item)
@@ -77,11 +73,11 @@ def _reindex(
 
 def test_a_segment_whose_document_was_deleted_after_the_plan_is_skipped(tmp_path: Path):
     # Given a document's segment in a re-index plan, and the document deleted since
-    env, target, item = _ingested(tmp_path)
+    env, target, item = ingested_for_reindex(tmp_path)
     delete_local_document(env, "local", "notes")
     # When the segment is re-indexed
-    result = _reindex(env, target, item, target.embedder)
-    # Then it is skipped as gone (its chunk file went with the document), nothing written
+    result = reindex_into(env, target, item, target.embedder)
+    # Then it is skipped as gone (its points went with the document), nothing written
     assert result.skipped and result.gone and result.chunks == 0
     assert target.vectors.count("local", "notes") == 0
     assert not target.store.exists(item.marker_key(target.vectors.collection))
@@ -93,11 +89,11 @@ def test_a_document_deleted_while_its_segment_is_reindexed_leaves_no_point_there
     tmp_path: Path,
 ):
     # Given a document's segment being re-indexed
-    env, target, item = _ingested(tmp_path)
+    env, target, item = ingested_for_reindex(tmp_path)
     deleting = _DeletingFirst(target.embedder, lambda: delete_local_document(env, "local", "notes"))
-    # When the document is deleted after its chunk file was read, before its points and
+    # When the document is deleted after its chunks were read, before its points and
     # marker are written (Delete finds no marker of the new collection yet)
-    result = _reindex(env, target, item, deleting)
+    result = reindex_into(env, target, item, deleting)
     # Then the segment removes what it wrote: no point, no marker
     assert result.gone and result.chunks == 0
     assert target.vectors.count("local", "notes") == 0
@@ -129,10 +125,10 @@ def test_a_segment_reindexed_after_delete_read_the_markers_leaves_no_point_there
     tmp_path: Path,
 ):
     # Given a document's segment in a re-index plan
-    env, target, item = _ingested(tmp_path)
+    env, target, item = ingested_for_reindex(tmp_path)
     results: list[ReindexSegmentResult] = []
     store = _ReindexingAfterListing(
-        env.store, lambda: results.append(_reindex(env, target, item, target.embedder))
+        env.store, lambda: results.append(reindex_into(env, target, item, target.embedder))
     )
     # When the document is deleted, and the segment is re-indexed just after Delete read the
     # markers (too late for Delete to see its marker)

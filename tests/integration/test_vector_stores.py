@@ -32,7 +32,13 @@ from docproc.embedding.sparse import Bm25Encoder
 from docproc.errors import EmbeddingDimensionMismatch, VectorStoreBusy
 from docproc.local.vectors_server import RemoteVectorStore, VectorStoreServer
 from docproc.vectors.edge import SEGMENT_TARGET, EdgeVectorStore
-from docproc.vectors.port import HybridFusion, VectorPoint, VectorStore, collection_name
+from docproc.vectors.port import (
+    VISIBLE,
+    HybridFusion,
+    VectorPoint,
+    VectorStore,
+    collection_name,
+)
 from docproc.vectors.qdrant import QdrantVectorStore
 from docproc.wiring import make_edge_vector_store, make_vector_store
 from tests.qdrant_server import qdrant_server
@@ -187,6 +193,21 @@ def test_existing_reports_stored_ids_with_their_hashes(store):
     assert store.existing(
         ["00000000-0000-0000-0000-000000000001", "00000000-0000-0000-0000-000000000009"]
     ) == {"00000000-0000-0000-0000-000000000001": "h1"}
+
+
+def test_payloads_returns_the_payload_of_stored_ids(store):
+    # Given one stored point
+    store.upsert([_point(1, "acme", "d1", "v1", [1, 0, 0])])
+    # When its payload and a missing point's are asked for
+    found = store.payloads(
+        ["00000000-0000-0000-0000-000000000001", "00000000-0000-0000-0000-000000000009"]
+    )
+    # Then the stored one comes back as written (but for the visibility flag, each store's
+    # own), the missing one not at all
+    written = _point(1, "acme", "d1", "v1", []).payload
+    assert found == {
+        "00000000-0000-0000-0000-000000000001": {k: v for k, v in written.items() if k != VISIBLE}
+    }
 
 
 def test_edge_store_refuses_a_collection_of_another_size(tmp_path: Path):

@@ -73,6 +73,17 @@ class ReindexTargetMissing(InvalidEvent):
     """BM25 vectors for a collection that does not exist. Not retried."""
 
 
+class StoredChunkInvalid(InvalidDocument):
+    """A point of the collection in use whose payload is not a chunk (changed by hand, or
+    written by another program): a re-index cannot embed it again. Not retried."""
+
+
+class ReindexSourceMissing(InvalidEvent):
+    """A re-index to a new collection while the collection in use, where it reads the chunks,
+    does not exist (the configuration names another model than the documents were ingested
+    with). Not retried."""
+
+
 class ConfigurationError(DocprocError):
     """Settings are missing or inconsistent. Raised at start-up, never retried."""
 

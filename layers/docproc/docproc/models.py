@@ -459,13 +459,13 @@ def _markers(tenant_id: str, document_id: str, version: str, collection: str) ->
 
 
 class ReindexSegment(_Model):
-    """One done segment of a completed document: an item of the re-index manifest."""
+    """One segment of a completed document version: an item of the re-index manifest. Its
+    chunks are read from the collection in use (their points' payload)."""
 
     tenant_id: str
     document_id: str
     version: str
     segment: int = Field(ge=0)
-    chunks_key: str = Field(pattern=r"^work/.+\.chunks\.jsonl$")
 
     def marker_key(self, collection: str) -> str:
         """Written after the segment's points: a re-run of the re-index skips it."""

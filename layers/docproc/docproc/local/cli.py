@@ -195,7 +195,7 @@ def _outcome_line(outcome: DocumentOutcome) -> str:
 
 
 def cmd_reindex(env: LocalEnvironment, args: argparse.Namespace) -> int:
-    """Embed every completed document's chunk files with another model, into its collection:
+    """Embed every completed document's chunks with another model, into its collection:
     here, or by the cloud's Reindex state machine when one is named."""
     arn = args.state_machine_arn or os.environ.get("REINDEX_STATE_MACHINE_ARN")
     if arn:
@@ -203,6 +203,9 @@ def cmd_reindex(env: LocalEnvironment, args: argparse.Namespace) -> int:
     target = LocalEnvironment(
         env.settings.model_copy(update=_reindex_target(env, args).settings_update())
     )
+    # The collection in use is named, and opened only to be read from: when it is the target
+    # (BM25 only, or refused), the target has it open already.
+    in_use = collection_of(env.settings, env.settings)
     try:
         report = reindex(
             ReindexDeps(
@@ -211,8 +214,8 @@ def cmd_reindex(env: LocalEnvironment, args: argparse.Namespace) -> int:
                 embedder=target.embedder,
                 vectors=target.vectors,
                 pricing=target.pricing,
-                # Named, not opened: when it is the target, the target has it open already.
-                collection_in_use=collection_of(env.settings, env.settings),
+                collection_in_use=in_use,
+                source=None if target.vectors.collection == in_use else env.vectors,
                 sparse=target.sparse,
                 batch_size=target.settings.embed_batch_size,
                 batches_in_flight=target.settings.batches_in_flight,
@@ -246,13 +249,6 @@ def _print_reindex_report(report: ReindexReport, args: argparse.Namespace) -> No
     if args.json:
         _print_json(report.model_dump())
         return
-    if report.documents_expired:
-        print(
-            f"{report.documents_expired} of the {report.documents} documents have no segments "
-            "left in the ledger, or not all (their rows expired, LEDGER_TTL_DAYS): not "
-            "re-indexed; ingest them again to have them there",
-            file=sys.stderr,
-        )
     if args.bm25_only:
         action = "would set BM25 vectors of" if report.dry_run else "set BM25 vectors of"
         print(

@@ -1,5 +1,7 @@
-"""Re-index: every completed document's chunk files embedded again, into another model's
+"""Re-index: every completed document's chunks embedded again, into another model's
 collection. No extraction, no transcription, no new chunk files: only the embeddings change.
+The chunks are read from the collection in use, where each point's payload is its chunk: the
+ledger's segment rows and the chunk files under ``work/`` expire, the points do not.
 
 The collection in use is untouched: search moves to the new one when the configuration names
 the new model (or the new collection prefix). Resumable per segment: a segment's marker object
@@ -22,17 +24,31 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from docproc.embedding.port import Embedder, SparseEncoder
-from docproc.errors import InvalidEvent, ReindexTargetInUse, ReindexTargetMissing
+from docproc.errors import (
+    InvalidEvent,
+    ReindexSourceMissing,
+    ReindexTargetInUse,
+    ReindexTargetMissing,
+    StoredChunkInvalid,
+)
 from docproc.ledger.port import Ledger
-from docproc.models import WORK_PREFIX, Chunk, ReindexDocument, ReindexSegment, S3Location
+from docproc.models import (
+    WORK_PREFIX,
+    Chunk,
+    ReindexDocument,
+    ReindexSegment,
+    S3Location,
+    point_id,
+)
 from docproc.observability import logger
 from docproc.pipeline.finalize import Pricing
 from docproc.pipeline.in_flight import BatchesInFlight
-from docproc.pipeline.process_segment import batched, embedded_points
+from docproc.pipeline.process_segment import embedded_points
 from docproc.storage.port import ObjectStore
 from docproc.vectors.port import VectorStore
 
@@ -45,16 +61,12 @@ class ReindexReport(BaseModel):
     dry_run: bool
     documents: int
     segments: int
-    # Completed documents whose segments are no longer all in the ledger: their segment rows
-    # expired (LEDGER_TTL_DAYS after their last write; their chunk files expire with work/,
-    # WorkTtlDays). Nothing of them is re-indexed: ingest them again to have them there.
-    documents_expired: int = 0
     # Segments (BM25 only: documents) an earlier run had done.
     segments_skipped: int = 0
     # Segments (BM25 only: documents) deleted, or replaced by a new version, since the plan.
     segments_gone: int = 0
     chunks: int = 0
-    # Tokens of the chunk files (counted with the tokenizer they were chunked with).
+    # Tokens of the documents' chunks (counted with the tokenizer they were chunked with).
     tokens: int
     estimated_cost_usd: float
 
@@ -89,6 +101,9 @@ class ReindexDeps:
     pricing: Pricing
     # The collection search uses now (the configured model's): never the target.
     collection_in_use: str
+    # That collection's store, where the chunks are read from; None for a BM25-only re-index
+    # (its points are the target's own).
+    source: VectorStore | None = None
     sparse: SparseEncoder | None = None
     batch_size: int = 256
     # Batches embedded at once (see pipeline.in_flight).
@@ -102,7 +117,6 @@ class ReindexDeps:
 class _Tally:
     documents: int = 0
     segments: int = 0
-    documents_expired: int = 0
     tokens: int = 0
 
     def report(self, deps: ReindexDeps, dry_run: bool) -> ReindexReport:
@@ -112,7 +126,6 @@ class _Tally:
             dry_run=dry_run,
             documents=self.documents,
             segments=self.segments,
-            documents_expired=self.documents_expired,
             tokens=self.tokens,
             # BM25 only: no embedding call
             estimated_cost_usd=0.0
@@ -134,42 +147,35 @@ def _refuse_target(deps: ReindexDeps) -> None:
             f"{deps.vectors.collection} is the collection in use: nothing to re-index (name "
             "another model, size or collection prefix)"
         )
+    assert deps.source is not None
+    if not deps.source.exists():
+        raise ReindexSourceMissing(
+            f"{deps.collection_in_use}, the collection in use, does not exist: the chunks are "
+            "read from it (configure the model the documents were ingested with)"
+        )
 
 
 def _items(deps: ReindexDeps, tally: _Tally) -> Iterator[ReindexSegment | ReindexDocument]:
     """What a re-index does, an item at a time, from the ledger's status index (never a scan),
     counted into ``tally`` as they go: nothing is held, whatever the number of documents.
-    Every done segment of every completed document's completed version; BM25 only, every
-    completed document version (its points carry their text: segment rows and chunk files,
-    which expire, are not needed)."""
+    Every segment of every completed document's completed version; BM25 only, every completed
+    document version. Only document rows are read: they do not expire, segment rows do."""
     for record in deps.ledger.documents_by_status("complete"):
         tally.documents += 1
+        tally.tokens += record.tokens_total
         version = record.completed_version or record.version
         if deps.bm25_only:
             yield ReindexDocument(
                 tenant_id=record.tenant_id, document_id=record.document_id, version=version
             )
             continue
-        segments = [
-            segment
-            for segment in deps.ledger.list_segments(record.tenant_id, record.document_id, version)
-            if segment.status == "done" and segment.output_key
-        ]
-        if len(segments) < max(record.segments_total, 1):
-            # Rows expired (some may go before others): never half a document in the new
-            # collection.
-            tally.documents_expired += 1
-            continue
-        for segment in segments:
-            assert segment.output_key is not None
+        for index in range(record.segments_total):
             tally.segments += 1
-            tally.tokens += segment.tokens
             yield ReindexSegment(
                 tenant_id=record.tenant_id,
                 document_id=record.document_id,
                 version=version,
-                segment=segment.index,
-                chunks_key=segment.output_key,
+                segment=index,
             )
 
 
@@ -243,7 +249,7 @@ def plan_reindex(deps: ReindexDeps, execution_name: str, dry_run: bool = False) 
 def reindex_segment(
     deps: ReindexDeps, item: ReindexSegment | ReindexDocument, redo: bool = False
 ) -> ReindexSegmentResult:
-    """Embed one segment's chunk file into the new collection (BM25 only: set one document's
+    """Embed one segment's chunks into the new collection (BM25 only: set one document's
     BM25 vectors from its points' text), then write its marker. A marker means done, unless
     ``redo``: the collection (or its sparse vector) is new, the marker is an older one's."""
     if isinstance(item, ReindexDocument) != deps.bm25_only:
@@ -252,12 +258,12 @@ def reindex_segment(
     if not redo and deps.store.exists(marker):
         return ReindexSegmentResult(chunks=0, skipped=True)
     if not _still_completed(deps, item):
-        # Deleted (its chunk file gone with it) or replaced since Plan: nothing to embed.
+        # Deleted (its points gone with it) or replaced since Plan: nothing to embed.
         return ReindexSegmentResult(chunks=0, skipped=True, gone=True)
     if isinstance(item, ReindexDocument):
         chunks = _set_keywords(deps, item)
     else:
-        chunks = _embed_segment(deps, item.chunks_key)
+        chunks = _embed_segment(deps, item)
     if isinstance(item, ReindexSegment) and item.segment == 0:
         # The version a re-run finds completed may have replaced one an earlier run embedded:
         # the new collection keeps one version of a document, as the one in use does. (Its
@@ -297,14 +303,45 @@ def _set_keywords(deps: ReindexDeps, item: ReindexDocument) -> int:
     return count
 
 
-def _embed_segment(deps: ReindexDeps, chunks_key: str) -> int:
-    lines = deps.store.get_bytes(chunks_key).decode().splitlines()
-    chunks = (Chunk.model_validate_json(line) for line in lines if line.strip())
+def _embed_segment(deps: ReindexDeps, item: ReindexSegment) -> int:
     count = 0
     # The version is complete: its points are searchable at once.
     points = partial(embedded_points, embedder=deps.embedder, sparse=deps.sparse, visible=True)
     with BatchesInFlight(deps.batches_in_flight, points, deps.vectors.upsert) as embedding:
-        for batch in batched(chunks, deps.batch_size):
+        for batch in _stored_chunks(deps, item):
             embedding.submit(batch)
             count += len(batch)
     return count
+
+
+def _stored_chunks(deps: ReindexDeps, item: ReindexSegment) -> Iterator[list[Chunk]]:
+    """A segment's chunks as the collection in use holds them, ``batch_size`` at a time: each
+    point's payload is its chunk, and its id is made from the segment and the chunk's ordinal
+    (counted from 0), so they are looked up by id, ordinal after ordinal, until a lookup comes
+    back short. (No filter, hence no payload index on the segment number.)"""
+    source = deps.source
+    assert source is not None
+    start = 0
+    while True:
+        ids = [
+            point_id(item.tenant_id, item.document_id, item.version, item.segment, ordinal)
+            for ordinal in range(start, start + deps.batch_size)
+        ]
+        stored = source.payloads(ids)
+        chunks = [_chunk(id_, stored[id_], source.collection) for id_ in ids if id_ in stored]
+        if chunks:
+            yield chunks
+        if len(stored) < len(ids):
+            return
+        start += deps.batch_size
+
+
+def _chunk(id_: str, payload: dict[str, Any], collection: str) -> Chunk:
+    try:
+        return Chunk.model_validate({**payload, "point_id": id_})
+    except ValidationError as exc:
+        # Its fields' names only: a payload holds the document's text.
+        fields = sorted({str(error["loc"][0]) for error in exc.errors() if error["loc"]})
+        raise StoredChunkInvalid(
+            f"point {id_} of {collection}: its payload is not a chunk ({', '.join(fields)})"
+        ) from None

@@ -409,12 +409,19 @@ class EdgeVectorStore:
         self._unsealed = 0
 
     def existing(self, ids: Sequence[str]) -> dict[str, str]:
+        return {
+            point_id: str(payload.get("chunk_hash", ""))
+            for point_id, payload in self._retrieve(ids, ["chunk_hash"]).items()
+        }
+
+    def payloads(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        return self._retrieve(ids, True)
+
+    def _retrieve(self, ids: Sequence[str], fields: list[str] | bool) -> dict[str, dict[str, Any]]:
         if not ids or not self._path.is_dir():
             return {}
-        records = self._open.retrieve(list(ids), with_payload=["chunk_hash"], with_vector=False)
-        return {
-            str(record.id): str((record.payload or {}).get("chunk_hash", "")) for record in records
-        }
+        records = self._open.retrieve(list(ids), with_payload=fields, with_vector=False)
+        return {str(record.id): dict(record.payload or {}) for record in records}
 
     def search(
         self,

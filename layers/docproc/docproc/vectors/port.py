@@ -172,3 +172,8 @@ class VectorStore(VectorSink, VectorSearcher, VectorDeleter, Protocol):
         """A version's stored points as (point id, chunk text), ``batch`` at a time, visible
         or staged: what their BM25 vectors are made from."""
         ...
+
+    def payloads(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """For the given point ids that are stored: id -> their payload as upserted but for
+        ``VISIBLE``, which each store keeps its own way (the chunk a re-index embeds again)."""
+        ...

@@ -5,7 +5,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from qdrant_client import QdrantClient, models
 from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
@@ -340,17 +340,27 @@ class QdrantVectorStore:
         return result.count
 
     def existing(self, ids: Sequence[str]) -> dict[str, str]:
+        return {
+            point_id: str(payload.get("chunk_hash", ""))
+            for point_id, payload in self._retrieve(ids, ["chunk_hash"]).items()
+        }
+
+    def payloads(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        return {
+            point_id: {field: value for field, value in payload.items() if field != VISIBLE}
+            for point_id, payload in self._retrieve(ids, True).items()
+        }
+
+    def _retrieve(self, ids: Sequence[str], fields: list[str] | bool) -> dict[str, dict[str, Any]]:
         if not ids or not self._client.collection_exists(self._collection):
             return {}
         try:
             records = self._client.retrieve(
-                self._collection, ids=list(ids), with_payload=["chunk_hash"], with_vectors=False
+                self._collection, ids=list(ids), with_payload=fields, with_vectors=False
             )
         except (UnexpectedResponse, ResponseHandlingException) as exc:
             raise TransientError(f"qdrant retrieve: {type(exc).__name__}") from exc
-        return {
-            str(record.id): str((record.payload or {}).get("chunk_hash", "")) for record in records
-        }
+        return {str(record.id): record.payload or {} for record in records}
 
     def publish_version(
         self, tenant_id: str, document_id: str, version: str, retire_others: bool
