@@ -71,6 +71,22 @@ def test_a_completion_records_the_execution_that_made_it(ledger: Ledger):
     assert (newer.completed_version, newer.completed_by) == ("v1", "arn:first")
 
 
+def test_the_searchable_version_s_totals_outlive_a_newer_upload_that_fails(ledger: Ledger):
+    # Given a version completed with 3 segments
+    ledger.start_document(REF, 3, execution_arn=None)
+    summary = document_summary(REF, segments_total=3, chunks_total=90)
+    assert ledger.complete_document(REF, summary, None) is True
+    # When a newer upload of 5 segments starts, then fails
+    newer = REF.model_copy(update={"version": "v2"})
+    ledger.start_document(newer, 5, execution_arn=None)
+    ledger.fail_document("acme", "d1", "v2", "InvalidDocument")
+    # Then the row's totals are the newer version's, and the completed version's are kept:
+    # what a re-index of the version search still sees embeds
+    row = ledger.get_document("acme", "d1")
+    assert (row.status, row.segments_total, row.completed_version) == ("failed", 5, "v1")
+    assert row.completed_totals == (3, 900)
+
+
 def test_the_laptop_ledger_keeps_a_completion_unannounced_until_told(tmp_path: Path):
     ledger = SQLiteLedger(tmp_path / "ledger.sqlite3")
     v2 = REF.model_copy(update={"version": "v2"})

@@ -16,9 +16,10 @@ from benchmarks.generators import text_pdf
 from docproc.config import LocalSettings
 from docproc.errors import StoredChunkInvalid
 from docproc.ledger.records import utc_now
-from docproc.local.runner import LocalEnvironment, ingest
+from docproc.local.runner import LocalEnvironment, SegmentFailures, ingest
 from docproc.models import point_id
 from docproc.vectors.port import VectorPoint, VectorStore
+from tests.builders import document_ref
 from tests.integration.test_laptop_runner import run
 from tests.integration.test_reindex_during_delete import ingested_for_reindex, reindex_into
 from tests.qdrant_server import QdrantServer, qdrant_server
@@ -403,3 +404,41 @@ def test_a_stored_point_that_is_not_a_chunk_fails_its_segment_typed(tmp_path: Pa
     assert not target.store.exists(item.marker_key(target.vectors.collection))
     env.close()
     target.close()
+
+
+def test_documents_whose_newer_upload_failed_or_is_under_way_are_reindexed_as_search_sees_them(
+    tmp_path: Path, corpus: Path
+):
+    home = tmp_path / "home"
+    env = LocalEnvironment(LocalSettings(DOCPROC_HOME=home))
+    for name in ("lease", "memo"):
+        notes = tmp_path / f"{name}.txt"
+        notes.write_text(f"The arbitration clause of the {name} names Geneva as the seat.\n" * 30)
+        ingest(env, notes, document_id=name)
+    # Given a newer upload of the lease that failed (its pages cannot be read)
+    broken = corpus / "malformed" / "T02-02_005_page-tree-no-kids.pdf"
+    with pytest.raises(SegmentFailures):
+        ingest(env, broken, document_id="lease")
+    # And a newer upload of the memo under way (planned, four segments, none done)
+    newer = document_ref("memo", "next").model_copy(
+        update={"tenant_id": "local", "case_id": "default"}
+    )
+    env.ledger.start_document(newer, 4, None)
+    statuses = {name: env.ledger.get_document("local", name) for name in ("lease", "memo")}
+    assert {name: row.status for name, row in statuses.items() if row} == {
+        "lease": "failed",
+        "memo": "processing",
+    }
+    env.close()
+    # When the collection is re-indexed
+    report = json.loads(
+        run(home, "reindex", "--model", "m2", "--dimensions", "256", "--json").stdout
+    )
+    # Then both are in it, with the versions search sees: their completed ones
+    assert (report["documents"], report["segments"], report["chunks"]) == (2, 2, 2)
+    query = ("search", "arbitration Geneva", "--json")
+    hits = json.loads(run(home, *query, EMBEDDING_DIMENSIONS="256").stdout)
+    assert {hit["document_id"] for hit in hits} == {"lease", "memo"}
+    assert {hit["version"] for hit in hits} == {
+        row.completed_version for row in statuses.values() if row
+    }

@@ -5,7 +5,8 @@ import uuid
 import pytest
 
 from docproc.errors import InvalidObjectKey
-from docproc.models import DocumentKey, point_id
+from docproc.ledger.records import utc_now
+from docproc.models import DocumentKey, DocumentRecord, point_id
 
 
 def test_upload_key_yields_ids():
@@ -66,3 +67,24 @@ def test_execution_names_are_readable_valid_and_unique():
     long_ids = DocumentKey.from_object_key("uploads/acme/case/" + "d" * 120 + "/a.pdf")
     first, second = execution_name(long_ids, "v1"), execution_name(long_ids, "v2")
     assert len(first) == 80 and first != second
+
+
+def test_a_row_from_before_completed_totals_were_kept_does_not_guess_them():
+    # Given a row written before the completed version's totals were kept, whose newer
+    # upload has since started (its totals are the newer version's)
+    row = DocumentRecord(
+        tenant_id="acme",
+        case_id="c1",
+        document_id="d1",
+        version="v2",
+        status="processing",
+        segments_total=5,
+        completed_version="v1",
+        started_at=utc_now(),
+        updated_at=utc_now(),
+    )
+    # Then the searchable version's totals are unknown, not the newer version's
+    assert row.completed_totals is None
+    # And a complete row's are its own
+    complete = row.model_copy(update={"version": "v1", "status": "complete", "tokens_total": 7})
+    assert complete.completed_totals == (5, 7)

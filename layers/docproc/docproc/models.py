@@ -358,6 +358,11 @@ class DocumentRecord(_Record):
     completed_fingerprint: str | None = None
     # The execution whose Finalize completed ``completed_version`` (none on a laptop).
     completed_by: str | None = None
+    # ``completed_version``'s segments and tokens, kept when a newer upload starts (the totals
+    # above are then the newer version's): what a re-index embeds. None in rows written before
+    # they were kept (see completed_totals).
+    completed_segments_total: int | None = None
+    completed_tokens_total: int | None = None
     # Versions started before this one whose points Finalize must remove.
     superseded_versions: list[str] = []
     # The sequence of the upload this row's version came from (see DocumentRef.sequence).
@@ -368,6 +373,18 @@ class DocumentRecord(_Record):
     completed_at: datetime | None = None
     last_error: str | None = None
     execution_arn: str | None = None
+
+    @property
+    def completed_totals(self) -> tuple[int, int] | None:
+        """(segments, tokens) of ``completed_version``, the version searches see; None if there
+        is none, or if a newer upload started in a row from before they were kept."""
+        if self.completed_version is None:
+            return None
+        if self.status == "complete" and self.version == self.completed_version:
+            return self.segments_total, self.tokens_total
+        if self.completed_segments_total is None:
+            return None
+        return self.completed_segments_total, self.completed_tokens_total or 0
 
 
 class SegmentRecord(_Record):

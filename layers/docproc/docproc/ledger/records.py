@@ -50,6 +50,7 @@ def started_record(
         return existing.model_copy(update={"superseded_versions": superseded, "updated_at": now})
     if existing is not None and not same_version and existing.version not in superseded:
         superseded.append(existing.version)
+    completed_segments, completed_tokens = (existing and existing.completed_totals) or (None, None)
     return DocumentRecord(
         tenant_id=ref.tenant_id,
         case_id=ref.case_id,
@@ -60,6 +61,8 @@ def started_record(
         completed_version=existing.completed_version if existing else None,
         completed_fingerprint=existing.completed_fingerprint if existing else None,
         completed_by=existing.completed_by if existing else None,
+        completed_segments_total=completed_segments,
+        completed_tokens_total=completed_tokens,
         superseded_versions=superseded,
         sequence=ref.sequence,
         attempts=(existing.attempts + 1) if existing and same_version else 1,
@@ -91,6 +94,8 @@ def completed_record(
             "segments_total": summary.segments_total,
             "chunks_total": summary.chunks_total,
             "tokens_total": summary.tokens_total,
+            "completed_segments_total": summary.segments_total,
+            "completed_tokens_total": summary.tokens_total,
             "pages": summary.pages,
             "pages_ocr": summary.pages_ocr,
             "bytes": summary.bytes,

@@ -249,6 +249,13 @@ def _print_reindex_report(report: ReindexReport, args: argparse.Namespace) -> No
     if args.json:
         _print_json(report.model_dump())
         return
+    if report.documents_without_totals:
+        print(
+            f"{report.documents_without_totals} documents not re-indexed: the ledger does not "
+            "know their searchable version's segments (rows from an older docproc, with a newer "
+            "upload since started); they are once an upload of them completes",
+            file=sys.stderr,
+        )
     if args.bm25_only:
         action = "would set BM25 vectors of" if report.dry_run else "set BM25 vectors of"
         print(

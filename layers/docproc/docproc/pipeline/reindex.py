@@ -40,6 +40,7 @@ from docproc.ledger.port import Ledger
 from docproc.models import (
     WORK_PREFIX,
     Chunk,
+    DocumentRecord,
     ReindexDocument,
     ReindexSegment,
     S3Location,
@@ -61,6 +62,10 @@ class ReindexReport(BaseModel):
     dry_run: bool
     documents: int
     segments: int
+    # Documents whose searchable version's number of segments the ledger does not know: rows
+    # written before it kept them, with a newer upload started since. Not re-indexed (they
+    # are once an upload of them completes).
+    documents_without_totals: int = 0
     # Segments (BM25 only: documents) an earlier run had done.
     segments_skipped: int = 0
     # Segments (BM25 only: documents) deleted, or replaced by a new version, since the plan.
@@ -117,6 +122,7 @@ class ReindexDeps:
 class _Tally:
     documents: int = 0
     segments: int = 0
+    documents_without_totals: int = 0
     tokens: int = 0
 
     def report(self, deps: ReindexDeps, dry_run: bool) -> ReindexReport:
@@ -126,6 +132,7 @@ class _Tally:
             dry_run=dry_run,
             documents=self.documents,
             segments=self.segments,
+            documents_without_totals=self.documents_without_totals,
             tokens=self.tokens,
             # BM25 only: no embedding call
             estimated_cost_usd=0.0
@@ -158,18 +165,25 @@ def _refuse_target(deps: ReindexDeps) -> None:
 def _items(deps: ReindexDeps, tally: _Tally) -> Iterator[ReindexSegment | ReindexDocument]:
     """What a re-index does, an item at a time, from the ledger's status index (never a scan),
     counted into ``tally`` as they go: nothing is held, whatever the number of documents.
-    Every segment of every completed document's completed version; BM25 only, every completed
-    document version. Only document rows are read: they do not expire, segment rows do."""
-    for record in deps.ledger.documents_by_status("complete"):
+    Every segment of the version searches see of every document that has one, whatever its
+    status (a newer upload may be under way, or have failed); BM25 only, every such version.
+    Only document rows are read: they do not expire, segment rows do."""
+    for record in _searchable(deps.ledger):
+        totals = record.completed_totals
+        if totals is None:
+            tally.documents_without_totals += 1
+            continue
+        segments, tokens = totals
         tally.documents += 1
-        tally.tokens += record.tokens_total
-        version = record.completed_version or record.version
+        tally.tokens += tokens
+        version = record.completed_version
+        assert version is not None
         if deps.bm25_only:
             yield ReindexDocument(
                 tenant_id=record.tenant_id, document_id=record.document_id, version=version
             )
             continue
-        for index in range(record.segments_total):
+        for index in range(segments):
             tally.segments += 1
             yield ReindexSegment(
                 tenant_id=record.tenant_id,
@@ -177,6 +191,16 @@ def _items(deps: ReindexDeps, tally: _Tally) -> Iterator[ReindexSegment | Reinde
                 version=version,
                 segment=index,
             )
+
+
+def _searchable(ledger: Ledger) -> Iterator[DocumentRecord]:
+    """Every document row with a completed version: complete, or with a newer upload under
+    way or failed (search still sees the completed one)."""
+    yield from ledger.documents_by_status("complete")
+    for status in ("processing", "failed"):
+        for record in ledger.documents_by_status(status):
+            if record.completed_version is not None:
+                yield record
 
 
 def _ensure_collection(deps: ReindexDeps) -> bool:
@@ -285,7 +309,7 @@ def reindex_segment(
 def _still_completed(deps: ReindexDeps, item: ReindexSegment | ReindexDocument) -> bool:
     """The item's version is still its document's completed one in the ledger."""
     record = deps.ledger.get_document(item.tenant_id, item.document_id)
-    return record is not None and (record.completed_version or record.version) == item.version
+    return record is not None and record.completed_version == item.version
 
 
 def _set_keywords(deps: ReindexDeps, item: ReindexDocument) -> int:
