@@ -6,7 +6,7 @@ import pytest
 
 from docproc.errors import InvalidObjectKey
 from docproc.ledger.records import utc_now
-from docproc.models import DocumentKey, DocumentRecord, point_id
+from docproc.models import DocumentKey, DocumentRecord, ReindexSegment, point_id
 
 
 def test_upload_key_yields_ids():
@@ -88,3 +88,20 @@ def test_a_row_from_before_completed_totals_were_kept_does_not_guess_them():
     # And a complete row's are its own
     complete = row.model_copy(update={"version": "v1", "status": "complete", "tokens_total": 7})
     assert complete.completed_totals == (5, 7)
+
+
+def test_a_reindex_manifest_item_from_an_earlier_plan_still_parses():
+    # Given an item of a manifest written before the chunks were read from the collection in
+    # use (it names the segment's chunk file)
+    earlier = {
+        "tenant_id": "acme",
+        "document_id": "lease-1",
+        "version": "v1",
+        "segment": 2,
+        "chunks_key": "work/acme/lease-1/v1/segments/00002.chunks.jsonl",
+    }
+    # When a redrive after an upgrade reads it
+    item = ReindexSegment.model_validate(earlier)
+    # Then it is the same segment, and what is written of it no longer names the file
+    assert (item.document_id, item.segment) == ("lease-1", 2)
+    assert "chunks_key" not in item.model_dump_json()

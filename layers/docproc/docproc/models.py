@@ -483,6 +483,10 @@ class ReindexSegment(_Model):
     document_id: str
     version: str
     segment: int = Field(ge=0)
+    # Named the chunk file in manifests of plans made before the chunks were read from the
+    # collection in use: accepted, so a redrive of such an execution after an upgrade runs,
+    # and not used or written.
+    chunks_key: str | None = Field(default=None, exclude=True)
 
     def marker_key(self, collection: str) -> str:
         """Written after the segment's points: a re-run of the re-index skips it."""
