@@ -1,7 +1,7 @@
-"""Reindex: the Reindex state machine's two steps. A plan (every completed document's
-segments, from the ledger's document rows) -> the new collection and a manifest of segments ->
-ReindexPlan; a segment -> its chunks, read from the collection in use, embedded into the new
-collection -> ReindexSegmentResult."""
+"""Reindex: the Reindex state machine's two steps. A plan (the segments of every document's
+searchable version, from the ledger's document rows) -> the new collection and a manifest of
+segments -> ReindexPlan; a segment -> its chunks, read from the collection in use, embedded into
+the new collection -> ReindexSegmentResult."""
 
 from __future__ import annotations
 

@@ -476,8 +476,8 @@ def _markers(tenant_id: str, document_id: str, version: str, collection: str) ->
 
 
 class ReindexSegment(_Model):
-    """One segment of a completed document version: an item of the re-index manifest. Its
-    chunks are read from the collection in use (their points' payload)."""
+    """One segment of a document's searchable (completed) version: an item of the re-index
+    manifest. Its chunks are read from the collection in use (their points' payload)."""
 
     tenant_id: str
     document_id: str

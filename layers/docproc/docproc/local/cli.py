@@ -195,7 +195,7 @@ def _outcome_line(outcome: DocumentOutcome) -> str:
 
 
 def cmd_reindex(env: LocalEnvironment, args: argparse.Namespace) -> int:
-    """Embed every completed document's chunks with another model, into its collection:
+    """Embed every document's searchable chunks with another model, into its collection:
     here, or by the cloud's Reindex state machine when one is named."""
     arn = args.state_machine_arn or os.environ.get("REINDEX_STATE_MACHINE_ARN")
     if arn:

@@ -1,7 +1,8 @@
-"""Re-index: every completed document's chunks embedded again, into another model's
-collection. No extraction, no transcription, no new chunk files: only the embeddings change.
-The chunks are read from the collection in use, where each point's payload is its chunk: the
-ledger's segment rows and the chunk files under ``work/`` expire, the points do not.
+"""Re-index: the chunks of every document's searchable version (its last completed one)
+embedded again, into another model's collection. No extraction, no transcription, no new
+chunk files: only the embeddings change. The chunks are read from the collection in use, where
+each point's payload is its chunk: the ledger's segment rows and the chunk files under
+``work/`` expire, the points do not.
 
 The collection in use is untouched: search moves to the new one when the configuration names
 the new model (or the new collection prefix). Resumable per segment: a segment's marker object
@@ -9,9 +10,9 @@ the new model (or the new collection prefix). Resumable per segment: a segment's
 skips it, and a segment cut short is redone whole (deterministic point ids overwrite).
 
 BM25 only (``ReindexTarget.bm25_only``): an existing collection, the one in use included, gets
-its sparse vector and each completed document's points their BM25 weights, made from their own
-payload text, one item a document (marker ``.../reindexed/{collection}/document.json``); dense
-vectors stay.
+its sparse vector and each document's searchable version's points their BM25 weights, made
+from their own payload text, one item a document (marker
+``.../reindexed/{collection}/document.json``); dense vectors stay.
 
 The laptop runs ``reindex`` in one process; the cloud's Reindex state machine runs
 ``plan_reindex`` once and ``reindex_segment`` for each item of the manifest it writes.
