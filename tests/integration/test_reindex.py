@@ -442,3 +442,32 @@ def test_documents_whose_newer_upload_failed_or_is_under_way_are_reindexed_as_se
     assert {hit["version"] for hit in hits} == {
         row.completed_version for row in statuses.values() if row
     }
+
+
+def test_a_row_from_before_completed_totals_were_kept_is_reported_not_guessed(tmp_path: Path):
+    home = tmp_path / "home"
+    env = LocalEnvironment(LocalSettings(DOCPROC_HOME=home))
+    notes = tmp_path / "memo.txt"
+    notes.write_text("The arbitration clause names Geneva as the seat.\n" * 30)
+    ingest(env, notes, document_id="memo")
+    newer = document_ref("memo", "next").model_copy(
+        update={"tenant_id": "local", "case_id": "default"}
+    )
+    env.ledger.start_document(newer, 4, None)
+    env.close()
+    # Given its row as an earlier docproc wrote it: a newer upload under way, and nothing
+    # kept of the completed version's totals
+    with sqlite3.connect(home / "ledger.sqlite3") as ledger:
+        ledger.execute(
+            "UPDATE documents SET body = json_remove(body, '$.completed_segments_total', "
+            "'$.completed_tokens_total') WHERE document_id = 'memo'"
+        )
+    # When the collection is re-indexed
+    result = run(home, "reindex", "--model", "m2", "--dimensions", "256")
+    # Then the document is counted and said, not re-indexed with the newer version's totals
+    assert "1 documents not re-indexed" in result.stderr
+    report = json.loads(
+        run(home, "reindex", "--model", "m2", "--dimensions", "256", "--json").stdout
+    )
+    counts = (report["documents"], report["documents_without_totals"], report["segments"])
+    assert counts == (0, 1, 0)
