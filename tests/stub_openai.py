@@ -45,6 +45,11 @@ class StubOpenAI:
     delay_seconds: float = 0.0
     # The most embedding requests that were under way at once.
     most_at_once: int = 0
+    # Hold embedding requests until this many are under way at once, the first time (up to 10
+    # s): a test of overlap then holds on a loaded machine, where a client slower to send its
+    # next request than the delay above would never have them meet.
+    gather: int = 0
+    _gathered: threading.Event = field(default_factory=threading.Event)
     _at_once: int = 0
     # The server answers each request on a thread of its own.
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -79,12 +84,18 @@ def _handler(stub: StubOpenAI) -> type[BaseHTTPRequestHandler]:
             with stub.lock:
                 stub._at_once += 1
                 stub.most_at_once = max(stub.most_at_once, stub._at_once)
+                if stub._at_once >= stub.gather:
+                    stub._gathered.set()
             try:
+                stub._gathered.wait(10)
                 time.sleep(stub.delay_seconds)
-                self._embeddings(request)
             finally:
+                # Before the answer is sent, not after: a client may send its next request as
+                # soon as it has read this answer, before this thread runs again, and the two
+                # would be counted at once.
                 with stub.lock:
                     stub._at_once -= 1
+            self._embeddings(request)
 
         def _embeddings(self, request: dict[str, Any]) -> None:
             if stub.rate_limit_after is not None and stub.served >= stub.rate_limit_after:

@@ -25,6 +25,8 @@ TEXT = "".join(f"Clause {i}: the lessee pays rent on day {i % 28 + 1}.\n\n" for 
 
 
 def _ingest(tmp_path: Path, in_flight: int) -> tuple[SegmentResult, dict[str, str], StubOpenAI]:
+    """The text ingested with ``in_flight`` requests under way; the stub holds the first ones
+    until that many have arrived."""
     store = InMemoryObjectStore({KEY: TEXT.encode()})
     ledger = SQLiteLedger(tmp_path / f"ledger-{in_flight}.sqlite3")
     task = plan_document(KEY, None, store, ledger, PlanOptions()).first_task
@@ -33,6 +35,7 @@ def _ingest(tmp_path: Path, in_flight: int) -> tuple[SegmentResult, dict[str, st
     with stub_openai() as stub:
         # Each request answered after 0.05 s, as an API would after its own work.
         stub.delay_seconds = 0.05
+        stub.gather = in_flight
         client = openai.OpenAI(api_key="sk-test", base_url=stub.url, max_retries=0, timeout=5)
         deps = SegmentDeps(
             store=store,
