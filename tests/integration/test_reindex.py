@@ -18,10 +18,15 @@ from docproc.errors import StoredChunkInvalid
 from docproc.ledger.records import utc_now
 from docproc.local.runner import LocalEnvironment, SegmentFailures, ingest
 from docproc.models import point_id
+from docproc.pipeline.reindex import reindex
 from docproc.vectors.port import VectorPoint, VectorStore
 from tests.builders import document_ref
 from tests.integration.test_laptop_runner import run
-from tests.integration.test_reindex_during_delete import ingested_for_reindex, reindex_into
+from tests.integration.test_reindex_during_delete import (
+    ingested_for_reindex,
+    reindex_deps,
+    reindex_into,
+)
 from tests.qdrant_server import QdrantServer, qdrant_server
 from tests.stub_openai import stub_openai
 
@@ -145,6 +150,7 @@ def test_reindex_through_an_embeddings_api_keeps_requests_in_flight(tmp_path: Pa
     )
     with stub_openai() as api:
         api.delay_seconds = 0.05
+        api.gather = 3
         openai = {
             "EMBEDDER": "openai",
             "OPENAI_BASE_URL": api.url,
@@ -471,3 +477,20 @@ def test_a_row_from_before_completed_totals_were_kept_is_reported_not_guessed(tm
     )
     counts = (report["documents"], report["documents_without_totals"], report["segments"])
     assert counts == (0, 1, 0)
+
+
+def test_a_laptop_reindex_reports_its_progress_item_by_item(tmp_path: Path):
+    # Given a document of three segments and one of one
+    env, target, _ = ingested_for_reindex(tmp_path)
+    ingest(env, text_pdf(tmp_path / "record.pdf", pages=120), document_id="record")
+    # When they are re-indexed with a progress callback
+    calls: list[tuple[int, int]] = []
+    report = reindex(
+        reindex_deps(env, target, target.embedder),
+        progress=lambda done, total: calls.append((done, total)),
+    )
+    # Then it was told after each of the four segments, out of four
+    assert report.segments == 4
+    assert calls == [(1, 4), (2, 4), (3, 4), (4, 4)]
+    env.close()
+    target.close()

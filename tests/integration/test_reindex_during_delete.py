@@ -55,10 +55,11 @@ def ingested_for_reindex(
     return env, LocalEnvironment(settings.model_copy(update={"embedding_dimensions": 256})), item
 
 
-def reindex_into(
-    env: LocalEnvironment, target: LocalEnvironment, item: ReindexSegment, embedder: Embedder
-) -> ReindexSegmentResult:
-    deps = ReindexDeps(
+def reindex_deps(
+    env: LocalEnvironment, target: LocalEnvironment, embedder: Embedder
+) -> ReindexDeps:
+    """A re-index from ``env``'s collection into ``target``'s, embedding with ``embedder``."""
+    return ReindexDeps(
         ledger=target.ledger,
         store=target.store,
         embedder=embedder,
@@ -68,7 +69,12 @@ def reindex_into(
         source=env.vectors,
         sparse=target.sparse,
     )
-    return reindex_segment(deps, item)
+
+
+def reindex_into(
+    env: LocalEnvironment, target: LocalEnvironment, item: ReindexSegment, embedder: Embedder
+) -> ReindexSegmentResult:
+    return reindex_segment(reindex_deps(env, target, embedder), item)
 
 
 def test_a_segment_whose_document_was_deleted_after_the_plan_is_skipped(tmp_path: Path):

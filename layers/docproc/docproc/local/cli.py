@@ -73,7 +73,9 @@ def _print_json(data: Any) -> None:
     print(json.dumps(data, indent=2, default=str))
 
 
-def _progress_bar(enabled: bool) -> tuple[Callable[[int, int], None] | None, Callable[[], None]]:
+def _progress_bar(
+    enabled: bool, unit: str = "segment"
+) -> tuple[Callable[[int, int], None] | None, Callable[[], None]]:
     """A progress bar on stderr when it is a terminal; it appears only after a second."""
     if not enabled or not sys.stderr.isatty():
         return None, lambda: None
@@ -83,9 +85,11 @@ def _progress_bar(enabled: bool) -> tuple[Callable[[int, int], None] | None, Cal
 
     def update(done: int, total: int) -> None:
         if "bar" not in bar:
-            bar["bar"] = tqdm(total=total, unit="segment", delay=1.0, file=sys.stderr)
-        bar["bar"].n = done
-        bar["bar"].refresh()
+            bar["bar"] = tqdm(total=total, unit=unit, delay=1.0, file=sys.stderr)
+        bar["bar"].total = total
+        # update(), not setting n: it keeps tqdm's own account of what it showed, so the bar
+        # appears after its delay and close() leaves it whole, on its own line.
+        bar["bar"].update(done - bar["bar"].n)
 
     def close() -> None:
         if "bar" in bar:
@@ -206,6 +210,8 @@ def cmd_reindex(env: LocalEnvironment, args: argparse.Namespace) -> int:
     # The collection in use is named, and opened only to be read from: when it is the target
     # (BM25 only, or refused), the target has it open already.
     in_use = collection_of(env.settings, env.settings)
+    unit = "document" if args.bm25_only else "segment"
+    update, close = _progress_bar(not args.json and not args.dry_run, unit)
     try:
         report = reindex(
             ReindexDeps(
@@ -222,8 +228,10 @@ def cmd_reindex(env: LocalEnvironment, args: argparse.Namespace) -> int:
                 bm25_only=args.bm25_only,
             ),
             dry_run=args.dry_run,
+            progress=update,
         )
     finally:
+        close()
         target.close()
     _print_reindex_report(report, args)
     return 0

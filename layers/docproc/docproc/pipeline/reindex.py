@@ -21,7 +21,7 @@ The laptop runs ``reindex`` in one process; the cloud's Reindex state machine ru
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -222,22 +222,35 @@ def _dry_run(deps: ReindexDeps) -> ReindexReport:
     return tally.report(deps, dry_run=True)
 
 
-def reindex(deps: ReindexDeps, dry_run: bool = False) -> ReindexReport:
-    """The laptop: every segment, one after the other, in this process."""
+def reindex(
+    deps: ReindexDeps,
+    dry_run: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> ReindexReport:
+    """The laptop: every segment, one after the other, in this process; ``progress`` is told
+    (items done, items) after each (the ledger is read once more first, to count them)."""
     _refuse_target(deps)
     if dry_run:
         return _dry_run(deps)
+    total = _items_total(_dry_run(deps), deps) if progress else 0
     tally = _Tally()
     fresh = _ensure_collection(deps)
     skipped = gone = chunks = 0
-    for item in _items(deps, tally):
+    for done, item in enumerate(_items(deps, tally), start=1):
         result = reindex_segment(deps, item, redo=fresh)
         gone += result.gone
         skipped += result.skipped and not result.gone
         chunks += result.chunks
+        if progress:
+            progress(done, max(total, done))
     return tally.report(deps, dry_run=False).model_copy(
         update={"segments_skipped": skipped, "segments_gone": gone, "chunks": chunks}
     )
+
+
+def _items_total(report: ReindexReport, deps: ReindexDeps) -> int:
+    """Items of a re-index: documents (BM25 only) or segments."""
+    return report.documents if deps.bm25_only else report.segments
 
 
 def plan_reindex(deps: ReindexDeps, execution_name: str, dry_run: bool = False) -> ReindexPlan:
