@@ -223,8 +223,15 @@ def test_the_dead_letter_queue_admits_exactly_the_rules_that_use_it():
 
 
 def _role_statements(role: str) -> list[dict[str, Any]]:
+    """Every statement of ``role``'s policies, those of a condition's (Fn::If) branches too."""
     policies = _translated()["Resources"][role]["Properties"]["Policies"]
-    return [statement for policy in policies for statement in policy["PolicyDocument"]["Statement"]]
+    documents = [
+        branch["PolicyDocument"]
+        for policy in policies
+        for branch in (policy["Fn::If"][1:] if "Fn::If" in policy else [policy])
+        if "PolicyDocument" in branch
+    ]
+    return [statement for document in documents for statement in document["Statement"]]
 
 
 @pytest.mark.parametrize("machine", sorted(STATE_MACHINES))
@@ -309,3 +316,27 @@ def test_the_webhook_function_dead_letters_without_lambda_retrying_and_reads_onl
         s for s in _role_statements("WebhookFunctionRole") if "secretsmanager" in json.dumps(s)
     ]
     assert [s["Resource"] for s in secret_reads] == [{"Ref": "WebhookSecretArn"}]
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _allowed(role: str, action: str) -> list[str]:
+    """The resources ``role`` may do ``action`` on, as the template writes them."""
+    return [
+        json.dumps(resource)
+        for statement in _role_statements(role)
+        if action in _listed(statement["Action"])
+        for resource in _listed(statement["Resource"])
+    ]
+
+
+def test_the_reindex_function_may_do_what_a_segment_does():
+    # A segment reads its document's row (deleted or replaced while it ran?), reads and writes
+    # its marker under work/, and removes the marker when its document went meanwhile
+    role = "ReindexFunctionRole"
+    assert any("LedgerTable" in resource for resource in _allowed(role, "dynamodb:GetItem"))
+    assert any("LedgerTable" in resource for resource in _allowed(role, "dynamodb:Query"))
+    for action in ("s3:GetObject", "s3:PutObject", "s3:DeleteObject"):
+        assert any("/work/*" in resource for resource in _allowed(role, action)), action
