@@ -340,3 +340,17 @@ def test_the_reindex_function_may_do_what_a_segment_does():
     assert any("LedgerTable" in resource for resource in _allowed(role, "dynamodb:Query"))
     for action in ("s3:GetObject", "s3:PutObject", "s3:DeleteObject"):
         assert any("/work/*" in resource for resource in _allowed(role, action)), action
+
+
+def test_finalize_may_read_the_summary_it_wrote():
+    # Run again by the execution that completed the version, Finalize announces the summary
+    # it first wrote (work/.../document.json)
+    assert any(
+        "/work/*" in resource for resource in _allowed("FinalizeFunctionRole", "s3:GetObject")
+    )
+
+
+def test_notify_failure_may_renew_the_failed_version_s_segment_rows():
+    # renew_segments sets a new TTL on each of the failed version's segment rows (UpdateItem)
+    resources = _allowed("NotifyFailureFunctionRole", "dynamodb:UpdateItem")
+    assert any("LedgerTable" in resource for resource in resources)
