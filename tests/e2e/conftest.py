@@ -21,7 +21,8 @@ from moto.server import ThreadedMotoServer
 from qdrant_client import QdrantClient
 
 from docproc import aws, wiring
-from tests.e2e.harness import REGION, DeployedStack, RuntimeFactory
+from tests.e2e.harness import ACCOUNT, REGION, DeployedStack, RuntimeFactory
+from tests.e2e.iam import AwsCalls
 from tests.e2e.runtimes import Artifacts, BuiltArtifactLambdas, InProcessLambdas
 from tests.qdrant_server import QdrantServer, qdrant_server
 
@@ -107,6 +108,8 @@ def stack_factory(
         monkeypatch.setenv("AWS_ENDPOINT_URL_S3", endpoint)
         runtime = _runtime(request.config, endpoint)
         deployed: list[DeployedStack] = []
+        # In the test process, every AWS call of a function is checked against its role.
+        calls = AwsCalls(REGION, ACCOUNT)
 
         def deploy(
             function_environment: dict[str, str] | None = None, **parameters: str
@@ -127,7 +130,11 @@ def stack_factory(
             return stack
 
         try:
-            yield deploy
+            with calls.recording():
+                yield deploy
+            for stack in deployed:
+                denied = calls.denied(stack.role_statements)
+                assert not denied, "IAM would refuse (template.yaml):\n" + "\n".join(denied)
         finally:
             for stack in deployed:
                 stack.runtime.close()

@@ -318,14 +318,32 @@ class DeployedStack:
         self.dynamodb = boto3.resource("dynamodb", region_name=REGION)
         self.function_environment: dict[str, dict[str, str]] = {}
         self.functions: dict[str, FunctionSpec] = {}
+        # Each function's execution role (its name in moto's IAM).
+        self.function_roles: dict[str, str] = {}
         self.images: set[str] = set()
         self.invocations: list[tuple[str, dict[str, Any]]] = []
+        self._statements: dict[str, list[dict[str, Any]]] = {}
         self.rule_taps: dict[str, str] = {}
         self._sequencer = 0x617F08299329D189
         self._deploy(parameters)
         self.runtime = runtime(self.functions, self.images)
         # The handler modules, when they run in the test process (tests may reach into them).
         self.modules = getattr(self.runtime, "modules", {})
+
+    def role_statements(self, function: str) -> list[dict[str, Any]]:
+        """The statements of ``function``'s role, as created in moto's IAM (resources
+        resolved)."""
+        if function not in self._statements:
+            role = self.function_roles[function]
+            names = self.iam.list_role_policies(RoleName=role)["PolicyNames"]
+            self._statements[function] = [
+                statement
+                for name in names
+                for statement in self.iam.get_role_policy(RoleName=role, PolicyName=name)[
+                    "PolicyDocument"
+                ]["Statement"]
+            ]
+        return self._statements[function]
 
     # -- deployment ---------------------------------------------------------------------------
 
@@ -441,6 +459,7 @@ class DeployedStack:
                 Environment={"Variables": self.function_environment[name]},
                 **package,
             )
+            self.function_roles[name] = props["Role"].rsplit("/", 1)[-1]
             image = props.get("PackageType") == "Image"
             if image:
                 self.images.add(name)

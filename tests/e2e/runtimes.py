@@ -27,6 +27,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from tests.e2e.iam import acting_as
+
 ROOT = Path(__file__).resolve().parents[2]
 BOOTSTRAP = Path(__file__).with_name("lambda_bootstrap.py")
 
@@ -83,7 +85,8 @@ class InProcessLambdas:
     def invoke(self, function_name: str, payload: Any) -> Answer:
         handler = self.modules[function_name].handler
         try:
-            return handler(payload, FakeContext(function_name)), None
+            with acting_as(function_name):
+                return handler(payload, FakeContext(function_name)), None
         except Exception as exc:
             return None, {"errorType": type(exc).__name__, "errorMessage": str(exc)}
 

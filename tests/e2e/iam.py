@@ -1,0 +1,200 @@
+"""Every AWS call a function makes in the e2e stack, checked against the IAM role the template
+gives it. moto does not enforce IAM, so a permission the template forgot would otherwise show
+only in AWS, as AccessDenied.
+
+The handlers run in the test process (``InProcessLambdas``): while one runs, its thread acts
+as that function (``acting_as``), and so do the threads it starts (S3 transfers, embedding
+batches). Each botocore call made meanwhile is recorded with the function's name; at the end
+of the test each is matched, as IAM would, against the statements of the function's role as
+the harness created it (its resources resolved to the stack's ARNs): an action, a resource,
+and the ``s3:prefix`` condition of a listing. Presigned URLs are not calls, and are not seen.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from typing import Any
+from unittest import mock
+
+from botocore.client import BaseClient
+
+_acting = threading.local()
+
+
+@contextmanager
+def acting_as(function: str) -> Iterator[None]:
+    """AWS calls made in this thread (and the threads it starts) are ``function``'s."""
+    previous = getattr(_acting, "function", None)
+    _acting.function = function
+    try:
+        yield
+    finally:
+        _acting.function = previous
+
+
+@dataclass(frozen=True)
+class Call:
+    function: str
+    service: str
+    operation: str
+    params: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Request:
+    """What IAM authorizes for a call: an action on a resource, and the condition keys."""
+
+    action: str
+    resource: str
+    conditions: tuple[tuple[str, str], ...] = ()
+
+
+class AwsCalls:
+    """The calls the functions made while ``recording``."""
+
+    def __init__(self, region: str, account: str) -> None:
+        self.calls: list[Call] = []
+        self._region = region
+        self._account = account
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def recording(self) -> Iterator[AwsCalls]:
+        real_call = BaseClient._make_api_call
+        real_submit = ThreadPoolExecutor.submit
+        calls = self
+
+        def make_api_call(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+            function = getattr(_acting, "function", None)
+            if function is not None:
+                service = client.meta.service_model.endpoint_prefix
+                with calls._lock:
+                    calls.calls.append(Call(function, service, operation, dict(params)))
+            return real_call(client, operation, params)
+
+        def submit(
+            executor: ThreadPoolExecutor, fn: Callable[..., Any], /, *args: Any, **kwargs: Any
+        ) -> Future[Any]:
+            function = getattr(_acting, "function", None)
+            if function is None:
+                return real_submit(executor, fn, *args, **kwargs)
+
+            def as_submitter() -> Any:
+                with acting_as(function):
+                    return fn(*args, **kwargs)
+
+            return real_submit(executor, as_submitter)
+
+        with (
+            mock.patch.object(BaseClient, "_make_api_call", make_api_call),
+            mock.patch.object(ThreadPoolExecutor, "submit", submit),
+        ):
+            yield self
+
+    def denied(self, policies: Callable[[str], list[dict[str, Any]]]) -> list[str]:
+        """Each call some request of which no statement of its function's role allows:
+        ``policies(function)`` gives the role's statements."""
+        refused = []
+        for call in self.calls:
+            statements = policies(call.function)
+            for request in self._requests(call):
+                if not any(_allows(statement, request) for statement in statements):
+                    refused.append(
+                        f"{call.function}: {call.operation} needs {request.action} on "
+                        f"{request.resource}"
+                        + (f" with {dict(request.conditions)}" if request.conditions else "")
+                    )
+        return sorted(set(refused))
+
+    def _requests(self, call: Call) -> list[Request]:
+        params, service = call.params, call.service
+        if service == "s3":
+            return _s3_requests(call.operation, params)
+        if service == "dynamodb":
+            return [
+                Request(f"dynamodb:{call.operation}", self._table(table, params.get("IndexName")))
+                for table in _tables(params)
+            ]
+        if service == "events":
+            return [
+                Request("events:PutEvents", self._bus(entry.get("EventBusName", "default")))
+                for entry in params.get("Entries", [])
+            ]
+        if service == "secretsmanager":
+            return [Request(f"secretsmanager:{call.operation}", params["SecretId"])]
+        if service == "states":
+            resource = params.get("stateMachineArn") or params.get("executionArn") or "*"
+            return [Request(f"states:{call.operation}", resource)]
+        return [Request(f"{service}:{call.operation}", "*")]
+
+    def _table(self, name: str, index: str | None) -> str:
+        arn = f"arn:aws:dynamodb:{self._region}:{self._account}:table/{name}"
+        return f"{arn}/index/{index}" if index else arn
+
+    def _bus(self, name: str) -> str:
+        if name.startswith("arn:"):
+            return name
+        return f"arn:aws:events:{self._region}:{self._account}:event-bus/{name}"
+
+
+def _tables(params: dict[str, Any]) -> list[str]:
+    if "TableName" in params:
+        return [params["TableName"]]
+    return list(params.get("RequestItems", {}))
+
+
+def _s3_requests(operation: str, params: dict[str, Any]) -> list[Request]:
+    bucket = params.get("Bucket", "")
+    key = params.get("Key", "")
+    objects = f"arn:aws:s3:::{bucket}/{key}"
+    if operation in {"GetObject", "HeadObject"}:
+        action = "s3:GetObjectVersion" if params.get("VersionId") else "s3:GetObject"
+        return [Request(action, objects)]
+    if operation in {"PutObject", "CreateMultipartUpload", "UploadPart", "CompleteMultipartUpload"}:
+        return [Request("s3:PutObject", objects)]
+    if operation == "DeleteObject":
+        return [Request("s3:DeleteObject", objects)]
+    if operation == "DeleteObjects":
+        return [
+            Request("s3:DeleteObject", f"arn:aws:s3:::{bucket}/{entry['Key']}")
+            for entry in params["Delete"]["Objects"]
+        ]
+    if operation in {"ListObjectsV2", "ListObjects"}:
+        prefix = (("s3:prefix", params.get("Prefix", "")),)
+        return [Request("s3:ListBucket", f"arn:aws:s3:::{bucket}", prefix)]
+    if operation == "ListObjectVersions":
+        prefix = (("s3:prefix", params.get("Prefix", "")),)
+        return [Request("s3:ListBucketVersions", f"arn:aws:s3:::{bucket}", prefix)]
+    return [Request(f"s3:{operation}", objects)]
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _allows(statement: dict[str, Any], request: Request) -> bool:
+    if statement.get("Effect") != "Allow":
+        return False
+    if not any(fnmatchcase(request.action, action) for action in _listed(statement["Action"])):
+        return False
+    if not any(
+        fnmatchcase(request.resource, pattern) for pattern in _listed(statement["Resource"])
+    ):
+        return False
+    return _conditions_hold(statement.get("Condition", {}), dict(request.conditions))
+
+
+def _conditions_hold(condition: dict[str, Any], context: dict[str, str]) -> bool:
+    for operator, tests in condition.items():
+        for key, patterns in tests.items():
+            if operator != "StringLike" or key not in context:
+                # Conditions this check does not model refuse, so that none is passed unread.
+                return False
+            if not any(fnmatchcase(context[key], pattern) for pattern in _listed(patterns)):
+                return False
+    return True
