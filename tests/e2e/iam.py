@@ -67,14 +67,13 @@ class AwsCalls:
     def recording(self) -> Iterator[AwsCalls]:
         real_call = BaseClient._make_api_call
         real_submit = ThreadPoolExecutor.submit
-        calls = self
 
         def make_api_call(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
             function = getattr(_acting, "function", None)
             if function is not None:
                 service = client.meta.service_model.endpoint_prefix
-                with calls._lock:
-                    calls.calls.append(Call(function, service, operation, dict(params)))
+                with self._lock:
+                    self.calls.append(Call(function, service, operation, dict(params)))
             return real_call(client, operation, params)
 
         def submit(
@@ -173,18 +172,17 @@ def _s3_requests(operation: str, params: dict[str, Any]) -> list[Request]:
     return [Request(f"s3:{operation}", objects)]
 
 
-def _listed(value: Any) -> list[Any]:
+def listed(value: Any) -> list[Any]:
+    """A policy field as IAM reads it: one value or a list of them."""
     return value if isinstance(value, list) else [value]
 
 
 def _allows(statement: dict[str, Any], request: Request) -> bool:
     if statement.get("Effect") != "Allow":
         return False
-    if not any(fnmatchcase(request.action, action) for action in _listed(statement["Action"])):
+    if not any(fnmatchcase(request.action, action) for action in listed(statement["Action"])):
         return False
-    if not any(
-        fnmatchcase(request.resource, pattern) for pattern in _listed(statement["Resource"])
-    ):
+    if not any(fnmatchcase(request.resource, pattern) for pattern in listed(statement["Resource"])):
         return False
     return _conditions_hold(statement.get("Condition", {}), dict(request.conditions))
 
@@ -195,6 +193,6 @@ def _conditions_hold(condition: dict[str, Any], context: dict[str, str]) -> bool
             if operator != "StringLike" or key not in context:
                 # Conditions this check does not model refuse, so that none is passed unread.
                 return False
-            if not any(fnmatchcase(context[key], pattern) for pattern in _listed(patterns)):
+            if not any(fnmatchcase(context[key], pattern) for pattern in listed(patterns)):
                 return False
     return True

@@ -15,6 +15,7 @@ from samtranslator.yaml_helper import yaml_parse
 
 from docproc import errors
 from tests.e2e.harness import packaged_template
+from tests.e2e.iam import listed
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = yaml_parse((ROOT / "template.yaml").read_text())
@@ -318,17 +319,13 @@ def test_the_webhook_function_dead_letters_without_lambda_retrying_and_reads_onl
     assert [s["Resource"] for s in secret_reads] == [{"Ref": "WebhookSecretArn"}]
 
 
-def _listed(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
 def _allowed(role: str, action: str) -> list[str]:
     """The resources ``role`` may do ``action`` on, as the template writes them."""
     return [
         json.dumps(resource)
         for statement in _role_statements(role)
-        if action in _listed(statement["Action"])
-        for resource in _listed(statement["Resource"])
+        if action in listed(statement["Action"])
+        for resource in listed(statement["Resource"])
     ]
 
 

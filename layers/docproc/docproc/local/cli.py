@@ -207,8 +207,9 @@ def cmd_reindex(env: LocalEnvironment, args: argparse.Namespace) -> int:
     target = LocalEnvironment(
         env.settings.model_copy(update=_reindex_target(env, args).settings_update())
     )
-    # The collection in use is named, and opened only to be read from: when it is the target
-    # (BM25 only, or refused), the target has it open already.
+    # The collection in use is named, and opened only where a model re-index reads its chunks
+    # from it (as the Reindex function does): BM25 only reads the target's own points, and a
+    # target that is the collection in use (refused) has it open already.
     in_use = collection_of(env.settings, env.settings)
     unit = "document" if args.bm25_only else "segment"
     update, close = _progress_bar(not args.json and not args.dry_run, unit)
@@ -221,7 +222,9 @@ def cmd_reindex(env: LocalEnvironment, args: argparse.Namespace) -> int:
                 vectors=target.vectors,
                 pricing=target.pricing,
                 collection_in_use=in_use,
-                source=None if target.vectors.collection == in_use else env.vectors,
+                source=(
+                    None if args.bm25_only or target.vectors.collection == in_use else env.vectors
+                ),
                 sparse=target.sparse,
                 batch_size=target.settings.embed_batch_size,
                 batches_in_flight=target.settings.batches_in_flight,

@@ -232,7 +232,10 @@ def reindex(
     _refuse_target(deps)
     if dry_run:
         return _dry_run(deps)
-    total = _items_total(_dry_run(deps), deps) if progress else 0
+    total = 0
+    if progress:
+        planned = _dry_run(deps)
+        total = planned.documents if deps.bm25_only else planned.segments
     tally = _Tally()
     fresh = _ensure_collection(deps)
     skipped = gone = chunks = 0
@@ -246,11 +249,6 @@ def reindex(
     return tally.report(deps, dry_run=False).model_copy(
         update={"segments_skipped": skipped, "segments_gone": gone, "chunks": chunks}
     )
-
-
-def _items_total(report: ReindexReport, deps: ReindexDeps) -> int:
-    """Items of a re-index: documents (BM25 only) or segments."""
-    return report.documents if deps.bm25_only else report.segments
 
 
 def plan_reindex(deps: ReindexDeps, execution_name: str, dry_run: bool = False) -> ReindexPlan:
