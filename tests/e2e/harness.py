@@ -332,9 +332,9 @@ class DeployedStack:
 
     def role_statements(self, function: str) -> list[dict[str, Any]]:
         """The statements of ``function``'s role, as created in moto's IAM (resources
-        resolved)."""
+        resolved); or of the role so named (a state machine's)."""
         if function not in self._statements:
-            role = self.function_roles[function]
+            role = self.function_roles.get(function, function)
             names = self.iam.list_role_policies(RoleName=role)["PolicyNames"]
             self._statements[function] = [
                 statement

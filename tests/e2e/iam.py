@@ -28,7 +28,8 @@ _acting = threading.local()
 
 @contextmanager
 def acting_as(function: str) -> Iterator[None]:
-    """AWS calls made in this thread (and the threads it starts) are ``function``'s."""
+    """AWS calls made in this thread (and the threads it starts) are ``function``'s: a
+    function's name, or the name of a state machine's role."""
     previous = getattr(_acting, "function", None)
     _acting.function = function
     try:
@@ -92,6 +93,8 @@ class AwsCalls:
         with (
             mock.patch.object(BaseClient, "_make_api_call", make_api_call),
             mock.patch.object(ThreadPoolExecutor, "submit", submit),
+            _threads_inherit_acting(),
+            _executions_act_as_their_role(),
         ):
             yield self
 
@@ -126,10 +129,17 @@ class AwsCalls:
             ]
         if service == "secretsmanager":
             return [Request(f"secretsmanager:{call.operation}", params["SecretId"])]
+        if service == "lambda" and call.operation == "Invoke":
+            return [Request("lambda:InvokeFunction", self._function(params["FunctionName"]))]
         if service == "states":
             resource = params.get("stateMachineArn") or params.get("executionArn") or "*"
             return [Request(f"states:{call.operation}", resource)]
         return [Request(f"{service}:{call.operation}", "*")]
+
+    def _function(self, name: str) -> str:
+        if name.startswith("arn:"):
+            return name
+        return f"arn:aws:lambda:{self._region}:{self._account}:function:{name}"
 
     def _table(self, name: str, index: str | None) -> str:
         arn = f"arn:aws:dynamodb:{self._region}:{self._account}:table/{name}"
@@ -139,6 +149,47 @@ class AwsCalls:
         if name.startswith("arn:"):
             return name
         return f"arn:aws:events:{self._region}:{self._account}:event-bus/{name}"
+
+
+@contextmanager
+def _threads_inherit_acting() -> Iterator[None]:
+    """A thread started while acting (the engine's workers, one per state, branch or Map
+    iteration) acts likewise. Pool threads are left alone: they outlive the task that
+    started them, and ``submit`` passes the acting on with each task."""
+    real_start = threading.Thread.start
+
+    def start(thread: threading.Thread) -> None:
+        function = getattr(_acting, "function", None)
+        pool_worker = getattr(getattr(thread, "_target", None), "__module__", "")
+        if function is not None and pool_worker != "concurrent.futures.thread":
+            run = thread.run
+
+            def run_acting() -> None:
+                with acting_as(function):
+                    run()
+
+            thread.run = run_acting  # type: ignore[method-assign]
+        real_start(thread)
+
+    with mock.patch.object(threading.Thread, "start", start):
+        yield
+
+
+@contextmanager
+def _executions_act_as_their_role() -> Iterator[None]:
+    """An execution in moto's engine acts as its state machine's role (named by the role's
+    name), whoever started it: the test, a function, or another execution."""
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+    real_logic = ExecutionWorker._execution_logic
+
+    def execution_logic(worker: ExecutionWorker) -> None:
+        role_arn = worker._evaluation_details.aws_execution_details.role_arn
+        with acting_as(role_arn.rsplit("/", 1)[-1]):
+            real_logic(worker)
+
+    with mock.patch.object(ExecutionWorker, "_execution_logic", execution_logic):
+        yield
 
 
 def _tables(params: dict[str, Any]) -> list[str]:

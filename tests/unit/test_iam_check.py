@@ -3,9 +3,13 @@ and what it refuses, as IAM would."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
-from tests.e2e.iam import AwsCalls, Call
+import boto3
+from botocore.stub import Stubber
+
+from tests.e2e.iam import AwsCalls, Call, acting_as
 
 ROLE: list[dict[str, Any]] = [
     {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::docs/work/*"},
@@ -62,4 +66,61 @@ def test_calls_outside_the_role_are_named():
         "F: ListObjectsV2 needs s3:ListBucket on arn:aws:s3:::docs with {'s3:prefix': 'uploads/'}",
         "F: UpdateItem needs dynamodb:UpdateItem on "
         "arn:aws:dynamodb:us-east-1:123456789012:table/ledger",
+    ]
+
+
+def test_a_state_machine_invokes_only_the_functions_its_role_names():
+    # Given a state machine's role that may invoke Plan (SAM's LambdaInvokePolicy: name*)
+    role = [
+        {
+            "Effect": "Allow",
+            "Action": "lambda:InvokeFunction",
+            "Resource": "arn:aws:lambda:us-east-1:123456789012:function:Plan*",
+        }
+    ]
+    recorded = AwsCalls("us-east-1", "123456789012")
+    # When it invokes Plan by ARN, and Finalize by name
+    recorded.calls.extend(
+        [
+            Call(
+                "MachineRole",
+                "lambda",
+                "Invoke",
+                {"FunctionName": "arn:aws:lambda:us-east-1:123456789012:function:Plan"},
+            ),
+            Call("MachineRole", "lambda", "Invoke", {"FunctionName": "Finalize"}),
+        ]
+    )
+    # Then only the second is refused, named as the function's ARN
+    assert recorded.denied(lambda principal: role) == [
+        "MachineRole: Invoke needs lambda:InvokeFunction on "
+        "arn:aws:lambda:us-east-1:123456789012:function:Finalize"
+    ]
+
+
+def test_a_thread_started_while_acting_acts_likewise():
+    # Given a client whose answers are stubbed (no socket)
+    s3 = boto3.client(
+        "s3", region_name="us-east-1", aws_access_key_id="a", aws_secret_access_key="b"
+    )
+    recorded = AwsCalls("us-east-1", "123456789012")
+    with Stubber(s3) as stubbed, recorded.recording():
+        for _ in range(2):
+            stubbed.add_response("list_objects_v2", {}, {"Bucket": "docs", "Prefix": "work/"})
+
+        def listing() -> None:
+            s3.list_objects_v2(Bucket="docs", Prefix="work/")
+
+        # When one thread is started while acting as a role (as an execution's workers are)
+        with acting_as("MachineRole"):
+            inside = threading.Thread(target=listing)
+            inside.start()
+        inside.join()
+        # And one is started while acting as nobody
+        outside = threading.Thread(target=listing)
+        outside.start()
+        outside.join()
+    # Then only the first one's call is recorded, as the role's
+    assert [(call.function, call.operation) for call in recorded.calls] == [
+        ("MachineRole", "ListObjectsV2")
     ]
