@@ -22,6 +22,7 @@ from typing import Any
 from unittest import mock
 
 from botocore.client import BaseClient
+from botocore.exceptions import ClientError
 
 _acting = threading.local()
 
@@ -38,12 +39,26 @@ def acting_as(function: str) -> Iterator[None]:
         _acting.function = previous
 
 
+@contextmanager
+def as_the_test() -> Iterator[None]:
+    """AWS calls made in this thread meanwhile are the test's own (a fault it injects while
+    a function or an execution runs), not checked."""
+    previous = getattr(_acting, "function", None)
+    _acting.function = None
+    try:
+        yield
+    finally:
+        _acting.function = previous
+
+
 @dataclass(frozen=True)
 class Call:
     function: str
     service: str
     operation: str
     params: dict[str, Any]
+    # S3 answered 404: AWS does so only to a role that may list the key, else 403.
+    missing: bool = False
 
 
 @dataclass(frozen=True)
@@ -71,11 +86,18 @@ class AwsCalls:
 
         def make_api_call(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
             function = getattr(_acting, "function", None)
-            if function is not None:
-                service = client.meta.service_model.endpoint_prefix
+            if function is None:
+                return real_call(client, operation, params)
+            service = client.meta.service_model.endpoint_prefix
+            missing = False
+            try:
+                return real_call(client, operation, params)
+            except ClientError as exc:
+                missing = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 404
+                raise
+            finally:
                 with self._lock:
-                    self.calls.append(Call(function, service, operation, dict(params)))
-            return real_call(client, operation, params)
+                    self.calls.append(Call(function, service, operation, dict(params), missing))
 
         def submit(
             executor: ThreadPoolExecutor, fn: Callable[..., Any], /, *args: Any, **kwargs: Any
@@ -116,7 +138,7 @@ class AwsCalls:
     def _requests(self, call: Call) -> list[Request]:
         params, service = call.params, call.service
         if service == "s3":
-            return _s3_requests(call.operation, params)
+            return _s3_requests(call.operation, params, call.missing)
         if service == "dynamodb":
             return [
                 Request(f"dynamodb:{call.operation}", self._table(table, params.get("IndexName")))
@@ -198,13 +220,16 @@ def _tables(params: dict[str, Any]) -> list[str]:
     return list(params.get("RequestItems", {}))
 
 
-def _s3_requests(operation: str, params: dict[str, Any]) -> list[Request]:
+def _s3_requests(operation: str, params: dict[str, Any], missing: bool) -> list[Request]:
     bucket = params.get("Bucket", "")
     key = params.get("Key", "")
     objects = f"arn:aws:s3:::{bucket}/{key}"
     if operation in {"GetObject", "HeadObject"}:
         action = "s3:GetObjectVersion" if params.get("VersionId") else "s3:GetObject"
-        return [Request(action, objects)]
+        read = Request(action, objects)
+        if missing:  # the code was told "not found": a role that may not list hears 403
+            return [read, Request("s3:ListBucket", f"arn:aws:s3:::{bucket}", (("s3:prefix", key),))]
+        return [read]
     if operation in {"PutObject", "CreateMultipartUpload", "UploadPart", "CompleteMultipartUpload"}:
         return [Request("s3:PutObject", objects)]
     if operation == "DeleteObject":

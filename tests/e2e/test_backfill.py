@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import Any
 
 import pytest
 
@@ -12,6 +13,7 @@ from benchmarks.generators import text_pdf
 from docproc.local.cli import main
 from docproc.observability import logger
 from tests.e2e.harness import BUCKET, DeployedStack
+from tests.e2e.iam import as_the_test
 
 
 @pytest.mark.built_artifacts
@@ -57,6 +59,31 @@ def test_backfill_starts_each_upload_once_as_its_event_would(stack: DeployedStac
     # When it runs again, nothing new is started
     assert stack.backfill("uploads/acme/")["status"] == "SUCCEEDED"
     assert len(stack.ingest_executions()) == 3
+
+
+def test_an_upload_deleted_after_it_was_listed_is_skipped(stack: DeployedStack, monkeypatch):
+    # Given two uploads from before docproc
+    kept, gone = "uploads/acme/case-4/kept/a.txt", "uploads/acme/case-4/gone/b.txt"
+    for key in (kept, gone):
+        stack.s3.put_object(Bucket=BUCKET, Key=key, Body=b"An old note.\n" * 4)
+    # And one of them is deleted after the Backfill listed it, just before Start looks at it
+    invoke = stack.runtime.invoke
+
+    def deleting_first(function: str, payload: dict) -> Any:
+        if function == "StartFunction" and payload.get("key") == gone:
+            with as_the_test():
+                stack.s3.delete_object(Bucket=BUCKET, Key=gone)
+        return invoke(function, payload)
+
+    monkeypatch.setattr(stack.runtime, "invoke", deleting_first)
+    # When the Backfill runs over them, tolerating no failed item
+    backfill = stack.backfill("uploads/acme/case-4/", tolerated=0.0)
+    # Then it succeeds: the deleted upload is skipped, not a failed item (a redrive would
+    # fail it again, for ever), and only the other one is ingested
+    assert backfill["status"] == "SUCCEEDED", backfill.get("cause")
+    (ingest,) = stack.ingest_executions()
+    assert ingest["status"] == "SUCCEEDED"
+    assert json.loads(ingest["input"])["detail"]["object"]["key"] == kept
 
 
 @pytest.fixture

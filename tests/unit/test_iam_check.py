@@ -124,3 +124,21 @@ def test_a_thread_started_while_acting_acts_likewise():
     assert [(call.function, call.operation) for call in recorded.calls] == [
         ("MachineRole", "ListObjectsV2")
     ]
+
+
+def test_a_read_answered_not_found_needs_the_listing_that_makes_it_a_404():
+    # Given a role that may read uploads/ and work/, but list only work/
+    role = [*ROLE, {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::docs/*"}]
+    recorded = AwsCalls("us-east-1", "123456789012")
+    # When moto answers "not found" to a read in each, and a read of uploads/ finds its object
+    recorded.calls.extend(
+        [
+            Call("F", "s3", "HeadObject", {"Bucket": "docs", "Key": "work/gone"}, missing=True),
+            Call("F", "s3", "HeadObject", {"Bucket": "docs", "Key": "uploads/gone"}, missing=True),
+            Call("F", "s3", "HeadObject", {"Bucket": "docs", "Key": "uploads/here"}),
+        ]
+    )
+    # Then only the missing upload is named: AWS would have answered it 403, not 404
+    assert recorded.denied(lambda function: role) == [
+        "F: HeadObject needs s3:ListBucket on arn:aws:s3:::docs with {'s3:prefix': 'uploads/gone'}"
+    ]
