@@ -4,10 +4,16 @@ only in AWS, as AccessDenied.
 
 The handlers run in the test process (``InProcessLambdas``): while one runs, its thread acts
 as that function (``acting_as``), and so do the threads it starts (S3 transfers, embedding
-batches). Each botocore call made meanwhile is recorded with the function's name; at the end
-of the test each is matched, as IAM would, against the statements of the function's role as
-the harness created it (its resources resolved to the stack's ARNs): an action, a resource,
-and the ``s3:prefix`` condition of a listing. Presigned URLs are not calls, and are not seen.
+batches). moto's Step Functions engine runs in the test process too: an execution's threads
+act as its state machine's role, so the calls its tasks make (invoking a function, reading a
+Map's items, writing its results, publishing an event, starting and waiting for another
+execution) are checked as well. Each botocore call made meanwhile is recorded with who made
+it; at the end of the test each is matched, as IAM would, against the statements of that
+role as the harness created it (its resources resolved to the stack's ARNs): an action, a
+resource, the ``s3:prefix`` condition of a listing, and the partition key of a DynamoDB item
+written or read (``dynamodb:LeadingKeys``). A read that S3 answered 404 needs the listing
+too: without ``s3:ListBucket`` S3 answers 403. Presigned URLs are not calls, and are not
+seen.
 """
 
 from __future__ import annotations
@@ -140,8 +146,14 @@ class AwsCalls:
         if service == "s3":
             return _s3_requests(call.operation, params, call.missing)
         if service == "dynamodb":
+            leading = _leading_key(params)
+            conditions = (("dynamodb:LeadingKeys", leading),) if leading is not None else ()
             return [
-                Request(f"dynamodb:{call.operation}", self._table(table, params.get("IndexName")))
+                Request(
+                    f"dynamodb:{call.operation}",
+                    self._table(table, params.get("IndexName")),
+                    conditions,
+                )
                 for table in _tables(params)
             ]
         if service == "events":
@@ -214,6 +226,16 @@ def _executions_act_as_their_role() -> Iterator[None]:
         yield
 
 
+def _leading_key(params: dict[str, Any]) -> str | None:
+    """The partition key of the one item a call writes or reads (the ledger's ``pk``), as
+    the resource layer or the client gives it; None for other calls (a query, a batch)."""
+    item = params.get("Item") or params.get("Key") or {}
+    value = item.get("pk")
+    if isinstance(value, dict):  # the client's form: {"S": "..."}
+        value = value.get("S")
+    return value if isinstance(value, str) else None
+
+
 def _tables(params: dict[str, Any]) -> list[str]:
     if "TableName" in params:
         return [params["TableName"]]
@@ -263,12 +285,22 @@ def _allows(statement: dict[str, Any], request: Request) -> bool:
     return _conditions_hold(statement.get("Condition", {}), dict(request.conditions))
 
 
+# The condition operators this check models, each on a single-valued key of the request.
+_MATCHES: dict[str, Callable[[str, str], bool]] = {
+    "StringLike": fnmatchcase,
+    "StringEquals": str.__eq__,
+    "ForAllValues:StringEquals": str.__eq__,
+}
+
+
 def _conditions_hold(condition: dict[str, Any], context: dict[str, str]) -> bool:
     for operator, tests in condition.items():
+        matches = _MATCHES.get(operator)
         for key, patterns in tests.items():
-            if operator != "StringLike" or key not in context:
-                # Conditions this check does not model refuse, so that none is passed unread.
+            if matches is None or key not in context:
+                # Conditions this check does not model refuse, so that none is passed unread
+                # (ForAllValues of a key the request lacks would hold in IAM: refused here).
                 return False
-            if not any(fnmatchcase(context[key], pattern) for pattern in listed(patterns)):
+            if not any(matches(context[key], pattern) for pattern in listed(patterns)):
                 return False
     return True

@@ -229,6 +229,10 @@ def test_deleting_an_upload_deletes_its_points_from_the_collections_it_was_reind
     assert execution["status"] == "SUCCEEDED", execution.get("cause")
     new = json.loads(execution["output"])["report"]["collection"]
     in_use = _in_use(qdrant, new)
+    # And their re-index markers expired with work/ (the ledger still names the collection)
+    markers = [key for key in _objects(stack, ".json") if "/reindexed/" in key]
+    assert markers
+    stack.s3.delete_objects(Bucket=BUCKET, Delete={"Objects": [{"Key": key} for key in markers]})
     # When one upload is deleted
     (result,) = stack.delete("uploads/acme/case-1/notes-1/notes.txt")
     # Then its points are gone from both collections, the other document's stay

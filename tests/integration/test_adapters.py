@@ -6,6 +6,7 @@ import io
 import uuid
 import zipfile
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import boto3
@@ -85,6 +86,22 @@ def test_the_searchable_version_s_totals_outlive_a_newer_upload_that_fails(ledge
     row = ledger.get_document("acme", "d1")
     assert (row.status, row.segments_total, row.completed_version) == ("failed", 5, "v1")
     assert row.completed_totals == (3, 900)
+
+
+def test_recorded_collections_are_kept_apart_from_documents_and_never_expire(ledger: Ledger):
+    # Given a completed document, and two collections recorded (one twice)
+    ledger.start_document(REF, 1, execution_arn=None)
+    summary = document_summary(REF, segments_total=1, chunks_total=2)
+    assert ledger.complete_document(REF, summary, None) is True
+    for collection in ("docproc_m2_256", "docproc_m1_384", "docproc_m2_256"):
+        ledger.record_collection(collection)
+    # When expired segment rows are removed, long after, and the document is deleted
+    ledger.delete_expired_segments(datetime.now(UTC) + timedelta(days=3650))
+    ledger.delete_document("acme", "d1")
+    assert ledger.get_document("acme", "d1") is None
+    # Then both collections are still named, once each, and no query of documents sees them
+    assert ledger.collections() == ["docproc_m1_384", "docproc_m2_256"]
+    assert [list(ledger.documents_by_status(s)) for s in ("complete", "failed")] == [[], []]
 
 
 def test_the_laptop_ledger_keeps_a_completion_unannounced_until_told(tmp_path: Path):

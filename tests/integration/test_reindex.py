@@ -264,11 +264,39 @@ def test_a_deleted_document_leaves_no_point_in_the_collections_it_was_reindexed_
         notes.write_text(f"The arbitration clause of {name} names Geneva as the seat.\n" * 30)
         run(home, "ingest", str(notes), "--case", case)
     run(home, "reindex", "--model", "m2", "--dimensions", "256")
+    # By a docproc from before the ledger recorded the collections: only markers name it
+    with sqlite3.connect(home / "ledger.sqlite3") as ledger:
+        assert ledger.execute("DELETE FROM collections").rowcount == 2
     query = ("search", "arbitration Geneva", "--top-k", "50", "--json")
     # When one document is deleted, then the rest of its case
     run(home, "delete", "one")
     run(home, "delete", "--case", "c-1")
     # Then neither the collection in use nor the re-indexed one holds their points
+    for dimensions in ("384", "256"):
+        hits = json.loads(run(home, *query, EMBEDDING_DIMENSIONS=dimensions).stdout)
+        assert {hit["document_id"] for hit in hits} == {"other"}
+
+
+def test_deletions_reach_both_collections_of_a_reindex_after_its_markers_expired_and_a_switch(
+    tmp_path: Path,
+):
+    home = tmp_path / "home"
+    # Given three documents re-indexed from the collection in use (384) into another (256)
+    for name in ("one", "two", "other"):
+        notes = tmp_path / f"{name}.txt"
+        notes.write_text(f"The arbitration clause of {name} names Geneva as the seat.\n" * 30)
+        run(home, "ingest", str(notes))
+    run(home, "reindex", "--model", "m2", "--dimensions", "256")
+    # And the re-index markers expired with work/ (the search is not switched yet)
+    markers = sorted((home / "objects" / "work").rglob("reindexed"))
+    assert len(markers) == 3
+    for folder in markers:
+        shutil.rmtree(folder)
+    query = ("search", "arbitration Geneva", "--top-k", "50", "--json")
+    # When one document is deleted, then search is switched to 256 and another is deleted
+    run(home, "delete", "one")
+    run(home, "delete", "two", EMBEDDING_DIMENSIONS="256")
+    # Then neither is left in either collection: the new one, and the one it was read from
     for dimensions in ("384", "256"):
         hits = json.loads(run(home, *query, EMBEDDING_DIMENSIONS=dimensions).stdout)
         assert {hit["document_id"] for hit in hits} == {"other"}

@@ -142,3 +142,34 @@ def test_a_read_answered_not_found_needs_the_listing_that_makes_it_a_404():
     assert recorded.denied(lambda function: role) == [
         "F: HeadObject needs s3:ListBucket on arn:aws:s3:::docs with {'s3:prefix': 'uploads/gone'}"
     ]
+
+
+def test_a_write_limited_to_one_partition_key_admits_only_that_key():
+    # Given a role that may put only items whose partition key is COLLECTIONS
+    role = [
+        {
+            "Effect": "Allow",
+            "Action": "dynamodb:PutItem",
+            "Resource": "arn:aws:dynamodb:us-east-1:123456789012:table/ledger",
+            "Condition": {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["COLLECTIONS"]}},
+        }
+    ]
+    recorded = AwsCalls("us-east-1", "123456789012")
+    # When it puts a collection's row, a document's row, and one in the client's form
+    recorded.calls.extend(
+        [
+            Call(
+                "F", "dynamodb", "PutItem", {"TableName": "ledger", "Item": {"pk": "COLLECTIONS"}}
+            ),
+            Call("F", "dynamodb", "PutItem", {"TableName": "ledger", "Item": {"pk": "DOC#a#d"}}),
+            Call(
+                "F", "dynamodb", "PutItem", {"TableName": "ledger", "Item": {"pk": {"S": "DOC#b"}}}
+            ),
+        ]
+    )
+    # Then the document rows are refused, named by their keys
+    table = "arn:aws:dynamodb:us-east-1:123456789012:table/ledger"
+    assert recorded.denied(lambda function: role) == [
+        f"F: PutItem needs dynamodb:PutItem on {table} with {{'dynamodb:LeadingKeys': 'DOC#a#d'}}",
+        f"F: PutItem needs dynamodb:PutItem on {table} with {{'dynamodb:LeadingKeys': 'DOC#b'}}",
+    ]

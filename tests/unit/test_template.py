@@ -339,6 +339,19 @@ def test_the_reindex_function_may_do_what_a_segment_does():
         assert any("/work/*" in resource for resource in _allowed(role, action)), action
 
 
+def test_the_reindex_function_may_write_the_ledger_s_collection_rows_and_no_other():
+    # Plan records the collections it makes and reads from (pk COLLECTIONS); a document's or
+    # a segment's row is not the Reindex function's to write
+    (put,) = [
+        s
+        for s in _role_statements("ReindexFunctionRole")
+        if "dynamodb:PutItem" in listed(s["Action"])
+    ]
+    assert put["Condition"] == {
+        "ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["COLLECTIONS"]}
+    }
+
+
 def test_finalize_may_read_the_summary_it_wrote():
     # Run again by the execution that completed the version, Finalize announces the summary
     # it first wrote (work/.../document.json)

@@ -2,6 +2,7 @@
 
 pk = DOC#{tenant}#{document}   sk = DOCUMENT                   the document row
 pk = DOC#{tenant}#{document}   sk = SEG#{version}#{index:05d}  one row per segment
+pk = COLLECTIONS               sk = COLLECTION#{name}          a collection deletions reach
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
 
 _DOCUMENT_SK = "DOCUMENT"
+_COLLECTIONS_PK = "COLLECTIONS"
+_COLLECTION_SK = "COLLECTION#"
 _PROGRESS_SK = "PROGRESS"
 # Sparse index over document rows only: the documents of a case without a scan.
 CASE_INDEX = "by_case"
@@ -288,6 +291,24 @@ class DynamoDBLedger:
                 return False
             raise self._translate(exc) from exc
         return True
+
+    def record_collection(self, collection: str) -> None:
+        # No TTL attribute: the row lasts as long as the table.
+        self._call(
+            lambda: self._table.put_item(
+                Item={"pk": _COLLECTIONS_PK, "sk": f"{_COLLECTION_SK}{collection}"}
+            )
+        )
+
+    def collections(self) -> list[str]:
+        items = self._query(
+            {
+                "KeyConditionExpression": Key("pk").eq(_COLLECTIONS_PK)
+                & Key("sk").begins_with(_COLLECTION_SK),
+                "ConsistentRead": True,
+            }
+        )
+        return sorted(str(item["sk"]).removeprefix(_COLLECTION_SK) for item in items)
 
     def delete_expired_segments(self, now: datetime) -> int:
         # DynamoDB's TTL deletes expired rows itself (within days); nothing to do here.

@@ -90,6 +90,16 @@ class Ledger(Protocol):
         may publish a progress event (a conditional write, safe across processes)."""
         ...
 
+    def record_collection(self, collection: str) -> None:
+        """Remember ``collection`` as one that holds documents besides the collection in use
+        (a re-index's target, and the collection it read from): a deletion removes the
+        document from each such collection that still exists. Never expires."""
+        ...
+
+    def collections(self) -> list[str]:
+        """Every collection ``record_collection`` named, sorted."""
+        ...
+
     def delete_expired_segments(self, now: datetime) -> int:
         """Remove segment rows whose TTL has passed (DynamoDB does this itself); returns how
         many."""

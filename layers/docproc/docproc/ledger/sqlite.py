@@ -57,6 +57,10 @@ CREATE TABLE IF NOT EXISTS deletions (
     case_id TEXT,
     PRIMARY KEY (tenant_id, document_id)
 );
+-- Collections holding documents besides the one in use (a re-index's): deletions reach them.
+CREATE TABLE IF NOT EXISTS collections (
+    name TEXT PRIMARY KEY
+);
 CREATE TABLE IF NOT EXISTS segments (
     tenant_id TEXT NOT NULL,
     document_id TEXT NOT NULL,
@@ -294,6 +298,16 @@ class SQLiteLedger:
             (tenant_id, document_id, stamp, stamp - interval_seconds),
         )
         return cursor.rowcount == 1
+
+    def record_collection(self, collection: str) -> None:
+        self._db().execute(
+            "INSERT INTO collections (name) VALUES (?) ON CONFLICT (name) DO NOTHING",
+            (collection,),
+        )
+
+    def collections(self) -> list[str]:
+        rows = self._db().execute("SELECT name FROM collections ORDER BY name").fetchall()
+        return [str(row[0]) for row in rows]
 
     def renew_segments(self, tenant_id: str, document_id: str, version: str, now: datetime) -> int:
         with self._transaction() as db:

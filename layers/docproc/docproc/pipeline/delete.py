@@ -2,11 +2,12 @@
 
 Idempotent and ordered so that a failure part-way can simply be retried (a retry finds the
 document by its upload's key, not by the ledger): the points of the collection in use, the
-ledger rows, the points of the collections a re-index wrote the document into (its markers
-under work/ name them), then work/. The markers are read after the ledger rows go: a re-index
-segment checks the ledger after writing its marker (pipeline.reindex), so a marker written
-too late to be read here belongs to a segment that finds the document gone and removes its
-own points.
+ledger rows, the points of every other collection a re-index made or read from (the ledger
+records them for good, before the re-index writes a point), then work/. Those collections
+are read after the ledger rows go: a re-index segment checks the ledger after writing its
+points (pipeline.reindex), so one that writes after this read finds the document gone and
+removes its own points. The re-index markers under work/ name collections too: a re-index
+run before the ledger recorded them is found by its markers (until work/ expires).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def delete_document(
     vectors.delete_document(tenant_id, document_id)
     rows = ledger.delete_document(tenant_id, document_id)
     work = f"{WORK_PREFIX}{tenant_id}/{document_id}/"
-    for collection in sorted(_reindexed_into(store, work)):
+    for collection in sorted(set(ledger.collections()) | _reindexed_into(store, work)):
         other = reindexed(collection)
         if other is not None:
             other.delete_document(tenant_id, document_id)

@@ -206,7 +206,13 @@ def _searchable(ledger: Ledger) -> Iterator[DocumentRecord]:
 
 def _ensure_collection(deps: ReindexDeps) -> bool:
     """Create the new collection if it does not exist (or, BM25 only, its sparse vector);
-    True if it did not: every segment is to be done, whatever markers say."""
+    True if it did not: every segment is to be done, whatever markers say.
+
+    Both collections are recorded in the ledger first, for good: a deletion then reaches the
+    new one before any point is in it, and, once search is switched over, the one in use now
+    (see pipeline.delete)."""
+    deps.ledger.record_collection(deps.vectors.collection)
+    deps.ledger.record_collection(deps.collection_in_use)
     if deps.bm25_only:
         return deps.vectors.add_keyword_vector()
     fresh = not deps.vectors.exists()
