@@ -313,10 +313,11 @@ def reindex_segment(
         deps.vectors.delete_document(item.tenant_id, item.document_id, keep_version=item.version)
     deps.store.put_bytes(marker, item.model_dump_json().encode(), "application/json")
     if not _still_completed(deps, item):
-        # Deleted or replaced while it was embedded. Delete reads the markers after it removes
-        # the ledger rows: it saw this marker if the version was still there just now, and
-        # otherwise these points are this segment's to remove. (BM25 only: they were Delete's
-        # or Finalize's, in the collection they remove them from.)
+        # Deleted or replaced while it was embedded. Delete reads the collections to delete
+        # from after it removes the ledger rows: if the version was still there just now, it
+        # has yet to, and removes these points; otherwise they are this segment's to remove.
+        # (BM25 only: they were Delete's or Finalize's, in the collection they remove them
+        # from.)
         if not deps.bm25_only:
             deps.vectors.delete_version(item.tenant_id, item.document_id, item.version)
         deps.store.delete_keys([marker])
