@@ -21,7 +21,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
@@ -34,9 +34,10 @@ _acting = threading.local()
 
 
 @contextmanager
-def acting_as(function: str) -> Iterator[None]:
+def acting_as(function: str | None) -> Iterator[None]:
     """AWS calls made in this thread (and the threads it starts) are ``function``'s: a
-    function's name, or the name of a state machine's role."""
+    function's name, or the name of a state machine's role; None: the test's own, not
+    checked."""
     previous = getattr(_acting, "function", None)
     _acting.function = function
     try:
@@ -45,16 +46,10 @@ def acting_as(function: str) -> Iterator[None]:
         _acting.function = previous
 
 
-@contextmanager
-def as_the_test() -> Iterator[None]:
+def as_the_test() -> AbstractContextManager[None]:
     """AWS calls made in this thread meanwhile are the test's own (a fault it injects while
     a function or an execution runs), not checked."""
-    previous = getattr(_acting, "function", None)
-    _acting.function = None
-    try:
-        yield
-    finally:
-        _acting.function = previous
+    return acting_as(None)
 
 
 @dataclass(frozen=True)
