@@ -88,6 +88,20 @@ def test_the_searchable_version_s_totals_outlive_a_newer_upload_that_fails(ledge
     assert row.completed_totals == (3, 900)
 
 
+def test_one_version_s_segment_rows_are_deleted_and_nothing_else(ledger: Ledger):
+    # Given a document row, and segment rows of two versions
+    ledger.start_document(REF, 2, execution_arn=None)
+    for version, index in (("v1", 0), ("v1", 1), ("v2", 0)):
+        ledger.mark_segment_done("acme", "d1", version, segment_record(index))
+    # When version v1's segment rows are deleted
+    deleted = ledger.delete_segments("acme", "d1", "v1")
+    # Then those two went; the other version's row and the document row stay
+    assert deleted == 2
+    assert ledger.list_segments("acme", "d1", "v1") == []
+    assert len(ledger.list_segments("acme", "d1", "v2")) == 1
+    assert ledger.get_document("acme", "d1") is not None
+
+
 def test_recorded_collections_are_kept_apart_from_documents_and_never_expire(ledger: Ledger):
     # Given a completed document, and two collections recorded (one twice)
     ledger.start_document(REF, 1, execution_arn=None)

@@ -272,6 +272,9 @@ class SegmentResult(_Model):
     status: Literal["done"] = "done"
     # True when the ledger already had this segment: nothing was redone.
     skipped: bool = False
+    # True when its input was gone because the document was deleted meanwhile: nothing was
+    # done, and Finalize removes what the version wrote.
+    gone: bool = False
     chunks: int
     tokens: int
     pages: int = 0
@@ -321,8 +324,9 @@ class FinalizeResult(_Model):
     superseded_versions_removed: list[str] = []
     # completed: this execution made the version the document's (now, or in a Finalize of its
     # own that it runs again); already_completed: a concurrent execution of this version did
-    # first; retired: a newer upload took over while this one ran (its points are removed).
-    outcome: Literal["completed", "already_completed", "retired"] = "completed"
+    # first; retired: a newer upload took over while this one ran (its points are removed);
+    # deleted: the document was deleted while this version ran (what it wrote is removed).
+    outcome: Literal["completed", "already_completed", "retired", "deleted"] = "completed"
     # False when there is nothing to announce (every outcome but "completed"). The state
     # machine publishes "Document Ingested" only when True.
     publish: bool = True

@@ -237,11 +237,19 @@ class DynamoDBLedger:
         return len(keys)
 
     def delete_document(self, tenant_id: str, document_id: str) -> int:
+        return self._delete_rows(Key("pk").eq(_pk(tenant_id, document_id)))
+
+    def delete_segments(self, tenant_id: str, document_id: str, version: str) -> int:
+        return self._delete_rows(
+            Key("pk").eq(_pk(tenant_id, document_id)) & Key("sk").begins_with(f"SEG#{version}#")
+        )
+
+    def _delete_rows(self, condition: Any) -> int:
         keys = [
             {"pk": item["pk"], "sk": item["sk"]}
             for item in self._query(
                 {
-                    "KeyConditionExpression": Key("pk").eq(_pk(tenant_id, document_id)),
+                    "KeyConditionExpression": condition,
                     "ProjectionExpression": "pk, sk",
                     "ConsistentRead": True,
                 }

@@ -75,6 +75,10 @@ class Ledger(Protocol):
         """Remove the document row and every segment row of every version; returns how many."""
         ...
 
+    def delete_segments(self, tenant_id: str, document_id: str, version: str) -> int:
+        """Remove one version's segment rows (not the document row); returns how many."""
+        ...
+
     def list_documents(self, tenant_id: str, case_id: str) -> list[DocumentRecord]:
         """The documents of one case (an index query, never a scan)."""
         ...

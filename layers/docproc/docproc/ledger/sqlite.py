@@ -240,6 +240,13 @@ class SQLiteLedger:
             )
         return int(segments + documents)
 
+    def delete_segments(self, tenant_id: str, document_id: str, version: str) -> int:
+        cursor = self._db().execute(
+            "DELETE FROM segments WHERE tenant_id = ? AND document_id = ? AND version = ?",
+            (tenant_id, document_id, version),
+        )
+        return int(cursor.rowcount)
+
     def begin_deletion(self, tenant_id: str, document_id: str, case_id: str | None) -> None:
         """Record that this document's deletion starts (a case already recorded is kept)."""
         self._db().execute(

@@ -663,7 +663,8 @@ def finish_document(
     return _report(
         document.ids,
         document.plan.document.version,
-        summary.status,
+        # deleted: by `docproc delete` while this ingest ran (see finalize_document)
+        "deleted" if final.outcome == "deleted" else summary.status,
         summary.segments_total,
         processed,
         summary,

@@ -8,7 +8,14 @@ from docproc.config import EmbeddingModelSettings
 from docproc.errors import NoExtractableText, ObjectNotFound, SegmentsIncomplete
 from docproc.ledger.port import Ledger
 from docproc.ledger.records import utc_now
-from docproc.models import DocumentRef, DocumentSummary, FinalizeResult, PlanResult
+from docproc.models import (
+    DocumentRecord,
+    DocumentRef,
+    DocumentSummary,
+    FinalizeResult,
+    PlanResult,
+    SegmentRecord,
+)
 from docproc.observability import logger, metrics
 from docproc.storage.port import ObjectStore
 from docproc.vectors.port import VectorStore
@@ -35,8 +42,11 @@ def finalize_document(
     keep_segment_files: bool = True,
 ) -> FinalizeResult:
     ref = plan.document
+    document = ledger.get_document(ref.tenant_id, ref.document_id)
     segments = ledger.list_segments(ref.tenant_id, ref.document_id, ref.version)
     done = {record.index: record for record in segments if record.status == "done"}
+    if document is None:
+        return _retire_deleted(plan, store, ledger, vectors, pricing, done)
     missing = [index for index in range(plan.segments_total) if index not in done]
     if missing:
         shown = ", ".join(str(index) for index in missing[:20])
@@ -51,11 +61,63 @@ def finalize_document(
             if scanned
             else f"no text in {plan.segments_total} segment(s): blank pages, or scans with OCR=off"
         )
-    document = ledger.get_document(ref.tenant_id, ref.document_id)
+    summary = _summary(plan, vectors, pricing, done, document)
+    # Checked before a newer upload's takeover: a completed version stays searchable until
+    # the newer one completes, whoever runs Finalize again.
+    if document.completed_version == ref.version:
+        if plan.execution_arn is None or document.completed_by != plan.execution_arn:
+            logger.info("this version was completed by a concurrent execution")
+            return FinalizeResult(summary=summary, outcome="already_completed", publish=False)
+        # This execution completed it, and runs Finalize again: its answer was lost after the
+        # ledger write (a redrive of the failed execution, or a retry), so the state machine
+        # may never have announced it. Announce it (at least once), as first written.
+        logger.info("this execution completed this version before; announcing it again")
+        return FinalizeResult(summary=_written_summary(store, ref, summary))
+    if document.version != ref.version:
+        # A newer upload started while this version ran: it owns the document now. This
+        # version's staged points were never visible; remove them, announce nothing.
+        vectors.delete_version(ref.tenant_id, ref.document_id, ref.version)
+        logger.info("a newer version took over; this one is retired unpublished")
+        return FinalizeResult(summary=summary, outcome="retired", publish=False)
+    store.put_bytes(ref.summary_key, summary.model_dump_json(indent=2).encode(), "application/json")
+    # The new version's points were staged (hidden); they become searchable now, then the
+    # older versions' are removed, in one request: no search sees neither (during the request
+    # one may see both: Qdrant applies a batch in order, not as a transaction). The ledger
+    # knows whether older versions exist (a delete by filter scans embedded Qdrant).
+    removed = [v for v in document.superseded_versions if v != ref.version]
+    vectors.publish_version(
+        ref.tenant_id, ref.document_id, ref.version, retire_others=bool(removed)
+    )
+    if not keep_segment_files:
+        # Sub-PDFs can be remade from the upload; the chunk files and document.json stay.
+        prefix = f"{ref.work_prefix}segments/"
+        store.delete_keys([key for key in store.list_keys(prefix) if key.endswith(".pdf")])
+    # Last: once the ledger says complete (and by which execution), another execution's
+    # Finalize announces nothing: of two concurrent executions of this version only the one
+    # that completes it announces.
+    if not ledger.complete_document(ref, summary, plan.execution_arn):
+        return FinalizeResult(summary=summary, outcome="already_completed", publish=False)
+    metrics.add_metric(name="DocumentsIngested", unit="Count", value=1)
+    logger.info(
+        "document complete",
+        extra={"segments_total": summary.segments_total, "chunks_total": summary.chunks_total},
+    )
+    return FinalizeResult(summary=summary, superseded_versions_removed=removed)
+
+
+def _summary(
+    plan: PlanResult,
+    vectors: VectorStore,
+    pricing: Pricing,
+    done: dict[int, SegmentRecord],
+    document: DocumentRecord | None,
+) -> DocumentSummary:
+    """document.json: the version's totals over its done segments."""
+    ref = plan.document
     tokens_total = sum(record.tokens for record in done.values())
     now = utc_now()
     started = document.started_at if document and document.version == ref.version else now
-    summary = DocumentSummary(
+    return DocumentSummary(
         tenant_id=ref.tenant_id,
         case_id=ref.case_id,
         document_id=ref.document_id,
@@ -78,47 +140,27 @@ def finalize_document(
         duration_ms=int((now - started).total_seconds() * 1000),
         completed_at=now,
     )
-    # Checked before a newer upload's takeover: a completed version stays searchable until
-    # the newer one completes, whoever runs Finalize again.
-    if document is not None and document.completed_version == ref.version:
-        if plan.execution_arn is None or document.completed_by != plan.execution_arn:
-            logger.info("this version was completed by a concurrent execution")
-            return FinalizeResult(summary=summary, outcome="already_completed", publish=False)
-        # This execution completed it, and runs Finalize again: its answer was lost after the
-        # ledger write (a redrive of the failed execution, or a retry), so the state machine
-        # may never have announced it. Announce it (at least once), as first written.
-        logger.info("this execution completed this version before; announcing it again")
-        return FinalizeResult(summary=_written_summary(store, ref, summary))
-    if document is not None and document.version != ref.version:
-        # A newer upload started while this version ran: it owns the document now. This
-        # version's staged points were never visible; remove them, announce nothing.
-        vectors.delete_version(ref.tenant_id, ref.document_id, ref.version)
-        logger.info("a newer version took over; this one is retired unpublished")
-        return FinalizeResult(summary=summary, outcome="retired", publish=False)
-    store.put_bytes(ref.summary_key, summary.model_dump_json(indent=2).encode(), "application/json")
-    # The new version's points were staged (hidden); they become searchable now, then the
-    # older versions' are removed, in one request: no search sees neither (during the request
-    # one may see both: Qdrant applies a batch in order, not as a transaction). The ledger
-    # knows whether older versions exist (a delete by filter scans embedded Qdrant).
-    removed = [v for v in (document.superseded_versions if document else []) if v != ref.version]
-    vectors.publish_version(
-        ref.tenant_id, ref.document_id, ref.version, retire_others=bool(removed)
-    )
-    if not keep_segment_files:
-        # Sub-PDFs can be remade from the upload; the chunk files and document.json stay.
-        prefix = f"{ref.work_prefix}segments/"
-        store.delete_keys([key for key in store.list_keys(prefix) if key.endswith(".pdf")])
-    # Last: once the ledger says complete (and by which execution), another execution's
-    # Finalize announces nothing: of two concurrent executions of this version only the one
-    # that completes it announces.
-    if not ledger.complete_document(ref, summary, plan.execution_arn):
-        return FinalizeResult(summary=summary, outcome="already_completed", publish=False)
-    metrics.add_metric(name="DocumentsIngested", unit="Count", value=1)
-    logger.info(
-        "document complete",
-        extra={"segments_total": summary.segments_total, "chunks_total": summary.chunks_total},
-    )
-    return FinalizeResult(summary=summary, superseded_versions_removed=removed)
+
+
+def _retire_deleted(
+    plan: PlanResult,
+    store: ObjectStore,
+    ledger: Ledger,
+    vectors: VectorStore,
+    pricing: Pricing,
+    done: dict[int, SegmentRecord],
+) -> FinalizeResult:
+    """Plan writes the document row before any segment runs, and Delete removes every row:
+    no row now means the document was deleted while this version ran. What its segments
+    wrote after Delete had run (staged points, chunk files, segment rows) goes too, the rows
+    last (a retry finds them); nothing is published or announced."""
+    ref = plan.document
+    vectors.delete_version(ref.tenant_id, ref.document_id, ref.version)
+    store.delete_prefix(ref.work_prefix)
+    ledger.delete_segments(ref.tenant_id, ref.document_id, ref.version)
+    logger.info("the document was deleted while this version ran; nothing is published")
+    summary = _summary(plan, vectors, pricing, done, None)
+    return FinalizeResult(summary=summary, outcome="deleted", publish=False)
 
 
 def _written_summary(

@@ -16,7 +16,12 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from docproc.embedding.port import Embedder, SparseEncoder
-from docproc.errors import ConfigurationError, DocprocError, SegmentBudgetExceeded
+from docproc.errors import (
+    ConfigurationError,
+    DocprocError,
+    ObjectNotFound,
+    SegmentBudgetExceeded,
+)
 from docproc.extract import text
 from docproc.extract.html import EXTRACTION_METHOD as HTML_EXTRACTION
 from docproc.extract.html import html_to_text
@@ -135,6 +140,14 @@ def process_segment(task: SegmentTask, deps: SegmentDeps) -> SegmentResult:
     started = time.monotonic()
     try:
         record = _run(task, deps, attempts=(done.attempts + 1) if done else 1, started=started)
+    except ObjectNotFound as exc:
+        if deps.ledger.get_document(ref.tenant_id, ref.document_id) is not None:
+            _record_failure(task, deps.ledger, exc)
+            raise
+        # Delete removed the document (its sub-PDFs, or the upload's version) while this
+        # version ran: nothing to do, and nothing recorded; Finalize removes what it wrote.
+        logger.info("the document was deleted while this version ran")
+        return _gone(task)
     except Exception as exc:
         _record_failure(task, deps.ledger, exc)
         raise
@@ -399,6 +412,23 @@ def _record_failure(task: SegmentTask, ledger: Ledger, exc: Exception) -> None:
     except Exception:  # noqa: BLE001 - never mask the original error
         logger.exception("could not record the segment failure")
     logger.warning("segment failed", extra={"error_type": type(exc).__name__})
+
+
+def _gone(task: SegmentTask) -> SegmentResult:
+    ref = task.document
+    return SegmentResult(
+        tenant_id=ref.tenant_id,
+        document_id=ref.document_id,
+        version=ref.version,
+        segment=task.segment.index,
+        skipped=True,
+        gone=True,
+        chunks=0,
+        tokens=0,
+        output_key=ref.chunks_key(task.segment.index),
+        duration_ms=0,
+        peak_rss_mb=0,
+    )
 
 
 def _result(task: SegmentTask, record: SegmentRecord, skipped: bool) -> SegmentResult:
