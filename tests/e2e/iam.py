@@ -72,7 +72,7 @@ class Request:
 
 
 class AwsCalls:
-    """The calls the functions made while ``recording``."""
+    """The calls the functions and the executions made while ``recording``."""
 
     def __init__(self, region: str, account: str) -> None:
         self.calls: list[Call] = []
