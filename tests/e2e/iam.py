@@ -283,7 +283,6 @@ def _allows(statement: dict[str, Any], request: Request) -> bool:
 # The condition operators this check models, each on a single-valued key of the request.
 _MATCHES: dict[str, Callable[[str, str], bool]] = {
     "StringLike": fnmatchcase,
-    "StringEquals": str.__eq__,
     "ForAllValues:StringEquals": str.__eq__,
 }
 

@@ -8,14 +8,7 @@ from docproc.config import EmbeddingModelSettings
 from docproc.errors import NoExtractableText, ObjectNotFound, SegmentsIncomplete
 from docproc.ledger.port import Ledger
 from docproc.ledger.records import utc_now
-from docproc.models import (
-    DocumentRecord,
-    DocumentRef,
-    DocumentSummary,
-    FinalizeResult,
-    PlanResult,
-    SegmentRecord,
-)
+from docproc.models import DocumentRef, DocumentSummary, FinalizeResult, PlanResult
 from docproc.observability import logger, metrics
 from docproc.storage.port import ObjectStore
 from docproc.vectors.port import VectorStore
@@ -45,8 +38,34 @@ def finalize_document(
     document = ledger.get_document(ref.tenant_id, ref.document_id)
     segments = ledger.list_segments(ref.tenant_id, ref.document_id, ref.version)
     done = {record.index: record for record in segments if record.status == "done"}
+    tokens_total = sum(record.tokens for record in done.values())
+    now = utc_now()
+    started = document.started_at if document and document.version == ref.version else now
+    summary = DocumentSummary(
+        tenant_id=ref.tenant_id,
+        case_id=ref.case_id,
+        document_id=ref.document_id,
+        version=ref.version,
+        filename=ref.filename,
+        media_type=ref.media_type,
+        source_key=ref.source_key,
+        size=ref.size,
+        segments_total=plan.segments_total,
+        chunks_total=sum(record.chunks for record in done.values()),
+        tokens_total=tokens_total,
+        pages=sum(record.pages for record in done.values()),
+        pages_ocr=sum(record.pages_ocr for record in done.values()),
+        bytes=sum(record.bytes for record in done.values()),
+        seconds=round(sum(record.seconds for record in done.values()), 3),
+        collection=vectors.collection,
+        embedding_model=pricing.embedding_model,
+        estimated_cost_usd=round(tokens_total * pricing.usd_per_million_tokens / 1e6, 6),
+        summary_key=ref.summary_key,
+        duration_ms=int((now - started).total_seconds() * 1000),
+        completed_at=now,
+    )
     if document is None:
-        return _retire_deleted(plan, store, ledger, vectors, pricing, done)
+        return _retire_deleted(ref, store, ledger, vectors, summary)
     missing = [index for index in range(plan.segments_total) if index not in done]
     if missing:
         shown = ", ".join(str(index) for index in missing[:20])
@@ -61,7 +80,6 @@ def finalize_document(
             if scanned
             else f"no text in {plan.segments_total} segment(s): blank pages, or scans with OCR=off"
         )
-    summary = _summary(plan, vectors, pricing, done, document)
     # Checked before a newer upload's takeover: a completed version stays searchable until
     # the newer one completes, whoever runs Finalize again.
     if document.completed_version == ref.version:
@@ -105,61 +123,21 @@ def finalize_document(
     return FinalizeResult(summary=summary, superseded_versions_removed=removed)
 
 
-def _summary(
-    plan: PlanResult,
-    vectors: VectorStore,
-    pricing: Pricing,
-    done: dict[int, SegmentRecord],
-    document: DocumentRecord | None,
-) -> DocumentSummary:
-    """document.json: the version's totals over its done segments."""
-    ref = plan.document
-    tokens_total = sum(record.tokens for record in done.values())
-    now = utc_now()
-    started = document.started_at if document and document.version == ref.version else now
-    return DocumentSummary(
-        tenant_id=ref.tenant_id,
-        case_id=ref.case_id,
-        document_id=ref.document_id,
-        version=ref.version,
-        filename=ref.filename,
-        media_type=ref.media_type,
-        source_key=ref.source_key,
-        size=ref.size,
-        segments_total=plan.segments_total,
-        chunks_total=sum(record.chunks for record in done.values()),
-        tokens_total=tokens_total,
-        pages=sum(record.pages for record in done.values()),
-        pages_ocr=sum(record.pages_ocr for record in done.values()),
-        bytes=sum(record.bytes for record in done.values()),
-        seconds=round(sum(record.seconds for record in done.values()), 3),
-        collection=vectors.collection,
-        embedding_model=pricing.embedding_model,
-        estimated_cost_usd=round(tokens_total * pricing.usd_per_million_tokens / 1e6, 6),
-        summary_key=ref.summary_key,
-        duration_ms=int((now - started).total_seconds() * 1000),
-        completed_at=now,
-    )
-
-
 def _retire_deleted(
-    plan: PlanResult,
+    ref: DocumentRef,
     store: ObjectStore,
     ledger: Ledger,
     vectors: VectorStore,
-    pricing: Pricing,
-    done: dict[int, SegmentRecord],
+    summary: DocumentSummary,
 ) -> FinalizeResult:
     """Plan writes the document row before any segment runs, and Delete removes every row:
     no row now means the document was deleted while this version ran. What its segments
     wrote after Delete had run (staged points, chunk files, segment rows) goes too, the rows
     last (a retry finds them); nothing is published or announced."""
-    ref = plan.document
     vectors.delete_version(ref.tenant_id, ref.document_id, ref.version)
     store.delete_prefix(ref.work_prefix)
     ledger.delete_segments(ref.tenant_id, ref.document_id, ref.version)
     logger.info("the document was deleted while this version ran; nothing is published")
-    summary = _summary(plan, vectors, pricing, done, None)
     return FinalizeResult(summary=summary, outcome="deleted", publish=False)
 
 

@@ -140,15 +140,15 @@ def process_segment(task: SegmentTask, deps: SegmentDeps) -> SegmentResult:
     started = time.monotonic()
     try:
         record = _run(task, deps, attempts=(done.attempts + 1) if done else 1, started=started)
-    except ObjectNotFound as exc:
-        if deps.ledger.get_document(ref.tenant_id, ref.document_id) is not None:
-            _record_failure(task, deps.ledger, exc)
-            raise
-        # Delete removed the document (its sub-PDFs, or the upload's version) while this
-        # version ran: nothing to do, and nothing recorded; Finalize removes what it wrote.
-        logger.info("the document was deleted while this version ran")
-        return _gone(task)
     except Exception as exc:
+        if (
+            isinstance(exc, ObjectNotFound)
+            and deps.ledger.get_document(ref.tenant_id, ref.document_id) is None
+        ):
+            # Delete removed the document (its sub-PDFs, or the upload's version) while this
+            # version ran: nothing to do, and nothing recorded; Finalize removes what it wrote.
+            logger.info("the document was deleted while this version ran")
+            return _gone(task)
         _record_failure(task, deps.ledger, exc)
         raise
     if not deps.ledger.mark_segment_done(ref.tenant_id, ref.document_id, ref.version, record):
