@@ -56,6 +56,9 @@ def test_backfill_starts_each_upload_once_as_its_event_would(stack: DeployedStac
         if event["detail-type"] == "Document Ingested"
     )
     assert ingested == ["old-1", "old-2"]
+    # And its Map Run's results lie under jobs/, apart from the documents' outputs
+    (results,) = stack.object_keys("jobs/")
+    assert results.startswith("jobs/backfill/")
     # When it runs again, nothing new is started
     assert stack.backfill("uploads/acme/")["status"] == "SUCCEEDED"
     assert len(stack.ingest_executions()) == 3

@@ -12,6 +12,7 @@ from qdrant_client import QdrantClient, models
 from benchmarks.generators import text_pdf
 from docproc.embedding.sparse import Bm25Encoder
 from docproc.local.cli import main
+from docproc.models import reindex_manifest_key
 from tests.e2e.harness import BUCKET, DeployedStack
 from tests.e2e.test_backfill import command_line_logging  # noqa: F401 (a fixture)
 from tests.e2e.test_delete import document_points
@@ -70,6 +71,10 @@ def test_reindex_embeds_every_completed_segment_into_the_new_collection_once(
     markers = _objects(stack, ".json")
     markers = {k: v for k, v in markers.items() if "/reindexed/" in k}
     assert len(markers) == 4
+    # And its plan and its Map Run's results lie under jobs/, apart from the documents' outputs
+    plan, results = stack.object_keys("jobs/")
+    assert plan == reindex_manifest_key(report["collection"], execution["name"])
+    assert results.startswith("jobs/reindex/results/")
     # Given two segments' points gone from the new collection, and the marker of one of them
     # (as if its run had been cut short before the marker)
     cut_short, done = sorted(markers)[:2]
@@ -242,6 +247,29 @@ def test_deleting_an_upload_deletes_its_points_from_the_collections_it_was_reind
         assert document_points(qdrant, collection, "record-1") > 0
 
 
+def test_a_tenant_named_reindex_keeps_its_documents_apart_from_the_re_index_s_state(
+    stack: DeployedStack, qdrant: QdrantClient
+):
+    # Given a tenant named "reindex" with a document named "results": its work/ prefix,
+    # work/reindex/results/, is where a re-index kept its Map results before jobs/
+    key = "uploads/reindex/case-1/results/notes.txt"
+    (event,) = stack.upload(key, b"The arbitration seat is Geneva.\n" * 40)
+    assert stack.run(event)["status"] == "SUCCEEDED"
+    # And a re-index of it
+    execution = stack.reindex("text-embedding-3-large", 256)
+    assert execution["status"] == "SUCCEEDED", execution.get("cause")
+    collection = json.loads(execution["output"])["report"]["collection"]
+    assert document_points(qdrant, collection, "results") > 0
+    jobs = stack.object_keys("jobs/")
+    # When the document is deleted
+    (deleted,) = stack.delete(key)
+    assert deleted["skipped"] is False
+    # Then its points and outputs are gone, and what the re-index keeps is not
+    assert document_points(qdrant, collection, "results") == 0
+    assert stack.object_keys("work/") == []
+    assert len(jobs) == 2 and stack.object_keys("jobs/") == jobs
+
+
 def test_reindex_into_the_collection_in_use_fails_typed(stack: DeployedStack, tmp_path):
     # Given an ingested document
     _ingest_two_documents(stack, tmp_path)
@@ -250,7 +278,7 @@ def test_reindex_into_the_collection_in_use_fails_typed(stack: DeployedStack, tm
     # Then it fails at Plan with the typed error, having written nothing
     assert execution["status"] == "FAILED"
     assert execution["error"] == "ReindexTargetInUse"
-    assert not [k for k in stack.object_keys("work/reindex/")]
+    assert not [k for k in stack.object_keys("jobs/")]
 
 
 def test_docproc_reindex_dry_run_reports_from_the_cloud(
@@ -280,7 +308,7 @@ def test_docproc_reindex_dry_run_reports_from_the_cloud(
     assert report["dry_run"] and report["documents"] == 2 and report["segments"] == 4
     assert report["tokens"] > 0 and report["chunks"] == 0
     assert qdrant.get_collections().collections == collections
-    assert not [k for k in stack.object_keys("work/reindex/")]
+    assert not [k for k in stack.object_keys("jobs/")]
 
 
 def test_docproc_reindex_bm25_only_runs_in_the_cloud_on_the_collection_in_use(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import tomllib
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from samtranslator.translator.transform import transform
 from samtranslator.yaml_helper import yaml_parse
 
 from docproc import errors
+from docproc.models import JOBS_PREFIX, WORK_PREFIX, reindex_manifest_key
 from tests.e2e.harness import packaged_template
 from tests.e2e.iam import listed
 
@@ -242,6 +244,65 @@ def test_each_state_machine_may_redrive_its_map_runs(machine):
     assert redrive, "redriving a failed execution redrives its Map Run's child executions"
     resources = [json.dumps(r) for s in redrive for r in s["Resource"]]
     assert any(f":execution:${{AWS::StackName}}-{machine}/*" in r for r in resources)
+
+
+# Outputs of documents of tenants named as the jobs are: extracted text, sub-PDFs, summaries.
+_TENANTS_OUTPUTS = [
+    "work/backfill/contract-1/v1/segments/00000.chunks.jsonl",
+    "work/reindex/results/v1/segments/00000.pdf",
+    "work/reindex/manifests/v1/document.json",
+]
+_BUCKET_ARN = "arn:aws:s3:::docs"
+
+
+def _object_patterns(statement: dict[str, Any]) -> list[str]:
+    """The statement's S3 object resources as ARN patterns of the bucket ``docs``."""
+    return [
+        resource["Fn::Sub"].replace("${DocumentsBucket.Arn}", _BUCKET_ARN)
+        for resource in listed(statement["Resource"])
+        if isinstance(resource, dict) and "${DocumentsBucket.Arn}/" in str(resource.get("Fn::Sub"))
+    ]
+
+
+@pytest.mark.parametrize("machine", sorted(STATE_MACHINES))
+def test_no_state_machine_reaches_a_document_s_outputs_whatever_its_tenant_s_name(machine):
+    # Given tenants named "backfill" and "reindex", whose documents' outputs lie under
+    # work/backfill/ and work/reindex/: a state machine keeps its own state under jobs/ and
+    # reads nothing of a document's but its manifest (the segment plan)
+    statements = _role_statements(f"{machine.capitalize()}StateMachineRole")
+    reached = [
+        (action, key)
+        for key in _TENANTS_OUTPUTS
+        for action in ("s3:GetObject", "s3:PutObject", "s3:DeleteObject")
+        for statement in statements
+        if any(fnmatchcase(action, a) for a in listed(statement["Action"]))
+        and any(
+            fnmatchcase(f"{_BUCKET_ARN}/{key}", pattern) for pattern in _object_patterns(statement)
+        )
+    ]
+    assert reached == []
+
+
+def _result_writer_prefixes(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        own = [node["ResultWriter"]["Parameters"]["Prefix"]] if "ResultWriter" in node else []
+        return own + [p for value in node.values() for p in _result_writer_prefixes(value)]
+    if isinstance(node, list):
+        return [p for value in node for p in _result_writer_prefixes(value)]
+    return []
+
+
+def test_what_the_jobs_keep_lies_apart_from_documents_and_expires():
+    # Given the keys of the jobs' state: the Map results and the re-index manifest
+    kept = [f"{p}/" for asl in STATE_MACHINES.values() for p in _result_writer_prefixes(asl)]
+    kept.append(reindex_manifest_key("docproc_m_256", "reindex-1"))
+    # Then each lies under jobs/, not under work/{tenant}/ of any tenant, whatever its name
+    assert len(kept) == 3
+    assert all(key.startswith(JOBS_PREFIX) and not key.startswith(WORK_PREFIX) for key in kept)
+    # And both jobs/ and work/ expire by a lifecycle rule
+    rules = TEMPLATE["Resources"]["DocumentsBucket"]["Properties"]["LifecycleConfiguration"]
+    expiring = {r["Prefix"] for r in rules["Rules"] if "ExpirationInDays" in r}
+    assert {JOBS_PREFIX, WORK_PREFIX} <= expiring
 
 
 def _lambda_tasks(states: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:

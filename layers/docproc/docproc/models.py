@@ -16,7 +16,13 @@ from docproc.errors import InvalidObjectKey
 from docproc.vectors.port import COLLECTION_PREFIX_PATTERN
 
 UPLOADS_PREFIX = "uploads/"
+# A document's work: work/{tenant}/{document}/{version}/...
 WORK_PREFIX = "work/"
+# What a run over many documents keeps (the re-index manifest, the Distributed Maps' results):
+# apart from work/, whose next level is any tenant id, so that no tenant (one named "reindex",
+# say) shares it, a deletion of its documents cannot remove it, and the state machine roles
+# that read and write it reach no document's outputs.
+JOBS_PREFIX = "jobs/"
 
 # Ids come from object keys and end up in object keys and filters: keep them boring.
 ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
@@ -477,6 +483,11 @@ _REINDEXED = "reindexed"
 def _markers(tenant_id: str, document_id: str, version: str, collection: str) -> str:
     """The folder of a version's re-index markers into ``collection``."""
     return f"{WORK_PREFIX}{tenant_id}/{document_id}/{version}/{_REINDEXED}/{collection}"
+
+
+def reindex_manifest_key(collection: str, execution_name: str) -> str:
+    """The segments a re-index execution planned (its Distributed Map's items)."""
+    return f"{JOBS_PREFIX}reindex/manifests/{collection}/{execution_name}/segments.json"
 
 
 class ReindexSegment(_Model):

@@ -39,13 +39,13 @@ from docproc.errors import (
 )
 from docproc.ledger.port import Ledger
 from docproc.models import (
-    WORK_PREFIX,
     Chunk,
     DocumentRecord,
     ReindexDocument,
     ReindexSegment,
     S3Location,
     point_id,
+    reindex_manifest_key,
 )
 from docproc.observability import logger
 from docproc.pipeline.finalize import Pricing
@@ -266,7 +266,7 @@ def plan_reindex(deps: ReindexDeps, execution_name: str, dry_run: bool = False) 
         return ReindexPlan(report=_dry_run(deps))
     tally = _Tally()
     fresh = _ensure_collection(deps)
-    key = f"{WORK_PREFIX}reindex/{deps.vectors.collection}/{execution_name}/segments.json"
+    key = reindex_manifest_key(deps.vectors.collection, execution_name)
     with tempfile.TemporaryDirectory(prefix="docproc-reindex-") as folder:
         path = Path(folder) / "segments.json"
         items = 0
