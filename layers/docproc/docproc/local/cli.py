@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import re
 import sys
@@ -591,13 +592,35 @@ def _add_state_machine_options(
 ) -> None:
     """A run of one of the stack's Distributed Map state machines, over ``items``."""
     sub.add_argument("--state-machine-arn", help=arn_help)
-    sub.add_argument("--max-concurrency", type=int, default=20, help=f"{items} at once (20)")
+    sub.add_argument("--max-concurrency", type=_positive, default=20, help=f"{items} at once (20)")
     sub.add_argument(
         "--tolerated-failure-percentage",
-        type=float,
+        type=_percentage,
         default=tolerated_percentage,
         help=f"the run fails beyond this share of failed {items} ({tolerated_percentage:g})",
     )
+
+
+def _query(value: str) -> str:
+    if not value.strip():
+        raise argparse.ArgumentTypeError("the query is empty")
+    return value
+
+
+def _positive(value: str) -> int:
+    if not value.strip().isdecimal() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a positive whole number")
+    return int(value)
+
+
+def _percentage(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = math.nan
+    if not 0 <= number <= 100:  # NaN included
+        raise argparse.ArgumentTypeError(f"{value!r} is not a percentage from 0 to 100")
+    return number
 
 
 def _collection_prefix(value: str) -> str:
@@ -688,11 +711,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub.set_defaults(run=cmd_cleanup)
 
     sub = commands.add_parser("search", help="search ingested chunks")
-    sub.add_argument("query")
+    sub.add_argument("query", type=_query)
     with_tenant(sub)
     sub.add_argument("--case")
     sub.add_argument("--document-id")
-    sub.add_argument("--top-k", type=int, default=5)
+    sub.add_argument("--top-k", type=_positive, default=5)
     sub.add_argument(
         "--mode",
         choices=["hybrid", "dense", "bm25"],
