@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import base64
 import itertools
+import random
 import re
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -248,6 +251,112 @@ def test_a_word_longer_than_a_chunk_is_cut_between_characters():
     pieces = list(_packer(16, 4).chunks(f"start {word} end"))
     assert all(p.tokens <= 16 for p in pieces)
     assert "".join(p.text for p in pieces).replace(" ", "") == f"start{word}end"
+
+
+class _CountingTokenizer:
+    """cl100k_base, counting the characters it is given."""
+
+    def __init__(self) -> None:
+        self.characters = 0
+
+    def __call__(self, text: str) -> list[int]:
+        self.characters += len(text)
+        return _TOKENS(text)
+
+
+_RNG = random.Random(3)
+# A 200 KB base64 run (an attachment pasted into a text) and a 20,000-word sentence without
+# punctuation (a transcript, OCR'd text): each far longer than a chunk, each a unit to cut.
+_BLOB = base64.b64encode(_RNG.randbytes(150_000)).decode()
+_LONG_SENTENCE = " ".join(
+    "".join(_RNG.choices("abcdefghij", k=_RNG.randint(2, 9))) for _ in range(20_000)
+)
+
+
+@pytest.mark.parametrize("run", [_BLOB, _LONG_SENTENCE], ids=["base64", "words"])
+def test_a_run_longer_than_a_chunk_is_read_a_few_times_not_once_per_chunk(run, monkeypatch):
+    # Given a text around a run far longer than a chunk, and a count of the characters the
+    # packer tokenizes and scans for the cuts between words
+    text = f"Exhibit A.\n\n{run}\n\nThe end."
+    tokenizer, scanned = _CountingTokenizer(), []
+    words_between = _Layout.words_between
+    monkeypatch.setattr(
+        _Layout,
+        "words_between",
+        lambda layout, start, stop: (
+            scanned.append(stop - start) or words_between(layout, start, stop)
+        ),
+    )
+    packer = TokenPacker(tokenizer, token_lengths("cl100k_base"), 128, 16)
+    # When it is packed
+    pieces = list(packer.chunks(text))
+    # Then every chunk fits, and the run is covered
+    assert all(piece.tokens == len(_TOKENS(piece.text)) <= 128 for piece in pieces)
+    assert len(pieces) > 500 and pieces[-1].text.endswith("The end.")
+    # And each character was tokenized and scanned a few times, not once for every chunk cut
+    # after it (before: ~570 and ~270 times, growing with the run: minutes at megabytes)
+    assert tokenizer.characters <= 16 * len(text)
+    assert sum(scanned) <= 2 * len(text)
+
+
+class _SplitterGiven:
+    """The Markdown splitter, keeping the texts it is given."""
+
+    def __init__(self, splitter: Any) -> None:
+        self._splitter = splitter
+        self.texts: list[str] = []
+
+    def chunk_indices(self, text: str) -> list[tuple[int, str]]:
+        self.texts.append(text)
+        return list(self._splitter.chunk_indices(text))
+
+
+def test_markdown_around_a_data_uri_is_split_as_markdown_and_the_uri_by_characters():
+    # Given Markdown with an image inlined as a 200 KB data: URI, and its splitter observed
+    chunker = Chunker("text-embedding-3-small", chunk_tokens=128, overlap=0)
+    uri = f"![scan](data:image/png;base64,{_BLOB})"
+    text = f"# Exhibit A\n\nThe scan follows.\n\n{uri}\n\n## Notes\n\nSigned by both parties."
+    splitter = _SplitterGiven(chunker._markdown)
+    chunker.__dict__["_markdown"] = splitter
+    # When it is chunked
+    pieces = list(chunker.chunk_text(text, 1000, markdown=True))
+    # Then the splitter was given the Markdown around the URI, and not the URI (its time grows
+    # with the square of a run's length: ~25 s for 500 KB)
+    assert [given.strip() for given in splitter.texts] == [
+        "# Exhibit A\n\nThe scan follows.",
+        "## Notes\n\nSigned by both parties.",
+    ]
+    # And the URI's chunks, in order, are the URI; every chunk fits, points at its bytes, and
+    # the headings' sections are chunks of their own
+    data = text.encode()
+    for piece in pieces:
+        assert piece.token_count == len(_TOKENS(piece.text)) <= 128
+        assert data[piece.byte_start - 1000 : piece.byte_end - 1000].decode() == piece.text
+    assert pieces[0].text == "# Exhibit A\n\nThe scan follows."
+    assert "".join(piece.text for piece in pieces[1:-1]) == uri
+    assert pieces[-1].text == "## Notes\n\nSigned by both parties."
+
+
+# Runs of 128 characters without whitespace and longer are cut by the packer in its Markdown.
+_SMALL_CHUNKS = Chunker("text-embedding-3-small", chunk_tokens=8, overlap=2)
+_MARKDOWN_AND_RUNS = st.lists(
+    st.one_of(
+        st.text(alphabet=st.sampled_from(list("ab# \n*-.é漢")), max_size=60),
+        st.text(alphabet=st.sampled_from(list("xyz/+=é")), min_size=100, max_size=400),
+    ),
+    max_size=8,
+).map("".join)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_MARKDOWN_AND_RUNS)
+def test_markdown_chunks_fit_and_point_at_their_bytes_runs_or_not(text: str):
+    data = text.encode()
+    pieces = list(_SMALL_CHUNKS.chunk_text(text, 0, markdown=True))
+    for piece in pieces:
+        assert data[piece.byte_start : piece.byte_end].decode() == piece.text
+        assert piece.token_count == len(_TOKENS(piece.text)) <= 8
+    assert [p.byte_start for p in pieces] == sorted(p.byte_start for p in pieces)
 
 
 def test_a_model_without_an_offline_vocabulary_is_a_configuration_error():

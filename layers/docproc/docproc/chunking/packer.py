@@ -48,6 +48,9 @@ _CLASSES[[ord(c) for c in "\"')]\u201d\u2019\u00bb"]] |= _CLOSE  # closing quote
 _WORD = re.compile(r"(?<=\S)\s")
 # Characters tokenized and laid out at a time (~64k tokens of prose).
 _WINDOW_CHARS = 1 << 18
+# How many tokens a text's own count may exceed the one pass's tokens in it (its head and tail
+# tokenized apart): a margin past the limit wherever the one pass says where a chunk can end.
+_MARGIN_TOKENS = 8
 
 
 class Encode(Protocol):
@@ -128,15 +131,18 @@ class TokenPacker:
             found = self._pack(layout, start, after, cuts, cut_tokens)
             if found is not None:
                 return (*found, cuts)
-        # A sentence longer than a chunk: pack its words.
-        words = layout.words(start, after)
+        # A sentence longer than a chunk: pack its words, those a chunk from start can reach
+        # (not every word to the sentence's end: a sentence may be a whole run of the text).
+        reach = layout.reach(start, self._limit + _MARGIN_TOKENS)
+        words = layout.words(start, after, reach)
         found = self._pack(layout, start, after, words, layout.tokens_before(words))
         if found is not None:
             return (*found, words)
         if start < after:
             return None
         # A run with no space in it, longer than a chunk: cut it between characters.
-        return (*self._cut_characters(layout, start, int(words[0])), np.array([], dtype=np.int64))
+        stop = int(words[0])
+        return (*self._cut_characters(layout, start, stop, reach), np.array([], dtype=np.int64))
 
     def _pack(
         self, layout: _Layout, start: int, after: int, cuts: Positions, cut_tokens: Positions
@@ -161,9 +167,17 @@ class TokenPacker:
             return piece, end
         return None
 
-    def _cut_characters(self, layout: _Layout, start: int, stop: int) -> tuple[Piece, int]:
-        """The longest prefix of ``text[start:stop]`` that fits."""
-        low, high = start + 1, stop
+    def _cut_characters(
+        self, layout: _Layout, start: int, stop: int, reach: int
+    ) -> tuple[Piece, int]:
+        """The longest prefix of ``text[start:stop]`` that fits. It is searched for up to
+        ``reach``, about where the one pass puts the limit, and further only while that still
+        fits: a search to ``stop``, which may be the end of a run of megabytes (a base64 blob),
+        would tokenize the run over and over for every chunk cut from it."""
+        high = min(stop, max(reach, start + 1))
+        while high < stop and self.count(layout.text[start:high]) <= self._limit:
+            high = min(stop, start + 2 * (high - start))
+        low = start + 1
         while low < high:
             middle = (low + high + 1) // 2
             if self.count(layout.text[start:middle]) <= self._limit:
@@ -201,6 +215,7 @@ class _Layout:
         self._encode = encode
         window = text[begin:end]
         self._complete = end == len(text)
+        self._end = end
         ascii_only = window.isascii()
         code_points = (
             np.frombuffer(window.encode("ascii"), dtype=np.uint8)
@@ -239,7 +254,10 @@ class _Layout:
     def holds_a_chunk_from(self, start: int, limit: int) -> bool:
         """Whether every cut a chunk from ``start`` may take is in the window (with a margin:
         the window's last tokens may differ from the text's)."""
-        return self._complete or len(self._token_starts) - self.token_at(start) > limit + 8
+        return (
+            self._complete
+            or len(self._token_starts) - self.token_at(start) > limit + _MARGIN_TOKENS
+        )
 
     def token_at(self, position: int) -> int:
         """How many tokens start before ``position`` (in the window)."""
@@ -255,11 +273,20 @@ class _Layout:
             position += 1
         return position
 
-    def words(self, start: int, after: int) -> Positions:
-        """Cuts between words from ``start`` to the end of the sentence that ``after`` is in."""
+    def words(self, start: int, after: int, reach: int) -> Positions:
+        """Cuts between words from ``start`` to the end of the sentence that ``after`` is in,
+        none past ``reach`` but that end."""
         sentences = self.levels[-1][0]
         stop = int(sentences[sentences.searchsorted(after, side="right")])
-        return np.union1d(self.words_between(start, stop), [stop])
+        return np.union1d(self.words_between(start, min(stop, max(reach, after))), [stop])
+
+    def reach(self, start: int, tokens: int) -> int:
+        """Where the one pass's ``tokens``-th token from ``start`` starts (the window's end if
+        it holds fewer): no chunk from ``start`` of fewer tokens ends past it."""
+        index = self.token_at(start) + tokens
+        if index >= len(self._token_starts):
+            return self._end
+        return int(self._token_starts[index])
 
     def words_between(self, start: int, stop: int) -> Positions:
         return np.fromiter(
