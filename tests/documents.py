@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
+import random
 import zipfile
 from pathlib import Path
 
 import docx
+import pymupdf
 
 _CONTAINER = """<?xml version="1.0"?>
 <container version="1.0" xmlns="urn:oasis:names:tc:opendocument:xmlns:container">
@@ -54,6 +57,51 @@ def docx_file(path: Path, paragraphs: list[str], table: list[list[str]] | None =
             for c, value in enumerate(row):
                 grid.cell(r, c).text = value
     document.save(str(path))
+    return path
+
+
+def docx_with_photographs(path: Path, photographs: int, photograph_bytes: int) -> Path:
+    """A DOCX whose size is its photographs: a captioned picture each, its image part padded
+    to ``photograph_bytes`` with random bytes after the PNG's end (a reader stops there) and
+    stored, as a camera's JPEG would be, without compression."""
+    document = docx.Document()
+    document.add_heading("Photographs of the premises", 1)
+    pixels = pymupdf.Pixmap(pymupdf.csRGB, pymupdf.IRect(0, 0, 8, 8), False)
+    for number in range(photographs):
+        document.add_paragraph(f"Photograph {number}: the north wall on day {number}.")
+        document.add_picture(io.BytesIO(pixels.tobytes("png") + bytes([number])))
+    made = path.with_suffix(".small.docx")
+    document.save(str(made))
+    rng = random.Random(photographs)
+    with zipfile.ZipFile(made) as small, zipfile.ZipFile(path, "w") as large:
+        for info in small.infolist():
+            data = small.read(info)
+            if info.filename.startswith("word/media/"):
+                data += rng.randbytes(photograph_bytes - len(data))
+                large.writestr(info.filename, data, zipfile.ZIP_STORED)
+            else:
+                large.writestr(info.filename, data, zipfile.ZIP_DEFLATED)
+    made.unlink()
+    return path
+
+
+def docx_of_xml_size(path: Path, xml_bytes: int) -> Path:
+    """A small DOCX whose document.xml inflates to ``xml_bytes``: one paragraph, then a
+    comment of spaces (a zip bomb, as far as the XML's size goes)."""
+    made = docx_file(path.with_suffix(".small.docx"), ["A short memo."])
+    with zipfile.ZipFile(made) as small, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as bomb:
+        for info in small.infolist():
+            if info.filename != "word/document.xml":
+                bomb.writestr(info, small.read(info))
+                continue
+            xml = small.read(info)
+            with bomb.open(info.filename, "w", force_zip64=True) as member:
+                member.write(xml + b"<!--")
+                padding = b" " * 2**20
+                for _ in range((xml_bytes - len(xml)) // len(padding)):
+                    member.write(padding)
+                member.write(b"-->")
+    made.unlink()
     return path
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
+import zipfile
 import zlib
 from collections import Counter
 from pathlib import Path
@@ -30,7 +31,12 @@ from docproc.observability import current_rss_mb, peak_rss_mb, reset_peak_rss
 from docproc.pipeline.plan import PlanOptions, plan_document
 from docproc.pipeline.process_segment import SegmentBudget, process_segment
 from tests.conftest import REPORT_TABLES
-from tests.documents import many_empty_pages
+from tests.documents import (
+    docx_file,
+    docx_of_xml_size,
+    docx_with_photographs,
+    many_empty_pages,
+)
 from tests.fakes import InMemoryObjectStore
 
 TYPED = (InvalidDocument,)
@@ -151,6 +157,61 @@ def test_decompression_bomb_is_bounded(env, tmp_path: Path):
     with pytest.raises(NoExtractableText):
         ingest(env, bomb, document_id="bomb")
     assert time.monotonic() - started < 60
+
+
+def test_a_docx_s_photographs_are_not_read_into_memory(env, tmp_path: Path):
+    # Given a 200 MB DOCX, nearly all of it photographs (they hold no text)
+    path = docx_with_photographs(tmp_path / "exhibits.docx", 25, 8 * 2**20)
+    assert path.stat().st_size > 200 * 10**6
+    # When it is ingested
+    reset_peak_rss()
+    before = current_rss_mb()
+    report = ingest(env, path, document_id="exhibits")
+    # Then its captions are found, and the process grew by less than a file may add (before:
+    # by the photographs' size, which python-docx read into memory on opening the package)
+    assert report.status == "complete" and report.chunks_total > 0
+    assert peak_rss_mb() - before < FILE_MEMORY_BOUND_MB
+    hits = env.vectors.search(env.embedder.embed(["north wall day 24"])[0], "local", limit=1)
+    assert "Photograph 24:" in hits[0].payload["text"]
+
+
+def test_a_docx_whose_xml_would_not_fit_the_segment_s_memory_is_refused_unread(env, tmp_path: Path):
+    # Given a 1 MB DOCX whose document.xml inflates to 512 MB, read as a segment with 1 GB
+    path = docx_of_xml_size(tmp_path / "bomb.docx", 512 * 2**20)
+    assert path.stat().st_size < 2 * 2**20
+    key = "uploads/local/default/bomb/bomb.docx"
+    upload = env.store.put_upload(key, path)
+    plan = plan_document(key, upload.version_id, env.store, env.ledger, env.plan_options())
+    deps = dataclasses.replace(
+        env.segment_deps(env.vectors), budget=SegmentBudget(max_rss_mb=current_rss_mb() + 1024)
+    )
+    # When the segment runs, then it fails typed, recorded, before the XML is read (about
+    # 5 GB of memory)
+    reset_peak_rss()
+    before = current_rss_mb()
+    with pytest.raises(SegmentBudgetExceeded, match="512 MB of XML"):
+        process_segment(plan.first_task, deps)
+    assert peak_rss_mb() - before < FILE_MEMORY_BOUND_MB
+    record = env.ledger.get_segment("local", "bomb", plan.document.version, 0)
+    assert record.status == "failed" and "SegmentBudgetExceeded" in record.error
+
+
+def test_a_docx_that_is_not_well_formed_xml_is_a_typed_error(env, tmp_path: Path):
+    # Given a DOCX whose document.xml was cut in half
+    whole = docx_file(tmp_path / "whole.docx", ["A memo of two sentences. It ends here."])
+    cut = tmp_path / "cut.docx"
+    with zipfile.ZipFile(whole) as source, zipfile.ZipFile(cut, "w") as target:
+        for info in source.infolist():
+            data = source.read(info)
+            target.writestr(
+                info, data[: len(data) // 2] if "document.xml" in info.filename else data
+            )
+    # When it is ingested, then it is refused as an invalid document (before: lxml's
+    # XMLSyntaxError, which no Catch names)
+    with pytest.raises(SegmentFailures) as failed:
+        ingest(env, cut, document_id="cut")
+    (error,) = failed.value.failures.values()
+    assert type(error) is InvalidDocument
 
 
 def test_a_page_with_a_million_text_objects(env, tmp_path: Path):

@@ -70,6 +70,11 @@ class SegmentBudget:
         if self.max_rss_mb is not None and current_rss_mb() > self.max_rss_mb:
             raise SegmentBudgetExceeded(f"memory above {self.max_rss_mb:.0f} MB while {stage}")
 
+    def memory_left_mb(self) -> float | None:
+        """What the segment may still use (None: no bound), for a step that cannot check as
+        it goes."""
+        return None if self.max_rss_mb is None else self.max_rss_mb - current_rss_mb()
+
 
 @dataclass(frozen=True)
 class SegmentDeps:
@@ -280,7 +285,7 @@ def _pieces(
         from docproc.extract.docx import docx_text
 
         with deps.store.local_copy(segment.input_key, segment.input_version_id) as path:
-            content = docx_text(path)
+            content = docx_text(path, deps.budget.memory_left_mb())
         for piece in deps.chunker.chunk_text(content, 0):
             # Offsets into extracted text say nothing about the file's bytes.
             yield replace(piece, byte_start=None, byte_end=None), DOCX_EXTRACTION
