@@ -7,6 +7,7 @@ import json
 import pytest
 from qdrant_client import QdrantClient
 
+from tests.documents import docx_with_photographs
 from tests.e2e.harness import BUCKET, DeployedStack
 
 
@@ -60,3 +61,18 @@ def test_markdown_file_single_segment(stack: DeployedStack, qdrant: QdrantClient
     chunks = _chunks(stack, "work/acme/exhibits/")
     assert chunks and all(c["text"].startswith("# Exhibit") for c in chunks)
     assert stack.published()[0]["detail"]["media_type"] == "text/markdown"
+
+
+@pytest.mark.built_artifacts
+def test_docx_is_read_in_place_from_s3(stack: DeployedStack, qdrant: QdrantClient, tmp_path):
+    # Given a DOCX whose size is its photographs (4 of 2 MB)
+    path = docx_with_photographs(tmp_path / "exhibits.docx", 4, 2 * 2**20)
+    (event,) = stack.upload("uploads/acme/case-3/photos-1/exhibits.docx", path.read_bytes())
+    # When it is ingested
+    execution = stack.run(event)
+    # Then one whole segment read its captions, by ranged reads of the upload its role allows
+    assert execution["status"] == "SUCCEEDED", execution.get("cause")
+    (segment,) = [p for name, p in stack.invocations if name == "ProcessSegmentFunction"]
+    assert segment["segment"]["kind"] == "whole"
+    text = "\n".join(c["text"] for c in _chunks(stack, "work/acme/photos-1/"))
+    assert all(f"Photograph {number}: the north wall" in text for number in range(4))

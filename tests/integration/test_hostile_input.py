@@ -10,6 +10,7 @@ import zipfile
 import zlib
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pymupdf
 import pytest
@@ -173,6 +174,43 @@ def test_a_docx_s_photographs_are_not_read_into_memory(env, tmp_path: Path):
     assert peak_rss_mb() - before < FILE_MEMORY_BOUND_MB
     hits = env.vectors.search(env.embedder.embed(["north wall day 24"])[0], "local", limit=1)
     assert "Photograph 24:" in hits[0].payload["text"]
+
+
+class _ReadsCounted:
+    """An object store, counting the bytes read by range and the objects copied whole."""
+
+    def __init__(self, store: Any) -> None:
+        self._store = store
+        self.bytes_read = 0
+        self.copies: list[str] = []
+
+    def read_range(self, key: str, start: int, end: int, version_id: str | None = None) -> bytes:
+        data: bytes = self._store.read_range(key, start, end, version_id)
+        self.bytes_read += len(data)
+        return data
+
+    def local_copy(self, key: str, version_id: str | None = None) -> Any:
+        self.copies.append(key)
+        return self._store.local_copy(key, version_id)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+
+def test_a_docx_is_read_in_place_its_xml_only(env, tmp_path: Path):
+    # Given a 40 MB DOCX of photographs, planned
+    path = docx_with_photographs(tmp_path / "exhibits.docx", 5, 8 * 2**20)
+    key = "uploads/local/default/exhibits/exhibits.docx"
+    upload = env.store.put_upload(key, path)
+    plan = plan_document(key, upload.version_id, env.store, env.ledger, env.plan_options())
+    reads = _ReadsCounted(env.store)
+    # When its segment runs
+    deps = dataclasses.replace(env.segment_deps(env.vectors), store=reads)
+    result = process_segment(plan.first_task, deps)
+    # Then it read the package's directory and its XML by range: not the photographs, and no
+    # copy of the whole (a 1 GB DOCX would not fit ProcessSegment's /tmp beside anything)
+    assert result.chunks > 0
+    assert reads.copies == [] and reads.bytes_read < path.stat().st_size / 20
 
 
 def test_a_docx_whose_xml_would_not_fit_the_segment_s_memory_is_refused_unread(env, tmp_path: Path):

@@ -175,7 +175,8 @@ class BytesSegment(_Model):
 
 
 class WholeSegment(_Model):
-    """A document read whole by one worker (DOCX: small, and not splittable by range)."""
+    """A document read whole by one worker (DOCX: not splittable by range; its XML is read in
+    place, not its media)."""
 
     kind: Literal["whole"] = "whole"
     index: int = Field(ge=0)

@@ -32,11 +32,11 @@ _PARSED_SUFFIXES = (".xml", ".rels")
 _COPY_BUFFER = 1 << 20
 
 
-def docx_text(path: Path, memory_left_mb: float | None = None) -> str:
-    """The text of the DOCX at ``path``; ``memory_left_mb``: what the segment may still use
-    (None: no bound)."""
+def docx_text(source: Path | IO[bytes], memory_left_mb: float | None = None) -> str:
+    """The text of the DOCX ``source`` (a path, or a seekable file); ``memory_left_mb``: what
+    the segment may still use (None: no bound)."""
     try:
-        with zipfile.ZipFile(path) as package, tempfile.TemporaryFile() as copy:
+        with zipfile.ZipFile(source) as package, tempfile.TemporaryFile() as copy:
             parsed = [i for i in package.infolist() if _parsed(i.filename)]
             needed_mb = sum(info.file_size for info in parsed) * XML_MEMORY_FACTOR / 2**20
             if memory_left_mb is not None and needed_mb > memory_left_mb:

@@ -49,8 +49,13 @@ from docproc.observability import current_rss_mb, logger, metrics, peak_rss_mb, 
 from docproc.pipeline.in_flight import BatchesInFlight
 from docproc.pipeline.status import document_progress
 from docproc.storage.port import ObjectStore
+from docproc.storage.ranged import open_ranged
 from docproc.transcribe.port import Transcriber, Utterance
 from docproc.vectors.port import VISIBLE, VectorPoint, VectorSink
+
+# A DOCX is read a MiB at a time: a small one in two reads (its directory, the rest), a large
+# one's XML in few.
+_DOCX_READ_AHEAD = 1 << 20
 
 if TYPE_CHECKING:
     # The chunker (tokenizer, numpy) is built on first use, not at a cold start's import.
@@ -284,8 +289,11 @@ def _pieces(
         from docproc.extract.docx import EXTRACTION_METHOD as DOCX_EXTRACTION
         from docproc.extract.docx import docx_text
 
-        with deps.store.local_copy(segment.input_key, segment.input_version_id) as path:
-            content = docx_text(path, deps.budget.memory_left_mb())
+        # Read in place, its directory and its XML only: a DOCX's size is mostly its media.
+        with open_ranged(
+            deps.store, segment.input_key, ref.size, segment.input_version_id, _DOCX_READ_AHEAD
+        ) as package:
+            content = docx_text(package, deps.budget.memory_left_mb())
         for piece in deps.chunker.chunk_text(content, 0):
             # Offsets into extracted text say nothing about the file's bytes.
             yield replace(piece, byte_start=None, byte_end=None), DOCX_EXTRACTION

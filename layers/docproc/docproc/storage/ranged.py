@@ -46,6 +46,10 @@ class RangedObjectFile(io.RawIOBase):
 
 
 def open_ranged(
-    store: ObjectStore, key: str, size: int, version_id: str | None = None
+    store: ObjectStore,
+    key: str,
+    size: int,
+    version_id: str | None = None,
+    read_ahead: int = _READ_AHEAD,
 ) -> io.BufferedReader:
-    return io.BufferedReader(RangedObjectFile(store, key, size, version_id), _READ_AHEAD)
+    return io.BufferedReader(RangedObjectFile(store, key, size, version_id), read_ahead)
