@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from docproc.chunking.chunker import Chunker
+from docproc.chunking.tokens import encoding
 from docproc.extract.docx import docx_text
 from docproc.extract.html import html_to_text
 from docproc.ledger.sqlite import SQLiteLedger
@@ -18,6 +19,7 @@ from tests.documents import docx_file, epub, fb2_file
 from tests.fakes import InMemoryObjectStore
 
 CHUNKER = Chunker("text-embedding-3-small", chunk_tokens=64, overlap=0)
+TOKENS = encoding("cl100k_base").encode_ordinary
 
 
 def test_csv_header_heads_every_chunk_and_rows_stay_whole():
@@ -33,6 +35,37 @@ def test_csv_header_heads_every_chunk_and_rows_stay_whole():
         seen.extend(lines[1:])
         assert piece.token_count <= 64
     assert seen == rows
+
+
+def test_a_csv_row_larger_than_a_chunk_is_cut_to_fit_beside_its_header():
+    # Given a header and a row of ~600 tokens among short rows
+    header = "id,name,notes"
+    giant = "7,alice," + " ".join(f"remark{i}" for i in range(300))
+    text = f"1,bob,short\n{giant}\n9,carol,short\n"
+    # When the rows are chunked at 64 tokens
+    pieces = list(CHUNKER.chunk_records(text, 0, header))
+    # Then every chunk, the giant row's pieces too, starts with the header and fits (before:
+    # a piece of 64 tokens plus the header's)
+    assert len(pieces) > 5
+    for piece in pieces:
+        assert piece.text.startswith(f"{header}\n")
+        assert piece.token_count == len(TOKENS(piece.text)) <= 64
+    # And the giant row is all there, in order
+    cut = [p.text.removeprefix(f"{header}\n") for p in pieces if "remark" in p.text]
+    assert " ".join(cut) == giant
+
+
+def test_a_header_too_wide_to_repeat_is_left_off_and_rows_still_fit():
+    # Given a header of 100 columns (~300 tokens), wider than a chunk of 64
+    header = ",".join(f"column_{i}" for i in range(100))
+    rows = [f"{i},{i * 2},{i * 3}" for i in range(60)]
+    # When the rows are chunked
+    pieces = list(CHUNKER.chunk_records("\n".join(rows) + "\n", 0, header))
+    # Then they are grouped without the header, every chunk fitting (before: each row alone,
+    # with the header, ~300 tokens)
+    assert 1 < len(pieces) < len(rows)
+    assert all(p.token_count == len(TOKENS(p.text)) <= 64 for p in pieces)
+    assert "\n".join(p.text for p in pieces).split("\n") == rows
 
 
 def test_jsonl_records_are_never_split_unless_larger_than_a_chunk():

@@ -55,13 +55,20 @@ class Chunker:
         name = encoding_name_for_model(model)
         # Special-token strings in documents are text, not control tokens: encode_ordinary.
         self._encode = encoding(name).encode_ordinary
-        self._packer = TokenPacker(self._encode, token_lengths(name), chunk_tokens, overlap)
+        self._token_lengths = token_lengths(name)
+        self._packer = TokenPacker(self._encode, self._token_lengths, chunk_tokens, overlap)
         self._model = model
         self._chunk_tokens = chunk_tokens
         self._overlap = overlap
 
     def count_tokens(self, text: str) -> int:
         return len(self._encode(text))
+
+    def _packer_for(self, limit: int) -> TokenPacker:
+        if limit == self._chunk_tokens:
+            return self._packer
+        overlap = min(self._overlap, limit // 2)
+        return TokenPacker(self._encode, self._token_lengths, limit, overlap)
 
     @cached_property
     def _markdown(self) -> MarkdownSplitter:
@@ -142,11 +149,19 @@ class Chunker:
     ) -> Iterator[ChunkPiece]:
         """Chunks of ``text`` with their byte range in the object (``text`` starts at
         ``byte_offset``); Markdown is cut at headings first, then paragraphs."""
-        pieces: Iterable[tuple[int, str, int | None]] = (
-            self._markdown_pieces(text)
-            if markdown
-            else ((piece.start, piece.text, piece.tokens) for piece in self._packer.chunks(text))
-        )
+        if markdown:
+            return self._with_bytes(text, byte_offset, self._markdown_pieces(text))
+        return self._text_pieces(text, byte_offset, self._packer)
+
+    def _text_pieces(
+        self, text: str, byte_offset: int, packer: TokenPacker
+    ) -> Iterator[ChunkPiece]:
+        pieces = ((piece.start, piece.text, piece.tokens) for piece in packer.chunks(text))
+        return self._with_bytes(text, byte_offset, pieces)
+
+    def _with_bytes(
+        self, text: str, byte_offset: int, pieces: Iterable[tuple[int, str, int | None]]
+    ) -> Iterator[ChunkPiece]:
         # Chunk offsets only grow: convert characters to bytes incrementally.
         last_char, last_byte = 0, byte_offset
         for char_offset, chunk, tokens in pieces:
@@ -230,6 +245,12 @@ class Chunker:
         one alone is larger than a chunk; a CSV header starts every chunk."""
         prefix = f"{header.rstrip()}\n" if header else ""
         budget = self._chunk_tokens - (self.count_tokens(prefix) if prefix else 0)
+        if budget < self._chunk_tokens // 2:
+            # A header too wide to repeat (as for a table): records are grouped without it.
+            prefix, budget = "", self._chunk_tokens
+        # A record larger than a chunk is cut to fit beside the header (a newline ends the
+        # header, so their tokens add up).
+        record_packer = self._packer_for(budget)
         lines: list[str] = []
         tokens = 0
         start = position = byte_offset
@@ -246,7 +267,7 @@ class Chunker:
                 lines, tokens, start = [], 0, position
             if line_tokens > budget:
                 # One record larger than a chunk: split it like prose.
-                for piece in self.chunk_text(line, position):
+                for piece in self._text_pieces(line, position, record_packer):
                     yield ChunkPiece(
                         text=prefix + piece.text,
                         token_count=self.count_tokens(prefix + piece.text),
