@@ -37,12 +37,11 @@ def docx_text(source: Path | IO[bytes], memory_left_mb: float | None = None) -> 
     the segment may still use (None: no bound)."""
     try:
         with zipfile.ZipFile(source) as package, tempfile.TemporaryFile() as copy:
-            parsed = [i for i in package.infolist() if _parsed(i.filename)]
-            needed_mb = sum(info.file_size for info in parsed) * XML_MEMORY_FACTOR / 2**20
-            if memory_left_mb is not None and needed_mb > memory_left_mb:
+            xml_mb = sum(i.file_size for i in package.infolist() if _parsed(i.filename)) / 2**20
+            if memory_left_mb is not None and xml_mb * XML_MEMORY_FACTOR > memory_left_mb:
                 raise SegmentBudgetExceeded(
-                    f"a DOCX of {sum(i.file_size for i in parsed) / 2**20:.0f} MB of XML needs "
-                    f"about {needed_mb:.0f} MB to read; {memory_left_mb:.0f} MB are left"
+                    f"a DOCX of {xml_mb:.0f} MB of XML needs about "
+                    f"{xml_mb * XML_MEMORY_FACTOR:.0f} MB to read; {memory_left_mb:.0f} MB are left"
                 )
             _copy_without_blobs(package, copy)
             copy.seek(0)
