@@ -64,7 +64,9 @@ def test_markdown_file_single_segment(stack: DeployedStack, qdrant: QdrantClient
 
 
 @pytest.mark.built_artifacts
-def test_docx_is_read_in_place_from_s3(stack: DeployedStack, qdrant: QdrantClient, tmp_path):
+def test_a_docx_of_photographs_is_ingested_from_s3(
+    stack: DeployedStack, qdrant: QdrantClient, tmp_path
+):
     # Given a DOCX whose size is its photographs (4 of 2 MB)
     path = docx_with_photographs(tmp_path / "exhibits.docx", 4, 2 * 2**20)
     (event,) = stack.upload("uploads/acme/case-3/photos-1/exhibits.docx", path.read_bytes())

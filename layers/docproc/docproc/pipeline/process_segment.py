@@ -53,13 +53,12 @@ from docproc.storage.ranged import open_ranged
 from docproc.transcribe.port import Transcriber, Utterance
 from docproc.vectors.port import VISIBLE, VectorPoint, VectorSink
 
-# A DOCX is read a MiB at a time: a small one in two reads (its directory, the rest), a large
-# one's XML in few.
-_DOCX_READ_AHEAD = 1 << 20
-
 if TYPE_CHECKING:
     # The chunker (tokenizer, numpy) is built on first use, not at a cold start's import.
     from docproc.chunking.chunker import Chunker, ChunkPiece
+
+# A DOCX is read a MiB at a time: one of up to 1 MiB in one read, a large one's XML in few.
+_DOCX_READ_AHEAD = 1 << 20
 
 
 @dataclass(frozen=True)

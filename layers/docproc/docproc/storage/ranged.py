@@ -4,7 +4,7 @@ that need only a few places of a large object (a ZIP's directory sits at its end
 from __future__ import annotations
 
 import io
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 from docproc.storage.port import ObjectStore
 
@@ -51,5 +51,9 @@ def open_ranged(
     size: int,
     version_id: str | None = None,
     read_ahead: int = _READ_AHEAD,
-) -> io.BufferedReader:
+) -> IO[bytes]:
+    if 0 < size <= read_ahead:
+        # One read holds it all: a reader's seeks (a ZIP's directory at the end, then its
+        # members) would otherwise each be a request.
+        return io.BytesIO(store.read_range(key, 0, size, version_id))
     return io.BufferedReader(RangedObjectFile(store, key, size, version_id), read_ahead)
