@@ -105,6 +105,19 @@ def docx_of_xml_size(path: Path, xml_bytes: int) -> Path:
     return path
 
 
+def comic_book(path: Path, pages: int, width: int = 800, height: int = 600) -> Path:
+    """A CBZ of ``pages`` distinct JPEGs, stored, as scans in a comic-book archive are: one
+    noise picture (~0.8 MB at 800x600: noise does not compress) made distinct by the page's
+    number after its end, where a reader stops (encoding each would take ~0.1 s a page)."""
+    rng = random.Random(pages)
+    pixels = pymupdf.Pixmap(pymupdf.csRGB, width, height, rng.randbytes(width * height * 3), False)
+    picture = pixels.tobytes("jpg", jpg_quality=90)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
+        for number in range(pages):
+            archive.writestr(f"page{number:04d}.jpg", picture + number.to_bytes(4, "big"))
+    return path
+
+
 def many_empty_pages(path: Path, pages: int) -> Path:
     """A PDF of ``pages`` empty pages, written directly (building it page by page through
     PyMuPDF is quadratic): one flat page tree, one tiny object per page."""

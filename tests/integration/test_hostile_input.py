@@ -33,6 +33,7 @@ from docproc.pipeline.plan import PlanOptions, plan_document
 from docproc.pipeline.process_segment import SegmentBudget, process_segment
 from tests.conftest import REPORT_TABLES
 from tests.documents import (
+    comic_book,
     docx_file,
     docx_of_xml_size,
     docx_with_photographs,
@@ -174,6 +175,31 @@ def test_a_docx_s_photographs_are_not_read_into_memory(env, tmp_path: Path):
     assert peak_rss_mb() - before < FILE_MEMORY_BOUND_MB
     hits = env.vectors.search(env.embedder.embed(["north wall day 24"])[0], "local", limit=1)
     assert "Photograph 24:" in hits[0].payload["text"]
+
+
+def test_a_comic_book_is_converted_to_pdf_a_segment_at_a_time(env, tmp_path: Path):
+    # Given a 200 MB comic book (CBZ) of 250 scanned pages
+    path = comic_book(tmp_path / "exhibits.cbz", 250)
+    assert path.stat().st_size > 190 * 10**6
+    key = "uploads/local/default/exhibits/exhibits.cbz"
+    upload = env.store.put_upload(key, path)
+    # When it is planned into sub-PDFs (of OCR_SEGMENT_PAGES: its pages are pictures)
+    reset_peak_rss()
+    before = current_rss_mb()
+    plan = plan_document(key, upload.version_id, env.store, env.ledger, env.plan_options())
+    # Then Plan grew by less than a file may add (before: ~3x the book, 627 MB, as the whole
+    # book was converted to one PDF in memory, then copied out as bytes), and the sub-PDFs
+    # hold every page, their pictures copied as they were
+    assert peak_rss_mb() - before < FILE_MEMORY_BOUND_MB
+    manifest = json.loads(env.store.get_bytes(plan.document.manifest_key))
+    keys = [SegmentTask.model_validate(item).segment.input_key for item in manifest]
+    pages, size = 0, 0
+    for key in keys:
+        with env.store.local_copy(key) as part, pymupdf.open(part) as sub_pdf:
+            pages += sub_pdf.page_count
+            size += part.stat().st_size
+    assert len(keys) == 25 and pages == 250
+    assert size < path.stat().st_size * 1.01
 
 
 class _ReadsCounted:

@@ -6,12 +6,14 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import pymupdf
 import pytest
 
 from docproc.chunking.chunker import Chunker
 from docproc.chunking.tokens import encoding
 from docproc.extract.docx import docx_text
 from docproc.extract.html import html_to_text
+from docproc.extract.sniff import PAGED
 from docproc.ledger.sqlite import SQLiteLedger
 from docproc.models import BytesSegment, PagesSegment, SegmentTask, WholeSegment
 from docproc.pipeline.plan import PlanOptions, plan_document
@@ -169,11 +171,18 @@ def test_paged_formats_are_split_through_pymupdf(
     store = InMemoryObjectStore({KEY + suffix: path.read_bytes()})
     # When it is planned two pages a segment
     plan = plan_document(KEY + suffix, None, store, ledger, PlanOptions(segment_pages=2))
-    # Then it is recognised, and split into sub-PDFs of pages
+    # Then it is recognised, and split into sub-PDFs holding its pages, each page's text as
+    # the document itself lays it out
     assert plan.document.media_type == media_type
     segments = [t.segment for t in _tasks(store, plan)]
     assert len(segments) >= 2 and all(isinstance(s, PagesSegment) for s in segments)
-    assert all(store.objects[s.input_key].startswith(b"%PDF") for s in segments)
+    pages = []
+    for segment in segments:
+        with pymupdf.open("pdf", store.objects[segment.input_key]) as sub_pdf:
+            assert sub_pdf.page_count == segment.page_end - segment.page_start + 1
+            pages += [page.get_text() for page in sub_pdf]
+    with pymupdf.open(path, filetype=PAGED[media_type]) as document:
+        assert pages == [page.get_text() for page in document]
 
 
 def test_docx_is_one_whole_segment(tmp_path: Path, ledger):

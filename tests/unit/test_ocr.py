@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 from pathlib import Path
 
 import pymupdf
@@ -18,6 +19,11 @@ from docproc.extract.ocr import (
     tessdata_folder,
 )
 from docproc.extract.pdf import PageRange, scanned_pages, weighted_ranges
+from docproc.ledger.sqlite import SQLiteLedger
+from docproc.models import SegmentTask
+from docproc.pipeline.plan import PlanOptions, plan_document
+from tests.documents import comic_book
+from tests.fakes import InMemoryObjectStore
 
 
 def test_a_text_layer_is_readable_unless_it_is_mostly_replacement_characters():
@@ -79,6 +85,41 @@ def test_a_scan_is_told_from_a_text_page_by_its_resources(tmp_path: Path):
     document.save(path)
     # Then only the image page counts as scanned (for sizing; extraction decides for real)
     assert scanned_pages(path) == [False, True, False]
+
+
+def test_plan_sizes_segments_by_their_scans_and_says_how_many_each_holds(tmp_path: Path):
+    # Given 30 text pages with 15 scans among them (pages 11-25)
+    document = pymupdf.open()
+    image = pymupdf.Pixmap(pymupdf.csGRAY, 8, 8, bytes(64), False)
+    for number in range(1, 31):
+        page = document.new_page()
+        if 11 <= number <= 25:
+            page.insert_image(page.rect, pixmap=image)
+        else:
+            page.insert_text((50, 50), f"page {number}")
+    key = "uploads/acme/case/mixed/mixed.pdf"
+    store = InMemoryObjectStore({key: document.tobytes()})
+    # When it is planned at 50 text pages or 10 scans a segment
+    options = PlanOptions(segment_pages=50, ocr_segment_pages=10)
+    plan = plan_document(key, None, store, SQLiteLedger(tmp_path / "ledger"), options)
+    # Then each segment holds at most 10 scans' worth of work (a scan weighs 5 text pages),
+    # and says how many of its pages are scans (for the laptop's pool: OCR takes ~200x a text
+    # page's time)
+    segments = [
+        SegmentTask.model_validate(item).segment
+        for item in json.loads(store.objects[plan.document.manifest_key])
+    ]
+    assert [(s.page_start, s.page_end, s.scanned_pages) for s in segments] == [
+        (1, 18, 8),
+        (19, 30, 7),
+    ]
+
+
+def test_a_comic_book_s_pages_are_scans(tmp_path: Path):
+    # Given a CBZ: one picture a page, whatever they show (scanned exhibits, say)
+    path = comic_book(tmp_path / "exhibits.cbz", 3, width=16, height=16)
+    # Then each page counts as scanned, so its segments are sized for OCR
+    assert scanned_pages(path, "cbz") == [True, True, True]
 
 
 def test_a_language_without_trained_data_names_the_package_to_install(

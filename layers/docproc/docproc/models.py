@@ -149,6 +149,9 @@ class PagesSegment(_Model):
     # PyMuPDF's name for the input's format: sub-PDFs are always pdf; an upload read in place
     # may be epub, xps, ...
     input_filetype: str = "pdf"
+    # Of these pages, how many Plan guessed are scans for OCR (0 when it did not look): the
+    # laptop runner sizes its pool by them, as OCR takes ~200x a text page's time.
+    scanned_pages: int = Field(default=0, ge=0)
 
     @property
     def size_hint(self) -> int:

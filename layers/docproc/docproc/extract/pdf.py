@@ -91,6 +91,8 @@ def scanned_pages(path: Path, filetype: str = "pdf") -> list[bool]:
     with open_document(path, filetype) as document:
         # Counted once: a damaged page tree can count differently after a failed lookup.
         count = int(document.page_count)
+        if filetype == "cbz":
+            return [True] * count  # a comic-book archive is one picture a page
         if filetype != "pdf":
             return [False] * count  # reflowable formats have text
         return [_likely_scanned_or_not(document, index) for index in range(count)]
@@ -147,45 +149,56 @@ def split(
 ) -> Iterator[tuple[int, Path]]:
     """Write one sub-PDF per range, yielding ``(index, path)``; the caller removes each file.
 
-    One sub-PDF exists on disk at a time if the caller removes it before asking for the next.
-    Other paged formats (EPUB, XPS, ...) are converted to one PDF first.
+    One sub-PDF exists on disk at a time if the caller removes it before asking for the next,
+    and memory holds one range's pages. Other paged formats (EPUB, XPS, CBZ, ...) are
+    converted to PDF one range at a time.
     """
-    if filetype != "pdf":
-        # convert_to_pdf(from_page=n>0) fails in PyMuPDF 1.28 ("invalid page number"): convert
-        # the whole (reflowable, so modest) document once and split that.
-        with open_document(source, filetype) as document:
-            try:
-                converted = document.convert_to_pdf()
-            except MUPDF_ERRORS as exc:
-                raise InvalidDocument(f"cannot convert to PDF: {type(exc).__name__}") from exc
-        fd, name = tempfile.mkstemp(prefix="docproc-converted-", suffix=".pdf", dir=out_dir)
-        with os.fdopen(fd, "wb") as out:
-            out.write(converted)
-        del converted
-        try:
-            yield from split(Path(name), ranges, out_dir)
-        finally:
-            Path(name).unlink(missing_ok=True)
-        return
-    with open_document(source) as document:
+    with open_document(source, filetype) as document:
         for index, pages in enumerate(ranges):
             fd, name = tempfile.mkstemp(prefix=f"docproc-{index:05d}-", suffix=".pdf", dir=out_dir)
             os.close(fd)
-            part = pymupdf.open()
             try:
-                part.insert_pdf(document, from_page=pages.start - 1, to_page=pages.end - 1)
-                # Streams are copied as they are: deflate=True would also compress the ones
-                # the original stored uncompressed (14.7 s instead of 0.9 s for 417 MB of
-                # such images), for a sub-PDF that lives only until its segment is done.
-                part.save(name, garbage=1)
+                if filetype == "pdf":
+                    _copy_pages(document, pages, name)
+                else:
+                    _convert_pages(document, pages, name)
             except MUPDF_ERRORS as exc:
                 Path(name).unlink(missing_ok=True)
                 raise InvalidDocument(
                     f"pages {pages.start}-{pages.end} cannot be copied: {type(exc).__name__}"
                 ) from exc
-            finally:
-                part.close()
             yield index, Path(name)
+
+
+def _copy_pages(document: pymupdf.Document, pages: PageRange, name: str) -> None:
+    part = pymupdf.open()
+    try:
+        part.insert_pdf(document, from_page=pages.start - 1, to_page=pages.end - 1)
+        # Streams are copied as they are: deflate=True would also compress the ones the
+        # original stored uncompressed (14.7 s instead of 0.9 s for 417 MB of such images),
+        # for a sub-PDF that lives only until its segment is done.
+        part.save(name, garbage=1)
+    finally:
+        part.close()
+
+
+def _convert_pages(document: pymupdf.Document, pages: PageRange, name: str) -> None:
+    """Pages of a non-PDF document drawn into a new PDF, as ``Document.convert_to_pdf`` does
+    for a whole document. That one cannot start past the first page (PyMuPDF 1.28: "invalid
+    page number") and returns the PDF as bytes, so a 190 MB comic book held 600 MB at once;
+    a range at a time holds that range's images (JPEGs are copied, not re-encoded)."""
+    mupdf = pymupdf.mupdf
+    part = mupdf.PdfDocument()
+    for number in range(pages.start - 1, pages.end):
+        page = mupdf.fz_load_page(document.this, number)
+        mediabox = mupdf.fz_bound_page(page)
+        device, resources, contents = mupdf.pdf_page_write(part, mediabox)
+        mupdf.fz_run_page(page, device, mupdf.FzMatrix(), mupdf.FzCookie())
+        mupdf.fz_close_device(device)
+        mupdf.pdf_insert_page(part, -1, mupdf.pdf_add_page(part, mediabox, 0, resources, contents))
+    options = mupdf.PdfWriteOptions()
+    options.do_compress = 1  # the pages' text drawing, written uncompressed by the device
+    mupdf.pdf_save_document(part, name, options)
 
 
 def extract_pages(

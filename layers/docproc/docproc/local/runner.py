@@ -36,6 +36,7 @@ from docproc.extract.open_documents import OpenDocuments
 from docproc.ledger.sqlite import SQLiteLedger
 from docproc.local.workers import (
     BYTES_PER_SECOND,
+    OCR_PAGES_PER_SECOND,
     PAGES_PER_SECOND,
     RECORDED_SECONDS_PER_SECOND,
     WORKER_START_SECONDS,
@@ -319,7 +320,8 @@ class LocalEnvironment:
 def estimated_seconds(task: SegmentTask) -> float:
     segment = task.segment
     if segment.kind == "pages":
-        return segment.size_hint / PAGES_PER_SECOND
+        text_pages = segment.size_hint - segment.scanned_pages
+        return text_pages / PAGES_PER_SECOND + segment.scanned_pages / OCR_PAGES_PER_SECOND
     if segment.kind == "bytes":
         return segment.size_hint / BYTES_PER_SECOND
     if segment.kind == "time":

@@ -27,6 +27,9 @@ WORKER_START_SECONDS = 1.0
 # PDF's per-segment stages on one worker take ~4.1 s for 2,000 pages; pages of scans or images
 # with little text go faster, so a pool pays for fewer of them): for choosing the workers.
 PAGES_PER_SECOND = 450.0
+# Pages Plan guessed are scans go at OCR's pace (BENCHMARKS.md, scanned pages: 2.08 letter
+# pages/s on one core).
+OCR_PAGES_PER_SECOND = 2.0
 BYTES_PER_SECOND = 2.0 * 1024 * 1024
 RECORDED_SECONDS_PER_SECOND = 100.0
 

@@ -205,6 +205,7 @@ def _page_segments(
 
     with store.local_copy(ref.source_key, ref.source_version_id) as source:
         count = pdf.count_pages(source, filetype)
+        scanned: list[bool] = []
         if options.ocr == "off" or count <= min(options.segment_pages, options.ocr_segment_pages):
             # One segment whatever its pages are: no need to look at them.
             ranges = pdf.page_ranges(count, options.segment_pages)
@@ -227,6 +228,7 @@ def _page_segments(
                     input_key=ref.source_key,
                     input_version_id=ref.source_version_id,
                     input_filetype=filetype,
+                    scanned_pages=sum(scanned[pages.start - 1 : pages.end]),
                 )
                 for index, pages in enumerate(ranges)
             ]
@@ -240,7 +242,11 @@ def _page_segments(
             pages = ranges[index]
             segments.append(
                 PagesSegment(
-                    index=index, page_start=pages.start, page_end=pages.end, input_key=input_key
+                    index=index,
+                    page_start=pages.start,
+                    page_end=pages.end,
+                    input_key=input_key,
+                    scanned_pages=sum(scanned[pages.start - 1 : pages.end]),
                 )
             )
         return segments
