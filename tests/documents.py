@@ -118,6 +118,31 @@ def comic_book(path: Path, pages: int, width: int = 800, height: int = 600) -> P
     return path
 
 
+def web_page(seed: int, elements: int) -> str:
+    """A saved web page of ``elements`` pieces of markup in random order: paragraphs whose
+    tags span lines, scripts (with "<", ">", "<!--" and "-->" inside), style sheets, comments
+    of several lines, and long lines of tags. Visible words are "shown<n>", the others
+    "hidden<n>"."""
+    rng = random.Random(seed)
+    parts = ["<html><head><title>shown0</title><style>.hidden0 { x: 1 }</style></head><body>\n"]
+    for n in range(1, elements):
+        kind = rng.choice(["p", "p", "p", "script", "style", "comment", "line"])
+        if kind == "p":
+            parts.append(f'<p\n class="c{n}"\n data-note="x">shown{n} a &amp; b</p>\n')
+        elif kind == "script":
+            body = "".join(f"var hidden{n}x{i} = a<b && c>d; // <!-- -->\n" for i in range(5))
+            parts.append(f'<script\n type="text/javascript">\n{body}</script>\n')
+        elif kind == "style":
+            body = "".join(f".hidden{n}x{i} {{ margin: 0 }}\n" for i in range(5))
+            parts.append(f"<style>\n{body}</style>\n")
+        elif kind == "comment":
+            parts.append(f"<!-- hidden{n}\n <p>hidden{n}b</p>\n hidden{n}c -->\n")
+        else:
+            cells = " ".join(f'<span class="k{i}">shown{n}x{i}</span>' for i in range(30))
+            parts.append(f"<div>{cells}</div>\n")
+    return "".join(parts) + "</body></html>\n"
+
+
 def many_empty_pages(path: Path, pages: int) -> Path:
     """A PDF of ``pages`` empty pages, written directly (building it page by page through
     PyMuPDF is quadratic): one flat page tree, one tiny object per page."""

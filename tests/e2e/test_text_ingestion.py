@@ -7,7 +7,8 @@ import json
 import pytest
 from qdrant_client import QdrantClient
 
-from tests.documents import docx_with_photographs
+from docproc.extract.html import html_to_text
+from tests.documents import docx_with_photographs, web_page
 from tests.e2e.harness import BUCKET, DeployedStack
 
 
@@ -42,6 +43,31 @@ def test_text_file_fans_out_over_byte_ranges(stack: DeployedStack, qdrant: Qdran
     (published,) = stack.published()
     assert published["detail"]["media_type"] == "text/plain"
     assert published["detail"]["bytes"] == len(("\n".join(lines) + "\n").encode())
+
+
+@pytest.mark.built_artifacts
+def test_a_web_page_read_in_ranges_indexes_only_its_visible_text(
+    stack: DeployedStack, qdrant: QdrantClient
+):
+    # Given a 300 kB saved web page (scripts, style sheets, comments and tags over several
+    # lines, wherever the 64 KiB ranges fall) and its visible words, read whole
+    markup = web_page(seed=5, elements=1500)
+    visible = html_to_text(markup).split()
+    (event,) = stack.upload("uploads/acme/case-3/page-1/page.html", markup.encode())
+    # When it is ingested, by the Lambda runtime's HTML parser
+    execution = stack.run(event)
+    # Then its ranges' chunks hold those words (each unique), in order, and nothing of the
+    # markup
+    assert execution["status"] == "SUCCEEDED", execution.get("cause")
+    segments = [p for name, p in stack.invocations if name == "ProcessSegmentFunction"]
+    assert len(segments) >= 4
+    chunks = sorted(_chunks(stack, "work/acme/page-1/"), key=lambda c: (c["segment"], c["ordinal"]))
+    words = [word for chunk in chunks for word in chunk["text"].split()]
+    # (chunks overlap: a word is counted where it first appears)
+    assert list(dict.fromkeys(w for w in words if w.startswith("shown"))) == [
+        w for w in visible if w.startswith("shown")
+    ]
+    assert not [word for word in words if "hidden" in word or "=" in word]
 
 
 @pytest.mark.built_artifacts

@@ -11,13 +11,15 @@ import pytest
 
 from docproc.chunking.chunker import Chunker
 from docproc.chunking.tokens import encoding
+from docproc.extract import html
 from docproc.extract.docx import docx_text
 from docproc.extract.html import html_to_text
 from docproc.extract.sniff import PAGED
+from docproc.extract.text import read_slice
 from docproc.ledger.sqlite import SQLiteLedger
 from docproc.models import BytesSegment, PagesSegment, SegmentTask, WholeSegment
 from docproc.pipeline.plan import PlanOptions, plan_document
-from tests.documents import docx_file, epub, fb2_file
+from tests.documents import docx_file, epub, fb2_file, web_page
 from tests.fakes import InMemoryObjectStore
 
 CHUNKER = Chunker("text-embedding-3-small", chunk_tokens=64, overlap=0)
@@ -103,6 +105,25 @@ def test_html_text_drops_markup_scripts_and_styles():
     )
     lines = [line for line in html_to_text(markup).splitlines() if line]
     assert lines == ["Title & more", "First bold para.", "one", "two", "Unclosed tag"]
+
+
+@pytest.mark.parametrize("segment_bytes", [97, 256, 1000, 4096])
+@pytest.mark.parametrize("seed", [1, 2])
+def test_html_read_in_ranges_gives_the_text_of_the_whole(segment_bytes: int, seed: int):
+    # Given a web page cut into byte ranges, as Plan cuts an HTML file (where a range begins
+    # inside a script, a style sheet, a comment or a tag of several lines)
+    markup = web_page(seed, 400).encode()
+    store = InMemoryObjectStore({KEY: markup})
+    # When each range's text is read in the context of what precedes it
+    words = []
+    for start in range(0, len(markup), segment_bytes):
+        end = min(start + segment_bytes, len(markup))
+        owned = read_slice(store, KEY, None, start, end, len(markup))
+        words += html.range_text(store, KEY, None, owned, len(markup)).split()
+    # Then the ranges hold the words of the whole page, in order, and nothing hidden (before,
+    # a range's scripts, styles, comments and the tails of tags were read as text)
+    assert words == html_to_text(markup.decode()).split()
+    assert not [word for word in words if "hidden" in word or "=" in word]
 
 
 def test_docx_text_in_document_order(tmp_path: Path):

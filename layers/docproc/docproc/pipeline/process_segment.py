@@ -22,9 +22,7 @@ from docproc.errors import (
     ObjectNotFound,
     SegmentBudgetExceeded,
 )
-from docproc.extract import text
-from docproc.extract.html import EXTRACTION_METHOD as HTML_EXTRACTION
-from docproc.extract.html import html_to_text
+from docproc.extract import html, text
 from docproc.extract.ocr import OCR_AUTO, OcrOptions
 from docproc.extract.open_documents import OpenDocuments
 from docproc.extract.pages import TablesMode
@@ -308,6 +306,9 @@ def _pieces(
         segment.byte_end,
         segment.input_size,
     )
+    if ref.media_type == HTML:
+        yield from _html_pieces(segment, owned, deps)
+        return
     yield from _text_pieces(ref.media_type, segment, owned, deps.chunker)
 
 
@@ -362,17 +363,23 @@ def _speech_pieces(
         yield piece, method
 
 
+def _html_pieces(
+    segment: BytesSegment, owned: text.TextSlice, deps: SegmentDeps
+) -> Iterator[tuple[ChunkPiece, str]]:
+    visible = html.range_text(
+        deps.store, segment.input_key, segment.input_version_id, owned, segment.input_size
+    )
+    # Markup offsets do not survive stripping: chunks carry the segment's byte range.
+    for piece in deps.chunker.chunk_text(visible, owned.byte_start):
+        yield (
+            replace(piece, byte_start=owned.byte_start, byte_end=owned.byte_end),
+            html.EXTRACTION_METHOD,
+        )
+
+
 def _text_pieces(
     media_type: str, segment: BytesSegment, owned: text.TextSlice, chunker: Chunker
 ) -> Iterator[tuple[ChunkPiece, str]]:
-    if media_type == HTML:
-        # Markup offsets do not survive stripping: chunks carry the segment's byte range.
-        for piece in chunker.chunk_text(html_to_text(owned.text), owned.byte_start):
-            yield (
-                replace(piece, byte_start=owned.byte_start, byte_end=owned.byte_end),
-                HTML_EXTRACTION,
-            )
-        return
     if media_type in (CSV, JSONL):
         body, offset = owned.text, owned.byte_start
         if media_type == CSV and owned.byte_start == 0 and segment.header is not None:
