@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import random
 import zipfile
+from collections.abc import Sequence
+from email.message import EmailMessage
 from pathlib import Path
 
 import docx
@@ -141,6 +143,44 @@ def web_page(seed: int, elements: int) -> str:
             cells = " ".join(f'<span class="k{i}">shown{n}x{i}</span>' for i in range(30))
             parts.append(f"<div>{cells}</div>\n")
     return "".join(parts) + "</body></html>\n"
+
+
+def pdf_of_lines(lines: list[str]) -> bytes:
+    """A PDF of one page a line."""
+    document = pymupdf.open()
+    for line in lines:
+        document.new_page().insert_text((50, 60), line)
+    data = document.tobytes()
+    document.close()
+    return bytes(data)
+
+
+def email_message(
+    subject: str,
+    body: str,
+    html: str | None = None,
+    attachments: Sequence[tuple[str, str, bytes | EmailMessage]] = (),
+    sender: str = "Ana Ruiz <ana@firm.example>",
+) -> EmailMessage:
+    """An e-mail as a mail program writes one: a plain body (and its HTML alternative), then
+    attachments ``(file name, MIME type, content)``, base64-encoded; a message attached whole
+    when the content is one."""
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = "Ben Ode <ben@client.example>"
+    message["Date"] = "Tue, 03 Mar 2026 10:15:00 +0000"
+    message["Message-ID"] = "<1@firm.example>"
+    message["Subject"] = subject
+    message.set_content(body)
+    if html is not None:
+        message.add_alternative(html, subtype="html")
+    for name, kind, content in attachments:
+        if isinstance(content, EmailMessage):
+            message.add_attachment(content, filename=name)
+        else:
+            maintype, subtype = kind.split("/")
+            message.add_attachment(content, maintype=maintype, subtype=subtype, filename=name)
+    return message
 
 
 def many_empty_pages(path: Path, pages: int) -> Path:

@@ -8,7 +8,7 @@ import pytest
 from qdrant_client import QdrantClient
 
 from docproc.extract.html import html_to_text
-from tests.documents import docx_with_photographs, web_page
+from tests.documents import docx_with_photographs, email_message, pdf_of_lines, web_page
 from tests.e2e.harness import BUCKET, DeployedStack
 
 
@@ -68,6 +68,29 @@ def test_a_web_page_read_in_ranges_indexes_only_its_visible_text(
         w for w in visible if w.startswith("shown")
     ]
     assert not [word for word in words if "hidden" in word or "=" in word]
+
+
+@pytest.mark.built_artifacts
+def test_an_email_is_read_whole_with_its_attachments(stack: DeployedStack, qdrant: QdrantClient):
+    # Given an e-mail with a PDF attached, uploaded as .eml
+    message = email_message(
+        "Signed lease",
+        "The signed lease is attached.",
+        attachments=[("lease.pdf", "application/pdf", pdf_of_lines(["Rent is 1,200 a month."]))],
+    )
+    (event,) = stack.upload("uploads/acme/case-3/mail-1/lease.eml", message.as_bytes())
+    # When it is ingested (the runtime's e-mail parser, the upload read by ProcessSegment's
+    # role)
+    execution = stack.run(event)
+    # Then one segment read it whole: its header, body and the PDF's text, announced as e-mail
+    assert execution["status"] == "SUCCEEDED", execution.get("cause")
+    segments = [p for name, p in stack.invocations if name == "ProcessSegmentFunction"]
+    assert [p["segment"]["kind"] for p in segments] == ["whole"]
+    text = " ".join(" ".join(c["text"] for c in _chunks(stack, "work/acme/mail-1/")).split())
+    assert text.startswith("From: Ana Ruiz <ana@firm.example>")
+    assert "Subject: Signed lease The signed lease is attached." in text
+    assert "Attachment: lease.pdf (application/pdf) Rent is 1,200 a month." in text
+    assert stack.published()[0]["detail"]["media_type"] == "message/rfc822"
 
 
 @pytest.mark.built_artifacts

@@ -31,6 +31,7 @@ CSV = "text/csv"
 JSONL = "application/x-ndjson"
 JSON = "application/json"
 HTML = "text/html"
+EML = "message/rfc822"
 
 # Audio and video: transcribed in time windows (ffmpeg's demuxers tell the rest apart).
 MPEG_AUDIO = "audio/mpeg"
@@ -119,6 +120,7 @@ _EXTENSION_TYPES = {
     ".json": JSON,
     ".html": HTML,
     ".htm": HTML,
+    ".eml": EML,
     ".mp3": MPEG_AUDIO,
     ".m4a": MP4_AUDIO,
     ".aac": AAC,
@@ -236,6 +238,8 @@ def _text_format(text: str, filename: str) -> str:
         return HTML
     if stripped.startswith("<?xml") and "<FictionBook" in stripped[:2000]:
         return FB2
+    if _looks_like_email(stripped):
+        return EML
     first_line = stripped.split("\n", 1)[0].strip()
     if stripped.startswith("{") and _is_json_object(first_line):
         lines = [line for line in stripped.split("\n")[:-1] if line.strip()]
@@ -250,6 +254,37 @@ def _text_format(text: str, filename: str) -> str:
     if hinted == MARKDOWN:
         return MARKDOWN
     return TEXT
+
+
+# A header field's line: a name of printable characters but the colon, then a colon.
+_HEADER_FIELD = re.compile(r"([!-9;-~]+):")
+# Fields only a message has (minutes or a memo may have From, To, Date and Subject, and
+# fields of their own that reading them as a message would drop; not these).
+_MESSAGE_FIELDS = {"message-id", "mime-version", "received", "return-path"}
+_ADDRESS_FIELDS = {"from", "sender", "to", "received", "return-path"}
+
+
+def _looks_like_email(text: str) -> bool:
+    """Whether ``text`` begins with an Internet message's header (RFC 5322): lines of fields,
+    folded lines indented, up to a blank line or the end of what was read (a long chain of
+    Received fields), among them a sender or recipient and a field only messages have."""
+    names: list[str] = []
+    lines = text.split("\n")
+    for number, line in enumerate(line.rstrip("\r") for line in lines):
+        if not line:
+            break
+        if line[0] in " \t":
+            if not names:
+                return False
+            continue
+        field = _HEADER_FIELD.match(line)
+        if field is None:
+            if number == len(lines) - 1:
+                break  # the last line read may be cut short: judge the ones before it
+            return False
+        names.append(field.group(1).lower())
+    fields = set(names)
+    return len(names) >= 3 and bool(fields & _ADDRESS_FIELDS) and bool(fields & _MESSAGE_FIELDS)
 
 
 def type_for_name(filename: str) -> str | None:

@@ -14,6 +14,7 @@ from docproc.extract.ocr import OcrMode
 from docproc.extract.sniff import (
     CSV,
     DOCX,
+    EML,
     MEDIA_TYPES,
     PAGED,
     SNIFF_BYTES,
@@ -153,7 +154,8 @@ def _segments(
 ) -> list[Segment]:
     if ref.media_type in PAGED:
         return _page_segments(ref, store, options, PAGED[ref.media_type])
-    if ref.media_type == DOCX:
+    if ref.media_type in (DOCX, EML):
+        # Not splittable by range: one worker reads it whole.
         return [
             WholeSegment(index=0, input_key=ref.source_key, input_version_id=ref.source_version_id)
         ]

@@ -26,7 +26,7 @@ from docproc.extract import html, text
 from docproc.extract.ocr import OCR_AUTO, OcrOptions
 from docproc.extract.open_documents import OpenDocuments
 from docproc.extract.pages import TablesMode
-from docproc.extract.sniff import CSV, HTML, JSONL, MARKDOWN
+from docproc.extract.sniff import CSV, EML, HTML, JSONL, MARKDOWN
 from docproc.ledger.port import Ledger
 from docproc.ledger.records import utc_now
 from docproc.models import (
@@ -57,6 +57,8 @@ if TYPE_CHECKING:
 
 # A DOCX is read a MiB at a time: one of up to 1 MiB in one read, a large one's XML in few.
 _DOCX_READ_AHEAD = 1 << 20
+# An e-mail is read from start to end: in few requests.
+_MESSAGE_READ_AHEAD = 8 << 20
 
 
 @dataclass(frozen=True)
@@ -282,18 +284,10 @@ def _pieces(
             yield piece, _page_extraction(methods, piece)
         return
     if isinstance(segment, WholeSegment):
-        # python-docx and lxml load only for the documents that need them.
-        from docproc.extract.docx import EXTRACTION_METHOD as DOCX_EXTRACTION
-        from docproc.extract.docx import docx_text
-
-        # Read in place, its directory and its XML only: a DOCX's size is mostly its media.
-        with open_ranged(
-            deps.store, segment.input_key, ref.size, segment.input_version_id, _DOCX_READ_AHEAD
-        ) as package:
-            content = docx_text(package, deps.budget.memory_left_mb())
+        content, method = _whole_text(ref, segment, deps)
         for piece in deps.chunker.chunk_text(content, 0):
             # Offsets into extracted text say nothing about the file's bytes.
-            yield replace(piece, byte_start=None, byte_end=None), DOCX_EXTRACTION
+            yield replace(piece, byte_start=None, byte_end=None), method
         return
     if isinstance(segment, TimeSegment):
         yield from _speech_pieces(segment, deps, heard)
@@ -310,6 +304,26 @@ def _pieces(
         yield from _html_pieces(segment, owned, deps)
         return
     yield from _text_pieces(ref.media_type, segment, owned, deps.chunker)
+
+
+def _whole_text(ref: DocumentRef, segment: WholeSegment, deps: SegmentDeps) -> tuple[str, str]:
+    """The text of a document read whole (DOCX, e-mail), and how it was extracted."""
+    if ref.media_type == EML:
+        from docproc.extract import mail
+
+        mail.check_fits(ref.size, deps.budget.memory_left_mb())
+        with open_ranged(
+            deps.store, segment.input_key, ref.size, segment.input_version_id, _MESSAGE_READ_AHEAD
+        ) as message:
+            return mail.message_text(message, deps.ocr, deps.tables), mail.EXTRACTION_METHOD
+    # python-docx and lxml load only for the documents that need them.
+    from docproc.extract import docx
+
+    # Read in place, its directory and its XML only: a DOCX's size is mostly its media.
+    with open_ranged(
+        deps.store, segment.input_key, ref.size, segment.input_version_id, _DOCX_READ_AHEAD
+    ) as package:
+        return docx.docx_text(package, deps.budget.memory_left_mb()), docx.EXTRACTION_METHOD
 
 
 def _page_extraction(methods: Mapping[int, str], piece: ChunkPiece) -> str:

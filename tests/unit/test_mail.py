@@ -1,0 +1,133 @@
+"""E-mail: told apart from text by its header, read as its header, body and attachments."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from docproc.errors import SegmentBudgetExceeded
+from docproc.extract.mail import check_fits, message_text
+from docproc.extract.sniff import EML, TEXT, sniff
+from tests.documents import docx_file, email_message, pdf_of_lines
+
+
+def test_an_email_is_told_from_text_by_its_header_whatever_its_name():
+    message = email_message("Lease renewal", "Please sign by Friday.").as_bytes()
+    assert sniff(message, "message.txt").media_type == EML
+    assert sniff(message, "message.eml").media_type == EML
+    # A header longer than what is read (a long chain of Received fields) still is one
+    relayed = b"".join(b"Received: from relay%d.example by mx.example;\r\n" % i for i in range(400))
+    assert sniff((relayed + message)[:8192], "").media_type == EML
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "From: Ana\nTo: Ben\nSubject: Memo\n\nA memo with a header of its own.",
+        "Name: Ana\nRole: counsel\nDate: 2026-03-03\n\nA form's fields.",
+        "Date: 2026-03-03\nFrom: The board\nTo: Members\nAttendees: Ana, Ben\n\nMinutes.",
+        "Subject: notes\nThe first line is a field, the second is not.\n",
+    ],
+    ids=["memo", "form", "minutes", "one-field"],
+)
+def test_text_with_fields_is_not_an_email(text: str):
+    assert sniff(text.encode(), "notes.eml").media_type == TEXT
+
+
+def test_an_email_reads_as_its_header_body_and_attachments(tmp_path: Path):
+    # Given a message with an HTML alternative, and attached: a PDF, a DOCX, a CSV, a photo
+    # and a forwarded message with an attachment of its own
+    forwarded = email_message(
+        "Fwd: inspection",
+        "The inspector's report is attached.",
+        attachments=[("report.txt", "text/plain", b"Mould found in the north bedroom.")],
+    )
+    docx = docx_file(tmp_path / "draft.docx", ["Clause 4: the tenant repairs the roof."])
+    message = email_message(
+        "Lease =?renewal?= — Unit 4",
+        "Please sign by Friday.",
+        html="<html><body><p>Please <b>sign</b> by Friday.</p><script>x()</script></body></html>",
+        attachments=[
+            ("lease.pdf", "application/pdf", pdf_of_lines(["Rent is 1,200 a month.", "Page two."])),
+            ("draft.docx", "application/octet-stream", docx.read_bytes()),
+            ("rents.csv", "text/csv", b"unit,rent\n4,1200\n"),
+            ("photo.jpg", "image/jpeg", b"\xff\xd8\xff\xe0" + bytes(3000)),
+            ("inspection.eml", "message/rfc822", forwarded),
+        ],
+    )
+    # When its text is read
+    text = message_text(io.BytesIO(message.as_bytes()))
+    # Then the header's fields lead, the plain body follows (not its HTML twin), and each
+    # attachment is named with its text, the forwarded one's within it
+    assert text.startswith(
+        "From: Ana Ruiz <ana@firm.example>\nTo: Ben Ode <ben@client.example>\n"
+        "Date: Tue, 03 Mar 2026 10:15:00 +0000\nSubject: Lease =?renewal?= — Unit 4\n\n"
+        "Please sign by Friday.\n\nAttachment: lease.pdf (application/pdf)\n\n"
+        "Rent is 1,200 a month.\n\nPage two."
+    )
+    for expected in [
+        "Attachment: draft.docx (application/octet-stream)\n\nClause 4: the tenant repairs",
+        "Attachment: rents.csv (text/csv)\n\nunit,rent\n4,1200",
+        "Attachment: photo.jpg (image/jpeg)\n\nAttachment: inspection.eml (message/rfc822)",
+        "Subject: Fwd: inspection\n\nThe inspector's report is attached.\n\n"
+        "Attachment: report.txt (text/plain)\n\nMould found in the north bedroom.",
+    ]:
+        assert expected in text
+    assert text.count("Please sign") == 1
+    # And none of the attachments' base64 is in it
+    assert "JVBERi" not in text and "/9j/" not in text and "UEsDB" not in text
+
+
+def test_an_html_only_email_reads_as_its_text():
+    message = email_message("Notice", "unused")
+    message.set_content("<p>Notice to <i>quit</i></p><style>p{}</style>", subtype="html")
+    assert message_text(io.BytesIO(message.as_bytes())).endswith(
+        "Subject: Notice\n\nNotice to quit"
+    )
+
+
+def test_an_attachment_that_cannot_be_read_is_named_and_the_rest_kept():
+    # Given a damaged PDF and a PDF encrypted with a user password beside a readable text
+    locked = pdf_of_lines(["secret"])
+    import pymupdf
+
+    with pymupdf.open("pdf", locked) as document:
+        locked = document.tobytes(encryption=pymupdf.PDF_ENCRYPT_AES_256, user_pw="u", owner_pw="o")
+    message = email_message(
+        "Exhibits",
+        "Three exhibits.",
+        attachments=[
+            ("broken.pdf", "application/pdf", b"%PDF-1.7\n" + bytes(500)),
+            ("locked.pdf", "application/pdf", locked),
+            ("notes.txt", "text/plain", b"The exhibits were served on 2 March."),
+        ],
+    )
+    # When it is read, then each is named with why it was not read, and the rest is there
+    text = message_text(io.BytesIO(message.as_bytes()))
+    assert "Attachment: broken.pdf (application/pdf), not read: InvalidDocument" in text
+    assert "Attachment: locked.pdf (application/pdf), not read: EncryptedDocument" in text
+    assert text.endswith("The exhibits were served on 2 March.")
+
+
+def test_encoded_words_and_legacy_charsets_are_decoded():
+    raw = (
+        b"From: =?utf-8?q?Jos=C3=A9_P=C3=A9rez?= <jose@firm.example>\r\n"
+        b"To: ben@client.example\r\nDate: Tue, 03 Mar 2026 10:15:00 +0000\r\n"
+        b"Subject: =?iso-8859-1?q?R=E9sum=E9_of_the_case?=\r\nMIME-Version: 1.0\r\n"
+        b"Content-Type: text/plain; charset=iso-8859-1\r\n"
+        b"Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+        b"La d=E9claration du t=E9moin.\r\n"
+    )
+    text = message_text(io.BytesIO(raw))
+    assert "From: José Pérez <jose@firm.example>" in text
+    assert "Subject: Résumé of the case" in text
+    assert text.endswith("La déclaration du témoin.")
+
+
+def test_a_message_larger_than_the_memory_left_is_refused():
+    check_fits(10 * 2**20, memory_left_mb=100)
+    with pytest.raises(SegmentBudgetExceeded, match="an e-mail of 100 MB"):
+        check_fits(100 * 2**20, memory_left_mb=300)
+    check_fits(10**9, memory_left_mb=None)
