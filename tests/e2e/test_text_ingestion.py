@@ -94,6 +94,23 @@ def test_an_email_is_read_whole_with_its_attachments(stack: DeployedStack, qdran
 
 
 @pytest.mark.built_artifacts
+def test_an_rtf_is_read_as_its_text(stack: DeployedStack, qdrant: QdrantClient):
+    # Given an RTF (as word processors export it: a font table, escapes, a picture)
+    rtf = (
+        rb"{\rtf1\ansi\ansicpg1252{\fonttbl{\f0 Times;}}\f0 {\b Clause 4.} Rent is "
+        rb"\u8364?1,200, caf\'e9 included.\par{\pict\pngblip 89504e47}}"
+    )
+    (event,) = stack.upload("uploads/acme/case-3/rtf-1/lease.rtf", rtf)
+    # When it is ingested (striprtf in the built image)
+    execution = stack.run(event)
+    # Then its text is the chunk, nothing of its markup
+    assert execution["status"] == "SUCCEEDED", execution.get("cause")
+    (chunk,) = _chunks(stack, "work/acme/rtf-1/")
+    assert chunk["text"] == "Clause 4. Rent is €1,200, café included."
+    assert chunk["extraction"] == "striprtf"
+
+
+@pytest.mark.built_artifacts
 def test_markdown_file_single_segment(stack: DeployedStack, qdrant: QdrantClient):
     body = "\n\n".join(
         f"# Exhibit {i}\n\nThe exhibit {i} shows the signed lease." for i in range(20)

@@ -14,12 +14,12 @@ from docproc.chunking.tokens import encoding
 from docproc.extract import html
 from docproc.extract.docx import docx_text
 from docproc.extract.html import html_to_text
-from docproc.extract.sniff import PAGED
+from docproc.extract.sniff import DOCX, EML, PAGED, RTF
 from docproc.extract.text import read_slice
 from docproc.ledger.sqlite import SQLiteLedger
 from docproc.models import BytesSegment, PagesSegment, SegmentTask, WholeSegment
 from docproc.pipeline.plan import PlanOptions, plan_document
-from tests.documents import docx_file, epub, fb2_file, web_page
+from tests.documents import docx_file, email_message, epub, fb2_file, web_page
 from tests.fakes import InMemoryObjectStore
 
 CHUNKER = Chunker("text-embedding-3-small", chunk_tokens=64, overlap=0)
@@ -206,8 +206,22 @@ def test_paged_formats_are_split_through_pymupdf(
         assert pages == [page.get_text() for page in document]
 
 
-def test_docx_is_one_whole_segment(tmp_path: Path, ledger):
-    path = docx_file(tmp_path / "memo.docx", ["A memo."])
-    store = InMemoryObjectStore({KEY + ".docx": path.read_bytes()})
-    plan = plan_document(KEY + ".docx", None, store, ledger, PlanOptions())
+@pytest.mark.parametrize(
+    ("suffix", "media_type"),
+    [(".docx", DOCX), (".eml", EML), (".rtf", RTF)],
+)
+def test_documents_read_whole_are_one_whole_segment(
+    tmp_path: Path, ledger, suffix: str, media_type: str
+):
+    # Given a document no range of which can be read alone, however large
+    content = {
+        ".docx": lambda: docx_file(tmp_path / "memo.docx", ["A memo."]).read_bytes(),
+        ".eml": lambda: email_message("Memo", "A memo.\n" * 200_000).as_bytes(),
+        ".rtf": lambda: b"{\\rtf1\\ansi " + b"A memo.\\par " * 200_000 + b"}",
+    }[suffix]()
+    store = InMemoryObjectStore({KEY + suffix: content})
+    # When it is planned with small segments
+    plan = plan_document(KEY + suffix, None, store, ledger, PlanOptions(segment_bytes=4096))
+    # Then it is one segment, read whole
+    assert plan.document.media_type == media_type
     assert isinstance(plan.first_task.segment, WholeSegment)

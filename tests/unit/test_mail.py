@@ -88,6 +88,22 @@ def test_an_html_only_email_reads_as_its_text():
     )
 
 
+def test_a_message_that_is_one_file_reads_as_that_file():
+    # Given a scanner's message: no body, its one part a PDF
+    message = email_message("Scan from the copier", "unused")
+    message.set_content(
+        pdf_of_lines(["Scanned deed of 1998."]),
+        maintype="application",
+        subtype="pdf",
+        filename="scan.pdf",
+    )
+    # Then the PDF's text follows the header
+    assert message_text(io.BytesIO(message.as_bytes())).endswith(
+        "Subject: Scan from the copier\n\nAttachment: scan.pdf (application/pdf)\n\n"
+        "Scanned deed of 1998."
+    )
+
+
 def test_an_attachment_that_cannot_be_read_is_named_and_the_rest_kept():
     # Given a damaged PDF and a PDF encrypted with a user password beside a readable text
     locked = pdf_of_lines(["secret"])

@@ -65,6 +65,9 @@ def message_text(
         blocks.append(body)
     for attachment in _attachments(message):
         blocks.append(_attachment_text(attachment, ocr, tables, depth))
+    if not message.is_multipart() and message.get_content_maintype() != "text":
+        # A message that is one file (a scanner's mail of a PDF): the file is its content.
+        blocks.append(_attachment_text(message, ocr, tables, depth))
     return "\n\n".join(block for block in blocks if block)
 
 
@@ -165,6 +168,10 @@ def _file_text(data: bytes, name: str, ocr: OcrOptions, tables: TablesMode, dept
         from docproc.extract.docx import docx_text
 
         return docx_text(io.BytesIO(data))
+    if media_type == sniff.RTF:
+        from docproc.extract.rtf import rtf_text
+
+        return rtf_text(data)
     if media_type in sniff.PAGED:
         filetype = sniff.PAGED[media_type]
         fd, spilled = tempfile.mkstemp(prefix="docproc-attachment-", suffix=f".{filetype}")

@@ -32,6 +32,7 @@ JSONL = "application/x-ndjson"
 JSON = "application/json"
 HTML = "text/html"
 EML = "message/rfc822"
+RTF = "application/rtf"
 
 # Audio and video: transcribed in time windows (ffmpeg's demuxers tell the rest apart).
 MPEG_AUDIO = "audio/mpeg"
@@ -121,6 +122,7 @@ _EXTENSION_TYPES = {
     ".html": HTML,
     ".htm": HTML,
     ".eml": EML,
+    ".rtf": RTF,
     ".mp3": MPEG_AUDIO,
     ".m4a": MP4_AUDIO,
     ".aac": AAC,
@@ -240,6 +242,8 @@ def _text_format(text: str, filename: str) -> str:
         return FB2
     if _looks_like_email(stripped):
         return EML
+    if stripped.startswith("{\\rtf"):
+        return RTF
     first_line = stripped.split("\n", 1)[0].strip()
     if stripped.startswith("{") and _is_json_object(first_line):
         lines = [line for line in stripped.split("\n")[:-1] if line.strip()]

@@ -17,6 +17,7 @@ from docproc.extract.sniff import (
     EML,
     MEDIA_TYPES,
     PAGED,
+    RTF,
     SNIFF_BYTES,
     TEXT_TYPES,
     ZIP,
@@ -154,7 +155,7 @@ def _segments(
 ) -> list[Segment]:
     if ref.media_type in PAGED:
         return _page_segments(ref, store, options, PAGED[ref.media_type])
-    if ref.media_type in (DOCX, EML):
+    if ref.media_type in (DOCX, EML, RTF):
         # Not splittable by range: one worker reads it whole.
         return [
             WholeSegment(index=0, input_key=ref.source_key, input_version_id=ref.source_version_id)

@@ -26,7 +26,7 @@ from docproc.extract import html, text
 from docproc.extract.ocr import OCR_AUTO, OcrOptions
 from docproc.extract.open_documents import OpenDocuments
 from docproc.extract.pages import TablesMode
-from docproc.extract.sniff import CSV, EML, HTML, JSONL, MARKDOWN
+from docproc.extract.sniff import CSV, EML, HTML, JSONL, MARKDOWN, RTF
 from docproc.ledger.port import Ledger
 from docproc.ledger.records import utc_now
 from docproc.models import (
@@ -307,7 +307,13 @@ def _pieces(
 
 
 def _whole_text(ref: DocumentRef, segment: WholeSegment, deps: SegmentDeps) -> tuple[str, str]:
-    """The text of a document read whole (DOCX, e-mail), and how it was extracted."""
+    """The text of a document read whole (DOCX, e-mail, RTF), and how it was extracted."""
+    if ref.media_type == RTF:
+        from docproc.extract import rtf
+
+        rtf.check_fits(ref.size, deps.budget.memory_left_mb())
+        data = deps.store.read_range(segment.input_key, 0, ref.size, segment.input_version_id)
+        return rtf.rtf_text(data), rtf.EXTRACTION_METHOD
     if ref.media_type == EML:
         from docproc.extract import mail
 
