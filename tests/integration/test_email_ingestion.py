@@ -3,7 +3,6 @@ memory its segment has."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 
@@ -11,12 +10,9 @@ import pytest
 
 from benchmarks.generators import image_pdf, page_marker, text_pdf
 from docproc.config import LocalSettings
-from docproc.errors import SegmentBudgetExceeded
 from docproc.extract.mail import MESSAGE_MEMORY_FACTOR
 from docproc.local.runner import LocalEnvironment, ingest
 from docproc.observability import current_rss_mb, peak_rss_mb, reset_peak_rss
-from docproc.pipeline.plan import plan_document
-from docproc.pipeline.process_segment import SegmentBudget, process_segment
 from tests.documents import docx_file, email_message, pdf_of_lines
 
 
@@ -86,23 +82,3 @@ def test_a_message_is_read_within_the_memory_its_budget_assumes(env, tmp_path: P
     # (parsed from bytes, it was 7x the message)
     size_mb = path.stat().st_size / 2**20
     assert _peak_growth_mb(env, path) < size_mb * MESSAGE_MEMORY_FACTOR
-
-
-def test_a_message_larger_than_its_segment_s_memory_is_refused_unread(env, tmp_path: Path):
-    # Given a 6 MB message, read as a segment with 20 MB left
-    message = email_message(
-        "Scans", "Attached.", attachments=[("a.bin", "application/octet-stream", bytes(6 << 20))]
-    )
-    path = tmp_path / "scans.eml"
-    path.write_bytes(message.as_bytes())
-    key = "uploads/local/default/scans/scans.eml"
-    upload = env.store.put_upload(key, path)
-    plan = plan_document(key, upload.version_id, env.store, env.ledger, env.plan_options())
-    deps = dataclasses.replace(
-        env.segment_deps(env.vectors), budget=SegmentBudget(max_rss_mb=current_rss_mb() + 20)
-    )
-    # When the segment runs, then it fails typed and recorded, before reading the message
-    with pytest.raises(SegmentBudgetExceeded, match="an e-mail of 8 MB"):
-        process_segment(plan.first_task, deps)
-    record = env.ledger.get_segment("local", "scans", plan.document.version, 0)
-    assert record.status == "failed" and "SegmentBudgetExceeded" in record.error

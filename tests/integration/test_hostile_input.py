@@ -9,6 +9,7 @@ import time
 import zipfile
 import zlib
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,7 @@ from tests.documents import (
     docx_file,
     docx_of_xml_size,
     docx_with_photographs,
+    email_message,
     many_empty_pages,
 )
 from tests.fakes import InMemoryObjectStore
@@ -257,6 +259,44 @@ def test_a_docx_whose_xml_would_not_fit_the_segment_s_memory_is_refused_unread(e
         process_segment(plan.first_task, deps)
     assert peak_rss_mb() - before < FILE_MEMORY_BOUND_MB
     record = env.ledger.get_segment("local", "bomb", plan.document.version, 0)
+    assert record.status == "failed" and "SegmentBudgetExceeded" in record.error
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "reading"),
+    [
+        (
+            "scans.eml",
+            lambda: email_message(
+                "Scans", "Attached.", attachments=[("a.bin", "application/pdf", bytes(6 << 20))]
+            ).as_bytes(),
+            "an e-mail of 8 MB",
+        ),
+        ("scans.rtf", lambda: b"{\\rtf1 " + b"0" * (8 << 20) + b"}", "an RTF of 8 MB"),
+    ],
+    ids=["e-mail", "rtf"],
+)
+def test_a_document_read_whole_that_would_not_fit_its_segment_is_refused_unread(
+    env, tmp_path: Path, name: str, content: Callable[[], bytes], reading: str
+):
+    # Given an 8 MB e-mail or RTF (read whole: held in memory several times over), read as a
+    # segment with 20 MB left
+    path = tmp_path / name
+    path.write_bytes(content())
+    key = f"uploads/local/default/scans/{name}"
+    upload = env.store.put_upload(key, path)
+    plan = plan_document(key, upload.version_id, env.store, env.ledger, env.plan_options())
+    reads = _ReadsCounted(env.store)
+    deps = dataclasses.replace(
+        env.segment_deps(env.vectors),
+        store=reads,
+        budget=SegmentBudget(max_rss_mb=current_rss_mb() + 20),
+    )
+    # When the segment runs, then it fails typed and recorded, having read none of it
+    with pytest.raises(SegmentBudgetExceeded, match=reading):
+        process_segment(plan.first_task, deps)
+    assert reads.bytes_read == 0 and reads.copies == []
+    record = env.ledger.get_segment("local", "scans", plan.document.version, 0)
     assert record.status == "failed" and "SegmentBudgetExceeded" in record.error
 
 

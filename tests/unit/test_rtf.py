@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import random
 
-import pytest
-
-from docproc.errors import InvalidDocument, SegmentBudgetExceeded
-from docproc.extract.rtf import check_fits, rtf_text
+from docproc.errors import InvalidDocument
+from docproc.extract.rtf import rtf_text
 from docproc.extract.sniff import RTF, sniff
 
 LEASE = (
@@ -63,9 +61,3 @@ def test_malformed_rtf_is_a_typed_error_or_text_never_an_untyped_one():
         except InvalidDocument:
             outcomes.add("InvalidDocument")
     assert outcomes == {"text", "InvalidDocument"}
-
-
-def test_an_rtf_larger_than_the_memory_left_is_refused():
-    check_fits(10 * 2**20, memory_left_mb=100)
-    with pytest.raises(SegmentBudgetExceeded, match="an RTF of 100 MB"):
-        check_fits(100 * 2**20, memory_left_mb=300)

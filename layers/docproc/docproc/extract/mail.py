@@ -25,7 +25,7 @@ from email.parser import BytesParser
 from pathlib import Path
 from typing import IO
 
-from docproc.errors import DocprocError, SegmentBudgetExceeded, UnsupportedDocument
+from docproc.errors import DocprocError, UnsupportedDocument
 from docproc.extract.ocr import OCR_OFF, OcrOptions
 from docproc.extract.pages import TablesMode
 
@@ -39,16 +39,6 @@ MESSAGE_MEMORY_FACTOR = 4
 MAX_NESTING = 5
 # The header fields given as the message's first lines, in this order.
 _FIELDS = ("From", "To", "Cc", "Bcc", "Date", "Subject")
-
-
-def check_fits(size: int, memory_left_mb: float | None) -> None:
-    """SegmentBudgetExceeded if a message of ``size`` bytes would not fit ``memory_left_mb``."""
-    needed_mb = size * MESSAGE_MEMORY_FACTOR / 2**20
-    if memory_left_mb is not None and needed_mb > memory_left_mb:
-        raise SegmentBudgetExceeded(
-            f"an e-mail of {size / 2**20:.0f} MB needs about {needed_mb:.0f} MB to read; "
-            f"{memory_left_mb:.0f} MB are left"
-        )
 
 
 def message_text(

@@ -10,22 +10,12 @@ from __future__ import annotations
 
 from striprtf.striprtf import rtf_to_text
 
-from docproc.errors import InvalidDocument, SegmentBudgetExceeded
+from docproc.errors import InvalidDocument
 
 EXTRACTION_METHOD = "striprtf"
 # Peak memory of reading a document per byte of it (its bytes, the same as text and the text
 # found), with a margin: measured, 1.7x for 19 MB of RTF with pictures.
 RTF_MEMORY_FACTOR = 4
-
-
-def check_fits(size: int, memory_left_mb: float | None) -> None:
-    """SegmentBudgetExceeded if an RTF of ``size`` bytes would not fit ``memory_left_mb``."""
-    needed_mb = size * RTF_MEMORY_FACTOR / 2**20
-    if memory_left_mb is not None and needed_mb > memory_left_mb:
-        raise SegmentBudgetExceeded(
-            f"an RTF of {size / 2**20:.0f} MB needs about {needed_mb:.0f} MB to read; "
-            f"{memory_left_mb:.0f} MB are left"
-        )
 
 
 def rtf_text(data: bytes) -> str:

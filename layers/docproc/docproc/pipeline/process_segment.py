@@ -79,6 +79,15 @@ class SegmentBudget:
         it goes."""
         return None if self.max_rss_mb is None else self.max_rss_mb - current_rss_mb()
 
+    def reserve(self, needed_mb: float, reading: str) -> None:
+        """SegmentBudgetExceeded, before anything is read, unless a step that holds its input
+        whole (``reading``: "an e-mail of 9 MB") fits what the segment has left."""
+        left = self.memory_left_mb()
+        if left is not None and needed_mb > left:
+            raise SegmentBudgetExceeded(
+                f"{reading} needs about {needed_mb:.0f} MB to read; {left:.0f} MB are left"
+            )
+
 
 @dataclass(frozen=True)
 class SegmentDeps:
@@ -311,13 +320,15 @@ def _whole_text(ref: DocumentRef, segment: WholeSegment, deps: SegmentDeps) -> t
     if ref.media_type == RTF:
         from docproc.extract import rtf
 
-        rtf.check_fits(ref.size, deps.budget.memory_left_mb())
+        size_mb = ref.size / 2**20
+        deps.budget.reserve(size_mb * rtf.RTF_MEMORY_FACTOR, f"an RTF of {size_mb:.0f} MB")
         data = deps.store.read_range(segment.input_key, 0, ref.size, segment.input_version_id)
         return rtf.rtf_text(data), rtf.EXTRACTION_METHOD
     if ref.media_type == EML:
         from docproc.extract import mail
 
-        mail.check_fits(ref.size, deps.budget.memory_left_mb())
+        size_mb = ref.size / 2**20
+        deps.budget.reserve(size_mb * mail.MESSAGE_MEMORY_FACTOR, f"an e-mail of {size_mb:.0f} MB")
         with open_ranged(
             deps.store, segment.input_key, ref.size, segment.input_version_id, _MESSAGE_READ_AHEAD
         ) as message:
