@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+import random
 from pathlib import Path
 
 import pytest
 
+from docproc.errors import DocprocError
 from docproc.extract.mail import message_text
 from docproc.extract.sniff import EML, TEXT, sniff
 from tests.documents import docx_file, email_message, pdf_of_lines
@@ -139,3 +141,62 @@ def test_encoded_words_and_legacy_charsets_are_decoded():
     assert "From: José Pérez <jose@firm.example>" in text
     assert "Subject: Résumé of the case" in text
     assert text.endswith("La déclaration du témoin.")
+
+
+def test_a_forwarded_message_is_read_as_parsed_even_if_it_cannot_be_written_again():
+    # Given a forwarded message with a broken boundary parameter and a raw 8-bit byte in a
+    # file name (what the parser tolerates; writing it out again raised UnicodeEncodeError)
+    raw = (
+        b"From: ana@firm.example\r\nTo: ben@client.example\r\nMessage-ID: <2@firm.example>\r\n"
+        b"Subject: Fwd\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/mixed; boundary="OUT"\r\n\r\n'
+        b"--OUT\r\nContent-Type: text/plain\r\n\r\nSee below.\r\n"
+        b"--OUT\r\nContent-Type: message/rfc822\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+        b"From: cy@court.example\r\nSubject: Order\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/mixed; bound="\r\n\r\n'
+        b"--IN\r\nContent-Type: text/plain\r\n"
+        b'Content-Disposition: attachment; filename="order\xff.txt"\r\n\r\n'
+        b"The hearing is moved to May.\r\n--IN--\r\n"
+        b"--OUT--\r\n"
+    )
+    # When it is read, then the forwarded message's text is there
+    text = message_text(io.BytesIO(raw))
+    assert "See below." in text and "Subject: Order" in text
+    assert "The hearing is moved to May." in text
+
+
+def test_a_damaged_message_is_text_or_a_typed_error_never_an_untyped_one():
+    # Given a message with a PDF, a CSV and a forwarded message attached, damaged at random
+    # (boundaries, encodings, encoded words and file names cut or garbled)
+    forwarded = email_message("Fwd", "Inner.", attachments=[("r.txt", "text/plain", b"report")])
+    message = email_message(
+        "Subject é",
+        "Body.",
+        html="<p>Body.</p>",
+        attachments=[
+            ("a.pdf", "application/pdf", pdf_of_lines(["PDF text."])),
+            ("n.csv", "text/csv", b"a,b\n1,2\n"),
+            ("f.eml", "message/rfc822", forwarded),
+        ],
+    ).as_bytes()
+    rng = random.Random(11)
+    pieces = [b"\r\n", b"--", b"=?utf-8?b?", b"?=", b"Content-Type: ", b"boundary=", b'"', b";"]
+    pieces += [b"\x00", b"\xff", b"charset=x-unknown", b"base64", b"message/rfc822", b"filename*="]
+    outcomes = set()
+    for _ in range(500):
+        damaged = bytearray(message)
+        for _ in range(rng.randint(1, 8)):
+            position, choice = rng.randrange(len(damaged) + 1), rng.random()
+            if choice < 0.5:
+                damaged[position:position] = rng.choice(pieces)
+            elif choice < 0.85:
+                del damaged[position : position + rng.randint(1, 40)]
+            else:
+                del damaged[position:]
+        # When it is read, then it gives text, or a DocprocError (an attachment's is named)
+        try:
+            message_text(io.BytesIO(bytes(damaged)))
+            outcomes.add("text")
+        except DocprocError as exc:
+            outcomes.add(type(exc).__name__)
+    assert "text" in outcomes

@@ -1,14 +1,14 @@
 """E-mail (RFC 822 / MIME, ``.eml``) to text with the standard library's parser: the header
 fields a reader looks for, the body (its plain text, else its HTML as text), then each
 attachment by name, with its text where docproc reads its kind (PDF and the other paged
-formats, DOCX, text formats, HTML, e-mail itself), so an attachment is found by what it says,
-and its base64 is never indexed as text.
+formats, DOCX, RTF, text formats, HTML, e-mail itself), so an attachment is found by what it
+says, and its base64 is never indexed as text.
 
-A message is read whole into memory, parsed, and each attachment decoded in turn: memory is a
-few times the message's size, and a message that would not fit what the segment has left is
-refused before it is read. An attachment of a kind docproc does not read (a picture, an
-archive) is named; one that cannot be read (damaged, encrypted) is named with the reason; the
-rest of the message is kept either way.
+A message is parsed as it is read and held as text while each attachment is decoded in turn:
+memory is a few times the message's size, and a message that would not fit what the segment
+has left is refused before it is read (ProcessSegment, MESSAGE_MEMORY_FACTOR). An attachment
+of a kind docproc does not read (a picture, an archive) is named; one that cannot be read
+(damaged, encrypted) is named with the reason; the rest of the message is kept either way.
 """
 
 from __future__ import annotations
@@ -49,6 +49,10 @@ def message_text(
     # at once (502 MB for a 68 MB message, against 112 MB parsed as it is read).
     message = BytesParser(policy=email.policy.default).parse(source)
     assert isinstance(message, EmailMessage)  # what policy.default makes
+    return _parsed_text(message, ocr, tables, depth)
+
+
+def _parsed_text(message: MIMEPart, ocr: OcrOptions, tables: TablesMode, depth: int) -> str:
     blocks = [_header(message)]
     body = _body(message)
     if body:
@@ -61,7 +65,7 @@ def message_text(
     return "\n\n".join(block for block in blocks if block)
 
 
-def _header(message: EmailMessage) -> str:
+def _header(message: MIMEPart) -> str:
     lines = []
     for field in _FIELDS:
         value = _field(message, field)
@@ -70,7 +74,7 @@ def _header(message: EmailMessage) -> str:
     return "\n".join(lines)
 
 
-def _field(message: EmailMessage, field: str) -> str:
+def _field(message: MIMEPart, field: str) -> str:
     try:
         value = message.get(field)
         text = "" if value is None else str(value)
@@ -81,7 +85,7 @@ def _field(message: EmailMessage, field: str) -> str:
     return " ".join(text.split())
 
 
-def _body(message: EmailMessage) -> str:
+def _body(message: MIMEPart) -> str:
     part = message.get_body(preferencelist=("plain", "html"))
     if part is None:
         return ""
@@ -133,10 +137,12 @@ def _attachment_text(part: MIMEPart, ocr: OcrOptions, tables: TablesMode, depth:
 def _part_text(part: MIMEPart, name: str, ocr: OcrOptions, tables: TablesMode, depth: int) -> str:
     """The text of an attached part: a message, or a file (see _file_text)."""
     if part.get_content_type() == "message/rfc822":
+        # Parsed with the message that carries it: read as it is, not written out again
+        # (which can fail on what the parser tolerated).
         inner = part.get_payload(0) if part.is_multipart() else None
         if not isinstance(inner, MIMEPart) or depth >= MAX_NESTING:
             return ""
-        return message_text(io.BytesIO(inner.as_bytes()), ocr, tables, depth + 1)
+        return _parsed_text(inner, ocr, tables, depth + 1)
     return _file_text(_decoded(part), name, ocr, tables, depth)
 
 
