@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import mailbox
 import random
 import zipfile
 from collections.abc import Sequence
@@ -181,6 +182,20 @@ def email_message(
             maintype, subtype = kind.split("/")
             message.add_attachment(content, maintype=maintype, subtype=subtype, filename=name)
     return message
+
+
+def mailbox_file(path: Path, messages: Sequence[EmailMessage]) -> Path:
+    """An mbox file as mail programs keep one, written by the standard library's writer."""
+    box = mailbox.mbox(str(path), create=True)
+    box.lock()
+    try:
+        for message in messages:
+            box.add(message)
+        box.flush()
+    finally:
+        box.unlock()
+        box.close()
+    return path
 
 
 def many_empty_pages(path: Path, pages: int) -> Path:

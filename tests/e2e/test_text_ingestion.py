@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from qdrant_client import QdrantClient
 
 from docproc.extract.html import html_to_text
-from tests.documents import docx_with_photographs, email_message, pdf_of_lines, web_page
+from tests.documents import (
+    docx_with_photographs,
+    email_message,
+    mailbox_file,
+    pdf_of_lines,
+    web_page,
+)
 from tests.e2e.harness import BUCKET, DeployedStack
 
 
@@ -108,6 +115,33 @@ def test_an_rtf_is_read_as_its_text(stack: DeployedStack, qdrant: QdrantClient):
     (chunk,) = _chunks(stack, "work/acme/rtf-1/")
     assert chunk["text"] == "Clause 4. Rent is €1,200, café included."
     assert chunk["extraction"] == "striprtf"
+
+
+@pytest.mark.built_artifacts
+def test_a_mailbox_fans_out_and_reads_each_message_once(
+    stack: DeployedStack, qdrant: QdrantClient, tmp_path: Path
+):
+    # Given a 300 kB mailbox of 150 messages and 64 KiB segments
+    messages = [
+        email_message(f"Message {n}", f"Body of message {n}.\n" + "Filler line.\n" * 150)
+        for n in range(150)
+    ]
+    data = mailbox_file(tmp_path / "inbox.mbox", messages).read_bytes()
+    (event,) = stack.upload("uploads/acme/case-3/box-1/inbox.mbox", data)
+    # When it is ingested
+    execution = stack.run(event)
+    # Then several segments read it, and each message is in the chunks of exactly one
+    assert execution["status"] == "SUCCEEDED", execution.get("cause")
+    segments = [p for name, p in stack.invocations if name == "ProcessSegmentFunction"]
+    assert len(segments) >= 4
+    chunks = _chunks(stack, "work/acme/box-1/")
+    owners: dict[int, set[int]] = {}
+    for chunk in chunks:
+        owners.setdefault(chunk["byte_start"], set()).add(chunk["segment"])
+    assert len(owners) == 150 and all(len(owner) == 1 for owner in owners.values())
+    text = " ".join(" ".join(c["text"] for c in chunks).split())
+    assert all(f"Subject: Message {n} Body of message {n}." in text for n in range(150))
+    assert stack.published()[0]["detail"]["media_type"] == "application/mbox"
 
 
 @pytest.mark.built_artifacts

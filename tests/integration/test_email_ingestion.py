@@ -3,6 +3,7 @@ memory its segment has."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -10,10 +11,14 @@ import pytest
 
 from benchmarks.generators import image_pdf, page_marker, text_pdf
 from docproc.config import LocalSettings
+from docproc.errors import SegmentBudgetExceeded
 from docproc.extract.mail import MESSAGE_MEMORY_FACTOR
 from docproc.local.runner import LocalEnvironment, ingest
+from docproc.models import SegmentTask
 from docproc.observability import current_rss_mb, peak_rss_mb, reset_peak_rss
-from tests.documents import docx_file, email_message, pdf_of_lines
+from docproc.pipeline.plan import plan_document
+from docproc.pipeline.process_segment import SegmentBudget, process_segment
+from tests.documents import docx_file, email_message, mailbox_file, pdf_of_lines
 
 
 @pytest.fixture
@@ -82,3 +87,67 @@ def test_a_message_is_read_within_the_memory_its_budget_assumes(env, tmp_path: P
     # (parsed from bytes, it was 7x the message)
     size_mb = path.stat().st_size / 2**20
     assert _peak_growth_mb(env, path) < size_mb * MESSAGE_MEMORY_FACTOR
+
+
+def test_a_mailbox_is_read_a_message_at_a_time_across_its_ranges(tmp_path: Path):
+    # Given a mailbox of 60 messages, every tenth with a PDF attached, cut into 4 KiB ranges
+    messages = [
+        email_message(
+            f"Message {number}",
+            f"Body of message {number}.",
+            attachments=[("n.pdf", "application/pdf", pdf_of_lines([f"Exhibit {number}."]))]
+            if number % 10 == 0
+            else [],
+        )
+        for number in range(60)
+    ]
+    path = mailbox_file(tmp_path / "inbox.mbox", messages)
+    env = LocalEnvironment(
+        LocalSettings(DOCPROC_HOME=tmp_path / "home", DOCPROC_WORKERS=1, SEGMENT_BYTES=4096)
+    )
+    try:
+        # When it is ingested
+        report = ingest(env, path, document_id="inbox")
+        assert report.status == "complete" and report.segments_total > 3
+        keys = [k for k in env.store.list_keys("work/local/inbox/") if k.endswith(".jsonl")]
+        chunks = [json.loads(line) for k in keys for line in env.store.get_bytes(k).splitlines()]
+    finally:
+        env.close()
+    # Then each message is in the chunks of one segment, with its attachment's text, and its
+    # chunks point at its bytes in the mailbox
+    data = path.read_bytes()
+    by_message: dict[int, set[int]] = {}
+    for chunk in chunks:
+        by_message.setdefault(chunk["byte_start"], set()).add(chunk["segment"])
+        message = data[chunk["byte_start"] : chunk["byte_end"]]
+        assert message.startswith(b"From ") and b"Subject: " in message
+    assert len(by_message) == 60 and all(len(s) == 1 for s in by_message.values())
+    text = " ".join(" ".join(chunk["text"] for chunk in chunks).split())
+    assert all(f"Subject: Message {n} Body of message {n}." in text for n in range(60))
+    assert all(f"Attachment: n.pdf (application/pdf) Exhibit {n}." in text for n in (0, 30))
+
+
+def test_a_mailbox_message_that_would_not_fit_its_segment_is_refused(env, tmp_path: Path):
+    # Given a mailbox whose second message is 32 MB, read as a segment with 20 MB left
+    big = email_message(
+        "Scans", "Attached.", attachments=[("a.pdf", "application/pdf", bytes(24 << 20))]
+    )
+    path = mailbox_file(tmp_path / "inbox.mbox", [email_message("Hello", "Hi."), big])
+    key = "uploads/local/default/inbox/inbox.mbox"
+    upload = env.store.put_upload(key, path)
+    plan = plan_document(key, upload.version_id, env.store, env.ledger, env.plan_options())
+    first = SegmentTask.model_validate(
+        json.loads(env.store.get_bytes(plan.document.manifest_key))[0]
+    )
+    deps = dataclasses.replace(
+        env.segment_deps(env.vectors), budget=SegmentBudget(max_rss_mb=current_rss_mb() + 20)
+    )
+    # When the segment both begin in runs, then it fails typed and recorded, having held no
+    # more of the message than the budget allows
+    reset_peak_rss()
+    before = current_rss_mb()
+    with pytest.raises(SegmentBudgetExceeded, match=r"a message of [0-9] MB or more"):
+        process_segment(first, deps)
+    assert peak_rss_mb() - before < 20
+    record = env.ledger.get_segment("local", "inbox", plan.document.version, 0)
+    assert record.status == "failed" and "SegmentBudgetExceeded" in record.error

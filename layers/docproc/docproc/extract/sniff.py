@@ -33,6 +33,7 @@ JSON = "application/json"
 HTML = "text/html"
 EML = "message/rfc822"
 RTF = "application/rtf"
+MBOX = "application/mbox"
 
 # Audio and video: transcribed in time windows (ffmpeg's demuxers tell the rest apart).
 MPEG_AUDIO = "audio/mpeg"
@@ -123,6 +124,7 @@ _EXTENSION_TYPES = {
     ".htm": HTML,
     ".eml": EML,
     ".rtf": RTF,
+    ".mbox": MBOX,
     ".mp3": MPEG_AUDIO,
     ".m4a": MP4_AUDIO,
     ".aac": AAC,
@@ -242,6 +244,9 @@ def _text_format(text: str, filename: str) -> str:
         return FB2
     if _looks_like_email(stripped):
         return EML
+    postmark, _, rest = stripped.partition("\n")
+    if _MBOX_POSTMARK.match(postmark) and _looks_like_email(rest):
+        return MBOX
     if stripped.startswith("{\\rtf"):
         return RTF
     first_line = stripped.split("\n", 1)[0].strip()
@@ -266,6 +271,10 @@ _HEADER_FIELD = re.compile(r"([!-9;-~]+):")
 # fields of their own that reading them as a message would drop; not these).
 _MESSAGE_FIELDS = {"message-id", "mime-version", "received", "return-path"}
 _ADDRESS_FIELDS = {"from", "sender", "to", "received", "return-path"}
+
+
+# An mbox file's first line: "From " and the sender, then the date it was delivered.
+_MBOX_POSTMARK = re.compile(r"From \S+ +\S.*\d\d:\d\d")
 
 
 def _looks_like_email(text: str) -> bool:

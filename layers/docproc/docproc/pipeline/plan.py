@@ -15,6 +15,7 @@ from docproc.extract.sniff import (
     CSV,
     DOCX,
     EML,
+    MBOX,
     MEDIA_TYPES,
     PAGED,
     RTF,
@@ -162,6 +163,9 @@ def _segments(
         ]
     if ref.media_type in TEXT_TYPES:
         return _byte_segments(ref, detected, store, options)
+    if ref.media_type == MBOX:
+        # Its messages say their own encodings: ranges of its bytes as they are.
+        return _byte_segments(ref, Detected(MBOX), store, options)
     if ref.media_type in MEDIA_TYPES:
         return _time_segments(ref, store, options)
     raise AssertionError(f"sniff returned an unplanned type {ref.media_type}")

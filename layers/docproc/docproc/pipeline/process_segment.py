@@ -8,6 +8,7 @@ the ledger knows as done is returned at once without touching anything else.
 from __future__ import annotations
 
 import hashlib
+import io
 import itertools
 import time
 from collections.abc import Iterator, Mapping
@@ -26,7 +27,7 @@ from docproc.extract import html, text
 from docproc.extract.ocr import OCR_AUTO, OcrOptions
 from docproc.extract.open_documents import OpenDocuments
 from docproc.extract.pages import TablesMode
-from docproc.extract.sniff import CSV, EML, HTML, JSONL, MARKDOWN, RTF
+from docproc.extract.sniff import CSV, EML, HTML, JSONL, MARKDOWN, MBOX, RTF
 from docproc.ledger.port import Ledger
 from docproc.ledger.records import utc_now
 from docproc.models import (
@@ -301,6 +302,9 @@ def _pieces(
     if isinstance(segment, TimeSegment):
         yield from _speech_pieces(segment, deps, heard)
         return
+    if ref.media_type == MBOX:
+        yield from _mailbox_pieces(segment, deps)
+        return
     owned = text.read_slice(
         deps.store,
         segment.input_key,
@@ -392,6 +396,34 @@ def _speech_pieces(
     method = f"{media.EXTRACTION_METHOD}+{deps.transcriber.model_name}"
     for piece in deps.chunker.chunk_speech(owned):
         yield piece, method
+
+
+def _mailbox_pieces(segment: BytesSegment, deps: SegmentDeps) -> Iterator[tuple[ChunkPiece, str]]:
+    """The messages whose "From " line lies in the segment's range, each read whole; their
+    chunks carry the message's bytes in the mailbox."""
+    from docproc.extract import mail, mbox
+
+    left = deps.budget.memory_left_mb()
+    largest = None if left is None else int(left * 2**20 / mail.MESSAGE_MEMORY_FACTOR)
+    for offset, message in mbox.owned_messages(
+        deps.store,
+        segment.input_key,
+        segment.input_version_id,
+        segment.byte_start,
+        segment.byte_end,
+        segment.input_size,
+        largest,
+    ):
+        size_mb = len(message) / 2**20
+        deps.budget.reserve(
+            size_mb * mail.MESSAGE_MEMORY_FACTOR, f"a message of {size_mb:.0f} MB or more"
+        )
+        message_end = offset + len(message)
+        content = mail.message_text(io.BytesIO(message), deps.ocr, deps.tables)
+        del message
+        for piece in deps.chunker.chunk_text(content, 0):
+            yield replace(piece, byte_start=offset, byte_end=message_end), mail.EXTRACTION_METHOD
+        deps.budget.check("reading a mailbox")
 
 
 def _html_pieces(

@@ -1,0 +1,94 @@
+"""Mailboxes: told apart by their content, cut into ranges that each own the messages that begin
+in them, so every message is read once, whole, whatever the ranges."""
+
+from __future__ import annotations
+
+import itertools
+import mailbox
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import pytest
+
+from docproc.extract.mbox import owned_messages
+from docproc.extract.sniff import MBOX, TEXT, sniff
+from tests.documents import email_message, mailbox_file
+from tests.fakes import InMemoryObjectStore
+
+KEY = "uploads/acme/case/box/inbox.mbox"
+
+
+def _messages() -> list:
+    out = []
+    for number in range(40):
+        # Every fifth message is larger than the smallest ranges below; one body has a line
+        # beginning "From " (the writer escapes it as ">From ")
+        body = f"Body of message {number}.\n" + ("Filler line of the body.\n" * 200) * (
+            number % 5 == 0
+        )
+        if number == 7:
+            body += "\nFrom here on the tenant pays.\n"
+        out.append(email_message(f"Message {number}", body))
+    return out
+
+
+def test_a_mailbox_is_told_from_text_by_its_content(tmp_path: Path):
+    data = mailbox_file(tmp_path / "inbox", _messages()[:2]).read_bytes()
+    assert sniff(data[:8192], "inbox").media_type == MBOX
+    assert sniff(data[:8192], "inbox.txt").media_type == MBOX
+    assert sniff(b"From the desk of Ana:\nplease sign.\n", "memo.txt").media_type == TEXT
+
+
+@pytest.mark.parametrize("segment_bytes", [1000, 4096, 50_000, 10**7])
+@pytest.mark.parametrize("line_end", ["\n", "\r\n"])
+def test_each_message_is_read_once_whole_by_the_range_it_begins_in(
+    tmp_path: Path, segment_bytes: int, line_end: str
+):
+    # Given a mailbox of 40 messages (LF or CRLF lines), cut into ranges of a given size
+    path = mailbox_file(tmp_path / "inbox", _messages())
+    data = path.read_bytes().replace(b"\n", line_end.encode())
+    store = InMemoryObjectStore({KEY: data})
+    # When each range's messages are read
+    read = []
+    for start in range(0, len(data), segment_bytes):
+        end = min(start + segment_bytes, len(data))
+        read += list(owned_messages(store, KEY, None, start, end, len(data)))
+    # Then together they are the mailbox's messages, each once, in order, whole
+    assert b"".join(message for _, message in read) == data
+    assert [offset for offset, _ in read] == [
+        index
+        for index in range(len(data))
+        if data.startswith(b"From ", index)
+        and (index == 0 or data[:index].endswith((b"\n\n", b"\r\n\r\n")))
+    ]
+    subjects = [message_from_bytes(m, policy=policy.default)["Subject"] for _, m in read]
+    assert subjects == [f"Message {n}" for n in range(40)]
+    # And as the standard library's reader reads them
+    assert subjects == [message["Subject"] for message in mailbox.mbox(str(path))]
+
+
+@pytest.mark.parametrize("shift", [-3, -2, -1, 0, 1])
+def test_a_range_that_ends_at_a_message_s_start_leaves_it_to_the_next(tmp_path: Path, shift: int):
+    # Given ranges that end exactly at (or by the separator's bytes around) each message's start
+    data = mailbox_file(tmp_path / "inbox", _messages()[:6]).read_bytes()
+    store = InMemoryObjectStore({KEY: data})
+    starts = [offset for offset, _ in owned_messages(store, KEY, None, 0, len(data), len(data))]
+    cuts = [0, *(start + shift for start in starts[1:]), len(data)]
+    # When each range's messages are read, then each message is read once
+    read = [
+        offset
+        for start, end in itertools.pairwise(cuts)
+        for offset, _ in owned_messages(store, KEY, None, start, end, len(data))
+    ]
+    assert read == starts
+
+
+def test_a_message_over_the_largest_is_cut_short_for_the_caller_to_refuse(tmp_path: Path):
+    data = mailbox_file(tmp_path / "inbox", _messages()[:3]).read_bytes()
+    store = InMemoryObjectStore({KEY: data})
+    sizes = [len(m) for _, m in owned_messages(store, KEY, None, 0, len(data), len(data))]
+    limited = owned_messages(store, KEY, None, 0, len(data), len(data), max_message_bytes=1000)
+    cut, *others = [len(message) for _, message in limited]
+    # Then the first (5 KB) stops a line past the limit, and the others are whole
+    assert sizes[0] > 5000 and 1000 < cut < 1100
+    assert others == sizes[1:]
