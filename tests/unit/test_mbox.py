@@ -83,6 +83,44 @@ def test_a_range_that_ends_at_a_message_s_start_leaves_it_to_the_next(tmp_path: 
     assert read == starts
 
 
+def _raw_message(subject: str, body: bytes) -> bytes:
+    return (
+        b"From ana@firm.example Tue Mar  3 10:15:00 2026\nFrom: ana@firm.example\n"
+        b"Message-ID: <%s@firm.example>\nSubject: %s\n\n%s\n\n"
+        % (subject.encode(), subject.encode(), body)
+    )
+
+
+def test_lines_longer_than_a_read_are_read_in_pieces_and_split_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    # Given lines read 64 bytes at a time, and a message with a line of 64 bytes and its
+    # newline, then an unescaped "From " line (not after a blank line: not a separator), and
+    # a line of 700 bytes
+    monkeypatch.setattr("docproc.extract.mbox._BLOCK", 64)
+    body = b"x" * 64 + b"\nFrom the tenant, no reply.\n" + b"y" * 700
+    data = b"".join(_raw_message(f"m{n}", body) for n in range(4))
+    store = InMemoryObjectStore({KEY: data})
+    # When the mailbox is read in ranges of 300 bytes
+    read = []
+    for start in range(0, len(data), 300):
+        end = min(start + 300, len(data))
+        read += [m for _, m in owned_messages(store, KEY, None, start, end, len(data))]
+    # Then each message is read once, whole (a newline read alone is not a blank line)
+    assert read == [_raw_message(f"m{n}", body) for n in range(4)]
+
+
+def test_a_message_of_one_long_line_is_held_only_up_to_the_largest():
+    # Given a message whose body is one 3 MB line (base64 without line breaks, say)
+    data = _raw_message("big", b"A" * 3_000_000) + _raw_message("small", b"hello")
+    store = InMemoryObjectStore({KEY: data})
+    # When it is read with a limit of 100 kB a message
+    sizes = [len(m) for _, m in owned_messages(store, KEY, None, 0, len(data), len(data), 100_000)]
+    # Then it is held up to the limit and one read more, not the whole line; the next is whole
+    assert 100_000 < sizes[0] <= 100_000 + (1 << 20) + 200
+    assert sizes[1] == len(_raw_message("small", b"hello"))
+
+
 def test_a_message_over_the_largest_is_cut_short_for_the_caller_to_refuse(tmp_path: Path):
     data = mailbox_file(tmp_path / "inbox", _messages()[:3]).read_bytes()
     store = InMemoryObjectStore({KEY: data})

@@ -65,16 +65,22 @@ def owned_messages(
         reader.seek(begin)
         position, message_start = begin, begin
         message = bytearray()
-        previous_blank = True
-        for line in iter(reader.readline, b""):
-            if line.startswith(_FROM) and previous_blank and position > message_start:
+        # Lines are read a bounded piece at a time (a line may be a whole base64 attachment,
+        # or the whole file): what matters is whether a piece begins a line, and whether the
+        # line before it was blank.
+        line_start, previous_blank = True, True
+        for piece in iter(lambda: reader.readline(_BLOCK), b""):
+            separator = line_start and previous_blank and piece.startswith(_FROM)
+            if separator and position > message_start:
                 yield message_start, bytes(message)
                 if position >= end:
                     return
                 message, message_start = bytearray(), position
             if max_message_bytes is None or len(message) <= max_message_bytes:
-                message += line
-            previous_blank = line in (b"\n", b"\r\n")
-            position += len(line)
+                message += piece
+            ends_line = piece.endswith(b"\n")
+            previous_blank = ends_line and line_start and piece in (b"\n", b"\r\n")
+            line_start = ends_line
+            position += len(piece)
         if message:
             yield message_start, bytes(message)
