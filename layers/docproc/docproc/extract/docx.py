@@ -14,6 +14,7 @@ import shutil
 import tempfile
 import zipfile
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
@@ -21,7 +22,7 @@ import docx
 from docx.opc.exceptions import PackageNotFoundError
 from docx.table import Table
 
-from docproc.errors import InvalidDocument, SegmentBudgetExceeded
+from docproc.errors import InvalidDocument
 
 EXTRACTION_METHOD = "python-docx"
 # Peak memory of reading a DOCX per byte of its XML (measured: 272 MB for a document.xml of
@@ -32,17 +33,14 @@ _PARSED_SUFFIXES = (".xml", ".rels")
 _COPY_BUFFER = 1 << 20
 
 
-def docx_text(source: Path | IO[bytes], memory_left_mb: float | None = None) -> str:
-    """The text of the DOCX ``source`` (a path, or a seekable file); ``memory_left_mb``: what
-    the segment may still use (None: no bound)."""
+def docx_text(source: Path | IO[bytes], reserve: Callable[[float, str], None] | None = None) -> str:
+    """The text of the DOCX ``source`` (a path, or a seekable file). ``reserve(mb, reading)``
+    (the segment's budget) is asked for the memory its XML needs before any of it is read."""
     try:
         with zipfile.ZipFile(source) as package, tempfile.TemporaryFile() as copy:
             xml_mb = sum(i.file_size for i in package.infolist() if _parsed(i.filename)) / 2**20
-            if memory_left_mb is not None and xml_mb * XML_MEMORY_FACTOR > memory_left_mb:
-                raise SegmentBudgetExceeded(
-                    f"a DOCX of {xml_mb:.0f} MB of XML needs about "
-                    f"{xml_mb * XML_MEMORY_FACTOR:.0f} MB to read; {memory_left_mb:.0f} MB are left"
-                )
+            if reserve is not None:
+                reserve(xml_mb * XML_MEMORY_FACTOR, f"a DOCX of {xml_mb:.0f} MB of XML")
             _copy_without_blobs(package, copy)
             copy.seek(0)
             document = docx.Document(copy)

@@ -192,17 +192,14 @@ def _decoded(part: MIMEPart) -> bytes:
     """A part's content. Base64 is decoded straight from the parsed text: the parser's own
     decoding copies it as bytes and as lines first (3.6x the part, against 0.75x)."""
     payload = part.get_payload()
-    if _transfer_encoding(part) == "base64" and isinstance(payload, str):
+    encoding = str(part.get("Content-Transfer-Encoding", "")).strip().lower()
+    if encoding == "base64" and isinstance(payload, str):
         try:
             return binascii.a2b_base64(payload)
         except (binascii.Error, ValueError):
             pass  # damaged: the parser's decoding makes what it can of it
     decoded = part.get_payload(decode=True)
     return decoded if isinstance(decoded, bytes) else b""
-
-
-def _transfer_encoding(part: MIMEPart) -> str:
-    return str(part.get("Content-Transfer-Encoding", "")).strip().lower()
 
 
 def _paged_text(path: Path, filetype: str, ocr: OcrOptions, tables: TablesMode) -> str:

@@ -82,7 +82,8 @@ class SegmentBudget:
 
     def reserve(self, needed_mb: float, reading: str) -> None:
         """SegmentBudgetExceeded, before anything is read, unless a step that holds its input
-        whole (``reading``: "an e-mail of 9 MB") fits what the segment has left."""
+        whole (``reading``: "an e-mail of 9 MB", "a DOCX of 30 MB of XML") fits what the
+        segment has left."""
         left = self.memory_left_mb()
         if left is not None and needed_mb > left:
             raise SegmentBudgetExceeded(
@@ -344,7 +345,7 @@ def _whole_text(ref: DocumentRef, segment: WholeSegment, deps: SegmentDeps) -> t
     with open_ranged(
         deps.store, segment.input_key, ref.size, segment.input_version_id, _DOCX_READ_AHEAD
     ) as package:
-        return docx.docx_text(package, deps.budget.memory_left_mb()), docx.EXTRACTION_METHOD
+        return docx.docx_text(package, deps.budget.reserve), docx.EXTRACTION_METHOD
 
 
 def _page_extraction(methods: Mapping[int, str], piece: ChunkPiece) -> str:
