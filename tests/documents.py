@@ -5,13 +5,16 @@ from __future__ import annotations
 import io
 import mailbox
 import random
+import struct
 import zipfile
+import zlib
 from collections.abc import Sequence
 from email.message import EmailMessage
 from pathlib import Path
 
 import docx
 import pymupdf
+from PIL import Image
 
 _CONTAINER = """<?xml version="1.0"?>
 <container version="1.0" xmlns="urn:oasis:names:tc:opendocument:xmlns:container">
@@ -237,3 +240,56 @@ def fb2_file(path: Path, sections: list[str]) -> Path:
         encoding="utf-8",
     )
     return path
+
+
+def page_picture(
+    lines: Sequence[str], mode: str = "1", dpi: int = 150, width: int = 420, height: int = 120
+) -> Image.Image:
+    """A scan of a page (``width`` x ``height`` points) showing ``lines``: drawn by MuPDF,
+    rasterised at ``dpi`` in ``mode`` ("1": black and white, as faxes and productions are;
+    "L": gray; "RGB": a photo)."""
+    drawn = pymupdf.open()
+    sheet = drawn.new_page(width=width, height=height)
+    for number, line in enumerate(lines):
+        sheet.insert_text((24, 40 + 28 * number), line, fontname="helv", fontsize=13)
+    pixmap = sheet.get_pixmap(dpi=dpi, colorspace=pymupdf.csGRAY)
+    drawn.close()
+    return Image.frombytes("L", (pixmap.width, pixmap.height), pixmap.samples).convert(mode)
+
+
+def scanned_tiff(
+    path: Path,
+    pages: Sequence[Sequence[str]],
+    compression: str = "group4",
+    dpi: int = 150,
+    **options: object,
+) -> Path:
+    """A multi-page TIFF, a page a frame (``options``: Pillow's, e.g. big_tiff=True)."""
+    mode = "1" if compression.startswith("group") else "L"
+    frames = [page_picture(lines, mode, dpi) for lines in pages]
+    frames[0].save(
+        path,
+        save_all=True,
+        append_images=frames[1:],
+        compression=compression,
+        dpi=(dpi, dpi),
+        **options,
+    )
+    return path
+
+
+def white_png(width: int, height: int) -> bytes:
+    """A white gray PNG, written row by row (Pillow would hold it whole to write it): 1 MB
+    for 30,000 x 30,000 pixels, 900 MB decoded."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    packer = zlib.compressobj(9)
+    row = b"\x00" + b"\xff" * width
+    data = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data) + chunk(b"IEND", b"")
+    )

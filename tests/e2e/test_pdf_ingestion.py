@@ -9,6 +9,7 @@ import pytest
 from qdrant_client import QdrantClient, models
 
 from benchmarks.generators import scan_marker, scanned_record_pdf
+from tests.documents import scanned_tiff
 from tests.e2e.harness import DeployedStack
 
 
@@ -144,3 +145,32 @@ def test_a_scanned_pdf_is_read_by_ocr_in_several_segments(
             found[number] = found.get(number, "") + point.payload["text"]
     missing = [n for n in range(1, pages + 1) if scan_marker(n) not in " ".join(found[n].split())]
     assert not missing, missing
+
+
+@pytest.mark.built_artifacts
+def test_a_multi_page_tiff_is_read_by_ocr_a_segment_s_frames_each(
+    stack: DeployedStack, qdrant: QdrantClient, tmp_path: Path
+):
+    # Given a 25-page black-and-white TIFF (CCITT group 4), as a production delivers one
+    pages = 25
+    path = scanned_tiff(tmp_path / "volume.tif", [[scan_marker(n)] for n in range(1, pages + 1)])
+    # When it is uploaded (Pillow and libtiff in the built image)
+    execution = _ingest(stack, "uploads/acme/case-9/tiff-1/volume.tif", path)
+    # Then Plan cut it into segments of OCR_SEGMENT_PAGES (10), each with a TIFF of its own
+    # frames, and every page was read by OCR
+    assert execution["status"] == "SUCCEEDED", execution.get("cause")
+    segments = [p["segment"] for name, p in stack.invocations if name == "ProcessSegmentFunction"]
+    assert [(s["page_start"], s["page_end"]) for s in segments] == [(1, 10), (11, 20), (21, 25)]
+    assert all(s["input_key"].endswith(".tif") for s in segments)
+    (ingested,) = stack.published()
+    assert ingested["detail"]["media_type"] == "image/tiff"
+    assert ingested["detail"]["pages"] == pages and ingested["detail"]["pages_ocr"] == pages
+    # And each page's text is in Qdrant on its own page
+    points, _ = qdrant.scroll(ingested["detail"]["collection"], limit=10_000, with_payload=True)
+    found: dict[int, str] = {}
+    for point in points:
+        if point.payload["document_id"] != "tiff-1":
+            continue
+        for number in range(point.payload["page_start"], point.payload["page_end"] + 1):
+            found[number] = found.get(number, "") + " ".join(point.payload["text"].split())
+    assert [n for n in range(1, pages + 1) if scan_marker(n) not in found.get(n, "")] == []

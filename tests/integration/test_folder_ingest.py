@@ -9,7 +9,8 @@ from benchmarks.generators import text_pdf
 from docproc.local.folders import folder_document_id
 from tests.integration.test_laptop_runner import run
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+# A compressed archive: not a document docproc reads.
+GZIP = b"\x1f\x8b\x08\x00" + b"\x00" * 64
 
 
 def _lines(stdout: str) -> tuple[dict[str, dict], dict]:
@@ -20,7 +21,7 @@ def _lines(stdout: str) -> tuple[dict[str, dict], dict]:
 
 def _case_folder(root: Path) -> Path:
     """A case folder: text, Markdown and a PDF (one in a sub-folder), a broken PDF in the
-    middle, a hidden file, an image."""
+    middle, a hidden file, an archive."""
     folder = root / "case-files"
     (folder / "exhibits").mkdir(parents=True)
     (folder / "a-letter.txt").write_text("The tenant paid the deposit on 3 March.\n" * 20)
@@ -28,7 +29,7 @@ def _case_folder(root: Path) -> Path:
     text_pdf(folder / "exhibits" / "c-record.pdf", pages=3)
     (folder / "d-notes.md").write_text("# Notes\n\nThe hearing is on 12 May.\n")
     (folder / ".DS_Store").write_bytes(b"\x00\x01")
-    (folder / "photo.png").write_bytes(PNG)
+    (folder / "evidence.tar.gz").write_bytes(GZIP)
     return folder
 
 
@@ -47,7 +48,7 @@ def test_a_folder_ingests_each_document_past_a_bad_one_and_a_rerun_skips_them(tm
     }
     assert documents["b-broken"]["error"].startswith("InvalidDocument")
     assert documents["exhibits--c-record"]["pages"] == 3
-    # And the hidden file and the image were skipped and counted, not fatal
+    # And the hidden file and the archive were skipped and counted, not fatal
     assert summary["hidden_skipped"] == 1 and summary["unsupported_skipped"] == 1
     # And some documents failed: exit status 1
     assert first.returncode == 1, first.stderr

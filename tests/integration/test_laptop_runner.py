@@ -118,8 +118,8 @@ def test_rejected_input_is_one_typed_line(tmp_path: Path, corpus: Path):
     assert result.returncode == 2
     assert result.stderr.strip().startswith("error: InvalidDocument:")
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
-    bad = tmp_path / "image.pdf"
-    bad.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 100)
+    bad = tmp_path / "archive.pdf"
+    bad.write_bytes(b"\x1f\x8b\x08\x00" + b"\x00" * 100)  # gzip: no document
     result = run(tmp_path / "home", "ingest", str(bad), check=False)
     assert result.returncode == 2 and "UnsupportedDocument" in result.stderr
     # A PDF that plans but whose pages cannot be read is refused in its segment: still the

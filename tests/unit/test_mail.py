@@ -7,11 +7,27 @@ import random
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from docproc.errors import DocprocError
 from docproc.extract.mail import message_text
+from docproc.extract.ocr import OcrOptions, tessdata_folder
 from docproc.extract.sniff import EML, TEXT, sniff
-from tests.documents import docx_file, email_message, pdf_of_lines
+from tests.documents import (
+    docx_file,
+    email_message,
+    page_picture,
+    pdf_of_lines,
+    scanned_tiff,
+)
+
+OCR = OcrOptions("auto", "eng", 200, tessdata_folder("eng"))
+
+
+def _picture(picture: Image.Image, format: str = "PNG") -> bytes:
+    out = io.BytesIO()
+    picture.save(out, format=format)
+    return out.getvalue()
 
 
 def test_an_email_is_told_from_text_by_its_header_whatever_its_name():
@@ -38,7 +54,7 @@ def test_text_with_fields_is_not_an_email(text: str):
 
 
 def test_an_email_reads_as_its_header_body_and_attachments(tmp_path: Path):
-    # Given a message with an HTML alternative, and attached: a PDF, a DOCX, a CSV, a photo
+    # Given a message with an HTML alternative, and attached: a PDF, a DOCX, a CSV, a logo
     # and a forwarded message with an attachment of its own
     forwarded = email_message(
         "Fwd: inspection",
@@ -54,7 +70,7 @@ def test_an_email_reads_as_its_header_body_and_attachments(tmp_path: Path):
             ("lease.pdf", "application/pdf", pdf_of_lines(["Rent is 1,200 a month.", "Page two."])),
             ("draft.docx", "application/octet-stream", docx.read_bytes()),
             ("rents.csv", "text/csv", b"unit,rent\n4,1200\n"),
-            ("photo.jpg", "image/jpeg", b"\xff\xd8\xff\xe0" + bytes(3000)),
+            ("logo.png", "image/png", _picture(page_picture(["ACME"], width=90, height=30))),
             ("inspection.eml", "message/rfc822", forwarded),
         ],
     )
@@ -71,7 +87,7 @@ def test_an_email_reads_as_its_header_body_and_attachments(tmp_path: Path):
     for expected in [
         "Attachment: draft.docx (application/octet-stream)\n\nClause 4: the tenant repairs",
         "Attachment: rents.csv (text/csv)\n\nunit,rent\n4,1200",
-        "Attachment: photo.jpg (image/jpeg)\n\nAttachment: inspection.eml (message/rfc822)",
+        "Attachment: logo.png (image/png)\n\nAttachment: inspection.eml (message/rfc822)",
         "Subject: Fwd: inspection\n\nThe inspector's report is attached.\n\n"
         "Attachment: report.txt (text/plain)\n\nMould found in the north bedroom.",
     ]:
@@ -102,6 +118,27 @@ def test_a_message_that_is_one_file_reads_as_that_file():
     assert message_text(io.BytesIO(message.as_bytes())).endswith(
         "Subject: Scan from the copier\n\nAttachment: scan.pdf (application/pdf)\n\n"
         "Scanned deed of 1998."
+    )
+
+
+def test_an_attached_fax_is_read_by_ocr_and_an_inline_logo_only_named(tmp_path: Path):
+    # Given a message with a signature's logo inline and a two-page fax attached as a TIFF
+    pages = [["Fax page one: notice of default"], ["Page two"]]
+    fax = scanned_tiff(tmp_path / "fax.tif", pages, dpi=200)
+    message = email_message(
+        "Fax received",
+        "See the attached fax.",
+        attachments=[
+            ("image001.png", "image/png", _picture(page_picture(["ACME"], width=90, height=30))),
+            ("fax.tif", "image/tiff", fax.read_bytes()),
+        ],
+    )
+    # When it is read with OCR on
+    text = message_text(io.BytesIO(message.as_bytes()), OCR)
+    # Then the fax's pages are its text, and the logo, too small to be a page, is only named
+    assert "Attachment: image001.png (image/png)\n\nAttachment: fax.tif (image/tiff)" in text
+    assert " ".join(text.split()).endswith(
+        "Attachment: fax.tif (image/tiff) Fax page one: notice of default Page two"
     )
 
 

@@ -18,7 +18,8 @@ from docproc.extract.ocr import (
     readable,
     tessdata_folder,
 )
-from docproc.extract.pdf import PageRange, scanned_pages, weighted_ranges
+from docproc.extract.pages import PageRange, weighted_ranges
+from docproc.extract.pdf import scanned_pages
 from docproc.ledger.sqlite import SQLiteLedger
 from docproc.models import SegmentTask
 from docproc.pipeline.plan import PlanOptions, plan_document

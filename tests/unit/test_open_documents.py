@@ -11,7 +11,8 @@ import pytest
 
 from benchmarks.generators import image_pdf, page_marker, text_pdf
 from docproc.extract.open_documents import OpenDocuments
-from docproc.extract.pdf import extract_pages, page_ranges
+from docproc.extract.pages import page_ranges
+from docproc.extract.pdf import extract_pages
 from docproc.observability import current_rss_mb
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from benchmarks.generators import text_pdf
 from docproc.errors import InvalidDocument, UnsupportedDocument
-from docproc.extract.pdf import PageRange, page_ranges
+from docproc.extract.pages import PageRange, page_ranges
 from docproc.extract.sniff import DOCX
 from docproc.ledger.sqlite import SQLiteLedger
 from docproc.models import PagesSegment, SegmentTask

@@ -96,7 +96,7 @@ def test_text_formats(head: bytes, name: str, media_type: str):
 @pytest.mark.parametrize(
     ("head", "detected"),
     [
-        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 8, "image/png"),
+        (b"\x1f\x8b\x08\x00" + b"\x00" * 8, "application/gzip"),
         (bytes(range(256)), "application/octet-stream"),
         (b"RIFF\x00\x00\x00\x00AVI LIST", "application/x-riff"),
     ],
@@ -105,6 +105,29 @@ def test_binary_types_are_unsupported_and_named(head: bytes, detected: str):
     with pytest.raises(UnsupportedDocument) as error:
         sniff(head)
     assert error.value.detected_type == detected
+
+
+@pytest.mark.parametrize(
+    ("head", "media_type"),
+    [
+        (b"II*\x00\x08\x00\x00\x00", "image/tiff"),
+        (b"MM\x00*\x00\x00\x00\x08", "image/tiff"),
+        (b"II+\x00\x08\x00\x00\x00", "image/tiff"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "image/png"),
+        (b"\xff\xd8\xff\xe0\x00\x10JFIF", "image/jpeg"),
+        (b"GIF89a\x01\x00", "image/gif"),
+        (b"RIFF\x24\x00\x00\x00WEBPVP8 ", "image/webp"),
+        (b"\x00\x00\x00\x0cjP  \r\n\x87\n\x00\x00", "image/jp2"),
+        (b"BM\x36\x00\x0c\x00\x00\x00\x00\x00\x36\x00\x00\x00\x28\x00\x00\x00", "image/bmp"),
+    ],
+)
+def test_pictures_by_their_signatures(head: bytes, media_type: str):
+    assert sniff(head).media_type == media_type
+
+
+def test_text_that_begins_with_bm_is_text():
+    # "BM" is a bitmap's first bytes, and many a text's
+    assert sniff(b"BMW lease agreement, signed 3 May 2021.\n").media_type == TEXT
 
 
 def test_empty_is_invalid():

@@ -1,14 +1,15 @@
 """E-mail (RFC 822 / MIME, ``.eml``) to text with the standard library's parser: the header
 fields a reader looks for, the body (its plain text, else its HTML as text), then each
 attachment by name, with its text where docproc reads its kind (PDF and the other paged
-formats, DOCX, RTF, text formats, HTML, e-mail itself), so an attachment is found by what it
-says, and its base64 is never indexed as text.
+formats, pictures by OCR, DOCX, RTF, text formats, HTML, e-mail itself), so an attachment is
+found by what it says, and its base64 is never indexed as text.
 
 A message is parsed as it is read and held as text while each attachment is decoded in turn:
 memory is a few times the message's size, and a message that would not fit what the segment
 has left is refused before it is read (ProcessSegment, MESSAGE_MEMORY_FACTOR). An attachment
-of a kind docproc does not read (a picture, an archive) is named; one that cannot be read
-(damaged, encrypted) is named with the reason; the rest of the message is kept either way.
+of a kind docproc does not read (an archive, a recording, a picture too small to be a page:
+a signature's logo) is named; one that cannot be read (damaged, encrypted) is named with the
+reason; the rest of the message is kept either way.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from typing import IO
 
 from docproc.errors import DocprocError, UnsupportedDocument
 from docproc.extract.ocr import OCR_OFF, OcrOptions
-from docproc.extract.pages import TablesMode
+from docproc.extract.pages import PageText, TablesMode
 
 EXTRACTION_METHOD = "email"
 # Peak memory of reading a message per byte of it, with a margin. Parsing peaks at ~2.6x
@@ -125,7 +126,7 @@ def _attachment_text(part: MIMEPart, ocr: OcrOptions, tables: TablesMode, depth:
     try:
         text = _part_text(part, name, ocr, tables, depth)
     except UnsupportedDocument:
-        text = ""  # a picture, an archive: named, as a reader of the message sees it
+        text = ""  # an archive: named, as a reader of the message sees it
     except DocprocError as exc:
         return f"{title}, not read: {type(exc).__name__}"
     if text:
@@ -178,6 +179,15 @@ def _file_text(data: bytes, name: str, ocr: OcrOptions, tables: TablesMode, dept
             return _paged_text(Path(spilled), filetype, ocr, tables)
         finally:
             Path(spilled).unlink(missing_ok=True)
+    if media_type in sniff.PICTURE_TYPES:
+        from docproc.extract import pictures
+
+        picture = io.BytesIO(data)
+        count = pictures.count_pages(picture)
+        pages = pictures.pages_text(
+            picture, 1, count, ocr, min_pixels=pictures.MIN_ATTACHED_PICTURE_PIXELS
+        )
+        return _joined(pages)
     if media_type in sniff.TEXT_TYPES:
         text = data.decode(detected.encoding or "utf-8", errors="replace").lstrip("\ufeff")
         if media_type == sniff.HTML:
@@ -207,5 +217,8 @@ def _paged_text(path: Path, filetype: str, ocr: OcrOptions, tables: TablesMode) 
     from docproc.extract import pdf
 
     count = pdf.count_pages(path, filetype)
-    pages = pdf.extract_pages(path, 1, count, filetype, ocr, tables)
+    return _joined(pdf.extract_pages(path, 1, count, filetype, ocr, tables))
+
+
+def _joined(pages: Iterator[PageText]) -> str:
     return "\n\n".join(page.text.strip() for page in pages if page.text.strip())

@@ -29,7 +29,7 @@ from docproc.extract.ocr import (
     readable,
 )
 from docproc.extract.open_documents import OpenDocuments
-from docproc.extract.pages import PageText, TablesMode
+from docproc.extract.pages import PageRange, PageText, TablesMode
 from docproc.extract.tables import Table, find_tables, may_hold_table, text_with_tables
 
 # What MuPDF raises on damaged input; all of it becomes InvalidDocument (not retried).
@@ -48,41 +48,6 @@ pymupdf.TOOLS.mupdf_display_errors(False)
 pymupdf.TOOLS.mupdf_display_warnings(False)
 # find_tables otherwise prints advice to stdout once, which would corrupt `docproc ... --json`.
 pymupdf.no_recommend_layout()
-
-
-@dataclass(frozen=True)
-class PageRange:
-    """Pages ``start..end``, 1-based and inclusive."""
-
-    start: int
-    end: int
-
-
-def page_ranges(page_count: int, pages_per_segment: int) -> list[PageRange]:
-    """Consecutive ranges of ``pages_per_segment`` pages; the last one may be shorter."""
-    return [
-        PageRange(start, min(start + pages_per_segment - 1, page_count))
-        for start in range(1, page_count + 1, pages_per_segment)
-    ]
-
-
-def weighted_ranges(
-    scanned: list[bool], pages_per_segment: int, scanned_per_segment: int
-) -> list[PageRange]:
-    """Consecutive ranges as long as they fit: a text page costs 1/``pages_per_segment`` of a
-    segment, a scanned one (OCR, ~100x slower) 1/``scanned_per_segment``."""
-    capacity = pages_per_segment * scanned_per_segment
-    ranges: list[PageRange] = []
-    start, load = 1, 0
-    for number, is_scanned in enumerate(scanned, start=1):
-        cost = pages_per_segment if is_scanned else scanned_per_segment
-        if load + cost > capacity and number > start:
-            ranges.append(PageRange(start, number - 1))
-            start, load = number, 0
-        load += cost
-    if scanned:
-        ranges.append(PageRange(start, len(scanned)))
-    return ranges
 
 
 def scanned_pages(path: Path, filetype: str = "pdf") -> list[bool]:

@@ -48,6 +48,16 @@ MATROSKA = "video/x-matroska"
 WEBM = "video/webm"
 MEDIA_TYPES = {MPEG_AUDIO, MP4_AUDIO, AAC, WAV, FLAC, OGG, MP4, QUICKTIME, MATROSKA, WEBM}
 
+# Pictures: scans read by OCR (docproc.extract.pictures), a TIFF's frames as pages.
+TIFF = "image/tiff"
+JPEG = "image/jpeg"
+PNG = "image/png"
+GIF = "image/gif"
+BMP = "image/bmp"
+WEBP = "image/webp"
+JPEG_2000 = "image/jp2"
+PICTURE_TYPES = {TIFF, JPEG, PNG, GIF, BMP, WEBP, JPEG_2000}
+
 # Paged formats PyMuPDF opens, with the filetype name it takes.
 PAGED = {PDF: "pdf", EPUB: "epub", XPS: "xps", CBZ: "cbz", FB2: "fb2", MOBI: "mobi"}
 TEXT_TYPES = {TEXT, MARKDOWN, CSV, JSONL, JSON, HTML}
@@ -72,16 +82,40 @@ _ADTS_SYNC = {b"\xff\xf1", b"\xff\xf9"}
 # ISO base media ("ftyp" at 4): the major brand says audio-only or QuickTime.
 _AUDIO_BRANDS = {b"M4A ", b"M4B ", b"F4A "}
 
+_PICTURE_SIGNATURES: list[tuple[bytes, str]] = [
+    (b"II*\x00", TIFF),
+    (b"MM\x00*", TIFF),
+    (b"II+\x00", TIFF),  # BigTIFF
+    (b"MM\x00+", TIFF),
+    (b"\x89PNG\r\n\x1a\n", PNG),
+    (b"\xff\xd8\xff", JPEG),
+    (b"GIF87a", GIF),
+    (b"GIF89a", GIF),
+    (b"\x00\x00\x00\x0cjP  \r\n\x87\n", JPEG_2000),
+    (b"\xffO\xffQ", JPEG_2000),  # a bare codestream
+]
+# A BMP's "BM" is followed by sizes, then its info header's own size, one of these.
+_BMP_INFO_SIZES = {12, 40, 52, 56, 64, 108, 124}
+
 _BINARY_SIGNATURES: list[tuple[bytes, int, str]] = [
-    (b"\x89PNG\r\n\x1a\n", 0, "image/png"),
-    (b"\xff\xd8\xff", 0, "image/jpeg"),
-    (b"GIF8", 0, "image/gif"),
     (b"RIFF", 0, "application/x-riff"),
     (b"\x1f\x8b", 0, "application/gzip"),
     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", 0, "application/x-ole-storage"),
     (b"\x7fELF", 0, "application/x-executable"),
     (b"MZ", 0, "application/x-msdownload"),
 ]
+
+
+def _picture_type(head: bytes) -> str | None:
+    for signature, media_type in _PICTURE_SIGNATURES:
+        if head.startswith(signature):
+            return media_type
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return WEBP
+    if head[:2] == b"BM" and len(head) >= 18:
+        # Text may begin with "BM" too: the info header's size tells a bitmap.
+        return BMP if int.from_bytes(head[14:18], "little") in _BMP_INFO_SIZES else None
+    return None
 
 
 def _media_type(head: bytes) -> str | None:
@@ -136,6 +170,15 @@ _EXTENSION_TYPES = {
     ".mov": QUICKTIME,
     ".mkv": MATROSKA,
     ".webm": WEBM,
+    ".tif": TIFF,
+    ".tiff": TIFF,
+    ".jpg": JPEG,
+    ".jpeg": JPEG,
+    ".png": PNG,
+    ".gif": GIF,
+    ".bmp": BMP,
+    ".webp": WEBP,
+    ".jp2": JPEG_2000,
 }
 
 
@@ -163,7 +206,7 @@ def sniff(head: bytes, filename: str = "") -> Detected:
         return Detected(ZIP)  # which container: sniff_zip reads the archive's directory
     if head[60:68] == b"BOOKMOBI":
         return Detected(MOBI)
-    media_type = _media_type(head)
+    media_type = _media_type(head) or _picture_type(head)
     if media_type is not None:
         return Detected(media_type)
     for signature, offset, media_type in _BINARY_SIGNATURES:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import codecs
 import json
 import math
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from docproc.config import SegmentingSettings
 from docproc.errors import InvalidDocument
 from docproc.extract.ocr import OcrMode
+from docproc.extract.pages import PageRange, page_ranges, weighted_ranges
 from docproc.extract.sniff import (
     CSV,
     DOCX,
@@ -18,6 +20,7 @@ from docproc.extract.sniff import (
     MBOX,
     MEDIA_TYPES,
     PAGED,
+    PICTURE_TYPES,
     RTF,
     SNIFF_BYTES,
     TEXT_TYPES,
@@ -156,6 +159,8 @@ def _segments(
 ) -> list[Segment]:
     if ref.media_type in PAGED:
         return _page_segments(ref, store, options, PAGED[ref.media_type])
+    if ref.media_type in PICTURE_TYPES:
+        return _picture_segments(ref, store, options)
     if ref.media_type in (DOCX, EML, RTF):
         # Not splittable by range: one worker reads it whole.
         return [
@@ -215,48 +220,99 @@ def _page_segments(
         scanned: list[bool] = []
         if options.ocr == "off" or count <= min(options.segment_pages, options.ocr_segment_pages):
             # One segment whatever its pages are: no need to look at them.
-            ranges = pdf.page_ranges(count, options.segment_pages)
+            ranges = page_ranges(count, options.segment_pages)
         else:
             # Scanned pages take OCR's time: fewer of them to a segment.
             scanned = (
                 [True] * count if options.ocr == "force" else pdf.scanned_pages(source, filetype)
             )
-            ranges = pdf.weighted_ranges(scanned, options.segment_pages, options.ocr_segment_pages)
+            ranges = weighted_ranges(scanned, options.segment_pages, options.ocr_segment_pages)
+        scans = _counted(scanned)
         if len(ranges) == 1 or (store.reads_in_place and filetype == "pdf"):
             # No sub-PDF: each worker opens the pinned upload and reads its own pages. Always
             # for one segment (the small-file fast path); for more where the store is a local
             # folder, as opening a large PDF costs nothing there and copying it out does (a
             # reflowable format is still converted once: each opening lays it all out).
-            return [
-                PagesSegment(
-                    index=index,
-                    page_start=pages.start,
-                    page_end=pages.end,
-                    input_key=ref.source_key,
-                    input_version_id=ref.source_version_id,
-                    input_filetype=filetype,
-                    scanned_pages=sum(scanned[pages.start - 1 : pages.end]),
-                )
-                for index, pages in enumerate(ranges)
-            ]
-        segments: list[Segment] = []
-        for index, part in pdf.split(source, ranges, options.tmp_dir, filetype):
-            input_key = ref.segment_input_key(index, "pdf")
-            try:
-                store.put_file(input_key, part, "application/pdf")
-            finally:
-                part.unlink(missing_ok=True)
-            pages = ranges[index]
-            segments.append(
-                PagesSegment(
-                    index=index,
-                    page_start=pages.start,
-                    page_end=pages.end,
-                    input_key=input_key,
-                    scanned_pages=sum(scanned[pages.start - 1 : pages.end]),
-                )
+            return _upload_segments(ref, ranges, filetype, scans)
+        parts = pdf.split(source, ranges, options.tmp_dir, filetype)
+        return _part_segments(ref, store, ranges, parts, "pdf", scans)
+
+
+def _picture_segments(ref: DocumentRef, store: ObjectStore, options: PlanOptions) -> list[Segment]:
+    """A picture's pages (a TIFF's frames), every one a scan: ``ocr_segment_pages`` to a
+    segment. As with a PDF, a segment reads the upload itself when it is the only one or the
+    store is a local folder; otherwise its own TIFF of its frames (see pictures.split)."""
+    from docproc.extract import pictures
+
+    def every_page(pages: PageRange) -> int:
+        return pages.end - pages.start + 1
+
+    with store.local_copy(ref.source_key, ref.source_version_id) as source:
+        ranges = page_ranges(pictures.count_pages(source), options.ocr_segment_pages)
+        if len(ranges) == 1 or store.reads_in_place:
+            filetype = ref.media_type.removeprefix("image/")
+            return _upload_segments(ref, ranges, filetype, every_page)
+        parts = pictures.split(source, ranges, options.tmp_dir)
+        return _part_segments(ref, store, ranges, parts, "tiff", every_page)
+
+
+def _counted(scanned: list[bool]) -> Callable[[PageRange], int]:
+    """How many of a range's pages Plan guessed are scans (none when it did not look)."""
+    return lambda pages: sum(scanned[pages.start - 1 : pages.end])
+
+
+def _upload_segments(
+    ref: DocumentRef, ranges: list[PageRange], filetype: str, scans: Callable[[PageRange], int]
+) -> list[Segment]:
+    """A segment per range, each reading its pages of the pinned upload itself."""
+    return [
+        PagesSegment(
+            index=index,
+            page_start=pages.start,
+            page_end=pages.end,
+            input_key=ref.source_key,
+            input_version_id=ref.source_version_id,
+            input_filetype=filetype,
+            scanned_pages=scans(pages),
+        )
+        for index, pages in enumerate(ranges)
+    ]
+
+
+# A range's own file, by its format: the key's suffix and the content type it is stored as.
+_PART_FORMATS = {"pdf": ("pdf", "application/pdf"), "tiff": ("tif", "image/tiff")}
+
+
+def _part_segments(
+    ref: DocumentRef,
+    store: ObjectStore,
+    ranges: list[PageRange],
+    parts: Iterator[tuple[int, Path]],
+    filetype: str,
+    scans: Callable[[PageRange], int],
+) -> list[Segment]:
+    """A segment per range, each reading a file of its own pages (``parts``, one on disk at
+    a time: each is stored, then removed, before the next is made)."""
+    suffix, content_type = _PART_FORMATS[filetype]
+    segments: list[Segment] = []
+    for index, part in parts:
+        input_key = ref.segment_input_key(index, suffix)
+        try:
+            store.put_file(input_key, part, content_type)
+        finally:
+            part.unlink(missing_ok=True)
+        pages = ranges[index]
+        segments.append(
+            PagesSegment(
+                index=index,
+                page_start=pages.start,
+                page_end=pages.end,
+                input_key=input_key,
+                input_filetype=filetype,
+                scanned_pages=scans(pages),
             )
-        return segments
+        )
+    return segments
 
 
 # Transcoding streams in blocks of this size: memory stays flat whatever the file size.

@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from docproc.embedding.port import Embedder, SparseEncoder
@@ -26,8 +27,8 @@ from docproc.errors import (
 from docproc.extract import html, text
 from docproc.extract.ocr import OCR_AUTO, OcrOptions
 from docproc.extract.open_documents import OpenDocuments
-from docproc.extract.pages import TablesMode
-from docproc.extract.sniff import CSV, EML, HTML, JSONL, MARKDOWN, MBOX, RTF
+from docproc.extract.pages import PageText, TablesMode
+from docproc.extract.sniff import CSV, EML, HTML, JSONL, MARKDOWN, MBOX, PICTURE_TYPES, RTF
 from docproc.ledger.port import Ledger
 from docproc.ledger.records import utc_now
 from docproc.models import (
@@ -273,20 +274,9 @@ def _pieces(
 ) -> Iterator[tuple[ChunkPiece, str]]:
     ref, segment = task.document, task.segment
     if isinstance(segment, PagesSegment):
-        # MuPDF (~30 MB) loads only in workers that handle pages.
-        from docproc.extract import pdf
-
         with deps.store.local_copy(segment.input_key, segment.input_version_id) as path:
             pages = []
-            for page in pdf.extract_pages(
-                path,
-                segment.page_start,
-                segment.page_end,
-                segment.input_filetype,
-                deps.ocr,
-                deps.tables,
-                deps.documents,
-            ):
+            for page in _page_texts(ref, segment, path, deps):
                 deps.budget.check(f"extracting page {page.number}")
                 pages.append(page)
         methods = {page.number: page.method for page in pages}
@@ -318,6 +308,36 @@ def _pieces(
         yield from _html_pieces(segment, owned, deps)
         return
     yield from _text_pieces(ref.media_type, segment, owned, deps.chunker)
+
+
+def _page_texts(
+    ref: DocumentRef, segment: PagesSegment, path: Path, deps: SegmentDeps
+) -> Iterator[PageText]:
+    if ref.media_type in PICTURE_TYPES:
+        # Pillow (and libtiff) load only in workers that read pictures.
+        from docproc.extract import pictures
+
+        return pictures.pages_text(
+            path,
+            segment.page_start,
+            segment.page_end,
+            deps.ocr,
+            deps.budget.reserve,
+            # the upload itself, or the segment's own TIFF (Plan's pictures.split)
+            first_frame=None if segment.input_key == ref.source_key else 0,
+        )
+    # MuPDF (~30 MB) loads only in workers that handle pages.
+    from docproc.extract import pdf
+
+    return pdf.extract_pages(
+        path,
+        segment.page_start,
+        segment.page_end,
+        segment.input_filetype,
+        deps.ocr,
+        deps.tables,
+        deps.documents,
+    )
 
 
 def _whole_text(ref: DocumentRef, segment: WholeSegment, deps: SegmentDeps) -> tuple[str, str]:
