@@ -293,3 +293,43 @@ def white_png(width: int, height: int) -> bytes:
     return (
         b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data) + chunk(b"IEND", b"")
     )
+
+
+def workbook(
+    path: Path,
+    sheets: dict[str, Sequence[Sequence[object]]],
+    hidden: frozenset[str] | set[str] = frozenset(),
+) -> Path:
+    """An XLSX of ``sheets`` (name: rows of values), as openpyxl writes one (shared strings,
+    dimensions stated); the sheets named in ``hidden`` hidden."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for name, rows in sheets.items():
+        sheet = book.create_sheet(name)
+        for row in rows:
+            sheet.append(list(row))
+        if name in hidden:
+            sheet.sheet_state = "hidden"
+    book.save(path)
+    return path
+
+
+def with_member_marked(archive: bytes, member: str, mark: str) -> bytes:
+    """``archive`` with ``member``'s local and central headers saying it is compressed by a
+    method zipfile lacks (``mark`` "compression": 99, AES, as encrypting archivers write) or
+    that it is encrypted ("encryption": the flags' bit 0). A damaged header reads the same."""
+    name = member.encode()
+    data = bytearray(archive)
+    # (signature, where the flags are, where the name starts) of a local and a central header
+    for signature, flags_at, name_at in ((b"PK\x03\x04", 6, 30), (b"PK\x01\x02", 8, 46)):
+        start = 0
+        while (start := data.find(signature, start)) >= 0:
+            if data[start + name_at : start + name_at + len(name)] == name:
+                if mark == "compression":  # the method follows the flags
+                    data[start + flags_at + 2 : start + flags_at + 4] = (99).to_bytes(2, "little")
+                else:
+                    data[start + flags_at] |= 1
+            start += 4
+    return bytes(data)

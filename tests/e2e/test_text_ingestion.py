@@ -9,12 +9,14 @@ import pytest
 from qdrant_client import QdrantClient
 
 from docproc.extract.html import html_to_text
+from docproc.extract.sniff import XLSX
 from tests.documents import (
     docx_with_photographs,
     email_message,
     mailbox_file,
     pdf_of_lines,
     web_page,
+    workbook,
 )
 from tests.e2e.harness import BUCKET, DeployedStack
 
@@ -115,6 +117,34 @@ def test_an_rtf_is_read_as_its_text(stack: DeployedStack, qdrant: QdrantClient):
     (chunk,) = _chunks(stack, "work/acme/rtf-1/")
     assert chunk["text"] == "Clause 4. Rent is €1,200, café included."
     assert chunk["extraction"] == "striprtf"
+
+
+@pytest.mark.built_artifacts
+def test_a_workbook_is_read_in_place_a_sheet_s_rows_under_its_header(
+    stack: DeployedStack, qdrant: QdrantClient, tmp_path: Path
+):
+    # Given a workbook of two sheets
+    path = workbook(
+        tmp_path / "rents.xlsx",
+        {"Rents": [["Unit", "Rent"], *[[n, 1000 + n] for n in range(1, 301)]], "Notes": [["Late"]]},
+    )
+    (event,) = stack.upload("uploads/acme/case-3/book-1/rents.xlsx", path.read_bytes())
+    # When it is ingested (openpyxl in the built image, the upload read by range)
+    execution = stack.run(event)
+    # Then one segment read it whole, each chunk on its sheet under its name and header
+    assert execution["status"] == "SUCCEEDED", execution.get("cause")
+    segments = [p for name, p in stack.invocations if name == "ProcessSegmentFunction"]
+    assert [p["segment"]["kind"] for p in segments] == ["whole"]
+    chunks = _chunks(stack, "work/acme/book-1/")
+    rents = [c for c in chunks if c["page_start"] == 1]
+    assert len(rents) > 1
+    assert all(c["text"].startswith("Sheet: Rents\n| Unit | Rent |\n| --- | --- |") for c in rents)
+    rows = [line for c in rents for line in c["text"].splitlines()[3:]]
+    assert rows == [f"| {n} | {1000 + n} |" for n in range(1, 301)]
+    assert [c["text"] for c in chunks if c["page_start"] == 2] == [
+        "Sheet: Notes\n| Late |\n| --- |"
+    ]
+    assert stack.published()[0]["detail"]["media_type"] == XLSX
 
 
 @pytest.mark.built_artifacts

@@ -12,10 +12,11 @@ import pytest
 from samtranslator.yaml_helper import yaml_parse
 
 from docproc import aws, wiring
-from docproc.config import MIN_LEDGER_TTL_DAYS
+from docproc.config import MIN_LEDGER_TTL_DAYS, LocalSettings
 from docproc.ledger.dynamodb import DynamoDBLedger
 from docproc.ledger.port import Ledger
 from docproc.ledger.sqlite import SQLiteLedger
+from docproc.local.runner import LocalEnvironment
 from tests.conftest import aws_backend
 from tests.e2e.harness import ROOT
 from tests.qdrant_server import QdrantServer, qdrant_server
@@ -23,6 +24,14 @@ from tests.qdrant_server import QdrantServer, qdrant_server
 BUCKET = "docproc-documents-123456789012"
 TABLE = f"docproc-ledger-{uuid.uuid4().hex[:8]}"
 BUS = "docproc-events"
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> Iterator[LocalEnvironment]:
+    """The laptop's adapters under a fresh home, segments run in this process."""
+    environment = LocalEnvironment(LocalSettings(DOCPROC_HOME=tmp_path / "home", DOCPROC_WORKERS=1))
+    yield environment
+    environment.close()
 
 
 def ledger_table_definition() -> dict[str, Any]:

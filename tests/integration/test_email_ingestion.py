@@ -21,13 +21,6 @@ from docproc.pipeline.process_segment import SegmentBudget, process_segment
 from tests.documents import docx_file, email_message, mailbox_file, pdf_of_lines
 
 
-@pytest.fixture
-def env(tmp_path: Path):
-    environment = LocalEnvironment(LocalSettings(DOCPROC_HOME=tmp_path / "home", DOCPROC_WORKERS=1))
-    yield environment
-    environment.close()
-
-
 def test_an_email_and_its_attachments_are_found_by_what_they_say(env, tmp_path: Path):
     # Given a message with a 40-page PDF and a DOCX attached, saved as .eml
     pdf = text_pdf(tmp_path / "record.pdf", pages=40)

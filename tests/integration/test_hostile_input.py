@@ -46,13 +46,6 @@ from tests.fakes import InMemoryObjectStore
 TYPED = (InvalidDocument,)
 
 
-@pytest.fixture
-def env(tmp_path: Path):
-    environment = LocalEnvironment(LocalSettings(DOCPROC_HOME=tmp_path / "home", DOCPROC_WORKERS=1))
-    yield environment
-    environment.close()
-
-
 def _outcome(env: LocalEnvironment, path: Path, name: str) -> tuple[str, str]:
     """(what happened, its kind: "text" or the error class)."""
     try:

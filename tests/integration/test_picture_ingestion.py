@@ -12,7 +12,6 @@ import pytest
 from PIL import Image
 
 from benchmarks.generators import scan_marker
-from docproc.config import LocalSettings
 from docproc.errors import InvalidDocument
 from docproc.local.runner import LocalEnvironment, ingest
 from docproc.models import SegmentTask
@@ -21,13 +20,7 @@ from docproc.pipeline.plan import plan_document
 from docproc.pipeline.process_segment import process_segment
 from tests.documents import page_picture, scanned_tiff, white_png
 from tests.fakes import InMemoryObjectStore
-
-
-@pytest.fixture
-def env(tmp_path: Path):
-    environment = LocalEnvironment(LocalSettings(DOCPROC_HOME=tmp_path / "home", DOCPROC_WORKERS=1))
-    yield environment
-    environment.close()
+from tests.integration.test_hostile_input import FILE_MEMORY_BOUND_MB
 
 
 def _chunks(env: LocalEnvironment, document_id: str) -> list[dict]:
@@ -98,10 +91,6 @@ def test_where_the_upload_is_not_on_disk_each_segment_reads_a_tiff_of_its_own_pa
             for number in range(chunk["page_start"], chunk["page_end"] + 1):
                 found[number] = found.get(number, "") + " ".join(chunk["text"].split())
     assert [n for n in range(1, pages + 1) if scan_marker(n) not in found.get(n, "")] == []
-
-
-# What one file may add to the process's peak (as in test_hostile_input).
-FILE_MEMORY_BOUND_MB = 150
 
 
 def test_a_large_tiff_is_planned_and_read_a_frame_at_a_time(env, tmp_path: Path):

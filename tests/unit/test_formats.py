@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 
 from docproc.chunking.chunker import Chunker
 from docproc.chunking.tokens import encoding
+from docproc.errors import InvalidDocument
 from docproc.extract import html
 from docproc.extract.docx import docx_text
 from docproc.extract.html import html_to_text
@@ -19,7 +21,14 @@ from docproc.extract.text import read_slice
 from docproc.ledger.sqlite import SQLiteLedger
 from docproc.models import BytesSegment, PagesSegment, SegmentTask, WholeSegment
 from docproc.pipeline.plan import PlanOptions, plan_document
-from tests.documents import docx_file, email_message, epub, fb2_file, web_page
+from tests.documents import (
+    docx_file,
+    email_message,
+    epub,
+    fb2_file,
+    web_page,
+    with_member_marked,
+)
 from tests.fakes import InMemoryObjectStore
 
 CHUNKER = Chunker("text-embedding-3-small", chunk_tokens=64, overlap=0)
@@ -143,6 +152,17 @@ def _tasks(store: InMemoryObjectStore, plan) -> list[SegmentTask]:
     if plan.first_task:
         return [plan.first_task]
     return [SegmentTask.model_validate(t) for t in json.loads(store.objects[plan.manifest.key])]
+
+
+@pytest.mark.parametrize("mark", ["compression", "encryption"])
+def test_a_docx_whose_xml_zipfile_cannot_decompress_is_a_typed_error(tmp_path: Path, mark: str):
+    # Given a DOCX whose document.xml says it is compressed by a method zipfile lacks (an
+    # archiver's AES) or is encrypted (a damaged header reads the same)
+    path = docx_file(tmp_path / "a.docx", ["Clause 1."])
+    damaged = with_member_marked(path.read_bytes(), "word/document.xml", mark)
+    # When it is read, Then it is InvalidDocument (it was an untyped NotImplementedError)
+    with pytest.raises(InvalidDocument):
+        docx_text(io.BytesIO(damaged))
 
 
 def test_utf16_text_is_transcoded_once_and_cut_in_utf8(ledger):

@@ -19,9 +19,16 @@ from tests.documents import (
     page_picture,
     pdf_of_lines,
     scanned_tiff,
+    workbook,
 )
 
 OCR = OcrOptions("auto", "eng", 200, tessdata_folder("eng"))
+
+
+def _workbook_bytes(tmp_path: Path) -> bytes:
+    return workbook(
+        tmp_path / "arrears.xlsx", {"Arrears": [["Unit", "Owed"], [4, 350]]}
+    ).read_bytes()
 
 
 def _picture(picture: Image.Image, format: str = "PNG") -> bytes:
@@ -54,7 +61,8 @@ def test_text_with_fields_is_not_an_email(text: str):
 
 
 def test_an_email_reads_as_its_header_body_and_attachments(tmp_path: Path):
-    # Given a message with an HTML alternative, and attached: a PDF, a DOCX, a CSV, a logo
+    # Given a message with an HTML alternative, and attached: a PDF, a DOCX, a CSV, an XLSX,
+    # a logo
     # and a forwarded message with an attachment of its own
     forwarded = email_message(
         "Fwd: inspection",
@@ -70,6 +78,7 @@ def test_an_email_reads_as_its_header_body_and_attachments(tmp_path: Path):
             ("lease.pdf", "application/pdf", pdf_of_lines(["Rent is 1,200 a month.", "Page two."])),
             ("draft.docx", "application/octet-stream", docx.read_bytes()),
             ("rents.csv", "text/csv", b"unit,rent\n4,1200\n"),
+            ("arrears.xlsx", "application/octet-stream", _workbook_bytes(tmp_path)),
             ("logo.png", "image/png", _picture(page_picture(["ACME"], width=90, height=30))),
             ("inspection.eml", "message/rfc822", forwarded),
         ],
@@ -87,6 +96,8 @@ def test_an_email_reads_as_its_header_body_and_attachments(tmp_path: Path):
     for expected in [
         "Attachment: draft.docx (application/octet-stream)\n\nClause 4: the tenant repairs",
         "Attachment: rents.csv (text/csv)\n\nunit,rent\n4,1200",
+        "Attachment: arrears.xlsx (application/octet-stream)\n\nSheet: Arrears\n"
+        "| Unit | Owed |\n| --- | --- |\n| 4 | 350 |",
         "Attachment: logo.png (image/png)\n\nAttachment: inspection.eml (message/rfc822)",
         "Subject: Fwd: inspection\n\nThe inspector's report is attached.\n\n"
         "Attachment: report.txt (text/plain)\n\nMould found in the north bedroom.",

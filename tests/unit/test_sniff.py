@@ -25,6 +25,7 @@ from docproc.extract.sniff import (
     sniff,
     sniff_zip,
 )
+from tests.documents import epub, with_member_marked
 
 
 def test_pdf_by_magic_bytes_even_after_junk():
@@ -128,6 +129,19 @@ def test_pictures_by_their_signatures(head: bytes, media_type: str):
 def test_text_that_begins_with_bm_is_text():
     # "BM" is a bitmap's first bytes, and many a text's
     assert sniff(b"BMW lease agreement, signed 3 May 2021.\n").media_type == TEXT
+
+
+@pytest.mark.parametrize("mark", ["compression", "encryption"])
+def test_a_container_whose_member_zipfile_cannot_decompress_is_a_typed_error(
+    tmp_path: Path, mark: str
+):
+    # Given an EPUB whose mimetype member says a compression method zipfile lacks, or that
+    # it is encrypted
+    path = epub(tmp_path / "book.epub", ["Chapter one."])
+    damaged = with_member_marked(path.read_bytes(), "mimetype", mark)
+    # When its kind is read from its members, Then it is InvalidDocument (it was untyped)
+    with pytest.raises(InvalidDocument):
+        sniff_zip(io.BytesIO(damaged))
 
 
 def test_empty_is_invalid():

@@ -239,10 +239,12 @@ class Chunker:
         )
 
     def chunk_records(
-        self, text: str, byte_offset: int, header: str | None = None
+        self, records: str | Iterable[str], byte_offset: int, header: str | None = None
     ) -> Iterator[ChunkPiece]:
-        """Whole lines (CSV rows, JSONL records) grouped up to the chunk size, never split unless
-        one alone is larger than a chunk; a CSV header starts every chunk."""
+        """Whole lines (CSV rows, JSONL records, a sheet's rows) grouped up to the chunk size,
+        never split unless one alone is larger than a chunk; a header (a CSV's row, a sheet's
+        name and header row) starts every chunk. ``records`` is the lines' text, or the lines
+        themselves, without their line ends, taken as they are needed (a sheet streamed)."""
         prefix = f"{header.rstrip()}\n" if header else ""
         budget = self._chunk_tokens - (self.count_tokens(prefix) if prefix else 0)
         if budget < self._chunk_tokens // 2:
@@ -254,7 +256,12 @@ class Chunker:
         lines: list[str] = []
         tokens = 0
         start = position = byte_offset
-        for line in text.splitlines(keepends=True):
+        lines_read = (
+            records.splitlines(keepends=True)
+            if isinstance(records, str)
+            else (record + "\n" for record in records)
+        )
+        for line in lines_read:
             size = len(line.encode())
             if not line.strip():
                 position += size

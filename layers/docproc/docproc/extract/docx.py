@@ -51,6 +51,8 @@ def docx_text(source: Path | IO[bytes], reserve: Callable[[float, str], None] | 
         zipfile.BadZipFile,
         zlib.error,
         SyntaxError,  # lxml's XMLSyntaxError: a part that is not well-formed XML
+        NotImplementedError,  # zipfile: a part in a compression or ZIP version it lacks
+        RuntimeError,  # zipfile: a part marked encrypted
     ) as exc:
         raise InvalidDocument(f"not a readable DOCX: {type(exc).__name__}") from exc
     blocks: list[str] = []

@@ -1,8 +1,8 @@
 """E-mail (RFC 822 / MIME, ``.eml``) to text with the standard library's parser: the header
 fields a reader looks for, the body (its plain text, else its HTML as text), then each
 attachment by name, with its text where docproc reads its kind (PDF and the other paged
-formats, pictures by OCR, DOCX, RTF, text formats, HTML, e-mail itself), so an attachment is
-found by what it says, and its base64 is never indexed as text.
+formats, pictures by OCR, DOCX, XLSX, RTF, text formats, HTML, e-mail itself), so an
+attachment is found by what it says, and its base64 is never indexed as text.
 
 A message is parsed as it is read and held as text while each attachment is decoded in turn:
 memory is a few times the message's size, and a message that would not fit what the segment
@@ -165,6 +165,10 @@ def _file_text(data: bytes, name: str, ocr: OcrOptions, tables: TablesMode, dept
         from docproc.extract.docx import docx_text
 
         return docx_text(io.BytesIO(data))
+    if media_type == sniff.XLSX:
+        from docproc.extract.xlsx import sheet_tables
+
+        return "\n\n".join(sheet.text() for sheet in sheet_tables(io.BytesIO(data)))
     if media_type == sniff.RTF:
         from docproc.extract.rtf import rtf_text
 

@@ -1,8 +1,10 @@
 """What page-based extractors share (the page ranges Plan cuts, the pages they hand to the
-chunker): light enough to import without MuPDF or Pillow."""
+chunker, tables written as Markdown, which the chunker cuts between rows): light enough to
+import without MuPDF or Pillow."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -52,3 +54,24 @@ def weighted_ranges(
     if scanned:
         ranges.append(PageRange(start, len(scanned)))
     return ranges
+
+
+def markdown_table(rows: Sequence[Sequence[str]]) -> str:
+    """Rows of cells (the header first, every row as wide) as a Markdown table."""
+    lines = [markdown_row(rows[0]), markdown_rule(len(rows[0]))]
+    lines.extend(markdown_row(row) for row in rows[1:])
+    return "\n".join(lines)
+
+
+def markdown_row(cells: Sequence[str]) -> str:
+    return "| " + " | ".join(markdown_cell(cell) for cell in cells) + " |"
+
+
+def markdown_rule(columns: int) -> str:
+    """The line under a Markdown table's header."""
+    return "|" + " --- |" * columns
+
+
+def markdown_cell(text: str) -> str:
+    """A cell's text on one line, its pipes escaped."""
+    return " ".join(text.split()).replace("|", "\\|")

@@ -1,6 +1,6 @@
 """Type detection by content: magic bytes first, then a text probe. Names are only hints.
 
-``sniff`` looks at the first bytes of an object; for ZIP containers (EPUB, DOCX, XPS, CBZ)
+``sniff`` looks at the first bytes of an object; for ZIP containers (EPUB, DOCX, XLSX, XPS, CBZ)
 ``sniff_zip`` looks at the member names (in the directory at the end of the archive).
 """
 
@@ -24,6 +24,7 @@ CBZ = "application/vnd.comicbook+zip"
 FB2 = "application/x-fictionbook+xml"
 MOBI = "application/x-mobipocket-ebook"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ZIP = "application/zip"
 TEXT = "text/plain"
 MARKDOWN = "text/markdown"
@@ -147,6 +148,8 @@ _EXTENSION_TYPES = {
     ".fb2": FB2,
     ".mobi": MOBI,
     ".docx": DOCX,
+    ".xlsx": XLSX,
+    ".xlsm": XLSX,
     ".txt": TEXT,
     ".md": MARKDOWN,
     ".markdown": MARKDOWN,
@@ -229,11 +232,15 @@ def sniff_zip(archive_file: Path | IO[bytes]) -> str:
             names = archive.namelist()
             if "mimetype" in names and archive.read("mimetype").strip() == EPUB.encode():
                 return EPUB
-    except (zipfile.BadZipFile, OSError, KeyError) as exc:
+    # (NotImplementedError: a member in a compression or ZIP version zipfile lacks;
+    # RuntimeError: one marked encrypted)
+    except (zipfile.BadZipFile, OSError, KeyError, NotImplementedError, RuntimeError) as exc:
         raise InvalidDocument(f"damaged ZIP container: {type(exc).__name__}") from exc
     members = set(names)
     if "word/document.xml" in members:
         return DOCX
+    if "xl/workbook.xml" in members:
+        return XLSX  # XLSM too: the same package, with macros docproc never runs
     if any(name.endswith(".fdseq") for name in names) or "FixedDocumentSequence.fdseq" in members:
         return XPS
     images = (".jpg", ".jpeg", ".png", ".gif", ".webp")

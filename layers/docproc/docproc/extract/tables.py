@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import pymupdf
 
+from docproc.extract.pages import markdown_table
+
 # The cheap look first: this many consecutive lines of at most this many characters.
 _SHORT_LINE = 40
 _SHORT_RUN = 6
@@ -40,24 +42,16 @@ class Table:
     def markdown(self, header: tuple[str, ...] | None = None) -> str:
         """The table as Markdown; ``header`` heads it instead of its first row (a table
         continued from the previous page, whose rows are all body)."""
-        rows = [header, *self.rows] if header else list(self.rows)
-        lines = [_row(rows[0]), "|" + " --- |" * self.columns]
-        lines.extend(_row(row) for row in rows[1:])
-        return "\n".join(lines)
-
-
-def _row(cells: Sequence[str]) -> str:
-    return "| " + " | ".join(_cell(cell) for cell in cells) + " |"
-
-
-def _cell(text: str) -> str:
-    return " ".join(text.split()).replace("|", "\\|")
+        return markdown_table([header, *self.rows] if header else list(self.rows))
 
 
 def _grid(rows: Sequence[Sequence[str | None]]) -> tuple[tuple[str, ...], ...]:
+    """Cells on one line each, every row as wide (escaped once, when written as Markdown:
+    escaped here too, a pipe in a cell came out as a backslash and a column's end)."""
     width = max(len(row) for row in rows)
     return tuple(
-        tuple(_cell(cell or "") for cell in row) + ("",) * (width - len(row)) for row in rows
+        tuple(" ".join((cell or "").split()) for cell in row) + ("",) * (width - len(row))
+        for row in rows
     )
 
 

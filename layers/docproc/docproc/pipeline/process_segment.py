@@ -28,7 +28,17 @@ from docproc.extract import html, text
 from docproc.extract.ocr import OCR_AUTO, OcrOptions
 from docproc.extract.open_documents import OpenDocuments
 from docproc.extract.pages import PageText, TablesMode
-from docproc.extract.sniff import CSV, EML, HTML, JSONL, MARKDOWN, MBOX, PICTURE_TYPES, RTF
+from docproc.extract.sniff import (
+    CSV,
+    EML,
+    HTML,
+    JSONL,
+    MARKDOWN,
+    MBOX,
+    PICTURE_TYPES,
+    RTF,
+    XLSX,
+)
 from docproc.ledger.port import Ledger
 from docproc.ledger.records import utc_now
 from docproc.models import (
@@ -284,6 +294,9 @@ def _pieces(
         for piece in deps.chunker.chunk_pages(pages):
             yield piece, _page_extraction(methods, piece)
         return
+    if isinstance(segment, WholeSegment) and ref.media_type == XLSX:
+        yield from _sheet_pieces(ref, segment, deps)
+        return
     if isinstance(segment, WholeSegment):
         content, method = _whole_text(ref, segment, deps)
         for piece in deps.chunker.chunk_text(content, 0):
@@ -338,6 +351,26 @@ def _page_texts(
         deps.tables,
         deps.documents,
     )
+
+
+def _sheet_pieces(
+    ref: DocumentRef, segment: WholeSegment, deps: SegmentDeps
+) -> Iterator[tuple[ChunkPiece, str]]:
+    """A workbook's sheets, rows grouped into chunks headed by the sheet's name and header
+    row (as a CSV's are), each chunk on its sheet's number."""
+    # openpyxl loads only for workbooks.
+    from docproc.extract import xlsx
+
+    # Read in place, like a DOCX: its directory, then each sheet's XML as it is streamed.
+    with open_ranged(
+        deps.store, segment.input_key, ref.size, segment.input_version_id, _DOCX_READ_AHEAD
+    ) as workbook:
+        for sheet in xlsx.sheet_tables(workbook, deps.budget.reserve):
+            deps.budget.check(f"reading sheet {sheet.number}")
+            for piece in deps.chunker.chunk_records(sheet.rows, 0, sheet.header):
+                # Offsets into the sheet's text say nothing about the file's bytes.
+                on_sheet = replace(piece, page_start=sheet.number, page_end=sheet.number)
+                yield replace(on_sheet, byte_start=None, byte_end=None), xlsx.EXTRACTION_METHOD
 
 
 def _whole_text(ref: DocumentRef, segment: WholeSegment, deps: SegmentDeps) -> tuple[str, str]:

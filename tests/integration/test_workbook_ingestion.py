@@ -1,0 +1,50 @@
+"""Workbooks on the laptop: every sheet's rows found, in chunks headed by the sheet's name and
+header row, each on its sheet's number."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from pathlib import Path
+
+from docproc.local.runner import ingest
+from tests.documents import workbook
+
+
+def test_a_workbook_s_rows_are_chunked_under_their_sheet_and_header(env, tmp_path: Path):
+    # Given a workbook of 600 invoices, and a hidden sheet with one note
+    invoices = [
+        [f"INV-{4000 + n}", datetime.datetime(2024, 1, 1) + datetime.timedelta(days=n), 1200 + n]
+        for n in range(600)
+    ]
+    path = workbook(
+        tmp_path / "accounts.xlsx",
+        {
+            "Invoices": [["Invoice", "Date", "Amount"], *invoices],
+            "Notes": [["Settlement floor is 40,000"]],
+        },
+        hidden={"Notes"},
+    )
+    # When it is ingested
+    report = ingest(env, path, document_id="accounts")
+    # Then it is one segment of several chunks, extracted by openpyxl
+    assert report.status == "complete" and report.segments_total == 1
+    keys = [k for k in env.store.list_keys("work/local/accounts/") if k.endswith(".jsonl")]
+    chunks = [json.loads(line) for key in keys for line in env.store.get_bytes(key).splitlines()]
+    assert len(chunks) > 3 and {c["extraction"] for c in chunks} == {"openpyxl"}
+    # And every chunk of the invoices is on sheet 1 and starts with its name and header row
+    # (so a chunk alone says what its columns are), every invoice in exactly one of them
+    on_invoices = [c for c in chunks if c["page_start"] == 1]
+    assert all(
+        c["text"].startswith("Sheet: Invoices\n| Invoice | Date | Amount |\n| --- | --- | --- |")
+        for c in on_invoices
+    )
+    rows = [line for c in on_invoices for line in c["text"].splitlines()[3:]]
+    day = datetime.date(2024, 1, 1)
+    assert rows == [
+        f"| INV-{4000 + n} | {day + datetime.timedelta(days=n)} | {1200 + n} |" for n in range(600)
+    ]
+    # And the hidden sheet's note is a chunk on sheet 2, found by a search
+    hit = env.vectors.search(env.embedder.embed(["settlement floor"])[0], "local")[0]
+    assert hit.payload["text"] == "Sheet: Notes\n| Settlement floor is 40,000 |\n| --- |"
+    assert hit.payload["page_start"] == 2
