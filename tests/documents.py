@@ -333,3 +333,41 @@ def with_member_marked(archive: bytes, member: str, mark: str) -> bytes:
                     data[start + flags_at] |= 1
             start += 4
     return bytes(data)
+
+
+def legacy_workbook(
+    path: Path, sheets: dict[str, Sequence[Sequence[object]]], hidden: frozenset[str] = frozenset()
+) -> Path:
+    """An Excel 97-2003 workbook (.xls) of ``sheets``, as xlwt writes one: dates formatted as
+    dates (a date is a number with a date format there)."""
+    import datetime
+
+    import xlwt
+
+    book = xlwt.Workbook()
+    date_style = xlwt.easyxf(num_format_str="YYYY-MM-DD")
+    for name, rows in sheets.items():
+        sheet = book.add_sheet(name)
+        if name in hidden:
+            sheet.visibility = 1
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                if isinstance(value, datetime.date):
+                    sheet.write(r, c, value, date_style)
+                elif value is not None:
+                    sheet.write(r, c, value)
+    book.save(str(path))
+    return path
+
+
+def compound_file_with_stream(workbook_xls: bytes, stream: str) -> bytes:
+    """An OLE compound file whose one stream (an .xls's "Workbook") is renamed ``stream`` (at
+    most 31 characters): what an encrypted Office file ("EncryptedPackage"), a Word 97-2003
+    document ("WordDocument") or an Outlook message holds, for sniffing by streams."""
+    old = "Workbook".encode("utf-16-le")
+    at = workbook_xls.index(old + b"\x00\x00")
+    entry = bytearray(workbook_xls)
+    name = stream.encode("utf-16-le") + b"\x00\x00"
+    entry[at : at + 64] = name.ljust(64, b"\x00")
+    entry[at + 64 : at + 66] = len(name).to_bytes(2, "little")
+    return bytes(entry)

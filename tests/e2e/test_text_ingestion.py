@@ -9,10 +9,11 @@ import pytest
 from qdrant_client import QdrantClient
 
 from docproc.extract.html import html_to_text
-from docproc.extract.sniff import XLSX
+from docproc.extract.sniff import XLS, XLSX
 from tests.documents import (
     docx_with_photographs,
     email_message,
+    legacy_workbook,
     mailbox_file,
     pdf_of_lines,
     web_page,
@@ -145,6 +146,22 @@ def test_a_workbook_is_read_in_place_a_sheet_s_rows_under_its_header(
         "Sheet: Notes\n| Late |\n| --- |"
     ]
     assert stack.published()[0]["detail"]["media_type"] == XLSX
+
+
+@pytest.mark.built_artifacts
+def test_a_legacy_workbook_is_read_from_its_download(
+    stack: DeployedStack, qdrant: QdrantClient, tmp_path: Path
+):
+    # Given an Excel 97-2003 workbook
+    path = legacy_workbook(tmp_path / "rents.xls", {"Rents": [["Unit", "Rent"], [4, 1200]]})
+    (event,) = stack.upload("uploads/acme/case-3/xls-1/rents.xls", path.read_bytes())
+    # When it is ingested (olefile and xlrd in the built image)
+    execution = stack.run(event)
+    # Then its sheet is its chunk, announced as what it is
+    assert execution["status"] == "SUCCEEDED", execution.get("cause")
+    (chunk,) = _chunks(stack, "work/acme/xls-1/")
+    assert chunk["text"] == "Sheet: Rents\n| Unit | Rent |\n| --- | --- |\n| 4 | 1200 |"
+    assert stack.published()[0]["detail"]["media_type"] == XLS
 
 
 @pytest.mark.built_artifacts

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 
 from benchmarks.generators import text_pdf
 from docproc.local.folders import folder_document_id
+from tests.documents import compound_file_with_stream, legacy_workbook
 from tests.integration.test_laptop_runner import run
 
 # A compressed archive: not a document docproc reads.
@@ -21,7 +23,7 @@ def _lines(stdout: str) -> tuple[dict[str, dict], dict]:
 
 def _case_folder(root: Path) -> Path:
     """A case folder: text, Markdown and a PDF (one in a sub-folder), a broken PDF in the
-    middle, a hidden file, an archive."""
+    middle, a hidden file, archives and a Word 97-2003 document."""
     folder = root / "case-files"
     (folder / "exhibits").mkdir(parents=True)
     (folder / "a-letter.txt").write_text("The tenant paid the deposit on 3 March.\n" * 20)
@@ -30,6 +32,11 @@ def _case_folder(root: Path) -> Path:
     (folder / "d-notes.md").write_text("# Notes\n\nThe hearing is on 12 May.\n")
     (folder / ".DS_Store").write_bytes(b"\x00\x01")
     (folder / "evidence.tar.gz").write_bytes(GZIP)
+    # Containers of kinds docproc does not read, told by their members or streams
+    with zipfile.ZipFile(folder / "photos.zip", "w") as archive:
+        archive.writestr("scan.raw", b"\x00" * 100)
+    plain_xls = legacy_workbook(root / "plain.xls", {"Sheet": [["a"]]}).read_bytes()
+    (folder / "minutes.doc").write_bytes(compound_file_with_stream(plain_xls, "WordDocument"))
     return folder
 
 
@@ -48,8 +55,8 @@ def test_a_folder_ingests_each_document_past_a_bad_one_and_a_rerun_skips_them(tm
     }
     assert documents["b-broken"]["error"].startswith("InvalidDocument")
     assert documents["exhibits--c-record"]["pages"] == 3
-    # And the hidden file and the archive were skipped and counted, not fatal
-    assert summary["hidden_skipped"] == 1 and summary["unsupported_skipped"] == 1
+    # And the hidden file, the archives and the .doc were skipped and counted, not fatal
+    assert summary["hidden_skipped"] == 1 and summary["unsupported_skipped"] == 3
     # And some documents failed: exit status 1
     assert first.returncode == 1, first.stderr
     # And what was ingested is searchable under the folder's ids

@@ -7,8 +7,11 @@ import datetime
 import json
 from pathlib import Path
 
+import pytest
+
+from docproc.errors import EncryptedDocument
 from docproc.local.runner import ingest
-from tests.documents import workbook
+from tests.documents import compound_file_with_stream, legacy_workbook, workbook
 
 
 def test_a_workbook_s_rows_are_chunked_under_their_sheet_and_header(env, tmp_path: Path):
@@ -48,3 +51,30 @@ def test_a_workbook_s_rows_are_chunked_under_their_sheet_and_header(env, tmp_pat
     hit = env.vectors.search(env.embedder.embed(["settlement floor"])[0], "local")[0]
     assert hit.payload["text"] == "Sheet: Notes\n| Settlement floor is 40,000 |\n| --- |"
     assert hit.payload["page_start"] == 2
+
+
+def test_a_legacy_workbook_is_read_as_a_workbook(env, tmp_path: Path):
+    # Given an Excel 97-2003 workbook named without its extension
+    path = legacy_workbook(
+        tmp_path / "arrears",
+        {"Arrears": [["Unit", "Owed", "Since"], [4, 350, datetime.date(2023, 11, 1)]]},
+    )
+    # When it is ingested, Then its sheet is a chunk under its name and header, by xlrd
+    report = ingest(env, path, document_id="arrears")
+    assert report.status == "complete"
+    hit = env.vectors.search(env.embedder.embed(["arrears owed"])[0], "local")[0]
+    assert hit.payload["text"] == (
+        "Sheet: Arrears\n| Unit | Owed | Since |\n| --- | --- | --- |\n| 4 | 350 | 2023-11-01 |"
+    )
+    assert hit.payload["extraction"] == "xlrd" and hit.payload["page_start"] == 1
+
+
+def test_an_office_file_encrypted_with_a_password_is_refused_as_encrypted(env, tmp_path: Path):
+    # Given what Office saves for a workbook protected by a password to open: a compound file
+    # holding the encrypted package
+    xls_bytes = legacy_workbook(tmp_path / "plain.xls", {"Sheet": [["a"]]}).read_bytes()
+    path = tmp_path / "protected.xlsx"
+    path.write_bytes(compound_file_with_stream(xls_bytes, "EncryptedPackage"))
+    # When it is ingested, Then it is refused as encrypted (it was "unsupported")
+    with pytest.raises(EncryptedDocument):
+        ingest(env, path, document_id="protected")

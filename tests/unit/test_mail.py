@@ -14,8 +14,10 @@ from docproc.extract.mail import message_text
 from docproc.extract.ocr import OcrOptions, tessdata_folder
 from docproc.extract.sniff import EML, TEXT, sniff
 from tests.documents import (
+    compound_file_with_stream,
     docx_file,
     email_message,
+    legacy_workbook,
     page_picture,
     pdf_of_lines,
     scanned_tiff,
@@ -150,6 +152,27 @@ def test_an_attached_fax_is_read_by_ocr_and_an_inline_logo_only_named(tmp_path: 
     assert "Attachment: image001.png (image/png)\n\nAttachment: fax.tif (image/tiff)" in text
     assert " ".join(text.split()).endswith(
         "Attachment: fax.tif (image/tiff) Fax page one: notice of default Page two"
+    )
+
+
+def test_an_attached_legacy_workbook_is_read_and_a_protected_one_named(tmp_path: Path):
+    # Given a message with an Excel 97-2003 workbook and a password-protected one attached
+    old = legacy_workbook(tmp_path / "old.xls", {"Rents": [["Unit", "Rent"], [4, 1200]]})
+    locked = compound_file_with_stream(old.read_bytes(), "EncryptedPackage")
+    message = email_message(
+        "Rents",
+        "Two workbooks.",
+        attachments=[
+            ("old.xls", "application/vnd.ms-excel", old.read_bytes()),
+            ("locked.xlsx", "application/octet-stream", locked),
+        ],
+    )
+    # When it is read, Then the first is its sheet, the second named as encrypted
+    text = message_text(io.BytesIO(message.as_bytes()))
+    assert text.endswith(
+        "Attachment: old.xls (application/vnd.ms-excel)\n\n"
+        "Sheet: Rents\n| Unit | Rent |\n| --- | --- |\n| 4 | 1200 |\n\n"
+        "Attachment: locked.xlsx (application/octet-stream), not read: EncryptedDocument"
     )
 
 

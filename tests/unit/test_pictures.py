@@ -4,7 +4,6 @@ and refusals before decoding."""
 from __future__ import annotations
 
 import io
-import random
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ from docproc.extract import pictures
 from docproc.extract.ocr import MAX_OCR_PIXELS, OcrOptions, tessdata_folder
 from docproc.extract.pages import PageRange
 from docproc.extract.sniff import PICTURE_TYPES, sniff
+from tests.damage import damaged_copies, outcomes
 from tests.documents import page_picture, scanned_tiff, white_png
 
 OCR = OcrOptions("auto", "eng", 200, tessdata_folder("eng"))
@@ -207,26 +207,15 @@ def test_damaged_pictures_give_text_or_a_typed_error(tmp_path: Path):
         out = io.BytesIO()
         page_picture(["Damaged"], mode="1" if save["format"] == "TIFF" else "L").save(out, **save)
         sources.append(out.getvalue())
-    rng = random.Random(11)
-    outcomes = {"text": 0, "InvalidDocument": 0}
-    for trial in range(300):
-        data = bytearray(rng.choice(sources))
-        for _ in range(rng.randint(1, 8)):
-            at = rng.randrange(len(data))
-            if rng.random() < 0.2:
-                del data[at:]  # cut short
-                data += b"\x00"
-            else:
-                data[at] = rng.randrange(256)
-        path = tmp_path / f"damaged-{trial}"
-        path.write_bytes(bytes(data))
-        # When each is counted and read
-        try:
-            count = pictures.count_pages(path)
-            list(pictures.pages_text(path, 1, count, OCR))
-        except InvalidDocument:
-            outcomes["InvalidDocument"] += 1
-        else:
-            outcomes["text"] += 1
+    path = tmp_path / "damaged"
+
+    def read(data: bytes) -> None:
+        path.write_bytes(data)
+        list(pictures.pages_text(path, 1, pictures.count_pages(path), OCR))
+
+    # When each is counted and read
+    counts = outcomes(
+        read, damaged_copies(sources, 300, seed=11, cut_share=0.2), (InvalidDocument,)
+    )
     # Then every one gave text or InvalidDocument (anything else fails the test), both seen
-    assert all(outcomes.values()), outcomes
+    assert all(counts.values()), counts

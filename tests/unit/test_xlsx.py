@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import io
-import random
 import zipfile
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import pytest
 from docproc.errors import InvalidDocument, SegmentBudgetExceeded
 from docproc.extract.sniff import XLSX, sniff, sniff_zip
 from docproc.extract.xlsx import sheet_tables
+from tests.damage import damaged_copies, outcomes
 from tests.documents import with_member_marked, workbook
 
 
@@ -99,19 +99,8 @@ def test_a_sheet_zipfile_cannot_decompress_is_a_typed_error(tmp_path: Path, mark
 def test_damaged_workbooks_give_text_or_a_typed_error(tmp_path: Path):
     # Given a small workbook, and random damage to its bytes
     path = workbook(tmp_path / "book.xlsx", {"Data": [["Name", "Value"], ["a", 1], ["b", 2]]})
-    original = path.read_bytes()
-    rng = random.Random(5)
-    outcomes = {"text": 0, "InvalidDocument": 0}
-    for _ in range(300):
-        data = bytearray(original)
-        for _ in range(rng.randint(1, 6)):
-            data[rng.randrange(len(data))] = rng.randrange(256)
-        # When it is read
-        try:
-            _texts(io.BytesIO(bytes(data)))
-        except InvalidDocument:
-            outcomes["InvalidDocument"] += 1
-        else:
-            outcomes["text"] += 1
+    copies = damaged_copies([path.read_bytes()], 300, seed=5)
+    # When each is read
+    counts = outcomes(lambda data: _texts(io.BytesIO(data)), copies, (InvalidDocument,))
     # Then each gave text or InvalidDocument (anything else fails the test), both seen
-    assert all(outcomes.values()), outcomes
+    assert all(counts.values()), counts

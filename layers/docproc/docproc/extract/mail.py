@@ -1,7 +1,7 @@
 """E-mail (RFC 822 / MIME, ``.eml``) to text with the standard library's parser: the header
 fields a reader looks for, the body (its plain text, else its HTML as text), then each
 attachment by name, with its text where docproc reads its kind (PDF and the other paged
-formats, pictures by OCR, DOCX, XLSX, RTF, text formats, HTML, e-mail itself), so an
+formats, pictures by OCR, DOCX, XLSX, XLS, RTF, text formats, HTML, e-mail itself), so an
 attachment is found by what it says, and its base64 is never indexed as text.
 
 A message is parsed as it is read and held as text while each attachment is decoded in turn:
@@ -20,6 +20,7 @@ import io
 import os
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from email.errors import MessageError
 from email.message import EmailMessage, MIMEPart
 from email.parser import BytesParser
@@ -155,8 +156,9 @@ def _file_text(data: bytes, name: str, ocr: OcrOptions, tables: TablesMode, dept
         return ""
     detected = sniff.sniff(data[: sniff.SNIFF_BYTES], name)
     media_type = detected.media_type
-    if media_type == sniff.ZIP:
-        media_type = sniff.sniff_zip(io.BytesIO(data))
+    if media_type in (sniff.ZIP, sniff.OLE):  # which kind: by its members or streams
+        sniff_container = sniff.sniff_zip if media_type == sniff.ZIP else sniff.sniff_ole
+        media_type = sniff_container(io.BytesIO(data))
     if media_type == sniff.EML:
         if depth >= MAX_NESTING:
             return ""
@@ -165,24 +167,17 @@ def _file_text(data: bytes, name: str, ocr: OcrOptions, tables: TablesMode, dept
         from docproc.extract.docx import docx_text
 
         return docx_text(io.BytesIO(data))
-    if media_type == sniff.XLSX:
-        from docproc.extract.xlsx import sheet_tables
-
-        return "\n\n".join(sheet.text() for sheet in sheet_tables(io.BytesIO(data)))
+    if media_type in (sniff.XLSX, sniff.XLS):
+        return _workbook_text(data, media_type == sniff.XLSX)
     if media_type == sniff.RTF:
         from docproc.extract.rtf import rtf_text
 
         return rtf_text(data)
     if media_type in sniff.PAGED:
         filetype = sniff.PAGED[media_type]
-        fd, spilled = tempfile.mkstemp(prefix="docproc-attachment-", suffix=f".{filetype}")
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        del data  # MuPDF reads the file: the bytes need not stay while it does
-        try:
-            return _paged_text(Path(spilled), filetype, ocr, tables)
-        finally:
-            Path(spilled).unlink(missing_ok=True)
+        with _spilled(data, filetype) as path:
+            del data  # MuPDF reads the file: the bytes need not stay while it does
+            return _paged_text(path, filetype, ocr, tables)
     if media_type in sniff.PICTURE_TYPES:
         from docproc.extract import pictures
 
@@ -200,6 +195,32 @@ def _file_text(data: bytes, name: str, ocr: OcrOptions, tables: TablesMode, dept
             return html_to_text(text)
         return text.strip()
     return ""  # a recording: named, not transcribed
+
+
+def _workbook_text(data: bytes, xlsx: bool) -> str:
+    """A workbook's sheets, each read as it is written out (its rows are streamed)."""
+    if xlsx:
+        from docproc.extract.xlsx import sheet_tables
+
+        return "\n\n".join(sheet.text() for sheet in sheet_tables(io.BytesIO(data)))
+    from docproc.extract import xls
+
+    with _spilled(data, "xls") as path:  # xlrd maps a file
+        return "\n\n".join(sheet.text() for sheet in xls.sheet_tables(path))
+
+
+@contextmanager
+def _spilled(data: bytes, suffix: str) -> Iterator[Path]:
+    """``data`` in a temporary file for a reader that takes a path, removed after the block
+    (this frame lets go of the bytes once they are written)."""
+    fd, name = tempfile.mkstemp(prefix="docproc-attachment-", suffix=f".{suffix}")
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)
+    del data
+    try:
+        yield Path(name)
+    finally:
+        Path(name).unlink(missing_ok=True)
 
 
 def _decoded(part: MIMEPart) -> bytes:

@@ -1,7 +1,8 @@
 """Type detection by content: magic bytes first, then a text probe. Names are only hints.
 
 ``sniff`` looks at the first bytes of an object; for ZIP containers (EPUB, DOCX, XLSX, XPS, CBZ)
-``sniff_zip`` looks at the member names (in the directory at the end of the archive).
+``sniff_zip`` looks at the member names (in the directory at the end of the archive), and for
+OLE compound files (XLS, DOC, MSG, encrypted Office files) ``sniff_ole`` at their streams.
 """
 
 from __future__ import annotations
@@ -10,12 +11,13 @@ import codecs
 import csv
 import json
 import re
+import struct
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO
 
-from docproc.errors import InvalidDocument, UnsupportedDocument
+from docproc.errors import EncryptedDocument, InvalidDocument, UnsupportedDocument
 
 PDF = "application/pdf"
 EPUB = "application/epub+zip"
@@ -25,6 +27,10 @@ FB2 = "application/x-fictionbook+xml"
 MOBI = "application/x-mobipocket-ebook"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLS = "application/vnd.ms-excel"
+# An OLE compound file (Office 97-2003, Outlook messages, password-protected Office files):
+# which kind, sniff_ole reads from its directory.
+OLE = "application/x-ole-storage"
 ZIP = "application/zip"
 TEXT = "text/plain"
 MARKDOWN = "text/markdown"
@@ -98,10 +104,17 @@ _PICTURE_SIGNATURES: list[tuple[bytes, str]] = [
 # A BMP's "BM" is followed by sizes, then its info header's own size, one of these.
 _BMP_INFO_SIZES = {12, 40, 52, 56, 64, 108, 124}
 
+_OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# What an OLE compound file is, by a stream only that kind has: (stream, type, what it is).
+_OLE_KINDS = [
+    ("WordDocument", "application/msword", "a Word 97-2003 document (.doc)"),
+    ("PowerPoint Document", "application/vnd.ms-powerpoint", "a PowerPoint 97-2003 file (.ppt)"),
+    ("__properties_version1.0", "application/vnd.ms-outlook", "an Outlook message (.msg)"),
+]
+
 _BINARY_SIGNATURES: list[tuple[bytes, int, str]] = [
     (b"RIFF", 0, "application/x-riff"),
     (b"\x1f\x8b", 0, "application/gzip"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", 0, "application/x-ole-storage"),
     (b"\x7fELF", 0, "application/x-executable"),
     (b"MZ", 0, "application/x-msdownload"),
 ]
@@ -150,6 +163,7 @@ _EXTENSION_TYPES = {
     ".docx": DOCX,
     ".xlsx": XLSX,
     ".xlsm": XLSX,
+    ".xls": XLS,
     ".txt": TEXT,
     ".md": MARKDOWN,
     ".markdown": MARKDOWN,
@@ -207,6 +221,8 @@ def sniff(head: bytes, filename: str = "") -> Detected:
         return Detected(PDF)
     if head.startswith(b"PK\x03\x04"):
         return Detected(ZIP)  # which container: sniff_zip reads the archive's directory
+    if head.startswith(_OLE_SIGNATURE):
+        return Detected(OLE)  # which kind: sniff_ole reads the file's directory
     if head[60:68] == b"BOOKMOBI":
         return Detected(MOBI)
     media_type = _media_type(head) or _picture_type(head)
@@ -248,6 +264,28 @@ def sniff_zip(archive_file: Path | IO[bytes]) -> str:
     if files and all(name.lower().endswith(images) for name in files):
         return CBZ
     raise UnsupportedDocument("a ZIP archive of an unsupported kind", detected_type=ZIP)
+
+
+def sniff_ole(compound_file: Path | IO[bytes]) -> str:
+    """Which kind an OLE compound file is, by its streams (a seekable file will do: only its
+    directory is read). XLS is the one docproc reads; an Office file encrypted with a
+    password is EncryptedDocument; the others are named."""
+    import olefile  # only for compound files
+
+    try:
+        with olefile.OleFileIO(compound_file) as ole:
+            streams = {"/".join(path) for path in ole.listdir(streams=True, storages=False)}
+    except (OSError, ValueError, IndexError, KeyError, struct.error, RecursionError) as exc:
+        raise InvalidDocument(f"damaged compound file: {type(exc).__name__}") from exc
+    if "EncryptedPackage" in streams:
+        # How Office stores a DOCX, XLSX or PPTX protected by a password to open.
+        raise EncryptedDocument("the Office document is encrypted with a password")
+    if "Workbook" in streams or "Book" in streams:
+        return XLS
+    for stream, media_type, what in _OLE_KINDS:
+        if stream in streams:
+            raise UnsupportedDocument(f"content is {what}", detected_type=media_type)
+    raise UnsupportedDocument("a compound file of an unsupported kind", detected_type=OLE)
 
 
 def _text_encoding(head: bytes) -> str | None:

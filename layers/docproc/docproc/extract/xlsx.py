@@ -1,6 +1,5 @@
-"""Spreadsheets (XLSX, XLSM) through openpyxl's read-only mode: each sheet a Markdown table
-(the first row with a value as its header) under the sheet's name, which the chunker groups
-rows of, the name and the header on every chunk, as it does a CSV's.
+"""Spreadsheets (XLSX, XLSM) through openpyxl's read-only mode, their sheets written as
+docproc.extract.sheets says.
 
 Read-only mode streams a sheet's rows from its XML (through ranged reads of the upload, as a
 DOCX is read) instead of building the workbook, and rows are written out as the chunker asks
@@ -13,12 +12,9 @@ workbook whose XML would not fit is refused before it is read. Values are what t
 
 from __future__ import annotations
 
-import datetime
-import itertools
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -26,7 +22,7 @@ import openpyxl
 from openpyxl.utils.exceptions import InvalidFileException
 
 from docproc.errors import InvalidDocument
-from docproc.extract.pages import markdown_row, markdown_rule
+from docproc.extract.sheets import SheetTable, sheet_table
 
 EXTRACTION_METHOD = "openpyxl"
 # Peak memory of reading a workbook per byte of its XML, with a margin: rows are streamed,
@@ -50,21 +46,6 @@ _OPENPYXL_ERRORS = (
     NotImplementedError,  # zipfile: a part in a compression or ZIP version it lacks
     RuntimeError,  # zipfile: a part marked encrypted
 )
-
-
-@dataclass(frozen=True)
-class SheetTable:
-    """A sheet with values: its number in the workbook (from 1), the lines that head each of
-    its chunks (its name, its first row and the rule under it), and its other rows, a
-    Markdown line each, read from the sheet's XML as they are taken (once)."""
-
-    number: int
-    header: str
-    rows: Iterator[str]
-
-    def text(self) -> str:
-        """All of it (taking the rows)."""
-        return "\n".join([self.header, *self.rows])
 
 
 def sheet_tables(
@@ -100,44 +81,7 @@ def _sheet_table(number: int, sheet: Any) -> SheetTable | None:
     # The dimension a sheet states may be wrong (files written by other programs): its rows
     # are read as its XML has them.
     sheet.reset_dimensions()
-    rows = (cells for cells in map(_cells, sheet.iter_rows(values_only=True)) if cells)
-    first = next(rows, None)
-    if first is None:
-        return None
-    name = f"Sheet: {sheet.title}"
-    header = [markdown_row(first), markdown_rule(len(first))]
-    body = (markdown_row(cells) for cells in rows)
-    second = next(body, None)
-    if second is None:
-        # One row: it is the sheet's text, under its name.
-        return SheetTable(number, name, iter(header))
-    # Rows keep their own width (a sheet's is known only once it is all read): a row
-    # shorter than the header lacks its empty last cells.
-    return SheetTable(number, "\n".join([name, *header]), itertools.chain([second], body))
-
-
-def _cells(values: tuple[object, ...]) -> list[str]:
-    """A row's cells as text, without its empty last ones."""
-    cells = [_cell_text(value) for value in values]
-    while cells and not cells[-1]:
-        cells.pop()
-    return cells
-
-
-def _cell_text(value: object) -> str:
-    """A value as the sheet shows it, near enough: whole numbers without a decimal point,
-    dates without a midnight, booleans as spreadsheets write them."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
-    if isinstance(value, datetime.datetime) and value.time() == datetime.time():
-        return value.date().isoformat()
-    if isinstance(value, datetime.date | datetime.time):
-        return value.isoformat()
-    return str(value)
+    return sheet_table(number, sheet.title, sheet.iter_rows(values_only=True))
 
 
 def _xml(name: str) -> bool:

@@ -21,7 +21,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from docproc.errors import DocprocError, InvalidDocument, UnsupportedDocument
-from docproc.extract.sniff import SNIFF_BYTES, sniff
+from docproc.extract.sniff import OLE, SNIFF_BYTES, ZIP, sniff, sniff_ole, sniff_zip
 from docproc.local.runner import (
     IngestReport,
     LocalEnvironment,
@@ -143,13 +143,24 @@ def _walk(folder: Path, glob: str | None, selection: Selection) -> None:
             head = file.read(SNIFF_BYTES)
             size = os.fstat(file.fileno()).st_size
         try:
-            sniff(head, path.name)
+            _sniff_file(head, path)
         except UnsupportedDocument as exc:
             selection.unsupported.append((relative, str(exc)))
             continue
         except InvalidDocument:
             pass  # an empty file: ingested and refused like any other bad document
         selection.documents.append(Candidate(path, folder_document_id(relative), size))
+
+
+def _sniff_file(head: bytes, path: Path) -> None:
+    """UnsupportedDocument for a file docproc does not ingest, as Plan would find: a ZIP
+    archive or a compound file by its members or streams (a .doc, an archive of photographs:
+    skipped and counted, not refused as documents)."""
+    media_type = sniff(head, path.name).media_type
+    if media_type == ZIP:
+        sniff_zip(path)
+    elif media_type == OLE:
+        sniff_ole(path)
 
 
 def ingest_all(

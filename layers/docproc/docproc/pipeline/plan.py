@@ -19,15 +19,18 @@ from docproc.extract.sniff import (
     EML,
     MBOX,
     MEDIA_TYPES,
+    OLE,
     PAGED,
     PICTURE_TYPES,
     RTF,
     SNIFF_BYTES,
     TEXT_TYPES,
+    XLS,
     XLSX,
     ZIP,
     Detected,
     sniff,
+    sniff_ole,
     sniff_zip,
     type_for_name,
 )
@@ -89,10 +92,13 @@ def plan_document(
     if info.size == 0:
         raise InvalidDocument("the object is empty")
     detected = sniff(store.read_range(key, 0, SNIFF_BYTES, info.version_id), ids.filename)
-    if detected.media_type == ZIP:
-        # The member names sit at the archive's end: a few ranged reads, not a download.
-        with open_ranged(store, key, info.size, info.version_id) as archive:
-            detected = Detected(sniff_zip(archive))
+    if detected.media_type in (ZIP, OLE):
+        # The member names sit at the archive's end, a compound file's streams in its
+        # directory: a few ranged reads, not a download.
+        with open_ranged(store, key, info.size, info.version_id) as container:
+            detected = Detected(
+                sniff_zip(container) if detected.media_type == ZIP else sniff_ole(container)
+            )
     media_type = detected.media_type
     _log_name_mismatch(ids.filename, media_type)
     ref = DocumentRef(
@@ -162,7 +168,7 @@ def _segments(
         return _page_segments(ref, store, options, PAGED[ref.media_type])
     if ref.media_type in PICTURE_TYPES:
         return _picture_segments(ref, store, options)
-    if ref.media_type in (DOCX, XLSX, EML, RTF):
+    if ref.media_type in (DOCX, XLSX, XLS, EML, RTF):
         # Not splittable by range: one worker reads it whole.
         return [
             WholeSegment(index=0, input_key=ref.source_key, input_version_id=ref.source_version_id)

@@ -12,6 +12,7 @@ import io
 import itertools
 import time
 from collections.abc import Iterator, Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
@@ -37,6 +38,7 @@ from docproc.extract.sniff import (
     MBOX,
     PICTURE_TYPES,
     RTF,
+    XLS,
     XLSX,
 )
 from docproc.ledger.port import Ledger
@@ -294,7 +296,7 @@ def _pieces(
         for piece in deps.chunker.chunk_pages(pages):
             yield piece, _page_extraction(methods, piece)
         return
-    if isinstance(segment, WholeSegment) and ref.media_type == XLSX:
+    if isinstance(segment, WholeSegment) and ref.media_type in (XLSX, XLS):
         yield from _sheet_pieces(ref, segment, deps)
         return
     if isinstance(segment, WholeSegment):
@@ -358,19 +360,29 @@ def _sheet_pieces(
 ) -> Iterator[tuple[ChunkPiece, str]]:
     """A workbook's sheets, rows grouped into chunks headed by the sheet's name and header
     row (as a CSV's are), each chunk on its sheet's number."""
-    # openpyxl loads only for workbooks.
-    from docproc.extract import xlsx
+    with ExitStack() as stack:
+        # openpyxl and xlrd load only for workbooks.
+        if ref.media_type == XLSX:
+            from docproc.extract import xlsx
 
-    # Read in place, like a DOCX: its directory, then each sheet's XML as it is streamed.
-    with open_ranged(
-        deps.store, segment.input_key, ref.size, segment.input_version_id, _DOCX_READ_AHEAD
-    ) as workbook:
-        for sheet in xlsx.sheet_tables(workbook, deps.budget.reserve):
+            # Read in place, like a DOCX: its directory, then each sheet's XML, streamed.
+            key, version = segment.input_key, segment.input_version_id
+            workbook = open_ranged(deps.store, key, ref.size, version, _DOCX_READ_AHEAD)
+            sheets = xlsx.sheet_tables(stack.enter_context(workbook), deps.budget.reserve)
+            method = xlsx.EXTRACTION_METHOD
+        else:
+            from docproc.extract import xls
+
+            # xlrd maps a file: the upload itself on a laptop, a download from S3.
+            copy = deps.store.local_copy(segment.input_key, segment.input_version_id)
+            sheets = xls.sheet_tables(stack.enter_context(copy), deps.budget.reserve)
+            method = xls.EXTRACTION_METHOD
+        for sheet in sheets:
             deps.budget.check(f"reading sheet {sheet.number}")
             for piece in deps.chunker.chunk_records(sheet.rows, 0, sheet.header):
                 # Offsets into the sheet's text say nothing about the file's bytes.
                 on_sheet = replace(piece, page_start=sheet.number, page_end=sheet.number)
-                yield replace(on_sheet, byte_start=None, byte_end=None), xlsx.EXTRACTION_METHOD
+                yield replace(on_sheet, byte_start=None, byte_end=None), method
 
 
 def _whole_text(ref: DocumentRef, segment: WholeSegment, deps: SegmentDeps) -> tuple[str, str]:

@@ -1,0 +1,113 @@
+"""Compound files told apart by their streams, and Excel 97-2003 workbooks read as XLSX are."""
+
+from __future__ import annotations
+
+import datetime
+import io
+from pathlib import Path
+
+import pytest
+
+from docproc.errors import (
+    EncryptedDocument,
+    InvalidDocument,
+    SegmentBudgetExceeded,
+    UnsupportedDocument,
+)
+from docproc.extract import xls
+from docproc.extract.sniff import OLE, XLS, sniff, sniff_ole
+from tests.damage import damaged_copies, outcomes
+from tests.documents import compound_file_with_stream, legacy_workbook
+
+
+def test_a_legacy_workbook_is_told_by_its_workbook_stream(tmp_path: Path):
+    path = legacy_workbook(tmp_path / "book", {"Sheet": [["a"]]})
+    assert sniff(path.read_bytes()[:8192]).media_type == OLE
+    assert sniff_ole(path) == XLS
+
+
+@pytest.mark.parametrize(
+    ("stream", "error", "detected"),
+    [
+        ("EncryptedPackage", EncryptedDocument, None),
+        ("WordDocument", UnsupportedDocument, "application/msword"),
+        ("PowerPoint Document", UnsupportedDocument, "application/vnd.ms-powerpoint"),
+        ("__properties_version1.0", UnsupportedDocument, "application/vnd.ms-outlook"),
+        ("Something", UnsupportedDocument, OLE),
+    ],
+)
+def test_other_compound_files_are_named_or_refused_as_encrypted(
+    tmp_path: Path, stream: str, error: type[Exception], detected: str | None
+):
+    # Given a compound file with the stream only that kind has (a DOCX or XLSX protected by
+    # a password to open is one with an EncryptedPackage)
+    xls_bytes = legacy_workbook(tmp_path / "book.xls", {"Sheet": [["a"]]}).read_bytes()
+    compound = compound_file_with_stream(xls_bytes, stream)
+    # When its kind is read, Then it is refused for what it is
+    with pytest.raises(error) as refused:
+        sniff_ole(io.BytesIO(compound))
+    if detected is not None:
+        assert refused.value.detected_type == detected  # type: ignore[attr-defined]
+
+
+def test_each_sheet_with_values_is_a_table_under_its_name(tmp_path: Path):
+    # Given a workbook of invoices (a date, a number, a boolean), an empty sheet, and a hidden
+    # sheet of one note
+    path = legacy_workbook(
+        tmp_path / "book.xls",
+        {
+            "Invoices": [
+                ["Invoice", "Date", "Amount", "Paid"],
+                ["INV-1", datetime.date(2024, 3, 1), 1200.0, True],
+                ["INV-2", datetime.datetime(2024, 3, 2, 14, 30), 99.5, False],
+            ],
+            "Empty": [],
+            "Notes": [[None, "Settlement floor is 40,000"]],
+        },
+        hidden=frozenset({"Notes"}),
+    )
+    # When its sheets are read, Then they read as an XLSX's do
+    assert [(sheet.number, sheet.text()) for sheet in xls.sheet_tables(path)] == [
+        (
+            1,
+            "Sheet: Invoices\n"
+            "| Invoice | Date | Amount | Paid |\n"
+            "| --- | --- | --- | --- |\n"
+            "| INV-1 | 2024-03-01 | 1200 | TRUE |\n"
+            "| INV-2 | 2024-03-02T14:30:00 | 99.5 | FALSE |",
+        ),
+        (3, "Sheet: Notes\n|  | Settlement floor is 40,000 |\n| --- | --- |"),
+    ]
+
+
+def test_the_segment_s_memory_is_reserved_before_the_workbook_is_read(tmp_path: Path):
+    path = legacy_workbook(tmp_path / "book.xls", {"Data": [[f"row {n}"] for n in range(500)]})
+    asked: list[float] = []
+
+    def reserve(megabytes: float, reading: str) -> None:
+        asked.append(megabytes)
+        raise SegmentBudgetExceeded(reading)
+
+    with pytest.raises(SegmentBudgetExceeded, match="XLS workbook"):
+        list(xls.sheet_tables(path, reserve))
+    assert asked == [path.stat().st_size / 2**20 * xls.MEMORY_FACTOR]
+
+
+def test_damaged_workbooks_give_text_or_a_typed_error(tmp_path: Path):
+    # Given a small workbook, and random damage to its bytes
+    original = legacy_workbook(
+        tmp_path / "book.xls", {"Data": [["Name", "When"], ["a", datetime.date(2024, 1, 2)]]}
+    ).read_bytes()
+    path = tmp_path / "damaged.xls"
+
+    def read(data: bytes) -> None:
+        path.write_bytes(data)
+        if sniff_ole(path) == XLS:
+            [sheet.text() for sheet in xls.sheet_tables(path)]
+
+    # When its kind and its sheets are read
+    counts = outcomes(
+        read, damaged_copies([original], 300, seed=7), (InvalidDocument, UnsupportedDocument)
+    )
+    # Then each gave text or a typed refusal (anything else fails the test), both seen
+    assert all(counts.values()), counts
