@@ -69,8 +69,9 @@ if TYPE_CHECKING:
     # The chunker (tokenizer, numpy) is built on first use, not at a cold start's import.
     from docproc.chunking.chunker import Chunker, ChunkPiece
 
-# A DOCX is read a MiB at a time: one of up to 1 MiB in one read, a large one's XML in few.
-_DOCX_READ_AHEAD = 1 << 20
+# An Office package (DOCX, XLSX) is read a MiB at a time: one of up to 1 MiB in one read, a
+# large one's XML in few.
+_PACKAGE_READ_AHEAD = 1 << 20
 # An e-mail is read from start to end: in few requests.
 _MESSAGE_READ_AHEAD = 8 << 20
 
@@ -367,7 +368,7 @@ def _sheet_pieces(
 
             # Read in place, like a DOCX: its directory, then each sheet's XML, streamed.
             key, version = segment.input_key, segment.input_version_id
-            workbook = open_ranged(deps.store, key, ref.size, version, _DOCX_READ_AHEAD)
+            workbook = open_ranged(deps.store, key, ref.size, version, _PACKAGE_READ_AHEAD)
             sheets = xlsx.sheet_tables(stack.enter_context(workbook), deps.budget.reserve)
             method = xlsx.EXTRACTION_METHOD
         else:
@@ -408,7 +409,7 @@ def _whole_text(ref: DocumentRef, segment: WholeSegment, deps: SegmentDeps) -> t
 
     # Read in place, its directory and its XML only: a DOCX's size is mostly its media.
     with open_ranged(
-        deps.store, segment.input_key, ref.size, segment.input_version_id, _DOCX_READ_AHEAD
+        deps.store, segment.input_key, ref.size, segment.input_version_id, _PACKAGE_READ_AHEAD
     ) as package:
         return docx.docx_text(package, deps.budget.reserve), docx.EXTRACTION_METHOD
 
