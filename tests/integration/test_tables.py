@@ -12,6 +12,7 @@ from benchmarks.generators import TableTruth, tables_pdf, text_pdf
 from docproc.config import LocalSettings
 from docproc.extract import pdf
 from docproc.local.runner import LocalEnvironment, ingest
+from tests.documents import docx_file
 
 
 def _row(cells: tuple[str, ...]) -> str:
@@ -95,3 +96,29 @@ def test_a_long_table_is_chunked_between_rows_with_its_header_on_every_chunk(
                 table_lines = [line for line in chunk["text"].splitlines() if line.startswith("|")]
                 assert table_lines[0].startswith(_row(truth.header)[:-1]), (truth.kind, chunk)
     assert all(chunk["token_count"] <= 64 for chunk in chunks)
+
+
+def test_a_docx_s_long_table_is_chunked_between_rows_with_its_header_on_every_chunk(
+    env, tmp_path: Path
+):
+    # Given a DOCX of a clause and a schedule of 300 payments (a table much longer than a
+    # chunk)
+    header = ("Payment", "Due", "Amount")
+    rows = [(f"P-{n:03d}", f"2025-{n % 12 + 1:02d}-01", f"{1000 + n}") for n in range(300)]
+    path = docx_file(
+        tmp_path / "schedule.docx", ["Clause 4: payments as scheduled."], [list(header), *rows]
+    )
+    # When it is ingested
+    ingest(env, path, document_id="schedule")
+    chunks = _chunks(env, "schedule")
+    # Then every payment is whole in one chunk, and every chunk of the table starts with its
+    # header (before, the rows were loose "a | b" lines, cut like prose)
+    holders = {row: [c for c in chunks if _row(row) in c["text"].splitlines()] for row in rows}
+    assert all(len(found) == 1 for found in holders.values())
+    table_chunks = [c for c in chunks if "| P-" in c["text"]]
+    assert len(table_chunks) > 3
+    for chunk in table_chunks:
+        table_lines = [line for line in chunk["text"].splitlines() if line.startswith("|")]
+        assert table_lines[:2] == [_row(header), "| --- | --- | --- |"], chunk["text"][:200]
+    # And a DOCX's chunks say no page (it has none)
+    assert all(c["page_start"] is None for c in chunks)

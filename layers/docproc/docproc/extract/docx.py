@@ -1,4 +1,4 @@
-"""DOCX text through python-docx: paragraphs and tables in document order.
+"""DOCX text through python-docx: paragraphs, and tables as Markdown, in document order.
 
 python-docx reads every part of a package into memory when it opens it, and a DOCX's size is
 mostly its media (photographs, embedded files, fonts), which hold no text. So it opens a copy
@@ -23,6 +23,7 @@ from docx.opc.exceptions import PackageNotFoundError
 from docx.table import Table
 
 from docproc.errors import InvalidDocument
+from docproc.extract.pages import markdown_table
 
 EXTRACTION_METHOD = "python-docx"
 # Peak memory of reading a DOCX per byte of its XML (measured: 272 MB for a document.xml of
@@ -58,12 +59,24 @@ def docx_text(source: Path | IO[bytes], reserve: Callable[[float, str], None] | 
     blocks: list[str] = []
     for block in document.iter_inner_content():
         if isinstance(block, Table):
-            for row in block.rows:
-                cells = [cell.text.strip() for cell in row.cells]
-                blocks.append(" | ".join(cells))
+            table = _table_markdown(block)
+            if table:
+                blocks.append(table)
         elif block.text.strip():
             blocks.append(block.text)
     return "\n\n".join(blocks)
+
+
+def _table_markdown(table: Table) -> str:
+    """A table as Markdown, its first row the header (as PDF pages' tables and sheets are
+    written): the chunker cuts it between rows, the header on every chunk. A merged cell's
+    text is in each column it spans; empty rows are left out."""
+    rows = [[cell.text for cell in row.cells] for row in table.rows]
+    rows = [row for row in rows if any(text.strip() for text in row)]
+    if not rows:
+        return ""
+    width = max(len(row) for row in rows)
+    return markdown_table([row + [""] * (width - len(row)) for row in rows])
 
 
 def _copy_without_blobs(package: zipfile.ZipFile, copy: IO[bytes]) -> None:

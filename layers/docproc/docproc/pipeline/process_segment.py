@@ -302,9 +302,11 @@ def _pieces(
         return
     if isinstance(segment, WholeSegment):
         content, method = _whole_text(ref, segment, deps)
-        for piece in deps.chunker.chunk_text(content, 0):
-            # Offsets into extracted text say nothing about the file's bytes.
-            yield replace(piece, byte_start=None, byte_end=None), method
+        # Read as one page, so its Markdown tables (a DOCX's, an attachment's) are cut
+        # between rows with their header on every chunk; prose is cut as any text is.
+        for piece in deps.chunker.chunk_pages([PageText(number=1, text=content)]):
+            # Page numbers and offsets into extracted text say nothing about the file.
+            yield replace(piece, page_start=None, page_end=None), method
         return
     if isinstance(segment, TimeSegment):
         yield from _speech_pieces(segment, deps, heard)
