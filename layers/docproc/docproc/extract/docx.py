@@ -23,14 +23,13 @@ from docx.opc.exceptions import PackageNotFoundError
 from docx.table import Table
 
 from docproc.errors import InvalidDocument
+from docproc.extract.packages import is_xml_part, xml_megabytes
 from docproc.extract.pages import markdown_table
 
 EXTRACTION_METHOD = "python-docx"
 # Peak memory of reading a DOCX per byte of its XML (measured: 272 MB for a document.xml of
 # 27.6 MB, 14 MB of text, the interpreter and python-docx included), with a margin.
 XML_MEMORY_FACTOR = 10
-# The parts python-docx parses or follows; every other part is a blob it only carries.
-_PARSED_SUFFIXES = (".xml", ".rels")
 _COPY_BUFFER = 1 << 20
 
 
@@ -39,7 +38,7 @@ def docx_text(source: Path | IO[bytes], reserve: Callable[[float, str], None] | 
     (the segment's budget) is asked for the memory its XML needs before any of it is read."""
     try:
         with zipfile.ZipFile(source) as package, tempfile.TemporaryFile() as copy:
-            xml_mb = sum(i.file_size for i in package.infolist() if _parsed(i.filename)) / 2**20
+            xml_mb = xml_megabytes(package)
             if reserve is not None:
                 reserve(xml_mb * XML_MEMORY_FACTOR, f"a DOCX of {xml_mb:.0f} MB of XML")
             _copy_without_blobs(package, copy)
@@ -84,7 +83,7 @@ def _copy_without_blobs(package: zipfile.ZipFile, copy: IO[bytes]) -> None:
     are read once, soon), every other part empty."""
     with zipfile.ZipFile(copy, "w", zipfile.ZIP_STORED, allowZip64=True) as target:
         for info in package.infolist():
-            if not _parsed(info.filename):
+            if not is_xml_part(info.filename):
                 target.writestr(info.filename, b"")
                 continue
             with (
@@ -92,7 +91,3 @@ def _copy_without_blobs(package: zipfile.ZipFile, copy: IO[bytes]) -> None:
                 target.open(info.filename, "w", force_zip64=True) as sink,
             ):
                 shutil.copyfileobj(source, sink, _COPY_BUFFER)
-
-
-def _parsed(name: str) -> bool:
-    return name.lower().endswith(_PARSED_SUFFIXES)  # part names ignore case (OPC)

@@ -156,9 +156,8 @@ def _file_text(data: bytes, name: str, ocr: OcrOptions, tables: TablesMode, dept
         return ""
     detected = sniff.sniff(data[: sniff.SNIFF_BYTES], name)
     media_type = detected.media_type
-    if media_type in (sniff.ZIP, sniff.OLE):  # which kind: by its members or streams
-        sniff_container = sniff.sniff_zip if media_type == sniff.ZIP else sniff.sniff_ole
-        media_type = sniff_container(io.BytesIO(data))
+    if media_type in sniff.CONTAINERS:
+        media_type = sniff.sniff_container(media_type, io.BytesIO(data))
     if media_type == sniff.EML:
         if depth >= MAX_NESTING:
             return ""

@@ -266,6 +266,16 @@ def sniff_zip(archive_file: Path | IO[bytes]) -> str:
     raise UnsupportedDocument("a ZIP archive of an unsupported kind", detected_type=ZIP)
 
 
+# Types sniff returns before knowing which kind of container it is: see sniff_container.
+CONTAINERS = {ZIP, OLE}
+
+
+def sniff_container(media_type: str, container: Path | IO[bytes]) -> str:
+    """Which kind a ZIP archive or compound file (``media_type``, as sniff returned it) is, by
+    its members or streams; a seekable file will do (only its directory is read)."""
+    return sniff_zip(container) if media_type == ZIP else sniff_ole(container)
+
+
 def sniff_ole(compound_file: Path | IO[bytes]) -> str:
     """Which kind an OLE compound file is, by its streams (a seekable file will do: only its
     directory is read). XLS is the one docproc reads; an Office file encrypted with a

@@ -22,6 +22,7 @@ import openpyxl
 from openpyxl.utils.exceptions import InvalidFileException
 
 from docproc.errors import InvalidDocument
+from docproc.extract.packages import xml_megabytes
 from docproc.extract.sheets import SheetTable, sheet_table
 
 EXTRACTION_METHOD = "openpyxl"
@@ -58,7 +59,7 @@ def sheet_tables(
     try:
         if reserve is not None:
             with zipfile.ZipFile(source) as package:
-                xml_mb = sum(i.file_size for i in package.infolist() if _xml(i.filename)) / 2**20
+                xml_mb = xml_megabytes(package)
             reserve(xml_mb * XML_MEMORY_FACTOR, f"a workbook of {xml_mb:.0f} MB of XML")
         workbook = openpyxl.load_workbook(source, read_only=True, data_only=True, keep_links=False)
     except _OPENPYXL_ERRORS as exc:
@@ -82,7 +83,3 @@ def _sheet_table(number: int, sheet: Any) -> SheetTable | None:
     # are read as its XML has them.
     sheet.reset_dimensions()
     return sheet_table(number, sheet.title, sheet.iter_rows(values_only=True))
-
-
-def _xml(name: str) -> bool:
-    return name.lower().endswith((".xml", ".rels"))

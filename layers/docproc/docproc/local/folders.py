@@ -21,7 +21,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from docproc.errors import DocprocError, InvalidDocument, UnsupportedDocument
-from docproc.extract.sniff import OLE, SNIFF_BYTES, ZIP, sniff, sniff_ole, sniff_zip
+from docproc.extract.sniff import CONTAINERS, SNIFF_BYTES, sniff, sniff_container
 from docproc.local.runner import (
     IngestReport,
     LocalEnvironment,
@@ -157,10 +157,8 @@ def _sniff_file(head: bytes, path: Path) -> None:
     archive or a compound file by its members or streams (a .doc, an archive of photographs:
     skipped and counted, not refused as documents)."""
     media_type = sniff(head, path.name).media_type
-    if media_type == ZIP:
-        sniff_zip(path)
-    elif media_type == OLE:
-        sniff_ole(path)
+    if media_type in CONTAINERS:
+        sniff_container(media_type, path)
 
 
 def ingest_all(

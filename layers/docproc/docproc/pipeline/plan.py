@@ -14,12 +14,12 @@ from docproc.errors import InvalidDocument
 from docproc.extract.ocr import OcrMode
 from docproc.extract.pages import PageRange, page_ranges, weighted_ranges
 from docproc.extract.sniff import (
+    CONTAINERS,
     CSV,
     DOCX,
     EML,
     MBOX,
     MEDIA_TYPES,
-    OLE,
     PAGED,
     PICTURE_TYPES,
     RTF,
@@ -27,11 +27,9 @@ from docproc.extract.sniff import (
     TEXT_TYPES,
     XLS,
     XLSX,
-    ZIP,
     Detected,
     sniff,
-    sniff_ole,
-    sniff_zip,
+    sniff_container,
     type_for_name,
 )
 from docproc.ledger.port import Ledger
@@ -92,13 +90,11 @@ def plan_document(
     if info.size == 0:
         raise InvalidDocument("the object is empty")
     detected = sniff(store.read_range(key, 0, SNIFF_BYTES, info.version_id), ids.filename)
-    if detected.media_type in (ZIP, OLE):
+    if detected.media_type in CONTAINERS:
         # The member names sit at the archive's end, a compound file's streams in its
         # directory: a few ranged reads, not a download.
         with open_ranged(store, key, info.size, info.version_id) as container:
-            detected = Detected(
-                sniff_zip(container) if detected.media_type == ZIP else sniff_ole(container)
-            )
+            detected = Detected(sniff_container(detected.media_type, container))
     media_type = detected.media_type
     _log_name_mismatch(ids.filename, media_type)
     ref = DocumentRef(
