@@ -9,6 +9,7 @@ import struct
 import zipfile
 import zlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -67,23 +68,50 @@ def docx_file(path: Path, paragraphs: list[str], table: list[list[str]] | None =
 
 
 def docx_with_photographs(path: Path, photographs: int, photograph_bytes: int) -> Path:
-    """A DOCX whose size is its photographs: a captioned picture each, its image part padded
-    to ``photograph_bytes`` with random bytes after the PNG's end (a reader stops there) and
-    stored, as a camera's JPEG would be, without compression."""
+    """A DOCX whose size is its photographs: a captioned picture each (see
+    _with_media_padded)."""
     document = docx.Document()
     document.add_heading("Photographs of the premises", 1)
-    pixels = pymupdf.Pixmap(pymupdf.csRGB, pymupdf.IRect(0, 0, 8, 8), False)
     for number in range(photographs):
         document.add_paragraph(f"Photograph {number}: the north wall on day {number}.")
-        document.add_picture(io.BytesIO(pixels.tobytes("png") + bytes([number])))
+        document.add_picture(io.BytesIO(_tiny_png(number)))
     made = path.with_suffix(".small.docx")
     document.save(str(made))
-    rng = random.Random(photographs)
+    return _with_media_padded(made, path, "word/media/", photograph_bytes, seed=photographs)
+
+
+def presentation_with_photographs(path: Path, photographs: int, photograph_bytes: int) -> Path:
+    """A PPTX whose size is its photographs: a slide each, titled with its caption (see
+    _with_media_padded)."""
+    import pptx
+    from pptx.util import Inches
+
+    deck = pptx.Presentation()
+    for number in range(photographs):
+        slide = deck.slides.add_slide(deck.slide_layouts[5])
+        slide.shapes.title.text = f"Photograph {number}: the north wall on day {number}."
+        slide.shapes.add_picture(io.BytesIO(_tiny_png(number)), Inches(1), Inches(2))
+    made = path.with_suffix(".small.pptx")
+    deck.save(str(made))
+    return _with_media_padded(made, path, "ppt/media/", photograph_bytes, seed=photographs)
+
+
+def _tiny_png(number: int) -> bytes:
+    """An 8x8 PNG, made distinct by ``number`` after its end (a reader stops there)."""
+    pixels = pymupdf.Pixmap(pymupdf.csRGB, pymupdf.IRect(0, 0, 8, 8), False)
+    return pixels.tobytes("png") + bytes([number % 256])
+
+
+def _with_media_padded(made: Path, path: Path, media: str, media_bytes: int, seed: int) -> Path:
+    """The Office package ``made`` written to ``path`` with each part under ``media`` padded to
+    ``media_bytes`` with random bytes after the PNG's end and stored, as a camera's JPEG would
+    be, without compression; ``made`` is removed."""
+    rng = random.Random(seed)
     with zipfile.ZipFile(made) as small, zipfile.ZipFile(path, "w") as large:
         for info in small.infolist():
             data = small.read(info)
-            if info.filename.startswith("word/media/"):
-                data += rng.randbytes(photograph_bytes - len(data))
+            if info.filename.startswith(media):
+                data += rng.randbytes(media_bytes - len(data))
                 large.writestr(info.filename, data, zipfile.ZIP_STORED)
             else:
                 large.writestr(info.filename, data, zipfile.ZIP_DEFLATED)
@@ -371,3 +399,120 @@ def compound_file_with_stream(workbook_xls: bytes, stream: str) -> bytes:
     entry[at : at + 64] = name.ljust(64, b"\x00")
     entry[at + 64 : at + 66] = len(name).to_bytes(2, "little")
     return bytes(entry)
+
+
+@dataclass(frozen=True)
+class Slide:
+    """What one slide of ``presentation`` holds. ``boxes`` are text boxes at (top, left) in
+    inches, added to the slide in the order given (the order they are drawn in);
+    ``chart`` is (title, categories, {series: values}); ``group`` text boxes grouped."""
+
+    title: str = ""
+    boxes: Sequence[tuple[str, float, float]] = ()
+    table: Sequence[Sequence[str]] = ()
+    chart: tuple[str, Sequence[str], dict[str, Sequence[float]]] | None = None
+    group: Sequence[str] = ()
+    notes: str = ""
+    hidden: bool = False
+
+
+def presentation(path: Path, slides: Sequence[Slide]) -> Path:
+    """A PPTX of ``slides``, as python-pptx writes one (a title-only layout each)."""
+    import pptx
+    from pptx.chart.data import CategoryChartData
+    from pptx.enum.chart import XL_CHART_TYPE
+    from pptx.util import Inches
+
+    deck = pptx.Presentation()
+    layout = deck.slide_layouts[5]  # "Title Only"
+    for content in slides:
+        slide = deck.slides.add_slide(layout)
+        slide.shapes.title.text = content.title
+        for text, top, left in content.boxes:
+            box = slide.shapes.add_textbox(Inches(left), Inches(top), Inches(3), Inches(1))
+            box.text_frame.text = text
+        if content.table:
+            rows, columns = len(content.table), len(content.table[0])
+            frame = slide.shapes.add_table(
+                rows, columns, Inches(0.5), Inches(5), Inches(9), Inches(0.3 * rows)
+            )
+            for r, row in enumerate(content.table):
+                for c, value in enumerate(row):
+                    frame.table.cell(r, c).text = value
+        if content.chart:
+            title, categories, series = content.chart
+            data = CategoryChartData()
+            data.categories = categories
+            for name, values in series.items():
+                data.add_series(name, values)
+            chart = slide.shapes.add_chart(
+                XL_CHART_TYPE.COLUMN_CLUSTERED, Inches(1), Inches(2), Inches(6), Inches(4), data
+            ).chart
+            chart.has_title = True
+            chart.chart_title.text_frame.text = title
+        if content.group:
+            group = slide.shapes.add_group_shape()
+            for number, text in enumerate(content.group):
+                top, left = Inches(6.5), Inches(0.5 + 3 * number)
+                group.shapes.add_textbox(left, top, Inches(3), Inches(0.5)).text_frame.text = text
+        if content.notes:
+            slide.notes_slide.notes_text_frame.text = content.notes
+        if content.hidden:
+            slide.element.set("show", "0")
+    deck.save(str(path))
+    return path
+
+
+_DIAGRAM_DATA = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<dgm:dataModel xmlns:dgm="http://schemas.openxmlformats.org/drawingml/2006/diagram"
+ xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main"><dgm:ptLst>
+<dgm:pt modelId="0" type="doc"><dgm:prSet/><dgm:spPr/><dgm:t><a:bodyPr/><a:p/></dgm:t></dgm:pt>
+{points}</dgm:ptLst><dgm:cxnLst/></dgm:dataModel>"""
+_DIAGRAM_POINT = (
+    '<dgm:pt modelId="{id}"><dgm:prSet/><dgm:spPr/><dgm:t><a:bodyPr/>'
+    "<a:p><a:r><a:t>{text}</a:t></a:r></a:p></dgm:t></dgm:pt>"
+    '<dgm:pt modelId="{id}0" type="pres"><dgm:prSet/><dgm:spPr/></dgm:pt>'
+)
+_DIAGRAM_FRAME = """<p:graphicFrame xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main"
+ xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main"
+ xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">
+<p:nvGraphicFramePr><p:cNvPr id="99" name="Diagram"/><p:cNvGraphicFramePr/><p:nvPr/>
+</p:nvGraphicFramePr><p:xfrm><a:off x="457200" y="5943600"/><a:ext cx="8229600" cy="457200"/>
+</p:xfrm><a:graphic><a:graphicData uri="http://schemas.openxmlformats.org/drawingml/2006/diagram">
+<dgm:relIds xmlns:dgm="http://schemas.openxmlformats.org/drawingml/2006/diagram"
+ r:dm="rIdDiagram" r:lo="rIdLayout" r:qs="rIdStyle" r:cs="rIdColors"/>
+</a:graphicData></a:graphic></p:graphicFrame>"""
+
+
+def with_smartart(deck: bytes, slide: int, nodes: Sequence[str]) -> bytes:
+    """``deck`` with a SmartArt diagram of ``nodes`` at the foot of slide ``slide``, as
+    PowerPoint stores one: a graphic frame naming its data part (python-pptx cannot make one).
+    Only the data part, which holds the text, is written."""
+    points = "".join(
+        _DIAGRAM_POINT.format(id=number, text=text) for number, text in enumerate(nodes, 1)
+    )
+    slide_part = f"ppt/slides/slide{slide}.xml"
+    rels_part = f"ppt/slides/_rels/slide{slide}.xml.rels"
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(deck)) as source, zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == slide_part:
+                data = data.replace(b"</p:spTree>", _DIAGRAM_FRAME.encode() + b"</p:spTree>")
+            elif info.filename == rels_part:
+                relationship = (
+                    '<Relationship Id="rIdDiagram" Target="../diagrams/data1.xml" Type="'
+                    "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
+                    'diagramData"/>'
+                )
+                end = b"</Relationships>"
+                data = data.replace(end, relationship.encode() + end)
+            elif info.filename == "[Content_Types].xml":
+                override = (
+                    '<Override PartName="/ppt/diagrams/data1.xml" ContentType="application/'
+                    'vnd.openxmlformats-officedocument.drawingml.diagramData+xml"/>'
+                )
+                data = data.replace(b"</Types>", override.encode() + b"</Types>")
+            target.writestr(info, data)
+        target.writestr("ppt/diagrams/data1.xml", _DIAGRAM_DATA.format(points=points))
+    return out.getvalue()

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
-from docproc.errors import ObjectNotFound
+from docproc.errors import ObjectNotFound, SegmentBudgetExceeded
 from docproc.storage.port import ObjectInfo
 
 
@@ -91,3 +91,15 @@ class InMemoryObjectStore:
         for key in keys:
             del self.objects[key]
         return len(keys)
+
+
+class RefusingBudget:
+    """A segment budget's ``reserve``: records what a reader asks it for (megabytes, what is
+    read), and refuses it, as a budget with nothing left does."""
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[float, str]] = []
+
+    def __call__(self, megabytes: float, reading: str) -> None:
+        self.asked.append((megabytes, reading))
+        raise SegmentBudgetExceeded(reading)

@@ -9,13 +9,15 @@ import pytest
 from qdrant_client import QdrantClient
 
 from docproc.extract.html import html_to_text
-from docproc.extract.sniff import XLS, XLSX
+from docproc.extract.sniff import PPTX, XLS, XLSX
 from tests.documents import (
+    Slide,
     docx_with_photographs,
     email_message,
     legacy_workbook,
     mailbox_file,
     pdf_of_lines,
+    presentation,
     web_page,
     workbook,
 )
@@ -162,6 +164,34 @@ def test_a_legacy_workbook_is_read_from_its_download(
     (chunk,) = _chunks(stack, "work/acme/xls-1/")
     assert chunk["text"] == "Sheet: Rents\n| Unit | Rent |\n| --- | --- |\n| 4 | 1200 |"
     assert stack.published()[0]["detail"]["media_type"] == XLS
+
+
+@pytest.mark.built_artifacts
+def test_a_presentation_is_read_in_place_each_chunk_on_its_slides(
+    stack: DeployedStack, qdrant: QdrantClient, tmp_path: Path
+):
+    # Given a deck of 30 slides, each with a clause and a note
+    path = presentation(
+        tmp_path / "briefing.pptx",
+        [Slide(title=f"Clause {n}", notes=f"Ask about indemnity {n}.") for n in range(1, 31)],
+    )
+    (event,) = stack.upload("uploads/acme/case-3/deck-1/briefing.pptx", path.read_bytes())
+    # When it is ingested (python-pptx in the built image, the upload read by range)
+    execution = stack.run(event)
+    # Then one segment read it whole, and every slide's text is in a chunk on that slide
+    assert execution["status"] == "SUCCEEDED", execution.get("cause")
+    segments = [p for name, p in stack.invocations if name == "ProcessSegmentFunction"]
+    assert [p["segment"]["kind"] for p in segments] == ["whole"]
+    chunks = _chunks(stack, "work/acme/deck-1/")
+    assert {c["extraction"] for c in chunks} == {"python-pptx"}
+    for n in range(1, 31):
+        (on_slide,) = [
+            c
+            for c in chunks
+            if c["page_start"] <= n <= c["page_end"] and f"Clause {n}\n" in c["text"]
+        ]
+        assert f"Clause {n}\n\nNotes:\nAsk about indemnity {n}." in on_slide["text"]
+    assert stack.published()[0]["detail"]["media_type"] == PPTX
 
 
 @pytest.mark.built_artifacts

@@ -16,16 +16,18 @@ from docproc.errors import InvalidDocument
 from docproc.extract import html
 from docproc.extract.docx import docx_text
 from docproc.extract.html import html_to_text
-from docproc.extract.sniff import DOCX, EML, PAGED, RTF
+from docproc.extract.sniff import DOCX, EML, PAGED, PPTX, RTF
 from docproc.extract.text import read_slice
 from docproc.ledger.sqlite import SQLiteLedger
 from docproc.models import BytesSegment, PagesSegment, SegmentTask, WholeSegment
 from docproc.pipeline.plan import PlanOptions, plan_document
 from tests.documents import (
+    Slide,
     docx_file,
     email_message,
     epub,
     fb2_file,
+    presentation,
     web_page,
     with_member_marked,
 )
@@ -228,7 +230,7 @@ def test_paged_formats_are_split_through_pymupdf(
 
 @pytest.mark.parametrize(
     ("suffix", "media_type"),
-    [(".docx", DOCX), (".eml", EML), (".rtf", RTF)],
+    [(".docx", DOCX), (".pptx", PPTX), (".eml", EML), (".rtf", RTF)],
 )
 def test_documents_read_whole_are_one_whole_segment(
     tmp_path: Path, ledger, suffix: str, media_type: str
@@ -236,6 +238,7 @@ def test_documents_read_whole_are_one_whole_segment(
     # Given a document no range of which can be read alone, however large
     content = {
         ".docx": lambda: docx_file(tmp_path / "memo.docx", ["A memo."]).read_bytes(),
+        ".pptx": lambda: presentation(tmp_path / "deck.pptx", [Slide("A memo.")]).read_bytes(),
         ".eml": lambda: email_message("Memo", "A memo.\n" * 200_000).as_bytes(),
         ".rtf": lambda: b"{\\rtf1\\ansi " + b"A memo.\\par " * 200_000 + b"}",
     }[suffix]()

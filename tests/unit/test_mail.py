@@ -14,12 +14,14 @@ from docproc.extract.mail import message_text
 from docproc.extract.ocr import OcrOptions, tessdata_folder
 from docproc.extract.sniff import EML, TEXT, sniff
 from tests.documents import (
+    Slide,
     compound_file_with_stream,
     docx_file,
     email_message,
     legacy_workbook,
     page_picture,
     pdf_of_lines,
+    presentation,
     scanned_tiff,
     workbook,
 )
@@ -173,6 +175,25 @@ def test_an_attached_legacy_workbook_is_read_and_a_protected_one_named(tmp_path:
         "Attachment: old.xls (application/vnd.ms-excel)\n\n"
         "Sheet: Rents\n| Unit | Rent |\n| --- | --- |\n| 4 | 1200 |\n\n"
         "Attachment: locked.xlsx (application/octet-stream), not read: EncryptedDocument"
+    )
+
+
+def test_an_attached_presentation_is_read_slide_by_slide(tmp_path: Path):
+    # Given a message with a deck attached, under a name that does not say what it is
+    deck = presentation(
+        tmp_path / "deck.pptx",
+        [Slide(title="Offer", notes="Floor is 40,000."), Slide(title="Timeline")],
+    )
+    message = email_message(
+        "Deck",
+        "See attached.",
+        attachments=[("deck.bin", "application/octet-stream", deck.read_bytes())],
+    )
+    # When it is read, Then the deck's slides are its text, notes included
+    text = message_text(io.BytesIO(message.as_bytes()))
+    assert text.endswith(
+        "Attachment: deck.bin (application/octet-stream)\n\n"
+        "Offer\n\nNotes:\nFloor is 40,000.\n\nTimeline"
     )
 
 

@@ -16,6 +16,7 @@ from docproc.extract.pages import PageRange
 from docproc.extract.sniff import PICTURE_TYPES, sniff
 from tests.damage import damaged_copies, outcomes
 from tests.documents import page_picture, scanned_tiff, white_png
+from tests.fakes import RefusingBudget
 
 OCR = OcrOptions("auto", "eng", 200, tessdata_folder("eng"))
 
@@ -150,16 +151,11 @@ def test_the_segment_s_memory_is_reserved_before_a_frame_is_decoded(tmp_path: Pa
     path = tmp_path / "page.png"
     picture = page_picture(["Held"], mode="L", dpi=300)
     picture.save(path)
-    asked: list[tuple[float, str]] = []
-
-    def reserve(megabytes: float, reading: str) -> None:
-        asked.append((megabytes, reading))
-        raise SegmentBudgetExceeded(reading)
-
+    budget = RefusingBudget()
     # When it is read, Then the budget was asked for the frame and its copy, and refused it
     with pytest.raises(SegmentBudgetExceeded):
-        _pages(path, 1, 1, reserve=reserve)
-    ((megabytes, reading),) = asked
+        _pages(path, 1, 1, reserve=budget)
+    ((megabytes, reading),) = budget.asked
     assert megabytes == pytest.approx(2 * picture.width * picture.height / 2**20)
     assert "megapixels" in reading
 

@@ -18,6 +18,7 @@ from docproc.extract import xls
 from docproc.extract.sniff import OLE, XLS, sniff, sniff_ole
 from tests.damage import damaged_copies, outcomes
 from tests.documents import compound_file_with_stream, legacy_workbook
+from tests.fakes import RefusingBudget
 
 
 def test_a_legacy_workbook_is_told_by_its_workbook_stream(tmp_path: Path):
@@ -82,15 +83,10 @@ def test_each_sheet_with_values_is_a_table_under_its_name(tmp_path: Path):
 
 def test_the_segment_s_memory_is_reserved_before_the_workbook_is_read(tmp_path: Path):
     path = legacy_workbook(tmp_path / "book.xls", {"Data": [[f"row {n}"] for n in range(500)]})
-    asked: list[float] = []
-
-    def reserve(megabytes: float, reading: str) -> None:
-        asked.append(megabytes)
-        raise SegmentBudgetExceeded(reading)
-
+    budget = RefusingBudget()
     with pytest.raises(SegmentBudgetExceeded, match="XLS workbook"):
-        list(xls.sheet_tables(path, reserve))
-    assert asked == [path.stat().st_size / 2**20 * xls.MEMORY_FACTOR]
+        list(xls.sheet_tables(path, budget))
+    assert [mb for mb, _ in budget.asked] == [path.stat().st_size / 2**20 * xls.MEMORY_FACTOR]
 
 
 def test_damaged_workbooks_give_text_or_a_typed_error(tmp_path: Path):

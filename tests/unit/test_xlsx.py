@@ -14,6 +14,7 @@ from docproc.extract.sniff import XLSX, sniff, sniff_zip
 from docproc.extract.xlsx import sheet_tables
 from tests.damage import damaged_copies, outcomes
 from tests.documents import with_member_marked, workbook
+from tests.fakes import RefusingBudget
 
 
 def _texts(source: Path | io.BytesIO) -> list[tuple[int, str]]:
@@ -77,15 +78,11 @@ def test_the_segment_s_memory_is_reserved_for_the_workbook_s_xml(tmp_path: Path)
     path = workbook(tmp_path / "book.xlsx", {"Data": [[f"row {n}"] for n in range(2000)]})
     with zipfile.ZipFile(path) as package:
         xml_mb = sum(i.file_size for i in package.infolist() if i.filename.endswith(".xml"))
-    asked: list[float] = []
-
-    def reserve(megabytes: float, reading: str) -> None:
-        asked.append(megabytes)
-        raise SegmentBudgetExceeded(reading)
-
+    budget = RefusingBudget()
     with pytest.raises(SegmentBudgetExceeded, match="MB of XML"):
-        list(sheet_tables(path, reserve))
-    assert asked and asked[0] >= xml_mb / 2**20
+        list(sheet_tables(path, budget))
+    ((megabytes, _),) = budget.asked
+    assert megabytes >= xml_mb / 2**20
 
 
 @pytest.mark.parametrize("mark", ["compression", "encryption"])

@@ -1,7 +1,7 @@
 """E-mail (RFC 822 / MIME, ``.eml``) to text with the standard library's parser: the header
 fields a reader looks for, the body (its plain text, else its HTML as text), then each
 attachment by name, with its text where docproc reads its kind (PDF and the other paged
-formats, pictures by OCR, DOCX, XLSX, XLS, RTF, text formats, HTML, e-mail itself), so an
+formats, pictures by OCR, DOCX, XLSX, XLS, PPTX, RTF, text formats, HTML, e-mail itself), so an
 attachment is found by what it says, and its base64 is never indexed as text.
 
 A message is parsed as it is read and held as text while each attachment is decoded in turn:
@@ -168,6 +168,10 @@ def _file_text(data: bytes, name: str, ocr: OcrOptions, tables: TablesMode, dept
         return docx_text(io.BytesIO(data))
     if media_type in (sniff.XLSX, sniff.XLS):
         return _workbook_text(data, media_type == sniff.XLSX)
+    if media_type == sniff.PPTX:
+        from docproc.extract.pptx import slide_texts
+
+        return _joined(slide_texts(io.BytesIO(data)))
     if media_type == sniff.RTF:
         from docproc.extract.rtf import rtf_text
 

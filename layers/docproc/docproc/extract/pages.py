@@ -63,6 +63,17 @@ def markdown_table(rows: Sequence[Sequence[str]]) -> str:
     return "\n".join(lines)
 
 
+def markdown_grid(rows: Sequence[Sequence[str]]) -> str:
+    """A document's table (rows of cells, perhaps of unequal width) as Markdown, its first row
+    the header, as PDF pages' tables and sheets are written: the chunker cuts it between rows,
+    the header on every chunk. Empty rows are left out; "" if all are."""
+    kept = [list(row) for row in rows if any(text.strip() for text in row)]
+    if not kept:
+        return ""
+    width = max(len(row) for row in kept)
+    return markdown_table([row + [""] * (width - len(row)) for row in kept])
+
+
 def markdown_row(cells: Sequence[str]) -> str:
     return "| " + " | ".join(markdown_cell(cell) for cell in cells) + " |"
 

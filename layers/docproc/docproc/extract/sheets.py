@@ -50,13 +50,13 @@ def sheet_table(number: int, title: str, rows: Iterable[Iterable[object]]) -> Sh
 
 def _cells(values: Iterable[object]) -> list[str]:
     """A row's cells as text, without its empty last ones."""
-    cells = [_cell_text(value) for value in values]
+    cells = [cell_text(value) for value in values]
     while cells and not cells[-1]:
         cells.pop()
     return cells
 
 
-def _cell_text(value: object) -> str:
+def cell_text(value: object) -> str:
     """A value as the sheet shows it, near enough: whole numbers without a decimal point,
     dates without a midnight, booleans as spreadsheets write them."""
     if value is None:

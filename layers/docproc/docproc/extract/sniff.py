@@ -1,6 +1,7 @@
 """Type detection by content: magic bytes first, then a text probe. Names are only hints.
 
-``sniff`` looks at the first bytes of an object; for ZIP containers (EPUB, DOCX, XLSX, XPS, CBZ)
+``sniff`` looks at the first bytes of an object; for ZIP containers (EPUB, DOCX, XLSX, PPTX,
+XPS, CBZ)
 ``sniff_zip`` looks at the member names (in the directory at the end of the archive), and for
 OLE compound files (XLS, DOC, MSG, encrypted Office files) ``sniff_ole`` at their streams.
 """
@@ -27,6 +28,7 @@ FB2 = "application/x-fictionbook+xml"
 MOBI = "application/x-mobipocket-ebook"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
 XLS = "application/vnd.ms-excel"
 # An OLE compound file (Office 97-2003, Outlook messages, password-protected Office files):
 # which kind, sniff_ole reads from its directory.
@@ -164,6 +166,10 @@ _EXTENSION_TYPES = {
     ".xlsx": XLSX,
     ".xlsm": XLSX,
     ".xls": XLS,
+    ".pptx": PPTX,
+    ".pptm": PPTX,
+    ".ppsx": PPTX,
+    ".potx": PPTX,
     ".txt": TEXT,
     ".md": MARKDOWN,
     ".markdown": MARKDOWN,
@@ -257,6 +263,8 @@ def sniff_zip(archive_file: Path | IO[bytes]) -> str:
         return DOCX
     if "xl/workbook.xml" in members:
         return XLSX  # XLSM too: the same package, with macros docproc never runs
+    if "ppt/presentation.xml" in members:
+        return PPTX  # PPTM, PPSX (a slide show) and POTX (a template) too
     if any(name.endswith(".fdseq") for name in names) or "FixedDocumentSequence.fdseq" in members:
         return XPS
     images = (".jpg", ".jpeg", ".png", ".gif", ".webp")

@@ -13,7 +13,6 @@ workbook whose XML would not fit is refused before it is read. Values are what t
 from __future__ import annotations
 
 import zipfile
-import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -22,7 +21,7 @@ import openpyxl
 from openpyxl.utils.exceptions import InvalidFileException
 
 from docproc.errors import InvalidDocument
-from docproc.extract.packages import xml_megabytes
+from docproc.extract.packages import PACKAGE_ERRORS, xml_megabytes
 from docproc.extract.sheets import SheetTable, sheet_table
 
 EXTRACTION_METHOD = "openpyxl"
@@ -30,22 +29,14 @@ EXTRACTION_METHOD = "openpyxl"
 # but a sheet's text and its chunks are held (measured: 62 MB reading 90 MB of sheet XML;
 # the sheet's Markdown is about a third of its XML).
 XML_MEMORY_FACTOR = 2
-# What openpyxl and the XML parsers under it raise on a damaged workbook (SyntaxError: lxml's
-# XMLSyntaxError, ElementTree's ParseError).
+# What openpyxl raises on a damaged workbook, beside what any package's reader may.
 _OPENPYXL_ERRORS = (
     InvalidFileException,
-    zipfile.BadZipFile,
-    zlib.error,
-    KeyError,
-    ValueError,
     TypeError,
     IndexError,
     AttributeError,
-    SyntaxError,
-    EOFError,
     OSError,
-    NotImplementedError,  # zipfile: a part in a compression or ZIP version it lacks
-    RuntimeError,  # zipfile: a part marked encrypted
+    *PACKAGE_ERRORS,
 )
 
 

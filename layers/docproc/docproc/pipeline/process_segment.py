@@ -37,6 +37,7 @@ from docproc.extract.sniff import (
     MARKDOWN,
     MBOX,
     PICTURE_TYPES,
+    PPTX,
     RTF,
     XLS,
     XLSX,
@@ -69,7 +70,7 @@ if TYPE_CHECKING:
     # The chunker (tokenizer, numpy) is built on first use, not at a cold start's import.
     from docproc.chunking.chunker import Chunker, ChunkPiece
 
-# An Office package (DOCX, XLSX) is read a MiB at a time: one of up to 1 MiB in one read, a
+# An Office package (DOCX, XLSX, PPTX) is read a MiB at a time: one of up to 1 MiB in one read, a
 # large one's XML in few.
 _PACKAGE_READ_AHEAD = 1 << 20
 # An e-mail is read from start to end: in few requests.
@@ -300,6 +301,9 @@ def _pieces(
     if isinstance(segment, WholeSegment) and ref.media_type in (XLSX, XLS):
         yield from _sheet_pieces(ref, segment, deps)
         return
+    if isinstance(segment, WholeSegment) and ref.media_type == PPTX:
+        yield from _slide_pieces(ref, segment, deps)
+        return
     if isinstance(segment, WholeSegment):
         content, method = _whole_text(ref, segment, deps)
         # Read as one page, so its Markdown tables (a DOCX's, an attachment's) are cut
@@ -386,6 +390,21 @@ def _sheet_pieces(
                 # Offsets into the sheet's text say nothing about the file's bytes.
                 on_sheet = replace(piece, page_start=sheet.number, page_end=sheet.number)
                 yield replace(on_sheet, byte_start=None, byte_end=None), method
+
+
+def _slide_pieces(
+    ref: DocumentRef, segment: WholeSegment, deps: SegmentDeps
+) -> Iterator[tuple[ChunkPiece, str]]:
+    """A presentation's slides as pages: each chunk on the slides it comes from."""
+    # python-pptx loads only for presentations.
+    from docproc.extract import pptx
+
+    # Read in place, like a DOCX: its directory and its XML only.
+    key, version = segment.input_key, segment.input_version_id
+    with open_ranged(deps.store, key, ref.size, version, _PACKAGE_READ_AHEAD) as package:
+        slides = list(pptx.slide_texts(package, deps.budget.reserve))
+    for piece in deps.chunker.chunk_pages(slides):
+        yield piece, pptx.EXTRACTION_METHOD
 
 
 def _whole_text(ref: DocumentRef, segment: WholeSegment, deps: SegmentDeps) -> tuple[str, str]:

@@ -1,0 +1,167 @@
+"""Presentations (PPTX, PPTM, PPSX, POTX) through python-pptx: each slide is a page.
+
+A slide's text is its title, then its shapes from top to bottom and left to right (the order in
+the file is the order they were drawn in, not read in): text boxes and placeholders, tables and
+charts' figures as Markdown tables, SmartArt's text, groups' shapes in the same order; then its
+speaker notes. Hidden slides are read too: what an audience was not shown is still in the file.
+
+python-pptx opens a copy of the package without its media (docproc.extract.packages), and parses
+every slide's XML when it does: where the segment has a memory budget, a package whose XML would
+not fit is refused before it is read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from pptx.exc import PythonPptxError
+from pptx.oxml import parse_xml
+from pptx.package import Package
+from pptx.parts.presentation import PresentationPart
+from pptx.shapes.graphfrm import GraphicFrame
+from pptx.shapes.group import GroupShape
+from pptx.slide import Slide
+
+from docproc.errors import InvalidDocument
+from docproc.extract.packages import PACKAGE_ERRORS, without_blobs
+from docproc.extract.pages import PageText, markdown_grid
+from docproc.extract.sheets import cell_text
+
+EXTRACTION_METHOD = "python-pptx"
+# Peak memory of reading a presentation per byte of its XML, with a margin (measured: 361 MB
+# over the interpreter and python-pptx for a deck of 3,000 slides, 33.7 MB of XML, 6.4 MB of
+# text: python-pptx parses every part when it opens the package).
+XML_MEMORY_FACTOR = 12
+# What python-pptx raises on a damaged package, beside what any package's reader may.
+_PPTX_ERRORS: tuple[type[Exception], ...] = (
+    PythonPptxError,
+    TypeError,
+    IndexError,
+    AttributeError,
+    *PACKAGE_ERRORS,
+)
+_SMARTART = "http://schemas.openxmlformats.org/drawingml/2006/diagram"
+_NAMESPACES = {
+    "a": "http://schemas.openxmlformats.org/drawingml/2006/main",
+    "dgm": _SMARTART,
+    "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+}
+
+
+def slide_texts(
+    source: Path | IO[bytes], reserve: Callable[[float, str], None] | None = None
+) -> Iterator[PageText]:
+    """Each slide with text of the presentation ``source`` (a path or a seekable file), its
+    number that of the slide in the show. ``reserve(mb, reading)`` (the segment's budget) is
+    asked for the memory its XML needs before any of it is read."""
+    try:
+        with without_blobs(source, reserve, XML_MEMORY_FACTOR, "a presentation") as copy:
+            # Package.open, not pptx.Presentation: that refuses a slide show (PPSX) or a
+            # template (POTX), whose parts are a presentation's under another content type.
+            main = Package.open(copy).main_document_part
+            if not isinstance(main, PresentationPart):
+                raise InvalidDocument("not a presentation: its main part is of another kind")
+            slides = list(main.presentation.slides)
+    except _PPTX_ERRORS as exc:
+        raise InvalidDocument(f"not a readable presentation: {type(exc).__name__}") from exc
+    for number, slide in enumerate(slides, start=1):
+        try:
+            text = _slide_text(slide)
+        except _PPTX_ERRORS as exc:
+            raise InvalidDocument(f"slide {number} cannot be read: {type(exc).__name__}") from exc
+        if text:
+            yield PageText(number=number, text=text)
+
+
+def _slide_text(slide: Slide) -> str:
+    title = slide.shapes.title
+    blocks = [_frame_text(title)] if title is not None else []
+    # (shape objects are made anew at each access: their elements are the shapes)
+    title_element = title.element if title is not None else None
+    blocks += _shapes_text(shape for shape in slide.shapes if shape.element is not title_element)
+    if slide.has_notes_slide:
+        notes_frame = slide.notes_slide.notes_text_frame
+        notes = _text(notes_frame.text) if notes_frame is not None else ""
+        if notes:
+            blocks.append(f"Notes:\n{notes}")
+    return "\n\n".join(block for block in blocks if block)
+
+
+def _shapes_text(shapes: Iterable[Any]) -> list[str]:
+    """The text of ``shapes`` in reading order: top to bottom, then left to right."""
+    ordered = sorted(shapes, key=lambda shape: (shape.top or 0, shape.left or 0))
+    return [text for shape in ordered if (text := _shape_text(shape))]
+
+
+def _shape_text(shape: Any) -> str:
+    if isinstance(shape, GroupShape):
+        return "\n\n".join(_shapes_text(shape.shapes))
+    if isinstance(shape, GraphicFrame):
+        if shape.has_table:
+            return markdown_grid(
+                [[_text(cell.text) for cell in row.cells] for row in shape.table.rows]
+            )
+        if shape.has_chart:
+            return _chart_text(shape.chart)
+        if shape.element.graphicData_uri == _SMARTART:
+            return _smartart_text(shape)
+        return ""
+    return _frame_text(shape)
+
+
+def _frame_text(shape: Any) -> str:
+    return _text(shape.text_frame.text) if shape.has_text_frame else ""
+
+
+def _text(text: str) -> str:
+    # python-pptx writes a line break within a paragraph as a vertical tab.
+    return text.replace("\v", "\n").strip()
+
+
+def _chart_text(chart: Any) -> str:
+    """A chart's figures (as last cached in the chart: the workbook behind it is not read) as a
+    table of a row per category and a column per series, its title in the corner: the
+    chunker repeats a table's header on each of its chunks."""
+    series = list(chart.series)
+    if not series:
+        return ""
+    title = ""
+    if chart.has_title and chart.chart_title.has_text_frame:
+        title = _text(chart.chart_title.text_frame.text)
+    categories = chart.plots[0].categories if len(chart.plots) else ()
+    labels = (
+        [" / ".join(map(str, label)) for label in categories.flattened_labels]
+        if categories and categories.depth > 1
+        else [str(label) for label in categories]
+    )
+    rows = [[f"Chart: {title}" if title else "Chart", *(line.name or "" for line in series)]]
+    for index in range(max([len(labels), *(len(line.values) for line in series)])):
+        label = labels[index] if index < len(labels) else str(index + 1)
+        values = [line.values[index] if index < len(line.values) else None for line in series]
+        rows.append([label, *map(cell_text, values)])
+    return markdown_grid(rows)
+
+
+def _smartart_text(frame: GraphicFrame) -> str:
+    """SmartArt's text: that of each of its nodes, from its data part (python-pptx does not
+    read SmartArt)."""
+    ids = frame.element.find(".//dgm:relIds", _NAMESPACES)
+    data_id = ids.get(f"{{{_NAMESPACES['r']}}}dm") if ids is not None else None
+    if data_id is None:
+        return ""
+    data = parse_xml(frame.part.related_part(data_id).blob)
+    lines = []
+    for point in data.iterfind(".//dgm:pt", _NAMESPACES):
+        if point.get("type", "node") != "node":
+            continue  # connections and the layout's own points
+        paragraphs = point.iterfind("dgm:t/a:p", _NAMESPACES)
+        text = "\n".join(_runs_text(paragraph) for paragraph in paragraphs).strip()
+        if text:
+            lines.append(text)
+    return "\n".join(lines)
+
+
+def _runs_text(paragraph: Any) -> str:
+    return "".join(run.text or "" for run in paragraph.iterfind(".//a:t", _NAMESPACES))

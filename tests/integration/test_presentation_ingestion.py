@@ -1,0 +1,44 @@
+"""Presentations on the laptop: each chunk on the slides it comes from, a deck's tables,
+figures and speaker notes found by search."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from docproc.local.runner import ingest
+from tests.documents import Slide, presentation
+
+
+def test_a_deck_s_chunks_are_on_their_slides_and_its_notes_and_figures_are_found(
+    env, tmp_path: Path
+):
+    # Given a deck of 60 slides: a clause and a note each, a schedule table on slide 20 and
+    # a chart of damages on slide 40, saved under a name that does not say what it is
+    slides = [Slide(title=f"Clause {n}", notes=f"Witness {n} recalls it.") for n in range(1, 61)]
+    schedule = [[str(k), f"2025-{k:02d}-01", "9,500"] for k in range(1, 13)]
+    slides[19] = Slide(title="Payment schedule", table=[["Instalment", "Due", "Amount"], *schedule])
+    quantum = ("Quantum", ["Lost profit", "Costs"], {"Claimed": [82000, 4100]})
+    slides[39] = Slide(title="Damages claimed", chart=quantum)
+    path = presentation(tmp_path / "briefing", slides)
+    # When it is ingested
+    report = ingest(env, path, document_id="briefing")
+    # Then it is one segment, its chunks extracted by python-pptx, on the slides they hold
+    assert report.status == "complete" and report.segments_total == 1
+    keys = [k for k in env.store.list_keys("work/local/briefing/") if k.endswith(".jsonl")]
+    chunks = [json.loads(line) for key in keys for line in env.store.get_bytes(key).splitlines()]
+    assert {c["extraction"] for c in chunks} == {"python-pptx"}
+    for n in (1, 33, 60):
+        (chunk,) = [c for c in chunks if f"Clause {n}\n" in c["text"]]
+        assert chunk["page_start"] <= n <= chunk["page_end"]
+        assert f"Clause {n}\n\nNotes:\nWitness {n} recalls it." in chunk["text"]
+    # And the schedule is a table on slide 20 and the chart's figures one on slide 40, each
+    # found by a search for what they say
+    hit = env.vectors.search(env.embedder.embed(["instalment due amount 9,500"])[0], "local")[0]
+    assert hit.payload["page_start"] <= 20 <= hit.payload["page_end"]
+    table = "| Instalment | Due | Amount |\n| --- | --- | --- |\n| 1 | 2025-01-01 | 9,500 |"
+    assert table in hit.payload["text"]
+    hit = env.vectors.search(env.embedder.embed(["damages claimed lost profit"])[0], "local")[0]
+    assert hit.payload["page_start"] <= 40 <= hit.payload["page_end"]
+    figures = "| Chart: Quantum | Claimed |\n| --- | --- |\n| Lost profit | 82000 |"
+    assert figures in hit.payload["text"]

@@ -1,0 +1,155 @@
+"""Presentations: each slide a page, its text in reading order, tables and charts' figures as
+Markdown tables, SmartArt's and the notes' text."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from docproc.errors import InvalidDocument, SegmentBudgetExceeded
+from docproc.extract.pptx import XML_MEMORY_FACTOR, slide_texts
+from docproc.extract.sniff import PPTX, sniff, sniff_zip
+from tests.damage import damaged_copies, outcomes
+from tests.documents import Slide, presentation, with_member_marked, with_smartart
+from tests.fakes import RefusingBudget
+
+_MAIN = b"application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml"
+_SLIDE_SHOW_MAIN = (
+    b"application/vnd.openxmlformats-officedocument.presentationml.slideshow.main+xml"
+)
+
+
+def _texts(source: Path | io.BytesIO) -> list[tuple[int, str]]:
+    return [(page.number, page.text) for page in slide_texts(source)]
+
+
+def _with_main_content_type(deck: bytes, content_type: bytes) -> bytes:
+    """``deck`` with its presentation part declared as ``content_type``."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(deck)) as source, zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "[Content_Types].xml":
+                assert _MAIN in data
+                data = data.replace(_MAIN, content_type)
+            target.writestr(info, data)
+    return out.getvalue()
+
+
+def test_a_presentation_is_sniffed_by_its_members(tmp_path: Path):
+    path = presentation(tmp_path / "deck", [Slide(title="Agenda")])
+    assert sniff(path.read_bytes()[:8192]).media_type == "application/zip"
+    assert sniff_zip(path) == PPTX
+
+
+def test_each_slide_s_text_is_in_reading_order_with_its_tables_charts_and_notes(tmp_path: Path):
+    # Given a deck: boxes drawn in another order than they read, a table with a pipe and an
+    # empty row, a chart, a group, speaker notes, a slide without text, a hidden slide, and
+    # SmartArt
+    path = presentation(
+        tmp_path / "deck.pptx",
+        [
+            Slide(
+                title="Settlement overview",
+                boxes=[("Right\vcolumn", 2, 5), ("Bottom", 4, 0.5), ("Top left", 1.5, 0.5)],
+                notes="Say the figure slowly.",
+            ),
+            Slide(
+                title="Payments",
+                table=[["Date", "Amount"], ["2024-01-01", "1|000"], ["", ""], ["2024-02-01", "2"]],
+            ),
+            Slide(),
+            Slide(
+                title="Damages by year",
+                chart=(
+                    "Damages",
+                    ["2021", "2022"],
+                    {"Claimed": [100.0, 250.5], "Awarded": [80, 0]},
+                ),
+            ),
+            Slide(
+                title="Draft", boxes=[("Privileged", 2, 1)], group=["Left", "Right"], hidden=True
+            ),
+        ],
+    )
+    deck = with_smartart(path.read_bytes(), 2, ["Filing", "Discovery", "Trial"])
+    # When its slides are read
+    # Then each slide with text is a page of its number: the title, then the shapes top to
+    # bottom and left to right, tables and figures as Markdown, SmartArt's nodes, the notes
+    assert _texts(io.BytesIO(deck)) == [
+        (
+            1,
+            "Settlement overview\n\nTop left\n\nRight\ncolumn\n\nBottom\n\n"
+            "Notes:\nSay the figure slowly.",
+        ),
+        (
+            2,
+            "Payments\n\n"
+            "| Date | Amount |\n| --- | --- |\n| 2024-01-01 | 1\\|000 |\n| 2024-02-01 | 2 |\n\n"
+            "Filing\nDiscovery\nTrial",
+        ),
+        (
+            4,
+            "Damages by year\n\n"
+            "| Chart: Damages | Claimed | Awarded |\n| --- | --- | --- |\n"
+            "| 2021 | 100 | 80 |\n| 2022 | 250.5 | 0 |",
+        ),
+        (5, "Draft\n\nPrivileged\n\nLeft\n\nRight"),
+    ]
+
+
+def test_a_slide_show_and_a_template_are_read_as_presentations(tmp_path: Path):
+    # Given a deck saved as a slide show (PPSX): the same parts under another content type,
+    # which python-pptx's Presentation() refuses
+    deck = presentation(tmp_path / "deck.pptx", [Slide(title="Closing argument")]).read_bytes()
+    show = _with_main_content_type(deck, _SLIDE_SHOW_MAIN)
+    # When it is read, Then its slide is there
+    assert _texts(io.BytesIO(show)) == [(1, "Closing argument")]
+
+
+def test_a_package_whose_main_part_is_no_presentation_is_invalid(tmp_path: Path):
+    deck = presentation(tmp_path / "deck.pptx", [Slide(title="Agenda")]).read_bytes()
+    other = _with_main_content_type(deck, b"application/vnd.example.other+xml")
+    with pytest.raises(InvalidDocument, match="not a presentation"):
+        _texts(io.BytesIO(other))
+
+
+def test_the_segment_s_memory_is_reserved_for_the_presentation_s_xml(tmp_path: Path):
+    path = presentation(tmp_path / "deck.pptx", [Slide(title=f"Slide {n}") for n in range(40)])
+    with zipfile.ZipFile(path) as package:
+        xml_mb = sum(
+            i.file_size for i in package.infolist() if i.filename.endswith((".xml", ".rels"))
+        )
+    budget = RefusingBudget()
+    with pytest.raises(SegmentBudgetExceeded, match="presentation of 0 MB of XML"):
+        list(slide_texts(path, budget))
+    ((megabytes, _),) = budget.asked
+    assert megabytes == pytest.approx(xml_mb / 2**20 * XML_MEMORY_FACTOR, rel=0.01)
+
+
+@pytest.mark.parametrize("mark", ["compression", "encryption"])
+def test_a_slide_zipfile_cannot_decompress_is_a_typed_error(tmp_path: Path, mark: str):
+    path = presentation(tmp_path / "deck.pptx", [Slide(title="Agenda")])
+    damaged = with_member_marked(path.read_bytes(), "ppt/slides/slide1.xml", mark)
+    with pytest.raises(InvalidDocument):
+        _texts(io.BytesIO(damaged))
+
+
+def test_damaged_presentations_give_text_or_a_typed_error(tmp_path: Path):
+    # Given a small deck with a table, a chart, notes and SmartArt, and random damage to it
+    path = presentation(
+        tmp_path / "deck.pptx",
+        [
+            Slide(title="Terms", table=[["Term", "Value"], ["Cap", "40,000"]], notes="Draft."),
+            Slide(title="Trend", chart=("Fees", ["Q1", "Q2"], {"Fees": [1.0, 2.0]})),
+        ],
+    )
+    deck = with_smartart(path.read_bytes(), 1, ["Offer", "Counter"])
+    copies = damaged_copies([deck], 300, seed=11)
+    # When each is read
+    counts = outcomes(lambda data: _texts(io.BytesIO(data)), copies, (InvalidDocument,))
+    # Then each gave text or InvalidDocument (anything else fails the test), both seen
+    assert all(counts.values()), counts
