@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import io
 import mailbox
 import random
@@ -388,19 +389,6 @@ def legacy_workbook(
     return path
 
 
-def compound_file_with_stream(workbook_xls: bytes, stream: str) -> bytes:
-    """An OLE compound file whose one stream (an .xls's "Workbook") is renamed ``stream`` (at
-    most 31 characters): what an encrypted Office file ("EncryptedPackage"), a Word 97-2003
-    document ("WordDocument") or an Outlook message holds, for sniffing by streams."""
-    old = "Workbook".encode("utf-16-le")
-    at = workbook_xls.index(old + b"\x00\x00")
-    entry = bytearray(workbook_xls)
-    name = stream.encode("utf-16-le") + b"\x00\x00"
-    entry[at : at + 64] = name.ljust(64, b"\x00")
-    entry[at + 64 : at + 66] = len(name).to_bytes(2, "little")
-    return bytes(entry)
-
-
 @dataclass(frozen=True)
 class Slide:
     """What one slide of ``presentation`` holds. ``boxes`` are text boxes at (top, left) in
@@ -516,3 +504,89 @@ def with_smartart(deck: bytes, slide: int, nodes: Sequence[str]) -> bytes:
             target.writestr(info, data)
         target.writestr("ppt/diagrams/data1.xml", _DIAGRAM_DATA.format(points=points))
     return out.getvalue()
+
+
+@dataclass(frozen=True)
+class OutlookMessage:
+    """What ``outlook_message`` writes: recipients are (field, name, address) with field
+    "To", "Cc" or "Bcc"; attachments are (name, MIME type, bytes), or a message of their own
+    (attached as Outlook attaches one: a storage, not bytes). A body in ``html`` or in
+    compressed RTF (``rtf``) replaces the plain one where ``body`` is empty."""
+
+    subject: str
+    body: str = ""
+    sender: tuple[str, str] = ("Ana Ruiz", "ana@firm.example")
+    recipients: Sequence[tuple[str, str, str]] = (("To", "Ben Ode", "ben@client.example"),)
+    sent: datetime.datetime = datetime.datetime(2026, 3, 3, 10, 15, tzinfo=datetime.UTC)
+    attachments: Sequence[tuple[str, str, bytes] | OutlookMessage] = ()
+    html: str = ""
+    rtf: str = ""
+    ansi: bool = False  # strings in the message's code page (Windows-1252), not UTF-16
+
+
+def outlook_message(message: OutlookMessage) -> bytes:
+    """An Outlook message (.msg) of ``message``, its properties where [MS-OXMSG] puts them."""
+    from tests.compound import compound_file
+
+    return compound_file(_message_streams(message, "", 32))
+
+
+def _message_streams(message: OutlookMessage, path: str, header: int) -> dict[str, bytes]:
+    recipients = {"To": 1, "Cc": 2, "Bcc": 3}
+    body: dict[int, object] = {0x1000: message.body} if message.body else {}
+    if message.html:
+        body[0x1013] = message.html.encode("cp1252")
+    if message.rtf:
+        import compressed_rtf
+
+        body[0x1009] = compressed_rtf.compress(message.rtf.encode("latin-1"), compressed=True)
+    properties: dict[int, object] = {
+        0x001A: "IPM.Note",
+        0x0037: message.subject,
+        0x0039: message.sent,
+        0x0C1A: message.sender[0],
+        0x0C1F: message.sender[1],
+        0x0E04: "; ".join(name for field, name, _ in message.recipients if field == "To"),
+        0x3FFD: 1252,
+        **body,
+    }
+    streams = _property_streams(path, header, properties, message.ansi)
+    for number, (field, name, address) in enumerate(message.recipients):
+        recipient = {0x0C15: recipients[field], 0x3001: name, 0x39FE: address}
+        streams |= _property_streams(f"{path}__recip_version1.0_#{number:08X}/", 8, recipient)
+    for number, attachment in enumerate(message.attachments):
+        storage = f"{path}__attach_version1.0_#{number:08X}/"
+        if isinstance(attachment, OutlookMessage):
+            streams |= _property_streams(storage, 8, {0x3705: 5, 0x3001: attachment.subject})
+            streams |= _message_streams(attachment, f"{storage}__substg1.0_3701000D/", 24)
+            continue
+        name, kind, data = attachment
+        described = {0x3705: 1, 0x3707: name, 0x370E: kind, 0x3701: data}
+        streams |= _property_streams(storage, 8, described)
+    return streams
+
+
+def _property_streams(
+    path: str, header: int, properties: dict[int, object], ansi: bool = False
+) -> dict[str, bytes]:
+    """A storage's properties: numbers and times in ``__properties_version1.0``, strings and
+    bytes in streams of their own (their size in the former)."""
+    entries, streams = [], {}
+    for prop, value in properties.items():
+        if isinstance(value, bool | int):
+            entries.append(struct.pack("<IIQ", prop << 16 | 0x0003, 6, int(value)))
+        elif isinstance(value, datetime.datetime):
+            ticks = (value - datetime.datetime(1601, 1, 1, tzinfo=datetime.UTC)) // (
+                datetime.timedelta(microseconds=1)
+            )
+            entries.append(struct.pack("<IIQ", prop << 16 | 0x0040, 6, ticks * 10))
+        else:
+            if isinstance(value, str):
+                kind = 0x001E if ansi else 0x001F
+                data = value.encode("cp1252") + b"\x00" if ansi else value.encode("utf-16-le")
+            else:
+                kind, data = 0x0102, bytes(value)  # type: ignore[call-overload]
+            streams[f"{path}__substg1.0_{prop:04X}{kind:04X}"] = data
+            entries.append(struct.pack("<IIII", prop << 16 | kind, 6, len(data), 0))
+    streams[f"{path}__properties_version1.0"] = bytes(header) + b"".join(entries)
+    return streams

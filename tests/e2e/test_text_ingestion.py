@@ -9,13 +9,15 @@ import pytest
 from qdrant_client import QdrantClient
 
 from docproc.extract.html import html_to_text
-from docproc.extract.sniff import PPTX, XLS, XLSX
+from docproc.extract.sniff import MSG, PPTX, XLS, XLSX
 from tests.documents import (
+    OutlookMessage,
     Slide,
     docx_with_photographs,
     email_message,
     legacy_workbook,
     mailbox_file,
+    outlook_message,
     pdf_of_lines,
     presentation,
     web_page,
@@ -103,6 +105,33 @@ def test_an_email_is_read_whole_with_its_attachments(stack: DeployedStack, qdran
     assert "Subject: Signed lease The signed lease is attached." in text
     assert "Attachment: lease.pdf (application/pdf) Rent is 1,200 a month." in text
     assert stack.published()[0]["detail"]["media_type"] == "message/rfc822"
+
+
+@pytest.mark.built_artifacts
+def test_an_outlook_message_is_read_whole_with_its_attachments(
+    stack: DeployedStack, qdrant: QdrantClient
+):
+    # Given an Outlook message whose body is only compressed RTF, with a PDF attached
+    message = OutlookMessage(
+        "Signed lease",
+        rtf=r"{\rtf1\ansi The signed lease is \b attached\b0 .\par}",
+        attachments=[("lease.pdf", "application/pdf", pdf_of_lines(["Rent is 1,200 a month."]))],
+    )
+    (event,) = stack.upload("uploads/acme/case-3/msg-1/lease.msg", outlook_message(message))
+    # When it is ingested (olefile and compressed_rtf in the built image, the upload read by
+    # range)
+    execution = stack.run(event)
+    # Then one segment read it whole, as an e-mail is read, announced as an Outlook message
+    assert execution["status"] == "SUCCEEDED", execution.get("cause")
+    segments = [p for name, p in stack.invocations if name == "ProcessSegmentFunction"]
+    assert [p["segment"]["kind"] for p in segments] == ["whole"]
+    chunks = _chunks(stack, "work/acme/msg-1/")
+    assert {c["extraction"] for c in chunks} == {"outlook"}
+    text = " ".join(" ".join(c["text"] for c in chunks).split())
+    assert text.startswith("From: Ana Ruiz <ana@firm.example>")
+    assert "Subject: Signed lease The signed lease is attached." in text
+    assert "Attachment: lease.pdf (application/pdf) Rent is 1,200 a month." in text
+    assert stack.published()[0]["detail"]["media_type"] == MSG
 
 
 @pytest.mark.built_artifacts

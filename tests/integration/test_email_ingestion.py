@@ -12,29 +12,51 @@ import pytest
 from benchmarks.generators import image_pdf, page_marker, text_pdf
 from docproc.config import LocalSettings
 from docproc.errors import SegmentBudgetExceeded
+from docproc.extract import outlook
 from docproc.extract.mail import MESSAGE_MEMORY_FACTOR
 from docproc.local.runner import LocalEnvironment, ingest
 from docproc.models import SegmentTask
 from docproc.observability import current_rss_mb, peak_rss_mb, reset_peak_rss
 from docproc.pipeline.plan import plan_document
 from docproc.pipeline.process_segment import SegmentBudget, process_segment
-from tests.documents import docx_file, email_message, mailbox_file, pdf_of_lines
+from tests.documents import (
+    OutlookMessage,
+    docx_file,
+    email_message,
+    mailbox_file,
+    outlook_message,
+    pdf_of_lines,
+)
 
 
-def test_an_email_and_its_attachments_are_found_by_what_they_say(env, tmp_path: Path):
-    # Given a message with a 40-page PDF and a DOCX attached, saved as .eml
+def _message_file(
+    path: Path, subject: str, body: str, attachments: list[tuple[str, str, bytes]]
+) -> Path:
+    """A message saved as an e-mail (.eml) or from Outlook (.msg), by ``path``'s suffix."""
+    if path.suffix == ".msg":
+        message = OutlookMessage(subject, body, attachments=attachments)
+        path.write_bytes(outlook_message(message))
+    else:
+        path.write_bytes(email_message(subject, body, attachments=attachments).as_bytes())
+    return path
+
+
+@pytest.mark.parametrize(("suffix", "extraction"), [("eml", "email"), ("msg", "outlook")])
+def test_an_email_and_its_attachments_are_found_by_what_they_say(
+    env, tmp_path: Path, suffix: str, extraction: str
+):
+    # Given a message with a 40-page PDF and a DOCX attached, saved as .eml or from Outlook
     pdf = text_pdf(tmp_path / "record.pdf", pages=40)
     draft = docx_file(tmp_path / "draft.docx", ["Clause 9: the landlord insures the building."])
-    message = email_message(
+    path = _message_file(
+        tmp_path / f"hearing.{suffix}",
         "Record of the hearing",
         "The record and our draft are attached.",
-        attachments=[
+        [
             ("record.pdf", "application/pdf", pdf.read_bytes()),
             ("draft.docx", "application/vnd.openxmlformats", draft.read_bytes()),
         ],
     )
-    path = tmp_path / "hearing.eml"
-    path.write_bytes(message.as_bytes())
     # When it is ingested
     report = ingest(env, path, document_id="hearing")
     # Then it is one message, read whole: its body, every page of the PDF and the DOCX are in
@@ -47,9 +69,9 @@ def test_an_email_and_its_attachments_are_found_by_what_they_say(env, tmp_path: 
     assert all(f"{page_marker(number)} " in text for number in range(1, 41))
     assert "Clause 9: the landlord insures the building." in text
     assert "JVBERi" not in text and "UEsDB" not in text
-    # And a search finds the DOCX's clause, in a chunk extracted from an e-mail
+    # And a search finds the DOCX's clause, in a chunk extracted from the message
     hit = env.vectors.search(env.embedder.embed(["landlord insures building"])[0], "local")[0]
-    assert "Clause 9" in hit.payload["text"] and hit.payload["extraction"] == "email"
+    assert "Clause 9" in hit.payload["text"] and hit.payload["extraction"] == extraction
 
 
 def _peak_growth_mb(env: LocalEnvironment, path: Path) -> float:
@@ -67,19 +89,25 @@ def _peak_growth_mb(env: LocalEnvironment, path: Path) -> float:
     return peak_rss_mb() - before
 
 
-def test_a_message_is_read_within_the_memory_its_budget_assumes(env, tmp_path: Path):
-    # Given a 40 MB message that is one 30 MB PDF of scans, base64-encoded (the worst case:
-    # the parsed message, then the attachment decoded and read)
+@pytest.mark.parametrize(
+    ("suffix", "factor"), [("eml", MESSAGE_MEMORY_FACTOR), ("msg", outlook.MEMORY_FACTOR)]
+)
+def test_a_message_is_read_within_the_memory_its_budget_assumes(
+    env, tmp_path: Path, suffix: str, factor: float
+):
+    # Given a message that is one 30 MB PDF of scans (the worst case: the parsed message,
+    # then the attachment decoded and read), as an e-mail (40 MB: base64) or from Outlook
     scans = image_pdf(tmp_path / "scans.pdf", 30_000_000, jpeg=True)
-    message = email_message(
-        "Scans", "Attached.", attachments=[("scans.pdf", "application/pdf", scans.read_bytes())]
+    path = _message_file(
+        tmp_path / f"scans.{suffix}",
+        "Scans",
+        "Attached.",
+        [("scans.pdf", "application/pdf", scans.read_bytes())],
     )
-    path = tmp_path / "scans.eml"
-    path.write_bytes(message.as_bytes())
     # When it is ingested, then the process grew by less than the budget's check assumes
-    # (parsed from bytes, it was 7x the message)
+    # (an e-mail parsed from bytes was 7x the message)
     size_mb = path.stat().st_size / 2**20
-    assert _peak_growth_mb(env, path) < size_mb * MESSAGE_MEMORY_FACTOR
+    assert _peak_growth_mb(env, path) < size_mb * factor
 
 
 def test_a_mailbox_is_read_a_message_at_a_time_across_its_ranges(tmp_path: Path):

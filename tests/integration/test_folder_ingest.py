@@ -8,7 +8,7 @@ from pathlib import Path
 
 from benchmarks.generators import text_pdf
 from docproc.local.folders import folder_document_id
-from tests.documents import compound_file_with_stream, legacy_workbook
+from tests.compound import compound_file
 from tests.integration.test_laptop_runner import run
 
 # A compressed archive: not a document docproc reads.
@@ -35,8 +35,7 @@ def _case_folder(root: Path) -> Path:
     # Containers of kinds docproc does not read, told by their members or streams
     with zipfile.ZipFile(folder / "photos.zip", "w") as archive:
         archive.writestr("scan.raw", b"\x00" * 100)
-    plain_xls = legacy_workbook(root / "plain.xls", {"Sheet": [["a"]]}).read_bytes()
-    (folder / "minutes.doc").write_bytes(compound_file_with_stream(plain_xls, "WordDocument"))
+    (folder / "minutes.doc").write_bytes(compound_file({"WordDocument": bytes(600)}))
     return folder
 
 

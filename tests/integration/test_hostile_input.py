@@ -34,12 +34,14 @@ from docproc.pipeline.plan import PlanOptions, plan_document
 from docproc.pipeline.process_segment import SegmentBudget, process_segment
 from tests.conftest import REPORT_TABLES
 from tests.documents import (
+    OutlookMessage,
     comic_book,
     docx_file,
     docx_of_xml_size,
     docx_with_photographs,
     email_message,
     many_empty_pages,
+    outlook_message,
     presentation_with_photographs,
 )
 from tests.fakes import InMemoryObjectStore
@@ -282,14 +284,21 @@ def test_a_docx_whose_xml_would_not_fit_the_segment_s_memory_is_refused_unread(e
             "an e-mail of 8 MB",
         ),
         ("scans.rtf", lambda: b"{\\rtf1 " + b"0" * (8 << 20) + b"}", "an RTF of 8 MB"),
+        (
+            "scans.msg",
+            lambda: outlook_message(
+                OutlookMessage("Scans", attachments=[("a.pdf", "application/pdf", bytes(8 << 20))])
+            ),
+            "an Outlook message of 8 MB",
+        ),
     ],
-    ids=["e-mail", "rtf"],
+    ids=["e-mail", "rtf", "outlook"],
 )
 def test_a_document_read_whole_that_would_not_fit_its_segment_is_refused_unread(
     env, tmp_path: Path, name: str, content: Callable[[], bytes], reading: str
 ):
-    # Given an 8 MB e-mail or RTF (read whole: held in memory several times over), read as a
-    # segment with 20 MB left
+    # Given an 8 MB e-mail, RTF or Outlook message (read whole: held in memory several times
+    # over), read as a segment with 20 MB left
     path = tmp_path / name
     path.write_bytes(content())
     key = f"uploads/local/default/scans/{name}"

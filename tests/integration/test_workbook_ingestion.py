@@ -11,7 +11,8 @@ import pytest
 
 from docproc.errors import EncryptedDocument
 from docproc.local.runner import ingest
-from tests.documents import compound_file_with_stream, legacy_workbook, workbook
+from tests.compound import compound_file
+from tests.documents import legacy_workbook, workbook
 
 
 def test_a_workbook_s_rows_are_chunked_under_their_sheet_and_header(env, tmp_path: Path):
@@ -72,9 +73,8 @@ def test_a_legacy_workbook_is_read_as_a_workbook(env, tmp_path: Path):
 def test_an_office_file_encrypted_with_a_password_is_refused_as_encrypted(env, tmp_path: Path):
     # Given what Office saves for a workbook protected by a password to open: a compound file
     # holding the encrypted package
-    xls_bytes = legacy_workbook(tmp_path / "plain.xls", {"Sheet": [["a"]]}).read_bytes()
     path = tmp_path / "protected.xlsx"
-    path.write_bytes(compound_file_with_stream(xls_bytes, "EncryptedPackage"))
+    path.write_bytes(compound_file({"EncryptionInfo": bytes(200), "EncryptedPackage": bytes(600)}))
     # When it is ingested, Then it is refused as encrypted (it was "unsupported")
     with pytest.raises(EncryptedDocument):
         ingest(env, path, document_id="protected")

@@ -13,9 +13,9 @@ from docproc.errors import DocprocError
 from docproc.extract.mail import message_text
 from docproc.extract.ocr import OcrOptions, tessdata_folder
 from docproc.extract.sniff import EML, TEXT, sniff
+from tests.compound import compound_file
 from tests.documents import (
     Slide,
-    compound_file_with_stream,
     docx_file,
     email_message,
     legacy_workbook,
@@ -160,7 +160,7 @@ def test_an_attached_fax_is_read_by_ocr_and_an_inline_logo_only_named(tmp_path: 
 def test_an_attached_legacy_workbook_is_read_and_a_protected_one_named(tmp_path: Path):
     # Given a message with an Excel 97-2003 workbook and a password-protected one attached
     old = legacy_workbook(tmp_path / "old.xls", {"Rents": [["Unit", "Rent"], [4, 1200]]})
-    locked = compound_file_with_stream(old.read_bytes(), "EncryptedPackage")
+    locked = compound_file({"EncryptionInfo": bytes(200), "EncryptedPackage": bytes(600)})
     message = email_message(
         "Rents",
         "Two workbooks.",

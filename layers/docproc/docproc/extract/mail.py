@@ -1,8 +1,10 @@
 """E-mail (RFC 822 / MIME, ``.eml``) to text with the standard library's parser: the header
 fields a reader looks for, the body (its plain text, else its HTML as text), then each
 attachment by name, with its text where docproc reads its kind (PDF and the other paged
-formats, pictures by OCR, DOCX, XLSX, XLS, PPTX, RTF, text formats, HTML, e-mail itself), so an
-attachment is found by what it says, and its base64 is never indexed as text.
+formats, pictures by OCR, DOCX, XLSX, XLS, PPTX, RTF, text formats, HTML, e-mail and Outlook
+messages themselves), so an attachment is found by what it says, and its base64 is never
+indexed as text. Outlook messages (docproc.extract.outlook) are laid out the same way, with
+the same attachment handling (attachment_block, file_text).
 
 A message is parsed as it is read and held as text while each attachment is decoded in turn:
 memory is a few times the message's size, and a message that would not fit what the segment
@@ -19,7 +21,7 @@ import email.policy
 import io
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from email.errors import MessageError
 from email.message import EmailMessage, MIMEPart
@@ -27,7 +29,8 @@ from email.parser import BytesParser
 from pathlib import Path
 from typing import IO
 
-from docproc.errors import DocprocError, UnsupportedDocument
+from docproc.errors import DocprocError, EncryptedDocument, UnsupportedDocument
+from docproc.extract import sniff
 from docproc.extract.ocr import OCR_OFF, OcrOptions
 from docproc.extract.pages import PageText, TablesMode
 
@@ -39,6 +42,9 @@ EXTRACTION_METHOD = "email"
 MESSAGE_MEMORY_FACTOR = 4
 # Messages inside messages are read this deep; a deeper one is named, not read.
 MAX_NESTING = 5
+_PGP_MESSAGE = "-----BEGIN PGP MESSAGE-----"
+# Office documents and RTF, read from an attachment's bytes.
+_OFFICE_TYPES = {sniff.DOCX, sniff.XLSX, sniff.PPTX, sniff.XLS, sniff.RTF}
 # The header fields given as the message's first lines, in this order.
 _FIELDS = ("From", "To", "Cc", "Bcc", "Date", "Subject")
 
@@ -68,12 +74,12 @@ def _parsed_text(message: MIMEPart, ocr: OcrOptions, tables: TablesMode, depth: 
 
 
 def _header(message: MIMEPart) -> str:
-    lines = []
-    for field in _FIELDS:
-        value = _field(message, field)
-        if value:
-            lines.append(f"{field}: {value}")
-    return "\n".join(lines)
+    return header_text({field: _field(message, field) for field in _FIELDS})
+
+
+def header_text(fields: Mapping[str, str]) -> str:
+    """A message's first lines: each field with a value, in the order of _FIELDS."""
+    return "\n".join(f"{field}: {fields[field]}" for field in _FIELDS if fields.get(field))
 
 
 def _field(message: MIMEPart, field: str) -> str:
@@ -122,10 +128,17 @@ def _content(part: MIMEPart) -> object:
 
 def _attachment_text(part: MIMEPart, ocr: OcrOptions, tables: TablesMode, depth: int) -> str:
     name = part.get_filename() or ""
-    kind = part.get_content_type()
+    return attachment_block(
+        name, part.get_content_type(), lambda: _part_text(part, name, ocr, tables, depth)
+    )
+
+
+def attachment_block(name: str, kind: str, read: Callable[[], str]) -> str:
+    """An attachment as a message's text gives it: named with its type, then its text
+    (``read()``). One that cannot be read is named with why; the rest is kept either way."""
     title = f"Attachment: {name} ({kind})" if name else f"Attachment ({kind})"
     try:
-        text = _part_text(part, name, ocr, tables, depth)
+        text = read()
     except UnsupportedDocument:
         text = ""  # an archive: named, as a reader of the message sees it
     except DocprocError as exc:
@@ -145,37 +158,27 @@ def _part_text(part: MIMEPart, name: str, ocr: OcrOptions, tables: TablesMode, d
         if not isinstance(inner, MIMEPart) or depth >= MAX_NESTING:
             return ""
         return _parsed_text(inner, ocr, tables, depth + 1)
-    return _file_text(_decoded(part), name, ocr, tables, depth)
+    return file_text(_decoded(part), name, ocr, tables, depth)
 
 
-def _file_text(data: bytes, name: str, ocr: OcrOptions, tables: TablesMode, depth: int) -> str:
+def file_text(data: bytes, name: str, ocr: OcrOptions, tables: TablesMode, depth: int) -> str:
     """The text of an attached file, by its content, as docproc reads that kind of upload."""
-    from docproc.extract import sniff
-
     if not data:
         return ""
     detected = sniff.sniff(data[: sniff.SNIFF_BYTES], name)
     media_type = detected.media_type
     if media_type in sniff.CONTAINERS:
         media_type = sniff.sniff_container(media_type, io.BytesIO(data))
-    if media_type == sniff.EML:
+    if media_type in (sniff.EML, sniff.MSG):
         if depth >= MAX_NESTING:
             return ""
+        if media_type == sniff.MSG:
+            from docproc.extract.outlook import msg_text
+
+            return msg_text(io.BytesIO(data), ocr, tables, depth + 1)
         return message_text(io.BytesIO(data), ocr, tables, depth + 1)
-    if media_type == sniff.DOCX:
-        from docproc.extract.docx import docx_text
-
-        return docx_text(io.BytesIO(data))
-    if media_type in (sniff.XLSX, sniff.XLS):
-        return _workbook_text(data, media_type == sniff.XLSX)
-    if media_type == sniff.PPTX:
-        from docproc.extract.pptx import slide_texts
-
-        return _joined(slide_texts(io.BytesIO(data)))
-    if media_type == sniff.RTF:
-        from docproc.extract.rtf import rtf_text
-
-        return rtf_text(data)
+    if media_type in _OFFICE_TYPES:
+        return _office_text(data, media_type)
     if media_type in sniff.PAGED:
         filetype = sniff.PAGED[media_type]
         with _spilled(data, filetype) as path:
@@ -191,13 +194,36 @@ def _file_text(data: bytes, name: str, ocr: OcrOptions, tables: TablesMode, dept
         )
         return _joined(pages)
     if media_type in sniff.TEXT_TYPES:
-        text = data.decode(detected.encoding or "utf-8", errors="replace").lstrip("\ufeff")
-        if media_type == sniff.HTML:
-            from docproc.extract.html import html_to_text
-
-            return html_to_text(text)
-        return text.strip()
+        return _text_file(data, media_type, detected.encoding)
     return ""  # a recording: named, not transcribed
+
+
+def _office_text(data: bytes, media_type: str) -> str:
+    if media_type == sniff.DOCX:
+        from docproc.extract.docx import docx_text
+
+        return docx_text(io.BytesIO(data))
+    if media_type == sniff.PPTX:
+        from docproc.extract.pptx import slide_texts
+
+        return _joined(slide_texts(io.BytesIO(data)))
+    if media_type == sniff.RTF:
+        from docproc.extract.rtf import rtf_text
+
+        return rtf_text(data)
+    return _workbook_text(data, media_type == sniff.XLSX)
+
+
+def _text_file(data: bytes, media_type: str, encoding: str | None) -> str:
+    text = data.decode(encoding or "utf-8", errors="replace").lstrip("\ufeff")
+    if text.lstrip().startswith(_PGP_MESSAGE):
+        # PGP's armour: ciphertext in base64, which says nothing to a search.
+        raise EncryptedDocument("the attachment is a PGP-encrypted message")
+    if media_type == sniff.HTML:
+        from docproc.extract.html import html_to_text
+
+        return html_to_text(text)
+    return text.strip()
 
 
 def _workbook_text(data: bytes, xlsx: bool) -> str:

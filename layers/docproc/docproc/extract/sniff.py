@@ -3,7 +3,7 @@
 ``sniff`` looks at the first bytes of an object; for ZIP containers (EPUB, DOCX, XLSX, PPTX,
 XPS, CBZ)
 ``sniff_zip`` looks at the member names (in the directory at the end of the archive), and for
-OLE compound files (XLS, DOC, MSG, encrypted Office files) ``sniff_ole`` at their streams.
+OLE compound files (XLS, MSG, DOC, encrypted Office files) ``sniff_ole`` at their streams.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
 XLS = "application/vnd.ms-excel"
+MSG = "application/vnd.ms-outlook"
 # An OLE compound file (Office 97-2003, Outlook messages, password-protected Office files):
 # which kind, sniff_ole reads from its directory.
 OLE = "application/x-ole-storage"
@@ -111,7 +112,6 @@ _OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _OLE_KINDS = [
     ("WordDocument", "application/msword", "a Word 97-2003 document (.doc)"),
     ("PowerPoint Document", "application/vnd.ms-powerpoint", "a PowerPoint 97-2003 file (.ppt)"),
-    ("__properties_version1.0", "application/vnd.ms-outlook", "an Outlook message (.msg)"),
 ]
 
 _BINARY_SIGNATURES: list[tuple[bytes, int, str]] = [
@@ -180,6 +180,7 @@ _EXTENSION_TYPES = {
     ".html": HTML,
     ".htm": HTML,
     ".eml": EML,
+    ".msg": MSG,
     ".rtf": RTF,
     ".mbox": MBOX,
     ".mp3": MPEG_AUDIO,
@@ -286,8 +287,8 @@ def sniff_container(media_type: str, container: Path | IO[bytes]) -> str:
 
 def sniff_ole(compound_file: Path | IO[bytes]) -> str:
     """Which kind an OLE compound file is, by its streams (a seekable file will do: only its
-    directory is read). XLS is the one docproc reads; an Office file encrypted with a
-    password is EncryptedDocument; the others are named."""
+    directory is read). XLS and Outlook messages are the ones docproc reads; an Office file
+    encrypted with a password is EncryptedDocument; the others are named."""
     import olefile  # only for compound files
 
     try:
@@ -300,6 +301,8 @@ def sniff_ole(compound_file: Path | IO[bytes]) -> str:
         raise EncryptedDocument("the Office document is encrypted with a password")
     if "Workbook" in streams or "Book" in streams:
         return XLS
+    if "__properties_version1.0" in streams:
+        return MSG  # an Outlook message: MAPI properties, the top level's in this stream
     for stream, media_type, what in _OLE_KINDS:
         if stream in streams:
             raise UnsupportedDocument(f"content is {what}", detected_type=media_type)

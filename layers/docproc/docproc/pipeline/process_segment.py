@@ -36,6 +36,7 @@ from docproc.extract.sniff import (
     JSONL,
     MARKDOWN,
     MBOX,
+    MSG,
     PICTURE_TYPES,
     PPTX,
     RTF,
@@ -408,7 +409,8 @@ def _slide_pieces(
 
 
 def _whole_text(ref: DocumentRef, segment: WholeSegment, deps: SegmentDeps) -> tuple[str, str]:
-    """The text of a document read whole (DOCX, e-mail, RTF), and how it was extracted."""
+    """The text of a document read whole (DOCX, e-mail, Outlook message, RTF), and how it was
+    extracted."""
     if ref.media_type == RTF:
         from docproc.extract import rtf
 
@@ -416,6 +418,17 @@ def _whole_text(ref: DocumentRef, segment: WholeSegment, deps: SegmentDeps) -> t
         deps.budget.reserve(size_mb * rtf.RTF_MEMORY_FACTOR, f"an RTF of {size_mb:.0f} MB")
         data = deps.store.read_range(segment.input_key, 0, ref.size, segment.input_version_id)
         return rtf.rtf_text(data), rtf.EXTRACTION_METHOD
+    if ref.media_type == MSG:
+        from docproc.extract import outlook
+
+        size_mb = ref.size / 2**20
+        needed = size_mb * outlook.MEMORY_FACTOR
+        deps.budget.reserve(needed, f"an Outlook message of {size_mb:.0f} MB")
+        # Read in place: its directory, then each property's stream (an attachment's whole).
+        with open_ranged(
+            deps.store, segment.input_key, ref.size, segment.input_version_id, _MESSAGE_READ_AHEAD
+        ) as message:
+            return outlook.msg_text(message, deps.ocr, deps.tables), outlook.EXTRACTION_METHOD
     if ref.media_type == EML:
         from docproc.extract import mail
 

@@ -1,0 +1,147 @@
+"""Outlook messages (.msg): read as an e-mail is, from their MAPI properties."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from docproc.errors import InvalidDocument
+from docproc.extract.mail import MAX_NESTING, message_text
+from docproc.extract.outlook import msg_text
+from docproc.extract.sniff import MSG, OLE, sniff, sniff_ole
+from tests.damage import damaged_copies, outcomes
+from tests.documents import OutlookMessage, email_message, outlook_message, pdf_of_lines
+
+
+def _text(message: OutlookMessage) -> str:
+    return msg_text(io.BytesIO(outlook_message(message)))
+
+
+def test_an_outlook_message_is_sniffed_by_its_streams_whatever_its_name():
+    data = outlook_message(OutlookMessage("Lease"))
+    assert sniff(data[:8192], "lease.doc").media_type == OLE
+    assert sniff_ole(io.BytesIO(data)) == MSG
+
+
+def test_a_message_reads_as_its_header_body_and_attachments_an_attached_message_within():
+    # Given a message to three recipients, with a PDF and a message attached (as Outlook
+    # attaches one: a storage of its own), which has an attachment of its own
+    forwarded = OutlookMessage(
+        "Fwd: inspection",
+        "The inspector's report is attached.",
+        attachments=[("report.txt", "text/plain", b"Mould found in the north bedroom.")],
+    )
+    message = OutlookMessage(
+        "Lease renewal — Unit 4",
+        "Please sign by Friday.\r\n",
+        sender=("Ruiz, Ana", "ana@firm.example"),
+        recipients=[
+            ("To", "Ben Ode", "ben@client.example"),
+            ("Cc", "Cy Li", "cy@firm.example"),
+            ("To", "Zoë Park", "zoe@client.example"),
+            ("Bcc", "Dee Marsh", "dee@firm.example"),
+        ],
+        attachments=[
+            ("lease.pdf", "application/pdf", pdf_of_lines(["Rent is 1,200 a month."])),
+            forwarded,
+        ],
+    )
+    # When its text is read
+    # Then it reads as an e-mail's would: the fields, the body, each attachment named with
+    # its text, the attached message's own fields and attachment within it
+    assert _text(message) == (
+        'From: "Ruiz, Ana" <ana@firm.example>\n'
+        "To: Ben Ode <ben@client.example>, Zoë Park <zoe@client.example>\n"
+        "Cc: Cy Li <cy@firm.example>\nBcc: Dee Marsh <dee@firm.example>\n"
+        "Date: Tue, 03 Mar 2026 10:15:00 +0000\nSubject: Lease renewal — Unit 4\n\n"
+        "Please sign by Friday.\n\n"
+        "Attachment: lease.pdf (application/pdf)\n\nRent is 1,200 a month.\n\n"
+        "Attachment: Fwd: inspection (application/vnd.ms-outlook)\n\n"
+        "From: Ana Ruiz <ana@firm.example>\nTo: Ben Ode <ben@client.example>\n"
+        "Date: Tue, 03 Mar 2026 10:15:00 +0000\nSubject: Fwd: inspection\n\n"
+        "The inspector's report is attached.\n\n"
+        "Attachment: report.txt (text/plain)\n\nMould found in the north bedroom."
+    )
+
+
+@pytest.mark.parametrize(
+    ("message", "body"),
+    [
+        (
+            OutlookMessage("Note", html="<p>Meet at <b>ten</b>.</p><style>p{}</style>"),
+            "Meet at ten.",
+        ),
+        (OutlookMessage("Note", html="<p>Café at ten</p>", ansi=True), "Café at ten"),
+        (
+            OutlookMessage("Note", rtf=r"{\rtf1\ansi Meet at \b ten\b0 .\par Bring the lease.}"),
+            "Meet at ten.\nBring the lease.",
+        ),
+    ],
+    ids=["html", "html-in-code-page", "compressed-rtf"],
+)
+def test_a_body_without_plain_text_is_read_from_its_html_or_its_rtf(
+    message: OutlookMessage, body: str
+):
+    assert _text(message).endswith(f"Subject: Note\n\n{body}")
+
+
+def test_an_attachment_that_cannot_be_read_is_named_and_the_rest_kept():
+    # Given a message with a damaged PDF and a PGP-encrypted file attached, then a note
+    message = OutlookMessage(
+        "Files",
+        "Two files.",
+        attachments=[
+            ("broken.pdf", "application/pdf", b"%PDF-1.7\n" + bytes(500)),
+            ("secret.asc", "text/plain", b"-----BEGIN PGP MESSAGE-----\n\nhIwDY32hYGCE8\n"),
+            ("note.txt", "text/plain", b"The floor is 40,000."),
+        ],
+    )
+    # When it is read, Then the two are named with why, and the note is read
+    assert _text(message).endswith(
+        "Attachment: broken.pdf (application/pdf), not read: InvalidDocument\n\n"
+        "Attachment: secret.asc (text/plain), not read: EncryptedDocument\n\n"
+        "Attachment: note.txt (text/plain)\n\nThe floor is 40,000."
+    )
+
+
+def test_messages_within_messages_are_read_only_so_deep():
+    # Given a chain of forwards deeper than docproc reads
+    message = OutlookMessage("Level 0", "Body 0")
+    for level in range(1, MAX_NESTING + 3):
+        message = OutlookMessage(f"Level {level}", f"Body {level}", attachments=[message])
+    # When it is read, Then the messages down to the limit are read, the next one only named
+    text = _text(message)
+    deepest = MAX_NESTING + 2 - MAX_NESTING
+    assert f"Body {deepest}" in text and f"Body {deepest - 1}" not in text
+    assert text.endswith(f"Attachment: Level {deepest - 1} (application/vnd.ms-outlook)")
+
+
+def test_an_e_mail_with_an_outlook_message_attached_reads_it():
+    attached = outlook_message(OutlookMessage("Minutes", "The board approved the lease."))
+    message = email_message(
+        "Fwd: minutes",
+        "See below.",
+        attachments=[("minutes.msg", "application/octet-stream", attached)],
+    )
+    text = message_text(io.BytesIO(message.as_bytes()))
+    assert text.endswith(
+        "Attachment: minutes.msg (application/octet-stream)\n\n"
+        "From: Ana Ruiz <ana@firm.example>\nTo: Ben Ode <ben@client.example>\n"
+        "Date: Tue, 03 Mar 2026 10:15:00 +0000\nSubject: Minutes\n\nThe board approved the lease."
+    )
+
+
+def test_damaged_messages_give_text_or_a_typed_error():
+    # Given messages with attachments, an attached message and each kind of body, damaged
+    forwarded = OutlookMessage("Fwd", "Inner.", attachments=[("r.txt", "text/plain", b"Mould.")])
+    originals = [
+        outlook_message(OutlookMessage("A", "Body.", attachments=[forwarded])),
+        outlook_message(OutlookMessage("B", html="<p>Hi</p>", ansi=True)),
+        outlook_message(OutlookMessage("C", rtf=r"{\rtf1\ansi Hello\par}")),
+    ]
+    copies = damaged_copies(originals, 400, seed=3, cut_share=0.1)
+    # When each is read
+    counts = outcomes(lambda data: msg_text(io.BytesIO(data)), copies, (InvalidDocument,))
+    # Then each gave text or InvalidDocument (anything else fails the test), both seen
+    assert all(counts.values()), counts
