@@ -144,3 +144,22 @@ def test_the_qdrant_client_starts_no_thread_that_could_outlive_a_short_command()
     # Then no thread was started: qdrant-client's background version check builds an SSL
     # context on a daemon thread, and a process exiting meanwhile can crash in OpenSSL's cleanup
     assert not started, started
+
+
+def test_closing_a_qdrant_store_leaves_the_process_s_client_of_its_server_open():
+    from docproc.vectors.qdrant import QdrantVectorStore
+    from docproc.wiring import qdrant_client
+    from tests.qdrant_server import qdrant_server
+
+    with qdrant_server() as server:
+        # Given a store of a Qdrant server, used and then closed (a laptop environment done)
+        first = QdrantVectorStore(qdrant_client(server.url, None), "first", 3)
+        first.ensure_collection()
+        first.close()
+        # When another store of the same server is made in the process (it gets the same
+        # client: one per server per process)
+        second = QdrantVectorStore(qdrant_client(server.url, None), "second", 3)
+        # Then it works (red before: the first had closed the shared client, and every call
+        # of the second failed as TransientError "qdrant: ResponseHandlingException")
+        second.ensure_collection()
+        assert server.engine.collection_exists("second")

@@ -163,7 +163,9 @@ class QdrantVectorStore:
         )
 
     def close(self) -> None:
-        self._client.close()
+        """Nothing to release: the client is the process's one for its server, shared by every
+        store of it (docproc.wiring.qdrant_client). Closing it here left the next store of the
+        same server (another environment in the process) with a closed client."""
 
     def upsert(self, points: Sequence[VectorPoint]) -> None:
         self.ensure_collection()
