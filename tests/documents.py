@@ -590,3 +590,57 @@ def _property_streams(
             entries.append(struct.pack("<IIII", prop << 16 | kind, 6, len(data), 0))
     streams[f"{path}__properties_version1.0"] = bytes(header) + b"".join(entries)
     return streams
+
+
+def word_97_document(
+    main: str,
+    stories: dict[str, str] | None = None,
+    flags: int = 0,
+    version: int = 0x00C1,
+    pictures: int = 0,
+) -> bytes:
+    """A Word 97-2003 document (.doc) whose text is ``main`` and ``stories`` (by their names:
+    "footnotes", "headers", "comments", "endnotes", "text boxes"), as [MS-DOC] lays text out
+    (Word's control characters as they are: "\\r" ends a paragraph, "\\x07" a table cell,
+    "\\x13...\\x14...\\x15" a field). The text is in two pieces, the first in Windows-1252
+    where it can be, the second in UTF-16, after property runs, as Word writes them after
+    editing; ``flags`` are FibBase's (0x0100: encrypted); ``pictures`` bytes of a Data
+    stream (where Word keeps pictures)."""
+    from tests.compound import compound_file
+
+    order = ["footnotes", "headers", "macros", "comments", "endnotes", "text boxes"]
+    stories = stories or {}
+    lengths = [len(main)] + [len(stories.get(name, "")) for name in order] + [0]
+    text = main + "".join(stories.get(name, "") for name in order)
+    half = len(text) // 2
+    first, second = text[:half], text[half:]
+    try:
+        first.encode("cp1252")
+    except UnicodeEncodeError:
+        compressed = False
+    else:
+        compressed = True
+    text_at = 0x800
+    first_bytes = first.encode("cp1252" if compressed else "utf-16-le")
+    second_at = text_at + len(first_bytes)
+    # The piece table: character positions, then a piece descriptor each (where its text is).
+    first_fc = (text_at * 2) | 0x40000000 if compressed else text_at
+    positions = struct.pack("<3I", 0, half, len(text))
+    descriptors = struct.pack("<HIH", 0, first_fc, 0) + struct.pack("<HIH", 0, second_at, 0)
+    pieces = positions + descriptors
+    property_runs = b"\x01" + struct.pack("<h", 3) + b"\x03\x24\x01"  # a Prc of one sprm
+    clx = property_runs + b"\x02" + struct.pack("<I", len(pieces)) + pieces
+    table = bytes(64) + clx
+    fib = bytearray(text_at)
+    struct.pack_into("<HH", fib, 0, 0xA5EC, version)
+    struct.pack_into("<H", fib, 0x0A, 0x0200 | flags)  # the table is 1Table
+    struct.pack_into("<H", fib, 32, 14)  # csw, then fibRgW
+    struct.pack_into("<H", fib, 62, 22)  # cslw, then fibRgLw: ccpText and the stories
+    struct.pack_into("<11I", fib, 64, 0, 0, 0, *lengths)
+    struct.pack_into("<H", fib, 152, 0x5D)  # cbRgFcLcb (Word 97), then the pairs
+    struct.pack_into("<II", fib, 154 + 33 * 8, 64, len(clx))
+    document = bytes(fib) + first_bytes + second.encode("utf-16-le")
+    streams = {"WordDocument": document, "1Table": table}
+    if pictures:
+        streams["Data"] = random.Random(pictures).randbytes(pictures)
+    return compound_file(streams)

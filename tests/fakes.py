@@ -7,7 +7,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from docproc.errors import ObjectNotFound, SegmentBudgetExceeded
 from docproc.storage.port import ObjectInfo
@@ -103,3 +103,24 @@ class RefusingBudget:
     def __call__(self, megabytes: float, reading: str) -> None:
         self.asked.append((megabytes, reading))
         raise SegmentBudgetExceeded(reading)
+
+
+class ReadsCounted:
+    """An object store, counting the bytes read by range and the objects copied whole."""
+
+    def __init__(self, store: Any) -> None:
+        self._store = store
+        self.bytes_read = 0
+        self.copies: list[str] = []
+
+    def read_range(self, key: str, start: int, end: int, version_id: str | None = None) -> bytes:
+        data: bytes = self._store.read_range(key, start, end, version_id)
+        self.bytes_read += len(data)
+        return data
+
+    def local_copy(self, key: str, version_id: str | None = None) -> Any:
+        self.copies.append(key)
+        return self._store.local_copy(key, version_id)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)

@@ -9,7 +9,7 @@ import pytest
 from qdrant_client import QdrantClient
 
 from docproc.extract.html import html_to_text
-from docproc.extract.sniff import MSG, PPTX, XLS, XLSX
+from docproc.extract.sniff import DOC, MSG, PPTX, XLS, XLSX
 from tests.documents import (
     OutlookMessage,
     Slide,
@@ -21,6 +21,7 @@ from tests.documents import (
     pdf_of_lines,
     presentation,
     web_page,
+    word_97_document,
     workbook,
 )
 from tests.e2e.harness import BUCKET, DeployedStack
@@ -105,6 +106,27 @@ def test_an_email_is_read_whole_with_its_attachments(stack: DeployedStack, qdran
     assert "Subject: Signed lease The signed lease is attached." in text
     assert "Attachment: lease.pdf (application/pdf) Rent is 1,200 a month." in text
     assert stack.published()[0]["detail"]["media_type"] == "message/rfc822"
+
+
+@pytest.mark.built_artifacts
+def test_a_word_97_document_is_read_whole_by_range(stack: DeployedStack, qdrant: QdrantClient):
+    # Given a Word 97-2003 document with a table and a footnote
+    data = word_97_document(
+        "Clause 1: the tenant repairs the roof.\rTerm\x07Value\x07\x07Rent\x071,200\x07\x07\r",
+        {"footnotes": "\x02 Net of fees.\r"},
+    )
+    (event,) = stack.upload("uploads/acme/case-3/doc-1/lease.doc", data)
+    # When it is ingested (olefile in the built image, the upload read by range)
+    execution = stack.run(event)
+    # Then one segment read its text, announced as a Word document
+    assert execution["status"] == "SUCCEEDED", execution.get("cause")
+    (chunk,) = _chunks(stack, "work/acme/doc-1/")
+    assert chunk["text"] == (
+        "Clause 1: the tenant repairs the roof.\nTerm | Value\nRent | 1,200\n\n"
+        "Footnotes:\nNet of fees."
+    )
+    assert chunk["extraction"] == "doc"
+    assert stack.published()[0]["detail"]["media_type"] == DOC
 
 
 @pytest.mark.built_artifacts

@@ -11,7 +11,6 @@ import zlib
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pymupdf
 import pytest
@@ -44,7 +43,7 @@ from tests.documents import (
     outlook_message,
     presentation_with_photographs,
 )
-from tests.fakes import InMemoryObjectStore
+from tests.fakes import InMemoryObjectStore, ReadsCounted
 
 TYPED = (InvalidDocument,)
 
@@ -212,27 +211,6 @@ def test_a_comic_book_is_converted_to_pdf_a_segment_at_a_time(env, tmp_path: Pat
     assert size < path.stat().st_size * 1.01
 
 
-class _ReadsCounted:
-    """An object store, counting the bytes read by range and the objects copied whole."""
-
-    def __init__(self, store: Any) -> None:
-        self._store = store
-        self.bytes_read = 0
-        self.copies: list[str] = []
-
-    def read_range(self, key: str, start: int, end: int, version_id: str | None = None) -> bytes:
-        data: bytes = self._store.read_range(key, start, end, version_id)
-        self.bytes_read += len(data)
-        return data
-
-    def local_copy(self, key: str, version_id: str | None = None) -> Any:
-        self.copies.append(key)
-        return self._store.local_copy(key, version_id)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._store, name)
-
-
 @pytest.mark.parametrize(("suffix", "build"), _PACKAGES_OF_PHOTOGRAPHS)
 def test_an_office_package_is_read_in_place_its_xml_only(env, tmp_path: Path, suffix: str, build):
     # Given a 40 MB DOCX or PPTX of photographs, planned
@@ -240,7 +218,7 @@ def test_an_office_package_is_read_in_place_its_xml_only(env, tmp_path: Path, su
     key = f"uploads/local/default/exhibits/exhibits.{suffix}"
     upload = env.store.put_upload(key, path)
     plan = plan_document(key, upload.version_id, env.store, env.ledger, env.plan_options())
-    reads = _ReadsCounted(env.store)
+    reads = ReadsCounted(env.store)
     # When its segment runs
     deps = dataclasses.replace(env.segment_deps(env.vectors), store=reads)
     result = process_segment(plan.first_task, deps)
@@ -304,7 +282,7 @@ def test_a_document_read_whole_that_would_not_fit_its_segment_is_refused_unread(
     key = f"uploads/local/default/scans/{name}"
     upload = env.store.put_upload(key, path)
     plan = plan_document(key, upload.version_id, env.store, env.ledger, env.plan_options())
-    reads = _ReadsCounted(env.store)
+    reads = ReadsCounted(env.store)
     deps = dataclasses.replace(
         env.segment_deps(env.vectors),
         store=reads,

@@ -1,7 +1,7 @@
 """E-mail (RFC 822 / MIME, ``.eml``) to text with the standard library's parser: the header
 fields a reader looks for, the body (its plain text, else its HTML as text), then each
 attachment by name, with its text where docproc reads its kind (PDF and the other paged
-formats, pictures by OCR, DOCX, XLSX, XLS, PPTX, RTF, text formats, HTML, e-mail and Outlook
+formats, pictures by OCR, DOCX, DOC, XLSX, XLS, PPTX, RTF, text formats, HTML, e-mail and Outlook
 messages themselves), so an attachment is found by what it says, and its base64 is never
 indexed as text. Outlook messages (docproc.extract.outlook) are laid out the same way, with
 the same attachment handling (attachment_block, file_text).
@@ -44,7 +44,7 @@ MESSAGE_MEMORY_FACTOR = 4
 MAX_NESTING = 5
 _PGP_MESSAGE = "-----BEGIN PGP MESSAGE-----"
 # Office documents and RTF, read from an attachment's bytes.
-_OFFICE_TYPES = {sniff.DOCX, sniff.XLSX, sniff.PPTX, sniff.XLS, sniff.RTF}
+_OFFICE_TYPES = {sniff.DOCX, sniff.DOC, sniff.XLSX, sniff.PPTX, sniff.XLS, sniff.RTF}
 # The header fields given as the message's first lines, in this order.
 _FIELDS = ("From", "To", "Cc", "Bcc", "Date", "Subject")
 
@@ -203,6 +203,10 @@ def _office_text(data: bytes, media_type: str) -> str:
         from docproc.extract.docx import docx_text
 
         return docx_text(io.BytesIO(data))
+    if media_type == sniff.DOC:
+        from docproc.extract.doc import doc_text
+
+        return doc_text(io.BytesIO(data))
     if media_type == sniff.PPTX:
         from docproc.extract.pptx import slide_texts
 

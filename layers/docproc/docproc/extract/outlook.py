@@ -22,6 +22,7 @@ from docproc.errors import InvalidDocument
 from docproc.extract.mail import MAX_NESTING, attachment_block, file_text, header_text
 from docproc.extract.ocr import OCR_OFF, OcrOptions
 from docproc.extract.pages import TablesMode
+from docproc.extract.sniff import OLE_ERRORS
 
 if TYPE_CHECKING:
     import olefile
@@ -62,8 +63,6 @@ _TOP_HEADER, _EMBEDDED_HEADER, _OBJECT_HEADER = 32, 24, 8
 _RECIPIENT_FIELDS = {1: "To", 2: "Cc", 3: "Bcc"}
 # Characters that make a display name quoted in an address (RFC 5322's specials).
 _ADDRESS_SPECIALS = '()<>[]:;@\\,."'
-# What olefile raises on a damaged compound file or stream.
-_OLE_ERRORS = (OSError, ValueError, IndexError, KeyError, struct.error, RecursionError, EOFError)
 
 
 def msg_text(
@@ -74,7 +73,7 @@ def msg_text(
 
     try:
         ole = olefile.OleFileIO(source)
-    except _OLE_ERRORS as exc:
+    except OLE_ERRORS as exc:
         raise InvalidDocument(f"damaged compound file: {type(exc).__name__}") from exc
     with ole:
         return _message_text(_Storage(ole, "", _TOP_HEADER), ocr, tables, depth)
@@ -94,7 +93,7 @@ class _Storage:
             if not self._ole.exists(path):
                 return None
             return bytes(self._ole.openstream(path).read())
-        except _OLE_ERRORS as exc:
+        except OLE_ERRORS as exc:
             raise InvalidDocument(f"damaged stream in a message: {type(exc).__name__}") from exc
 
     def _fixed_properties(self, header: int) -> dict[int, tuple[int, bytes]]:

@@ -3,7 +3,7 @@
 ``sniff`` looks at the first bytes of an object; for ZIP containers (EPUB, DOCX, XLSX, PPTX,
 XPS, CBZ)
 ``sniff_zip`` looks at the member names (in the directory at the end of the archive), and for
-OLE compound files (XLS, MSG, DOC, encrypted Office files) ``sniff_ole`` at their streams.
+OLE compound files (DOC, XLS, MSG, encrypted Office files) ``sniff_ole`` at their streams.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
 XLS = "application/vnd.ms-excel"
 MSG = "application/vnd.ms-outlook"
+DOC = "application/msword"
 # An OLE compound file (Office 97-2003, Outlook messages, password-protected Office files):
 # which kind, sniff_ole reads from its directory.
 OLE = "application/x-ole-storage"
@@ -110,7 +111,6 @@ _BMP_INFO_SIZES = {12, 40, 52, 56, 64, 108, 124}
 _OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # What an OLE compound file is, by a stream only that kind has: (stream, type, what it is).
 _OLE_KINDS = [
-    ("WordDocument", "application/msword", "a Word 97-2003 document (.doc)"),
     ("PowerPoint Document", "application/vnd.ms-powerpoint", "a PowerPoint 97-2003 file (.ppt)"),
 ]
 
@@ -163,6 +163,7 @@ _EXTENSION_TYPES = {
     ".fb2": FB2,
     ".mobi": MOBI,
     ".docx": DOCX,
+    ".doc": DOC,
     ".xlsx": XLSX,
     ".xlsm": XLSX,
     ".xls": XLS,
@@ -275,6 +276,19 @@ def sniff_zip(archive_file: Path | IO[bytes]) -> str:
     raise UnsupportedDocument("a ZIP archive of an unsupported kind", detected_type=ZIP)
 
 
+# What olefile raises on a damaged compound file or stream (TypeError: a storage where a
+# stream should be).
+OLE_ERRORS = (
+    OSError,
+    ValueError,
+    TypeError,
+    IndexError,
+    KeyError,
+    struct.error,
+    RecursionError,
+    EOFError,
+)
+
 # Types sniff returns before knowing which kind of container it is: see sniff_container.
 CONTAINERS = {ZIP, OLE}
 
@@ -287,20 +301,23 @@ def sniff_container(media_type: str, container: Path | IO[bytes]) -> str:
 
 def sniff_ole(compound_file: Path | IO[bytes]) -> str:
     """Which kind an OLE compound file is, by its streams (a seekable file will do: only its
-    directory is read). XLS and Outlook messages are the ones docproc reads; an Office file
-    encrypted with a password is EncryptedDocument; the others are named."""
+    directory is read). Word 97-2003 documents, XLS and Outlook messages are the ones docproc
+    reads; an Office file encrypted with a password is EncryptedDocument; the others are
+    named."""
     import olefile  # only for compound files
 
     try:
         with olefile.OleFileIO(compound_file) as ole:
             streams = {"/".join(path) for path in ole.listdir(streams=True, storages=False)}
-    except (OSError, ValueError, IndexError, KeyError, struct.error, RecursionError) as exc:
+    except OLE_ERRORS as exc:
         raise InvalidDocument(f"damaged compound file: {type(exc).__name__}") from exc
     if "EncryptedPackage" in streams:
         # How Office stores a DOCX, XLSX or PPTX protected by a password to open.
         raise EncryptedDocument("the Office document is encrypted with a password")
     if "Workbook" in streams or "Book" in streams:
         return XLS
+    if "WordDocument" in streams:
+        return DOC  # Word 97-2003 (Word 6.0/95 too, refused when read)
     if "__properties_version1.0" in streams:
         return MSG  # an Outlook message: MAPI properties, the top level's in this stream
     for stream, media_type, what in _OLE_KINDS:

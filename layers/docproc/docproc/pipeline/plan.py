@@ -16,6 +16,7 @@ from docproc.extract.pages import PageRange, page_ranges, weighted_ranges
 from docproc.extract.sniff import (
     CONTAINERS,
     CSV,
+    DOC,
     DOCX,
     EML,
     MBOX,
@@ -166,7 +167,7 @@ def _segments(
         return _page_segments(ref, store, options, PAGED[ref.media_type])
     if ref.media_type in PICTURE_TYPES:
         return _picture_segments(ref, store, options)
-    if ref.media_type in (DOCX, XLSX, XLS, PPTX, EML, MSG, RTF):
+    if ref.media_type in (DOCX, DOC, XLSX, XLS, PPTX, EML, MSG, RTF):
         # Not splittable by range: one worker reads it whole.
         return [
             WholeSegment(index=0, input_key=ref.source_key, input_version_id=ref.source_version_id)

@@ -31,6 +31,7 @@ from docproc.extract.open_documents import OpenDocuments
 from docproc.extract.pages import PageText, TablesMode
 from docproc.extract.sniff import (
     CSV,
+    DOC,
     EML,
     HTML,
     JSONL,
@@ -409,8 +410,8 @@ def _slide_pieces(
 
 
 def _whole_text(ref: DocumentRef, segment: WholeSegment, deps: SegmentDeps) -> tuple[str, str]:
-    """The text of a document read whole (DOCX, e-mail, Outlook message, RTF), and how it was
-    extracted."""
+    """The text of a document read whole (DOCX, DOC, e-mail, Outlook message, RTF), and how it
+    was extracted."""
     if ref.media_type == RTF:
         from docproc.extract import rtf
 
@@ -418,6 +419,14 @@ def _whole_text(ref: DocumentRef, segment: WholeSegment, deps: SegmentDeps) -> t
         deps.budget.reserve(size_mb * rtf.RTF_MEMORY_FACTOR, f"an RTF of {size_mb:.0f} MB")
         data = deps.store.read_range(segment.input_key, 0, ref.size, segment.input_version_id)
         return rtf.rtf_text(data), rtf.EXTRACTION_METHOD
+    if ref.media_type == DOC:
+        from docproc.extract import doc
+
+        # Read in place: its directory, then its text's streams (not its pictures').
+        with open_ranged(
+            deps.store, segment.input_key, ref.size, segment.input_version_id, _PACKAGE_READ_AHEAD
+        ) as document:
+            return doc.doc_text(document, deps.budget.reserve), doc.EXTRACTION_METHOD
     if ref.media_type == MSG:
         from docproc.extract import outlook
 

@@ -1,0 +1,121 @@
+"""Word 97-2003 documents (.doc): the text of each story, from the piece table."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from docproc.errors import (
+    EncryptedDocument,
+    InvalidDocument,
+    SegmentBudgetExceeded,
+    UnsupportedDocument,
+)
+from docproc.extract.doc import MEMORY_FACTOR, doc_text
+from docproc.extract.mail import message_text
+from docproc.extract.sniff import DOC, OLE, sniff, sniff_ole
+from tests.damage import damaged_copies, outcomes
+from tests.documents import email_message, word_97_document
+from tests.fakes import RefusingBudget
+
+
+def _text(data: bytes) -> str:
+    return doc_text(io.BytesIO(data))
+
+
+def test_a_word_document_is_sniffed_by_its_streams_whatever_its_name():
+    data = word_97_document("A memo.\r")
+    assert sniff(data[:8192], "memo.txt").media_type == OLE
+    assert sniff_ole(io.BytesIO(data)) == DOC
+
+
+def test_each_story_reads_as_a_reader_sees_it():
+    # Given a lease as Word stores it: paragraphs, a hyperlink field, a footnote mark, a
+    # table of two rows, a page break; and a footnote, a header, a comment and a text box
+    main = (
+        "Lease of Unit 4\r"
+        'The tenant pays \x13 HYPERLINK "https://rent.example" \x14the rent\x15 monthly.\x02\r'
+        "Term\x07Value\x07\x07Rent\x071,200\x07\x07\r"
+        "Signed.\x0cSchedule A\r"
+    )
+    stories = {
+        "footnotes": "\x02 Net of fees.\r",
+        "headers": "Case 24-cv-0117\r\r",
+        "comments": "\x05Check the rate.\r",
+        "text boxes": "Draft\r",
+    }
+    # When its text is read
+    # Then the main text comes first, fields as their results, rows as lines of cells, then
+    # each other story under its label
+    assert _text(word_97_document(main, stories)) == (
+        "Lease of Unit 4\nThe tenant pays the rent monthly.\nTerm | Value\nRent | 1,200\n\n"
+        "Signed.\n\nSchedule A\n\n"
+        "Footnotes:\nNet of fees.\n\nHeaders and footers:\nCase 24-cv-0117\n\n"
+        "Comments:\nCheck the rate.\n\nText boxes:\nDraft"
+    )
+
+
+def test_pieces_in_windows_1252_and_in_utf_16_are_both_read():
+    # Given text whose first piece Word stored in Windows-1252 and the rest in UTF-16
+    text = "Café résumé — naïve, 5 €\r" + "Zoë Ødegaard 契約\r"
+    # When it is read, Then both are as written
+    assert _text(word_97_document(text)) == "Café résumé — naïve, 5 €\nZoë Ødegaard 契約"
+
+
+def test_fields_within_fields_show_only_their_results():
+    main = "See \x13 REF a \x13 PAGE \x14 3\x15 \x14clause 3\x15 and \x13 PAGE \x15 on.\r"
+    assert _text(word_97_document(main)) == "See clause 3 and  on."
+
+
+@pytest.mark.parametrize(
+    ("flags", "version", "error"),
+    [
+        (0x0100, 0x00C1, EncryptedDocument),
+        (0x8000, 0x00C1, EncryptedDocument),  # obfuscated (XOR)
+        (0, 0x0068, UnsupportedDocument),  # Word 95
+    ],
+    ids=["encrypted", "obfuscated", "word-95"],
+)
+def test_documents_it_cannot_read_are_refused_for_what_they_are(
+    flags: int, version: int, error: type[Exception]
+):
+    with pytest.raises(error):
+        _text(word_97_document("Secret.\r", flags=flags, version=version))
+
+
+def test_the_budget_is_asked_for_the_text_s_streams_not_the_pictures():
+    # Given a document with 6 MB of pictures (its Data stream)
+    data = word_97_document("A memo.\r", pictures=6 << 20)
+    budget = RefusingBudget()
+    # When it is read with a budget that has nothing left, Then it is refused, having asked
+    # for what its WordDocument and table streams need (a few KB), not for the pictures
+    with pytest.raises(SegmentBudgetExceeded, match="a Word document of 0 MB"):
+        doc_text(io.BytesIO(data), budget)
+    ((megabytes, _),) = budget.asked
+    assert 0 < megabytes < 0.01 * MEMORY_FACTOR
+
+
+def test_an_e_mail_with_a_word_document_attached_reads_it():
+    attached = word_97_document("The board approved the lease.\r")
+    message = email_message(
+        "Minutes", "Attached.", attachments=[("minutes.doc", "application/msword", attached)]
+    )
+    text = message_text(io.BytesIO(message.as_bytes()))
+    assert text.endswith(
+        "Attachment: minutes.doc (application/msword)\n\nThe board approved the lease."
+    )
+
+
+def test_damaged_documents_give_text_or_a_typed_error():
+    # Given documents with fields, tables and stories, damaged
+    originals = [
+        word_97_document("A \x13 PAGE \x141\x15 memo.\rA\x07B\x07\x07\r", {"footnotes": "Fn.\r"}),
+        word_97_document("Café — Zoë 契約\r" * 20),
+    ]
+    copies = damaged_copies(originals, 400, seed=9, cut_share=0.1)
+    # When each is read
+    typed = (InvalidDocument, UnsupportedDocument, EncryptedDocument)
+    counts = outcomes(_text, copies, typed)
+    # Then each gave text or a typed error (anything else fails the test), both seen
+    assert all(counts.values()), counts
