@@ -1,5 +1,5 @@
 """Word 97-2003 documents on the laptop and read by range: their text found by search, their
-pictures never read."""
+pictures never read, within the memory their budget assumes."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ import dataclasses
 import json
 from pathlib import Path
 
+from docproc.extract.doc import MEMORY_FACTOR, doc_text
 from docproc.local.runner import ingest
+from docproc.observability import current_rss_mb, peak_rss_mb, reset_peak_rss
 from docproc.pipeline.plan import plan_document
 from docproc.pipeline.process_segment import process_segment
 from tests.documents import word_97_document
@@ -51,3 +53,18 @@ def test_a_word_document_is_ingested_by_the_command_s_runner(env, tmp_path: Path
     assert report.status == "complete" and report.chunks_total == 1
     hit = env.vectors.search(env.embedder.embed(["landlord insures"])[0], "local")[0]
     assert hit.payload["text"] == "The landlord insures the building."
+
+
+def test_a_word_document_is_read_within_the_memory_its_budget_assumes(tmp_path: Path):
+    # Given a document of 6 MB of streams, its text with a character beyond Latin-1
+    # (the most a character costs as str: 2 bytes)
+    clause = "The tenant keeps the premises in repair, Zoë\u2019s clause {n}.\r"
+    path = tmp_path / "long.doc"
+    path.write_bytes(word_97_document("".join(clause.format(n=n) for n in range(70_000))))
+    streams_mb = path.stat().st_size / 2**20
+    # When it is read, Then the process grew by less than the budget's check assumes
+    reset_peak_rss()
+    before = current_rss_mb()
+    text = doc_text(path)
+    assert peak_rss_mb() - before < streams_mb * MEMORY_FACTOR
+    assert text.count("Zoë\u2019s clause") == 70_000

@@ -1,9 +1,9 @@
 """Type detection by content: magic bytes first, then a text probe. Names are only hints.
 
 ``sniff`` looks at the first bytes of an object; for ZIP containers (EPUB, DOCX, XLSX, PPTX,
-XPS, CBZ)
-``sniff_zip`` looks at the member names (in the directory at the end of the archive), and for
-OLE compound files (DOC, XLS, MSG, encrypted Office files) ``sniff_ole`` at their streams.
+XPS, CBZ) ``sniff_zip`` looks at the member names (in the directory at the end of the
+archive), and for OLE compound files (DOC, XLS, MSG, encrypted Office files) ``sniff_ole`` at
+their streams.
 """
 
 from __future__ import annotations

@@ -72,8 +72,8 @@ if TYPE_CHECKING:
     # The chunker (tokenizer, numpy) is built on first use, not at a cold start's import.
     from docproc.chunking.chunker import Chunker, ChunkPiece
 
-# An Office package (DOCX, XLSX, PPTX) is read a MiB at a time: one of up to 1 MiB in one read, a
-# large one's XML in few.
+# An Office file (DOCX, XLSX, PPTX, DOC) is read a MiB at a time: one of up to 1 MiB in one
+# read, a large one's XML (or text's streams) in few.
 _PACKAGE_READ_AHEAD = 1 << 20
 # An e-mail is read from start to end: in few requests.
 _MESSAGE_READ_AHEAD = 8 << 20
