@@ -598,20 +598,27 @@ def word_97_document(
     flags: int = 0,
     version: int = 0x00C1,
     pictures: int = 0,
+    paragraph_properties: bool = True,
 ) -> bytes:
     """A Word 97-2003 document (.doc) whose text is ``main`` and ``stories`` (by their names:
     "footnotes", "headers", "comments", "endnotes", "text boxes"), as [MS-DOC] lays text out
     (Word's control characters as they are: "\\r" ends a paragraph, "\\x07" a table cell,
-    "\\x13...\\x14...\\x15" a field). The text is in two pieces, the first in Windows-1252
-    where it can be, the second in UTF-16, after property runs, as Word writes them after
-    editing; ``flags`` are FibBase's (0x0100: encrypted); ``pictures`` bytes of a Data
-    stream (where Word keeps pictures)."""
+    "\\x13...\\x14...\\x15" a field; and two that say what Word says in paragraph
+    properties: "\\x1d" ends a table's row, stored as a cell mark, and "\\x1c" a paragraph
+    within a cell, stored as "\\r").
+
+    The text is in two pieces, the first in Windows-1252 where it can be, the second in UTF-16,
+    after property runs, as Word writes them after editing. With ``paragraph_properties``,
+    pages of them (PapxFkp) say which paragraphs are in a table and which end a row.
+    ``flags`` are FibBase's (0x0100: encrypted); ``pictures`` bytes of a Data stream (where
+    Word keeps pictures)."""
     from tests.compound import compound_file
 
     order = ["footnotes", "headers", "macros", "comments", "endnotes", "text boxes"]
     stories = stories or {}
     lengths = [len(main)] + [len(stories.get(name, "")) for name in order] + [0]
-    text = main + "".join(stories.get(name, "") for name in order)
+    marked = main + "".join(stories.get(name, "") for name in order)
+    text = marked.replace("\x1d", "\x07").replace("\x1c", "\r")
     half = len(text) // 2
     first, second = text[:half], text[half:]
     try:
@@ -630,17 +637,65 @@ def word_97_document(
     pieces = positions + descriptors
     property_runs = b"\x01" + struct.pack("<h", 3) + b"\x03\x24\x01"  # a Prc of one sprm
     clx = property_runs + b"\x02" + struct.pack("<I", len(pieces)) + pieces
-    table = bytes(64) + clx
-    fib = bytearray(text_at)
-    struct.pack_into("<HH", fib, 0, 0xA5EC, version)
-    struct.pack_into("<H", fib, 0x0A, 0x0200 | flags)  # the table is 1Table
-    struct.pack_into("<H", fib, 32, 14)  # csw, then fibRgW
-    struct.pack_into("<H", fib, 62, 22)  # cslw, then fibRgLw: ccpText and the stories
-    struct.pack_into("<11I", fib, 64, 0, 0, 0, *lengths)
-    struct.pack_into("<H", fib, 152, 0x5D)  # cbRgFcLcb (Word 97), then the pairs
-    struct.pack_into("<II", fib, 154 + 33 * 8, 64, len(clx))
-    document = bytes(fib) + first_bytes + second.encode("utf-16-le")
-    streams = {"WordDocument": document, "1Table": table}
+    document = bytearray(text_at) + first_bytes + second.encode("utf-16-le")
+    papx = b""
+    if paragraph_properties:
+        widths = [1 if compressed else 2] * half + [2] * (len(text) - half)
+        offsets = [text_at + sum(widths[:half])]  # (the second piece follows the first)
+        starts = [text_at + (w * i) for i, w in enumerate(widths[:half])]
+        starts += [offsets[0] + 2 * i for i in range(len(text) - half)]
+        paragraphs, begun = [], text_at
+        for position, character in enumerate(marked):
+            if character in "\r\x07\x1c\x1d":
+                end = starts[position] + widths[position]
+                paragraphs.append((begun, end, _WORD_PARAGRAPH_KINDS[character]))
+                begun = end
+        document += bytes(-len(document) % 512)
+        pages, papx = _papx_pages(paragraphs, len(document) // 512)
+        document += pages
+    table = bytes(64) + clx + papx
+    struct.pack_into("<HH", document, 0, 0xA5EC, version)
+    struct.pack_into("<H", document, 0x0A, 0x0200 | flags)  # the table is 1Table
+    struct.pack_into("<H", document, 32, 14)  # csw, then fibRgW
+    struct.pack_into("<H", document, 62, 22)  # cslw, then fibRgLw: ccpText and the stories
+    struct.pack_into("<11I", document, 64, 0, 0, 0, *lengths)
+    struct.pack_into("<H", document, 152, 0x5D)  # cbRgFcLcb (Word 97), then the pairs
+    struct.pack_into("<II", document, 154 + 13 * 8, 64 + len(clx), len(papx))
+    struct.pack_into("<II", document, 154 + 33 * 8, 64, len(clx))
+    streams = {"WordDocument": bytes(document), "1Table": table}
     if pictures:
         streams["Data"] = random.Random(pictures).randbytes(pictures)
     return compound_file(streams)
+
+
+# A paragraph's end in word_97_document's text: its kind (0 outside a table, 1 in a table, 2
+# the end of a row), and each kind's properties as a PapxInFkp (a size, then the style and
+# the sprms: sprmPFInTable, sprmPFTtp), at its place near a page's end.
+_WORD_PARAGRAPH_KINDS = {"\r": 0, "\x1c": 1, "\x07": 1, "\x1d": 2}
+_WORD_PAPX = [
+    (480, b"\x00\x01" + b"\x00\x00"),
+    (484, b"\x03" + b"\x00\x00\x16\x24\x01"),
+    (490, b"\x00\x04" + b"\x00\x00\x16\x24\x01\x17\x24\x01"),
+]
+
+
+def _papx_pages(paragraphs: list[tuple[int, int, int]], first_page: int) -> tuple[bytes, bytes]:
+    """Pages of paragraph properties (PapxFkp) for ``paragraphs`` ((start, end, kind), where
+    their text is), and the PlcBtePapx that finds them, if the pages start at ``first_page``."""
+    pages, bounds, numbers = b"", [], []
+    for at in range(0, len(paragraphs), 28):  # what fits beside the properties
+        run = paragraphs[at : at + 28]
+        page = bytearray(512)
+        edges = [start for start, _, _ in run] + [run[-1][1]]
+        struct.pack_into(f"<{len(edges)}I", page, 0, *edges)
+        for number, (_, _, kind) in enumerate(run):
+            page[4 * len(edges) + 13 * number] = _WORD_PAPX[kind][0] // 2
+        for offset, papx in _WORD_PAPX:
+            page[offset : offset + len(papx)] = papx
+        page[511] = len(run)
+        bounds.append(run[0][0])
+        numbers.append(first_page + at // 28)
+        pages += bytes(page)
+    bounds.append(paragraphs[-1][1] if paragraphs else 0)
+    plc = struct.pack(f"<{len(bounds)}I", *bounds) + struct.pack(f"<{len(numbers)}I", *numbers)
+    return pages, plc if numbers else b""

@@ -32,11 +32,12 @@ def test_a_word_document_is_sniffed_by_its_streams_whatever_its_name():
 
 def test_each_story_reads_as_a_reader_sees_it():
     # Given a lease as Word stores it: paragraphs, a hyperlink field, a footnote mark, a
-    # table of two rows, a page break; and a footnote, a header, a comment and a text box
+    # table of three rows (a cell of two paragraphs, a row whose last cell is empty), a page
+    # break; and a footnote, a header, a comment and a text box
     main = (
         "Lease of Unit 4\r"
         'The tenant pays \x13 HYPERLINK "https://rent.example" \x14the rent\x15 monthly.\x02\r'
-        "Term\x07Value\x07\x07Rent\x071,200\x07\x07\r"
+        "Term\x07Value\x07\x1dRent\x071,200\x1ca month\x07\x1dCap\x07\x07\x1d"
         "Signed.\x0cSchedule A\r"
     )
     stories = {
@@ -46,14 +47,33 @@ def test_each_story_reads_as_a_reader_sees_it():
         "text boxes": "Draft\r",
     }
     # When its text is read
-    # Then the main text comes first, fields as their results, rows as lines of cells, then
-    # each other story under its label
+    # Then the main text comes first, fields as their results, the table as Markdown (its
+    # rows' ends from their paragraphs' properties), then each other story under its label
     assert _text(word_97_document(main, stories)) == (
-        "Lease of Unit 4\nThe tenant pays the rent monthly.\nTerm | Value\nRent | 1,200\n\n"
+        "Lease of Unit 4\nThe tenant pays the rent monthly.\n\n"
+        "| Term | Value |\n| --- | --- |\n| Rent | 1,200 a month |\n| Cap |  |\n\n"
         "Signed.\n\nSchedule A\n\n"
         "Footnotes:\nNet of fees.\n\nHeaders and footers:\nCase 24-cv-0117\n\n"
         "Comments:\nCheck the rate.\n\nText boxes:\nDraft"
     )
+
+
+def test_without_paragraph_properties_a_row_ends_at_two_marks_in_a_row():
+    # Given a table whose paragraphs' properties cannot be read (none are stored)
+    main = "Term\x07Value\x07\x1dRent\x071,200\x07\x1dEnd.\r"
+    data = word_97_document(main, paragraph_properties=False)
+    # When it is read, Then its rows are lines of cells, told by their two marks
+    assert _text(data) == "Term | Value\nRent | 1,200\nEnd."
+
+
+def test_tables_past_a_page_of_paragraph_properties_and_a_piece_s_end_are_whole():
+    # Given 40 tables of 3 rows, their paragraphs' properties over many pages, the text over
+    # two pieces (the second in UTF-16)
+    table = "Term\x07Value\x07\x1dRent\x071,200\x07\x1dCap\x079,000\x07\x1dSigned.\r"
+    text = _text(word_97_document("契約\r" + table * 40))
+    # When it is read, Then each is a Markdown table of its 3 rows
+    markdown = "| Term | Value |\n| --- | --- |\n| Rent | 1,200 |\n| Cap | 9,000 |\n\nSigned."
+    assert text.count(markdown) == 40
 
 
 def test_pieces_in_windows_1252_and_in_utf_16_are_both_read():

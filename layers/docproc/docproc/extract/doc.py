@@ -4,13 +4,15 @@ each story's length in characters and where the piece table is (in the ``0Table`
 ``1Table`` stream); the piece table maps the document's characters, a run at a time, to
 places in the WordDocument stream, each run in Windows-1252 or UTF-16. No library on PyPI
 reads them (the tools that do are programs: antiword, LibreOffice); this is the part of the
-format that holds the text, and nothing else of it is read.
+format that holds the text, and only it is read (with two paragraph properties, below).
 
-The main text comes first, then footnotes, comments, endnotes, text boxes and headers and
-footers (a case caption or a Bates number is often there), each under a label. Fields show
-their results, not their codes (a hyperlink's text, not ``HYPERLINK "..."``). A table's cells
-are joined on their row's line with " | " (where a row ends is in paragraph properties docproc
-does not read: a row's end is told by two marks in a row).
+The main text comes first, then footnotes, headers and footers (a case caption or a Bates
+number is often there), comments, endnotes and text boxes, each under a label. Fields show
+their results, not their codes (a hyperlink's text, not ``HYPERLINK "..."``). A table is a
+Markdown table, as a DOCX's: which paragraphs are in a table and which mark ends a row is read
+from the paragraphs' properties (two of them; nothing else of the formatting is read). Where
+those cannot be read, a row's cells are joined on a line with " | ", its end told by two marks
+in a row.
 
 Read through olefile from the file as it is (on S3, by ranged reads): the WordDocument and
 table streams are held while the text is made (the pictures, in the Data stream, are not
@@ -20,12 +22,16 @@ ones as encrypted.
 
 from __future__ import annotations
 
+import bisect
+import re
 import struct
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 from docproc.errors import EncryptedDocument, InvalidDocument, UnsupportedDocument
+from docproc.extract.pages import markdown_grid
 from docproc.extract.sniff import OLE_ERRORS
 
 EXTRACTION_METHOD = "doc"
@@ -51,11 +57,25 @@ _STORIES = [
     "Header text boxes",
 ]
 _CLX_PAIR = 33  # fcClx/lcbClx: the 34th pair of FibRgFcLcb97
+_PAPX_PAIR = 13  # fcPlcfBtePapx/lcbPlcfBtePapx: where the paragraphs' properties are
+_FKP_SIZE = 512
+# Paragraphs by what their properties say of tables, and the properties (sprms) that say it.
+_NORMAL, _IN_TABLE, _ROW_END = 0, 1, 2
+_SPRM_IN_TABLE = 0x2416  # sprmPFInTable
+# sprmPFTtp; a table within a cell (its rows' ends: sprmPFInnerTtp) is read into that cell
+_SPRM_ROW_END = 0x2417
+_SPRM_DEFINE_TABLE = 0xD608  # sprmTDefTable: its operand's size in two bytes
+# An sprm's operand size by its spra (the opcode's top 3 bits); None: given in the operand.
+_SPRM_OPERAND_SIZES = (1, 1, 2, 4, 2, 2, None, 3)
 _PIECE_COMPRESSED = 0x40000000
 # Characters with a meaning in the text: paragraph and line ends, breaks, marks of objects and
 # notes (dropped), and the field characters (begin, separator, end).
 _FIELD_BEGIN, _FIELD_SEPARATOR, _FIELD_END = "\x13", "\x14", "\x15"
 _CELL_MARK = "\x07"
+# Marks given to characters by their paragraphs' properties (characters Word never stores in
+# text): the end of a paragraph within a cell, and the mark that ends a table's row.
+_CELL_BREAK, _ROW_MARK = "\x1c", "\x1d"
+_PARAGRAPH_ENDS = re.compile("[\r\x07]")
 _REPLACED = str.maketrans(
     {
         "\r": "\n",
@@ -64,7 +84,11 @@ _REPLACED = str.maketrans(
         "\x0e": "\n",  # a column break
         "\x1e": "-",  # a non-breaking hyphen
         "\xa0": " ",
-        **{chr(code): None for code in range(0x20) if chr(code) not in "\t\n\r\x07\x0b\x0c\x0e"},
+        "\x07": " | ",  # a cell's end where its row is not known
+        "\x1c": " ",  # _CELL_BREAK outside a row
+        **{
+            chr(code): None for code in range(0x20) if chr(code) not in "\t\n\r\x07\x0b\x0c\x0e\x1c"
+        },
     }
 )
 
@@ -87,8 +111,17 @@ def doc_text(source: Path | IO[bytes], reserve: Callable[[float, str], None] | N
             table = ole.openstream("1Table" if fib.flags & _WHICH_TABLE else "0Table").read()
     except OLE_ERRORS as exc:
         raise InvalidDocument(f"not a readable Word document: {type(exc).__name__}") from exc
-    characters = "".join(_pieces(document, table[fib.clx_start : fib.clx_end]))
+    pieces = _piece_table(table[fib.clx_start : fib.clx_end])
+    texts = [piece.text(document) for piece in pieces]
+    if any(_CELL_MARK in text for text in texts):
+        paragraphs = _Paragraphs.read(document, table, fib.papx)
+        if paragraphs is not None:
+            texts = [
+                _with_table_marks(p, t, paragraphs) for p, t in zip(pieces, texts, strict=True)
+            ]
     del document, table
+    characters = "".join(texts)
+    del texts
     blocks = []
     start = 0
     for label, length in [("", fib.main_length), *zip(_STORIES, fib.story_lengths, strict=True)]:
@@ -106,10 +139,16 @@ class _Fib:
     place in the table stream."""
 
     def __init__(
-        self, flags: int, main_length: int, story_lengths: list[int], clx: tuple[int, int]
+        self,
+        flags: int,
+        main_length: int,
+        story_lengths: list[int],
+        clx: tuple[int, int],
+        papx: tuple[int, int],
     ) -> None:
         self.flags, self.main_length, self.story_lengths = flags, main_length, story_lengths
         self.clx_start, self.clx_end = clx[0], clx[0] + clx[1]
+        self.papx = papx  # PlcBtePapx's place and size in the table stream
 
     @classmethod
     def read(cls, head: bytes) -> _Fib:
@@ -133,14 +172,36 @@ class _Fib:
             if pairs <= _CLX_PAIR:
                 raise InvalidDocument("not a readable Word document: no piece table")
             clx = struct.unpack_from("<II", head, pairs_at + _CLX_PAIR * 8)
+            papx = struct.unpack_from("<II", head, pairs_at + _PAPX_PAIR * 8)
         except struct.error as exc:
             raise InvalidDocument("not a readable Word document: its header is cut") from exc
-        return cls(flags, lengths[3], list(lengths[4:11]), clx)
+        return cls(flags, lengths[3], list(lengths[4:11]), clx, papx)
 
 
-def _pieces(document: bytes, clx: bytes) -> Iterator[str]:
-    """The document's characters, a piece at a time, from the piece table in ``clx`` (after
-    any property runs before it: Prc, clxt 1)."""
+@dataclass(frozen=True)
+class _Piece:
+    """A run of the document's characters (from ``start``, ``length`` of them) stored at byte
+    ``offset`` of the WordDocument stream, a byte each (Windows-1252) or two (UTF-16)."""
+
+    start: int
+    length: int
+    offset: int
+    compressed: bool
+
+    def text(self, document: bytes) -> str:
+        if self.compressed:
+            return document[self.offset : self.offset + self.length].decode("cp1252", "replace")
+        end = self.offset + 2 * self.length
+        return document[self.offset : end].decode("utf-16-le", errors="replace")
+
+    def byte_at(self, position: int) -> int:
+        """Where character ``position`` (of this piece) is stored."""
+        return self.offset + (position - self.start) * (1 if self.compressed else 2)
+
+
+def _piece_table(clx: bytes) -> list[_Piece]:
+    """The pieces the piece table in ``clx`` lists (after any property runs before it: Prc,
+    clxt 1), in the document's order."""
     position = 0
     try:
         while clx[position] == 1:
@@ -152,19 +213,91 @@ def _pieces(document: bytes, clx: bytes) -> Iterator[str]:
         table = clx[position + 5 : position + 5 + size]
         count = (len(table) - 4) // 12
         positions = struct.unpack_from(f"<{count + 1}I", table, 0)
+        pieces = []
         for number in range(count):
             (described,) = struct.unpack_from("<I", table, (count + 1) * 4 + number * 8 + 2)
             length = positions[number + 1] - positions[number]
             if length <= 0:
                 continue
-            if described & _PIECE_COMPRESSED:
-                start = (described & ~_PIECE_COMPRESSED) // 2
-                yield document[start : start + length].decode("cp1252", errors="replace")
-            else:
-                start = described
-                yield document[start : start + 2 * length].decode("utf-16-le", errors="replace")
+            compressed = bool(described & _PIECE_COMPRESSED)
+            offset = (described & ~_PIECE_COMPRESSED) // 2 if compressed else described
+            pieces.append(_Piece(positions[number], length, offset, compressed))
     except (IndexError, struct.error) as exc:
         raise InvalidDocument("not a readable Word document: its piece table is cut") from exc
+    return pieces
+
+
+class _Paragraphs:
+    """Which paragraphs are in a table, and which end a table's row, by where their text is
+    stored: from the paragraph properties' pages (PapxFkp), through PlcBtePapx. Only the two
+    properties that say so are read (sprmPFInTable, sprmPFTtp)."""
+
+    def __init__(self, starts: list[int], ends: list[int], kinds: list[int]) -> None:
+        self._starts, self._ends, self._kinds = starts, ends, kinds
+
+    @classmethod
+    def read(cls, document: bytes, table: bytes, place: tuple[int, int]) -> _Paragraphs | None:
+        """None where the document has no such pages, or they cannot be read: its tables are
+        then told by their marks alone."""
+        start, size = place
+        plc = table[start : start + size]
+        count = (len(plc) - 4) // 8
+        if count <= 0:
+            return None
+        runs: list[tuple[int, int, int]] = []
+        try:
+            pages = struct.unpack_from(f"<{count}I", plc, (count + 1) * 4)
+            for page in pages:
+                at = (page & 0x3FFFFF) * _FKP_SIZE
+                runs += _fkp_runs(document[at : at + _FKP_SIZE])
+        except (IndexError, struct.error):
+            return None
+        runs.sort()
+        return cls([r[0] for r in runs], [r[1] for r in runs], [r[2] for r in runs])
+
+    def kind_at(self, offset: int) -> int:
+        """_NORMAL, _IN_TABLE or _ROW_END: the paragraph whose text holds byte ``offset``."""
+        index = bisect.bisect_right(self._starts, offset) - 1
+        if index < 0 or offset >= self._ends[index]:
+            return _NORMAL
+        return self._kinds[index]
+
+
+def _fkp_runs(page: bytes) -> list[tuple[int, int, int]]:
+    """(start, end, kind) of each paragraph a PapxFkp describes."""
+    count = page[_FKP_SIZE - 1]
+    bounds = struct.unpack_from(f"<{count + 1}I", page, 0)
+    runs = []
+    for number in range(count):
+        at = page[4 * (count + 1) + 13 * number] * 2  # BxPap's bOffset, in words
+        size = page[at]
+        if size == 0:
+            size, at = 2 * page[at + 1], at + 2
+        else:
+            size, at = 2 * size - 1, at + 1
+        grpprl = page[at + 2 : at + size]  # after the paragraph's style (istd)
+        runs.append((bounds[number], bounds[number + 1], _paragraph_kind(grpprl)))
+    return runs
+
+
+def _paragraph_kind(grpprl: bytes) -> int:
+    """What the paragraph's properties (sprms) say of tables."""
+    kind, position = _NORMAL, 0
+    while position + 2 <= len(grpprl):
+        (operation,) = struct.unpack_from("<H", grpprl, position)
+        position += 2
+        if operation == _SPRM_ROW_END and grpprl[position : position + 1] == b"\x01":
+            return _ROW_END
+        if operation == _SPRM_IN_TABLE and grpprl[position : position + 1] == b"\x01":
+            kind = _IN_TABLE
+        size = _SPRM_OPERAND_SIZES[operation >> 13]
+        if size is None:  # variable: a byte says how many follow (sprmTDefTable: two bytes)
+            if operation == _SPRM_DEFINE_TABLE:
+                size = struct.unpack_from("<H", grpprl, position)[0] + 1
+            else:
+                size = grpprl[position] + 1
+        position += size
+    return kind
 
 
 def _visible(story: str) -> str:
@@ -189,10 +322,54 @@ def _visible(story: str) -> str:
         kept.append(story[start:])
     text = "".join(kept)
     del kept
-    # A row ends with its last cell's mark and its own: two marks in a row.
-    text = text.replace(_CELL_MARK * 2, "\n").replace(_CELL_MARK, " | ").translate(_REPLACED)
+    if _ROW_MARK in text:
+        return _with_tables(text)
+    # Where rows end is unknown (no paragraph properties): a row ends with its last cell's
+    # mark and its own, two marks in a row (a row whose last cell is empty runs on).
+    text = text.replace(_CELL_MARK * 2, "\n").replace(_CELL_MARK, " | ")
+    return _readable(text)
+
+
+def _readable(text: str) -> str:
+    text = text.translate(_REPLACED)
     return "\n".join(_tidy(line) for line in text.split("\n")).strip()
 
 
 def _tidy(line: str) -> str:
     return " ".join(line.split()) if "|" in line else line.rstrip()
+
+
+def _with_table_marks(piece: _Piece, text: str, paragraphs: _Paragraphs) -> str:
+    """``text`` (``piece``'s) with the end of each paragraph within a table's cell as
+    _CELL_BREAK and each mark that ends a row as _ROW_MARK, by their paragraphs' properties."""
+    parts: list[str] = []
+    done = 0
+    for match in _PARAGRAPH_ENDS.finditer(text):
+        position = match.start()
+        kind = paragraphs.kind_at(piece.byte_at(piece.start + position))
+        if kind == _ROW_END and text[position] == _CELL_MARK:
+            parts += [text[done:position], _ROW_MARK]
+        elif kind != _NORMAL and text[position] == "\r":
+            parts += [text[done:position], _CELL_BREAK]
+        else:
+            continue
+        done = position + 1
+    parts.append(text[done:])
+    return "".join(parts)
+
+
+def _with_tables(text: str) -> str:
+    """Text whose rows' ends are marked (_ROW_MARK): each run of rows a Markdown table (its
+    first row the header, as a DOCX's), the paragraphs between them as they are."""
+    blocks: list[str] = []
+    rows: list[list[str]] = []
+    *row_texts, after = text.split(_ROW_MARK)
+    for row_text in row_texts:
+        before, paragraph_end, row = row_text.rpartition("\r")
+        if paragraph_end:  # a paragraph outside the table: the rows so far are one
+            blocks += [markdown_grid(rows), _readable(before)]
+            rows = []
+        cells = row.split(_CELL_MARK)
+        rows.append([_readable(cell.replace(_CELL_BREAK, " ")) for cell in cells[:-1] or cells])
+    blocks += [markdown_grid(rows), _readable(after)]
+    return "\n\n".join(block for block in blocks if block)
