@@ -345,6 +345,21 @@ def workbook(
     return path
 
 
+def with_content_type(package: bytes, old: str, new: str) -> bytes:
+    """The Office package ``package`` with its parts of content type ``old`` declared as
+    ``new`` in ``[Content_Types].xml`` (a DOCX's main part as a macro-enabled document's, a
+    PPTX's as a slide show's: the same parts otherwise)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(package)) as source, zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "[Content_Types].xml":
+                assert old.encode() in data
+                data = data.replace(old.encode(), new.encode())
+            target.writestr(info, data)
+    return out.getvalue()
+
+
 def with_member_marked(archive: bytes, member: str, mark: str) -> bytes:
     """``archive`` with ``member``'s local and central headers saying it is compressed by a
     method zipfile lacks (``mark`` "compression": 99, AES, as encrypting archivers write) or

@@ -29,6 +29,7 @@ from tests.documents import (
     fb2_file,
     presentation,
     web_page,
+    with_content_type,
     with_member_marked,
 )
 from tests.fakes import InMemoryObjectStore
@@ -140,6 +141,27 @@ def test_html_read_in_ranges_gives_the_text_of_the_whole(segment_bytes: int, see
 def test_docx_text_in_document_order(tmp_path: Path):
     path = docx_file(tmp_path / "a.docx", ["First paragraph.", "Second."], [["a", "b"], ["c", "d"]])
     assert docx_text(path) == ("First paragraph.\n\nSecond.\n\n| a | b |\n| --- | --- |\n| c | d |")
+
+
+@pytest.mark.parametrize(
+    "main",
+    [
+        "application/vnd.ms-word.document.macroEnabled.main+xml",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.template.main+xml",
+        "application/vnd.ms-word.template.macroEnabledTemplate.main+xml",
+    ],
+    ids=["docm", "dotx", "dotm"],
+)
+def test_a_macro_enabled_document_or_a_template_reads_as_a_docx(tmp_path: Path, main: str):
+    # Given a DOCX saved as a macro-enabled document or a template: the same parts, its main
+    # one under another content type (python-docx refuses it: "not a Word file")
+    path = docx_file(tmp_path / "a.docx", ["Clause 1."], [["a", "b"], ["c", "d"]])
+    document_main = (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+    )
+    data = with_content_type(path.read_bytes(), document_main, main)
+    # When it is read, Then it reads as the DOCX does (it was InvalidDocument)
+    assert docx_text(io.BytesIO(data)) == docx_text(path)
 
 
 KEY = "uploads/acme/case/doc/file"

@@ -13,30 +13,21 @@ from docproc.errors import InvalidDocument, SegmentBudgetExceeded
 from docproc.extract.pptx import XML_MEMORY_FACTOR, slide_texts
 from docproc.extract.sniff import PPTX, sniff, sniff_zip
 from tests.damage import damaged_copies, outcomes
-from tests.documents import Slide, presentation, with_member_marked, with_smartart
+from tests.documents import (
+    Slide,
+    presentation,
+    with_content_type,
+    with_member_marked,
+    with_smartart,
+)
 from tests.fakes import RefusingBudget
 
-_MAIN = b"application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml"
-_SLIDE_SHOW_MAIN = (
-    b"application/vnd.openxmlformats-officedocument.presentationml.slideshow.main+xml"
-)
+_MAIN = "application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml"
+_SLIDE_SHOW_MAIN = "application/vnd.openxmlformats-officedocument.presentationml.slideshow.main+xml"
 
 
 def _texts(source: Path | io.BytesIO) -> list[tuple[int, str]]:
     return [(page.number, page.text) for page in slide_texts(source)]
-
-
-def _with_main_content_type(deck: bytes, content_type: bytes) -> bytes:
-    """``deck`` with its presentation part declared as ``content_type``."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(deck)) as source, zipfile.ZipFile(out, "w") as target:
-        for info in source.infolist():
-            data = source.read(info)
-            if info.filename == "[Content_Types].xml":
-                assert _MAIN in data
-                data = data.replace(_MAIN, content_type)
-            target.writestr(info, data)
-    return out.getvalue()
 
 
 def test_a_presentation_is_sniffed_by_its_members(tmp_path: Path):
@@ -105,14 +96,14 @@ def test_a_slide_show_and_a_template_are_read_as_presentations(tmp_path: Path):
     # Given a deck saved as a slide show (PPSX): the same parts under another content type,
     # which python-pptx's Presentation() refuses
     deck = presentation(tmp_path / "deck.pptx", [Slide(title="Closing argument")]).read_bytes()
-    show = _with_main_content_type(deck, _SLIDE_SHOW_MAIN)
+    show = with_content_type(deck, _MAIN, _SLIDE_SHOW_MAIN)
     # When it is read, Then its slide is there
     assert _texts(io.BytesIO(show)) == [(1, "Closing argument")]
 
 
 def test_a_package_whose_main_part_is_no_presentation_is_invalid(tmp_path: Path):
     deck = presentation(tmp_path / "deck.pptx", [Slide(title="Agenda")]).read_bytes()
-    other = _with_main_content_type(deck, b"application/vnd.example.other+xml")
+    other = with_content_type(deck, _MAIN, "application/vnd.example.other+xml")
     with pytest.raises(InvalidDocument, match="not a presentation"):
         _texts(io.BytesIO(other))
 

@@ -25,13 +25,23 @@ EXTRACTION_METHOD = "python-docx"
 # 27.6 MB, 14 MB of text, the interpreter and python-docx included), with a margin.
 XML_MEMORY_FACTOR = 10
 _DOCX_ERRORS: tuple[type[Exception], ...] = (PackageNotFoundError, *PACKAGE_ERRORS)
+# A macro-enabled document (DOCM) or a template (DOTX, DOTM) is a document's parts under
+# another content type, which python-docx refuses: its copy declares the document's.
+_DOCUMENT_MAIN = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+_AS_DOCUMENT = {
+    "application/vnd.ms-word.document.macroEnabled.main+xml": _DOCUMENT_MAIN,
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.template.main+xml": (
+        _DOCUMENT_MAIN
+    ),
+    "application/vnd.ms-word.template.macroEnabledTemplate.main+xml": _DOCUMENT_MAIN,
+}
 
 
 def docx_text(source: Path | IO[bytes], reserve: Callable[[float, str], None] | None = None) -> str:
     """The text of the DOCX ``source`` (a path, or a seekable file). ``reserve(mb, reading)``
     (the segment's budget) is asked for the memory its XML needs before any of it is read."""
     try:
-        with without_blobs(source, reserve, XML_MEMORY_FACTOR, "a DOCX") as copy:
+        with without_blobs(source, reserve, XML_MEMORY_FACTOR, "a DOCX", _AS_DOCUMENT) as copy:
             document = docx.Document(copy)
     except _DOCX_ERRORS as exc:
         raise InvalidDocument(f"not a readable DOCX: {type(exc).__name__}") from exc

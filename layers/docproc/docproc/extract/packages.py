@@ -13,7 +13,7 @@ import shutil
 import tempfile
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
@@ -43,15 +43,25 @@ def xml_megabytes(package: zipfile.ZipFile) -> float:
 
 
 _COPY_BUFFER = 1 << 20
+_CONTENT_TYPES = "[Content_Types].xml"
 
 
-def copy_without_blobs(package: zipfile.ZipFile, copy: IO[bytes]) -> None:
+def copy_without_blobs(
+    package: zipfile.ZipFile, copy: IO[bytes], content_types: Mapping[str, str] | None = None
+) -> None:
     """``package`` into ``copy``: its XML and relationships as they are (uncompressed: they
-    are read once, soon), every other part empty."""
+    are read once, soon), every other part empty; the parts' ``content_types`` renamed as
+    given (old: new) in ``[Content_Types].xml``."""
     with zipfile.ZipFile(copy, "w", zipfile.ZIP_STORED, allowZip64=True) as target:
         for info in package.infolist():
             if not is_xml_part(info.filename):
                 target.writestr(info.filename, b"")
+                continue
+            if content_types and info.filename == _CONTENT_TYPES:
+                declared = package.read(info).decode("utf-8", errors="replace")
+                for old, new in content_types.items():
+                    declared = declared.replace(f'"{old}"', f'"{new}"')
+                target.writestr(info.filename, declared.encode("utf-8"))
                 continue
             with (
                 package.open(info) as source,
@@ -66,15 +76,17 @@ def without_blobs(
     reserve: Callable[[float, str], None] | None,
     memory_factor: float,
     what: str,
+    content_types: Mapping[str, str] | None = None,
 ) -> Iterator[IO[bytes]]:
     """A temporary copy of the package ``source`` (a path or a seekable file) without its media,
-    for a reader that reads every part when it opens a package. ``reserve(mb, reading)`` (the
-    segment's budget) is asked first for ``memory_factor`` times its XML's size ("``what`` of
-    N MB of XML"). Raises PACKAGE_ERRORS on a damaged package."""
+    for a reader that reads every part when it opens a package (``content_types``: see
+    copy_without_blobs). ``reserve(mb, reading)`` (the segment's budget) is asked first for
+    ``memory_factor`` times its XML's size ("``what`` of N MB of XML"). Raises PACKAGE_ERRORS on
+    a damaged package."""
     with zipfile.ZipFile(source) as package, tempfile.TemporaryFile() as copy:
         xml_mb = xml_megabytes(package)
         if reserve is not None:
             reserve(xml_mb * memory_factor, f"{what} of {xml_mb:.0f} MB of XML")
-        copy_without_blobs(package, copy)
+        copy_without_blobs(package, copy, content_types)
         copy.seek(0)
         yield copy

@@ -163,6 +163,9 @@ _EXTENSION_TYPES = {
     ".fb2": FB2,
     ".mobi": MOBI,
     ".docx": DOCX,
+    ".docm": DOCX,
+    ".dotx": DOCX,
+    ".dotm": DOCX,
     ".doc": DOC,
     ".xlsx": XLSX,
     ".xlsm": XLSX,
@@ -262,7 +265,7 @@ def sniff_zip(archive_file: Path | IO[bytes]) -> str:
         raise InvalidDocument(f"damaged ZIP container: {type(exc).__name__}") from exc
     members = set(names)
     if "word/document.xml" in members:
-        return DOCX
+        return DOCX  # DOCM, DOTX and DOTM too: the same parts
     if "xl/workbook.xml" in members:
         return XLSX  # XLSM too: the same package, with macros docproc never runs
     if "ppt/presentation.xml" in members:
