@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import io
 import mailbox
@@ -714,3 +715,97 @@ def _papx_pages(paragraphs: list[tuple[int, int, int]], first_page: int) -> tupl
     bounds.append(paragraphs[-1][1] if paragraphs else 0)
     plc = struct.pack(f"<{len(bounds)}I", *bounds) + struct.pack(f"<{len(numbers)}I", *numbers)
     return pages, plc if numbers else b""
+
+
+def powerpoint_97(slides: Sequence[Slide], encrypted: bool = False, edited: str = "") -> bytes:
+    """A PowerPoint 97-2003 presentation (.ppt) of ``slides`` (their title, boxes at (top,
+    left) in inches and notes), its records where [MS-PPT] puts them: each title in the
+    document's slide list (as PowerPoint stores placeholders' text), each box a shape with
+    its anchor and text in the slide's drawing, the notes in a notes page's drawing. With
+    ``edited``, a second edit (a fast save) gives the first slide that title: the document and
+    the slide are written again after the first edit, their first versions left in the file."""
+    from tests.compound import compound_file
+
+    document, records = _ppt_records(slides)
+    stream = bytearray()
+    offsets = []
+    for record in [document, *records]:
+        offsets.append(len(stream))
+        stream += record
+    edit = _ppt_edit(stream, 1, offsets, previous=0)
+    if edited:
+        revised = [dataclasses.replace(slides[0], title=edited), *slides[1:]]
+        document, records = _ppt_records(revised)
+        offsets = [len(stream), len(stream) + len(document)]
+        stream += document + records[0]
+        edit = _ppt_edit(stream, 1, offsets, previous=edit)
+    token = 0xF3D1C4DF if encrypted else 0xE391C05F
+    current_user = _ppt_record(0x0FF6, struct.pack("<IIIHHHBBH", 20, token, edit, 0, 0, 0, 3, 0, 0))
+    return compound_file({"Current User": current_user, "PowerPoint Document": bytes(stream)})
+
+
+def _ppt_records(slides: Sequence[Slide]) -> tuple[bytes, list[bytes]]:
+    """The document record (persist id 1), and the slides' then the notes pages' records
+    (persist ids from 2)."""
+    count = len(slides)
+    listed, notes_listed = b"", b""
+    records: list[bytes] = []
+    for number, content in enumerate(slides):
+        slide_id, notes_id = 256 + number, 512 + number
+        listed += _ppt_record(0x03F3, struct.pack("<5I", 2 + number, 0, 1, slide_id, 0))
+        listed += _ppt_text(content.title, 0)
+        shapes = [_ppt_shape(text, top, left) for text, top, left in content.boxes]
+        records.append(_ppt_slide(shapes, notes_id if content.notes else 0))
+        if content.notes:
+            persist = 2 + count + number
+            notes_listed += _ppt_record(0x03F3, struct.pack("<5I", persist, 0, 0, notes_id, 0))
+    for content in slides:
+        records.append(_ppt_container(0x03F0, _ppt_drawing([_ppt_shape(content.notes, 1, 1)])))
+    lists = _ppt_container(0x0FF0, listed, 0) + _ppt_container(0x0FF0, notes_listed, 2)
+    return _ppt_container(0x03E8, lists), records
+
+
+def _ppt_record(kind: int, body: bytes, instance: int = 0, version: int = 0) -> bytes:
+    return struct.pack("<HHI", instance << 4 | version, kind, len(body)) + body
+
+
+def _ppt_container(kind: int, body: bytes, instance: int = 0) -> bytes:
+    return _ppt_record(kind, body, instance, 0xF)
+
+
+def _ppt_text(text: str, text_type: int) -> bytes:
+    """A TextHeaderAtom and the text: in bytes where it is Latin-1, else in UTF-16."""
+    header = _ppt_record(0x0F9F, struct.pack("<I", text_type))
+    try:
+        return header + _ppt_record(0x0FA8, text.replace("\n", "\r").encode("latin-1"))
+    except UnicodeEncodeError:
+        return header + _ppt_record(0x0FA0, text.replace("\n", "\r").encode("utf-16-le"))
+
+
+def _ppt_shape(text: str, top: float, left: float) -> bytes:
+    """A shape with its anchor (master units: 576 an inch) and its text in a client text box."""
+    anchor = _ppt_record(0xF010, struct.pack("<4h", int(top * 576), int(left * 576), 0, 0))
+    return _ppt_container(0xF004, anchor + _ppt_container(0xF00D, _ppt_text(text, 4)))
+
+
+def _ppt_drawing(shapes: list[bytes]) -> bytes:
+    """A PPDrawing: OfficeArt's drawing and its group of shapes."""
+    group = _ppt_container(0xF003, b"".join(shapes))
+    return _ppt_container(0x040C, _ppt_container(0xF002, group))
+
+
+def _ppt_slide(shapes: list[bytes], notes_id: int) -> bytes:
+    atom = _ppt_record(0x03EF, struct.pack("<I8sIIHH", 0, bytes(8), 0x80000000, notes_id, 0, 0))
+    return _ppt_container(0x03EE, atom + _ppt_drawing(shapes))
+
+
+def _ppt_edit(stream: bytearray, first: int, offsets: list[int], previous: int) -> int:
+    """A persist directory of ``offsets`` (persist ids from ``first``) and the UserEditAtom
+    that names it, appended to ``stream``; where the edit is."""
+    directory = len(stream)
+    entry = first | len(offsets) << 20
+    stream += _ppt_record(0x1772, struct.pack(f"<I{len(offsets)}I", entry, *offsets))
+    edit = len(stream)
+    body = struct.pack("<IHBBIIIIHH", 0, 0, 0, 3, previous, directory, 1, 100, 1, 0)
+    stream += _ppt_record(0x0FF5, body)
+    return edit

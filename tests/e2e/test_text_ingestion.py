@@ -9,7 +9,7 @@ import pytest
 from qdrant_client import QdrantClient
 
 from docproc.extract.html import html_to_text
-from docproc.extract.sniff import DOC, MSG, PPTX, XLS, XLSX
+from docproc.extract.sniff import DOC, MSG, PPT, PPTX, XLS, XLSX
 from tests.documents import (
     OutlookMessage,
     Slide,
@@ -19,6 +19,7 @@ from tests.documents import (
     mailbox_file,
     outlook_message,
     pdf_of_lines,
+    powerpoint_97,
     presentation,
     web_page,
     word_97_document,
@@ -246,6 +247,25 @@ def test_a_presentation_is_read_in_place_each_chunk_on_its_slides(
         ]
         assert f"Clause {n}\n\nNotes:\nAsk about indemnity {n}." in on_slide["text"]
     assert stack.published()[0]["detail"]["media_type"] == PPTX
+
+
+@pytest.mark.built_artifacts
+def test_a_powerpoint_97_deck_is_read_by_range_each_chunk_on_its_slides(
+    stack: DeployedStack, qdrant: QdrantClient
+):
+    # Given a PowerPoint 97-2003 deck of 3 slides, one with a note
+    deck = powerpoint_97(
+        [Slide(title="Offer", notes="Floor is 40,000."), Slide(), Slide(title="Timeline")]
+    )
+    (event,) = stack.upload("uploads/acme/case-3/ppt-1/offer.ppt", deck)
+    # When it is ingested (the upload read by range)
+    execution = stack.run(event)
+    # Then its slides with text are in its chunk, on their numbers, announced as a PPT
+    assert execution["status"] == "SUCCEEDED", execution.get("cause")
+    (chunk,) = _chunks(stack, "work/acme/ppt-1/")
+    assert chunk["text"] == "Offer\n\nNotes:\nFloor is 40,000.\n\nTimeline"
+    assert (chunk["page_start"], chunk["page_end"], chunk["extraction"]) == (1, 3, "ppt")
+    assert stack.published()[0]["detail"]["media_type"] == PPT
 
 
 @pytest.mark.built_artifacts

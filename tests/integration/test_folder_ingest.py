@@ -23,7 +23,7 @@ def _lines(stdout: str) -> tuple[dict[str, dict], dict]:
 
 def _case_folder(root: Path) -> Path:
     """A case folder: text, Markdown and a PDF (one in a sub-folder), a broken PDF in the
-    middle, a hidden file, archives and a PowerPoint 97-2003 file."""
+    middle, a hidden file, archives and a Visio drawing (a compound file of a kind not read)."""
     folder = root / "case-files"
     (folder / "exhibits").mkdir(parents=True)
     (folder / "a-letter.txt").write_text("The tenant paid the deposit on 3 March.\n" * 20)
@@ -35,7 +35,7 @@ def _case_folder(root: Path) -> Path:
     # Containers of kinds docproc does not read, told by their members or streams
     with zipfile.ZipFile(folder / "photos.zip", "w") as archive:
         archive.writestr("scan.raw", b"\x00" * 100)
-    (folder / "slides.ppt").write_bytes(compound_file({"PowerPoint Document": bytes(600)}))
+    (folder / "floor-plan.vsd").write_bytes(compound_file({"VisioDocument": bytes(600)}))
     return folder
 
 
@@ -54,7 +54,7 @@ def test_a_folder_ingests_each_document_past_a_bad_one_and_a_rerun_skips_them(tm
     }
     assert documents["b-broken"]["error"].startswith("InvalidDocument")
     assert documents["exhibits--c-record"]["pages"] == 3
-    # And the hidden file, the archives and the .ppt were skipped and counted, not fatal
+    # And the hidden file, the archives and the drawing were skipped and counted, not fatal
     assert summary["hidden_skipped"] == 1 and summary["unsupported_skipped"] == 3
     # And some documents failed: exit status 1
     assert first.returncode == 1, first.stderr

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from docproc.local.runner import ingest
-from tests.documents import Slide, presentation
+from tests.documents import Slide, powerpoint_97, presentation
 
 
 def test_a_deck_s_chunks_are_on_their_slides_and_its_notes_and_figures_are_found(
@@ -42,3 +42,24 @@ def test_a_deck_s_chunks_are_on_their_slides_and_its_notes_and_figures_are_found
     assert hit.payload["page_start"] <= 40 <= hit.payload["page_end"]
     figures = "| Chart: Quantum | Claimed |\n| --- | --- |\n| Lost profit | 82000 |"
     assert figures in hit.payload["text"]
+
+
+def test_a_powerpoint_97_deck_s_chunks_are_on_their_slides(env, tmp_path: Path):
+    # Given a PowerPoint 97-2003 deck of 40 slides, a clause, a text box and a note each
+    slides = [
+        Slide(title=f"Clause {n}", boxes=[(f"Exhibit {n} is attached.", 3, 1)], notes=f"Ask {n}.")
+        for n in range(1, 41)
+    ]
+    path = tmp_path / "briefing.ppt"
+    path.write_bytes(powerpoint_97(slides))
+    # When it is ingested
+    report = ingest(env, path, document_id="briefing-97")
+    # Then its chunks, by "ppt", are on the slides whose text they hold
+    assert report.status == "complete" and report.segments_total == 1
+    keys = [k for k in env.store.list_keys("work/local/briefing-97/") if k.endswith(".jsonl")]
+    chunks = [json.loads(line) for key in keys for line in env.store.get_bytes(key).splitlines()]
+    assert {c["extraction"] for c in chunks} == {"ppt"}
+    for n in (1, 22, 40):
+        (chunk,) = [c for c in chunks if f"Clause {n}\n" in c["text"]]
+        assert chunk["page_start"] <= n <= chunk["page_end"]
+        assert f"Clause {n}\n\nExhibit {n} is attached.\n\nNotes:\nAsk {n}." in chunk["text"]

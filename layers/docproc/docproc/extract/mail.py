@@ -1,10 +1,10 @@
 """E-mail (RFC 822 / MIME, ``.eml``) to text with the standard library's parser: the header
 fields a reader looks for, the body (its plain text, else its HTML as text), then each
 attachment by name, with its text where docproc reads its kind (PDF and the other paged
-formats, pictures by OCR, DOCX, DOC, XLSX, XLS, PPTX, RTF, text formats, HTML, e-mail and Outlook
-messages themselves), so an attachment is found by what it says, and its base64 is never
-indexed as text. Outlook messages (docproc.extract.outlook) are laid out the same way, with
-the same attachment handling (attachment_block, file_text).
+formats, pictures by OCR, Office documents old and new, RTF, text formats, HTML, e-mail and
+Outlook messages themselves), so an attachment is found by what it says, and its base64 is
+never indexed as text. Outlook messages (docproc.extract.outlook) are laid out the same way,
+with the same attachment handling (attachment_block, file_text).
 
 A message is parsed as it is read and held as text while each attachment is decoded in turn:
 memory is a few times the message's size, and a message that would not fit what the segment
@@ -44,7 +44,7 @@ MESSAGE_MEMORY_FACTOR = 4
 MAX_NESTING = 5
 _PGP_MESSAGE = "-----BEGIN PGP MESSAGE-----"
 # Office documents and RTF, read from an attachment's bytes.
-_OFFICE_TYPES = {sniff.DOCX, sniff.DOC, sniff.XLSX, sniff.PPTX, sniff.XLS, sniff.RTF}
+_OFFICE_TYPES = {sniff.DOCX, sniff.DOC, sniff.XLSX, sniff.XLS, sniff.PPTX, sniff.PPT, sniff.RTF}
 # The header fields given as the message's first lines, in this order.
 _FIELDS = ("From", "To", "Cc", "Bcc", "Date", "Subject")
 
@@ -207,10 +207,11 @@ def _office_text(data: bytes, media_type: str) -> str:
         from docproc.extract.doc import doc_text
 
         return doc_text(io.BytesIO(data))
-    if media_type == sniff.PPTX:
-        from docproc.extract.pptx import slide_texts
+    if media_type in (sniff.PPTX, sniff.PPT):
+        from docproc.extract import ppt, pptx
 
-        return _joined(slide_texts(io.BytesIO(data)))
+        reader = pptx if media_type == sniff.PPTX else ppt
+        return _joined(reader.slide_texts(io.BytesIO(data)))
     if media_type == sniff.RTF:
         from docproc.extract.rtf import rtf_text
 

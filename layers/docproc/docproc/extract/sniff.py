@@ -2,7 +2,7 @@
 
 ``sniff`` looks at the first bytes of an object; for ZIP containers (EPUB, DOCX, XLSX, PPTX,
 XPS, CBZ) ``sniff_zip`` looks at the member names (in the directory at the end of the
-archive), and for OLE compound files (DOC, XLS, MSG, encrypted Office files) ``sniff_ole`` at
+archive), and for OLE compound files (DOC, XLS, PPT, MSG, encrypted Office files) ``sniff_ole`` at
 their streams.
 """
 
@@ -32,6 +32,7 @@ PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentatio
 XLS = "application/vnd.ms-excel"
 MSG = "application/vnd.ms-outlook"
 DOC = "application/msword"
+PPT = "application/vnd.ms-powerpoint"
 # An OLE compound file (Office 97-2003, Outlook messages, password-protected Office files):
 # which kind, sniff_ole reads from its directory.
 OLE = "application/x-ole-storage"
@@ -109,10 +110,14 @@ _PICTURE_SIGNATURES: list[tuple[bytes, str]] = [
 _BMP_INFO_SIZES = {12, 40, 52, 56, 64, 108, 124}
 
 _OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-# What an OLE compound file is, by a stream only that kind has: (stream, type, what it is).
-_OLE_KINDS = [
-    ("PowerPoint Document", "application/vnd.ms-powerpoint", "a PowerPoint 97-2003 file (.ppt)"),
-]
+# What an OLE compound file docproc reads is, by a stream only that kind has.
+_OLE_KINDS = {
+    "Workbook": XLS,
+    "Book": XLS,  # Excel 5.0/95
+    "WordDocument": DOC,  # Word 97-2003 (Word 6.0/95 too, refused when read)
+    "PowerPoint Document": PPT,
+    "__properties_version1.0": MSG,  # an Outlook message: MAPI properties, the top level's
+}
 
 _BINARY_SIGNATURES: list[tuple[bytes, int, str]] = [
     (b"RIFF", 0, "application/x-riff"),
@@ -171,6 +176,7 @@ _EXTENSION_TYPES = {
     ".xlsm": XLSX,
     ".xls": XLS,
     ".pptx": PPTX,
+    ".ppt": PPT,
     ".pptm": PPTX,
     ".ppsx": PPTX,
     ".potx": PPTX,
@@ -280,11 +286,12 @@ def sniff_zip(archive_file: Path | IO[bytes]) -> str:
 
 
 # What olefile raises on a damaged compound file or stream (TypeError: a storage where a
-# stream should be).
+# stream should be; OverflowError: a sector size no file can have).
 OLE_ERRORS = (
     OSError,
     ValueError,
     TypeError,
+    OverflowError,
     IndexError,
     KeyError,
     struct.error,
@@ -304,9 +311,8 @@ def sniff_container(media_type: str, container: Path | IO[bytes]) -> str:
 
 def sniff_ole(compound_file: Path | IO[bytes]) -> str:
     """Which kind an OLE compound file is, by its streams (a seekable file will do: only its
-    directory is read). Word 97-2003 documents, XLS and Outlook messages are the ones docproc
-    reads; an Office file encrypted with a password is EncryptedDocument; the others are
-    named."""
+    directory is read): a Word 97-2003 document, an XLS, a PowerPoint 97-2003 file or an
+    Outlook message. An Office file encrypted with a password is EncryptedDocument."""
     import olefile  # only for compound files
 
     try:
@@ -317,15 +323,9 @@ def sniff_ole(compound_file: Path | IO[bytes]) -> str:
     if "EncryptedPackage" in streams:
         # How Office stores a DOCX, XLSX or PPTX protected by a password to open.
         raise EncryptedDocument("the Office document is encrypted with a password")
-    if "Workbook" in streams or "Book" in streams:
-        return XLS
-    if "WordDocument" in streams:
-        return DOC  # Word 97-2003 (Word 6.0/95 too, refused when read)
-    if "__properties_version1.0" in streams:
-        return MSG  # an Outlook message: MAPI properties, the top level's in this stream
-    for stream, media_type, what in _OLE_KINDS:
+    for stream, media_type in _OLE_KINDS.items():
         if stream in streams:
-            raise UnsupportedDocument(f"content is {what}", detected_type=media_type)
+            return media_type
     raise UnsupportedDocument("a compound file of an unsupported kind", detected_type=OLE)
 
 

@@ -39,6 +39,7 @@ from docproc.extract.sniff import (
     MBOX,
     MSG,
     PICTURE_TYPES,
+    PPT,
     PPTX,
     RTF,
     XLS,
@@ -72,7 +73,7 @@ if TYPE_CHECKING:
     # The chunker (tokenizer, numpy) is built on first use, not at a cold start's import.
     from docproc.chunking.chunker import Chunker, ChunkPiece
 
-# An Office file (DOCX, XLSX, PPTX, DOC) is read a MiB at a time: one of up to 1 MiB in one
+# An Office file (DOCX, XLSX, PPTX, DOC, PPT) is read a MiB at a time: one of up to 1 MiB in one
 # read, a large one's XML (or text's streams) in few.
 _PACKAGE_READ_AHEAD = 1 << 20
 # An e-mail is read from start to end: in few requests.
@@ -303,7 +304,7 @@ def _pieces(
     if isinstance(segment, WholeSegment) and ref.media_type in (XLSX, XLS):
         yield from _sheet_pieces(ref, segment, deps)
         return
-    if isinstance(segment, WholeSegment) and ref.media_type == PPTX:
+    if isinstance(segment, WholeSegment) and ref.media_type in (PPTX, PPT):
         yield from _slide_pieces(ref, segment, deps)
         return
     if isinstance(segment, WholeSegment):
@@ -399,14 +400,16 @@ def _slide_pieces(
 ) -> Iterator[tuple[ChunkPiece, str]]:
     """A presentation's slides as pages: each chunk on the slides it comes from."""
     # python-pptx loads only for presentations.
-    from docproc.extract import pptx
+    from docproc.extract import ppt, pptx
 
-    # Read in place, like a DOCX: its directory and its XML only.
+    reader = pptx if ref.media_type == PPTX else ppt
+    # Read in place: a PPTX's directory and XML only, like a DOCX; a PPT's directory and its
+    # records (not its pictures' stream).
     key, version = segment.input_key, segment.input_version_id
     with open_ranged(deps.store, key, ref.size, version, _PACKAGE_READ_AHEAD) as package:
-        slides = list(pptx.slide_texts(package, deps.budget.reserve))
+        slides = list(reader.slide_texts(package, deps.budget.reserve))
     for piece in deps.chunker.chunk_pages(slides):
-        yield piece, pptx.EXTRACTION_METHOD
+        yield piece, reader.EXTRACTION_METHOD
 
 
 def _whole_text(ref: DocumentRef, segment: WholeSegment, deps: SegmentDeps) -> tuple[str, str]:

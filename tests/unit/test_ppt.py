@@ -1,0 +1,100 @@
+"""PowerPoint 97-2003 presentations (.ppt): each slide a page, from the records the last edit
+names."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from docproc.errors import EncryptedDocument, InvalidDocument, SegmentBudgetExceeded
+from docproc.extract.mail import message_text
+from docproc.extract.ppt import MEMORY_FACTOR, slide_texts
+from docproc.extract.sniff import OLE, PPT, sniff, sniff_ole
+from tests.damage import damaged_copies, outcomes
+from tests.documents import Slide, email_message, powerpoint_97
+from tests.fakes import RefusingBudget
+
+
+def _texts(data: bytes) -> list[tuple[int, str]]:
+    return [(page.number, page.text) for page in slide_texts(io.BytesIO(data))]
+
+
+def test_a_powerpoint_97_file_is_sniffed_by_its_streams_whatever_its_name():
+    data = powerpoint_97([Slide(title="Agenda")])
+    assert sniff(data[:8192], "deck.bin").media_type == OLE
+    assert sniff_ole(io.BytesIO(data)) == PPT
+
+
+def test_each_slide_reads_title_first_then_top_to_bottom_then_its_notes():
+    # Given a deck: a slide whose boxes were drawn in another order than they read, with
+    # notes; a slide without text; a slide whose title is beyond Latin-1 (stored in UTF-16)
+    data = powerpoint_97(
+        [
+            Slide(
+                title="Settlement overview",
+                boxes=[("Right column", 2, 5), ("Bottom", 4, 0.5), ("Top left", 1.5, 0.5)],
+                notes="Say the figure slowly.\nTwice.",
+            ),
+            Slide(),
+            Slide(title="Zoë\u2019s 契約", boxes=[("Café terms", 1, 1)]),
+        ]
+    )
+    # When its slides are read, Then each with text is a page of its number
+    assert _texts(data) == [
+        (
+            1,
+            "Settlement overview\n\nTop left\n\nRight column\n\nBottom\n\n"
+            "Notes:\nSay the figure slowly.\nTwice.",
+        ),
+        (3, "Zoë\u2019s 契約\n\nCafé terms"),
+    ]
+
+
+def test_after_a_fast_save_the_last_edit_s_records_are_read():
+    # Given a deck saved fast after its first slide's title changed: both versions of the
+    # document and of the slide are in the file, the last edit naming the second
+    data = powerpoint_97(
+        [Slide(title="Draft overview", boxes=[("Terms", 2, 1)]), Slide(title="Second")],
+        edited="Final overview",
+    )
+    # When it is read, Then the slide reads as last saved, and the first version not at all
+    assert _texts(data) == [(1, "Final overview\n\nTerms"), (2, "Second")]
+
+
+def test_a_presentation_encrypted_with_a_password_is_refused_as_encrypted():
+    with pytest.raises(EncryptedDocument):
+        _texts(powerpoint_97([Slide(title="Secret")], encrypted=True))
+
+
+def test_the_segment_s_memory_is_reserved_for_the_records():
+    data = powerpoint_97([Slide(title=f"Slide {n}") for n in range(50)])
+    budget = RefusingBudget()
+    with pytest.raises(SegmentBudgetExceeded, match="a PowerPoint file of 0 MB"):
+        list(slide_texts(io.BytesIO(data), budget))
+    ((megabytes, _),) = budget.asked
+    assert 0 < megabytes < 0.05 * MEMORY_FACTOR
+
+
+def test_an_e_mail_with_a_powerpoint_97_file_attached_reads_it():
+    deck = powerpoint_97([Slide(title="Offer", notes="Floor is 40,000.")])
+    message = email_message("Deck", "Attached.", attachments=[("deck.ppt", "x/y", deck)])
+    text = message_text(io.BytesIO(message.as_bytes()))
+    assert text.endswith("Attachment: deck.ppt (x/y)\n\nOffer\n\nNotes:\nFloor is 40,000.")
+
+
+def test_damaged_presentations_give_text_or_a_typed_error():
+    # Given decks with notes, text in both encodings and a fast save, damaged
+    originals = [
+        powerpoint_97(
+            [Slide(title="A", boxes=[("b", 1, 1)], notes="n"), Slide(title="契約")],
+            edited="C",
+        ),
+        powerpoint_97([Slide(title=f"Slide {n}", boxes=[("x" * 50, n, 1)]) for n in range(9)]),
+    ]
+    copies = damaged_copies(originals, 400, seed=4, cut_share=0.1)
+    # When each is read
+    typed = (InvalidDocument, EncryptedDocument)
+    counts = outcomes(_texts, copies, typed)
+    # Then each gave text or a typed error (anything else fails the test), both seen
+    assert all(counts.values()), counts
