@@ -98,3 +98,10 @@ def test_damaged_presentations_give_text_or_a_typed_error():
     counts = outcomes(_texts, copies, typed)
     # Then each gave text or a typed error (anything else fails the test), both seen
     assert all(counts.values()), counts
+
+
+def test_a_title_stored_both_in_the_slide_list_and_in_its_shape_is_read_once():
+    # Given a slide whose title a writer stored in the slide list and again in a shape
+    data = powerpoint_97([Slide(title="Offer", boxes=[("Offer", 0, 0), ("Terms", 1, 0)])])
+    # When it is read, Then the title is there once
+    assert _texts(data) == [(1, "Offer\n\nTerms")]

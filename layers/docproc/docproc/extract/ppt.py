@@ -158,7 +158,9 @@ def _page_text(
     titles += [text for _, text_type, text in shapes if text_type in _TITLES]
     others = [text for text_type, text in texts if text_type not in _TITLES]
     others += [text for _, text_type, text in sorted(shapes) if text_type not in _TITLES]
-    blocks = [text for text in titles + others if text]
+    # A placeholder's text is in the slide list, and its shape refers to it; a writer that
+    # also stores it in the shape would have it read twice: each text is kept once.
+    blocks = list(dict.fromkeys(text for text in titles + others if text))
     notes_page = notes.get(notes_id) if notes_id else None
     if notes_page is not None:
         notes_text = _notes_text(data, offsets, notes_page)
