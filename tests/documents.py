@@ -537,7 +537,8 @@ class OutlookMessage:
     attachments: Sequence[tuple[str, str, bytes] | OutlookMessage] = ()
     html: str = ""
     rtf: str = ""
-    ansi: bool = False  # strings in the message's code page (Windows-1252), not UTF-16
+    ansi: bool = False  # strings in the message's code page, not UTF-16
+    codepage: int = 1252
 
 
 def outlook_message(message: OutlookMessage) -> bytes:
@@ -563,13 +564,15 @@ def _message_streams(message: OutlookMessage, path: str, header: int) -> dict[st
         0x0C1A: message.sender[0],
         0x0C1F: message.sender[1],
         0x0E04: "; ".join(name for field, name, _ in message.recipients if field == "To"),
-        0x3FFD: 1252,
+        0x3FFD: message.codepage,
         **body,
     }
-    streams = _property_streams(path, header, properties, message.ansi)
+    encoding = f"cp{message.codepage}" if message.ansi else None
+    streams = _property_streams(path, header, properties, encoding)
     for number, (field, name, address) in enumerate(message.recipients):
         recipient = {0x0C15: recipients[field], 0x3001: name, 0x39FE: address}
-        streams |= _property_streams(f"{path}__recip_version1.0_#{number:08X}/", 8, recipient)
+        storage = f"{path}__recip_version1.0_#{number:08X}/"
+        streams |= _property_streams(storage, 8, recipient, encoding)
     for number, attachment in enumerate(message.attachments):
         storage = f"{path}__attach_version1.0_#{number:08X}/"
         if isinstance(attachment, OutlookMessage):
@@ -583,10 +586,11 @@ def _message_streams(message: OutlookMessage, path: str, header: int) -> dict[st
 
 
 def _property_streams(
-    path: str, header: int, properties: dict[int, object], ansi: bool = False
+    path: str, header: int, properties: dict[int, object], encoding: str | None = None
 ) -> dict[str, bytes]:
-    """A storage's properties: numbers and times in ``__properties_version1.0``, strings and
-    bytes in streams of their own (their size in the former)."""
+    """A storage's properties: numbers and times in ``__properties_version1.0``, strings (in
+    ``encoding`` where given, else UTF-16) and bytes in streams of their own (their size in
+    the former)."""
     entries, streams = [], {}
     for prop, value in properties.items():
         if isinstance(value, bool | int):
@@ -598,8 +602,8 @@ def _property_streams(
             entries.append(struct.pack("<IIQ", prop << 16 | 0x0040, 6, ticks * 10))
         else:
             if isinstance(value, str):
-                kind = 0x001E if ansi else 0x001F
-                data = value.encode("cp1252") + b"\x00" if ansi else value.encode("utf-16-le")
+                kind = 0x001E if encoding else 0x001F
+                data = value.encode(encoding) + b"\x00" if encoding else value.encode("utf-16-le")
             else:
                 kind, data = 0x0102, bytes(value)  # type: ignore[call-overload]
             streams[f"{path}__substg1.0_{prop:04X}{kind:04X}"] = data

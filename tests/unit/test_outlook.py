@@ -86,6 +86,24 @@ def test_a_body_without_plain_text_is_read_from_its_html_or_its_rtf(
     assert _text(message).endswith(f"Subject: Note\n\n{body}")
 
 
+def test_strings_in_a_code_page_are_read_in_it_a_recipient_s_in_its_message_s():
+    # Given a message whose strings are stored in Windows-1251 (Cyrillic), its code page
+    # stated on the message only (as Outlook writes it)
+    subject, body, name = "Договор аренды", "Подпишите до пятницы.", "Борис Петров"
+    message = OutlookMessage(
+        subject,
+        body,
+        recipients=[("To", name, "boris@client.example")],
+        ansi=True,
+        codepage=1251,
+    )
+    # When it is read, Then every string reads as written, the recipient's too (red before:
+    # the recipient's name read in Windows-1252)
+    text = _text(message)
+    assert f"To: {name} <boris@client.example>" in text
+    assert text.endswith(f"Subject: {subject}\n\n{body}")
+
+
 def test_an_attachment_that_cannot_be_read_is_named_and_the_rest_kept():
     # Given a message with a damaged PDF and a PGP-encrypted file attached, then a note
     message = OutlookMessage(

@@ -56,8 +56,9 @@ _ATTACH_LONG_FILENAME = 0x3707
 _ATTACH_MIME_TAG = 0x370E
 # Property types.
 _UNICODE, _STRING8, _BINARY, _LONG, _SYSTIME = 0x001F, 0x001E, 0x0102, 0x0003, 0x0040
-# How an attachment is held: its bytes, or a message of its own (a storage).
-_BY_VALUE, _EMBEDDED_MESSAGE = 1, 5
+# How an attachment is held: its bytes (others: by reference, an OLE object, a message of its
+# own in a storage, found by that storage).
+_BY_VALUE = 1
 # __properties_version1.0 begins with a header: its size by what holds the stream.
 _TOP_HEADER, _EMBEDDED_HEADER, _OBJECT_HEADER = 32, 24, 8
 _RECIPIENT_FIELDS = {1: "To", 2: "Cc", 3: "Bcc"}
@@ -81,11 +82,15 @@ def msg_text(
 
 class _Storage:
     """A message, recipient or attachment: its properties, by id, from its storage's
-    streams. A damaged stream is InvalidDocument."""
+    streams. A damaged stream is InvalidDocument. Its 8-bit strings are in its own code page,
+    else in that of what holds it (a recipient's in its message's)."""
 
-    def __init__(self, ole: olefile.OleFileIO, path: str, header: int) -> None:
+    def __init__(
+        self, ole: olefile.OleFileIO, path: str, header: int, codepage: str = "cp1252"
+    ) -> None:
         self._ole, self._path = ole, path
         self._fixed = self._fixed_properties(header)
+        self._codepage = self._own_codepage() or codepage
 
     def _stream(self, name: str) -> bytes | None:
         path = self._path + name
@@ -133,13 +138,18 @@ class _Storage:
         return self._stream(f"__substg1.0_{prop:04X}{_BINARY:04X}")
 
     def codepage(self) -> str:
-        """The encoding of its 8-bit strings (Windows-1252 unless it says otherwise)."""
-        number = self.number(_INTERNET_CODEPAGE) or self.number(_MESSAGE_CODEPAGE) or 1252
+        """The encoding of its 8-bit strings."""
+        return self._codepage
+
+    def _own_codepage(self) -> str | None:
+        number = self.number(_INTERNET_CODEPAGE) or self.number(_MESSAGE_CODEPAGE)
+        if number is None:
+            return None
         name = {65001: "utf-8", 20127: "ascii", 28591: "latin-1"}.get(number, f"cp{number}")
         try:
             return codecs.lookup(name).name
         except LookupError:
-            return "cp1252"
+            return None
 
     def children(self, prefix: str, header: int) -> list[_Storage]:
         """Its recipients (``__recip_version1.0_#``) or attachments, in their order."""
@@ -150,14 +160,16 @@ class _Storage:
                 if "/".join(entry).startswith(self._path + prefix)
             }
         )
-        return [_Storage(self._ole, f"{self._path}{name}/", header) for name in names]
+        return [
+            _Storage(self._ole, f"{self._path}{name}/", header, self._codepage) for name in names
+        ]
 
     def embedded(self) -> _Storage | None:
         """The message an attachment is (a storage in place of its bytes)."""
         path = f"{self._path}__substg1.0_{_ATTACH_DATA:04X}000D/"
         if not self._ole.exists(path.rstrip("/")):
             return None
-        return _Storage(self._ole, path, _EMBEDDED_HEADER)
+        return _Storage(self._ole, path, _EMBEDDED_HEADER, self._codepage)
 
 
 def _message_text(message: _Storage, ocr: OcrOptions, tables: TablesMode, depth: int) -> str:
