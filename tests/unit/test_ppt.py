@@ -105,3 +105,11 @@ def test_a_title_stored_both_in_the_slide_list_and_in_its_shape_is_read_once():
     data = powerpoint_97([Slide(title="Offer", boxes=[("Offer", 0, 0), ("Terms", 1, 0)])])
     # When it is read, Then the title is there once
     assert _texts(data) == [(1, "Offer\n\nTerms")]
+
+
+def test_a_field_s_place_on_a_page_says_nothing():
+    # Given a slide with a box holding only a field's mark (where PowerPoint shows a slide
+    # number or a date), and an empty box
+    data = powerpoint_97([Slide(title="Offer", boxes=[("*", 6, 8), ("", 6, 1)])])
+    # When it is read, Then neither is in its text
+    assert _texts(data) == [(1, "Offer")]

@@ -42,7 +42,12 @@ _TEXT_HEADER, _TEXT_CHARS, _TEXT_BYTES = 0x0F9F, 0x0FA0, 0x0FA8
 _USER_EDIT, _PERSIST_DIRECTORY = 0x0FF5, 0x1772
 _SHAPE, _ANCHOR = 0xF004, 0xF010  # OfficeArtSpContainer, its client anchor
 _SLIDES, _NOTES_LIST = 0, 2  # SlideListWithText's instance: slides, notes
-_TITLES = {0, 6}  # TextHeaderAtom.textType: a title, a centred title
+# TextHeaderAtom.textType: a title or a centred title; "other" (a text box) where none says.
+_TITLES, _OTHER = {0, 6}, 4
+# Where SlideAtom's notesIdRef is: after its header, layout, placeholders and masterIdRef.
+_NOTES_ID_AT = 8 + 4 + 8 + 4
+# Texts that say nothing: none, and a field's (a slide number's, a date's) where a page shows it.
+_NOTHING = {"", "*"}
 _CONTAINER = 0xF
 _MAX_DEPTH = 32
 
@@ -128,7 +133,7 @@ def _slide_lists(data: bytes, document: int) -> tuple[list[_Listed], list[_Liste
         if kind != _SLIDE_LIST or instance not in lists:
             continue
         listed = lists[instance]
-        text_type = 4  # "other" until a header says
+        text_type = _OTHER
         for child, _, _, child_kind, child_length in _children(data, offset):
             if child_kind == _SLIDE_PERSIST:
                 persist, _, _, slide_id = struct.unpack_from("<IIII", data, child + 8)
@@ -152,7 +157,7 @@ def _page_text(
     if record is not None and _header(data, record)[2] == _SLIDE:
         for offset, _, _, kind, _ in _children(data, record):
             if kind == _SLIDE_ATOM:
-                (notes_id,) = struct.unpack_from("<I", data, offset + 8 + 16)
+                (notes_id,) = struct.unpack_from("<I", data, offset + _NOTES_ID_AT)
         _shape_texts(data, record, (0, 0), shapes, 0)
     titles = [text for text_type, text in texts if text_type in _TITLES]
     titles += [text for _, text_type, text in shapes if text_type in _TITLES]
@@ -160,7 +165,7 @@ def _page_text(
     others += [text for _, text_type, text in sorted(shapes) if text_type not in _TITLES]
     # A placeholder's text is in the slide list, and its shape refers to it; a writer that
     # also stores it in the shape would have it read twice: each text is kept once.
-    blocks = list(dict.fromkeys(text for text in titles + others if text))
+    blocks = list(dict.fromkeys(text for text in titles + others if text not in _NOTHING))
     notes_page = notes.get(notes_id) if notes_id else None
     if notes_page is not None:
         notes_text = _notes_text(data, offsets, notes_page)
@@ -175,7 +180,7 @@ def _notes_text(data: bytes, offsets: dict[int, int], page: _Listed) -> str:
     if record is not None and _header(data, record)[2] == _NOTES:
         _shape_texts(data, record, (0, 0), shapes, 0)
     texts = [text for _, text in page.texts] + [text for _, _, text in sorted(shapes)]
-    return "\n".join(text for text in texts if text)
+    return "\n".join(text for text in texts if text not in _NOTHING)
 
 
 def _shape_texts(
@@ -197,7 +202,7 @@ def _shape_texts(
                 if child_length >= 16:
                     top, left = struct.unpack_from("<ii", data, offset + 8)
                 anchor = (top, left)
-    text_type = 4
+    text_type = _OTHER
     for offset, version, _, kind, child_length in children:
         if version == _CONTAINER:
             _shape_texts(data, offset, anchor, found, depth + 1)
