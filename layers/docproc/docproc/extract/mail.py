@@ -207,11 +207,14 @@ def _office_text(data: bytes, media_type: str) -> str:
         from docproc.extract.doc import doc_text
 
         return doc_text(io.BytesIO(data))
-    if media_type in (sniff.PPTX, sniff.PPT):
-        from docproc.extract import ppt, pptx
+    if media_type == sniff.PPTX:
+        from docproc.extract import pptx
 
-        reader = pptx if media_type == sniff.PPTX else ppt
-        return _joined(reader.slide_texts(io.BytesIO(data)))
+        return _joined(pptx.slide_texts(io.BytesIO(data)))
+    if media_type == sniff.PPT:
+        from docproc.extract import ppt
+
+        return _joined(ppt.slide_texts(io.BytesIO(data)))
     if media_type == sniff.RTF:
         from docproc.extract.rtf import rtf_text
 

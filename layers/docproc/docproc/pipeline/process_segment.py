@@ -399,17 +399,22 @@ def _slide_pieces(
     ref: DocumentRef, segment: WholeSegment, deps: SegmentDeps
 ) -> Iterator[tuple[ChunkPiece, str]]:
     """A presentation's slides as pages: each chunk on the slides it comes from."""
-    # python-pptx loads only for presentations.
-    from docproc.extract import ppt, pptx
+    # python-pptx loads only for a PPTX.
+    if ref.media_type == PPTX:
+        from docproc.extract import pptx
 
-    reader = pptx if ref.media_type == PPTX else ppt
+        slide_texts, method = pptx.slide_texts, pptx.EXTRACTION_METHOD
+    else:
+        from docproc.extract import ppt
+
+        slide_texts, method = ppt.slide_texts, ppt.EXTRACTION_METHOD
     # Read in place: a PPTX's directory and XML only, like a DOCX; a PPT's directory and its
     # records (not its pictures' stream).
     key, version = segment.input_key, segment.input_version_id
     with open_ranged(deps.store, key, ref.size, version, _PACKAGE_READ_AHEAD) as package:
-        slides = list(reader.slide_texts(package, deps.budget.reserve))
+        slides = list(slide_texts(package, deps.budget.reserve))
     for piece in deps.chunker.chunk_pages(slides):
-        yield piece, reader.EXTRACTION_METHOD
+        yield piece, method
 
 
 def _whole_text(ref: DocumentRef, segment: WholeSegment, deps: SegmentDeps) -> tuple[str, str]:
