@@ -416,6 +416,7 @@ class Slide:
     table: Sequence[Sequence[str]] = ()
     chart: tuple[str, Sequence[str], dict[str, Sequence[float]]] | None = None
     group: Sequence[str] = ()
+    pictures: Sequence[tuple[str, float, float]] = ()  # (description, top, left): pptx only
     notes: str = ""
     hidden: bool = False
 
@@ -459,6 +460,9 @@ def presentation(path: Path, slides: Sequence[Slide]) -> Path:
             for number, text in enumerate(content.group):
                 top, left = Inches(6.5), Inches(0.5 + 3 * number)
                 group.shapes.add_textbox(left, top, Inches(3), Inches(0.5)).text_frame.text = text
+        for description, top, left in content.pictures:
+            picture = slide.shapes.add_picture(io.BytesIO(_tiny_png(0)), Inches(left), Inches(top))
+            picture.element.nvPicPr.cNvPr.set("descr", description)
         if content.notes:
             slide.notes_slide.notes_text_frame.text = content.notes
         if content.hidden:

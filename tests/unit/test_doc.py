@@ -83,6 +83,14 @@ def test_pieces_in_windows_1252_and_in_utf_16_are_both_read():
     assert _text(word_97_document(text)) == "Café résumé — naïve, 5 €\nZoë Ødegaard 契約"
 
 
+def test_headers_and_footers_repeated_by_sections_are_read_once():
+    # Given the headers of three sections, each saying the case number, and a footer
+    headers = "Case 24-cv-0117\r\rCase 24-cv-0117\rConfidential\r\rCase 24-cv-0117\r"
+    data = word_97_document("Body.\r", {"headers": headers})
+    # When it is read, Then each line of them is there once, in order
+    assert _text(data) == "Body.\n\nHeaders and footers:\nCase 24-cv-0117\nConfidential"
+
+
 def test_fields_within_fields_show_only_their_results():
     main = "See \x13 REF a \x13 PAGE \x14 3\x15 \x14clause 3\x15 and \x13 PAGE \x15 on.\r"
     assert _text(word_97_document(main)) == "See clause 3 and  on."

@@ -92,6 +92,24 @@ def test_each_slide_s_text_is_in_reading_order_with_its_tables_charts_and_notes(
     ]
 
 
+def test_a_picture_reads_as_its_description_where_it_has_one(tmp_path: Path):
+    # Given a slide with a described picture (its alt text) above a box, and one without
+    path = presentation(
+        tmp_path / "deck.pptx",
+        [
+            Slide(
+                title="Site",
+                boxes=[("Taken on 3 May.", 4, 1)],
+                pictures=[("Water damage on the north wall", 2, 1), ("", 5, 1)],
+            )
+        ],
+    )
+    # When it is read, Then the description is read in its place, the other picture not at all
+    assert _texts(path) == [
+        (1, "Site\n\nPicture: Water damage on the north wall\n\nTaken on 3 May.")
+    ]
+
+
 def test_a_slide_show_and_a_template_are_read_as_presentations(tmp_path: Path):
     # Given a deck saved as a slide show (PPSX): the same parts under another content type,
     # which python-pptx's Presentation() refuses

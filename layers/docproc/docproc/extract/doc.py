@@ -47,9 +47,10 @@ _FIRST_WORD_97_FIB = 0x00C0  # nFib of Word 97 and later; Word 6.0/95 wrote 0x00
 _ENCRYPTED, _WHICH_TABLE, _OBFUSCATED = 0x0100, 0x0200, 0x8000
 # Stories after the main text, in the order their lengths follow ccpText in FibRgLw97, with
 # the label each is given (None: not read; macro text is unused).
+_HEADERS = "Headers and footers"
 _STORIES = [
     "Footnotes",
-    "Headers and footers",
+    _HEADERS,
     None,
     "Comments",
     "Endnotes",
@@ -127,6 +128,10 @@ def doc_text(source: Path | IO[bytes], reserve: Callable[[float, str], None] | N
     for label, length in [("", fib.main_length), *zip(_STORIES, fib.story_lengths, strict=True)]:
         if label is not None:
             text = _visible(characters[start : start + length])
+            if label == _HEADERS:
+                # Each section's headers and footers (first, odd and even pages) are in the
+                # story: most repeat ("Confidential", a case number); each line once.
+                text = "\n".join(dict.fromkeys(line for line in text.split("\n") if line.strip()))
             if text:
                 blocks.append(f"{label}:\n{text}" if label else text)
         start += length

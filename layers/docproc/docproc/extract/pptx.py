@@ -2,8 +2,9 @@
 
 A slide's text is its title, then its shapes from top to bottom and left to right (the order in
 the file is the order they were drawn in, not read in): text boxes and placeholders, tables and
-charts' figures as Markdown tables, SmartArt's text, groups' shapes in the same order; then its
-speaker notes. Hidden slides are read too: what an audience was not shown is still in the file.
+charts' figures as Markdown tables, SmartArt's text, pictures' descriptions (alt text), groups'
+shapes in the same order; then its speaker notes. Hidden slides are read too: what an audience
+was not shown is still in the file.
 
 python-pptx opens a copy of the package without its media (docproc.extract.packages), and parses
 every slide's XML when it does: where the segment has a memory budget, a package whose XML would
@@ -22,6 +23,7 @@ from pptx.package import Package
 from pptx.parts.presentation import PresentationPart
 from pptx.shapes.graphfrm import GraphicFrame
 from pptx.shapes.group import GroupShape
+from pptx.shapes.picture import Picture
 from pptx.slide import Slide
 
 from docproc.errors import InvalidDocument
@@ -108,6 +110,10 @@ def _shape_text(shape: Any) -> str:
         if shape.element.graphicData_uri == _SMARTART:
             return _smartart_text(shape)
         return ""
+    if isinstance(shape, Picture):
+        # A picture's text is its description (its "alt text"), if it was given one.
+        described = shape.element.xpath("./p:nvPicPr/p:cNvPr/@descr")
+        return f"Picture: {_text(described[0])}" if described and described[0].strip() else ""
     return _frame_text(shape)
 
 
