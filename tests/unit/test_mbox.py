@@ -54,14 +54,14 @@ def test_each_message_is_read_once_whole_by_the_range_it_begins_in(
         end = min(start + segment_bytes, len(data))
         read += list(owned_messages(store, KEY, None, start, end, len(data)))
     # Then together they are the mailbox's messages, each once, in order, whole
-    assert b"".join(message for _, message in read) == data
-    assert [offset for offset, _ in read] == [
+    assert b"".join(message.data or b"" for message in read) == data
+    assert [message.offset for message in read] == [
         index
         for index in range(len(data))
         if data.startswith(b"From ", index)
         and (index == 0 or data[:index].endswith((b"\n\n", b"\r\n\r\n")))
     ]
-    subjects = [message_from_bytes(m, policy=policy.default)["Subject"] for _, m in read]
+    subjects = [message_from_bytes(m.data or b"", policy=policy.default)["Subject"] for m in read]
     assert subjects == [f"Message {n}" for n in range(40)]
     # And as the standard library's reader reads them
     assert subjects == [message["Subject"] for message in mailbox.mbox(str(path))]
@@ -72,13 +72,15 @@ def test_a_range_that_ends_at_a_message_s_start_leaves_it_to_the_next(tmp_path: 
     # Given ranges that end exactly at (or by the separator's bytes around) each message's start
     data = mailbox_file(tmp_path / "inbox", _messages()[:6]).read_bytes()
     store = InMemoryObjectStore({KEY: data})
-    starts = [offset for offset, _ in owned_messages(store, KEY, None, 0, len(data), len(data))]
+    starts = [
+        message.offset for message in owned_messages(store, KEY, None, 0, len(data), len(data))
+    ]
     cuts = [0, *(start + shift for start in starts[1:]), len(data)]
     # When each range's messages are read, then each message is read once
     read = [
         offset
         for start, end in itertools.pairwise(cuts)
-        for offset, _ in owned_messages(store, KEY, None, start, end, len(data))
+        for offset, _, _ in owned_messages(store, KEY, None, start, end, len(data))
     ]
     assert read == starts
 
@@ -105,28 +107,30 @@ def test_lines_longer_than_a_read_are_read_in_pieces_and_split_nothing(
     read = []
     for start in range(0, len(data), 300):
         end = min(start + 300, len(data))
-        read += [m for _, m in owned_messages(store, KEY, None, start, end, len(data))]
+        read += [m.data for m in owned_messages(store, KEY, None, start, end, len(data))]
     # Then each message is read once, whole (a newline read alone is not a blank line)
     assert read == [_raw_message(f"m{n}", body) for n in range(4)]
 
 
-def test_a_message_of_one_long_line_is_held_only_up_to_the_largest():
+def test_a_message_of_one_long_line_is_measured_not_held_past_the_largest():
     # Given a message whose body is one 3 MB line (base64 without line breaks, say)
-    data = _raw_message("big", b"A" * 3_000_000) + _raw_message("small", b"hello")
-    store = InMemoryObjectStore({KEY: data})
+    big = _raw_message("big", b"A" * 3_000_000)
+    small = _raw_message("small", b"hello")
+    store = InMemoryObjectStore({KEY: big + small})
     # When it is read with a limit of 100 kB a message
-    sizes = [len(m) for _, m in owned_messages(store, KEY, None, 0, len(data), len(data), 100_000)]
-    # Then it is held up to the limit and one read more, not the whole line; the next is whole
-    assert 100_000 < sizes[0] <= 100_000 + (1 << 20) + 200
-    assert sizes[1] == len(_raw_message("small", b"hello"))
+    read = list(owned_messages(store, KEY, None, 0, len(big + small), len(big + small), 100_000))
+    # Then the large one is given by its size only, and the next whole
+    assert read == [(0, len(big), None), (len(big), len(small), small)]
 
 
-def test_a_message_over_the_largest_is_cut_short_for_the_caller_to_refuse(tmp_path: Path):
+def test_only_a_message_over_the_largest_is_let_go(tmp_path: Path):
     data = mailbox_file(tmp_path / "inbox", _messages()[:3]).read_bytes()
     store = InMemoryObjectStore({KEY: data})
-    sizes = [len(m) for _, m in owned_messages(store, KEY, None, 0, len(data), len(data))]
-    limited = owned_messages(store, KEY, None, 0, len(data), len(data), max_message_bytes=1000)
-    cut, *others = [len(message) for _, message in limited]
-    # Then the first (5 KB) stops a line past the limit, and the others are whole
-    assert sizes[0] > 5000 and 1000 < cut < 1100
-    assert others == sizes[1:]
+    whole = list(owned_messages(store, KEY, None, 0, len(data), len(data)))
+    # When read with a limit a byte under the first message's size, then at its size
+    limit = whole[0].size - 1
+    limited = list(owned_messages(store, KEY, None, 0, len(data), len(data), limit))
+    exact = list(owned_messages(store, KEY, None, 0, len(data), len(data), whole[0].size))
+    # Then the first is measured and let go; at its size it is held; the others are whole
+    assert whole[0].size > 5000 and limited[0] == (0, whole[0].size, None)
+    assert limited[1:] == whole[1:] and exact == whole

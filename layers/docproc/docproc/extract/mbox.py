@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import NamedTuple
 
 from docproc.storage.port import ObjectStore
 from docproc.storage.ranged import open_ranged
@@ -22,6 +23,12 @@ _FROM = b"From "
 # Scanning for a separator reads this much at a time; a segment is read with this read-ahead.
 _BLOCK = 1 << 20
 _READ_AHEAD = 8 << 20
+
+
+class MailboxMessage(NamedTuple):
+    offset: int  # where its "From " line begins in the mailbox
+    size: int  # its bytes, through to the next message's "From " line or the file's end
+    data: bytes | None  # None: larger than the caller's limit, and not held
 
 
 def next_message_start(
@@ -54,17 +61,18 @@ def owned_messages(
     end: int,
     size: int,
     max_message_bytes: int | None = None,
-) -> Iterator[tuple[int, bytes]]:
-    """``(offset, bytes)`` of each message that begins in ``[start, end)``, read through to
-    its end (past ``end`` if it runs on). ``max_message_bytes``: the most one message may
-    hold; reading stops at it (the message is given cut short, for the caller to refuse)."""
+) -> Iterator[MailboxMessage]:
+    """Each message that begins in ``[start, end)``, read through to its end (past ``end`` if
+    it runs on). ``max_message_bytes``: the most one message may hold; a larger one is read
+    through and measured, but its bytes are let go as soon as it passes the limit (the caller
+    refuses it, and must not hold it first to find out)."""
     begin = next_message_start(store, key, version_id, start, size)
     if begin >= min(end, size):
         return
     with open_ranged(store, key, size, version_id, _READ_AHEAD) as reader:
         reader.seek(begin)
         position, message_start = begin, begin
-        message = bytearray()
+        message: bytearray | None = bytearray()
         # Lines are read a bounded piece at a time (a line may be a whole base64 attachment,
         # or the whole file): what matters is whether a piece begins a line, and whether the
         # line before it was blank.
@@ -72,15 +80,21 @@ def owned_messages(
         for piece in iter(lambda: reader.readline(_BLOCK), b""):
             separator = line_start and previous_blank and piece.startswith(_FROM)
             if separator and position > message_start:
-                yield message_start, bytes(message)
+                yield _message(message_start, position, message)
                 if position >= end:
                     return
                 message, message_start = bytearray(), position
-            if max_message_bytes is None or len(message) <= max_message_bytes:
+            if message is not None:
                 message += piece
+                if max_message_bytes is not None and len(message) > max_message_bytes:
+                    message = None
             ends_line = piece.endswith(b"\n")
             previous_blank = ends_line and line_start and piece in (b"\n", b"\r\n")
             line_start = ends_line
             position += len(piece)
-        if message:
-            yield message_start, bytes(message)
+        if position > message_start:
+            yield _message(message_start, position, message)
+
+
+def _message(start: int, end: int, held: bytearray | None) -> MailboxMessage:
+    return MailboxMessage(start, end - start, None if held is None else bytes(held))

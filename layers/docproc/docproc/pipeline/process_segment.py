@@ -16,7 +16,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from docproc.embedding.port import Embedder, SparseEncoder
 from docproc.errors import (
@@ -104,9 +104,13 @@ class SegmentBudget:
         segment has left."""
         left = self.memory_left_mb()
         if left is not None and needed_mb > left:
-            raise SegmentBudgetExceeded(
-                f"{reading} needs about {needed_mb:.0f} MB to read; {left:.0f} MB are left"
-            )
+            self.refuse(needed_mb, reading)
+
+    def refuse(self, needed_mb: float, reading: str) -> NoReturn:
+        """SegmentBudgetExceeded for a step found too large to hold before it was held."""
+        left = self.memory_left_mb()
+        remains = "no limit" if left is None else f"{left:.0f} MB are left"
+        raise SegmentBudgetExceeded(f"{reading} needs about {needed_mb:.0f} MB to read; {remains}")
 
 
 @dataclass(frozen=True)
@@ -523,7 +527,7 @@ def _mailbox_pieces(segment: BytesSegment, deps: SegmentDeps) -> Iterator[tuple[
 
     left = deps.budget.memory_left_mb()
     largest = None if left is None else int(left * 2**20 / mail.MESSAGE_MEMORY_FACTOR)
-    for offset, message in mbox.owned_messages(
+    for offset, size, message in mbox.owned_messages(
         deps.store,
         segment.input_key,
         segment.input_version_id,
@@ -532,15 +536,15 @@ def _mailbox_pieces(segment: BytesSegment, deps: SegmentDeps) -> Iterator[tuple[
         segment.input_size,
         largest,
     ):
-        size_mb = len(message) / 2**20
-        deps.budget.reserve(
-            size_mb * mail.MESSAGE_MEMORY_FACTOR, f"a message of {size_mb:.0f} MB or more"
-        )
-        message_end = offset + len(message)
+        size_mb = size / 2**20
+        needed_mb, reading = size_mb * mail.MESSAGE_MEMORY_FACTOR, f"a message of {size_mb:.0f} MB"
+        if message is None:  # over what the segment could hold: measured, not held
+            deps.budget.refuse(needed_mb, reading)
+        deps.budget.reserve(needed_mb, reading)
         content = mail.message_text(io.BytesIO(message), deps.ocr, deps.tables)
         del message
         for piece in deps.chunker.chunk_text(content, 0):
-            yield replace(piece, byte_start=offset, byte_end=message_end), mail.EXTRACTION_METHOD
+            yield replace(piece, byte_start=offset, byte_end=offset + size), mail.EXTRACTION_METHOD
         deps.budget.check("reading a mailbox")
 
 
