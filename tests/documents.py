@@ -616,6 +616,131 @@ def _property_streams(
     return streams
 
 
+def tnef_stream(message: OutlookMessage, legacy: bool = False) -> bytes:
+    """A TNEF stream (winmail.dat) of ``message`` as Outlook writes one ([MS-OXTNEF]): legacy
+    attributes (with ``legacy``, the subject and body only there, as old writers leave them),
+    the message's MAPI properties (among them a named one of each kind, a multi-valued one and
+    a boolean, which a reader must step over), its recipients, then each attachment's
+    attributes: its title and bytes, and its MAPI properties; an attached message as an object
+    holding a TNEF stream of its own."""
+    encoding = f"cp{message.codepage}" if message.ansi else None
+    stream = [b"\x78\x9f\x3e\x22", struct.pack("<H", 0x0A3B)]
+    stream.append(_tnef_attribute(1, 0x9006, 0x0008, struct.pack("<I", 0x00010000)))
+    stream.append(_tnef_attribute(1, 0x9007, 0x0006, struct.pack("<II", message.codepage, 0)))
+    stream.append(_tnef_attribute(1, 0x8008, 0x0007, b"IPM.Microsoft Mail.Note\x00"))
+    codec = f"cp{message.codepage}"
+    properties: dict[int, object] = {
+        0x0039: message.sent,
+        0x0C1A: message.sender[0],
+        0x0C1F: message.sender[1],
+        0x0057: True,  # PR_MESSAGE_TO_ME: a boolean, padded to 4 bytes
+        0x3FDE: message.codepage,
+    }
+    if legacy:
+        stream.append(_tnef_attribute(1, 0x8004, 0x0001, message.subject.encode(codec) + b"\0"))
+        stream.append(_tnef_attribute(1, 0x800C, 0x0002, message.body.encode(codec)))
+    else:
+        properties |= (
+            {0x0037: message.subject, 0x1000: message.body}
+            if message.body
+            else {0x0037: message.subject}
+        )
+    if message.html:
+        properties[0x1013] = message.html.encode(codec)
+    if message.rtf:
+        import compressed_rtf
+
+        properties[0x1009] = compressed_rtf.compress(message.rtf.encode("latin-1"), True)
+    named = (
+        # Keywords: a named property with a string name, multi-valued Unicode.
+        struct.pack("<HH", 0x101F, 0x8001)
+        + bytes(range(16))
+        + struct.pack("<I", 1)
+        + _tnef_padded("Keywords\0".encode("utf-16-le"), counted=True)
+        + struct.pack("<I", 2)
+        + _tnef_padded("privileged\0".encode("utf-16-le"), counted=True)
+        + _tnef_padded("draft\0".encode("utf-16-le"), counted=True)
+        # A named property with a number, a long.
+        + struct.pack("<HH", 0x0003, 0x8002)
+        + bytes(range(16, 32))
+        + struct.pack("<III", 0, 0x8503, 7)
+    )
+    stream.append(
+        _tnef_attribute(1, 0x9003, 0x0006, _tnef_properties(properties, encoding, extra=(2, named)))
+    )
+    rows = [
+        _tnef_properties(
+            {0x0C15: {"To": 1, "Cc": 2, "Bcc": 3}[field], 0x3001: name, 0x39FE: address},
+            encoding,
+        )
+        for field, name, address in message.recipients
+    ]
+    if rows:
+        table = struct.pack("<I", len(rows)) + b"".join(rows)
+        stream.append(_tnef_attribute(1, 0x9004, 0x0006, table))
+    for attachment in message.attachments:
+        stream.append(_tnef_attribute(2, 0x9002, 0x0006, bytes(14)))  # its rendering
+        if isinstance(attachment, OutlookMessage):
+            inner = _IID_IMESSAGE + tnef_stream(attachment)
+            described: dict[int, object] = {0x3705: 5, 0x3001: attachment.subject}
+            extra = struct.pack("<HH", 0x000D, 0x3701) + struct.pack("<I", 1)
+            extra += _tnef_padded(inner, counted=True)
+            stream.append(
+                _tnef_attribute(
+                    2, 0x9005, 0x0006, _tnef_properties(described, None, extra=(1, extra))
+                )
+            )
+            continue
+        name, kind, data = attachment
+        short = (name.rsplit(".", 1)[0][:8] + "." + name.rsplit(".", 1)[-1][:3]).upper()
+        stream.append(_tnef_attribute(2, 0x8010, 0x0001, short.encode("ascii", "replace") + b"\0"))
+        stream.append(_tnef_attribute(2, 0x800F, 0x0006, data))
+        described = {0x3705: 1, 0x3707: name, 0x370E: kind}
+        stream.append(_tnef_attribute(2, 0x9005, 0x0006, _tnef_properties(described, encoding)))
+    return b"".join(stream)
+
+
+_IID_IMESSAGE = bytes.fromhex("0703020000000000c000000000000046")
+
+
+def _tnef_attribute(level: int, attribute: int, kind: int, value: bytes) -> bytes:
+    header = struct.pack("<BHHI", level, attribute, kind, len(value))
+    return header + value + struct.pack("<H", sum(value) & 0xFFFF)
+
+
+def _tnef_padded(value: bytes, counted: bool = False) -> bytes:
+    sized = struct.pack("<I", len(value)) + value if counted else value
+    return sized + bytes(-len(value) % 4)
+
+
+def _tnef_properties(
+    properties: dict[int, object], encoding: str | None, extra: tuple[int, bytes] = (0, b"")
+) -> bytes:
+    """A MAPI property list: its count, then each tag and value (``extra``: a count of
+    properties already written, and their bytes)."""
+    count, written = extra
+    parts = []
+    for prop, value in properties.items():
+        if isinstance(value, bool):
+            parts.append(struct.pack("<HHHH", 0x000B, prop, int(value), 0))
+        elif isinstance(value, int):
+            parts.append(struct.pack("<HHI", 0x0003, prop, value))
+        elif isinstance(value, datetime.datetime):
+            ticks = (value - datetime.datetime(1601, 1, 1, tzinfo=datetime.UTC)) // (
+                datetime.timedelta(microseconds=1)
+            )
+            parts.append(struct.pack("<HHQ", 0x0040, prop, ticks * 10))
+        elif isinstance(value, str):
+            kind = 0x001E if encoding else 0x001F
+            data = value.encode(encoding) if encoding else value.encode("utf-16-le")
+            terminator = b"\0" if encoding else b"\0\0"
+            parts.append(struct.pack("<HHI", kind, prop, 1) + _tnef_padded(data + terminator, True))
+        else:
+            data = bytes(value)  # type: ignore[call-overload]
+            parts.append(struct.pack("<HHI", 0x0102, prop, 1) + _tnef_padded(data, True))
+    return struct.pack("<I", len(parts) + count) + written + b"".join(parts)
+
+
 def word_97_document(
     main: str,
     stories: dict[str, str] | None = None,

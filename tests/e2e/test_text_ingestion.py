@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from qdrant_client import QdrantClient
 
 from docproc.extract.html import html_to_text
-from docproc.extract.sniff import DOC, MSG, PPT, PPTX, XLS, XLSX
+from docproc.extract.sniff import DOC, MSG, PPT, PPTX, TNEF, XLS, XLSX
 from tests.documents import (
     OutlookMessage,
     Slide,
@@ -21,6 +22,7 @@ from tests.documents import (
     pdf_of_lines,
     powerpoint_97,
     presentation,
+    tnef_stream,
     web_page,
     word_97_document,
     workbook,
@@ -134,30 +136,41 @@ def test_a_word_97_document_is_read_whole_by_range(stack: DeployedStack, qdrant:
 
 
 @pytest.mark.built_artifacts
+@pytest.mark.parametrize(
+    ("name", "write", "extraction", "media_type"),
+    [("lease.msg", outlook_message, "outlook", MSG), ("winmail.dat", tnef_stream, "tnef", TNEF)],
+    ids=["msg", "tnef"],
+)
 def test_an_outlook_message_is_read_whole_with_its_attachments(
-    stack: DeployedStack, qdrant: QdrantClient
+    stack: DeployedStack,
+    qdrant: QdrantClient,
+    name: str,
+    write: Callable[[OutlookMessage], bytes],
+    extraction: str,
+    media_type: str,
 ):
-    # Given an Outlook message whose body is only compressed RTF, with a PDF attached
+    # Given an Outlook message whose body is only compressed RTF, with a PDF attached, saved
+    # from Outlook or as it sends one in rich text (winmail.dat)
     message = OutlookMessage(
         "Signed lease",
         rtf=r"{\rtf1\ansi The signed lease is \b attached\b0 .\par}",
         attachments=[("lease.pdf", "application/pdf", pdf_of_lines(["Rent is 1,200 a month."]))],
     )
-    (event,) = stack.upload("uploads/acme/case-3/msg-1/lease.msg", outlook_message(message))
-    # When it is ingested (olefile and compressed_rtf in the built image, the upload read by
+    (event,) = stack.upload(f"uploads/acme/case-3/msg-1/{name}", write(message))
+    # When it is ingested (olefile and compressed_rtf in the built image, a .msg read by
     # range)
     execution = stack.run(event)
-    # Then one segment read it whole, as an e-mail is read, announced as an Outlook message
+    # Then one segment read it whole, as an e-mail is read, announced as what it is
     assert execution["status"] == "SUCCEEDED", execution.get("cause")
     segments = [p for name, p in stack.invocations if name == "ProcessSegmentFunction"]
     assert [p["segment"]["kind"] for p in segments] == ["whole"]
     chunks = _chunks(stack, "work/acme/msg-1/")
-    assert {c["extraction"] for c in chunks} == {"outlook"}
+    assert {c["extraction"] for c in chunks} == {extraction}
     text = " ".join(" ".join(c["text"] for c in chunks).split())
     assert text.startswith("From: Ana Ruiz <ana@firm.example>")
     assert "Subject: Signed lease The signed lease is attached." in text
     assert "Attachment: lease.pdf (application/pdf) Rent is 1,200 a month." in text
-    assert stack.published()[0]["detail"]["media_type"] == MSG
+    assert stack.published()[0]["detail"]["media_type"] == media_type
 
 
 @pytest.mark.built_artifacts

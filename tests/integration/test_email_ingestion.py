@@ -13,7 +13,7 @@ import pytest
 
 from benchmarks.generators import image_pdf, page_marker, text_pdf
 from docproc.config import LocalSettings
-from docproc.extract import outlook
+from docproc.extract import outlook, tnef
 from docproc.extract.mail import MESSAGE_MEMORY_FACTOR
 from docproc.ledger.sqlite import SQLiteLedger
 from docproc.local.runner import LocalEnvironment, ingest
@@ -25,26 +25,39 @@ from tests.documents import (
     mailbox_file,
     outlook_message,
     pdf_of_lines,
+    tnef_stream,
 )
 
 
 def _message_file(
     path: Path, subject: str, body: str, attachments: list[tuple[str, str, bytes]]
 ) -> Path:
-    """A message saved as an e-mail (.eml) or from Outlook (.msg), by ``path``'s suffix."""
+    """A message saved as an e-mail (.eml), from Outlook (.msg), or as Outlook sends one in
+    rich text (TNEF, winmail.dat: ``.dat``), by ``path``'s suffix; ``.tnef.eml``: an e-mail
+    whose files are inside its winmail.dat, as Outlook sends them."""
     if path.suffix == ".msg":
         message = OutlookMessage(subject, body, attachments=attachments)
         path.write_bytes(outlook_message(message))
+    elif path.suffix == ".dat":
+        path.write_bytes(tnef_stream(OutlookMessage(subject, body, attachments=attachments)))
+    elif path.name.endswith(".tnef.eml"):
+        rich = tnef_stream(OutlookMessage(subject, body, attachments=attachments))
+        carrier = [("winmail.dat", "application/ms-tnef", rich)]
+        path.write_bytes(email_message(subject, body, attachments=carrier).as_bytes())
     else:
         path.write_bytes(email_message(subject, body, attachments=attachments).as_bytes())
     return path
 
 
-@pytest.mark.parametrize(("suffix", "extraction"), [("eml", "email"), ("msg", "outlook")])
+@pytest.mark.parametrize(
+    ("suffix", "extraction"),
+    [("eml", "email"), ("msg", "outlook"), ("dat", "tnef"), ("tnef.eml", "email")],
+)
 def test_an_email_and_its_attachments_are_found_by_what_they_say(
     env, tmp_path: Path, suffix: str, extraction: str
 ):
-    # Given a message with a 40-page PDF and a DOCX attached, saved as .eml or from Outlook
+    # Given a message with a 40-page PDF and a DOCX attached, saved as .eml or from Outlook,
+    # or Outlook's winmail.dat of it, alone or in the e-mail that carries it
     pdf = text_pdf(tmp_path / "record.pdf", pages=40)
     draft = docx_file(tmp_path / "draft.docx", ["Clause 9: the landlord insures the building."])
     path = _message_file(
@@ -68,8 +81,11 @@ def test_an_email_and_its_attachments_are_found_by_what_they_say(
     assert all(f"{page_marker(number)} " in text for number in range(1, 41))
     assert "Clause 9: the landlord insures the building." in text
     assert "JVBERi" not in text and "UEsDB" not in text
-    # And a search finds the DOCX's clause, in a chunk extracted from the message
-    hit = env.vectors.search(env.embedder.embed(["landlord insures building"])[0], "local")[0]
+    # And a search as `docproc search` makes one (hybrid) finds the DOCX's clause, in a chunk
+    # extracted from the message
+    query = "landlord insures building"
+    dense, sparse = env.embedder.embed([query])[0], env.sparse.encode_query(query)
+    hit = env.vectors.search(dense, "local", sparse=sparse)[0]
     assert "Clause 9" in hit.payload["text"] and hit.payload["extraction"] == extraction
 
 
@@ -89,7 +105,8 @@ def _peak_growth_mb(env: LocalEnvironment, path: Path) -> float:
 
 
 @pytest.mark.parametrize(
-    ("suffix", "factor"), [("eml", MESSAGE_MEMORY_FACTOR), ("msg", outlook.MEMORY_FACTOR)]
+    ("suffix", "factor"),
+    [("eml", MESSAGE_MEMORY_FACTOR), ("msg", outlook.MEMORY_FACTOR), ("dat", tnef.MEMORY_FACTOR)],
 )
 def test_a_message_is_read_within_the_memory_its_budget_assumes(
     env, tmp_path: Path, suffix: str, factor: float

@@ -42,6 +42,7 @@ from tests.documents import (
     many_empty_pages,
     outlook_message,
     presentation_with_photographs,
+    tnef_stream,
 )
 from tests.fakes import InMemoryObjectStore, ReadsCounted
 
@@ -269,14 +270,21 @@ def test_a_docx_whose_xml_would_not_fit_the_segment_s_memory_is_refused_unread(e
             ),
             "an Outlook message of 8 MB",
         ),
+        (
+            "winmail.dat",
+            lambda: tnef_stream(
+                OutlookMessage("Scans", attachments=[("a.pdf", "application/pdf", bytes(8 << 20))])
+            ),
+            "a TNEF stream of 8 MB",
+        ),
     ],
-    ids=["e-mail", "rtf", "outlook"],
+    ids=["e-mail", "rtf", "outlook", "tnef"],
 )
 def test_a_document_read_whole_that_would_not_fit_its_segment_is_refused_unread(
     env, tmp_path: Path, name: str, content: Callable[[], bytes], reading: str
 ):
-    # Given an 8 MB e-mail, RTF or Outlook message (read whole: held in memory several times
-    # over), read as a segment with 20 MB left
+    # Given an 8 MB e-mail, RTF, Outlook message or winmail.dat (read whole: held in memory
+    # several times over), read as a segment with 20 MB left
     path = tmp_path / name
     path.write_bytes(content())
     key = f"uploads/local/default/scans/{name}"

@@ -1,8 +1,10 @@
-"""Outlook messages (.msg): read as an e-mail is, from their MAPI properties."""
+"""Outlook messages (.msg) and their TNEF form (winmail.dat): read as an e-mail is, from their
+MAPI properties. The layout tests run on both."""
 
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 
 import pytest
 
@@ -10,12 +12,26 @@ from docproc.errors import InvalidDocument
 from docproc.extract.mail import MAX_NESTING, message_text
 from docproc.extract.outlook import msg_text
 from docproc.extract.sniff import MSG, OLE, sniff, sniff_ole
+from docproc.extract.tnef import tnef_text
 from tests.damage import damaged_copies, outcomes
-from tests.documents import OutlookMessage, email_message, outlook_message, pdf_of_lines
+from tests.documents import (
+    OutlookMessage,
+    email_message,
+    outlook_message,
+    pdf_of_lines,
+    tnef_stream,
+)
+
+Reader = Callable[[OutlookMessage], str]
 
 
-def _text(message: OutlookMessage) -> str:
-    return msg_text(io.BytesIO(outlook_message(message)))
+@pytest.fixture(params=["msg", "tnef"])
+def read(request: pytest.FixtureRequest) -> Reader:
+    """The text of a message saved as Outlook saves it (.msg), or as it sends it in rich text
+    (TNEF)."""
+    if request.param == "msg":
+        return lambda message: msg_text(io.BytesIO(outlook_message(message)))
+    return lambda message: tnef_text(tnef_stream(message))
 
 
 def test_an_outlook_message_is_sniffed_by_its_streams_whatever_its_name():
@@ -24,7 +40,9 @@ def test_an_outlook_message_is_sniffed_by_its_streams_whatever_its_name():
     assert sniff_ole(io.BytesIO(data)) == MSG
 
 
-def test_a_message_reads_as_its_header_body_and_attachments_an_attached_message_within():
+def test_a_message_reads_as_its_header_body_and_attachments_an_attached_message_within(
+    read: Reader,
+):
     # Given a message to three recipients, with a PDF and a message attached (as Outlook
     # attaches one: a storage of its own), which has an attachment of its own
     forwarded = OutlookMessage(
@@ -50,7 +68,7 @@ def test_a_message_reads_as_its_header_body_and_attachments_an_attached_message_
     # When its text is read
     # Then it reads as an e-mail's would: the fields, the body, each attachment named with
     # its text, the attached message's own fields and attachment within it
-    assert _text(message) == (
+    assert read(message) == (
         'From: "Ruiz, Ana" <ana@firm.example>\n'
         "To: Ben Ode <ben@client.example>, Zoë Park <zoe@client.example>\n"
         "Cc: Cy Li <cy@firm.example>\nBcc: Dee Marsh <dee@firm.example>\n"
@@ -81,12 +99,12 @@ def test_a_message_reads_as_its_header_body_and_attachments_an_attached_message_
     ids=["html", "html-in-code-page", "compressed-rtf"],
 )
 def test_a_body_without_plain_text_is_read_from_its_html_or_its_rtf(
-    message: OutlookMessage, body: str
+    message: OutlookMessage, body: str, read: Reader
 ):
-    assert _text(message).endswith(f"Subject: Note\n\n{body}")
+    assert read(message).endswith(f"Subject: Note\n\n{body}")
 
 
-def test_strings_in_a_code_page_are_read_in_it_a_recipient_s_in_its_message_s():
+def test_strings_in_a_code_page_are_read_in_it_a_recipient_s_in_its_message_s(read: Reader):
     # Given a message whose strings are stored in Windows-1251 (Cyrillic), its code page
     # stated on the message only (as Outlook writes it)
     subject, body, name = "Договор аренды", "Подпишите до пятницы.", "Борис Петров"
@@ -99,12 +117,12 @@ def test_strings_in_a_code_page_are_read_in_it_a_recipient_s_in_its_message_s():
     )
     # When it is read, Then every string reads as written, the recipient's too (red before:
     # the recipient's name read in Windows-1252)
-    text = _text(message)
+    text = read(message)
     assert f"To: {name} <boris@client.example>" in text
     assert text.endswith(f"Subject: {subject}\n\n{body}")
 
 
-def test_an_attachment_that_cannot_be_read_is_named_and_the_rest_kept():
+def test_an_attachment_that_cannot_be_read_is_named_and_the_rest_kept(read: Reader):
     # Given a message with a damaged PDF and a PGP-encrypted file attached, then a note
     message = OutlookMessage(
         "Files",
@@ -116,20 +134,20 @@ def test_an_attachment_that_cannot_be_read_is_named_and_the_rest_kept():
         ],
     )
     # When it is read, Then the two are named with why, and the note is read
-    assert _text(message).endswith(
+    assert read(message).endswith(
         "Attachment: broken.pdf (application/pdf), not read: InvalidDocument\n\n"
         "Attachment: secret.asc (text/plain), not read: EncryptedDocument\n\n"
         "Attachment: note.txt (text/plain)\n\nThe floor is 40,000."
     )
 
 
-def test_messages_within_messages_are_read_only_so_deep():
+def test_messages_within_messages_are_read_only_so_deep(read: Reader):
     # Given a chain of forwards deeper than docproc reads
     message = OutlookMessage("Level 0", "Body 0")
     for level in range(1, MAX_NESTING + 3):
         message = OutlookMessage(f"Level {level}", f"Body {level}", attachments=[message])
     # When it is read, Then the messages down to the limit are read, the next one only named
-    text = _text(message)
+    text = read(message)
     deepest = MAX_NESTING + 2 - MAX_NESTING
     assert f"Body {deepest}" in text and f"Body {deepest - 1}" not in text
     assert text.endswith(f"Attachment: Level {deepest - 1} (application/vnd.ms-outlook)")

@@ -66,10 +66,10 @@ def _parsed_text(message: MIMEPart, ocr: OcrOptions, tables: TablesMode, depth: 
     if body:
         blocks.append(body)
     for attachment in _attachments(message):
-        blocks.append(_attachment_text(attachment, ocr, tables, depth))
+        blocks.append(_attachment_text(attachment, ocr, tables, depth, beside_body=bool(body)))
     if not message.is_multipart() and message.get_content_maintype() != "text":
         # A message that is one file (a scanner's mail of a PDF): the file is its content.
-        blocks.append(_attachment_text(message, ocr, tables, depth))
+        blocks.append(_attachment_text(message, ocr, tables, depth, beside_body=False))
     return "\n\n".join(block for block in blocks if block)
 
 
@@ -126,10 +126,14 @@ def _content(part: MIMEPart) -> object:
         return payload.decode("utf-8", errors="replace") if isinstance(payload, bytes) else None
 
 
-def _attachment_text(part: MIMEPart, ocr: OcrOptions, tables: TablesMode, depth: int) -> str:
+def _attachment_text(
+    part: MIMEPart, ocr: OcrOptions, tables: TablesMode, depth: int, beside_body: bool
+) -> str:
     name = part.get_filename() or ""
     return attachment_block(
-        name, part.get_content_type(), lambda: _part_text(part, name, ocr, tables, depth)
+        name,
+        part.get_content_type(),
+        lambda: _part_text(part, name, ocr, tables, depth, beside_body),
     )
 
 
@@ -149,7 +153,9 @@ def attachment_block(name: str, kind: str, read: Callable[[], str]) -> str:
     return title if name else ""
 
 
-def _part_text(part: MIMEPart, name: str, ocr: OcrOptions, tables: TablesMode, depth: int) -> str:
+def _part_text(
+    part: MIMEPart, name: str, ocr: OcrOptions, tables: TablesMode, depth: int, beside_body: bool
+) -> str:
     """The text of an attached part: a message, or a file (see _file_text)."""
     if part.get_content_type() == "message/rfc822":
         # Parsed with the message that carries it: read as it is, not written out again
@@ -158,20 +164,33 @@ def _part_text(part: MIMEPart, name: str, ocr: OcrOptions, tables: TablesMode, d
         if not isinstance(inner, MIMEPart) or depth >= MAX_NESTING:
             return ""
         return _parsed_text(inner, ocr, tables, depth + 1)
-    return file_text(_decoded(part), name, ocr, tables, depth)
+    return file_text(_decoded(part), name, ocr, tables, depth, beside_body)
 
 
-def file_text(data: bytes, name: str, ocr: OcrOptions, tables: TablesMode, depth: int) -> str:
-    """The text of an attached file, by its content, as docproc reads that kind of upload."""
+def file_text(
+    data: bytes,
+    name: str,
+    ocr: OcrOptions,
+    tables: TablesMode,
+    depth: int,
+    beside_body: bool = False,
+) -> str:
+    """The text of an attached file, by its content, as docproc reads that kind of upload.
+    ``beside_body``: the message that carries it has a body (Outlook's winmail.dat then holds
+    that body again, and is read for the files inside it)."""
     if not data:
         return ""
     detected = sniff.sniff(data[: sniff.SNIFF_BYTES], name)
     media_type = detected.media_type
     if media_type in sniff.CONTAINERS:
         media_type = sniff.sniff_container(media_type, io.BytesIO(data))
-    if media_type in (sniff.EML, sniff.MSG):
+    if media_type in (sniff.EML, sniff.MSG, sniff.TNEF):
         if depth >= MAX_NESTING:
             return ""
+        if media_type == sniff.TNEF:
+            from docproc.extract.tnef import tnef_text
+
+            return tnef_text(data, ocr, tables, depth + 1, attachments_only=beside_body)
         if media_type == sniff.MSG:
             from docproc.extract.outlook import msg_text
 

@@ -15,8 +15,9 @@ import codecs
 import datetime
 import email.utils
 import struct
+from collections.abc import Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Protocol
 
 from docproc.errors import InvalidDocument
 from docproc.extract.mail import MAX_NESTING, attachment_block, file_text, header_text
@@ -77,7 +78,42 @@ def msg_text(
     except OLE_ERRORS as exc:
         raise InvalidDocument(f"damaged compound file: {type(exc).__name__}") from exc
     with ole:
-        return _message_text(_Storage(ole, "", _TOP_HEADER), ocr, tables, depth)
+        return message_text(_Storage(ole, "", _TOP_HEADER), ocr, tables, depth)
+
+
+class MapiObject(Protocol):
+    """A message, recipient or attachment: its MAPI properties by id, however they are stored
+    (a compound file's streams here; a TNEF stream, docproc.extract.tnef)."""
+
+    def text(self, prop: int) -> str: ...
+    def number(self, prop: int) -> int | None: ...
+    def time(self, prop: int) -> datetime.datetime | None: ...
+    def binary(self, prop: int) -> bytes | None: ...
+    def codepage(self) -> str: ...
+    def recipients(self) -> Sequence[MapiObject]: ...
+    def attachments(self) -> Sequence[MapiObject]: ...
+    def holds_message(self) -> bool: ...
+    def embedded(self) -> MapiObject | None: ...
+
+
+def codepage_name(number: int | None) -> str | None:
+    """The codec of a MAPI code page number, None where Python has none."""
+    if number is None:
+        return None
+    name = {65001: "utf-8", 20127: "ascii", 28591: "latin-1"}.get(number, f"cp{number}")
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return None
+
+
+def filetime(ticks: int) -> datetime.datetime | None:
+    """A FILETIME (100 ns since 1601, UTC) as a datetime; None if out of range."""
+    try:
+        epoch = datetime.datetime(1601, 1, 1, tzinfo=datetime.UTC)
+        return epoch + datetime.timedelta(microseconds=ticks // 10)
+    except OverflowError:
+        return None
 
 
 class _Storage:
@@ -118,12 +154,7 @@ class _Storage:
         kind, value = self._fixed.get(prop, (0, b""))
         if kind != _SYSTIME:
             return None
-        ticks = int.from_bytes(value, "little")  # 100 ns since 1601 (a FILETIME)
-        try:
-            epoch = datetime.datetime(1601, 1, 1, tzinfo=datetime.UTC)
-            return epoch + datetime.timedelta(microseconds=ticks // 10)
-        except OverflowError:
-            return None
+        return filetime(int.from_bytes(value, "little"))
 
     def text(self, prop: int) -> str:
         data = self._stream(f"__substg1.0_{prop:04X}{_UNICODE:04X}")
@@ -142,16 +173,15 @@ class _Storage:
         return self._codepage
 
     def _own_codepage(self) -> str | None:
-        number = self.number(_INTERNET_CODEPAGE) or self.number(_MESSAGE_CODEPAGE)
-        if number is None:
-            return None
-        name = {65001: "utf-8", 20127: "ascii", 28591: "latin-1"}.get(number, f"cp{number}")
-        try:
-            return codecs.lookup(name).name
-        except LookupError:
-            return None
+        return codepage_name(self.number(_INTERNET_CODEPAGE) or self.number(_MESSAGE_CODEPAGE))
 
-    def children(self, prefix: str, header: int) -> list[_Storage]:
+    def recipients(self) -> list[_Storage]:
+        return self._children("__recip_version1.0_#", _OBJECT_HEADER)
+
+    def attachments(self) -> list[_Storage]:
+        return self._children("__attach_version1.0_#", _OBJECT_HEADER)
+
+    def _children(self, prefix: str, header: int) -> list[_Storage]:
         """Its recipients (``__recip_version1.0_#``) or attachments, in their order."""
         names = sorted(
             {
@@ -164,17 +194,23 @@ class _Storage:
             _Storage(self._ole, f"{self._path}{name}/", header, self._codepage) for name in names
         ]
 
+    def holds_message(self) -> bool:
+        return bool(self._ole.exists(self._embedded_path().rstrip("/")))
+
     def embedded(self) -> _Storage | None:
         """The message an attachment is (a storage in place of its bytes)."""
-        path = f"{self._path}__substg1.0_{_ATTACH_DATA:04X}000D/"
-        if not self._ole.exists(path.rstrip("/")):
+        if not self.holds_message():
             return None
-        return _Storage(self._ole, path, _EMBEDDED_HEADER, self._codepage)
+        return _Storage(self._ole, self._embedded_path(), _EMBEDDED_HEADER, self._codepage)
+
+    def _embedded_path(self) -> str:
+        return f"{self._path}__substg1.0_{_ATTACH_DATA:04X}000D/"
 
 
-def _message_text(message: _Storage, ocr: OcrOptions, tables: TablesMode, depth: int) -> str:
+def message_text(message: MapiObject, ocr: OcrOptions, tables: TablesMode, depth: int) -> str:
+    """A message laid out as an e-mail's text is: header, body, then each attachment."""
     recipients: dict[str, list[str]] = {"To": [], "Cc": [], "Bcc": []}
-    for recipient in message.children("__recip_version1.0_#", _OBJECT_HEADER):
+    for recipient in message.recipients():
         field = _RECIPIENT_FIELDS.get(recipient.number(_RECIPIENT_TYPE) or 1, "To")
         address = recipient.text(_SMTP_ADDRESS) or recipient.text(_EMAIL_ADDRESS)
         recipients[field].append(_mailbox(recipient.text(_DISPLAY_NAME), address))
@@ -192,34 +228,30 @@ def _message_text(message: _Storage, ocr: OcrOptions, tables: TablesMode, depth:
         "Subject": message.text(_SUBJECT),
     }
     blocks = [header_text(fields), _body(message)]
-    for attachment in message.children("__attach_version1.0_#", _OBJECT_HEADER):
-        blocks.append(_attachment_text(attachment, ocr, tables, depth))
+    for attachment in message.attachments():
+        blocks.append(attachment_text(attachment, ocr, tables, depth))
     return "\n\n".join(block for block in blocks if block)
 
 
-def _attachment_text(attachment: _Storage, ocr: OcrOptions, tables: TablesMode, depth: int) -> str:
+def attachment_text(attachment: MapiObject, ocr: OcrOptions, tables: TablesMode, depth: int) -> str:
     name = attachment.text(_ATTACH_LONG_FILENAME) or attachment.text(_ATTACH_FILENAME)
     name = name or attachment.text(_DISPLAY_NAME)
-    embedded = attachment.embedded()
-    if embedded is not None:
+    if attachment.holds_message():
         kind = "application/vnd.ms-outlook"
     else:
         kind = attachment.text(_ATTACH_MIME_TAG) or "application/octet-stream"
     return attachment_block(
-        name, kind, lambda: _attachment_content(attachment, embedded, name, ocr, tables, depth)
+        name, kind, lambda: _attachment_content(attachment, name, ocr, tables, depth)
     )
 
 
 def _attachment_content(
-    attachment: _Storage,
-    embedded: _Storage | None,
-    name: str,
-    ocr: OcrOptions,
-    tables: TablesMode,
-    depth: int,
+    attachment: MapiObject, name: str, ocr: OcrOptions, tables: TablesMode, depth: int
 ) -> str:
+    # Read here, inside attachment_block: a damaged attached message is named with why.
+    embedded = attachment.embedded()
     if embedded is not None:
-        return "" if depth >= MAX_NESTING else _message_text(embedded, ocr, tables, depth + 1)
+        return "" if depth >= MAX_NESTING else message_text(embedded, ocr, tables, depth + 1)
     if attachment.number(_ATTACH_METHOD) not in (None, _BY_VALUE):
         return ""  # attached by reference, or an OLE object: named only
     return file_text(attachment.binary(_ATTACH_DATA) or b"", name, ocr, tables, depth)
@@ -235,7 +267,7 @@ def _mailbox(name: str, address: str) -> str:
     return f"{name} <{address}>"
 
 
-def _body(message: _Storage) -> str:
+def _body(message: MapiObject) -> str:
     text = message.text(_BODY)
     if text.strip():
         return text.strip()

@@ -31,6 +31,8 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
 XLS = "application/vnd.ms-excel"
 MSG = "application/vnd.ms-outlook"
+# Outlook's rich-text wrapper (winmail.dat): a message's properties and attachments.
+TNEF = "application/vnd.ms-tnef"
 DOC = "application/msword"
 PPT = "application/vnd.ms-powerpoint"
 # An OLE compound file (Office 97-2003, Outlook messages, password-protected Office files):
@@ -118,6 +120,8 @@ _OLE_KINDS = {
     "PowerPoint Document": PPT,
     "__properties_version1.0": MSG,  # an Outlook message: MAPI properties, the top level's
 }
+
+TNEF_SIGNATURE = b"\x78\x9f\x3e\x22"  # 0x223E9F78, little-endian
 
 _BINARY_SIGNATURES: list[tuple[bytes, int, str]] = [
     (b"RIFF", 0, "application/x-riff"),
@@ -232,14 +236,18 @@ def sniff(head: bytes, filename: str = "") -> Detected:
     """
     if not head:
         raise InvalidDocument("the object is empty")
-    if b"%PDF" in head[:_PDF_WINDOW] or _PDF_OBJECT.search(head[:_PDF_WINDOW]):
-        # A damaged header with PDF objects after it: MuPDF repairs many such files, and what
-        # it cannot open is rejected there, with a reason, rather than ingested as "text".
-        return Detected(PDF)
+    # Containers first: one may hold a PDF within its first KiB (an attachment of a message,
+    # a member stored as it is), which the search for a PDF's header below would find.
     if head.startswith(b"PK\x03\x04"):
         return Detected(ZIP)  # which container: sniff_zip reads the archive's directory
     if head.startswith(_OLE_SIGNATURE):
         return Detected(OLE)  # which kind: sniff_ole reads the file's directory
+    if head.startswith(TNEF_SIGNATURE):
+        return Detected(TNEF)
+    if b"%PDF" in head[:_PDF_WINDOW] or _PDF_OBJECT.search(head[:_PDF_WINDOW]):
+        # A damaged header with PDF objects after it: MuPDF repairs many such files, and what
+        # it cannot open is rejected there, with a reason, rather than ingested as "text".
+        return Detected(PDF)
     if head[60:68] == b"BOOKMOBI":
         return Detected(MOBI)
     media_type = _media_type(head) or _picture_type(head)

@@ -42,6 +42,7 @@ from docproc.extract.sniff import (
     PPT,
     PPTX,
     RTF,
+    TNEF,
     XLS,
     XLSX,
 )
@@ -422,8 +423,8 @@ def _slide_pieces(
 
 
 def _whole_text(ref: DocumentRef, segment: WholeSegment, deps: SegmentDeps) -> tuple[str, str]:
-    """The text of a document read whole (DOCX, DOC, e-mail, Outlook message, RTF), and how it
-    was extracted."""
+    """The text of a document read whole (DOCX, DOC, e-mail, Outlook message or its TNEF, RTF),
+    and how it was extracted."""
     if ref.media_type == RTF:
         from docproc.extract import rtf
 
@@ -450,6 +451,14 @@ def _whole_text(ref: DocumentRef, segment: WholeSegment, deps: SegmentDeps) -> t
             deps.store, segment.input_key, ref.size, segment.input_version_id, _MESSAGE_READ_AHEAD
         ) as message:
             return outlook.msg_text(message, deps.ocr, deps.tables), outlook.EXTRACTION_METHOD
+    if ref.media_type == TNEF:
+        from docproc.extract import tnef
+
+        size_mb = ref.size / 2**20
+        deps.budget.reserve(size_mb * tnef.MEMORY_FACTOR, f"a TNEF stream of {size_mb:.0f} MB")
+        # Held whole: its attributes run from start to end, an attachment's bytes among them.
+        data = deps.store.read_range(segment.input_key, 0, ref.size, segment.input_version_id)
+        return tnef.tnef_text(data, deps.ocr, deps.tables), tnef.EXTRACTION_METHOD
     if ref.media_type == EML:
         from docproc.extract import mail
 
