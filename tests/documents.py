@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import functools
 import io
 import mailbox
 import random
@@ -214,6 +215,115 @@ def email_message(
         else:
             maintype, subtype = kind.split("/")
             message.add_attachment(content, maintype=maintype, subtype=subtype, filename=name)
+    return message
+
+
+def mime_entity(body: str, attachments: Sequence[tuple[str, str, bytes]] = ()) -> EmailMessage:
+    """A message's content without its header (what a signature covers): a plain body, then
+    attachments."""
+    content = EmailMessage()
+    content.set_content(body)
+    for name, kind, data in attachments:
+        maintype, subtype = kind.split("/")
+        content.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
+    del content["MIME-Version"]
+    return content
+
+
+def signed_entity(body: str, attachments: Sequence[tuple[str, str, bytes]] = ()) -> bytes:
+    """What an Outlook message signed keeps as its one attachment (``multipart/signed``,
+    [MS-OXOSMIME]): the signed MIME entity, a body and files, then the signature (here bytes
+    that only look like one: nothing reads it)."""
+    content = mime_entity(body, attachments)
+    signature = EmailMessage()
+    signature.set_content(
+        b"0\x82\x01\x00signature", "application", "pkcs7-signature", filename="smime.p7s"
+    )
+    del signature["MIME-Version"]
+    signed = EmailMessage()
+    signed.make_mixed()
+    signed.replace_header(
+        "Content-Type",
+        'multipart/signed; protocol="application/pkcs7-signature"; micalg=sha-256',
+    )
+    signed.attach(content)
+    signed.attach(signature)
+    del signed["MIME-Version"]
+    return signed.as_bytes()
+
+
+@functools.cache
+def _throwaway_signer() -> tuple[object, object]:
+    """A self-signed certificate and its key, made once per run (for S/MIME test messages)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.EMAIL_ADDRESS, "ana@firm.example")])
+    now = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=3650))
+        .sign(key, hashes.SHA256())
+    )
+    return certificate, key
+
+
+def smime_object(entity: bytes, encrypted: bool = False) -> bytes:
+    """An opaque S/MIME object (smime.p7m, DER) holding the MIME entity ``entity``: signed
+    (signed-data, the entity inside it) or encrypted to a throwaway certificate."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.serialization import Encoding, pkcs7
+
+    certificate, key = _throwaway_signer()
+    if encrypted:
+        builder = pkcs7.PKCS7EnvelopeBuilder().set_data(entity).add_recipient(certificate)
+        return builder.encrypt(Encoding.DER, [])  # type: ignore[arg-type]
+    signer = pkcs7.PKCS7SignatureBuilder().set_data(entity)
+    signer = signer.add_signer(certificate, key, hashes.SHA256())  # type: ignore[arg-type]
+    return signer.sign(Encoding.DER, [pkcs7.PKCS7Options.Binary])
+
+
+def smime_streamed(entity: bytes, piece: int = 1000) -> bytes:
+    """An opaque signed S/MIME object as Outlook streams one out (BER): indefinite lengths,
+    the entity in an OCTET STRING of pieces; no signer (nothing here reads one)."""
+
+    def definite(tag: int, content: bytes) -> bytes:
+        size = len(content)
+        length = bytes([size]) if size < 128 else bytes([0x80 | 4]) + size.to_bytes(4, "big")
+        return bytes([tag]) + length + content
+
+    def indefinite(tag: int, *contents: bytes) -> bytes:
+        return bytes([tag, 0x80]) + b"".join(contents) + b"\0\0"
+
+    signed_data = bytes.fromhex("06092a864886f70d010702")  # 1.2.840.113549.1.7.2
+    data = bytes.fromhex("06092a864886f70d010701")  # 1.2.840.113549.1.7.1
+    pieces = [definite(0x04, entity[at : at + piece]) for at in range(0, len(entity), piece)]
+    encapsulated = indefinite(0x30, data, indefinite(0xA0, indefinite(0x24, *pieces)))
+    sha256 = definite(0x30, bytes.fromhex("0609608648016503040201") + b"\x05\x00")
+    signed = indefinite(
+        0x30, definite(0x02, b"\x01"), definite(0x31, sha256), encapsulated, definite(0x31, b"")
+    )
+    return indefinite(0x30, signed_data, indefinite(0xA0, signed))
+
+
+def smime_email(subject: str, p7m: bytes, smime_type: str = "signed-data") -> EmailMessage:
+    """An e-mail whose whole content is an opaque S/MIME object, as mail programs send one."""
+    message = EmailMessage()
+    message["From"] = "Ana Ruiz <ana@firm.example>"
+    message["To"] = "Ben Ode <ben@client.example>"
+    message["Message-ID"] = "<2@firm.example>"
+    message["Subject"] = subject
+    message.set_content(
+        p7m, "application", "pkcs7-mime", params={"smime-type": smime_type}, filename="smime.p7m"
+    )
     return message
 
 

@@ -18,10 +18,13 @@ from tests.documents import (
     email_message,
     legacy_workbook,
     mailbox_file,
+    mime_entity,
     outlook_message,
     pdf_of_lines,
     powerpoint_97,
     presentation,
+    smime_email,
+    smime_streamed,
     tnef_stream,
     web_page,
     word_97_document,
@@ -89,16 +92,23 @@ def test_a_web_page_read_in_ranges_indexes_only_its_visible_text(
 
 
 @pytest.mark.built_artifacts
-def test_an_email_is_read_whole_with_its_attachments(stack: DeployedStack, qdrant: QdrantClient):
-    # Given an e-mail with a PDF attached, uploaded as .eml
-    message = email_message(
-        "Signed lease",
-        "The signed lease is attached.",
-        attachments=[("lease.pdf", "application/pdf", pdf_of_lines(["Rent is 1,200 a month."]))],
-    )
+@pytest.mark.parametrize("signed", [False, True], ids=["plain", "s-mime"])
+def test_an_email_is_read_whole_with_its_attachments(
+    stack: DeployedStack, qdrant: QdrantClient, signed: bool
+):
+    # Given an e-mail with a PDF attached, uploaded as .eml; or one signed as one S/MIME
+    # object, streamed out as Outlook sends it
+    lease = ("lease.pdf", "application/pdf", pdf_of_lines(["Rent is 1,200 a month."]))
+    if signed:
+        entity = mime_entity("The signed lease is attached.", [lease]).as_bytes()
+        message = smime_email("Signed lease", smime_streamed(entity))
+    else:
+        message = email_message(
+            "Signed lease", "The signed lease is attached.", attachments=[lease]
+        )
     (event,) = stack.upload("uploads/acme/case-3/mail-1/lease.eml", message.as_bytes())
-    # When it is ingested (the runtime's e-mail parser, the upload read by ProcessSegment's
-    # role)
+    # When it is ingested (the runtime's e-mail parser, asn1crypto in the built image, the
+    # upload read by ProcessSegment's role)
     execution = stack.run(event)
     # Then one segment read it whole: its header, body and the PDF's text, announced as e-mail
     assert execution["status"] == "SUCCEEDED", execution.get("cause")

@@ -17,8 +17,11 @@ from tests.damage import damaged_copies, outcomes
 from tests.documents import (
     OutlookMessage,
     email_message,
+    mime_entity,
     outlook_message,
     pdf_of_lines,
+    signed_entity,
+    smime_object,
     tnef_stream,
 )
 
@@ -102,6 +105,56 @@ def test_a_body_without_plain_text_is_read_from_its_html_or_its_rtf(
     message: OutlookMessage, body: str, read: Reader
 ):
     assert read(message).endswith(f"Subject: Note\n\n{body}")
+
+
+_LEASE = ("lease.pdf", "application/pdf", pdf_of_lines(["Rent is 1,200 a month."]))
+
+
+def _clear_signed() -> tuple[str, bytes]:
+    return "multipart/signed", signed_entity("Please sign by Friday.", [_LEASE])
+
+
+def _opaque_signed() -> tuple[str, bytes]:
+    entity = mime_entity("Please sign by Friday.", [_LEASE]).as_bytes()
+    return "application/pkcs7-mime", smime_object(entity)
+
+
+@pytest.mark.parametrize("shown", [False, True], ids=["body-signed-only", "body-shown-too"])
+@pytest.mark.parametrize("signed", [_clear_signed, _opaque_signed], ids=["clear", "opaque"])
+def test_a_signed_message_reads_as_what_was_signed_not_its_mime_source(
+    read: Reader, shown: bool, signed: Callable[[], tuple[str, bytes]]
+):
+    # Given a signed message as Outlook keeps one: what was signed (a body and a PDF) as its
+    # one attachment, a multipart/signed MIME entity or an S/MIME object holding one; the
+    # body on the message too, or not
+    kind, content = signed()
+    message = OutlookMessage(
+        "Signed lease",
+        "Please sign by Friday." if shown else "",
+        attachments=[("smime.p7m", kind, content)],
+    )
+    # When it is read
+    text = read(message)
+    # Then it reads as the message it is: the body once, the PDF's text (the clear form's
+    # signature named); no MIME source or base64 (red before: the entity was read as a text
+    # file; the S/MIME object was named only)
+    assert text.split("Subject: Signed lease\n\n")[1].startswith(
+        "Please sign by Friday.\n\n"
+        "Attachment: lease.pdf (application/pdf)\n\nRent is 1,200 a month."
+    )
+    assert text.count("Please sign by Friday.") == 1
+    assert "Content-Type" not in text and "JVBERi" not in text
+
+
+def test_an_encrypted_message_is_named_with_why(read: Reader):
+    # Given an S/MIME-encrypted message as Outlook keeps one (its one attachment)
+    secret = smime_object(mime_entity("The offer is 40,000.").as_bytes(), encrypted=True)
+    message = OutlookMessage("Offer", attachments=[("smime.p7m", "application/pkcs7-mime", secret)])
+    # When it is read, Then its header is read and its content named as encrypted
+    assert read(message).endswith(
+        "Subject: Offer\n\nAttachment: smime.p7m (application/pkcs7-mime), "
+        "not read: EncryptedDocument"
+    )
 
 
 def test_strings_in_a_code_page_are_read_in_it_a_recipient_s_in_its_message_s(read: Reader):

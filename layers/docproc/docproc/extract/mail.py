@@ -33,6 +33,7 @@ from docproc.errors import DocprocError, EncryptedDocument, UnsupportedDocument
 from docproc.extract import sniff
 from docproc.extract.ocr import OCR_OFF, OcrOptions
 from docproc.extract.pages import PageText, TablesMode
+from docproc.extract.smime import PKCS7_MIME_TYPES, signed_content
 
 EXTRACTION_METHOD = "email"
 # Peak memory of reading a message per byte of it, with a margin. Parsing peaks at ~2.6x
@@ -58,6 +59,47 @@ def message_text(
     message = BytesParser(policy=email.policy.default).parse(source)
     assert isinstance(message, EmailMessage)  # what policy.default makes
     return _parsed_text(message, ocr, tables, depth)
+
+
+def entity_text(
+    data: bytes,
+    ocr: OcrOptions,
+    tables: TablesMode,
+    depth: int,
+    attachments_only: bool = False,
+) -> str:
+    """The text of a MIME entity without a message's header (what an Outlook message signed
+    keeps of itself): its body and attachments, or its attachments alone."""
+    message = BytesParser(policy=email.policy.default).parse(io.BytesIO(data))
+    if not attachments_only:
+        return _parsed_text(message, ocr, tables, depth)
+    blocks = (
+        _attachment_text(attachment, ocr, tables, depth, beside_body=True)
+        for attachment in _attachments(message)
+    )
+    return "\n\n".join(block for block in blocks if block)
+
+
+def signed_text(
+    data: bytes,
+    name: str,
+    kind: str,
+    ocr: OcrOptions,
+    tables: TablesMode,
+    depth: int,
+    attachments_only: bool = False,
+) -> str:
+    """What a signed message signed, read in the message's place (not as an attachment: it is
+    the message's content). ``data`` is the MIME entity (``multipart/signed``) or the opaque
+    S/MIME object that holds it (``application/pkcs7-mime``); one that cannot be read
+    (encrypted, damaged) is named with why."""
+    if depth >= MAX_NESTING:
+        return ""
+    try:
+        entity = signed_content(data) if kind in PKCS7_MIME_TYPES else data
+        return entity_text(entity, ocr, tables, depth + 1, attachments_only)
+    except DocprocError as exc:
+        return f"{_title(name, kind)}, not read: {type(exc).__name__}"
 
 
 def _parsed_text(message: MIMEPart, ocr: OcrOptions, tables: TablesMode, depth: int) -> str:
@@ -130,6 +172,10 @@ def _attachment_text(
     part: MIMEPart, ocr: OcrOptions, tables: TablesMode, depth: int, beside_body: bool
 ) -> str:
     name = part.get_filename() or ""
+    if part.get_content_type() in PKCS7_MIME_TYPES:
+        return signed_text(
+            _decoded(part), name, part.get_content_type(), ocr, tables, depth, beside_body
+        )
     return attachment_block(
         name,
         part.get_content_type(),
@@ -140,7 +186,7 @@ def _attachment_text(
 def attachment_block(name: str, kind: str, read: Callable[[], str]) -> str:
     """An attachment as a message's text gives it: named with its type, then its text
     (``read()``). One that cannot be read is named with why; the rest is kept either way."""
-    title = f"Attachment: {name} ({kind})" if name else f"Attachment ({kind})"
+    title = _title(name, kind)
     try:
         text = read()
     except UnsupportedDocument:
@@ -151,6 +197,10 @@ def attachment_block(name: str, kind: str, read: Callable[[], str]) -> str:
         return f"{title}\n\n{text}"
     # A part without a name and without text (an inline picture of a signature) says nothing.
     return title if name else ""
+
+
+def _title(name: str, kind: str) -> str:
+    return f"Attachment: {name} ({kind})" if name else f"Attachment ({kind})"
 
 
 def _part_text(

@@ -20,9 +20,16 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Protocol
 
 from docproc.errors import InvalidDocument
-from docproc.extract.mail import MAX_NESTING, attachment_block, file_text, header_text
+from docproc.extract.mail import (
+    MAX_NESTING,
+    attachment_block,
+    file_text,
+    header_text,
+    signed_text,
+)
 from docproc.extract.ocr import OCR_OFF, OcrOptions
 from docproc.extract.pages import TablesMode
+from docproc.extract.smime import PKCS7_MIME_TYPES
 from docproc.extract.sniff import OLE_ERRORS
 
 if TYPE_CHECKING:
@@ -55,6 +62,9 @@ _ATTACH_FILENAME = 0x3704
 _ATTACH_METHOD = 0x3705
 _ATTACH_LONG_FILENAME = 0x3707
 _ATTACH_MIME_TAG = 0x370E
+# The MIME types of a signed message's one attachment: the signed entity, in the clear or
+# inside an S/MIME object.
+_SIGNED = {"multipart/signed", *PKCS7_MIME_TYPES}
 # Property types.
 _UNICODE, _STRING8, _BINARY, _LONG, _SYSTIME = 0x001F, 0x001E, 0x0102, 0x0003, 0x0040
 # How an attachment is held: its bytes (others: by reference, an OLE object, a message of its
@@ -207,8 +217,17 @@ class _Storage:
         return f"{self._path}__substg1.0_{_ATTACH_DATA:04X}000D/"
 
 
-def message_text(message: MapiObject, ocr: OcrOptions, tables: TablesMode, depth: int) -> str:
-    """A message laid out as an e-mail's text is: header, body, then each attachment."""
+def message_text(
+    message: MapiObject,
+    ocr: OcrOptions,
+    tables: TablesMode,
+    depth: int,
+    attachments_only: bool = False,
+) -> str:
+    """A message laid out as an e-mail's text is: header, body, then each attachment; or its
+    attachments alone (where another copy of the message gives the rest)."""
+    if attachments_only:
+        return _attachments_text(message, ocr, tables, depth, beside_body=True)
     recipients: dict[str, list[str]] = {"To": [], "Cc": [], "Bcc": []}
     for recipient in message.recipients():
         field = _RECIPIENT_FIELDS.get(recipient.number(_RECIPIENT_TYPE) or 1, "To")
@@ -227,15 +246,31 @@ def message_text(message: MapiObject, ocr: OcrOptions, tables: TablesMode, depth
         "Date": email.utils.format_datetime(sent) if sent else "",
         "Subject": message.text(_SUBJECT),
     }
-    blocks = [header_text(fields), _body(message)]
+    body = _body(message)
+    attachments = _attachments_text(message, ocr, tables, depth, beside_body=bool(body))
+    return "\n\n".join(block for block in (header_text(fields), body, attachments) if block)
+
+
+def _attachments_text(
+    message: MapiObject, ocr: OcrOptions, tables: TablesMode, depth: int, beside_body: bool
+) -> str:
+    blocks = []
     for attachment in message.attachments():
-        blocks.append(attachment_text(attachment, ocr, tables, depth))
+        kind = attachment.text(_ATTACH_MIME_TAG).lower()
+        if kind in _SIGNED:
+            # A signed message keeps what was signed as its one attachment ([MS-OXOSMIME]):
+            # the MIME entity, or the S/MIME object holding it, read as the message's content
+            # (its body where the message shows none, and its files), not as a file of MIME
+            # source and base64.
+            signed, name = attachment.binary(_ATTACH_DATA) or b"", _attachment_name(attachment)
+            blocks.append(signed_text(signed, name, kind, ocr, tables, depth, beside_body))
+        else:
+            blocks.append(attachment_text(attachment, ocr, tables, depth))
     return "\n\n".join(block for block in blocks if block)
 
 
 def attachment_text(attachment: MapiObject, ocr: OcrOptions, tables: TablesMode, depth: int) -> str:
-    name = attachment.text(_ATTACH_LONG_FILENAME) or attachment.text(_ATTACH_FILENAME)
-    name = name or attachment.text(_DISPLAY_NAME)
+    name = _attachment_name(attachment)
     if attachment.holds_message():
         kind = "application/vnd.ms-outlook"
     else:
@@ -243,6 +278,11 @@ def attachment_text(attachment: MapiObject, ocr: OcrOptions, tables: TablesMode,
     return attachment_block(
         name, kind, lambda: _attachment_content(attachment, name, ocr, tables, depth)
     )
+
+
+def _attachment_name(attachment: MapiObject) -> str:
+    name = attachment.text(_ATTACH_LONG_FILENAME) or attachment.text(_ATTACH_FILENAME)
+    return name or attachment.text(_DISPLAY_NAME)
 
 
 def _attachment_content(

@@ -25,7 +25,6 @@ from docproc.errors import InvalidDocument
 from docproc.extract.ocr import OCR_OFF, OcrOptions
 from docproc.extract.outlook import (
     MapiObject,
-    attachment_text,
     codepage_name,
     filetime,
     message_text,
@@ -97,11 +96,7 @@ def tnef_text(
 ) -> str:
     """The text of the TNEF stream ``data``: as an Outlook message's (header, body, then each
     attachment), or with ``attachments_only`` its attachments alone."""
-    message = read(memoryview(data))
-    if attachments_only:
-        blocks = (attachment_text(each, ocr, tables, depth) for each in message.attachments())
-        return "\n\n".join(block for block in blocks if block)
-    return message_text(message, ocr, tables, depth)
+    return message_text(read(memoryview(data)), ocr, tables, depth, attachments_only)
 
 
 class TnefObject:
