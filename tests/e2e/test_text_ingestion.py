@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from qdrant_client import QdrantClient
 
+from benchmarks.generators import text_pdf
 from docproc.extract.html import html_to_text
 from docproc.extract.sniff import DOC, MSG, PPT, PPTX, TNEF, XLS, XLSX
 from tests.documents import (
     OutlookMessage,
     Slide,
+    docx_file,
     docx_with_photographs,
     email_message,
     legacy_workbook,
@@ -316,6 +320,52 @@ def test_a_mailbox_fans_out_and_reads_each_message_once(
     text = " ".join(" ".join(c["text"] for c in chunks).split())
     assert all(f"Subject: Message {n} Body of message {n}." in text for n in range(150))
     assert stack.published()[0]["detail"]["media_type"] == "application/mbox"
+
+
+@pytest.mark.built_artifacts
+def test_a_zip_archive_fans_out_and_reads_each_file_once(
+    stack: DeployedStack, qdrant: QdrantClient, tmp_path: Path
+):
+    # Given a production zipped (stored, 64 KiB segments: several): 12 PDFs of 3 pages, a
+    # DOCX and an Outlook message, in folders
+    files = {
+        f"vol-1/exhibit-{n:02d}.pdf": text_pdf(tmp_path / f"{n}.pdf", 3, seed=n).read_bytes()
+        for n in range(12)
+    }
+    memo = docx_file(tmp_path / "memo.docx", ["Clause 9: the landlord insures the building."])
+    files["vol-2/memo.docx"] = memo.read_bytes()
+    files["vol-2/inspection.msg"] = outlook_message(
+        OutlookMessage("Inspection", "Mould found in the north bedroom.")
+    )
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as zipped:
+        for name, data in files.items():
+            zipped.writestr(name, data)
+    (event,) = stack.upload("uploads/acme/case-3/prod-1/production.zip", archive.getvalue())
+    # When it is ingested
+    execution = stack.run(event)
+    # Then several segments read it, each file in the chunks of exactly one, under its path;
+    # the PDFs' chunks on their own pages
+    assert execution["status"] == "SUCCEEDED", execution.get("cause")
+    segments = [p for name, p in stack.invocations if name == "ProcessSegmentFunction"]
+    assert len(segments) >= 2 and {p["segment"]["kind"] for p in segments} == {"bytes"}
+    chunks = _chunks(stack, "work/acme/prod-1/")
+    owners: dict[str, set[int]] = {}
+    for chunk in chunks:
+        owners.setdefault(chunk["path"], set()).add(chunk["segment"])
+    assert set(owners) == set(files) and all(len(owner) == 1 for owner in owners.values())
+    pages = {
+        (chunk["path"], page)
+        for chunk in chunks
+        if chunk["path"].endswith(".pdf")
+        for page in range(chunk["page_start"], chunk["page_end"] + 1)
+    }
+    assert pages == {(name, page) for name in files if name.endswith(".pdf") for page in (1, 2, 3)}
+    text = " ".join(" ".join(c["text"] for c in chunks).split())
+    assert "File: vol-2/memo.docx Clause 9: the landlord insures the building." in text
+    assert "Subject: Inspection Mould found in the north bedroom." in text
+    assert {c["extraction"] for c in chunks} == {"archive"}
+    assert stack.published()[0]["detail"]["media_type"] == "application/zip"
 
 
 @pytest.mark.built_artifacts

@@ -23,7 +23,8 @@ def _lines(stdout: str) -> tuple[dict[str, dict], dict]:
 
 def _case_folder(root: Path) -> Path:
     """A case folder: text, Markdown and a PDF (one in a sub-folder), a broken PDF in the
-    middle, a hidden file, archives and a Visio drawing (a compound file of a kind not read)."""
+    middle, a ZIP of notes, a hidden file, a compressed tarball and a Visio drawing (a
+    compound file of a kind not read)."""
     folder = root / "case-files"
     (folder / "exhibits").mkdir(parents=True)
     (folder / "a-letter.txt").write_text("The tenant paid the deposit on 3 March.\n" * 20)
@@ -32,9 +33,9 @@ def _case_folder(root: Path) -> Path:
     (folder / "d-notes.md").write_text("# Notes\n\nThe hearing is on 12 May.\n")
     (folder / ".DS_Store").write_bytes(b"\x00\x01")
     (folder / "evidence.tar.gz").write_bytes(GZIP)
-    # Containers of kinds docproc does not read, told by their members or streams
-    with zipfile.ZipFile(folder / "photos.zip", "w") as archive:
-        archive.writestr("scan.raw", b"\x00" * 100)
+    with zipfile.ZipFile(folder / "e-photos.zip", "w") as archive:
+        archive.writestr("captions.txt", "The photos show the damp north wall.")
+    # A compound file of a kind docproc does not read, told by its streams
     (folder / "floor-plan.vsd").write_bytes(compound_file({"VisioDocument": bytes(600)}))
     return folder
 
@@ -51,11 +52,12 @@ def test_a_folder_ingests_each_document_past_a_bad_one_and_a_rerun_skips_them(tm
         "b-broken": "rejected",
         "exhibits--c-record": "complete",
         "d-notes": "complete",
+        "e-photos": "complete",
     }
     assert documents["b-broken"]["error"].startswith("InvalidDocument")
     assert documents["exhibits--c-record"]["pages"] == 3
-    # And the hidden file, the archives and the drawing were skipped and counted, not fatal
-    assert summary["hidden_skipped"] == 1 and summary["unsupported_skipped"] == 3
+    # And the hidden file, the tarball and the drawing were skipped and counted, not fatal
+    assert summary["hidden_skipped"] == 1 and summary["unsupported_skipped"] == 2
     # And some documents failed: exit status 1
     assert first.returncode == 1, first.stderr
     # And what was ingested is searchable under the folder's ids
@@ -65,7 +67,7 @@ def test_a_folder_ingests_each_document_past_a_bad_one_and_a_rerun_skips_them(tm
     second = run(home, "ingest", str(folder), "--json", check=False)
     documents, summary = _lines(second.stdout)
     # Then the complete documents are skipped, nothing is redone
-    assert summary["already_complete"] == 3 and summary["complete"] == 3
+    assert summary["already_complete"] == 4 and summary["complete"] == 4
     assert all(documents[name]["skipped"] for name in ("a-letter", "d-notes"))
     assert second.returncode == 1
 

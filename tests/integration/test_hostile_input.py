@@ -15,7 +15,7 @@ from pathlib import Path
 import pymupdf
 import pytest
 
-from benchmarks.generators import text_pdf
+from benchmarks.generators import image_pdf, page_marker, text_pdf
 from docproc.config import LocalSettings
 from docproc.errors import (
     DocprocError,
@@ -185,6 +185,25 @@ def test_an_office_package_s_photographs_are_not_read_into_memory(
     assert peak_rss_mb() - before < FILE_MEMORY_BOUND_MB
     hits = env.vectors.search(env.embedder.embed(["north wall day 24"])[0], "local", limit=1)
     assert "Photograph 24:" in hits[0].payload["text"]
+
+
+def test_a_pdf_of_photographs_in_a_zip_is_read_from_disk_a_page_at_a_time(env, tmp_path: Path):
+    # Given a ZIP holding a 200 MB PDF of photographs (JPEGs: stored as they are)
+    scans = image_pdf(tmp_path / "scans.pdf", 200 * 10**6, jpeg=True)
+    path = tmp_path / "production.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
+        archive.write(scans, "vol-1/scans.pdf")
+    scans.unlink()
+    # When it is ingested
+    reset_peak_rss()
+    before = current_rss_mb()
+    report = ingest(env, path, document_id="production")
+    # Then every page's line is read, and the process grew by less than a file may add (the
+    # PDF is unpacked to disk and read from there, not held)
+    assert report.status == "complete" and report.chunks_total > 0
+    assert peak_rss_mb() - before < FILE_MEMORY_BOUND_MB
+    hits = env.vectors.search(None, "local", sparse=env.sparse.encode_query(page_marker(400)))
+    assert hits[0].payload["path"] == "vol-1/scans.pdf" and hits[0].payload["page_start"] <= 400
 
 
 def test_a_comic_book_is_converted_to_pdf_a_segment_at_a_time(env, tmp_path: Path):

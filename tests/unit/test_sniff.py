@@ -166,12 +166,10 @@ def test_zip_containers_by_members(tmp_path: Path):
     with zipfile.ZipFile(tmp_path / "c.cbz", "w") as archive:
         archive.writestr("001.png", pixmap.tobytes("png"))
     assert sniff_zip(tmp_path / "c.cbz") == CBZ
-    # Anything else in a ZIP is unsupported, and says so
+    # Anything else in a ZIP is an archive of files (each read as its kind)
     with zipfile.ZipFile(tmp_path / "d.zip", "w") as archive:
         archive.writestr("data.bin", b"\x00\x01")
-    with pytest.raises(UnsupportedDocument) as error:
-        sniff_zip(tmp_path / "d.zip")
-    assert error.value.detected_type == ZIP
+    assert sniff_zip(tmp_path / "d.zip") == ZIP
     (tmp_path / "e.zip").write_bytes(b"PK\x03\x04" + io.BytesIO(b"junk").read())
     with pytest.raises(InvalidDocument):
         sniff_zip(tmp_path / "e.zip")

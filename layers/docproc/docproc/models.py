@@ -265,6 +265,9 @@ class Chunk(_Model):
     time_end: float | None = None
     # Speech: the speaker label when the transcriber tells speakers apart.
     speaker: int | None = None
+    # The file inside an archive the chunk comes from ("exhibits/lease.pdf"); its pages, where
+    # set, are that file's, and its bytes the file's in the archive.
+    path: str | None = None
     # How the text was obtained: for pages "text" (the text layer), "ocr" or "text+ocr" (a
     # chunk across both); other formats name their reader ("utf8-text", "ffmpeg+nova-3", ...).
     extraction: str

@@ -44,6 +44,8 @@ class ChunkPiece:
     time_start: float | None = None
     time_end: float | None = None
     speaker: int | None = None
+    # The file inside an archive the text comes from (its pages are that file's).
+    path: str | None = None
 
 
 class Chunker:

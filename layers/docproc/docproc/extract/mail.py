@@ -185,18 +185,24 @@ def _attachment_text(
 
 def attachment_block(name: str, kind: str, read: Callable[[], str]) -> str:
     """An attachment as a message's text gives it: named with its type, then its text
-    (``read()``). One that cannot be read is named with why; the rest is kept either way."""
-    title = _title(name, kind)
+    (``read()``). One that cannot be read is named with why; the rest is kept either way.
+    A part without a name and without text (an inline picture of a signature) says nothing."""
+    return titled_block(_title(name, kind), read, keep_title=bool(name))
+
+
+def titled_block(title: str, read: Callable[[], str], keep_title: bool = True) -> str:
+    """``title``, then the text ``read()`` gives: a file inside a message or an archive. One
+    that cannot be read is titled with why; one of a kind docproc does not read (an archive in
+    a message, a recording), or without text, is its title alone (``keep_title``) or nothing."""
     try:
         text = read()
     except UnsupportedDocument:
-        text = ""  # an archive: named, as a reader of the message sees it
+        text = ""
     except DocprocError as exc:
         return f"{title}, not read: {type(exc).__name__}"
     if text:
         return f"{title}\n\n{text}"
-    # A part without a name and without text (an inline picture of a signature) says nothing.
-    return title if name else ""
+    return title if keep_title else ""
 
 
 def _title(name: str, kind: str) -> str:
@@ -252,7 +258,7 @@ def file_text(
         filetype = sniff.PAGED[media_type]
         with _spilled(data, filetype) as path:
             del data  # MuPDF reads the file: the bytes need not stay while it does
-            return _paged_text(path, filetype, ocr, tables)
+            return _joined(paged_pages(path, filetype, ocr, tables))
     if media_type in sniff.PICTURE_TYPES:
         from docproc.extract import pictures
 
@@ -343,12 +349,15 @@ def _decoded(part: MIMEPart) -> bytes:
     return decoded if isinstance(decoded, bytes) else b""
 
 
-def _paged_text(path: Path, filetype: str, ocr: OcrOptions, tables: TablesMode) -> str:
+def paged_pages(
+    path: Path, filetype: str, ocr: OcrOptions, tables: TablesMode
+) -> Iterator[PageText]:
+    """Every page of a paged file (a PDF, an EPUB, ...) read from ``path``, a page at a time."""
     # Imported here: MuPDF loads only for messages with such attachments.
     from docproc.extract import pdf
 
     count = pdf.count_pages(path, filetype)
-    return _joined(pdf.extract_pages(path, 1, count, filetype, ocr, tables))
+    return pdf.extract_pages(path, 1, count, filetype, ocr, tables)
 
 
 def _joined(pages: Iterator[PageText]) -> str:

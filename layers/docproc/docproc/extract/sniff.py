@@ -266,8 +266,9 @@ def sniff(head: bytes, filename: str = "") -> Detected:
 
 
 def sniff_zip(archive_file: Path | IO[bytes]) -> str:
-    """Which ZIP-based format an archive is, by its members. A seekable file object will do:
-    only the central directory and the ``mimetype`` member are read."""
+    """Which ZIP-based format an archive is, by its members; ZIP for none of them (an archive
+    of files). A seekable file object will do: only the central directory and the
+    ``mimetype`` member are read."""
     try:
         with zipfile.ZipFile(archive_file) as archive:
             names = archive.namelist()
@@ -290,7 +291,7 @@ def sniff_zip(archive_file: Path | IO[bytes]) -> str:
     files = [name for name in names if not name.endswith("/")]
     if files and all(name.lower().endswith(images) for name in files):
         return CBZ
-    raise UnsupportedDocument("a ZIP archive of an unsupported kind", detected_type=ZIP)
+    return ZIP  # an archive of files, each read as its kind (docproc.extract.archive)
 
 
 # What olefile raises on a damaged compound file or stream (TypeError: a storage where a

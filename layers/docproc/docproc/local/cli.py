@@ -452,6 +452,10 @@ def _extent(pages: int, size: int, seconds: float) -> str:
 
 
 def _provenance(payload: dict[str, Any]) -> str:
+    if payload.get("path"):  # a file inside an archive: its path, and its pages where paged
+        start = payload.get("page_start")
+        where = "" if start is None else f", {_provenance({**payload, 'path': None})}"
+        return f"{payload['path']}{where}"
     if payload.get("page_start") is not None:
         start, end = payload["page_start"], payload["page_end"]
         return f"page {start}" if start == end else f"pages {start}-{end}"

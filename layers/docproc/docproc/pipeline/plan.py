@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from docproc.config import SegmentingSettings
-from docproc.errors import InvalidDocument
+from docproc.errors import InvalidDocument, NoExtractableText
 from docproc.extract.ocr import OcrMode
 from docproc.extract.pages import PageRange, page_ranges, weighted_ranges
 from docproc.extract.sniff import (
@@ -32,6 +32,7 @@ from docproc.extract.sniff import (
     TNEF,
     XLS,
     XLSX,
+    ZIP,
     Detected,
     sniff,
     sniff_container,
@@ -54,6 +55,10 @@ from docproc.models import (
 from docproc.observability import logger
 from docproc.storage.port import ObjectStore
 from docproc.storage.ranged import open_ranged
+
+# An archive's segment reads at most this many files (small ones: each is a document's worth
+# of work to start, whatever its size).
+ARCHIVE_FILES_PER_SEGMENT = 100
 
 
 @dataclass(frozen=True)
@@ -176,6 +181,8 @@ def _segments(
         ]
     if ref.media_type in TEXT_TYPES:
         return _byte_segments(ref, detected, store, options)
+    if ref.media_type == ZIP:
+        return _archive_segments(ref, store, options)
     if ref.media_type == MBOX:
         # Its messages say their own encodings: ranges of its bytes as they are.
         return _byte_segments(ref, Detected(MBOX), store, options)
@@ -325,6 +332,40 @@ def _part_segments(
 
 # Transcoding streams in blocks of this size: memory stays flat whatever the file size.
 _TRANSCODE_BLOCK = 4 * 1024 * 1024
+
+
+def _archive_segments(ref: DocumentRef, store: ObjectStore, options: PlanOptions) -> list[Segment]:
+    """Byte ranges of a ZIP archive cut between its files (from its central directory: a few
+    ranged reads), each up to SEGMENT_BYTES of them compressed or ARCHIVE_FILES_PER_SEGMENT
+    files; a larger file alone. The ranges cover the archive; a range owns the files whose
+    local header lies in it (docproc.extract.archive)."""
+    from docproc.extract import archive
+
+    with open_ranged(store, ref.source_key, ref.size, ref.source_version_id) as source:
+        files = archive.members(source)
+    if not files:
+        raise NoExtractableText("the archive holds no files")
+    starts, size, count = [0], 0, 0
+    for member in files:
+        if count and (
+            size + member.end - member.start > options.segment_bytes
+            or count == ARCHIVE_FILES_PER_SEGMENT
+        ):
+            starts.append(member.start)
+            size, count = 0, 0
+        size, count = size + member.end - member.start, count + 1
+    ends = [*starts[1:], ref.size]
+    return [
+        BytesSegment(
+            index=index,
+            byte_start=start,
+            byte_end=end,
+            input_key=ref.source_key,
+            input_version_id=ref.source_version_id,
+            input_size=ref.size,
+        )
+        for index, (start, end) in enumerate(zip(starts, ends, strict=True))
+    ]
 
 
 def _byte_segments(

@@ -45,6 +45,7 @@ from docproc.extract.sniff import (
     TNEF,
     XLS,
     XLSX,
+    ZIP,
 )
 from docproc.ledger.port import Ledger
 from docproc.ledger.records import utc_now
@@ -79,6 +80,8 @@ if TYPE_CHECKING:
 _PACKAGE_READ_AHEAD = 1 << 20
 # An e-mail is read from start to end: in few requests.
 _MESSAGE_READ_AHEAD = 8 << 20
+# An archive's files are read in the order they lie: in few requests.
+_ARCHIVE_READ_AHEAD = 8 << 20
 
 
 @dataclass(frozen=True)
@@ -326,6 +329,9 @@ def _pieces(
     if ref.media_type == MBOX:
         yield from _mailbox_pieces(segment, deps)
         return
+    if ref.media_type == ZIP:
+        yield from _archive_pieces(segment, deps)
+        return
     owned = text.read_slice(
         deps.store,
         segment.input_key,
@@ -557,6 +563,28 @@ def _mailbox_pieces(segment: BytesSegment, deps: SegmentDeps) -> Iterator[tuple[
         deps.budget.check("reading a mailbox")
 
 
+def _archive_pieces(segment: BytesSegment, deps: SegmentDeps) -> Iterator[tuple[ChunkPiece, str]]:
+    """The files whose local header lies in the segment's range, each read whole as its kind;
+    their chunks name the file, carry its bytes in the archive, and a paged file's pages."""
+    from docproc.extract import archive
+
+    key, version = segment.input_key, segment.input_version_id
+    with open_ranged(deps.store, key, segment.input_size, version, _ARCHIVE_READ_AHEAD) as source:
+        for member, pages, paged in archive.owned_pages(
+            source, segment.byte_start, segment.byte_end, deps.ocr, deps.tables, deps.budget.reserve
+        ):
+            # Another kind's text is chunked as a whole document's: Markdown tables cut between
+            # rows, headed on each; its one "page" says nothing of the file.
+            for piece in deps.chunker.chunk_pages(pages):
+                located = replace(
+                    piece, path=member.path, byte_start=member.start, byte_end=member.end
+                )
+                if not paged:
+                    located = replace(located, page_start=None, page_end=None)
+                yield located, archive.EXTRACTION_METHOD
+            deps.budget.check("reading an archive")
+
+
 def _html_pieces(
     segment: BytesSegment, owned: text.TextSlice, deps: SegmentDeps
 ) -> Iterator[tuple[ChunkPiece, str]]:
@@ -610,6 +638,7 @@ def _chunks(task: SegmentTask, pieces: Iterator[tuple[ChunkPiece, str]]) -> Iter
             time_start=piece.time_start,
             time_end=piece.time_end,
             speaker=piece.speaker,
+            path=piece.path,
             extraction=method,
         )
 

@@ -1,0 +1,212 @@
+"""ZIP archives of files (a production of exhibits, a client's folder sent zipped): each file
+read as that kind of upload is (docproc.extract.mail.file_text: PDFs and the other paged
+formats, Office documents, e-mail, pictures, text), under its path in the archive, so it is
+found by what it says and a search hit says which file it came from.
+
+Plan cuts the archive into byte ranges between files (its central directory, at the end, says
+where each lies: a few ranged reads); a range owns the files whose local header lies in it,
+as a mailbox's range owns its messages. A paged file (a PDF, a book) is decompressed into a
+temporary file and read from there a page at a time, its pages numbered as its own; another
+kind is held while read, its size x MEMBER_MEMORY_FACTOR asked of the segment's budget before
+a byte is decompressed. A file that cannot be read (encrypted, damaged, too large for the
+segment's memory or disk, an archive bomb) is named with why, and the rest is read. Folders
+and the files operating systems add (macOS's ``__MACOSX/``, ``.DS_Store``, Windows'
+``Thumbs.db``) are left out; an archive inside the archive is named, not opened.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path, PurePosixPath
+from typing import IO
+
+from docproc.errors import (
+    EncryptedDocument,
+    InvalidDocument,
+    SegmentBudgetExceeded,
+)
+from docproc.extract import sniff
+from docproc.extract.mail import file_text, paged_pages, titled_block
+from docproc.extract.ocr import OcrOptions
+from docproc.extract.packages import PACKAGE_ERRORS
+from docproc.extract.pages import PageText, TablesMode
+
+EXTRACTION_METHOD = "archive"
+# Memory to read a file held whole, per byte of it (as an e-mail attachment's: its bytes and
+# what its reader makes of them).
+MEMBER_MEMORY_FACTOR = 4
+# A file is decompressed to disk only where this much would stay free beside it.
+_DISK_MARGIN = 64 << 20
+# A file stated this much larger than it is compressed, and past the floor, is an archive
+# bomb (gigabytes of zeros in a few megabytes): documents compress a few times, text logs
+# tens of times, not a hundred.
+_BOMB_RATIO = 100
+_BOMB_FLOOR = 64 << 20
+# Files an operating system adds to what it zips: not documents.
+_SYSTEM_FOLDERS = {"__MACOSX"}
+_SYSTEM_FILES = {".ds_store", "thumbs.db", "desktop.ini"}
+_ENCRYPTED_FLAG = 0x1
+# What zipfile raises on a damaged archive, and a ranged reader on bytes past its end.
+_ARCHIVE_ERRORS: tuple[type[Exception], ...] = (*PACKAGE_ERRORS, OSError)
+
+Reserve = Callable[[float, str], None]
+
+
+@dataclass(frozen=True)
+class Member:
+    """A file in the archive and the bytes it spans there (its local header to the next)."""
+
+    info: zipfile.ZipInfo
+    start: int
+    end: int
+
+    @property
+    def path(self) -> str:
+        return self.info.filename
+
+
+def members(source: Path | IO[bytes]) -> list[Member]:
+    """The archive's files, in the order their bytes lie (folders and system files left out).
+    Reads only the central directory of a seekable ``source``."""
+    with _opened(source) as archive:
+        return _listed(archive)
+
+
+@contextmanager
+def _opened(source: Path | IO[bytes]) -> Iterator[zipfile.ZipFile]:
+    try:
+        archive = zipfile.ZipFile(source)
+    except _ARCHIVE_ERRORS as exc:
+        raise InvalidDocument(f"damaged ZIP archive: {type(exc).__name__}") from exc
+    with archive:
+        yield archive
+
+
+def _listed(archive: zipfile.ZipFile) -> list[Member]:
+    infos = sorted(archive.infolist(), key=lambda info: info.header_offset)
+    # The last file ends where the central directory begins (zipfile's start_dir).
+    directory = int(getattr(archive, "start_dir", 0))
+    if infos and not directory:
+        directory = _end_of(infos[-1])
+    ends = [info.header_offset for info in infos[1:]] + [directory]
+    return [
+        Member(info, info.header_offset, end)
+        for info, end in zip(infos, ends, strict=True)
+        if not info.is_dir() and not _system_file(info.filename)
+    ]
+
+
+def _end_of(info: zipfile.ZipInfo) -> int:
+    """Where a file's data ends, from its directory entry (the local header's fields are the
+    same but for its extra field, which may differ: an estimate)."""
+    local_header = 30 + len(info.orig_filename.encode("utf-8")) + len(info.extra)
+    return info.header_offset + local_header + info.compress_size
+
+
+def _system_file(path: str) -> bool:
+    parts = PurePosixPath(path).parts
+    return bool(parts) and (
+        bool(_SYSTEM_FOLDERS.intersection(parts)) or parts[-1].lower() in _SYSTEM_FILES
+    )
+
+
+def owned_pages(
+    source: IO[bytes],
+    start: int,
+    end: int,
+    ocr: OcrOptions,
+    tables: TablesMode,
+    reserve: Reserve,
+) -> Iterator[tuple[Member, list[PageText], bool]]:
+    """Each file whose local header lies in ``[start, end)``, its text, and whether that is a
+    paged file's pages (numbered as the file numbers them) or one text. The first page begins
+    ``File: PATH``; a file that cannot be read is that line and why."""
+    with _opened(source) as archive:
+        for member in _listed(archive):
+            if start <= member.start < end:
+                pages: list[PageText] = []
+                read = partial(_member_text, archive, member, ocr, tables, reserve, pages)
+                text = titled_block(f"File: {member.path}", read)
+                if pages:
+                    first = pages[0]
+                    titled = PageText(
+                        first.number, f"File: {member.path}\n\n{first.text}", first.method
+                    )
+                    yield member, [titled, *pages[1:]], True
+                else:
+                    yield member, [PageText(number=1, text=text)], False
+
+
+def _member_text(
+    archive: zipfile.ZipFile,
+    member: Member,
+    ocr: OcrOptions,
+    tables: TablesMode,
+    reserve: Reserve,
+    pages: list[PageText],
+) -> str:
+    """A file's text; a paged file's pages go to ``pages`` instead (read from disk a page at
+    a time), and the text returned is theirs joined (so that the block sees text)."""
+    info = member.info
+    if info.flag_bits & _ENCRYPTED_FLAG:
+        raise EncryptedDocument("the file is encrypted in the archive")
+    if info.file_size > _BOMB_FLOOR and info.file_size > _BOMB_RATIO * info.compress_size:
+        # Its stated size is what zipfile unpacks it to: refused before a byte is.
+        raise InvalidDocument(
+            f"a file of {info.file_size / 2**20:.0f} MB compressed to "
+            f"{info.compress_size / 2**20:.1f} MB: an archive bomb, not a document"
+        )
+    with _member_errors(), archive.open(info) as stream:
+        detected = sniff.sniff(stream.read(sniff.SNIFF_BYTES), member.path)
+    if detected.media_type in sniff.PAGED:
+        filetype = sniff.PAGED[detected.media_type]
+        with _decompressed(archive, info) as path:
+            pages.extend(
+                page for page in paged_pages(path, filetype, ocr, tables) if page.text.strip()
+            )
+        return "\n\n".join(page.text for page in pages)
+    # Another kind is held while read: asked of the budget before a byte is decompressed.
+    size_mb = info.file_size / 2**20
+    reserve(size_mb * MEMBER_MEMORY_FACTOR, f"a file of {size_mb:.0f} MB in the archive")
+    with _member_errors():
+        data = archive.read(info)
+    return file_text(data, member.path, ocr, tables, depth=0)
+
+
+@contextmanager
+def _member_errors() -> Iterator[None]:
+    """zipfile's errors on a file in the archive, typed."""
+    try:
+        yield
+    except NotImplementedError as exc:  # deflate64, PPMd: methods zipfile lacks
+        raise InvalidDocument("a file compressed by a method docproc cannot undo") from exc
+    except _ARCHIVE_ERRORS as exc:
+        raise InvalidDocument(f"a damaged file in the archive: {type(exc).__name__}") from exc
+
+
+@contextmanager
+def _decompressed(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[Path]:
+    """The file, decompressed into a temporary file removed after the block. Its stated size
+    bounds what is written (zipfile stops there, and a file that would run on fails its CRC):
+    a file stated larger than the disk can spare is refused before a byte is written."""
+    free = shutil.disk_usage(tempfile.gettempdir()).free - _DISK_MARGIN
+    if info.file_size > free:
+        raise SegmentBudgetExceeded(
+            f"a file of {info.file_size / 2**20:.0f} MB would not fit the "
+            f"{max(0, free) / 2**20:.0f} MB free on disk"
+        )
+    suffix = PurePosixPath(info.filename).suffix
+    fd, name = tempfile.mkstemp(prefix="docproc-member-", suffix=suffix)
+    try:
+        with _member_errors(), os.fdopen(fd, "wb") as out, archive.open(info) as source:
+            shutil.copyfileobj(source, out, 1 << 20)
+        yield Path(name)
+    finally:
+        Path(name).unlink(missing_ok=True)

@@ -1,0 +1,239 @@
+"""ZIP archives of files: planned in ranges cut between files, each file read once, as its
+kind, under its path; what cannot be read is named with why and the rest is read."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import json
+import struct
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from docproc.errors import InvalidDocument, NoExtractableText
+from docproc.extract import archive
+from docproc.extract.ocr import OCR_OFF
+from docproc.extract.pages import PageText
+from docproc.extract.sniff import ZIP, sniff_zip
+from docproc.ledger.sqlite import SQLiteLedger
+from docproc.models import BytesSegment, SegmentTask
+from docproc.pipeline.plan import ARCHIVE_FILES_PER_SEGMENT, PlanOptions, plan_document
+from tests.damage import damaged_copies, outcomes
+from tests.documents import docx_file, email_message, pdf_of_lines
+from tests.fakes import InMemoryObjectStore
+
+KEY = "uploads/acme/case/prod/production.zip"
+_PDF = pdf_of_lines(["Exhibit 12 says the lease ends in May."] * 3)
+
+
+def _zip(files: dict[str, bytes], method: int = zipfile.ZIP_DEFLATED) -> bytes:
+    data = io.BytesIO()
+    with zipfile.ZipFile(data, "w", method) as zipped:
+        for name, content in files.items():
+            zipped.writestr(name, content)
+    return data.getvalue()
+
+
+def _read(
+    data: bytes, start: int = 0, end: int | None = None
+) -> list[tuple[str, list[PageText], bool]]:
+    def unlimited(needed_mb: float, reading: str) -> None:
+        return None
+
+    owned = archive.owned_pages(
+        io.BytesIO(data), start, len(data) if end is None else end, OCR_OFF, "off", unlimited
+    )
+    return [(member.path, pages, paged) for member, pages, paged in owned]
+
+
+def _texts(data: bytes) -> dict[str, str]:
+    return {path: "\n\n".join(page.text for page in pages) for path, pages, _ in _read(data)}
+
+
+def test_a_zip_of_files_is_an_archive_and_its_files_are_read_as_their_kinds(tmp_path: Path):
+    # Given a ZIP of a PDF, a DOCX, an e-mail and a note in folders, with the folders' own
+    # entries and the files macOS and Windows add
+    memo = docx_file(tmp_path / "memo.docx", ["Clause 9: the landlord insures."]).read_bytes()
+    data = _zip(
+        {
+            "exhibits/": b"",
+            "exhibits/12.pdf": _PDF,
+            "drafts/memo.docx": memo,
+            "mail/notice.eml": email_message("Notice", "Vacate by May.").as_bytes(),
+            "notes.txt": b"Call the inspector.",
+            "__MACOSX/exhibits/._12.pdf": b"\x00\x05\x16\x07",
+            "drafts/.DS_Store": b"\x00\x00\x00\x01Bud1",
+            "Thumbs.db": b"\xd0\xcf\x11\xe0",
+        }
+    )
+    # When it is sniffed and read
+    assert sniff_zip(io.BytesIO(data)) == ZIP  # red before: UnsupportedDocument
+    read = _read(data)
+    # Then each file is read once, in order, under its path; the PDF by its pages
+    assert [path for path, _, _ in read] == [
+        "exhibits/12.pdf",
+        "drafts/memo.docx",
+        "mail/notice.eml",
+        "notes.txt",
+    ]
+    _, pages, paged = read[0]
+    assert paged and [page.number for page in pages] == [1, 2, 3]  # the PDF's own pages
+    assert pages[0].text.startswith("File: exhibits/12.pdf\n\nExhibit 12 says")
+    texts = _texts(data)
+    assert texts["drafts/memo.docx"] == "File: drafts/memo.docx\n\nClause 9: the landlord insures."
+    assert "Subject: Notice\n\nVacate by May." in texts["mail/notice.eml"]
+    assert texts["notes.txt"] == "File: notes.txt\n\nCall the inspector."
+
+
+def _with_method(data: bytes, name: str, method: int) -> bytes:
+    """The archive with ``name``'s compression method changed in both its headers."""
+    encoded = name.encode()
+    patched = bytearray(data)
+    for signature, at in ((b"PK\x03\x04", 8), (b"PK\x01\x02", 10)):
+        offset = 0
+        while (offset := data.find(signature, offset)) != -1:
+            name_at = offset + (30 if signature == b"PK\x03\x04" else 46)
+            if data[name_at : name_at + len(encoded)] == encoded:
+                patched[offset + at : offset + at + 2] = struct.pack("<H", method)
+            offset += 4
+    return bytes(patched)
+
+
+def test_files_that_cannot_be_read_are_named_with_why_and_the_rest_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    # Given an archive with an encrypted file, a damaged one, one compressed by a method
+    # zipfile lacks (deflate64), an archive inside it, and a note
+    files = {
+        "secret.pdf": _PDF,
+        "damaged.txt": b"The deposition is on Monday. " * 50,
+        "deflate64.pdf": _PDF,
+        "inner.zip": _zip({"a.txt": b"inside"}),
+        "note.txt": b"Read me.",
+    }
+    data = bytearray(_with_method(_zip(files), "deflate64.pdf", 9))
+    with zipfile.ZipFile(io.BytesIO(bytes(data))) as zipped:
+        infos = {info.filename: info for info in zipped.infolist()}
+    # The encrypted flag, in the local header and the central directory
+    for offset in (infos["secret.pdf"].header_offset, data.index(b"PK\x01\x02")):
+        flag_at = offset + (6 if data[offset + 2] == 3 else 8)
+        data[flag_at] |= 1
+    damaged = infos["damaged.txt"]
+    data[damaged.header_offset + 30 + len("damaged.txt") + 5] ^= 0xFF
+    # When it is read
+    texts = _texts(bytes(data))
+    # Then each that cannot be read is named with why, the inner archive named, the note read
+    assert texts["secret.pdf"] == "File: secret.pdf, not read: EncryptedDocument"
+    assert texts["damaged.txt"] == "File: damaged.txt, not read: InvalidDocument"
+    assert texts["deflate64.pdf"] == "File: deflate64.pdf, not read: InvalidDocument"
+    assert texts["inner.zip"] == "File: inner.zip"
+    assert texts["note.txt"] == "File: note.txt\n\nRead me."
+
+
+def test_a_file_too_large_for_the_segment_is_named_and_the_rest_read(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    # Given an archive of a PDF, a text and a note, read with no disk to spare and a budget
+    # that refuses the text's memory
+    data = _zip({"big.pdf": _PDF, "big.txt": b"x" * 100_000, "note.txt": b"Read me."})
+    monkeypatch.setattr(archive, "_DISK_MARGIN", 1 << 62)
+
+    def refuse_large(needed_mb: float, reading: str) -> None:
+        if needed_mb > 0.1:
+            from docproc.errors import SegmentBudgetExceeded
+
+            raise SegmentBudgetExceeded(reading)
+
+    owned = archive.owned_pages(io.BytesIO(data), 0, len(data), OCR_OFF, "off", refuse_large)
+    texts = {member.path: pages[0].text for member, pages, _ in owned}
+    # Then the two are named with why, and the note is read
+    assert texts == {
+        "big.pdf": "File: big.pdf, not read: SegmentBudgetExceeded",
+        "big.txt": "File: big.txt, not read: SegmentBudgetExceeded",
+        "note.txt": "File: note.txt\n\nRead me.",
+    }
+
+
+def test_an_archive_bomb_is_refused_before_it_is_written(monkeypatch: pytest.MonkeyPatch):
+    # Given a PDF followed by 5 MB of zeros and a text of 5 MB of one letter, each deflated to
+    # a few KB, with the bomb floor at 1 MB (in production 64 MB: the same ratio, a
+    # thousandfold)
+    monkeypatch.setattr(archive, "_BOMB_FLOOR", 1 << 20)
+    files = {
+        "bomb.pdf": _PDF + bytes(5 << 20),
+        "bomb.txt": b"x" * (5 << 20),
+        "note.txt": b"Read me.",
+    }
+    data = _zip(files)
+    # When it is read, Then both are named as invalid, the note read (red without the check:
+    # the zeros were unpacked to disk and the PDF read; the text was held and read)
+    texts = _texts(data)
+    assert texts["bomb.pdf"] == "File: bomb.pdf, not read: InvalidDocument"
+    assert texts["bomb.txt"] == "File: bomb.txt, not read: InvalidDocument"
+    assert texts["note.txt"] == "File: note.txt\n\nRead me."
+
+
+def test_each_file_is_read_once_by_the_range_its_header_lies_in():
+    # Given an archive of 30 notes, cut into ranges of every size around its files' starts
+    data = _zip({f"notes/{n:02d}.txt": f"Note {n}. ".encode() * 40 for n in range(30)})
+    starts = [member.start for member in archive.members(io.BytesIO(data))]
+    for shift in (-1, 0, 1):
+        cuts = [0, *(start + shift for start in starts[1::7]), len(data)]
+        # When each range's files are read
+        read = [path for a, b in itertools.pairwise(cuts) for path, _, _ in _read(data, a, b)]
+        # Then together they are every file, once, in order
+        assert read == [f"notes/{n:02d}.txt" for n in range(30)]
+
+
+@pytest.fixture
+def ledger(tmp_path: Path) -> SQLiteLedger:
+    return SQLiteLedger(tmp_path / "ledger.sqlite3")
+
+
+def test_an_archive_is_planned_in_ranges_cut_between_its_files(ledger: SQLiteLedger):
+    # Given an archive of 250 small notes and a 3 MB text that does not compress
+    import random
+
+    files = {f"n/{n:03d}.txt": f"Note {n}.".encode() for n in range(250)}
+    files["big.txt"] = random.Random(3).randbytes(3 << 20).hex().encode()[: 3 << 20]
+    data = _zip(files, zipfile.ZIP_STORED)
+    store = InMemoryObjectStore({KEY: data})
+    # When it is planned with 1 MiB segments
+    plan = plan_document(KEY, "v1", store, ledger, PlanOptions(segment_bytes=1 << 20))
+    tasks = [SegmentTask.model_validate(t) for t in json.loads(store.objects[plan.manifest.key])]
+    segments = [task.segment for task in tasks]
+    # Then the ranges cover the archive, each begins at a file's header, none holds more
+    # than ARCHIVE_FILES_PER_SEGMENT files, and the large text has one of its own
+    assert plan.document.media_type == ZIP and all(isinstance(s, BytesSegment) for s in segments)
+    spans = [(s.byte_start, s.byte_end) for s in segments]  # type: ignore[union-attr]
+    assert spans[0][0] == 0 and spans[-1][1] == len(data)
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(spans))
+    members = archive.members(io.BytesIO(data))
+    starts = {member.start for member in members}
+    assert all(start in starts for start, _ in spans[1:])
+    per_segment = [sum(a <= m.start < b for m in members) for a, b in spans]
+    assert max(per_segment) == ARCHIVE_FILES_PER_SEGMENT and sum(per_segment) == 251
+    big = next(m for m in members if m.path == "big.txt")
+    assert (big.start, len(data)) in spans
+
+
+def test_an_empty_archive_has_nothing_to_read(ledger: SQLiteLedger):
+    store = InMemoryObjectStore({KEY: _zip({"folder/": b""})})
+    with pytest.raises(NoExtractableText):
+        plan_document(KEY, "v1", store, ledger, PlanOptions())
+
+
+def test_damaged_archives_give_text_or_a_typed_error():
+    # Given archives of a PDF, a DOCX-like package and notes, damaged at random (cut too)
+    originals = [
+        _zip(
+            {"a.pdf": _PDF, "b.txt": b"Note. " * 200, "c/d.eml": email_message("S", "B").as_bytes()}
+        ),
+        _zip({"n.txt": b"x" * 5000, "m.txt": b"y" * 5000}, zipfile.ZIP_STORED),
+    ]
+    copies = damaged_copies(originals, 400, seed=13, cut_share=0.1)
+    # When each is read, Then each gave text or InvalidDocument (a file's own damage is named)
+    counts = outcomes(_read, copies, (InvalidDocument,))
+    assert all(counts.values()), counts
