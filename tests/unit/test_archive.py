@@ -175,6 +175,26 @@ def test_an_archive_bomb_is_refused_before_it_is_written(monkeypatch: pytest.Mon
     assert texts["note.txt"] == "File: note.txt\n\nRead me."
 
 
+def test_files_that_share_their_bytes_are_an_archive_bomb():
+    # Given an archive whose first file's directory entry says its data runs over the next
+    # file's (how overlapping bombs unpack a few MB to terabytes)
+    data = bytearray(_zip({"a.txt": b"first " * 100, "b.txt": b"second " * 100}))
+    central = data.index(b"PK\x01\x02")
+    data[central + 20 : central + 24] = struct.pack("<I", len(data))
+    # When it is listed, Then it is refused whole (red before: each file read in turn)
+    with pytest.raises(InvalidDocument):
+        archive.members(io.BytesIO(bytes(data)))
+
+
+def test_a_file_of_any_name_is_read():
+    # Given a PDF whose name ends in a 300-character "extension" (a temporary file named
+    # after it could not be made)
+    name = "exhibit." + "x" * 300
+    texts = _texts(_zip({name: _PDF}))
+    # When it is read, Then its pages are read under its name
+    assert texts[name].startswith(f"File: {name}\n\nExhibit 12 says")
+
+
 def test_each_file_is_read_once_by_the_range_its_header_lies_in():
     # Given an archive of 30 notes, cut into ranges of every size around its files' starts
     data = _zip({f"notes/{n:02d}.txt": f"Note {n}. ".encode() * 40 for n in range(30)})

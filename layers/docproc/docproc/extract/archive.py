@@ -96,6 +96,11 @@ def _listed(archive: zipfile.ZipFile) -> list[Member]:
     if infos and not directory:
         directory = _end_of(infos[-1])
     ends = [info.header_offset for info in infos[1:]] + [directory]
+    for info, end in zip(infos, ends, strict=True):
+        if end < info.header_offset + info.compress_size:
+            # Its data runs into the next file's: files that share their bytes are how a
+            # small archive unpacks to terabytes (an overlapping bomb), and no writer makes them.
+            raise InvalidDocument("files in the archive overlap: an archive bomb, not files")
     return [
         Member(info, info.header_offset, end)
         for info, end in zip(infos, ends, strict=True)
@@ -167,7 +172,7 @@ def _member_text(
         detected = sniff.sniff(stream.read(sniff.SNIFF_BYTES), member.path)
     if detected.media_type in sniff.PAGED:
         filetype = sniff.PAGED[detected.media_type]
-        with _decompressed(archive, info) as path:
+        with _decompressed(archive, info, filetype) as path:
             pages.extend(
                 page for page in paged_pages(path, filetype, ocr, tables) if page.text.strip()
             )
@@ -192,7 +197,7 @@ def _member_errors() -> Iterator[None]:
 
 
 @contextmanager
-def _decompressed(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[Path]:
+def _decompressed(archive: zipfile.ZipFile, info: zipfile.ZipInfo, filetype: str) -> Iterator[Path]:
     """The file, decompressed into a temporary file removed after the block. Its stated size
     bounds what is written (zipfile stops there, and a file that would run on fails its CRC):
     a file stated larger than the disk can spare is refused before a byte is written."""
@@ -202,8 +207,8 @@ def _decompressed(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[P
             f"a file of {info.file_size / 2**20:.0f} MB would not fit the "
             f"{max(0, free) / 2**20:.0f} MB free on disk"
         )
-    suffix = PurePosixPath(info.filename).suffix
-    fd, name = tempfile.mkstemp(prefix="docproc-member-", suffix=suffix)
+    # Named by its kind, not its name in the archive (which may be anything, of any length).
+    fd, name = tempfile.mkstemp(prefix="docproc-member-", suffix=f".{filetype}")
     try:
         with _member_errors(), os.fdopen(fd, "wb") as out, archive.open(info) as source:
             shutil.copyfileobj(source, out, 1 << 20)
