@@ -14,6 +14,7 @@ import pytest
 
 from docproc.errors import InvalidDocument, NoExtractableText
 from docproc.extract import archive
+from docproc.extract.mail import message_text
 from docproc.extract.ocr import OCR_OFF
 from docproc.extract.pages import PageText
 from docproc.extract.sniff import ZIP, sniff_zip
@@ -42,10 +43,10 @@ def _read(
     def unlimited(needed_mb: float, reading: str) -> None:
         return None
 
-    owned = archive.owned_pages(
+    owned = archive.owned_files(
         io.BytesIO(data), start, len(data) if end is None else end, OCR_OFF, "off", unlimited
     )
-    return [(member.path, pages, paged) for member, pages, paged in owned]
+    return [(file.path, file.pages, file.paged) for file in owned]
 
 
 def _texts(data: bytes) -> dict[str, str]:
@@ -101,16 +102,75 @@ def _with_method(data: bytes, name: str, method: int) -> bytes:
     return bytes(patched)
 
 
+def test_archives_inside_the_archive_are_opened_so_deep():
+    # Given a delivery: volumes zipped inside the archive, one holding a PDF and a zip of its
+    # own, nested deeper than docproc opens
+    deepest = _zip({"too-deep.txt": b"Not opened."})
+    for level in range(archive.MAX_NESTED, 1, -1):
+        deepest = _zip(
+            {f"level-{level}.zip": deepest, f"level-{level}.txt": f"Level {level}.".encode()}
+        )
+    data = _zip(
+        {
+            "vol-1.zip": _zip({"exhibit.pdf": _PDF, "inner.zip": deepest}),
+            "index.txt": b"Two volumes.",
+        }
+    )
+    # When it is read
+    read = {path: (pages, paged) for path, pages, paged in _read(data)}
+    # Then each file inside is read under its archives' paths, a PDF on its own pages, and the
+    # archive past the limit is named, not opened
+    pages, paged = read["vol-1.zip/exhibit.pdf"]
+    assert paged and [page.number for page in pages] == [1, 2, 3]
+    assert pages[0].text.startswith("File: vol-1.zip/exhibit.pdf\n\nExhibit 12 says")
+    assert read["vol-1.zip/inner.zip/level-2.txt"][0][0].text.endswith("Level 2.")
+    path = "vol-1.zip/inner.zip/level-2.zip/level-3.zip"
+    assert read[path][0][0].text == f"File: {path}"
+    assert read["index.txt"][0][0].text == "File: index.txt\n\nTwo volumes."
+
+
+def test_a_zip_attached_to_an_e_mail_is_read_file_by_file():
+    # Given an e-mail with a zip of a PDF, a note and a text far larger than the zip (one
+    # letter, repeated: it compresses to nothing)
+    zipped = _zip({"exhibit.pdf": _PDF, "note.txt": b"Read me.", "huge.txt": b"x" * 2_000_000})
+    message = email_message(
+        "Files", "Zipped.", attachments=[("files.zip", "application/zip", zipped)]
+    )
+    # When it is read
+    text = message_text(io.BytesIO(message.as_bytes()))
+    # Then each file is read under its path, and the one larger than the attachment named with
+    # why (red before: the zip was named only)
+    assert text.endswith(
+        "Attachment: files.zip (application/zip)\n\n"
+        "File: exhibit.pdf\n\nExhibit 12 says the lease ends in May.\n\n"
+        "Exhibit 12 says the lease ends in May.\n\nExhibit 12 says the lease ends in May.\n\n"
+        "File: note.txt\n\nRead me.\n\n"
+        "File: huge.txt, not read: SegmentBudgetExceeded"
+    )
+
+
+def test_messages_and_archives_inside_each_other_are_read_only_so_deep():
+    # Given an e-mail that attaches a zip holding an e-mail that attaches a zip ..., 8 deep
+    content = email_message("Bottom", "The bottom.").as_bytes()
+    for level in range(8):
+        zipped = _zip({f"m{level}.eml": content})
+        content = email_message(
+            f"Level {level}", "Zipped.", attachments=[("z.zip", "application/zip", zipped)]
+        ).as_bytes()
+    # When it is read, Then it ends at the limit (no RecursionError), the bottom not reached
+    text = message_text(io.BytesIO(content))
+    assert "Subject: Level 7" in text and "The bottom." not in text
+
+
 def test_files_that_cannot_be_read_are_named_with_why_and_the_rest_read(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
     # Given an archive with an encrypted file, a damaged one, one compressed by a method
-    # zipfile lacks (deflate64), an archive inside it, and a note
+    # zipfile lacks (deflate64), and a note
     files = {
         "secret.pdf": _PDF,
         "damaged.txt": b"The deposition is on Monday. " * 50,
         "deflate64.pdf": _PDF,
-        "inner.zip": _zip({"a.txt": b"inside"}),
         "note.txt": b"Read me.",
     }
     data = bytearray(_with_method(_zip(files), "deflate64.pdf", 9))
@@ -124,11 +184,10 @@ def test_files_that_cannot_be_read_are_named_with_why_and_the_rest_read(
     data[damaged.header_offset + 30 + len("damaged.txt") + 5] ^= 0xFF
     # When it is read
     texts = _texts(bytes(data))
-    # Then each that cannot be read is named with why, the inner archive named, the note read
+    # Then each that cannot be read is named with why, and the note is read
     assert texts["secret.pdf"] == "File: secret.pdf, not read: EncryptedDocument"
     assert texts["damaged.txt"] == "File: damaged.txt, not read: InvalidDocument"
     assert texts["deflate64.pdf"] == "File: deflate64.pdf, not read: InvalidDocument"
-    assert texts["inner.zip"] == "File: inner.zip"
     assert texts["note.txt"] == "File: note.txt\n\nRead me."
 
 
@@ -146,8 +205,8 @@ def test_a_file_too_large_for_the_segment_is_named_and_the_rest_read(
 
             raise SegmentBudgetExceeded(reading)
 
-    owned = archive.owned_pages(io.BytesIO(data), 0, len(data), OCR_OFF, "off", refuse_large)
-    texts = {member.path: pages[0].text for member, pages, _ in owned}
+    owned = archive.owned_files(io.BytesIO(data), 0, len(data), OCR_OFF, "off", refuse_large)
+    texts = {file.path: file.pages[0].text for file in owned}
     # Then the two are named with why, and the note is read
     assert texts == {
         "big.pdf": "File: big.pdf, not read: SegmentBudgetExceeded",

@@ -11,7 +11,9 @@ kind is held while read, its size x MEMBER_MEMORY_FACTOR asked of the segment's 
 a byte is decompressed. A file that cannot be read (encrypted, damaged, too large for the
 segment's memory or disk, an archive bomb) is named with why, and the rest is read. Folders
 and the files operating systems add (macOS's ``__MACOSX/``, ``.DS_Store``, Windows'
-``Thumbs.db``) are left out; an archive inside the archive is named, not opened.
+``Thumbs.db``) are left out; an archive inside the archive is opened (MAX_NESTED deep), its
+files' paths its own path then theirs. A ZIP attached to a message is read the same way
+(attached_text).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import shutil
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path, PurePosixPath
@@ -53,10 +55,25 @@ _BOMB_FLOOR = 64 << 20
 _SYSTEM_FOLDERS = {"__MACOSX"}
 _SYSTEM_FILES = {".ds_store", "thumbs.db", "desktop.ini"}
 _ENCRYPTED_FLAG = 0x1
+# Archives inside the archive are opened this deep (a delivery of volumes, each zipped); a
+# deeper one is named.
+MAX_NESTED = 3
 # What zipfile raises on a damaged archive, and a ranged reader on bytes past its end.
 _ARCHIVE_ERRORS: tuple[type[Exception], ...] = (*PACKAGE_ERRORS, OSError)
 
 Reserve = Callable[[float, str], None]
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """How an archive's files are read: OCR and tables as for an upload; ``reserve`` asks for
+    memory before a file is held; ``depth`` is how deep in messages the archive lies (a file
+    in it that is a message is read one deeper: mail.MAX_NESTING bounds both)."""
+
+    ocr: OcrOptions
+    tables: TablesMode
+    reserve: Reserve
+    depth: int = 0
 
 
 @dataclass(frozen=True)
@@ -122,44 +139,98 @@ def _system_file(path: str) -> bool:
     )
 
 
-def owned_pages(
+@dataclass(frozen=True)
+class ArchivedFile:
+    """A file read from an archive: its path (in an archive inside the archive, that
+    archive's path, then the file's within it), the bytes of the upload it lies in, and its
+    text: a paged file's pages (numbered as the file numbers them), else one text."""
+
+    path: str
+    start: int
+    end: int
+    pages: list[PageText]
+    paged: bool
+
+
+def owned_files(
     source: IO[bytes],
     start: int,
     end: int,
     ocr: OcrOptions,
     tables: TablesMode,
     reserve: Reserve,
-) -> Iterator[tuple[Member, list[PageText], bool]]:
-    """Each file whose local header lies in ``[start, end)``, its text, and whether that is a
-    paged file's pages (numbered as the file numbers them) or one text. The first page begins
-    ``File: PATH``; a file that cannot be read is that line and why."""
+) -> Iterator[ArchivedFile]:
+    """Each file whose local header lies in ``[start, end)``, read; an archive among them, its
+    files (MAX_NESTED deep). The first page begins ``File: PATH``; a file that cannot be read
+    is that line and why."""
+    reading = _Reading(ocr, tables, reserve)
     with _opened(source) as archive:
         for member in _listed(archive):
             if start <= member.start < end:
-                pages: list[PageText] = []
-                read = partial(_member_text, archive, member, ocr, tables, reserve, pages)
-                text = titled_block(f"File: {member.path}", read)
-                if pages:
-                    first = pages[0]
-                    titled = PageText(
-                        first.number, f"File: {member.path}\n\n{first.text}", first.method
-                    )
-                    yield member, [titled, *pages[1:]], True
-                else:
-                    yield member, [PageText(number=1, text=text)], False
+                span = (member.start, member.end)
+                yield from _files(archive, member.info, member.path, span, reading, 0)
+
+
+def attached_text(data: bytes, ocr: OcrOptions, tables: TablesMode, depth: int) -> str:
+    """The text of a ZIP attached to a message ``depth`` deep: each file's, as an archive's
+    upload reads it. A file is held only up to the attachment's own size (as large an
+    attachment as the message's budget allowed for); a paged one is read from disk."""
+
+    def no_larger_than_the_attachment(needed_mb: float, reading: str) -> None:
+        if needed_mb / MEMBER_MEMORY_FACTOR > len(data) / 2**20:
+            raise SegmentBudgetExceeded(f"{reading} is larger than the attachment it is in")
+
+    reading = _Reading(ocr, tables, no_larger_than_the_attachment, depth)
+    texts: list[str] = []
+    with tempfile.TemporaryFile() as spilled:
+        spilled.write(data)
+        with _opened(spilled) as archive:
+            for member in _listed(archive):
+                span = (member.start, member.end)
+                for file in _files(archive, member.info, member.path, span, reading, 0):
+                    texts.extend(page.text.strip() for page in file.pages)
+    return "\n\n".join(text for text in texts if text)
+
+
+def _files(
+    archive: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    path: str,
+    span: tuple[int, int],
+    reading: _Reading,
+    nested_depth: int,
+) -> Iterator[ArchivedFile]:
+    with ExitStack() as held:
+        pages: list[PageText] = []
+        inner: list[tuple[zipfile.ZipFile, list[Member]]] = []
+        read = partial(_member_text, archive, info, path, reading, pages, inner, nested_depth, held)
+        text = titled_block(f"File: {path}", read)
+        if inner:
+            nested, files = inner[0]
+            for member in files:
+                inner_path = f"{path}/{member.path}"
+                yield from _files(nested, member.info, inner_path, span, reading, nested_depth + 1)
+        elif pages:
+            first = pages[0]
+            titled = PageText(first.number, f"File: {path}\n\n{first.text}", first.method)
+            yield ArchivedFile(path, *span, [titled, *pages[1:]], paged=True)
+        else:
+            yield ArchivedFile(path, *span, [PageText(number=1, text=text)], paged=False)
 
 
 def _member_text(
     archive: zipfile.ZipFile,
-    member: Member,
-    ocr: OcrOptions,
-    tables: TablesMode,
-    reserve: Reserve,
+    info: zipfile.ZipInfo,
+    path: str,
+    reading: _Reading,
     pages: list[PageText],
+    inner: list[tuple[zipfile.ZipFile, list[Member]]],
+    nested_depth: int,
+    held: ExitStack,
 ) -> str:
-    """A file's text; a paged file's pages go to ``pages`` instead (read from disk a page at
-    a time), and the text returned is theirs joined (so that the block sees text)."""
-    info = member.info
+    """A file's text. A paged file's pages go to ``pages`` instead (read from disk a page at
+    a time) and the text returned is theirs joined (so that the block sees text); an archive
+    (MAX_NESTED deep) goes to ``inner``, open on a temporary file ``held`` keeps."""
     if info.flag_bits & _ENCRYPTED_FLAG:
         raise EncryptedDocument("the file is encrypted in the archive")
     if info.file_size > _BOMB_FLOOR and info.file_size > _BOMB_RATIO * info.compress_size:
@@ -169,20 +240,27 @@ def _member_text(
             f"{info.compress_size / 2**20:.1f} MB: an archive bomb, not a document"
         )
     with _member_errors(), archive.open(info) as stream:
-        detected = sniff.sniff(stream.read(sniff.SNIFF_BYTES), member.path)
+        detected = sniff.sniff(stream.read(sniff.SNIFF_BYTES), path)
     if detected.media_type in sniff.PAGED:
         filetype = sniff.PAGED[detected.media_type]
-        with _decompressed(archive, info, filetype) as path:
-            pages.extend(
-                page for page in paged_pages(path, filetype, ocr, tables) if page.text.strip()
-            )
+        with _decompressed(archive, info, filetype) as spilled:
+            read = paged_pages(spilled, filetype, reading.ocr, reading.tables)
+            pages.extend(page for page in read if page.text.strip())
         return "\n\n".join(page.text for page in pages)
+    if detected.media_type == sniff.ZIP:
+        spilled = held.enter_context(_decompressed(archive, info, "zip"))
+        if sniff.sniff_zip(spilled) == sniff.ZIP:
+            if nested_depth >= MAX_NESTED:
+                return ""  # named, not opened
+            nested = held.enter_context(_opened(spilled))
+            inner.append((nested, _listed(nested)))
+            return ""
     # Another kind is held while read: asked of the budget before a byte is decompressed.
     size_mb = info.file_size / 2**20
-    reserve(size_mb * MEMBER_MEMORY_FACTOR, f"a file of {size_mb:.0f} MB in the archive")
+    reading.reserve(size_mb * MEMBER_MEMORY_FACTOR, f"a file of {size_mb:.0f} MB in the archive")
     with _member_errors():
         data = archive.read(info)
-    return file_text(data, member.path, ocr, tables, depth=0)
+    return file_text(data, path, reading.ocr, reading.tables, reading.depth)
 
 
 @contextmanager

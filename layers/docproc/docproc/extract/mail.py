@@ -2,14 +2,14 @@
 fields a reader looks for, the body (its plain text, else its HTML as text), then each
 attachment by name, with its text where docproc reads its kind (PDF and the other paged
 formats, pictures by OCR, Office documents old and new, RTF, text formats, HTML, e-mail and
-Outlook messages themselves), so an attachment is found by what it says, and its base64 is
-never indexed as text. Outlook messages (docproc.extract.outlook) are laid out the same way,
-with the same attachment handling (attachment_block, file_text).
+Outlook messages themselves, ZIPs file by file), so an attachment is found by what it says,
+and its base64 is never indexed as text. Outlook messages (docproc.extract.outlook) are laid
+out the same way, with the same attachment handling (attachment_block, file_text).
 
 A message is parsed as it is read and held as text while each attachment is decoded in turn:
 memory is a few times the message's size, and a message that would not fit what the segment
 has left is refused before it is read (ProcessSegment, MESSAGE_MEMORY_FACTOR). An attachment
-of a kind docproc does not read (an archive, a recording, a picture too small to be a page:
+of a kind docproc does not read (an archive other than a ZIP, a recording, a picture too small:
 a signature's logo) is named; one that cannot be read (damaged, encrypted) is named with the
 reason; the rest of the message is kept either way.
 """
@@ -252,6 +252,12 @@ def file_text(
 
             return msg_text(io.BytesIO(data), ocr, tables, depth + 1)
         return message_text(io.BytesIO(data), ocr, tables, depth + 1)
+    if media_type == sniff.ZIP:  # an archive of files (a container of none of the kinds above)
+        if depth >= MAX_NESTING:
+            return ""
+        from docproc.extract.archive import attached_text
+
+        return attached_text(data, ocr, tables, depth + 1)
     if media_type in _OFFICE_TYPES:
         return _office_text(data, media_type)
     if media_type in sniff.PAGED:

@@ -570,16 +570,14 @@ def _archive_pieces(segment: BytesSegment, deps: SegmentDeps) -> Iterator[tuple[
 
     key, version = segment.input_key, segment.input_version_id
     with open_ranged(deps.store, key, segment.input_size, version, _ARCHIVE_READ_AHEAD) as source:
-        for member, pages, paged in archive.owned_pages(
+        for file in archive.owned_files(
             source, segment.byte_start, segment.byte_end, deps.ocr, deps.tables, deps.budget.reserve
         ):
             # Another kind's text is chunked as a whole document's: Markdown tables cut between
             # rows, headed on each; its one "page" says nothing of the file.
-            for piece in deps.chunker.chunk_pages(pages):
-                located = replace(
-                    piece, path=member.path, byte_start=member.start, byte_end=member.end
-                )
-                if not paged:
+            for piece in deps.chunker.chunk_pages(file.pages):
+                located = replace(piece, path=file.path, byte_start=file.start, byte_end=file.end)
+                if not file.paged:
                     located = replace(located, page_start=None, page_end=None)
                 yield located, archive.EXTRACTION_METHOD
             deps.budget.check("reading an archive")
