@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from docproc.errors import InvalidDocument, NoExtractableText
+from docproc.errors import InvalidDocument, NoExtractableText, SegmentBudgetExceeded
 from docproc.extract import archive
 from docproc.extract.mail import message_text
 from docproc.extract.ocr import OCR_OFF
@@ -37,15 +37,19 @@ def _zip(files: dict[str, bytes], method: int = zipfile.ZIP_DEFLATED) -> bytes:
     return data.getvalue()
 
 
+def _no_check(stage: str) -> None:
+    return None
+
+
+def _unlimited(needed_mb: float, reading: str) -> None:
+    return None
+
+
 def _read(
     data: bytes, start: int = 0, end: int | None = None
 ) -> list[tuple[str, list[PageText], bool]]:
-    def unlimited(needed_mb: float, reading: str) -> None:
-        return None
-
-    owned = archive.owned_files(
-        io.BytesIO(data), start, len(data) if end is None else end, OCR_OFF, "off", unlimited
-    )
+    end = len(data) if end is None else end
+    owned = archive.owned_files(io.BytesIO(data), start, end, OCR_OFF, "off", _unlimited, _no_check)
     return [(file.path, file.pages, file.paged) for file in owned]
 
 
@@ -201,11 +205,11 @@ def test_a_file_too_large_for_the_segment_is_named_and_the_rest_read(
 
     def refuse_large(needed_mb: float, reading: str) -> None:
         if needed_mb > 0.1:
-            from docproc.errors import SegmentBudgetExceeded
-
             raise SegmentBudgetExceeded(reading)
 
-    owned = archive.owned_files(io.BytesIO(data), 0, len(data), OCR_OFF, "off", refuse_large)
+    owned = archive.owned_files(
+        io.BytesIO(data), 0, len(data), OCR_OFF, "off", refuse_large, _no_check
+    )
     texts = {file.path: file.pages[0].text for file in owned}
     # Then the two are named with why, and the note is read
     assert texts == {
@@ -213,6 +217,26 @@ def test_a_file_too_large_for_the_segment_is_named_and_the_rest_read(
         "big.txt": "File: big.txt, not read: SegmentBudgetExceeded",
         "note.txt": "File: note.txt\n\nRead me.",
     }
+
+
+def test_a_segment_out_of_time_fails_not_the_file_it_was_reading():
+    # Given an archive of a long PDF and a note, read by a segment whose time runs out on the
+    # PDF's third page
+    data = _zip({"long.pdf": pdf_of_lines([f"Page {n}." for n in range(1, 11)]), "n.txt": b"x"})
+    checks: list[str] = []
+
+    def out_of_time_at_the_third_page(stage: str) -> None:
+        checks.append(stage)
+        if len(checks) == 3:
+            raise SegmentBudgetExceeded(f"out of time while {stage}")
+
+    owned = archive.owned_files(
+        io.BytesIO(data), 0, len(data), OCR_OFF, "off", _unlimited, out_of_time_at_the_third_page
+    )
+    # When it is read, Then the segment fails typed (red before: no check inside a file; a
+    # check raising there named the file unread and went on, the segment "done")
+    with pytest.raises(SegmentBudgetExceeded):
+        list(owned)
 
 
 def test_an_archive_bomb_is_refused_before_it_is_written(monkeypatch: pytest.MonkeyPatch):

@@ -74,6 +74,24 @@ class _Reading:
     tables: TablesMode
     reserve: Reserve
     depth: int = 0
+    # The segment's check between pages: out of time or memory, the segment fails, not the
+    # file (checked inside a file's reading, where a file's own failure is caught).
+    check: Callable[[str], None] = lambda stage: None
+
+    def check_segment(self, stage: str) -> None:
+        try:
+            self.check(stage)
+        except SegmentBudgetExceeded as exc:
+            raise _SegmentOverBudget(exc) from exc
+
+
+class _SegmentOverBudget(Exception):
+    """The segment's SegmentBudgetExceeded, on its way out of a file's reading (not itself a
+    DocprocError: titled_block, which names a file's own failures, lets it pass)."""
+
+    def __init__(self, error: SegmentBudgetExceeded) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 @dataclass(frozen=True)
@@ -159,16 +177,21 @@ def owned_files(
     ocr: OcrOptions,
     tables: TablesMode,
     reserve: Reserve,
+    check: Callable[[str], None],
 ) -> Iterator[ArchivedFile]:
     """Each file whose local header lies in ``[start, end)``, read; an archive among them, its
     files (MAX_NESTED deep). The first page begins ``File: PATH``; a file that cannot be read
-    is that line and why."""
-    reading = _Reading(ocr, tables, reserve)
-    with _opened(source) as archive:
-        for member in _listed(archive):
-            if start <= member.start < end:
-                span = (member.start, member.end)
-                yield from _files(archive, member.info, member.path, span, reading, 0)
+    is that line and why. ``check`` runs between a paged file's pages (SegmentBudgetExceeded
+    from it fails the segment)."""
+    reading = _Reading(ocr, tables, reserve, check=check)
+    try:
+        with _opened(source) as archive:
+            for member in _listed(archive):
+                if start <= member.start < end:
+                    span = (member.start, member.end)
+                    yield from _files(archive, member.info, member.path, span, reading, 0)
+    except _SegmentOverBudget as over:
+        raise over.error from None
 
 
 def attached_text(data: bytes, ocr: OcrOptions, tables: TablesMode, depth: int) -> str:
@@ -244,8 +267,10 @@ def _member_text(
     if detected.media_type in sniff.PAGED:
         filetype = sniff.PAGED[detected.media_type]
         with _decompressed(archive, info, filetype) as spilled:
-            read = paged_pages(spilled, filetype, reading.ocr, reading.tables)
-            pages.extend(page for page in read if page.text.strip())
+            for page in paged_pages(spilled, filetype, reading.ocr, reading.tables):
+                reading.check_segment(f"reading page {page.number} of a file in an archive")
+                if page.text.strip():
+                    pages.append(page)
         return "\n\n".join(page.text for page in pages)
     if detected.media_type == sniff.ZIP:
         spilled = held.enter_context(_decompressed(archive, info, "zip"))

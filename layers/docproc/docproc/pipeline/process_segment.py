@@ -570,9 +570,17 @@ def _archive_pieces(segment: BytesSegment, deps: SegmentDeps) -> Iterator[tuple[
 
     key, version = segment.input_key, segment.input_version_id
     with open_ranged(deps.store, key, segment.input_size, version, _ARCHIVE_READ_AHEAD) as source:
-        for file in archive.owned_files(
-            source, segment.byte_start, segment.byte_end, deps.ocr, deps.tables, deps.budget.reserve
-        ):
+        budget = deps.budget
+        owned = archive.owned_files(
+            source,
+            segment.byte_start,
+            segment.byte_end,
+            deps.ocr,
+            deps.tables,
+            budget.reserve,
+            budget.check,
+        )
+        for file in owned:
             # Another kind's text is chunked as a whole document's: Markdown tables cut between
             # rows, headed on each; its one "page" says nothing of the file.
             for piece in deps.chunker.chunk_pages(file.pages):
