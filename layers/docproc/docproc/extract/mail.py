@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from email.errors import MessageError
 from email.message import EmailMessage, MIMEPart
 from email.parser import BytesParser
+from functools import partial
 from pathlib import Path
 from typing import IO
 
@@ -44,6 +45,10 @@ MESSAGE_MEMORY_FACTOR = 4
 # Messages inside messages are read this deep; a deeper one is named, not read.
 MAX_NESTING = 5
 _PGP_MESSAGE = "-----BEGIN PGP MESSAGE-----"
+# A MIME entity's header begins with one of these (lower case).
+_ENTITY_FIELDS = (b"content-", b"mime-version:")
+# Files that hold others: messages, winmail.dat, signed files, archives.
+_ENCLOSING_TYPES = {sniff.EML, sniff.MSG, sniff.TNEF, sniff.P7M, sniff.ZIP}
 # Office documents and RTF, read from an attachment's bytes.
 _OFFICE_TYPES = {sniff.DOCX, sniff.DOC, sniff.XLSX, sniff.XLS, sniff.PPTX, sniff.PPT, sniff.RTF}
 # The header fields given as the message's first lines, in this order.
@@ -97,9 +102,28 @@ def signed_text(
         return ""
     try:
         entity = signed_content(data) if kind in PKCS7_MIME_TYPES else data
+    except DocprocError as exc:
+        return f"{_title(name, kind)}, not read: {type(exc).__name__}"
+    if not _is_mime_entity(entity):
+        # A signed file sent as S/MIME ("lease.pdf.p7m", as certified mail carries one): an
+        # attachment, read as what it wraps.
+        read = partial(file_text, entity, _unsigned_name(name), ocr, tables, depth + 1)
+        return attachment_block(name, kind, read)
+    try:
         return entity_text(entity, ocr, tables, depth + 1, attachments_only)
     except DocprocError as exc:
         return f"{_title(name, kind)}, not read: {type(exc).__name__}"
+
+
+def _unsigned_name(name: str) -> str:
+    """The name of what a signed file wraps ("lease.pdf" of "lease.pdf.p7m"), a hint to its
+    type; none where the name says nothing."""
+    return name[: -len(".p7m")] if name.lower().endswith(".p7m") else ""
+
+
+def _is_mime_entity(data: bytes) -> bool:
+    """Whether ``data`` begins with a MIME entity's header (what S/MIME signs), not a file."""
+    return data.lstrip()[:40].lower().startswith(_ENTITY_FIELDS)
 
 
 def _parsed_text(message: MIMEPart, ocr: OcrOptions, tables: TablesMode, depth: int) -> str:
@@ -240,24 +264,10 @@ def file_text(
     media_type = detected.media_type
     if media_type in sniff.CONTAINERS:
         media_type = sniff.sniff_container(media_type, io.BytesIO(data))
-    if media_type in (sniff.EML, sniff.MSG, sniff.TNEF):
+    if media_type in _ENCLOSING_TYPES:
         if depth >= MAX_NESTING:
             return ""
-        if media_type == sniff.TNEF:
-            from docproc.extract.tnef import tnef_text
-
-            return tnef_text(data, ocr, tables, depth + 1, attachments_only=beside_body)
-        if media_type == sniff.MSG:
-            from docproc.extract.outlook import msg_text
-
-            return msg_text(io.BytesIO(data), ocr, tables, depth + 1)
-        return message_text(io.BytesIO(data), ocr, tables, depth + 1)
-    if media_type == sniff.ZIP:  # an archive of files (a container of none of the kinds above)
-        if depth >= MAX_NESTING:
-            return ""
-        from docproc.extract.archive import attached_text
-
-        return attached_text(data, ocr, tables, depth + 1)
+        return _enclosed_text(data, name, media_type, ocr, tables, depth + 1, beside_body)
     if media_type in _OFFICE_TYPES:
         return _office_text(data, media_type)
     if media_type in sniff.PAGED:
@@ -277,6 +287,37 @@ def file_text(
     if media_type in sniff.TEXT_TYPES:
         return _text_file(data, media_type, detected.encoding)
     return ""  # a recording: named, not transcribed
+
+
+def _enclosed_text(
+    data: bytes,
+    name: str,
+    media_type: str,
+    ocr: OcrOptions,
+    tables: TablesMode,
+    depth: int,
+    beside_body: bool,
+) -> str:
+    """The text of a file that holds others (``depth``: how deep it lies): a message, Outlook's
+    winmail.dat, a signed file, an archive."""
+    if media_type == sniff.TNEF:
+        from docproc.extract.tnef import tnef_text
+
+        return tnef_text(data, ocr, tables, depth, attachments_only=beside_body)
+    if media_type == sniff.MSG:
+        from docproc.extract.outlook import msg_text
+
+        return msg_text(io.BytesIO(data), ocr, tables, depth)
+    if media_type == sniff.P7M:  # what was signed, read as its kind ("lease.pdf.p7m")
+        signed = signed_content(data)
+        if _is_mime_entity(signed):
+            return entity_text(signed, ocr, tables, depth)
+        return file_text(signed, _unsigned_name(name), ocr, tables, depth)
+    if media_type == sniff.ZIP:  # an archive of files (a container of none of the kinds above)
+        from docproc.extract.archive import attached_text
+
+        return attached_text(data, ocr, tables, depth)
+    return message_text(io.BytesIO(data), ocr, tables, depth)
 
 
 def _office_text(data: bytes, media_type: str) -> str:

@@ -1,8 +1,9 @@
-"""S/MIME's opaque form ([RFC 8551]: ``application/pkcs7-mime``, ``smime.p7m``): a message
-signed as one CMS object holds what was signed inside it, a MIME entity, which a reader that
-does not open the CMS structure never sees; an encrypted one can be read only with its
-recipient's private key. (A message signed in the clear, ``multipart/signed``, is plain MIME
-and needs nothing of this.)
+"""CMS signed-data ([RFC 5652]): S/MIME's opaque form ([RFC 8551]: ``application/pkcs7-mime``,
+``smime.p7m``), where a message signed as one object holds what was signed, a MIME entity;
+and a signed file (``contract.pdf.p7m``, as CAdES signatures wrap a contract), where it is
+the file. A reader that does not open the CMS structure never sees it; an encrypted one can
+be read only with its recipient's private key. (A message signed in the clear,
+``multipart/signed``, is plain MIME and needs nothing of this.)
 
 The CMS structure is read with asn1crypto (BER as Outlook writes it, indefinite lengths and
 an encapsulated content in pieces, as well as DER). The signature is not verified: docproc
@@ -13,6 +14,8 @@ from __future__ import annotations
 
 from docproc.errors import EncryptedDocument, InvalidDocument
 
+# How a signed file's (.p7m upload's) text was extracted: from inside its signature.
+EXTRACTION_METHOD = "p7m"
 # The MIME types of an opaque S/MIME object (x-: as older clients label it).
 PKCS7_MIME_TYPES = {"application/pkcs7-mime", "application/x-pkcs7-mime"}
 _ENCRYPTED = {"enveloped_data", "authenticated_enveloped_data", "encrypted_data"}

@@ -33,6 +33,9 @@ XLS = "application/vnd.ms-excel"
 MSG = "application/vnd.ms-outlook"
 # Outlook's rich-text wrapper (winmail.dat): a message's properties and attachments.
 TNEF = "application/vnd.ms-tnef"
+# A signed file (``.p7m``: CMS signed-data, as CAdES signatures wrap a contract's PDF, and
+# S/MIME a message): what was signed is inside it.
+P7M = "application/pkcs7-mime"
 DOC = "application/msword"
 PPT = "application/vnd.ms-powerpoint"
 # An OLE compound file (Office 97-2003, Outlook messages, password-protected Office files):
@@ -122,6 +125,11 @@ _OLE_KINDS = {
 }
 
 TNEF_SIGNATURE = b"\x78\x9f\x3e\x22"  # 0x223E9F78, little-endian
+# A CMS ContentInfo: a SEQUENCE (its length in up to 5 bytes), then its content type's OID
+# (signed-data 1.2.840.113549.1.7.2, enveloped-data ...7.3).
+_SIGNED_DATA = bytes.fromhex("06092a864886f70d010702")
+_ENVELOPED_DATA = bytes.fromhex("06092a864886f70d010703")
+_CMS_OID_WINDOW = 7 + len(_SIGNED_DATA)
 
 _BINARY_SIGNATURES: list[tuple[bytes, int, str]] = [
     (b"RIFF", 0, "application/x-riff"),
@@ -196,6 +204,7 @@ _EXTENSION_TYPES = {
     ".eml": EML,
     ".msg": MSG,
     ".rtf": RTF,
+    ".p7m": P7M,
     ".mbox": MBOX,
     ".mp3": MPEG_AUDIO,
     ".m4a": MP4_AUDIO,
@@ -244,6 +253,10 @@ def sniff(head: bytes, filename: str = "") -> Detected:
         return Detected(OLE)  # which kind: sniff_ole reads the file's directory
     if head.startswith(TNEF_SIGNATURE):
         return Detected(TNEF)
+    if head[:1] == b"\x30" and _SIGNED_DATA in head[2:_CMS_OID_WINDOW]:
+        return Detected(P7M)  # before the PDF it may wrap, within its first KiB
+    if head[:1] == b"\x30" and _ENVELOPED_DATA in head[2:_CMS_OID_WINDOW]:
+        raise EncryptedDocument("the file is encrypted to its recipients (CMS enveloped-data)")
     if b"%PDF" in head[:_PDF_WINDOW] or _PDF_OBJECT.search(head[:_PDF_WINDOW]):
         # A damaged header with PDF objects after it: MuPDF repairs many such files, and what
         # it cannot open is rejected there, with a reason, rather than ingested as "text".

@@ -38,6 +38,7 @@ from docproc.extract.sniff import (
     MARKDOWN,
     MBOX,
     MSG,
+    P7M,
     PICTURE_TYPES,
     PPT,
     PPTX,
@@ -429,8 +430,8 @@ def _slide_pieces(
 
 
 def _whole_text(ref: DocumentRef, segment: WholeSegment, deps: SegmentDeps) -> tuple[str, str]:
-    """The text of a document read whole (DOCX, DOC, e-mail, Outlook message or its TNEF, RTF),
-    and how it was extracted."""
+    """The text of a document read whole (DOCX, DOC, e-mail, Outlook message or its TNEF, a
+    signed file, RTF), and how it was extracted."""
     if ref.media_type == RTF:
         from docproc.extract import rtf
 
@@ -457,6 +458,16 @@ def _whole_text(ref: DocumentRef, segment: WholeSegment, deps: SegmentDeps) -> t
             deps.store, segment.input_key, ref.size, segment.input_version_id, _MESSAGE_READ_AHEAD
         ) as message:
             return outlook.msg_text(message, deps.ocr, deps.tables), outlook.EXTRACTION_METHOD
+    if ref.media_type == P7M:
+        from docproc.extract import mail, smime
+
+        size_mb = ref.size / 2**20
+        needed = size_mb * mail.MESSAGE_MEMORY_FACTOR
+        deps.budget.reserve(needed, f"a signed file of {size_mb:.0f} MB")
+        # Held whole, as an attachment is: what was signed lies inside its signature's
+        # structure, then read as its kind (a PDF from disk, its pages' text joined).
+        data = deps.store.read_range(segment.input_key, 0, ref.size, segment.input_version_id)
+        return mail.file_text(data, ref.filename, deps.ocr, deps.tables, 0), smime.EXTRACTION_METHOD
     if ref.media_type == TNEF:
         from docproc.extract import tnef
 
