@@ -327,6 +327,17 @@ def smime_email(subject: str, p7m: bytes, smime_type: str = "signed-data") -> Em
     return message
 
 
+def emlx_file(message: EmailMessage) -> bytes:
+    """An Apple Mail message file (.emlx): the message's size in bytes on a line, padded as
+    Mail pads it, the message, then Mail's property list of its flags."""
+    raw = message.as_bytes()
+    flags = (
+        b'<?xml version="1.0" encoding="UTF-8"?>\n<plist version="1.0">\n<dict>\n'
+        b"\t<key>flags</key>\n\t<integer>8590195713</integer>\n</dict>\n</plist>\n"
+    )
+    return f"{len(raw):<10}\n".encode() + raw + flags
+
+
 def mailbox_file(path: Path, messages: Sequence[EmailMessage]) -> Path:
     """An mbox file as mail programs keep one, written by the standard library's writer."""
     box = mailbox.mbox(str(path), create=True)

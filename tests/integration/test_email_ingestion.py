@@ -22,6 +22,7 @@ from tests.documents import (
     OutlookMessage,
     docx_file,
     email_message,
+    emlx_file,
     mailbox_file,
     outlook_message,
     pdf_of_lines,
@@ -32,14 +33,16 @@ from tests.documents import (
 def _message_file(
     path: Path, subject: str, body: str, attachments: list[tuple[str, str, bytes]]
 ) -> Path:
-    """A message saved as an e-mail (.eml), from Outlook (.msg), or as Outlook sends one in
-    rich text (TNEF, winmail.dat: ``.dat``), by ``path``'s suffix; ``.tnef.eml``: an e-mail
-    whose files are inside its winmail.dat, as Outlook sends them."""
+    """A message saved as an e-mail (.eml), by Apple Mail (.emlx), from Outlook (.msg), or as
+    Outlook sends one in rich text (TNEF, winmail.dat: ``.dat``), by ``path``'s suffix;
+    ``.tnef.eml``: an e-mail whose files are inside its winmail.dat, as Outlook sends them."""
     if path.suffix == ".msg":
         message = OutlookMessage(subject, body, attachments=attachments)
         path.write_bytes(outlook_message(message))
     elif path.suffix == ".dat":
         path.write_bytes(tnef_stream(OutlookMessage(subject, body, attachments=attachments)))
+    elif path.suffix == ".emlx":
+        path.write_bytes(emlx_file(email_message(subject, body, attachments=attachments)))
     elif path.name.endswith(".tnef.eml"):
         rich = tnef_stream(OutlookMessage(subject, body, attachments=attachments))
         carrier = [("winmail.dat", "application/ms-tnef", rich)]
@@ -51,7 +54,13 @@ def _message_file(
 
 @pytest.mark.parametrize(
     ("suffix", "extraction"),
-    [("eml", "email"), ("msg", "outlook"), ("dat", "tnef"), ("tnef.eml", "email")],
+    [
+        ("eml", "email"),
+        ("emlx", "email"),
+        ("msg", "outlook"),
+        ("dat", "tnef"),
+        ("tnef.eml", "email"),
+    ],
 )
 def test_an_email_and_its_attachments_are_found_by_what_they_say(
     env, tmp_path: Path, suffix: str, extraction: str

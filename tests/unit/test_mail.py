@@ -10,14 +10,15 @@ import pytest
 from PIL import Image
 
 from docproc.errors import DocprocError
-from docproc.extract.mail import message_text
-from docproc.extract.ocr import OcrOptions, tessdata_folder
-from docproc.extract.sniff import EML, TEXT, sniff
+from docproc.extract.mail import file_text, message_text
+from docproc.extract.ocr import OCR_OFF, OcrOptions, tessdata_folder
+from docproc.extract.sniff import EML, EMLX, TEXT, sniff
 from tests.compound import compound_file
 from tests.documents import (
     Slide,
     docx_file,
     email_message,
+    emlx_file,
     legacy_workbook,
     page_picture,
     pdf_of_lines,
@@ -292,3 +293,19 @@ def test_a_damaged_message_is_text_or_a_typed_error_never_an_untyped_one():
         except DocprocError as exc:
             outcomes.add(type(exc).__name__)
     assert "text" in outcomes
+
+
+def test_an_apple_mail_message_file_is_read_as_its_message_without_mail_s_flags():
+    # Given a message as Apple Mail keeps one (.emlx): its size, the message with a PDF, then
+    # a property list of Mail's flags; under any name
+    message = email_message(
+        "Lease", "Signed.", attachments=[("l.pdf", "application/pdf", pdf_of_lines(["Rent."]))]
+    )
+    data = emlx_file(message)
+    assert sniff(data[:8192], "12345.emlx").media_type == EMLX
+    assert sniff(data[:8192], "12345").media_type == EMLX
+    # When it is read, as an attachment (or an archive's file) is
+    text = file_text(data, "12345.emlx", OCR_OFF, "off", 0)
+    # Then it is the message, not Mail's flags (red before: text, plist and base64 included)
+    assert text == message_text(io.BytesIO(message.as_bytes()))
+    assert "Subject: Lease" in text and "Rent." in text and "plist" not in text

@@ -30,7 +30,7 @@ from functools import partial
 from pathlib import Path
 from typing import IO
 
-from docproc.errors import DocprocError, EncryptedDocument, UnsupportedDocument
+from docproc.errors import DocprocError, EncryptedDocument, InvalidDocument, UnsupportedDocument
 from docproc.extract import sniff
 from docproc.extract.ocr import OCR_OFF, OcrOptions
 from docproc.extract.pages import PageText, TablesMode
@@ -48,7 +48,7 @@ _PGP_MESSAGE = "-----BEGIN PGP MESSAGE-----"
 # A MIME entity's header begins with one of these (lower case).
 _ENTITY_FIELDS = (b"content-", b"mime-version:")
 # Files that hold others: messages, winmail.dat, signed files, archives.
-_ENCLOSING_TYPES = {sniff.EML, sniff.MSG, sniff.TNEF, sniff.P7M, sniff.ZIP}
+_ENCLOSING_TYPES = {sniff.EML, sniff.EMLX, sniff.MSG, sniff.TNEF, sniff.P7M, sniff.ZIP}
 # Office documents and RTF, read from an attachment's bytes.
 _OFFICE_TYPES = {sniff.DOCX, sniff.DOC, sniff.XLSX, sniff.XLS, sniff.PPTX, sniff.PPT, sniff.RTF}
 # The header fields given as the message's first lines, in this order.
@@ -64,6 +64,17 @@ def message_text(
     message = BytesParser(policy=email.policy.default).parse(source)
     assert isinstance(message, EmailMessage)  # what policy.default makes
     return _parsed_text(message, ocr, tables, depth)
+
+
+def emlx_message(data: bytes) -> bytes:
+    """The message in an Apple Mail ``.emlx`` file: the bytes its first line counts (a
+    property list of Mail's flags follows them); all that is there, if the count runs past."""
+    first, _, rest = data.lstrip().partition(b"\n")
+    try:
+        size = int(first.strip())
+    except ValueError as exc:
+        raise InvalidDocument("an .emlx file without its message's size") from exc
+    return rest[:size]
 
 
 def entity_text(
@@ -317,6 +328,8 @@ def _enclosed_text(
         from docproc.extract.archive import attached_text
 
         return attached_text(data, ocr, tables, depth)
+    if media_type == sniff.EMLX:
+        return message_text(io.BytesIO(emlx_message(data)), ocr, tables, depth)
     return message_text(io.BytesIO(data), ocr, tables, depth)
 
 

@@ -49,6 +49,8 @@ JSONL = "application/x-ndjson"
 JSON = "application/json"
 HTML = "text/html"
 EML = "message/rfc822"
+# Apple Mail's message file (.emlx): its byte count on a line, the message, then a property list.
+EMLX = "message/x-emlx"
 RTF = "application/rtf"
 MBOX = "application/mbox"
 
@@ -202,6 +204,7 @@ _EXTENSION_TYPES = {
     ".html": HTML,
     ".htm": HTML,
     ".eml": EML,
+    ".emlx": EMLX,
     ".msg": MSG,
     ".rtf": RTF,
     ".p7m": P7M,
@@ -395,9 +398,11 @@ def _text_format(text: str, filename: str) -> str:
         return FB2
     if _looks_like_email(stripped):
         return EML
-    postmark, _, rest = stripped.partition("\n")
-    if _MBOX_POSTMARK.match(postmark) and _looks_like_email(rest):
+    first, _, rest = stripped.partition("\n")
+    if _MBOX_POSTMARK.match(first) and _looks_like_email(rest):
         return MBOX
+    if _EMLX_COUNT.fullmatch(first) and _looks_like_email(rest):
+        return EMLX
     if stripped.startswith("{\\rtf"):
         return RTF
     first_line = stripped.split("\n", 1)[0].strip()
@@ -424,6 +429,8 @@ _MESSAGE_FIELDS = {"message-id", "mime-version", "received", "return-path"}
 _ADDRESS_FIELDS = {"from", "sender", "to", "received", "return-path"}
 
 
+# An .emlx file's first line: the message's size in bytes.
+_EMLX_COUNT = re.compile(r"\d{1,12}[ \t]*\r?")
 # An mbox file's first line: "From " and the sender, then the date it was delivered.
 _MBOX_POSTMARK = re.compile(r"From \S+ +\S.*\d\d:\d\d")
 

@@ -19,6 +19,7 @@ from docproc.extract.sniff import (
     DOC,
     DOCX,
     EML,
+    EMLX,
     MBOX,
     MEDIA_TYPES,
     MSG,
@@ -175,7 +176,7 @@ def _segments(
         return _page_segments(ref, store, options, PAGED[ref.media_type])
     if ref.media_type in PICTURE_TYPES:
         return _picture_segments(ref, store, options)
-    if ref.media_type in (DOCX, DOC, XLSX, XLS, PPTX, PPT, EML, MSG, TNEF, P7M, RTF):
+    if ref.media_type in (DOCX, DOC, XLSX, XLS, PPTX, PPT, EML, EMLX, MSG, TNEF, P7M, RTF):
         # Not splittable by range: one worker reads it whole.
         return [
             WholeSegment(index=0, input_key=ref.source_key, input_version_id=ref.source_version_id)

@@ -33,6 +33,7 @@ from docproc.extract.sniff import (
     CSV,
     DOC,
     EML,
+    EMLX,
     HTML,
     JSONL,
     MARKDOWN,
@@ -476,6 +477,16 @@ def _whole_text(ref: DocumentRef, segment: WholeSegment, deps: SegmentDeps) -> t
         # Held whole: its attributes run from start to end, an attachment's bytes among them.
         data = deps.store.read_range(segment.input_key, 0, ref.size, segment.input_version_id)
         return tnef.tnef_text(data, deps.ocr, deps.tables), tnef.EXTRACTION_METHOD
+    if ref.media_type == EMLX:
+        from docproc.extract import mail
+
+        size_mb = ref.size / 2**20
+        deps.budget.reserve(size_mb * mail.MESSAGE_MEMORY_FACTOR, f"an e-mail of {size_mb:.0f} MB")
+        # Held whole: the message is the bytes its first line counts (Mail's flags follow).
+        data = deps.store.read_range(segment.input_key, 0, ref.size, segment.input_version_id)
+        message = io.BytesIO(mail.emlx_message(data))
+        del data
+        return mail.message_text(message, deps.ocr, deps.tables), mail.EXTRACTION_METHOD
     if ref.media_type == EML:
         from docproc.extract import mail
 
