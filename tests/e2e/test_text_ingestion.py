@@ -327,7 +327,7 @@ def test_a_zip_archive_fans_out_and_reads_each_file_once(
     stack: DeployedStack, qdrant: QdrantClient, tmp_path: Path
 ):
     # Given a production zipped (stored, 64 KiB segments: several): 12 PDFs of 3 pages, a
-    # DOCX and an Outlook message, in folders
+    # DOCX and an Outlook message, in folders, and an 80-page transcript larger than a segment
     files = {
         f"vol-1/exhibit-{n:02d}.pdf": text_pdf(tmp_path / f"{n}.pdf", 3, seed=n).read_bytes()
         for n in range(12)
@@ -337,6 +337,8 @@ def test_a_zip_archive_fans_out_and_reads_each_file_once(
     files["vol-2/inspection.msg"] = outlook_message(
         OutlookMessage("Inspection", "Mould found in the north bedroom.")
     )
+    transcript = "vol-3/transcript.pdf"
+    files[transcript] = text_pdf(tmp_path / "transcript.pdf", 80, seed=99).read_bytes()
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as zipped:
         for name, data in files.items():
@@ -344,27 +346,32 @@ def test_a_zip_archive_fans_out_and_reads_each_file_once(
     (event,) = stack.upload("uploads/acme/case-3/prod-1/production.zip", archive.getvalue())
     # When it is ingested
     execution = stack.run(event)
-    # Then several segments read it, each file in the chunks of exactly one, under its path;
-    # the PDFs' chunks on their own pages
+    # Then several segments read it, each small file in the chunks of exactly one, under its
+    # path; the transcript, unpacked by Plan, in page ranges of its own (sub-PDFs in S3); the
+    # PDFs' chunks on their own pages
     assert execution["status"] == "SUCCEEDED", execution.get("cause")
     segments = [p for name, p in stack.invocations if name == "ProcessSegmentFunction"]
-    assert len(segments) >= 2 and {p["segment"]["kind"] for p in segments} == {"bytes"}
+    kinds = [p["segment"]["kind"] for p in segments]
+    assert kinds.count("bytes") >= 2 and kinds.count("pages") >= 2
     chunks = _chunks(stack, "work/acme/prod-1/")
     owners: dict[str, set[int]] = {}
     for chunk in chunks:
         owners.setdefault(chunk["path"], set()).add(chunk["segment"])
-    assert set(owners) == set(files) and all(len(owner) == 1 for owner in owners.values())
+    assert set(owners) == set(files)
+    assert all(len(owner) == 1 for path, owner in owners.items() if path != transcript)
     pages = {
         (chunk["path"], page)
         for chunk in chunks
         if chunk["path"].endswith(".pdf")
         for page in range(chunk["page_start"], chunk["page_end"] + 1)
     }
-    assert pages == {(name, page) for name in files if name.endswith(".pdf") for page in (1, 2, 3)}
+    expected = {(name, page) for name in files if name.endswith(".pdf") for page in (1, 2, 3)}
+    expected |= {(transcript, page) for page in range(1, 81)}
+    assert pages == expected
     text = " ".join(" ".join(c["text"] for c in chunks).split())
     assert "File: vol-2/memo.docx Clause 9: the landlord insures the building." in text
     assert "Subject: Inspection Mould found in the north bedroom." in text
-    assert {c["extraction"] for c in chunks} == {"archive"}
+    assert {c["extraction"] for c in chunks if c["path"] != transcript} == {"archive"}
     assert stack.published()[0]["detail"]["media_type"] == "application/zip"
 
 

@@ -45,3 +45,26 @@ def test_a_zip_of_a_production_is_searchable_file_by_file(tmp_path: Path):
     # And the command's own listing names the file and the page
     listing = run(home, "search", page_marker(23), *exact).stdout
     assert "vol-1/exhibits/record.pdf, page" in listing
+
+
+def test_a_large_pdf_in_a_zip_is_read_in_page_ranges_under_its_path(tmp_path: Path):
+    # Given a ZIP of a note and a 40-page PDF larger than a segment's bytes
+    record = text_pdf(tmp_path / "record.pdf", pages=40)
+    production = tmp_path / "production.zip"
+    with zipfile.ZipFile(production, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("index.txt", "Volume 1: the hearing record.")
+        archive.write(record, "vol-1/record.pdf")
+    home = tmp_path / "home"
+    # When it is ingested in segments of 16 KiB and 10 pages (the PDF is 57 kB)
+    settings = {"SEGMENT_BYTES": "16384", "SEGMENT_PAGES": "10"}
+    report = json.loads(run(home, "ingest", str(production), "--json", **settings).stdout)
+    # Then the note is one segment and the PDF four, each page in chunks under its path and
+    # its own number, the first headed with the file's path
+    assert report["status"] == "complete" and report["segments_total"] == 5
+    chunks = [json.loads(line) for line in run(home, "chunks", "production").stdout.splitlines()]
+    pdf_chunks = [c for c in chunks if c.get("path") == "vol-1/record.pdf"]
+    pages = {p for c in pdf_chunks for p in range(c["page_start"], c["page_end"] + 1)}
+    assert pages == set(range(1, 41)) and {c["segment"] for c in pdf_chunks} == {1, 2, 3, 4}
+    first = min(pdf_chunks, key=lambda c: (c["page_start"], c["ordinal"]))
+    assert first["text"].startswith("File: vol-1/record.pdf\n\n" + page_marker(1))
+    assert any(c.get("path") == "index.txt" for c in chunks)

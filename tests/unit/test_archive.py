@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.generators import text_pdf
 from docproc.errors import InvalidDocument, NoExtractableText, SegmentBudgetExceeded
 from docproc.extract import archive
 from docproc.extract.mail import message_text
@@ -19,7 +20,7 @@ from docproc.extract.ocr import OCR_OFF
 from docproc.extract.pages import PageText
 from docproc.extract.sniff import ZIP, sniff_zip
 from docproc.ledger.sqlite import SQLiteLedger
-from docproc.models import BytesSegment, SegmentTask
+from docproc.models import BytesSegment, PagesSegment, SegmentTask
 from docproc.pipeline.plan import ARCHIVE_FILES_PER_SEGMENT, PlanOptions, plan_document
 from tests.damage import damaged_copies, outcomes
 from tests.documents import docx_file, email_message, pdf_of_lines
@@ -320,6 +321,39 @@ def test_an_archive_is_planned_in_ranges_cut_between_its_files(ledger: SQLiteLed
     assert max(per_segment) == ARCHIVE_FILES_PER_SEGMENT and sum(per_segment) == 251
     big = next(m for m in members if m.path == "big.txt")
     assert (big.start, len(data)) in spans
+
+
+def test_a_large_pdf_in_an_archive_is_unpacked_and_planned_in_page_ranges(
+    tmp_path: Path, ledger: SQLiteLedger
+):
+    # Given an archive of a note, a 12-page PDF larger than a segment's bytes, and a note
+    pdf = text_pdf(tmp_path / "record.pdf", pages=12).read_bytes()
+    data = _zip(
+        {"a.txt": b"Before.", "vol/record.pdf": pdf, "z.txt": b"After."}, zipfile.ZIP_STORED
+    )
+    store = InMemoryObjectStore({KEY: data})
+    # When it is planned with segments of 8 KiB and 5 pages
+    options = PlanOptions(segment_bytes=8192, segment_pages=5)
+    plan = plan_document(KEY, "v1", store, ledger, options)
+    tasks = [SegmentTask.model_validate(t) for t in json.loads(store.objects[plan.manifest.key])]
+    segments = [task.segment for task in tasks]
+    # Then the notes are read from byte ranges that leave the PDF out, and the PDF, unpacked
+    # into the work folder, from page ranges numbered after them, each carrying its path
+    # (red before: one byte range read the whole PDF)
+    assert [s.index for s in segments] == list(range(len(segments)))
+    members = {m.path: m for m in archive.members(io.BytesIO(data))}
+    spans = [(s.byte_start, s.byte_end) for s in segments if isinstance(s, BytesSegment)]
+    record = members["vol/record.pdf"]
+    assert all(not start <= record.start < end for start, end in spans)
+    assert all(any(a <= members[n].start < b for a, b in spans) for n in ("a.txt", "z.txt"))
+    pages = [s for s in segments if isinstance(s, PagesSegment)]
+    assert [(s.page_start, s.page_end, s.path) for s in pages] == [
+        (1, 5, "vol/record.pdf"),
+        (6, 10, "vol/record.pdf"),
+        (11, 12, "vol/record.pdf"),
+    ]
+    assert all(s.input_key in store.objects for s in pages)
+    assert plan.segments_total == len(spans) + 3
 
 
 def test_an_empty_archive_has_nothing_to_read(ledger: SQLiteLedger):

@@ -152,6 +152,9 @@ class PagesSegment(_Model):
     # Of these pages, how many Plan guessed are scans for OCR (0 when it did not look): the
     # laptop runner sizes its pool by them, as OCR takes ~200x a text page's time.
     scanned_pages: int = Field(default=0, ge=0)
+    # A large paged file inside an uploaded archive, unpacked by Plan: its path there (its
+    # chunks carry it, the first page's begins "File: PATH").
+    path: str | None = None
 
     @property
     def size_hint(self) -> int:

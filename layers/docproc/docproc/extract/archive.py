@@ -5,8 +5,10 @@ found by what it says and a search hit says which file it came from.
 
 Plan cuts the archive into byte ranges between files (its central directory, at the end, says
 where each lies: a few ranged reads); a range owns the files whose local header lies in it,
-as a mailbox's range owns its messages. A paged file (a PDF, a book) is decompressed into a
-temporary file and read from there a page at a time, its pages numbered as its own; another
+as a mailbox's range owns its messages; a paged file of SEGMENT_BYTES or more Plan unpacks
+and cuts into page ranges of its own (large_paged_files, unpack). In a range, a paged file (a
+PDF, a book) is decompressed into a temporary file and read from there a page at a time, its
+pages numbered as its own; another
 kind is held while read, its size x MEMBER_MEMORY_FACTOR asked of the segment's budget before
 a byte is decompressed. A file that cannot be read (encrypted, damaged, too large for the
 segment's memory or disk, an archive bomb) is named with why, and the rest is read. Folders
@@ -30,6 +32,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO
 
 from docproc.errors import (
+    DocprocError,
     EncryptedDocument,
     InvalidDocument,
     SegmentBudgetExceeded,
@@ -157,6 +160,37 @@ def _system_file(path: str) -> bool:
     )
 
 
+def large_paged_files(source: IO[bytes], smallest: int) -> list[tuple[Member, str]]:
+    """The paged files (a PDF, a book) of the archive's own, ``smallest`` bytes or more
+    unpacked, with the filetype PyMuPDF opens them as: what Plan unpacks and cuts into page
+    ranges, as it cuts an upload's. One encrypted, damaged or a bomb is left to the range that
+    holds it (which names it with why)."""
+    found = []
+    with _opened(source) as archive:
+        for member in _listed(archive):
+            info = member.info
+            if info.file_size < smallest or info.flag_bits & _ENCRYPTED_FLAG or _bomb(info):
+                continue
+            try:
+                with _member_errors(), archive.open(info) as stream:
+                    detected = sniff.sniff(stream.read(sniff.SNIFF_BYTES), member.path)
+            except DocprocError:
+                continue
+            if detected.media_type in sniff.PAGED:
+                found.append((member, sniff.PAGED[detected.media_type]))
+    return found
+
+
+def unpack(source: IO[bytes], member: Member, target: IO[bytes]) -> None:
+    """Write ``member``'s bytes, unpacked, to ``target`` (a megabyte at a time)."""
+    with _opened(source) as archive, _member_errors(), archive.open(member.info) as stream:
+        shutil.copyfileobj(stream, target, 1 << 20)
+
+
+def _bomb(info: zipfile.ZipInfo) -> bool:
+    return info.file_size > _BOMB_FLOOR and info.file_size > _BOMB_RATIO * info.compress_size
+
+
 @dataclass(frozen=True)
 class ArchivedFile:
     """A file read from an archive: its path (in an archive inside the archive, that
@@ -256,7 +290,7 @@ def _member_text(
     (MAX_NESTED deep) goes to ``inner``, open on a temporary file ``held`` keeps."""
     if info.flag_bits & _ENCRYPTED_FLAG:
         raise EncryptedDocument("the file is encrypted in the archive")
-    if info.file_size > _BOMB_FLOOR and info.file_size > _BOMB_RATIO * info.compress_size:
+    if _bomb(info):
         # Its stated size is what zipfile unpacks it to: refused before a byte is.
         raise InvalidDocument(
             f"a file of {info.file_size / 2**20:.0f} MB compressed to "

@@ -8,6 +8,7 @@ import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from docproc.config import SegmentingSettings
 from docproc.errors import InvalidDocument, NoExtractableText
@@ -57,6 +58,9 @@ from docproc.models import (
 from docproc.observability import logger
 from docproc.storage.port import ObjectStore
 from docproc.storage.ranged import open_ranged
+
+if TYPE_CHECKING:
+    from docproc.extract.archive import Member
 
 # An archive's segment reads at most this many files (small ones: each is a document's worth
 # of work to start, whatever its size).
@@ -226,8 +230,9 @@ def _time_segments(ref: DocumentRef, store: ObjectStore, options: PlanOptions) -
 
 
 def _page_segments(
-    ref: DocumentRef, store: ObjectStore, options: PlanOptions, filetype: str
+    ref: DocumentRef, store: ObjectStore, options: PlanOptions, filetype: str, first: int = 0
 ) -> list[Segment]:
+    """Page ranges of the paged file ``ref.source_key``, numbered from ``first``."""
     # MuPDF (~30 MB, ~0.1 s) loads only for paged documents; the laptop's segment workers,
     # which import this module, load it only when they handle pages.
     from docproc.extract import pdf
@@ -250,9 +255,9 @@ def _page_segments(
             # for one segment (the small-file fast path); for more where the store is a local
             # folder, as opening a large PDF costs nothing there and copying it out does (a
             # reflowable format is still converted once: each opening lays it all out).
-            return _upload_segments(ref, ranges, filetype, scans)
+            return _upload_segments(ref, ranges, filetype, scans, first)
         parts = pdf.split(source, ranges, options.tmp_dir, filetype)
-        return _part_segments(ref, store, ranges, parts, "pdf", scans)
+        return _part_segments(ref, store, ranges, parts, "pdf", scans, first)
 
 
 def _picture_segments(ref: DocumentRef, store: ObjectStore, options: PlanOptions) -> list[Segment]:
@@ -279,12 +284,16 @@ def _counted(scanned: list[bool]) -> Callable[[PageRange], int]:
 
 
 def _upload_segments(
-    ref: DocumentRef, ranges: list[PageRange], filetype: str, scans: Callable[[PageRange], int]
+    ref: DocumentRef,
+    ranges: list[PageRange],
+    filetype: str,
+    scans: Callable[[PageRange], int],
+    first: int = 0,
 ) -> list[Segment]:
     """A segment per range, each reading its pages of the pinned upload itself."""
     return [
         PagesSegment(
-            index=index,
+            index=first + index,
             page_start=pages.start,
             page_end=pages.end,
             input_key=ref.source_key,
@@ -307,13 +316,14 @@ def _part_segments(
     parts: Iterator[tuple[int, Path]],
     filetype: str,
     scans: Callable[[PageRange], int],
+    first: int = 0,
 ) -> list[Segment]:
     """A segment per range, each reading a file of its own pages (``parts``, one on disk at
-    a time: each is stored, then removed, before the next is made)."""
+    a time: each is stored, then removed, before the next is made); numbered from ``first``."""
     suffix, content_type = _PART_FORMATS[filetype]
     segments: list[Segment] = []
     for index, part in parts:
-        input_key = ref.segment_input_key(index, suffix)
+        input_key = ref.segment_input_key(first + index, suffix)
         try:
             store.put_file(input_key, part, content_type)
         finally:
@@ -321,7 +331,7 @@ def _part_segments(
         pages = ranges[index]
         segments.append(
             PagesSegment(
-                index=index,
+                index=first + index,
                 page_start=pages.start,
                 page_end=pages.end,
                 input_key=input_key,
@@ -339,34 +349,76 @@ _TRANSCODE_BLOCK = 4 * 1024 * 1024
 def _archive_segments(ref: DocumentRef, store: ObjectStore, options: PlanOptions) -> list[Segment]:
     """Byte ranges of a ZIP archive cut between its files (from its central directory: a few
     ranged reads), each up to SEGMENT_BYTES of them compressed or ARCHIVE_FILES_PER_SEGMENT
-    files; a larger file alone. The ranges cover the archive; a range owns the files whose
-    local header lies in it (docproc.extract.archive)."""
+    files; a range owns the files whose local header lies in it (docproc.extract.archive).
+    A paged file of SEGMENT_BYTES or more (a PDF of a thousand scans) is unpacked into the
+    document's work folder and cut into page ranges as an upload is, its bytes left out of
+    the byte ranges: one segment could not read it in its time, nor hold it on its disk."""
     from docproc.extract import archive
 
     with open_ranged(store, ref.source_key, ref.size, ref.source_version_id) as source:
         files = archive.members(source)
+        large = archive.large_paged_files(source, options.segment_bytes)
     if not files:
         raise NoExtractableText("the archive holds no files")
-    starts, size, count = [0], 0, 0
+    paged = {member.start for member, _ in large}
+    ranges: list[tuple[int, int]] = []
+    start, size, count = 0, 0, 0
     for member in files:
+        if member.start in paged:
+            if count:
+                ranges.append((start, member.start))
+            start, size, count = member.end, 0, 0
+            continue
         if count and (
             size + member.end - member.start > options.segment_bytes
             or count == ARCHIVE_FILES_PER_SEGMENT
         ):
-            starts.append(member.start)
-            size, count = 0, 0
+            ranges.append((start, member.start))
+            start, size = member.start, 0
+            count = 0
         size, count = size + member.end - member.start, count + 1
-    ends = [*starts[1:], ref.size]
-    return [
+    if count:
+        ranges.append((start, ref.size))
+    segments: list[Segment] = [
         BytesSegment(
             index=index,
-            byte_start=start,
+            byte_start=begin,
             byte_end=end,
             input_key=ref.source_key,
             input_version_id=ref.source_version_id,
             input_size=ref.size,
         )
-        for index, (start, end) in enumerate(zip(starts, ends, strict=True))
+        for index, (begin, end) in enumerate(ranges)
+    ]
+    for member, filetype in large:
+        segments += _archived_page_segments(ref, store, options, member, filetype, len(segments))
+    return segments
+
+
+def _archived_page_segments(
+    ref: DocumentRef,
+    store: ObjectStore,
+    options: PlanOptions,
+    member: Member,
+    filetype: str,
+    first: int,
+) -> list[Segment]:
+    """A large paged file of an archive, unpacked beside the segments' inputs, in page ranges
+    numbered from ``first``, each carrying the file's path."""
+    from docproc.extract import archive
+
+    key = ref.segment_input_key(first, f"file.{filetype}")
+    with (
+        open_ranged(store, ref.source_key, ref.size, ref.source_version_id) as source,
+        store.writer(key, "application/octet-stream") as target,
+    ):
+        archive.unpack(source, member, target)
+    unpacked = ref.model_copy(
+        update={"source_key": key, "source_version_id": None, "size": member.info.file_size}
+    )
+    return [
+        segment.model_copy(update={"path": member.path})
+        for segment in _page_segments(unpacked, store, options, filetype, first)
     ]
 
 

@@ -301,15 +301,7 @@ def _pieces(
 ) -> Iterator[tuple[ChunkPiece, str]]:
     ref, segment = task.document, task.segment
     if isinstance(segment, PagesSegment):
-        with deps.store.local_copy(segment.input_key, segment.input_version_id) as path:
-            pages = []
-            for page in _page_texts(ref, segment, path, deps):
-                deps.budget.check(f"extracting page {page.number}")
-                pages.append(page)
-        methods = {page.number: page.method for page in pages}
-        heard.pages_ocr = sum(1 for method in methods.values() if method == "ocr")
-        for piece in deps.chunker.chunk_pages(pages):
-            yield piece, _page_extraction(methods, piece)
+        yield from _paged_pieces(ref, segment, deps, heard)
         return
     if isinstance(segment, WholeSegment) and ref.media_type in (XLSX, XLS):
         yield from _sheet_pieces(ref, segment, deps)
@@ -406,6 +398,25 @@ def _sheet_pieces(
                 # Offsets into the sheet's text say nothing about the file's bytes.
                 on_sheet = replace(piece, page_start=sheet.number, page_end=sheet.number)
                 yield replace(on_sheet, byte_start=None, byte_end=None), method
+
+
+def _paged_pieces(
+    ref: DocumentRef, segment: PagesSegment, deps: SegmentDeps, heard: _Heard
+) -> Iterator[tuple[ChunkPiece, str]]:
+    """A page range's pages, chunked across them; a file from an archive (``segment.path``)
+    named on its first page and in every chunk."""
+    with deps.store.local_copy(segment.input_key, segment.input_version_id) as path:
+        pages = []
+        for page in _page_texts(ref, segment, path, deps):
+            deps.budget.check(f"extracting page {page.number}")
+            if segment.path and page.number == 1:
+                pages.append(replace(page, text=f"File: {segment.path}\n\n{page.text}"))
+            else:
+                pages.append(page)
+    methods = {page.number: page.method for page in pages}
+    heard.pages_ocr = sum(1 for method in methods.values() if method == "ocr")
+    for piece in deps.chunker.chunk_pages(pages):
+        yield replace(piece, path=segment.path), _page_extraction(methods, piece)
 
 
 def _slide_pieces(
