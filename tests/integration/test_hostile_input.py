@@ -187,23 +187,43 @@ def test_an_office_package_s_photographs_are_not_read_into_memory(
     assert "Photograph 24:" in hits[0].payload["text"]
 
 
-def test_a_pdf_of_photographs_in_a_zip_is_read_from_disk_a_page_at_a_time(env, tmp_path: Path):
-    # Given a ZIP holding a 200 MB PDF of photographs (JPEGs: stored as they are)
+@pytest.mark.parametrize(
+    "segment_bytes",
+    [8 << 20, 1 << 30],
+    ids=["planned-in-page-ranges", "read-by-its-byte-range"],
+)
+def test_a_pdf_of_photographs_in_a_zip_is_read_from_disk_a_page_at_a_time(
+    tmp_path: Path, segment_bytes: int
+):
+    # Given a ZIP holding a 200 MB PDF of photographs (JPEGs: stored as they are); larger
+    # than a segment's bytes (Plan unpacks it and cuts it into page ranges), or not (the byte
+    # range that holds it reads it)
     scans = image_pdf(tmp_path / "scans.pdf", 200 * 10**6, jpeg=True)
     path = tmp_path / "production.zip"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
         archive.write(scans, "vol-1/scans.pdf")
     scans.unlink()
-    # When it is ingested
-    reset_peak_rss()
-    before = current_rss_mb()
-    report = ingest(env, path, document_id="production")
-    # Then every page's line is read, and the process grew by less than a file may add (the
-    # PDF is unpacked to disk and read from there, not held)
-    assert report.status == "complete" and report.chunks_total > 0
-    assert peak_rss_mb() - before < FILE_MEMORY_BOUND_MB
-    hits = env.vectors.search(None, "local", sparse=env.sparse.encode_query(page_marker(400)))
-    assert hits[0].payload["path"] == "vol-1/scans.pdf" and hits[0].payload["page_start"] <= 400
+    settings = LocalSettings(
+        DOCPROC_HOME=tmp_path / "home", DOCPROC_WORKERS=1, SEGMENT_BYTES=segment_bytes
+    )
+    env = LocalEnvironment(settings)
+    try:
+        # When it is ingested
+        reset_peak_rss()
+        before = current_rss_mb()
+        report = ingest(env, path, document_id="production")
+        # Then every page's line is read, and the process grew by less than a file may add
+        # (the PDF is unpacked to disk and read from there, not held: held, +420 MB)
+        assert report.status == "complete" and report.chunks_total > 0
+        assert peak_rss_mb() - before < FILE_MEMORY_BOUND_MB
+        query = env.sparse.encode_query(page_marker(400))
+        hits = env.vectors.search(None, "local", sparse=query)
+        assert hits[0].payload["path"] == "vol-1/scans.pdf"
+        assert hits[0].payload["page_start"] <= 400 <= hits[0].payload["page_end"]
+        # (in page ranges: many segments; in its byte range: the one)
+        assert (report.segments_total > 1) == (segment_bytes == 8 << 20)
+    finally:
+        env.close()
 
 
 def test_a_comic_book_is_converted_to_pdf_a_segment_at_a_time(env, tmp_path: Path):

@@ -326,11 +326,19 @@ def test_an_archive_is_planned_in_ranges_cut_between_its_files(ledger: SQLiteLed
 def test_a_large_pdf_in_an_archive_is_unpacked_and_planned_in_page_ranges(
     tmp_path: Path, ledger: SQLiteLedger
 ):
-    # Given an archive of a note, a 12-page PDF larger than a segment's bytes, and a note
+    # Given an archive of a note, a 12-page PDF larger than a segment's bytes, a "PDF" as large
+    # that MuPDF cannot open, and a note
+    import random
+
     pdf = text_pdf(tmp_path / "record.pdf", pages=12).read_bytes()
-    data = _zip(
-        {"a.txt": b"Before.", "vol/record.pdf": pdf, "z.txt": b"After."}, zipfile.ZIP_STORED
-    )
+    broken = b"%PDF-1.7\n" + random.Random(5).randbytes(20_000)
+    files = {
+        "a.txt": b"Before.",
+        "vol/record.pdf": pdf,
+        "vol/broken.pdf": broken,
+        "z.txt": b"After.",
+    }
+    data = _zip(files, zipfile.ZIP_STORED)
     store = InMemoryObjectStore({KEY: data})
     # When it is planned with segments of 8 KiB and 5 pages
     options = PlanOptions(segment_bytes=8192, segment_pages=5)
@@ -345,7 +353,9 @@ def test_a_large_pdf_in_an_archive_is_unpacked_and_planned_in_page_ranges(
     spans = [(s.byte_start, s.byte_end) for s in segments if isinstance(s, BytesSegment)]
     record = members["vol/record.pdf"]
     assert all(not start <= record.start < end for start, end in spans)
-    assert all(any(a <= members[n].start < b for a, b in spans) for n in ("a.txt", "z.txt"))
+    # (the broken one too: its range names it with why)
+    owned = ("a.txt", "vol/broken.pdf", "z.txt")
+    assert all(any(a <= members[n].start < b for a, b in spans) for n in owned)
     pages = [s for s in segments if isinstance(s, PagesSegment)]
     assert [(s.page_start, s.page_end, s.path) for s in pages] == [
         (1, 5, "vol/record.pdf"),

@@ -351,8 +351,9 @@ def _archive_segments(ref: DocumentRef, store: ObjectStore, options: PlanOptions
     ranged reads), each up to SEGMENT_BYTES of them compressed or ARCHIVE_FILES_PER_SEGMENT
     files; a range owns the files whose local header lies in it (docproc.extract.archive).
     A paged file of SEGMENT_BYTES or more (a PDF of a thousand scans) is unpacked into the
-    document's work folder and cut into page ranges as an upload is, its bytes left out of
-    the byte ranges: one segment could not read it in its time, nor hold it on its disk."""
+    document's work folder and cut into page ranges as an upload is (numbered first), its
+    bytes left out of the byte ranges: one segment could not read it in its time, nor hold it
+    on its disk."""
     from docproc.extract import archive
 
     with open_ranged(store, ref.source_key, ref.size, ref.source_version_id) as source:
@@ -360,7 +361,22 @@ def _archive_segments(ref: DocumentRef, store: ObjectStore, options: PlanOptions
         large = archive.large_paged_files(source, options.segment_bytes)
     if not files:
         raise NoExtractableText("the archive holds no files")
-    paged = {member.start for member, _ in large}
+    segments: list[Segment] = []
+    paged = set()
+    for member, filetype in large:
+        try:
+            segments += _archived_page_segments(
+                ref, store, options, member, filetype, len(segments)
+            )
+        except InvalidDocument as exc:
+            # Damaged past its first bytes (MuPDF cannot open it, its CRC fails): the byte
+            # range that holds it names it with why, and the rest is read.
+            logger.warning(
+                "a large file in the archive is left to its byte range",
+                extra={"error": type(exc).__name__},
+            )
+            continue
+        paged.add(member.start)
     ranges: list[tuple[int, int]] = []
     start, size, count = 0, 0, 0
     for member in files:
@@ -379,9 +395,10 @@ def _archive_segments(ref: DocumentRef, store: ObjectStore, options: PlanOptions
         size, count = size + member.end - member.start, count + 1
     if count:
         ranges.append((start, ref.size))
-    segments: list[Segment] = [
+    first = len(segments)
+    segments += [
         BytesSegment(
-            index=index,
+            index=first + index,
             byte_start=begin,
             byte_end=end,
             input_key=ref.source_key,
@@ -390,8 +407,6 @@ def _archive_segments(ref: DocumentRef, store: ObjectStore, options: PlanOptions
         )
         for index, (begin, end) in enumerate(ranges)
     ]
-    for member, filetype in large:
-        segments += _archived_page_segments(ref, store, options, member, filetype, len(segments))
     return segments
 
 
@@ -416,10 +431,14 @@ def _archived_page_segments(
     unpacked = ref.model_copy(
         update={"source_key": key, "source_version_id": None, "size": member.info.file_size}
     )
-    return [
-        segment.model_copy(update={"path": member.path})
-        for segment in _page_segments(unpacked, store, options, filetype, first)
-    ]
+    try:
+        segments = _page_segments(unpacked, store, options, filetype, first)
+        if not segments:
+            raise InvalidDocument("a paged file of no pages")
+    except InvalidDocument:
+        store.delete_keys([key])
+        raise
+    return [segment.model_copy(update={"path": member.path}) for segment in segments]
 
 
 def _byte_segments(
