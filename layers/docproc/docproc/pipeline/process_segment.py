@@ -447,9 +447,7 @@ def _whole_text(ref: DocumentRef, segment: WholeSegment, deps: SegmentDeps) -> t
     if ref.media_type == RTF:
         from docproc.extract import rtf
 
-        size_mb = ref.size / 2**20
-        deps.budget.reserve(size_mb * rtf.RTF_MEMORY_FACTOR, f"an RTF of {size_mb:.0f} MB")
-        data = deps.store.read_range(segment.input_key, 0, ref.size, segment.input_version_id)
+        data = _held_whole(ref, segment, deps, rtf.RTF_MEMORY_FACTOR, "an RTF")
         return rtf.rtf_text(data), rtf.EXTRACTION_METHOD
     if ref.media_type == DOC:
         from docproc.extract import doc
@@ -473,28 +471,21 @@ def _whole_text(ref: DocumentRef, segment: WholeSegment, deps: SegmentDeps) -> t
     if ref.media_type == P7M:
         from docproc.extract import mail, smime
 
-        size_mb = ref.size / 2**20
-        needed = size_mb * mail.MESSAGE_MEMORY_FACTOR
-        deps.budget.reserve(needed, f"a signed file of {size_mb:.0f} MB")
         # Held whole, as an attachment is: what was signed lies inside its signature's
         # structure, then read as its kind (a PDF from disk, its pages' text joined).
-        data = deps.store.read_range(segment.input_key, 0, ref.size, segment.input_version_id)
+        data = _held_whole(ref, segment, deps, mail.MESSAGE_MEMORY_FACTOR, "a signed file")
         return mail.file_text(data, ref.filename, deps.ocr, deps.tables, 0), smime.EXTRACTION_METHOD
     if ref.media_type == TNEF:
         from docproc.extract import tnef
 
-        size_mb = ref.size / 2**20
-        deps.budget.reserve(size_mb * tnef.MEMORY_FACTOR, f"a TNEF stream of {size_mb:.0f} MB")
         # Held whole: its attributes run from start to end, an attachment's bytes among them.
-        data = deps.store.read_range(segment.input_key, 0, ref.size, segment.input_version_id)
+        data = _held_whole(ref, segment, deps, tnef.MEMORY_FACTOR, "a TNEF stream")
         return tnef.tnef_text(data, deps.ocr, deps.tables), tnef.EXTRACTION_METHOD
     if ref.media_type == EMLX:
         from docproc.extract import mail
 
-        size_mb = ref.size / 2**20
-        deps.budget.reserve(size_mb * mail.MESSAGE_MEMORY_FACTOR, f"an e-mail of {size_mb:.0f} MB")
         # Held whole: the message is the bytes its first line counts (Mail's flags follow).
-        data = deps.store.read_range(segment.input_key, 0, ref.size, segment.input_version_id)
+        data = _held_whole(ref, segment, deps, mail.MESSAGE_MEMORY_FACTOR, "an e-mail")
         message = io.BytesIO(mail.emlx_message(data))
         del data
         return mail.message_text(message, deps.ocr, deps.tables), mail.EXTRACTION_METHOD
@@ -515,6 +506,16 @@ def _whole_text(ref: DocumentRef, segment: WholeSegment, deps: SegmentDeps) -> t
         deps.store, segment.input_key, ref.size, segment.input_version_id, _PACKAGE_READ_AHEAD
     ) as package:
         return docx.docx_text(package, deps.budget.reserve), docx.EXTRACTION_METHOD
+
+
+def _held_whole(
+    ref: DocumentRef, segment: WholeSegment, deps: SegmentDeps, factor: float, what: str
+) -> bytes:
+    """The upload's bytes, for a reader that holds them whole, once the segment's budget has
+    ``factor`` times them to spare ("``what`` of N MB" says which, when it has not)."""
+    size_mb = ref.size / 2**20
+    deps.budget.reserve(size_mb * factor, f"{what} of {size_mb:.0f} MB")
+    return deps.store.read_range(segment.input_key, 0, ref.size, segment.input_version_id)
 
 
 def _page_extraction(methods: Mapping[int, str], piece: ChunkPiece) -> str:
