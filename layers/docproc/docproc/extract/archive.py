@@ -110,15 +110,10 @@ class Member:
         return self.info.filename
 
 
-def members(source: Path | IO[bytes]) -> list[Member]:
-    """The archive's files, in the order their bytes lie (folders and system files left out).
-    Reads only the central directory of a seekable ``source``."""
-    with _opened(source) as archive:
-        return _listed(archive)
-
-
 @contextmanager
-def _opened(source: Path | IO[bytes]) -> Iterator[zipfile.ZipFile]:
+def opened(source: Path | IO[bytes]) -> Iterator[zipfile.ZipFile]:
+    """The archive, its central directory read (a seekable ``source`` will do: only that is
+    read until a file is opened)."""
     try:
         archive = zipfile.ZipFile(source)
     except _ARCHIVE_ERRORS as exc:
@@ -127,13 +122,12 @@ def _opened(source: Path | IO[bytes]) -> Iterator[zipfile.ZipFile]:
         yield archive
 
 
-def _listed(archive: zipfile.ZipFile) -> list[Member]:
+def members(archive: zipfile.ZipFile) -> list[Member]:
+    """The archive's files, in the order their bytes lie (folders and system files left out).
+    Files that share their bytes are InvalidDocument."""
     infos = sorted(archive.infolist(), key=lambda info: info.header_offset)
-    # The last file ends where the central directory begins (zipfile's start_dir).
-    directory = int(getattr(archive, "start_dir", 0))
-    if infos and not directory:
-        directory = _end_of(infos[-1])
-    ends = [info.header_offset for info in infos[1:]] + [directory]
+    # The last file ends where the central directory begins.
+    ends = [info.header_offset for info in infos[1:]] + [archive.start_dir]
     for info, end in zip(infos, ends, strict=True):
         if end < info.header_offset + info.compress_size:
             # Its data runs into the next file's: files that share their bytes are how a
@@ -146,13 +140,6 @@ def _listed(archive: zipfile.ZipFile) -> list[Member]:
     ]
 
 
-def _end_of(info: zipfile.ZipInfo) -> int:
-    """Where a file's data ends, from its directory entry (the local header's fields are the
-    same but for its extra field, which may differ: an estimate)."""
-    local_header = 30 + len(info.orig_filename.encode("utf-8")) + len(info.extra)
-    return info.header_offset + local_header + info.compress_size
-
-
 def _system_file(path: str) -> bool:
     parts = PurePosixPath(path).parts
     return bool(parts) and (
@@ -160,30 +147,31 @@ def _system_file(path: str) -> bool:
     )
 
 
-def large_paged_files(source: IO[bytes], smallest: int) -> list[tuple[Member, str]]:
+def large_paged_files(
+    archive: zipfile.ZipFile, files: list[Member], smallest: int
+) -> list[tuple[Member, str]]:
     """The paged files (a PDF, a book) of the archive's own, ``smallest`` bytes or more
     unpacked, with the filetype PyMuPDF opens them as: what Plan unpacks and cuts into page
     ranges, as it cuts an upload's. One encrypted, damaged or a bomb is left to the range that
     holds it (which names it with why)."""
     found = []
-    with _opened(source) as archive:
-        for member in _listed(archive):
-            info = member.info
-            if info.file_size < smallest or info.flag_bits & _ENCRYPTED_FLAG or _bomb(info):
-                continue
-            try:
-                with _member_errors(), archive.open(info) as stream:
-                    detected = sniff.sniff(stream.read(sniff.SNIFF_BYTES), member.path)
-            except DocprocError:
-                continue
-            if detected.media_type in sniff.PAGED:
-                found.append((member, sniff.PAGED[detected.media_type]))
+    for member in files:
+        info = member.info
+        if info.file_size < smallest or info.flag_bits & _ENCRYPTED_FLAG or _bomb(info):
+            continue
+        try:
+            with _member_errors(), archive.open(info) as stream:
+                detected = sniff.sniff(stream.read(sniff.SNIFF_BYTES), member.path)
+        except DocprocError:
+            continue
+        if detected.media_type in sniff.PAGED:
+            found.append((member, sniff.PAGED[detected.media_type]))
     return found
 
 
-def unpack(source: IO[bytes], member: Member, target: IO[bytes]) -> None:
+def unpack(archive: zipfile.ZipFile, member: Member, target: IO[bytes]) -> None:
     """Write ``member``'s bytes, unpacked, to ``target`` (a megabyte at a time)."""
-    with _opened(source) as archive, _member_errors(), archive.open(member.info) as stream:
+    with _member_errors(), archive.open(member.info) as stream:
         shutil.copyfileobj(stream, target, 1 << 20)
 
 
@@ -219,8 +207,8 @@ def owned_files(
     from it fails the segment)."""
     reading = _Reading(ocr, tables, reserve, check=check)
     try:
-        with _opened(source) as archive:
-            for member in _listed(archive):
+        with opened(source) as archive:
+            for member in members(archive):
                 if start <= member.start < end:
                     span = (member.start, member.end)
                     yield from _files(archive, member.info, member.path, span, reading, 0)
@@ -241,8 +229,8 @@ def attached_text(data: bytes, ocr: OcrOptions, tables: TablesMode, depth: int) 
     texts: list[str] = []
     with tempfile.TemporaryFile() as spilled:
         spilled.write(data)
-        with _opened(spilled) as archive:
-            for member in _listed(archive):
+        with opened(spilled) as archive:
+            for member in members(archive):
                 span = (member.start, member.end)
                 for file in _files(archive, member.info, member.path, span, reading, 0):
                     texts.extend(page.text.strip() for page in file.pages)
@@ -311,8 +299,8 @@ def _member_text(
         if sniff.sniff_zip(spilled) == sniff.ZIP:
             if nested_depth >= MAX_NESTED:
                 return ""  # named, not opened
-            nested = held.enter_context(_opened(spilled))
-            inner.append((nested, _listed(nested)))
+            nested = held.enter_context(opened(spilled))
+            inner.append((nested, members(nested)))
             return ""
     # Another kind is held while read: asked of the budget before a byte is decompressed.
     size_mb = info.file_size / 2**20

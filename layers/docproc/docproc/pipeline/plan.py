@@ -60,6 +60,8 @@ from docproc.storage.port import ObjectStore
 from docproc.storage.ranged import open_ranged
 
 if TYPE_CHECKING:
+    from zipfile import ZipFile
+
     from docproc.extract.archive import Member
 
 # An archive's segment reads at most this many files (small ones: each is a document's worth
@@ -356,27 +358,29 @@ def _archive_segments(ref: DocumentRef, store: ObjectStore, options: PlanOptions
     on its disk."""
     from docproc.extract import archive
 
-    with open_ranged(store, ref.source_key, ref.size, ref.source_version_id) as source:
-        files = archive.members(source)
-        large = archive.large_paged_files(source, options.segment_bytes)
-    if not files:
-        raise NoExtractableText("the archive holds no files")
     segments: list[Segment] = []
-    paged = set()
-    for member, filetype in large:
-        try:
-            segments += _archived_page_segments(
-                ref, store, options, member, filetype, len(segments)
-            )
-        except InvalidDocument as exc:
-            # Damaged past its first bytes (MuPDF cannot open it, its CRC fails): the byte
-            # range that holds it names it with why, and the rest is read.
-            logger.warning(
-                "a large file in the archive is left to its byte range",
-                extra={"error": type(exc).__name__},
-            )
-            continue
-        paged.add(member.start)
+    paged: set[int] = set()
+    with (
+        open_ranged(store, ref.source_key, ref.size, ref.source_version_id) as source,
+        archive.opened(source) as zipped,
+    ):
+        files = archive.members(zipped)
+        if not files:
+            raise NoExtractableText("the archive holds no files")
+        for member, filetype in archive.large_paged_files(zipped, files, options.segment_bytes):
+            try:
+                segments += _archived_page_segments(
+                    ref, store, options, zipped, member, filetype, len(segments)
+                )
+            except InvalidDocument as exc:
+                # Damaged past its first bytes (MuPDF cannot open it, its CRC fails): the byte
+                # range that holds it names it with why, and the rest is read.
+                logger.warning(
+                    "a large file in the archive is left to its byte range",
+                    extra={"error": type(exc).__name__},
+                )
+                continue
+            paged.add(member.start)
     ranges: list[tuple[int, int]] = []
     start, size, count = 0, 0, 0
     for member in files:
@@ -414,6 +418,7 @@ def _archived_page_segments(
     ref: DocumentRef,
     store: ObjectStore,
     options: PlanOptions,
+    zipped: ZipFile,
     member: Member,
     filetype: str,
     first: int,
@@ -423,11 +428,8 @@ def _archived_page_segments(
     from docproc.extract import archive
 
     key = ref.segment_input_key(first, f"file.{filetype}")
-    with (
-        open_ranged(store, ref.source_key, ref.size, ref.source_version_id) as source,
-        store.writer(key, "application/octet-stream") as target,
-    ):
-        archive.unpack(source, member, target)
+    with store.writer(key, "application/octet-stream") as target:
+        archive.unpack(zipped, member, target)
     unpacked = ref.model_copy(
         update={"source_key": key, "source_version_id": None, "size": member.info.file_size}
     )
