@@ -112,18 +112,30 @@ def signed_text(
     if depth >= MAX_NESTING:
         return ""
     try:
-        entity = signed_content(data) if kind in PKCS7_MIME_TYPES else data
+        signed = signed_content(data) if kind in PKCS7_MIME_TYPES else data
+        if not _is_mime_entity(signed):
+            # A signed file sent as S/MIME ("lease.pdf.p7m", as certified mail carries one):
+            # an attachment, read as what it wraps.
+            read = partial(_what_was_signed, signed, name, ocr, tables, depth + 1)
+            return attachment_block(name, kind, read)
+        return _what_was_signed(signed, name, ocr, tables, depth + 1, attachments_only)
     except DocprocError as exc:
         return f"{_title(name, kind)}, not read: {type(exc).__name__}"
-    if not _is_mime_entity(entity):
-        # A signed file sent as S/MIME ("lease.pdf.p7m", as certified mail carries one): an
-        # attachment, read as what it wraps.
-        read = partial(file_text, entity, _unsigned_name(name), ocr, tables, depth + 1)
-        return attachment_block(name, kind, read)
-    try:
-        return entity_text(entity, ocr, tables, depth + 1, attachments_only)
-    except DocprocError as exc:
-        return f"{_title(name, kind)}, not read: {type(exc).__name__}"
+
+
+def _what_was_signed(
+    signed: bytes,
+    name: str,
+    ocr: OcrOptions,
+    tables: TablesMode,
+    depth: int,
+    attachments_only: bool = False,
+) -> str:
+    """The text of what a signature holds: a MIME entity (a message's content), else a file,
+    read as its kind (its name without ``.p7m`` a hint)."""
+    if _is_mime_entity(signed):
+        return entity_text(signed, ocr, tables, depth, attachments_only)
+    return file_text(signed, _unsigned_name(name), ocr, tables, depth)
 
 
 def _unsigned_name(name: str) -> str:
@@ -320,10 +332,7 @@ def _enclosed_text(
 
         return msg_text(io.BytesIO(data), ocr, tables, depth)
     if media_type == sniff.P7M:  # what was signed, read as its kind ("lease.pdf.p7m")
-        signed = signed_content(data)
-        if _is_mime_entity(signed):
-            return entity_text(signed, ocr, tables, depth)
-        return file_text(signed, _unsigned_name(name), ocr, tables, depth)
+        return _what_was_signed(signed_content(data), name, ocr, tables, depth)
     if media_type == sniff.ZIP:  # an archive of files (a container of none of the kinds above)
         from docproc.extract.archive import attached_text
 

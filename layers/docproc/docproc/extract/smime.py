@@ -13,11 +13,12 @@ indexes what a message says, and says nothing of who signed it.
 from __future__ import annotations
 
 from docproc.errors import EncryptedDocument, InvalidDocument
+from docproc.extract.sniff import P7M
 
 # How a signed file's (.p7m upload's) text was extracted: from inside its signature.
 EXTRACTION_METHOD = "p7m"
 # The MIME types of an opaque S/MIME object (x-: as older clients label it).
-PKCS7_MIME_TYPES = {"application/pkcs7-mime", "application/x-pkcs7-mime"}
+PKCS7_MIME_TYPES = {P7M, "application/x-pkcs7-mime"}
 _ENCRYPTED = {"enveloped_data", "authenticated_enveloped_data", "encrypted_data"}
 
 
