@@ -20,6 +20,7 @@ files' paths its own path then theirs. A ZIP attached to a message is read the s
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import tempfile
@@ -227,13 +228,12 @@ def attached_text(data: bytes, ocr: OcrOptions, tables: TablesMode, depth: int) 
 
     reading = _Reading(ocr, tables, no_larger_than_the_attachment, depth)
     texts: list[str] = []
-    with tempfile.TemporaryFile() as spilled:
-        spilled.write(data)
-        with opened(spilled) as archive:
-            for member in members(archive):
-                span = (member.start, member.end)
-                for file in _files(archive, member.info, member.path, span, reading, 0):
-                    texts.extend(page.text.strip() for page in file.pages)
+    # Read where it is: the message holds the attachment's bytes while it is read anyway.
+    with opened(io.BytesIO(data)) as archive:
+        for member in members(archive):
+            span = (member.start, member.end)
+            for file in _files(archive, member.info, member.path, span, reading, 0):
+                texts.extend(page.text.strip() for page in file.pages)
     return "\n\n".join(text for text in texts if text)
 
 
