@@ -20,6 +20,7 @@ files' paths its own path then theirs. A ZIP attached to a message is read the s
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 import shutil
@@ -180,6 +181,16 @@ def _bomb(info: zipfile.ZipInfo) -> bool:
     return info.file_size > _BOMB_FLOOR and info.file_size > _BOMB_RATIO * info.compress_size
 
 
+def file_heading(path: str) -> str:
+    """The line a file from an archive begins with, in its first chunk."""
+    return f"File: {path}"
+
+
+def headed(page: PageText, path: str) -> PageText:
+    """A file's first page, beginning with its heading."""
+    return dataclasses.replace(page, text=f"{file_heading(path)}\n\n{page.text}")
+
+
 @dataclass(frozen=True)
 class ArchivedFile:
     """A file read from an archive: its path (in an archive inside the archive, that
@@ -249,16 +260,14 @@ def _files(
         pages: list[PageText] = []
         inner: list[tuple[zipfile.ZipFile, list[Member]]] = []
         read = partial(_member_text, archive, info, path, reading, pages, inner, nested_depth, held)
-        text = titled_block(f"File: {path}", read)
+        text = titled_block(file_heading(path), read)
         if inner:
             nested, files = inner[0]
             for member in files:
                 inner_path = f"{path}/{member.path}"
                 yield from _files(nested, member.info, inner_path, span, reading, nested_depth + 1)
         elif pages:
-            first = pages[0]
-            titled = PageText(first.number, f"File: {path}\n\n{first.text}", first.method)
-            yield ArchivedFile(path, *span, [titled, *pages[1:]], paged=True)
+            yield ArchivedFile(path, *span, [headed(pages[0], path), *pages[1:]], paged=True)
         else:
             yield ArchivedFile(path, *span, [PageText(number=1, text=text)], paged=False)
 

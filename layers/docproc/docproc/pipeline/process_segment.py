@@ -410,7 +410,9 @@ def _paged_pieces(
         for page in _page_texts(ref, segment, path, deps):
             deps.budget.check(f"extracting page {page.number}")
             if segment.path and page.number == 1:
-                pages.append(replace(page, text=f"File: {segment.path}\n\n{page.text}"))
+                from docproc.extract.archive import headed
+
+                pages.append(headed(page, segment.path))
             else:
                 pages.append(page)
     methods = {page.number: page.method for page in pages}
