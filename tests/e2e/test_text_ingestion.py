@@ -322,12 +322,44 @@ def test_a_mailbox_fans_out_and_reads_each_message_once(
     assert stack.published()[0]["detail"]["media_type"] == "application/mbox"
 
 
+def _zipped(files: dict[str, bytes]) -> bytes:
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as zipped:
+        for name, data in files.items():
+            zipped.writestr(name, data)
+    return archive.getvalue()
+
+
+def _seven_zipped(files: dict[str, bytes]) -> bytes:
+    import py7zr
+
+    archive = io.BytesIO()
+    fast = [{"id": py7zr.FILTER_LZMA2, "preset": 1}]
+    with py7zr.SevenZipFile(archive, "w", filters=fast) as packed:
+        for name, data in files.items():
+            packed.writestr(data, name)
+    return archive.getvalue()
+
+
 @pytest.mark.built_artifacts
-def test_a_zip_archive_fans_out_and_reads_each_file_once(
-    stack: DeployedStack, qdrant: QdrantClient, tmp_path: Path
+@pytest.mark.parametrize(
+    ("name", "packed", "media_type"),
+    [
+        ("production.zip", _zipped, "application/zip"),
+        # (solid: Plan repacks it into a ZIP that its segments read)
+        ("production.7z", _seven_zipped, "application/x-7z-compressed"),
+    ],
+)
+def test_an_archive_fans_out_and_reads_each_file_once(
+    stack: DeployedStack,
+    qdrant: QdrantClient,
+    tmp_path: Path,
+    name: str,
+    packed: Callable[[dict[str, bytes]], bytes],
+    media_type: str,
 ):
-    # Given a production zipped (stored, 64 KiB segments: several): 12 PDFs of 3 pages, a
-    # DOCX and an Outlook message, in folders, and an 80-page transcript larger than a segment
+    # Given a production archived (64 KiB segments: several): 12 PDFs of 3 pages, a DOCX and
+    # an Outlook message, in folders, and an 80-page transcript larger than a segment
     files = {
         f"vol-1/exhibit-{n:02d}.pdf": text_pdf(tmp_path / f"{n}.pdf", 3, seed=n).read_bytes()
         for n in range(12)
@@ -339,11 +371,7 @@ def test_a_zip_archive_fans_out_and_reads_each_file_once(
     )
     transcript = "vol-3/transcript.pdf"
     files[transcript] = text_pdf(tmp_path / "transcript.pdf", 80, seed=99).read_bytes()
-    archive = io.BytesIO()
-    with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as zipped:
-        for name, data in files.items():
-            zipped.writestr(name, data)
-    (event,) = stack.upload("uploads/acme/case-3/prod-1/production.zip", archive.getvalue())
+    (event,) = stack.upload(f"uploads/acme/case-3/prod-1/{name}", packed(files))
     # When it is ingested
     execution = stack.run(event)
     # Then several segments read it, each small file in the chunks of exactly one, under its
@@ -372,7 +400,7 @@ def test_a_zip_archive_fans_out_and_reads_each_file_once(
     assert "File: vol-2/memo.docx Clause 9: the landlord insures the building." in text
     assert "Subject: Inspection Mould found in the north bedroom." in text
     assert {c["extraction"] for c in chunks if c["path"] != transcript} == {"archive"}
-    assert stack.published()[0]["detail"]["media_type"] == "application/zip"
+    assert stack.published()[0]["detail"]["media_type"] == media_type
 
 
 @pytest.mark.built_artifacts

@@ -18,6 +18,8 @@ from docproc.vectors.port import COLLECTION_PREFIX_PATTERN
 UPLOADS_PREFIX = "uploads/"
 # A document's work: work/{tenant}/{document}/{version}/...
 WORK_PREFIX = "work/"
+# A segment's chunk file, in the work folder's segments/ beside the segments' inputs.
+CHUNKS_SUFFIX = ".chunks.jsonl"
 # What a run over many documents keeps (the re-index manifest, the Distributed Maps' results):
 # apart from work/, whose next level is any tenant id, so that no tenant (one named "reindex",
 # say) shares it, a deletion of its documents cannot remove it, and the state machine roles
@@ -128,11 +130,16 @@ class DocumentRef(_Model):
         """Text in an encoding other than UTF-8, transcoded once so ranges fall on UTF-8."""
         return f"{self.work_prefix}text.utf8.txt"
 
+    @property
+    def repacked_archive_key(self) -> str:
+        """A 7z archive's files, repacked by Plan into a ZIP that its segments read."""
+        return f"{self.work_prefix}segments/archive.zip"
+
     def segment_input_key(self, index: int, suffix: str) -> str:
         return f"{self.work_prefix}segments/{index:05d}.{suffix}"
 
     def chunks_key(self, index: int) -> str:
-        return f"{self.work_prefix}segments/{index:05d}.chunks.jsonl"
+        return f"{self.work_prefix}segments/{index:05d}{CHUNKS_SUFFIX}"
 
 
 class PagesSegment(_Model):

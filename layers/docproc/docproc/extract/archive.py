@@ -178,7 +178,12 @@ def unpack(archive: zipfile.ZipFile, member: Member, target: IO[bytes]) -> None:
 
 
 def _bomb(info: zipfile.ZipInfo) -> bool:
-    return info.file_size > _BOMB_FLOOR and info.file_size > _BOMB_RATIO * info.compress_size
+    return is_bomb(info.file_size, info.compress_size)
+
+
+def is_bomb(unpacked: int, packed: int) -> bool:
+    """Whether what ``packed`` bytes state they unpack to makes them an archive bomb."""
+    return unpacked > _BOMB_FLOOR and unpacked > _BOMB_RATIO * packed
 
 
 def file_heading(path: str) -> str:
@@ -229,18 +234,31 @@ def owned_files(
 
 
 def attached_text(data: bytes, ocr: OcrOptions, tables: TablesMode, depth: int) -> str:
-    """The text of a ZIP attached to a message ``depth`` deep: each file's, as an archive's
-    upload reads it. A file is held only up to the attachment's own size (as large an
-    attachment as the message's budget allowed for); a paged one is read from disk."""
+    """The text of a ZIP or 7z archive attached to a message ``depth`` deep (or inside an
+    archive): each file's, as an archive's upload reads it. A file is held only up to the
+    attachment's own size (as large an attachment as the message's budget allowed for); a
+    paged one is read from disk."""
 
     def no_larger_than_the_attachment(needed_mb: float, reading: str) -> None:
         if needed_mb / MEMBER_MEMORY_FACTOR > len(data) / 2**20:
             raise SegmentBudgetExceeded(f"{reading} is larger than the attachment it is in")
 
     reading = _Reading(ocr, tables, no_larger_than_the_attachment, depth)
-    texts: list[str] = []
+    if data.startswith(sniff.SEVEN_ZIP_SIGNATURE):
+        # Repacked into a ZIP on disk (as Plan repacks an upload), then read as one.
+        from docproc.extract import sevenzip
+
+        free = shutil.disk_usage(tempfile.gettempdir()).free - _DISK_MARGIN
+        with tempfile.TemporaryFile(prefix="docproc-repacked-") as repacked:
+            sevenzip.repack(io.BytesIO(data), repacked, len(data), limit=max(0, free))
+            return _archive_text(repacked, reading)
     # Read where it is: the message holds the attachment's bytes while it is read anyway.
-    with opened(io.BytesIO(data)) as archive:
+    return _archive_text(io.BytesIO(data), reading)
+
+
+def _archive_text(source: IO[bytes], reading: _Reading) -> str:
+    texts: list[str] = []
+    with opened(source) as archive:
         for member in members(archive):
             span = (member.start, member.end)
             for file in _files(archive, member.info, member.path, span, reading, 0):

@@ -2,16 +2,17 @@
 fields a reader looks for, the body (its plain text, else its HTML as text), then each
 attachment by name, with its text where docproc reads its kind (PDF and the other paged
 formats, pictures by OCR, Office documents old and new, RTF, text formats, HTML, e-mail and
-Outlook messages themselves, ZIPs file by file), so an attachment is found by what it says,
-and its base64 is never indexed as text. Outlook messages (docproc.extract.outlook) are laid
-out the same way, with the same attachment handling (attachment_block, file_text).
+Outlook messages themselves, ZIP and 7z archives file by file), so an attachment is found by
+what it says, and its base64 is never indexed as text. Outlook messages
+(docproc.extract.outlook) are laid out the same way, with the same attachment handling
+(attachment_block, file_text).
 
 A message is parsed as it is read and held as text while each attachment is decoded in turn:
 memory is a few times the message's size, and a message that would not fit what the segment
 has left is refused before it is read (ProcessSegment, MESSAGE_MEMORY_FACTOR). An attachment
-of a kind docproc does not read (an archive other than a ZIP, a recording, a picture too small:
-a signature's logo) is named; one that cannot be read (damaged, encrypted) is named with the
-reason; the rest of the message is kept either way.
+of a kind docproc does not read (an archive other than a ZIP or 7z, a recording, a picture
+too small: a signature's logo) is named; one that cannot be read (damaged, encrypted) is
+named with the reason; the rest of the message is kept either way.
 """
 
 from __future__ import annotations
@@ -48,7 +49,15 @@ _PGP_MESSAGE = "-----BEGIN PGP MESSAGE-----"
 # A MIME entity's header begins with one of these (lower case).
 _ENTITY_FIELDS = (b"content-", b"mime-version:")
 # Files that hold others: messages, winmail.dat, signed files, archives.
-_ENCLOSING_TYPES = {sniff.EML, sniff.EMLX, sniff.MSG, sniff.TNEF, sniff.P7M, sniff.ZIP}
+_ENCLOSING_TYPES = {
+    sniff.EML,
+    sniff.EMLX,
+    sniff.MSG,
+    sniff.TNEF,
+    sniff.P7M,
+    sniff.ZIP,
+    sniff.SEVEN_ZIP,
+}
 # Office documents and RTF, read from an attachment's bytes.
 _OFFICE_TYPES = {sniff.DOCX, sniff.DOC, sniff.XLSX, sniff.XLS, sniff.PPTX, sniff.PPT, sniff.RTF}
 # The header fields given as the message's first lines, in this order.
@@ -333,7 +342,7 @@ def _enclosed_text(
         return msg_text(io.BytesIO(data), ocr, tables, depth)
     if media_type == sniff.P7M:  # what was signed, read as its kind ("lease.pdf.p7m")
         return _what_was_signed(signed_content(data), name, ocr, tables, depth)
-    if media_type == sniff.ZIP:  # an archive of files (a container of none of the kinds above)
+    if media_type in (sniff.ZIP, sniff.SEVEN_ZIP):  # an archive of files (no container above)
         from docproc.extract.archive import attached_text
 
         return attached_text(data, ocr, tables, depth)

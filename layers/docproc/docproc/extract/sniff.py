@@ -42,6 +42,9 @@ PPT = "application/vnd.ms-powerpoint"
 # which kind, sniff_ole reads from its directory.
 OLE = "application/x-ole-storage"
 ZIP = "application/zip"
+# A 7z archive of files: Plan repacks it into a ZIP of them (docproc.extract.sevenzip).
+SEVEN_ZIP = "application/x-7z-compressed"
+SEVEN_ZIP_SIGNATURE = b"7z\xbc\xaf\x27\x1c"
 TEXT = "text/plain"
 MARKDOWN = "text/markdown"
 CSV = "text/csv"
@@ -133,6 +136,15 @@ _SIGNED_DATA = bytes.fromhex("06092a864886f70d010702")
 _ENVELOPED_DATA = bytes.fromhex("06092a864886f70d010703")
 _CMS_OID_WINDOW = 7 + len(_SIGNED_DATA)
 
+# Files that hold others, by their first bytes. Which kind of ZIP (sniff_zip: the archive's
+# directory) or of compound file (sniff_ole: the file's directory) a container is, Plan asks.
+_CONTAINER_SIGNATURES: list[tuple[bytes, str]] = [
+    (b"PK\x03\x04", ZIP),
+    (_OLE_SIGNATURE, OLE),
+    (TNEF_SIGNATURE, TNEF),
+    (SEVEN_ZIP_SIGNATURE, SEVEN_ZIP),
+]
+
 _BINARY_SIGNATURES: list[tuple[bytes, int, str]] = [
     (b"RIFF", 0, "application/x-riff"),
     (b"\x1f\x8b", 0, "application/gzip"),
@@ -209,6 +221,7 @@ _EXTENSION_TYPES = {
     ".rtf": RTF,
     ".p7m": P7M,
     ".mbox": MBOX,
+    ".7z": SEVEN_ZIP,
     ".mp3": MPEG_AUDIO,
     ".m4a": MP4_AUDIO,
     ".aac": AAC,
@@ -250,12 +263,9 @@ def sniff(head: bytes, filename: str = "") -> Detected:
         raise InvalidDocument("the object is empty")
     # Containers first: one may hold a PDF within its first KiB (an attachment of a message,
     # a member stored as it is), which the search for a PDF's header below would find.
-    if head.startswith(b"PK\x03\x04"):
-        return Detected(ZIP)  # which container: sniff_zip reads the archive's directory
-    if head.startswith(_OLE_SIGNATURE):
-        return Detected(OLE)  # which kind: sniff_ole reads the file's directory
-    if head.startswith(TNEF_SIGNATURE):
-        return Detected(TNEF)
+    for signature, container in _CONTAINER_SIGNATURES:
+        if head.startswith(signature):
+            return Detected(container)
     if head[:1] == b"\x30" and _SIGNED_DATA in head[2:_CMS_OID_WINDOW]:
         return Detected(P7M)  # before the PDF it may wrap, within its first KiB
     if head[:1] == b"\x30" and _ENVELOPED_DATA in head[2:_CMS_OID_WINDOW]:

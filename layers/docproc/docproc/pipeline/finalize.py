@@ -8,7 +8,13 @@ from docproc.config import EmbeddingModelSettings
 from docproc.errors import NoExtractableText, ObjectNotFound, SegmentsIncomplete
 from docproc.ledger.port import Ledger
 from docproc.ledger.records import utc_now
-from docproc.models import DocumentRef, DocumentSummary, FinalizeResult, PlanResult
+from docproc.models import (
+    CHUNKS_SUFFIX,
+    DocumentRef,
+    DocumentSummary,
+    FinalizeResult,
+    PlanResult,
+)
 from docproc.observability import logger, metrics
 from docproc.storage.port import ObjectStore
 from docproc.vectors.port import VectorStore
@@ -107,9 +113,12 @@ def finalize_document(
         ref.tenant_id, ref.document_id, ref.version, retire_others=bool(removed)
     )
     if not keep_segment_files:
-        # Sub-PDFs can be remade from the upload; the chunk files and document.json stay.
+        # Segments' inputs (sub-PDFs, a picture's TIFFs, files unpacked from an archive, a 7z
+        # repacked) can be remade from the upload; the chunk files and document.json stay.
         prefix = f"{ref.work_prefix}segments/"
-        store.delete_keys([key for key in store.list_keys(prefix) if key.endswith(".pdf")])
+        store.delete_keys(
+            [key for key in store.list_keys(prefix) if not key.endswith(CHUNKS_SUFFIX)]
+        )
     # Last: once the ledger says complete (and by which execution), another execution's
     # Finalize announces nothing: of two concurrent executions of this version only the one
     # that completes it announces.

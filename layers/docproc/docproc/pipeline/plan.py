@@ -30,6 +30,7 @@ from docproc.extract.sniff import (
     PPT,
     PPTX,
     RTF,
+    SEVEN_ZIP,
     SNIFF_BYTES,
     TEXT_TYPES,
     TNEF,
@@ -191,6 +192,8 @@ def _segments(
         return _byte_segments(ref, detected, store, options)
     if ref.media_type == ZIP:
         return _archive_segments(ref, store, options)
+    if ref.media_type == SEVEN_ZIP:
+        return _repacked_archive_segments(ref, store, options)
     if ref.media_type == MBOX:
         # Its messages say their own encodings: ranges of its bytes as they are.
         return _byte_segments(ref, Detected(MBOX), store, options)
@@ -412,6 +415,35 @@ def _archive_segments(ref: DocumentRef, store: ObjectStore, options: PlanOptions
         for index, (begin, end) in enumerate(ranges)
     ]
     return segments
+
+
+# A 7z archive is read from end to end once: in requests of this size (a few hundred for 1 GB).
+_REPACK_READ_AHEAD = 8 * 1024 * 1024
+
+
+def _repacked_archive_segments(
+    ref: DocumentRef, store: ObjectStore, options: PlanOptions
+) -> list[Segment]:
+    """A 7z archive, repacked into a ZIP of its files in the document's work folder (one
+    decompression, here: a solid archive cannot be read from the middle), then planned as a
+    ZIP archive is, its segments reading that ZIP (docproc.extract.sevenzip)."""
+    from docproc.extract import sevenzip
+
+    key = ref.repacked_archive_key
+    with (
+        open_ranged(
+            store, ref.source_key, ref.size, ref.source_version_id, _REPACK_READ_AHEAD
+        ) as source,
+        store.writer(key, "application/zip") as target,
+    ):
+        repacked = sevenzip.repack(source, target, ref.size)
+    logger.info(
+        "repacked a 7z archive", extra={"files": repacked.files, "repacked_bytes": repacked.size}
+    )
+    zipped = ref.model_copy(
+        update={"source_key": key, "source_version_id": None, "size": repacked.size}
+    )
+    return _archive_segments(zipped, store, options)
 
 
 def _archived_page_segments(
