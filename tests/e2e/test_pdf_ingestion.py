@@ -9,7 +9,7 @@ import pytest
 from qdrant_client import QdrantClient, models
 
 from benchmarks.generators import scan_marker, scanned_record_pdf
-from tests.documents import scanned_tiff
+from tests.documents import page_picture, scanned_tiff
 from tests.e2e.harness import DeployedStack
 
 
@@ -176,3 +176,27 @@ def test_a_multi_page_tiff_is_read_by_ocr_a_segment_s_frames_each(
         for number in range(point.payload["page_start"], point.payload["page_end"] + 1):
             found[number] = found.get(number, "") + " ".join(point.payload["text"].split())
     assert [n for n in range(1, pages + 1) if scan_marker(n) not in found.get(n, "")] == []
+
+
+@pytest.mark.built_artifacts
+def test_a_phones_heic_photo_is_read_by_ocr(
+    stack: DeployedStack, qdrant: QdrantClient, tmp_path: Path
+):
+    # Given a phone's photo of a notice, saved as HEIC
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    path = tmp_path / "IMG_4031.HEIC"
+    page_picture(["Notice 77310: rent review due in June"], mode="RGB", dpi=200).save(
+        path, "HEIF", quality=90
+    )
+    # When it is uploaded (pillow-heif's libheif and HEVC decoder in the built image)
+    execution = _ingest(stack, "uploads/acme/case-9/photo-1/IMG_4031.HEIC", path)
+    # Then it was one segment of one page, read by OCR, its text in Qdrant
+    assert execution["status"] == "SUCCEEDED", execution.get("cause")
+    (ingested,) = stack.published()
+    assert ingested["detail"]["media_type"] == "image/heic"
+    assert ingested["detail"]["pages_ocr"] == 1
+    points, _ = qdrant.scroll(ingested["detail"]["collection"], limit=100, with_payload=True)
+    texts = [p.payload["text"] for p in points if p.payload["document_id"] == "photo-1"]
+    assert any("77310" in text for text in texts), texts

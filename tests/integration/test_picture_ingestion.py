@@ -60,6 +60,24 @@ def test_a_photo_of_a_page_is_found_by_what_it_shows(env, tmp_path: Path):
     assert hit.payload["document_id"] == "receipt" and "55120" in hit.payload["text"]
 
 
+def test_a_phones_heic_photo_of_a_page_is_found_by_what_it_shows(env, tmp_path: Path):
+    # Given a phone's photo of a notice saved as HEIC (as an iPhone's camera saves them)
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    path = tmp_path / "IMG_4031.HEIC"
+    notice = page_picture(["Notice 77310: rent review due in June"], mode="RGB", dpi=200)
+    notice.save(path, "HEIF", quality=90)
+    # When it is ingested, Then it is a picture read by OCR, found by what it shows (red
+    # before: "content is video/mp4", the ISO base media box a HEIC shares with a video)
+    report = ingest(env, path, document_id="notice")
+    assert report.status == "complete" and report.pages_ocr == 1
+    hit = env.vectors.search(env.embedder.embed(["rent review notice"])[0], "local")[0]
+    assert hit.payload["document_id"] == "notice" and "77310" in hit.payload["text"]
+    summary = f"work/local/notice/{report.version}/document.json"
+    assert json.loads(env.store.get_bytes(summary))["media_type"] == "image/heic"
+
+
 def test_where_the_upload_is_not_on_disk_each_segment_reads_a_tiff_of_its_own_pages(
     env, tmp_path: Path
 ):

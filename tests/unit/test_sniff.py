@@ -120,6 +120,9 @@ def test_binary_types_are_unsupported_and_named(head: bytes, detected: str):
         (b"RIFF\x24\x00\x00\x00WEBPVP8 ", "image/webp"),
         (b"\x00\x00\x00\x0cjP  \r\n\x87\n\x00\x00", "image/jp2"),
         (b"BM\x36\x00\x0c\x00\x00\x00\x00\x00\x36\x00\x00\x00\x28\x00\x00\x00", "image/bmp"),
+        # HEIC: its own brand, or HEIF's generic one with a HEVC brand among the compatible
+        (b"\x00\x00\x00\x1cftypheic\x00\x00\x00\x00mif1heicmiaf", "image/heic"),
+        (b"\x00\x00\x00\x18ftypmif1\x00\x00\x00\x00mif1heic", "image/heic"),
     ],
 )
 def test_pictures_by_their_signatures(head: bytes, media_type: str):
@@ -182,6 +185,8 @@ def test_zip_containers_by_members(tmp_path: Path):
         (b"\x00\x00\x00\x18ftypisom", "video/mp4"),
         (b"\x00\x00\x00\x18ftypM4A ", "audio/mp4"),
         (b"\x00\x00\x00\x14ftypqt  ", "video/quicktime"),
+        # (a HEVC brand past the box's end is not the box's)
+        (b"\x00\x00\x00\x14ftypmif1\x00\x00\x00\x00mif1heic", "video/mp4"),
         (b"ID3\x03\x00", "audio/mpeg"),
         (b"\xff\xfb\x90\x64", "audio/mpeg"),
         (b"\xff\xf1\x50\x80", "audio/aac"),

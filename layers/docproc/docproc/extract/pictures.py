@@ -1,4 +1,5 @@
-"""Pictures (TIFF, JPEG, PNG, GIF, BMP, WebP, JPEG 2000): scans whose text is read by OCR.
+"""Pictures (TIFF, JPEG, PNG, GIF, BMP, WebP, JPEG 2000, HEIC): scans and photographs of pages
+whose text is read by OCR.
 
 A picture is one page, except a TIFF, whose frames are pages: a fax, a scanner's batch, a
 production volume. Its pages are segmented as a scanned PDF's are and each is read by
@@ -14,6 +15,7 @@ size (a 1 MB PNG of 30,000 x 30,000 white pixels took 1.8 GB to render small).
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import struct
@@ -31,8 +33,9 @@ from docproc.errors import InvalidDocument
 from docproc.extract.ocr import MAX_OCR_PIXELS, OcrOptions, read_gray_image
 from docproc.extract.pages import PageRange, PageText
 
-# Pillow's format names for the pictures sniff detects; nothing else is opened as one.
-FORMATS = ("TIFF", "JPEG", "PNG", "GIF", "BMP", "WEBP", "JPEG2000")
+# Pillow's format names for the pictures sniff detects; nothing else is opened as one (HEIF:
+# pillow-heif's, registered before the first picture is opened).
+FORMATS = ("TIFF", "JPEG", "PNG", "GIF", "BMP", "WEBP", "JPEG2000", "HEIF")
 # A frame larger than this is refused, unread: Pillow's own bound against decompression bombs
 # (89 megapixels: a 36 x 48 inch drawing scanned at 230 dpi). Decoded, it is up to 4 bytes
 # a pixel (CMYK) before its grayscale copy.
@@ -145,8 +148,18 @@ def _write_frame(picture: Image.Image, part: TiffImagePlugin.AppendingTiffWriter
     upright.save(part, format="TIFF", **options)
 
 
+@functools.cache
+def _register_heif() -> None:
+    """pillow-heif's opener for HEIF (libheif, libde265): imported in the processes that read
+    pictures, once (~35 ms)."""
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+
+
 @contextmanager
 def _opened(source: Source) -> Iterator[Image.Image]:
+    _register_heif()
     try:
         with warnings.catch_warnings():
             # Pillow warns of a picture over its bound and raises only over twice that.

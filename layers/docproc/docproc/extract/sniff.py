@@ -78,7 +78,9 @@ GIF = "image/gif"
 BMP = "image/bmp"
 WEBP = "image/webp"
 JPEG_2000 = "image/jp2"
-PICTURE_TYPES = {TIFF, JPEG, PNG, GIF, BMP, WEBP, JPEG_2000}
+# A phone's photo (an iPhone's camera saves HEIC): HEIF, an image in an ISO base media file.
+HEIC = "image/heic"
+PICTURE_TYPES = {TIFF, JPEG, PNG, GIF, BMP, WEBP, JPEG_2000, HEIC}
 
 # Paged formats PyMuPDF opens, with the filetype name it takes.
 PAGED = {PDF: "pdf", EPUB: "epub", XPS: "xps", CBZ: "cbz", FB2: "fb2", MOBI: "mobi"}
@@ -101,8 +103,11 @@ _MEDIA_SIGNATURES: list[tuple[bytes, int, str]] = [
 # MPEG-1/2 layer III and ADTS AAC frames start with an 11/12-bit sync word.
 _MP3_SYNC = {b"\xff\xfb", b"\xff\xfa", b"\xff\xf3", b"\xff\xf2", b"\xff\xe3", b"\xff\xe2"}
 _ADTS_SYNC = {b"\xff\xf1", b"\xff\xf9"}
-# ISO base media ("ftyp" at 4): the major brand says audio-only or QuickTime.
+# ISO base media ("ftyp" at 4): the major brand says audio-only or QuickTime, or a HEVC-coded
+# picture (HEIC: its own brands, or HEIF's generic ones with a HEVC brand among the rest).
 _AUDIO_BRANDS = {b"M4A ", b"M4B ", b"F4A "}
+_HEIC_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx"}
+_HEIF_BRANDS = {b"mif1", b"msf1"}
 
 _PICTURE_SIGNATURES: list[tuple[bytes, str]] = [
     (b"II*\x00", TIFF),
@@ -159,10 +164,23 @@ def _picture_type(head: bytes) -> str | None:
             return media_type
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return WEBP
+    if _is_heic(head):
+        return HEIC
     if head[:2] == b"BM" and len(head) >= 18:
         # Text may begin with "BM" too: the info header's size tells a bitmap.
         return BMP if int.from_bytes(head[14:18], "little") in _BMP_INFO_SIZES else None
     return None
+
+
+def _is_heic(head: bytes) -> bool:
+    """An ISO base media file whose brands say a HEVC-coded picture (the box's size, at 0,
+    bounds its list of compatible brands)."""
+    if head[4:8] != b"ftyp":
+        return False
+    box = head[16 : max(16, min(int.from_bytes(head[:4], "big"), 256))]
+    compatible = {box[at : at + 4] for at in range(0, len(box) - 3, 4)}
+    major = head[8:12]
+    return major in _HEIC_BRANDS or (major in _HEIF_BRANDS and bool(compatible & _HEIC_BRANDS))
 
 
 def _media_type(head: bytes) -> str | None:
@@ -171,7 +189,7 @@ def _media_type(head: bytes) -> str | None:
             if media_type == MATROSKA and b"webm" in head[:64]:
                 return WEBM
             return media_type
-    if head[4:8] == b"ftyp":
+    if head[4:8] == b"ftyp" and not _is_heic(head):
         brand = head[8:12]
         return MP4_AUDIO if brand in _AUDIO_BRANDS else QUICKTIME if brand == b"qt  " else MP4
     if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
@@ -242,6 +260,8 @@ _EXTENSION_TYPES = {
     ".bmp": BMP,
     ".webp": WEBP,
     ".jp2": JPEG_2000,
+    ".heic": HEIC,
+    ".heif": HEIC,
 }
 
 
