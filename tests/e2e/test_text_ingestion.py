@@ -341,13 +341,26 @@ def _seven_zipped(files: dict[str, bytes]) -> bytes:
     return archive.getvalue()
 
 
+def _tarred(files: dict[str, bytes]) -> bytes:
+    import tarfile
+
+    archive = io.BytesIO()
+    with tarfile.open(fileobj=archive, mode="w:gz") as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return archive.getvalue()
+
+
 @pytest.mark.built_artifacts
 @pytest.mark.parametrize(
     ("name", "packed", "media_type"),
     [
         ("production.zip", _zipped, "application/zip"),
-        # (solid: Plan repacks it into a ZIP that its segments read)
+        # (read from their start: Plan repacks them into a ZIP that their segments read)
         ("production.7z", _seven_zipped, "application/x-7z-compressed"),
+        ("production.tar.gz", _tarred, "application/gzip"),
     ],
 )
 def test_an_archive_fans_out_and_reads_each_file_once(

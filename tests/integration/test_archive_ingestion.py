@@ -108,13 +108,14 @@ def test_a_7z_of_a_production_is_searchable_file_by_file(tmp_path: Path):
 _REPACK_IN_A_FRESH_PROCESS = """
 import json, os, sys
 import py7zr  # (loaded before the baseline: Plan's process has it after its first archive)
-from docproc.extract import sevenzip
+from docproc.extract.sniff import SEVEN_ZIP
+from docproc.extract import archive
 from docproc.observability import current_rss_mb, peak_rss_mb, reset_peak_rss
 path, out = sys.argv[1:3]
 reset_peak_rss()
 before = current_rss_mb()
 with open(path, "rb") as source, open(out, "wb") as target:
-    repacked = sevenzip.repack(source, target, os.path.getsize(path))
+    repacked = archive.repack(SEVEN_ZIP, source, target, os.path.getsize(path), "v.7z")
 print(json.dumps({"grew": peak_rss_mb() - before, "size": repacked.size}))
 """
 

@@ -11,8 +11,8 @@ from docproc.local.folders import folder_document_id
 from tests.compound import compound_file
 from tests.integration.test_laptop_runner import run
 
-# A compressed archive: not a document docproc reads.
-GZIP = b"\x1f\x8b\x08\x00" + b"\x00" * 64
+# A program: not a document docproc reads.
+EXECUTABLE = b"MZ\x90\x00" + b"\x00" * 64
 
 
 def _lines(stdout: str) -> tuple[dict[str, dict], dict]:
@@ -23,7 +23,7 @@ def _lines(stdout: str) -> tuple[dict[str, dict], dict]:
 
 def _case_folder(root: Path) -> Path:
     """A case folder: text, Markdown and a PDF (one in a sub-folder), a broken PDF in the
-    middle, a ZIP of notes, a hidden file, a compressed tarball and a Visio drawing (a
+    middle, a ZIP of notes, a hidden file, a program and a Visio drawing (a
     compound file of a kind not read)."""
     folder = root / "case-files"
     (folder / "exhibits").mkdir(parents=True)
@@ -32,7 +32,7 @@ def _case_folder(root: Path) -> Path:
     text_pdf(folder / "exhibits" / "c-record.pdf", pages=3)
     (folder / "d-notes.md").write_text("# Notes\n\nThe hearing is on 12 May.\n")
     (folder / ".DS_Store").write_bytes(b"\x00\x01")
-    (folder / "evidence.tar.gz").write_bytes(GZIP)
+    (folder / "installer.exe").write_bytes(EXECUTABLE)
     with zipfile.ZipFile(folder / "e-photos.zip", "w") as archive:
         archive.writestr("captions.txt", "The photos show the damp north wall.")
     # A compound file of a kind docproc does not read, told by its streams
@@ -56,7 +56,7 @@ def test_a_folder_ingests_each_document_past_a_bad_one_and_a_rerun_skips_them(tm
     }
     assert documents["b-broken"]["error"].startswith("InvalidDocument")
     assert documents["exhibits--c-record"]["pages"] == 3
-    # And the hidden file, the tarball and the drawing were skipped and counted, not fatal
+    # And the hidden file, the program and the drawing were skipped and counted, not fatal
     assert summary["hidden_skipped"] == 1 and summary["unsupported_skipped"] == 2
     # And some documents failed: exit status 1
     assert first.returncode == 1, first.stderr

@@ -119,7 +119,7 @@ def test_rejected_input_is_one_typed_line(tmp_path: Path, corpus: Path):
     assert result.stderr.strip().startswith("error: InvalidDocument:")
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
     bad = tmp_path / "archive.pdf"
-    bad.write_bytes(b"\x1f\x8b\x08\x00" + b"\x00" * 100)  # gzip: no document
+    bad.write_bytes(b"\x7fELF\x02\x01\x01" + b"\x00" * 100)  # a program: no document
     result = run(tmp_path / "home", "ingest", str(bad), check=False)
     assert result.returncode == 2 and "UnsupportedDocument" in result.stderr
     # A PDF that plans but whose pages cannot be read is refused in its segment: still the

@@ -42,9 +42,9 @@ def _seven_zip(files: dict[str, bytes], password: str | None = None, **options: 
     return data.getvalue()
 
 
-def _repacked(data: bytes, limit: int = sevenzip.REPACK_LIMIT) -> tuple[bytes, int]:
+def _repacked(data: bytes, limit: int = archive.REPACK_LIMIT) -> tuple[bytes, int]:
     target = io.BytesIO()
-    repacked = sevenzip.repack(io.BytesIO(data), target, len(data), limit)
+    repacked = archive.repack(SEVEN_ZIP, io.BytesIO(data), target, len(data), "a.7z", limit)
     assert repacked.size == len(target.getvalue())
     return target.getvalue(), repacked.files
 
@@ -88,7 +88,7 @@ def test_an_encrypted_7z_is_refused_as_encrypted(header_encryption: bool):
     target = io.BytesIO()
     # When it is repacked, Then it is EncryptedDocument before anything is written
     with pytest.raises(EncryptedDocument):
-        sevenzip.repack(io.BytesIO(data), target, len(data))
+        archive.repack(SEVEN_ZIP, io.BytesIO(data), target, len(data), "a.7z")
     assert target.getvalue() == b""
 
 
@@ -98,7 +98,7 @@ def test_a_7z_that_would_unpack_past_the_limit_is_refused_before_it_is_written()
     target = io.BytesIO()
     # When it is repacked, Then it is refused and nothing was written
     with pytest.raises(SegmentBudgetExceeded):
-        sevenzip.repack(io.BytesIO(data), target, len(data), limit=2 << 20)
+        archive.repack(SEVEN_ZIP, io.BytesIO(data), target, len(data), "a.7z", 2 << 20)
     assert target.getvalue() == b""
 
 
@@ -110,7 +110,7 @@ def test_a_7z_bomb_is_refused_before_it_is_written(monkeypatch: pytest.MonkeyPat
     target = io.BytesIO()
     # When it is repacked, Then it is refused and nothing was written
     with pytest.raises(InvalidDocument):
-        sevenzip.repack(io.BytesIO(data), target, len(data))
+        archive.repack(SEVEN_ZIP, io.BytesIO(data), target, len(data), "a.7z")
     assert target.getvalue() == b""
 
 

@@ -97,7 +97,7 @@ def test_text_formats(head: bytes, name: str, media_type: str):
 @pytest.mark.parametrize(
     ("head", "detected"),
     [
-        (b"\x1f\x8b\x08\x00" + b"\x00" * 8, "application/gzip"),
+        (b"\x7fELF\x02\x01\x01" + b"\x00" * 8, "application/x-executable"),
         (bytes(range(256)), "application/octet-stream"),
         (b"RIFF\x00\x00\x00\x00AVI LIST", "application/x-riff"),
     ],

@@ -132,7 +132,7 @@ class DocumentRef(_Model):
 
     @property
     def repacked_archive_key(self) -> str:
-        """A 7z archive's files, repacked by Plan into a ZIP that its segments read."""
+        """An archive's files (a 7z's, a tar's), repacked by Plan into a ZIP its segments read."""
         return f"{self.work_prefix}segments/archive.zip"
 
     def segment_input_key(self, index: int, suffix: str) -> str:

@@ -181,6 +181,40 @@ def _bomb(info: zipfile.ZipInfo) -> bool:
     return is_bomb(info.file_size, info.compress_size)
 
 
+@dataclass(frozen=True)
+class Repacked:
+    """What repacking an archive into a ZIP wrote: the files, and the ZIP's size."""
+
+    files: int
+    size: int
+
+
+# Archives read once from start to end and repacked into a ZIP of their files (see sevenzip,
+# tarball); the most their files may unpack to (Plan spools the ZIP on its disk: 3 GB,
+# shared with a large PDF it unpacks from it).
+REPACK_LIMIT = 2 << 30
+
+
+def repack(
+    media_type: str,
+    source: IO[bytes],
+    target: IO[bytes],
+    archive_size: int,
+    name: str,
+    limit: int = REPACK_LIMIT,
+) -> Repacked:
+    """Write the files of the archive ``source`` (a 7z, a tar, a compressed file: sniff's
+    REPACKED types), uploaded as ``name``, to ``target`` as a stored ZIP."""
+    limit = min(limit, REPACK_LIMIT)
+    if media_type == sniff.SEVEN_ZIP:
+        from docproc.extract import sevenzip
+
+        return sevenzip.repack(source, target, archive_size, limit)
+    from docproc.extract import tarball
+
+    return tarball.repack(source, target, archive_size, name, limit)
+
+
 def is_bomb(unpacked: int, packed: int) -> bool:
     """Whether what ``packed`` bytes state they unpack to makes them an archive bomb."""
     return unpacked > _BOMB_FLOOR and unpacked > _BOMB_RATIO * packed
@@ -233,24 +267,24 @@ def owned_files(
         raise over.error from None
 
 
-def attached_text(data: bytes, ocr: OcrOptions, tables: TablesMode, depth: int) -> str:
-    """The text of a ZIP or 7z archive attached to a message ``depth`` deep (or inside an
-    archive): each file's, as an archive's upload reads it. A file is held only up to the
-    attachment's own size (as large an attachment as the message's budget allowed for); a
-    paged one is read from disk."""
+def attached_text(data: bytes, name: str, ocr: OcrOptions, tables: TablesMode, depth: int) -> str:
+    """The text of an archive (a ZIP, or one sniff's REPACKED types: a 7z, a tar, a compressed
+    file) named ``name``, attached to a message ``depth`` deep (or inside an archive): each
+    file's, as an archive's upload reads it. A file is held only up to the attachment's own
+    size (as large an attachment as the message's budget allowed for); a paged one is read
+    from disk."""
 
     def no_larger_than_the_attachment(needed_mb: float, reading: str) -> None:
         if needed_mb / MEMBER_MEMORY_FACTOR > len(data) / 2**20:
             raise SegmentBudgetExceeded(f"{reading} is larger than the attachment it is in")
 
     reading = _Reading(ocr, tables, no_larger_than_the_attachment, depth)
-    if data.startswith(sniff.SEVEN_ZIP_SIGNATURE):
+    media_type = sniff.sniff(data[: sniff.SNIFF_BYTES]).media_type
+    if media_type in sniff.REPACKED:
         # Repacked into a ZIP on disk (as Plan repacks an upload), then read as one.
-        from docproc.extract import sevenzip
-
         free = shutil.disk_usage(tempfile.gettempdir()).free - _DISK_MARGIN
         with tempfile.TemporaryFile(prefix="docproc-repacked-") as repacked:
-            sevenzip.repack(io.BytesIO(data), repacked, len(data), limit=max(0, free))
+            repack(media_type, io.BytesIO(data), repacked, len(data), name, max(0, free))
             return _archive_text(repacked, reading)
     # Read where it is: the message holds the attachment's bytes while it is read anyway.
     return _archive_text(io.BytesIO(data), reading)

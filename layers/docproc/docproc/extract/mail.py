@@ -2,7 +2,7 @@
 fields a reader looks for, the body (its plain text, else its HTML as text), then each
 attachment by name, with its text where docproc reads its kind (PDF and the other paged
 formats, pictures by OCR, Office documents old and new, RTF, text formats, HTML, e-mail and
-Outlook messages themselves, ZIP and 7z archives file by file), so an attachment is found by
+Outlook messages themselves, archives file by file), so an attachment is found by
 what it says, and its base64 is never indexed as text. Outlook messages
 (docproc.extract.outlook) are laid out the same way, with the same attachment handling
 (attachment_block, file_text).
@@ -10,7 +10,7 @@ what it says, and its base64 is never indexed as text. Outlook messages
 A message is parsed as it is read and held as text while each attachment is decoded in turn:
 memory is a few times the message's size, and a message that would not fit what the segment
 has left is refused before it is read (ProcessSegment, MESSAGE_MEMORY_FACTOR). An attachment
-of a kind docproc does not read (an archive other than a ZIP or 7z, a recording, a picture
+of a kind docproc does not read (an archive other than a ZIP, 7z or tar, a recording, a picture
 too small: a signature's logo) is named; one that cannot be read (damaged, encrypted) is
 named with the reason; the rest of the message is kept either way.
 """
@@ -56,7 +56,7 @@ _ENCLOSING_TYPES = {
     sniff.TNEF,
     sniff.P7M,
     sniff.ZIP,
-    sniff.SEVEN_ZIP,
+    *sniff.REPACKED,
 }
 # Office documents and RTF, read from an attachment's bytes.
 _OFFICE_TYPES = {sniff.DOCX, sniff.DOC, sniff.XLSX, sniff.XLS, sniff.PPTX, sniff.PPT, sniff.RTF}
@@ -342,10 +342,10 @@ def _enclosed_text(
         return msg_text(io.BytesIO(data), ocr, tables, depth)
     if media_type == sniff.P7M:  # what was signed, read as its kind ("lease.pdf.p7m")
         return _what_was_signed(signed_content(data), name, ocr, tables, depth)
-    if media_type in (sniff.ZIP, sniff.SEVEN_ZIP):  # an archive of files (no container above)
+    if media_type == sniff.ZIP or media_type in sniff.REPACKED:  # an archive of files
         from docproc.extract.archive import attached_text
 
-        return attached_text(data, ocr, tables, depth)
+        return attached_text(data, name, ocr, tables, depth)
     if media_type == sniff.EMLX:
         return message_text(io.BytesIO(emlx_message(data)), ocr, tables, depth)
     return message_text(io.BytesIO(data), ocr, tables, depth)

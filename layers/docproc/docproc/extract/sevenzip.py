@@ -20,7 +20,6 @@ from __future__ import annotations
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import IO
 
 import py7zr
@@ -34,12 +33,10 @@ from docproc.errors import (
     SegmentBudgetExceeded,
     UnsupportedDocument,
 )
-from docproc.extract.archive import is_bomb
+from docproc.extract.archive import Repacked, is_bomb
 
-# The files' bytes Plan repacks at most (it spools the ZIP on its disk: 3 GB, shared with a
-# large PDF it unpacks from it), and the memory a decompressor may ask for (LZMA's largest
-# preset, 7-Zip's "ultra", asks 64 MB; its largest setting, 1.5 GB, more than Plan has).
-REPACK_LIMIT = 2 << 30
+# The memory a decompressor may ask for (LZMA's largest preset, 7-Zip's "ultra", asks 64 MB;
+# its largest setting, 1.5 GB, more than Plan has).
 DECOMPRESSOR_MEMORY_LIMIT = 256 << 20
 # Coders' method ids ([7zFormat.txt]) whose memory their properties state.
 _LZMA = bytes.fromhex("030101")
@@ -47,30 +44,19 @@ _LZMA2 = bytes.fromhex("21")
 _PPMD = bytes.fromhex("030401")
 
 
-@dataclass(frozen=True)
-class Repacked:
-    """What a repack wrote: the files, and the ZIP's size."""
-
-    files: int
-    size: int
-
-
-def repack(
-    source: IO[bytes], target: IO[bytes], archive_size: int, limit: int = REPACK_LIMIT
-) -> Repacked:
+def repack(source: IO[bytes], target: IO[bytes], archive_size: int, limit: int) -> Repacked:
     """Write the files of the 7z archive ``source`` (``archive_size`` bytes) to ``target`` as
     a stored ZIP, in the archive's order, under their paths in it (folders, links and empty
     names left out). InvalidDocument for a damaged archive or a bomb, EncryptedDocument for
     one that needs a password, SegmentBudgetExceeded for one that would unpack to more than
-    ``limit`` (at most REPACK_LIMIT) or whose decompressors would need more than
-    DECOMPRESSOR_MEMORY_LIMIT."""
+    ``limit`` or whose decompressors would need more than DECOMPRESSOR_MEMORY_LIMIT."""
     with _seven_zip_errors(), _opened(source) as archive:
         files = [
             info
             for info in archive.list()
             if info.is_file and not info.is_directory and not info.is_symlink and info.filename
         ]
-        _check_bounds(archive, files, archive_size, min(limit, REPACK_LIMIT))
+        _check_bounds(archive, files, archive_size, limit)
         with zipfile.ZipFile(target, "w", zipfile.ZIP_STORED, allowZip64=True) as zipped:
             factory = _ZipMembers(zipped)
             try:

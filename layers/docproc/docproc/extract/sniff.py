@@ -42,9 +42,16 @@ PPT = "application/vnd.ms-powerpoint"
 # which kind, sniff_ole reads from its directory.
 OLE = "application/x-ole-storage"
 ZIP = "application/zip"
-# A 7z archive of files: Plan repacks it into a ZIP of them (docproc.extract.sevenzip).
+# Archives read once from their start, which Plan repacks into a ZIP of their files
+# (archive.repack): a 7z (docproc.extract.sevenzip); a tar, and a compressed stream, which
+# holds a tar or one file (docproc.extract.tarball).
 SEVEN_ZIP = "application/x-7z-compressed"
 SEVEN_ZIP_SIGNATURE = b"7z\xbc\xaf\x27\x1c"
+TAR = "application/x-tar"
+GZIP = "application/gzip"
+BZIP2 = "application/x-bzip2"
+XZ = "application/x-xz"
+REPACKED = {SEVEN_ZIP, TAR, GZIP, BZIP2, XZ}
 TEXT = "text/plain"
 MARKDOWN = "text/markdown"
 CSV = "text/csv"
@@ -148,11 +155,15 @@ _CONTAINER_SIGNATURES: list[tuple[bytes, str]] = [
     (_OLE_SIGNATURE, OLE),
     (TNEF_SIGNATURE, TNEF),
     (SEVEN_ZIP_SIGNATURE, SEVEN_ZIP),
+    (b"\x1f\x8b", GZIP),
+    (b"BZh", BZIP2),
+    (b"\xfd7zXZ\x00", XZ),
 ]
+# A POSIX (ustar) or GNU tar: its first header's magic.
+_TAR_MAGIC = (b"ustar", 257)
 
 _BINARY_SIGNATURES: list[tuple[bytes, int, str]] = [
     (b"RIFF", 0, "application/x-riff"),
-    (b"\x1f\x8b", 0, "application/gzip"),
     (b"\x7fELF", 0, "application/x-executable"),
     (b"MZ", 0, "application/x-msdownload"),
 ]
@@ -240,6 +251,11 @@ _EXTENSION_TYPES = {
     ".p7m": P7M,
     ".mbox": MBOX,
     ".7z": SEVEN_ZIP,
+    ".tar": TAR,
+    ".gz": GZIP,
+    ".tgz": GZIP,
+    ".bz2": BZIP2,
+    ".xz": XZ,
     ".mp3": MPEG_AUDIO,
     ".m4a": MP4_AUDIO,
     ".aac": AAC,
@@ -286,6 +302,9 @@ def sniff(head: bytes, filename: str = "") -> Detected:
     for signature, container in _CONTAINER_SIGNATURES:
         if head.startswith(signature):
             return Detected(container)
+    magic, at = _TAR_MAGIC
+    if head[at : at + len(magic)] == magic:
+        return Detected(TAR)  # (before text: a tar of text files begins with a text's name)
     if head[:1] == b"\x30" and _SIGNED_DATA in head[2:_CMS_OID_WINDOW]:
         return Detected(P7M)  # before the PDF it may wrap, within its first KiB
     if head[:1] == b"\x30" and _ENVELOPED_DATA in head[2:_CMS_OID_WINDOW]:

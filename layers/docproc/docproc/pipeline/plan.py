@@ -29,8 +29,8 @@ from docproc.extract.sniff import (
     PICTURE_TYPES,
     PPT,
     PPTX,
+    REPACKED,
     RTF,
-    SEVEN_ZIP,
     SNIFF_BYTES,
     TEXT_TYPES,
     TNEF,
@@ -192,7 +192,7 @@ def _segments(
         return _byte_segments(ref, detected, store, options)
     if ref.media_type == ZIP:
         return _archive_segments(ref, store, options)
-    if ref.media_type == SEVEN_ZIP:
+    if ref.media_type in REPACKED:
         return _repacked_archive_segments(ref, store, options)
     if ref.media_type == MBOX:
         # Its messages say their own encodings: ranges of its bytes as they are.
@@ -417,17 +417,19 @@ def _archive_segments(ref: DocumentRef, store: ObjectStore, options: PlanOptions
     return segments
 
 
-# A 7z archive is read from end to end once: in requests of this size (a few hundred for 1 GB).
+# An archive repacked is read from end to end once: in requests of this size (a few hundred
+# for 1 GB).
 _REPACK_READ_AHEAD = 8 * 1024 * 1024
 
 
 def _repacked_archive_segments(
     ref: DocumentRef, store: ObjectStore, options: PlanOptions
 ) -> list[Segment]:
-    """A 7z archive, repacked into a ZIP of its files in the document's work folder (one
-    decompression, here: a solid archive cannot be read from the middle), then planned as a
-    ZIP archive is, its segments reading that ZIP (docproc.extract.sevenzip)."""
-    from docproc.extract import sevenzip
+    """A 7z, a tar or a compressed file, repacked into a ZIP of its files in the document's
+    work folder (one decompression, here: a solid archive or a compressed stream cannot be
+    read from the middle), then planned as a ZIP archive is, its segments reading that ZIP
+    (archive.repack)."""
+    from docproc.extract import archive
 
     key = ref.repacked_archive_key
     with (
@@ -436,9 +438,9 @@ def _repacked_archive_segments(
         ) as source,
         store.writer(key, "application/zip") as target,
     ):
-        repacked = sevenzip.repack(source, target, ref.size)
+        repacked = archive.repack(ref.media_type, source, target, ref.size, ref.filename)
     logger.info(
-        "repacked a 7z archive", extra={"files": repacked.files, "repacked_bytes": repacked.size}
+        "repacked an archive", extra={"files": repacked.files, "repacked_bytes": repacked.size}
     )
     zipped = ref.model_copy(
         update={"source_key": key, "source_version_id": None, "size": repacked.size}

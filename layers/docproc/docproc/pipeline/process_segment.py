@@ -43,8 +43,8 @@ from docproc.extract.sniff import (
     PICTURE_TYPES,
     PPT,
     PPTX,
+    REPACKED,
     RTF,
-    SEVEN_ZIP,
     TNEF,
     XLS,
     XLSX,
@@ -324,7 +324,7 @@ def _pieces(
     if ref.media_type == MBOX:
         yield from _mailbox_pieces(segment, deps)
         return
-    if ref.media_type in (ZIP, SEVEN_ZIP):  # (a 7z's segments read the ZIP Plan repacked)
+    if ref.media_type == ZIP or ref.media_type in REPACKED:  # (the ZIP Plan repacked)
         yield from _archive_pieces(segment, deps)
         return
     owned = text.read_slice(
