@@ -18,13 +18,12 @@ from docproc.errors import (
     UnsupportedDocument,
 )
 from docproc.extract import archive, sevenzip
-from docproc.extract.mail import message_text
 from docproc.extract.sniff import SEVEN_ZIP, sniff
 from docproc.ledger.sqlite import SQLiteLedger
 from docproc.models import BytesSegment, PagesSegment, SegmentTask
 from docproc.pipeline.plan import PlanOptions, plan_document
 from tests.damage import damaged_copies, outcomes
-from tests.documents import email_message, pdf_of_lines
+from tests.documents import pdf_of_lines
 from tests.fakes import InMemoryObjectStore
 
 KEY = "uploads/acme/case/prod/production.7z"
@@ -180,23 +179,6 @@ def test_damaged_7z_archives_give_a_zip_or_a_typed_error():
     # (nothing else escapes; a CRC catches most damage)
     counts = outcomes(_repacked, iter([*originals, *copies]), (InvalidDocument,))
     assert counts["read"] >= len(originals) and counts["refused"], counts
-
-
-def test_a_7z_attached_to_an_e_mail_is_read_file_by_file():
-    # Given an e-mail with a 7z of a PDF and a note
-    packed = _seven_zip({"exhibit.pdf": _PDF, "notes/note.txt": b"Read me."})
-    message = email_message(
-        "Files", "Packed.", attachments=[("files.7z", "application/x-7z-compressed", packed)]
-    )
-    # When it is read
-    text = message_text(io.BytesIO(message.as_bytes()))
-    # Then each file is read under its path (red before: the 7z was named only)
-    assert text.endswith(
-        "Attachment: files.7z (application/x-7z-compressed)\n\n"
-        "File: exhibit.pdf\n\nExhibit 12 says the lease ends in May.\n\n"
-        "Exhibit 12 says the lease ends in May.\n\nExhibit 12 says the lease ends in May.\n\n"
-        "File: notes/note.txt\n\nRead me."
-    )
 
 
 def test_a_7z_is_planned_as_the_zip_it_is_repacked_into(tmp_path: Path):

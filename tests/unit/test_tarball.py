@@ -143,21 +143,6 @@ def test_damaged_archives_give_a_zip_or_a_typed_error():
     assert counts["read"] >= len(originals) and counts["refused"], counts
 
 
-def test_a_tar_gz_attached_to_an_e_mail_is_read_file_by_file():
-    packed = _tar({"exhibit.pdf": _PDF, "notes/note.txt": b"Read me."}, "w:gz")
-    message = email_message(
-        "Files", "Packed.", attachments=[("files.tar.gz", "application/gzip", packed)]
-    )
-    text = message_text(io.BytesIO(message.as_bytes()))
-    # (red before: the archive was named only)
-    assert text.endswith(
-        "Attachment: files.tar.gz (application/gzip)\n\n"
-        "File: exhibit.pdf\n\nExhibit 12 says the lease ends in May.\n\n"
-        "Exhibit 12 says the lease ends in May.\n\nExhibit 12 says the lease ends in May.\n\n"
-        "File: notes/note.txt\n\nRead me."
-    )
-
-
 def test_a_tar_gz_is_planned_as_the_zip_it_is_repacked_into(tmp_path: Path):
     key = "uploads/acme/case/prod/production.tar.gz"
     data = _tar(_FILES, "w:gz")
@@ -169,3 +154,34 @@ def test_a_tar_gz_is_planned_as_the_zip_it_is_repacked_into(tmp_path: Path):
     assert isinstance(segment, BytesSegment)
     assert segment.input_key == plan.document.repacked_archive_key
     assert _zip_files(store.objects[segment.input_key]) == _FILES
+
+
+def _seven_zip(files: dict[str, bytes]) -> bytes:
+    import py7zr
+
+    data = io.BytesIO()
+    with py7zr.SevenZipFile(data, "w", filters=[{"id": py7zr.FILTER_LZMA2, "preset": 1}]) as z:
+        for name, content in files.items():
+            z.writestr(content, name)
+    return data.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "content_type", "pack"),
+    [
+        ("files.7z", "application/x-7z-compressed", _seven_zip),
+        ("files.tar.gz", "application/gzip", lambda files: _tar(files, "w:gz")),
+    ],
+)
+def test_an_archive_attached_to_an_e_mail_is_read_file_by_file(name, content_type, pack):
+    # Given an e-mail with an archive of a PDF and a note (a ZIP's: test_archive)
+    packed = pack({"exhibit.pdf": _PDF, "notes/note.txt": b"Read me."})
+    message = email_message("Files", "Packed.", attachments=[(name, content_type, packed)])
+    # When it is read, Then each file is read under its path (red before: named only)
+    text = message_text(io.BytesIO(message.as_bytes()))
+    assert text.endswith(
+        f"Attachment: {name} ({content_type})\n\n"
+        "File: exhibit.pdf\n\nExhibit 12 says the lease ends in May.\n\n"
+        "Exhibit 12 says the lease ends in May.\n\nExhibit 12 says the lease ends in May.\n\n"
+        "File: notes/note.txt\n\nRead me."
+    )
