@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import bz2
 import codecs
 import io
 import zipfile
@@ -127,6 +128,13 @@ def test_binary_types_are_unsupported_and_named(head: bytes, detected: str):
 )
 def test_pictures_by_their_signatures(head: bytes, media_type: str):
     assert sniff(head).media_type == media_type
+
+
+def test_text_that_begins_with_bzh_is_text():
+    # "BZh" begins a bzip2 stream, and a text now and then
+    assert sniff(b"BZhang and Ortiz met on 3 May.\n", "notes.txt").media_type == "text/plain"
+    assert sniff(bz2.compress(b"x")[:16]).media_type == "application/x-bzip2"
+    assert sniff(bz2.compress(b"")[:16]).media_type == "application/x-bzip2"
 
 
 def test_text_that_begins_with_bm_is_text():

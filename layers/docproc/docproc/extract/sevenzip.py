@@ -34,6 +34,7 @@ from docproc.errors import (
     UnsupportedDocument,
 )
 from docproc.extract.archive import Repacked, is_bomb
+from docproc.extract.sniff import SEVEN_ZIP
 
 # The memory a decompressor may ask for (LZMA's largest preset, 7-Zip's "ultra", asks 64 MB;
 # its largest setting, 1.5 GB, more than Plan has).
@@ -99,7 +100,7 @@ def _check_bounds(
         # when asked to.
         raise UnsupportedDocument(
             "a 7z archive compressed with PPMd, which docproc does not undo",
-            detected_type="application/x-7z-compressed",
+            detected_type=SEVEN_ZIP,
         )
     needed = max((_coder_memory(coder) for coder in coders), default=0)
     if needed > DECOMPRESSOR_MEMORY_LIMIT:

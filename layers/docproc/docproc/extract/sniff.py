@@ -155,10 +155,12 @@ _CONTAINER_SIGNATURES: list[tuple[bytes, str]] = [
     (_OLE_SIGNATURE, OLE),
     (TNEF_SIGNATURE, TNEF),
     (SEVEN_ZIP_SIGNATURE, SEVEN_ZIP),
-    (b"\x1f\x8b", GZIP),
-    (b"BZh", BZIP2),
+    (b"\x1f\x8b\x08", GZIP),  # (deflate: gzip's one method)
     (b"\xfd7zXZ\x00", XZ),
 ]
+# bzip2's "BZh" is three letters a text may begin with: its block size and first block's
+# magic (or the empty stream's end) follow.
+_BZIP2 = re.compile(rb"BZh[1-9](1AY&SY|\x17rE8P\x90)")
 # A POSIX (ustar) or GNU tar: its first header's magic.
 _TAR_MAGIC = (b"ustar", 257)
 
@@ -181,6 +183,15 @@ def _picture_type(head: bytes) -> str | None:
         # Text may begin with "BM" too: the info header's size tells a bitmap.
         return BMP if int.from_bytes(head[14:18], "little") in _BMP_INFO_SIZES else None
     return None
+
+
+def _archive_type(head: bytes) -> str | None:
+    """A bzip2 stream, or a tar (before text: a tar of text files begins with a text's name),
+    told by more than their first bytes."""
+    if _BZIP2.match(head):
+        return BZIP2
+    magic, at = _TAR_MAGIC
+    return TAR if head[at : at + len(magic)] == magic else None
 
 
 def _is_heic(head: bytes) -> bool:
@@ -302,9 +313,9 @@ def sniff(head: bytes, filename: str = "") -> Detected:
     for signature, container in _CONTAINER_SIGNATURES:
         if head.startswith(signature):
             return Detected(container)
-    magic, at = _TAR_MAGIC
-    if head[at : at + len(magic)] == magic:
-        return Detected(TAR)  # (before text: a tar of text files begins with a text's name)
+    archive = _archive_type(head)
+    if archive is not None:
+        return Detected(archive)
     if head[:1] == b"\x30" and _SIGNED_DATA in head[2:_CMS_OID_WINDOW]:
         return Detected(P7M)  # before the PDF it may wrap, within its first KiB
     if head[:1] == b"\x30" and _ENVELOPED_DATA in head[2:_CMS_OID_WINDOW]:

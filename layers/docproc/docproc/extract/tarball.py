@@ -44,7 +44,7 @@ _STREAM_ERRORS = (
 )
 # Each compression's signature, what decompresses it as a stream, and its files' suffixes.
 _COMPRESSIONS: dict[bytes, tuple[Callable[[IO[bytes]], io.BufferedIOBase], tuple[str, ...]]] = {
-    b"\x1f\x8b": (lambda source: gzip.GzipFile(fileobj=source, mode="rb"), (".gz", ".tgz")),
+    b"\x1f\x8b\x08": (lambda source: gzip.GzipFile(fileobj=source, mode="rb"), (".gz", ".tgz")),
     b"BZh": (bz2.BZ2File, (".bz2", ".tbz2", ".tbz")),
     b"\xfd7zXZ\x00": (lzma.LZMAFile, (".xz", ".txz")),
 }
@@ -167,7 +167,7 @@ def _repack_file(
 def _inner_name(head: bytes, name: str) -> str:
     """The compressed file's name: as its gzip header names it (FNAME, RFC 1952), else the
     upload's name without its compression's suffix."""
-    if head.startswith(b"\x1f\x8b") and len(head) > 10 and head[3] & _FNAME:
+    if head.startswith(b"\x1f\x8b\x08") and len(head) > 10 and head[3] & _FNAME:
         at = 10
         if head[3] & _FEXTRA:
             at += 2 + int.from_bytes(head[10:12], "little")
