@@ -17,6 +17,7 @@ import pytest
 from docproc.errors import InvalidDocument, SegmentBudgetExceeded
 from docproc.extract import archive
 from docproc.extract.mail import message_text
+from docproc.extract.ocr import OCR_OFF
 from docproc.extract.sniff import BZIP2, GZIP, REPACKED, TAR, XZ, sniff
 from docproc.ledger.sqlite import SQLiteLedger
 from docproc.models import BytesSegment, SegmentTask
@@ -185,3 +186,32 @@ def test_an_archive_attached_to_an_e_mail_is_read_file_by_file(name, content_typ
         "Exhibit 12 says the lease ends in May.\n\nExhibit 12 says the lease ends in May.\n\n"
         "File: notes/note.txt\n\nRead me."
     )
+
+
+def test_a_7z_or_a_tar_inside_a_zip_is_opened_its_files_under_their_own_paths():
+    # Given a ZIP of a 7z and a tar.gz, each of a PDF and a note, and a note
+    inner = {"exhibit.pdf": _PDF, "notes/note.txt": b"Read me."}
+    outer = io.BytesIO()
+    with zipfile.ZipFile(outer, "w") as zipped:
+        zipped.writestr("vol-1.7z", _seven_zip(inner))
+        zipped.writestr("vol-2.tar.gz", _tar(inner, "w:gz"))
+        zipped.writestr("index.txt", b"Two volumes.")
+    data = outer.getvalue()
+    # When its files are read
+    owned = archive.owned_files(
+        io.BytesIO(data), 0, len(data), OCR_OFF, "off", lambda mb, what: None, lambda s: None
+    )
+    files = {file.path: file for file in owned}
+    # Then each inner file is read under the archive's path and its own, a PDF page by page
+    # (red before: each archive was one text under its own path)
+    assert sorted(files) == [
+        "index.txt",
+        "vol-1.7z/exhibit.pdf",
+        "vol-1.7z/notes/note.txt",
+        "vol-2.tar.gz/exhibit.pdf",
+        "vol-2.tar.gz/notes/note.txt",
+    ]
+    pdf = files["vol-2.tar.gz/exhibit.pdf"]
+    assert pdf.paged and [page.number for page in pdf.pages] == [1, 2, 3]
+    assert pdf.pages[0].text.startswith("File: vol-2.tar.gz/exhibit.pdf\n\nExhibit 12 says")
+    assert files["vol-1.7z/notes/note.txt"].pages[0].text.endswith("Read me.")

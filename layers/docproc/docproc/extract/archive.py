@@ -281,13 +281,22 @@ def attached_text(data: bytes, name: str, ocr: OcrOptions, tables: TablesMode, d
     reading = _Reading(ocr, tables, no_larger_than_the_attachment, depth)
     media_type = sniff.sniff(data[: sniff.SNIFF_BYTES]).media_type
     if media_type in sniff.REPACKED:
-        # Repacked into a ZIP on disk (as Plan repacks an upload), then read as one.
-        free = shutil.disk_usage(tempfile.gettempdir()).free - _DISK_MARGIN
-        with tempfile.TemporaryFile(prefix="docproc-repacked-") as repacked:
-            repack(media_type, io.BytesIO(data), repacked, len(data), name, max(0, free))
+        with _repacked_on_disk(media_type, io.BytesIO(data), len(data), name) as repacked:
             return _archive_text(repacked, reading)
     # Read where it is: the message holds the attachment's bytes while it is read anyway.
     return _archive_text(io.BytesIO(data), reading)
+
+
+@contextmanager
+def _repacked_on_disk(
+    media_type: str, source: IO[bytes], size: int, name: str
+) -> Iterator[IO[bytes]]:
+    """An archive read from its start (a 7z, a tar), repacked into a ZIP in a temporary file
+    (as Plan repacks an upload), as large as the disk can spare beside it."""
+    free = shutil.disk_usage(tempfile.gettempdir()).free - _DISK_MARGIN
+    with tempfile.TemporaryFile(prefix="docproc-repacked-") as repacked:
+        repack(media_type, source, repacked, size, name, max(0, free))
+        yield repacked
 
 
 def _archive_text(source: IO[bytes], reading: _Reading) -> str:
@@ -363,6 +372,16 @@ def _member_text(
             nested = held.enter_context(opened(spilled))
             inner.append((nested, members(nested)))
             return ""
+    if detected.media_type in sniff.REPACKED:  # a 7z, a tar: its files with paths of their own
+        if nested_depth >= MAX_NESTED:
+            return ""  # named, not opened
+        with _decompressed(archive, info, "packed") as packed, packed.open("rb") as source:
+            repacked = held.enter_context(
+                _repacked_on_disk(detected.media_type, source, info.file_size, path)
+            )
+        nested = held.enter_context(opened(repacked))
+        inner.append((nested, members(nested)))
+        return ""
     # Another kind is held while read: asked of the budget before a byte is decompressed.
     size_mb = info.file_size / 2**20
     reading.reserve(size_mb * MEMBER_MEMORY_FACTOR, f"a file of {size_mb:.0f} MB in the archive")
