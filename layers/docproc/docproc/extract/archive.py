@@ -205,14 +205,38 @@ def repack(
 ) -> Repacked:
     """Write the files of the archive ``source`` (a 7z, a tar, a compressed file: sniff's
     REPACKED types), uploaded as ``name``, to ``target`` as a stored ZIP."""
-    limit = min(limit, REPACK_LIMIT)
+    bound = UnpackBound(archive_size, min(limit, REPACK_LIMIT))
     if media_type == sniff.SEVEN_ZIP:
         from docproc.extract import sevenzip
 
-        return sevenzip.repack(source, target, archive_size, limit)
+        return sevenzip.repack(source, target, bound)
     from docproc.extract import tarball
 
-    return tarball.repack(source, target, archive_size, name, limit)
+    return tarball.repack(media_type, source, target, bound, name)
+
+
+class UnpackBound:
+    """What an archive repacked has unpacked so far (its files' stated sizes, or the bytes a
+    stream gave), refused past the limit (SegmentBudgetExceeded) or as a bomb
+    (InvalidDocument): the ZIP rule for a file, over the archive as a whole, as a solid 7z or
+    a compressed tar states no compressed size per file."""
+
+    def __init__(self, archive_size: int, limit: int) -> None:
+        self._archive_size, self._limit = archive_size, limit
+        self.unpacked = 0
+
+    def add(self, size: int) -> None:
+        self.unpacked += size
+        if self.unpacked > self._limit:
+            raise SegmentBudgetExceeded(
+                f"an archive whose files unpack to more than {self._limit / 2**20:,.0f} MB, "
+                "the room there is to unpack them"
+            )
+        if is_bomb(self.unpacked, self._archive_size):
+            raise InvalidDocument(
+                f"files of {self.unpacked / 2**20:.0f} MB or more in an archive of "
+                f"{self._archive_size / 2**20:.1f} MB: an archive bomb, not documents"
+            )
 
 
 def is_bomb(unpacked: int, packed: int) -> bool:
@@ -267,19 +291,20 @@ def owned_files(
         raise over.error from None
 
 
-def attached_text(data: bytes, name: str, ocr: OcrOptions, tables: TablesMode, depth: int) -> str:
-    """The text of an archive (a ZIP, or one sniff's REPACKED types: a 7z, a tar, a compressed
-    file) named ``name``, attached to a message ``depth`` deep (or inside an archive): each
-    file's, as an archive's upload reads it. A file is held only up to the attachment's own
-    size (as large an attachment as the message's budget allowed for); a paged one is read
-    from disk."""
+def attached_text(
+    data: bytes, media_type: str, name: str, ocr: OcrOptions, tables: TablesMode, depth: int
+) -> str:
+    """The text of an archive of ``media_type`` (a ZIP, or one of sniff's REPACKED types: a
+    7z, a tar, a compressed file) named ``name``, attached to a message ``depth`` deep (or
+    inside an archive): each file's, as an archive's upload reads it. A file is held only up
+    to the attachment's own size (as large an attachment as the message's budget allowed
+    for); a paged one is read from disk."""
 
     def no_larger_than_the_attachment(needed_mb: float, reading: str) -> None:
         if needed_mb / MEMBER_MEMORY_FACTOR > len(data) / 2**20:
             raise SegmentBudgetExceeded(f"{reading} is larger than the attachment it is in")
 
     reading = _Reading(ocr, tables, no_larger_than_the_attachment, depth)
-    media_type = sniff.sniff(data[: sniff.SNIFF_BYTES]).media_type
     if media_type in sniff.REPACKED:
         with _repacked_on_disk(media_type, io.BytesIO(data), len(data), name) as repacked:
             return _archive_text(repacked, reading)

@@ -345,7 +345,7 @@ def _enclosed_text(
     if media_type == sniff.ZIP or media_type in sniff.REPACKED:  # an archive of files
         from docproc.extract.archive import attached_text
 
-        return attached_text(data, name, ocr, tables, depth)
+        return attached_text(data, media_type, name, ocr, tables, depth)
     if media_type == sniff.EMLX:
         return message_text(io.BytesIO(emlx_message(data)), ocr, tables, depth)
     return message_text(io.BytesIO(data), ocr, tables, depth)

@@ -33,7 +33,7 @@ from docproc.errors import (
     SegmentBudgetExceeded,
     UnsupportedDocument,
 )
-from docproc.extract.archive import Repacked, is_bomb
+from docproc.extract.archive import Repacked, UnpackBound
 from docproc.extract.sniff import SEVEN_ZIP
 
 # The memory a decompressor may ask for (LZMA's largest preset, 7-Zip's "ultra", asks 64 MB;
@@ -45,19 +45,20 @@ _LZMA2 = bytes.fromhex("21")
 _PPMD = bytes.fromhex("030401")
 
 
-def repack(source: IO[bytes], target: IO[bytes], archive_size: int, limit: int) -> Repacked:
-    """Write the files of the 7z archive ``source`` (``archive_size`` bytes) to ``target`` as
-    a stored ZIP, in the archive's order, under their paths in it (folders, links and empty
-    names left out). InvalidDocument for a damaged archive or a bomb, EncryptedDocument for
-    one that needs a password, SegmentBudgetExceeded for one that would unpack to more than
-    ``limit`` or whose decompressors would need more than DECOMPRESSOR_MEMORY_LIMIT."""
+def repack(source: IO[bytes], target: IO[bytes], bound: UnpackBound) -> Repacked:
+    """Write the files of the 7z archive ``source`` to ``target`` as a stored ZIP, in the
+    archive's order, under their paths in it (folders, links and empty names left out), once
+    ``bound`` has taken their stated sizes. InvalidDocument for a damaged archive or a bomb,
+    EncryptedDocument for one that needs a password, SegmentBudgetExceeded for one that would
+    unpack past the bound or whose decompressors would need more than
+    DECOMPRESSOR_MEMORY_LIMIT."""
     with _seven_zip_errors(), _opened(source) as archive:
         files = [
             info
             for info in archive.list()
             if info.is_file and not info.is_directory and not info.is_symlink and info.filename
         ]
-        _check_bounds(archive, files, archive_size, limit)
+        _check_bounds(archive, files, bound)
         with zipfile.ZipFile(target, "w", zipfile.ZIP_STORED, allowZip64=True) as zipped:
             factory = _ZipMembers(zipped)
             try:
@@ -78,21 +79,10 @@ def _opened(source: IO[bytes]) -> Iterator[py7zr.SevenZipFile]:
 
 
 def _check_bounds(
-    archive: py7zr.SevenZipFile, files: list[py7zr.FileInfo], size: int, limit: int
+    archive: py7zr.SevenZipFile, files: list[py7zr.FileInfo], bound: UnpackBound
 ) -> None:
-    unpacked = sum(info.uncompressed or 0 for info in files)
-    if unpacked > limit:
-        raise SegmentBudgetExceeded(
-            f"a 7z archive whose files unpack to {unpacked / 2**20:,.0f} MB: "
-            f"more than the {limit / 2**20:,.0f} MB there is room to unpack"
-        )
-    # A ZIP's rule for its files, over the archive as a whole (a solid archive states no
-    # compressed size per file).
-    if is_bomb(unpacked, size):
-        raise InvalidDocument(
-            f"files of {unpacked / 2**20:.0f} MB in a 7z archive of {size / 2**20:.1f} MB: "
-            "an archive bomb, not documents"
-        )
+    # (py7zr writes a file up to its stated size: the sizes stated are what is unpacked)
+    bound.add(sum(info.uncompressed or 0 for info in files))
     coders = list(_coders(archive))
     if any(coder.get("method") == _PPMD for coder in coders):
         # pyppmd's decoder crashes the process on damaged data (a segmentation fault, found

@@ -161,8 +161,6 @@ _CONTAINER_SIGNATURES: list[tuple[bytes, str]] = [
 # bzip2's "BZh" is three letters a text may begin with: its block size and first block's
 # magic (or the empty stream's end) follow.
 _BZIP2 = re.compile(rb"BZh[1-9](1AY&SY|\x17rE8P\x90)")
-# A POSIX (ustar) or GNU tar: its first header's magic.
-_TAR_MAGIC = (b"ustar", 257)
 
 _BINARY_SIGNATURES: list[tuple[bytes, int, str]] = [
     (b"RIFF", 0, "application/x-riff"),
@@ -190,8 +188,12 @@ def _archive_type(head: bytes) -> str | None:
     told by more than their first bytes."""
     if _BZIP2.match(head):
         return BZIP2
-    magic, at = _TAR_MAGIC
-    return TAR if head[at : at + len(magic)] == magic else None
+    return TAR if is_tar(head) else None
+
+
+def is_tar(head: bytes) -> bool:
+    """Whether ``head`` begins a POSIX (ustar) or GNU tar: its first header's magic, at 257."""
+    return head[257:262] == b"ustar"
 
 
 def _is_heic(head: bytes) -> bool:

@@ -28,8 +28,9 @@ from contextlib import contextmanager
 from pathlib import PurePosixPath
 from typing import IO
 
-from docproc.errors import InvalidDocument, SegmentBudgetExceeded
-from docproc.extract.archive import Repacked, is_bomb
+from docproc.errors import InvalidDocument
+from docproc.extract.archive import Repacked, UnpackBound
+from docproc.extract.sniff import BZIP2, GZIP, TAR, XZ, is_tar
 
 # What a decompressor's errors are on damaged data (tarfile's own too).
 _STREAM_ERRORS = (
@@ -42,11 +43,11 @@ _STREAM_ERRORS = (
     ValueError,
     UnicodeDecodeError,
 )
-# Each compression's signature, what decompresses it as a stream, and its files' suffixes.
-_COMPRESSIONS: dict[bytes, tuple[Callable[[IO[bytes]], io.BufferedIOBase], tuple[str, ...]]] = {
-    b"\x1f\x8b\x08": (lambda source: gzip.GzipFile(fileobj=source, mode="rb"), (".gz", ".tgz")),
-    b"BZh": (bz2.BZ2File, (".bz2", ".tbz2", ".tbz")),
-    b"\xfd7zXZ\x00": (lzma.LZMAFile, (".xz", ".txz")),
+# Each compressed type sniff tells, what decompresses it as a stream, and its files' suffixes.
+_COMPRESSIONS: dict[str, tuple[Callable[[IO[bytes]], io.BufferedIOBase], tuple[str, ...]]] = {
+    GZIP: (lambda source: gzip.GzipFile(fileobj=source, mode="rb"), (".gz", ".tgz")),
+    BZIP2: (bz2.BZ2File, (".bz2", ".tbz2", ".tbz")),
+    XZ: (lzma.LZMAFile, (".xz", ".txz")),
 }
 _BLOCK = 1 << 20
 # A gzip header's flags (RFC 1952): an extra field, a file name.
@@ -54,32 +55,24 @@ _FEXTRA, _FNAME = 0x04, 0x08
 
 
 def repack(
-    source: IO[bytes], target: IO[bytes], archive_size: int, name: str, limit: int
+    media_type: str, source: IO[bytes], target: IO[bytes], bound: UnpackBound, name: str
 ) -> Repacked:
-    """Write the files of the tar (or the one compressed file) ``source``, ``archive_size``
-    bytes, uploaded as ``name``, to ``target`` as a stored ZIP, in their order, under their
-    paths (folders, links and devices left out). InvalidDocument for a damaged stream or a
-    bomb; SegmentBudgetExceeded past ``limit`` bytes of files."""
-    head = source.read(512)
-    source.seek(0)
-    bound = _Bound(archive_size, limit)
+    """Write the files of the tar (or the one compressed file) ``source``, of sniff's
+    ``media_type`` (TAR, GZIP, BZIP2 or XZ), uploaded as ``name``, to ``target`` as a stored
+    ZIP, in their order, under their paths (folders, links and devices left out), each size
+    taken by ``bound`` before its bytes are written. InvalidDocument for a damaged stream or
+    a bomb; SegmentBudgetExceeded past the bound."""
     with zipfile.ZipFile(target, "w", zipfile.ZIP_STORED, True) as zipped:
-        if _is_tar(head) or _compressed_tar(head, source):
+        if media_type == TAR or _compressed_tar(media_type, source):
             files = _repack_tar(source, zipped, bound)
         else:
-            files = _repack_file(head, source, zipped, bound, name)
+            files = _repack_file(media_type, source, zipped, bound, name)
     return Repacked(files=files, size=target.tell())
 
 
-def _is_tar(head: bytes) -> bool:
-    return head[257:262] == b"ustar"
-
-
-def _compressed_tar(head: bytes, source: IO[bytes]) -> bool:
+def _compressed_tar(media_type: str, source: IO[bytes]) -> bool:
     """Whether a compressed stream holds a tar: its first 512 bytes decompressed say."""
-    opener = _opener(head)
-    if opener is None:
-        return False
+    opener, _ = _COMPRESSIONS[media_type]
     try:
         with opener(source) as stream:
             first = stream.read(512)
@@ -87,39 +80,10 @@ def _compressed_tar(head: bytes, source: IO[bytes]) -> bool:
         return False  # (damaged: read as one file, whose reading names the damage)
     finally:
         source.seek(0)
-    return _is_tar(first)
+    return is_tar(first)
 
 
-def _opener(head: bytes) -> Callable[[IO[bytes]], io.BufferedIOBase] | None:
-    """What decompresses the stream that begins ``head``, if it is compressed."""
-    for signature, (opener, _) in _COMPRESSIONS.items():
-        if head.startswith(signature):
-            return opener
-    return None
-
-
-class _Bound:
-    """The bytes unpacked so far, refused past the limit or as a bomb."""
-
-    def __init__(self, archive_size: int, limit: int) -> None:
-        self._archive_size, self._limit = archive_size, limit
-        self.unpacked = 0
-
-    def add(self, size: int) -> None:
-        self.unpacked += size
-        if self.unpacked > self._limit:
-            raise SegmentBudgetExceeded(
-                f"an archive whose files unpack to more than {self._limit / 2**20:,.0f} MB, "
-                "the room there is to unpack them"
-            )
-        if is_bomb(self.unpacked, self._archive_size):
-            raise InvalidDocument(
-                f"files of over {self.unpacked / 2**20:.0f} MB in an archive of "
-                f"{self._archive_size / 2**20:.1f} MB: an archive bomb, not documents"
-            )
-
-
-def _repack_tar(source: IO[bytes], zipped: zipfile.ZipFile, bound: _Bound) -> int:
+def _repack_tar(source: IO[bytes], zipped: zipfile.ZipFile, bound: UnpackBound) -> int:
     files = 0
     # Stream mode: read once from the start, compressed or not, never seeking back.
     with _read_errors():
@@ -152,34 +116,35 @@ def _members(tar: tarfile.TarFile) -> Iterator[tarfile.TarInfo]:
 
 
 def _repack_file(
-    head: bytes, source: IO[bytes], zipped: zipfile.ZipFile, bound: _Bound, name: str
+    media_type: str, source: IO[bytes], zipped: zipfile.ZipFile, bound: UnpackBound, name: str
 ) -> int:
-    opener = _opener(head)
-    if opener is None:
-        raise InvalidDocument("neither a tar archive nor a compressed file")
-    with opener(source) as stream, zipped.open(_inner_name(head, name), "w") as out:
+    opener, suffixes = _COMPRESSIONS[media_type]
+    named = (_gzip_name(source) if media_type == GZIP else None) or _unsuffixed(name, suffixes)
+    with opener(source) as stream, zipped.open(named, "w") as out:
         while block := _read(stream):
             bound.add(len(block))
             out.write(block)
     return 1
 
 
-def _inner_name(head: bytes, name: str) -> str:
-    """The compressed file's name: as its gzip header names it (FNAME, RFC 1952), else the
-    upload's name without its compression's suffix."""
-    if head.startswith(b"\x1f\x8b\x08") and len(head) > 10 and head[3] & _FNAME:
-        at = 10
-        if head[3] & _FEXTRA:
-            at += 2 + int.from_bytes(head[10:12], "little")
-        end = head.find(b"\x00", at)
-        stated = head[at:end].decode("latin-1") if end > at else ""
-        if PurePosixPath(stated.replace("\\", "/")).name:
-            return PurePosixPath(stated.replace("\\", "/")).name
+def _gzip_name(source: IO[bytes]) -> str | None:
+    """The file name a gzip header states (FNAME, RFC 1952), if it states one."""
+    head = source.read(512)
+    source.seek(0)
+    if len(head) <= 10 or not head[3] & _FNAME:
+        return None
+    at = 10
+    if head[3] & _FEXTRA:
+        at += 2 + int.from_bytes(head[10:12], "little")
+    end = head.find(b"\x00", at)
+    stated = head[at:end].decode("latin-1") if end > at else ""
+    return PurePosixPath(stated.replace("\\", "/")).name or None
+
+
+def _unsuffixed(name: str, suffixes: tuple[str, ...]) -> str:
+    """The upload's name without its compression's suffix ("lease.pdf" of "lease.pdf.gz")."""
     path = PurePosixPath(name)
-    for _, suffixes in _COMPRESSIONS.values():
-        if path.suffix.lower() in suffixes:
-            return path.stem
-    return path.name
+    return path.stem if path.suffix.lower() in suffixes else path.name
 
 
 def _read(stream: IO[bytes] | io.BufferedIOBase) -> bytes:
