@@ -417,6 +417,69 @@ def test_an_archive_fans_out_and_reads_each_file_once(
 
 
 @pytest.mark.built_artifacts
+def test_a_mailbox_fans_out_message_by_message(
+    stack: DeployedStack, qdrant: QdrantClient, tmp_path: Path
+):
+    # Given a custodian's Outlook data file: 24 messages in the Inbox, each carrying a PDF of
+    # 3 pages, and a message in Sent Items carrying an 80-page transcript larger than a
+    # segment (64 KiB segments: several)
+    from tests.pst import Attachment, Folder, Message, pst_file
+
+    inbox = [
+        Message(
+            f"Exhibit {n}",
+            body=f"Exhibit {n} of the production, attached.",
+            sender_name="Ann Smith",
+            sender_address="ann@example.com",
+            attachments=[
+                Attachment(
+                    f"exhibit-{n:02d}.pdf", text_pdf(tmp_path / f"{n}.pdf", 3, seed=n).read_bytes()
+                )
+            ],
+        )
+        for n in range(24)
+    ]
+    transcript = text_pdf(tmp_path / "transcript.pdf", 80, seed=99).read_bytes()
+    sent = [
+        Message(
+            "Transcript",
+            body="The hearing's transcript.",
+            attachments=[Attachment("transcript.pdf", transcript)],
+        )
+    ]
+    data = pst_file([Folder("Inbox", inbox), Folder("Sent Items", sent)])
+    (event,) = stack.upload("uploads/acme/case-3/custodian-1/mailbox.pst", data)
+    # When it is ingested
+    execution = stack.run(event)
+    # Then the messages and their PDFs are read by several segments, each message and each
+    # small PDF in the chunks of exactly one, under its folder's path; the transcript in page
+    # ranges of its own
+    assert execution["status"] == "SUCCEEDED", execution.get("cause")
+    segments = [p for name, p in stack.invocations if name == "ProcessSegmentFunction"]
+    kinds = [p["segment"]["kind"] for p in segments]
+    assert kinds.count("bytes") >= 2 and kinds.count("pages") >= 2
+    chunks = _chunks(stack, "work/acme/custodian-1/")
+    owners: dict[str, set[int]] = {}
+    for chunk in chunks:
+        owners.setdefault(chunk["path"], set()).add(chunk["segment"])
+    expected = {f"Inbox/{n + 1:05d} Exhibit {n}.eml" for n in range(24)}
+    expected |= {f"Inbox/{n + 1:05d} Exhibit {n}/exhibit-{n:02d}.pdf" for n in range(24)}
+    expected |= {"Sent Items/00001 Transcript.eml", "Sent Items/00001 Transcript/transcript.pdf"}
+    assert set(owners) == expected
+    assert all(len(o) == 1 for path, o in owners.items() if not path.endswith("transcript.pdf"))
+    pages = {
+        page
+        for chunk in chunks
+        if chunk["path"].endswith("transcript.pdf")
+        for page in range(chunk["page_start"], chunk["page_end"] + 1)
+    }
+    assert pages == set(range(1, 81))
+    text = " ".join(" ".join(c["text"] for c in chunks).split())
+    assert "From: Ann Smith <ann@example.com>" in text and "Exhibit 7 of the production" in text
+    assert stack.published()[0]["detail"]["media_type"] == "application/vnd.ms-outlook-pst"
+
+
+@pytest.mark.built_artifacts
 def test_markdown_file_single_segment(stack: DeployedStack, qdrant: QdrantClient):
     body = "\n\n".join(
         f"# Exhibit {i}\n\nThe exhibit {i} shows the signed lease." for i in range(20)

@@ -189,9 +189,9 @@ class Repacked:
     size: int
 
 
-# Archives read once from start to end and repacked into a ZIP of their files (see sevenzip,
-# tarball); the most their files may unpack to (Plan spools the ZIP on its disk: 3 GB,
-# shared with a large PDF it unpacks from it).
+# Archives repacked into a ZIP of their files (see sevenzip, tarball, pst); the most their
+# files may unpack to (Plan spools the ZIP on its disk: 3 GB, shared with a large PDF it
+# unpacks from it, and with a PST's copy).
 REPACK_LIMIT = 2 << 30
 
 
@@ -203,13 +203,18 @@ def repack(
     name: str,
     limit: int = REPACK_LIMIT,
 ) -> Repacked:
-    """Write the files of the archive ``source`` (a 7z, a tar, a compressed file: sniff's
-    REPACKED types), uploaded as ``name``, to ``target`` as a stored ZIP."""
+    """Write the files of the archive ``source`` (a 7z, a tar, a compressed file, an Outlook
+    data file: sniff's REPACKED types; seekable, and on disk for a PST), uploaded as ``name``,
+    to ``target`` as a stored ZIP."""
     bound = UnpackBound(archive_size, min(limit, REPACK_LIMIT))
     if media_type == sniff.SEVEN_ZIP:
         from docproc.extract import sevenzip
 
         return sevenzip.repack(source, target, bound)
+    if media_type == sniff.PST:
+        from docproc.extract import pst
+
+        return pst.repack(source, target, bound)
     from docproc.extract import tarball
 
     return tarball.repack(media_type, source, target, bound, name)

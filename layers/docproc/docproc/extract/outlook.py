@@ -91,15 +91,22 @@ def msg_text(
         return message_text(_Storage(ole, "", _TOP_HEADER), ocr, tables, depth)
 
 
-class MapiObject(Protocol):
+class MapiProperties(Protocol):
     """A message, recipient or attachment: its MAPI properties by id, however they are stored
-    (a compound file's streams here; a TNEF stream, docproc.extract.tnef)."""
+    (a compound file's streams here; a TNEF stream, docproc.extract.tnef; a PST's heap,
+    docproc.extract.pst)."""
 
     def text(self, prop: int) -> str: ...
     def number(self, prop: int) -> int | None: ...
     def time(self, prop: int) -> datetime.datetime | None: ...
     def binary(self, prop: int) -> bytes | None: ...
     def codepage(self) -> str: ...
+    def recipients(self) -> Sequence[MapiProperties]: ...
+
+
+class MapiObject(MapiProperties, Protocol):
+    """A message with its attachments, each of which may hold a message of its own."""
+
     def recipients(self) -> Sequence[MapiObject]: ...
     def attachments(self) -> Sequence[MapiObject]: ...
     def holds_message(self) -> bool: ...
@@ -228,6 +235,14 @@ def message_text(
     attachments alone (where another copy of the message gives the rest)."""
     if attachments_only:
         return _attachments_text(message, ocr, tables, depth, beside_body=True)
+    fields = message_fields(message)
+    body = body_text(message)
+    attachments = _attachments_text(message, ocr, tables, depth, beside_body=bool(body))
+    return "\n\n".join(block for block in (header_text(fields), body, attachments) if block)
+
+
+def message_fields(message: MapiProperties) -> dict[str, str]:
+    """A message's sender, recipients, date and subject, by the e-mail header field each is."""
     recipients: dict[str, list[str]] = {"To": [], "Cc": [], "Bcc": []}
     for recipient in message.recipients():
         field = _RECIPIENT_FIELDS.get(recipient.number(_RECIPIENT_TYPE) or 1, "To")
@@ -246,9 +261,7 @@ def message_text(
         "Date": email.utils.format_datetime(sent) if sent else "",
         "Subject": message.text(_SUBJECT),
     }
-    body = _body(message)
-    attachments = _attachments_text(message, ocr, tables, depth, beside_body=bool(body))
-    return "\n\n".join(block for block in (header_text(fields), body, attachments) if block)
+    return fields
 
 
 def _attachments_text(
@@ -262,7 +275,7 @@ def _attachments_text(
             # the MIME entity, or the S/MIME object holding it, read as the message's content
             # (its body where the message shows none, and its files), not as a file of MIME
             # source and base64.
-            signed, name = attachment.binary(_ATTACH_DATA) or b"", _attachment_name(attachment)
+            signed, name = attachment.binary(_ATTACH_DATA) or b"", attachment_name(attachment)
             blocks.append(signed_text(signed, name, kind, ocr, tables, depth, beside_body))
         else:
             blocks.append(attachment_text(attachment, ocr, tables, depth))
@@ -270,7 +283,7 @@ def _attachments_text(
 
 
 def attachment_text(attachment: MapiObject, ocr: OcrOptions, tables: TablesMode, depth: int) -> str:
-    name = _attachment_name(attachment)
+    name = attachment_name(attachment)
     if attachment.holds_message():
         kind = "application/vnd.ms-outlook"
     else:
@@ -280,7 +293,7 @@ def attachment_text(attachment: MapiObject, ocr: OcrOptions, tables: TablesMode,
     )
 
 
-def _attachment_name(attachment: MapiObject) -> str:
+def attachment_name(attachment: MapiProperties) -> str:
     name = attachment.text(_ATTACH_LONG_FILENAME) or attachment.text(_ATTACH_FILENAME)
     return name or attachment.text(_DISPLAY_NAME)
 
@@ -307,7 +320,8 @@ def _mailbox(name: str, address: str) -> str:
     return f"{name} <{address}>"
 
 
-def _body(message: MapiObject) -> str:
+def body_text(message: MapiProperties) -> str:
+    """A message's body: its plain text, else its HTML as text, else its compressed RTF's text."""
     text = message.text(_BODY)
     if text.strip():
         return text.strip()

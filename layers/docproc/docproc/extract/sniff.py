@@ -51,7 +51,10 @@ TAR = "application/x-tar"
 GZIP = "application/gzip"
 BZIP2 = "application/x-bzip2"
 XZ = "application/x-xz"
-REPACKED = {SEVEN_ZIP, TAR, GZIP, BZIP2, XZ}
+# An Outlook data file (.pst; .ost, the offline copy of a mailbox, is the same format): its
+# folders' messages and their attachments (docproc.extract.pst).
+PST = "application/vnd.ms-outlook-pst"
+REPACKED = {SEVEN_ZIP, TAR, GZIP, BZIP2, XZ, PST}
 TEXT = "text/plain"
 MARKDOWN = "text/markdown"
 CSV = "text/csv"
@@ -158,6 +161,8 @@ _CONTAINER_SIGNATURES: list[tuple[bytes, str]] = [
     (b"\x1f\x8b\x08", GZIP),  # (deflate: gzip's one method)
     (b"\xfd7zXZ\x00", XZ),
 ]
+# A PST begins "!BDN", then its CRC, then its client: "SM" a PST, "SO" an OST ([MS-PST] 2.2.2.6).
+_PST_SIGNATURE, _PST_CLIENTS = b"!BDN", (b"SM", b"SO")
 # bzip2's "BZh" is three letters a text may begin with: its block size and first block's
 # magic (or the empty stream's end) follow.
 _BZIP2 = re.compile(rb"BZh[1-9](1AY&SY|\x17rE8P\x90)")
@@ -184,10 +189,12 @@ def _picture_type(head: bytes) -> str | None:
 
 
 def _archive_type(head: bytes) -> str | None:
-    """A bzip2 stream, or a tar (before text: a tar of text files begins with a text's name),
-    told by more than their first bytes."""
+    """A bzip2 stream, an Outlook data file, or a tar (before text: a tar of text files
+    begins with a text's name), told by more than their first bytes."""
     if _BZIP2.match(head):
         return BZIP2
+    if head[:4] == _PST_SIGNATURE and head[8:10] in _PST_CLIENTS:
+        return PST
     return TAR if is_tar(head) else None
 
 
@@ -458,7 +465,7 @@ def _text_format(text: str, filename: str) -> str:
         return HTML
     if stripped.startswith("<?xml") and "<FictionBook" in stripped[:2000]:
         return FB2
-    if _looks_like_email(stripped):
+    if _looks_like_email(stripped, named_eml=type_for_name(filename) == EML):
         return EML
     first, _, rest = stripped.partition("\n")
     if _MBOX_POSTMARK.match(first) and _looks_like_email(rest):
@@ -497,10 +504,11 @@ _EMLX_COUNT = re.compile(r"\d{1,12}[ \t]*\r?")
 _MBOX_POSTMARK = re.compile(r"From \S+ +\S.*\d\d:\d\d")
 
 
-def _looks_like_email(text: str) -> bool:
+def _looks_like_email(text: str, named_eml: bool = False) -> bool:
     """Whether ``text`` begins with an Internet message's header (RFC 5322): lines of fields,
     folded lines indented, up to a blank line or the end of what was read (a long chain of
-    Received fields), among them a sender or recipient and a field only messages have."""
+    Received fields), among them a sender or recipient and a field only messages have; for a
+    file named ``.eml``, a field only messages have is enough (a draft has no sender yet)."""
     names: list[str] = []
     lines = text.split("\n")
     for number, line in enumerate(line.rstrip("\r") for line in lines):
@@ -517,6 +525,8 @@ def _looks_like_email(text: str) -> bool:
             return False
         names.append(field.group(1).lower())
     fields = set(names)
+    if named_eml:
+        return bool(fields & _MESSAGE_FIELDS)
     return len(names) >= 3 and bool(fields & _ADDRESS_FIELDS) and bool(fields & _MESSAGE_FIELDS)
 
 

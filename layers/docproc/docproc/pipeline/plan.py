@@ -6,9 +6,10 @@ import codecs
 import json
 import math
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 from docproc.config import SegmentingSettings
 from docproc.errors import InvalidDocument, NoExtractableText
@@ -29,6 +30,7 @@ from docproc.extract.sniff import (
     PICTURE_TYPES,
     PPT,
     PPTX,
+    PST,
     REPACKED,
     RTF,
     SNIFF_BYTES,
@@ -428,17 +430,17 @@ def _repacked_archive_segments(
     """A 7z, a tar or a compressed file, repacked into a ZIP of its files in the document's
     work folder (one decompression, here: a solid archive or a compressed stream cannot be
     read from the middle), then planned as a ZIP archive is, its segments reading that ZIP
-    (archive.repack)."""
+    (archive.repack). An Outlook data file likewise: its messages and their attachments."""
     from docproc.extract import archive
 
     key = ref.repacked_archive_key
     with (
-        open_ranged(
-            store, ref.source_key, ref.size, ref.source_version_id, _REPACK_READ_AHEAD
-        ) as source,
+        _repack_source(ref, store) as source,
         store.writer(key, "application/zip") as target,
     ):
-        repacked = archive.repack(ref.media_type, source, target, ref.size, ref.filename)
+        # (a PST's copy shares Plan's disk with the ZIP)
+        limit = archive.REPACK_LIMIT - (ref.size if ref.media_type == PST else 0)
+        repacked = archive.repack(ref.media_type, source, target, ref.size, ref.filename, limit)
     logger.info(
         "repacked an archive", extra={"files": repacked.files, "repacked_bytes": repacked.size}
     )
@@ -446,6 +448,20 @@ def _repacked_archive_segments(
         update={"source_key": key, "source_version_id": None, "size": repacked.size}
     )
     return _archive_segments(zipped, store, options)
+
+
+@contextmanager
+def _repack_source(ref: DocumentRef, store: ObjectStore) -> Iterator[IO[bytes]]:
+    """The upload to repack: read from its start in large ranged reads; a PST, read where its
+    B-trees point, from a copy on this function's disk (the ZIP's room is what is left)."""
+    if ref.media_type != PST:
+        with open_ranged(
+            store, ref.source_key, ref.size, ref.source_version_id, _REPACK_READ_AHEAD
+        ) as source:
+            yield source
+        return
+    with store.local_copy(ref.source_key, ref.source_version_id) as path, path.open("rb") as source:
+        yield source
 
 
 def _archived_page_segments(

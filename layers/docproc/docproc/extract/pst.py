@@ -1,0 +1,296 @@
+"""Outlook data files (``.pst``, and ``.ost``, the offline copy of a mailbox, in the same
+format [MS-PST]): what e-discovery exports a mailbox as. Repacked by Plan into a ZIP, stored,
+of the mailbox's messages and their attachments, which is then planned and read as any ZIP
+archive of files (docproc.extract.archive), as a 7z or a tar is:
+
+- each message as ``Inbox/00012 Lease renewal.eml``: its sender, recipients, date and subject
+  as an e-mail's header, and its body (plain text, else its HTML or compressed RTF as text:
+  docproc.extract.outlook's rules for an Outlook message);
+- each file attached to it beside it, as ``Inbox/00012 Lease renewal/lease.pdf``, so that a
+  large PDF is read page range by page range as any archived PDF is, not inside one message.
+
+Folders are those under the mailbox's top (Outlook's "Top of Personal Folders", the IPM
+subtree its message store names); search folders and Outlook's own (views, free/busy data)
+are left out. Messages are numbered in each folder in the order its contents table lists them.
+
+Why repack: a PST is a database of nodes and blocks, a message's parts scattered through the
+file; libpff (libpff-python, C) reads it through its B-trees, from a file on disk (Plan copies
+the upload to its disk). libpff holds an attachment's bytes from the moment it opens it:
+attachments are opened one at a time and let go before the next (Plan's memory grows by the
+largest attachment, not by a message's or the mailbox's). A password on a PST is a property
+Outlook checks, not encryption: the file is read as any other. A message attached to a
+message (an embedded item) is not read (libpff-python does not open one): it is left out.
+"""
+
+from __future__ import annotations
+
+import datetime
+import email.policy
+import logging
+import re
+import zipfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from email.message import EmailMessage
+from typing import IO, Any
+
+from docproc.errors import InvalidDocument
+from docproc.extract.archive import Repacked, UnpackBound
+from docproc.extract.outlook import (
+    attachment_name,
+    body_text,
+    codepage_name,
+    filetime,
+    message_fields,
+)
+
+logger = logging.getLogger(__name__)
+
+# What libpff-python raises on a damaged file (IOError; MemoryError where it could not build
+# an item from what it read).
+_PST_ERRORS = (OSError, MemoryError, ValueError, TypeError, OverflowError)
+# Property types and ids ([MS-OXPROPS]).
+_UNICODE, _STRING8 = 0x001F, 0x001E
+_INTERNET_CODEPAGE, _MESSAGE_CODEPAGE = 0x3FDE, 0x3FFD
+_IPM_SUBTREE_ENTRYID = 0x35E0
+_ATTACH_METHOD = 0x3705
+_BY_VALUE = 1
+_BLOCK = 1 << 20
+# A message's file name: its number in the folder, then its subject, cut to this many
+# characters (Windows' path limit is 260 for the whole path).
+_SUBJECT_CHARACTERS = 60
+_UNSAFE = re.compile(r'[\x00-\x1f/\\:*?"<>|]+')
+
+
+def repack(source: IO[bytes], target: IO[bytes], bound: UnpackBound) -> Repacked:
+    """Write the messages of the PST ``source`` (a seekable file) and their attachments to
+    ``target`` as a stored ZIP (see the module docstring), each size taken by ``bound``
+    before it is written. InvalidDocument for a damaged file or a bomb; SegmentBudgetExceeded
+    past the bound."""
+    import pypff
+
+    pst = pypff.file()
+    with _read_errors():
+        pst.open_file_object(source)
+    try:
+        with zipfile.ZipFile(target, "w", zipfile.ZIP_STORED, allowZip64=True) as zipped:
+            written = 0
+            for path, folder in _folders(pst):
+                written += _repack_folder(path, folder, zipped, bound)
+    finally:
+        pst.close()
+    return Repacked(files=written, size=target.tell())
+
+
+def _folders(pst: Any) -> Iterator[tuple[str, Any]]:
+    """Each folder under the mailbox's top with its path ("Inbox/Clients"), depth first."""
+    with _read_errors():
+        top = _ipm_subtree(pst) or pst.get_root_folder()
+    if top is None:
+        raise InvalidDocument("an Outlook data file without its root folder")
+    stack: list[tuple[str, Any]] = [("", top)]
+    while stack:
+        path, folder = stack.pop()
+        if path:
+            yield path, folder
+        with _read_errors():
+            children = _sub_folders(folder)
+        named = [(_folder_path(path, child), child) for child in children]
+        stack.extend(reversed(named))
+
+
+def _ipm_subtree(pst: Any) -> Any | None:
+    """The folder the message store names as the mailbox's top, None if it names none (or
+    is damaged: the folders under the root are read then)."""
+    try:
+        store = pst.get_message_store()
+        entry_id = _Properties(store.get_record_set(0)).binary(_IPM_SUBTREE_ENTRYID)
+        if not entry_id or len(entry_id) < 24:
+            return None
+        nid = int.from_bytes(entry_id[20:24], "little")  # flags (4), provider (16), node
+        folders = [pst.get_root_folder()]
+        while folders:
+            folder = folders.pop()
+            if folder.identifier == nid:
+                return folder
+            folders += _sub_folders(folder)
+    except (*_PST_ERRORS, AttributeError):
+        pass
+    return None
+
+
+def _sub_folders(folder: Any) -> list[Any]:
+    children = (folder.get_sub_folder(i) for i in range(folder.number_of_sub_folders))
+    return [child for child in children if child is not None]
+
+
+def _folder_path(parent: str, folder: Any) -> str:
+    with _read_errors():
+        name = _safe(folder.name or "") or "(unnamed folder)"
+    return f"{parent}/{name}" if parent else name
+
+
+def _repack_folder(path: str, folder: Any, zipped: zipfile.ZipFile, bound: UnpackBound) -> int:
+    written = 0
+    with _read_errors():
+        count = folder.number_of_sub_messages
+    for number in range(count):
+        try:
+            with _read_errors():
+                message = folder.get_sub_message(number)
+                properties = _Properties(message.get_record_set(0), message)
+                stem = _message_stem(path, number + 1, properties)
+                mail = _email(properties)
+        except InvalidDocument as exc:
+            # One damaged message: the rest of the mailbox is still read.
+            logger.warning("a message of the mailbox could not be read", extra={"reason": str(exc)})
+            continue
+        bound.add(len(mail))
+        zipped.writestr(zipfile.ZipInfo(f"{stem}.eml"), mail)
+        written += 1
+        names: set[str] = set()
+        for attachment_number in range(_attachment_count(message)):
+            # One at a time, let go before the next: libpff holds an attachment's data whole
+            # from the moment it opens it.
+            try:
+                with _read_errors():
+                    attachment = message.get_attachment(attachment_number)
+                    attached = _attached_file(attachment)
+            except InvalidDocument as exc:
+                logger.warning("an attachment could not be read", extra={"reason": str(exc)})
+                continue
+            if attached is not None:
+                name, size = attached
+                bound.add(size)
+                _copy(attachment, size, zipped, f"{stem}/{_unique(name, names)}")
+                written += 1
+            attachment = None
+        message = None
+    return written
+
+
+def _attachment_count(message: Any) -> int:
+    try:
+        with _read_errors():
+            return int(getattr(message, "number_of_attachments", 0))  # (a contact has none)
+    except InvalidDocument as exc:
+        logger.warning("a message's attachments could not be listed", extra={"reason": str(exc)})
+        return 0
+
+
+def _message_stem(path: str, number: int, properties: _Properties) -> str:
+    subject = _safe(properties.text(0x0037))[:_SUBJECT_CHARACTERS].strip()
+    return f"{path}/{number:05d} {subject}".rstrip()
+
+
+def _email(properties: _Properties) -> bytes:
+    """The message as an e-mail: its header fields as an Outlook message gives them, its
+    body as text."""
+    mail = EmailMessage(policy=email.policy.default)
+    for field, value in message_fields(properties).items():
+        if value:
+            mail[field] = " ".join(value.split())
+    mail.set_content(body_text(properties) + "\n")
+    return mail.as_bytes()
+
+
+def _attached_file(attachment: Any) -> tuple[str, int] | None:
+    """The name and size of a file attached by value; None for one attached by reference, an
+    OLE object, or a message of its own."""
+    properties = _Properties(attachment.get_record_set(0))
+    if properties.number(_ATTACH_METHOD) not in (None, _BY_VALUE):
+        return None
+    return _safe(attachment_name(properties)) or "attachment", attachment.get_size()
+
+
+def _copy(attachment: Any, size: int, zipped: zipfile.ZipFile, path: str) -> None:
+    """The attachment's bytes into the ZIP a block at a time; what there is of them if its
+    blocks are damaged part way (the file's reading then says so)."""
+    with zipped.open(zipfile.ZipInfo(path), "w") as out:
+        try:
+            with _read_errors():
+                attachment.seek_offset(0, 0)
+            left = size
+            while left > 0:
+                with _read_errors():
+                    block = attachment.read_buffer(min(_BLOCK, left))
+                if not block:
+                    break
+                out.write(block)
+                left -= len(block)
+        except InvalidDocument as exc:
+            logger.warning("an attachment was cut short", extra={"reason": str(exc)})
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    """``name``, or ``name (2)``... where a message has two attachments of one name."""
+    candidate, copy = name, 1
+    while candidate.lower() in taken:
+        copy += 1
+        stem, dot, suffix = name.rpartition(".")
+        candidate = f"{stem} ({copy}).{suffix}" if dot and stem else f"{name} ({copy})"
+    taken.add(candidate.lower())
+    return candidate
+
+
+def _safe(name: str) -> str:
+    """A name as a ZIP member's path part: no separators, control or reserved characters."""
+    return " ".join(_UNSAFE.sub(" ", name).split()).strip(". ")
+
+
+class _Properties:
+    """A message's, recipient's or attachment's MAPI properties: one of libpff's record sets
+    (docproc.extract.outlook.MapiProperties)."""
+
+    def __init__(self, record_set: Any, message: Any = None) -> None:
+        self._set, self._message = record_set, message
+        self._codepage = codepage_name(
+            self.number(_INTERNET_CODEPAGE) or self.number(_MESSAGE_CODEPAGE)
+        )
+
+    def _entry(self, prop: int) -> Any:
+        return self._set.get_entry_by_type(prop) if self._set is not None else None
+
+    def text(self, prop: int) -> str:
+        entry = self._entry(prop)
+        if entry is None or entry.value_type not in (_UNICODE, _STRING8):
+            return ""
+        data = entry.data or b""
+        if entry.value_type == _UNICODE:
+            return data.decode("utf-16-le", errors="replace").rstrip("\x00")
+        return data.decode(self.codepage(), errors="replace").rstrip("\x00")
+
+    def number(self, prop: int) -> int | None:
+        entry = self._entry(prop)
+        if entry is None or entry.value_type not in (0x0002, 0x0003):
+            return None
+        return int.from_bytes((entry.data or b"")[:4], "little", signed=True)
+
+    def time(self, prop: int) -> datetime.datetime | None:
+        entry = self._entry(prop)
+        if entry is None or entry.value_type != 0x0040 or len(entry.data or b"") != 8:
+            return None
+        return filetime(int.from_bytes(entry.data, "little"))
+
+    def binary(self, prop: int) -> bytes | None:
+        entry = self._entry(prop)
+        return None if entry is None or entry.value_type != 0x0102 else bytes(entry.data or b"")
+
+    def codepage(self) -> str:
+        return self._codepage or "cp1252"
+
+    def recipients(self) -> Sequence[_Properties]:
+        table = getattr(self._message, "recipients", None)
+        if table is None:
+            return []
+        return [_Properties(table.get_record_set(i)) for i in range(table.number_of_record_sets)]
+
+
+@contextmanager
+def _read_errors() -> Iterator[None]:
+    """The file's damage, typed (only around reading it: the ZIP's own writes fail as they
+    are)."""
+    try:
+        yield
+    except _PST_ERRORS as exc:
+        raise InvalidDocument(f"damaged Outlook data file: {type(exc).__name__}") from exc
