@@ -1063,3 +1063,47 @@ def _ppt_edit(stream: bytearray, first: int, offsets: list[int], previous: int) 
     body = struct.pack("<IHBBIIIIHH", 0, 0, 0, 3, previous, directory, 1, 100, 1, 0)
     stream += _ppt_record(0x0FF5, body)
     return edit
+
+
+def zip_with_method(data: bytes, name: str, method: int) -> bytes:
+    """The archive with ``name``'s compression method changed in both its headers."""
+    patched = bytearray(data)
+    for offset, local in _headers_naming(data, name):
+        at = offset + (8 if local else 10)
+        patched[at : at + 2] = struct.pack("<H", method)
+    return bytes(patched)
+
+
+def deflate64_zip(files: dict[str, bytes]) -> bytes:
+    """A ZIP of ``files`` compressed with Deflate64 (nothing here writes one): each stored as
+    its compressed bytes, then its method, CRC and sizes set in both its headers."""
+    import inflate64
+
+    archive = io.BytesIO()
+    packed = {}
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as zipped:
+        for name, content in files.items():
+            deflater = inflate64.Deflater()
+            packed[name] = deflater.deflate(content) + deflater.flush()
+            zipped.writestr(name, packed[name])
+    data = bytearray(archive.getvalue())
+    for name, content in files.items():
+        sizes = struct.pack("<III", zipfile.crc32(content), len(packed[name]), len(content))
+        for offset, local in _headers_naming(bytes(data), name):
+            method_at, sizes_at = (offset + 8, offset + 14) if local else (offset + 10, offset + 16)
+            data[method_at : method_at + 2] = struct.pack("<H", 9)
+            data[sizes_at : sizes_at + 12] = sizes
+    return bytes(data)
+
+
+def _headers_naming(data: bytes, name: str) -> list[tuple[int, bool]]:
+    """Where the local headers and central directory entries naming ``name`` begin, each
+    with whether it is a local header."""
+    encoded, found = name.encode(), []
+    for signature, name_at, local in ((b"PK\x03\x04", 30, True), (b"PK\x01\x02", 46, False)):
+        offset = 0
+        while (offset := data.find(signature, offset)) != -1:
+            if data[offset + name_at : offset + name_at + len(encoded)] == encoded:
+                found.append((offset, local))
+            offset += 4
+    return found

@@ -11,7 +11,7 @@ import zipfile
 from pathlib import Path
 
 from benchmarks.generators import page_marker, text_pdf
-from tests.documents import OutlookMessage, docx_file, outlook_message
+from tests.documents import OutlookMessage, deflate64_zip, docx_file, outlook_message
 from tests.integration.test_laptop_runner import run
 
 
@@ -103,6 +103,29 @@ def test_a_7z_of_a_production_is_searchable_file_by_file(tmp_path: Path):
     work = [p.name for p in (home / "objects" / "work").rglob("*") if p.is_file()]
     assert "archive.zip" not in work and not any(name.endswith(".pdf") for name in work)
     assert sum(name.endswith(".chunks.jsonl") for name in work) == 5
+
+
+def test_a_zip_compressed_with_deflate64_is_read_file_by_file(tmp_path: Path):
+    # Given a ZIP as Windows' compressed folders write large files (Deflate64): a 40-page
+    # PDF larger than a segment's bytes, and a note
+    record = text_pdf(tmp_path / "record.pdf", pages=40).read_bytes()
+    production = tmp_path / "production.zip"
+    production.write_bytes(
+        deflate64_zip({"vol-1/record.pdf": record, "index.txt": b"Volume 1: the hearing record."})
+    )
+    home = tmp_path / "home"
+    # When it is ingested in segments of 16 KiB and 10 pages, and searched
+    settings = {"SEGMENT_BYTES": "16384", "SEGMENT_PAGES": "10"}
+    report = json.loads(run(home, "ingest", str(production), "--json", **settings).stdout)
+    # Then Plan unpacked the PDF into page ranges (red before: it was left to its byte range,
+    # and named "not read: InvalidDocument"), and its page is found under its path
+    assert report["status"] == "complete" and report["segments_total"] == 5
+    exact = ("--mode", "bm25", "--top-k", "1")
+    hits = json.loads(run(home, "search", page_marker(23), "--json", *exact).stdout)
+    assert hits[0]["path"] == "vol-1/record.pdf"
+    assert hits[0]["page_start"] <= 23 <= hits[0]["page_end"]
+    index = json.loads(run(home, "search", "hearing record volume", "--json").stdout)[0]
+    assert index["path"] == "index.txt"
 
 
 _REPACK_IN_A_FRESH_PROCESS = """

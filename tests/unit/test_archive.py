@@ -23,7 +23,13 @@ from docproc.ledger.sqlite import SQLiteLedger
 from docproc.models import BytesSegment, PagesSegment, SegmentTask
 from docproc.pipeline.plan import ARCHIVE_FILES_PER_SEGMENT, PlanOptions, plan_document
 from tests.damage import damaged_copies, outcomes
-from tests.documents import docx_file, email_message, pdf_of_lines
+from tests.documents import (
+    deflate64_zip,
+    docx_file,
+    email_message,
+    pdf_of_lines,
+    zip_with_method,
+)
 from tests.fakes import InMemoryObjectStore
 
 KEY = "uploads/acme/case/prod/production.zip"
@@ -98,18 +104,35 @@ def test_a_zip_of_files_is_an_archive_and_its_files_are_read_as_their_kinds(tmp_
     assert texts["notes.txt"] == "File: notes.txt\n\nCall the inspector."
 
 
-def _with_method(data: bytes, name: str, method: int) -> bytes:
-    """The archive with ``name``'s compression method changed in both its headers."""
-    encoded = name.encode()
-    patched = bytearray(data)
-    for signature, at in ((b"PK\x03\x04", 8), (b"PK\x01\x02", 10)):
-        offset = 0
-        while (offset := data.find(signature, offset)) != -1:
-            name_at = offset + (30 if signature == b"PK\x03\x04" else 46)
-            if data[name_at : name_at + len(encoded)] == encoded:
-                patched[offset + at : offset + at + 2] = struct.pack("<H", method)
-            offset += 4
-    return bytes(patched)
+def test_files_compressed_with_deflate64_are_read():
+    # Given an archive as Windows' compressed folders write large files (Deflate64): a PDF,
+    # a note in a folder, and 200 kB of text (past a 64 KiB window)
+    text = b"".join(b"Line %d of the transcript. " % n for n in range(8000))
+    data = deflate64_zip({"record.pdf": _PDF, "notes/note.txt": b"Read me.", "t.txt": text})
+    # When it is read, Then each file is read as its kind (red before: each was "not read:
+    # InvalidDocument", a method zipfile lacks)
+    texts = _texts(data)
+    assert texts["record.pdf"].startswith("File: record.pdf\n\nExhibit 12 says")
+    assert texts["notes/note.txt"] == "File: notes/note.txt\n\nRead me."
+    (member,) = [m for m in _members(data) if m.path == "t.txt"]
+    with zipfile.ZipFile(io.BytesIO(data)) as zipped, archive.open_member(zipped, member.info) as f:
+        assert f.read() == text
+
+
+def test_damaged_deflate64_files_give_their_bytes_or_a_typed_error():
+    # Given Deflate64 archives damaged at random (cut too)
+    original = deflate64_zip({"a.txt": bytes(range(256)) * 300, "b.txt": b"Second. " * 900})
+
+    def read_all(data: bytes) -> None:
+        with archive.opened(io.BytesIO(data)) as zipped:
+            for member in archive.members(zipped):
+                archive.unpack(zipped, member, io.BytesIO())
+
+    # When each file of each is unpacked, Then each gave its bytes or InvalidDocument (a CRC
+    # at its end; inflate64's own errors on a damaged stream)
+    copies = damaged_copies([original], 300, seed=29, cut_share=0.1)
+    counts = outcomes(read_all, iter([original, *copies]), (InvalidDocument,))
+    assert counts["read"] >= 1 and counts["refused"], counts
 
 
 def test_archives_inside_the_archive_are_opened_so_deep():
@@ -176,14 +199,14 @@ def test_files_that_cannot_be_read_are_named_with_why_and_the_rest_read(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
     # Given an archive with an encrypted file, a damaged one, one compressed by a method
-    # zipfile lacks (deflate64), and a note
+    # docproc lacks (PPMd), and a note
     files = {
         "secret.pdf": _PDF,
         "damaged.txt": b"The deposition is on Monday. " * 50,
-        "deflate64.pdf": _PDF,
+        "ppmd.pdf": _PDF,
         "note.txt": b"Read me.",
     }
-    data = bytearray(_with_method(_zip(files), "deflate64.pdf", 9))
+    data = bytearray(zip_with_method(_zip(files), "ppmd.pdf", 98))
     with zipfile.ZipFile(io.BytesIO(bytes(data))) as zipped:
         infos = {info.filename: info for info in zipped.infolist()}
     # The encrypted flag, in the local header and the central directory
@@ -197,7 +220,7 @@ def test_files_that_cannot_be_read_are_named_with_why_and_the_rest_read(
     # Then each that cannot be read is named with why, and the note is read
     assert texts["secret.pdf"] == "File: secret.pdf, not read: EncryptedDocument"
     assert texts["damaged.txt"] == "File: damaged.txt, not read: InvalidDocument"
-    assert texts["deflate64.pdf"] == "File: deflate64.pdf, not read: InvalidDocument"
+    assert texts["ppmd.pdf"] == "File: ppmd.pdf, not read: InvalidDocument"
     assert texts["note.txt"] == "File: note.txt\n\nRead me."
 
 

@@ -24,8 +24,10 @@ import dataclasses
 import io
 import os
 import shutil
+import struct
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -162,7 +164,7 @@ def large_paged_files(
         if info.file_size < smallest or info.flag_bits & _ENCRYPTED_FLAG or _bomb(info):
             continue
         try:
-            with _member_errors(), archive.open(info) as stream:
+            with _member_errors(), open_member(archive, info) as stream:
                 detected = sniff.sniff(stream.read(sniff.SNIFF_BYTES), member.path)
         except DocprocError:
             continue
@@ -173,8 +175,66 @@ def large_paged_files(
 
 def unpack(archive: zipfile.ZipFile, member: Member, target: IO[bytes]) -> None:
     """Write ``member``'s bytes, unpacked, to ``target`` (a megabyte at a time)."""
-    with _member_errors(), archive.open(member.info) as stream:
+    with _member_errors(), open_member(archive, member.info) as stream:
         shutil.copyfileobj(stream, target, 1 << 20)
+
+
+# Deflate64 ("enhanced deflate", method 9): what Windows' compressed folders write for large
+# files, and zipfile cannot undo; inflate64 (py7zr's own decoder of it) can.
+_DEFLATE64 = 9
+_LOCAL_HEADER = struct.Struct("<4s22xHH")  # signature, then (after 22 bytes) name and extra
+_LOCAL_SIGNATURE = b"PK\x03\x04"
+
+
+def open_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> IO[bytes]:
+    """A file of the archive, as it unpacks: zipfile's reader, or (Deflate64) our own."""
+    if info.compress_type != _DEFLATE64:
+        return archive.open(info)
+    if archive.fp is None:
+        raise ValueError("the archive is closed")
+    return io.BufferedReader(_Deflate64Member(archive.fp, info), 1 << 20)
+
+
+class _Deflate64Member(io.RawIOBase):
+    """A Deflate64 file's bytes, decompressed as they are read: no more than its stated size
+    (as zipfile stops a file there), its CRC checked at its end (zipfile.BadZipFile, as
+    zipfile's own readers raise). Reads the archive's file at its own offset each time."""
+
+    def __init__(self, source: IO[bytes], info: zipfile.ZipInfo) -> None:
+        import inflate64
+
+        source.seek(info.header_offset)
+        signature, name_size, extra_size = _LOCAL_HEADER.unpack(source.read(_LOCAL_HEADER.size))
+        if signature != _LOCAL_SIGNATURE:
+            raise zipfile.BadZipFile("a file's local header is missing")
+        self._source, self._info = source, info
+        self._at = info.header_offset + _LOCAL_HEADER.size + name_size + extra_size
+        self._packed_left, self._left = info.compress_size, info.file_size
+        self._inflater, self._pending, self._crc = inflate64.Inflater(), b"", 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        while not self._pending and self._left > 0:
+            if self._packed_left <= 0:
+                raise zipfile.BadZipFile("a file ends before its stated size")
+            self._source.seek(self._at)
+            # (16 KiB at a time: what one read can inflate to stays a few MB)
+            packed = self._source.read(min(1 << 14, self._packed_left))
+            if not packed:
+                raise zipfile.BadZipFile("the archive ends inside a file")
+            self._at += len(packed)
+            self._packed_left -= len(packed)
+            self._pending = self._inflater.inflate(packed)
+        take = min(len(buffer), self._left, len(self._pending))
+        data, self._pending = self._pending[:take], self._pending[take:]
+        buffer[:take] = data
+        self._left -= len(data)
+        self._crc = zlib.crc32(data, self._crc)
+        if self._left == 0 and self._crc != self._info.CRC:
+            raise zipfile.BadZipFile(f"bad CRC-32 for file {self._info.filename!r}")
+        return len(data)
 
 
 def _bomb(info: zipfile.ZipInfo) -> bool:
@@ -384,7 +444,7 @@ def _member_text(
             f"a file of {info.file_size / 2**20:.0f} MB compressed to "
             f"{info.compress_size / 2**20:.1f} MB: an archive bomb, not a document"
         )
-    with _member_errors(), archive.open(info) as stream:
+    with _member_errors(), open_member(archive, info) as stream:
         detected = sniff.sniff(stream.read(sniff.SNIFF_BYTES), path)
     if detected.media_type in sniff.PAGED:
         filetype = sniff.PAGED[detected.media_type]
@@ -415,8 +475,8 @@ def _member_text(
     # Another kind is held while read: asked of the budget before a byte is decompressed.
     size_mb = info.file_size / 2**20
     reading.reserve(size_mb * MEMBER_MEMORY_FACTOR, f"a file of {size_mb:.0f} MB in the archive")
-    with _member_errors():
-        data = archive.read(info)
+    with _member_errors(), open_member(archive, info) as stream:
+        data = stream.read()
     return file_text(data, path, reading.ocr, reading.tables, reading.depth)
 
 
@@ -445,7 +505,7 @@ def _decompressed(archive: zipfile.ZipFile, info: zipfile.ZipInfo, filetype: str
     # Named by its kind, not its name in the archive (which may be anything, of any length).
     fd, name = tempfile.mkstemp(prefix="docproc-member-", suffix=f".{filetype}")
     try:
-        with _member_errors(), os.fdopen(fd, "wb") as out, archive.open(info) as source:
+        with _member_errors(), os.fdopen(fd, "wb") as out, open_member(archive, info) as source:
             shutil.copyfileobj(source, out, 1 << 20)
         yield Path(name)
     finally:
