@@ -25,6 +25,7 @@ _HIERARCHY, _CONTENTS, _ASSOCIATED = 11, 12, 13  # added to a folder's nid
 _RECIPIENT_TABLE, _ATTACHMENT_TABLE = 0x692, 0x671
 # Property types.
 _BOOLEAN, _LONG, _SYSTIME, _UNICODE, _BINARY = 0x000B, 0x0003, 0x0040, 0x001F, 0x0102
+_STRING8 = 0x001E  # 8-bit text in the message's code page
 _FIXED = {_BOOLEAN: 1, _LONG: 4, _SYSTIME: 8}
 _BLOCK_DATA = 8176
 _HEAP_VALUE = 3580  # the largest heap allocation; larger values go to subnodes
@@ -57,6 +58,9 @@ class Message:
     sent: datetime.datetime | None = None
     attachments: list[Attachment] = field(default_factory=list)
     message_class: str = "IPM.Note"
+    # Its subject, sender's name and body as 8-bit strings in this Windows code page (as
+    # Outlook 97-2002 wrote them), not UTF-16.
+    codepage: int | None = None
 
 
 @dataclass
@@ -200,6 +204,11 @@ class _Writer:
             ),
             0x1000: (_UNICODE, message.body),
         }
+        if message.codepage is not None:
+            codec = f"cp{message.codepage}"
+            for prop in (0x0037, 0x0C1A, 0x1000):
+                properties[prop] = (_STRING8, str(properties[prop][1]).encode(codec))
+            properties[0x3FFD] = (_LONG, message.codepage)
         if message.html is not None:
             properties[0x1013] = (_BINARY, message.html)
             properties[0x3FDE] = (_LONG, 65001)
@@ -367,7 +376,7 @@ def _encoded(kind: int, value: object) -> bytes:
     if kind == _UNICODE:
         assert isinstance(value, str)
         return value.encode("utf-16-le")
-    if kind == _BINARY:
+    if kind in (_BINARY, _STRING8):
         assert isinstance(value, bytes)
         return value
     if kind == _SYSTIME:

@@ -116,6 +116,19 @@ def test_a_mailbox_is_repacked_into_its_messages_with_their_attachments_beside_t
     )
 
 
+def test_a_message_of_8_bit_strings_is_read_in_its_code_page():
+    # Given a message whose subject, sender and body are 8-bit strings in Windows-1252 (as
+    # Outlook 97-2002 wrote them), its code page stated
+    message = _renewal(subject="Café lease", sender_name="José Núñez", body="Déjà signed: €500.")
+    message.codepage = 1252
+    files = _repacked(pst_file([Folder("Inbox", [message])]))
+    # Then they are read in that code page (red when read as UTF-8: "Caf\ufffd lease")
+    mail = _parsed(files["Inbox/00001 Café lease.eml"])
+    assert mail["Subject"] == "Café lease"
+    assert mail["From"] == "José Núñez <ann@example.com>"
+    assert mail.get_content().strip() == "Déjà signed: €500."
+
+
 def test_a_message_without_a_sender_is_still_read_as_an_email():
     # Given a draft (no sender, no recipients) repacked
     files = _repacked(pst_file([Folder("Drafts", [Message("Draft", body="Not sent yet.")])]))
