@@ -15,6 +15,7 @@ import pytest
 
 from docproc.errors import InvalidDocument, SegmentBudgetExceeded
 from docproc.extract import archive
+from docproc.extract.ocr import OCR_OFF
 from docproc.extract.sniff import EML, PST, TEXT, sniff
 from docproc.ledger.sqlite import SQLiteLedger
 from docproc.models import BytesSegment, PagesSegment, SegmentTask
@@ -233,3 +234,25 @@ def test_the_copy_of_a_mailbox_counts_against_the_room_to_repack_it(
     monkeypatch.setattr(archive, "REPACK_LIMIT", len(data) + (3 << 19))
     with pytest.raises(SegmentBudgetExceeded):
         plan_document(KEY, "v2", store, SQLiteLedger(tmp_path / "l2.sqlite3"), PlanOptions())
+
+
+def test_a_mailbox_inside_a_zip_is_opened_message_by_message():
+    # Given a ZIP (a production) of a custodian's mailbox and a note
+    mailbox = pst_file([Folder("Inbox", [_renewal()])])
+    outer = io.BytesIO()
+    with zipfile.ZipFile(outer, "w") as zipped:
+        zipped.writestr("custodians/ann.pst", mailbox)
+        zipped.writestr("index.txt", b"One custodian.")
+    data = outer.getvalue()
+    # When its files are read
+    owned = archive.owned_files(
+        io.BytesIO(data), 0, len(data), OCR_OFF, "off", lambda mb, what: None, lambda s: None
+    )
+    files = {file.path: file for file in owned}
+    # Then the mailbox's messages and attachments are read under its path and theirs, a PDF
+    # page by page (red without PST among the archives repacked: one file, named only)
+    mail = "custodians/ann.pst/Inbox/00001 Lease renewal"
+    assert sorted(files) == [f"{mail}.eml", f"{mail}/lease.pdf", "index.txt"]
+    assert "From: Ann Smith <ann@example.com>" in files[f"{mail}.eml"].pages[0].text
+    pdf = files[f"{mail}/lease.pdf"]
+    assert pdf.paged and [page.number for page in pdf.pages] == [1, 2, 3]
