@@ -1,9 +1,23 @@
-"""Ledger-shaped values for tests, built in one place."""
+"""Values for tests (ledger records, a document planned), built in one place."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import NamedTuple
+
 from docproc.ledger.records import utc_now
-from docproc.models import DocumentRef, DocumentSummary, SegmentRecord
+from docproc.ledger.sqlite import SQLiteLedger
+from docproc.models import (
+    DocumentRef,
+    DocumentSummary,
+    PlanResult,
+    Segment,
+    SegmentRecord,
+    SegmentTask,
+)
+from docproc.pipeline.plan import PlanOptions, plan_document
+from tests.fakes import InMemoryObjectStore
 
 
 def document_ref(document: str = "d1", version: str = "v1") -> DocumentRef:
@@ -60,3 +74,23 @@ def document_summary(ref: DocumentRef, segments_total: int, chunks_total: int) -
         duration_ms=5,
         completed_at=utc_now(),
     )
+
+
+class Planned(NamedTuple):
+    """A document planned in memory: what Plan returned, the store it wrote to, and the
+    segments of its manifest."""
+
+    plan: PlanResult
+    store: InMemoryObjectStore
+    segments: list[Segment]
+
+
+def planned(
+    key: str, data: bytes, ledger_path: Path, options: PlanOptions | None = None
+) -> Planned:
+    """Plan ``data`` uploaded as ``key`` (version v1) into an in-memory store."""
+    store = InMemoryObjectStore({key: data})
+    plan = plan_document(key, "v1", store, SQLiteLedger(ledger_path), options or PlanOptions())
+    assert plan.manifest is not None
+    manifest = json.loads(store.objects[plan.manifest.key])
+    return Planned(plan, store, [SegmentTask.model_validate(task).segment for task in manifest])

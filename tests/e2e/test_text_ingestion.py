@@ -353,6 +353,22 @@ def _tarred(files: dict[str, bytes]) -> bytes:
     return archive.getvalue()
 
 
+def _fanned_out(
+    stack: DeployedStack, execution: dict, work: str
+) -> tuple[list[dict], dict[str, set[int]]]:
+    """An archive's ingestion, having succeeded with several byte-range and page-range
+    segments: its chunks (under ``work``), and which segments' chunks each path is in."""
+    assert execution["status"] == "SUCCEEDED", execution.get("cause")
+    segments = [p for name, p in stack.invocations if name == "ProcessSegmentFunction"]
+    kinds = [p["segment"]["kind"] for p in segments]
+    assert kinds.count("bytes") >= 2 and kinds.count("pages") >= 2
+    chunks = _chunks(stack, work)
+    owners: dict[str, set[int]] = {}
+    for chunk in chunks:
+        owners.setdefault(chunk["path"], set()).add(chunk["segment"])
+    return chunks, owners
+
+
 @pytest.mark.built_artifacts
 @pytest.mark.parametrize(
     ("name", "packed", "media_type"),
@@ -390,14 +406,7 @@ def test_an_archive_fans_out_and_reads_each_file_once(
     # Then several segments read it, each small file in the chunks of exactly one, under its
     # path; the transcript, unpacked by Plan, in page ranges of its own (sub-PDFs in S3); the
     # PDFs' chunks on their own pages
-    assert execution["status"] == "SUCCEEDED", execution.get("cause")
-    segments = [p for name, p in stack.invocations if name == "ProcessSegmentFunction"]
-    kinds = [p["segment"]["kind"] for p in segments]
-    assert kinds.count("bytes") >= 2 and kinds.count("pages") >= 2
-    chunks = _chunks(stack, "work/acme/prod-1/")
-    owners: dict[str, set[int]] = {}
-    for chunk in chunks:
-        owners.setdefault(chunk["path"], set()).add(chunk["segment"])
+    chunks, owners = _fanned_out(stack, execution, "work/acme/prod-1/")
     assert set(owners) == set(files)
     assert all(len(owner) == 1 for path, owner in owners.items() if path != transcript)
     pages = {
@@ -454,14 +463,7 @@ def test_a_mailbox_fans_out_message_by_message(
     # Then the messages and their PDFs are read by several segments, each message and each
     # small PDF in the chunks of exactly one, under its folder's path; the transcript in page
     # ranges of its own
-    assert execution["status"] == "SUCCEEDED", execution.get("cause")
-    segments = [p for name, p in stack.invocations if name == "ProcessSegmentFunction"]
-    kinds = [p["segment"]["kind"] for p in segments]
-    assert kinds.count("bytes") >= 2 and kinds.count("pages") >= 2
-    chunks = _chunks(stack, "work/acme/custodian-1/")
-    owners: dict[str, set[int]] = {}
-    for chunk in chunks:
-        owners.setdefault(chunk["path"], set()).add(chunk["segment"])
+    chunks, owners = _fanned_out(stack, execution, "work/acme/custodian-1/")
     expected = {f"Inbox/{n + 1:05d} Exhibit {n}.eml" for n in range(24)}
     expected |= {f"Inbox/{n + 1:05d} Exhibit {n}/exhibit-{n:02d}.pdf" for n in range(24)}
     expected |= {"Sent Items/00001 Transcript.eml", "Sent Items/00001 Transcript/transcript.pdf"}

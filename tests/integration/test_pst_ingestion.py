@@ -6,11 +6,11 @@ from __future__ import annotations
 import datetime
 import json
 import random
-import subprocess
-import sys
 from pathlib import Path
 
 from benchmarks.generators import page_marker, text_pdf
+from docproc.extract.sniff import PST
+from tests.integration.test_archive_ingestion import repacked_in_a_fresh_process
 from tests.integration.test_laptop_runner import run
 from tests.pst import Attachment, Folder, Message, Recipient, pst_file
 
@@ -62,21 +62,6 @@ def test_a_mailbox_is_searchable_message_by_message_and_attachment_by_attachment
     assert "archive.zip" not in work
 
 
-_REPACK_IN_A_FRESH_PROCESS = """
-import json, os, sys
-import pypff  # (loaded before the baseline: Plan's process has it after its first mailbox)
-from docproc.extract.sniff import PST
-from docproc.extract import archive
-from docproc.observability import current_rss_mb, peak_rss_mb, reset_peak_rss
-path, out = sys.argv[1:3]
-reset_peak_rss()
-before = current_rss_mb()
-with open(path, "rb") as source, open(out, "wb") as target:
-    repacked = archive.repack(PST, source, target, os.path.getsize(path), "m.pst")
-print(json.dumps({"grew": peak_rss_mb() - before, "size": repacked.size}))
-"""
-
-
 def test_attachments_are_held_one_at_a_time(tmp_path: Path):
     # Given a mailbox of three messages, each carrying a 32 MB attachment (in XXBLOCKs: over
     # 8 MB each)
@@ -93,13 +78,7 @@ def test_attachments_are_held_one_at_a_time(tmp_path: Path):
     mailbox.write_bytes(pst_file([Folder("Inbox", messages)]))
     del messages
     # When it is repacked, in a process of its own (a clean peak)
-    out = subprocess.run(
-        [sys.executable, "-c", _REPACK_IN_A_FRESH_PROCESS, str(mailbox), str(tmp_path / "z.zip")],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    result = json.loads(out.strip().splitlines()[-1])
+    result = repacked_in_a_fresh_process(mailbox, PST, "pypff")
     # Then the ZIP holds them, and the process grew by about one attachment (libpff holds
     # an attachment's bytes while it is open; measured: 36 MB; red, 66 MB, when a message's
     # attachments were opened together and the last kept while the next was opened)

@@ -7,7 +7,6 @@ import datetime
 import email
 import email.policy
 import io
-import json
 import zipfile
 from pathlib import Path
 
@@ -18,8 +17,9 @@ from docproc.extract import archive
 from docproc.extract.ocr import OCR_OFF
 from docproc.extract.sniff import EML, PST, TEXT, sniff
 from docproc.ledger.sqlite import SQLiteLedger
-from docproc.models import BytesSegment, PagesSegment, SegmentTask
+from docproc.models import BytesSegment, PagesSegment
 from docproc.pipeline.plan import PlanOptions, plan_document
+from tests.builders import planned
 from tests.damage import damaged_copies, outcomes
 from tests.documents import pdf_of_lines
 from tests.fakes import InMemoryObjectStore
@@ -196,13 +196,9 @@ def test_a_mailbox_is_planned_as_the_zip_it_is_repacked_into(tmp_path: Path):
     pdf = text_pdf(tmp_path / "record.pdf", pages=12).read_bytes()
     message = _renewal(attachments=[Attachment("record.pdf", pdf)])
     data = pst_file([Folder("Inbox", [Message("Before", body="Before."), message])])
-    store = InMemoryObjectStore({KEY: data})
-    ledger = SQLiteLedger(tmp_path / "ledger.sqlite3")
     # When it is planned with segments of 8 KiB and 5 pages
     options = PlanOptions(segment_bytes=8192, segment_pages=5)
-    plan = plan_document(KEY, "v1", store, ledger, options)
-    tasks = [SegmentTask.model_validate(t) for t in json.loads(store.objects[plan.manifest.key])]
-    segments = [task.segment for task in tasks]
+    plan, _, segments = planned(KEY, data, tmp_path / "ledger.sqlite3", options)
     # Then the document is a PST; its messages are read from byte ranges of the ZIP it was
     # repacked into, and the PDF (unpacked from that) in page ranges under its path
     assert plan.document.media_type == PST

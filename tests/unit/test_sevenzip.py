@@ -4,7 +4,6 @@ read as a ZIP archive of files is; attached to a message, read file by file."""
 from __future__ import annotations
 
 import io
-import json
 import zipfile
 from pathlib import Path
 
@@ -19,12 +18,11 @@ from docproc.errors import (
 )
 from docproc.extract import archive, sevenzip
 from docproc.extract.sniff import SEVEN_ZIP, sniff
-from docproc.ledger.sqlite import SQLiteLedger
-from docproc.models import BytesSegment, PagesSegment, SegmentTask
-from docproc.pipeline.plan import PlanOptions, plan_document
+from docproc.models import BytesSegment, PagesSegment
+from docproc.pipeline.plan import PlanOptions
+from tests.builders import planned
 from tests.damage import damaged_copies, outcomes
 from tests.documents import pdf_of_lines
-from tests.fakes import InMemoryObjectStore
 
 KEY = "uploads/acme/case/prod/production.7z"
 _PDF = pdf_of_lines(["Exhibit 12 says the lease ends in May."] * 3)
@@ -187,13 +185,9 @@ def test_a_7z_is_planned_as_the_zip_it_is_repacked_into(tmp_path: Path):
 
     pdf = text_pdf(tmp_path / "record.pdf", pages=12).read_bytes()
     data = _seven_zip({"a.txt": b"Before.", "vol/record.pdf": pdf, "z.txt": b"After."})
-    store = InMemoryObjectStore({KEY: data})
-    ledger = SQLiteLedger(tmp_path / "ledger.sqlite3")
     # When it is planned with segments of 8 KiB and 5 pages
     options = PlanOptions(segment_bytes=8192, segment_pages=5)
-    plan = plan_document(KEY, "v1", store, ledger, options)
-    tasks = [SegmentTask.model_validate(t) for t in json.loads(store.objects[plan.manifest.key])]
-    segments = [task.segment for task in tasks]
+    plan, store, segments = planned(KEY, data, tmp_path / "ledger.sqlite3", options)
     # Then the document is a 7z; the notes are read from byte ranges of the ZIP it was
     # repacked into, in its work folder, and the PDF (unpacked from that) in page ranges
     assert plan.document.media_type == SEVEN_ZIP

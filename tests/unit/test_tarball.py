@@ -6,7 +6,6 @@ from __future__ import annotations
 import bz2
 import gzip
 import io
-import json
 import lzma
 import tarfile
 import zipfile
@@ -19,12 +18,10 @@ from docproc.extract import archive
 from docproc.extract.mail import message_text
 from docproc.extract.ocr import OCR_OFF
 from docproc.extract.sniff import BZIP2, GZIP, REPACKED, TAR, XZ, sniff
-from docproc.ledger.sqlite import SQLiteLedger
-from docproc.models import BytesSegment, SegmentTask
-from docproc.pipeline.plan import PlanOptions, plan_document
+from docproc.models import BytesSegment
+from tests.builders import planned
 from tests.damage import damaged_copies, outcomes
 from tests.documents import email_message, pdf_of_lines
-from tests.fakes import InMemoryObjectStore
 
 _PDF = pdf_of_lines(["Exhibit 12 says the lease ends in May."] * 3)
 _FILES = {"vol-1/exhibit.pdf": _PDF, "vol-1/notes/one.txt": b"Note one.", "two.txt": b"Two."}
@@ -147,11 +144,9 @@ def test_damaged_archives_give_a_zip_or_a_typed_error():
 def test_a_tar_gz_is_planned_as_the_zip_it_is_repacked_into(tmp_path: Path):
     key = "uploads/acme/case/prod/production.tar.gz"
     data = _tar(_FILES, "w:gz")
-    store = InMemoryObjectStore({key: data})
-    plan = plan_document(key, "v1", store, SQLiteLedger(tmp_path / "l.sqlite3"), PlanOptions())
-    tasks = [SegmentTask.model_validate(t) for t in json.loads(store.objects[plan.manifest.key])]
+    plan, store, segments = planned(key, data, tmp_path / "ledger.sqlite3")
     assert plan.document.media_type == GZIP
-    (segment,) = [task.segment for task in tasks]
+    (segment,) = segments
     assert isinstance(segment, BytesSegment)
     assert segment.input_key == plan.document.repacked_archive_key
     assert _zip_files(store.objects[segment.input_key]) == _FILES
