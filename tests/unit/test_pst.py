@@ -154,6 +154,18 @@ def test_folders_outside_the_mailbox_top_are_left_out():
     assert list(files) == ["Inbox/00001 Kept.eml"]
 
 
+def test_sub_folders_of_one_name_keep_paths_of_their_own():
+    # Given two folders named "Clients" side by side (Outlook allows it after a move)
+    clients = [
+        Folder("Clients", [Message("First", body="A.")]),
+        Folder("Clients", [Message("Second", body="B.")]),
+    ]
+    files = _repacked(pst_file(clients))
+    # Then each folder keeps a path of its own (red before: both messages under "Clients/",
+    # two folders made one)
+    assert list(files) == ["Clients/00001 First.eml", "Clients (2)/00001 Second.eml"]
+
+
 def test_a_mailbox_past_the_limit_is_refused():
     # Given a message with a 3 MB attachment, and a limit of 2 MB
     data = pst_file(

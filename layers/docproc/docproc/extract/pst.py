@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import datetime
 import email.policy
-import logging
 import re
 import zipfile
 from collections.abc import Iterator, Sequence
@@ -43,8 +42,7 @@ from docproc.extract.outlook import (
     filetime,
     message_fields,
 )
-
-logger = logging.getLogger(__name__)
+from docproc.observability import logger
 
 # What libpff-python raises on a damaged file (IOError; MemoryError where it could not build
 # an item from what it read).
@@ -52,6 +50,7 @@ _PST_ERRORS = (OSError, MemoryError, ValueError, TypeError, OverflowError)
 # Property types and ids ([MS-OXPROPS]).
 _UNICODE, _STRING8 = 0x001F, 0x001E
 _INTERNET_CODEPAGE, _MESSAGE_CODEPAGE = 0x3FDE, 0x3FFD
+_SUBJECT = 0x0037
 _IPM_SUBTREE_ENTRYID = 0x35E0
 _ATTACH_METHOD = 0x3705
 _BY_VALUE = 1
@@ -95,7 +94,8 @@ def _folders(pst: Any) -> Iterator[tuple[str, Any]]:
             yield path, folder
         with _read_errors():
             children = _sub_folders(folder)
-        named = [(_folder_path(path, child), child) for child in children]
+        taken: set[str] = set()  # (two sub-folders of one name get paths of their own)
+        named = [(_folder_path(path, child, taken), child) for child in children]
         stack.extend(reversed(named))
 
 
@@ -124,9 +124,9 @@ def _sub_folders(folder: Any) -> list[Any]:
     return [child for child in children if child is not None]
 
 
-def _folder_path(parent: str, folder: Any) -> str:
+def _folder_path(parent: str, folder: Any, taken: set[str]) -> str:
     with _read_errors():
-        name = _safe(folder.name or "") or "(unnamed folder)"
+        name = _unique(_safe(folder.name or "") or "(unnamed folder)", taken)
     return f"{parent}/{name}" if parent else name
 
 
@@ -179,7 +179,7 @@ def _attachment_count(message: Any) -> int:
 
 
 def _message_stem(path: str, number: int, properties: _Properties) -> str:
-    subject = _safe(properties.text(0x0037))[:_SUBJECT_CHARACTERS].strip()
+    subject = _safe(properties.text(_SUBJECT))[:_SUBJECT_CHARACTERS].strip()
     return f"{path}/{number:05d} {subject}".rstrip()
 
 
@@ -190,7 +190,12 @@ def _email(properties: _Properties) -> bytes:
     for field, value in message_fields(properties).items():
         if value:
             mail[field] = " ".join(value.split())
-    mail.set_content(body_text(properties) + "\n")
+    try:
+        body = body_text(properties)
+    except InvalidDocument as exc:  # (a damaged compressed RTF body: the header is kept)
+        logger.warning("a message's body could not be read", extra={"reason": str(exc)})
+        body = ""
+    mail.set_content(body + "\n")
     return mail.as_bytes()
 
 
@@ -223,7 +228,8 @@ def _copy(attachment: Any, size: int, zipped: zipfile.ZipFile, path: str) -> Non
 
 
 def _unique(name: str, taken: set[str]) -> str:
-    """``name``, or ``name (2)``... where a message has two attachments of one name."""
+    """``name``, or ``name (2)``...: where two of one name share a place (a message's
+    attachments, a folder's sub-folders)."""
     candidate, copy = name, 1
     while candidate.lower() in taken:
         copy += 1
