@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import random
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -490,3 +491,40 @@ def recording(
         if picture is not None:
             out.mux(picture.encode(None))
     return placed
+
+
+def mailbox_pst(path: Path, messages: int, seed: int = 43) -> list[str]:
+    """An Outlook data file of ``messages`` messages in 20 folders of the Inbox, each with a
+    body of ~300 words and a 3-page text PDF attached; every 8th also carries a 2 MB scan of
+    noise (a file docproc names but cannot read; what makes the mailbox large). The paths, as
+    docproc repacks them, of the files it reads: each message and each PDF."""
+    from benchmarks.pst import Attachment, Folder, Message, Recipient, pst_file
+
+    rng = random.Random(seed)
+    work = path.parent / f"{path.stem}-pdfs"
+    work.mkdir(parents=True, exist_ok=True)
+    pdfs = [text_pdf(work / f"{n}.pdf", 3, seed=n).read_bytes() for n in range(10)]
+    shutil.rmtree(work)
+    scan = rng.randbytes(2 << 20)
+    folders: list[Folder] = [Folder(f"Matter {n:02d}") for n in range(20)]
+    readable = []
+    for number in range(messages):
+        folder = folders[number % len(folders)]
+        subject = f"Matter {number % len(folders):02d} note {number}"
+        attachments = [Attachment(f"exhibit-{number}.pdf", pdfs[number % len(pdfs)])]
+        if number % 8 == 0:
+            attachments.append(Attachment("scan.bin", scan))
+        folder.messages.append(
+            Message(
+                subject,
+                body=" ".join(sentence(rng, 30) for _ in range(10)),
+                sender_name="Ann Smith",
+                sender_address="ann@example.com",
+                recipients=[Recipient("Bob Jones", "bob@example.com")],
+                attachments=attachments,
+            )
+        )
+        stem = f"Inbox/{folder.name}/{len(folder.messages):05d} {subject}"
+        readable += [f"{stem}.eml", f"{stem}/exhibit-{number}.pdf"]
+    path.write_bytes(pst_file([Folder("Inbox", folders=folders)]))
+    return readable

@@ -36,6 +36,7 @@ from typing import Any
 from benchmarks.generators import (
     DEGRADATIONS,
     image_pdf,
+    mailbox_pst,
     recording,
     scanned_pdf,
     tables_pdf,
@@ -71,6 +72,8 @@ class Size:
     throughput_rounds: int = 1
     # a commit whose docproc the throughput section also profiles, for a before/after table
     baseline: str | None = None
+    # messages of the Outlook data file the mailbox section ingests (every 8th with 2 MB)
+    mailbox_messages: int = 120
 
 
 SIZES = {
@@ -103,6 +106,8 @@ SIZES = {
         ocr_pages_each=4,
         folder_files=1400,
         throughput_rounds=3,
+        # ~1 GB: the largest upload the service takes
+        mailbox_messages=3800,
     ),
 }
 
@@ -1507,6 +1512,95 @@ def media(size: Size, work: Path, section: Section) -> None:
         path.unlink()
 
 
+# --- mailboxes -----------------------------------------------------------------------------------
+
+# Plan's repack of an Outlook data file alone, in a process of its own: its seconds and what
+# it added to the process (libpff holds one attachment at a time).
+_REPACK_MAILBOX = """
+import json, os, sys, time
+import pypff
+from docproc.extract import archive
+from docproc.extract.sniff import PST
+from docproc.observability import current_rss_mb, peak_rss_mb, reset_peak_rss
+path, out = sys.argv[1:3]
+reset_peak_rss()
+before = current_rss_mb()
+started = time.perf_counter()
+with open(path, "rb") as source, open(out, "wb") as target:
+    repacked = archive.repack(PST, source, target, os.path.getsize(path), "mailbox.pst")
+seconds = time.perf_counter() - started
+print(json.dumps({"seconds": seconds, "grew": peak_rss_mb() - before, "files": repacked.files}))
+"""
+
+
+def mailbox(size: Size, work: Path, section: Section) -> None:
+    """`docproc ingest` of an Outlook data file (generated: messages with PDFs attached, in
+    folders) under /usr/bin/time -v, every core; Plan's repack alone; then `docproc chunks`:
+    every message and PDF found under its path."""
+    path = work / "mailbox.pst"
+    readable = mailbox_pst(path, size.mailbox_messages)
+    megabytes = path.stat().st_size / MB
+    repacked = _python(
+        ["-c", _REPACK_MAILBOX, str(path), str(work / "mailbox.zip")], _env(work / "unused")
+    )
+    (work / "mailbox.zip").unlink()
+    home = work / "home-mailbox"
+    env = _env(home)
+    ingested, peak, runner_anon, worker_anon, seconds = _ingest_measured(path, env)
+    label = (
+        f"PST {megabytes:.0f} MB ({size.mailbox_messages:,} messages, "
+        f"{ingested['segments_total']} segments, {CORES} workers)"
+    )
+    section.add(
+        "mailbox.repack_seconds",
+        f"{label}: Plan's repack alone, one process ({repacked['files']:,} files into the ZIP)",
+        repacked["seconds"],
+        "s",
+        shown=f"{repacked['seconds']:.1f} s ({megabytes / repacked['seconds']:.0f} MB/s)",
+    )
+    section.add(
+        "mailbox.repack_grew",
+        f"{label}: what Plan's repack added to its process (its largest attachment: 2 MB)",
+        repacked["grew"],
+        "MB",
+        target=PLAN_MB,
+    )
+    section.add("mailbox.rss", f"{label}: largest RSS of any process", peak, "MB")
+    section.add(
+        "mailbox.anon",
+        f"{label}: the largest process's own memory (anonymous RSS)",
+        max(runner_anon, worker_anon),
+        "MB",
+        target=WORKER_MB,
+    )
+    section.add(
+        "mailbox.seconds",
+        f"{label}: wall time ({ingested['chunks_total']:,} chunks)",
+        seconds,
+        "s",
+        shown=f"{seconds:.0f} s ({megabytes / seconds:.0f} MB/s)",
+    )
+    listed = subprocess.run(
+        [*DOCPROC, "chunks", ingested["document_id"]],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    found = {json.loads(row).get("path") for row in listed.stdout.splitlines()}
+    missing = len(set(readable) - found)
+    section.add(
+        "mailbox.missing",
+        "docproc chunks: messages and PDFs of the mailbox missing from the chunks",
+        missing,
+        "",
+        shown=f"{len(readable) - missing:,}/{len(readable):,} found under their paths",
+        target=Target("count", at_most=0),
+    )
+    shutil.rmtree(home, ignore_errors=True)
+    path.unlink()
+
+
 # --- vector stores -------------------------------------------------------------------------------
 
 
@@ -1717,6 +1811,7 @@ SECTIONS: dict[str, Callable[[Size, Path, Section], None]] = {
     "bytes": bytes_read,
     "laptop": laptop,
     "media": media,
+    "mailbox": mailbox,
     "ocr": ocr,
     "tables": tables,
     "stores": stores,
@@ -1726,6 +1821,7 @@ SECTIONS: dict[str, Callable[[Size, Path, Section], None]] = {
 # make deploy-check's artifacts; make bench runs it).
 QUICK = [
     "memory",
+    "mailbox",
     "throughput",
     "small",
     "folders",

@@ -432,7 +432,7 @@ def test_a_mailbox_fans_out_message_by_message(
     # Given a custodian's Outlook data file: 24 messages in the Inbox, each carrying a PDF of
     # 3 pages, and a message in Sent Items carrying an 80-page transcript larger than a
     # segment (64 KiB segments: several)
-    from tests.pst import Attachment, Folder, Message, pst_file
+    from benchmarks.pst import Attachment, Folder, Message, pst_file
 
     inbox = [
         Message(

@@ -9,10 +9,10 @@ import random
 from pathlib import Path
 
 from benchmarks.generators import page_marker, text_pdf
+from benchmarks.pst import Attachment, Folder, Message, Recipient, pst_file
 from docproc.extract.sniff import PST
 from tests.integration.test_archive_ingestion import repacked_in_a_fresh_process
 from tests.integration.test_laptop_runner import run
-from tests.pst import Attachment, Folder, Message, Recipient, pst_file
 
 
 def test_a_mailbox_is_searchable_message_by_message_and_attachment_by_attachment(

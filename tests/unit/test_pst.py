@@ -12,18 +12,16 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.pst import Attachment, Folder, Message, Recipient, pst_file
 from docproc.errors import InvalidDocument, SegmentBudgetExceeded
 from docproc.extract import archive
 from docproc.extract.ocr import OCR_OFF
 from docproc.extract.sniff import EML, PST, TEXT, sniff
-from docproc.ledger.sqlite import SQLiteLedger
 from docproc.models import BytesSegment, PagesSegment
-from docproc.pipeline.plan import PlanOptions, plan_document
+from docproc.pipeline.plan import PlanOptions
 from tests.builders import planned
 from tests.damage import damaged_copies, outcomes
 from tests.documents import pdf_of_lines
-from tests.fakes import InMemoryObjectStore
-from tests.pst import Attachment, Folder, Message, Recipient, pst_file
 
 KEY = "uploads/acme/case/custodian/mailbox.pst"
 _PDF = pdf_of_lines(["Exhibit 12 says the lease ends in May."] * 3)
@@ -223,25 +221,6 @@ def test_a_mailbox_is_planned_as_the_zip_it_is_repacked_into(tmp_path: Path):
         (6, 10, path),
         (11, 12, path),
     ]
-
-
-def test_the_copy_of_a_mailbox_counts_against_the_room_to_repack_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-):
-    # Given a mailbox with a 2 MB attachment, and room on Plan's disk for the mailbox's copy
-    # and 3 MB more
-    data = pst_file(
-        [Folder("Inbox", [_renewal(attachments=[Attachment("a.bin", bytes(2 << 20))])])]
-    )
-    monkeypatch.setattr(archive, "REPACK_LIMIT", len(data) + (3 << 20))
-    store = InMemoryObjectStore({KEY: data})
-    ledger = SQLiteLedger(tmp_path / "ledger.sqlite3")
-    # When it is planned, Then it fits; with 1.5 MB more (less than the ZIP needs beside the
-    # copy; red when the copy was not counted: 2 MB fit in the limit) it is refused
-    plan_document(KEY, "v1", store, ledger, PlanOptions())
-    monkeypatch.setattr(archive, "REPACK_LIMIT", len(data) + (3 << 19))
-    with pytest.raises(SegmentBudgetExceeded):
-        plan_document(KEY, "v2", store, SQLiteLedger(tmp_path / "l2.sqlite3"), PlanOptions())
 
 
 def test_a_mailbox_inside_a_zip_is_opened_message_by_message():

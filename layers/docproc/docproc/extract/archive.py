@@ -250,8 +250,8 @@ class Repacked:
 
 
 # Archives repacked into a ZIP of their files (see sevenzip, tarball, pst); the most their
-# files may unpack to (Plan spools the ZIP on its disk: 3 GB, shared with a large PDF it
-# unpacks from it, and with a PST's copy).
+# files may unpack to (Plan spools the ZIP on its disk, 4 GB, beside a PST's copy of up to
+# 1 GB; a large PDF it unpacks from the ZIP comes after the ZIP is uploaded).
 REPACK_LIMIT = 2 << 30
 
 

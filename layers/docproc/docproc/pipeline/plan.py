@@ -438,9 +438,7 @@ def _repacked_archive_segments(
         _repack_source(ref, store) as source,
         store.writer(key, "application/zip") as target,
     ):
-        # (a PST's copy shares Plan's disk with the ZIP)
-        limit = archive.REPACK_LIMIT - (ref.size if ref.media_type == PST else 0)
-        repacked = archive.repack(ref.media_type, source, target, ref.size, ref.filename, limit)
+        repacked = archive.repack(ref.media_type, source, target, ref.size, ref.filename)
     logger.info(
         "repacked an archive", extra={"files": repacked.files, "repacked_bytes": repacked.size}
     )
@@ -453,7 +451,8 @@ def _repacked_archive_segments(
 @contextmanager
 def _repack_source(ref: DocumentRef, store: ObjectStore) -> Iterator[IO[bytes]]:
     """The upload to repack: read from its start in large ranged reads; a PST, read where its
-    B-trees point, from a copy on this function's disk (the ZIP's room is what is left)."""
+    B-trees point, from a copy on this function's disk (beside the ZIP: the template gives
+    Plan room for both)."""
     if ref.media_type != PST:
         with open_ranged(
             store, ref.source_key, ref.size, ref.source_version_id, _REPACK_READ_AHEAD
