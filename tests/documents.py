@@ -1096,6 +1096,22 @@ def deflate64_zip(files: dict[str, bytes]) -> bytes:
     return bytes(data)
 
 
+def zip_of_raw_names(files: dict[bytes, bytes]) -> bytes:
+    """A ZIP whose files' names are these bytes as they are, without the UTF-8 flag (as old
+    tools write CP437, and Linux's zip UTF-8, without saying which)."""
+    placeholders = {f"{n:0{len(raw)}d}": raw for n, raw in enumerate(files)}
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        for placeholder, content in zip(placeholders, files.values(), strict=True):
+            zipped.writestr(placeholder, content)
+    data = bytearray(archive.getvalue())
+    for placeholder, raw in placeholders.items():
+        for offset, local in _headers_naming(bytes(data), placeholder):
+            at = offset + (30 if local else 46)
+            data[at : at + len(raw)] = raw
+    return bytes(data)
+
+
 def _headers_naming(data: bytes, name: str) -> list[tuple[int, bool]]:
     """Where the local headers and central directory entries naming ``name`` begin, each
     with whether it is a local header."""

@@ -28,6 +28,7 @@ from tests.documents import (
     docx_file,
     email_message,
     pdf_of_lines,
+    zip_of_raw_names,
     zip_with_method,
 )
 from tests.fakes import InMemoryObjectStore
@@ -133,6 +134,26 @@ def test_damaged_deflate64_files_give_their_bytes_or_a_typed_error():
     copies = damaged_copies([original], 300, seed=29, cut_share=0.1)
     counts = outcomes(read_all, iter([original, *copies]), (InvalidDocument,))
     assert counts["read"] >= 1 and counts["refused"], counts
+
+
+def test_names_are_read_as_their_writer_wrote_them():
+    # Given an archive whose names do not say their encoding (no UTF-8 flag): two in UTF-8
+    # (Linux's zip), one in CP437 (an old Windows tool), one in ASCII
+    data = zip_of_raw_names(
+        {
+            "Contrat signé.pdf".encode(): _PDF,
+            "notes/Résumé.txt".encode(): b"Read me.",
+            "Résumé 1998.txt".encode("cp437"): b"Old.",
+            b"plain.txt": b"Plain.",
+        }
+    )
+    # When it is read, Then each file is under its name (red before: "Contrat sign├⌐.pdf")
+    assert sorted(_texts(data)) == [
+        "Contrat signé.pdf",
+        "Résumé 1998.txt",
+        "notes/Résumé.txt",
+        "plain.txt",
+    ]
 
 
 def test_archives_inside_the_archive_are_opened_so_deep():

@@ -62,6 +62,7 @@ _BOMB_FLOOR = 64 << 20
 _SYSTEM_FOLDERS = {"__MACOSX"}
 _SYSTEM_FILES = {".ds_store", "thumbs.db", "desktop.ini"}
 _ENCRYPTED_FLAG = 0x1
+_UTF8_NAMES = 0x800  # general purpose flag bit 11: the name (and comment) in UTF-8
 # Archives inside the archive are opened this deep (a delivery of volumes, each zipped); a
 # deeper one is named.
 MAX_NESTED = 3
@@ -123,7 +124,22 @@ def opened(source: Path | IO[bytes]) -> Iterator[zipfile.ZipFile]:
     except _ARCHIVE_ERRORS as exc:
         raise InvalidDocument(f"damaged ZIP archive: {type(exc).__name__}") from exc
     with archive:
+        for info in archive.infolist():
+            info.filename = _written_name(info)  # (orig_filename, which zipfile checks, stays)
         yield archive
+
+
+def _written_name(info: zipfile.ZipInfo) -> str:
+    """A file's name as its writer wrote it. zipfile reads a name without the UTF-8 flag as
+    CP437, the format's default; Linux's zip and other tools write UTF-8 without setting it
+    ("Contrat sign├⌐.pdf"). Bytes that are valid UTF-8 are read so (a CP437 name outside
+    ASCII rarely is: its letters are single bytes of 0x80 and over)."""
+    if info.flag_bits & _UTF8_NAMES or info.filename.isascii():
+        return info.filename
+    try:
+        return info.filename.encode("cp437").decode("utf-8")
+    except UnicodeError:
+        return info.filename
 
 
 def members(archive: zipfile.ZipFile) -> list[Member]:
