@@ -15,6 +15,7 @@ import pytest
 from benchmarks.pst import Attachment, Folder, Message, Recipient, pst_file
 from docproc.errors import InvalidDocument, SegmentBudgetExceeded
 from docproc.extract import archive
+from docproc.extract.mail import message_text
 from docproc.extract.ocr import OCR_OFF
 from docproc.extract.sniff import EML, PST, TEXT, sniff
 from docproc.models import BytesSegment, PagesSegment
@@ -61,6 +62,12 @@ def _parsed(data: bytes) -> email.message.EmailMessage:
     return message
 
 
+def _body(message: email.message.EmailMessage) -> str:
+    body = message.get_body(("plain",))
+    assert body is not None
+    return str(body.get_content()).strip()
+
+
 def test_an_outlook_data_file_is_told_by_its_header():
     # Given a PST, the same header with an OST's client ("SO"), and "!BDN" in a text
     data = pst_file([Folder("Inbox", [_renewal()])])
@@ -91,10 +98,10 @@ def test_a_mailbox_is_repacked_into_its_messages_with_their_attachments_beside_t
     # Then each message is an e-mail numbered in its folder, its attachments beside it under
     # its name, in the mailbox's order (the one-message folders' paths named after them)
     assert list(files) == [
-        "Inbox/00001 Lease renewal.eml",
         "Inbox/00001 Lease renewal/lease.pdf",
         "Inbox/00001 Lease renewal/notes.txt",
         "Inbox/00001 Lease renewal/notes (2).txt",
+        "Inbox/00001 Lease renewal.eml",
         "Inbox/00002 Styled.eml",
         "Inbox/Clients/00001 Deep.eml",
         "Sent Items/00001 Re 1 2 done.eml",
@@ -108,11 +115,25 @@ def test_a_mailbox_is_repacked_into_its_messages_with_their_attachments_beside_t
     assert renewal["Cc"] == "Zoë <zoe@example.com>"
     assert renewal["Subject"] == "Lease renewal"
     assert renewal["Date"].datetime == _SENT
-    assert renewal.get_content().strip() == "The tenant renews the lease for two years."
-    # And a message with only HTML has its text (as an Outlook message's reading gives it)
-    assert _parsed(files["Inbox/00002 Styled.eml"]).get_content().strip() == (
-        "Rent is due on the 1st."
+    assert _body(renewal) == "The tenant renews the lease for two years."
+    # And it refers to each file attached where it lies, with its type (stated, else its
+    # name's), so that its text names them: "Attachment: lease.pdf (application/pdf)"
+    references = [
+        (part.get_filename(), part.get_payload(0).get_content_type(), part.get_param("name"))
+        for part in renewal.iter_attachments()
+    ]
+    assert references == [
+        ("lease.pdf", "application/pdf", "Inbox/00001 Lease renewal/lease.pdf"),
+        ("notes.txt", "text/plain", "Inbox/00001 Lease renewal/notes.txt"),
+        ("notes.txt", "text/plain", "Inbox/00001 Lease renewal/notes (2).txt"),
+    ]
+    text = message_text(io.BytesIO(files["Inbox/00001 Lease renewal.eml"]))
+    assert text.endswith(
+        "Attachment: lease.pdf (application/pdf)\n\nAttachment: notes.txt (text/plain)\n\n"
+        "Attachment: notes.txt (text/plain)"
     )
+    # And a message with only HTML has its text (as an Outlook message's reading gives it)
+    assert _body(_parsed(files["Inbox/00002 Styled.eml"])) == "Rent is due on the 1st."
 
 
 def test_a_message_of_8_bit_strings_is_read_in_its_code_page():
@@ -125,7 +146,7 @@ def test_a_message_of_8_bit_strings_is_read_in_its_code_page():
     mail = _parsed(files["Inbox/00001 Café lease.eml"])
     assert mail["Subject"] == "Café lease"
     assert mail["From"] == "José Núñez <ann@example.com>"
-    assert mail.get_content().strip() == "Déjà signed: €500."
+    assert _body(mail) == "Déjà signed: €500."
 
 
 def test_a_message_without_a_sender_is_still_read_as_an_email():

@@ -228,6 +228,15 @@ def _attachment_text(
     part: MIMEPart, ocr: OcrOptions, tables: TablesMode, depth: int, beside_body: bool
 ) -> str:
     name = part.get_filename() or ""
+    if part.get_content_type() == "message/external-body":
+        # A file the message refers to and does not carry (one repacked from a PST: its
+        # attachment lies beside it in the archive, docproc.extract.pst): named, with the type
+        # of what it refers to.
+        inner = part.get_payload(0) if part.is_multipart() else None
+        kind = (
+            inner.get_content_type() if isinstance(inner, MIMEPart) else "application/octet-stream"
+        )
+        return _title(name, kind)
     if part.get_content_type() in PKCS7_MIME_TYPES:
         return signed_text(
             _decoded(part), name, part.get_content_type(), ocr, tables, depth, beside_body

@@ -26,11 +26,13 @@ from __future__ import annotations
 
 import datetime
 import email.policy
+import mimetypes
 import re
 import zipfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from email.message import EmailMessage
+from dataclasses import dataclass
+from email.message import EmailMessage, MIMEPart
 from typing import IO, Any
 
 from docproc.errors import InvalidDocument
@@ -53,6 +55,8 @@ _INTERNET_CODEPAGE, _MESSAGE_CODEPAGE = 0x3FDE, 0x3FFD
 _SUBJECT = 0x0037
 _IPM_SUBTREE_ENTRYID = 0x35E0
 _ATTACH_METHOD = 0x3705
+_ATTACH_MIME_TAG = 0x370E
+_MIME_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*")
 _BY_VALUE = 1
 _BLOCK = 1 << 20
 # A message's file name: its number in the folder, then its subject, cut to this many
@@ -140,33 +144,62 @@ def _repack_folder(path: str, folder: Any, zipped: zipfile.ZipFile, bound: Unpac
                 message = folder.get_sub_message(number)
                 properties = _Properties(message.get_record_set(0), message)
                 stem = _message_stem(path, number + 1, properties)
-                mail = _email(properties)
         except InvalidDocument as exc:
             # One damaged message: the rest of the mailbox is still read.
             logger.warning("a message of the mailbox could not be read", extra={"reason": str(exc)})
             continue
+        # Its files first, beside where it goes: the message refers to each by its path.
+        attached = _repack_attachments(message, stem, zipped, bound)
+        written += len(attached)
+        try:
+            with _read_errors():
+                fields, body = message_fields(properties), _body(properties)
+        except InvalidDocument as exc:
+            logger.warning("a message of the mailbox could not be read", extra={"reason": str(exc)})
+            continue
+        finally:
+            message = None
+        # (outside the reading's errors: a fault here is docproc's, not the file's)
+        mail = _email(fields, body, attached)
         bound.add(len(mail))
         zipped.writestr(zipfile.ZipInfo(f"{stem}.eml"), mail)
         written += 1
-        names: set[str] = set()
-        for attachment_number in range(_attachment_count(message)):
-            # One at a time, let go before the next: libpff holds an attachment's data whole
-            # from the moment it opens it.
-            try:
-                with _read_errors():
-                    attachment = message.get_attachment(attachment_number)
-                    attached = _attached_file(attachment)
-            except InvalidDocument as exc:
-                logger.warning("an attachment could not be read", extra={"reason": str(exc)})
-                continue
-            if attached is not None:
-                name, size = attached
-                bound.add(size)
-                _copy(attachment, size, zipped, f"{stem}/{_unique(name, names)}")
-                written += 1
-            attachment = None
-        message = None
     return written
+
+
+@dataclass(frozen=True)
+class _Attached:
+    """A file attached to a message, copied beside it: its name, path and type."""
+
+    name: str
+    path: str
+    media_type: str
+
+
+def _repack_attachments(
+    message: Any, stem: str, zipped: zipfile.ZipFile, bound: UnpackBound
+) -> list[_Attached]:
+    """The message's files attached by value, copied into the ZIP under ``stem``."""
+    attached: list[_Attached] = []
+    names: set[str] = set()
+    for attachment_number in range(_attachment_count(message)):
+        # One at a time, let go before the next: libpff holds an attachment's data whole
+        # from the moment it opens it.
+        try:
+            with _read_errors():
+                attachment = message.get_attachment(attachment_number)
+                found = _attached_file(attachment)
+        except InvalidDocument as exc:
+            logger.warning("an attachment could not be read", extra={"reason": str(exc)})
+            continue
+        if found is not None:
+            name, size, media_type = found
+            bound.add(size)
+            path = f"{stem}/{_unique(name, names)}"
+            _copy(attachment, size, zipped, path)
+            attached.append(_Attached(name, path, media_type))
+        attachment = None
+    return attached
 
 
 def _attachment_count(message: Any) -> int:
@@ -183,29 +216,50 @@ def _message_stem(path: str, number: int, properties: _Properties) -> str:
     return f"{path}/{number:05d} {subject}".rstrip()
 
 
-def _email(properties: _Properties) -> bytes:
-    """The message as an e-mail: its header fields as an Outlook message gives them, its
-    body as text."""
+def _body(properties: _Properties) -> str:
+    """The message's body as text; none where it cannot be read (a damaged compressed RTF
+    body: the rest of the message is kept)."""
+    try:
+        return body_text(properties)
+    except InvalidDocument as exc:
+        logger.warning("a message's body could not be read", extra={"reason": str(exc)})
+        return ""
+
+
+def _email(fields: dict[str, str], body: str, attached: list[_Attached]) -> bytes:
+    """The message as an e-mail: its header ``fields`` (as an Outlook message gives them), its
+    ``body`` as text, and each file attached as a reference to where it lies in the archive
+    (message/external-body, RFC 2046: named in the message's text, read on its own)."""
     mail = EmailMessage(policy=email.policy.default)
-    for field, value in message_fields(properties).items():
+    for field, value in fields.items():
         if value:
             mail[field] = " ".join(value.split())
-    try:
-        body = body_text(properties)
-    except InvalidDocument as exc:  # (a damaged compressed RTF body: the header is kept)
-        logger.warning("a message's body could not be read", extra={"reason": str(exc)})
-        body = ""
     mail.set_content(body + "\n")
+    if attached:
+        mail.make_mixed()
+    for file in attached:
+        referred = EmailMessage(policy=email.policy.default)
+        referred["Content-Type"] = file.media_type
+        reference = MIMEPart(policy=email.policy.default)
+        reference["Content-Type"] = "message/external-body"
+        reference.set_param("access-type", "local-file")
+        reference.set_param("name", file.path)
+        reference.add_header("Content-Disposition", "attachment", filename=file.name)
+        reference.set_payload([referred])
+        mail.attach(reference)
     return mail.as_bytes()
 
 
-def _attached_file(attachment: Any) -> tuple[str, int] | None:
-    """The name and size of a file attached by value; None for one attached by reference, an
-    OLE object, or a message of its own."""
+def _attached_file(attachment: Any) -> tuple[str, int, str] | None:
+    """The name, size and type of a file attached by value (its stated MIME type, else its
+    name's); None for one attached by reference, an OLE object, or a message of its own."""
     properties = _Properties(attachment.get_record_set(0))
     if properties.number(_ATTACH_METHOD) not in (None, _BY_VALUE):
         return None
-    return _safe(attachment_name(properties)) or "attachment", attachment.get_size()
+    name = _safe(attachment_name(properties)) or "attachment"
+    stated = properties.text(_ATTACH_MIME_TAG).strip().lower()
+    media_type = stated if _MIME_TYPE.fullmatch(stated) else mimetypes.guess_type(name)[0]
+    return name, attachment.get_size(), media_type or "application/octet-stream"
 
 
 def _copy(attachment: Any, size: int, zipped: zipfile.ZipFile, path: str) -> None:
