@@ -32,7 +32,7 @@ import zipfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from email.message import EmailMessage, MIMEPart
+from email.message import EmailMessage
 from typing import IO, Any
 
 from docproc.errors import InvalidDocument
@@ -240,7 +240,7 @@ def _email(fields: dict[str, str], body: str, attached: list[_Attached]) -> byte
     for file in attached:
         referred = EmailMessage(policy=email.policy.default)
         referred["Content-Type"] = file.media_type
-        reference = MIMEPart(policy=email.policy.default)
+        reference = EmailMessage(policy=email.policy.default)
         reference["Content-Type"] = "message/external-body"
         reference.set_param("access-type", "local-file")
         reference.set_param("name", file.path)
