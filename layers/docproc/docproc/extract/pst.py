@@ -96,8 +96,13 @@ def _folders(pst: Any) -> Iterator[tuple[str, Any]]:
         path, folder = stack.pop()
         if path:
             yield path, folder
-        with _read_errors():
-            children = _sub_folders(folder)
+        try:
+            with _read_errors():
+                children = _sub_folders(folder)
+        except InvalidDocument as exc:
+            # A damaged folder: its messages are still read, the other folders too.
+            logger.warning("a folder's sub-folders could not be listed", extra={"reason": str(exc)})
+            children = []
         taken: set[str] = set()  # (two sub-folders of one name get paths of their own)
         named = [(_folder_path(path, child, taken), child) for child in children]
         stack.extend(reversed(named))
@@ -129,15 +134,23 @@ def _sub_folders(folder: Any) -> list[Any]:
 
 
 def _folder_path(parent: str, folder: Any, taken: set[str]) -> str:
-    with _read_errors():
-        name = _unique(_safe(folder.name or "") or "(unnamed folder)", taken)
+    try:
+        with _read_errors():
+            stated = folder.name or ""
+    except InvalidDocument:
+        stated = ""  # (a damaged name: the folder is read all the same)
+    name = _unique(_safe(stated) or "(unnamed folder)", taken)
     return f"{parent}/{name}" if parent else name
 
 
 def _repack_folder(path: str, folder: Any, zipped: zipfile.ZipFile, bound: UnpackBound) -> int:
     written = 0
-    with _read_errors():
-        count = folder.number_of_sub_messages
+    try:
+        with _read_errors():
+            count = folder.number_of_sub_messages
+    except InvalidDocument as exc:
+        logger.warning("a folder's messages could not be listed", extra={"reason": str(exc)})
+        return 0
     for number in range(count):
         try:
             with _read_errors():
