@@ -264,3 +264,34 @@ def test_a_mailbox_inside_a_zip_is_opened_message_by_message():
     assert "From: Ann Smith <ann@example.com>" in files[f"{mail}.eml"].pages[0].text
     pdf = files[f"{mail}/lease.pdf"]
     assert pdf.paged and [page.number for page in pdf.pages] == [1, 2, 3]
+
+
+def test_what_a_message_says_comes_back_from_its_email_as_it_was():
+    # Given a message whose fields and body are what a hand-written e-mail could get wrong:
+    # accents, a name with a comma and quotes, a subject longer than a line, a body with
+    # quoted-printable's own escapes, a line like a boundary, and a line of 3,000 characters;
+    # an attachment whose name has an accent and an ampersand
+    subject = "Réponse: " + "très long sujet " * 80
+    body = "Prix = 3=D0 €\n--=_docproc_0\n" + "x" * 3000 + "\nFin."
+    message = _renewal(
+        subject=subject,
+        sender_name='Núñez, "José"',
+        recipients=[Recipient("Zoë", "zoe@example.com"), Recipient("Bob Jones", "bob@example.com")],
+        body=body,
+        attachments=[Attachment("Q&A é.pdf", _PDF, "application/pdf")],
+    )
+    (name, mail) = next(
+        (name, data)
+        for name, data in _repacked(pst_file([Folder("Inbox", [message])])).items()
+        if name.endswith(".eml")
+    )
+    # When it is parsed back, Then each is as the message said it
+    parsed = _parsed(mail)
+    assert str(parsed["Subject"]) == subject.strip()
+    assert str(parsed["From"]) == '"Núñez, \\"José\\"" <ann@example.com>'
+    assert parsed["From"].addresses[0].display_name == 'Núñez, "José"'
+    assert str(parsed["To"]) == "Zoë <zoe@example.com>, Bob Jones <bob@example.com>"
+    assert _body(parsed) == body
+    (reference,) = parsed.iter_attachments()
+    assert reference.get_filename() == "Q&A é.pdf"
+    assert reference.get_param("name") == f"{name[: -len('.eml')]}/Q&A é.pdf"

@@ -24,15 +24,17 @@ message (an embedded item) is not read (libpff-python does not open one): it is 
 
 from __future__ import annotations
 
+import binascii
 import datetime
 import email.policy
+import email.utils
 import mimetypes
 import re
+import uuid
 import zipfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from email.message import EmailMessage
 from typing import IO, Any
 
 from docproc.errors import InvalidDocument
@@ -62,6 +64,10 @@ _BLOCK = 1 << 20
 # A message's file name: its number in the folder, then its subject, cut to this many
 # characters (Windows' path limit is 260 for the whole path).
 _SUBJECT_CHARACTERS = 60
+# A field written as it is up to this many characters (a line may hold 998); others through
+# the policy's header classes, which parse it (addresses too) to encode and fold it.
+_UNFOLDED = 900
+_FOLDING = email.policy.SMTP.clone(refold_source="all")
 _UNSAFE = re.compile(r'[\x00-\x1f/\\:*?"<>|]+')
 
 
@@ -242,25 +248,56 @@ def _body(properties: _Properties) -> str:
 def _email(fields: dict[str, str], body: str, attached: list[_Attached]) -> bytes:
     """The message as an e-mail: its header ``fields`` (as an Outlook message gives them), its
     ``body`` as text, and each file attached as a reference to where it lies in the archive
-    (message/external-body, RFC 2046: named in the message's text, read on its own)."""
-    mail = EmailMessage(policy=email.policy.default)
-    for field, value in fields.items():
-        if value:
-            mail[field] = " ".join(value.split())
-    mail.set_content(body + "\n")
-    if attached:
-        mail.make_mixed()
+    (message/external-body, RFC 2046: named in the message's text, read on its own).
+
+    Written here, not built as an EmailMessage: that parses every field it is given and took
+    2.8 ms a message (half of repacking a mailbox of small messages); the standard library
+    still folds and encodes every field outside ASCII, and every parameter (RFC 2231)."""
+    lines = [_field(name, value) for name, value in fields.items() if value.strip()]
+    text = binascii.b2a_qp(body.encode() + b"\n", header=False)
+    part = (
+        b'Content-Type: text/plain; charset="utf-8"\r\n'
+        b"Content-Transfer-Encoding: quoted-printable\r\n\r\n" + text
+    )
+    if not attached:
+        return b"".join(lines) + b"MIME-Version: 1.0\r\n" + part
+    # "=_" never begins a line of quoted-printable text ("=" there is followed by hex digits)
+    boundary = b"=_docproc_" + uuid.uuid4().hex.encode()
+    parts = [part]
     for file in attached:
-        referred = EmailMessage(policy=email.policy.default)
-        referred["Content-Type"] = file.media_type
-        reference = EmailMessage(policy=email.policy.default)
-        reference["Content-Type"] = "message/external-body"
-        reference.set_param("access-type", "local-file")
-        reference.set_param("name", file.path)
-        reference.add_header("Content-Disposition", "attachment", filename=file.name)
-        reference.set_payload([referred])
-        mail.attach(reference)
-    return mail.as_bytes()
+        parts.append(
+            b"Content-Type: message/external-body; access-type=local-file; "
+            + _parameter("name", file.path)
+            + b"\r\nContent-Disposition: attachment; "
+            + _parameter("filename", file.name)
+            + b"\r\n\r\nContent-Type: "
+            + file.media_type.encode()
+            + b"\r\n\r\n"
+        )
+    return (
+        b"".join(lines)
+        + b'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="'
+        + boundary
+        + b'"\r\n\r\n'
+        + b"".join(b"--" + boundary + b"\r\n" + part + b"\r\n" for part in parts)
+        + b"--"
+        + boundary
+        + b"--\r\n"
+    )
+
+
+def _field(name: str, value: str) -> bytes:
+    """A header field's line(s): as it is in ASCII, else folded and encoded (RFC 2047) by the
+    standard library's SMTP policy, which parses addresses to encode their names alone."""
+    value = " ".join(value.split())
+    if value.isascii() and len(value) < _UNFOLDED:
+        return f"{name}: {value}\r\n".encode()
+    return _FOLDING.fold_binary(name, value)
+
+
+def _parameter(name: str, value: str) -> bytes:
+    """A MIME parameter, encoded as RFC 2231 says (any character: quotes, slashes, accents)."""
+    return f"{name}*={email.utils.encode_rfc2231(value, 'utf-8')}".encode()
 
 
 def _attached_file(attachment: Any) -> tuple[str, int, str] | None:
