@@ -26,6 +26,7 @@ _RECIPIENT_TABLE, _ATTACHMENT_TABLE = 0x692, 0x671
 # Property types.
 _BOOLEAN, _LONG, _SYSTIME, _UNICODE, _BINARY = 0x000B, 0x0003, 0x0040, 0x001F, 0x0102
 _STRING8 = 0x001E  # 8-bit text in the message's code page
+_OBJECT = 0x000D  # an attached item: its node and size
 _FIXED = {_BOOLEAN: 1, _LONG: 4, _SYSTIME: 8}
 _BLOCK_DATA = 8176
 _HEAP_VALUE = 3580  # the largest heap allocation; larger values go to subnodes
@@ -43,7 +44,7 @@ class Recipient:
 @dataclass
 class Attachment:
     name: str
-    data: bytes
+    data: bytes | Message  # a message: attached as an item of its own (method 5)
     mime_type: str = ""
 
 
@@ -187,6 +188,12 @@ class _Writer:
         return [child_nid for child_nid, _ in children]
 
     def message(self, message: Message, nid: int, parent: int) -> None:
+        pc, subnodes = self._message_blocks(message)
+        self.node(nid, pc, parent, subnodes)
+
+    def _message_blocks(self, message: Message) -> tuple[int, int]:
+        """A message's property context and its subnodes (recipients, attachments): their
+        blocks, for a node of the file or a subnode of an attachment."""
         subnodes: list[tuple[int, int, int]] = []
         properties: dict[int, tuple[int, object]] = {
             0x001A: (_UNICODE, message.message_class),
@@ -232,12 +239,22 @@ class _Writer:
         for number, attachment in enumerate(message.attachments):
             attachment_nid = (0x400 + number) << 5 | _ATTACHMENT
             own: list[tuple[int, int, int]] = []
+            if isinstance(attachment.data, Message):
+                # An item of its own: a subnode holding its blocks, named by PtypObject's
+                # (node, size) ([MS-PST] 2.3.3.5)
+                inner = (0x7000 + len(own)) << 5 | _MESSAGE
+                pc, inner_subnodes = self._message_blocks(attachment.data)
+                own.append((inner, pc, inner_subnodes))
+                method, size, data = 5, 0, (_OBJECT, struct.pack("<II", inner, 0))
+            else:
+                size = len(attachment.data)
+                method, data = 1, (_BINARY, attachment.data)
             attached = {
-                0x0E20: (_LONG, len(attachment.data)),
+                0x0E20: (_LONG, size),
                 0x3001: (_UNICODE, attachment.name),
-                0x3701: (_BINARY, attachment.data),
+                0x3701: data,
                 0x3704: (_UNICODE, attachment.name[:12]),
-                0x3705: (_LONG, 1),
+                0x3705: (_LONG, method),
                 0x3707: (_UNICODE, attachment.name),
                 0x370B: (_LONG, -1),
             }
@@ -247,9 +264,9 @@ class _Writer:
             subnodes.append((attachment_nid, pc, self.subnode_block(own)))
             rows.append(
                 {
-                    0x0E20: (_LONG, len(attachment.data)),
+                    0x0E20: (_LONG, size),
                     0x3704: (_UNICODE, attachment.name[:12]),
-                    0x3705: (_LONG, 1),
+                    0x3705: (_LONG, method),
                     0x370B: (_LONG, -1),
                     0x67F2: (_LONG, attachment_nid),
                     0x67F3: (_LONG, 0),
@@ -258,7 +275,7 @@ class _Writer:
         if rows:
             columns = {0x0E20: _LONG, 0x3704: _UNICODE, 0x3705: _LONG, 0x370B: _LONG}
             subnodes.append((_ATTACHMENT_TABLE, self.block(_table(columns, rows)), 0))
-        self.node(nid, self.block(heap), parent, self.subnode_block(subnodes))
+        return self.block(heap), self.subnode_block(subnodes)
 
     def _spill(self, subnodes: list[tuple[int, int, int]]) -> Callable[[bytes], int]:
         """What stores a value too large for a heap: a subnode of its own."""
@@ -373,7 +390,7 @@ def _encoded(kind: int, value: object) -> bytes:
     if kind == _UNICODE:
         assert isinstance(value, str)
         return value.encode("utf-16-le")
-    if kind in (_BINARY, _STRING8):
+    if kind in (_BINARY, _STRING8, _OBJECT):
         assert isinstance(value, bytes)
         return value
     if kind == _SYSTIME:

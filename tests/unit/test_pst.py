@@ -149,6 +149,21 @@ def test_a_message_of_8_bit_strings_is_read_in_its_code_page():
     assert _body(mail) == "Déjà signed: €500."
 
 
+def test_a_message_attached_to_a_message_is_named_not_read():
+    # Given a message forwarding another as an item of its own (Outlook's "attach item"),
+    # beside a file
+    forwarded = Message("Fwd: contract", body="The contract is attached to this.")
+    attachments = [Attachment("Fwd: contract", forwarded), Attachment("a.txt", b"Plain.")]
+    files = _repacked(pst_file([Folder("Inbox", [_renewal(attachments=attachments)])]))
+    # Then the file is copied beside it, and the message's text names both (red before: the
+    # attached message was left out without a word; libpff-python cannot open it)
+    assert list(files) == ["Inbox/00001 Lease renewal/a.txt", "Inbox/00001 Lease renewal.eml"]
+    text = message_text(io.BytesIO(files["Inbox/00001 Lease renewal.eml"]))
+    assert text.endswith(
+        "Attachment: Fwd contract (message/rfc822)\n\nAttachment: a.txt (text/plain)"
+    )
+
+
 def test_a_message_without_a_sender_is_still_read_as_an_email():
     # Given a draft (no sender, no recipients) repacked
     files = _repacked(pst_file([Folder("Drafts", [Message("Draft", body="Not sent yet.")])]))

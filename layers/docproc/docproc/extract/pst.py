@@ -19,7 +19,8 @@ the upload to its disk). libpff holds an attachment's bytes from the moment it o
 attachments are opened one at a time and let go before the next (Plan's memory grows by the
 largest attachment, not by a message's or the mailbox's). A password on a PST is a property
 Outlook checks, not encryption: the file is read as any other. A message attached to a
-message (an embedded item) is not read (libpff-python does not open one): it is left out.
+message (an embedded item; libpff-python does not open one), a file attached by reference
+and an OLE object are named in the message's text, not read.
 """
 
 from __future__ import annotations
@@ -59,7 +60,8 @@ _IPM_SUBTREE_ENTRYID = 0x35E0
 _ATTACH_METHOD = 0x3705
 _ATTACH_MIME_TAG = 0x370E
 _MIME_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*")
-_BY_VALUE = 1
+_BY_VALUE, _EMBEDDED_MESSAGE = 1, 5
+_UNKNOWN = "application/octet-stream"
 _BLOCK = 1 << 20
 # A message's file name: its number in the folder, then its subject, cut to this many
 # characters (Windows' path limit is 260 for the whole path).
@@ -169,7 +171,7 @@ def _repack_folder(path: str, folder: Any, zipped: zipfile.ZipFile, bound: Unpac
             continue
         # Its files first, beside where it goes: the message refers to each by its path.
         attached = _repack_attachments(message, stem, zipped, bound)
-        written += len(attached)
+        written += sum(file.path is not None for file in attached)
         try:
             with _read_errors():
                 fields, body = message_fields(properties), _body(properties)
@@ -188,10 +190,11 @@ def _repack_folder(path: str, folder: Any, zipped: zipfile.ZipFile, bound: Unpac
 
 @dataclass(frozen=True)
 class _Attached:
-    """A file attached to a message, copied beside it: its name, path and type."""
+    """A file attached to a message: its name, where it was copied (None: named only) and
+    its type."""
 
     name: str
-    path: str
+    path: str | None
     media_type: str
 
 
@@ -211,12 +214,14 @@ def _repack_attachments(
         except InvalidDocument as exc:
             logger.warning("an attachment could not be read", extra={"reason": str(exc)})
             continue
-        if found is not None:
-            name, size, media_type = found
+        name, size, media_type, by_value = found
+        if by_value:
             bound.add(size)
             path = f"{stem}/{_unique(name, names)}"
             _copy(attachment, size, zipped, path)
             attached.append(_Attached(name, path, media_type))
+        else:
+            attached.append(_Attached(name, None, media_type))
         attachment = None
     return attached
 
@@ -265,9 +270,15 @@ def _email(fields: dict[str, str], body: str, attached: list[_Attached]) -> byte
     boundary = b"=_docproc_" + uuid.uuid4().hex.encode()
     parts = [part]
     for file in attached:
+        # Where it lies in the archive, or (not copied) an access type no reader can follow.
+        access = (
+            b"access-type=local-file; " + _parameter("name", file.path)
+            if file.path is not None
+            else b"access-type=x-not-copied"
+        )
         parts.append(
-            b"Content-Type: message/external-body; access-type=local-file; "
-            + _parameter("name", file.path)
+            b"Content-Type: message/external-body; "
+            + access
             + b"\r\nContent-Disposition: attachment; "
             + _parameter("filename", file.name)
             + b"\r\n\r\nContent-Type: "
@@ -300,16 +311,19 @@ def _parameter(name: str, value: str) -> bytes:
     return f"{name}*={email.utils.encode_rfc2231(value, 'utf-8')}".encode()
 
 
-def _attached_file(attachment: Any) -> tuple[str, int, str] | None:
-    """The name, size and type of a file attached by value (its stated MIME type, else its
-    name's); None for one attached by reference, an OLE object, or a message of its own."""
+def _attached_file(attachment: Any) -> tuple[str, int, str, bool]:
+    """An attachment's name, size and type (its stated MIME type, else its name's), and
+    whether its bytes are here to copy: not for a message of its own (libpff-python does not
+    open one), a file attached by reference or an OLE object, which are named only."""
     properties = _Properties(attachment.get_record_set(0))
-    if properties.number(_ATTACH_METHOD) not in (None, _BY_VALUE):
-        return None
     name = _safe(attachment_name(properties)) or "attachment"
+    method = properties.number(_ATTACH_METHOD)
+    if method == _EMBEDDED_MESSAGE:
+        return name, 0, "message/rfc822", False
     stated = properties.text(_ATTACH_MIME_TAG).strip().lower()
     media_type = stated if _MIME_TYPE.fullmatch(stated) else mimetypes.guess_type(name)[0]
-    return name, attachment.get_size(), media_type or "application/octet-stream"
+    by_value = method in (None, _BY_VALUE)
+    return name, attachment.get_size() if by_value else 0, media_type or _UNKNOWN, by_value
 
 
 def _copy(attachment: Any, size: int, zipped: zipfile.ZipFile, path: str) -> None:
