@@ -1151,6 +1151,19 @@ def _lines_exactly_once(path: Path, chunk_lines: Iterator[str]) -> tuple[int, in
     return total, matched, extra
 
 
+def _process_memory_rows(section: Section, key: str, label: str, peak: float, anon: float) -> None:
+    """A `docproc ingest`'s memory, as _ingest_measured sampled it: the largest RSS of any of
+    its processes, and the largest one's own memory (anonymous RSS) against the bar."""
+    section.add(f"{key}.rss", f"{label}: largest RSS of any process", peak, "MB")
+    section.add(
+        f"{key}.anon",
+        f"{label}: the largest process's own memory (anonymous RSS)",
+        anon,
+        "MB",
+        target=WORKER_MB,
+    )
+
+
 def _ingest_measured(
     path: Path, env: dict[str, str]
 ) -> tuple[dict[str, Any], float, float, float, float]:
@@ -1474,14 +1487,7 @@ def media(size: Size, work: Path, section: Section) -> None:
             f"{suffix[1:]} {minutes} min ({ingested['segments_total']} windows, {CORES} workers)"
         )
         key = f"media.{suffix[1:]}_{minutes}"
-        section.add(f"{key}.rss", f"{label}: largest RSS of any process", peak, "MB")
-        section.add(
-            f"{key}.anon",
-            f"{label}: the largest process's own memory (anonymous RSS)",
-            max(runner_anon, worker_anon),
-            "MB",
-            target=WORKER_MB,
-        )
+        _process_memory_rows(section, key, label, peak, max(runner_anon, worker_anon))
         section.add(
             f"{key}.seconds",
             f"{label}: wall time ({ingested['chunks_total']} chunks)",
@@ -1565,14 +1571,7 @@ def mailbox(size: Size, work: Path, section: Section) -> None:
         "MB",
         target=PLAN_MB,
     )
-    section.add("mailbox.rss", f"{label}: largest RSS of any process", peak, "MB")
-    section.add(
-        "mailbox.anon",
-        f"{label}: the largest process's own memory (anonymous RSS)",
-        max(runner_anon, worker_anon),
-        "MB",
-        target=WORKER_MB,
-    )
+    _process_memory_rows(section, "mailbox", label, peak, max(runner_anon, worker_anon))
     section.add(
         "mailbox.seconds",
         f"{label}: wall time ({ingested['chunks_total']:,} chunks)",

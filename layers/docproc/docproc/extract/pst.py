@@ -178,8 +178,6 @@ def _repack_folder(path: str, folder: Any, zipped: zipfile.ZipFile, bound: Unpac
         except InvalidDocument as exc:
             logger.warning("a message of the mailbox could not be read", extra={"reason": str(exc)})
             continue
-        finally:
-            message = None
         # (outside the reading's errors: a fault here is docproc's, not the file's)
         mail = _email(fields, body, attached)
         bound.add(len(mail))
