@@ -70,6 +70,95 @@ def docx_file(path: Path, paragraphs: list[str], table: list[list[str]] | None =
     return path
 
 
+_WORD_NAMESPACES = (
+    'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" '
+    'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" '
+    'xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006" '
+    'xmlns:wps="http://schemas.microsoft.com/office/word/2010/wordprocessingShape" '
+    'xmlns:v="urn:schemas-microsoft-com:vml"'
+)
+_WORD_PARTS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
+_WORD_TYPES = "application/vnd.openxmlformats-officedocument.wordprocessingml."
+
+
+def word_package(
+    body: str,
+    footnotes: str = "",
+    endnotes: str = "",
+    comments: str = "",
+    headers: Sequence[str] = (),
+    footers: Sequence[str] = (),
+) -> bytes:
+    """A DOCX written part by part, as Word writes them: ``body`` is the XML inside
+    ``w:body`` (prefixes w, r, mc, wps and v declared), the others the XML inside each part's
+    root (``w:footnotes``, ``w:endnotes``, ``w:comments``, ``w:hdr``, ``w:ftr``). The headers
+    and footers are referred to by the last section, as rIdH1..., rIdF1..."""
+    parts: dict[str, tuple[str, str, str]] = {}  # name: relationship id, type, XML
+    for root, kind, xml in [
+        ("footnotes", "footnotes", footnotes),
+        ("endnotes", "endnotes", endnotes),
+        ("comments", "comments", comments),
+    ]:
+        if xml:
+            parts[f"{kind}.xml"] = (
+                f"rId{kind}",
+                kind,
+                f"<w:{root} {_WORD_NAMESPACES}>{xml}</w:{root}>",
+            )
+    references = ""
+    for kind, root, short, texts in [
+        ("header", "hdr", "H", headers),
+        ("footer", "ftr", "F", footers),
+    ]:
+        for number, xml in enumerate(texts, 1):
+            rid = f"rId{short}{number}"
+            parts[f"{kind}{number}.xml"] = (
+                rid,
+                kind,
+                f"<w:{root} {_WORD_NAMESPACES}>{xml}</w:{root}>",
+            )
+            page = ["default", "first", "even"][(number - 1) % 3]
+            references += f'<w:{kind}Reference w:type="{page}" r:id="{rid}"/>'
+    document = (
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document {_WORD_NAMESPACES}>'
+        f"<w:body>{body}<w:sectPr>{references}</w:sectPr></w:body></w:document>"
+    )
+    overrides = "".join(
+        f'<Override PartName="/word/{name}" ContentType="{_WORD_TYPES}{kind}+xml"/>'
+        for name, (_, kind, _) in parts.items()
+    )
+    relationships = "".join(
+        f'<Relationship Id="{rid}" Type="{_WORD_PARTS}{kind}" Target="{name}"/>'
+        for name, (rid, kind, _) in parts.items()
+    )
+    package = io.BytesIO()
+    with zipfile.ZipFile(package, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(
+            "[Content_Types].xml",
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+            'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+            '<Override PartName="/word/document.xml" '
+            f'ContentType="{_WORD_TYPES}document.main+xml"/>'
+            f"{overrides}</Types>",
+        )
+        archive.writestr(
+            "_rels/.rels",
+            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            f'<Relationship Id="rId1" Type="{_WORD_PARTS}officeDocument" '
+            'Target="word/document.xml"/></Relationships>',
+        )
+        archive.writestr("word/document.xml", document)
+        archive.writestr(
+            "word/_rels/document.xml.rels",
+            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            f"{relationships}</Relationships>",
+        )
+        for name, (_, _, xml) in parts.items():
+            archive.writestr(f"word/{name}", xml)
+    return package.getvalue()
+
+
 def docx_with_photographs(path: Path, photographs: int, photograph_bytes: int) -> Path:
     """A DOCX whose size is its photographs: a captioned picture each (see
     _with_media_padded)."""
@@ -471,15 +560,21 @@ def with_content_type(package: bytes, old: str, new: str) -> bytes:
     """The Office package ``package`` with its parts of content type ``old`` declared as
     ``new`` in ``[Content_Types].xml`` (a DOCX's main part as a macro-enabled document's, a
     PPTX's as a slide show's: the same parts otherwise)."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(package)) as source, zipfile.ZipFile(out, "w") as target:
+    with zipfile.ZipFile(io.BytesIO(package)) as source:
+        declared = source.read("[Content_Types].xml")
+    assert old.encode() in declared
+    return with_part_replaced(
+        package, "[Content_Types].xml", declared.replace(old.encode(), new.encode())
+    )
+
+
+def with_part_replaced(package: bytes, name: str, data: bytes) -> bytes:
+    """The ZIP ``package`` with its member ``name`` holding ``data`` instead."""
+    copy = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(package)) as source, zipfile.ZipFile(copy, "w") as target:
         for info in source.infolist():
-            data = source.read(info)
-            if info.filename == "[Content_Types].xml":
-                assert old.encode() in data
-                data = data.replace(old.encode(), new.encode())
-            target.writestr(info, data)
-    return out.getvalue()
+            target.writestr(info, data if info.filename == name else source.read(info))
+    return copy.getvalue()
 
 
 def with_member_marked(archive: bytes, member: str, mark: str) -> bytes:

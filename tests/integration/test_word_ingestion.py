@@ -1,18 +1,22 @@
-"""Word 97-2003 documents on the laptop and read by range: their text found by search, their
-pictures never read, within the memory their budget assumes."""
+"""Word documents on the laptop: Word 97-2003 documents read by range, their text found by
+search, their pictures never read; DOCX as a reader sees it (changes tracked, footnotes); both
+within the memory their budgets assume."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import zipfile
 from pathlib import Path
 
+from docproc.extract import docx
 from docproc.extract.doc import MEMORY_FACTOR, doc_text
+from docproc.extract.packages import xml_megabytes
 from docproc.local.runner import ingest
 from docproc.observability import current_rss_mb, peak_rss_mb, reset_peak_rss
 from docproc.pipeline.plan import plan_document
 from docproc.pipeline.process_segment import process_segment
-from tests.documents import word_97_document
+from tests.documents import word_97_document, word_package
 from tests.fakes import ReadsCounted
 
 
@@ -69,3 +73,64 @@ def test_a_word_document_is_read_within_the_memory_its_budget_assumes(tmp_path: 
     text = doc_text(path)
     assert peak_rss_mb() - before < streams_mb * MEMORY_FACTOR
     assert text.count("Zoë\u2019s clause") == 70_000
+
+
+def _paragraph(text: str) -> str:
+    return f'<w:p><w:r><w:t xml:space="preserve">{text}</w:t></w:r></w:p>'
+
+
+def test_a_docx_redline_is_found_by_its_new_terms_and_its_footnotes(env, tmp_path: Path):
+    # Given a redlined brief: a term inserted with changes tracked, a deleted one, a
+    # footnote citing a case, and the case number in its header
+    inserted = '<w:ins w:id="1" w:author="Ann"><w:r><w:t>fourteen days</w:t></w:r></w:ins>'
+    deleted = '<w:del w:id="2" w:author="Ann"><w:r><w:delText>thirty days</w:delText></w:r></w:del>'
+    mark = '<w:r><w:footnoteReference w:id="1"/></w:r>'
+    body = (
+        f'<w:p><w:r><w:t xml:space="preserve">The deposit is returned within </w:t></w:r>'
+        f"{inserted}{deleted}<w:r><w:t>.</w:t></w:r>{mark}</w:p>"
+        + _paragraph("The landlord keeps the premises insured.")
+    )
+    footnote = (
+        '<w:footnote w:id="1">' + _paragraph("Smith v. Jones, 123 F.3d 456.") + "</w:footnote>"
+    )
+    path = tmp_path / "brief.docx"
+    path.write_bytes(
+        word_package(body, footnotes=footnote, headers=[_paragraph("Case 24-cv-0117")])
+    )
+    # When the laptop's runner ingests it
+    report = ingest(env, path, document_id="brief")
+    assert report.status == "complete"
+    # Then its one chunk reads as the brief with the changes accepted, its footnote and
+    # header after the body under their labels (red before: the inserted term, the footnote
+    # and the header were not in it)
+    hit = env.vectors.search(env.embedder.embed(["deposit returned fourteen days"])[0], "local")[0]
+    assert hit.payload["text"] == (
+        "The deposit is returned within fourteen days.\n\n"
+        "The landlord keeps the premises insured.\n\n"
+        "Footnotes:\nSmith v. Jones, 123 F.3d 456.\n\n"
+        "Headers and footers:\nCase 24-cv-0117"
+    )
+
+
+def test_a_docx_is_read_within_the_memory_its_budget_assumes(tmp_path: Path):
+    # Given a DOCX of 8 MB of XML: 40,000 paragraphs in runs of changes tracked, with
+    # footnotes, and a character beyond Latin-1 in each
+    clause = "The tenant keeps the premises in repair, Zoë\u2019s clause {n}."
+    body = "".join(
+        f'<w:p><w:ins w:id="{n}" w:author="A"><w:r><w:t>{clause.format(n=n)}</w:t></w:r></w:ins>'
+        f'<w:r><w:footnoteReference w:id="{n}"/></w:r></w:p>'
+        for n in range(40_000)
+    )
+    notes = "".join(
+        f'<w:footnote w:id="{n}">{_paragraph(f"Note {n}.")}</w:footnote>' for n in range(40_000)
+    )
+    path = tmp_path / "long.docx"
+    path.write_bytes(word_package(body, footnotes=notes))
+    with zipfile.ZipFile(path) as package:
+        xml_mb = xml_megabytes(package)
+    # When it is read, Then the process grew by less than the budget's check assumes
+    reset_peak_rss()
+    before = current_rss_mb()
+    text = docx.docx_text(path)
+    assert peak_rss_mb() - before < xml_mb * docx.XML_MEMORY_FACTOR
+    assert text.count("Zoë\u2019s clause") == 40_000 and text.endswith("Note 39999.")

@@ -1,4 +1,14 @@
-"""DOCX text through python-docx: paragraphs, and tables as Markdown, in document order.
+"""DOCX text as a reader of the document sees it: the body's paragraphs and tables (as
+Markdown) in document order, then the stories beside it, each under a label, as a Word 97-2003
+document's are (docproc.extract.doc): footnotes, headers and footers, comments, endnotes, text
+boxes.
+
+python-docx opens the package and parses its parts; the text is read from their XML, not from
+python-docx's paragraphs, which leave out what Word shows: text inserted with changes tracked
+(a redline's new terms), text in content controls (a template's filled fields), in simple fields
+and smart tags, and in text boxes. Changes tracked are read as accepted: inserted and moved text
+in, deleted text and the old place of moved text out (as Apache Tika reads them by default).
+Fields show their results, not their codes; footnote and comment marks are left out.
 
 python-docx opens a copy of the package without its media (docproc.extract.packages): memory
 follows the XML, not the file. The XML is parsed into a tree several times its size; where the
@@ -8,13 +18,16 @@ segment has a memory budget, a package whose XML would not fit is refused before
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import io
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import docx
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.opc.exceptions import PackageNotFoundError
-from docx.table import Table
+from docx.opc.part import Part, XmlPart
+from lxml import etree
 
 from docproc.errors import InvalidDocument
 from docproc.extract.packages import PACKAGE_ERRORS, without_blobs
@@ -24,7 +37,15 @@ EXTRACTION_METHOD = "python-docx"
 # Peak memory of reading a DOCX per byte of its XML (measured: 272 MB for a document.xml of
 # 27.6 MB, 14 MB of text, the interpreter and python-docx included), with a margin.
 XML_MEMORY_FACTOR = 10
-_DOCX_ERRORS: tuple[type[Exception], ...] = (PackageNotFoundError, *PACKAGE_ERRORS)
+# What python-docx raises on opening a damaged package, beside what any package's reader may
+# (relationships of another XML: AttributeError).
+_OPENING_ERRORS: tuple[type[Exception], ...] = (
+    PackageNotFoundError,
+    AttributeError,
+    TypeError,
+    IndexError,
+    *PACKAGE_ERRORS,
+)
 # A macro-enabled document (DOCM) or a template (DOTX, DOTM) is a document's parts under
 # another content type, which python-docx refuses: its copy declares the document's.
 _DOCUMENT_MAIN = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
@@ -36,27 +57,290 @@ _AS_DOCUMENT = {
     "application/vnd.ms-word.template.macroEnabledTemplate.main+xml": _DOCUMENT_MAIN,
 }
 
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
+_MATH_TEXT = "{http://schemas.openxmlformats.org/officeDocument/2006/math}t"
+_R_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+_P, _TBL, _TR, _TC = _W + "p", _W + "tbl", _W + "tr", _W + "tc"
+_TEXT = {_W + "t", _MATH_TEXT}
+_CHARACTERS = {
+    _W + "tab": "\t",
+    _W + "ptab": "\t",
+    _W + "br": "\n",  # a line, column or page break: words either side stay apart
+    _W + "cr": "\n",
+    _W + "noBreakHyphen": "-",
+}
+# Elements that wrap blocks, rows or cells: custom XML, changes tracked as inserted or moved
+# here; and a content control, whose content is in its w:sdtContent. (Within a paragraph
+# every element is read through but those left out below: a hyperlink, a field's result, a
+# smart tag.)
+_WRAPPERS = {_W + "customXml", _W + "ins", _W + "moveTo"}
+_SDT, _SDT_CONTENT = _W + "sdt", _W + "sdtContent"
+_ALTERNATE_CONTENT, _CHOICE, _FALLBACK = (
+    _MC + "AlternateContent",
+    _MC + "Choice",
+    _MC + "Fallback",
+)
+# Left out: what changes tracked deleted or moved away, properties (which mark changes to
+# themselves with the same names), a content control's properties (its placeholder's name).
+_LEFT_OUT = {
+    _W + "del",
+    _W + "moveFrom",
+    _W + "pPr",
+    _W + "rPr",
+    _W + "tblPr",
+    _W + "tcPr",
+    _W + "sdtPr",
+    _W + "sdtEndPr",
+}
+_TEXT_BOX = _W + "txbxContent"
+_NOTE_REFERENCES = {
+    _W + "footnoteReference": "footnotes",
+    _W + "endnoteReference": "endnotes",
+    _W + "commentReference": "comments",
+}
+# Notes Word writes for itself: the lines between the body and the notes.
+_SEPARATOR_NOTES = {"separator", "continuationSeparator", "continuationNotice"}
+_HEADER_REFERENCES = {_W + "headerReference", _W + "footerReference"}
+_STORY_PARTS = {"footnotes": RT.FOOTNOTES, "endnotes": RT.ENDNOTES, "comments": RT.COMMENTS}
+# Word's own limit on a table's columns: a cell's span or a row's skipped columns beyond it
+# are taken as it.
+_MAX_COLUMNS = 63
+
 
 def docx_text(source: Path | IO[bytes], reserve: Callable[[float, str], None] | None = None) -> str:
     """The text of the DOCX ``source`` (a path, or a seekable file). ``reserve(mb, reading)``
     (the segment's budget) is asked for the memory its XML needs before any of it is read."""
     try:
         with without_blobs(source, reserve, XML_MEMORY_FACTOR, "a DOCX", _AS_DOCUMENT) as copy:
-            document = docx.Document(copy)
-    except _DOCX_ERRORS as exc:
+            main = docx.Document(copy).part
+    except _OPENING_ERRORS as exc:
         raise InvalidDocument(f"not a readable DOCX: {type(exc).__name__}") from exc
-    blocks: list[str] = []
-    for block in document.iter_inner_content():
-        if isinstance(block, Table):
-            table = _table_markdown(block)
-            if table:
-                blocks.append(table)
-        elif block.text.strip():
-            blocks.append(block.text)
-    return "\n\n".join(blocks)
+    body = main.element.find(_W + "body")
+    if body is None:
+        raise InvalidDocument("not a readable DOCX: its document has no body")
+    try:
+        return _Reader(main).text(body)
+    except PACKAGE_ERRORS as exc:  # a story's part: missing, or XML not well formed
+        raise InvalidDocument(f"not a readable DOCX: {type(exc).__name__}") from exc
 
 
-def _table_markdown(table: Table) -> str:
-    """A table as Markdown (see markdown_grid); a merged cell's text is in each column it
-    spans."""
-    return markdown_grid([[cell.text for cell in row.cells] for row in table.rows])
+class _Reader:
+    """Reads the body, noting the notes, comments and text boxes it refers to, then them."""
+
+    def __init__(self, main: XmlPart) -> None:
+        self._main = main
+        self._referred: dict[str, list[str]] = {story: [] for story in _STORY_PARTS}
+        self._boxes: list[str] = []
+
+    def text(self, body: Any) -> str:
+        blocks = self._blocks(body)
+        notes = {story: self._notes(story) for story in _STORY_PARTS}
+        boxes, self._boxes = self._boxes, []
+        headers = self._headers_and_footers(body)
+        header_boxes = self._boxes
+        labelled = [
+            ("Footnotes", notes["footnotes"]),
+            ("Headers and footers", headers),
+            ("Comments", notes["comments"]),
+            ("Endnotes", notes["endnotes"]),
+            ("Text boxes", boxes),
+            ("Header text boxes", header_boxes),
+        ]
+        blocks.extend(f"{label}:\n" + "\n".join(texts) for label, texts in labelled if texts)
+        return "\n\n".join(blocks)
+
+    def _blocks(self, container: Any, in_cell: bool = False) -> list[str]:
+        """The paragraphs and tables in ``container`` (a body, a cell, a note), as text; a
+        table in a cell (``in_cell``) as lines of its rows' cells, which a Markdown cell can
+        hold."""
+        blocks: list[str] = []
+        for element in _content(container):
+            if element.tag == _P:
+                text = self._inline_text(element).strip()
+            elif element.tag == _TBL:
+                rows = self._table_rows(element)
+                if in_cell:
+                    text = "\n".join(" ".join(filter(None, row)) for row in rows)
+                else:
+                    text = markdown_grid(rows)
+            else:
+                continue
+            if text.strip():
+                blocks.append(text)
+        return blocks
+
+    def _inline_text(self, element: Any) -> str:
+        parts: list[str] = []
+        self._gather(element, parts)
+        return "".join(parts)
+
+    def _gather(self, element: Any, parts: list[str]) -> None:
+        for child in element:
+            tag = child.tag
+            if tag in _TEXT:
+                parts.append(child.text or "")
+            elif tag in _CHARACTERS:
+                parts.append(_CHARACTERS[tag])
+            elif tag in _NOTE_REFERENCES:
+                self._referred[_NOTE_REFERENCES[tag]].append(child.get(_W + "id", ""))
+            elif tag == _TEXT_BOX:
+                self._boxes.extend(self._blocks(child))
+            elif tag == _ALTERNATE_CONTENT:
+                chosen = _chosen(child)
+                if chosen is not None:
+                    self._gather(chosen, parts)
+            elif tag not in _LEFT_OUT and isinstance(tag, str):  # (not a comment's)
+                self._gather(child, parts)
+
+    def _table_rows(self, table: Any) -> list[list[str]]:
+        """A table's rows of cells' text; a merged cell's text is in each column and row it
+        spans (as python-docx's cells have it)."""
+        rows: list[list[str]] = []
+        above: list[str] = []  # each column's text in the row above, for merged cells
+        repeats = _Repeats()
+        for row in _content(table):
+            if row.tag != _TR or _deleted(row):
+                continue
+            cells = [""] * _grid_value(row.find(_W + "trPr"), "gridBefore")
+            for cell in _content(row):
+                if cell.tag != _TC:
+                    continue
+                properties = cell.find(_W + "tcPr")
+                span = max(1, _grid_value(properties, "gridSpan"))
+                merge = properties.find(_W + "vMerge") if properties is not None else None
+                if merge is not None and merge.get(_W + "val", "continue") == "continue":
+                    cells.extend(
+                        repeats.of(above[len(cells)] if len(cells) < len(above) else "", span)
+                    )
+                else:
+                    text = "\n".join(self._blocks(cell, in_cell=True))
+                    repeats.own += len(text)
+                    cells.append(text)
+                    cells.extend(repeats.of(text, span - 1))
+            above = cells
+            rows.append(cells)
+        return rows
+
+    def _headers_and_footers(self, body: Any) -> list[str]:
+        """The lines of each section's headers and footers (first, odd and even pages), each
+        once: most repeat ("Confidential", a case number)."""
+        lines: dict[str, None] = {}
+        read: set[str] = set()
+        for reference in body.iter(*_HEADER_REFERENCES):
+            part = self._main.related_parts.get(reference.get(_R_ID, ""))
+            if part is None or str(part.partname) in read:
+                continue
+            read.add(str(part.partname))
+            for block in self._blocks(_children(part)):
+                lines.update((line, None) for line in block.split("\n") if line.strip())
+        return list(lines)
+
+    def _notes(self, story: str) -> list[str]:
+        """The notes (or comments) of ``story`` the text referred to, in the order it did."""
+        part = _related(self._main, _STORY_PARTS[story])
+        if part is None or not self._referred[story]:
+            return []
+        notes = {
+            note.get(_W + "id"): self._blocks(note)
+            for note in _children(part)
+            if note.get(_W + "type") not in _SEPARATOR_NOTES
+        }
+        return [
+            text
+            for note_id in dict.fromkeys(self._referred[story])
+            for text in notes.get(note_id, [])
+        ]
+
+
+class _Repeats:
+    """A table's merged cells' text, repeated in each column and row they span while the
+    repeats add no more than the table's own text (and a little): a few rows of XML can merge
+    a cell over thousands, which would be a bomb were its text repeated in each."""
+
+    _ALLOWED = 4096  # characters beyond the table's own
+
+    def __init__(self) -> None:
+        self.own = 0  # characters of the table's cells so far
+        self._repeated = 0
+
+    def of(self, text: str, copies: int) -> list[str]:
+        if self._repeated + len(text) * copies > self.own + self._ALLOWED:
+            return [""] * copies
+        self._repeated += len(text) * copies
+        return [text] * copies
+
+
+def _content(element: Any) -> Iterator[Any]:
+    """The children of ``element`` (a body, table, row or cell), with what wraps them opened
+    (content controls, custom XML, changes tracked as inserted or moved here) and what changes
+    tracked deleted or moved away left out."""
+    for child in element:
+        tag = child.tag
+        if tag == _SDT:
+            content = child.find(_SDT_CONTENT)
+            if content is not None:
+                yield from _content(content)
+        elif tag == _ALTERNATE_CONTENT:
+            chosen = _chosen(child)
+            if chosen is not None:
+                yield from _content(chosen)
+        elif tag in _WRAPPERS:
+            yield from _content(child)
+        elif tag not in _LEFT_OUT:
+            yield child
+
+
+def _chosen(alternatives: Any) -> Any:
+    """What a reader shows of markup-compatible alternatives: the first choice (a text box as
+    DrawingML), else the fallback (the same as VML); never both."""
+    chosen = alternatives.find(_CHOICE)
+    return chosen if chosen is not None else alternatives.find(_FALLBACK)
+
+
+def _deleted(row: Any) -> bool:
+    """Whether a table row was deleted with changes tracked."""
+    properties = row.find(_W + "trPr")
+    return properties is not None and properties.find(_W + "del") is not None
+
+
+def _grid_value(properties: Any, name: str) -> int:
+    """A row's or cell's count of grid columns (gridBefore, gridSpan); 0 where unset."""
+    if properties is None:
+        return 0
+    element = properties.find(_W + name)
+    value = element.get(_W + "val", "") if element is not None else ""
+    return min(int(value), _MAX_COLUMNS) if value.isascii() and value.isdigit() else 0
+
+
+def _related(part: Part, relationship: str) -> Part | None:
+    for rel in part.rels.values():
+        if rel.reltype == relationship and not rel.is_external:
+            target: Part = rel.target_part
+            return target
+    return None
+
+
+def _children(part: Part) -> Iterator[Any]:
+    """The elements under a part's root (a header's paragraphs, the notes or comments), each
+    with what it holds. Parsed by python-docx where it knows the part (headers, footers,
+    comments); from a part it keeps as bytes (footnotes, endnotes), each is parsed as it is
+    read and let go after: a tree of the whole part takes ten times its XML (measured: 43 MB
+    for 3.9 MB of footnotes), the text in it a fraction."""
+    if isinstance(part, XmlPart):
+        yield from part.element
+        return
+    depth = 0
+    events = etree.iterparse(
+        io.BytesIO(part.blob),
+        events=("start", "end"),
+        remove_blank_text=True,  # as python-docx parses
+        resolve_entities=False,
+    )
+    for event, element in events:
+        depth += 1 if event == "start" else -1
+        if event == "end" and depth == 1:
+            yield element
+            element.clear()
+            while element.getprevious() is not None:
+                del element.getparent()[0]

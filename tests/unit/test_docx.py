@@ -1,0 +1,258 @@
+"""DOCX text as a reader of the document sees it: what python-docx's paragraphs leave out
+(changes tracked, content controls, fields, text boxes) and the stories beside the body."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from docproc.errors import InvalidDocument
+from docproc.extract.docx import docx_text
+from tests.documents import with_part_replaced, word_package
+
+
+def _text(body: str, **parts: object) -> str:
+    return docx_text(io.BytesIO(word_package(body, **parts)))  # type: ignore[arg-type]
+
+
+def _p(*runs: str) -> str:
+    """A paragraph of runs: plain text, or XML as it is where it starts with '<'."""
+    return "<w:p>" + "".join(r if r.startswith("<") else _run(r) for r in runs) + "</w:p>"
+
+
+def _run(text: str) -> str:
+    return f'<w:r><w:t xml:space="preserve">{text}</w:t></w:r>'
+
+
+def _row(*cells: str, properties: str = "") -> str:
+    row = "".join(c if c.startswith("<w:tc>") else f"<w:tc>{_p(c)}</w:tc>" for c in cells)
+    return f"<w:tr>{properties}{row}</w:tr>"
+
+
+def _table(*rows: str) -> str:
+    return f"<w:tbl><w:tblPr/><w:tblGrid/>{''.join(rows)}</w:tbl>"
+
+
+def test_a_redline_reads_with_its_changes_accepted():
+    # Given a lease with changes tracked: a term inserted and one deleted in a paragraph, a
+    # clause moved, a paragraph inserted whole, and a table row deleted
+    inserted = '<w:ins w:id="1" w:author="Ann">' + _run("two thousand") + "</w:ins>"
+    deleted = (
+        '<w:del w:id="2" w:author="Ann"><w:r><w:delText>one thousand</w:delText></w:r></w:del>'
+    )
+    moved_from = '<w:moveFrom w:id="3" w:author="Ann">' + _run("Pets allowed.") + "</w:moveFrom>"
+    moved_to = '<w:moveTo w:id="4" w:author="Ann">' + _run("Pets allowed.") + "</w:moveTo>"
+    row_deleted = '<w:trPr><w:del w:id="5" w:author="Ann"/></w:trPr>'
+    body = (
+        _p("The rent is ", inserted, deleted, " dollars a month.")
+        + _p("Clause 4. ", moved_from)
+        + _p("Clause 9. ", moved_to)
+        + '<w:ins w:id="6" w:author="Ann">'
+        + _p("The deposit is returned in 30 days.")
+        + "</w:ins>"
+        + _table(
+            _row("Term", "Value"), _row("Cap", "5%", properties=row_deleted), _row("Rent", "2,000")
+        )
+    )
+    # When it is read
+    # Then it reads as the lease would with the changes accepted (red before: the inserted
+    # terms, the moved clause and the inserted paragraph were missing, python-docx's
+    # paragraphs leave out what w:ins, w:moveTo hold; the deleted row was read)
+    assert _text(body) == (
+        "The rent is two thousand dollars a month.\n\nClause 4.\n\nClause 9. Pets allowed.\n\n"
+        "The deposit is returned in 30 days.\n\n"
+        "| Term | Value |\n| --- | --- |\n| Rent | 2,000 |"
+    )
+
+
+def test_content_controls_fields_and_smart_tags_show_their_text():
+    # Given a template filled in: a content control holding a paragraph, one within a
+    # paragraph (its placeholder's name in its properties), a simple field, a complex field
+    # (its code, then its result), a smart tag, custom XML and a hyperlink
+    control = (
+        '<w:sdt><w:sdtPr><w:alias w:val="Tenant"/><w:text/></w:sdtPr><w:sdtContent>'
+        + _run("ACME Holdings LLC")
+        + "</w:sdtContent></w:sdt>"
+    )
+    block_control = (
+        "<w:sdt><w:sdtPr/><w:sdtContent>"
+        + _p("Governing law: Delaware.")
+        + "</w:sdtContent></w:sdt>"
+    )
+    complex_field = (
+        '<w:r><w:fldChar w:fldCharType="begin"/></w:r>'
+        '<w:r><w:instrText xml:space="preserve"> DATE \\@ "d MMMM yyyy" </w:instrText></w:r>'
+        '<w:r><w:fldChar w:fldCharType="separate"/></w:r>'
+        + _run("1 March 2024")
+        + '<w:r><w:fldChar w:fldCharType="end"/></w:r>'
+    )
+    body = (
+        _p("Tenant: ", control)
+        + block_control
+        + _p(
+            "Case ",
+            '<w:fldSimple w:instr=" DOCPROPERTY Case ">' + _run("24-cv-0117") + "</w:fldSimple>",
+        )
+        + _p("Signed ", complex_field)
+        + _p(
+            "Landlord: ",
+            '<w:smartTag w:uri="u" w:element="e">' + _run("Bob Jones") + "</w:smartTag>",
+        )
+        + '<w:customXml w:element="clause">'
+        + _p("Clause 12 survives.")
+        + "</w:customXml>"
+        + _p("See ", '<w:hyperlink r:id="" w:anchor="s">' + _run("Schedule A") + "</w:hyperlink>")
+    )
+    # When it is read, Then each shows its text, no field's code nor control's name (red
+    # before: all but the hyperlink and the field's result were missing)
+    assert _text(body) == (
+        "Tenant: ACME Holdings LLC\n\nGoverning law: Delaware.\n\nCase 24-cv-0117\n\n"
+        "Signed 1 March 2024\n\nLandlord: Bob Jones\n\nClause 12 survives.\n\nSee Schedule A"
+    )
+
+
+def test_the_stories_beside_the_body_follow_it_under_labels_as_a_word_97_document_s():
+    # Given a brief with two footnotes (referred to in the reverse of their numbering, a
+    # third not referred to: its mark deleted), Word's separator notes, an endnote, a
+    # comment, a text box written twice (DrawingML and its VML fallback), and headers and
+    # footers on first and other pages that repeat a line
+    def note(kind: str, number: int, text: str) -> str:
+        return (
+            f'<w:{kind} w:id="{number}">{_p(f"<w:r><w:{kind}Ref/></w:r>", " " + text)}</w:{kind}>'
+        )
+
+    def reference(kind: str, number: int) -> str:
+        return f'<w:r><w:{kind}Reference w:id="{number}"/></w:r>'
+
+    separators = (
+        '<w:footnote w:type="separator" w:id="-1"><w:p><w:r><w:separator/></w:r></w:p></w:footnote>'
+        '<w:footnote w:type="continuationSeparator" w:id="0"><w:p><w:r><w:continuationSeparator/>'
+        "</w:r></w:p></w:footnote>"
+    )
+    box = "<w:txbxContent><w:p><w:r><w:t>DRAFT</w:t></w:r></w:p></w:txbxContent>"
+    text_box = (
+        '<w:r><mc:AlternateContent><mc:Choice Requires="wps"><w:drawing><wps:txbx>'
+        f"{box}</wps:txbx></w:drawing></mc:Choice><mc:Fallback><w:pict><v:shape><v:textbox>"
+        f"{box}</v:textbox></v:shape></w:pict></mc:Fallback></mc:AlternateContent></w:r>"
+    )
+    body = (
+        _p("The claim is time-barred.", reference("footnote", 2), text_box)
+        + _p("The statute runs from discovery.", reference("footnote", 1))
+        + _p("Deleted: ", '<w:del w:id="9" w:author="A">' + reference("footnote", 3) + "</w:del>")
+        + _p(
+            '<w:commentRangeStart w:id="0"/>',
+            "Damages exceed $75,000.",
+            '<w:commentRangeEnd w:id="0"/>',
+        )
+        + _p(
+            '<w:r><w:commentReference w:id="0"/></w:r>', "See the record.", reference("endnote", 1)
+        )
+    )
+    header = _p("Case 24-cv-0117") + _p("Confidential")
+    header_box = _p(text_box.replace("DRAFT", "EXHIBIT 4"))
+    # When it is read
+    text = _text(
+        body,
+        footnotes=separators
+        + note("footnote", 1, "Smith v. Jones, 123 F.3d 456 (2d Cir. 1999).")
+        + note("footnote", 2, "28 U.S.C. 1658(b).")
+        + note("footnote", 3, "Withdrawn."),
+        endnotes=note("endnote", 1, "Record at 12."),
+        comments='<w:comment w:id="0" w:author="Ann">' + _p("Check the amount.") + "</w:comment>",
+        headers=[header, _p("Case 24-cv-0117") + header_box],
+        footers=[_p("Confidential")],
+    )
+    # Then the body comes first, each mark left out, then each story under the label a Word
+    # 97-2003 document's has: footnotes in the order the text refers to them (Word's
+    # separators and the note whose mark was deleted left out), each header and footer line
+    # once, the text box once (red before: only the body was read)
+    assert text == (
+        "The claim is time-barred.\n\nThe statute runs from discovery.\n\nDeleted:\n\n"
+        "Damages exceed $75,000.\n\nSee the record.\n\n"
+        "Footnotes:\n28 U.S.C. 1658(b).\nSmith v. Jones, 123 F.3d 456 (2d Cir. 1999).\n\n"
+        "Headers and footers:\nCase 24-cv-0117\nConfidential\n\n"
+        "Comments:\nCheck the amount.\n\nEndnotes:\nRecord at 12.\n\n"
+        "Text boxes:\nDRAFT\n\nHeader text boxes:\nEXHIBIT 4"
+    )
+
+
+def test_a_merged_cell_s_text_is_in_each_column_and_row_it_spans():
+    # Given a table whose first column's cell is merged down two rows, a heading merged
+    # across two columns, and a row that starts a column in
+    def cell(text: str, properties: str) -> str:
+        return f"<w:tc><w:tcPr>{properties}</w:tcPr>{_p(text) if text else '<w:p/>'}</w:tc>"
+
+    table = _table(
+        _row(cell("Schedule", '<w:gridSpan w:val="3"/>')),
+        _row(cell("Tenant", '<w:vMerge w:val="restart"/>'), "pays rent", "monthly"),
+        _row(cell("", "<w:vMerge/>"), "insures", "yearly"),
+        _row("late fee", "5%", properties='<w:trPr><w:gridBefore w:val="1"/></w:trPr>'),
+    )
+    # When it is read, Then each cell's text is in each column and row it spans
+    assert _text(table) == (
+        "| Schedule | Schedule | Schedule |\n| --- | --- | --- |\n"
+        "| Tenant | pays rent | monthly |\n| Tenant | insures | yearly |\n|  | late fee | 5% |"
+    )
+
+
+def test_a_cell_merged_over_thousands_of_rows_is_not_a_bomb():
+    # Given a table whose 20 KB cell is merged down 5,000 rows of a few bytes each, and a
+    # cell spanning more columns than any table can have
+    long_cell = f'<w:tc><w:tcPr><w:vMerge w:val="restart"/></w:tcPr>{_p("x" * 20_000)}</w:tc>'
+    rows = (
+        _row(long_cell, "first")
+        + _row("<w:tc><w:tcPr><w:vMerge/></w:tcPr><w:p/></w:tc>", "next") * 5000
+    )
+    wide = _row(f'<w:tc><w:tcPr><w:gridSpan w:val="{2**40}"/></w:tcPr>{_p("wide")}</w:tc>')
+    # When it is read
+    text = _text(_table(rows) + _table(wide))
+    # Then the repeats add little beyond the table's own text (it was 100 MB had it been in
+    # every row), and a span counts Word's 63 columns at most
+    assert len(text) < 200_000
+    assert text.count("next") == 5000
+    assert text.split("\n\n")[1].count("wide") == 63
+
+
+@pytest.mark.parametrize("part", ["footnotes", "comments", "headers"])
+def test_a_story_of_xml_that_is_not_well_formed_is_a_typed_error(part: str):
+    # Given a DOCX one of whose stories beside the body is not well-formed XML
+    broken = "<w:p><w:r><w:t>Unclosed</w:r></w:p>"
+    parts: dict[str, object] = {part: [broken] if part == "headers" else broken}
+    body = _p("Text.", '<w:r><w:footnoteReference w:id="1"/><w:commentReference w:id="1"/></w:r>')
+    # When it is read, Then it is InvalidDocument, not lxml's own error
+    with pytest.raises(InvalidDocument):
+        _text(body, **parts)
+
+
+def test_a_table_in_a_cell_is_its_cells_text_in_that_cell():
+    # Given a table whose second cell holds a table of two rows
+    nested = _table(_row("Deposit", "12,000"), _row("Rent", "1,200"))
+    table = _table(_row("Terms", f"<w:tc>{_p('As agreed:')}{nested}</w:tc>"))
+    # When it is read, Then the inner table's rows are lines of the cell (a Markdown table
+    # in a Markdown cell would be its pipes escaped)
+    assert _text(table) == "| Terms | As agreed: Deposit 12,000 Rent 1,200 |\n| --- | --- |"
+
+
+def test_a_package_whose_relationships_are_other_xml_is_a_typed_error():
+    # Given a DOCX whose document's relationships part holds another element than
+    # Relationships (found by fuzzing: python-docx raised AttributeError)
+    data = word_package(_p("Text."), headers=[_p("Header")])
+    damaged = with_part_replaced(
+        data, "word/_rels/document.xml.rels", b'<Other xmlns="urn:x"><Relationship/></Other>'
+    )
+    # When it is read, Then it is InvalidDocument
+    with pytest.raises(InvalidDocument):
+        docx_text(io.BytesIO(damaged))
+
+
+def test_a_document_without_a_body_is_a_typed_error():
+    # Given a DOCX whose document part has no body
+    damaged = with_part_replaced(
+        word_package(_p("Text.")),
+        "word/document.xml",
+        b'<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"/>',
+    )
+    # When it is read, Then it is InvalidDocument
+    with pytest.raises(InvalidDocument):
+        docx_text(io.BytesIO(damaged))
