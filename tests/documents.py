@@ -159,6 +159,73 @@ def word_package(
     return package.getvalue()
 
 
+_ODF_NAMESPACES = (
+    " ".join(
+        f'xmlns:{prefix}="urn:oasis:names:tc:opendocument:xmlns:{name}:1.0"'
+        for prefix, name in [
+            ("office", "office"),
+            ("text", "text"),
+            ("table", "table"),
+            ("draw", "drawing"),
+            ("style", "style"),
+            ("svg", "svg-compatible"),
+            ("presentation", "presentation"),
+            ("manifest", "manifest"),
+        ]
+    )
+    + ' xmlns:dc="http://purl.org/dc/elements/1.1/"'
+)
+
+
+def open_document(
+    kind: str,
+    body: str,
+    master_styles: str = "",
+    media_type: str | None = None,
+    encrypted: bool = False,
+) -> bytes:
+    """An OpenDocument package as LibreOffice writes one: ``mimetype`` first and stored (the
+    type of ``kind``: text, spreadsheet or presentation, unless ``media_type`` says another),
+    ``content.xml`` with ``body`` inside ``office:body/office:KIND`` (prefixes office, text,
+    table, draw, style, svg, presentation and dc declared), ``styles.xml`` with
+    ``master_styles`` inside ``office:master-styles``, and a manifest, which says content.xml
+    is encrypted where ``encrypted`` (its bytes then random, as a cipher's)."""
+    media_type = media_type or f"application/vnd.oasis.opendocument.{kind}"
+    content = (
+        f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {_ODF_NAMESPACES} '
+        f'office:version="1.3"><office:body><office:{kind}>{body}</office:{kind}></office:body>'
+        "</office:document-content>"
+    ).encode()
+    styles = (
+        f'<?xml version="1.0" encoding="UTF-8"?><office:document-styles {_ODF_NAMESPACES}>'
+        f"<office:master-styles>{master_styles}</office:master-styles></office:document-styles>"
+    )
+    encryption = (
+        '<manifest:encryption-data manifest:checksum-type="SHA1/1K" manifest:checksum="AA==">'
+        '<manifest:algorithm manifest:algorithm-name="Blowfish CFB" '
+        'manifest:initialisation-vector="AA=="/></manifest:encryption-data>'
+        if encrypted
+        else ""
+    )
+    manifest = (
+        f'<manifest:manifest {_ODF_NAMESPACES} manifest:version="1.3">'
+        f'<manifest:file-entry manifest:full-path="/" manifest:media-type="{media_type}"/>'
+        '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml">'
+        f"{encryption}</manifest:file-entry>"
+        '<manifest:file-entry manifest:full-path="styles.xml" manifest:media-type="text/xml"/>'
+        "</manifest:manifest>"
+    )
+    if encrypted:
+        content = random.Random(len(content)).randbytes(len(content))
+    package = io.BytesIO()
+    with zipfile.ZipFile(package, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("mimetype", media_type, compress_type=zipfile.ZIP_STORED)
+        archive.writestr("content.xml", content)
+        archive.writestr("styles.xml", styles)
+        archive.writestr("META-INF/manifest.xml", manifest)
+    return package.getvalue()
+
+
 def docx_with_photographs(path: Path, photographs: int, photograph_bytes: int) -> Path:
     """A DOCX whose size is its photographs: a captioned picture each (see
     _with_media_padded)."""

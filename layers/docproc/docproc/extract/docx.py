@@ -31,7 +31,7 @@ from lxml import etree
 
 from docproc.errors import InvalidDocument
 from docproc.extract.packages import PACKAGE_ERRORS, without_blobs
-from docproc.extract.pages import markdown_grid
+from docproc.extract.pages import Repeats, markdown_grid
 
 EXTRACTION_METHOD = "python-docx"
 # Peak memory of reading a DOCX per byte of its XML (measured: 272 MB for a document.xml of
@@ -198,7 +198,7 @@ class _Reader:
         spans (as python-docx's cells have it)."""
         rows: list[list[str]] = []
         above: list[str] = []  # each column's text in the row above, for merged cells
-        repeats = _Repeats()
+        repeats = Repeats()
         for row in _content(table):
             if row.tag != _TR or _deleted(row):
                 continue
@@ -251,24 +251,6 @@ class _Reader:
             for note_id in dict.fromkeys(self._referred[story])
             for text in notes.get(note_id, [])
         ]
-
-
-class _Repeats:
-    """A table's merged cells' text, repeated in each column and row they span while the
-    repeats add no more than the table's own text (and a little): a few rows of XML can merge
-    a cell over thousands, which would be a bomb were its text repeated in each."""
-
-    _ALLOWED = 4096  # characters beyond the table's own
-
-    def __init__(self) -> None:
-        self.own = 0  # characters of the table's cells so far
-        self._repeated = 0
-
-    def of(self, text: str, copies: int) -> list[str]:
-        if self._repeated + len(text) * copies > self.own + self._ALLOWED:
-            return [""] * copies
-        self._repeated += len(text) * copies
-        return [text] * copies
 
 
 def _content(element: Any) -> Iterator[Any]:

@@ -59,7 +59,16 @@ _ENCLOSING_TYPES = {
     *sniff.REPACKED,
 }
 # Office documents and RTF, read from an attachment's bytes.
-_OFFICE_TYPES = {sniff.DOCX, sniff.DOC, sniff.XLSX, sniff.XLS, sniff.PPTX, sniff.PPT, sniff.RTF}
+_OFFICE_TYPES = {
+    sniff.DOCX,
+    sniff.DOC,
+    sniff.XLSX,
+    sniff.XLS,
+    sniff.PPTX,
+    sniff.PPT,
+    sniff.RTF,
+    *sniff.OPEN_DOCUMENTS,
+}
 # The header fields given as the message's first lines, in this order.
 _FIELDS = ("From", "To", "Cc", "Bcc", "Date", "Subject")
 
@@ -381,6 +390,15 @@ def _office_text(data: bytes, media_type: str) -> str:
         from docproc.extract.rtf import rtf_text
 
         return rtf_text(data)
+    if media_type in sniff.OPEN_DOCUMENTS:
+        from docproc.extract import opendocument
+
+        if media_type == sniff.ODT:
+            return opendocument.text_document_text(io.BytesIO(data))
+        if media_type == sniff.ODP:
+            return _joined(opendocument.slide_texts(io.BytesIO(data)))
+        sheets = opendocument.sheet_tables(io.BytesIO(data))
+        return "\n\n".join(sheet.text() for sheet in sheets)
     return _workbook_text(data, media_type == sniff.XLSX)
 
 

@@ -86,3 +86,31 @@ def markdown_rule(columns: int) -> str:
 def markdown_cell(text: str) -> str:
     """A cell's text on one line, its pipes escaped."""
     return " ".join(text.split()).replace("|", "\\|")
+
+
+class Repeats:
+    """A table's text repeated where its format spans or repeats a cell or a row (a DOCX's
+    merged cells, an OpenDocument table's repeated rows), while the repeats add no more than
+    the table's own text (and a little): a few bytes of XML can span or repeat a cell over
+    thousands, which would be a bomb were its text made in each."""
+
+    ALLOWED = 4096  # characters beyond the table's own
+
+    def __init__(self) -> None:
+        self.own = 0  # characters of the table's cells so far
+        self._repeated = 0
+
+    def of(self, text: str, copies: int) -> list[str]:
+        """``copies`` of ``text``, or as many empty cells once the allowance is spent."""
+        if self._repeated + len(text) * copies > self.own + self.ALLOWED:
+            return [""] * copies
+        self._repeated += len(text) * copies
+        return [text] * copies
+
+    def of_row(self, cells: list[str]) -> list[str] | None:
+        """A copy of a row of ``cells``; None once the allowance is spent."""
+        size = sum(map(len, cells))
+        if self._repeated + size > self.own + self.ALLOWED:
+            return None
+        self._repeated += size
+        return cells

@@ -38,6 +38,20 @@ TNEF = "application/vnd.ms-tnef"
 P7M = "application/pkcs7-mime"
 DOC = "application/msword"
 PPT = "application/vnd.ms-powerpoint"
+# OpenDocument (LibreOffice's, ISO/IEC 26300): a text document, a spreadsheet, a presentation
+# (their templates read as them), told by the ZIP's mimetype member (docproc.extract.opendocument).
+ODT = "application/vnd.oasis.opendocument.text"
+ODS = "application/vnd.oasis.opendocument.spreadsheet"
+ODP = "application/vnd.oasis.opendocument.presentation"
+OPEN_DOCUMENTS = {ODT, ODS, ODP}
+_OPEN_DOCUMENT_KINDS = {
+    ODT: ODT,
+    ODT + "-template": ODT,
+    ODS: ODS,
+    ODS + "-template": ODS,
+    ODP: ODP,
+    ODP + "-template": ODP,
+}
 # An OLE compound file (Office 97-2003, Outlook messages, password-protected Office files):
 # which kind, sniff_ole reads from its directory.
 OLE = "application/x-ole-storage"
@@ -255,6 +269,12 @@ _EXTENSION_TYPES = {
     ".pptm": PPTX,
     ".ppsx": PPTX,
     ".potx": PPTX,
+    ".odt": ODT,
+    ".ott": ODT,
+    ".ods": ODS,
+    ".ots": ODS,
+    ".odp": ODP,
+    ".otp": ODP,
     ".txt": TEXT,
     ".md": MARKDOWN,
     ".markdown": MARKDOWN,
@@ -357,8 +377,12 @@ def sniff_zip(archive_file: Path | IO[bytes]) -> str:
     try:
         with zipfile.ZipFile(archive_file) as archive:
             names = archive.namelist()
-            if "mimetype" in names and archive.read("mimetype").strip() == EPUB.encode():
+            declared = archive.read("mimetype").strip() if "mimetype" in names else b""
+            if declared == EPUB.encode():
                 return EPUB
+            open_document = _OPEN_DOCUMENT_KINDS.get(declared.decode("ascii", "replace"))
+            if open_document is not None and "content.xml" in names:
+                return open_document
     # (NotImplementedError: a member in a compression or ZIP version zipfile lacks;
     # RuntimeError: one marked encrypted)
     except (zipfile.BadZipFile, OSError, KeyError, NotImplementedError, RuntimeError) as exc:

@@ -25,6 +25,7 @@ from docproc.extract.sniff import (
     MBOX,
     MEDIA_TYPES,
     MSG,
+    OPEN_DOCUMENTS,
     P7M,
     PAGED,
     PICTURE_TYPES,
@@ -185,7 +186,9 @@ def _segments(
         return _page_segments(ref, store, options, PAGED[ref.media_type])
     if ref.media_type in PICTURE_TYPES:
         return _picture_segments(ref, store, options)
-    if ref.media_type in (DOCX, DOC, XLSX, XLS, PPTX, PPT, EML, EMLX, MSG, TNEF, P7M, RTF):
+    if ref.media_type in (DOCX, DOC, XLSX, XLS, PPTX, PPT, EML, EMLX, MSG, TNEF, P7M, RTF) or (
+        ref.media_type in OPEN_DOCUMENTS
+    ):
         # Not splittable by range: one worker reads it whole.
         return [
             WholeSegment(index=0, input_key=ref.source_key, input_version_id=ref.source_version_id)

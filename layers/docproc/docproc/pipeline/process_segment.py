@@ -39,6 +39,9 @@ from docproc.extract.sniff import (
     MARKDOWN,
     MBOX,
     MSG,
+    ODP,
+    ODS,
+    ODT,
     P7M,
     PICTURE_TYPES,
     PPT,
@@ -304,10 +307,10 @@ def _pieces(
     if isinstance(segment, PagesSegment):
         yield from _paged_pieces(ref, segment, deps, heard)
         return
-    if isinstance(segment, WholeSegment) and ref.media_type in (XLSX, XLS):
+    if isinstance(segment, WholeSegment) and ref.media_type in (XLSX, XLS, ODS):
         yield from _sheet_pieces(ref, segment, deps)
         return
-    if isinstance(segment, WholeSegment) and ref.media_type in (PPTX, PPT):
+    if isinstance(segment, WholeSegment) and ref.media_type in (PPTX, PPT, ODP):
         yield from _slide_pieces(ref, segment, deps)
         return
     if isinstance(segment, WholeSegment):
@@ -378,14 +381,17 @@ def _sheet_pieces(
     row (as a CSV's are), each chunk on its sheet's number."""
     with ExitStack() as stack:
         # openpyxl and xlrd load only for workbooks.
-        if ref.media_type == XLSX:
-            from docproc.extract import xlsx
+        if ref.media_type in (XLSX, ODS):
+            if ref.media_type == XLSX:
+                from docproc.extract import xlsx as reader
+            else:
+                from docproc.extract import opendocument as reader  # type: ignore[no-redef]
 
             # Read in place, like a DOCX: its directory, then each sheet's XML, streamed.
             key, version = segment.input_key, segment.input_version_id
             workbook = open_ranged(deps.store, key, ref.size, version, _PACKAGE_READ_AHEAD)
-            sheets = xlsx.sheet_tables(stack.enter_context(workbook), deps.budget.reserve)
-            method = xlsx.EXTRACTION_METHOD
+            sheets = reader.sheet_tables(stack.enter_context(workbook), deps.budget.reserve)
+            method = reader.EXTRACTION_METHOD
         else:
             from docproc.extract import xls
 
@@ -431,6 +437,10 @@ def _slide_pieces(
         from docproc.extract import pptx
 
         slide_texts, method = pptx.slide_texts, pptx.EXTRACTION_METHOD
+    elif ref.media_type == ODP:
+        from docproc.extract import opendocument
+
+        slide_texts, method = opendocument.slide_texts, opendocument.EXTRACTION_METHOD
     else:
         from docproc.extract import ppt
 
@@ -445,13 +455,22 @@ def _slide_pieces(
 
 
 def _whole_text(ref: DocumentRef, segment: WholeSegment, deps: SegmentDeps) -> tuple[str, str]:
-    """The text of a document read whole (DOCX, DOC, e-mail, Outlook message or its TNEF, a
-    signed file, RTF), and how it was extracted."""
+    """The text of a document read whole (DOCX, DOC, ODT, e-mail, Outlook message or its TNEF,
+    a signed file, RTF), and how it was extracted."""
     if ref.media_type == RTF:
         from docproc.extract import rtf
 
         data = _held_whole(ref, segment, deps, rtf.RTF_MEMORY_FACTOR, "an RTF")
         return rtf.rtf_text(data), rtf.EXTRACTION_METHOD
+    if ref.media_type == ODT:
+        from docproc.extract import opendocument
+
+        # Read in place, like a DOCX: its directory and its XML.
+        with open_ranged(
+            deps.store, segment.input_key, ref.size, segment.input_version_id, _PACKAGE_READ_AHEAD
+        ) as document:
+            text = opendocument.text_document_text(document, deps.budget.reserve)
+            return text, opendocument.EXTRACTION_METHOD
     if ref.media_type == DOC:
         from docproc.extract import doc
 

@@ -1,0 +1,494 @@
+"""OpenDocument files (ISO/IEC 26300: LibreOffice's, and what public bodies publish in): text
+documents (ODT), spreadsheets (ODS) and presentations (ODP), read as their Office counterparts
+are. Each is a ZIP of XML parts; the text is in ``content.xml`` (and the headers and footers
+of a text document in ``styles.xml``), read with lxml, which parses no entities and reaches for
+no network.
+
+- A text document reads as a DOCX does (docproc.extract.docx): paragraphs, headings, lists and
+  tables (Markdown) in order; changes tracked read as accepted (a deletion is kept apart, in
+  the document's list of changes, which is not read); then footnotes, headers and footers,
+  comments, endnotes and text boxes, each under its label. Its XML is parsed whole.
+- A spreadsheet's sheets are written as an XLSX's are (docproc.extract.sheets), each cell as
+  the sheet displays it, its rows streamed: parsed a row at a time and let go.
+- A presentation's slides are pages, as a PPTX's are: the title, then the shapes from top to
+  bottom and left to right, then the speaker notes. Parsed a slide at a time.
+
+Where a format repeats a row or a cell (a spreadsheet's last row, empty, repeated to the
+sheet's millionth), empty ones are counted, not made, and the repeats of one with text add no
+more than the table's own text (as a DOCX's merged cells). A file encrypted with a password
+is EncryptedDocument.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+from lxml import etree
+
+from docproc.errors import EncryptedDocument, InvalidDocument
+from docproc.extract.packages import PACKAGE_ERRORS
+from docproc.extract.pages import PageText, Repeats, markdown_grid
+from docproc.extract.sheets import SheetTable, sheet_table
+
+EXTRACTION_METHOD = "opendocument"
+# Peak memory per byte of XML: a text document's is parsed whole (as a DOCX's), a
+# spreadsheet's and a presentation's a row or a slide at a time (as an XLSX's rows).
+TEXT_MEMORY_FACTOR = 10
+STREAMED_MEMORY_FACTOR = 2
+
+_OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
+_TEXT = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
+_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+_DRAW = "{urn:oasis:names:tc:opendocument:xmlns:drawing:1.0}"
+_STYLE = "{urn:oasis:names:tc:opendocument:xmlns:style:1.0}"
+_SVG = "{urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0}"
+_PRESENTATION = "{urn:oasis:names:tc:opendocument:xmlns:presentation:1.0}"
+_MANIFEST = "{urn:oasis:names:tc:opendocument:xmlns:manifest:1.0}"
+
+_PARAGRAPHS = {_TEXT + "p", _TEXT + "h"}
+_TABLE_ELEMENT = _TABLE + "table"
+_ROW = _TABLE + "table-row"
+_CELLS = {_TABLE + "table-cell", _TABLE + "covered-table-cell"}
+_COVERED = _TABLE + "covered-table-cell"
+# What holds a table's rows: its header rows, row groups, rows.
+_ROW_GROUPS = {_TABLE + "table-header-rows", _TABLE + "table-rows", _TABLE + "table-row-group"}
+# Blocks left out: the list of changes tracked (where deleted text is kept), declarations,
+# forms, and the templates an index is made from (an index's own text, its body, is read).
+_LEFT_OUT_BLOCKS = {
+    _TEXT + "tracked-changes",
+    _TEXT + "sequence-decls",
+    _TEXT + "variable-decls",
+    _TEXT + "user-field-decls",
+    _TEXT + "dde-connection-decls",
+    _OFFICE + "forms",
+    _TABLE + "table-columns",
+    _TABLE + "table-column",
+    _TABLE + "table-header-columns",
+}
+# Within a paragraph: a note's mark, an annotation's end, a ruby's reading, and the marks of
+# changes, bookmarks and references (no text of their own) are left out.
+_LEFT_OUT_INLINE = {
+    _TEXT + "note-citation",
+    _OFFICE + "annotation-end",
+    _TEXT + "ruby-text",
+    _TEXT + "change",
+    _TEXT + "change-start",
+    _TEXT + "change-end",
+    _TEXT + "soft-page-break",
+}
+# ODF collapses white space in text as XML does not: runs of it are one space (§6.1.2);
+# spaces it keeps are elements (text:s, text:tab, text:line-break).
+_WHITE_SPACE = re.compile(r"[ \t\r\n]+")
+_MOST_SPACES = 1000  # what text:s's count is taken as at most
+# The most columns a row is taken to have (ODF spreadsheets' own limit, 16,384), and the most
+# copies of a row or cell with text (its repeats also bounded by the table's own text).
+_MAX_COLUMNS = 16_384
+_MAX_COPIES = 1_000_000
+# Lengths of shapes' places on a slide, in millimetres a unit.
+_UNITS_MM = {"mm": 1.0, "cm": 10.0, "in": 25.4, "pt": 25.4 / 72, "pc": 25.4 / 6, "px": 25.4 / 96}
+_LENGTH = re.compile(r"\s*(-?[0-9.]+)\s*([a-z]*)")
+_PARSER_OPTIONS: dict[str, Any] = {
+    "resolve_entities": False,
+    "no_network": True,
+    "remove_comments": True,
+    "huge_tree": False,
+}
+
+
+def text_document_text(
+    source: Path | IO[bytes], reserve: Callable[[float, str], None] | None = None
+) -> str:
+    """The text of the OpenDocument text document ``source`` (a path or a seekable file).
+    ``reserve(mb, reading)`` (the segment's budget) is asked for what its XML needs first."""
+    kind = "text document"
+    with _opened(source, reserve, TEXT_MEMORY_FACTOR, kind) as package, _typed(kind):
+        content = _parsed(package, "content.xml")
+        styles = _parsed(package, "styles.xml") if _has(package, "styles.xml") else None
+    reader = _TextReader()
+    body = content.find(f"{_OFFICE}body/{_OFFICE}text")
+    if body is None:
+        raise InvalidDocument(f"not a readable ODF {kind}: it has no text")
+    blocks = reader.blocks(body)
+    on_pages = _TextReader()  # the page styles' headers and footers
+    headers = _headers_and_footers(on_pages, styles) if styles is not None else []
+    labelled = [
+        ("Footnotes", reader.footnotes),
+        ("Headers and footers", headers),
+        ("Comments", reader.comments),
+        ("Endnotes", reader.endnotes),
+        ("Text boxes", reader.boxes),
+        ("Header text boxes", on_pages.boxes),
+    ]
+    blocks.extend(f"{label}:\n" + "\n".join(texts) for label, texts in labelled if texts)
+    return "\n\n".join(blocks)
+
+
+def sheet_tables(
+    source: Path | IO[bytes], reserve: Callable[[float, str], None] | None = None
+) -> Iterator[SheetTable]:
+    """Each sheet of the spreadsheet ``source`` that holds a value, in order (hidden ones
+    too), its rows read as they are taken: from one stream of the XML, so a sheet's rows not
+    taken when the next sheet is are passed over. ``reserve``: as text_document_text's."""
+    with (
+        _opened(source, reserve, STREAMED_MEMORY_FACTOR, "spreadsheet") as package,
+        _typed("spreadsheet"),
+        package.open("content.xml") as content,
+    ):
+        events = etree.iterparse(
+            content, events=("start", "end"), tag=(_TABLE_ELEMENT, _ROW), **_PARSER_OPTIONS
+        )
+        number = 0
+        for event, element in events:
+            if event != "start" or element.tag != _TABLE_ELEMENT:
+                continue
+            number += 1
+            rows = _sheet_rows(events, element)
+            table = sheet_table(number, element.get(_TABLE + "name") or str(number), rows)
+            if table is not None:
+                yield table
+            for _ in rows:  # what the reader of the sheet left
+                pass
+
+
+def slide_texts(
+    source: Path | IO[bytes], reserve: Callable[[float, str], None] | None = None
+) -> Iterator[PageText]:
+    """Each slide with text of the presentation ``source``, its number that of the slide in
+    the show. ``reserve``: as text_document_text's."""
+    with (
+        _opened(source, reserve, STREAMED_MEMORY_FACTOR, "presentation") as package,
+        _typed("presentation"),
+        package.open("content.xml") as content,
+    ):
+        events = etree.iterparse(content, events=("end",), tag=_DRAW + "page", **_PARSER_OPTIONS)
+        for number, (_, page) in enumerate(events, start=1):
+            text = _slide_text(page)
+            _let_go(page)
+            if text:
+                yield PageText(number=number, text=text)
+
+
+class _TextReader:
+    """Reads blocks of text, noting the notes, comments and text boxes they hold."""
+
+    def __init__(self) -> None:
+        self.footnotes: list[str] = []
+        self.endnotes: list[str] = []
+        self.comments: list[str] = []
+        self.boxes: list[str] = []
+
+    def blocks(self, container: Any, in_cell: bool = False) -> list[str]:
+        """The paragraphs, headings, lists' items and tables in ``container``, as text; a
+        table in a cell (``in_cell``) as lines of its rows' cells."""
+        blocks: list[str] = []
+        for element in container:
+            tag = element.tag
+            if tag in _PARAGRAPHS:
+                text = self.inline(element).strip()
+            elif tag == _TABLE_ELEMENT:
+                rows = list(_table_rows(element, self))
+                if in_cell:
+                    text = "\n".join(" ".join(filter(None, row)) for row in rows)
+                else:
+                    text = markdown_grid(rows)
+            elif tag in _LEFT_OUT_BLOCKS or not isinstance(tag, str) or tag.endswith("-source"):
+                continue
+            else:  # a list, its items, a section, an index's body: blocks within
+                blocks.extend(self.blocks(element, in_cell))
+                continue
+            if text.strip():
+                blocks.append(text)
+        return blocks
+
+    def inline(self, element: Any) -> str:
+        """A paragraph's text (or a span's, a link's, a field's: what it shows)."""
+        parts = [_collapsed(element.text)]
+        for child in element:
+            tag = child.tag
+            if tag == _TEXT + "s":
+                count = child.get(_TEXT + "c", "1")
+                parts.append(" " * min(int(count) if count.isdigit() else 1, _MOST_SPACES))
+            elif tag == _TEXT + "tab":
+                parts.append("\t")
+            elif tag == _TEXT + "line-break":
+                parts.append("\n")
+            elif tag == _TEXT + "note":
+                body = child.find(_TEXT + "note-body")
+                notes = (
+                    self.endnotes
+                    if child.get(_TEXT + "note-class") == "endnote"
+                    else self.footnotes
+                )
+                if body is not None:
+                    notes.extend(self.blocks(body))
+            elif tag == _OFFICE + "annotation":
+                self.comments.extend(self.blocks(child))  # (its author and date are not text:p)
+            elif isinstance(tag, str) and tag.startswith(_DRAW):  # a frame, a drawn shape
+                self.boxes.extend(self.blocks(child))
+            elif tag not in _LEFT_OUT_INLINE and isinstance(tag, str):
+                parts.append(self.inline(child))
+            parts.append(_collapsed(child.tail))
+        return "".join(parts)
+
+    def cell_text(self, cell: Any, in_cell: bool) -> str:
+        return "\n".join(self.blocks(cell, in_cell=in_cell))
+
+
+def _table_rows(table: Any, reader: _TextReader, cells_in_cell: bool = True) -> Iterator[list[str]]:
+    """A text document's (or a slide's) table's rows of cells' text, rows and cells repeated as
+    the table says, a spanned cell's text in each cell it covers."""
+    spans = _Spans()
+    for row in _rows_of(table):
+        yield from spans.rows(row, reader, cells_in_cell)
+
+
+def _rows_of(table: Any) -> Iterator[Any]:
+    for child in table:
+        if child.tag == _ROW:
+            yield child
+        elif child.tag in _ROW_GROUPS:
+            yield from _rows_of(child)
+
+
+class _Spans:
+    """Rows as their cells' text: repeats of rows and cells made (empty cells only where text
+    follows them, empty rows not at all), a spanning cell's text in each cell it covers, all
+    within the table's allowance of repeats (Repeats)."""
+
+    def __init__(self) -> None:
+        self._repeats = Repeats()
+        self._above: list[str] = []  # the last row's cells: what a cell covered from above shows
+
+    def rows(self, row: Any, reader: _TextReader, in_cell: bool) -> Iterator[list[str]]:
+        cells = self._cells(row, reader, in_cell)
+        self._above = cells
+        if not any(cells):
+            return  # an empty row (a sheet's last, repeated to its millionth) is left out
+        yield cells
+        for _ in range(_count(row.get(_TABLE + "number-rows-repeated")) - 1):
+            copy = self._repeats.of_row(cells)
+            if copy is None:
+                return
+            yield copy
+
+    def _cells(self, row: Any, reader: _TextReader, in_cell: bool) -> list[str]:
+        cells: list[str] = []
+        empty = 0  # empty cells not made yet: made only where text follows them
+        spanned, span_text = 0, ""  # cells the last cell spans that are still to come
+        for cell in row:
+            if cell.tag not in _CELLS:
+                continue
+            copies = min(
+                _count(cell.get(_TABLE + "number-columns-repeated")),
+                _MAX_COLUMNS - len(cells) - empty,
+            )
+            if copies <= 0:
+                break
+            if cell.tag == _COVERED:
+                texts: list[str] = []
+                for _ in range(copies):
+                    column = len(cells) + empty + len(texts)
+                    if spanned > 0:
+                        text, spanned = span_text, spanned - 1
+                    else:
+                        text = self._above[column] if column < len(self._above) else ""
+                    texts.append(self._repeats.of(text, 1)[0])
+            else:
+                text = reader.cell_text(cell, in_cell)
+                self._repeats.own += len(text)
+                texts = [text, *self._repeats.of(text, copies - 1)]
+                spanned = _count(cell.get(_TABLE + "number-columns-spanned")) - 1
+                span_text = text
+            if any(texts):
+                cells.extend([""] * empty)
+                cells.extend(texts)
+                empty = 0
+            else:
+                empty += copies
+        return cells
+
+
+def _count(value: str | None) -> int:
+    """A repeat count as the file states it, at least 1 and at most _MAX_COPIES."""
+    if value is None or not (value.isascii() and value.isdigit()):
+        return 1
+    return max(1, min(int(value), _MAX_COPIES))
+
+
+def _sheet_rows(events: Any, table: Any) -> Iterator[list[str]]:
+    """A sheet's rows of cells, from its table's start to its end in the parser's ``events``,
+    each row let go once read."""
+    reader = _TextReader()  # (a cell's comments are not read)
+    spans = _Spans()
+    depth = 1
+    with _typed("spreadsheet"):
+        for event, element in events:
+            if element.tag == _TABLE_ELEMENT:
+                depth += 1 if event == "start" else -1
+                if depth == 0:
+                    _let_go(table)
+                    return
+            elif event == "end" and depth == 1:
+                yield from spans.rows(element, reader, False)
+                _let_go(element)
+
+
+def _slide_text(page: Any) -> str:
+    shapes = [shape for shape in page if isinstance(shape.tag, str) and shape.tag.startswith(_DRAW)]
+    titles = [s for s in shapes if s.get(_PRESENTATION + "class") == "title"]
+    others = [s for s in shapes if s.get(_PRESENTATION + "class") != "title"]
+    blocks = [_shape_text(shape) for shape in titles] + _shapes_text(others)
+    notes = page.find(_PRESENTATION + "notes")
+    if notes is not None:
+        text = "\n\n".join(
+            block
+            for frame in notes.iter(_DRAW + "text-box")
+            for block in _TextReader().blocks(frame)
+        )
+        if text:
+            blocks.append(f"Notes:\n{text}")
+    return "\n\n".join(block for block in blocks if block)
+
+
+def _shapes_text(shapes: Iterable[Any]) -> list[str]:
+    """The text of ``shapes`` in reading order: top to bottom, then left to right."""
+    ordered = sorted(shapes, key=_place)
+    return [text for shape in ordered if (text := _shape_text(shape))]
+
+
+def _place(shape: Any) -> tuple[float, float]:
+    """Where a shape is on its slide (a group: where its first shape is), in millimetres."""
+    if shape.tag == _DRAW + "g":
+        places = [_place(child) for child in shape if isinstance(child.tag, str)]
+        return min(places, default=(0.0, 0.0))
+    return _millimetres(shape.get(_SVG + "y")), _millimetres(shape.get(_SVG + "x"))
+
+
+def _millimetres(length: str | None) -> float:
+    match = _LENGTH.match(length or "")
+    if match is None:
+        return 0.0
+    try:
+        return float(match.group(1)) * _UNITS_MM.get(match.group(2), 1.0)
+    except ValueError:
+        return 0.0
+
+
+def _shape_text(shape: Any) -> str:
+    if shape.tag == _DRAW + "g":
+        return "\n\n".join(_shapes_text(child for child in shape if isinstance(child.tag, str)))
+    reader = _TextReader()
+    blocks: list[str] = []
+    for child in shape:
+        if child.tag == _DRAW + "text-box":
+            blocks += reader.blocks(child)
+        elif child.tag == _TABLE_ELEMENT:
+            blocks.append(markdown_grid(list(_table_rows(child, reader))))
+        elif child.tag in (_DRAW + "image", _DRAW + "object"):
+            described = _described(shape)
+            if described:
+                blocks.append(f"Picture: {described}")
+            break
+    if shape.tag != _DRAW + "frame":  # a drawn shape's text is its own paragraphs
+        blocks += reader.blocks(shape)
+    return "\n\n".join(block for block in blocks if block)
+
+
+def _described(shape: Any) -> str:
+    """A picture's description (its alt text), else its title."""
+    for name in ("desc", "title"):
+        element = shape.find(_SVG + name)
+        if element is not None and (element.text or "").strip():
+            return " ".join(element.text.split())
+    return ""
+
+
+def _headers_and_footers(reader: _TextReader, styles: Any) -> list[str]:
+    """The lines of each page style's headers and footers (first, left and right pages),
+    each once: most repeat."""
+    lines: dict[str, None] = {}
+    for master in styles.iter(_STYLE + "master-page"):
+        for part in master:
+            if isinstance(part.tag, str) and part.tag.startswith(
+                (_STYLE + "header", _STYLE + "footer")
+            ):
+                for block in reader.blocks(part):
+                    lines.update((line, None) for line in block.split("\n") if line.strip())
+    return list(lines)
+
+
+def _collapsed(text: str | None) -> str:
+    return _WHITE_SPACE.sub(" ", text) if text else ""
+
+
+def _let_go(element: Any) -> None:
+    """Frees a parsed element and what came before it in its parent (iterparse keeps both)."""
+    element.clear()
+    parent = element.getparent()
+    if parent is not None:
+        while element.getprevious() is not None:
+            del parent[0]
+
+
+@contextmanager
+def _opened(
+    source: Path | IO[bytes],
+    reserve: Callable[[float, str], None] | None,
+    factor: float,
+    kind: str,
+) -> Iterator[zipfile.ZipFile]:
+    """The package ``source`` open, ``factor`` times its XML asked of the budget, an encrypted
+    one refused."""
+    with _typed(kind):
+        package = zipfile.ZipFile(source)
+    with package:
+        with _typed(kind):
+            if not _has(package, "content.xml"):
+                raise InvalidDocument(f"not a readable ODF {kind}: it has no content.xml")
+            if _encrypted(package):
+                raise EncryptedDocument(f"an ODF {kind} encrypted with a password")
+            parts = [name for name in ("content.xml", "styles.xml") if _has(package, name)]
+            xml_mb = sum(package.getinfo(name).file_size for name in parts) / 2**20
+        if reserve is not None:
+            reserve(xml_mb * factor, f"an ODF {kind} of {xml_mb:.0f} MB of XML")
+        yield package
+
+
+@contextmanager
+def _typed(kind: str) -> Iterator[None]:
+    """zipfile's and lxml's errors on a damaged package, as InvalidDocument."""
+    try:
+        yield
+    except PACKAGE_ERRORS as exc:
+        raise InvalidDocument(f"not a readable ODF {kind}: {type(exc).__name__}") from exc
+
+
+def _has(package: zipfile.ZipFile, name: str) -> bool:
+    try:
+        package.getinfo(name)
+    except KeyError:
+        return False
+    return True
+
+
+def _parsed(package: zipfile.ZipFile, name: str) -> Any:
+    # From its bytes: lxml parsing a file object takes its name for a file's (its errors,
+    # OSError, then name a file in the working directory).
+    return etree.fromstring(package.read(name), etree.XMLParser(**_PARSER_OPTIONS))
+
+
+def _encrypted(package: zipfile.ZipFile) -> bool:
+    """Whether the manifest says content.xml is encrypted (ODF encrypts each part, with a
+    key from the password, and says how in the manifest)."""
+    if not _has(package, "META-INF/manifest.xml"):
+        return False
+    manifest = _parsed(package, "META-INF/manifest.xml")
+    for entry in manifest.iter(_MANIFEST + "file-entry"):
+        if entry.get(_MANIFEST + "full-path") == "content.xml":
+            return entry.find(_MANIFEST + "encryption-data") is not None
+    return False

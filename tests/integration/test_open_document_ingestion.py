@@ -1,0 +1,123 @@
+"""OpenDocument files on the laptop: a text document, a spreadsheet and a presentation found by
+search as their kinds, read in place; a spreadsheet's rows streamed, within the memory its
+budget assumes."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+from docproc.extract import opendocument
+from docproc.extract.packages import xml_megabytes
+from docproc.local.runner import ingest
+from docproc.observability import current_rss_mb, peak_rss_mb, reset_peak_rss
+from tests.documents import open_document
+
+
+def _p(text: str) -> str:
+    return f"<text:p>{text}</text:p>"
+
+
+def _row(*cells: str) -> str:
+    return (
+        "<table:table-row>"
+        + "".join(f"<table:table-cell>{_p(cell)}</table:table-cell>" for cell in cells)
+        + "</table:table-row>"
+    )
+
+
+def test_each_kind_is_found_by_what_it_says_where_it_says_it(env, tmp_path: Path):
+    # Given a letter (ODT), a rent roll of two sheets (ODS) and a deck of two slides (ODP),
+    # named without their extensions
+    letter = open_document(
+        "text",
+        _p("The landlord insures the building.")
+        + '<text:p>See the policy.<text:note text:note-class="footnote"><text:note-body>'
+        + _p("Policy 88-C, Lloyd's.")
+        + "</text:note-body></text:note></text:p>",
+    )
+    roll = open_document(
+        "spreadsheet",
+        '<table:table table:name="2023">'
+        + _row("Unit", "Rent")
+        + _row("4", "1,100")
+        + "</table:table>"
+        + '<table:table table:name="2024">'
+        + _row("Unit", "Rent")
+        + _row("4", "1,250 escalated")
+        + "</table:table>",
+    )
+    deck = open_document(
+        "presentation",
+        '<draw:page><draw:frame presentation:class="title"><draw:text-box>'
+        + _p("Closing agenda")
+        + "</draw:text-box></draw:frame></draw:page>"
+        + "<draw:page><draw:frame><draw:text-box>"
+        + _p("Escrow released on signing.")
+        + "</draw:text-box></draw:frame></draw:page>",
+    )
+    found = {}
+    for name, data in [("letter", letter), ("roll", roll), ("deck", deck)]:
+        path = tmp_path / name
+        path.write_bytes(data)
+        # When the laptop's runner ingests it
+        report = ingest(env, path, document_id=name)
+        assert report.status == "complete"
+    for query in ["policy lloyd", "escalated", "escrow released signing"]:
+        hit = env.vectors.search(env.embedder.embed([query])[0], "local")[0]
+        found[query] = hit.payload
+    # Then each is read as its kind (red before: a ZIP of XML files, markup and all): the
+    # letter's footnote under its label, the sheet's row on its sheet's number under the
+    # sheet's name and header, the slides' text on their numbers in the show
+    assert found["policy lloyd"]["text"] == (
+        "The landlord insures the building.\n\nSee the policy.\n\nFootnotes:\nPolicy 88-C, Lloyd's."
+    )
+    assert found["policy lloyd"]["extraction"] == "opendocument"
+    escalated = found["escalated"]
+    assert escalated["text"].startswith("Sheet: 2024\n| Unit | Rent |\n| --- | --- |\n")
+    assert escalated["page_start"] == escalated["page_end"] == 2
+    escrow = found["escrow released signing"]
+    assert escrow["text"] == "Closing agenda\n\nEscrow released on signing."
+    assert (escrow["page_start"], escrow["page_end"]) == (1, 2)
+
+
+def test_a_spreadsheet_s_rows_are_read_one_at_a_time(tmp_path: Path):
+    # Given a spreadsheet of 150,000 rows (about 20 MB of XML)
+    rows = "".join(_row(str(n), f"Tenant {n}", f"{n * 7 % 5000}.00") for n in range(150_000))
+    path = tmp_path / "roll.ods"
+    path.write_bytes(
+        open_document("spreadsheet", f'<table:table table:name="S">{rows}</table:table>')
+    )
+    del rows
+    with zipfile.ZipFile(path) as package:
+        xml_mb = xml_megabytes(package)
+    # When its rows are read and let go, as the chunker takes them
+    reset_peak_rss()
+    before = current_rss_mb()
+    count = sum(1 for sheet in opendocument.sheet_tables(path) for _ in sheet.rows)
+    grew = peak_rss_mb() - before
+    # Then all were read, and the process grew by a fraction of the XML (the budget assumes
+    # twice it; a parsed tree of it would take ten times)
+    assert count == 150_000 - 1  # (the first is the header)
+    assert grew < xml_mb * opendocument.STREAMED_MEMORY_FACTOR / 4, (grew, xml_mb)
+
+
+def test_a_text_document_is_read_within_the_memory_its_budget_assumes(tmp_path: Path):
+    # Given a text document of 40,000 paragraphs with footnotes, a character beyond Latin-1 in
+    # each
+    clause = "The tenant keeps the premises in repair, Zoë\u2019s clause {n}."
+    body = "".join(
+        f'<text:p>{clause.format(n=n)}<text:note text:note-class="footnote"><text:note-body>'
+        f"{_p(f'Note {n}.')}</text:note-body></text:note></text:p>"
+        for n in range(40_000)
+    )
+    data = open_document("text", body)
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        xml_mb = xml_megabytes(package)
+    # When it is read, Then the process grew by less than the budget's check assumes
+    reset_peak_rss()
+    before = current_rss_mb()
+    text = opendocument.text_document_text(io.BytesIO(data))
+    assert peak_rss_mb() - before < xml_mb * opendocument.TEXT_MEMORY_FACTOR
+    assert text.count("Zoë\u2019s clause") == 40_000 and text.endswith("Note 39999.")
