@@ -13,7 +13,7 @@ from qdrant_client import QdrantClient
 
 from benchmarks.generators import text_pdf
 from docproc.extract.html import html_to_text
-from docproc.extract.sniff import DOC, MSG, PPT, PPTX, TNEF, XLS, XLSX
+from docproc.extract.sniff import DOC, MSG, ODP, ODS, ODT, PPT, PPTX, TNEF, XLS, XLSX
 from tests.documents import (
     OutlookMessage,
     Slide,
@@ -23,6 +23,7 @@ from tests.documents import (
     legacy_workbook,
     mailbox_file,
     mime_entity,
+    open_document,
     outlook_message,
     pdf_of_lines,
     powerpoint_97,
@@ -293,6 +294,66 @@ def test_a_powerpoint_97_deck_is_read_by_range_each_chunk_on_its_slides(
     assert chunk["text"] == "Offer\n\nNotes:\nFloor is 40,000.\n\nTimeline"
     assert (chunk["page_start"], chunk["page_end"], chunk["extraction"]) == (1, 3, "ppt")
     assert stack.published()[0]["detail"]["media_type"] == PPT
+
+
+_ODF_CELLS = "".join(
+    f"<table:table-row><table:table-cell><text:p>{a}</text:p></table:table-cell>"
+    f"<table:table-cell><text:p>{b}</text:p></table:table-cell></table:table-row>"
+    for a, b in [("Unit", "Rent"), ("4", "$1,200.00")]
+)
+
+
+@pytest.mark.built_artifacts
+@pytest.mark.parametrize(
+    ("kind", "body", "media_type", "text", "pages"),
+    [
+        (
+            "text",
+            '<text:p>Rent is due monthly.<text:note text:note-class="footnote"><text:note-body>'
+            "<text:p>Net of fees.</text:p></text:note-body></text:note></text:p>",
+            ODT,
+            "Rent is due monthly.\n\nFootnotes:\nNet of fees.",
+            (None, None),
+        ),
+        (
+            "spreadsheet",
+            f'<table:table table:name="Rents">{_ODF_CELLS}</table:table>',
+            ODS,
+            "Sheet: Rents\n| Unit | Rent |\n| --- | --- |\n| 4 | $1,200.00 |",
+            (1, 1),
+        ),
+        (
+            "presentation",
+            '<draw:page/><draw:page><draw:frame presentation:class="title"><draw:text-box>'
+            "<text:p>Offer</text:p></draw:text-box></draw:frame></draw:page>",
+            ODP,
+            "Offer",
+            (2, 2),
+        ),
+    ],
+    ids=["odt", "ods", "odp"],
+)
+def test_an_open_document_is_read_in_place_as_its_kind(
+    stack: DeployedStack,
+    qdrant: QdrantClient,
+    kind: str,
+    body: str,
+    media_type: str,
+    text: str,
+    pages: tuple[int | None, int | None],
+):
+    # Given an OpenDocument file as LibreOffice saves one, named without its extension
+    (event,) = stack.upload(f"uploads/acme/case-3/odf-{kind}/file", open_document(kind, body))
+    # When it is ingested (lxml in the built image, the upload read by range)
+    execution = stack.run(event)
+    # Then one segment read it whole as its kind, announced as what it is
+    assert execution["status"] == "SUCCEEDED", execution.get("cause")
+    segments = [p for name, p in stack.invocations if name == "ProcessSegmentFunction"]
+    assert [p["segment"]["kind"] for p in segments] == ["whole"]
+    (chunk,) = _chunks(stack, f"work/acme/odf-{kind}/")
+    assert chunk["text"] == text and chunk["extraction"] == "opendocument"
+    assert (chunk["page_start"], chunk["page_end"]) == pages
+    assert stack.published()[0]["detail"]["media_type"] == media_type
 
 
 @pytest.mark.built_artifacts
