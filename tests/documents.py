@@ -346,6 +346,37 @@ def pdf_of_lines(lines: list[str]) -> bytes:
     return bytes(data)
 
 
+def pdf_with_attachments(
+    lines: list[str],
+    attached: Sequence[tuple[str, bytes]] = (),
+    annotated: Sequence[tuple[int, str, bytes]] = (),
+    kids: bool = False,
+) -> bytes:
+    """A PDF of one page a line, carrying files as Acrobat attaches them: ``attached`` (name,
+    content) in its EmbeddedFiles name tree (under a kid of it where ``kids``: as a tree of
+    many files is written), ``annotated`` (page index, name, content) as file attachment
+    annotations on its pages. Attached files are stored Flate-compressed."""
+    document = pymupdf.open()
+    for line in lines:
+        document.new_page().insert_text((50, 60), line)
+    for number, (name, content) in enumerate(attached):
+        # (the tree's keys are unique: the files' own names need not be)
+        document.embfile_add(f"{number:03d}", content, filename=name, ufilename=name)
+    for index, name, content in annotated:
+        document[index].add_file_annot((20, 20), content, name, ufilename=name)
+    if kids and attached:
+        catalog = document.pdf_catalog()
+        kind, entries = document.xref_get_key(catalog, "Names/EmbeddedFiles/Names")
+        assert kind == "array"
+        kid = document.get_new_xref()
+        last = f"{len(attached) - 1:03d}"
+        document.update_object(kid, f"<< /Limits [(000) ({last})] /Names {entries} >>")
+        document.xref_set_key(catalog, "Names/EmbeddedFiles", f"<< /Kids [{kid} 0 R] >>")
+    data = document.tobytes(deflate=True, garbage=1)
+    document.close()
+    return bytes(data)
+
+
 def email_message(
     subject: str,
     body: str,

@@ -9,7 +9,7 @@ import pytest
 from qdrant_client import QdrantClient, models
 
 from benchmarks.generators import scan_marker, scanned_record_pdf
-from tests.documents import page_picture, scanned_tiff
+from tests.documents import docx_file, page_picture, pdf_with_attachments, scanned_tiff
 from tests.e2e.harness import DeployedStack
 
 
@@ -47,6 +47,32 @@ def test_real_pdf_is_ingested_end_to_end(stack: DeployedStack, qdrant: QdrantCli
     points, _ = qdrant.scroll(detail["collection"], limit=100, with_payload=True)
     assert points and all(p.payload["tenant_id"] == "acme" for p in points)
     assert all(p.payload["page_start"] == 1 for p in points)
+
+
+@pytest.mark.built_artifacts
+def test_a_pdf_s_attached_files_are_read_beside_its_pages(
+    stack: DeployedStack, qdrant: QdrantClient, tmp_path: Path
+):
+    # Given a brief carrying a DOCX in its list of attachments and a note attached to a page
+    exhibit = docx_file(tmp_path / "a.docx", ["The tenant assigned the lease to Bayside LLC."])
+    brief = pdf_with_attachments(
+        ["The motion is granted in part."],
+        attached=[("Exhibit A.docx", exhibit.read_bytes())],
+        annotated=[(0, "Note.txt", b"Call opposing counsel.")],
+    )
+    (event,) = stack.upload("uploads/acme/case-1/brief-1/brief.pdf", brief)
+    # When it is ingested (Plan writes the attached files to a ZIP on S3, a segment reads it
+    # by range)
+    execution = stack.run(event)
+    # Then a segment read its page and another its attached files, each under its name
+    assert execution["status"] == "SUCCEEDED", execution.get("cause")
+    segments = [p["segment"] for name, p in stack.invocations if name == "ProcessSegmentFunction"]
+    assert sorted(s["kind"] for s in segments) == ["bytes", "pages"]
+    points, _ = qdrant.scroll(stack.published()[0]["detail"]["collection"], with_payload=True)
+    by_path = {p.payload.get("path"): p.payload["text"] for p in points}
+    assert "The tenant assigned the lease to Bayside LLC." in by_path["Exhibit A.docx"]
+    assert "Call opposing counsel." in by_path["Note.txt"]
+    assert by_path[None] == "The motion is granted in part."
 
 
 @pytest.mark.built_artifacts

@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import os
+import re
 import shutil
 import struct
 import tempfile
@@ -294,6 +295,26 @@ def repack(
     from docproc.extract import tarball
 
     return tarball.repack(media_type, source, target, bound, name)
+
+
+def unique_name(name: str, taken: set[str]) -> str:
+    """``name``, or ``name (2)``...: where two of one name share a place in a ZIP repacked (a
+    message's attachments, a folder's sub-folders, a PDF's attached files)."""
+    candidate, copy = name, 1
+    while candidate.lower() in taken:
+        copy += 1
+        stem, dot, suffix = name.rpartition(".")
+        candidate = f"{stem} ({copy}).{suffix}" if dot and stem else f"{name} ({copy})"
+    taken.add(candidate.lower())
+    return candidate
+
+
+_UNSAFE_IN_NAMES = re.compile(r'[\x00-\x1f/\\:*?"<>|]+')
+
+
+def safe_name(name: str) -> str:
+    """A name as a ZIP member's path part: no separators, control or reserved characters."""
+    return " ".join(_UNSAFE_IN_NAMES.sub(" ", name).split()).strip(". ")
 
 
 class UnpackBound:

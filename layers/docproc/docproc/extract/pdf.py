@@ -10,12 +10,13 @@ from __future__ import annotations
 import os
 import tempfile
 import threading
+import zipfile
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import IO, TYPE_CHECKING, Literal
 
 import pymupdf
 
@@ -31,6 +32,10 @@ from docproc.extract.ocr import (
 from docproc.extract.open_documents import OpenDocuments
 from docproc.extract.pages import PageRange, PageText, TablesMode
 from docproc.extract.tables import Table, find_tables, may_hold_table, text_with_tables
+from docproc.observability import logger
+
+if TYPE_CHECKING:
+    from docproc.extract.archive import Repacked
 
 # What MuPDF raises on damaged input; all of it becomes InvalidDocument (not retried).
 MUPDF_ERRORS = (RuntimeError, ValueError, pymupdf.mupdf.FzErrorBase)
@@ -292,30 +297,12 @@ def _may_label_images(page: pymupdf.mupdf.PdfObj, resources: _OwnResources) -> b
 
 def _may_mark_content(stream: pymupdf.mupdf.PdfObj) -> bool:
     """Whether a content stream says "BDC", or might: one this cannot read cheaply (a filter
-    other than Flate, a predictor, more than _CONTENT_SCAN_LIMIT inflated, or broken) counts
-    as saying it, and its page is read as before. Its bytes as stored (decrypted, not
-    decoded) are inflated here with a bound: a page whose content inflates to 1 GiB
-    (tests/integration/test_hostile_input.py) is MuPDF's to refuse, not a gigabyte here."""
-    mupdf = pymupdf.mupdf
-    filters = mupdf.pdf_dict_get(stream, mupdf.PDF_ENUM_NAME_Filter)
-    if mupdf.pdf_is_array(filters) and mupdf.pdf_array_len(filters) == 1:
-        filters = mupdf.pdf_array_get(filters, 0)
-    stored = mupdf.fz_buffer_extract_copy(mupdf.pdf_load_raw_stream(stream))
-    if mupdf.pdf_is_null(filters):
-        return b"BDC" in stored
-    flate = mupdf.pdf_name_eq(filters, mupdf.PDF_ENUM_NAME_FlateDecode) or mupdf.pdf_name_eq(
-        filters, mupdf.PDF_ENUM_NAME_Fl
-    )
-    if not flate or not mupdf.pdf_is_null(
-        mupdf.pdf_dict_get(stream, mupdf.PDF_ENUM_NAME_DecodeParms)
-    ):
-        return True
-    inflate = zlib.decompressobj()
-    try:
-        content = inflate.decompress(stored, _CONTENT_SCAN_LIMIT)
-    except zlib.error:
-        return True
-    return bool(inflate.unconsumed_tail) or b"BDC" in content
+    other than Flate, a predictor, more than _CONTENT_SCAN_LIMIT, or broken) counts as saying
+    it, and its page is read as before. Its bytes are decoded here with a bound (_decoded): a
+    page whose content inflates to 1 GiB (tests/integration/test_hostile_input.py) is
+    MuPDF's to refuse, not a gigabyte here."""
+    content = _decoded(stream, _CONTENT_SCAN_LIMIT)
+    return content is None or b"BDC" in content
 
 
 def _forget_images(document: pymupdf.Document, pdf: pymupdf.mupdf.PdfDocument, index: int) -> None:
@@ -400,3 +387,137 @@ def _own_resources(page: pymupdf.mupdf.PdfObj) -> _OwnResources:
             forms += 1
     fonts = mupdf.pdf_dict_len(mupdf.pdf_dict_get(resources, mupdf.PDF_ENUM_NAME_Font))
     return _OwnResources(images=images, forms=forms, fonts=fonts)
+
+
+# Files attached to a PDF (a portfolio's documents, exhibits attached to a brief): the most
+# one may hold, decoded (Plan holds each whole while it writes it out, in its 1 GB), and the
+# most they may hold together (the room Plan has for the ZIP they are written to).
+ATTACHED_FILE_LIMIT = 256 * 2**20
+
+
+@dataclass(frozen=True)
+class AttachedFile:
+    """A file attached to a PDF: its name as the PDF gives it, and its stream's object."""
+
+    name: str
+    xref: int
+
+
+def attached_files(document: pymupdf.Document) -> list[AttachedFile]:
+    """The files attached to the PDF ``document``: those its EmbeddedFiles name tree lists
+    (its Kids too, which PyMuPDF's own embfile_* functions do not read), then those file
+    attachment annotations carry, page by page; each once. Damage in the tree or a page's
+    annotations leaves out what it hides, not the rest."""
+    mupdf = pymupdf.mupdf
+    pdf = mupdf.PdfDocument(document.this)
+    specifications: list[tuple[object, str]] = []
+    try:
+        tree = mupdf.pdf_load_name_tree(pdf, mupdf.pdf_new_name("EmbeddedFiles"))
+        for item in range(mupdf.pdf_dict_len(tree)):
+            key = mupdf.pdf_to_name(mupdf.pdf_dict_get_key(tree, item))
+            specifications.append((mupdf.pdf_dict_get_val(tree, item), key))
+    except MUPDF_ERRORS as exc:
+        logger.warning(
+            "a PDF's list of attached files cannot be read", extra={"error": type(exc).__name__}
+        )
+    attachment = mupdf.pdf_new_name("FileAttachment")
+    for index in range(document.page_count):
+        try:
+            annotations = mupdf.pdf_dict_get(
+                mupdf.pdf_lookup_page_obj(pdf, index), mupdf.PDF_ENUM_NAME_Annots
+            )
+            for item in range(mupdf.pdf_array_len(annotations)):
+                annotation = mupdf.pdf_array_get(annotations, item)
+                subtype = mupdf.pdf_dict_get(annotation, mupdf.PDF_ENUM_NAME_Subtype)
+                if mupdf.pdf_name_eq(subtype, attachment):
+                    specification = mupdf.pdf_dict_get(annotation, mupdf.PDF_ENUM_NAME_FS)
+                    specifications.append((specification, ""))
+        except MUPDF_ERRORS as exc:
+            logger.warning(
+                "a page's annotations cannot be read", extra={"error": type(exc).__name__}
+            )
+    found: dict[int, AttachedFile] = {}
+    for specification, key in specifications:
+        try:
+            stream = mupdf.pdf_dict_getl(
+                specification, mupdf.PDF_ENUM_NAME_EF, mupdf.PDF_ENUM_NAME_F
+            )
+            if not mupdf.pdf_is_stream(stream) or mupdf.pdf_to_num(stream) in found:
+                continue
+            names = [
+                mupdf.pdf_to_text_string(mupdf.pdf_dict_get(specification, mupdf.pdf_new_name(n)))
+                for n in ("UF", "F")
+            ]
+            name = next((n for n in [*names, key] if n.strip()), "attachment")
+            found[mupdf.pdf_to_num(stream)] = AttachedFile(name, mupdf.pdf_to_num(stream))
+        except MUPDF_ERRORS as exc:
+            logger.warning("an attached file cannot be read", extra={"error": type(exc).__name__})
+    return list(found.values())
+
+
+def attached_bytes(document: pymupdf.Document, attached: AttachedFile, limit: int) -> bytes | None:
+    """The bytes of a file attached to ``document``, decoded here with a bound: None (and a
+    warning) for one over ``limit`` bytes (stored or decoded: a bomb too), damaged, or stored
+    in a filter other than Flate (rare for files: MuPDF would decode it whole, unbounded)."""
+    mupdf = pymupdf.mupdf
+    try:
+        stream = mupdf.pdf_new_indirect(mupdf.PdfDocument(document.this), attached.xref, 0)
+        if mupdf.pdf_dict_get_int(stream, mupdf.PDF_ENUM_NAME_Length) > limit:
+            reason = "larger than docproc reads"
+        else:
+            data = _decoded(stream, limit)
+            if data is not None:
+                return data
+            reason = "larger than docproc reads, or in a filter it does not decode"
+    except MUPDF_ERRORS as exc:
+        reason = f"damaged: {type(exc).__name__}"
+    logger.warning("a file attached to the PDF is not read", extra={"reason": reason})
+    return None
+
+
+def repack_attached(path: Path, target: IO[bytes], limit: int) -> Repacked:
+    """Write the files attached to the PDF at ``path`` to ``target`` as a stored ZIP, each
+    named as the PDF names it (made safe and unique), until ``limit`` bytes are written (the
+    rest logged and left out)."""
+    from docproc.extract.archive import Repacked, safe_name, unique_name
+
+    written, size, taken = 0, 0, set[str]()
+    with (
+        open_document(path) as document,
+        zipfile.ZipFile(target, "w", zipfile.ZIP_STORED, allowZip64=True) as zipped,
+    ):
+        for attached in attached_files(document):
+            data = attached_bytes(document, attached, min(ATTACHED_FILE_LIMIT, limit - size))
+            if data is None:
+                continue
+            name = unique_name(safe_name(attached.name) or "attachment", taken)
+            zipped.writestr(zipfile.ZipInfo(name), data)
+            written, size = written + 1, size + len(data)
+    return Repacked(files=written, size=target.tell())
+
+
+def _decoded(stream: pymupdf.mupdf.PdfObj, limit: int) -> bytes | None:
+    """A stream's bytes as stored (decrypted, not decoded), decoded here where they are not
+    filtered or Flate without a predictor, at most ``limit`` of them: None where they are
+    over it, damaged, or in another filter (which MuPDF would decode whole)."""
+    mupdf = pymupdf.mupdf
+    filters = mupdf.pdf_dict_get(stream, mupdf.PDF_ENUM_NAME_Filter)
+    if mupdf.pdf_is_array(filters) and mupdf.pdf_array_len(filters) == 1:
+        filters = mupdf.pdf_array_get(filters, 0)
+    flate = mupdf.pdf_name_eq(filters, mupdf.PDF_ENUM_NAME_FlateDecode) or mupdf.pdf_name_eq(
+        filters, mupdf.PDF_ENUM_NAME_Fl
+    )
+    if not mupdf.pdf_is_null(filters) and (
+        not flate
+        or not mupdf.pdf_is_null(mupdf.pdf_dict_get(stream, mupdf.PDF_ENUM_NAME_DecodeParms))
+    ):
+        return None
+    stored = mupdf.fz_buffer_extract_copy(mupdf.pdf_load_raw_stream(stream))
+    if mupdf.pdf_is_null(filters):
+        return stored if len(stored) <= limit else None
+    inflate = zlib.decompressobj()
+    try:
+        decoded = inflate.decompress(stored, limit)
+    except zlib.error:
+        return None
+    return None if inflate.unconsumed_tail else decoded

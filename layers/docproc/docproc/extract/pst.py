@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from docproc.errors import InvalidDocument
-from docproc.extract.archive import Repacked, UnpackBound
+from docproc.extract.archive import Repacked, UnpackBound, safe_name, unique_name
 from docproc.extract.outlook import (
     attachment_name,
     body_text,
@@ -70,7 +70,6 @@ _SUBJECT_CHARACTERS = 60
 # the policy's header classes, which parse it (addresses too) to encode and fold it.
 _UNFOLDED = 900
 _FOLDING = email.policy.SMTP.clone(refold_source="all")
-_UNSAFE = re.compile(r'[\x00-\x1f/\\:*?"<>|]+')
 
 
 def repack(source: IO[bytes], target: IO[bytes], bound: UnpackBound) -> Repacked:
@@ -147,7 +146,7 @@ def _folder_path(parent: str, folder: Any, taken: set[str]) -> str:
             stated = folder.name or ""
     except InvalidDocument:
         stated = ""  # (a damaged name: the folder is read all the same)
-    name = _unique(_safe(stated) or "(unnamed folder)", taken)
+    name = unique_name(safe_name(stated) or "(unnamed folder)", taken)
     return f"{parent}/{name}" if parent else name
 
 
@@ -215,7 +214,7 @@ def _repack_attachments(
         name, size, media_type, by_value = found
         if by_value:
             bound.add(size)
-            path = f"{stem}/{_unique(name, names)}"
+            path = f"{stem}/{unique_name(name, names)}"
             _copy(attachment, size, zipped, path)
             attached.append(_Attached(name, path, media_type))
         else:
@@ -234,7 +233,7 @@ def _attachment_count(message: Any) -> int:
 
 
 def _message_stem(path: str, number: int, properties: _Properties) -> str:
-    subject = _safe(properties.text(_SUBJECT))[:_SUBJECT_CHARACTERS].strip()
+    subject = safe_name(properties.text(_SUBJECT))[:_SUBJECT_CHARACTERS].strip()
     return f"{path}/{number:05d} {subject}".rstrip()
 
 
@@ -314,7 +313,7 @@ def _attached_file(attachment: Any) -> tuple[str, int, str, bool]:
     whether its bytes are here to copy: not for a message of its own (libpff-python does not
     open one), a file attached by reference or an OLE object, which are named only."""
     properties = _Properties(attachment.get_record_set(0))
-    name = _safe(attachment_name(properties)) or "attachment"
+    name = safe_name(attachment_name(properties)) or "attachment"
     method = properties.number(_ATTACH_METHOD)
     if method == _EMBEDDED_MESSAGE:
         return name, 0, "message/rfc822", False
@@ -341,23 +340,6 @@ def _copy(attachment: Any, size: int, zipped: zipfile.ZipFile, path: str) -> Non
                 left -= len(block)
         except InvalidDocument as exc:
             logger.warning("an attachment was cut short", extra={"reason": str(exc)})
-
-
-def _unique(name: str, taken: set[str]) -> str:
-    """``name``, or ``name (2)``...: where two of one name share a place (a message's
-    attachments, a folder's sub-folders)."""
-    candidate, copy = name, 1
-    while candidate.lower() in taken:
-        copy += 1
-        stem, dot, suffix = name.rpartition(".")
-        candidate = f"{stem} ({copy}).{suffix}" if dot and stem else f"{name} ({copy})"
-    taken.add(candidate.lower())
-    return candidate
-
-
-def _safe(name: str) -> str:
-    """A name as a ZIP member's path part: no separators, control or reserved characters."""
-    return " ".join(_UNSAFE.sub(" ", name).split()).strip(". ")
 
 
 class _Properties:

@@ -183,7 +183,7 @@ def _segments(
     ref: DocumentRef, detected: Detected, store: ObjectStore, options: PlanOptions
 ) -> list[Segment]:
     if ref.media_type in PAGED:
-        return _page_segments(ref, store, options, PAGED[ref.media_type])
+        return _page_segments(ref, store, options, PAGED[ref.media_type], attachments=True)
     if ref.media_type in PICTURE_TYPES:
         return _picture_segments(ref, store, options)
     if ref.media_type in (DOCX, DOC, XLSX, XLS, PPTX, PPT, EML, EMLX, MSG, TNEF, P7M, RTF) or (
@@ -240,9 +240,15 @@ def _time_segments(ref: DocumentRef, store: ObjectStore, options: PlanOptions) -
 
 
 def _page_segments(
-    ref: DocumentRef, store: ObjectStore, options: PlanOptions, filetype: str, first: int = 0
+    ref: DocumentRef,
+    store: ObjectStore,
+    options: PlanOptions,
+    filetype: str,
+    first: int = 0,
+    attachments: bool = False,
 ) -> list[Segment]:
-    """Page ranges of the paged file ``ref.source_key``, numbered from ``first``."""
+    """Page ranges of the paged file ``ref.source_key``, numbered from ``first``; then, for
+    a PDF uploaded (``attachments``), the files attached to it (_attached_file_segments)."""
     # MuPDF (~30 MB, ~0.1 s) loads only for paged documents; the laptop's segment workers,
     # which import this module, load it only when they handle pages.
     from docproc.extract import pdf
@@ -265,9 +271,39 @@ def _page_segments(
             # for one segment (the small-file fast path); for more where the store is a local
             # folder, as opening a large PDF costs nothing there and copying it out does (a
             # reflowable format is still converted once: each opening lays it all out).
-            return _upload_segments(ref, ranges, filetype, scans, first)
-        parts = pdf.split(source, ranges, options.tmp_dir, filetype)
-        return _part_segments(ref, store, ranges, parts, "pdf", scans, first)
+            segments = _upload_segments(ref, ranges, filetype, scans, first)
+        else:
+            parts = pdf.split(source, ranges, options.tmp_dir, filetype)
+            segments = _part_segments(ref, store, ranges, parts, "pdf", scans, first)
+        if attachments and filetype == "pdf":
+            segments += _attached_file_segments(ref, store, options, source, first + len(segments))
+        return segments
+
+
+def _attached_file_segments(
+    ref: DocumentRef, store: ObjectStore, options: PlanOptions, source: Path, first: int
+) -> list[Segment]:
+    """The files attached to a PDF (a portfolio's documents, a brief's exhibits), written to a
+    ZIP in the document's work folder and planned as a ZIP archive's files are, numbered
+    from ``first``: each read as its kind, its chunks under its name. None: no segment."""
+    from docproc.extract import archive, pdf
+
+    with pdf.open_document(source) as document:
+        if not pdf.attached_files(document):
+            return []  # (the common case: a few lookups, ~5 ms for 2,000 pages)
+    key = ref.repacked_archive_key
+    with store.writer(key, "application/zip") as target:
+        repacked = pdf.repack_attached(source, target, archive.REPACK_LIMIT)
+    logger.info(
+        "repacked a PDF's attached files",
+        extra={"files": repacked.files, "repacked_bytes": repacked.size},
+    )
+    if not repacked.files:
+        return []
+    zipped = ref.model_copy(
+        update={"source_key": key, "source_version_id": None, "size": repacked.size}
+    )
+    return _archive_segments(zipped, store, options, first)
 
 
 def _picture_segments(ref: DocumentRef, store: ObjectStore, options: PlanOptions) -> list[Segment]:
@@ -356,14 +392,16 @@ def _part_segments(
 _TRANSCODE_BLOCK = 4 * 1024 * 1024
 
 
-def _archive_segments(ref: DocumentRef, store: ObjectStore, options: PlanOptions) -> list[Segment]:
+def _archive_segments(
+    ref: DocumentRef, store: ObjectStore, options: PlanOptions, first: int = 0
+) -> list[Segment]:
     """Byte ranges of a ZIP archive cut between its files (from its central directory: a few
     ranged reads), each up to SEGMENT_BYTES of them compressed or ARCHIVE_FILES_PER_SEGMENT
     files; a range owns the files whose local header lies in it (docproc.extract.archive).
     A paged file of SEGMENT_BYTES or more (a PDF of a thousand scans) is unpacked into the
     document's work folder and cut into page ranges as an upload is (numbered first), its
     bytes left out of the byte ranges: one segment could not read it in its time, nor hold it
-    on its disk."""
+    on its disk. Numbered from ``first``."""
     from docproc.extract import archive
 
     segments: list[Segment] = []
@@ -378,7 +416,7 @@ def _archive_segments(ref: DocumentRef, store: ObjectStore, options: PlanOptions
         for member, filetype in archive.large_paged_files(zipped, files, options.segment_bytes):
             try:
                 segments += _archived_page_segments(
-                    ref, store, options, zipped, member, filetype, len(segments)
+                    ref, store, options, zipped, member, filetype, first + len(segments)
                 )
             except InvalidDocument as exc:
                 # Damaged past its first bytes (MuPDF cannot open it, its CRC fails): the byte
@@ -407,10 +445,10 @@ def _archive_segments(ref: DocumentRef, store: ObjectStore, options: PlanOptions
         size, count = size + member.end - member.start, count + 1
     if count:
         ranges.append((start, ref.size))
-    first = len(segments)
+    ranges_first = first + len(segments)
     segments += [
         BytesSegment(
-            index=first + index,
+            index=ranges_first + index,
             byte_start=begin,
             byte_end=end,
             input_key=ref.source_key,

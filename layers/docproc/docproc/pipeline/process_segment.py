@@ -43,6 +43,7 @@ from docproc.extract.sniff import (
     ODS,
     ODT,
     P7M,
+    PDF,
     PICTURE_TYPES,
     PPT,
     PPTX,
@@ -327,7 +328,8 @@ def _pieces(
     if ref.media_type == MBOX:
         yield from _mailbox_pieces(segment, deps)
         return
-    if ref.media_type == ZIP or ref.media_type in REPACKED:  # (the ZIP Plan repacked)
+    if ref.media_type == ZIP or ref.media_type in REPACKED or ref.media_type == PDF:
+        # (the ZIP Plan repacked an archive into, or a PDF's attached files)
         yield from _archive_pieces(segment, deps)
         return
     owned = text.read_slice(
