@@ -11,8 +11,8 @@ from pathlib import Path
 from docproc.extract import opendocument
 from docproc.extract.packages import xml_megabytes
 from docproc.local.runner import ingest
-from docproc.observability import current_rss_mb, peak_rss_mb, reset_peak_rss
 from tests.documents import open_document
+from tests.memory import peak_growth_mb
 
 
 def _p(text: str) -> str:
@@ -93,10 +93,9 @@ def test_a_spreadsheet_s_rows_are_read_one_at_a_time(tmp_path: Path):
     with zipfile.ZipFile(path) as package:
         xml_mb = xml_megabytes(package)
     # When its rows are read and let go, as the chunker takes them
-    reset_peak_rss()
-    before = current_rss_mb()
-    count = sum(1 for sheet in opendocument.sheet_tables(path) for _ in sheet.rows)
-    grew = peak_rss_mb() - before
+    count, grew = peak_growth_mb(
+        lambda: sum(1 for sheet in opendocument.sheet_tables(path) for _ in sheet.rows)
+    )
     # Then all were read, and the process grew by a fraction of the XML (the budget assumes
     # twice it; a parsed tree of it would take ten times)
     assert count == 150_000 - 1  # (the first is the header)
@@ -116,8 +115,6 @@ def test_a_text_document_is_read_within_the_memory_its_budget_assumes(tmp_path: 
     with zipfile.ZipFile(io.BytesIO(data)) as package:
         xml_mb = xml_megabytes(package)
     # When it is read, Then the process grew by less than the budget's check assumes
-    reset_peak_rss()
-    before = current_rss_mb()
-    text = opendocument.text_document_text(io.BytesIO(data))
-    assert peak_rss_mb() - before < xml_mb * opendocument.TEXT_MEMORY_FACTOR
+    text, grew = peak_growth_mb(lambda: opendocument.text_document_text(io.BytesIO(data)))
+    assert grew < xml_mb * opendocument.TEXT_MEMORY_FACTOR
     assert text.count("Zoë\u2019s clause") == 40_000 and text.endswith("Note 39999.")
