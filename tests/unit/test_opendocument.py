@@ -312,3 +312,16 @@ def _read(kind: str, package: bytes) -> object:
     if kind == "spreadsheet":
         return [sheet.text() for sheet in opendocument.sheet_tables(source)]
     return list(opendocument.slide_texts(source))
+
+
+def test_a_count_the_file_states_wrongly_counts_one():
+    # Given spaces, a repeat and a span counted in digits Python reads but int() does not
+    # ("²"), and in words
+    body = (
+        '<text:p>a<text:s text:c="²"/>b<text:s text:c="two"/>c</text:p><table:table>'
+        '<table:table-row table:number-rows-repeated="²">'
+        '<table:table-cell table:number-columns-repeated="x" table:number-columns-spanned="²">'
+        "<text:p>d</text:p></table:table-cell></table:table-row></table:table>"
+    )
+    # When it is read, Then each counts one (it was a ValueError, untyped)
+    assert _text(body) == "a b c\n\n| d |\n| --- |"

@@ -211,8 +211,7 @@ class _TextReader:
         for child in element:
             tag = child.tag
             if tag == _TEXT + "s":
-                count = child.get(_TEXT + "c", "1")
-                parts.append(" " * min(int(count) if count.isdigit() else 1, _MOST_SPACES))
+                parts.append(" " * min(_count(child.get(_TEXT + "c")), _MOST_SPACES))
             elif tag == _TEXT + "tab":
                 parts.append("\t")
             elif tag == _TEXT + "line-break":
@@ -235,16 +234,18 @@ class _TextReader:
             parts.append(_collapsed(child.tail))
         return "".join(parts)
 
-    def cell_text(self, cell: Any, in_cell: bool) -> str:
-        return "\n".join(self.blocks(cell, in_cell=in_cell))
+    def cell_text(self, cell: Any) -> str:
+        """A table cell's text: its blocks, a table in it as lines (a Markdown cell holds
+        one line)."""
+        return "\n".join(self.blocks(cell, in_cell=True))
 
 
-def _table_rows(table: Any, reader: _TextReader, cells_in_cell: bool = True) -> Iterator[list[str]]:
+def _table_rows(table: Any, reader: _TextReader) -> Iterator[list[str]]:
     """A text document's (or a slide's) table's rows of cells' text, rows and cells repeated as
     the table says, a spanned cell's text in each cell it covers."""
     spans = _Spans()
     for row in _rows_of(table):
-        yield from spans.rows(row, reader, cells_in_cell)
+        yield from spans.rows(row, reader)
 
 
 def _rows_of(table: Any) -> Iterator[Any]:
@@ -264,8 +265,8 @@ class _Spans:
         self._repeats = Repeats()
         self._above: list[str] = []  # the last row's cells: what a cell covered from above shows
 
-    def rows(self, row: Any, reader: _TextReader, in_cell: bool) -> Iterator[list[str]]:
-        cells = self._cells(row, reader, in_cell)
+    def rows(self, row: Any, reader: _TextReader) -> Iterator[list[str]]:
+        cells = self._cells(row, reader)
         self._above = cells
         if not any(cells):
             return  # an empty row (a sheet's last, repeated to its millionth) is left out
@@ -276,7 +277,7 @@ class _Spans:
                 return
             yield copy
 
-    def _cells(self, row: Any, reader: _TextReader, in_cell: bool) -> list[str]:
+    def _cells(self, row: Any, reader: _TextReader) -> list[str]:
         cells: list[str] = []
         empty = 0  # empty cells not made yet: made only where text follows them
         spanned, span_text = 0, ""  # cells the last cell spans that are still to come
@@ -299,7 +300,7 @@ class _Spans:
                         text = self._above[column] if column < len(self._above) else ""
                     texts.append(self._repeats.of(text, 1)[0])
             else:
-                text = reader.cell_text(cell, in_cell)
+                text = reader.cell_text(cell)
                 self._repeats.own += len(text)
                 texts = [text, *self._repeats.of(text, copies - 1)]
                 spanned = _count(cell.get(_TABLE + "number-columns-spanned")) - 1
@@ -314,7 +315,8 @@ class _Spans:
 
 
 def _count(value: str | None) -> int:
-    """A repeat count as the file states it, at least 1 and at most _MAX_COPIES."""
+    """A count as the file states it (a repeat, a span, text:s's spaces), at least 1 and at
+    most _MAX_COPIES."""
     if value is None or not (value.isascii() and value.isdigit()):
         return 1
     return max(1, min(int(value), _MAX_COPIES))
@@ -334,7 +336,7 @@ def _sheet_rows(events: Any, table: Any) -> Iterator[list[str]]:
                     _let_go(table)
                     return
             elif event == "end" and depth == 1:
-                yield from spans.rows(element, reader, False)
+                yield from spans.rows(element, reader)
                 _let_go(element)
 
 
