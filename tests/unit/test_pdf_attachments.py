@@ -114,3 +114,14 @@ def test_a_pdf_without_attached_files_plans_its_pages_only(tmp_path: Path):
     plan = planned("uploads/a/c/d/memo.pdf", pdf_with_attachments(["Memo."]), tmp_path / "l.db")
     assert [type(s) for s in plan.segments] == [PagesSegment]
     assert not [k for k in plan.store.objects if k.endswith("archive.zip")]
+
+
+def test_a_file_named_in_its_specification_by_uf_alone_is_found():
+    # Given a file whose specification gives its stream under UF only (PDF 2.0 allows it)
+    document = pymupdf.open(stream=pdf_with_attachments(["Brief."], [("a.txt", b"alpha")]))
+    tree = "Names/EmbeddedFiles/Names"
+    _, entries = document.xref_get_key(document.pdf_catalog(), tree)
+    document.xref_set_key(document.pdf_catalog(), tree, entries.replace("/EF<</F ", "/EF<</UF "))
+    # When its attached files are listed, Then it is among them
+    (attached,) = pdf.attached_files(document)
+    assert pdf.attached_bytes(document, attached, 100) == b"alpha"

@@ -439,9 +439,10 @@ def attached_files(document: pymupdf.Document) -> list[AttachedFile]:
     found: dict[int, AttachedFile] = {}
     for specification, key in specifications:
         try:
-            stream = mupdf.pdf_dict_getl(
-                specification, mupdf.PDF_ENUM_NAME_EF, mupdf.PDF_ENUM_NAME_F
-            )
+            files = mupdf.pdf_dict_get(specification, mupdf.PDF_ENUM_NAME_EF)
+            stream = mupdf.pdf_dict_get(files, mupdf.PDF_ENUM_NAME_F)
+            if not mupdf.pdf_is_stream(stream):  # (PDF 2.0 may name it by UF alone)
+                stream = mupdf.pdf_dict_get(files, mupdf.pdf_new_name("UF"))
             if not mupdf.pdf_is_stream(stream) or mupdf.pdf_to_num(stream) in found:
                 continue
             names = [
