@@ -248,7 +248,7 @@ def _page_segments(
     attachments: bool = False,
 ) -> list[Segment]:
     """Page ranges of the paged file ``ref.source_key``, numbered from ``first``; then, for
-    a PDF uploaded (``attachments``), the files attached to it (_attached_file_segments)."""
+    a PDF uploaded (``attachments``), the files attached to it (_attached_files)."""
     # MuPDF (~30 MB, ~0.1 s) loads only for paged documents; the laptop's segment workers,
     # which import this module, load it only when they handle pages.
     from docproc.extract import pdf
@@ -275,22 +275,25 @@ def _page_segments(
         else:
             parts = pdf.split(source, ranges, options.tmp_dir, filetype)
             segments = _part_segments(ref, store, ranges, parts, "pdf", scans, first)
-        if attachments and filetype == "pdf":
-            segments += _attached_file_segments(ref, store, options, source, first + len(segments))
-        return segments
+        attached = (
+            _attached_files(ref, store, source) if attachments and filetype == "pdf" else None
+        )
+    if attached is not None:
+        # (planned once the upload's copy is let go: a large attached PDF is unpacked next)
+        segments += _archive_segments(attached, store, options, first + len(segments))
+    return segments
 
 
-def _attached_file_segments(
-    ref: DocumentRef, store: ObjectStore, options: PlanOptions, source: Path, first: int
-) -> list[Segment]:
-    """The files attached to a PDF (a portfolio's documents, a brief's exhibits), written to a
-    ZIP in the document's work folder and planned as a ZIP archive's files are, numbered
-    from ``first``: each read as its kind, its chunks under its name. None: no segment."""
+def _attached_files(ref: DocumentRef, store: ObjectStore, source: Path) -> DocumentRef | None:
+    """The files attached to the PDF ``source`` (a portfolio's documents, a brief's
+    exhibits), written to a ZIP in the document's work folder, to be planned as a ZIP
+    archive's files are (each read as its kind, its chunks under its name): the ZIP as a
+    document to plan, None where there are none."""
     from docproc.extract import archive, pdf
 
     with pdf.open_document(source) as document:
         if not pdf.attached_files(document):
-            return []  # (the common case: a few lookups, ~5 ms for 2,000 pages)
+            return None  # (the common case: a few lookups a page)
     key = ref.repacked_archive_key
     with store.writer(key, "application/zip") as target:
         repacked = pdf.repack_attached(source, target, archive.REPACK_LIMIT)
@@ -299,11 +302,10 @@ def _attached_file_segments(
         extra={"files": repacked.files, "repacked_bytes": repacked.size},
     )
     if not repacked.files:
-        return []
-    zipped = ref.model_copy(
+        return None
+    return ref.model_copy(
         update={"source_key": key, "source_version_id": None, "size": repacked.size}
     )
-    return _archive_segments(zipped, store, options, first)
 
 
 def _picture_segments(ref: DocumentRef, store: ObjectStore, options: PlanOptions) -> list[Segment]:
