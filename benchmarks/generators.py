@@ -528,3 +528,21 @@ def mailbox_pst(path: Path, messages: int, seed: int = 43) -> list[str]:
         readable += [f"{stem}.eml", f"{stem}/exhibit-{number}.pdf"]
     path.write_bytes(pst_file([Folder("Inbox", folders=folders)]))
     return readable
+
+
+def word_document(path: Path, paragraphs: int, seed: int = 47) -> Path:
+    """A DOCX as python-docx writes one: ``paragraphs`` numbered clauses of ~30 words, and a
+    table of 5 rows and 4 columns after every 200th (what both readers compared read alike)."""
+    import docx
+
+    rng = random.Random(seed)
+    document = docx.Document()
+    for number in range(paragraphs):
+        document.add_paragraph(f"Clause {number}. {sentence(rng, 30)}")
+        if number % 200 == 199:
+            table = document.add_table(rows=5, cols=4)
+            for row in range(5):
+                for column in range(4):
+                    table.cell(row, column).text = f"r{row}c{column} of {number}"
+    document.save(str(path))
+    return path

