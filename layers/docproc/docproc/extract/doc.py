@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import IO
 
 from docproc.errors import EncryptedDocument, InvalidDocument, UnsupportedDocument
-from docproc.extract.pages import markdown_grid
+from docproc.extract.pages import distinct_lines, markdown_grid
 from docproc.extract.sniff import OLE_ERRORS
 
 EXTRACTION_METHOD = "doc"
@@ -130,8 +130,8 @@ def doc_text(source: Path | IO[bytes], reserve: Callable[[float, str], None] | N
             text = _visible(characters[start : start + length])
             if label == _HEADERS:
                 # Each section's headers and footers (first, odd and even pages) are in the
-                # story: most repeat ("Confidential", a case number); each line once.
-                text = "\n".join(dict.fromkeys(line for line in text.split("\n") if line.strip()))
+                # story: each line once.
+                text = "\n".join(distinct_lines([text]))
             if text:
                 blocks.append(f"{label}:\n{text}" if label else text)
         start += length

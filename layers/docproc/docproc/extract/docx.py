@@ -31,7 +31,7 @@ from lxml import etree
 
 from docproc.errors import InvalidDocument
 from docproc.extract.packages import PACKAGE_ERRORS, without_blobs
-from docproc.extract.pages import Repeats, markdown_grid
+from docproc.extract.pages import Repeats, Stories, distinct_lines, markdown_grid
 
 EXTRACTION_METHOD = "python-docx"
 # Peak memory of reading a DOCX per byte of its XML (measured: 272 MB for a document.xml of
@@ -138,17 +138,14 @@ class _Reader:
         notes = {story: self._notes(story) for story in _STORY_PARTS}
         boxes, self._boxes = self._boxes, []
         headers = self._headers_and_footers(body)
-        header_boxes = self._boxes
-        labelled = [
-            ("Footnotes", notes["footnotes"]),
-            ("Headers and footers", headers),
-            ("Comments", notes["comments"]),
-            ("Endnotes", notes["endnotes"]),
-            ("Text boxes", boxes),
-            ("Header text boxes", header_boxes),
-        ]
-        blocks.extend(f"{label}:\n" + "\n".join(texts) for label, texts in labelled if texts)
-        return "\n\n".join(blocks)
+        return Stories(
+            footnotes=notes["footnotes"],
+            headers_and_footers=headers,
+            comments=notes["comments"],
+            endnotes=notes["endnotes"],
+            text_boxes=boxes,
+            header_text_boxes=self._boxes,
+        ).after(blocks)
 
     def _blocks(self, container: Any, in_cell: bool = False) -> list[str]:
         """The paragraphs and tables in ``container`` (a body, a cell, a note), as text; a
@@ -224,17 +221,16 @@ class _Reader:
 
     def _headers_and_footers(self, body: Any) -> list[str]:
         """The lines of each section's headers and footers (first, odd and even pages), each
-        once: most repeat ("Confidential", a case number)."""
-        lines: dict[str, None] = {}
+        once (distinct_lines)."""
         read: set[str] = set()
+        blocks: list[str] = []
         for reference in body.iter(*_HEADER_REFERENCES):
             part = self._main.related_parts.get(reference.get(_R_ID, ""))
             if part is None or str(part.partname) in read:
                 continue
             read.add(str(part.partname))
-            for block in self._blocks(_children(part)):
-                lines.update((line, None) for line in block.split("\n") if line.strip())
-        return list(lines)
+            blocks += self._blocks(_children(part))
+        return distinct_lines(blocks)
 
     def _notes(self, story: str) -> list[str]:
         """The notes (or comments) of ``story`` the text referred to, in the order it did."""

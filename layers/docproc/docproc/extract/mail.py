@@ -390,16 +390,13 @@ def _office_text(data: bytes, media_type: str) -> str:
         from docproc.extract.rtf import rtf_text
 
         return rtf_text(data)
-    if media_type in sniff.OPEN_DOCUMENTS:
+    if media_type in (sniff.ODT, sniff.ODP):
         from docproc.extract import opendocument
 
         if media_type == sniff.ODT:
             return opendocument.text_document_text(io.BytesIO(data))
-        if media_type == sniff.ODP:
-            return _joined(opendocument.slide_texts(io.BytesIO(data)))
-        sheets = opendocument.sheet_tables(io.BytesIO(data))
-        return "\n\n".join(sheet.text() for sheet in sheets)
-    return _workbook_text(data, media_type == sniff.XLSX)
+        return _joined(opendocument.slide_texts(io.BytesIO(data)))
+    return _workbook_text(data, media_type)
 
 
 def _text_file(data: bytes, media_type: str, encoding: str | None) -> str:
@@ -414,10 +411,14 @@ def _text_file(data: bytes, media_type: str, encoding: str | None) -> str:
     return text.strip()
 
 
-def _workbook_text(data: bytes, xlsx: bool) -> str:
-    """A workbook's sheets, each read as it is written out (its rows are streamed)."""
-    if xlsx:
-        from docproc.extract.xlsx import sheet_tables
+def _workbook_text(data: bytes, media_type: str) -> str:
+    """A workbook's sheets (XLSX, ODS, XLS), each read as it is written out (its rows are
+    streamed)."""
+    if media_type in (sniff.XLSX, sniff.ODS):
+        if media_type == sniff.XLSX:
+            from docproc.extract.xlsx import sheet_tables
+        else:
+            from docproc.extract.opendocument import sheet_tables
 
         return "\n\n".join(sheet.text() for sheet in sheet_tables(io.BytesIO(data)))
     from docproc.extract import xls

@@ -32,7 +32,7 @@ from lxml import etree
 
 from docproc.errors import EncryptedDocument, InvalidDocument
 from docproc.extract.packages import PACKAGE_ERRORS
-from docproc.extract.pages import PageText, Repeats, markdown_grid
+from docproc.extract.pages import PageText, Repeats, Stories, distinct_lines, markdown_grid
 from docproc.extract.sheets import SheetTable, sheet_table
 
 EXTRACTION_METHOD = "opendocument"
@@ -116,16 +116,14 @@ def text_document_text(
     blocks = reader.blocks(body)
     on_pages = _TextReader()  # the page styles' headers and footers
     headers = _headers_and_footers(on_pages, styles) if styles is not None else []
-    labelled = [
-        ("Footnotes", reader.footnotes),
-        ("Headers and footers", headers),
-        ("Comments", reader.comments),
-        ("Endnotes", reader.endnotes),
-        ("Text boxes", reader.boxes),
-        ("Header text boxes", on_pages.boxes),
-    ]
-    blocks.extend(f"{label}:\n" + "\n".join(texts) for label, texts in labelled if texts)
-    return "\n\n".join(blocks)
+    return Stories(
+        footnotes=reader.footnotes,
+        headers_and_footers=headers,
+        comments=reader.comments,
+        endnotes=reader.endnotes,
+        text_boxes=reader.boxes,
+        header_text_boxes=on_pages.boxes,
+    ).after(blocks)
 
 
 def sheet_tables(
@@ -412,16 +410,14 @@ def _described(shape: Any) -> str:
 
 def _headers_and_footers(reader: _TextReader, styles: Any) -> list[str]:
     """The lines of each page style's headers and footers (first, left and right pages),
-    each once: most repeat."""
-    lines: dict[str, None] = {}
-    for master in styles.iter(_STYLE + "master-page"):
-        for part in master:
-            if isinstance(part.tag, str) and part.tag.startswith(
-                (_STYLE + "header", _STYLE + "footer")
-            ):
-                for block in reader.blocks(part):
-                    lines.update((line, None) for line in block.split("\n") if line.strip())
-    return list(lines)
+    each once (distinct_lines)."""
+    return distinct_lines(
+        block
+        for master in styles.iter(_STYLE + "master-page")
+        for part in master
+        if isinstance(part.tag, str) and part.tag.startswith((_STYLE + "header", _STYLE + "footer"))
+        for block in reader.blocks(part)
+    )
 
 
 def _collapsed(text: str | None) -> str:

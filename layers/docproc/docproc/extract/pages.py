@@ -4,8 +4,8 @@ import without MuPDF or Pillow."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Literal
 
 # How a page's text was obtained: its text layer, or OCR of its rendering.
@@ -114,3 +114,38 @@ class Repeats:
             return None
         self._repeated += size
         return cells
+
+
+@dataclass
+class Stories:
+    """A word-processing document's text beside its body (DOCX, ODT): written after the body,
+    each under its label, in the order a Word 97-2003 document stores them
+    (docproc.extract.doc), so that every such document reads alike."""
+
+    footnotes: list[str] = field(default_factory=list)
+    headers_and_footers: list[str] = field(default_factory=list)
+    comments: list[str] = field(default_factory=list)
+    endnotes: list[str] = field(default_factory=list)
+    text_boxes: list[str] = field(default_factory=list)
+    header_text_boxes: list[str] = field(default_factory=list)
+
+    def after(self, body: list[str]) -> str:
+        """``body``'s blocks, then each story with text under its label (`Footnotes:`)."""
+        labelled = [
+            ("Footnotes", self.footnotes),
+            ("Headers and footers", self.headers_and_footers),
+            ("Comments", self.comments),
+            ("Endnotes", self.endnotes),
+            ("Text boxes", self.text_boxes),
+            ("Header text boxes", self.header_text_boxes),
+        ]
+        stories = [f"{label}:\n" + "\n".join(texts) for label, texts in labelled if texts]
+        return "\n\n".join([*body, *stories])
+
+
+def distinct_lines(blocks: Iterable[str]) -> list[str]:
+    """Each line of ``blocks`` with text, once, in order: a document's headers and footers
+    (sections and first, odd and even pages repeat "Confidential", a case number)."""
+    return list(
+        dict.fromkeys(line for block in blocks for line in block.split("\n") if line.strip())
+    )

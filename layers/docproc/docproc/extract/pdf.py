@@ -476,22 +476,21 @@ def attached_bytes(document: pymupdf.Document, attached: AttachedFile, limit: in
     return None
 
 
-def repack_attached(path: Path, target: IO[bytes], limit: int) -> Repacked:
-    """Write the files attached to the PDF at ``path`` to ``target`` as a stored ZIP, each
-    named as the PDF names it (made safe and unique), until ``limit`` bytes are written (the
-    rest logged and left out)."""
+def repack_attached(
+    document: pymupdf.Document, attached: list[AttachedFile], target: IO[bytes], limit: int
+) -> Repacked:
+    """Write the files ``attached`` to ``document`` (attached_files) to ``target`` as a
+    stored ZIP, each named as the PDF names it (made safe and unique), until ``limit`` bytes
+    are written (the rest logged and left out)."""
     from docproc.extract.archive import Repacked, safe_name, unique_name
 
     written, size, taken = 0, 0, set[str]()
-    with (
-        open_document(path) as document,
-        zipfile.ZipFile(target, "w", zipfile.ZIP_STORED, allowZip64=True) as zipped,
-    ):
-        for attached in attached_files(document):
-            data = attached_bytes(document, attached, min(ATTACHED_FILE_LIMIT, limit - size))
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_STORED, allowZip64=True) as zipped:
+        for each in attached:
+            data = attached_bytes(document, each, min(ATTACHED_FILE_LIMIT, limit - size))
             if data is None:
                 continue
-            name = unique_name(safe_name(attached.name) or "attachment", taken)
+            name = unique_name(safe_name(each.name) or "attachment", taken)
             zipped.writestr(zipfile.ZipInfo(name), data)
             written, size = written + 1, size + len(data)
     return Repacked(files=written, size=target.tell())

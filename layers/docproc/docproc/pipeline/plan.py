@@ -292,11 +292,12 @@ def _attached_files(ref: DocumentRef, store: ObjectStore, source: Path) -> Docum
     from docproc.extract import archive, pdf
 
     with pdf.open_document(source) as document:
-        if not pdf.attached_files(document):
+        attached = pdf.attached_files(document)
+        if not attached:
             return None  # (the common case: a few lookups a page)
-    key = ref.repacked_archive_key
-    with store.writer(key, "application/zip") as target:
-        repacked = pdf.repack_attached(source, target, archive.REPACK_LIMIT)
+        key = ref.repacked_archive_key
+        with store.writer(key, "application/zip") as target:
+            repacked = pdf.repack_attached(document, attached, target, archive.REPACK_LIMIT)
     logger.info(
         "repacked a PDF's attached files",
         extra={"files": repacked.files, "repacked_bytes": repacked.size},
