@@ -6,6 +6,7 @@ in reading order."""
 from __future__ import annotations
 
 import io
+import zipfile
 
 import pytest
 
@@ -15,6 +16,7 @@ from docproc.extract.mail import file_text
 from docproc.extract.ocr import OCR_OFF
 from docproc.extract.sniff import ODP, ODS, ODT, ZIP, sniff_zip
 from tests.documents import email_message, open_document
+from tests.memory import peak_growth_mb
 
 
 def _text(body: str, master_styles: str = "") -> str:
@@ -325,3 +327,17 @@ def test_a_count_the_file_states_wrongly_counts_one():
     )
     # When it is read, Then each counts one (it was a ValueError, untyped)
     assert _text(body) == "a b c\n\n| d |\n| --- |"
+
+
+def test_a_mimetype_member_is_read_no_further_than_a_type_can_run():
+    # Given a ZIP whose mimetype member declares a text document, then runs on to 256 MB
+    declared = b"application/vnd.oasis.opendocument.text" + b" " * (256 << 20)
+    package = io.BytesIO()
+    with zipfile.ZipFile(package, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("mimetype", declared)
+        archive.writestr("content.xml", b"<x/>")
+    del declared
+    # When its kind is sniffed, Then it is a text document, and the member was not read whole
+    # (it was: 256 MB more in the process)
+    kind, grew = peak_growth_mb(lambda: sniff_zip(package))
+    assert kind == ODT and grew < 64

@@ -370,6 +370,10 @@ def sniff(head: bytes, filename: str = "") -> Detected:
     return Detected(_text_format(text, filename), encoding)
 
 
+# What is read of a ZIP's mimetype member: more than any type it may declare.
+_MIMETYPE_BYTES = 256
+
+
 def sniff_zip(archive_file: Path | IO[bytes]) -> str:
     """Which ZIP-based format an archive is, by its members; ZIP for none of them (an archive
     of files). A seekable file object will do: only the central directory and the
@@ -377,7 +381,11 @@ def sniff_zip(archive_file: Path | IO[bytes]) -> str:
     try:
         with zipfile.ZipFile(archive_file) as archive:
             names = archive.namelist()
-            declared = archive.read("mimetype").strip() if "mimetype" in names else b""
+            declared = b""
+            if "mimetype" in names:
+                # (its first bytes: a type is a short line, and the member may be anything)
+                with archive.open("mimetype") as member:
+                    declared = member.read(_MIMETYPE_BYTES).strip()
             if declared == EPUB.encode():
                 return EPUB
             open_document = _OPEN_DOCUMENT_KINDS.get(declared.decode("ascii", "replace"))
