@@ -81,6 +81,18 @@ _WORD_PARTS = "http://schemas.openxmlformats.org/officeDocument/2006/relationshi
 _WORD_TYPES = "application/vnd.openxmlformats-officedocument.wordprocessingml."
 
 
+@dataclass(frozen=True)
+class ImportedPart:
+    """A part a DOCX imports whole (w:altChunk): ``name`` in word/, declared as
+    ``content_type``, related from ``owner`` (document, header1, footnotes...) as ``rid``."""
+
+    name: str
+    content_type: str
+    data: bytes
+    rid: str = "rIdImport1"
+    owner: str = "document"
+
+
 def word_package(
     body: str,
     footnotes: str = "",
@@ -88,11 +100,13 @@ def word_package(
     comments: str = "",
     headers: Sequence[str] = (),
     footers: Sequence[str] = (),
+    imported: Sequence[ImportedPart] = (),
 ) -> bytes:
     """A DOCX written part by part, as Word writes them: ``body`` is the XML inside
     ``w:body`` (prefixes w, r, mc, wps and v declared), the others the XML inside each part's
     root (``w:footnotes``, ``w:endnotes``, ``w:comments``, ``w:hdr``, ``w:ftr``). The headers
-    and footers are referred to by the last section, as rIdH1..., rIdF1..."""
+    and footers are referred to by the last section, as rIdH1..., rIdF1...; each of
+    ``imported`` by its owner's XML, as its ``rid`` (``<w:altChunk r:id="rIdImport1"/>``)."""
     parts: dict[str, tuple[str, str, str]] = {}  # name: relationship id, type, XML
     for root, kind, xml in [
         ("footnotes", "footnotes", footnotes),
@@ -126,11 +140,19 @@ def word_package(
     overrides = "".join(
         f'<Override PartName="/word/{name}" ContentType="{_WORD_TYPES}{kind}+xml"/>'
         for name, (_, kind, _) in parts.items()
+    ) + "".join(
+        f'<Override PartName="/word/{part.name}" ContentType="{part.content_type}"/>'
+        for part in imported
     )
-    relationships = "".join(
-        f'<Relationship Id="{rid}" Type="{_WORD_PARTS}{kind}" Target="{name}"/>'
-        for name, (rid, kind, _) in parts.items()
-    )
+    relationships: dict[str, str] = {"document": ""}  # a part's relationships, by owner
+    for name, (rid, kind, _) in parts.items():
+        relationships["document"] += (
+            f'<Relationship Id="{rid}" Type="{_WORD_PARTS}{kind}" Target="{name}"/>'
+        )
+    for part in imported:
+        relationships[part.owner] = relationships.get(part.owner, "") + (
+            f'<Relationship Id="{part.rid}" Type="{_WORD_PARTS}aFChunk" Target="{part.name}"/>'
+        )
     package = io.BytesIO()
     with zipfile.ZipFile(package, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(
@@ -149,13 +171,16 @@ def word_package(
             'Target="word/document.xml"/></Relationships>',
         )
         archive.writestr("word/document.xml", document)
-        archive.writestr(
-            "word/_rels/document.xml.rels",
-            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-            f"{relationships}</Relationships>",
-        )
+        for owner, related in relationships.items():
+            archive.writestr(
+                f"word/_rels/{owner}.xml.rels",
+                '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+                f'relationships">{related}</Relationships>',
+            )
         for name, (_, _, xml) in parts.items():
             archive.writestr(f"word/{name}", xml)
+        for part in imported:
+            archive.writestr(f"word/{part.name}", part.data)
     return package.getvalue()
 
 

@@ -5,6 +5,7 @@ within the memory their budgets assume."""
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import zipfile
 from pathlib import Path
@@ -16,7 +17,7 @@ from docproc.local.runner import ingest
 from docproc.observability import current_rss_mb, peak_rss_mb, reset_peak_rss
 from docproc.pipeline.plan import plan_document
 from docproc.pipeline.process_segment import process_segment
-from tests.documents import word_97_document, word_package
+from tests.documents import ImportedPart, word_97_document, word_package
 from tests.fakes import ReadsCounted
 from tests.memory import peak_growth_mb
 
@@ -76,6 +77,9 @@ def test_a_word_document_is_read_within_the_memory_its_budget_assumes(tmp_path: 
     assert text.count("Zoë\u2019s clause") == 70_000
 
 
+_DOCUMENT_MAIN = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+
+
 def _paragraph(text: str) -> str:
     return f'<w:p><w:r><w:t xml:space="preserve">{text}</w:t></w:r></w:p>'
 
@@ -133,3 +137,68 @@ def test_a_docx_is_read_within_the_memory_its_budget_assumes(tmp_path: Path):
     text, grew = peak_growth_mb(lambda: docx.docx_text(path))
     assert grew < xml_mb * docx.XML_MEMORY_FACTOR
     assert text.count("Zoë\u2019s clause") == 40_000 and text.endswith("Note 39999.")
+
+
+def test_a_docx_assembled_from_imported_clauses_is_found_by_what_they_say(env, tmp_path: Path):
+    # Given an agreement assembled by a document-assembly tool and never saved by Word: its
+    # body imports a clause written as HTML and a schedule that is itself a DOCX
+    schedule = word_package(_paragraph("Schedule 1: the premises are Unit 4, Harbour Road."))
+    imported = [
+        ImportedPart(
+            "clause.htm", "text/html", b"<p>The tenant indemnifies the landlord.</p>", "rIdC"
+        ),
+        ImportedPart("schedule.docx", _DOCUMENT_MAIN, schedule, "rIdS"),
+    ]
+    body = (
+        _paragraph("Agreement.")
+        + '<w:altChunk r:id="rIdC"/><w:altChunk r:id="rIdS"/>'
+        + _paragraph("Signed.")
+    )
+    path = tmp_path / "agreement.docx"
+    path.write_bytes(word_package(body, imported=imported))
+    # When the laptop's runner ingests it
+    report = ingest(env, path, document_id="agreement")
+    assert report.status == "complete"
+    # Then the imported clause and schedule are in its chunk, in their places (red before:
+    # the DOCX was refused, InvalidDocument)
+    hit = env.vectors.search(env.embedder.embed(["tenant indemnifies"])[0], "local")[0]
+    assert hit.payload["text"] == (
+        "Agreement.\n\nThe tenant indemnifies the landlord.\n\n"
+        "Schedule 1: the premises are Unit 4, Harbour Road.\n\nSigned."
+    )
+
+
+def test_a_web_page_word_saved_whole_is_read_as_a_page(env, tmp_path: Path):
+    # Given a memo Word saved as a single-file web page (MHTML): a MIME document, without a
+    # sender, of its HTML in quoted-printable
+    path = tmp_path / "memo.mht"
+    path.write_bytes(
+        b'MIME-Version: 1.0\r\nContent-Type: multipart/related; boundary="----=_NextPart"\r\n'
+        b"\r\n------=_NextPart\r\nContent-Location: file:///C:/memo.htm\r\n"
+        b"Content-Transfer-Encoding: quoted-printable\r\n"
+        b'Content-Type: text/html; charset="us-ascii"\r\n\r\n'
+        b"<html><body><p class=3DMsoNormal>The hearing is moved to 3 March.</p></body></html>"
+        b"\r\n------=_NextPart--\r\n"
+    )
+    # When the laptop's runner ingests it
+    report = ingest(env, path, document_id="memo")
+    assert report.status == "complete"
+    # Then its chunk is the page's text (red before: read as plain text, its MIME header,
+    # markup and quoted-printable in the chunk)
+    hit = env.vectors.search(env.embedder.embed(["hearing moved"])[0], "local")[0]
+    assert hit.payload["text"] == "The hearing is moved to 3 March."
+
+
+def test_a_docx_s_imported_html_is_read_within_the_memory_its_budget_assumes():
+    # Given a DOCX importing 13 MB of HTML (the kind that takes the most to read): 200,000
+    # clauses with a character beyond Latin-1 in each
+    clause = "<p>Clause {n}: the tenant keeps the premises in repair, Zoë\u2019s.</p>"
+    html = "".join(clause.format(n=n) for n in range(200_000)).encode()
+    part = ImportedPart("clauses.htm", "text/html", html)
+    package = word_package(
+        _paragraph("Lease.") + '<w:altChunk r:id="rIdImport1"/>', imported=[part]
+    )
+    # When it is read, Then the process grew by less than the budget's check assumes
+    text, grew = peak_growth_mb(lambda: docx.docx_text(io.BytesIO(package)))
+    assert grew < len(html) / 2**20 * docx.IMPORTED_MEMORY_FACTOR
+    assert text.count("Zoë\u2019s.") == 200_000

@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import io
+import zipfile
 
 import pytest
 
-from docproc.errors import InvalidDocument
+from docproc.errors import InvalidDocument, SegmentBudgetExceeded
 from docproc.extract.docx import docx_text
-from tests.documents import with_part_replaced, word_package
+from docproc.extract.mail import MAX_NESTING
+from tests.documents import ImportedPart, with_part_replaced, word_package
 
 
 def _text(body: str, **parts: object) -> str:
@@ -256,3 +258,174 @@ def test_a_document_without_a_body_is_a_typed_error():
     # When it is read, Then it is InvalidDocument
     with pytest.raises(InvalidDocument):
         docx_text(io.BytesIO(damaged))
+
+
+# Parts a document imports whole (w:altChunk): how document assembly merges clauses written
+# elsewhere into a DOCX that Word has not yet opened and saved.
+_DOCUMENT_MAIN = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+_MHT = (
+    b'MIME-Version: 1.0\r\nContent-Type: multipart/related; boundary="b"\r\n\r\n--b\r\n'
+    b'Content-Type: text/html; charset="utf-8"\r\n\r\n'
+    b"<html><body><p>Clause 4: notices in writing.</p></body></html>\r\n--b--\r\n"
+)
+_XHTML = (
+    b'<?xml version="1.0" encoding="utf-8"?><!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 '
+    b'Strict//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd"><html '
+    b'xmlns="http://www.w3.org/1999/xhtml"><head><title>t</title></head><body><p>Clause 5: '
+    b"governing law.</p></body></html>"
+)
+
+
+def _import(rid: str) -> str:
+    return f'<w:altChunk r:id="{rid}"/>'
+
+
+def test_a_document_assembled_from_imported_parts_reads_each_in_its_place():
+    # Given a DOCX assembled from clauses in each kind Word imports: HTML, RTF, plain text,
+    # an MHT, XHTML and another DOCX (itself a redline), one of them in a table's cell
+    nested = word_package(
+        _p(
+            "Clause 6: the term is ",
+            '<w:ins w:id="1" w:author="A">' + _run("five") + "</w:ins>",
+            " years.",
+        )
+    )
+    parts = [
+        ImportedPart(
+            "c1.htm", "text/html", b"<html><body><p>Clause 1: rent.</p></body></html>", "rId1"
+        ),
+        ImportedPart("c2.rtf", "application/rtf", rb"{\rtf1\ansi Clause 2: deposit.}", "rId2"),
+        ImportedPart("c3.txt", "text/plain", b"Clause 3: repairs.", "rId3"),
+        ImportedPart("c4.mht", "message/rfc822", _MHT, "rId4"),
+        ImportedPart("c5.xhtml", "application/xhtml+xml", _XHTML, "rId5"),
+        ImportedPart("c6.docx", _DOCUMENT_MAIN, nested, "rId6"),
+        ImportedPart("c7.htm", "text/html", b"<p>Signed in London.</p>", "rId7"),
+    ]
+    body = (
+        _p("Lease.")
+        + "".join(_import(f"rId{n}") for n in range(1, 7))
+        + _table(_row("Place", f"<w:tc>{_import('rId7')}</w:tc>"))
+        + _p("End.")
+    )
+    # When it is read
+    text = docx_text(io.BytesIO(word_package(body, imported=parts)))
+    # Then each part's text stands where the document imports it (red before: a DOCX that
+    # imports a DOCX was InvalidDocument, python-docx parsing the emptied part as XML; the
+    # other imports were missing)
+    assert text.split("\n\n") == [
+        "Lease.",
+        "Clause 1: rent.",
+        "Clause 2: deposit.",
+        "Clause 3: repairs.",
+        "Clause 4: notices in writing.",
+        "Clause 5: governing law.",
+        "Clause 6: the term is five years.",
+        "| Place | Signed in London. |\n| --- | --- |",
+        "End.",
+    ]
+
+
+def test_an_import_in_a_header_or_a_footnote_is_found_through_that_part_s_relationships():
+    # Given a DOCX whose body, header and footnotes each import a part under the same
+    # relationship id (ids are each part's own)
+    parts = [
+        ImportedPart("body.txt", "text/plain", b"Imported in the body.", "rIdI"),
+        ImportedPart("head.txt", "text/plain", b"Imported in the header.", "rIdI", "header1"),
+        ImportedPart("note.txt", "text/plain", b"Imported in a footnote.", "rIdI", "footnotes"),
+    ]
+    data = word_package(
+        _p("Body.", '<w:r><w:footnoteReference w:id="1"/></w:r>') + _import("rIdI"),
+        footnotes=f'<w:footnote w:id="1">{_import("rIdI")}</w:footnote>',
+        headers=[_p("Header.") + _import("rIdI")],
+        imported=parts,
+    )
+    # When it is read, Then each import is its own part's
+    assert docx_text(io.BytesIO(data)) == (
+        "Body.\n\nImported in the body.\n\nFootnotes:\nImported in a footnote.\n\n"
+        "Headers and footers:\nHeader.\nImported in the header."
+    )
+
+
+def test_imports_within_imports_are_read_as_deep_as_messages_are_and_no_deeper():
+    # Given a DOCX that imports a DOCX that imports one... eight deep (a package can hold
+    # itself: nothing else would bound it)
+    data = word_package(_p("Level 8."))
+    for level in range(7, -1, -1):
+        part = ImportedPart(f"level{level + 1}.docx", _DOCUMENT_MAIN, data)
+        data = word_package(_p(f"Level {level}.") + _import("rIdImport1"), imported=[part])
+    # When it is read
+    text = docx_text(io.BytesIO(data))
+    # Then the imports are read down to mail.MAX_NESTING (5) documents below it, no deeper
+    assert text.split("\n\n") == [f"Level {level}." for level in range(MAX_NESTING + 1)]
+
+
+def test_an_import_that_cannot_be_read_is_left_out_and_the_rest_is_read(monkeypatch):
+    # Given a DOCX importing a damaged DOCX, a binary part, an empty one, a part over the size
+    # bound, Word's own XML (Flat OPC), a part damaged in the package, and a part outside it
+    # (an external relationship, which Word refuses)
+    flat_opc = b'<?xml version="1.0"?><pkg:package xmlns:pkg="urn:x"><w:t>x</w:t></pkg:package>'
+    parts = [
+        ImportedPart("bad.docx", _DOCUMENT_MAIN, b"PK\x03\x04 not an archive", "rId1"),
+        ImportedPart("blob.bin", "application/octet-stream", bytes(range(256)), "rId2"),
+        ImportedPart("empty.htm", "text/html", b"", "rId3"),
+        ImportedPart("big.txt", "text/plain", b"Large clause. " * 100, "rId4"),
+        ImportedPart("flat.xml", "application/xml", flat_opc, "rId5"),
+        ImportedPart("crc.txt", "text/plain", b"Damaged clause. " * 20, "rId6"),
+        ImportedPart("ok.txt", "text/plain", b"Small clause.", "rId7"),
+    ]
+    monkeypatch.setattr("docproc.extract.docx.IMPORTED_LIMIT", 1000)
+    body = _p("Start.") + "".join(_import(f"rId{n}") for n in range(1, 8)) + _p("End.")
+    package = word_package(body, imported=parts)
+    relationships = zipfile.ZipFile(io.BytesIO(package)).read("word/_rels/document.xml.rels")
+    external = with_part_replaced(
+        package,
+        "word/_rels/document.xml.rels",
+        relationships.replace(
+            b'Target="ok.txt"', b'Target="https://example.invalid/x.htm" TargetMode="External"'
+        ),
+    )
+    data, external = (_damaged_member(p, "word/crc.txt") for p in (package, external))
+    # When each is read, Then what could not be read is left out and the rest kept
+    assert docx_text(io.BytesIO(data)) == "Start.\n\nSmall clause.\n\nEnd."
+    assert docx_text(io.BytesIO(external)) == "Start.\n\nEnd."
+
+
+def _damaged_member(package: bytes, name: str) -> bytes:
+    """``package`` with a byte of member ``name``'s compressed data changed."""
+    with zipfile.ZipFile(io.BytesIO(package)) as archive:
+        info = archive.getinfo(name)
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    damaged = bytearray(package)
+    damaged[start + info.compress_size // 2] ^= 0xFF
+    return bytes(damaged)
+
+
+def test_imports_inflate_no_further_than_the_document_s_allowance(monkeypatch):
+    # Given a DOCX that imports one clause of 1 KB a thousand times, and a DOCX whose imported
+    # DOCX imports it a thousand times (an allowance per document would be a bomb's)
+    monkeypatch.setattr("docproc.extract.docx.IMPORTED_LIMIT", 10_240)
+    clause = ImportedPart("clause.txt", "text/plain", b"Clause. " * 128)
+    many = word_package(_import("rIdImport1") * 1000, imported=[clause])
+    nesting = word_package(
+        _import("rIdImport1"), imported=[ImportedPart("many.docx", _DOCUMENT_MAIN, many)]
+    )
+    # When each is read, Then the clauses read together come to no more than the allowance
+    # (the nested DOCX's own size counted in it too)
+    assert docx_text(io.BytesIO(many)).count("Clause.") == 10 * 128
+    assert docx_text(io.BytesIO(nesting)).count("Clause.") < 10 * 128
+
+
+def test_an_import_that_does_not_fit_the_segment_s_memory_is_refused_before_it_is_read():
+    # Given a segment whose budget fits the document's XML and nothing more
+    asked: list[str] = []
+
+    def reserve(megabytes: float, reading: str) -> None:
+        asked.append(reading)
+        if len(asked) > 1:
+            raise SegmentBudgetExceeded(reading)
+
+    part = ImportedPart("c1.txt", "text/plain", b"Clause.")
+    data = word_package(_p("Lease.") + _import("rIdImport1"), imported=[part])
+    # When it is read, Then the import is refused as the segment's budget refuses any read
+    with pytest.raises(SegmentBudgetExceeded):
+        docx_text(io.BytesIO(data), reserve)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import random
 from pathlib import Path
@@ -309,3 +310,63 @@ def test_an_apple_mail_message_file_is_read_as_its_message_without_mail_s_flags(
     # Then it is the message, not Mail's flags (red before: text, plist and base64 included)
     assert text == message_text(io.BytesIO(message.as_bytes()))
     assert "Subject: Lease" in text and "Rent." in text and "plist" not in text
+
+
+def _mht_part(location: str, content_type: str, body: bytes, extra: str = "") -> bytes:
+    return (
+        (
+            f"------=_NextPart_01DA\r\nContent-Location: {location}\r\n{extra}"
+            f"Content-Type: {content_type}\r\n\r\n"
+        ).encode()
+        + body
+        + b"\r\n"
+    )
+
+
+def test_a_web_page_saved_whole_reads_as_its_page_not_its_look():
+    # Given a memo Word saved as a single-file web page (MHTML, no sender): its HTML, a style
+    # sheet, Word's colour map and list of its files, a scanned exhibit as a picture, and a
+    # file it carries by name
+    exhibit = _picture(page_picture(["Exhibit 7: the signed notice"], width=500, height=200))
+    data = (
+        b'MIME-Version: 1.0\r\nContent-Type: multipart/related; boundary="----=_NextPart_01DA"'
+        b"\r\n\r\nThis document is a Single File Web Page.\r\n\r\n"
+        + _mht_part(
+            "file:///C:/D/memo.htm",
+            'text/html; charset="us-ascii"',
+            b"<html><body><p>The hearing is moved to 3 March.</p></body></html>",
+        )
+        + _mht_part("file:///C:/D/memo_files/style.css", "text/css", b"p.MsoNormal {margin:0}")
+        + _mht_part(
+            "file:///C:/D/memo_files/colorschememapping.xml",
+            "text/xml",
+            b'<a:clrMap xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main"/>',
+        )
+        + _mht_part(
+            "file:///C:/D/memo_files/filelist.xml",
+            "text/xml",
+            b'<xml><o:MainFile HRef="../memo.htm"/></xml>',
+        )
+        + _mht_part(
+            "file:///C:/D/memo_files/image001.png",
+            "image/png",
+            base64.encodebytes(exhibit),
+            "Content-Transfer-Encoding: base64\r\n",
+        )
+        + _mht_part(
+            "file:///C:/D/memo_files/terms.txt",
+            "text/plain",
+            b"Terms of the adjournment.",
+            'Content-Disposition: attachment; filename="terms.txt"\r\n',
+        )
+        + b"------=_NextPart_01DA--\r\n"
+    )
+    # When it is read with OCR on
+    text = message_text(io.BytesIO(data), OCR)
+    # Then it is the page's text, the picture's and the named file's: not the style sheet,
+    # colour map or file list (red before: each followed the page as an attachment's text)
+    assert text.startswith("The hearing is moved to 3 March.\n\nAttachment (image/png)\n\n")
+    assert "Exhibit 7" in text
+    assert text.endswith("Attachment: terms.txt (text/plain)\n\nTerms of the adjournment.")
+    assert "MsoNormal" not in text and "clrMap" not in text and "MainFile" not in text
+    assert sniff(data, "memo").media_type == EML

@@ -169,9 +169,13 @@ def test_a_message_without_a_sender_is_still_read_as_an_email():
     files = _repacked(pst_file([Folder("Drafts", [Message("Draft", body="Not sent yet.")])]))
     (data,) = files.values()
     # Then its name and header make it an e-mail (red before: read as text, its header lines
-    # in its text), and unnamed the same bytes are text (a memo may have fields too)
+    # in its text); named otherwise too, as its header begins a MIME entity (MIME-Version,
+    # Content-Type: fields a memo does not have)
     assert sniff(data, "Drafts/00001 Draft.eml").media_type == EML
-    assert sniff(data, "draft.txt").media_type == TEXT
+    assert sniff(data, "draft.txt").media_type == EML
+    # and without them, its fields alone do not make a text an e-mail
+    fields = b"Subject: Draft\r\nDate: Mon, 1 Jun 2026 09:00:00 +0000\r\n\r\nNot sent yet."
+    assert sniff(fields, "draft.txt").media_type == TEXT
 
 
 def test_folders_outside_the_mailbox_top_are_left_out():

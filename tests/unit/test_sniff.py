@@ -15,6 +15,7 @@ from docproc.extract.sniff import (
     CBZ,
     CSV,
     DOCX,
+    EML,
     EPUB,
     HTML,
     JSON,
@@ -88,6 +89,23 @@ def test_probe_may_end_inside_a_character():
         (b'{"a": 1}\n{"a": 2}\n{"a": 3}\n', "records.txt", JSONL),
         (b'{"a": [1, 2]}', "data.json", JSON),
         (b"<!DOCTYPE html><html><body>x</body></html>", "page.txt", HTML),
+        # XHTML: the html element after an XML declaration and a long DOCTYPE
+        (
+            b'<?xml version="1.0" encoding="utf-8"?><!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 '
+            b'Strict//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd"><html>x</html>',
+            "clause",
+            HTML,
+        ),
+        (b"<p>A fragment of a page.</p>", "clause.htm", HTML),
+        (b"<p>Markup in a text file.</p>", "clause.txt", TEXT),
+        # A web page saved whole (MHTML) by Word: a MIME document without a sender
+        (
+            b'MIME-Version: 1.0\r\nContent-Type: multipart/related; boundary="b"\r\n\r\n--b',
+            "clause",
+            EML,
+        ),
+        (b"Subject: the lease\r\nMIME-Version: 1.0\r\n\r\nText", "saved.mht", EML),
+        (b"Subject: the lease\r\nMIME-Version: 1.0\r\n\r\nText", "memo.txt", TEXT),
         (b"plain words, nothing else\n", "notes", TEXT),
     ],
 )

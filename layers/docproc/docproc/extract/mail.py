@@ -216,12 +216,26 @@ def _body(message: MIMEPart) -> str:
 
 def _attachments(message: MIMEPart) -> Iterator[MIMEPart]:
     """Every part that is not the body (attachments, and the parts of a multipart/mixed that
-    are neither), in order; a multipart attachment's own parts in its place."""
+    are neither), in order; a multipart attachment's own parts in its place. Left out: what a
+    web page saved whole (MHTML) holds for its page's look, not its text (_page_resource)."""
     for part in message.iter_attachments():
         if part.is_multipart() and part.get_content_maintype() == "multipart":
             yield from _attachments(part)
-        else:
+        elif not _page_resource(message, part):
             yield part
+
+
+def _page_resource(container: MIMEPart, part: MIMEPart) -> bool:
+    """Whether ``part`` is a file a saved page's HTML refers to by its address for its look: a
+    style sheet, a script, Word's list of its files and its theme (in a multipart/related,
+    located by Content-Location, without a file name). Pictures are read as a message's
+    (OCR where it is on)."""
+    return (
+        container.get_content_type() == "multipart/related"
+        and part.get("Content-Location") is not None
+        and not part.get_filename()
+        and part.get_content_maintype() != "image"
+    )
 
 
 def _content(part: MIMEPart) -> object:
@@ -319,7 +333,7 @@ def file_text(
             return ""
         return _enclosed_text(data, name, media_type, ocr, tables, depth + 1, beside_body)
     if media_type in _OFFICE_TYPES:
-        return _office_text(data, media_type)
+        return _office_text(data, media_type, depth)
     if media_type in sniff.PAGED:
         filetype = sniff.PAGED[media_type]
         with _spilled(data, filetype) as path:
@@ -369,11 +383,11 @@ def _enclosed_text(
     return message_text(io.BytesIO(data), ocr, tables, depth)
 
 
-def _office_text(data: bytes, media_type: str) -> str:
+def _office_text(data: bytes, media_type: str, depth: int) -> str:
     if media_type == sniff.DOCX:
         from docproc.extract.docx import docx_text
 
-        return docx_text(io.BytesIO(data))
+        return docx_text(io.BytesIO(data), depth=depth)
     if media_type == sniff.DOC:
         from docproc.extract.doc import doc_text
 

@@ -18,6 +18,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
+from lxml import etree
+
 # What zipfile and the XML parsers raise on a damaged package, whichever reader reads it.
 PACKAGE_ERRORS: tuple[type[Exception], ...] = (
     zipfile.BadZipFile,
@@ -52,22 +54,47 @@ def copy_without_blobs(
     """``package`` into ``copy``: its XML and relationships as they are (uncompressed: they
     are read once, soon), every other part empty; the parts' ``content_types`` renamed as
     given (old: new) in ``[Content_Types].xml``."""
+    emptied = {"/" + i.filename.lower() for i in package.infolist() if not is_xml_part(i.filename)}
     with zipfile.ZipFile(copy, "w", zipfile.ZIP_STORED, allowZip64=True) as target:
         for info in package.infolist():
             if not is_xml_part(info.filename):
                 target.writestr(info.filename, b"")
                 continue
-            if content_types and info.filename == _CONTENT_TYPES:
-                declared = package.read(info).decode("utf-8", errors="replace")
-                for old, new in content_types.items():
-                    declared = declared.replace(f'"{old}"', f'"{new}"')
-                target.writestr(info.filename, declared.encode("utf-8"))
+            if info.filename == _CONTENT_TYPES:
+                declared = _declared(package.read(info), emptied, content_types or {})
+                target.writestr(info.filename, declared)
                 continue
             with (
                 package.open(info) as source,
                 target.open(info.filename, "w", force_zip64=True) as sink,
             ):
                 shutil.copyfileobj(source, sink, _COPY_BUFFER)
+
+
+# What a part left empty is declared as where the package declares it XML: a reader would
+# parse it, and empty is not XML. A DOCX that imports another (w:altChunk, how document
+# assembly merges documents) declares the imported DOCX, a ZIP, as a document's main part.
+_BLOB = "application/octet-stream"
+_OVERRIDE = "{http://schemas.openxmlformats.org/package/2006/content-types}Override"
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True)
+
+
+def _declared(types: bytes, emptied: set[str], renames: Mapping[str, str]) -> bytes:
+    """``[Content_Types].xml`` for the copy: each content type in ``renames`` (old: new)
+    renamed, and a part in ``emptied`` (its name, lower case) declared as XML declared a blob.
+    Raises PACKAGE_ERRORS (SyntaxError) where it is not XML."""
+    root = etree.fromstring(types, _PARSER)
+    for declaration in root:
+        declared = declaration.get("ContentType", "")
+        if declaration.tag == _OVERRIDE and (
+            declaration.get("PartName", "").lower() in emptied
+            and declared.endswith(("+xml", "/xml"))
+        ):
+            declaration.set("ContentType", _BLOB)
+        elif declared in renames:
+            declaration.set("ContentType", renames[declared])
+    result: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    return result
 
 
 @contextmanager

@@ -285,6 +285,8 @@ _EXTENSION_TYPES = {
     ".html": HTML,
     ".htm": HTML,
     ".eml": EML,
+    ".mht": EML,  # a web page saved whole (MHTML): a MIME message of its HTML and pictures
+    ".mhtml": EML,
     ".emlx": EMLX,
     ".msg": MSG,
     ".rtf": RTF,
@@ -493,7 +495,7 @@ def _decode_prefix(head: bytes, encoding: str) -> str:
 def _text_format(text: str, filename: str) -> str:
     stripped = text.lstrip("\ufeff \t\r\n")
     lowered = stripped[:200].lower()
-    if lowered.startswith(("<!doctype html", "<html")) or "<html" in lowered[:100]:
+    if _looks_like_html(lowered):
         return HTML
     if stripped.startswith("<?xml") and "<FictionBook" in stripped[:2000]:
         return FB2
@@ -519,7 +521,17 @@ def _text_format(text: str, filename: str) -> str:
         return CSV
     if hinted == MARKDOWN:
         return MARKDOWN
+    if hinted == HTML and stripped.startswith("<"):
+        return HTML  # a fragment ("<p>Clause 7...</p>") in a file named .html
     return TEXT
+
+
+def _looks_like_html(lowered: str) -> bool:
+    """Whether a text's first characters, lower case, begin a web page: HTML, or XHTML (its
+    XML declaration and DOCTYPE before the html element)."""
+    if lowered.startswith(("<!doctype html", "<html")) or "<html" in lowered[:100]:
+        return True
+    return lowered.startswith("<?xml") and ("<!doctype html" in lowered or "<html" in lowered)
 
 
 # A header field's line: a name of printable characters but the colon, then a colon.
@@ -528,6 +540,9 @@ _HEADER_FIELD = re.compile(r"([!-9;-~]+):")
 # fields of their own that reading them as a message would drop; not these).
 _MESSAGE_FIELDS = {"message-id", "mime-version", "received", "return-path"}
 _ADDRESS_FIELDS = {"from", "sender", "to", "received", "return-path"}
+# A MIME document without a sender: a web page Word saves whole (MHTML, and what a DOCX
+# imports as one), which begins with these two.
+_MIME_DOCUMENT = {"mime-version", "content-type"}
 
 
 # An .emlx file's first line: the message's size in bytes.
@@ -540,7 +555,8 @@ def _looks_like_email(text: str, named_eml: bool = False) -> bool:
     """Whether ``text`` begins with an Internet message's header (RFC 5322): lines of fields,
     folded lines indented, up to a blank line or the end of what was read (a long chain of
     Received fields), among them a sender or recipient and a field only messages have; for a
-    file named ``.eml``, a field only messages have is enough (a draft has no sender yet)."""
+    file named ``.eml`` or ``.mht``, a field only messages have is enough (a draft has no
+    sender yet), as for a MIME document (MIME-Version and Content-Type: a saved web page)."""
     names: list[str] = []
     lines = text.split("\n")
     for number, line in enumerate(line.rstrip("\r") for line in lines):
@@ -557,6 +573,8 @@ def _looks_like_email(text: str, named_eml: bool = False) -> bool:
             return False
         names.append(field.group(1).lower())
     fields = set(names)
+    if fields >= _MIME_DOCUMENT:
+        return True
     if named_eml:
         return bool(fields & _MESSAGE_FIELDS)
     return len(names) >= 3 and bool(fields & _ADDRESS_FIELDS) and bool(fields & _MESSAGE_FIELDS)
