@@ -119,6 +119,31 @@ def test_html_text_drops_markup_scripts_and_styles():
     assert lines == ["Title & more", "First bold para.", "one", "two", "Unclosed tag"]
 
 
+@pytest.mark.parametrize("piece", [1, 7, 64, 1 << 20])
+@pytest.mark.parametrize("seed", [1, 2])
+def test_html_is_laid_out_alike_whatever_the_pieces_it_is_read_in(
+    monkeypatch, piece: int, seed: int
+):
+    # Given a web page (scripts, styles, comments, entities, blank lines), and the text of it
+    # laid out in one piece
+    markup = web_page(seed, 300) + "\n\n<p> &amp; Zoë\u2019s  end </p>\n\n"
+    whole = html_to_text(markup)
+    # When it is fed and laid out ``piece`` characters at a time, from text or from bytes
+    monkeypatch.setattr(html, "_PIECE_CHARACTERS", piece)
+    # Then the text is the same, character for character (no blank line at either end)
+    assert html_to_text(markup) == whole
+    assert html.html_bytes_to_text(markup.encode("utf-8"), "utf-8") == whole
+    assert html.html_bytes_to_text(markup.encode("utf-16"), "utf-16") == whole
+    assert whole == whole.strip() and "\n\n\n" not in whole and whole.endswith("Zoë\u2019s end")
+
+
+def test_html_in_utf_16_without_a_byte_order_mark_is_read_as_its_whole_decoding_reads_it():
+    # Given HTML in UTF-16 without a byte order mark (its incremental decoder refuses it)
+    markup = "<p>Clause 1: rent.</p>".encode("utf-16-le")
+    # When it is read as UTF-16, Then it is read as little-endian, as decoding it whole does
+    assert html.html_bytes_to_text(markup, "utf-16") == "Clause 1: rent."
+
+
 @pytest.mark.parametrize("segment_bytes", [97, 256, 1000, 4096])
 @pytest.mark.parametrize("seed", [1, 2])
 def test_html_read_in_ranges_gives_the_text_of_the_whole(segment_bytes: int, seed: int):

@@ -9,7 +9,9 @@ from that state and leaves an unfinished tag or comment at its end to the next r
 
 from __future__ import annotations
 
+import codecs
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
@@ -58,41 +60,113 @@ _BLOCK = {
 }
 
 
+# The markup is fed to the parser, and the text it gives is laid out, this many characters at
+# a time: what reading holds beside the markup is the text laid out so far, not a string for
+# each piece of it (a page of 13 MB took 12.8x its size when every piece was kept to the end).
+_PIECE_CHARACTERS = 1 << 20
+
+
 class _TextCollector(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
         self._skipping = 0
+        self._pending: list[str] = []  # the text since the last line laid out
+        self._pending_characters = 0
+        self._layout = _Layout()
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in _SKIP:
             self._skipping += 1
         elif tag in _BLOCK:
-            self.parts.append("\n")
+            self._add("\n")
 
     def handle_endtag(self, tag: str) -> None:
         if tag in _SKIP:
             self._skipping = max(0, self._skipping - 1)
         elif tag in _BLOCK:
-            self.parts.append("\n")
+            self._add("\n")
 
     def handle_data(self, data: str) -> None:
         if not self._skipping:
-            self.parts.append(data)
+            self._add(data)
+
+    def _add(self, text: str) -> None:
+        self._pending.append(text)
+        self._pending_characters += len(text)
+        if self._pending_characters >= _PIECE_CHARACTERS:
+            # Lay out the lines that are whole; the last, which may go on, waits.
+            lines, newline, rest = "".join(self._pending).rpartition("\n")
+            if newline:
+                self._layout.add(lines)
+            self._pending, self._pending_characters = [rest], len(rest)
+
+    def text(self) -> str:
+        """The text, once the markup is all fed and the parser closed."""
+        self._layout.add("".join(self._pending))
+        self._pending = []
+        return self._layout.text()
+
+
+class _Layout:
+    """Lines of text as a page shows them: white space in a line collapsed, runs of blank
+    lines one, none at the start or the end; added a run of lines at a time. (A blank line is
+    written when text follows it: the text is never copied again to strip its end.)"""
+
+    def __init__(self) -> None:
+        self._runs: list[str] = []
+        self._after_text = False
+        self._blank = False  # a blank line after text, written if more text follows
+
+    def add(self, lines: str) -> None:
+        kept: list[str] = []
+        for raw in lines.split("\n"):
+            line = " ".join(raw.split())
+            if not line:
+                self._blank = self._after_text
+                continue
+            if self._blank:
+                kept.append("")
+                self._blank = False
+            kept.append(line)
+            self._after_text = True
+        if kept:
+            self._runs.append("\n".join(kept))
+
+    def text(self) -> str:
+        return "\n".join(self._runs)
 
 
 def html_to_text(markup: str) -> str:
     """Visible text of ``markup``: scripts and styles dropped, block elements on their own
     lines, runs of blank lines collapsed."""
+    pieces = range(0, len(markup), _PIECE_CHARACTERS)
+    return _visible_text(markup[start : start + _PIECE_CHARACTERS] for start in pieces)
+
+
+def html_bytes_to_text(markup: bytes, encoding: str) -> str:
+    """html_to_text of ``markup`` in ``encoding`` (a codec's name; what it cannot decode is
+    replaced), decoded a piece at a time: the markup is never held as text beside its bytes."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+    ends = range(_PIECE_CHARACTERS, len(markup) + _PIECE_CHARACTERS, _PIECE_CHARACTERS)
+    decoded = (
+        # The last piece with what the decoder held back (a character cut short at the end)
+        decoder.decode(markup[end - _PIECE_CHARACTERS : end], final=end >= len(markup))
+        for end in ends
+    )
+    try:
+        return _visible_text(decoded)
+    except UnicodeError:
+        # UTF-16's incremental decoder refuses what does not begin with a byte order mark,
+        # which its decoding of the whole reads as little-endian.
+        return html_to_text(markup.decode(encoding, errors="replace"))
+
+
+def _visible_text(markup: Iterable[str]) -> str:
     collector = _TextCollector()
-    collector.feed(markup)
+    for piece in markup:
+        collector.feed(piece)
     collector.close()
-    lines = (" ".join(line.split()) for line in "".join(collector.parts).split("\n"))
-    out: list[str] = []
-    for line in lines:
-        if line or (out and out[-1]):
-            out.append(line)
-    return "\n".join(out).strip()
+    return collector.text()
 
 
 @dataclass(frozen=True)

@@ -41,8 +41,10 @@ EXTRACTION_METHOD = "email"
 # Peak memory of reading a message per byte of it, with a margin. Parsing peaks at ~2.6x
 # (the parser holds a part's lines, then joins them); then the message is held as text while
 # one attachment at a time is decoded and read. Measured: 107 MB for a 40 MB message of one
-# PDF, 113 MB for a 68 MB one of two PDFs and a 20 MB file.
-MESSAGE_MEMORY_FACTOR = 4
+# PDF, 113 MB for a 68 MB one of two PDFs and a 20 MB file; the most, a body of HTML alone
+# dense with text beyond Latin-1 (2 bytes a character as str, held twice as it is joined):
+# 4.3x (16 MB).
+MESSAGE_MEMORY_FACTOR = 6
 # Messages inside messages are read this deep; a deeper one is named, not read.
 MAX_NESTING = 5
 _PGP_MESSAGE = "-----BEGIN PGP MESSAGE-----"
@@ -204,14 +206,30 @@ def _body(message: MIMEPart) -> str:
     part = message.get_body(preferencelist=("plain", "html"))
     if part is None:
         return ""
-    content = _content(part)
-    if not isinstance(content, str):
-        return ""
     if part.get_content_subtype() == "html":
-        from docproc.extract.html import html_to_text
+        return _html_text(part)
+    content = _content(part)
+    return content.strip() if isinstance(content, str) else ""
 
-        return html_to_text(content)
-    return content.strip()
+
+def _html_text(part: MIMEPart) -> str:
+    """An HTML part's text, its bytes decoded as they are read (get_content would hold the
+    markup as text beside them), in its charset as get_content's (ASCII where it names none;
+    UTF-8 where it names one Python does not know, as _content)."""
+    from docproc.extract.html import html_bytes_to_text
+
+    payload = part.get_payload(decode=True)
+    if not isinstance(payload, bytes):
+        return ""
+    charset = part.get_content_charset("ascii")
+    try:  # a text encoding Python knows, that can replace what it cannot decode
+        b"x".decode(charset, errors="replace")  # (empty bytes are not looked up)
+    except (LookupError, ValueError):  # "x-unknown", "rot13", "base64", "idna"
+        charset = "utf-8"
+    try:
+        return html_bytes_to_text(payload, charset)
+    except ValueError:  # a codec that fails on these bytes though told to replace (punycode)
+        return html_bytes_to_text(payload, "utf-8")
 
 
 def _attachments(message: MIMEPart) -> Iterator[MIMEPart]:
