@@ -251,6 +251,24 @@ def open_document(
     return package.getvalue()
 
 
+def flat_open_document(package: bytes) -> bytes:
+    """The flat form (``.fodt``, ``.fods``, ``.fodp``) of the OpenDocument ``package``, as
+    LibreOffice writes one: one ``office:document``, its type in ``office:mimetype``, holding
+    what the package's meta.xml, settings.xml, styles.xml and content.xml hold, in that order."""
+    from lxml import etree
+
+    office = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+    with zipfile.ZipFile(io.BytesIO(package)) as archive:
+        root = etree.Element(f"{{{office}}}document", nsmap={"office": office})
+        root.set(f"{{{office}}}mimetype", archive.read("mimetype").decode())
+        root.set(f"{{{office}}}version", "1.3")
+        for name in ("meta.xml", "settings.xml", "styles.xml", "content.xml"):
+            if name in archive.namelist():
+                root.extend(etree.fromstring(archive.read(name), etree.XMLParser(huge_tree=True)))
+    flat: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    return flat
+
+
 def docx_with_photographs(path: Path, photographs: int, photograph_bytes: int) -> Path:
     """A DOCX whose size is its photographs: a captioned picture each (see
     _with_media_padded)."""

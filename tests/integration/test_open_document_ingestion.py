@@ -4,14 +4,16 @@ budget assumes."""
 
 from __future__ import annotations
 
+import base64
 import io
+import random
 import zipfile
 from pathlib import Path
 
 from docproc.extract import opendocument
 from docproc.extract.packages import xml_megabytes
 from docproc.local.runner import ingest
-from tests.documents import open_document
+from tests.documents import flat_open_document, open_document
 from tests.memory import peak_growth_mb
 
 
@@ -118,3 +120,39 @@ def test_a_text_document_is_read_within_the_memory_its_budget_assumes(tmp_path: 
     text, grew = peak_growth_mb(lambda: opendocument.text_document_text(io.BytesIO(data)))
     assert grew < xml_mb * opendocument.TEXT_MEMORY_FACTOR
     assert text.count("Zoë\u2019s clause") == 40_000 and text.endswith("Note 39999.")
+
+
+def test_a_flat_text_document_is_found_by_what_it_says(env, tmp_path: Path):
+    # Given a letter saved by LibreOffice as a flat file (.fodt: one XML document)
+    letter = open_document("text", _p("The landlord insures the building."))
+    path = tmp_path / "letter.fodt"
+    path.write_bytes(flat_open_document(letter))
+    # When the laptop's runner ingests it
+    report = ingest(env, path, document_id="letter")
+    assert report.status == "complete"
+    # Then its chunk is the letter's text, read as an ODT's (red before: plain text, markup
+    # and all)
+    hit = env.vectors.search(env.embedder.embed(["landlord insures"])[0], "local")[0]
+    assert hit.payload["text"] == "The landlord insures the building."
+    assert hit.payload["extraction"] == "opendocument"
+
+
+def test_a_flat_document_s_pictures_are_left_out_before_they_are_parsed(tmp_path: Path):
+    # Given a flat text document of a line of text and 48 MB of pictures in base64, as a
+    # flat file holds them, one of them 12 MB (over lxml's limit on a text node: 10 MB)
+    pictures = "".join(
+        "<text:p><draw:frame><draw:image><office:binary-data>"
+        + base64.b64encode(random.Random(size).randbytes(size)).decode()
+        + "</office:binary-data></draw:image></draw:frame></text:p>"
+        for size in [9_000_000] + [3_000_000] * 9
+    )
+    body = _p("The landlord insures the building.") + pictures
+    path = tmp_path / "photos.fodt"
+    path.write_bytes(flat_open_document(open_document("text", body)))
+    del pictures, body
+    # When it is read, Then its text is read, and the pictures were never held: the process
+    # grew by a fraction of the file (red before the pictures were left out: InvalidDocument,
+    # lxml's limit; under it, more than the file)
+    text, grew = peak_growth_mb(lambda: opendocument.text_document_text(path))
+    assert text == "The landlord insures the building."
+    assert grew < path.stat().st_size / 2**20 / 4, grew

@@ -5,6 +5,7 @@ in reading order."""
 
 from __future__ import annotations
 
+import base64
 import io
 import zipfile
 
@@ -14,8 +15,8 @@ from docproc.errors import EncryptedDocument, InvalidDocument
 from docproc.extract import opendocument
 from docproc.extract.mail import file_text
 from docproc.extract.ocr import OCR_OFF
-from docproc.extract.sniff import ODP, ODS, ODT, ZIP, sniff_zip
-from tests.documents import email_message, open_document
+from docproc.extract.sniff import ODP, ODS, ODT, SNIFF_BYTES, TEXT, ZIP, sniff, sniff_zip
+from tests.documents import email_message, flat_open_document, open_document
 from tests.memory import peak_growth_mb
 
 
@@ -341,3 +342,70 @@ def test_a_mimetype_member_is_read_no_further_than_a_type_can_run():
     # (it was: 256 MB more in the process)
     kind, grew = peak_growth_mb(lambda: sniff_zip(package))
     assert kind == ODT and grew < 64
+
+
+# Flat OpenDocument files (.fodt, .fods, .fodp): one XML document, LibreOffice's other form.
+_FLAT_BODIES = {
+    "text": _p("The tenant insures the contents.")
+    + '<text:p>Rent<text:note text:note-class="footnote"><text:note-body>'
+    + _p("Net of fees.")
+    + "</text:note-body></text:note></text:p>",
+    "spreadsheet": '<table:table table:name="Rents">'
+    + _row("Unit", "Rent")
+    + _row("4", "1,200")
+    + "</table:table>",
+    "presentation": '<draw:page draw:name="p1"><draw:frame presentation:class="title">'
+    "<draw:text-box>" + _p("Lease terms") + "</draw:text-box></draw:frame></draw:page>",
+}
+_FLAT_HEADER = (
+    '<style:master-page style:name="Standard"><style:header>'
+    + _p("Case 24-cv-0117")
+    + "</style:header></style:master-page>"
+)
+
+
+@pytest.mark.parametrize(
+    ("kind", "media_type", "declared"),
+    [
+        ("text", ODT, "application/vnd.oasis.opendocument.text"),
+        ("text", ODT, "application/vnd.oasis.opendocument.text-template"),
+        ("spreadsheet", ODS, "application/vnd.oasis.opendocument.spreadsheet"),
+        ("presentation", ODP, "application/vnd.oasis.opendocument.presentation"),
+    ],
+)
+def test_a_flat_open_document_reads_as_its_package_does(kind: str, media_type: str, declared: str):
+    # Given a document as a package, and the same as a flat file (one XML document), its
+    # pictures inside it in base64
+    package = open_document(kind, _FLAT_BODIES[kind], _FLAT_HEADER, media_type=declared)
+    flat = flat_open_document(package).replace(
+        b"</office:document>",
+        b"<office:binary-data>" + base64.b64encode(bytes(3000)) + b"</office:binary-data>"
+        b"</office:document>",
+    )
+    # When each is sniffed and read
+    # Then the flat file is its kind, read alike (red before: plain text, its markup and
+    # base64 and all)
+    assert sniff(flat[:SNIFF_BYTES], "lease").media_type == media_type
+    assert _read(kind, flat) == _read(kind, package)
+    if kind == "text":  # its styles' headers, beside its body, from the one document
+        assert "Headers and footers:\nCase 24-cv-0117" in str(_read(kind, flat))
+
+
+def test_xml_of_another_kind_is_not_taken_for_a_flat_open_document():
+    # Given XML that names a mimetype but is not in ODF's office namespace, and a flat drawing
+    other = b'<?xml version="1.0"?><x:document xmlns:x="urn:x" x:mimetype="' + ODT.encode() + b'"/>'
+    drawing = flat_open_document(
+        open_document("text", "", media_type="application/vnd.oasis.opendocument.graphics")
+    )
+    # When they are sniffed, Then they are text, as before
+    assert sniff(other, "a.xml").media_type == TEXT
+    assert sniff(drawing[:SNIFF_BYTES], "a.fodg").media_type == TEXT
+
+
+@pytest.mark.parametrize("kind", ["text", "spreadsheet", "presentation"])
+def test_a_flat_open_document_of_damaged_xml_is_invalid_document(kind: str):
+    # Given a flat file cut short
+    flat = flat_open_document(open_document(kind, _FLAT_BODIES[kind]))
+    # When it is read, Then it is InvalidDocument
+    with pytest.raises(InvalidDocument):
+        _read(kind, flat[: len(flat) * 2 // 3])

@@ -13,6 +13,10 @@ no network.
 - A presentation's slides are pages, as a PPTX's are: the title, then the shapes from top to
   bottom and left to right, then the speaker notes. Parsed a slide at a time.
 
+A flat OpenDocument file (``.fodt``, ``.fods``, ``.fodp``: one XML document holding what a
+package's ``content.xml`` and ``styles.xml`` hold) is read the same way, its pictures (base64 in
+``office:binary-data``) let go as they are parsed.
+
 Where a format repeats a row or a cell (a spreadsheet's last row, empty, repeated to the
 sheet's millionth), empty ones are counted, not made, and the repeats of one with text add no
 more than the table's own text (as a DOCX's merged cells). A file encrypted with a password
@@ -21,10 +25,11 @@ is EncryptedDocument.
 
 from __future__ import annotations
 
+import io
 import re
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import IO, Any
 
@@ -107,8 +112,8 @@ def text_document_text(
     ``reserve(mb, reading)`` (the segment's budget) is asked for what its XML needs first."""
     kind = "text document"
     with _opened(source, reserve, TEXT_MEMORY_FACTOR, kind) as package, _typed(kind):
-        content = _parsed(package, "content.xml")
-        styles = _parsed(package, "styles.xml") if _has(package, "styles.xml") else None
+        content = package.parsed("content.xml")
+        styles = package.parsed("styles.xml") if package.has("styles.xml") else None
     reader = _TextReader()
     body = content.find(f"{_OFFICE}body/{_OFFICE}text")
     if body is None:
@@ -135,7 +140,7 @@ def sheet_tables(
     with (
         _opened(source, reserve, STREAMED_MEMORY_FACTOR, "spreadsheet") as package,
         _typed("spreadsheet"),
-        package.open("content.xml") as content,
+        package.stream("content.xml") as content,
     ):
         events = etree.iterparse(
             content, events=("start", "end"), tag=(_TABLE_ELEMENT, _ROW), **_PARSER_OPTIONS
@@ -161,7 +166,7 @@ def slide_texts(
     with (
         _opened(source, reserve, STREAMED_MEMORY_FACTOR, "presentation") as package,
         _typed("presentation"),
-        package.open("content.xml") as content,
+        package.stream("content.xml") as content,
     ):
         events = etree.iterparse(content, events=("end",), tag=_DRAW + "page", **_PARSER_OPTIONS)
         for number, (_, page) in enumerate(events, start=1):
@@ -439,22 +444,27 @@ def _opened(
     reserve: Callable[[float, str], None] | None,
     factor: float,
     kind: str,
-) -> Iterator[zipfile.ZipFile]:
-    """The package ``source`` open, ``factor`` times its XML asked of the budget, an encrypted
-    one refused."""
-    with _typed(kind):
-        package = zipfile.ZipFile(source)
-    with package:
+) -> Iterator[_Package | _Flat]:
+    """The document ``source`` open (a package, or a flat file), ``factor`` times its XML
+    asked of the budget, an encrypted one refused."""
+    with ExitStack() as stack:
         with _typed(kind):
-            if not _has(package, "content.xml"):
-                raise InvalidDocument(f"not a readable ODF {kind}: it has no content.xml")
-            if _encrypted(package):
-                raise EncryptedDocument(f"an ODF {kind} encrypted with a password")
-            parts = [name for name in ("content.xml", "styles.xml") if _has(package, name)]
-            xml_mb = sum(package.getinfo(name).file_size for name in parts) / 2**20
+            stream = stack.enter_context(open(source, "rb")) if isinstance(source, Path) else source
+            stream.seek(0)
+            flat = not stream.read(4).startswith(b"PK")
+            stream.seek(0)
+            if flat:
+                document: _Package | _Flat = _Flat(stream)
+            else:
+                document = _Package(stack.enter_context(zipfile.ZipFile(stream)))
+                if not document.has("content.xml"):
+                    raise InvalidDocument(f"not a readable ODF {kind}: it has no content.xml")
+                if document.encrypted():
+                    raise EncryptedDocument(f"an ODF {kind} encrypted with a password")
+            xml_mb = document.xml_bytes() / 2**20
         if reserve is not None:
             reserve(xml_mb * factor, f"an ODF {kind} of {xml_mb:.0f} MB of XML")
-        yield package
+        yield document
 
 
 @contextmanager
@@ -466,27 +476,123 @@ def _typed(kind: str) -> Iterator[None]:
         raise InvalidDocument(f"not a readable ODF {kind}: {type(exc).__name__}") from exc
 
 
-def _has(package: zipfile.ZipFile, name: str) -> bool:
-    try:
-        package.getinfo(name)
-    except KeyError:
+class _Package:
+    """An OpenDocument package: a ZIP of XML parts."""
+
+    def __init__(self, archive: zipfile.ZipFile) -> None:
+        self._archive = archive
+
+    def has(self, name: str) -> bool:
+        try:
+            self._archive.getinfo(name)
+        except KeyError:
+            return False
+        return True
+
+    def xml_bytes(self) -> int:
+        """The size of the parts read (content.xml, styles.xml), inflated."""
+        parts = [name for name in ("content.xml", "styles.xml") if self.has(name)]
+        return sum(self._archive.getinfo(name).file_size for name in parts)
+
+    def parsed(self, name: str) -> Any:
+        # From its bytes: lxml parsing a file object takes its name for a file's (its errors,
+        # OSError, then name a file in the working directory).
+        return etree.fromstring(self._archive.read(name), etree.XMLParser(**_PARSER_OPTIONS))
+
+    def stream(self, name: str) -> IO[bytes]:
+        return self._archive.open(name)
+
+    def encrypted(self) -> bool:
+        """Whether the manifest says content.xml is encrypted (ODF encrypts each part, with a
+        key from the password, and says how in the manifest)."""
+        if not self.has("META-INF/manifest.xml"):
+            return False
+        manifest = self.parsed("META-INF/manifest.xml")
+        for entry in manifest.iter(_MANIFEST + "file-entry"):
+            if entry.get(_MANIFEST + "full-path") == "content.xml":
+                return entry.find(_MANIFEST + "encryption-data") is not None
         return False
-    return True
 
 
-def _parsed(package: zipfile.ZipFile, name: str) -> Any:
-    # From its bytes: lxml parsing a file object takes its name for a file's (its errors,
-    # OSError, then name a file in the working directory).
-    return etree.fromstring(package.read(name), etree.XMLParser(**_PARSER_OPTIONS))
+class _Flat:
+    """A flat OpenDocument file: one XML document, its root ``office:document``, holding what a
+    package's content.xml and styles.xml hold; each is the whole of it (parsed once), read
+    without its pictures (_WithoutPictures)."""
+
+    def __init__(self, source: IO[bytes]) -> None:
+        self._source = source
+        self._root: Any = None
+
+    def has(self, name: str) -> bool:
+        return name in ("content.xml", "styles.xml")
+
+    def xml_bytes(self) -> int:
+        """Its size: pictures and all, as nothing is read to tell them apart."""
+        size = self._source.seek(0, 2)
+        self._source.seek(0)
+        return size
+
+    def parsed(self, name: str) -> Any:
+        if self._root is None:
+            with self.stream(name) as document:
+                self._root = etree.fromstring(document.read(), etree.XMLParser(**_PARSER_OPTIONS))
+        return self._root
+
+    @contextmanager
+    def stream(self, name: str) -> Iterator[IO[bytes]]:
+        self._source.seek(0)
+        yield io.BufferedReader(_WithoutPictures(self._source), _PIECE)
 
 
-def _encrypted(package: zipfile.ZipFile) -> bool:
-    """Whether the manifest says content.xml is encrypted (ODF encrypts each part, with a
-    key from the password, and says how in the manifest)."""
-    if not _has(package, "META-INF/manifest.xml"):
-        return False
-    manifest = _parsed(package, "META-INF/manifest.xml")
-    for entry in manifest.iter(_MANIFEST + "file-entry"):
-        if entry.get(_MANIFEST + "full-path") == "content.xml":
-            return entry.find(_MANIFEST + "encryption-data") is not None
-    return False
+_PIECE = 1 << 20
+
+
+class _WithoutPictures(io.RawIOBase):
+    """A flat document's bytes without the base64 of its pictures: the text of each
+    ``<office:binary-data>`` (the prefix LibreOffice writes) is left out as it is read. A
+    picture is as large as the file may be, and lxml refuses a text node over 10 MB (its
+    default limit, kept: lifting it lifts the limit on depth too)."""
+
+    _OPEN, _CLOSE = b"<office:binary-data>", b"</office:binary-data>"
+
+    def __init__(self, source: IO[bytes]) -> None:
+        self._source = source
+        self._held = b""  # read, not yet given: it may end in part of a tag
+        self._ready = bytearray()
+        self._in_picture = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._ready:
+            piece = self._source.read(_PIECE)
+            if not piece:
+                if not self._in_picture:
+                    self._ready += self._held
+                self._held = b""
+                break
+            self._take(self._held + piece)
+        count = min(len(buffer), len(self._ready))
+        buffer[:count] = self._ready[:count]
+        del self._ready[:count]
+        return count
+
+    def _take(self, data: bytes) -> None:
+        """Moves what of ``data`` is not a picture to what is ready, holding back its end
+        where a tag may begin."""
+        at = 0
+        while True:
+            tag = self._CLOSE if self._in_picture else self._OPEN
+            found = data.find(tag, at)
+            if found < 0:
+                end = max(at, len(data) - len(tag) + 1)
+                if not self._in_picture:
+                    self._ready += data[at:end]
+                self._held = data[end:]
+                return
+            if self._in_picture:  # the picture's text ends here: the closing tag is kept
+                at, self._in_picture = found, False
+            else:
+                self._ready += data[at : found + len(tag)]
+                at, self._in_picture = found + len(tag), True

@@ -275,6 +275,9 @@ _EXTENSION_TYPES = {
     ".ots": ODS,
     ".odp": ODP,
     ".otp": ODP,
+    ".fodt": ODT,  # flat: one XML file
+    ".fods": ODS,
+    ".fodp": ODP,
     ".txt": TEXT,
     ".md": MARKDOWN,
     ".markdown": MARKDOWN,
@@ -497,8 +500,9 @@ def _text_format(text: str, filename: str) -> str:
     lowered = stripped[:200].lower()
     if _looks_like_html(lowered):
         return HTML
-    if stripped.startswith("<?xml") and "<FictionBook" in stripped[:2000]:
-        return FB2
+    xml_document = _xml_document(stripped)
+    if xml_document is not None:
+        return xml_document
     if _looks_like_email(stripped, named_eml=type_for_name(filename) == EML):
         return EML
     first, _, rest = stripped.partition("\n")
@@ -524,6 +528,26 @@ def _text_format(text: str, filename: str) -> str:
     if hinted == HTML and stripped.startswith("<"):
         return HTML  # a fragment ("<p>Clause 7...</p>") in a file named .html
     return TEXT
+
+
+# A flat OpenDocument file's root (LibreOffice's .fodt, .fods, .fodp): the office namespace's
+# document element, which names the kind of document it is.
+_FLAT_OPEN_DOCUMENT = re.compile(r"<(?:[\w.-]+:)?document\b[^>]*?\bmimetype=\"([^\"]+)\"")
+_OFFICE_NAMESPACE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+
+
+def _xml_document(text: str) -> str | None:
+    """The kind of document XML whose first characters are ``text`` is, where docproc reads
+    it as one: an e-book (FB2), or a flat OpenDocument file (read as its kind's package is,
+    docproc.extract.opendocument)."""
+    if not text.startswith("<?xml"):
+        return None
+    if "<FictionBook" in text[:2000]:
+        return FB2
+    root = _FLAT_OPEN_DOCUMENT.search(text[:SNIFF_BYTES])
+    if root is None or _OFFICE_NAMESPACE not in text[:SNIFF_BYTES]:
+        return None
+    return _OPEN_DOCUMENT_KINDS.get(root.group(1))
 
 
 def _looks_like_html(lowered: str) -> bool:
