@@ -22,6 +22,16 @@ from tests.fakes import ReadsCounted
 from tests.memory import peak_growth_mb
 
 
+def _ingested_and_found(env, path: Path, query: str) -> str:
+    """The text of the chunk a search for ``query`` finds first, once the laptop's runner has
+    ingested ``path`` (named by its stem)."""
+    report = ingest(env, path, document_id=path.stem)
+    assert report.status == "complete"
+    hit = env.vectors.search(env.embedder.embed([query])[0], "local")[0]
+    text: str = hit.payload["text"]
+    return text
+
+
 def test_a_word_document_is_found_by_what_it_says_its_pictures_unread(env, tmp_path: Path):
     # Given a Word 97-2003 document of 200 clauses, a table and a footnote, with 30 MB of
     # pictures, named without its extension
@@ -103,13 +113,11 @@ def test_a_docx_redline_is_found_by_its_new_terms_and_its_footnotes(env, tmp_pat
         word_package(body, footnotes=footnote, headers=[_paragraph("Case 24-cv-0117")])
     )
     # When the laptop's runner ingests it
-    report = ingest(env, path, document_id="brief")
-    assert report.status == "complete"
+    text = _ingested_and_found(env, path, "deposit returned fourteen days")
     # Then its one chunk reads as the brief with the changes accepted, its footnote and
     # header after the body under their labels (red before: the inserted term, the footnote
     # and the header were not in it)
-    hit = env.vectors.search(env.embedder.embed(["deposit returned fourteen days"])[0], "local")[0]
-    assert hit.payload["text"] == (
+    assert text == (
         "The deposit is returned within fourteen days.\n\n"
         "The landlord keeps the premises insured.\n\n"
         "Footnotes:\nSmith v. Jones, 123 F.3d 456.\n\n"
@@ -157,12 +165,10 @@ def test_a_docx_assembled_from_imported_clauses_is_found_by_what_they_say(env, t
     path = tmp_path / "agreement.docx"
     path.write_bytes(word_package(body, imported=imported))
     # When the laptop's runner ingests it
-    report = ingest(env, path, document_id="agreement")
-    assert report.status == "complete"
+    text = _ingested_and_found(env, path, "tenant indemnifies")
     # Then the imported clause and schedule are in its chunk, in their places (red before:
     # the DOCX was refused, InvalidDocument)
-    hit = env.vectors.search(env.embedder.embed(["tenant indemnifies"])[0], "local")[0]
-    assert hit.payload["text"] == (
+    assert text == (
         "Agreement.\n\nThe tenant indemnifies the landlord.\n\n"
         "Schedule 1: the premises are Unit 4, Harbour Road.\n\nSigned."
     )
@@ -181,12 +187,10 @@ def test_a_web_page_word_saved_whole_is_read_as_a_page(env, tmp_path: Path):
         b"\r\n------=_NextPart--\r\n"
     )
     # When the laptop's runner ingests it
-    report = ingest(env, path, document_id="memo")
-    assert report.status == "complete"
+    text = _ingested_and_found(env, path, "hearing moved")
     # Then its chunk is the page's text (red before: read as plain text, its MIME header,
     # markup and quoted-printable in the chunk)
-    hit = env.vectors.search(env.embedder.embed(["hearing moved"])[0], "local")[0]
-    assert hit.payload["text"] == "The hearing is moved to 3 March."
+    assert text == "The hearing is moved to 3 March."
 
 
 def test_a_docx_s_imported_html_is_read_within_the_memory_its_budget_assumes():

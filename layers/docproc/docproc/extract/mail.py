@@ -432,10 +432,18 @@ def _office_text(data: bytes, media_type: str, depth: int) -> str:
 
 
 def _text_file(data: bytes, media_type: str, encoding: str | None) -> str:
-    text = data.decode(encoding or "utf-8", errors="replace").lstrip("\ufeff")
-    if text.lstrip().startswith(_PGP_MESSAGE):
+    # UTF-8 read as UTF-8 with its byte order mark, if any, left out (the same without one).
+    encoding = "utf-8-sig" if encoding in (None, "utf-8") else encoding
+    head = data[: len(_PGP_MESSAGE) * 8].decode(encoding, errors="replace")
+    if head.lstrip("\ufeff").lstrip().startswith(_PGP_MESSAGE):
         # PGP's armour: ciphertext in base64, which says nothing to a search.
         raise EncryptedDocument("the attachment is a PGP-encrypted message")
+    if media_type == sniff.HTML and not head.startswith("\ufeff"):
+        from docproc.extract.html import html_bytes_to_text
+
+        # Decoded as it is read: the text of a page is not held beside its bytes.
+        return html_bytes_to_text(data, encoding)
+    text = data.decode(encoding, errors="replace").lstrip("\ufeff")
     if media_type == sniff.HTML:
         from docproc.extract.html import html_to_text
 

@@ -15,7 +15,7 @@ no network.
 
 A flat OpenDocument file (``.fodt``, ``.fods``, ``.fodp``: one XML document holding what a
 package's ``content.xml`` and ``styles.xml`` hold) is read the same way, its pictures (base64 in
-``office:binary-data``) let go as they are parsed.
+``office:binary-data``) left out of its bytes before they are parsed.
 
 Where a format repeats a row or a cell (a spreadsheet's last row, empty, repeated to the
 sheet's millionth), empty ones are counted, not made, and the repeats of one with text add no
