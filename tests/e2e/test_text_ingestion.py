@@ -20,6 +20,7 @@ from tests.documents import (
     docx_file,
     docx_with_photographs,
     email_message,
+    flat_open_document,
     legacy_workbook,
     mailbox_file,
     mime_entity,
@@ -333,6 +334,7 @@ _ODF_CELLS = "".join(
     ],
     ids=["odt", "ods", "odp"],
 )
+@pytest.mark.parametrize("form", ["package", "flat"])
 def test_an_open_document_is_read_in_place_as_its_kind(
     stack: DeployedStack,
     qdrant: QdrantClient,
@@ -341,16 +343,20 @@ def test_an_open_document_is_read_in_place_as_its_kind(
     media_type: str,
     text: str,
     pages: tuple[int | None, int | None],
+    form: str,
 ):
-    # Given an OpenDocument file as LibreOffice saves one, named without its extension
-    (event,) = stack.upload(f"uploads/acme/case-3/odf-{kind}/file", open_document(kind, body))
+    # Given an OpenDocument file as LibreOffice saves one, a package or a flat file (one XML
+    # document), named without its extension
+    data = open_document(kind, body)
+    data = flat_open_document(data) if form == "flat" else data
+    (event,) = stack.upload(f"uploads/acme/case-3/odf-{kind}-{form}/file", data)
     # When it is ingested (lxml in the built image, the upload read by range)
     execution = stack.run(event)
     # Then one segment read it whole as its kind, announced as what it is
     assert execution["status"] == "SUCCEEDED", execution.get("cause")
     segments = [p for name, p in stack.invocations if name == "ProcessSegmentFunction"]
     assert [p["segment"]["kind"] for p in segments] == ["whole"]
-    (chunk,) = _chunks(stack, f"work/acme/odf-{kind}/")
+    (chunk,) = _chunks(stack, f"work/acme/odf-{kind}-{form}/")
     assert chunk["text"] == text and chunk["extraction"] == "opendocument"
     assert (chunk["page_start"], chunk["page_end"]) == pages
     assert stack.published()[0]["detail"]["media_type"] == media_type
