@@ -289,12 +289,16 @@ def _attached_files(ref: DocumentRef, store: ObjectStore, source: Path) -> Docum
     exhibits), written to a ZIP in the document's work folder, to be planned as a ZIP
     archive's files are (each read as its kind, its chunks under its name): the ZIP as a
     document to plan, None where there are none."""
-    from docproc.extract import archive, pdf
+    from docproc.extract import pdf
 
     with pdf.open_document(source) as document:
         attached = pdf.attached_files(document)
         if not attached:
             return None  # (the common case: a few lookups a page)
+        # Imported only here: archive brings the readers of every kind a file may be (15 ms
+        # of a PDF's cold start when it was imported for every PDF).
+        from docproc.extract import archive
+
         key = ref.repacked_archive_key
         with store.writer(key, "application/zip") as target:
             repacked = pdf.repack_attached(document, attached, target, archive.REPACK_LIMIT)
