@@ -217,7 +217,7 @@ class _ImportedParts:
         except PACKAGE_ERRORS as exc:  # damaged in the package: its CRC, its deflate
             return _left_out(type(exc).__name__)
         try:
-            kind = _kind(data, name)
+            kind = sniff.sniff_data(data, name).media_type
             if kind == sniff.DOCX:
                 return _docx_text(io.BytesIO(data), self._reserve, self._depth + 1, self._allowance)
             if kind == sniff.TEXT and data.lstrip()[:5] == b"<?xml":
@@ -234,14 +234,6 @@ class _ImportedParts:
     def close(self) -> None:
         if self._package is not None:
             self._package.close()
-
-
-def _kind(data: bytes, name: str) -> str:
-    """What ``data`` (a part named ``name``) is, by its content (sniff)."""
-    kind = sniff.sniff(data[: sniff.SNIFF_BYTES], name).media_type
-    if kind in sniff.CONTAINERS:
-        kind = sniff.sniff_container(kind, io.BytesIO(data))
-    return kind
 
 
 def _left_out(reason: str) -> str:

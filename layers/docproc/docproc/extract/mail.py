@@ -342,10 +342,8 @@ def file_text(
     that body again, and is read for the files inside it)."""
     if not data:
         return ""
-    detected = sniff.sniff(data[: sniff.SNIFF_BYTES], name)
+    detected = sniff.sniff_data(data, name)
     media_type = detected.media_type
-    if media_type in sniff.CONTAINERS:
-        media_type = sniff.sniff_container(media_type, io.BytesIO(data))
     if media_type in _ENCLOSING_TYPES:
         if depth >= MAX_NESTING:
             return ""

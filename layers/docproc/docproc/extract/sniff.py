@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
 import json
 import re
 import struct
@@ -432,6 +433,15 @@ OLE_ERRORS = (
 
 # Types sniff returns before knowing which kind of container it is: see sniff_container.
 CONTAINERS = {ZIP, OLE}
+
+
+def sniff_data(data: bytes, filename: str = "") -> Detected:
+    """The type of a file held in memory (an attachment, a part a document imports): sniff's
+    of its first bytes, a ZIP's or a compound file's by its directory (sniff_container)."""
+    detected = sniff(data[:SNIFF_BYTES], filename)
+    if detected.media_type in CONTAINERS:
+        return Detected(sniff_container(detected.media_type, io.BytesIO(data)))
+    return detected
 
 
 def sniff_container(media_type: str, container: Path | IO[bytes]) -> str:
