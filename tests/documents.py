@@ -269,6 +269,53 @@ def flat_open_document(package: bytes) -> bytes:
     return flat
 
 
+def flat_package(package: bytes) -> bytes:
+    """The flat form (Flat OPC) of the Office package ``package``, as Word ("Word XML
+    Document") and PowerPoint ("PowerPoint XML Presentation") write one: the program that opens
+    it named; the package's relationships, the main part's, the main part, then the rest; XML
+    parts as ``pkg:xmlData``, every other part as ``pkg:binaryData`` (base64 in lines of 76)."""
+    import base64
+
+    from lxml import etree
+
+    pkg = "http://schemas.microsoft.com/office/2006/xmlPackage"
+    with zipfile.ZipFile(io.BytesIO(package)) as archive:
+        types = etree.fromstring(archive.read("[Content_Types].xml"))
+        by_extension = {t.get("Extension", "").lower(): t.get("ContentType") for t in types}
+        by_name = {t.get("PartName", "").lower(): t.get("ContentType", "") for t in types}
+        names = [n for n in archive.namelist() if n != "[Content_Types].xml" and n[-1] != "/"]
+        main = next(  # the package's relationship to its main part
+            r.get("Target", "").lstrip("/")
+            for r in etree.fromstring(archive.read("_rels/.rels"))
+            if r.get("Type", "").endswith("/officeDocument")
+        )
+        folder, _, file = main.rpartition("/")
+        first = ["_rels/.rels", f"{folder}/_rels/{file}.rels", main]
+        root = etree.Element(f"{{{pkg}}}package", nsmap={"pkg": pkg})
+        for name in [n for n in first if n in names] + [n for n in names if n not in first]:
+            content_type = by_name.get("/" + name.lower()) or by_extension.get(
+                name.rpartition(".")[2].lower(), ""
+            )
+            part = etree.SubElement(root, f"{{{pkg}}}part")
+            part.set(f"{{{pkg}}}name", "/" + name)
+            part.set(f"{{{pkg}}}contentType", content_type)
+            data = archive.read(name)
+            if content_type.endswith(("+xml", "/xml")) and data.lstrip().startswith(b"<"):
+                parser = etree.XMLParser(huge_tree=True)
+                etree.SubElement(part, f"{{{pkg}}}xmlData").append(etree.fromstring(data, parser))
+            else:
+                data_element = etree.SubElement(part, f"{{{pkg}}}binaryData")
+                data_element.text = base64.encodebytes(data).decode()
+    program = (
+        "PowerPoint.Show" if "presentationml" in by_name.get("/" + main, "") else "Word.Document"
+    )
+    root.addprevious(etree.ProcessingInstruction("mso-application", f'progid="{program}"'))
+    flat: bytes = etree.tostring(
+        root.getroottree(), xml_declaration=True, encoding="UTF-8", standalone=True
+    )
+    return flat
+
+
 def docx_with_photographs(path: Path, photographs: int, photograph_bytes: int) -> Path:
     """A DOCX whose size is its photographs: a captioned picture each (see
     _with_media_padded)."""

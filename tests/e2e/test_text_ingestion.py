@@ -13,7 +13,7 @@ from qdrant_client import QdrantClient
 
 from benchmarks.generators import text_pdf
 from docproc.extract.html import html_to_text
-from docproc.extract.sniff import DOC, MSG, ODP, ODS, ODT, PPT, PPTX, TNEF, XLS, XLSX
+from docproc.extract.sniff import DOC, DOCX, MSG, ODP, ODS, ODT, PPT, PPTX, TNEF, XLS, XLSX
 from tests.documents import (
     OutlookMessage,
     Slide,
@@ -21,6 +21,7 @@ from tests.documents import (
     docx_with_photographs,
     email_message,
     flat_open_document,
+    flat_package,
     legacy_workbook,
     mailbox_file,
     mime_entity,
@@ -568,17 +569,25 @@ def test_markdown_file_single_segment(stack: DeployedStack, qdrant: QdrantClient
 
 
 @pytest.mark.built_artifacts
+@pytest.mark.parametrize("form", ["package", "flat"])
 def test_a_docx_of_photographs_is_ingested_from_s3(
-    stack: DeployedStack, qdrant: QdrantClient, tmp_path
+    stack: DeployedStack, qdrant: QdrantClient, tmp_path, form: str
 ):
-    # Given a DOCX whose size is its photographs (4 of 2 MB)
+    # Given a DOCX whose size is its photographs (4 of 2 MB), as a package or saved flat by
+    # Word as a "Word XML Document" (one XML file, the photographs in base64), named .xml
     path = docx_with_photographs(tmp_path / "exhibits.docx", 4, 2 * 2**20)
-    (event,) = stack.upload("uploads/acme/case-3/photos-1/exhibits.docx", path.read_bytes())
+    data = flat_package(path.read_bytes()) if form == "flat" else path.read_bytes()
+    name = "exhibits.xml" if form == "flat" else "exhibits.docx"
+    (event,) = stack.upload(f"uploads/acme/case-3/photos-{form}/{name}", data)
     # When it is ingested
     execution = stack.run(event)
-    # Then one whole segment read its captions, by ranged reads of the upload its role allows
+    # Then one whole segment read its captions, by ranged reads of the upload its role
+    # allows, announced as a DOCX
     assert execution["status"] == "SUCCEEDED", execution.get("cause")
     (segment,) = [p for name, p in stack.invocations if name == "ProcessSegmentFunction"]
     assert segment["segment"]["kind"] == "whole"
-    text = "\n".join(c["text"] for c in _chunks(stack, "work/acme/photos-1/"))
+    chunks = _chunks(stack, f"work/acme/photos-{form}/")
+    text = "\n".join(c["text"] for c in chunks)
     assert all(f"Photograph {number}: the north wall" in text for number in range(4))
+    assert {c["extraction"] for c in chunks} == {"python-docx"}
+    assert stack.published()[0]["detail"]["media_type"] == DOCX

@@ -10,6 +10,8 @@ import json
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from docproc.extract import docx
 from docproc.extract.doc import MEMORY_FACTOR, doc_text
 from docproc.extract.packages import xml_megabytes
@@ -17,7 +19,13 @@ from docproc.local.runner import ingest
 from docproc.observability import current_rss_mb, peak_rss_mb, reset_peak_rss
 from docproc.pipeline.plan import plan_document
 from docproc.pipeline.process_segment import process_segment
-from tests.documents import ImportedPart, word_97_document, word_package
+from tests.documents import (
+    ImportedPart,
+    docx_with_photographs,
+    flat_package,
+    word_97_document,
+    word_package,
+)
 from tests.fakes import ReadsCounted
 from tests.memory import peak_growth_mb
 
@@ -125,9 +133,11 @@ def test_a_docx_redline_is_found_by_its_new_terms_and_its_footnotes(env, tmp_pat
     )
 
 
-def test_a_docx_is_read_within_the_memory_its_budget_assumes(tmp_path: Path):
+@pytest.mark.parametrize("form", ["package", "flat"])
+def test_a_docx_is_read_within_the_memory_its_budget_assumes(tmp_path: Path, form: str):
     # Given a DOCX of 8 MB of XML: 40,000 paragraphs in runs of changes tracked, with
-    # footnotes, and a character beyond Latin-1 in each
+    # footnotes, and a character beyond Latin-1 in each; as a package, or saved flat (Word's
+    # "Word XML Document", made into a package as it is read)
     clause = "The tenant keeps the premises in repair, Zoë\u2019s clause {n}."
     body = "".join(
         f'<w:p><w:ins w:id="{n}" w:author="A"><w:r><w:t>{clause.format(n=n)}</w:t></w:r></w:ins>'
@@ -137,14 +147,35 @@ def test_a_docx_is_read_within_the_memory_its_budget_assumes(tmp_path: Path):
     notes = "".join(
         f'<w:footnote w:id="{n}">{_paragraph(f"Note {n}.")}</w:footnote>' for n in range(40_000)
     )
-    path = tmp_path / "long.docx"
-    path.write_bytes(word_package(body, footnotes=notes))
-    with zipfile.ZipFile(path) as package:
+    package_bytes = word_package(body, footnotes=notes)
+    with zipfile.ZipFile(io.BytesIO(package_bytes)) as package:
         xml_mb = xml_megabytes(package)
+    path = tmp_path / "long.docx"
+    path.write_bytes(package_bytes if form == "package" else flat_package(package_bytes))
+    del package_bytes, body, notes
     # When it is read, Then the process grew by less than the budget's check assumes
     text, grew = peak_growth_mb(lambda: docx.docx_text(path))
     assert grew < xml_mb * docx.XML_MEMORY_FACTOR
     assert text.count("Zoë\u2019s clause") == 40_000 and text.endswith("Note 39999.")
+
+
+def test_a_word_xml_document_is_found_by_what_it_says_its_photographs_never_held(
+    env, tmp_path: Path
+):
+    # Given a DOCX of 4 photographs of 6 MB, each captioned, saved flat by Word ("Word XML
+    # Document": one XML file, the photographs in it as base64) and named .xml
+    package = docx_with_photographs(tmp_path / "exhibits.docx", 4, 6 * 2**20)
+    path = tmp_path / "exhibits.xml"
+    path.write_bytes(flat_package(package.read_bytes()))
+    # When it is read, Then its captions are, and the process grew by a fraction of the file:
+    # the photographs were never decoded (red before: InvalidDocument, not a ZIP)
+    text, grew = peak_growth_mb(lambda: docx.docx_text(path))
+    assert all(f"Photograph {n}: the north wall on day {n}." in text for n in range(4))
+    assert grew < path.stat().st_size / 2**20 / 4, grew
+    # And on the laptop it is sniffed as a DOCX and found by what it says (red before: plain
+    # text, its markup and base64 chunked)
+    found = _ingested_and_found(env, path, "the north wall on day 2")
+    assert "Photograph 2: the north wall on day 2." in found
 
 
 def test_a_docx_assembled_from_imported_clauses_is_found_by_what_they_say(env, tmp_path: Path):

@@ -24,6 +24,7 @@ from __future__ import annotations
 import io
 import zipfile
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -42,7 +43,7 @@ from docproc.errors import (
 )
 from docproc.extract import sniff
 from docproc.extract.ocr import OCR_OFF
-from docproc.extract.packages import PACKAGE_ERRORS, without_blobs
+from docproc.extract.packages import PACKAGE_ERRORS, opened_package, without_blobs
 from docproc.extract.pages import Repeats, Stories, distinct_lines, markdown_grid
 from docproc.observability import logger
 
@@ -158,21 +159,21 @@ def _docx_text(
     depth: int,
     allowance: _Allowance,
 ) -> str:
-    try:
-        with without_blobs(source, reserve, XML_MEMORY_FACTOR, "a DOCX", _AS_DOCUMENT) as copy:
-            main = docx.Document(copy).part
-    except _OPENING_ERRORS as exc:
-        raise InvalidDocument(f"not a readable DOCX: {type(exc).__name__}") from exc
-    body = main.element.find(_W + "body")
-    if body is None:
-        raise InvalidDocument("not a readable DOCX: its document has no body")
-    imported = _ImportedParts(source, reserve, depth, allowance)
-    try:
-        return _Reader(main, imported).text(body)
-    except PACKAGE_ERRORS as exc:  # a story's part: missing, or XML not well formed
-        raise InvalidDocument(f"not a readable DOCX: {type(exc).__name__}") from exc
-    finally:
-        imported.close()
+    with ExitStack() as stack:
+        try:
+            package = stack.enter_context(opened_package(source))
+            with without_blobs(package, reserve, XML_MEMORY_FACTOR, "a DOCX", _AS_DOCUMENT) as copy:
+                main = docx.Document(copy).part
+        except _OPENING_ERRORS as exc:
+            raise InvalidDocument(f"not a readable DOCX: {type(exc).__name__}") from exc
+        body = main.element.find(_W + "body")
+        if body is None:
+            raise InvalidDocument("not a readable DOCX: its document has no body")
+        imported = _ImportedParts(package, reserve, depth, allowance)
+        try:
+            return _Reader(main, imported).text(body)
+        except PACKAGE_ERRORS as exc:  # a story's part: missing, or XML not well formed
+            raise InvalidDocument(f"not a readable DOCX: {type(exc).__name__}") from exc
 
 
 class _ImportedParts:
@@ -184,14 +185,13 @@ class _ImportedParts:
 
     def __init__(
         self,
-        source: Path | IO[bytes],
+        package: zipfile.ZipFile,
         reserve: Callable[[float, str], None] | None,
         depth: int,
         allowance: _Allowance,
     ) -> None:
-        self._source, self._reserve, self._depth = source, reserve, depth
+        self._package, self._reserve, self._depth = package, reserve, depth
         self._allowance = allowance
-        self._package: zipfile.ZipFile | None = None
 
     def text(self, part: Part) -> str:
         from docproc.extract.mail import MAX_NESTING, file_text
@@ -199,8 +199,6 @@ class _ImportedParts:
         name = str(part.partname).lstrip("/")
         if self._depth >= MAX_NESTING:
             return _left_out("it lies too deep in other files")
-        if self._package is None:
-            self._package = zipfile.ZipFile(self._source)
         size = self._package.getinfo(name).file_size
         if size > self._allowance.left:
             return _left_out("the document's imports are larger than IMPORTED_LIMIT")
@@ -221,7 +219,7 @@ class _ImportedParts:
             if kind == sniff.DOCX:
                 return _docx_text(io.BytesIO(data), self._reserve, self._depth + 1, self._allowance)
             if kind == sniff.TEXT and data.lstrip()[:5] == b"<?xml":
-                # Word's own XML (Flat OPC, Word 2003 XML): its markup is not its text.
+                # Word 2003 XML (WordprocessingML): its markup is not its text.
                 return _left_out("docproc does not read its kind")
             return file_text(data, name, OCR_OFF, "off", self._depth + 1)
         except SegmentBudgetExceeded:
@@ -230,10 +228,6 @@ class _ImportedParts:
             return _left_out("docproc does not read its kind")
         except DocprocError as exc:  # damaged, encrypted, empty
             return _left_out(type(exc).__name__)
-
-    def close(self) -> None:
-        if self._package is not None:
-            self._package.close()
 
 
 def _left_out(reason: str) -> str:

@@ -27,7 +27,7 @@ from pptx.shapes.picture import Picture
 from pptx.slide import Slide
 
 from docproc.errors import InvalidDocument
-from docproc.extract.packages import PACKAGE_ERRORS, without_blobs
+from docproc.extract.packages import PACKAGE_ERRORS, opened_package, without_blobs
 from docproc.extract.pages import PageText, markdown_grid
 from docproc.extract.sheets import cell_text
 
@@ -59,7 +59,10 @@ def slide_texts(
     number that of the slide in the show. ``reserve(mb, reading)`` (the segment's budget) is
     asked for the memory its XML needs before any of it is read."""
     try:
-        with without_blobs(source, reserve, XML_MEMORY_FACTOR, "a presentation") as copy:
+        with (
+            opened_package(source) as package,
+            without_blobs(package, reserve, XML_MEMORY_FACTOR, "a presentation") as copy,
+        ):
             # Package.open, not pptx.Presentation: that refuses a slide show (PPSX) or a
             # template (POTX), whose parts are a presentation's under another content type.
             main = Package.open(copy).main_document_part

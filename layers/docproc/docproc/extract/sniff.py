@@ -548,8 +548,12 @@ _OFFICE_NAMESPACE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
 
 def _xml_document(text: str) -> str | None:
     """The kind of document XML whose first characters are ``text`` is, where docproc reads
-    it as one: an e-book (FB2), or a flat OpenDocument file (read as its kind's package is,
-    docproc.extract.opendocument)."""
+    it as one: an e-book (FB2), a flat OpenDocument file (read as its kind's package is,
+    docproc.extract.opendocument), or a flat Office package (Flat OPC: a Word document or a
+    PowerPoint presentation saved as XML, read as the package it holds)."""
+    flat_package = _flat_package(text[:SNIFF_BYTES])
+    if flat_package is not None:
+        return flat_package
     if not text.startswith("<?xml"):
         return None
     if "<FictionBook" in text[:2000]:
@@ -558,6 +562,39 @@ def _xml_document(text: str) -> str | None:
     if root is None or _OFFICE_NAMESPACE not in text[:SNIFF_BYTES]:
         return None
     return _OPEN_DOCUMENT_KINDS.get(root.group(1))
+
+
+# A flat Office package (Flat OPC, docproc.extract.packages.as_package): its root, after
+# the XML declaration, processing instructions and comments.
+_FLAT_PACKAGE = re.compile(
+    r"(?:\s|<\?[^>]*\?>|<!--.*?-->)*<(?:[\w.-]+:)?package\b([^>]*)>", re.DOTALL
+)
+_FLAT_NAMESPACE = "http://schemas.microsoft.com/office/2006/xmlPackage"
+# What it holds: its main part's content type (of a document, template, macro-enabled one or
+# slide show), else the program Office names to open it.
+_MAIN_PART = re.compile(
+    r"application/vnd\.(?:openxmlformats-officedocument\.)?([\w-]+)\.[\w.]*main\+xml"
+)
+_MAIN_PART_KINDS = {
+    "wordprocessingml": DOCX,
+    "ms-word": DOCX,
+    "presentationml": PPTX,
+    "ms-powerpoint": PPTX,
+}
+_PROGRAM = re.compile(r"<\?mso-application\s+progid=\"([\w.]+)\"")
+_PROGRAM_KINDS = {"Word.Document": DOCX, "PowerPoint.Show": PPTX}
+
+
+def _flat_package(text: str) -> str | None:
+    """DOCX or PPTX where ``text`` begins a flat Office package that holds one."""
+    root = _FLAT_PACKAGE.match(text)
+    if root is None or _FLAT_NAMESPACE not in root.group(1):
+        return None
+    for main in _MAIN_PART.finditer(text, root.end()):
+        if main.group(1) in _MAIN_PART_KINDS:
+            return _MAIN_PART_KINDS[main.group(1)]
+    program = _PROGRAM.search(text, 0, root.start(1))
+    return _PROGRAM_KINDS.get(program.group(1)) if program is not None else None
 
 
 def _looks_like_html(lowered: str) -> bool:
