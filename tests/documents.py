@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import datetime
 import functools
@@ -314,6 +315,105 @@ def flat_package(package: bytes) -> bytes:
         root.getroottree(), xml_declaration=True, encoding="UTF-8", standalone=True
     )
     return flat
+
+
+_WORD_2003_NAMESPACES = (
+    'xmlns:w="http://schemas.microsoft.com/office/word/2003/wordml" '
+    'xmlns:v="urn:schemas-microsoft-com:vml" xmlns:w10="urn:schemas-microsoft-com:office:word" '
+    'xmlns:sl="http://schemas.microsoft.com/schemaLibrary/2003/core" '
+    'xmlns:aml="http://schemas.microsoft.com/aml/2001/core" '
+    'xmlns:wx="http://schemas.microsoft.com/office/word/2003/auxHint" '
+    'xmlns:o="urn:schemas-microsoft-com:office:office" '
+    'xmlns:dt="uuid:C2F41010-65B3-11d1-A29F-00AA00C14882"'
+)
+
+
+def word_2003_xml(body: str, headers: Sequence[str] = (), pictures: int = 0) -> bytes:
+    """A Word 2003 XML document as Word writes one: its properties, fonts, styles and settings
+    (the separators of its footnotes among them) before the body; ``body`` the XML of its one
+    section (prefixes w, wx, aml, v and o declared), ``headers`` the XML in each of that
+    section's headers; and ``pictures`` bytes of a picture in base64 (``w:binData``) in a
+    paragraph of their own at the end."""
+    picture = ""
+    if pictures:
+        data = base64.encodebytes(random.Random(pictures).randbytes(pictures)).decode()
+        picture = (
+            f'<w:p><w:r><w:pict><w:binData w:name="wordml://02000001.jpg">{data}</w:binData>'
+            '<v:shape id="_x0000_i1025" style="width:200pt;height:100pt"><v:imagedata '
+            'src="wordml://02000001.jpg" o:title="photo"/></v:shape></w:pict></w:r></w:p>'
+        )
+    sections = "".join(
+        f'<w:hdr w:type="{["odd", "first", "even"][n % 3]}">{xml}</w:hdr>'
+        for n, xml in enumerate(headers)
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<?mso-application progid="Word.Document"?>\n'
+        f'<w:wordDocument {_WORD_2003_NAMESPACES} w:macrosPresent="no" w:embeddedObjPresent="no" '
+        'w:ocxPresent="no" xml:space="preserve">'
+        "<o:DocumentProperties><o:Title>Lease</o:Title><o:Author>Ann</o:Author>"
+        "</o:DocumentProperties>"
+        '<w:fonts><w:defaultFonts w:ascii="Times New Roman"/></w:fonts>'
+        '<w:styles><w:style w:type="paragraph" w:default="on" w:styleId="Normal">'
+        '<w:name w:val="Normal"/></w:style></w:styles>'
+        '<w:docPr><w:view w:val="print"/><w:footnotePr><w:footnote w:type="separator"><w:p>'
+        "<w:r><w:separator/></w:r></w:p></w:footnote></w:footnotePr></w:docPr>"
+        f"<w:body><wx:sect>{body}{picture}<w:sectPr>{sections}"
+        '<w:pgSz w:w="12240" w:h="15840"/></w:sectPr></wx:sect></w:body></w:wordDocument>'
+    ).encode()
+
+
+def excel_2003_xml(sheets: dict[str, Sequence[Sequence[object]]]) -> bytes:
+    """An Excel 2003 XML workbook as Excel writes one ("XML Spreadsheet 2003"): its properties
+    and styles, then each of ``sheets``, its rows of values (text, numbers, booleans, dates and
+    times; None leaves a cell out, the next one placed by its ``ss:Index``; a value that is a
+    string beginning ``<Cell`` is the cell's XML as it is)."""
+    import datetime
+    from xml.sax.saxutils import escape
+
+    def cell(value: object, index: int | None) -> str:
+        at = f' ss:Index="{index}"' if index is not None else ""
+        if isinstance(value, str) and value.startswith("<Cell"):
+            return value
+        if isinstance(value, bool):
+            kind, text = "Boolean", str(int(value))
+        elif isinstance(value, int | float):
+            kind, text = "Number", repr(value)
+        elif isinstance(value, datetime.datetime):
+            kind, text = "DateTime", value.isoformat(timespec="milliseconds")
+        else:
+            kind, text = "String", escape(str(value))
+        return f'<Cell{at}><Data ss:Type="{kind}">{text}</Data></Cell>'
+
+    def row(values: Sequence[object]) -> str:
+        cells, skipped = [], False
+        for number, value in enumerate(values, start=1):
+            if value is None:
+                skipped = True
+                continue
+            cells.append(cell(value, number if skipped else None))
+            skipped = False
+        return "<Row>" + "".join(cells) + "</Row>"
+
+    worksheets = "".join(
+        f'<Worksheet ss:Name="{escape(name)}"><Table x:FullColumns="1" x:FullRows="1">'
+        + "".join(row(values) for values in rows)
+        + '</Table><WorksheetOptions xmlns="urn:schemas-microsoft-com:office:excel">'
+        "<Selected/></WorksheetOptions></Worksheet>"
+        for name, rows in sheets.items()
+    )
+    return (
+        '<?xml version="1.0"?>\n<?mso-application progid="Excel.Sheet"?>\n'
+        '<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet" '
+        'xmlns:o="urn:schemas-microsoft-com:office:office" '
+        'xmlns:x="urn:schemas-microsoft-com:office:excel" '
+        'xmlns:ss="urn:schemas-microsoft-com:office:spreadsheet" '
+        'xmlns:html="http://www.w3.org/TR/REC-html40">\n'
+        '<DocumentProperties xmlns="urn:schemas-microsoft-com:office:office"><Author>Ann'
+        "</Author></DocumentProperties>"
+        '<Styles><Style ss:ID="Default" ss:Name="Normal"><Alignment ss:Vertical="Bottom"/>'
+        "</Style></Styles>" + worksheets + "</Workbook>"
+    ).encode()
 
 
 def docx_with_photographs(path: Path, photographs: int, photograph_bytes: int) -> Path:

@@ -13,13 +13,28 @@ from qdrant_client import QdrantClient
 
 from benchmarks.generators import text_pdf
 from docproc.extract.html import html_to_text
-from docproc.extract.sniff import DOC, DOCX, MSG, ODP, ODS, ODT, PPT, PPTX, TNEF, XLS, XLSX
+from docproc.extract.sniff import (
+    DOC,
+    DOCX,
+    MSG,
+    ODP,
+    ODS,
+    ODT,
+    PPT,
+    PPTX,
+    SPREADSHEETML,
+    TNEF,
+    WORDML,
+    XLS,
+    XLSX,
+)
 from tests.documents import (
     OutlookMessage,
     Slide,
     docx_file,
     docx_with_photographs,
     email_message,
+    excel_2003_xml,
     flat_open_document,
     flat_package,
     legacy_workbook,
@@ -35,6 +50,7 @@ from tests.documents import (
     tnef_stream,
     web_page,
     word_97_document,
+    word_2003_xml,
     workbook,
 )
 from tests.e2e.harness import BUCKET, DeployedStack
@@ -249,6 +265,33 @@ def test_a_legacy_workbook_is_read_from_its_download(
     (chunk,) = _chunks(stack, "work/acme/xls-1/")
     assert chunk["text"] == "Sheet: Rents\n| Unit | Rent |\n| --- | --- |\n| 4 | 1200 |"
     assert stack.published()[0]["detail"]["media_type"] == XLS
+
+
+@pytest.mark.built_artifacts
+def test_office_2003_xml_documents_are_read_in_place_as_their_kinds(
+    stack: DeployedStack, qdrant: QdrantClient
+):
+    # Given a Word 2003 XML lease and an Excel 2003 XML rent roll named .xls
+    lease = word_2003_xml(
+        "<w:p><w:r><w:t>The landlord insures the building.</w:t></w:r></w:p>", pictures=3000
+    )
+    roll = excel_2003_xml({"Rents": [["Unit", "Rent"], ["4", 1200]]})
+    # When each is ingested (lxml in the built image, the upload read by range)
+    for document, name, data in [("wml-1", "lease.xml", lease), ("sml-1", "rents.xls", roll)]:
+        (event,) = stack.upload(f"uploads/acme/case-3/{document}/{name}", data)
+        execution = stack.run(event)
+        assert execution["status"] == "SUCCEEDED", execution.get("cause")
+    # Then each is one chunk, read as its kind, announced as what it is
+    (letter,) = _chunks(stack, "work/acme/wml-1/")
+    assert (letter["text"], letter["extraction"]) == (
+        "The landlord insures the building.",
+        "wordml",
+    )
+    (sheet,) = _chunks(stack, "work/acme/sml-1/")
+    assert sheet["text"] == "Sheet: Rents\n| Unit | Rent |\n| --- | --- |\n| 4 | 1200 |"
+    assert (sheet["page_start"], sheet["extraction"]) == (1, "spreadsheetml")
+    published = [event["detail"]["media_type"] for event in stack.published()]
+    assert published == [WORDML, SPREADSHEETML]
 
 
 @pytest.mark.built_artifacts

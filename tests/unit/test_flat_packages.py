@@ -123,15 +123,10 @@ def _part(name: str, content_type: str) -> str:
             DOCX,
         ),
         # Neither: a package of no kind docproc reads, XML of another namespace named
-        # "package", a package element that is not the root, Word 2003 XML
+        # "package", a package element that is not the root
         (_flat(_part("/x.xml", "application/xml")), TEXT),
         (b'<?xml version="1.0"?><pkg:package xmlns:pkg="urn:other"/>', TEXT),
         (b'<notes><pkg:package xmlns:pkg="' + _PKG.encode() + b'"/></notes>', TEXT),
-        (
-            b'<?xml version="1.0"?><?mso-application progid="Word.Document"?><w:wordDocument '
-            b'xmlns:w="http://schemas.microsoft.com/office/word/2003/wordml"/>',
-            TEXT,
-        ),
     ],
 )
 def test_a_flat_package_is_told_by_its_root_and_what_it_holds(head: bytes, media_type: str):

@@ -219,7 +219,7 @@ class _ImportedParts:
             if kind == sniff.DOCX:
                 return _docx_text(io.BytesIO(data), self._reserve, self._depth + 1, self._allowance)
             if kind == sniff.TEXT and data.lstrip()[:5] == b"<?xml":
-                # Word 2003 XML (WordprocessingML): its markup is not its text.
+                # XML of no kind docproc reads: its markup is not its text.
                 return _left_out("docproc does not read its kind")
             return file_text(data, name, OCR_OFF, "off", self._depth + 1)
         except SegmentBudgetExceeded:

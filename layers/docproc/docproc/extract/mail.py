@@ -69,6 +69,8 @@ _OFFICE_TYPES = {
     sniff.PPTX,
     sniff.PPT,
     sniff.RTF,
+    sniff.WORDML,
+    sniff.SPREADSHEETML,
     *sniff.OPEN_DOCUMENTS,
 }
 # The header fields given as the message's first lines, in this order.
@@ -420,6 +422,10 @@ def _office_text(data: bytes, media_type: str, depth: int) -> str:
         from docproc.extract.rtf import rtf_text
 
         return rtf_text(data)
+    if media_type == sniff.WORDML:
+        from docproc.extract.wordml import wordml_text
+
+        return wordml_text(io.BytesIO(data))
     if media_type in (sniff.ODT, sniff.ODP):
         from docproc.extract import opendocument
 
@@ -450,13 +456,15 @@ def _text_file(data: bytes, media_type: str, encoding: str | None) -> str:
 
 
 def _workbook_text(data: bytes, media_type: str) -> str:
-    """A workbook's sheets (XLSX, ODS, XLS), each read as it is written out (its rows are
-    streamed)."""
-    if media_type in (sniff.XLSX, sniff.ODS):
+    """A workbook's sheets (XLSX, ODS, Excel 2003 XML, XLS), each read as it is written out
+    (its rows are streamed)."""
+    if media_type in (sniff.XLSX, sniff.ODS, sniff.SPREADSHEETML):
         if media_type == sniff.XLSX:
             from docproc.extract.xlsx import sheet_tables
-        else:
+        elif media_type == sniff.ODS:
             from docproc.extract.opendocument import sheet_tables
+        else:
+            from docproc.extract.spreadsheetml import sheet_tables
 
         return "\n\n".join(sheet.text() for sheet in sheet_tables(io.BytesIO(data)))
     from docproc.extract import xls

@@ -39,6 +39,7 @@ from docproc.errors import EncryptedDocument, InvalidDocument
 from docproc.extract.packages import PACKAGE_ERRORS
 from docproc.extract.pages import PageText, Repeats, Stories, distinct_lines, markdown_grid
 from docproc.extract.sheets import SheetTable, sheet_table
+from docproc.extract.xml_streams import PARSER_OPTIONS, WithoutBinaryData, let_go
 
 EXTRACTION_METHOD = "opendocument"
 # Peak memory per byte of XML: a text document's is parsed whole (as a DOCX's), a
@@ -97,12 +98,6 @@ _MAX_COPIES = 1_000_000
 # Lengths of shapes' places on a slide, in millimetres a unit.
 _UNITS_MM = {"mm": 1.0, "cm": 10.0, "in": 25.4, "pt": 25.4 / 72, "pc": 25.4 / 6, "px": 25.4 / 96}
 _LENGTH = re.compile(r"\s*(-?[0-9.]+)\s*([a-z]*)")
-_PARSER_OPTIONS: dict[str, Any] = {
-    "resolve_entities": False,
-    "no_network": True,
-    "remove_comments": True,
-    "huge_tree": False,
-}
 
 
 def text_document_text(
@@ -143,7 +138,7 @@ def sheet_tables(
         package.stream("content.xml") as content,
     ):
         events = etree.iterparse(
-            content, events=("start", "end"), tag=(_TABLE_ELEMENT, _ROW), **_PARSER_OPTIONS
+            content, events=("start", "end"), tag=(_TABLE_ELEMENT, _ROW), **PARSER_OPTIONS
         )
         number = 0
         for event, element in events:
@@ -168,10 +163,10 @@ def slide_texts(
         _typed("presentation"),
         package.stream("content.xml") as content,
     ):
-        events = etree.iterparse(content, events=("end",), tag=_DRAW + "page", **_PARSER_OPTIONS)
+        events = etree.iterparse(content, events=("end",), tag=_DRAW + "page", **PARSER_OPTIONS)
         for number, (_, page) in enumerate(events, start=1):
             text = _slide_text(page)
-            _let_go(page)
+            let_go(page)
             if text:
                 yield PageText(number=number, text=text)
 
@@ -336,11 +331,11 @@ def _sheet_rows(events: Any, table: Any) -> Iterator[list[str]]:
             if element.tag == _TABLE_ELEMENT:
                 depth += 1 if event == "start" else -1
                 if depth == 0:
-                    _let_go(table)
+                    let_go(table)
                     return
             elif event == "end" and depth == 1:
                 yield from spans.rows(element, reader)
-                _let_go(element)
+                let_go(element)
 
 
 def _slide_text(page: Any) -> str:
@@ -429,15 +424,6 @@ def _collapsed(text: str | None) -> str:
     return _WHITE_SPACE.sub(" ", text) if text else ""
 
 
-def _let_go(element: Any) -> None:
-    """Frees a parsed element and what came before it in its parent (iterparse keeps both)."""
-    element.clear()
-    parent = element.getparent()
-    if parent is not None:
-        while element.getprevious() is not None:
-            del parent[0]
-
-
 @contextmanager
 def _opened(
     source: Path | IO[bytes],
@@ -497,7 +483,7 @@ class _Package:
     def parsed(self, name: str) -> Any:
         # From its bytes: lxml parsing a file object takes its name for a file's (its errors,
         # OSError, then name a file in the working directory).
-        return etree.fromstring(self._archive.read(name), etree.XMLParser(**_PARSER_OPTIONS))
+        return etree.fromstring(self._archive.read(name), etree.XMLParser(**PARSER_OPTIONS))
 
     def stream(self, name: str) -> IO[bytes]:
         return self._archive.open(name)
@@ -517,7 +503,7 @@ class _Package:
 class _Flat:
     """A flat OpenDocument file: one XML document, its root ``office:document``, holding what a
     package's content.xml and styles.xml hold; each is the whole of it (parsed once), read
-    without its pictures (_WithoutPictures)."""
+    without its pictures (xml_streams.WithoutBinaryData)."""
 
     def __init__(self, source: IO[bytes]) -> None:
         self._source = source
@@ -535,64 +521,12 @@ class _Flat:
     def parsed(self, name: str) -> Any:
         if self._root is None:
             with self.stream(name) as document:
-                self._root = etree.fromstring(document.read(), etree.XMLParser(**_PARSER_OPTIONS))
+                self._root = etree.fromstring(document.read(), etree.XMLParser(**PARSER_OPTIONS))
         return self._root
 
     @contextmanager
     def stream(self, name: str) -> Iterator[IO[bytes]]:
         self._source.seek(0)
-        yield io.BufferedReader(_WithoutPictures(self._source), _PIECE)
-
-
-_PIECE = 1 << 20
-
-
-class _WithoutPictures(io.RawIOBase):
-    """A flat document's bytes without the base64 of its pictures: the text of each
-    ``<office:binary-data>`` (the prefix LibreOffice writes) is left out as it is read. A
-    picture is as large as the file may be, and lxml refuses a text node over 10 MB (its
-    default limit, kept: lifting it lifts the limit on depth too)."""
-
-    _OPEN, _CLOSE = b"<office:binary-data>", b"</office:binary-data>"
-
-    def __init__(self, source: IO[bytes]) -> None:
-        self._source = source
-        self._held = b""  # read, not yet given: it may end in part of a tag
-        self._ready = bytearray()
-        self._in_picture = False
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        while not self._ready:
-            piece = self._source.read(_PIECE)
-            if not piece:
-                if not self._in_picture:
-                    self._ready += self._held
-                self._held = b""
-                break
-            self._take(self._held + piece)
-        count = min(len(buffer), len(self._ready))
-        buffer[:count] = self._ready[:count]
-        del self._ready[:count]
-        return count
-
-    def _take(self, data: bytes) -> None:
-        """Moves what of ``data`` is not a picture to what is ready, holding back its end
-        where a tag may begin."""
-        at = 0
-        while True:
-            tag = self._CLOSE if self._in_picture else self._OPEN
-            found = data.find(tag, at)
-            if found < 0:
-                end = max(at, len(data) - len(tag) + 1)
-                if not self._in_picture:
-                    self._ready += data[at:end]
-                self._held = data[end:]
-                return
-            if self._in_picture:  # the picture's text ends here: the closing tag is kept
-                at, self._in_picture = found, False
-            else:
-                self._ready += data[at : found + len(tag)]
-                at, self._in_picture = found + len(tag), True
+        # (LibreOffice's prefix: what it writes)
+        without = WithoutBinaryData(self._source, b"office:binary-data")
+        yield io.BufferedReader(without, 1 << 20)

@@ -31,6 +31,10 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
 XLS = "application/vnd.ms-excel"
+# Word 2003 XML and Excel 2003 XML: one XML document each (docproc.extract.wordml,
+# docproc.extract.spreadsheetml), the formats' own media types.
+WORDML = "application/vnd.ms-wordml"
+SPREADSHEETML = "application/vnd.ms-spreadsheetml"
 MSG = "application/vnd.ms-outlook"
 # Outlook's rich-text wrapper (winmail.dat): a message's properties and attachments.
 TNEF = "application/vnd.ms-tnef"
@@ -549,11 +553,12 @@ _OFFICE_NAMESPACE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
 def _xml_document(text: str) -> str | None:
     """The kind of document XML whose first characters are ``text`` is, where docproc reads
     it as one: an e-book (FB2), a flat OpenDocument file (read as its kind's package is,
-    docproc.extract.opendocument), or a flat Office package (Flat OPC: a Word document or a
-    PowerPoint presentation saved as XML, read as the package it holds)."""
-    flat_package = _flat_package(text[:SNIFF_BYTES])
-    if flat_package is not None:
-        return flat_package
+    docproc.extract.opendocument), or one of Office's: Word 2003 XML, Excel 2003 XML, or a flat
+    package (Flat OPC: a Word document or PowerPoint presentation saved as XML, read as the
+    package it holds)."""
+    office_xml = _office_xml(text[:SNIFF_BYTES])
+    if office_xml is not None:
+        return office_xml
     if not text.startswith("<?xml"):
         return None
     if "<FictionBook" in text[:2000]:
@@ -564,14 +569,20 @@ def _xml_document(text: str) -> str | None:
     return _OPEN_DOCUMENT_KINDS.get(root.group(1))
 
 
-# A flat Office package (Flat OPC, docproc.extract.packages.as_package): its root, after
-# the XML declaration, processing instructions and comments.
-_FLAT_PACKAGE = re.compile(
-    r"(?:\s|<\?[^>]*\?>|<!--.*?-->)*<(?:[\w.-]+:)?package\b([^>]*)>", re.DOTALL
+# Office's one-file XML documents: their root element, after the XML declaration, processing
+# instructions and comments (its prefix, local name and attributes).
+_XML_ROOT = re.compile(
+    r"(?:\s|<\?[^>]*\?>|<!--.*?-->)*<(?:([\w.-]+):)?([\w.-]+)\b([^>]*)>", re.DOTALL
 )
-_FLAT_NAMESPACE = "http://schemas.microsoft.com/office/2006/xmlPackage"
-# What it holds: its main part's content type (of a document, template, macro-enabled one or
-# slide show), else the program Office names to open it.
+# By root and namespace: Word 2003 XML, Excel 2003 XML (docproc.extract.wordml,
+# docproc.extract.spreadsheetml), and a flat Office package (Flat OPC), which holds a package.
+_OFFICE_XML_ROOTS = {
+    ("wordDocument", "http://schemas.microsoft.com/office/word/2003/wordml"): WORDML,
+    ("Workbook", "urn:schemas-microsoft-com:office:spreadsheet"): SPREADSHEETML,
+    ("package", "http://schemas.microsoft.com/office/2006/xmlPackage"): ZIP,
+}
+# What a flat package holds: its main part's content type (of a document, template,
+# macro-enabled one or slide show), else the program Office names to open it.
 _MAIN_PART = re.compile(
     r"application/vnd\.(?:openxmlformats-officedocument\.)?([\w-]+)\.[\w.]*main\+xml"
 )
@@ -585,15 +596,23 @@ _PROGRAM = re.compile(r"<\?mso-application\s+progid=\"([\w.]+)\"")
 _PROGRAM_KINDS = {"Word.Document": DOCX, "PowerPoint.Show": PPTX}
 
 
-def _flat_package(text: str) -> str | None:
-    """DOCX or PPTX where ``text`` begins a flat Office package that holds one."""
-    root = _FLAT_PACKAGE.match(text)
-    if root is None or _FLAT_NAMESPACE not in root.group(1):
+def _office_xml(text: str) -> str | None:
+    """The kind of one-file Office XML document ``text`` begins, if it is one: Word 2003 XML,
+    Excel 2003 XML, or the DOCX or PPTX a flat package holds."""
+    root = _XML_ROOT.match(text)
+    if root is None:
         return None
+    prefix, local, attributes = root.groups()
+    declared = re.search(
+        rf"\bxmlns{':' + re.escape(prefix) if prefix else ''}\s*=\s*[\"']([^\"']*)[\"']", attributes
+    )
+    kind = _OFFICE_XML_ROOTS.get((local, declared.group(1) if declared else ""))
+    if kind != ZIP:
+        return kind
     for main in _MAIN_PART.finditer(text, root.end()):
         if main.group(1) in _MAIN_PART_KINDS:
             return _MAIN_PART_KINDS[main.group(1)]
-    program = _PROGRAM.search(text, 0, root.start(1))
+    program = _PROGRAM.search(text, 0, root.start(2))
     return _PROGRAM_KINDS.get(program.group(1)) if program is not None else None
 
 

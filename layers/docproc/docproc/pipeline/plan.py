@@ -35,8 +35,10 @@ from docproc.extract.sniff import (
     REPACKED,
     RTF,
     SNIFF_BYTES,
+    SPREADSHEETML,
     TEXT_TYPES,
     TNEF,
+    WORDML,
     XLS,
     XLSX,
     ZIP,
@@ -187,7 +189,7 @@ def _segments(
     if ref.media_type in PICTURE_TYPES:
         return _picture_segments(ref, store, options)
     if ref.media_type in (DOCX, DOC, XLSX, XLS, PPTX, PPT, EML, EMLX, MSG, TNEF, P7M, RTF) or (
-        ref.media_type in OPEN_DOCUMENTS
+        ref.media_type in OPEN_DOCUMENTS or ref.media_type in (WORDML, SPREADSHEETML)
     ):
         # Not splittable by range: one worker reads it whole.
         return [

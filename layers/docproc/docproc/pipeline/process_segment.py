@@ -49,7 +49,9 @@ from docproc.extract.sniff import (
     PPTX,
     REPACKED,
     RTF,
+    SPREADSHEETML,
     TNEF,
+    WORDML,
     XLS,
     XLSX,
     ZIP,
@@ -308,7 +310,7 @@ def _pieces(
     if isinstance(segment, PagesSegment):
         yield from _paged_pieces(ref, segment, deps, heard)
         return
-    if isinstance(segment, WholeSegment) and ref.media_type in (XLSX, XLS, ODS):
+    if isinstance(segment, WholeSegment) and ref.media_type in (XLSX, XLS, ODS, SPREADSHEETML):
         yield from _sheet_pieces(ref, segment, deps)
         return
     if isinstance(segment, WholeSegment) and ref.media_type in (PPTX, PPT, ODP):
@@ -383,13 +385,16 @@ def _sheet_pieces(
     row (as a CSV's are), each chunk on its sheet's number."""
     with ExitStack() as stack:
         # openpyxl and xlrd load only for workbooks.
-        if ref.media_type in (XLSX, ODS):
+        if ref.media_type in (XLSX, ODS, SPREADSHEETML):
             if ref.media_type == XLSX:
                 from docproc.extract import xlsx as reader
-            else:
+            elif ref.media_type == ODS:
                 from docproc.extract import opendocument as reader  # type: ignore[no-redef]
+            else:
+                from docproc.extract import spreadsheetml as reader  # type: ignore[no-redef]
 
-            # Read in place, like a DOCX: its directory, then each sheet's XML, streamed.
+            # Read in place, like a DOCX: its directory, then each sheet's XML, streamed (an
+            # Excel 2003 XML workbook from its start to its end).
             key, version = segment.input_key, segment.input_version_id
             workbook = open_ranged(deps.store, key, ref.size, version, _PACKAGE_READ_AHEAD)
             sheets = reader.sheet_tables(stack.enter_context(workbook), deps.budget.reserve)
@@ -473,6 +478,14 @@ def _whole_text(ref: DocumentRef, segment: WholeSegment, deps: SegmentDeps) -> t
         ) as document:
             text = opendocument.text_document_text(document, deps.budget.reserve)
             return text, opendocument.EXTRACTION_METHOD
+    if ref.media_type == WORDML:
+        from docproc.extract import wordml
+
+        # Read in place, from its start to its end, a block at a time.
+        with open_ranged(
+            deps.store, segment.input_key, ref.size, segment.input_version_id, _PACKAGE_READ_AHEAD
+        ) as document:
+            return wordml.wordml_text(document, deps.budget.reserve), wordml.EXTRACTION_METHOD
     if ref.media_type == DOC:
         from docproc.extract import doc
 

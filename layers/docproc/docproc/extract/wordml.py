@@ -1,0 +1,240 @@
+"""Word 2003 XML (WordprocessingML 2003: what Word 2003 to 2019 save as "Word 2003 XML
+Document", and what document-generation systems of that time still write with XSLT): one XML
+document, its root ``w:wordDocument``. Read as a DOCX is (docproc.extract.docx): the body's
+paragraphs and tables (as Markdown) in document order, changes tracked read as accepted
+(inserted text in, deleted text out), fields as their results; then footnotes, headers and
+footers (each line once), comments, endnotes and text boxes, each under its label. Where a DOCX
+keeps footnotes, comments and headers in parts of their own, this format has them where they
+stand: they are read from there.
+
+Read a block of the body (a paragraph or a table) at a time, each let go once read: memory
+follows the text, not the file. Its pictures (``w:binData``: base64 inside the document) are left
+out of the bytes before they are parsed (docproc.extract.xml_streams).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from contextlib import ExitStack
+from pathlib import Path
+from typing import IO, Any
+
+from lxml import etree
+
+from docproc.errors import InvalidDocument
+from docproc.extract.pages import Repeats, Stories, distinct_lines, markdown_grid
+from docproc.extract.xml_streams import PARSER_OPTIONS, WithoutBinaryData, let_go
+
+EXTRACTION_METHOD = "wordml"
+# Peak memory of reading one per byte of the file, with a margin: the text found, as blocks
+# and joined (a block's tree at a time beside them), each character of it two bytes or more
+# where one is beyond Latin-1. Measured: 3.9x a file of paragraphs of such text, 2.4x one of
+# short clauses, each with a footnote. Its pictures count too: nothing tells them apart before
+# the file is read.
+MEMORY_FACTOR = 5
+
+_W = "{http://schemas.microsoft.com/office/word/2003/wordml}"
+_AML = "{http://schemas.microsoft.com/aml/2001/core}"
+_P, _TBL, _TR, _TC = _W + "p", _W + "tbl", _W + "tr", _W + "tc"
+_HEADERS = {_W + "hdr", _W + "ftr"}
+_CHARACTERS = {
+    _W + "tab": "\t",
+    _W + "br": "\n",  # a line, column or page break: words either side stay apart
+    _W + "cr": "\n",
+    _W + "noBreakHyphen": "-",
+}
+# Left out: properties, the text changes tracked deleted, fields' codes (their results are
+# read), pictures (emptied before parsing) and the section's properties (its headers and
+# footers are read where they end, see _Reader.read).
+_LEFT_OUT = {
+    _W + "pPr",
+    _W + "rPr",
+    _W + "tblPr",
+    _W + "tblGrid",
+    _W + "trPr",
+    _W + "tcPr",
+    _W + "sectPr",
+    _W + "delText",
+    _W + "instrText",
+    _W + "binData",
+}
+_NOTES = {_W + "footnote": "footnotes", _W + "endnote": "endnotes"}
+_TEXT_BOX = _W + "txbxContent"
+# Word's annotations (aml): what changes tracked inserted is read, what they deleted is not; a
+# comment's content is a comment; the rest (bookmarks, changes of formatting) holds no text.
+_ANNOTATION, _ANNOTATION_CONTENT = _AML + "annotation", _AML + "content"
+_ANNOTATION_TYPE = _W + "type"
+_DELETION, _COMMENT = "Word.Deletion", "Word.Comment"
+# Word's own limit on a table's columns (as for a DOCX).
+_MAX_COLUMNS = 63
+
+
+def wordml_text(
+    source: Path | IO[bytes], reserve: Callable[[float, str], None] | None = None
+) -> str:
+    """The text of the Word 2003 XML document ``source`` (a path, or a seekable file).
+    ``reserve(mb, reading)`` (the segment's budget) is asked first for MEMORY_FACTOR times its
+    size."""
+    with ExitStack() as stack:
+        stream = stack.enter_context(open(source, "rb")) if isinstance(source, Path) else source
+        size = stream.seek(0, io.SEEK_END)
+        stream.seek(0)
+        if reserve is not None:
+            megabytes = size / 2**20
+            reserve(megabytes * MEMORY_FACTOR, f"a Word 2003 XML document of {megabytes:.0f} MB")
+        without_pictures = io.BufferedReader(WithoutBinaryData(stream, b"w:binData"), 1 << 20)
+        try:
+            return _Reader().read(without_pictures)
+        except etree.XMLSyntaxError as exc:
+            raise InvalidDocument(f"not a readable Word 2003 XML document: {exc}") from exc
+
+
+class _Reader:
+    """Reads the body's blocks as they end, noting the stories they hold (footnotes, comments,
+    endnotes, text boxes), and the headers and footers as they end."""
+
+    def __init__(self) -> None:
+        self._blocks: list[str] = []
+        self._stories: dict[str, list[str]] = {
+            "footnotes": [],
+            "endnotes": [],
+            "comments": [],
+            "text_boxes": [],
+        }
+        self._headers: list[str] = []
+
+    def read(self, stream: IO[bytes]) -> str:
+        events = etree.iterparse(
+            stream, events=("end",), tag=[_P, _TBL, *_HEADERS], **PARSER_OPTIONS
+        )
+        for _, element in events:
+            if element.tag in _HEADERS:
+                self._headers += self._blocks_in(element)
+                element.clear()
+            elif _in_body(element):
+                text = self._block(element)
+                if text.strip():
+                    self._blocks.append(text)
+                let_go(element)
+        if events.root.tag != _W + "wordDocument" or events.root.find(_W + "body") is None:
+            raise InvalidDocument("not a readable Word 2003 XML document: no wordDocument's body")
+        return Stories(
+            footnotes=self._stories["footnotes"],
+            headers_and_footers=distinct_lines(self._headers),
+            comments=self._stories["comments"],
+            endnotes=self._stories["endnotes"],
+            text_boxes=self._stories["text_boxes"],
+        ).after(self._blocks)
+
+    def _blocks_in(self, container: Any, in_cell: bool = False) -> list[str]:
+        """The paragraphs and tables in ``container`` (a cell, a note, a header), as text."""
+        blocks: list[str] = []
+        for element in _content(container):
+            text = self._block(element, in_cell)
+            if text.strip():
+                blocks.append(text)
+        return blocks
+
+    def _block(self, element: Any, in_cell: bool = False) -> str:
+        if element.tag == _P:
+            parts: list[str] = []
+            self._gather(element, parts)
+            return "".join(parts).strip()
+        if element.tag == _TBL:
+            rows = self._table_rows(element)
+            if in_cell:  # a table in a cell: lines of its rows' cells, as a cell can hold
+                return "\n".join(" ".join(filter(None, row)) for row in rows)
+            return markdown_grid(rows)
+        return ""
+
+    def _gather(self, element: Any, parts: list[str]) -> None:
+        for child in element:
+            tag = child.tag
+            if tag == _W + "t":
+                parts.append(child.text or "")
+            elif tag in _CHARACTERS:
+                parts.append(_CHARACTERS[tag])
+            elif tag in _NOTES:
+                self._stories[_NOTES[tag]] += self._blocks_in(child)
+            elif tag == _TEXT_BOX:
+                self._stories["text_boxes"] += self._blocks_in(child)
+            elif tag == _ANNOTATION:
+                kind = child.get(_ANNOTATION_TYPE, "")
+                if kind == _COMMENT:
+                    for content in child.findall(_ANNOTATION_CONTENT):
+                        self._stories["comments"] += self._blocks_in(content)
+                elif kind != _DELETION:
+                    self._gather(child, parts)
+            elif tag not in _LEFT_OUT and isinstance(tag, str):
+                self._gather(child, parts)  # runs, hyperlinks, fields, smart tags, custom XML
+
+    def _table_rows(self, table: Any) -> list[list[str]]:
+        """A table's rows of cells' text; a merged cell's text in each column and row it
+        spans, as a DOCX's (docproc.extract.docx)."""
+        rows: list[list[str]] = []
+        above: list[str] = []  # each column's text in the row above, for merged cells
+        repeats = Repeats()
+        for row in _content(table):
+            if row.tag != _TR:
+                continue
+            cells = [""] * _grid_value(row.find(_W + "trPr"), "gridBefore")
+            for cell in _content(row):
+                if cell.tag != _TC:
+                    continue
+                properties = cell.find(_W + "tcPr")
+                span = max(1, _grid_value(properties, "gridSpan"))
+                if _continues(properties, "vmerge"):
+                    cells.extend(
+                        repeats.of(above[len(cells)] if len(cells) < len(above) else "", span)
+                    )
+                elif _continues(properties, "hmerge"):
+                    cells.extend(repeats.of(cells[-1] if cells else "", span))
+                else:
+                    text = "\n".join(self._blocks_in(cell, in_cell=True))
+                    repeats.own += len(text)
+                    cells.append(text)
+                    cells.extend(repeats.of(text, span - 1))
+            above = cells
+            rows.append(cells)
+        return rows
+
+
+def _in_body(block: Any) -> bool:
+    """Whether a paragraph or table is one of the body's blocks: not in a table, a
+    paragraph (a note, a comment, a text box), a header or a footer."""
+    for ancestor in block.iterancestors():
+        if ancestor.tag in (_P, _TBL) or ancestor.tag in _HEADERS:
+            return False
+        if ancestor.tag == _W + "body":
+            return True
+    return False
+
+
+def _content(element: Any) -> Any:
+    """The blocks, rows or cells in ``element``, with what wraps them opened: sections and
+    subsections (``wx:sect``), custom XML, a chunk of content with its own formatting
+    (``w:cfChunk``); properties left out."""
+    for child in element:
+        tag = child.tag
+        if tag in (_P, _TBL, _TR, _TC):
+            yield child
+        elif isinstance(tag, str) and tag not in _LEFT_OUT and tag not in _HEADERS:
+            yield from _content(child)
+
+
+def _continues(properties: Any, merge: str) -> bool:
+    """Whether a cell continues a merge (``w:vmerge`` or ``w:hmerge`` without "restart")."""
+    if properties is None:
+        return False
+    element = properties.find(_W + merge)
+    return element is not None and element.get(_W + "val", "continue") != "restart"
+
+
+def _grid_value(properties: Any, name: str) -> int:
+    """A row's or cell's count of grid columns (gridBefore, gridSpan); 0 where unset."""
+    if properties is None:
+        return 0
+    element = properties.find(_W + name)
+    value = element.get(_W + "val", "") if element is not None else ""
+    return min(int(value), _MAX_COLUMNS) if value.isascii() and value.isdigit() else 0
