@@ -1808,7 +1808,7 @@ def _idf_beside_another_tenant(size: Size, work: Path, section: Section) -> None
 # (its paragraphs and tables in order, as docproc read them until bdf21f3), opened alike (a
 # copy without media): the seconds, what it added to the process, and a digest of the text.
 _READ_DOCX = """
-import hashlib, json, sys, time
+import hashlib, json, sys, time, zipfile
 from docproc.extract.docx import XML_MEMORY_FACTOR, docx_text
 from docproc.extract.packages import without_blobs
 from docproc.extract.pages import markdown_grid
@@ -1817,7 +1817,10 @@ import docx
 from docx.table import Table
 
 def python_docx_text(path):
-    with without_blobs(path, None, XML_MEMORY_FACTOR, "a DOCX") as copy:
+    with (
+        zipfile.ZipFile(path) as package,
+        without_blobs(package, None, XML_MEMORY_FACTOR, "a DOCX") as copy,
+    ):
         document = docx.Document(copy)
     blocks = []
     for block in document.iter_inner_content():
