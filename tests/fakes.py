@@ -106,15 +106,18 @@ class RefusingBudget:
 
 
 class ReadsCounted:
-    """An object store, counting the bytes read by range and the objects copied whole."""
+    """An object store, counting the reads by range, the bytes they read, and the objects
+    copied whole."""
 
     def __init__(self, store: Any) -> None:
         self._store = store
+        self.reads = 0
         self.bytes_read = 0
         self.copies: list[str] = []
 
     def read_range(self, key: str, start: int, end: int, version_id: str | None = None) -> bytes:
         data: bytes = self._store.read_range(key, start, end, version_id)
+        self.reads += 1
         self.bytes_read += len(data)
         return data
 

@@ -4,11 +4,17 @@ read within the memory its budget assumes."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
+
+import pytest
 
 from docproc.extract import spreadsheetml, wordml
 from docproc.local.runner import ingest
+from docproc.pipeline.plan import plan_document
+from docproc.pipeline.process_segment import process_segment
 from tests.documents import excel_2003_xml, word_2003_xml
+from tests.fakes import ReadsCounted
 from tests.memory import peak_growth_mb
 
 
@@ -93,3 +99,31 @@ def test_an_excel_2003_workbook_is_read_within_the_memory_its_budget_assumes(tmp
 
     _, grew = peak_growth_mb(read)
     assert grew < size_mb * spreadsheetml.MEMORY_FACTOR, (grew, size_mb)
+
+
+@pytest.mark.parametrize("kind", ["word", "excel"])
+def test_one_is_read_in_place_start_to_end_in_few_requests(env, tmp_path: Path, kind: str):
+    # Given a Word 2003 XML document of 24 MB (a photograph of 18 MB) and an Excel 2003 XML
+    # workbook of about as much, uploaded
+    if kind == "word":
+        data = word_2003_xml(_p("The landlord insures the building."), pictures=18 << 20)
+    else:
+        rows = [
+            [f"Unit {n}", "The tenant keeps the premises in repair. " * 5] for n in range(80_000)
+        ]
+        data = excel_2003_xml({"Units": rows})
+    path = tmp_path / "export"
+    path.write_bytes(data)
+    key = "uploads/local/default/export/export"
+    upload = env.store.put_upload(key, path)
+    plan = plan_document(key, upload.version_id, env.store, env.ledger, env.plan_options())
+    # When its one segment runs
+    reads = ReadsCounted(env.store)
+    result = process_segment(
+        plan.first_task, dataclasses.replace(env.segment_deps(env.vectors), store=reads)
+    )
+    # Then it read the upload once through, by range, 8 MiB a request (red at 1 MiB: 24),
+    # and made no copy
+    assert result.chunks >= 1 and reads.copies == []
+    assert reads.bytes_read <= len(data) + (8 << 20)
+    assert reads.reads <= len(data) // (8 << 20) + 2, reads.reads

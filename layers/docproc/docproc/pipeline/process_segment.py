@@ -89,6 +89,8 @@ if TYPE_CHECKING:
 _PACKAGE_READ_AHEAD = 1 << 20
 # An e-mail is read from start to end: in few requests.
 _MESSAGE_READ_AHEAD = 8 << 20
+# So is an Office document that is one XML file (Word 2003 XML, Excel 2003 XML).
+_XML_READ_AHEAD = 8 << 20
 # An archive's files are read in the order they lie: in few requests.
 _ARCHIVE_READ_AHEAD = 8 << 20
 
@@ -396,7 +398,8 @@ def _sheet_pieces(
             # Read in place, like a DOCX: its directory, then each sheet's XML, streamed (an
             # Excel 2003 XML workbook from its start to its end).
             key, version = segment.input_key, segment.input_version_id
-            workbook = open_ranged(deps.store, key, ref.size, version, _PACKAGE_READ_AHEAD)
+            ahead = _XML_READ_AHEAD if ref.media_type == SPREADSHEETML else _PACKAGE_READ_AHEAD
+            workbook = open_ranged(deps.store, key, ref.size, version, ahead)
             sheets = reader.sheet_tables(stack.enter_context(workbook), deps.budget.reserve)
             method = reader.EXTRACTION_METHOD
         else:
@@ -483,7 +486,7 @@ def _whole_text(ref: DocumentRef, segment: WholeSegment, deps: SegmentDeps) -> t
 
         # Read in place, from its start to its end, a block at a time.
         with open_ranged(
-            deps.store, segment.input_key, ref.size, segment.input_version_id, _PACKAGE_READ_AHEAD
+            deps.store, segment.input_key, ref.size, segment.input_version_id, _XML_READ_AHEAD
         ) as document:
             return wordml.wordml_text(document, deps.budget.reserve), wordml.EXTRACTION_METHOD
     if ref.media_type == DOC:
