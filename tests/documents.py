@@ -76,7 +76,7 @@ _WORD_NAMESPACES = (
     'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" '
     'xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006" '
     'xmlns:wps="http://schemas.microsoft.com/office/word/2010/wordprocessingShape" '
-    'xmlns:v="urn:schemas-microsoft-com:vml"'
+    'xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office"'
 )
 _WORD_PARTS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
 _WORD_TYPES = "application/vnd.openxmlformats-officedocument.wordprocessingml."
@@ -84,14 +84,41 @@ _WORD_TYPES = "application/vnd.openxmlformats-officedocument.wordprocessingml."
 
 @dataclass(frozen=True)
 class ImportedPart:
-    """A part a DOCX imports whole (w:altChunk): ``name`` in word/, declared as
-    ``content_type``, related from ``owner`` (document, header1, footnotes...) as ``rid``."""
+    """A part a DOCX imports whole (w:altChunk), or embeds (an OLE object: ``relationship``
+    "package" or "oleObject"): ``name`` in word/, declared as ``content_type``, related from
+    ``owner`` (document, header1, footnotes...) as ``rid``."""
 
     name: str
     content_type: str
     data: bytes
     rid: str = "rIdImport1"
     owner: str = "document"
+    relationship: str = "aFChunk"
+
+
+def packaged_object(name: str, data: bytes) -> bytes:
+    """An OLE object wrapping the file ``name`` as Windows' Packager does (how Office embeds a
+    PDF or any file shown as an icon): a compound file whose ``\x01Ole10Native`` stream holds
+    its size, a type, the file's name, its source path, 8 bytes, a temporary path, then the
+    file's size and bytes."""
+    from tests.compound import compound_file
+
+    source = f"C:\\Exhibits\\{name}".encode()
+    native = (
+        struct.pack("<H", 2)
+        + name.encode()
+        + b"\0"
+        + source
+        + b"\0"
+        + struct.pack("<HHI", 0, 3, len(source) + 1)
+        + source
+        + b"\0"
+        + struct.pack("<I", len(data))
+        + data
+    )
+    return compound_file(
+        {"\x01Ole10Native": struct.pack("<I", len(native)) + native, "\x01CompObj": bytes(76)}
+    )
 
 
 def word_package(
@@ -152,7 +179,8 @@ def word_package(
         )
     for part in imported:
         relationships[part.owner] = relationships.get(part.owner, "") + (
-            f'<Relationship Id="{part.rid}" Type="{_WORD_PARTS}aFChunk" Target="{part.name}"/>'
+            f'<Relationship Id="{part.rid}" Type="{_WORD_PARTS}{part.relationship}" '
+            f'Target="{part.name}"/>'
         )
     package = io.BytesIO()
     with zipfile.ZipFile(package, "w", zipfile.ZIP_DEFLATED) as archive:

@@ -23,6 +23,8 @@ from tests.documents import (
     ImportedPart,
     docx_with_photographs,
     flat_package,
+    packaged_object,
+    pdf_of_lines,
     word_97_document,
     word_package,
 )
@@ -203,6 +205,31 @@ def test_a_docx_assembled_from_imported_clauses_is_found_by_what_they_say(env, t
         "Agreement.\n\nThe tenant indemnifies the landlord.\n\n"
         "Schedule 1: the premises are Unit 4, Harbour Road.\n\nSigned."
     )
+
+
+def test_an_exhibit_a_docx_embeds_as_an_icon_is_found_by_what_it_says(env, tmp_path: Path):
+    # Given a brief that embeds its exhibit, a PDF, as Word does a file shown as an icon
+    # (Packager's OLE object)
+    exhibit = pdf_of_lines(["Exhibit 7: the survey finds damp in the north wall."])
+    embedded = ImportedPart(
+        "embeddings/oleObject1.bin",
+        "application/vnd.openxmlformats-officedocument.oleObject",
+        packaged_object("survey.pdf", exhibit),
+        "rIdE1",
+        relationship="oleObject",
+    )
+    icon = (
+        '<w:r><w:object><v:shape id="_x0000_i1025"><v:imagedata r:id="rIdP"/></v:shape>'
+        '<o:OLEObject Type="Embed" ProgID="Package" ShapeID="_x0000_i1025" DrawAspect="Icon" '
+        'ObjectID="_1" r:id="rIdE1"/></w:object></w:r>'
+    )
+    path = tmp_path / "brief.docx"
+    body = f"<w:p><w:r><w:t>The survey is attached.</w:t></w:r>{icon}</w:p>"
+    path.write_bytes(word_package(body, imported=[embedded]))
+    # When the laptop's runner ingests it, Then the exhibit's text is found (red before: the
+    # exhibit was not read)
+    found = _ingested_and_found(env, path, "damp in the north wall")
+    assert "Exhibit 7: the survey finds damp in the north wall." in found
 
 
 def test_a_web_page_word_saved_whole_is_read_as_a_page(env, tmp_path: Path):

@@ -429,3 +429,108 @@ def test_an_import_that_does_not_fit_the_segment_s_memory_is_refused_before_it_i
     # When it is read, Then the import is refused as the segment's budget refuses any read
     with pytest.raises(SegmentBudgetExceeded):
         docx_text(io.BytesIO(data), reserve)
+
+
+# Objects a document embeds (OLE): a workbook, a Word 97-2003 document, a file packaged as an
+# icon (an exhibit's PDF), a PDF Acrobat embedded; each shown in the document as a picture.
+_SHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_OLE_OBJECT = "application/vnd.openxmlformats-officedocument.oleObject"
+
+
+def _embedded(rid: str, program: str) -> str:
+    return (
+        '<w:r><w:object><v:shape id="_x0000_i1025" type="#_x0000_t75"><v:imagedata r:id="rIdP" '
+        f'o:title=""/></v:shape><o:OLEObject Type="Embed" ProgID="{program}" '
+        f'ShapeID="_x0000_i1025" DrawAspect="Content" ObjectID="_1" r:id="{rid}"/></w:object></w:r>'
+    )
+
+
+def test_objects_a_document_embeds_are_read_after_the_paragraph_that_holds_them(tmp_path):
+    # Given a memo embedding a workbook (as a package), an Excel 97-2003 workbook and a Word
+    # 97-2003 letter (each as its own compound file), a PDF packaged as an icon, a PDF
+    # Acrobat embedded, and an equation (a kind docproc does not read)
+    from tests.compound import compound_file
+    from tests.documents import (
+        legacy_workbook,
+        packaged_object,
+        pdf_of_lines,
+        word_97_document,
+        workbook,
+    )
+
+    sheet = workbook(tmp_path / "costs.xlsx", {"Costs": [["Item", "Amount"], ["Survey", 1200]]})
+    legacy = legacy_workbook(tmp_path / "old.xls", {"Old": [["Item", "Amount"], ["Deed", 300]]})
+    exhibit = pdf_of_lines(["Exhibit 7: the survey of the north wall."])
+    acrobat = compound_file(
+        {"CONTENTS": pdf_of_lines(["Exhibit 8: the plan."]), "\x01Ole": bytes(20)}
+    )
+    parts = [
+        ImportedPart(
+            "embeddings/Sheet.xlsx", _SHEET, sheet.read_bytes(), "rE1", relationship="package"
+        ),
+        ImportedPart(
+            "embeddings/oleObject1.bin",
+            _OLE_OBJECT,
+            legacy.read_bytes(),
+            "rE2",
+            relationship="oleObject",
+        ),
+        ImportedPart(
+            "embeddings/oleObject2.bin",
+            _OLE_OBJECT,
+            word_97_document("Dear Ann, the deed is signed.\r"),
+            "rE3",
+            relationship="oleObject",
+        ),
+        ImportedPart(
+            "embeddings/oleObject3.bin",
+            _OLE_OBJECT,
+            packaged_object("survey.pdf", exhibit),
+            "rE4",
+            relationship="oleObject",
+        ),
+        ImportedPart(
+            "embeddings/oleObject4.bin", _OLE_OBJECT, acrobat, "rE5", relationship="oleObject"
+        ),
+        ImportedPart(
+            "embeddings/oleObject5.bin",
+            _OLE_OBJECT,
+            compound_file({"Equation Native": bytes(40)}),
+            "rE6",
+            relationship="oleObject",
+        ),
+    ]
+    body = (
+        _p("The costs:", _embedded("rE1", "Excel.Sheet.12"))
+        + _p("Older ones:", _embedded("rE2", "Excel.Sheet.8"), _embedded("rE6", "Equation.3"))
+        + _table(_row("Letter", f"<w:tc>{_p(_embedded('rE3', 'Word.Document.8'))}</w:tc>"))
+        + _p("Exhibits:", _embedded("rE4", "Package"), _embedded("rE5", "AcroExch.Document.DC"))
+    )
+    # When it is read
+    text = docx_text(io.BytesIO(word_package(body, imported=parts)))
+    # Then each object's text follows the paragraph that holds it, in its order, the one in a
+    # cell in that cell; the equation is left out (red before: none of them was read)
+    assert text.split("\n\n") == [
+        "The costs:",
+        "Sheet: Costs\n| Item | Amount |\n| --- | --- |\n| Survey | 1200 |",
+        "Older ones:",
+        "Sheet: Old\n| Item | Amount |\n| --- | --- |\n| Deed | 300 |",
+        "| Letter | Dear Ann, the deed is signed. |\n| --- | --- |",
+        "Exhibits:",
+        "Exhibit 7: the survey of the north wall.",
+        "Exhibit 8: the plan.",
+    ]
+
+
+def test_an_embedded_object_counts_against_the_document_s_allowance(monkeypatch):
+    # Given a document embedding the same 1 KB text file a hundred times, and an allowance
+    # of 10 KB
+    from tests.documents import packaged_object
+
+    monkeypatch.setattr("docproc.extract.docx.IMPORTED_LIMIT", 10_000)
+    note = packaged_object("note.txt", b"A note on the deposit. " * 45)
+    parts = [ImportedPart("embeddings/o.bin", _OLE_OBJECT, note, "rE1", relationship="oleObject")]
+    body = "".join(_p(f"Item {n}.", _embedded("rE1", "Package")) for n in range(100))
+    # When it is read, Then the object is read as often as the allowance lets, not more
+    text = docx_text(io.BytesIO(word_package(body, imported=parts)))
+    assert 1 <= text.count("A note on the deposit.") // 45 < 10 and "Item 99." in text

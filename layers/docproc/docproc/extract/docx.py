@@ -43,6 +43,7 @@ from docproc.errors import (
 )
 from docproc.extract import sniff
 from docproc.extract.ocr import OCR_OFF
+from docproc.extract.ole_objects import embedded_file
 from docproc.extract.packages import PACKAGE_ERRORS, opened_package, without_blobs
 from docproc.extract.pages import Repeats, Stories, distinct_lines, markdown_grid
 from docproc.observability import logger
@@ -109,6 +110,9 @@ _LEFT_OUT = {
 }
 _TEXT_BOX = _W + "txbxContent"
 _IMPORTED = _W + "altChunk"
+# An object embedded where it stands (OLE: a workbook, a document, a presentation, shown as its
+# picture or an icon): its part is read as the file it is, after the paragraph that holds it.
+_EMBEDDED = "{urn:schemas-microsoft-com:office:office}OLEObject"
 # A part imported whole is read into memory, then as its kind. The parts a document imports,
 # its imports' imports included, are read up to this much together, inflated (a package of
 # small parts that inflate large, or one part imported many times, is no bomb): what would go
@@ -177,11 +181,13 @@ def _docx_text(
 
 
 class _ImportedParts:
-    """The text of the parts a document imports whole (w:altChunk), read from the package
-    itself: the copy python-docx opened holds them empty. Each is read as docproc reads that
-    kind of file (mail.file_text: HTML, RTF, text, an MHT as a message); a DOCX within the
-    same bound on its XML. One past the document's allowance (IMPORTED_LIMIT), too deep, of a
-    kind docproc does not read, or damaged is left out, and logged; the rest is read."""
+    """The text of the parts a document imports whole (w:altChunk) or embeds (OLE objects),
+    read from the package itself: the copy python-docx opened holds them empty. Each is read as
+    docproc reads that kind of file (mail.file_text: HTML, RTF, text, an MHT as a message, a
+    workbook, a Word 97-2003 document); a DOCX within the same bound on its XML. One past the
+    document's allowance (IMPORTED_LIMIT, which embedded parts share), too deep, of a kind
+    docproc does not read (an equation, a drawing), or damaged is left out, and logged; the
+    rest is read."""
 
     def __init__(
         self,
@@ -214,6 +220,9 @@ class _ImportedParts:
             data = self._package.read(name)
         except PACKAGE_ERRORS as exc:  # damaged in the package: its CRC, its deflate
             return _left_out(type(exc).__name__)
+        if data.startswith(sniff.OLE_SIGNATURE) and (wrapped := embedded_file(data)) is not None:
+            # An object that wraps a file (Packager's, Acrobat's): the file it wraps.
+            name, data = wrapped
         try:
             kind = sniff.sniff_data(data, name).media_type
             if kind == sniff.DOCX:
@@ -225,13 +234,16 @@ class _ImportedParts:
         except SegmentBudgetExceeded:
             raise
         except UnsupportedDocument:
-            return _left_out("docproc does not read its kind")
+            return _left_out("docproc does not read its kind", warning=False)
         except DocprocError as exc:  # damaged, encrypted, empty
             return _left_out(type(exc).__name__)
 
 
-def _left_out(reason: str) -> str:
-    logger.warning("a part the DOCX imports is not read", extra={"reason": reason})
+def _left_out(reason: str, warning: bool = True) -> str:
+    """Nothing, for a part imported or embedded that is not read, logged: a warning, unless it
+    is of a kind docproc does not read (an embedded equation or drawing is no fault)."""
+    log = logger.warning if warning else logger.info
+    log("a part the DOCX imports or embeds is not read", extra={"reason": reason})
     return ""
 
 
@@ -244,6 +256,7 @@ class _Reader:
         self._imported = imported
         self._referred: dict[str, list[str]] = {story: [] for story in _STORY_PARTS}
         self._boxes: list[str] = []
+        self._embedded: list[str] = []  # relationship ids of the objects the paragraph holds
 
     def text(self, body: Any) -> str:
         blocks = self._blocks(body)
@@ -265,8 +278,11 @@ class _Reader:
         hold."""
         blocks: list[str] = []
         for element in _content(container):
+            embedded: list[str] = []
             if element.tag == _P:
+                outer, self._embedded = self._embedded, []
                 text = self._inline_text(element).strip()
+                embedded, self._embedded = self._embedded, outer
             elif element.tag == _TBL:
                 rows = self._table_rows(element)
                 if in_cell:
@@ -279,10 +295,15 @@ class _Reader:
                 continue
             if text.strip():
                 blocks.append(text)
+            blocks += [text for rid in embedded if (text := self._included_text(rid)).strip()]
         return blocks
 
     def _imported_text(self, element: Any) -> str:
-        relationship = self._part.rels.get(element.get(_R_ID, ""))
+        return self._included_text(element.get(_R_ID, ""))
+
+    def _included_text(self, rid: str) -> str:
+        """The text of the part the part being read relates as ``rid``, imported or embedded."""
+        relationship = self._part.rels.get(rid)
         if relationship is None or relationship.is_external:
             return ""
         return self._imported.text(relationship.target_part)
@@ -303,6 +324,8 @@ class _Reader:
                 self._referred[_NOTE_REFERENCES[tag]].append(child.get(_W + "id", ""))
             elif tag == _TEXT_BOX:
                 self._boxes.extend(self._blocks(child))
+            elif tag == _EMBEDDED:
+                self._embedded.append(child.get(_R_ID, ""))
             elif tag == _ALTERNATE_CONTENT:
                 chosen = _chosen(child)
                 if chosen is not None:

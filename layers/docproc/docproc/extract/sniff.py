@@ -153,7 +153,7 @@ _PICTURE_SIGNATURES: list[tuple[bytes, str]] = [
 # A BMP's "BM" is followed by sizes, then its info header's own size, one of these.
 _BMP_INFO_SIZES = {12, 40, 52, 56, 64, 108, 124}
 
-_OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # What an OLE compound file docproc reads is, by a stream only that kind has.
 _OLE_KINDS = {
     "Workbook": XLS,
@@ -174,7 +174,7 @@ _CMS_OID_WINDOW = 7 + len(_SIGNED_DATA)
 # directory) or of compound file (sniff_ole: the file's directory) a container is, Plan asks.
 _CONTAINER_SIGNATURES: list[tuple[bytes, str]] = [
     (b"PK\x03\x04", ZIP),
-    (_OLE_SIGNATURE, OLE),
+    (OLE_SIGNATURE, OLE),
     (TNEF_SIGNATURE, TNEF),
     (SEVEN_ZIP_SIGNATURE, SEVEN_ZIP),
     (b"\x1f\x8b\x08", GZIP),  # (deflate: gzip's one method)
