@@ -26,6 +26,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
@@ -45,7 +46,14 @@ from docproc.extract import sniff
 from docproc.extract.ocr import OCR_OFF
 from docproc.extract.ole_objects import embedded_file
 from docproc.extract.packages import PACKAGE_ERRORS, opened_package, without_blobs
-from docproc.extract.pages import Repeats, Stories, distinct_lines, markdown_grid
+from docproc.extract.pages import (
+    GridCell,
+    Stories,
+    distinct_lines,
+    grid_columns,
+    grid_rows,
+    markdown_grid,
+)
 from docproc.observability import logger
 
 EXTRACTION_METHOD = "python-docx"
@@ -132,9 +140,6 @@ _NOTE_REFERENCES = {
 _SEPARATOR_NOTES = {"separator", "continuationSeparator", "continuationNotice"}
 _HEADER_REFERENCES = {_W + "headerReference", _W + "footerReference"}
 _STORY_PARTS = {"footnotes": RT.FOOTNOTES, "endnotes": RT.ENDNOTES, "comments": RT.COMMENTS}
-# Word's own limit on a table's columns: a cell's span or a row's skipped columns beyond it
-# are taken as it.
-_MAX_COLUMNS = 63
 
 
 def docx_text(
@@ -336,31 +341,27 @@ class _Reader:
     def _table_rows(self, table: Any) -> list[list[str]]:
         """A table's rows of cells' text; a merged cell's text is in each column and row it
         spans (as python-docx's cells have it)."""
-        rows: list[list[str]] = []
-        above: list[str] = []  # each column's text in the row above, for merged cells
-        repeats = Repeats()
-        for row in _content(table):
-            if row.tag != _TR or _deleted(row):
+        return grid_rows(
+            (_grid_value(row.find(_W + "trPr"), "gridBefore"), self._row_cells(row))
+            for row in _content(table)
+            if row.tag == _TR and not _deleted(row)
+        )
+
+    def _row_cells(self, row: Any) -> Iterator[GridCell]:
+        for cell in _content(row):
+            if cell.tag != _TC:
                 continue
-            cells = [""] * _grid_value(row.find(_W + "trPr"), "gridBefore")
-            for cell in _content(row):
-                if cell.tag != _TC:
-                    continue
-                properties = cell.find(_W + "tcPr")
-                span = max(1, _grid_value(properties, "gridSpan"))
-                merge = properties.find(_W + "vMerge") if properties is not None else None
-                if merge is not None and merge.get(_W + "val", "continue") == "continue":
-                    cells.extend(
-                        repeats.of(above[len(cells)] if len(cells) < len(above) else "", span)
-                    )
-                else:
-                    text = "\n".join(self._blocks(cell, in_cell=True))
-                    repeats.own += len(text)
-                    cells.append(text)
-                    cells.extend(repeats.of(text, span - 1))
-            above = cells
-            rows.append(cells)
-        return rows
+            properties = cell.find(_W + "tcPr")
+            merge = properties.find(_W + "vMerge") if properties is not None else None
+            continues = merge is not None and merge.get(_W + "val", "continue") == "continue"
+            yield GridCell(
+                span=max(1, _grid_value(properties, "gridSpan")),
+                continues="above" if continues else "",
+                text=partial(self._cell_text, cell),
+            )
+
+    def _cell_text(self, cell: Any) -> str:
+        return "\n".join(self._blocks(cell, in_cell=True))
 
     def _headers_and_footers(self, body: Any) -> list[str]:
         """The lines of each section's headers and footers (first, odd and even pages), each
@@ -436,11 +437,7 @@ def _deleted(row: Any) -> bool:
 
 def _grid_value(properties: Any, name: str) -> int:
     """A row's or cell's count of grid columns (gridBefore, gridSpan); 0 where unset."""
-    if properties is None:
-        return 0
-    element = properties.find(_W + name)
-    value = element.get(_W + "val", "") if element is not None else ""
-    return min(int(value), _MAX_COLUMNS) if value.isascii() and value.isdigit() else 0
+    return grid_columns(properties, _W + name, _W + "val")
 
 
 def _related(part: Part, relationship: str) -> Part | None:

@@ -4,9 +4,9 @@ import without MuPDF or Pillow."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 # How a page's text was obtained: its text layer, or OCR of its rendering.
 PageMethod = Literal["text", "ocr"]
@@ -114,6 +114,58 @@ class Repeats:
             return None
         self._repeated += size
         return cells
+
+
+@dataclass(frozen=True)
+class GridCell:
+    """A table cell as a Word table's grid has it: the columns it spans, whether it continues
+    a merge begun above it or on its left (then its own text is not read), and its text, read
+    only for a cell that begins one."""
+
+    span: int
+    continues: Literal["", "above", "left"]
+    text: Callable[[], str]
+
+
+# Word's own limit on a table's columns: a cell's span or a row's skipped columns beyond it
+# are taken as it.
+_WORD_MAX_COLUMNS = 63
+
+
+def grid_columns(properties: Any, element: str, value: str) -> int:
+    """The count of grid columns a Word table's row or cell properties give (``element``, a
+    gridBefore or gridSpan in the format's namespace, its ``value`` attribute); 0 where unset,
+    at most Word's limit."""
+    if properties is None:
+        return 0
+    found = properties.find(element)
+    count = found.get(value, "") if found is not None else ""
+    return min(int(count), _WORD_MAX_COLUMNS) if count.isascii() and count.isdigit() else 0
+
+
+def grid_rows(rows: Iterable[tuple[int, Iterable[GridCell]]]) -> list[list[str]]:
+    """Rows of cells' text from rows of (grid columns skipped before the first cell, its
+    cells): a merged cell's text in each column and row it spans, as Word shows it, while the
+    repeats add no more than the table's own text (Repeats)."""
+    table: list[list[str]] = []
+    above: list[str] = []  # each column's text in the row above
+    repeats = Repeats()
+    for skipped, row in rows:
+        cells = [""] * skipped
+        for cell in row:
+            if cell.continues == "above":
+                text = above[len(cells)] if len(cells) < len(above) else ""
+                cells.extend(repeats.of(text, cell.span))
+            elif cell.continues == "left":
+                cells.extend(repeats.of(cells[-1] if cells else "", cell.span))
+            else:
+                text = cell.text()
+                repeats.own += len(text)
+                cells.append(text)
+                cells.extend(repeats.of(text, cell.span - 1))
+        above = cells
+        table.append(cells)
+    return table
 
 
 @dataclass

@@ -12,9 +12,7 @@ are (docproc.extract.opendocument).
 from __future__ import annotations
 
 import datetime
-import io
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack
 from pathlib import Path
 from typing import IO, Any
 
@@ -22,7 +20,7 @@ from lxml import etree
 
 from docproc.errors import InvalidDocument
 from docproc.extract.sheets import SheetTable, sheet_table
-from docproc.extract.xml_streams import PARSER_OPTIONS, let_go
+from docproc.extract.xml_streams import PARSER_OPTIONS, let_go, opened_within
 
 EXTRACTION_METHOD = "spreadsheetml"
 # Peak memory of reading one per byte of the file, with a margin: rows are streamed, a sheet's
@@ -49,13 +47,7 @@ def sheet_tables(
     in order, its rows read as they are taken: a sheet's rows not taken when the next sheet is
     are passed over. ``reserve(mb, reading)`` (the segment's budget) is asked first for
     MEMORY_FACTOR times its size."""
-    with ExitStack() as stack:
-        stream = stack.enter_context(open(source, "rb")) if isinstance(source, Path) else source
-        size = stream.seek(0, io.SEEK_END)
-        stream.seek(0)
-        if reserve is not None:
-            megabytes = size / 2**20
-            reserve(megabytes * MEMORY_FACTOR, f"an Excel 2003 XML workbook of {megabytes:.0f} MB")
+    with opened_within(source, reserve, MEMORY_FACTOR, "an Excel 2003 XML workbook") as stream:
         events = etree.iterparse(
             stream, events=("start", "end"), tag=(_WORKSHEET, _ROW), **PARSER_OPTIONS
         )

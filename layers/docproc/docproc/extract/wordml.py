@@ -15,16 +15,28 @@ out of the bytes before they are parsed (docproc.extract.xml_streams).
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 from lxml import etree
 
 from docproc.errors import InvalidDocument
-from docproc.extract.pages import Repeats, Stories, distinct_lines, markdown_grid
-from docproc.extract.xml_streams import PARSER_OPTIONS, WithoutBinaryData, let_go
+from docproc.extract.pages import (
+    GridCell,
+    Stories,
+    distinct_lines,
+    grid_columns,
+    grid_rows,
+    markdown_grid,
+)
+from docproc.extract.xml_streams import (
+    PARSER_OPTIONS,
+    WithoutBinaryData,
+    let_go,
+    opened_within,
+)
 
 EXTRACTION_METHOD = "wordml"
 # Peak memory of reading one per byte of the file, with a margin: the text found, as blocks
@@ -66,8 +78,6 @@ _TEXT_BOX = _W + "txbxContent"
 _ANNOTATION, _ANNOTATION_CONTENT = _AML + "annotation", _AML + "content"
 _ANNOTATION_TYPE = _W + "type"
 _DELETION, _COMMENT = "Word.Deletion", "Word.Comment"
-# Word's own limit on a table's columns (as for a DOCX).
-_MAX_COLUMNS = 63
 
 
 def wordml_text(
@@ -76,13 +86,7 @@ def wordml_text(
     """The text of the Word 2003 XML document ``source`` (a path, or a seekable file).
     ``reserve(mb, reading)`` (the segment's budget) is asked first for MEMORY_FACTOR times its
     size."""
-    with ExitStack() as stack:
-        stream = stack.enter_context(open(source, "rb")) if isinstance(source, Path) else source
-        size = stream.seek(0, io.SEEK_END)
-        stream.seek(0)
-        if reserve is not None:
-            megabytes = size / 2**20
-            reserve(megabytes * MEMORY_FACTOR, f"a Word 2003 XML document of {megabytes:.0f} MB")
+    with opened_within(source, reserve, MEMORY_FACTOR, "a Word 2003 XML document") as stream:
         without_pictures = io.BufferedReader(WithoutBinaryData(stream, b"w:binData"), 1 << 20)
         try:
             return _Reader().read(without_pictures)
@@ -172,32 +176,30 @@ class _Reader:
     def _table_rows(self, table: Any) -> list[list[str]]:
         """A table's rows of cells' text; a merged cell's text in each column and row it
         spans, as a DOCX's (docproc.extract.docx)."""
-        rows: list[list[str]] = []
-        above: list[str] = []  # each column's text in the row above, for merged cells
-        repeats = Repeats()
-        for row in _content(table):
-            if row.tag != _TR:
+        return grid_rows(
+            (_grid_value(row.find(_W + "trPr"), "gridBefore"), self._row_cells(row))
+            for row in _content(table)
+            if row.tag == _TR
+        )
+
+    def _row_cells(self, row: Any) -> Iterator[GridCell]:
+        for cell in _content(row):
+            if cell.tag != _TC:
                 continue
-            cells = [""] * _grid_value(row.find(_W + "trPr"), "gridBefore")
-            for cell in _content(row):
-                if cell.tag != _TC:
-                    continue
-                properties = cell.find(_W + "tcPr")
-                span = max(1, _grid_value(properties, "gridSpan"))
-                if _continues(properties, "vmerge"):
-                    cells.extend(
-                        repeats.of(above[len(cells)] if len(cells) < len(above) else "", span)
-                    )
-                elif _continues(properties, "hmerge"):
-                    cells.extend(repeats.of(cells[-1] if cells else "", span))
-                else:
-                    text = "\n".join(self._blocks_in(cell, in_cell=True))
-                    repeats.own += len(text)
-                    cells.append(text)
-                    cells.extend(repeats.of(text, span - 1))
-            above = cells
-            rows.append(cells)
-        return rows
+            properties = cell.find(_W + "tcPr")
+            continues: Literal["", "above", "left"] = ""
+            if _continues(properties, "vmerge"):
+                continues = "above"
+            elif _continues(properties, "hmerge"):
+                continues = "left"
+            yield GridCell(
+                span=max(1, _grid_value(properties, "gridSpan")),
+                continues=continues,
+                text=partial(self._cell_text, cell),
+            )
+
+    def _cell_text(self, cell: Any) -> str:
+        return "\n".join(self._blocks_in(cell, in_cell=True))
 
 
 def _in_body(block: Any) -> bool:
@@ -233,8 +235,4 @@ def _continues(properties: Any, merge: str) -> bool:
 
 def _grid_value(properties: Any, name: str) -> int:
     """A row's or cell's count of grid columns (gridBefore, gridSpan); 0 where unset."""
-    if properties is None:
-        return 0
-    element = properties.find(_W + name)
-    value = element.get(_W + "val", "") if element is not None else ""
-    return min(int(value), _MAX_COLUMNS) if value.isascii() and value.isdigit() else 0
+    return grid_columns(properties, _W + name, _W + "val")

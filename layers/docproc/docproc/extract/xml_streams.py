@@ -6,6 +6,9 @@ letting go of what was read, and their bytes without the base64 of the pictures 
 from __future__ import annotations
 
 import io
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
 from typing import IO, Any
 
 # What lxml is told for a document from an upload: no entities expanded, nothing fetched, and
@@ -17,6 +20,25 @@ PARSER_OPTIONS: dict[str, Any] = {
     "remove_pis": True,
     "huge_tree": False,
 }
+
+
+@contextmanager
+def opened_within(
+    source: Path | IO[bytes],
+    reserve: Callable[[float, str], None] | None,
+    factor: float,
+    what: str,
+) -> Iterator[IO[bytes]]:
+    """``source`` (a path or a seekable file) open at its start, once ``reserve(mb, reading)``
+    (the segment's budget) has been asked for ``factor`` times its size ("``what`` of N MB")."""
+    with ExitStack() as stack:
+        stream = stack.enter_context(open(source, "rb")) if isinstance(source, Path) else source
+        size = stream.seek(0, io.SEEK_END)
+        stream.seek(0)
+        if reserve is not None:
+            megabytes = size / 2**20
+            reserve(megabytes * factor, f"{what} of {megabytes:.0f} MB")
+        yield stream
 
 
 def let_go(element: Any) -> None:
