@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from docproc.local.runner import ingest
-from tests.documents import Slide, powerpoint_97, presentation
+from tests.documents import Slide, powerpoint_97, presentation, workbook
 
 
 def test_a_deck_s_chunks_are_on_their_slides_and_its_notes_and_figures_are_found(
@@ -63,3 +63,27 @@ def test_a_powerpoint_97_deck_s_chunks_are_on_their_slides(env, tmp_path: Path):
         (chunk,) = [c for c in chunks if f"Clause {n}\n" in c["text"]]
         assert chunk["page_start"] <= n <= chunk["page_end"]
         assert f"Clause {n}\n\nExhibit {n} is attached.\n\nNotes:\nAsk {n}." in chunk["text"]
+
+
+def test_a_workbook_a_slide_embeds_is_found_on_that_slide(env, tmp_path: Path):
+    # Given a deck of three slides, the second embedding a workbook of costs (an OLE object,
+    # shown as its picture)
+    import pptx
+    from pptx.enum.shapes import PROG_ID
+    from pptx.util import Inches
+
+    costs = workbook(tmp_path / "costs.xlsx", {"Costs": [["Item", "Amount"], ["Survey", 1200]]})
+    deck = pptx.Presentation()
+    for title in ("Opening", "Costs incurred", "Closing"):
+        deck.slides.add_slide(deck.slide_layouts[5]).shapes.title.text = title
+    deck.slides[1].shapes.add_ole_object(
+        str(costs), PROG_ID.XLSX, Inches(1), Inches(2), Inches(4), Inches(2)
+    )
+    path = tmp_path / "briefing.pptx"
+    deck.save(str(path))
+    # When the laptop's runner ingests it, Then the workbook's figures are found on slide 2
+    # (red before: the workbook was not read)
+    assert ingest(env, path, document_id="briefing").status == "complete"
+    hit = env.vectors.search(env.embedder.embed(["survey amount"])[0], "local")[0]
+    assert "| Survey | 1200 |" in hit.payload["text"]
+    assert hit.payload["page_start"] == hit.payload["page_end"] == 2

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from docproc.extract import docx
+from docproc.extract import docx, included
 from docproc.extract.doc import MEMORY_FACTOR, doc_text
 from docproc.extract.packages import xml_megabytes
 from docproc.local.runner import ingest
@@ -262,5 +262,5 @@ def test_a_docx_s_imported_html_is_read_within_the_memory_its_budget_assumes():
     )
     # When it is read, Then the process grew by less than the budget's check assumes
     text, grew = peak_growth_mb(lambda: docx.docx_text(io.BytesIO(package)))
-    assert grew < len(html) / 2**20 * docx.IMPORTED_MEMORY_FACTOR
+    assert grew < len(html) / 2**20 * included.IMPORTED_MEMORY_FACTOR
     assert text.count("Zoë\u2019s.") == 200_000

@@ -373,7 +373,7 @@ def test_an_import_that_cannot_be_read_is_left_out_and_the_rest_is_read(monkeypa
         ImportedPart("crc.txt", "text/plain", b"Damaged clause. " * 20, "rId6"),
         ImportedPart("ok.txt", "text/plain", b"Small clause.", "rId7"),
     ]
-    monkeypatch.setattr("docproc.extract.docx.IMPORTED_LIMIT", 1000)
+    monkeypatch.setattr("docproc.extract.included.IMPORTED_LIMIT", 1000)
     body = _p("Start.") + "".join(_import(f"rId{n}") for n in range(1, 8)) + _p("End.")
     package = word_package(body, imported=parts)
     relationships = zipfile.ZipFile(io.BytesIO(package)).read("word/_rels/document.xml.rels")
@@ -403,7 +403,7 @@ def _damaged_member(package: bytes, name: str) -> bytes:
 def test_imports_inflate_no_further_than_the_document_s_allowance(monkeypatch):
     # Given a DOCX that imports one clause of 1 KB a thousand times, and a DOCX whose imported
     # DOCX imports it a thousand times (an allowance per document would be a bomb's)
-    monkeypatch.setattr("docproc.extract.docx.IMPORTED_LIMIT", 10_240)
+    monkeypatch.setattr("docproc.extract.included.IMPORTED_LIMIT", 10_240)
     clause = ImportedPart("clause.txt", "text/plain", b"Clause. " * 128)
     many = word_package(_import("rIdImport1") * 1000, imported=[clause])
     nesting = word_package(
@@ -527,7 +527,7 @@ def test_an_embedded_object_counts_against_the_document_s_allowance(monkeypatch)
     # of 10 KB
     from tests.documents import packaged_object
 
-    monkeypatch.setattr("docproc.extract.docx.IMPORTED_LIMIT", 10_000)
+    monkeypatch.setattr("docproc.extract.included.IMPORTED_LIMIT", 10_000)
     note = packaged_object("note.txt", b"A note on the deposit. " * 45)
     parts = [ImportedPart("embeddings/o.bin", _OLE_OBJECT, note, "rE1", relationship="oleObject")]
     body = "".join(_p(f"Item {n}.", _embedded("rE1", "Package")) for n in range(100))

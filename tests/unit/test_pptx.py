@@ -162,3 +162,60 @@ def test_damaged_presentations_give_text_or_a_typed_error(tmp_path: Path):
     counts = outcomes(lambda data: _texts(io.BytesIO(data)), copies, (InvalidDocument,))
     # Then each gave text or InvalidDocument (anything else fails the test), both seen
     assert all(counts.values()), counts
+
+
+def _deck_embedding(title: str, objects: list[tuple[bytes, str]]) -> bytes:
+    """A deck of one slide titled ``title`` embedding each of ``objects`` (its bytes, its
+    program's id) as PowerPoint embeds an OLE object."""
+    import pptx
+    from pptx.util import Inches
+
+    deck = pptx.Presentation()
+    slide = deck.slides.add_slide(deck.slide_layouts[5])
+    slide.shapes.title.text = title
+    for number, (data, program) in enumerate(objects):
+        slide.shapes.add_ole_object(
+            io.BytesIO(data), program, Inches(1), Inches(2 + 2 * number), Inches(4), Inches(1)
+        )
+    saved = io.BytesIO()
+    deck.save(saved)
+    return saved.getvalue()
+
+
+def test_objects_a_slide_embeds_are_read_where_they_stand(tmp_path: Path):
+    # Given a slide embedding a workbook, a DOCX and a PDF packaged as an icon, top to bottom
+    from pptx.enum.shapes import PROG_ID
+
+    from tests.documents import packaged_object, pdf_of_lines, word_package, workbook
+
+    sheet = workbook(tmp_path / "c.xlsx", {"Costs": [["Item", "Amount"], ["Survey", 1200]]})
+    letter = word_package("<w:p><w:r><w:t>Dear Ann, the deed is signed.</w:t></w:r></w:p>")
+    exhibit = packaged_object("survey.pdf", pdf_of_lines(["Exhibit 7: damp in the north wall."]))
+    deck = _deck_embedding(
+        "Costs",
+        [(sheet.read_bytes(), PROG_ID.XLSX), (letter, PROG_ID.DOCX), (exhibit, "Package")],
+    )
+    # When it is read, Then each object's text stands in the slide's reading order (red
+    # before: none was read)
+    (slide,) = slide_texts(io.BytesIO(deck))
+    assert slide.text.split("\n\n") == [
+        "Costs",
+        "Sheet: Costs\n| Item | Amount |\n| --- | --- |\n| Survey | 1200 |",
+        "Dear Ann, the deed is signed.",
+        "Exhibit 7: damp in the north wall.",
+    ]
+
+
+def test_decks_within_decks_are_read_as_deep_as_messages_are_and_no_deeper():
+    # Given a deck embedding a deck embedding a deck..., eight deep
+    from pptx.enum.shapes import PROG_ID
+
+    from docproc.extract.mail import MAX_NESTING
+
+    deck = _deck_embedding("Level 8", [])
+    for level in range(7, 0, -1):
+        deck = _deck_embedding(f"Level {level}", [(deck, PROG_ID.PPTX)])
+    # When it is read, Then the decks down to the nesting bound are, and no deeper
+    (slide,) = slide_texts(io.BytesIO(deck))
+    assert f"Level {MAX_NESTING + 1}" in slide.text
+    assert f"Level {MAX_NESTING + 2}" not in slide.text

@@ -22,10 +22,8 @@ segment has a memory budget, a package whose XML would not fit is refused before
 from __future__ import annotations
 
 import io
-import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import IO, Any
@@ -37,14 +35,9 @@ from docx.opc.part import Part, XmlPart
 from lxml import etree
 
 from docproc.errors import (
-    DocprocError,
     InvalidDocument,
-    SegmentBudgetExceeded,
-    UnsupportedDocument,
 )
-from docproc.extract import sniff
-from docproc.extract.ocr import OCR_OFF
-from docproc.extract.ole_objects import embedded_file
+from docproc.extract.included import Allowance, IncludedParts
 from docproc.extract.packages import PACKAGE_ERRORS, opened_package, without_blobs
 from docproc.extract.pages import (
     GridCell,
@@ -54,7 +47,6 @@ from docproc.extract.pages import (
     grid_rows,
     markdown_grid,
 )
-from docproc.observability import logger
 
 EXTRACTION_METHOD = "python-docx"
 # Peak memory of reading a DOCX per byte of its XML (measured: 272 MB for a document.xml of
@@ -121,16 +113,6 @@ _IMPORTED = _W + "altChunk"
 # An object embedded where it stands (OLE: a workbook, a document, a presentation, shown as its
 # picture or an icon): its part is read as the file it is, after the paragraph that holds it.
 _EMBEDDED = "{urn:schemas-microsoft-com:office:office}OLEObject"
-# A part imported whole is read into memory, then as its kind. The parts a document imports,
-# its imports' imports included, are read up to this much together, inflated (a package of
-# small parts that inflate large, or one part imported many times, is no bomb): what would go
-# past it is left out (and logged). A DOCX imported is also bounded as any DOCX is
-# (XML_MEMORY_FACTOR).
-IMPORTED_LIMIT = 64 * 2**20
-# Peak memory of reading an imported part per byte of it, with a margin: its bytes, its text
-# and the text found. Measured on 13 MB parts of 200,000 clauses: HTML 6.9x, plain text 5.8x,
-# RTF 4.8x.
-IMPORTED_MEMORY_FACTOR = 8
 _NOTE_REFERENCES = {
     _W + "footnoteReference": "footnotes",
     _W + "endnoteReference": "endnotes",
@@ -146,28 +128,13 @@ def docx_text(
     source: Path | IO[bytes],
     reserve: Callable[[float, str], None] | None = None,
     depth: int = 0,
+    allowance: Allowance | None = None,
 ) -> str:
     """The text of the DOCX ``source`` (a path, or a seekable file). ``reserve(mb, reading)``
     (the segment's budget) is asked for the memory its XML needs before any of it is read.
-    ``depth``: how deep in other files (messages, documents that import it) the DOCX lies;
-    what it imports is read while that is under mail.MAX_NESTING."""
-    return _docx_text(source, reserve, depth, _Allowance(IMPORTED_LIMIT))
-
-
-@dataclass
-class _Allowance:
-    """What the parts a document imports may still take, in bytes: one for the document and
-    every document it imports."""
-
-    left: int
-
-
-def _docx_text(
-    source: Path | IO[bytes],
-    reserve: Callable[[float, str], None] | None,
-    depth: int,
-    allowance: _Allowance,
-) -> str:
+    ``depth``: how deep in other files (messages, documents that include it) the DOCX lies;
+    what it includes is read while that is under mail.MAX_NESTING, within ``allowance`` (the
+    including document's, else one of its own: docproc.extract.included)."""
     with ExitStack() as stack:
         try:
             package = stack.enter_context(opened_package(source))
@@ -178,87 +145,20 @@ def _docx_text(
         body = main.element.find(_W + "body")
         if body is None:
             raise InvalidDocument("not a readable DOCX: its document has no body")
-        imported = _ImportedParts(package, reserve, depth, allowance)
+        included = IncludedParts(package, reserve, depth, allowance or Allowance.whole())
         try:
-            return _Reader(main, imported).text(body)
+            return _Reader(main, included).text(body)
         except PACKAGE_ERRORS as exc:  # a story's part: missing, or XML not well formed
             raise InvalidDocument(f"not a readable DOCX: {type(exc).__name__}") from exc
-
-
-class _ImportedParts:
-    """The text of the parts a document imports whole (w:altChunk) or embeds (OLE objects),
-    read from the package itself: the copy python-docx opened holds them empty. Each is read as
-    docproc reads that kind of file (mail.file_text: HTML, RTF, text, an MHT as a message, a
-    workbook, a Word 97-2003 document); a DOCX within the same bound on its XML. One past the
-    document's allowance (IMPORTED_LIMIT, which embedded parts share), too deep, of a kind
-    docproc does not read (an equation, a drawing), or damaged is left out, and logged; the
-    rest is read."""
-
-    def __init__(
-        self,
-        package: zipfile.ZipFile,
-        reserve: Callable[[float, str], None] | None,
-        depth: int,
-        allowance: _Allowance,
-    ) -> None:
-        self._package, self._reserve, self._depth = package, reserve, depth
-        self._allowance = allowance
-
-    def text(self, part: Part) -> str:
-        from docproc.extract.mail import MAX_NESTING, file_text
-
-        name = str(part.partname).lstrip("/")
-        if self._depth >= MAX_NESTING:
-            return _left_out("it lies too deep in other files")
-        size = self._package.getinfo(name).file_size
-        if size > self._allowance.left:
-            return _left_out("the document's imports are larger than IMPORTED_LIMIT")
-        self._allowance.left -= size
-        if self._reserve is not None:
-            megabytes = size / 2**20
-            self._reserve(
-                megabytes * IMPORTED_MEMORY_FACTOR,
-                f"a part a DOCX imports of {megabytes:.0f} MB",
-            )
-        try:
-            # Read here first: python-docx's copy never inflated it.
-            data = self._package.read(name)
-        except PACKAGE_ERRORS as exc:  # damaged in the package: its CRC, its deflate
-            return _left_out(type(exc).__name__)
-        if data.startswith(sniff.OLE_SIGNATURE) and (wrapped := embedded_file(data)) is not None:
-            # An object that wraps a file (Packager's, Acrobat's): the file it wraps.
-            name, data = wrapped
-        try:
-            kind = sniff.sniff_data(data, name).media_type
-            if kind == sniff.DOCX:
-                return _docx_text(io.BytesIO(data), self._reserve, self._depth + 1, self._allowance)
-            if kind == sniff.TEXT and data.lstrip()[:5] == b"<?xml":
-                # XML of no kind docproc reads: its markup is not its text.
-                return _left_out("docproc does not read its kind")
-            return file_text(data, name, OCR_OFF, "off", self._depth + 1)
-        except SegmentBudgetExceeded:
-            raise
-        except UnsupportedDocument:
-            return _left_out("docproc does not read its kind", warning=False)
-        except DocprocError as exc:  # damaged, encrypted, empty
-            return _left_out(type(exc).__name__)
-
-
-def _left_out(reason: str, warning: bool = True) -> str:
-    """Nothing, for a part imported or embedded that is not read, logged: a warning, unless it
-    is of a kind docproc does not read (an embedded equation or drawing is no fault)."""
-    log = logger.warning if warning else logger.info
-    log("a part the DOCX imports or embeds is not read", extra={"reason": reason})
-    return ""
 
 
 class _Reader:
     """Reads the body, noting the notes, comments and text boxes it refers to, then them."""
 
-    def __init__(self, main: XmlPart, imported: _ImportedParts) -> None:
+    def __init__(self, main: XmlPart, included: IncludedParts) -> None:
         self._main = main
         self._part: Part = main  # the part being read, whose relationships its XML names
-        self._imported = imported
+        self._included = included
         self._referred: dict[str, list[str]] = {story: [] for story in _STORY_PARTS}
         self._boxes: list[str] = []
         self._embedded: list[str] = []  # relationship ids of the objects the paragraph holds
@@ -311,7 +211,7 @@ class _Reader:
         relationship = self._part.rels.get(rid)
         if relationship is None or relationship.is_external:
             return ""
-        return self._imported.text(relationship.target_part)
+        return self._included.text(str(relationship.target_part.partname).lstrip("/"))
 
     def _inline_text(self, element: Any) -> str:
         parts: list[str] = []

@@ -413,7 +413,7 @@ def _office_text(data: bytes, media_type: str, depth: int) -> str:
     if media_type == sniff.PPTX:
         from docproc.extract import pptx
 
-        return _joined(pptx.slide_texts(io.BytesIO(data)))
+        return _joined(pptx.slide_texts(io.BytesIO(data), depth=depth))
     if media_type == sniff.PPT:
         from docproc.extract import ppt
 

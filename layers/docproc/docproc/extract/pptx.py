@@ -14,6 +14,7 @@ not fit is refused before it is read.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import IO, Any
 
@@ -27,6 +28,7 @@ from pptx.shapes.picture import Picture
 from pptx.slide import Slide
 
 from docproc.errors import InvalidDocument
+from docproc.extract.included import Allowance, IncludedParts
 from docproc.extract.packages import PACKAGE_ERRORS, opened_package, without_blobs
 from docproc.extract.pages import PageText, markdown_grid
 from docproc.extract.sheets import cell_text
@@ -45,6 +47,8 @@ _PPTX_ERRORS: tuple[type[Exception], ...] = (
     *PACKAGE_ERRORS,
 )
 _SMARTART = "http://schemas.openxmlformats.org/drawingml/2006/diagram"
+# An object the slide embeds (OLE).
+_OLE = "http://schemas.openxmlformats.org/presentationml/2006/ole"
 _NAMESPACES = {
     "a": "http://schemas.openxmlformats.org/drawingml/2006/main",
     "dgm": _SMARTART,
@@ -53,39 +57,44 @@ _NAMESPACES = {
 
 
 def slide_texts(
-    source: Path | IO[bytes], reserve: Callable[[float, str], None] | None = None
+    source: Path | IO[bytes], reserve: Callable[[float, str], None] | None = None, depth: int = 0
 ) -> Iterator[PageText]:
     """Each slide with text of the presentation ``source`` (a path or a seekable file), its
     number that of the slide in the show. ``reserve(mb, reading)`` (the segment's budget) is
-    asked for the memory its XML needs before any of it is read."""
-    try:
-        with (
-            opened_package(source) as package,
-            without_blobs(package, reserve, XML_MEMORY_FACTOR, "a presentation") as copy,
-        ):
-            # Package.open, not pptx.Presentation: that refuses a slide show (PPSX) or a
-            # template (POTX), whose parts are a presentation's under another content type.
-            main = Package.open(copy).main_document_part
-            if not isinstance(main, PresentationPart):
-                raise InvalidDocument("not a presentation: its main part is of another kind")
-            slides = list(main.presentation.slides)
-    except _PPTX_ERRORS as exc:
-        raise InvalidDocument(f"not a readable presentation: {type(exc).__name__}") from exc
-    for number, slide in enumerate(slides, start=1):
+    asked for the memory its XML needs before any of it is read. ``depth``: how deep in other
+    files the presentation lies (what it embeds is read while that is under
+    mail.MAX_NESTING)."""
+    with ExitStack() as stack:
         try:
-            text = _slide_text(slide)
+            package = stack.enter_context(opened_package(source))
+            with without_blobs(package, reserve, XML_MEMORY_FACTOR, "a presentation") as copy:
+                # Package.open, not pptx.Presentation: that refuses a slide show (PPSX) or a
+                # template (POTX), whose parts are a presentation's under another content type.
+                main = Package.open(copy).main_document_part
+                if not isinstance(main, PresentationPart):
+                    raise InvalidDocument("not a presentation: its main part is of another kind")
+                slides = list(main.presentation.slides)
         except _PPTX_ERRORS as exc:
-            raise InvalidDocument(f"slide {number} cannot be read: {type(exc).__name__}") from exc
-        if text:
-            yield PageText(number=number, text=text)
+            raise InvalidDocument(f"not a readable presentation: {type(exc).__name__}") from exc
+        embedded = IncludedParts(package, reserve, depth, Allowance.whole())
+        for number, slide in enumerate(slides, start=1):
+            try:
+                text = _slide_text(slide, embedded)
+            except _PPTX_ERRORS as exc:
+                raise InvalidDocument(
+                    f"slide {number} cannot be read: {type(exc).__name__}"
+                ) from exc
+            if text:
+                yield PageText(number=number, text=text)
 
 
-def _slide_text(slide: Slide) -> str:
+def _slide_text(slide: Slide, embedded: IncludedParts) -> str:
     title = slide.shapes.title
     blocks = [_frame_text(title)] if title is not None else []
     # (shape objects are made anew at each access: their elements are the shapes)
     title_element = title.element if title is not None else None
-    blocks += _shapes_text(shape for shape in slide.shapes if shape.element is not title_element)
+    shapes = (shape for shape in slide.shapes if shape.element is not title_element)
+    blocks += _shapes_text(shapes, embedded)
     if slide.has_notes_slide:
         notes_frame = slide.notes_slide.notes_text_frame
         notes = _text(notes_frame.text) if notes_frame is not None else ""
@@ -94,15 +103,15 @@ def _slide_text(slide: Slide) -> str:
     return "\n\n".join(block for block in blocks if block)
 
 
-def _shapes_text(shapes: Iterable[Any]) -> list[str]:
+def _shapes_text(shapes: Iterable[Any], embedded: IncludedParts) -> list[str]:
     """The text of ``shapes`` in reading order: top to bottom, then left to right."""
     ordered = sorted(shapes, key=lambda shape: (shape.top or 0, shape.left or 0))
-    return [text for shape in ordered if (text := _shape_text(shape))]
+    return [text for shape in ordered if (text := _shape_text(shape, embedded))]
 
 
-def _shape_text(shape: Any) -> str:
+def _shape_text(shape: Any, embedded: IncludedParts) -> str:
     if isinstance(shape, GroupShape):
-        return "\n\n".join(_shapes_text(shape.shapes))
+        return "\n\n".join(_shapes_text(shape.shapes, embedded))
     if isinstance(shape, GraphicFrame):
         if shape.has_table:
             return markdown_grid(
@@ -112,12 +121,24 @@ def _shape_text(shape: Any) -> str:
             return _chart_text(shape.chart)
         if shape.element.graphicData_uri == _SMARTART:
             return _smartart_text(shape)
+        if shape.element.graphicData_uri == _OLE:
+            return _embedded_text(shape, embedded)
         return ""
     if isinstance(shape, Picture):
         # A picture's text is its description (its "alt text"), if it was given one.
         described = shape.element.xpath("./p:nvPicPr/p:cNvPr/@descr")
         return f"Picture: {_text(described[0])}" if described and described[0].strip() else ""
     return _frame_text(shape)
+
+
+def _embedded_text(frame: GraphicFrame, embedded: IncludedParts) -> str:
+    """The text of the object a frame embeds (OLE: a workbook, a document, a file shown as an
+    icon), read as its kind (docproc.extract.included); none for one it links."""
+    for rid in frame.element.xpath(".//p:oleObj/@r:id"):  # (a choice and its fallback: one)
+        relationship = frame.part.rels.get(rid)
+        if relationship is not None and not relationship.is_external:
+            return embedded.text(str(relationship.target_part.partname).lstrip("/"))
+    return ""
 
 
 def _frame_text(shape: Any) -> str:

@@ -11,12 +11,12 @@ import hashlib
 import io
 import itertools
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import IO, TYPE_CHECKING, NoReturn
 
 from docproc.embedding.port import Embedder, SparseEncoder
 from docproc.errors import (
@@ -442,6 +442,7 @@ def _slide_pieces(
     ref: DocumentRef, segment: WholeSegment, deps: SegmentDeps
 ) -> Iterator[tuple[ChunkPiece, str]]:
     """A presentation's slides as pages: each chunk on the slides it comes from."""
+    slide_texts: Callable[[IO[bytes], Callable[[float, str], None]], Iterator[PageText]]
     # python-pptx loads only for a PPTX.
     if ref.media_type == PPTX:
         from docproc.extract import pptx
