@@ -8,7 +8,7 @@ open a copy that keeps the XML and relationships and leaves every other part emp
 
 A package may also come flat: one XML document whose parts are its elements (Flat OPC: what
 Word saves as "Word XML Document" and PowerPoint as "PowerPoint XML Presentation", and what
-document-assembly tools and Office add-ins write). ``as_package`` makes the package of it.
+document-assembly tools and Office add-ins write). ``opened_package`` makes the package of it.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ PACKAGE_ERRORS: tuple[type[Exception], ...] = (
     SyntaxError,  # lxml's XMLSyntaxError, ElementTree's ParseError: XML not well formed
     NotImplementedError,  # zipfile: a part in a compression or ZIP version it lacks
     RuntimeError,  # zipfile: a part marked encrypted
-    expat.ExpatError,  # a flat package's XML not well formed (as_package)
+    expat.ExpatError,  # a flat package's XML not well formed (opened_package)
 )
 # The parts a package's reader parses or follows; every other part is a blob it only carries.
 _XML_SUFFIXES = (".xml", ".rels")
@@ -127,7 +127,7 @@ def without_blobs(
 
 
 # A flat package's elements (Flat OPC).
-FLAT_NAMESPACE = "http://schemas.microsoft.com/office/2006/xmlPackage"
+_FLAT_NAMESPACE = "http://schemas.microsoft.com/office/2006/xmlPackage"
 _FLAT_PIECE = 1 << 20
 _FLAT_HEAD = 1024  # (white space before the XML: none, or a line or two)
 _HELD_WRITES = 8192  # pieces of a part's XML held before they are written
@@ -221,11 +221,11 @@ class _FlatPackage:
             self._scopes.append(pending)
         uri, local, _ = _split(name)
         if depth == 0:
-            if (uri, local) != (FLAT_NAMESPACE, "package"):
+            if (uri, local) != (_FLAT_NAMESPACE, "package"):
                 raise ValueError("not a flat package: XML of another kind")
         elif depth == 1:
             self._part_starts(uri, local, attributes)
-        elif depth == 2 and self._part and uri == FLAT_NAMESPACE:
+        elif depth == 2 and self._part and uri == _FLAT_NAMESPACE:
             self._data_starts(local)
         elif depth == 3 and self._sink is not None and self._xml:
             # The part's root: the namespaces declared around it, as its own.
@@ -234,7 +234,7 @@ class _FlatPackage:
 
     def _part_starts(self, uri: str, local: str, attributes: list[str]) -> None:
         self._part = ""
-        if (uri, local) == (FLAT_NAMESPACE, "part"):
+        if (uri, local) == (_FLAT_NAMESPACE, "part"):
             values = _flat_attributes(attributes)
             self._part = values.get("name", "").lstrip("/")
             if not self._part or self._part == _CONTENT_TYPES or self._part in self._types:
@@ -340,7 +340,7 @@ def _flat_attributes(attributes: list[str]) -> dict[str, str]:
     values: dict[str, str] = {}
     for key, value in zip(attributes[::2], attributes[1::2], strict=True):
         uri, local, _ = _split(key)
-        if uri == FLAT_NAMESPACE:
+        if uri == _FLAT_NAMESPACE:
             values[local] = value
     return values
 

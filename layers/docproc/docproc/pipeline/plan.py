@@ -256,7 +256,11 @@ def _page_segments(
     from docproc.extract import pdf
 
     with store.local_copy(ref.source_key, ref.source_version_id) as source:
-        count = pdf.count_pages(source, filetype)
+        with pdf.open_document(source, filetype) as document:
+            count = int(document.page_count)
+            # Looked at in the same opening (a small file's plan opened it twice): a PDF
+            # seldom has any, and is opened again to repack them only when it has.
+            has_attached = attachments and filetype == "pdf" and bool(pdf.attached_files(document))
         scanned: list[bool] = []
         if options.ocr == "off" or count <= min(options.segment_pages, options.ocr_segment_pages):
             # One segment whatever its pages are: no need to look at them.
@@ -277,9 +281,7 @@ def _page_segments(
         else:
             parts = pdf.split(source, ranges, options.tmp_dir, filetype)
             segments = _part_segments(ref, store, ranges, parts, "pdf", scans, first)
-        attached = (
-            _attached_files(ref, store, source) if attachments and filetype == "pdf" else None
-        )
+        attached = _attached_files(ref, store, source) if has_attached else None
     if attached is not None:
         # (planned once the upload's copy is let go: a large attached PDF is unpacked next)
         segments += _archive_segments(attached, store, options, first + len(segments))
@@ -296,7 +298,7 @@ def _attached_files(ref: DocumentRef, store: ObjectStore, source: Path) -> Docum
     with pdf.open_document(source) as document:
         attached = pdf.attached_files(document)
         if not attached:
-            return None  # (the common case: a few lookups a page)
+            return None
         # Imported only here: archive brings the readers of every kind a file may be (15 ms
         # of a PDF's cold start when it was imported for every PDF).
         from docproc.extract import archive
