@@ -29,6 +29,7 @@ from docproc.extract.sniff import (
     XLSX,
 )
 from tests.documents import (
+    ImportedPart,
     OutlookMessage,
     Slide,
     docx_file,
@@ -42,6 +43,7 @@ from tests.documents import (
     mime_entity,
     open_document,
     outlook_message,
+    packaged_object,
     pdf_of_lines,
     powerpoint_97,
     presentation,
@@ -51,6 +53,7 @@ from tests.documents import (
     web_page,
     word_97_document,
     word_2003_xml,
+    word_package,
     workbook,
 )
 from tests.e2e.harness import BUCKET, DeployedStack
@@ -609,6 +612,35 @@ def test_markdown_file_single_segment(stack: DeployedStack, qdrant: QdrantClient
     chunks = _chunks(stack, "work/acme/exhibits/")
     assert chunks and all(c["text"].startswith("# Exhibit") for c in chunks)
     assert stack.published()[0]["detail"]["media_type"] == "text/markdown"
+
+
+@pytest.mark.built_artifacts
+def test_an_exhibit_a_docx_embeds_is_read_after_its_paragraph(
+    stack: DeployedStack, qdrant: QdrantClient
+):
+    # Given a brief embedding its exhibit, a PDF packaged as an icon (an OLE object)
+    exhibit = ImportedPart(
+        "embeddings/oleObject1.bin",
+        "application/vnd.openxmlformats-officedocument.oleObject",
+        packaged_object("survey.pdf", pdf_of_lines(["Exhibit 7: damp in the north wall."])),
+        "rIdE1",
+        relationship="oleObject",
+    )
+    icon = (
+        '<w:r><w:object><v:shape id="_x0000_i1025"><v:imagedata r:id="rIdP"/></v:shape>'
+        '<o:OLEObject Type="Embed" ProgID="Package" ShapeID="_x0000_i1025" DrawAspect="Icon" '
+        'ObjectID="_1" r:id="rIdE1"/></w:object></w:r>'
+    )
+    body = f"<w:p><w:r><w:t>The survey is attached.</w:t></w:r>{icon}</w:p>"
+    (event,) = stack.upload(
+        "uploads/acme/case-3/brief-1/brief.docx", word_package(body, imported=[exhibit])
+    )
+    # When it is ingested (olefile and MuPDF in the built image)
+    execution = stack.run(event)
+    # Then its one chunk holds the paragraph, then the exhibit's text
+    assert execution["status"] == "SUCCEEDED", execution.get("cause")
+    (chunk,) = _chunks(stack, "work/acme/brief-1/")
+    assert chunk["text"] == "The survey is attached.\n\nExhibit 7: damp in the north wall."
 
 
 @pytest.mark.built_artifacts
