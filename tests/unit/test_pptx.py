@@ -219,3 +219,22 @@ def test_decks_within_decks_are_read_as_deep_as_messages_are_and_no_deeper():
     (slide,) = slide_texts(io.BytesIO(deck))
     assert f"Level {MAX_NESTING + 1}" in slide.text
     assert f"Level {MAX_NESTING + 2}" not in slide.text
+
+
+def test_an_object_missing_from_the_package_is_left_out_and_the_rest_read(tmp_path: Path):
+    # Given a deck whose embedded workbook's member is renamed in the ZIP after its
+    # relationship was written (a damaged package)
+    from pptx.enum.shapes import PROG_ID
+
+    from tests.documents import workbook
+
+    sheet = workbook(tmp_path / "c.xlsx", {"Costs": [["Item", "Amount"], ["Survey", 1200]]})
+    deck = _deck_embedding("Costs", [(sheet.read_bytes(), PROG_ID.XLSX)])
+    damaged = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(deck)) as source, zipfile.ZipFile(damaged, "w") as target:
+        for info in source.infolist():
+            data = source.read(info)
+            target.writestr(info.filename.replace("embeddings/", "Embeddings/"), data)
+    # When it is read, Then the slide is, without the workbook (not the whole deck refused)
+    (slide,) = slide_texts(io.BytesIO(damaged.getvalue()))
+    assert slide.text == "Costs"
