@@ -96,6 +96,30 @@ class ImportedPart:
     relationship: str = "aFChunk"
 
 
+def embedded_object(name: str, data: bytes, rid: str) -> ImportedPart:
+    """An OLE object a DOCX embeds: ``data`` (a compound file) as ``word/name``, related from
+    the document as ``rid``, as Word stores one (see ole_object_run)."""
+    return ImportedPart(
+        name,
+        "application/vnd.openxmlformats-officedocument.oleObject",
+        data,
+        rid,
+        relationship="oleObject",
+    )
+
+
+def ole_object_run(rid: str, program: str, icon: bool = False) -> str:
+    """A run of a DOCX's XML showing the object related as ``rid`` as Word writes one: its
+    picture, then the object (``program``'s id), shown as its content or as an icon."""
+    aspect = "Icon" if icon else "Content"
+    return (
+        '<w:r><w:object><v:shape id="_x0000_i1025" type="#_x0000_t75"><v:imagedata r:id="rIdP" '
+        f'o:title=""/></v:shape><o:OLEObject Type="Embed" ProgID="{program}" '
+        f'ShapeID="_x0000_i1025" DrawAspect="{aspect}" ObjectID="_1" r:id="{rid}"/>'
+        "</w:object></w:r>"
+    )
+
+
 def packaged_object(name: str, data: bytes) -> bytes:
     """An OLE object wrapping the file ``name`` as Windows' Packager does (how Office embeds a
     PDF or any file shown as an icon): a compound file whose ``\x01Ole10Native`` stream holds

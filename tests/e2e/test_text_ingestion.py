@@ -29,18 +29,19 @@ from docproc.extract.sniff import (
     XLSX,
 )
 from tests.documents import (
-    ImportedPart,
     OutlookMessage,
     Slide,
     docx_file,
     docx_with_photographs,
     email_message,
+    embedded_object,
     excel_2003_xml,
     flat_open_document,
     flat_package,
     legacy_workbook,
     mailbox_file,
     mime_entity,
+    ole_object_run,
     open_document,
     outlook_message,
     packaged_object,
@@ -619,18 +620,12 @@ def test_an_exhibit_a_docx_embeds_is_read_after_its_paragraph(
     stack: DeployedStack, qdrant: QdrantClient
 ):
     # Given a brief embedding its exhibit, a PDF packaged as an icon (an OLE object)
-    exhibit = ImportedPart(
+    exhibit = embedded_object(
         "embeddings/oleObject1.bin",
-        "application/vnd.openxmlformats-officedocument.oleObject",
         packaged_object("survey.pdf", pdf_of_lines(["Exhibit 7: damp in the north wall."])),
         "rIdE1",
-        relationship="oleObject",
     )
-    icon = (
-        '<w:r><w:object><v:shape id="_x0000_i1025"><v:imagedata r:id="rIdP"/></v:shape>'
-        '<o:OLEObject Type="Embed" ProgID="Package" ShapeID="_x0000_i1025" DrawAspect="Icon" '
-        'ObjectID="_1" r:id="rIdE1"/></w:object></w:r>'
-    )
+    icon = ole_object_run("rIdE1", "Package", icon=True)
     body = f"<w:p><w:r><w:t>The survey is attached.</w:t></w:r>{icon}</w:p>"
     (event,) = stack.upload(
         "uploads/acme/case-3/brief-1/brief.docx", word_package(body, imported=[exhibit])

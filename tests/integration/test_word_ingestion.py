@@ -22,7 +22,9 @@ from docproc.pipeline.process_segment import process_segment
 from tests.documents import (
     ImportedPart,
     docx_with_photographs,
+    embedded_object,
     flat_package,
+    ole_object_run,
     packaged_object,
     pdf_of_lines,
     word_97_document,
@@ -211,18 +213,10 @@ def test_an_exhibit_a_docx_embeds_as_an_icon_is_found_by_what_it_says(env, tmp_p
     # Given a brief that embeds its exhibit, a PDF, as Word does a file shown as an icon
     # (Packager's OLE object)
     exhibit = pdf_of_lines(["Exhibit 7: the survey finds damp in the north wall."])
-    embedded = ImportedPart(
-        "embeddings/oleObject1.bin",
-        "application/vnd.openxmlformats-officedocument.oleObject",
-        packaged_object("survey.pdf", exhibit),
-        "rIdE1",
-        relationship="oleObject",
+    embedded = embedded_object(
+        "embeddings/oleObject1.bin", packaged_object("survey.pdf", exhibit), "rIdE1"
     )
-    icon = (
-        '<w:r><w:object><v:shape id="_x0000_i1025"><v:imagedata r:id="rIdP"/></v:shape>'
-        '<o:OLEObject Type="Embed" ProgID="Package" ShapeID="_x0000_i1025" DrawAspect="Icon" '
-        'ObjectID="_1" r:id="rIdE1"/></w:object></w:r>'
-    )
+    icon = ole_object_run("rIdE1", "Package", icon=True)
     path = tmp_path / "brief.docx"
     body = f"<w:p><w:r><w:t>The survey is attached.</w:t></w:r>{icon}</w:p>"
     path.write_bytes(word_package(body, imported=[embedded]))

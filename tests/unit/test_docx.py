@@ -11,7 +11,13 @@ import pytest
 from docproc.errors import InvalidDocument, SegmentBudgetExceeded
 from docproc.extract.docx import docx_text
 from docproc.extract.mail import MAX_NESTING
-from tests.documents import ImportedPart, with_part_replaced, word_package
+from tests.documents import (
+    ImportedPart,
+    embedded_object,
+    ole_object_run,
+    with_part_replaced,
+    word_package,
+)
 
 
 def _text(body: str, **parts: object) -> str:
@@ -434,15 +440,6 @@ def test_an_import_that_does_not_fit_the_segment_s_memory_is_refused_before_it_i
 # Objects a document embeds (OLE): a workbook, a Word 97-2003 document, a file packaged as an
 # icon (an exhibit's PDF), a PDF Acrobat embedded; each shown in the document as a picture.
 _SHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-_OLE_OBJECT = "application/vnd.openxmlformats-officedocument.oleObject"
-
-
-def _embedded(rid: str, program: str) -> str:
-    return (
-        '<w:r><w:object><v:shape id="_x0000_i1025" type="#_x0000_t75"><v:imagedata r:id="rIdP" '
-        f'o:title=""/></v:shape><o:OLEObject Type="Embed" ProgID="{program}" '
-        f'ShapeID="_x0000_i1025" DrawAspect="Content" ObjectID="_1" r:id="{rid}"/></w:object></w:r>'
-    )
 
 
 def test_objects_a_document_embeds_are_read_after_the_paragraph_that_holds_them(tmp_path):
@@ -468,43 +465,29 @@ def test_objects_a_document_embeds_are_read_after_the_paragraph_that_holds_them(
         ImportedPart(
             "embeddings/Sheet.xlsx", _SHEET, sheet.read_bytes(), "rE1", relationship="package"
         ),
-        ImportedPart(
-            "embeddings/oleObject1.bin",
-            _OLE_OBJECT,
-            legacy.read_bytes(),
-            "rE2",
-            relationship="oleObject",
+        embedded_object("embeddings/oleObject1.bin", legacy.read_bytes(), "rE2"),
+        embedded_object(
+            "embeddings/oleObject2.bin", word_97_document("Dear Ann, the deed is signed.\r"), "rE3"
         ),
-        ImportedPart(
-            "embeddings/oleObject2.bin",
-            _OLE_OBJECT,
-            word_97_document("Dear Ann, the deed is signed.\r"),
-            "rE3",
-            relationship="oleObject",
-        ),
-        ImportedPart(
-            "embeddings/oleObject3.bin",
-            _OLE_OBJECT,
-            packaged_object("survey.pdf", exhibit),
-            "rE4",
-            relationship="oleObject",
-        ),
-        ImportedPart(
-            "embeddings/oleObject4.bin", _OLE_OBJECT, acrobat, "rE5", relationship="oleObject"
-        ),
-        ImportedPart(
-            "embeddings/oleObject5.bin",
-            _OLE_OBJECT,
-            compound_file({"Equation Native": bytes(40)}),
-            "rE6",
-            relationship="oleObject",
+        embedded_object("embeddings/oleObject3.bin", packaged_object("survey.pdf", exhibit), "rE4"),
+        embedded_object("embeddings/oleObject4.bin", acrobat, "rE5"),
+        embedded_object(
+            "embeddings/oleObject5.bin", compound_file({"Equation Native": bytes(40)}), "rE6"
         ),
     ]
     body = (
-        _p("The costs:", _embedded("rE1", "Excel.Sheet.12"))
-        + _p("Older ones:", _embedded("rE2", "Excel.Sheet.8"), _embedded("rE6", "Equation.3"))
-        + _table(_row("Letter", f"<w:tc>{_p(_embedded('rE3', 'Word.Document.8'))}</w:tc>"))
-        + _p("Exhibits:", _embedded("rE4", "Package"), _embedded("rE5", "AcroExch.Document.DC"))
+        _p("The costs:", ole_object_run("rE1", "Excel.Sheet.12"))
+        + _p(
+            "Older ones:",
+            ole_object_run("rE2", "Excel.Sheet.8"),
+            ole_object_run("rE6", "Equation.3"),
+        )
+        + _table(_row("Letter", f"<w:tc>{_p(ole_object_run('rE3', 'Word.Document.8'))}</w:tc>"))
+        + _p(
+            "Exhibits:",
+            ole_object_run("rE4", "Package"),
+            ole_object_run("rE5", "AcroExch.Document.DC"),
+        )
     )
     # When it is read
     text = docx_text(io.BytesIO(word_package(body, imported=parts)))
@@ -529,8 +512,8 @@ def test_an_embedded_object_counts_against_the_document_s_allowance(monkeypatch)
 
     monkeypatch.setattr("docproc.extract.included.IMPORTED_LIMIT", 10_000)
     note = packaged_object("note.txt", b"A note on the deposit. " * 45)
-    parts = [ImportedPart("embeddings/o.bin", _OLE_OBJECT, note, "rE1", relationship="oleObject")]
-    body = "".join(_p(f"Item {n}.", _embedded("rE1", "Package")) for n in range(100))
+    parts = [embedded_object("embeddings/o.bin", note, "rE1")]
+    body = "".join(_p(f"Item {n}.", ole_object_run("rE1", "Package")) for n in range(100))
     # When it is read, Then the object is read as often as the allowance lets, not more
     text = docx_text(io.BytesIO(word_package(body, imported=parts)))
     assert 1 <= text.count("A note on the deposit.") // 45 < 10 and "Item 99." in text

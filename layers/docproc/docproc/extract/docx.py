@@ -47,6 +47,7 @@ from docproc.extract.pages import (
     grid_rows,
     markdown_grid,
 )
+from docproc.extract.xml_streams import let_go
 
 EXTRACTION_METHOD = "python-docx"
 # Peak memory of reading a DOCX per byte of its XML (measured: 272 MB for a document.xml of
@@ -195,16 +196,13 @@ class _Reader:
                 else:
                     text = markdown_grid(rows)
             elif element.tag == _IMPORTED:
-                text = self._imported_text(element)
+                text = self._included_text(element.get(_R_ID, ""))
             else:
                 continue
             if text.strip():
                 blocks.append(text)
             blocks += [text for rid in embedded if (text := self._included_text(rid)).strip()]
         return blocks
-
-    def _imported_text(self, element: Any) -> str:
-        return self._included_text(element.get(_R_ID, ""))
 
     def _included_text(self, rid: str) -> str:
         """The text of the part the part being read relates as ``rid``, imported or embedded."""
@@ -368,6 +366,4 @@ def _children(part: Part) -> Iterator[Any]:
         depth += 1 if event == "start" else -1
         if event == "end" and depth == 1:
             yield element
-            element.clear()
-            while element.getprevious() is not None:
-                del element.getparent()[0]
+            let_go(element)

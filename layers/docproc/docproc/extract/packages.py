@@ -301,8 +301,7 @@ class _FlatPackage:
     def _flush(self, final: bool) -> None:
         """Writes what is held of the part: its XML, or its base64 decoded (all of it at the
         end of the part)."""
-        if self._sink is None:
-            return
+        assert self._sink is not None  # (called only while a part is written)
         if self._xml:
             self._sink.write("".join(self._written).encode("utf-8"))
             self._written.clear()
