@@ -125,7 +125,7 @@ def packaged_object(name: str, data: bytes) -> bytes:
     PDF or any file shown as an icon): a compound file whose ``\x01Ole10Native`` stream holds
     its size, a type, the file's name, its source path, 8 bytes, a temporary path, then the
     file's size and bytes."""
-    from tests.compound import compound_file
+    from docproc.extract.compound import compound_file
 
     source = f"C:\\Exhibits\\{name}".encode()
     native = (
@@ -1083,18 +1083,39 @@ def with_smartart(deck: bytes, slide: int, nodes: Sequence[str]) -> bytes:
 
 
 @dataclass(frozen=True)
+class OleAttachment:
+    """An OLE object attached to an Outlook message as Outlook attaches one to a message in
+    rich text (afStorage: the object's storage under the attachment's, [MS-OXMSG] 2.2.2.1):
+    its display name and its storage's streams ("storage/stream": bytes). .msg only."""
+
+    name: str
+    streams: dict[str, bytes]
+
+    @classmethod
+    def of_file(cls, name: str, compound: bytes) -> OleAttachment:
+        """The object whose storage holds what the compound file ``compound`` holds (a DOC, an
+        XLS, a Packager's object: the storage an application embeds is its file's root)."""
+        import olefile
+
+        with olefile.OleFileIO(io.BytesIO(compound)) as ole:
+            streams = {"/".join(path): ole.openstream(path).read() for path in ole.listdir()}
+        return cls(name, streams)
+
+
+@dataclass(frozen=True)
 class OutlookMessage:
     """What ``outlook_message`` writes: recipients are (field, name, address) with field
-    "To", "Cc" or "Bcc"; attachments are (name, MIME type, bytes), or a message of their own
-    (attached as Outlook attaches one: a storage, not bytes). A body in ``html`` or in
-    compressed RTF (``rtf``) replaces the plain one where ``body`` is empty."""
+    "To", "Cc" or "Bcc"; attachments are (name, MIME type, bytes), a message of their own
+    (attached as Outlook attaches one: a storage, not bytes) or an OLE object (.msg only). A
+    body in ``html`` or in compressed RTF (``rtf``) replaces the plain one where ``body`` is
+    empty."""
 
     subject: str
     body: str = ""
     sender: tuple[str, str] = ("Ana Ruiz", "ana@firm.example")
     recipients: Sequence[tuple[str, str, str]] = (("To", "Ben Ode", "ben@client.example"),)
     sent: datetime.datetime = datetime.datetime(2026, 3, 3, 10, 15, tzinfo=datetime.UTC)
-    attachments: Sequence[tuple[str, str, bytes] | OutlookMessage] = ()
+    attachments: Sequence[tuple[str, str, bytes] | OutlookMessage | OleAttachment] = ()
     html: str = ""
     rtf: str = ""
     ansi: bool = False  # strings in the message's code page, not UTF-16
@@ -1103,7 +1124,7 @@ class OutlookMessage:
 
 def outlook_message(message: OutlookMessage) -> bytes:
     """An Outlook message (.msg) of ``message``, its properties where [MS-OXMSG] puts them."""
-    from tests.compound import compound_file
+    from docproc.extract.compound import compound_file
 
     return compound_file(_message_streams(message, "", 32))
 
@@ -1138,6 +1159,13 @@ def _message_streams(message: OutlookMessage, path: str, header: int) -> dict[st
         if isinstance(attachment, OutlookMessage):
             streams |= _property_streams(storage, 8, {0x3705: 5, 0x3001: attachment.subject})
             streams |= _message_streams(attachment, f"{storage}__substg1.0_3701000D/", 24)
+            continue
+        if isinstance(attachment, OleAttachment):
+            streams |= _property_streams(storage, 8, {0x3705: 6, 0x3001: attachment.name})
+            streams |= {
+                f"{storage}__substg1.0_3701000D/{name}": data
+                for name, data in attachment.streams.items()
+            }
             continue
         name, kind, data = attachment
         described = {0x3705: 1, 0x3707: name, 0x370E: kind, 0x3701: data}
@@ -1235,6 +1263,8 @@ def tnef_stream(message: OutlookMessage, legacy: bool = False) -> bytes:
         table = struct.pack("<I", len(rows)) + b"".join(rows)
         stream.append(_tnef_attribute(1, 0x9004, 0x0006, table))
     for attachment in message.attachments:
+        if isinstance(attachment, OleAttachment):
+            raise TypeError("an OLE object's attachment is written in .msg files only")
         stream.append(_tnef_attribute(2, 0x9002, 0x0006, bytes(14)))  # its rendering
         if isinstance(attachment, OutlookMessage):
             inner = _IID_IMESSAGE + tnef_stream(attachment)
@@ -1317,7 +1347,7 @@ def word_97_document(
     pages of them (PapxFkp) say which paragraphs are in a table and which end a row.
     ``flags`` are FibBase's (0x0100: encrypted); ``pictures`` bytes of a Data stream (where
     Word keeps pictures)."""
-    from tests.compound import compound_file
+    from docproc.extract.compound import compound_file
 
     order = ["footnotes", "headers", "macros", "comments", "endnotes", "text boxes"]
     stories = stories or {}
@@ -1413,7 +1443,7 @@ def powerpoint_97(slides: Sequence[Slide], encrypted: bool = False, edited: str 
     its anchor and text in the slide's drawing, the notes in a notes page's drawing. With
     ``edited``, a second edit (a fast save) gives the first slide that title: the document and
     the slide are written again after the first edit, their first versions left in the file."""
-    from tests.compound import compound_file
+    from docproc.extract.compound import compound_file
 
     document, records = _ppt_records(slides)
     stream = bytearray()

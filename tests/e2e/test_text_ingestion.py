@@ -29,6 +29,7 @@ from docproc.extract.sniff import (
     XLSX,
 )
 from tests.documents import (
+    OleAttachment,
     OutlookMessage,
     Slide,
     docx_file,
@@ -613,6 +614,30 @@ def test_markdown_file_single_segment(stack: DeployedStack, qdrant: QdrantClient
     chunks = _chunks(stack, "work/acme/exhibits/")
     assert chunks and all(c["text"].startswith("# Exhibit") for c in chunks)
     assert stack.published()[0]["detail"]["media_type"] == "text/markdown"
+
+
+@pytest.mark.built_artifacts
+def test_a_document_attached_to_an_outlook_message_as_an_ole_object_is_read(
+    stack: DeployedStack, qdrant: QdrantClient
+):
+    # Given a message in rich text to which Outlook attached a Word 97-2003 letter as an OLE
+    # object (its storage, not a file's bytes)
+    letter = word_97_document("Clause 12: the guarantor answers for the rent.\r")
+    message = OutlookMessage(
+        "Guarantee",
+        rtf=r"{\rtf1\ansi The guarantee is attached.\par}",
+        attachments=[OleAttachment.of_file("Microsoft Word Document", letter)],
+    )
+    (event,) = stack.upload("uploads/acme/case-3/msg-2/guarantee.msg", outlook_message(message))
+    # When it is ingested (the compound file made of the object in the built layer)
+    execution = stack.run(event)
+    # Then the letter is read after the body, as the attachment it is
+    assert execution["status"] == "SUCCEEDED", execution.get("cause")
+    text = " ".join(" ".join(c["text"] for c in _chunks(stack, "work/acme/msg-2/")).split())
+    assert text.endswith(
+        "The guarantee is attached. Attachment: Microsoft Word Document "
+        "(application/octet-stream) Clause 12: the guarantor answers for the rent."
+    )
 
 
 @pytest.mark.built_artifacts

@@ -20,14 +20,17 @@ from docproc.ledger.sqlite import SQLiteLedger
 from docproc.local.runner import LocalEnvironment, ingest
 from docproc.observability import current_rss_mb, peak_rss_mb, reset_peak_rss
 from tests.documents import (
+    OleAttachment,
     OutlookMessage,
     docx_file,
     email_message,
     emlx_file,
     mailbox_file,
     outlook_message,
+    packaged_object,
     pdf_of_lines,
     tnef_stream,
+    word_97_document,
 )
 from tests.memory import peak_growth_mb
 
@@ -269,3 +272,41 @@ def test_an_html_message_is_read_within_the_memory_its_budget_assumes(suffix, re
     text, grew = peak_growth_mb(lambda: read(data))
     assert grew < len(data) / 2**20 * factor
     assert text.count("Zoë\u2019s.") == 200_000
+
+
+def test_an_ole_object_attached_to_an_outlook_message_is_found_by_what_it_says(env, tmp_path: Path):
+    # Given a message from Outlook in rich text to which a Word 97-2003 letter is attached as
+    # an OLE object (a storage of its own, not a file's bytes)
+    letter = word_97_document("Clause 12: the guarantor answers for the tenant's rent.\r")
+    message = OutlookMessage(
+        "Guarantee",
+        rtf=r"{\rtf1\ansi The signed guarantee is attached.\par}",
+        attachments=[OleAttachment.of_file("Microsoft Word Document", letter)],
+    )
+    path = tmp_path / "guarantee.msg"
+    path.write_bytes(outlook_message(message))
+    # When it is ingested
+    report = ingest(env, path, document_id="guarantee")
+    # Then a search finds the letter's clause in a chunk of the message
+    assert report.status == "complete"
+    query = "guarantor answers for the rent"
+    dense, sparse = env.embedder.embed([query])[0], env.sparse.encode_query(query)
+    hit = env.vectors.search(dense, "local", sparse=sparse)[0]
+    assert "Clause 12: the guarantor" in hit.payload["text"]
+    assert hit.payload["document_id"] == "guarantee" and hit.payload["extraction"] == "outlook"
+
+
+def test_an_ole_object_is_read_within_the_memory_an_outlook_message_s_budget_assumes(
+    tmp_path: Path,
+):
+    # Given an Outlook message whose attachment is a 30 MB PDF of scans packaged by Windows'
+    # Packager as an OLE object (the worst case: the object's streams, the compound file made
+    # of them, the file unwrapped, then read)
+    scans = image_pdf(tmp_path / "scans.pdf", 30_000_000, jpeg=True).read_bytes()
+    exhibit = OleAttachment.of_file("Package", packaged_object("scans.pdf", scans))
+    data = outlook_message(OutlookMessage("Scans", "Attached.", attachments=[exhibit]))
+    del scans, exhibit
+    # When it is read, Then the process grew by less than the budget's check assumes
+    text, grew = peak_growth_mb(lambda: outlook.msg_text(io.BytesIO(data)))
+    assert grew < len(data) / 2**20 * outlook.MEMORY_FACTOR
+    assert "Attachment: Package (application/octet-stream)" in text

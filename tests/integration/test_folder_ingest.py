@@ -7,8 +7,8 @@ import zipfile
 from pathlib import Path
 
 from benchmarks.generators import text_pdf
+from docproc.extract.compound import compound_file
 from docproc.local.folders import folder_document_id
-from tests.compound import compound_file
 from tests.integration.test_laptop_runner import run
 
 # A program: not a document docproc reads.

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from docproc.errors import EncryptedDocument
+from docproc.extract.compound import compound_file
 from docproc.local.runner import ingest
-from tests.compound import compound_file
 from tests.documents import legacy_workbook, workbook
 
 

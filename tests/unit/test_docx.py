@@ -446,7 +446,7 @@ def test_objects_a_document_embeds_are_read_after_the_paragraph_that_holds_them(
     # Given a memo embedding a workbook (as a package), an Excel 97-2003 workbook and a Word
     # 97-2003 letter (each as its own compound file), a PDF packaged as an icon, a PDF
     # Acrobat embedded, and an equation (a kind docproc does not read)
-    from tests.compound import compound_file
+    from docproc.extract.compound import compound_file
     from tests.documents import (
         legacy_workbook,
         packaged_object,

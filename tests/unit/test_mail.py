@@ -11,10 +11,10 @@ import pytest
 from PIL import Image
 
 from docproc.errors import DocprocError
+from docproc.extract.compound import compound_file
 from docproc.extract.mail import file_text, message_text
 from docproc.extract.ocr import OCR_OFF, OcrOptions, tessdata_folder
 from docproc.extract.sniff import EML, EMLX, TEXT, sniff
-from tests.compound import compound_file
 from tests.documents import (
     Slide,
     docx_file,

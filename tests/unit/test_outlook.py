@@ -4,7 +4,9 @@ MAPI properties. The layout tests run on both."""
 from __future__ import annotations
 
 import io
+import struct
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -15,14 +17,18 @@ from docproc.extract.sniff import MSG, OLE, sniff, sniff_ole
 from docproc.extract.tnef import tnef_text
 from tests.damage import damaged_copies, outcomes
 from tests.documents import (
+    OleAttachment,
     OutlookMessage,
     email_message,
+    legacy_workbook,
     mime_entity,
     outlook_message,
+    packaged_object,
     pdf_of_lines,
     signed_entity,
     smime_object,
     tnef_stream,
+    word_97_document,
 )
 
 Reader = Callable[[OutlookMessage], str]
@@ -222,15 +228,58 @@ def test_an_e_mail_with_an_outlook_message_attached_reads_it():
 
 
 def test_damaged_messages_give_text_or_a_typed_error():
-    # Given messages with attachments, an attached message and each kind of body, damaged
+    # Given messages with attachments, an attached message, OLE objects (a document, a
+    # packaged PDF) and each kind of body, damaged
     forwarded = OutlookMessage("Fwd", "Inner.", attachments=[("r.txt", "text/plain", b"Mould.")])
+    objects = [
+        OleAttachment.of_file("Document", word_97_document("Clause 1.\r")),
+        OleAttachment.of_file("Package", packaged_object("a.pdf", pdf_of_lines(["Exhibit."]))),
+    ]
     originals = [
         outlook_message(OutlookMessage("A", "Body.", attachments=[forwarded])),
         outlook_message(OutlookMessage("B", html="<p>Hi</p>", ansi=True)),
         outlook_message(OutlookMessage("C", rtf=r"{\rtf1\ansi Hello\par}")),
+        outlook_message(OutlookMessage("D", "Objects.", attachments=objects)),
     ]
     copies = damaged_copies(originals, 400, seed=3, cut_share=0.1)
     # When each is read
     counts = outcomes(lambda data: msg_text(io.BytesIO(data)), copies, (InvalidDocument,))
     # Then each gave text or InvalidDocument (anything else fails the test), both seen
     assert all(counts.values()), counts
+
+
+def test_ole_objects_attached_to_a_message_in_rich_text_are_read_as_the_files_they_hold(
+    tmp_path: Path,
+):
+    # Given a message in rich text to which Outlook attached OLE objects (afStorage: each
+    # object's storage under its attachment's): a Word 97-2003 document, a workbook, an
+    # exhibit's PDF packaged by Windows' Packager, and a picture (Paintbrush) docproc does not
+    # read
+    letter = word_97_document("Assignment of lease: the tenant assigns Unit 4 to Ode Ltd.\r")
+    book = legacy_workbook(tmp_path / "rent.xls", {"Rent": [["Unit 4", 1200]]}).read_bytes()
+    exhibit = packaged_object("exhibit-a.pdf", pdf_of_lines(["Exhibit A: the floor plan."]))
+    picture = {"\x01Ole10Native": struct.pack("<I", 6) + b"BM\0\0\0\0", "\x01CompObj": bytes(28)}
+    message = OutlookMessage(
+        "Assignment",
+        rtf=r"{\rtf1\ansi The assignment and its schedule are attached.\par}",
+        attachments=[
+            OleAttachment.of_file("Microsoft Word Document", letter),
+            OleAttachment.of_file("Microsoft Excel Worksheet", book),
+            OleAttachment.of_file("Package", exhibit),
+            OleAttachment("Bitmap Image", picture),
+        ],
+    )
+    # When it is read
+    text = msg_text(io.BytesIO(outlook_message(message)))
+    # Then each object is read as the file it holds, after the body, in the message's order;
+    # the picture named only (red before: each was read as an attached message, with no text)
+    assert text.endswith(
+        "Subject: Assignment\n\nThe assignment and its schedule are attached.\n\n"
+        "Attachment: Microsoft Word Document (application/octet-stream)\n\n"
+        "Assignment of lease: the tenant assigns Unit 4 to Ode Ltd.\n\n"
+        "Attachment: Microsoft Excel Worksheet (application/octet-stream)\n\n"
+        "Sheet: Rent\n| Unit 4 | 1200 |\n| --- | --- |\n\n"
+        "Attachment: Package (application/octet-stream)\n\n"
+        "Exhibit A: the floor plan.\n\n"
+        "Attachment: Bitmap Image (application/octet-stream)"
+    )

@@ -15,8 +15,8 @@ from docproc.errors import (
     UnsupportedDocument,
 )
 from docproc.extract import xls
+from docproc.extract.compound import compound_file
 from docproc.extract.sniff import OLE, XLS, sniff, sniff_ole
-from tests.compound import compound_file
 from tests.damage import damaged_copies, outcomes
 from tests.documents import legacy_workbook
 from tests.fakes import RefusingBudget

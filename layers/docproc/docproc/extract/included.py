@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from docproc.errors import DocprocError, SegmentBudgetExceeded, UnsupportedDocument
 from docproc.extract import sniff
 from docproc.extract.ocr import OCR_OFF
-from docproc.extract.ole_objects import embedded_file
+from docproc.extract.ole_objects import unwrapped
 from docproc.extract.packages import PACKAGE_ERRORS
 from docproc.observability import logger
 
@@ -81,8 +81,7 @@ class IncludedParts:
             data = self._package.read(name)
         except PACKAGE_ERRORS as exc:  # damaged in the package: its CRC, its deflate
             return _left_out(type(exc).__name__)
-        if data.startswith(sniff.OLE_SIGNATURE) and (wrapped := embedded_file(data)) is not None:
-            name, data = wrapped
+        name, data = unwrapped(name, data)
         try:
             kind = sniff.sniff_data(data, name).media_type
             if kind == sniff.DOCX:

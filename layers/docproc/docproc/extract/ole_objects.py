@@ -10,10 +10,18 @@ from __future__ import annotations
 import io
 import struct
 
-from docproc.extract.sniff import OLE_ERRORS
+from docproc.extract.sniff import OLE_ERRORS, OLE_SIGNATURE
 
 _PACKAGED = "\x01Ole10Native"
 _ACROBAT = "CONTENTS"
+
+
+def unwrapped(name: str, data: bytes) -> tuple[str, bytes]:
+    """The name and bytes of the file the OLE object ``data`` wraps, where it is a compound
+    file that wraps one; else ``name`` and ``data`` as they are (a DOC, an XLS, any file)."""
+    if data.startswith(OLE_SIGNATURE) and (wrapped := embedded_file(data)) is not None:
+        return wrapped
+    return name, data
 
 
 def embedded_file(data: bytes) -> tuple[str, bytes] | None:

@@ -28,6 +28,7 @@ from docproc.extract.mail import (
     signed_text,
 )
 from docproc.extract.ocr import OCR_OFF, OcrOptions
+from docproc.extract.ole_objects import unwrapped
 from docproc.extract.pages import TablesMode
 from docproc.extract.smime import PKCS7_MIME_TYPES
 from docproc.extract.sniff import OLE_ERRORS
@@ -68,9 +69,10 @@ _ATTACH_MIME_TAG = 0x370E
 _SIGNED = {"multipart/signed", *PKCS7_MIME_TYPES}
 # Property types.
 _UNICODE, _STRING8, _BINARY, _LONG, _SYSTIME = 0x001F, 0x001E, 0x0102, 0x0003, 0x0040
-# How an attachment is held: its bytes (others: by reference, an OLE object, a message of its
-# own in a storage, found by that storage).
-_BY_VALUE = 1
+# How an attachment is held ([MS-OXCMSG] 2.2.2.9): its bytes; a message of its own in a
+# storage; an OLE object in a storage (afStorage: what Outlook attaches to a message in rich
+# text, a document or a workbook inserted as an object). Others (by reference) are named only.
+_BY_VALUE, _EMBEDDED_MESSAGE, _OLE_STORAGE = 1, 5, 6
 # __properties_version1.0 begins with a header: its size by what holds the stream.
 _TOP_HEADER, _EMBEDDED_HEADER, _OBJECT_HEADER = 32, 24, 8
 _RECIPIENT_FIELDS = {1: "To", 2: "Cc", 3: "Bcc"}
@@ -112,6 +114,7 @@ class MapiObject(MapiProperties, Protocol):
     def attachments(self) -> Sequence[MapiObject]: ...
     def holds_message(self) -> bool: ...
     def embedded(self) -> MapiObject | None: ...
+    def ole_object(self) -> bytes | None: ...
 
 
 def codepage_name(number: int | None) -> str | None:
@@ -213,15 +216,38 @@ class _Storage:
         ]
 
     def holds_message(self) -> bool:
-        return bool(self._ole.exists(self._embedded_path().rstrip("/")))
+        # An OLE object's storage has the same name as a message's.
+        if self.number(_ATTACH_METHOD) == _OLE_STORAGE:
+            return False
+        return bool(self._ole.exists(self._object_path().rstrip("/")))
 
     def embedded(self) -> _Storage | None:
         """The message an attachment is (a storage in place of its bytes)."""
         if not self.holds_message():
             return None
-        return _Storage(self._ole, self._embedded_path(), _EMBEDDED_HEADER, self._codepage)
+        return _Storage(self._ole, self._object_path(), _EMBEDDED_HEADER, self._codepage)
 
-    def _embedded_path(self) -> str:
+    def ole_object(self) -> bytes | None:
+        """The OLE object an attachment is (afStorage), made a compound file of its own: its
+        storage's streams, under the file's root (where an application's storage of the object
+        is its file's: a DOC's, an XLS's, Packager's). None for any other attachment."""
+        from docproc.extract.compound import compound_file
+
+        if self.number(_ATTACH_METHOD) != _OLE_STORAGE:
+            return None
+        storage = self._object_path().rstrip("/").split("/")
+        try:
+            streams = {
+                "/".join(path[len(storage) :]): bytes(self._ole.openstream(path).read())
+                for path in self._ole.listdir(streams=True, storages=False)
+                if path[: len(storage)] == storage and len(path) > len(storage)
+            }
+        except OLE_ERRORS as exc:
+            raise InvalidDocument(f"damaged OLE object in a message: {type(exc).__name__}") from exc
+        return compound_file(streams) if streams else None
+
+    def _object_path(self) -> str:
+        """Where an attachment's message or OLE object is: a storage in place of its bytes."""
         return f"{self._path}__substg1.0_{_ATTACH_DATA:04X}000D/"
 
 
@@ -306,8 +332,13 @@ def _attachment_content(
     embedded = attachment.embedded()
     if embedded is not None:
         return "" if depth >= MAX_NESTING else message_text(embedded, ocr, tables, depth + 1)
+    ole_object = attachment.ole_object()
+    if ole_object is not None:
+        # Read as the file it holds: a document, a workbook, or the file Packager wraps.
+        held_name, held = unwrapped(name, ole_object)
+        return file_text(held, held_name, ocr, tables, depth)
     if attachment.number(_ATTACH_METHOD) not in (None, _BY_VALUE):
-        return ""  # attached by reference, or an OLE object: named only
+        return ""  # attached by reference: named only
     return file_text(attachment.binary(_ATTACH_DATA) or b"", name, ocr, tables, depth)
 
 

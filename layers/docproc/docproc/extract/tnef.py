@@ -160,6 +160,10 @@ class TnefObject:
             return None
         return read(self._properties[_ATTACH_DATA][1][16:])
 
+    def ole_object(self) -> bytes | None:
+        """None: an OLE object in a TNEF stream (an OLE 1 stream, or a storage) is named only."""
+        return None
+
 
 def read(data: memoryview) -> TnefObject:
     """The message in a TNEF stream (its values are views of ``data``, not copies)."""

@@ -1,5 +1,7 @@
-"""OLE compound files ([MS-CFB], version 3) written from streams, for tests of readers of
-formats stored in them (Outlook messages): no library here writes one with storages.
+"""OLE compound files ([MS-CFB], version 3) written from streams: an OLE object an Outlook
+message holds as a storage of its own (a Word document, a workbook pasted into a message written
+in rich text) made a file of its own, which docproc then reads as that kind of file; and the
+tests' files of formats stored in them. olefile reads compound files but cannot make one.
 
 Streams under 4,096 bytes go in the mini stream, as the format requires; a storage's children
 are a chain of right siblings in the format's order (a valid search tree; readers do not check
@@ -58,7 +60,10 @@ def compound_file(streams: dict[str, bytes]) -> bytes:
         (bytes(mini_stream), root),
     ]
     chains += [(e.data, e) for e in entries if e.kind == _STREAM and len(e.data) >= _MINI_CUTOFF]
-    body, fat, starts = bytearray(), [], []
+    # The sectors' bytes, joined once at the end: a large stream is copied only there.
+    body: list[bytes] = []
+    fat: list[int] = []
+    starts: list[int] = []
     for data, owner in chains:
         count = math.ceil(len(data) / _SECTOR)
         start = len(fat) if count else _END
@@ -66,7 +71,7 @@ def compound_file(streams: dict[str, bytes]) -> bytes:
         if owner is not None:
             owner.start = start
         fat += [*range(start + 1, start + count), _END] if count else []
-        body += data.ljust(count * _SECTOR, b"\x00")
+        body += [data, b"\x00" * (count * _SECTOR - len(data))]
     # The FAT, then the DIFAT sectors that list FAT sectors past the header's 109, at the end:
     # each counts in the FAT itself.
     per_sector = _SECTOR // 4
@@ -87,8 +92,7 @@ def compound_file(streams: dict[str, bytes]) -> bytes:
         listed += [_FREE] * (per_sector - 1 - len(listed))
         difat += struct.pack(f"<{per_sector}I", *listed, following)
     # The directory was written before the streams' starts were known: write it again.
-    directory = b"".join(_directory_entry(entry, len(mini_stream)) for entry in entries)
-    body[: len(directory)] = directory
+    body[0] = b"".join(_directory_entry(entry, len(mini_stream)) for entry in entries)
     header = struct.pack(
         "<8s16sHHHHH6sIIIIIIIII",
         b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
@@ -112,7 +116,7 @@ def compound_file(streams: dict[str, bytes]) -> bytes:
     in_header = fat_ids[:109]
     header += struct.pack("<109I", *in_header, *[_FREE] * (109 - len(in_header)))
     fat_bytes = struct.pack(f"<{len(fat)}I", *fat)
-    return header + bytes(body) + fat_bytes + bytes(difat)
+    return b"".join([header, *body, fat_bytes, bytes(difat)])
 
 
 def _numbered(root: _Entry) -> list[_Entry]:
