@@ -110,12 +110,24 @@ def test_a_picture_reads_as_its_description_where_it_has_one(tmp_path: Path):
     ]
 
 
-def test_a_slide_show_and_a_template_are_read_as_presentations(tmp_path: Path):
-    # Given a deck saved as a slide show (PPSX): the same parts under another content type,
-    # which python-pptx's Presentation() refuses
+@pytest.mark.parametrize(
+    "main",
+    [
+        _SLIDE_SHOW_MAIN,
+        "application/vnd.openxmlformats-officedocument.presentationml.template.main+xml",
+        "application/vnd.ms-powerpoint.presentation.macroEnabled.main+xml",
+        "application/vnd.ms-powerpoint.slideshow.macroEnabled.main+xml",
+        "application/vnd.ms-powerpoint.template.macroEnabled.main+xml",
+    ],
+    ids=["ppsx", "potx", "pptm", "ppsm", "potm"],
+)
+def test_a_slide_show_and_a_template_are_read_as_presentations(tmp_path: Path, main: str):
+    # Given a deck saved as a slide show (PPSX), a template (POTX), or either macro-enabled
+    # (PPSM, POTM: what PowerPoint saves them as with macros): the same parts under another
+    # content type, which python-pptx's Presentation() refuses (and its package the last two)
     deck = presentation(tmp_path / "deck.pptx", [Slide(title="Closing argument")]).read_bytes()
-    show = with_content_type(deck, _MAIN, _SLIDE_SHOW_MAIN)
-    # When it is read, Then its slide is there
+    show = with_content_type(deck, _MAIN, main)
+    # When it is read, Then its slide is there (red before for the last two: InvalidDocument)
     assert _texts(io.BytesIO(show)) == [(1, "Closing argument")]
 
 

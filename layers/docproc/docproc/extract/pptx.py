@@ -46,6 +46,14 @@ _PPTX_ERRORS: tuple[type[Exception], ...] = (
     AttributeError,
     *PACKAGE_ERRORS,
 )
+# A macro-enabled slide show (PPSM) or template (POTM) is a presentation's parts under a
+# content type python-pptx has no part for: its copy declares a presentation's.
+_AS_PRESENTATION = {
+    f"application/vnd.ms-powerpoint.{kind}.macroEnabled.main+xml": (
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml"
+    )
+    for kind in ("slideshow", "template")
+}
 _SMARTART = "http://schemas.openxmlformats.org/drawingml/2006/diagram"
 # An object the slide embeds (OLE).
 _OLE = "http://schemas.openxmlformats.org/presentationml/2006/ole"
@@ -67,7 +75,9 @@ def slide_texts(
     with ExitStack() as stack:
         try:
             package = stack.enter_context(opened_package(source))
-            with without_blobs(package, reserve, XML_MEMORY_FACTOR, "a presentation") as copy:
+            with without_blobs(
+                package, reserve, XML_MEMORY_FACTOR, "a presentation", _AS_PRESENTATION
+            ) as copy:
                 # Package.open, not pptx.Presentation: that refuses a slide show (PPSX) or a
                 # template (POTX), whose parts are a presentation's under another content type.
                 main = Package.open(copy).main_document_part
