@@ -29,6 +29,7 @@ from tests.documents import (
     smime_object,
     tnef_stream,
     word_97_document,
+    workbook,
 )
 
 Reader = Callable[[OutlookMessage], str]
@@ -252,11 +253,13 @@ def test_ole_objects_attached_to_a_message_in_rich_text_are_read_as_the_files_th
     tmp_path: Path,
 ):
     # Given a message in rich text to which Outlook attached OLE objects (afStorage: each
-    # object's storage under its attachment's): a Word 97-2003 document, a workbook, an
-    # exhibit's PDF packaged by Windows' Packager, and a picture (Paintbrush) docproc does not
-    # read
+    # object's storage under its attachment's): a Word 97-2003 document, a workbook, an Excel
+    # 2007 workbook (its package in a "Package" stream), an exhibit's PDF packaged by Windows'
+    # Packager, and a picture (Paintbrush) docproc does not read
     letter = word_97_document("Assignment of lease: the tenant assigns Unit 4 to Ode Ltd.\r")
     book = legacy_workbook(tmp_path / "rent.xls", {"Rent": [["Unit 4", 1200]]}).read_bytes()
+    xlsx = workbook(tmp_path / "deposit.xlsx", {"Deposit": [["Unit 4", 2400]]}).read_bytes()
+    new_book = {"Package": xlsx, "\x01CompObj": bytes(28), "\x01Ole": bytes(20)}
     exhibit = packaged_object("exhibit-a.pdf", pdf_of_lines(["Exhibit A: the floor plan."]))
     picture = {"\x01Ole10Native": struct.pack("<I", 6) + b"BM\0\0\0\0", "\x01CompObj": bytes(28)}
     message = OutlookMessage(
@@ -265,6 +268,7 @@ def test_ole_objects_attached_to_a_message_in_rich_text_are_read_as_the_files_th
         attachments=[
             OleAttachment.of_file("Microsoft Word Document", letter),
             OleAttachment.of_file("Microsoft Excel Worksheet", book),
+            OleAttachment("Microsoft Excel 2007 Worksheet", new_book),
             OleAttachment.of_file("Package", exhibit),
             OleAttachment("Bitmap Image", picture),
         ],
@@ -279,6 +283,8 @@ def test_ole_objects_attached_to_a_message_in_rich_text_are_read_as_the_files_th
         "Assignment of lease: the tenant assigns Unit 4 to Ode Ltd.\n\n"
         "Attachment: Microsoft Excel Worksheet (application/octet-stream)\n\n"
         "Sheet: Rent\n| Unit 4 | 1200 |\n| --- | --- |\n\n"
+        "Attachment: Microsoft Excel 2007 Worksheet (application/octet-stream)\n\n"
+        "Sheet: Deposit\n| Unit 4 | 2400 |\n| --- | --- |\n\n"
         "Attachment: Package (application/octet-stream)\n\n"
         "Exhibit A: the floor plan.\n\n"
         "Attachment: Bitmap Image (application/octet-stream)"

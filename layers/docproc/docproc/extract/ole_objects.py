@@ -1,8 +1,10 @@
 """Files an Office document embeds as OLE objects, wrapped in a compound file of their own: a
 file packaged by Windows' Packager (an exhibit's PDF, a text file, shown as an icon: its
-``\\x01Ole10Native`` stream), or a PDF embedded by Acrobat (its ``CONTENTS`` stream). A workbook
-or a document embedded by the program that made it is its own compound file (an XLS, a DOC):
-sniff tells those.
+``\\x01Ole10Native`` stream), a PDF embedded by Acrobat (its ``CONTENTS`` stream), or a workbook,
+document or deck of Office 2007 and later embedded where only OLE objects can be (in a message,
+an RTF, a DOC: its package in a ``Package`` stream). A workbook or a document of Office 97-2003
+embedded by the program that made it is its own compound file (an XLS, a DOC): sniff tells
+those.
 """
 
 from __future__ import annotations
@@ -14,19 +16,22 @@ from docproc.extract.sniff import OLE_ERRORS, OLE_SIGNATURE
 
 _PACKAGED = "\x01Ole10Native"
 _ACROBAT = "CONTENTS"
+_OFFICE_PACKAGE = "Package"
 
 
 def unwrapped(name: str, data: bytes) -> tuple[str, bytes]:
     """The name and bytes of the file the OLE object ``data`` wraps, where it is a compound
     file that wraps one; else ``name`` and ``data`` as they are (a DOC, an XLS, any file)."""
     if data.startswith(OLE_SIGNATURE) and (wrapped := embedded_file(data)) is not None:
-        return wrapped
+        wrapped_name, wrapped_data = wrapped
+        return wrapped_name or name, wrapped_data
     return name, data
 
 
 def embedded_file(data: bytes) -> tuple[str, bytes] | None:
-    """The name and bytes of the one file the compound file ``data`` wraps, where it wraps one
-    (None otherwise, a damaged one too: its reader says what it is)."""
+    """The name ("" where the object names none) and bytes of the one file the compound file
+    ``data`` wraps, where it wraps one (None otherwise, a damaged one too: its reader says what
+    it is)."""
     import olefile  # only for compound files
 
     try:
@@ -36,6 +41,9 @@ def embedded_file(data: bytes) -> tuple[str, bytes] | None:
             if ole.exists(_ACROBAT):
                 contents: bytes = ole.openstream(_ACROBAT).read()
                 return ("embedded.pdf", contents) if contents.startswith(b"%PDF") else None
+            if ole.exists(_OFFICE_PACKAGE):
+                package: bytes = ole.openstream(_OFFICE_PACKAGE).read()
+                return ("", package) if package.startswith(b"PK\x03\x04") else None
     except OLE_ERRORS:
         return None
     return None
@@ -64,3 +72,4 @@ def _string(data: bytes, at: int) -> tuple[bytes, int]:
     does not end)."""
     end = data.index(b"\0", at)
     return data[at:end], end + 1
+
