@@ -127,8 +127,18 @@ def packaged_object(name: str, data: bytes) -> bytes:
     file's size and bytes."""
     from docproc.extract.compound import compound_file
 
+    native = packager_data(name, data)
+    return compound_file(
+        {"\x01Ole10Native": struct.pack("<I", len(native)) + native, "\x01CompObj": bytes(76)}
+    )
+
+
+def packager_data(name: str, data: bytes) -> bytes:
+    """Windows' Packager's data of the file ``name``: a type, the file's name, its source path,
+    8 bytes, a temporary path, then the file's size and bytes (an OLE 1.0 object's native
+    data; its OLE 2 stream puts the size of it all first)."""
     source = f"C:\\Exhibits\\{name}".encode()
-    native = (
+    return (
         struct.pack("<H", 2)
         + name.encode()
         + b"\0"
@@ -140,8 +150,25 @@ def packaged_object(name: str, data: bytes) -> bytes:
         + struct.pack("<I", len(data))
         + data
     )
-    return compound_file(
-        {"\x01Ole10Native": struct.pack("<I", len(native)) + native, "\x01CompObj": bytes(76)}
+
+
+def rtf_object(class_name: str, native: bytes, linked: bool = False) -> str:
+    """An object as Word writes one into an RTF (``{\\object ...}``): its class, its size, its
+    data (an OLE 1.0 object, [MS-OLEDS] 2.2.4: a header, the class's native data, then a
+    presentation, here none) in hexadecimal in lines of 128 digits, and its picture (a result
+    that shows nothing)."""
+
+    def counted(text: str) -> bytes:
+        return struct.pack("<I", len(text) + 1) + text.encode() + b"\0"
+
+    ole1 = struct.pack("<II", 0x0501, 1 if linked else 2) + counted(class_name)
+    ole1 += counted("") + counted("") + struct.pack("<I", len(native)) + native
+    ole1 += struct.pack("<II", 0x0501, 0)  # no presentation
+    digits = ole1.hex()
+    lines = "\n".join(digits[at : at + 128] for at in range(0, len(digits), 128))
+    return (
+        f"{{\\object\\objemb{{\\*\\objclass {class_name}}}\\objw2000\\objh1000"
+        f"{{\\*\\objdata\n{lines}\n}}{{\\result{{\\pict\\wmetafile8 0100}}}}}}"
     )
 
 

@@ -46,9 +46,11 @@ from tests.documents import (
     open_document,
     outlook_message,
     packaged_object,
+    packager_data,
     pdf_of_lines,
     powerpoint_97,
     presentation,
+    rtf_object,
     smime_email,
     smime_streamed,
     tnef_stream,
@@ -213,18 +215,20 @@ def test_an_outlook_message_is_read_whole_with_its_attachments(
 
 @pytest.mark.built_artifacts
 def test_an_rtf_is_read_as_its_text(stack: DeployedStack, qdrant: QdrantClient):
-    # Given an RTF (as word processors export it: a font table, escapes, a picture)
+    # Given an RTF (as word processors export it: a font table, escapes, a picture, and an
+    # exhibit's PDF embedded as an object, packaged as an icon)
+    exhibit = rtf_object("Package", packager_data("plan.pdf", pdf_of_lines(["Exhibit A."])))
     rtf = (
         rb"{\rtf1\ansi\ansicpg1252{\fonttbl{\f0 Times;}}\f0 {\b Clause 4.} Rent is "
-        rb"\u8364?1,200, caf\'e9 included.\par{\pict\pngblip 89504e47}}"
+        rb"\u8364?1,200, caf\'e9 included.\par{\pict\pngblip 89504e47}" + exhibit.encode() + b"}"
     )
     (event,) = stack.upload("uploads/acme/case-3/rtf-1/lease.rtf", rtf)
     # When it is ingested (striprtf in the built image)
     execution = stack.run(event)
-    # Then its text is the chunk, nothing of its markup
+    # Then its text is the chunk, nothing of its markup, the exhibit's text after the clause
     assert execution["status"] == "SUCCEEDED", execution.get("cause")
     (chunk,) = _chunks(stack, "work/acme/rtf-1/")
-    assert chunk["text"] == "Clause 4. Rent is €1,200, café included."
+    assert chunk["text"] == "Clause 4. Rent is €1,200, café included.\n\nExhibit A."
     assert chunk["extraction"] == "striprtf"
 
 

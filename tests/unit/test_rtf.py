@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 from docproc.errors import InvalidDocument
+from docproc.extract.compound import compound_file
 from docproc.extract.rtf import rtf_text
 from docproc.extract.sniff import RTF, sniff
+from tests.documents import (
+    legacy_workbook,
+    packager_data,
+    pdf_of_lines,
+    rtf_object,
+    word_97_document,
+    workbook,
+)
 
 LEASE = (
     rb"{\rtf1\ansi\ansicpg1252\deff0{\fonttbl{\f0\fcharset0 Times New Roman;}}"
@@ -61,3 +71,37 @@ def test_malformed_rtf_is_a_typed_error_or_text_never_an_untyped_one():
         except InvalidDocument:
             outcomes.add("InvalidDocument")
     assert outcomes == {"text", "InvalidDocument"}
+
+
+def test_objects_an_rtf_embeds_are_read_where_they_stand(tmp_path: Path):
+    # Given an RTF (as Word saves one) embedding, between its clauses: a workbook (Excel
+    # 97-2003), an exhibit's PDF packaged as an icon, an Excel 2007 workbook (its package in
+    # the object's Package stream), a Word 97-2003 document, an equation (its class's own
+    # data) and a workbook linked, not embedded
+    rents = legacy_workbook(tmp_path / "rent.xls", {"Rent": [["Unit 4", 1200]]}).read_bytes()
+    plan = pdf_of_lines(["Exhibit A: the floor plan."])
+    deposits = workbook(tmp_path / "deposit.xlsx", {"Deposit": [["Unit 4", 2400]]}).read_bytes()
+    letter = word_97_document("The guarantor answers for the rent.\r")
+    objects = [
+        rtf_object("Excel.Sheet.8", rents),
+        rtf_object("Package", packager_data("plan.pdf", plan)),
+        rtf_object("Excel.Sheet.12", compound_file({"Package": deposits})),
+        rtf_object("Word.Document.8", letter),
+        rtf_object("Equation.3", b"\x1c\x00\x00\x00MTEF equation data"),
+        rtf_object("Excel.Sheet.8", rents, linked=True),
+    ]
+    clauses = "".join(
+        rf"\pard Clause {number}.\par {found}" for number, found in enumerate(objects, 1)
+    )
+    document = (r"{\rtf1\ansi\deff0{\fonttbl{\f0 Arial;}}" + clauses + r"\pard End.\par}").encode()
+    # When it is read
+    text = rtf_text(document)
+    # Then each object's file is read after the clause before it; the equation and the link
+    # are left out (red before: no object was read)
+    assert text == (
+        "Clause 1.\n\nSheet: Rent\n| Unit 4 | 1200 |\n| --- | --- |\n\n"
+        "Clause 2.\n\nExhibit A: the floor plan.\n\n"
+        "Clause 3.\n\nSheet: Deposit\n| Unit 4 | 2400 |\n| --- | --- |\n\n"
+        "Clause 4.\n\nThe guarantor answers for the rent.\n\n"
+        "Clause 5.\nClause 6.\nEnd."
+    )

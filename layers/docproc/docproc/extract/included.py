@@ -1,9 +1,9 @@
-"""Files an Office package includes whole: parts a DOCX imports where they stand (w:altChunk:
-how document assembly merges clauses written as HTML, RTF, text, an MHT or another DOCX) and
-objects a DOCX or a presentation embeds (OLE: a workbook, a document, a file shown as an icon).
-Each is read from the package itself (the copy its reader opened holds it empty) as docproc
-reads that kind of file (mail.file_text), within one allowance for the document and every
-document it includes, and the segment's budget.
+"""Files a document includes whole: parts a DOCX imports where they stand (w:altChunk: how
+document assembly merges clauses written as HTML, RTF, text, an MHT or another DOCX), objects a
+DOCX, a presentation or an RTF embeds (OLE: a workbook, a document, a file shown as an icon).
+Each is read as docproc reads that kind of file (mail.file_text), within one allowance for the
+document and every document it includes, and the segment's budget; a package's parts from the
+package itself (the copy its reader opened holds them empty).
 """
 
 from __future__ import annotations
@@ -44,29 +44,28 @@ class Allowance:
         return cls(IMPORTED_LIMIT)
 
 
-class IncludedParts:
-    """The text of the parts a package includes whole. One past the document's allowance, too
-    deep in other files, of a kind docproc does not read (an equation, a drawing), or damaged
-    is left out and logged; the rest is read. A file an OLE object wraps (Packager's,
-    Acrobat's) is read as that file."""
+class IncludedFiles:
+    """The text of files a document includes whole (a package's parts, an RTF's objects), read
+    as their kinds. One past the document's allowance, too deep in other files, of a kind
+    docproc does not read (an equation, a drawing), or damaged is left out and logged; the rest
+    is read. A file an OLE object wraps (Packager's, Acrobat's, an Office package) is read as
+    that file."""
 
     def __init__(
         self,
-        package: zipfile.ZipFile,
         reserve: Callable[[float, str], None] | None,
         depth: int,
         allowance: Allowance,
     ) -> None:
-        self._package, self._reserve, self._depth = package, reserve, depth
-        self._allowance = allowance
+        self._reserve, self._depth, self._allowance = reserve, depth, allowance
 
-    def text(self, name: str) -> str:
-        """The text of the part named ``name`` in the package (its ZIP member's name)."""
+    def text(self, name: str, size: int, read: Callable[[], bytes]) -> str:
+        """The text of the file ``name`` of ``size`` bytes, which ``read()`` gives (only once
+        it is allowed: reading it may inflate it, or raise PACKAGE_ERRORS)."""
         from docproc.extract.mail import MAX_NESTING, file_text
 
         if self._depth >= MAX_NESTING:
             return _left_out("it lies too deep in other files")
-        size = self._package.getinfo(name).file_size
         if size > self._allowance.left:
             return _left_out("the document's included parts are larger than IMPORTED_LIMIT")
         self._allowance.left -= size
@@ -77,8 +76,7 @@ class IncludedParts:
                 f"a part a document includes of {megabytes:.0f} MB",
             )
         try:
-            # Read here first: the reader's copy never inflated it.
-            data = self._package.read(name)
+            data = read()
         except PACKAGE_ERRORS as exc:  # damaged in the package: its CRC, its deflate
             return _left_out(type(exc).__name__)
         name, data = unwrapped(name, data)
@@ -100,6 +98,26 @@ class IncludedParts:
             return _left_out("docproc does not read its kind", warning=False)
         except DocprocError as exc:  # damaged, encrypted, empty
             return _left_out(type(exc).__name__)
+
+
+class IncludedParts:
+    """The text of the parts a package includes whole (IncludedFiles: read from the package
+    itself, which the reader's copy holds empty)."""
+
+    def __init__(
+        self,
+        package: zipfile.ZipFile,
+        reserve: Callable[[float, str], None] | None,
+        depth: int,
+        allowance: Allowance,
+    ) -> None:
+        self._package = package
+        self._files = IncludedFiles(reserve, depth, allowance)
+
+    def text(self, name: str) -> str:
+        """The text of the part named ``name`` in the package (its ZIP member's name)."""
+        size = self._package.getinfo(name).file_size
+        return self._files.text(name, size, lambda: self._package.read(name))
 
 
 def _left_out(reason: str, warning: bool = True) -> str:

@@ -421,7 +421,7 @@ def _office_text(data: bytes, media_type: str, depth: int) -> str:
     if media_type == sniff.RTF:
         from docproc.extract.rtf import rtf_text
 
-        return rtf_text(data)
+        return rtf_text(data, depth=depth)
     if media_type == sniff.WORDML:
         from docproc.extract.wordml import wordml_text
 

@@ -73,3 +73,42 @@ def _string(data: bytes, at: int) -> tuple[bytes, int]:
     end = data.index(b"\0", at)
     return data[at:end], end + 1
 
+
+# An OLE 1.0 object's FormatID ([MS-OLEDS] 2.2.4): embedded, its data follows (others: linked).
+_EMBEDDED_OBJECT = 2
+
+
+def ole1_object(data: bytes) -> tuple[str, bytes] | None:
+    """The name and bytes of what an OLE 1.0 object embeds ([MS-OLEDS] 2.2.4: an RTF's
+    ``\\objdata``): its native data, a compound file for the classes of OLE 2 (a DOC, an XLS, an
+    Office package's or a PDF's wrapper: see unwrapped) named by its class, or the file
+    Packager's data holds. None for a linked object, one cut short, or one whose data is its
+    class's own (an equation: no file docproc reads)."""
+    try:
+        (format_id,) = struct.unpack_from("<I", data, 4)  # after its OLE version
+        class_name, at = _counted_string(data, 8)
+        _topic, at = _counted_string(data, at)
+        _item, at = _counted_string(data, at)
+        if format_id != _EMBEDDED_OBJECT:
+            return None
+        (size,) = struct.unpack_from("<I", data, at)
+    except struct.error:
+        return None
+    native = data[at + 4 : at + 4 + size]
+    if len(native) != size:
+        return None
+    if class_name == "Package":  # Packager's data, as its OLE 2 stream holds it after its size
+        return _packaged(data[at : at + 4 + size])
+    if not native.startswith(OLE_SIGNATURE):
+        return None  # data of the class's own (an equation's, a picture's): no file
+    return class_name, native
+
+
+def _counted_string(data: bytes, at: int) -> tuple[str, int]:
+    """An OLE 1.0 LengthPrefixedAnsiString at ``at`` (its length, NUL included, then its
+    characters), and where what follows it begins (struct.error if it is cut short)."""
+    (length,) = struct.unpack_from("<I", data, at)
+    value = data[at + 4 : at + 4 + length]
+    if len(value) != length:
+        raise struct.error("cut short")
+    return value.rstrip(b"\0").decode("cp1252", "replace"), at + 4 + length

@@ -472,7 +472,7 @@ def _whole_text(ref: DocumentRef, segment: WholeSegment, deps: SegmentDeps) -> t
         from docproc.extract import rtf
 
         data = _held_whole(ref, segment, deps, rtf.RTF_MEMORY_FACTOR, "an RTF")
-        return rtf.rtf_text(data), rtf.EXTRACTION_METHOD
+        return rtf.rtf_text(data, deps.budget.reserve), rtf.EXTRACTION_METHOD
     if ref.media_type == ODT:
         from docproc.extract import opendocument
 
