@@ -23,6 +23,7 @@ from docproc.extract.sniff import (
     MARKDOWN,
     PDF,
     TEXT,
+    XLSB,
     ZIP,
     sniff,
     sniff_zip,
@@ -202,6 +203,21 @@ def test_zip_containers_by_members(tmp_path: Path):
     (tmp_path / "e.zip").write_bytes(b"PK\x03\x04" + io.BytesIO(b"junk").read())
     with pytest.raises(InvalidDocument):
         sniff_zip(tmp_path / "e.zip")
+
+
+def test_an_excel_binary_workbook_is_unsupported_not_an_archive_of_its_parts(tmp_path: Path):
+    # Given an XLSB (Excel's binary workbook: its parts' records binary, its properties and
+    # relationships XML)
+    with zipfile.ZipFile(tmp_path / "model.xlsb", "w") as package:
+        package.writestr("[Content_Types].xml", "<Types/>")
+        package.writestr("docProps/app.xml", "<Properties><Application>Excel</Application>")
+        package.writestr("xl/workbook.bin", b"\x83\x01\x00\x84\x01\x00")
+        package.writestr("xl/worksheets/sheet1.bin", b"\x81\x01\x00")
+    # When it is sniffed, Then it is named as what it is and refused (red before: an archive
+    # of files, its XML read as text)
+    with pytest.raises(UnsupportedDocument) as refused:
+        sniff_zip(tmp_path / "model.xlsb")
+    assert refused.value.detected_type == XLSB
 
 
 @pytest.mark.parametrize(

@@ -29,6 +29,8 @@ FB2 = "application/x-fictionbook+xml"
 MOBI = "application/x-mobipocket-ebook"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# Excel's binary workbook: a package of binary records, which docproc does not read.
+XLSB = "application/vnd.ms-excel.sheet.binary.macroEnabled.12"
 PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
 XLS = "application/vnd.ms-excel"
 # Word 2003 XML and Excel 2003 XML: one XML document each (docproc.extract.wordml,
@@ -410,6 +412,12 @@ def sniff_zip(archive_file: Path | IO[bytes]) -> str:
         return DOCX  # DOCM, DOTX and DOTM too: the same parts
     if "xl/workbook.xml" in members:
         return XLSX  # XLSM too: the same package, with macros docproc never runs
+    if "xl/workbook.bin" in members:
+        # Not an archive of files: read as one, it was its package's XML (properties,
+        # relationships), its sheets' binary records left out.
+        raise UnsupportedDocument(
+            "an Excel binary workbook (XLSB), which docproc does not read", detected_type=XLSB
+        )
     if "ppt/presentation.xml" in members:
         return PPTX  # PPTM, PPSX (a slide show) and POTX (a template) too
     if any(name.endswith(".fdseq") for name in names) or "FixedDocumentSequence.fdseq" in members:
