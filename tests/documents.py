@@ -9,6 +9,7 @@ import functools
 import io
 import mailbox
 import random
+import re
 import struct
 import zipfile
 import zlib
@@ -1361,6 +1362,7 @@ def word_97_document(
     version: int = 0x00C1,
     pictures: int = 0,
     paragraph_properties: bool = True,
+    objects: Sequence[bytes] = (),
 ) -> bytes:
     """A Word 97-2003 document (.doc) whose text is ``main`` and ``stories`` (by their names:
     "footnotes", "headers", "comments", "endnotes", "text boxes"), as [MS-DOC] lays text out
@@ -1373,7 +1375,10 @@ def word_97_document(
     after property runs, as Word writes them after editing. With ``paragraph_properties``,
     pages of them (PapxFkp) say which paragraphs are in a table and which end a row.
     ``flags`` are FibBase's (0x0100: encrypted); ``pictures`` bytes of a Data stream (where
-    Word keeps pictures)."""
+    Word keeps pictures). ``objects``: the compound files of the objects the document embeds,
+    in the order of the EMBED fields of ``main`` ("\\x13 EMBED Package \\x14\\x01\\x15"), each
+    kept in the ObjectPool as Word keeps one, its field's separator marked as its anchor in
+    the characters' properties (ChpxFkp)."""
     from docproc.extract.compound import compound_file
 
     order = ["footnotes", "headers", "macros", "comments", "endnotes", "text boxes"]
@@ -1400,12 +1405,30 @@ def word_97_document(
     property_runs = b"\x01" + struct.pack("<h", 3) + b"\x03\x24\x01"  # a Prc of one sprm
     clx = property_runs + b"\x02" + struct.pack("<I", len(pieces)) + pieces
     document = bytearray(text_at) + first_bytes + second.encode("utf-16-le")
-    papx = b""
+    widths = [1 if compressed else 2] * half + [2] * (len(text) - half)
+    offsets = [text_at + sum(widths[:half])]  # (the second piece follows the first)
+    starts = [text_at + (w * i) for i, w in enumerate(widths[:half])]
+    starts += [offsets[0] + 2 * i for i in range(len(text) - half)]
+    papx = chpx = b""
+    streams: dict[str, bytes] = {}
+    if objects:
+        anchors = [m.end() - 1 for m in re.finditer("\x13 EMBED [^\x14]*\x14", marked)]
+        numbers = [1000 + n for n in range(len(objects))]
+        document += bytes(-len(document) % 512)
+        page, chpx = _chpx_page(
+            [(starts[a], starts[a] + widths[a], n) for a, n in zip(anchors, numbers, strict=True)],
+            text_at,
+            offsets[0] + 2 * (len(text) - half),
+            len(document) // 512,
+        )
+        document += page
+        import olefile
+
+        for number, compound in zip(numbers, objects, strict=True):
+            with olefile.OleFileIO(io.BytesIO(compound)) as ole:
+                for path in ole.listdir():
+                    streams[f"ObjectPool/_{number}/" + "/".join(path)] = ole.openstream(path).read()
     if paragraph_properties:
-        widths = [1 if compressed else 2] * half + [2] * (len(text) - half)
-        offsets = [text_at + sum(widths[:half])]  # (the second piece follows the first)
-        starts = [text_at + (w * i) for i, w in enumerate(widths[:half])]
-        starts += [offsets[0] + 2 * i for i in range(len(text) - half)]
         paragraphs, begun = [], text_at
         for position, character in enumerate(marked):
             if character in "\r\x07\x1c\x1d":
@@ -1415,7 +1438,7 @@ def word_97_document(
         document += bytes(-len(document) % 512)
         pages, papx = _papx_pages(paragraphs, len(document) // 512)
         document += pages
-    table = bytes(64) + clx + papx
+    table = bytes(64) + clx + papx + chpx
     struct.pack_into("<HH", document, 0, 0xA5EC, version)
     struct.pack_into("<H", document, 0x0A, 0x0200 | flags)  # the table is 1Table
     struct.pack_into("<H", document, 32, 14)  # csw, then fibRgW
@@ -1423,8 +1446,9 @@ def word_97_document(
     struct.pack_into("<11I", document, 64, 0, 0, 0, *lengths)
     struct.pack_into("<H", document, 152, 0x5D)  # cbRgFcLcb (Word 97), then the pairs
     struct.pack_into("<II", document, 154 + 13 * 8, 64 + len(clx), len(papx))
+    struct.pack_into("<II", document, 154 + 12 * 8, 64 + len(clx) + len(papx), len(chpx))
     struct.pack_into("<II", document, 154 + 33 * 8, 64, len(clx))
-    streams = {"WordDocument": bytes(document), "1Table": table}
+    streams |= {"WordDocument": bytes(document), "1Table": table}
     if pictures:
         streams["Data"] = random.Random(pictures).randbytes(pictures)
     return compound_file(streams)
@@ -1439,6 +1463,34 @@ _WORD_PAPX = [
     (484, b"\x03" + b"\x00\x00\x16\x24\x01"),
     (490, b"\x00\x04" + b"\x00\x00\x16\x24\x01\x17\x24\x01"),
 ]
+
+
+def _chpx_page(
+    anchors: list[tuple[int, int, int]], text_start: int, text_end: int, page_number: int
+) -> tuple[bytes, bytes]:
+    """A page of character properties (ChpxFkp) over the text's bytes, the characters of
+    ``anchors`` ((start, end, object number)) with an object's (sprmCFSpec, sprmCFObj,
+    sprmCPicLocation), the rest none; and the PlcBteChpx that finds it."""
+    page = bytearray(512)
+    edges, offsets, at = [text_start], [], 511
+    for start, end, number in anchors:
+        grpprl = b"\x55\x08\x01" + b"\x56\x08\x01" + b"\x03\x6a" + struct.pack("<I", number)
+        at -= len(grpprl) + 1
+        at -= at % 2
+        page[at] = len(grpprl)
+        page[at + 1 : at + 1 + len(grpprl)] = grpprl
+        if start > edges[-1]:
+            edges.append(start)
+            offsets.append(0)
+        edges.append(end)
+        offsets.append(at // 2)
+    if text_end > edges[-1]:
+        edges.append(text_end)
+        offsets.append(0)
+    struct.pack_into(f"<{len(edges)}I", page, 0, *edges)
+    page[4 * len(edges) : 4 * len(edges) + len(offsets)] = bytes(offsets)
+    page[511] = len(offsets)
+    return bytes(page), struct.pack("<3I", text_start, text_end, page_number)
 
 
 def _papx_pages(paragraphs: list[tuple[int, int, int]], first_page: int) -> tuple[bytes, bytes]:

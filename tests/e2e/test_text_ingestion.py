@@ -153,11 +153,14 @@ def test_an_email_is_read_whole_with_its_attachments(
 
 @pytest.mark.built_artifacts
 def test_a_word_97_document_is_read_whole_by_range(stack: DeployedStack, qdrant: QdrantClient):
-    # Given a Word 97-2003 document with a table (its rows' ends in paragraph properties) and
-    # a footnote
+    # Given a Word 97-2003 document with a table (its rows' ends in paragraph properties), a
+    # footnote, and an exhibit embedded as an icon (its object in the ObjectPool)
+    exhibit = packaged_object("plan.pdf", pdf_of_lines(["Exhibit A: the roof plan."]))
     data = word_97_document(
-        "Clause 1: the tenant repairs the roof.\rTerm\x07Value\x07\x1dRent\x071,200\x07\x1d\r",
+        "Clause 1: the tenant repairs the roof.\x13 EMBED Package \x14\x01\x15\r"
+        "Term\x07Value\x07\x1dRent\x071,200\x07\x1d\r",
         {"footnotes": "\x02 Net of fees.\r"},
+        objects=[exhibit],
     )
     (event,) = stack.upload("uploads/acme/case-3/doc-1/lease.doc", data)
     # When it is ingested (olefile in the built image, the upload read by range)
@@ -167,7 +170,7 @@ def test_a_word_97_document_is_read_whole_by_range(stack: DeployedStack, qdrant:
     assert execution["status"] == "SUCCEEDED", execution.get("cause")
     chunks = _chunks(stack, "work/acme/doc-1/")
     assert [chunk["text"] for chunk in chunks] == [
-        "Clause 1: the tenant repairs the roof.",
+        "Clause 1: the tenant repairs the roof.\n\nExhibit A: the roof plan.",
         "| Term | Value |\n| --- | --- |\n| Rent | 1,200 |",
         "Footnotes:\nNet of fees.",
     ]

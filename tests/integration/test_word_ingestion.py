@@ -226,6 +226,22 @@ def test_an_exhibit_a_docx_embeds_as_an_icon_is_found_by_what_it_says(env, tmp_p
     assert "Exhibit 7: the survey finds damp in the north wall." in found
 
 
+def test_an_exhibit_a_word_97_document_embeds_is_found_by_what_it_says(env, tmp_path: Path):
+    # Given a Word 97-2003 brief that embeds its exhibit, a PDF shown as an icon (Packager's
+    # object in the document's ObjectPool, its EMBED field its anchor)
+    exhibit = pdf_of_lines(["Exhibit 9: the survey finds rot in the south beam."])
+    field = "\x13 EMBED Package \x14\x01\x15"
+    brief = word_97_document(
+        f"The survey is attached.{field}\r", objects=[packaged_object("survey.pdf", exhibit)]
+    )
+    path = tmp_path / "brief.doc"
+    path.write_bytes(brief)
+    # When the laptop's runner ingests it, Then the exhibit's text is found, after the
+    # paragraph (red before: the exhibit was not read)
+    found = _ingested_and_found(env, path, "rot in the south beam")
+    assert "The survey is attached.\n\nExhibit 9: the survey finds rot in the south beam." in found
+
+
 def test_a_web_page_word_saved_whole_is_read_as_a_page(env, tmp_path: Path):
     # Given a memo Word saved as a single-file web page (MHTML): a MIME document, without a
     # sender, of its HTML in quoted-printable

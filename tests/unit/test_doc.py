@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 
@@ -12,11 +13,19 @@ from docproc.errors import (
     SegmentBudgetExceeded,
     UnsupportedDocument,
 )
+from docproc.extract.compound import compound_file
 from docproc.extract.doc import MEMORY_FACTOR, doc_text
 from docproc.extract.mail import message_text
 from docproc.extract.sniff import DOC, OLE, sniff, sniff_ole
 from tests.damage import damaged_copies, outcomes
-from tests.documents import email_message, word_97_document
+from tests.documents import (
+    email_message,
+    legacy_workbook,
+    packaged_object,
+    pdf_of_lines,
+    word_97_document,
+    workbook,
+)
 from tests.fakes import RefusingBudget
 
 
@@ -135,11 +144,46 @@ def test_an_e_mail_with_a_word_document_attached_reads_it():
     )
 
 
+_EMBED = "\x13 EMBED Package \x14\x01\x15"
+
+
+def test_objects_a_document_embeds_are_read_after_their_paragraphs(tmp_path: Path):
+    # Given a Word 97-2003 document embedding, as Word does (each object in the ObjectPool,
+    # its EMBED field's separator its anchor): an exhibit's PDF packaged as an icon, a
+    # workbook (Excel 97-2003), an Excel 2007 workbook (its package in a Package stream), one in
+    # a table's cell, and one of a kind docproc does not read; and a field that is no object's
+    plan = packaged_object("plan.pdf", pdf_of_lines(["Exhibit A: the floor plan."]))
+    rents = legacy_workbook(tmp_path / "rent.xls", {"Rent": [["Unit 4", 1200]]}).read_bytes()
+    deposits = workbook(tmp_path / "d.xlsx", {"Deposit": [["Unit 4", 2400]]}).read_bytes()
+    new_book = compound_file({"Package": deposits, "\x01CompObj": bytes(28)})
+    main = (
+        f"The plan:{_EMBED}\rThe rents:\r{_EMBED}\r"
+        f"Cell\x07{_EMBED}\x07\x1d"
+        f"After the table.\r{_EMBED}Page \x13 PAGE \x142\x15.\r"
+    )
+    missing = compound_file({"\x01CompObj": bytes(28)})
+    document = word_97_document(main, objects=[plan, rents, new_book, missing])
+    # When it is read
+    text = doc_text(io.BytesIO(document))
+    # Then each object's file is read after its paragraph, the one in a cell after its table,
+    # the one of no kind docproc reads left out, the field's result kept (red before: no
+    # object was read)
+    assert text == (
+        "The plan:\n\nExhibit A: the floor plan.\n\n"
+        "The rents:\n\nSheet: Rent\n| Unit 4 | 1200 |\n| --- | --- |\n\n"
+        "| Cell |  |\n| --- | --- |\n\n"
+        "Sheet: Deposit\n| Unit 4 | 2400 |\n| --- | --- |\n\n"
+        "After the table.\nPage 2."
+    )
+
+
 def test_damaged_documents_give_text_or_a_typed_error():
-    # Given documents with fields, tables and stories, damaged
+    # Given documents with fields, tables, stories and embedded objects, damaged
+    exhibit = packaged_object("a.pdf", pdf_of_lines(["Exhibit."]))
     originals = [
         word_97_document("A \x13 PAGE \x141\x15 memo.\rA\x07B\x07\x07\r", {"footnotes": "Fn.\r"}),
         word_97_document("Café — Zoë 契約\r" * 20),
+        word_97_document(f"See:{_EMBED}\rEnd.\r", objects=[exhibit]),
     ]
     copies = damaged_copies(originals, 400, seed=9, cut_share=0.1)
     # When each is read

@@ -12,6 +12,10 @@ from __future__ import annotations
 import math
 import struct
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import olefile
 
 _SECTOR = 512
 _MINI_SECTOR = 64
@@ -160,3 +164,15 @@ def _directory_entry(entry: _Entry, mini_stream_size: int) -> bytes:
         start,
         size,
     )
+
+
+def storage_streams(ole: olefile.OleFileIO, storage: str) -> dict[str, bytes]:
+    """The streams under ``storage`` ("a/b") of the open compound file ``ole``, by their paths
+    within it: what ``compound_file`` makes a file of its own (an OLE object a document or a
+    message holds in a storage). Raises what olefile raises on a damaged file (OLE_ERRORS)."""
+    prefix = storage.split("/")
+    return {
+        "/".join(path[len(prefix) :]): bytes(ole.openstream(path).read())
+        for path in ole.listdir(streams=True, storages=False)
+        if path[: len(prefix)] == prefix and len(path) > len(prefix)
+    }

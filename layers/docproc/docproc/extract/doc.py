@@ -12,7 +12,9 @@ their results, not their codes (a hyperlink's text, not ``HYPERLINK "..."``). A 
 Markdown table, as a DOCX's: which paragraphs are in a table and which mark ends a row is read
 from the paragraphs' properties (two of them; nothing else of the formatting is read). Where
 those cannot be read, a row's cells are joined on a line with " | ", its end told by two marks
-in a row.
+in a row. An object the document embeds (its storage in the ObjectPool, its EMBED field's
+separator its anchor, as two of the characters' properties say) is read after its paragraph
+as the file it is (docproc.extract.included).
 
 Read through olefile from the file as it is (on S3, by ranged reads): the WordDocument and
 table streams are held while the text is made (the pictures, in the Data stream, are not
@@ -25,14 +27,18 @@ from __future__ import annotations
 import bisect
 import re
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from docproc.errors import EncryptedDocument, InvalidDocument, UnsupportedDocument
+from docproc.extract.included import Allowance, IncludedFiles
 from docproc.extract.pages import distinct_lines, markdown_grid
 from docproc.extract.sniff import OLE_ERRORS
+
+if TYPE_CHECKING:
+    import olefile
 
 EXTRACTION_METHOD = "doc"
 # Peak memory of reading a document per byte of its WordDocument and table streams, with a
@@ -58,6 +64,7 @@ _STORIES = [
     "Header text boxes",
 ]
 _CLX_PAIR = 33  # fcClx/lcbClx: the 34th pair of FibRgFcLcb97
+_CHPX_PAIR = 12  # fcPlcfBteChpx/lcbPlcfBteChpx: where the characters' properties are
 _PAPX_PAIR = 13  # fcPlcfBtePapx/lcbPlcfBtePapx: where the paragraphs' properties are
 _FKP_SIZE = 512
 # Paragraphs by what their properties say of tables, and the properties (sprms) that say it.
@@ -73,6 +80,15 @@ _PIECE_COMPRESSED = 0x40000000
 # notes (dropped), and the field characters (begin, separator, end).
 _FIELD_BEGIN, _FIELD_SEPARATOR, _FIELD_END = "\x13", "\x14", "\x15"
 _CELL_MARK = "\x07"
+# An embedded object's place in the text: the separator of its EMBED field, whose properties
+# say it is an object's (sprmCFObj), kept in the ObjectPool storage that sprmCPicLocation
+# names ("_" and the number).
+_OBJECT_ANCHOR = _FIELD_SEPARATOR
+_SPRM_OBJECT, _SPRM_PICTURE_LOCATION = 0x0856, 0x6A03
+_OBJECT_POOL = "ObjectPool"
+# Where an object stands in the text being made: private-use characters around its number,
+# which nothing before the objects are read changes.
+_OBJECT_MARK = re.compile("\ue000(\\d+)\ue001")
 # Marks given to characters by their paragraphs' properties (characters Word never stores in
 # text): the end of a paragraph within a cell, and the mark that ends a table's row.
 _CELL_BREAK, _ROW_MARK = "\x1c", "\x1d"
@@ -94,10 +110,15 @@ _REPLACED = str.maketrans(
 )
 
 
-def doc_text(source: Path | IO[bytes], reserve: Callable[[float, str], None] | None = None) -> str:
-    """The text of the Word 97-2003 document ``source`` (a path or a seekable file).
-    ``reserve(mb, reading)`` (the segment's budget) is asked for what its streams need before
-    they are read."""
+def doc_text(
+    source: Path | IO[bytes],
+    reserve: Callable[[float, str], None] | None = None,
+    depth: int = 0,
+) -> str:
+    """The text of the Word 97-2003 document ``source`` (a path or a seekable file), the
+    objects it embeds read after their paragraphs. ``reserve(mb, reading)`` (the segment's
+    budget) is asked for what its streams need before they are read; ``depth``: how deep in
+    other files the document lies."""
     import olefile  # only for compound files
 
     try:
@@ -110,8 +131,23 @@ def doc_text(source: Path | IO[bytes], reserve: Callable[[float, str], None] | N
             document = ole.openstream("WordDocument").read()
             fib = _Fib.read(document[:1024])
             table = ole.openstream("1Table" if fib.flags & _WHICH_TABLE else "0Table").read()
+            texts, objects = _piece_texts(document, table, fib)
+            del document, table  # (before the text is made: the most it needs)
+            text = _stories_text(texts, fib, objects)
+            if _OBJECT_MARK.search(text) is None:
+                return text
+            embedded = _EmbeddedObjects(ole, IncludedFiles(reserve, depth, Allowance.whole()))
+            return _with_objects(text, embedded.text)
     except OLE_ERRORS as exc:
         raise InvalidDocument(f"not a readable Word document: {type(exc).__name__}") from exc
+
+
+def _piece_texts(
+    document: bytes, table: bytes, fib: _Fib
+) -> tuple[list[str], list[tuple[int, int]]]:
+    """The text of each piece, in the document's order, tables' marks as its paragraphs'
+    properties say; and where each object it embeds stands (the position of its field's
+    separator, its number), in order."""
     pieces = _piece_table(table[fib.clx_start : fib.clx_end])
     texts = [piece.text(document) for piece in pieces]
     if any(_CELL_MARK in text for text in texts):
@@ -120,14 +156,25 @@ def doc_text(source: Path | IO[bytes], reserve: Callable[[float, str], None] | N
             texts = [
                 _with_table_marks(p, t, paragraphs) for p, t in zip(pieces, texts, strict=True)
             ]
-    del document, table
+    objects: list[tuple[int, int]] = []
+    if any(_OBJECT_ANCHOR in text for text in texts):
+        runs = _ObjectRuns.read(document, table, fib.chpx)
+        if runs is not None:
+            for piece, text in zip(pieces, texts, strict=True):
+                objects += _objects_in(piece, text, runs)
+    return texts, objects
+
+
+def _stories_text(texts: list[str], fib: _Fib, objects: list[tuple[int, int]]) -> str:
+    """The stories ``texts`` hold (emptied as they are joined), each as a reader sees it,
+    under its label; ``objects`` marked where they stand (_OBJECT_MARK)."""
     characters = "".join(texts)
-    del texts
+    texts.clear()
     blocks = []
     start = 0
     for label, length in [("", fib.main_length), *zip(_STORIES, fib.story_lengths, strict=True)]:
         if label is not None:
-            text = _visible(characters[start : start + length])
+            text = _visible(_with_object_marks(characters, start, start + length, objects))
             if label == _HEADERS:
                 # Each section's headers and footers (first, odd and even pages) are in the
                 # story: each line once.
@@ -150,10 +197,12 @@ class _Fib:
         story_lengths: list[int],
         clx: tuple[int, int],
         papx: tuple[int, int],
+        chpx: tuple[int, int],
     ) -> None:
         self.flags, self.main_length, self.story_lengths = flags, main_length, story_lengths
         self.clx_start, self.clx_end = clx[0], clx[0] + clx[1]
         self.papx = papx  # PlcBtePapx's place and size in the table stream
+        self.chpx = chpx  # PlcBteChpx's
 
     @classmethod
     def read(cls, head: bytes) -> _Fib:
@@ -178,9 +227,10 @@ class _Fib:
                 raise InvalidDocument("not a readable Word document: no piece table")
             clx = struct.unpack_from("<II", head, pairs_at + _CLX_PAIR * 8)
             papx = struct.unpack_from("<II", head, pairs_at + _PAPX_PAIR * 8)
+            chpx = struct.unpack_from("<II", head, pairs_at + _CHPX_PAIR * 8)
         except struct.error as exc:
             raise InvalidDocument("not a readable Word document: its header is cut") from exc
-        return cls(flags, lengths[3], list(lengths[4:11]), clx, papx)
+        return cls(flags, lengths[3], list(lengths[4:11]), clx, papx, chpx)
 
 
 @dataclass(frozen=True)
@@ -303,6 +353,141 @@ def _paragraph_kind(grpprl: bytes) -> int:
                 size = grpprl[position] + 1
         position += size
     return kind
+
+
+class _ObjectRuns:
+    """Which stored characters are embedded objects, and each one's number in the ObjectPool
+    storage: from the characters' properties' pages (ChpxFkp), through PlcBteChpx. Only the
+    two properties that say so are read (sprmCFOle2, sprmCPicLocation)."""
+
+    def __init__(self, runs: list[tuple[int, int, int]]) -> None:
+        self._starts = [start for start, _, _ in runs]
+        self._runs = runs
+
+    @classmethod
+    def read(cls, document: bytes, table: bytes, place: tuple[int, int]) -> _ObjectRuns | None:
+        """None where the document has no such pages, or they cannot be read: its objects
+        are then left out, as before any was read."""
+        start, size = place
+        plc = table[start : start + size]
+        count = (len(plc) - 4) // 8
+        if count <= 0:
+            return None
+        runs: list[tuple[int, int, int]] = []
+        try:
+            for page in struct.unpack_from(f"<{count}I", plc, (count + 1) * 4):
+                at = (page & 0x3FFFFF) * _FKP_SIZE
+                runs += _object_runs(document[at : at + _FKP_SIZE])
+        except (IndexError, struct.error):
+            return None
+        runs.sort()
+        return cls(runs)
+
+    def object_at(self, offset: int) -> int | None:
+        """The number of the object whose character is stored at byte ``offset``, if any."""
+        index = bisect.bisect_right(self._starts, offset) - 1
+        if index < 0 or offset >= self._runs[index][1]:
+            return None
+        return self._runs[index][2]
+
+
+def _object_runs(page: bytes) -> list[tuple[int, int, int]]:
+    """(start, end, object number) of each run of characters a ChpxFkp describes as an
+    embedded object."""
+    count = page[_FKP_SIZE - 1]
+    bounds = struct.unpack_from(f"<{count + 1}I", page, 0)
+    runs = []
+    for number in range(count):
+        at = page[4 * (count + 1) + number] * 2  # its Chpx's offset, in words (0: none)
+        if at == 0:
+            continue
+        grpprl = page[at + 1 : at + 1 + page[at]]
+        found = _object_number(grpprl)
+        if found is not None:
+            runs.append((bounds[number], bounds[number + 1], found))
+    return runs
+
+
+def _object_number(grpprl: bytes) -> int | None:
+    """The ObjectPool number the characters' properties (sprms) give, if they are an
+    object's (a picture's location, without sprmCFObj, is in the Data stream)."""
+    ole, location, position = False, None, 0
+    while position + 2 <= len(grpprl):
+        (operation,) = struct.unpack_from("<H", grpprl, position)
+        position += 2
+        if operation == _SPRM_OBJECT:
+            ole = grpprl[position : position + 1] == b"\x01"
+        elif operation == _SPRM_PICTURE_LOCATION:
+            (location,) = struct.unpack_from("<I", grpprl, position)
+        size = _SPRM_OPERAND_SIZES[operation >> 13]
+        position += grpprl[position] + 1 if size is None else size
+    return location if ole else None
+
+
+def _objects_in(piece: _Piece, text: str, runs: _ObjectRuns) -> Iterator[tuple[int, int]]:
+    """(position, number) of each object ``text`` (``piece``'s) anchors: a field separator
+    whose properties say it is an object's."""
+    position = text.find(_OBJECT_ANCHOR)
+    while position >= 0:
+        number = runs.object_at(piece.byte_at(piece.start + position))
+        if number is not None:
+            yield piece.start + position, number
+        position = text.find(_OBJECT_ANCHOR, position + 1)
+
+
+def _with_object_marks(
+    characters: str, start: int, end: int, objects: list[tuple[int, int]]
+) -> str:
+    """``characters[start:end]`` with the mark of each object there (_OBJECT_MARK) after the
+    field separator that anchors it: in the field's result, which the text keeps."""
+    parts: list[str] = []
+    done = start
+    for position, number in objects[bisect.bisect_left(objects, (start, -1)) :]:
+        if position >= end:
+            break
+        parts += [characters[done : position + 1], f"\ue000{number}\ue001"]
+        done = position + 1
+    parts.append(characters[done:end])
+    return "".join(parts)
+
+
+class _EmbeddedObjects:
+    """The objects a document embeds, each in its ObjectPool storage ("_" and its number),
+    read as the files they are (docproc.extract.included)."""
+
+    def __init__(self, ole: olefile.OleFileIO, included: IncludedFiles) -> None:
+        self._ole, self._included = ole, included
+
+    def text(self, number: int) -> str:
+        from docproc.extract.compound import compound_file, storage_streams
+
+        storage = f"{_OBJECT_POOL}/_{number}"
+        if not self._ole.exists(storage):
+            return ""
+        size = sum(
+            self._ole.get_size(path)
+            for path in self._ole.listdir(streams=True, storages=False)
+            if "/".join(path).startswith(storage + "/")
+        )
+        return self._included.text(
+            storage, size, lambda: compound_file(storage_streams(self._ole, storage))
+        )
+
+
+def _with_objects(text: str, object_text: Callable[[int], str]) -> str:
+    """``text`` without its objects' marks, each object's text after the paragraph that holds
+    it (a table's after the table), a block of its own."""
+    lines = text.split("\n")
+    kept: list[str] = []
+    pending: list[str] = []
+    for index, line in enumerate(lines):
+        pending += [object_text(int(number)) for number in _OBJECT_MARK.findall(line)]
+        kept.append(_OBJECT_MARK.sub("", line).rstrip())
+        in_table = line.startswith("|") and lines[index + 1 : index + 2] != [""]
+        if pending and not (in_table and index + 1 < len(lines)):
+            kept += [f"\n{found}\n" for found in pending if found]
+            pending = []
+    return re.sub("\n{3,}", "\n\n", "\n".join(kept)).strip()
 
 
 def _visible(story: str) -> str:

@@ -409,7 +409,7 @@ def _office_text(data: bytes, media_type: str, depth: int) -> str:
     if media_type == sniff.DOC:
         from docproc.extract.doc import doc_text
 
-        return doc_text(io.BytesIO(data))
+        return doc_text(io.BytesIO(data), depth=depth)
     if media_type == sniff.PPTX:
         from docproc.extract import pptx
 

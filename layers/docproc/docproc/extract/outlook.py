@@ -231,17 +231,12 @@ class _Storage:
         """The OLE object an attachment is (afStorage), made a compound file of its own: its
         storage's streams, under the file's root (where an application's storage of the object
         is its file's: a DOC's, an XLS's, Packager's). None for any other attachment."""
-        from docproc.extract.compound import compound_file
+        from docproc.extract.compound import compound_file, storage_streams
 
         if self.number(_ATTACH_METHOD) != _OLE_STORAGE:
             return None
-        storage = self._object_path().rstrip("/").split("/")
         try:
-            streams = {
-                "/".join(path[len(storage) :]): bytes(self._ole.openstream(path).read())
-                for path in self._ole.listdir(streams=True, storages=False)
-                if path[: len(storage)] == storage and len(path) > len(storage)
-            }
+            streams = storage_streams(self._ole, self._object_path().rstrip("/"))
         except OLE_ERRORS as exc:
             raise InvalidDocument(f"damaged OLE object in a message: {type(exc).__name__}") from exc
         return compound_file(streams) if streams else None
