@@ -924,6 +924,50 @@ def workbook(
     return path
 
 
+def with_sheet_objects(book: bytes, sheet: int, objects: Sequence[tuple[str, bytes]]) -> bytes:
+    """The XLSX ``book`` with ``objects`` ((part name under xl/embeddings/, bytes)) embedded on
+    its sheet number ``sheet`` as Excel embeds them: each part named by the sheet's
+    relationships (an OLE object's .bin as oleObject, an Office package as package) and by its
+    ``oleObjects`` (openpyxl writes neither)."""
+    ole = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/oleObject"
+    package = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/package"
+    sheet_part = f"xl/worksheets/sheet{sheet}.xml"
+    rels_part = f"xl/worksheets/_rels/sheet{sheet}.xml.rels"
+    relationships = "".join(
+        f'<Relationship Id="rIdO{number}" Type="{ole if name.endswith(".bin") else package}" '
+        f'Target="../embeddings/{name}"/>'
+        for number, (name, _) in enumerate(objects)
+    )
+    listed = "".join(
+        f'<oleObject progId="Package" shapeId="{1025 + number}" r:id="rIdO{number}"/>'
+        for number in range(len(objects))
+    )
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(book)) as source, zipfile.ZipFile(out, "w") as target:
+        names = source.namelist()
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == sheet_part:
+                data = data.replace(
+                    b"</worksheet>",
+                    b'<oleObjects xmlns:r="http://schemas.openxmlformats.org/officeDocument/'
+                    b'2006/relationships">' + listed.encode() + b"</oleObjects></worksheet>",
+                )
+            elif info.filename == rels_part:
+                end = b"</Relationships>"
+                data = data.replace(end, relationships.encode() + end)
+            target.writestr(info, data)
+        if rels_part not in names:
+            target.writestr(
+                rels_part,
+                '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+                f'relationships">{relationships}</Relationships>',
+            )
+        for name, data in objects:
+            target.writestr(f"xl/embeddings/{name}", data)
+    return out.getvalue()
+
+
 def with_content_type(package: bytes, old: str, new: str) -> bytes:
     """The Office package ``package`` with its parts of content type ``old`` declared as
     ``new`` in ``[Content_Types].xml`` (a DOCX's main part as a macro-enabled document's, a

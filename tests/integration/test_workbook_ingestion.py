@@ -12,7 +12,13 @@ import pytest
 from docproc.errors import EncryptedDocument
 from docproc.extract.compound import compound_file
 from docproc.local.runner import ingest
-from tests.documents import legacy_workbook, workbook
+from tests.documents import (
+    legacy_workbook,
+    packaged_object,
+    pdf_of_lines,
+    with_sheet_objects,
+    workbook,
+)
 
 
 def test_a_workbook_s_rows_are_chunked_under_their_sheet_and_header(env, tmp_path: Path):
@@ -78,3 +84,29 @@ def test_an_office_file_encrypted_with_a_password_is_refused_as_encrypted(env, t
     # When it is ingested, Then it is refused as encrypted (it was "unsupported")
     with pytest.raises(EncryptedDocument):
         ingest(env, path, document_id="protected")
+
+
+def test_an_exhibit_a_sheet_embeds_is_found_on_its_sheet(env, tmp_path: Path):
+    # Given a claims register whose second sheet embeds the survey it cites, a PDF packaged as
+    # an icon (an OLE object, as Excel embeds one)
+    book = workbook(
+        tmp_path / "register.xlsx",
+        {"Claims": [["Claim", "Amount"], ["C-1", 500]], "Evidence": [["Claim", "Exhibit"]]},
+    ).read_bytes()
+    survey = pdf_of_lines(["Exhibit 4: the survey finds subsidence under the east wall."])
+    path = tmp_path / "register.xlsx"
+    path.write_bytes(
+        with_sheet_objects(book, 2, [("oleObject1.bin", packaged_object("survey.pdf", survey))])
+    )
+    # When it is ingested
+    report = ingest(env, path, document_id="register")
+    # Then a search finds the exhibit's text, in a chunk on sheet 2 headed by its name (red
+    # before: the object was not read)
+    assert report.status == "complete"
+    query = "subsidence under the east wall"
+    dense, sparse = env.embedder.embed([query])[0], env.sparse.encode_query(query)
+    hit = env.vectors.search(dense, "local", sparse=sparse)[0]
+    assert hit.payload["text"] == (
+        "Sheet: Evidence\nExhibit 4: the survey finds subsidence under the east wall."
+    )
+    assert hit.payload["page_start"] == hit.payload["page_end"] == 2

@@ -10,10 +10,19 @@ from pathlib import Path
 import pytest
 
 from docproc.errors import InvalidDocument, SegmentBudgetExceeded
+from docproc.extract.compound import compound_file
 from docproc.extract.sniff import XLSX, sniff, sniff_zip
 from docproc.extract.xlsx import sheet_tables
 from tests.damage import damaged_copies, outcomes
-from tests.documents import with_member_marked, workbook
+from tests.documents import (
+    docx_file,
+    legacy_workbook,
+    packaged_object,
+    pdf_of_lines,
+    with_member_marked,
+    with_sheet_objects,
+    workbook,
+)
 from tests.fakes import RefusingBudget
 
 
@@ -93,10 +102,41 @@ def test_a_sheet_zipfile_cannot_decompress_is_a_typed_error(tmp_path: Path, mark
         _texts(io.BytesIO(damaged))
 
 
+def test_objects_a_sheet_embeds_are_read_after_its_table(tmp_path: Path):
+    # Given a workbook whose first sheet embeds an exhibit's PDF packaged as an icon (an OLE
+    # object) and a DOCX (an Office package), and whose second embeds a legacy workbook, and
+    # an equation (a kind docproc does not read)
+    book = workbook(
+        tmp_path / "claims.xlsx",
+        {
+            "Claims": [["Claim", "Amount"], ["C-1", 500]],
+            "Costs": [["Item", "Cost"], ["Survey", 90]],
+        },
+    ).read_bytes()
+    plan = packaged_object("plan.pdf", pdf_of_lines(["Exhibit A: the floor plan."]))
+    letter = docx_file(tmp_path / "letter.docx", ["The insurer accepts claim C-1."]).read_bytes()
+    costs = legacy_workbook(tmp_path / "c.xls", {"Invoice": [["Survey fee", 90]]}).read_bytes()
+    equation = compound_file({"Equation Native": b"\x1c\x00MTEF", "\x01CompObj": bytes(28)})
+    book = with_sheet_objects(book, 1, [("oleObject1.bin", plan), ("letter.docx", letter)])
+    book = with_sheet_objects(book, 2, [("oleObject2.bin", costs), ("oleObject3.bin", equation)])
+    # When its sheets are read
+    # Then each object's file is read after its sheet's table, on that sheet, under its name
+    # (red before: no object was read)
+    assert _texts(io.BytesIO(book)) == [
+        (1, "Sheet: Claims\n| Claim | Amount |\n| --- | --- |\n| C-1 | 500 |"),
+        (1, "Sheet: Claims\nExhibit A: the floor plan."),
+        (1, "Sheet: Claims\nThe insurer accepts claim C-1."),
+        (2, "Sheet: Costs\n| Item | Cost |\n| --- | --- |\n| Survey | 90 |"),
+        (2, "Sheet: Costs\nSheet: Invoice\n| Survey fee | 90 |\n| --- | --- |"),
+    ]
+
+
 def test_damaged_workbooks_give_text_or_a_typed_error(tmp_path: Path):
-    # Given a small workbook, and random damage to its bytes
+    # Given a small workbook, one embedding an object, and random damage to their bytes
     path = workbook(tmp_path / "book.xlsx", {"Data": [["Name", "Value"], ["a", 1], ["b", 2]]})
-    copies = damaged_copies([path.read_bytes()], 300, seed=5)
+    plan = packaged_object("plan.pdf", pdf_of_lines(["Exhibit A."]))
+    with_object = with_sheet_objects(path.read_bytes(), 1, [("oleObject1.bin", plan)])
+    copies = damaged_copies([path.read_bytes(), with_object], 300, seed=5)
     # When each is read
     counts = outcomes(lambda data: _texts(io.BytesIO(data)), copies, (InvalidDocument,))
     # Then each gave text or InvalidDocument (anything else fails the test), both seen

@@ -432,7 +432,7 @@ def _office_text(data: bytes, media_type: str, depth: int) -> str:
         if media_type == sniff.ODT:
             return opendocument.text_document_text(io.BytesIO(data))
         return _joined(opendocument.slide_texts(io.BytesIO(data)))
-    return _workbook_text(data, media_type)
+    return _workbook_text(data, media_type, depth)
 
 
 def _text_file(data: bytes, media_type: str, encoding: str | None) -> str:
@@ -455,13 +455,17 @@ def _text_file(data: bytes, media_type: str, encoding: str | None) -> str:
     return text.strip()
 
 
-def _workbook_text(data: bytes, media_type: str) -> str:
+def _workbook_text(data: bytes, media_type: str, depth: int) -> str:
     """A workbook's sheets (XLSX, ODS, Excel 2003 XML, XLS), each read as it is written out
-    (its rows are streamed)."""
-    if media_type in (sniff.XLSX, sniff.ODS, sniff.SPREADSHEETML):
-        if media_type == sniff.XLSX:
-            from docproc.extract.xlsx import sheet_tables
-        elif media_type == sniff.ODS:
+    (its rows are streamed); an XLSX's objects within ``depth``."""
+    if media_type == sniff.XLSX:
+        from docproc.extract import xlsx
+
+        return "\n\n".join(
+            sheet.text() for sheet in xlsx.sheet_tables(io.BytesIO(data), None, depth)
+        )
+    if media_type in (sniff.ODS, sniff.SPREADSHEETML):
+        if media_type == sniff.ODS:
             from docproc.extract.opendocument import sheet_tables
         else:
             from docproc.extract.spreadsheetml import sheet_tables
