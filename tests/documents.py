@@ -1033,6 +1033,58 @@ def legacy_workbook(
     return path
 
 
+# The OBJ record Excel 2007 wrote for a file it embedded as an icon (oletools'
+# embedded-simple-2007.xls): its subrecords ftCmo, ftCf, ftPioGrbit, ftPictFmla (the object's
+# class, then lPosInCtlStm, which names its storage, at _OBJ_STORAGE_AT) and ftEnd.
+_XLS_OBJ = bytes.fromhex(
+    "1500120008000100116000000000a062f90400000000070002000200080002000100090030002a000500302f"
+    "5f010200a07e00031a00004f626a656b742d4d616e616765722d5368656c6c6f626a656b74007bcf09000000"
+    "0000"
+)
+_OBJ_STORAGE_AT = 82
+
+
+def with_legacy_sheet_objects(book: bytes, sheet: int, objects: Sequence[bytes]) -> bytes:
+    """The XLS ``book`` with ``objects`` (compound files) embedded on its sheet number
+    ``sheet`` (from 1) as Excel embeds them: each in a storage of the file named "MBD" and 8
+    hexadecimal digits, which an OBJ record in the sheet's records names (ftPictFmla's
+    lPosInCtlStm); the sheets after it moved by as many bytes (their BOUNDSHEET records)."""
+    import olefile
+
+    from docproc.extract.compound import compound_file, storage_streams
+
+    with olefile.OleFileIO(io.BytesIO(book)) as ole:
+        streams = storage_streams(ole, "")
+        records = ole.openstream("Workbook").read()
+    positions: list[tuple[int, int]] = []  # (the BOUNDSHEET's offset, the sheet's BOF)
+    at = 0
+    while at + 4 <= len(records):
+        kind, size = struct.unpack_from("<HH", records, at)
+        if kind == 0x0085:
+            positions.append((at + 4, struct.unpack_from("<I", records, at + 4)[0]))
+        at += 4 + size
+    start = positions[sheet - 1][1]
+    at = start
+    while struct.unpack_from("<H", records, at)[0] != 0x000A:  # the sheet's EOF
+        at += 4 + struct.unpack_from("<H", records, at + 2)[0]
+    added = b""
+    taken = sum(path.startswith("MBD") for path in {name.split("/")[0] for name in streams})
+    for number, compound in enumerate(objects, start=taken):
+        key = 0x0009CF7B + number
+        body = bytearray(_XLS_OBJ)
+        struct.pack_into("<I", body, _OBJ_STORAGE_AT, key)
+        added += struct.pack("<HH", 0x005D, len(body)) + bytes(body)
+        with olefile.OleFileIO(io.BytesIO(compound)) as inner:
+            for path, data in storage_streams(inner, "").items():
+                streams[f"MBD{key:08X}/{path}"] = data
+    moved = bytearray(records[:at] + added + records[at:])
+    for where, bof in positions:
+        if bof > start:
+            struct.pack_into("<I", moved, where, bof + len(added))
+    streams["Workbook"] = bytes(moved)
+    return compound_file(streams)
+
+
 @dataclass(frozen=True)
 class Slide:
     """What one slide of ``presentation`` holds. ``boxes`` are text boxes at (top, left) in

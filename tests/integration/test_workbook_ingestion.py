@@ -16,6 +16,7 @@ from tests.documents import (
     legacy_workbook,
     packaged_object,
     pdf_of_lines,
+    with_legacy_sheet_objects,
     with_sheet_objects,
     workbook,
 )
@@ -110,3 +111,26 @@ def test_an_exhibit_a_sheet_embeds_is_found_on_its_sheet(env, tmp_path: Path):
         "Sheet: Evidence\nExhibit 4: the survey finds subsidence under the east wall."
     )
     assert hit.payload["page_start"] == hit.payload["page_end"] == 2
+
+
+def test_an_exhibit_a_legacy_sheet_embeds_is_found_on_its_sheet(env, tmp_path: Path):
+    # Given an Excel 97-2003 claims register whose second sheet embeds the survey it cites, a
+    # PDF packaged as an icon (in a storage an OBJ record of the sheet names, as Excel keeps one)
+    book = legacy_workbook(
+        tmp_path / "register.xls", {"Claims": [["C-1", 500]], "Evidence": [["C-1", "Exhibit 4"]]}
+    ).read_bytes()
+    survey = pdf_of_lines(["Exhibit 4: the survey finds subsidence under the west wall."])
+    path = tmp_path / "register.xls"
+    path.write_bytes(with_legacy_sheet_objects(book, 2, [packaged_object("survey.pdf", survey)]))
+    # When it is ingested
+    report = ingest(env, path, document_id="register")
+    # Then a search finds the exhibit's text, in a chunk on sheet 2 headed by its name (red
+    # before: the object was not read)
+    assert report.status == "complete"
+    query = "subsidence under the west wall"
+    dense, sparse = env.embedder.embed([query])[0], env.sparse.encode_query(query)
+    hit = env.vectors.search(dense, "local", sparse=sparse)[0]
+    assert hit.payload["text"] == (
+        "Sheet: Evidence\nExhibit 4: the survey finds subsidence under the west wall."
+    )
+    assert hit.payload["page_start"] == 2 and hit.payload["extraction"] == "xlrd"

@@ -18,7 +18,13 @@ from docproc.extract import xls
 from docproc.extract.compound import compound_file
 from docproc.extract.sniff import OLE, XLS, sniff, sniff_ole
 from tests.damage import damaged_copies, outcomes
-from tests.documents import legacy_workbook
+from tests.documents import (
+    legacy_workbook,
+    packaged_object,
+    pdf_of_lines,
+    with_legacy_sheet_objects,
+    word_97_document,
+)
 from tests.fakes import RefusingBudget
 
 
@@ -86,11 +92,37 @@ def test_the_segment_s_memory_is_reserved_before_the_workbook_is_read(tmp_path: 
     assert [mb for mb, _ in budget.asked] == [path.stat().st_size / 2**20 * xls.MEMORY_FACTOR]
 
 
+def test_objects_a_sheet_embeds_are_read_after_its_table(tmp_path: Path):
+    # Given a legacy workbook whose first sheet embeds an exhibit's PDF packaged as an icon and
+    # a Word 97-2003 letter, and whose second embeds a drawing of no kind docproc reads, each as
+    # Excel embeds one (a storage named by an OBJ record among the sheet's records)
+    book = legacy_workbook(
+        tmp_path / "claims.xls", {"Claims": [["C-1", 500]], "Costs": [["Survey", 90]]}
+    ).read_bytes()
+    plan = packaged_object("plan.pdf", pdf_of_lines(["Exhibit A: the floor plan."]))
+    letter = word_97_document("The insurer accepts claim C-1.\r")
+    drawing = compound_file({"\x01CompObj": bytes(28), "Contents": b"a drawing"})
+    book = with_legacy_sheet_objects(book, 1, [plan, letter])
+    path = tmp_path / "with-objects.xls"
+    path.write_bytes(with_legacy_sheet_objects(book, 2, [drawing]))
+    # When its sheets are read
+    # Then each object's file is read after its sheet's table, under the sheet's name and on
+    # its number; the drawing is left out (red before: no object was read)
+    assert [(sheet.number, sheet.text()) for sheet in xls.sheet_tables(path)] == [
+        (1, "Sheet: Claims\n| C-1 | 500 |\n| --- | --- |"),
+        (1, "Sheet: Claims\nExhibit A: the floor plan."),
+        (1, "Sheet: Claims\nThe insurer accepts claim C-1."),
+        (2, "Sheet: Costs\n| Survey | 90 |\n| --- | --- |"),
+    ]
+
+
 def test_damaged_workbooks_give_text_or_a_typed_error(tmp_path: Path):
-    # Given a small workbook, and random damage to its bytes
+    # Given a small workbook, one with an object, and random damage to their bytes
     original = legacy_workbook(
         tmp_path / "book.xls", {"Data": [["Name", "When"], ["a", datetime.date(2024, 1, 2)]]}
     ).read_bytes()
+    plan = packaged_object("plan.pdf", pdf_of_lines(["Exhibit A."]))
+    with_object = with_legacy_sheet_objects(original, 1, [plan])
     path = tmp_path / "damaged.xls"
 
     def read(data: bytes) -> None:
@@ -100,7 +132,9 @@ def test_damaged_workbooks_give_text_or_a_typed_error(tmp_path: Path):
 
     # When its kind and its sheets are read
     counts = outcomes(
-        read, damaged_copies([original], 300, seed=7), (InvalidDocument, UnsupportedDocument)
+        read,
+        damaged_copies([original, with_object], 300, seed=7),
+        (InvalidDocument, UnsupportedDocument),
     )
     # Then each gave text or a typed refusal (anything else fails the test), both seen
     assert all(counts.values()), counts

@@ -167,10 +167,11 @@ def _directory_entry(entry: _Entry, mini_stream_size: int) -> bytes:
 
 
 def storage_streams(ole: olefile.OleFileIO, storage: str) -> dict[str, bytes]:
-    """The streams under ``storage`` ("a/b") of the open compound file ``ole``, by their paths
-    within it: what ``compound_file`` makes a file of its own (an OLE object a document or a
-    message holds in a storage). Raises what olefile raises on a damaged file (OLE_ERRORS)."""
-    prefix = storage.split("/")
+    """The streams under ``storage`` ("a/b"; "" for the whole file) of the open compound file
+    ``ole``, by their paths within it: what ``compound_file`` makes a file of its own (an OLE
+    object a document or a message holds in a storage). Raises what olefile raises on a
+    damaged file (OLE_ERRORS)."""
+    prefix = storage.split("/") if storage else []
     return {
         "/".join(path[len(prefix) :]): bytes(ole.openstream(path).read())
         for path in ole.listdir(streams=True, storages=False)

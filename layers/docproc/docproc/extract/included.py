@@ -30,6 +30,9 @@ IMPORTED_LIMIT = 64 * 2**20
 # and the text found. Measured on 13 MB parts of 200,000 clauses: HTML 6.9x, plain text 5.8x,
 # RTF 4.8x.
 IMPORTED_MEMORY_FACTOR = 8
+# What reading an included file from where it is kept raises when that is damaged: a
+# package's member (its CRC, its deflate), a compound file's storage.
+_READ_ERRORS: tuple[type[Exception], ...] = (*PACKAGE_ERRORS, *sniff.OLE_ERRORS)
 
 
 @dataclass
@@ -61,7 +64,8 @@ class IncludedFiles:
 
     def text(self, name: str, size: int, read: Callable[[], bytes]) -> str:
         """The text of the file ``name`` of ``size`` bytes, which ``read()`` gives (only once
-        it is allowed: reading it may inflate it, or raise PACKAGE_ERRORS)."""
+        it is allowed: reading it may inflate it, or raise PACKAGE_ERRORS or, from a compound
+        file, OLE_ERRORS)."""
         from docproc.extract.mail import MAX_NESTING, file_text
 
         if self._depth >= MAX_NESTING:
@@ -77,7 +81,7 @@ class IncludedFiles:
             )
         try:
             data = read()
-        except PACKAGE_ERRORS as exc:  # damaged in the package: its CRC, its deflate
+        except _READ_ERRORS as exc:  # damaged where it is kept
             return _left_out(type(exc).__name__)
         name, data = unwrapped(name, data)
         try:

@@ -457,7 +457,7 @@ def _text_file(data: bytes, media_type: str, encoding: str | None) -> str:
 
 def _workbook_text(data: bytes, media_type: str, depth: int) -> str:
     """A workbook's sheets (XLSX, ODS, Excel 2003 XML, XLS), each read as it is written out
-    (its rows are streamed); an XLSX's objects within ``depth``."""
+    (its rows are streamed); the objects an XLSX or an XLS embeds within ``depth``."""
     if media_type == sniff.XLSX:
         from docproc.extract import xlsx
 
@@ -474,7 +474,7 @@ def _workbook_text(data: bytes, media_type: str, depth: int) -> str:
     from docproc.extract import xls
 
     with _spilled(data, "xls") as path:  # xlrd maps a file
-        return "\n\n".join(sheet.text() for sheet in xls.sheet_tables(path))
+        return "\n\n".join(sheet.text() for sheet in xls.sheet_tables(path, None, depth))
 
 
 @contextmanager

@@ -4,25 +4,38 @@ as docproc.extract.sheets says.
 xlrd maps the file (given its path) and builds one sheet's cells at a time (``on_demand``),
 released before the next: memory follows the largest sheet, ~4x the file's bytes at most (a
 12 MB workbook of one 480,000-cell sheet: 48 MB). Where the segment has a memory budget, a
-workbook that would not fit is refused before it is read.
+workbook that would not fit is refused before it is read. The objects a sheet embeds are read
+after its table, each as its kind of file (docproc.extract.included).
 """
 
 from __future__ import annotations
 
 import datetime
+import functools
 import struct
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import xlrd
 
 from docproc.errors import InvalidDocument
+from docproc.extract.included import Allowance, IncludedFiles
 from docproc.extract.sheets import SheetTable, sheet_table
+from docproc.extract.sniff import OLE_ERRORS
+
+if TYPE_CHECKING:
+    import olefile
 
 EXTRACTION_METHOD = "xlrd"
 # Peak memory of reading a workbook per byte of the file, with a margin (see above).
 MEMORY_FACTOR = 6
+# BIFF8 records (BOUNDSHEET: a sheet's name and place; OBJ: a drawn object; EOF) and the OBJ's
+# subrecords ([MS-XLS] 2.4.181: ftPictFmla, then the end); where an embedded object is kept.
+_BOUNDSHEET, _OBJ, _EOF = 0x0085, 0x005D, 0x000A
+_FT_END, _FT_PICTURE_FORMULA = 0x0000, 0x0009
+_OBJECT_STORAGE = "MBD"
 # What xlrd raises on a damaged workbook (XLRDError for what it recognises as wrong; the rest
 # from its parsing of records and of the compound file around them).
 _XLRD_ERRORS = (
@@ -44,11 +57,12 @@ _XLRD_ERRORS = (
 
 
 def sheet_tables(
-    path: Path, reserve: Callable[[float, str], None] | None = None
+    path: Path, reserve: Callable[[float, str], None] | None = None, depth: int = 0
 ) -> Iterator[SheetTable]:
     """Each sheet of the workbook at ``path`` that holds a value, in the workbook's order
-    (hidden ones too). ``reserve(mb, reading)`` (the segment's budget) is asked for the
-    memory it needs before any of it is read."""
+    (hidden ones too), then the text of each object it embeds (under the sheet's name, on its
+    number). ``reserve(mb, reading)`` (the segment's budget) is asked for the memory it needs
+    before any of it is read; ``depth``: how deep in other files the workbook lies."""
     if reserve is not None:
         size_mb = path.stat().st_size / 2**20
         reserve(size_mb * MEMORY_FACTOR, f"an XLS workbook of {size_mb:.0f} MB")
@@ -56,7 +70,9 @@ def sheet_tables(
         book = xlrd.open_workbook(str(path), on_demand=True, logfile=_Silent())
     except _XLRD_ERRORS as exc:
         raise InvalidDocument(f"not a readable XLS workbook: {type(exc).__name__}") from exc
-    try:
+    with ExitStack() as stack:
+        stack.callback(book.release_resources)
+        objects = stack.enter_context(_EmbeddedObjects.opened(path, reserve, depth))
         for index in range(book.nsheets):
             try:
                 sheet = book.sheet_by_index(index)
@@ -69,8 +85,123 @@ def sheet_tables(
                 book.unload_sheet(index)
             if table is not None:
                 yield table
-    finally:
-        book.release_resources()
+            for text in objects.texts(sheet.name):
+                yield SheetTable(index + 1, f"Sheet: {sheet.name}", iter(text.splitlines()))
+
+
+class _EmbeddedObjects:
+    """The objects a workbook's sheets embed: each in a storage of the file named "MBD" and 8
+    hexadecimal digits, which an OBJ record among the sheet's records names (its ftPictFmla's
+    lPosInCtlStm, as Excel writes it), read as the files they are (docproc.extract.included).
+    Where the records cannot be walked, none is read."""
+
+    def __init__(
+        self, ole: olefile.OleFileIO | None, by_sheet: dict[str, list[str]], files: IncludedFiles
+    ) -> None:
+        self._ole, self._by_sheet, self._files = ole, by_sheet, files
+
+    @classmethod
+    @contextmanager
+    def opened(
+        cls, path: Path, reserve: Callable[[float, str], None] | None, depth: int
+    ) -> Iterator[_EmbeddedObjects]:
+        import olefile  # only for compound files
+
+        files = IncludedFiles(reserve, depth, Allowance.whole())
+        try:
+            ole = olefile.OleFileIO(str(path))
+        except OLE_ERRORS:
+            yield cls(None, {}, files)
+            return
+        with ole:
+            try:
+                storages = {
+                    entry[0]
+                    for entry in ole.listdir(streams=False, storages=True)
+                    if len(entry) == 1 and entry[0].startswith(_OBJECT_STORAGE)
+                }
+                by_sheet = _objects_by_sheet(ole, storages) if storages else {}
+            except OLE_ERRORS:
+                by_sheet = {}
+            yield cls(ole, by_sheet, files)
+
+    def texts(self, sheet: str) -> Iterator[str]:
+        """The text of each object the sheet named ``sheet`` embeds that has any."""
+        ole = self._ole
+        for storage in self._by_sheet.get(sheet, []):
+            assert ole is not None
+            size = sum(
+                ole.get_size(entry)
+                for entry in ole.listdir(streams=True, storages=False)
+                if entry[0] == storage
+            )
+            read = functools.partial(_storage_file, ole, storage)
+            text = self._files.text(storage, size, read)
+            if text:
+                yield text
+
+
+def _storage_file(ole: olefile.OleFileIO, storage: str) -> bytes:
+    from docproc.extract.compound import compound_file, storage_streams
+
+    return compound_file(storage_streams(ole, storage))
+
+
+def _objects_by_sheet(ole: olefile.OleFileIO, storages: set[str]) -> dict[str, list[str]]:
+    """The object storages (of ``storages``) each sheet's OBJ records name, by the sheet's
+    name: the workbook's records walked from its BOUNDSHEET records to each sheet's."""
+    stream = "Workbook" if ole.exists("Workbook") else "Book"
+    records = ole.openstream(stream).read()
+    sheets: list[tuple[str, int]] = []
+    at = 0
+    while at + 4 <= len(records):
+        kind, size = struct.unpack_from("<HH", records, at)
+        if kind == _BOUNDSHEET and size >= 8:
+            (position,) = struct.unpack_from("<I", records, at + 4)
+            sheets.append((_sheet_name(records[at + 10 : at + 4 + size]), position))
+        elif kind == _EOF:
+            break  # the workbook's globals end where the sheets begin
+        at += 4 + size
+    found: dict[str, list[str]] = {}
+    for name, position in sheets:
+        at = position
+        while at + 4 <= len(records):
+            kind, size = struct.unpack_from("<HH", records, at)
+            if kind == _OBJ:
+                storage = _object_storage(records[at + 4 : at + 4 + size])
+                if storage in storages:
+                    found.setdefault(name, []).append(storage)
+            elif kind == _EOF:
+                break
+            at += 4 + size
+    return found
+
+
+def _sheet_name(data: bytes) -> str:
+    """A BOUNDSHEET's name: a ShortXLUnicodeString (its length, a flag, the characters)."""
+    if len(data) < 2:
+        return ""
+    length, wide = data[0], data[1] & 1
+    raw = data[2 : 2 + length * (2 if wide else 1)]
+    return raw.decode("utf-16-le" if wide else "latin-1", errors="replace")
+
+
+def _object_storage(data: bytes) -> str | None:
+    """The storage an OBJ record's object is kept in: its subrecords walked to ftPictFmla,
+    whose formula is followed by lPosInCtlStm."""
+    at = 0
+    while at + 4 <= len(data):
+        kind, size = struct.unpack_from("<HH", data, at)
+        if kind == _FT_END:
+            return None
+        if kind == _FT_PICTURE_FORMULA and size >= 2:
+            (formula,) = struct.unpack_from("<H", data, at + 4)
+            key_at = at + 6 + formula
+            if key_at + 4 > len(data):
+                return None
+            return f"{_OBJECT_STORAGE}{struct.unpack_from('<I', data, key_at)[0]:08X}"
+        at += 4 + size
+    return None
 
 
 def _values(sheet: Any, datemode: int) -> Iterator[list[object]]:
