@@ -1611,16 +1611,24 @@ def _papx_pages(paragraphs: list[tuple[int, int, int]], first_page: int) -> tupl
     return pages, plc if numbers else b""
 
 
-def powerpoint_97(slides: Sequence[Slide], encrypted: bool = False, edited: str = "") -> bytes:
+def powerpoint_97(
+    slides: Sequence[Slide],
+    encrypted: bool = False,
+    edited: str = "",
+    objects: Sequence[tuple[int, float, float, bytes]] = (),
+) -> bytes:
     """A PowerPoint 97-2003 presentation (.ppt) of ``slides`` (their title, boxes at (top,
     left) in inches and notes), its records where [MS-PPT] puts them: each title in the
     document's slide list (as PowerPoint stores placeholders' text), each box a shape with
     its anchor and text in the slide's drawing, the notes in a notes page's drawing. With
     ``edited``, a second edit (a fast save) gives the first slide that title: the document and
-    the slide are written again after the first edit, their first versions left in the file."""
+    the slide are written again after the first edit, their first versions left in the file.
+    ``objects``: (slide number, top, left, compound file) of objects embedded as PowerPoint
+    embeds them: each a shape naming it by its id, listed in the document with the persist id
+    of its storage's record (compressed with zlib, as PowerPoint writes it)."""
     from docproc.extract.compound import compound_file
 
-    document, records = _ppt_records(slides)
+    document, records = _ppt_records(slides, objects)
     stream = bytearray()
     offsets = []
     for record in [document, *records]:
@@ -1638,9 +1646,11 @@ def powerpoint_97(slides: Sequence[Slide], encrypted: bool = False, edited: str 
     return compound_file({"Current User": current_user, "PowerPoint Document": bytes(stream)})
 
 
-def _ppt_records(slides: Sequence[Slide]) -> tuple[bytes, list[bytes]]:
+def _ppt_records(
+    slides: Sequence[Slide], objects: Sequence[tuple[int, float, float, bytes]] = ()
+) -> tuple[bytes, list[bytes]]:
     """The document record (persist id 1), and the slides' then the notes pages' records
-    (persist ids from 2)."""
+    (persist ids from 2), then the embedded objects' storages."""
     count = len(slides)
     listed, notes_listed = b"", b""
     records: list[bytes] = []
@@ -1649,14 +1659,27 @@ def _ppt_records(slides: Sequence[Slide]) -> tuple[bytes, list[bytes]]:
         listed += _ppt_record(0x03F3, struct.pack("<5I", 2 + number, 0, 1, slide_id, 0))
         listed += _ppt_text(content.title, 0)
         shapes = [_ppt_shape(text, top, left) for text, top, left in content.boxes]
+        shapes += [
+            _ppt_object_shape(object_id, top, left)
+            for object_id, (slide, top, left, _) in enumerate(objects, start=1)
+            if slide == number + 1
+        ]
         records.append(_ppt_slide(shapes, notes_id if content.notes else 0))
         if content.notes:
             persist = 2 + count + number
             notes_listed += _ppt_record(0x03F3, struct.pack("<5I", persist, 0, 0, notes_id, 0))
     for content in slides:
         records.append(_ppt_container(0x03F0, _ppt_drawing([_ppt_shape(content.notes, 1, 1)])))
+    embedded = b""
+    for object_id, (_, _, _, compound) in enumerate(objects, start=1):
+        persist = 2 + 2 * count + object_id - 1
+        atom = struct.pack("<6I", 1, 0, object_id, 0, persist, 0)
+        embedded += _ppt_container(0x0FCC, _ppt_record(0x0FC3, atom, version=1))
+        packed = struct.pack("<I", len(compound)) + zlib.compress(compound)
+        records.append(_ppt_record(0x1011, packed, instance=1))
     lists = _ppt_container(0x0FF0, listed, 0) + _ppt_container(0x0FF0, notes_listed, 2)
-    return _ppt_container(0x03E8, lists), records
+    object_list = _ppt_container(0x0409, embedded) if objects else b""
+    return _ppt_container(0x03E8, object_list + lists), records
 
 
 def _ppt_record(kind: int, body: bytes, instance: int = 0, version: int = 0) -> bytes:
@@ -1680,6 +1703,14 @@ def _ppt_shape(text: str, top: float, left: float) -> bytes:
     """A shape with its anchor (master units: 576 an inch) and its text in a client text box."""
     anchor = _ppt_record(0xF010, struct.pack("<4h", int(top * 576), int(left * 576), 0, 0))
     return _ppt_container(0xF004, anchor + _ppt_container(0xF00D, _ppt_text(text, 4)))
+
+
+def _ppt_object_shape(object_id: int, top: float, left: float) -> bytes:
+    """A shape showing the embedded object ``object_id``: its anchor, and its client data
+    naming the object (ExObjRefAtom)."""
+    anchor = _ppt_record(0xF010, struct.pack("<4h", int(top * 576), int(left * 576), 0, 0))
+    named = _ppt_container(0xF011, _ppt_record(0x0BC1, struct.pack("<I", object_id)))
+    return _ppt_container(0xF004, anchor + named)
 
 
 def _ppt_drawing(shapes: list[bytes]) -> bytes:

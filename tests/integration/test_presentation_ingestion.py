@@ -7,7 +7,14 @@ import json
 from pathlib import Path
 
 from docproc.local.runner import ingest
-from tests.documents import Slide, powerpoint_97, presentation, workbook
+from tests.documents import (
+    Slide,
+    packaged_object,
+    pdf_of_lines,
+    powerpoint_97,
+    presentation,
+    workbook,
+)
 
 
 def test_a_deck_s_chunks_are_on_their_slides_and_its_notes_and_figures_are_found(
@@ -87,3 +94,24 @@ def test_a_workbook_a_slide_embeds_is_found_on_that_slide(env, tmp_path: Path):
     hit = env.vectors.search(env.embedder.embed(["survey amount"])[0], "local")[0]
     assert "| Survey | 1200 |" in hit.payload["text"]
     assert hit.payload["page_start"] == hit.payload["page_end"] == 2
+
+
+def test_an_exhibit_a_powerpoint_97_slide_embeds_is_found_on_that_slide(env, tmp_path: Path):
+    # Given a PowerPoint 97-2003 deck of three slides, the second embedding the survey it
+    # presents, a PDF packaged as an icon (as PowerPoint embeds one: its storage compressed)
+    survey = pdf_of_lines(["Exhibit 5: the survey finds a cracked lintel over the door."])
+    deck = powerpoint_97(
+        [Slide(title="Opening"), Slide(title="The survey"), Slide(title="Closing")],
+        objects=[(2, 2, 1, packaged_object("survey.pdf", survey))],
+    )
+    path = tmp_path / "briefing.ppt"
+    path.write_bytes(deck)
+    # When the laptop's runner ingests it, Then the exhibit's text is found after the slide's
+    # title, in a chunk whose slides include slide 2 (the chunker packs short slides together;
+    # red before: the object was not read)
+    assert ingest(env, path, document_id="briefing").status == "complete"
+    query = "cracked lintel over the door"
+    dense, sparse = env.embedder.embed([query])[0], env.sparse.encode_query(query)
+    hit = env.vectors.search(dense, "local", sparse=sparse)[0]
+    assert "The survey\n\nExhibit 5: the survey finds a cracked lintel" in hit.payload["text"]
+    assert hit.payload["page_start"] <= 2 <= hit.payload["page_end"]

@@ -4,15 +4,24 @@ names."""
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 
 from docproc.errors import EncryptedDocument, InvalidDocument, SegmentBudgetExceeded
+from docproc.extract.compound import compound_file
 from docproc.extract.mail import message_text
 from docproc.extract.ppt import MEMORY_FACTOR, slide_texts
 from docproc.extract.sniff import OLE, PPT, sniff, sniff_ole
 from tests.damage import damaged_copies, outcomes
-from tests.documents import Slide, email_message, powerpoint_97
+from tests.documents import (
+    Slide,
+    email_message,
+    legacy_workbook,
+    packaged_object,
+    pdf_of_lines,
+    powerpoint_97,
+)
 from tests.fakes import RefusingBudget
 
 
@@ -83,14 +92,40 @@ def test_an_e_mail_with_a_powerpoint_97_file_attached_reads_it():
     assert text.endswith("Attachment: deck.ppt (x/y)\n\nOffer\n\nNotes:\nFloor is 40,000.")
 
 
+def test_objects_a_slide_embeds_are_read_where_their_shapes_stand(tmp_path: Path):
+    # Given a deck whose first slide embeds, between two text boxes, an exhibit's PDF packaged
+    # as an icon, and whose second embeds a workbook and a drawing of no kind docproc reads,
+    # as PowerPoint embeds them (a shape naming the object, its storage compressed)
+    plan = packaged_object("plan.pdf", pdf_of_lines(["Exhibit A: the floor plan."]))
+    rents = legacy_workbook(tmp_path / "rent.xls", {"Rent": [["Unit 4", 1200]]}).read_bytes()
+    drawing = compound_file({"\x01CompObj": bytes(28), "Contents": b"a drawing"})
+    deck = powerpoint_97(
+        [
+            Slide(title="Site", boxes=[("Below the plan.", 5, 1), ("Above the plan.", 1, 1)]),
+            Slide(title="Rent"),
+        ],
+        objects=[(1, 3, 1, plan), (2, 2, 1, rents), (2, 4, 1, drawing)],
+    )
+    # When it is read
+    # Then each object's file is read where its shape stands, top to bottom; the drawing is
+    # left out (red before: no object was read)
+    assert _texts(deck) == [
+        (1, "Site\n\nAbove the plan.\n\nExhibit A: the floor plan.\n\nBelow the plan."),
+        (2, "Rent\n\nSheet: Rent\n| Unit 4 | 1200 |\n| --- | --- |"),
+    ]
+
+
 def test_damaged_presentations_give_text_or_a_typed_error():
-    # Given decks with notes, text in both encodings and a fast save, damaged
+    # Given decks with notes, text in both encodings, a fast save and an embedded object,
+    # damaged
+    plan = packaged_object("plan.pdf", pdf_of_lines(["Exhibit A."]))
     originals = [
         powerpoint_97(
             [Slide(title="A", boxes=[("b", 1, 1)], notes="n"), Slide(title="契約")],
             edited="C",
         ),
         powerpoint_97([Slide(title=f"Slide {n}", boxes=[("x" * 50, n, 1)]) for n in range(9)]),
+        powerpoint_97([Slide(title="Site")], objects=[(1, 2, 1, plan)]),
     ]
     copies = damaged_copies(originals, 400, seed=4, cut_share=0.1)
     # When each is read

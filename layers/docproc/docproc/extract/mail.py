@@ -417,7 +417,7 @@ def _office_text(data: bytes, media_type: str, depth: int) -> str:
     if media_type == sniff.PPT:
         from docproc.extract import ppt
 
-        return _joined(ppt.slide_texts(io.BytesIO(data)))
+        return _joined(ppt.slide_texts(io.BytesIO(data), depth=depth))
     if media_type == sniff.RTF:
         from docproc.extract.rtf import rtf_text
 

@@ -12,19 +12,24 @@ is, nothing else:
   its notes page.
 
 A slide's text is its title, then the other text top to bottom and left to right (by the
-shapes' anchors), then its notes under ``Notes:``. Charts and embedded objects are not read.
-A presentation encrypted with a password is EncryptedDocument.
+shapes' anchors), then its notes under ``Notes:``. An object a slide embeds (a workbook, a
+document, a file packaged as an icon: a shape whose client data names it by its id, which the
+document's list of objects maps to a record of its storage, compressed) is read where its
+shape stands, as the file it is (docproc.extract.included). Charts are not read. A
+presentation encrypted with a password is EncryptedDocument.
 """
 
 from __future__ import annotations
 
 import struct
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
 from docproc.errors import EncryptedDocument, InvalidDocument
+from docproc.extract.included import Allowance, IncludedFiles
 from docproc.extract.pages import PageText
 from docproc.extract.sniff import OLE_ERRORS
 
@@ -50,6 +55,13 @@ _NOTES_ID_AT = 8 + 4 + 8 + 4
 _NOTHING = {"", "*"}
 _CONTAINER = 0xF
 _MAX_DEPTH = 32
+# Embedded objects: the document's list of them (ExObjList), each one's container and atom
+# (ExOleEmbedContainer, ExOleObjAtom: its id, and its storage's persist id), the record of its
+# storage (ExOleObjStg: instance 1 compressed, a size then a zlib stream), and what a shape
+# names one by (ExObjRefAtom, in its client data).
+_OBJECT_LIST, _OBJECT_EMBED, _OBJECT_ATOM = 0x0409, 0x0FCC, 0x0FC3
+_OBJECT_STORAGE, _OBJECT_REFERENCE = 0x1011, 0x0BC1
+_COMPRESSED = 1
 
 
 @dataclass
@@ -63,11 +75,14 @@ class _Listed:
 
 
 def slide_texts(
-    source: Path | IO[bytes], reserve: Callable[[float, str], None] | None = None
+    source: Path | IO[bytes],
+    reserve: Callable[[float, str], None] | None = None,
+    depth: int = 0,
 ) -> Iterator[PageText]:
     """Each slide with text of the presentation ``source`` (a path or a seekable file), its
     number that of the slide in the show. ``reserve(mb, reading)`` (the segment's budget) is
-    asked for what its records need before they are read."""
+    asked for what its records need before they are read; ``depth``: how deep in other files
+    the presentation lies (what it embeds is read while that is under mail.MAX_NESTING)."""
     import olefile  # only for compound files
 
     try:
@@ -83,8 +98,12 @@ def slide_texts(
         offsets, document = _persist_directory(current_user, data)
         slides, notes = _slide_lists(data, offsets[document])
         notes_by_id = {page.slide_id: page for page in notes}
+        included = IncludedFiles(reserve, depth, Allowance.whole())
+        objects = _EmbeddedObjects(
+            data, offsets, _object_storages(data, offsets[document]), included
+        )
         for number, slide in enumerate(slides, start=1):
-            text = _page_text(data, offsets, slide, notes_by_id)
+            text = _page_text(data, offsets, slide, notes_by_id, objects.text)
             if text:
                 yield PageText(number=number, text=text)
     except (struct.error, KeyError, IndexError, RecursionError) as exc:
@@ -147,8 +166,64 @@ def _slide_lists(data: bytes, document: int) -> tuple[list[_Listed], list[_Liste
     return lists[_SLIDES], lists[_NOTES_LIST]
 
 
+def _object_storages(data: bytes, document: int) -> dict[int, int]:
+    """The persist id of each embedded object's storage, by the object's id, from the
+    document's list of objects (linked ones, which have none, left out)."""
+    found: dict[int, int] = {}
+    for listed, _, _, kind, _ in _children(data, document):
+        if kind != _OBJECT_LIST:
+            continue
+        for embed, _, _, embed_kind, _ in _children(data, listed):
+            if embed_kind != _OBJECT_EMBED:
+                continue
+            for atom, _, _, atom_kind, length in _children(data, embed):
+                if atom_kind == _OBJECT_ATOM and length >= 20:
+                    object_id, _, persist = struct.unpack_from("<III", data, atom + 16)
+                    found[object_id] = persist
+    return found
+
+
+class _EmbeddedObjects:
+    """The text of each object the presentation embeds, by its id: its storage's record
+    (decompressed, within its stated size) read as the compound file it is."""
+
+    def __init__(
+        self,
+        data: bytes,
+        offsets: dict[int, int],
+        storages: dict[int, int],
+        included: IncludedFiles,
+    ) -> None:
+        self._data, self._offsets, self._storages = data, offsets, storages
+        self._included = included
+
+    def text(self, object_id: int) -> str:
+        record = self._offsets.get(self._storages.get(object_id, -1))
+        if record is None:
+            return ""
+        _, instance, kind, length = _header(self._data, record)
+        if kind != _OBJECT_STORAGE:
+            return ""
+        body = self._data[record + 8 : record + 8 + length]
+        if instance != _COMPRESSED:
+            return self._included.text(f"object {object_id}", len(body), lambda: body)
+        (size,) = struct.unpack_from("<I", body, 0)
+        return self._included.text(
+            f"object {object_id}", size, lambda: _decompressed(body[4:], size)
+        )
+
+
+def _decompressed(stream: bytes, size: int) -> bytes:
+    """A zlib stream's first ``size`` bytes, at most (zlib.error where it is damaged)."""
+    return zlib.decompressobj().decompress(stream, size)
+
+
 def _page_text(
-    data: bytes, offsets: dict[int, int], slide: _Listed, notes: dict[int, _Listed]
+    data: bytes,
+    offsets: dict[int, int],
+    slide: _Listed,
+    notes: dict[int, _Listed],
+    object_text: Callable[[int], str],
 ) -> str:
     texts = list(slide.texts)
     shapes: list[tuple[tuple[int, int], int, str]] = []
@@ -158,7 +233,7 @@ def _page_text(
         for offset, _, _, kind, _ in _children(data, record):
             if kind == _SLIDE_ATOM:
                 (notes_id,) = struct.unpack_from("<I", data, offset + _NOTES_ID_AT)
-        _shape_texts(data, record, (0, 0), shapes, 0)
+        _shape_texts(data, record, (0, 0), shapes, 0, object_text)
     titles = [text for text_type, text in texts if text_type in _TITLES]
     titles += [text for _, text_type, text in shapes if text_type in _TITLES]
     others = [text for text_type, text in texts if text_type not in _TITLES]
@@ -189,9 +264,11 @@ def _shape_texts(
     anchor: tuple[int, int],
     found: list[tuple[tuple[int, int], int, str]],
     depth: int,
+    object_text: Callable[[int], str] | None = None,
 ) -> None:
     """The text atoms under ``container``, each with its shape's anchor (top, left) and its
-    text type, into ``found``."""
+    text type, into ``found``; and the text of each object a shape names (``object_text``,
+    by its id), as its shape's."""
     if depth > _MAX_DEPTH:
         raise InvalidDocument("not a readable PowerPoint file: its records nest too deep")
     children = list(_children(data, container))
@@ -205,7 +282,10 @@ def _shape_texts(
     text_type = _OTHER
     for offset, version, _, kind, child_length in children:
         if version == _CONTAINER:
-            _shape_texts(data, offset, anchor, found, depth + 1)
+            _shape_texts(data, offset, anchor, found, depth + 1, object_text)
+        elif kind == _OBJECT_REFERENCE and object_text is not None and child_length >= 4:
+            (object_id,) = struct.unpack_from("<I", data, offset + 8)
+            found.append((anchor, _OTHER, object_text(object_id)))
         elif kind == _TEXT_HEADER:
             (text_type,) = struct.unpack_from("<I", data, offset + 8)
         elif kind in (_TEXT_CHARS, _TEXT_BYTES):
