@@ -280,6 +280,7 @@ _ODF_NAMESPACES = (
         ]
     )
     + ' xmlns:dc="http://purl.org/dc/elements/1.1/"'
+    + ' xmlns:xlink="http://www.w3.org/1999/xlink"'
 )
 
 
@@ -289,13 +290,15 @@ def open_document(
     master_styles: str = "",
     media_type: str | None = None,
     encrypted: bool = False,
+    members: dict[str, bytes] | None = None,
 ) -> bytes:
     """An OpenDocument package as LibreOffice writes one: ``mimetype`` first and stored (the
     type of ``kind``: text, spreadsheet or presentation, unless ``media_type`` says another),
     ``content.xml`` with ``body`` inside ``office:body/office:KIND`` (prefixes office, text,
-    table, draw, style, svg, presentation and dc declared), ``styles.xml`` with
-    ``master_styles`` inside ``office:master-styles``, and a manifest, which says content.xml
-    is encrypted where ``encrypted`` (its bytes then random, as a cipher's)."""
+    table, draw, style, svg, presentation, dc and xlink declared), ``styles.xml`` with
+    ``master_styles`` inside ``office:master-styles``, a manifest, which says content.xml
+    is encrypted where ``encrypted`` (its bytes then random, as a cipher's), and ``members``
+    (an OLE object's compound file, "Object 1", as a frame's ``draw:object-ole`` names it)."""
     media_type = media_type or f"application/vnd.oasis.opendocument.{kind}"
     content = (
         f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {_ODF_NAMESPACES} '
@@ -329,7 +332,19 @@ def open_document(
         archive.writestr("content.xml", content)
         archive.writestr("styles.xml", styles)
         archive.writestr("META-INF/manifest.xml", manifest)
+        for name, data in (members or {}).items():
+            archive.writestr(name, data)
     return package.getvalue()
+
+
+def ole_frame(href: str) -> str:
+    """A frame showing the OLE object ``href`` names, and its picture, as LibreOffice writes
+    one (``draw:object-ole``, then ``draw:image``)."""
+    return (
+        f'<draw:frame draw:name="{href}" svg:x="1cm" svg:y="5cm" svg:width="3cm" '
+        f'svg:height="1cm"><draw:object-ole xlink:href="./{href}"/>'
+        f'<draw:image xlink:href="./ObjectReplacements/{href}"/></draw:frame>'
+    )
 
 
 def flat_open_document(package: bytes) -> bytes:

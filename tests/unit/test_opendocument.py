@@ -16,7 +16,15 @@ from docproc.extract import opendocument
 from docproc.extract.mail import file_text
 from docproc.extract.ocr import OCR_OFF
 from docproc.extract.sniff import ODP, ODS, ODT, SNIFF_BYTES, TEXT, ZIP, sniff, sniff_zip
-from tests.documents import email_message, flat_open_document, open_document
+from tests.documents import (
+    email_message,
+    flat_open_document,
+    ole_frame,
+    open_document,
+    packaged_object,
+    pdf_of_lines,
+    word_97_document,
+)
 from tests.memory import peak_growth_mb
 
 
@@ -269,6 +277,51 @@ def test_a_presentation_s_slides_read_in_order_title_first_then_notes():
             "Notes:\nMention the deposit.",
         ),
         (3, "Questions?"),
+    ]
+
+
+def test_ole_objects_an_open_document_shows_are_read_as_the_files_they_are():
+    # Given a text document, a spreadsheet and a presentation each showing OLE objects (a
+    # frame naming a member of the package, a compound file, as LibreOffice keeps Office's
+    # objects): an exhibit's PDF packaged as an icon, a Word 97-2003 letter, and one naming no
+    # member (left out)
+    plan = packaged_object("plan.pdf", pdf_of_lines(["Exhibit A: the floor plan."]))
+    letter = word_97_document("The insurer accepts the claim.\r")
+    members = {"Object 1": plan, "Object 2": letter}
+    text = open_document(
+        "text",
+        f"<text:p>The plan:{ole_frame('Object 1')}</text:p><text:p>The letter:</text:p>"
+        f"<text:p>{ole_frame('Object 2')}{ole_frame('Object 9')}</text:p><text:p>End.</text:p>",
+        members=members,
+    )
+    sheet = open_document(
+        "spreadsheet",
+        '<table:table table:name="Claims"><table:table-row><table:table-cell>'
+        f"<text:p>C-1</text:p></table:table-cell><table:table-cell>{ole_frame('Object 1')}"
+        "</table:table-cell></table:table-row></table:table>",
+        members=members,
+    )
+    deck = open_document(
+        "presentation",
+        '<draw:page><draw:frame presentation:class="title" svg:y="1cm"><draw:text-box>'
+        "<text:p>Site</text:p></draw:text-box></draw:frame>"
+        '<draw:frame svg:y="9cm"><draw:text-box><text:p>Below.</text:p></draw:text-box>'
+        f"</draw:frame>{ole_frame('Object 2')}</draw:page>",
+        members=members,
+    )
+    # When each is read
+    # Then each object is read as the file it is: after its paragraph, after its sheet's
+    # table under its name, where its frame stands on its slide (red before: none was read)
+    assert opendocument.text_document_text(io.BytesIO(text)) == (
+        "The plan:\n\nExhibit A: the floor plan.\n\nThe letter:\n\n"
+        "The insurer accepts the claim.\n\nEnd."
+    )
+    assert [(s.number, s.text()) for s in opendocument.sheet_tables(io.BytesIO(sheet))] == [
+        (1, "Sheet: Claims\n| C-1 |\n| --- |"),
+        (1, "Sheet: Claims\nExhibit A: the floor plan."),
+    ]
+    assert [p.text for p in opendocument.slide_texts(io.BytesIO(deck))] == [
+        "Site\n\nThe insurer accepts the claim.\n\nBelow."
     ]
 
 

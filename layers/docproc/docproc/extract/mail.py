@@ -430,8 +430,8 @@ def _office_text(data: bytes, media_type: str, depth: int) -> str:
         from docproc.extract import opendocument
 
         if media_type == sniff.ODT:
-            return opendocument.text_document_text(io.BytesIO(data))
-        return _joined(opendocument.slide_texts(io.BytesIO(data)))
+            return opendocument.text_document_text(io.BytesIO(data), depth=depth)
+        return _joined(opendocument.slide_texts(io.BytesIO(data), depth=depth))
     return _workbook_text(data, media_type, depth)
 
 
@@ -457,18 +457,20 @@ def _text_file(data: bytes, media_type: str, encoding: str | None) -> str:
 
 def _workbook_text(data: bytes, media_type: str, depth: int) -> str:
     """A workbook's sheets (XLSX, ODS, Excel 2003 XML, XLS), each read as it is written out
-    (its rows are streamed); the objects an XLSX or an XLS embeds within ``depth``."""
+    (its rows are streamed); the objects it embeds within ``depth``."""
     if media_type == sniff.XLSX:
         from docproc.extract import xlsx
 
         return "\n\n".join(
             sheet.text() for sheet in xlsx.sheet_tables(io.BytesIO(data), None, depth)
         )
-    if media_type in (sniff.ODS, sniff.SPREADSHEETML):
-        if media_type == sniff.ODS:
-            from docproc.extract.opendocument import sheet_tables
-        else:
-            from docproc.extract.spreadsheetml import sheet_tables
+    if media_type == sniff.ODS:
+        from docproc.extract import opendocument
+
+        sheets = opendocument.sheet_tables(io.BytesIO(data), None, depth)
+        return "\n\n".join(sheet.text() for sheet in sheets)
+    if media_type == sniff.SPREADSHEETML:
+        from docproc.extract.spreadsheetml import sheet_tables
 
         return "\n\n".join(sheet.text() for sheet in sheet_tables(io.BytesIO(data)))
     from docproc.extract import xls

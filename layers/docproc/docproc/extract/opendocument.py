@@ -17,6 +17,10 @@ A flat OpenDocument file (``.fodt``, ``.fods``, ``.fodp``: one XML document hold
 package's ``content.xml`` and ``styles.xml`` hold) is read the same way, its pictures (base64 in
 ``office:binary-data``) left out of its bytes before they are parsed.
 
+An OLE object a document shows (a frame's ``draw:object-ole``: a compound file in the package,
+as LibreOffice keeps Office's objects) is read as the file it is (docproc.extract.included):
+after its paragraph, after its sheet's table, where its frame stands on its slide.
+
 Where a format repeats a row or a cell (a spreadsheet's last row, empty, repeated to the
 sheet's millionth), empty ones are counted, not made, and the repeats of one with text add no
 more than the table's own text (as a DOCX's merged cells). A file encrypted with a password
@@ -36,6 +40,7 @@ from typing import IO, Any
 from lxml import etree
 
 from docproc.errors import EncryptedDocument, InvalidDocument
+from docproc.extract.included import Allowance, IncludedParts
 from docproc.extract.packages import PACKAGE_ERRORS
 from docproc.extract.pages import PageText, Repeats, Stories, distinct_lines, markdown_grid
 from docproc.extract.sheets import SheetTable, sheet_table
@@ -55,6 +60,10 @@ _STYLE = "{urn:oasis:names:tc:opendocument:xmlns:style:1.0}"
 _SVG = "{urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0}"
 _PRESENTATION = "{urn:oasis:names:tc:opendocument:xmlns:presentation:1.0}"
 _MANIFEST = "{urn:oasis:names:tc:opendocument:xmlns:manifest:1.0}"
+_XLINK = "{http://www.w3.org/1999/xlink}"
+# An OLE object a frame shows (a workbook, a document, a file packaged as an icon): its
+# compound file is the package's member its href names.
+_OLE_OBJECT = _DRAW + "object-ole"
 
 _PARAGRAPHS = {_TEXT + "p", _TEXT + "h"}
 _TABLE_ELEMENT = _TABLE + "table"
@@ -101,19 +110,22 @@ _LENGTH = re.compile(r"\s*(-?[0-9.]+)\s*([a-z]*)")
 
 
 def text_document_text(
-    source: Path | IO[bytes], reserve: Callable[[float, str], None] | None = None
+    source: Path | IO[bytes], reserve: Callable[[float, str], None] | None = None, depth: int = 0
 ) -> str:
-    """The text of the OpenDocument text document ``source`` (a path or a seekable file).
-    ``reserve(mb, reading)`` (the segment's budget) is asked for what its XML needs first."""
+    """The text of the OpenDocument text document ``source`` (a path or a seekable file), an
+    OLE object it embeds read after its paragraph. ``reserve(mb, reading)`` (the segment's
+    budget) is asked for what its XML needs first; ``depth``: how deep in other files the
+    document lies."""
     kind = "text document"
-    with _opened(source, reserve, TEXT_MEMORY_FACTOR, kind) as package, _typed(kind):
-        content = package.parsed("content.xml")
-        styles = package.parsed("styles.xml") if package.has("styles.xml") else None
-    reader = _TextReader()
-    body = content.find(f"{_OFFICE}body/{_OFFICE}text")
-    if body is None:
-        raise InvalidDocument(f"not a readable ODF {kind}: it has no text")
-    blocks = reader.blocks(body)
+    with _opened(source, reserve, TEXT_MEMORY_FACTOR, kind) as package:
+        with _typed(kind):
+            content = package.parsed("content.xml")
+            styles = package.parsed("styles.xml") if package.has("styles.xml") else None
+        reader = _TextReader(_EmbeddedObjects.of(package, reserve, depth))
+        body = content.find(f"{_OFFICE}body/{_OFFICE}text")
+        if body is None:
+            raise InvalidDocument(f"not a readable ODF {kind}: it has no text")
+        blocks = reader.blocks(body)
     on_pages = _TextReader()  # the page styles' headers and footers
     headers = _headers_and_footers(on_pages, styles) if styles is not None else []
     return Stories(
@@ -127,16 +139,18 @@ def text_document_text(
 
 
 def sheet_tables(
-    source: Path | IO[bytes], reserve: Callable[[float, str], None] | None = None
+    source: Path | IO[bytes], reserve: Callable[[float, str], None] | None = None, depth: int = 0
 ) -> Iterator[SheetTable]:
     """Each sheet of the spreadsheet ``source`` that holds a value, in order (hidden ones
     too), its rows read as they are taken: from one stream of the XML, so a sheet's rows not
-    taken when the next sheet is are passed over. ``reserve``: as text_document_text's."""
+    taken when the next sheet is are passed over; then the text of each OLE object in its
+    cells, under its name. ``reserve``, ``depth``: as text_document_text's."""
     with (
         _opened(source, reserve, STREAMED_MEMORY_FACTOR, "spreadsheet") as package,
         _typed("spreadsheet"),
         package.stream("content.xml") as content,
     ):
+        objects = _EmbeddedObjects.of(package, reserve, depth)
         events = etree.iterparse(
             content, events=("start", "end"), tag=(_TABLE_ELEMENT, _ROW), **PARSER_OPTIONS
         )
@@ -145,40 +159,55 @@ def sheet_tables(
             if event != "start" or element.tag != _TABLE_ELEMENT:
                 continue
             number += 1
-            rows = _sheet_rows(events, element)
-            table = sheet_table(number, element.get(_TABLE + "name") or str(number), rows)
+            name = element.get(_TABLE + "name") or str(number)
+            reader = _TextReader(objects)  # (a cell's comments are not read)
+            rows = _sheet_rows(events, element, reader)
+            table = sheet_table(number, name, rows)
             if table is not None:
                 yield table
             for _ in rows:  # what the reader of the sheet left
                 pass
+            for text in reader.objects_read():
+                yield SheetTable(number, f"Sheet: {name}", iter(text.splitlines()))
 
 
 def slide_texts(
-    source: Path | IO[bytes], reserve: Callable[[float, str], None] | None = None
+    source: Path | IO[bytes], reserve: Callable[[float, str], None] | None = None, depth: int = 0
 ) -> Iterator[PageText]:
     """Each slide with text of the presentation ``source``, its number that of the slide in
-    the show. ``reserve``: as text_document_text's."""
+    the show; an OLE object a slide shows read where its frame stands. ``reserve``,
+    ``depth``: as text_document_text's."""
     with (
         _opened(source, reserve, STREAMED_MEMORY_FACTOR, "presentation") as package,
         _typed("presentation"),
         package.stream("content.xml") as content,
     ):
+        objects = _EmbeddedObjects.of(package, reserve, depth)
         events = etree.iterparse(content, events=("end",), tag=_DRAW + "page", **PARSER_OPTIONS)
         for number, (_, page) in enumerate(events, start=1):
-            text = _slide_text(page)
+            text = _slide_text(page, objects)
             let_go(page)
             if text:
                 yield PageText(number=number, text=text)
 
 
 class _TextReader:
-    """Reads blocks of text, noting the notes, comments and text boxes they hold."""
+    """Reads blocks of text, noting the notes, comments and text boxes they hold; the OLE
+    objects they show (``objects``) read after their paragraph, or kept apart for the caller
+    (objects_read) where they stand outside one (in a spreadsheet's cell)."""
 
-    def __init__(self) -> None:
+    def __init__(self, objects: _EmbeddedObjects | None = None) -> None:
         self.footnotes: list[str] = []
         self.endnotes: list[str] = []
         self.comments: list[str] = []
         self.boxes: list[str] = []
+        self._objects = objects
+        self._shown: list[str] = []  # the objects' texts not yet placed, innermost last
+
+    def objects_read(self) -> list[str]:
+        """The text of the objects shown outside any paragraph, taken once."""
+        shown, self._shown = [text for text in self._shown if text], []
+        return shown
 
     def blocks(self, container: Any, in_cell: bool = False) -> list[str]:
         """The paragraphs, headings, lists' items and tables in ``container``, as text; a
@@ -187,8 +216,17 @@ class _TextReader:
         for element in container:
             tag = element.tag
             if tag in _PARAGRAPHS:
+                shown = len(self._shown)
                 text = self.inline(element).strip()
-            elif tag == _TABLE_ELEMENT:
+                objects = [found for found in self._shown[shown:] if found]
+                del self._shown[shown:]
+                blocks += [text, *objects] if text.strip() else objects
+                continue
+            if tag == _DRAW + "frame":  # outside a paragraph: its object kept apart
+                self._show(element)
+                blocks.extend(self.blocks(element, in_cell))
+                continue
+            if tag == _TABLE_ELEMENT:
                 rows = list(_table_rows(element, self))
                 if in_cell:
                     text = "\n".join(" ".join(filter(None, row)) for row in rows)
@@ -226,11 +264,17 @@ class _TextReader:
             elif tag == _OFFICE + "annotation":
                 self.comments.extend(self.blocks(child))  # (its author and date are not text:p)
             elif isinstance(tag, str) and tag.startswith(_DRAW):  # a frame, a drawn shape
+                self._show(child)
                 self.boxes.extend(self.blocks(child))
             elif tag not in _LEFT_OUT_INLINE and isinstance(tag, str):
                 parts.append(self.inline(child))
             parts.append(_collapsed(child.tail))
         return "".join(parts)
+
+    def _show(self, shape: Any) -> None:
+        """Note the text of each OLE object ``shape`` shows."""
+        if self._objects is not None:
+            self._shown += [self._objects.text(found) for found in shape.iter(_OLE_OBJECT)]
 
     def cell_text(self, cell: Any) -> str:
         """A table cell's text: its blocks, a table in it as lines (a Markdown cell holds
@@ -320,10 +364,9 @@ def _count(value: str | None) -> int:
     return max(1, min(int(value), _MAX_COPIES))
 
 
-def _sheet_rows(events: Any, table: Any) -> Iterator[list[str]]:
+def _sheet_rows(events: Any, table: Any, reader: _TextReader) -> Iterator[list[str]]:
     """A sheet's rows of cells, from its table's start to its end in the parser's ``events``,
     each row let go once read."""
-    reader = _TextReader()  # (a cell's comments are not read)
     spans = _Spans()
     depth = 1
     with _typed("spreadsheet"):
@@ -338,11 +381,11 @@ def _sheet_rows(events: Any, table: Any) -> Iterator[list[str]]:
                 let_go(element)
 
 
-def _slide_text(page: Any) -> str:
+def _slide_text(page: Any, objects: _EmbeddedObjects | None = None) -> str:
     shapes = [shape for shape in page if isinstance(shape.tag, str) and shape.tag.startswith(_DRAW)]
     titles = [s for s in shapes if s.get(_PRESENTATION + "class") == "title"]
     others = [s for s in shapes if s.get(_PRESENTATION + "class") != "title"]
-    blocks = [_shape_text(shape) for shape in titles] + _shapes_text(others)
+    blocks = [_shape_text(shape, objects) for shape in titles] + _shapes_text(others, objects)
     notes = page.find(_PRESENTATION + "notes")
     if notes is not None:
         text = "\n\n".join(
@@ -355,10 +398,10 @@ def _slide_text(page: Any) -> str:
     return "\n\n".join(block for block in blocks if block)
 
 
-def _shapes_text(shapes: Iterable[Any]) -> list[str]:
+def _shapes_text(shapes: Iterable[Any], objects: _EmbeddedObjects | None = None) -> list[str]:
     """The text of ``shapes`` in reading order: top to bottom, then left to right."""
     ordered = sorted(shapes, key=_place)
-    return [text for shape in ordered if (text := _shape_text(shape))]
+    return [text for shape in ordered if (text := _shape_text(shape, objects))]
 
 
 def _place(shape: Any) -> tuple[float, float]:
@@ -379,9 +422,10 @@ def _millimetres(length: str | None) -> float:
         return 0.0
 
 
-def _shape_text(shape: Any) -> str:
+def _shape_text(shape: Any, objects: _EmbeddedObjects | None = None) -> str:
     if shape.tag == _DRAW + "g":
-        return "\n\n".join(_shapes_text(child for child in shape if isinstance(child.tag, str)))
+        group = (child for child in shape if isinstance(child.tag, str))
+        return "\n\n".join(_shapes_text(group, objects))
     reader = _TextReader()
     blocks: list[str] = []
     for child in shape:
@@ -389,6 +433,9 @@ def _shape_text(shape: Any) -> str:
             blocks += reader.blocks(child)
         elif child.tag == _TABLE_ELEMENT:
             blocks.append(markdown_grid(list(_table_rows(child, reader))))
+        elif child.tag == _OLE_OBJECT and objects is not None:
+            blocks.append(objects.text(child))
+            break
         elif child.tag in (_DRAW + "image", _DRAW + "object"):
             described = _described(shape)
             if described:
@@ -422,6 +469,33 @@ def _headers_and_footers(reader: _TextReader, styles: Any) -> list[str]:
 
 def _collapsed(text: str | None) -> str:
     return _WHITE_SPACE.sub(" ", text) if text else ""
+
+
+class _EmbeddedObjects:
+    """The OLE objects a package holds, each a member its frame's ``draw:object-ole`` names,
+    read as the files they are (docproc.extract.included). A flat file's (base64 in its XML,
+    left out with its pictures) are not read."""
+
+    def __init__(self, included: IncludedParts | None) -> None:
+        self._included = included
+
+    @classmethod
+    def of(
+        cls,
+        package: _Package | _Flat,
+        reserve: Callable[[float, str], None] | None,
+        depth: int,
+    ) -> _EmbeddedObjects:
+        if not isinstance(package, _Package):
+            return cls(None)
+        return cls(IncludedParts(package.archive, reserve, depth, Allowance.whole()))
+
+    def text(self, ole_object: Any) -> str:
+        """The text of the object ``ole_object`` (a ``draw:object-ole``) names."""
+        name = (ole_object.get(_XLINK + "href") or "").removeprefix("./")
+        if self._included is None or not name or name not in self._included.names:
+            return ""
+        return self._included.text(name)
 
 
 @contextmanager
@@ -467,6 +541,10 @@ class _Package:
 
     def __init__(self, archive: zipfile.ZipFile) -> None:
         self._archive = archive
+
+    @property
+    def archive(self) -> zipfile.ZipFile:
+        return self._archive
 
     def has(self, name: str) -> bool:
         try:
