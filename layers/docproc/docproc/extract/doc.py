@@ -151,14 +151,14 @@ def _piece_texts(
     pieces = _piece_table(table[fib.clx_start : fib.clx_end])
     texts = [piece.text(document) for piece in pieces]
     if any(_CELL_MARK in text for text in texts):
-        paragraphs = _Paragraphs.read(document, table, fib.papx)
+        paragraphs = _Runs.read(document, table, fib.papx, _fkp_runs)
         if paragraphs is not None:
             texts = [
                 _with_table_marks(p, t, paragraphs) for p, t in zip(pieces, texts, strict=True)
             ]
     objects: list[tuple[int, int]] = []
     if any(_OBJECT_ANCHOR in text for text in texts):
-        runs = _ObjectRuns.read(document, table, fib.chpx)
+        runs = _Runs.read(document, table, fib.chpx, _object_runs)
         if runs is not None:
             for piece, text in zip(pieces, texts, strict=True):
                 objects += _objects_in(piece, text, runs)
@@ -282,18 +282,29 @@ def _piece_table(clx: bytes) -> list[_Piece]:
     return pieces
 
 
-class _Paragraphs:
-    """Which paragraphs are in a table, and which end a table's row, by where their text is
-    stored: from the paragraph properties' pages (PapxFkp), through PlcBtePapx. Only the two
-    properties that say so are read (sprmPFInTable, sprmPFTtp)."""
+class _Runs:
+    """Runs of the stored text (where it is in the WordDocument stream) and a value each, from
+    the pages of properties (FKP) a PlcBte lists: which paragraphs are in a table
+    (PlcBtePapx's pages, _fkp_runs), which characters anchor an embedded object (PlcBteChpx's,
+    _object_runs). Only what says so is read of the properties."""
 
-    def __init__(self, starts: list[int], ends: list[int], kinds: list[int]) -> None:
-        self._starts, self._ends, self._kinds = starts, ends, kinds
+    def __init__(self, runs: list[tuple[int, int, int]]) -> None:
+        runs.sort()
+        self._starts = [start for start, _, _ in runs]
+        self._runs = runs
 
     @classmethod
-    def read(cls, document: bytes, table: bytes, place: tuple[int, int]) -> _Paragraphs | None:
-        """None where the document has no such pages, or they cannot be read: its tables are
-        then told by their marks alone."""
+    def read(
+        cls,
+        document: bytes,
+        table: bytes,
+        place: tuple[int, int],
+        page_runs: Callable[[bytes], list[tuple[int, int, int]]],
+    ) -> _Runs | None:
+        """The runs ``page_runs`` finds on each page the PlcBte at ``place`` in the table
+        stream lists; None where there are no pages, or they cannot be read (the text is then
+        read without what they would say: tables told by their marks alone, objects left
+        out)."""
         start, size = place
         plc = table[start : start + size]
         count = (len(plc) - 4) // 8
@@ -301,21 +312,19 @@ class _Paragraphs:
             return None
         runs: list[tuple[int, int, int]] = []
         try:
-            pages = struct.unpack_from(f"<{count}I", plc, (count + 1) * 4)
-            for page in pages:
+            for page in struct.unpack_from(f"<{count}I", plc, (count + 1) * 4):
                 at = (page & 0x3FFFFF) * _FKP_SIZE
-                runs += _fkp_runs(document[at : at + _FKP_SIZE])
+                runs += page_runs(document[at : at + _FKP_SIZE])
         except (IndexError, struct.error):
             return None
-        runs.sort()
-        return cls([r[0] for r in runs], [r[1] for r in runs], [r[2] for r in runs])
+        return cls(runs)
 
-    def kind_at(self, offset: int) -> int:
-        """_NORMAL, _IN_TABLE or _ROW_END: the paragraph whose text holds byte ``offset``."""
+    def at(self, offset: int) -> int | None:
+        """The value of the run that holds byte ``offset``; None outside every run."""
         index = bisect.bisect_right(self._starts, offset) - 1
-        if index < 0 or offset >= self._ends[index]:
-            return _NORMAL
-        return self._kinds[index]
+        if index < 0 or offset >= self._runs[index][1]:
+            return None
+        return self._runs[index][2]
 
 
 def _fkp_runs(page: bytes) -> list[tuple[int, int, int]]:
@@ -355,42 +364,6 @@ def _paragraph_kind(grpprl: bytes) -> int:
     return kind
 
 
-class _ObjectRuns:
-    """Which stored characters are embedded objects, and each one's number in the ObjectPool
-    storage: from the characters' properties' pages (ChpxFkp), through PlcBteChpx. Only the
-    two properties that say so are read (sprmCFOle2, sprmCPicLocation)."""
-
-    def __init__(self, runs: list[tuple[int, int, int]]) -> None:
-        self._starts = [start for start, _, _ in runs]
-        self._runs = runs
-
-    @classmethod
-    def read(cls, document: bytes, table: bytes, place: tuple[int, int]) -> _ObjectRuns | None:
-        """None where the document has no such pages, or they cannot be read: its objects
-        are then left out, as before any was read."""
-        start, size = place
-        plc = table[start : start + size]
-        count = (len(plc) - 4) // 8
-        if count <= 0:
-            return None
-        runs: list[tuple[int, int, int]] = []
-        try:
-            for page in struct.unpack_from(f"<{count}I", plc, (count + 1) * 4):
-                at = (page & 0x3FFFFF) * _FKP_SIZE
-                runs += _object_runs(document[at : at + _FKP_SIZE])
-        except (IndexError, struct.error):
-            return None
-        runs.sort()
-        return cls(runs)
-
-    def object_at(self, offset: int) -> int | None:
-        """The number of the object whose character is stored at byte ``offset``, if any."""
-        index = bisect.bisect_right(self._starts, offset) - 1
-        if index < 0 or offset >= self._runs[index][1]:
-            return None
-        return self._runs[index][2]
-
-
 def _object_runs(page: bytes) -> list[tuple[int, int, int]]:
     """(start, end, object number) of each run of characters a ChpxFkp describes as an
     embedded object."""
@@ -424,12 +397,12 @@ def _object_number(grpprl: bytes) -> int | None:
     return location if ole else None
 
 
-def _objects_in(piece: _Piece, text: str, runs: _ObjectRuns) -> Iterator[tuple[int, int]]:
+def _objects_in(piece: _Piece, text: str, runs: _Runs) -> Iterator[tuple[int, int]]:
     """(position, number) of each object ``text`` (``piece``'s) anchors: a field separator
     whose properties say it is an object's."""
     position = text.find(_OBJECT_ANCHOR)
     while position >= 0:
-        number = runs.object_at(piece.byte_at(piece.start + position))
+        number = runs.at(piece.byte_at(piece.start + position))
         if number is not None:
             yield piece.start + position, number
         position = text.find(_OBJECT_ANCHOR, position + 1)
@@ -529,14 +502,14 @@ def _tidy(line: str) -> str:
     return " ".join(line.split()) if "|" in line else line.rstrip()
 
 
-def _with_table_marks(piece: _Piece, text: str, paragraphs: _Paragraphs) -> str:
+def _with_table_marks(piece: _Piece, text: str, paragraphs: _Runs) -> str:
     """``text`` (``piece``'s) with the end of each paragraph within a table's cell as
     _CELL_BREAK and each mark that ends a row as _ROW_MARK, by their paragraphs' properties."""
     parts: list[str] = []
     done = 0
     for match in _PARAGRAPH_ENDS.finditer(text):
         position = match.start()
-        kind = paragraphs.kind_at(piece.byte_at(piece.start + position))
+        kind = paragraphs.at(piece.byte_at(piece.start + position)) or _NORMAL
         if kind == _ROW_END and text[position] == _CELL_MARK:
             parts += [text[done:position], _ROW_MARK]
         elif kind != _NORMAL and text[position] == "\r":

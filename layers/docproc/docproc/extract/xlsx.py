@@ -30,6 +30,7 @@ from docproc.extract.included import Allowance, IncludedParts
 from docproc.extract.packages import PACKAGE_ERRORS, xml_megabytes
 from docproc.extract.sheets import SheetTable, sheet_table
 from docproc.extract.xml_streams import PARSER_OPTIONS
+from docproc.observability import logger
 
 EXTRACTION_METHOD = "openpyxl"
 # Peak memory of reading a workbook per byte of its XML, with a margin: rows are streamed,
@@ -56,7 +57,6 @@ _OPENPYXL_ERRORS = (
     IndexError,
     AttributeError,
     OSError,
-    etree.XMLSyntaxError,
     *PACKAGE_ERRORS,
 )
 
@@ -81,9 +81,16 @@ def sheet_tables(
                 source, read_only=True, data_only=True, keep_links=False
             )
             stack.callback(workbook.close)
-            objects = _sheet_objects(package)
         except _OPENPYXL_ERRORS as exc:
             raise InvalidDocument(f"not a readable workbook: {type(exc).__name__}") from exc
+        try:
+            objects = _sheet_objects(package)
+        except PACKAGE_ERRORS as exc:
+            # What names the objects is damaged: the sheets are read, no object.
+            logger.warning(
+                "a workbook's objects are not read", extra={"reason": type(exc).__name__}
+            )
+            objects = {}
         embedded = IncludedParts(package, reserve, depth, Allowance.whole())
         for number, sheet in enumerate(workbook.worksheets, start=1):
             try:
@@ -102,8 +109,8 @@ def sheet_tables(
 
 def _sheet_objects(package: zipfile.ZipFile) -> dict[str, list[str]]:
     """The parts each worksheet embeds (the OLE objects and Office packages its relationships
-    name), by the sheet's name, in their order. Raises PACKAGE_ERRORS (or XMLSyntaxError on
-    relationships that are no XML) for a damaged package."""
+    name), by the sheet's name, in their order. Raises PACKAGE_ERRORS for a damaged package
+    (XML not well formed among them)."""
     names = set(package.namelist())
     books = _related(package, "", names, {_OFFICE_DOCUMENT})
     if not books:
