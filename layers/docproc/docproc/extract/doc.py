@@ -131,7 +131,9 @@ def doc_text(
             document = ole.openstream("WordDocument").read()
             fib = _Fib.read(document[:1024])
             table = ole.openstream("1Table" if fib.flags & _WHICH_TABLE else "0Table").read()
-            texts, objects = _piece_texts(document, table, fib)
+            # (an object's anchor is looked for only where the file keeps objects)
+            pooled = ole.exists(_OBJECT_POOL)
+            texts, objects = _piece_texts(document, table, fib, pooled)
             del document, table  # (before the text is made: the most it needs)
             text = _stories_text(texts, fib, objects)
             if _OBJECT_MARK.search(text) is None:
@@ -143,11 +145,11 @@ def doc_text(
 
 
 def _piece_texts(
-    document: bytes, table: bytes, fib: _Fib
+    document: bytes, table: bytes, fib: _Fib, pooled: bool
 ) -> tuple[list[str], list[tuple[int, int]]]:
     """The text of each piece, in the document's order, tables' marks as its paragraphs'
-    properties say; and where each object it embeds stands (the position of its field's
-    separator, its number), in order."""
+    properties say; and, where the file has an ObjectPool (``pooled``), where each object it
+    embeds stands (the position of its field's separator, its number), in order."""
     pieces = _piece_table(table[fib.clx_start : fib.clx_end])
     texts = [piece.text(document) for piece in pieces]
     if any(_CELL_MARK in text for text in texts):
@@ -157,7 +159,7 @@ def _piece_texts(
                 _with_table_marks(p, t, paragraphs) for p, t in zip(pieces, texts, strict=True)
             ]
     objects: list[tuple[int, int]] = []
-    if any(_OBJECT_ANCHOR in text for text in texts):
+    if pooled and any(_OBJECT_ANCHOR in text for text in texts):
         runs = _Runs.read(document, table, fib.chpx, _object_runs)
         if runs is not None:
             for piece, text in zip(pieces, texts, strict=True):
