@@ -121,6 +121,40 @@ def ole_object_run(rid: str, program: str, icon: bool = False) -> str:
     )
 
 
+def chart_part(title: str, categories: Sequence[str], series: dict[str, Sequence[float]]) -> bytes:
+    """A chart's part (DrawingML's ``c:chartSpace``, as Office writes one, its values cached),
+    as python-pptx writes it: a clustered column chart of ``series`` over ``categories``."""
+    import pptx
+    from pptx.chart.data import CategoryChartData
+    from pptx.enum.chart import XL_CHART_TYPE
+
+    data = CategoryChartData()
+    data.categories = list(categories)
+    for name, values in series.items():
+        data.add_series(name, list(values))
+    deck = pptx.Presentation()
+    slide = deck.slides.add_slide(deck.slide_layouts[6])
+    chart = slide.shapes.add_chart(XL_CHART_TYPE.COLUMN_CLUSTERED, 0, 0, 1, 1, data).chart
+    if title:
+        chart.has_title = True
+        chart.chart_title.text_frame.text = title
+    blob: bytes = chart.part.blob
+    return blob
+
+
+def chart_run(rid: str) -> str:
+    """A run showing the chart the document relates as ``rid``, as Word writes one: a drawing
+    inline, its graphic's data a ``c:chart``."""
+    return (
+        '<w:r><w:drawing><wp:inline xmlns:wp="http://schemas.openxmlformats.org/drawingml/2006/'
+        'wordprocessingDrawing"><wp:extent cx="5486400" cy="3200400"/><wp:docPr id="1" '
+        'name="Chart 1"/><a:graphic xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/'
+        'main"><a:graphicData uri="http://schemas.openxmlformats.org/drawingml/2006/chart">'
+        '<c:chart xmlns:c="http://schemas.openxmlformats.org/drawingml/2006/chart" '
+        f'r:id="{rid}"/></a:graphicData></a:graphic></wp:inline></w:drawing></w:r>'
+    )
+
+
 def packaged_object(name: str, data: bytes) -> bytes:
     """An OLE object wrapping the file ``name`` as Windows' Packager does (how Office embeds a
     PDF or any file shown as an icon): a compound file whose ``\x01Ole10Native`` stream holds

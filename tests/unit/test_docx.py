@@ -13,6 +13,8 @@ from docproc.extract.docx import docx_text
 from docproc.extract.mail import MAX_NESTING
 from tests.documents import (
     ImportedPart,
+    chart_part,
+    chart_run,
     embedded_object,
     ole_object_run,
     with_part_replaced,
@@ -503,6 +505,37 @@ def test_objects_a_document_embeds_are_read_after_the_paragraph_that_holds_them(
         "Exhibit 7: the survey of the north wall.",
         "Exhibit 8: the plan.",
     ]
+
+
+def test_charts_a_document_shows_are_tables_of_their_figures_after_their_paragraphs():
+    # Given an expert's report whose paragraphs show two charts (their values cached in their
+    # parts, as Word keeps them), one in a table's cell, and a chart whose part is not XML
+    losses = chart_part("Losses", ["2023", "2024"], {"Damages": [1200.5, 3400], "Costs": [90, 75]})
+    rents = chart_part("", ["Q1"], {"Rent": [950]})
+    chart = "application/vnd.openxmlformats-officedocument.drawingml.chart+xml"
+    parts = [
+        ImportedPart("charts/chart1.xml", chart, losses, "rC1", relationship="chart"),
+        ImportedPart("charts/chart2.xml", chart, rents, "rC2", relationship="chart"),
+        ImportedPart("charts/chart3.xml", chart, b"<c:chartSpace", "rC3", relationship="chart"),
+    ]
+    body = (
+        _p("The losses by year:", chart_run("rC1"))
+        + "<w:tbl><w:tr><w:tc>"
+        + _p("Rent", chart_run("rC2"))
+        + "</w:tc></w:tr></w:tbl>"
+        + _p("A damaged chart:", chart_run("rC3"))
+        + _p("End.")
+    )
+    # When it is read
+    # Then each chart is a table of its figures after its paragraph (in its cell, its lines);
+    # the damaged one left out (red before: no chart was read)
+    assert _text(body, imported=parts) == (
+        "The losses by year:\n\n"
+        "| Chart: Losses | Damages | Costs |\n| --- | --- | --- |\n"
+        "| 2023 | 1200.5 | 90 |\n| 2024 | 3400 | 75 |\n\n"
+        "| Rent Chart Rent Q1 950 |\n| --- |\n\n"
+        "A damaged chart:\n\nEnd."
+    )
 
 
 def test_an_embedded_object_counts_against_the_document_s_allowance(monkeypatch):

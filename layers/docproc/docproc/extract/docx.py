@@ -37,6 +37,7 @@ from lxml import etree
 from docproc.errors import (
     InvalidDocument,
 )
+from docproc.extract.charts import CHART_ERRORS, chart_part_rows
 from docproc.extract.included import Allowance, IncludedParts
 from docproc.extract.packages import PACKAGE_ERRORS, opened_package, without_blobs
 from docproc.extract.pages import (
@@ -48,6 +49,7 @@ from docproc.extract.pages import (
     markdown_grid,
 )
 from docproc.extract.xml_streams import let_go
+from docproc.observability import logger
 
 EXTRACTION_METHOD = "python-docx"
 # Peak memory of reading a DOCX per byte of its XML (measured: 272 MB for a document.xml of
@@ -114,6 +116,9 @@ _IMPORTED = _W + "altChunk"
 # An object embedded where it stands (OLE: a workbook, a document, a presentation, shown as its
 # picture or an icon): its part is read as the file it is, after the paragraph that holds it.
 _EMBEDDED = "{urn:schemas-microsoft-com:office:office}OLEObject"
+# A chart shown where it stands (a drawing's graphic): its part's figures, a table after the
+# paragraph that holds it (docproc.extract.charts).
+_CHART = "{http://schemas.openxmlformats.org/drawingml/2006/chart}chart"
 _NOTE_REFERENCES = {
     _W + "footnoteReference": "footnotes",
     _W + "endnoteReference": "endnotes",
@@ -162,7 +167,8 @@ class _Reader:
         self._included = included
         self._referred: dict[str, list[str]] = {story: [] for story in _STORY_PARTS}
         self._boxes: list[str] = []
-        self._embedded: list[str] = []  # relationship ids of the objects the paragraph holds
+        # The objects and charts the paragraph holds: (whether a chart, its relationship id)
+        self._embedded: list[tuple[bool, str]] = []
 
     def text(self, body: Any) -> str:
         blocks = self._blocks(body)
@@ -184,7 +190,7 @@ class _Reader:
         hold."""
         blocks: list[str] = []
         for element in _content(container):
-            embedded: list[str] = []
+            embedded: list[tuple[bool, str]] = []
             if element.tag == _P:
                 outer, self._embedded = self._embedded, []
                 text = self._inline_text(element).strip()
@@ -201,8 +207,27 @@ class _Reader:
                 continue
             if text.strip():
                 blocks.append(text)
-            blocks += [text for rid in embedded if (text := self._included_text(rid)).strip()]
+            for chart, rid in embedded:
+                text = self._chart_text(rid, in_cell) if chart else self._included_text(rid)
+                if text.strip():
+                    blocks.append(text)
         return blocks
+
+    def _chart_text(self, rid: str, in_cell: bool) -> str:
+        """The figures of the chart the part being read relates as ``rid``: a Markdown table,
+        or in a cell (``in_cell``) lines of its rows' cells, as a table in a cell is. One whose
+        part cannot be read is left out, logged."""
+        relationship = self._part.rels.get(rid)
+        if relationship is None or relationship.is_external:
+            return ""
+        try:
+            rows = chart_part_rows(relationship.target_part.blob)
+        except CHART_ERRORS as exc:
+            logger.warning("a chart is not read", extra={"reason": type(exc).__name__})
+            return ""
+        if in_cell:
+            return "\n".join(" ".join(filter(None, row)) for row in rows)
+        return markdown_grid(rows) if rows else ""
 
     def _included_text(self, rid: str) -> str:
         """The text of the part the part being read relates as ``rid``, imported or embedded."""
@@ -228,7 +253,9 @@ class _Reader:
             elif tag == _TEXT_BOX:
                 self._boxes.extend(self._blocks(child))
             elif tag == _EMBEDDED:
-                self._embedded.append(child.get(_R_ID, ""))
+                self._embedded.append((False, child.get(_R_ID, "")))
+            elif tag == _CHART:
+                self._embedded.append((True, child.get(_R_ID, "")))
             elif tag == _ALTERNATE_CONTENT:
                 chosen = _chosen(child)
                 if chosen is not None:

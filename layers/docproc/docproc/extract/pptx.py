@@ -28,10 +28,10 @@ from pptx.shapes.picture import Picture
 from pptx.slide import Slide
 
 from docproc.errors import InvalidDocument
+from docproc.extract.charts import chart_table
 from docproc.extract.included import Allowance, IncludedParts
 from docproc.extract.packages import PACKAGE_ERRORS, opened_package, without_blobs
 from docproc.extract.pages import PageText, markdown_grid
-from docproc.extract.sheets import cell_text
 
 EXTRACTION_METHOD = "python-pptx"
 # Peak memory of reading a presentation per byte of its XML, with a margin (measured: 361 MB
@@ -128,7 +128,7 @@ def _shape_text(shape: Any, embedded: IncludedParts) -> str:
                 [[_text(cell.text) for cell in row.cells] for row in shape.table.rows]
             )
         if shape.has_chart:
-            return _chart_text(shape.chart)
+            return chart_table(shape.chart)
         if shape.element.graphicData_uri == _SMARTART:
             return _smartart_text(shape)
         if shape.element.graphicData_uri == _OLE:
@@ -158,30 +158,6 @@ def _frame_text(shape: Any) -> str:
 def _text(text: str) -> str:
     # python-pptx writes a line break within a paragraph as a vertical tab.
     return text.replace("\v", "\n").strip()
-
-
-def _chart_text(chart: Any) -> str:
-    """A chart's figures (as last cached in the chart: the workbook behind it is not read) as a
-    table of a row per category and a column per series, its title in the corner: the
-    chunker repeats a table's header on each of its chunks."""
-    series = list(chart.series)
-    if not series:
-        return ""
-    title = ""
-    if chart.has_title and chart.chart_title.has_text_frame:
-        title = _text(chart.chart_title.text_frame.text)
-    categories = chart.plots[0].categories if len(chart.plots) else ()
-    labels = (
-        [" / ".join(map(str, label)) for label in categories.flattened_labels]
-        if categories and categories.depth > 1
-        else [str(label) for label in categories]
-    )
-    rows = [[f"Chart: {title}" if title else "Chart", *(line.name or "" for line in series)]]
-    for index in range(max([len(labels), *(len(line.values) for line in series)])):
-        label = labels[index] if index < len(labels) else str(index + 1)
-        values = [line.values[index] if index < len(line.values) else None for line in series]
-        rows.append([label, *map(cell_text, values)])
-    return markdown_grid(rows)
 
 
 def _smartart_text(frame: GraphicFrame) -> str:
