@@ -371,6 +371,51 @@ def open_document(
     return package.getvalue()
 
 
+def odf_chart(title: str, rows: Sequence[Sequence[object]]) -> bytes:
+    """A chart of ODF's own as LibreOffice keeps one, its folder's ``content.xml``: the chart,
+    its title, and the table of its figures (``local-table``: the header row first, then a row
+    per category) with a first series of no values, collapsed, as LibreOffice writes it."""
+    title_xml = f"<chart:title><text:p>{title}</text:p></chart:title>" if title else ""
+
+    def cells(row: Sequence[object], header: bool) -> str:
+        first, *rest = row
+        value = "" if header else ' office:value-type="float" office:value="NaN"'
+        blank = f"<table:table-cell{value}><text:p>{'' if header else 'NaN'}</text:p>"
+        return (
+            f"<table:table-row><table:table-cell><text:p>{first}</text:p></table:table-cell>"
+            f"{blank}</table:table-cell>"
+            + "".join(
+                f"<table:table-cell><text:p>{cell}</text:p></table:table-cell>" for cell in rest
+            )
+            + "</table:table-row>"
+        )
+
+    header, *body = rows
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {_ODF_NAMESPACES} '
+        'xmlns:chart="urn:oasis:names:tc:opendocument:xmlns:chart:1.0"><office:body>'
+        f'<office:chart><chart:chart chart:class="chart:bar">{title_xml}<chart:plot-area/>'
+        '<table:table table:name="local-table"><table:table-header-columns><table:table-column/>'
+        "</table:table-header-columns><table:table-columns><table:table-column "
+        f'table:visibility="collapse"/><table:table-column table:number-columns-repeated="'
+        f'{len(header) - 1}"/></table:table-columns><table:table-header-rows>'
+        f"{cells(header, True)}</table:table-header-rows><table:table-rows>"
+        + "".join(cells(row, False) for row in body)
+        + "</table:table-rows></table:table></chart:chart></office:chart></office:body>"
+        "</office:document-content>"
+    ).encode()
+
+
+def chart_frame(href: str, y: str = "5cm") -> str:
+    """A frame showing the object of ODF's own (a chart) in the folder ``href`` names, and its
+    picture, as LibreOffice writes one."""
+    return (
+        f'<draw:frame draw:name="{href}" svg:x="1cm" svg:y="{y}" svg:width="8cm" '
+        f'svg:height="5cm"><draw:object xlink:href="./{href}"/>'
+        f'<draw:image xlink:href="./ObjectReplacements/{href}"/></draw:frame>'
+    )
+
+
 def ole_frame(href: str) -> str:
     """A frame showing the OLE object ``href`` names, and its picture, as LibreOffice writes
     one (``draw:object-ole``, then ``draw:image``)."""

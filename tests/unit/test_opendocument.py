@@ -17,8 +17,10 @@ from docproc.extract.mail import file_text
 from docproc.extract.ocr import OCR_OFF
 from docproc.extract.sniff import ODP, ODS, ODT, SNIFF_BYTES, TEXT, ZIP, sniff, sniff_zip
 from tests.documents import (
+    chart_frame,
     email_message,
     flat_open_document,
+    odf_chart,
     ole_frame,
     open_document,
     packaged_object,
@@ -322,6 +324,37 @@ def test_ole_objects_an_open_document_shows_are_read_as_the_files_they_are():
     ]
     assert [p.text for p in opendocument.slide_texts(io.BytesIO(deck))] == [
         "Site\n\nThe insurer accepts the claim.\n\nBelow."
+    ]
+
+
+def test_charts_an_open_document_shows_are_tables_of_their_figures():
+    # Given a text document and a presentation showing charts of ODF's own (a folder of the
+    # package with its content.xml, the figures in its local table, as LibreOffice keeps them)
+    losses = odf_chart(
+        "Losses", [["", "Damages", "Costs"], ["2023", 1200.5, 90], ["2024", 3400, 75]]
+    )
+    rents = odf_chart("", [["", "Rent"], ["Q1", 950]])
+    members = {"Object 1/content.xml": losses, "Object 2/content.xml": rents}
+    text = open_document(
+        "text",
+        f"<text:p>The losses:{chart_frame('Object 1')}</text:p><text:p>End.</text:p>",
+        members=members,
+    )
+    deck = open_document(
+        "presentation",
+        '<draw:page><draw:frame presentation:class="title" svg:y="1cm"><draw:text-box>'
+        f"<text:p>Rent</text:p></draw:text-box></draw:frame>{chart_frame('Object 2')}</draw:page>",
+        members=members,
+    )
+    # When each is read
+    # Then each chart is a table of its figures (its series without values left out), its
+    # title in the corner, after its paragraph or where its frame stands (red before: none)
+    assert opendocument.text_document_text(io.BytesIO(text)) == (
+        "The losses:\n\n| Chart: Losses | Damages | Costs |\n| --- | --- | --- |\n"
+        "| 2023 | 1200.5 | 90 |\n| 2024 | 3400 | 75 |\n\nEnd."
+    )
+    assert [p.text for p in opendocument.slide_texts(io.BytesIO(deck))] == [
+        "Rent\n\n| Chart | Rent |\n| --- | --- |\n| Q1 | 950 |"
     ]
 
 

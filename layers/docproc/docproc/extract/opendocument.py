@@ -19,7 +19,8 @@ package's ``content.xml`` and ``styles.xml`` hold) is read the same way, its pic
 
 An OLE object a document shows (a frame's ``draw:object-ole``: a compound file in the package,
 as LibreOffice keeps Office's objects) is read as the file it is (docproc.extract.included):
-after its paragraph, after its sheet's table, where its frame stands on its slide.
+after its paragraph, after its sheet's table, where its frame stands on its slide. A chart of
+ODF's own (``draw:object``: a folder with its content.xml) is a table of its figures there.
 
 Where a format repeats a row or a cell (a spreadsheet's last row, empty, repeated to the
 sheet's millionth), empty ones are counted, not made, and the repeats of one with text add no
@@ -45,6 +46,7 @@ from docproc.extract.packages import PACKAGE_ERRORS
 from docproc.extract.pages import PageText, Repeats, Stories, distinct_lines, markdown_grid
 from docproc.extract.sheets import SheetTable, sheet_table
 from docproc.extract.xml_streams import PARSER_OPTIONS, WithoutBinaryData, let_go
+from docproc.observability import logger
 
 EXTRACTION_METHOD = "opendocument"
 # Peak memory per byte of XML: a text document's is parsed whole (as a DOCX's), a
@@ -62,8 +64,11 @@ _PRESENTATION = "{urn:oasis:names:tc:opendocument:xmlns:presentation:1.0}"
 _MANIFEST = "{urn:oasis:names:tc:opendocument:xmlns:manifest:1.0}"
 _XLINK = "{http://www.w3.org/1999/xlink}"
 # An OLE object a frame shows (a workbook, a document, a file packaged as an icon): its
-# compound file is the package's member its href names.
-_OLE_OBJECT = _DRAW + "object-ole"
+# compound file is the package's member its href names. An object of ODF's own (a chart):
+# its href names a folder of the package holding its content.xml.
+_OLE_OBJECT, _OBJECT = _DRAW + "object-ole", _DRAW + "object"
+_OBJECTS = {_OLE_OBJECT, _OBJECT}
+_CHART = "{urn:oasis:names:tc:opendocument:xmlns:chart:1.0}"
 
 _PARAGRAPHS = {_TEXT + "p", _TEXT + "h"}
 _TABLE_ELEMENT = _TABLE + "table"
@@ -274,7 +279,7 @@ class _TextReader:
     def _show(self, shape: Any) -> None:
         """Note the text of each OLE object ``shape`` shows."""
         if self._objects is not None:
-            self._shown += [self._objects.text(found) for found in shape.iter(_OLE_OBJECT)]
+            self._shown += [self._objects.text(found) for found in shape.iter(*_OBJECTS)]
 
     def cell_text(self, cell: Any) -> str:
         """A table cell's text: its blocks, a table in it as lines (a Markdown cell holds
@@ -433,8 +438,8 @@ def _shape_text(shape: Any, objects: _EmbeddedObjects | None = None) -> str:
             blocks += reader.blocks(child)
         elif child.tag == _TABLE_ELEMENT:
             blocks.append(markdown_grid(list(_table_rows(child, reader))))
-        elif child.tag == _OLE_OBJECT and objects is not None:
-            blocks.append(objects.text(child))
+        elif child.tag in _OBJECTS and objects is not None and (found := objects.text(child)):
+            blocks.append(found)  # (its picture, what shows it, not described too)
             break
         elif child.tag in (_DRAW + "image", _DRAW + "object"):
             described = _described(shape)
@@ -444,6 +449,39 @@ def _shape_text(shape: Any, objects: _EmbeddedObjects | None = None) -> str:
     if shape.tag != _DRAW + "frame":  # a drawn shape's text is its own paragraphs
         blocks += reader.blocks(shape)
     return "\n\n".join(block for block in blocks if block)
+
+
+def _chart_text(chart: Any) -> str:
+    """A chart's figures: the table of them it keeps (its ``local-table``: a row per category,
+    a column per series), its hidden columns left out, its title in the corner."""
+    table = chart.find(f".//{_TABLE_ELEMENT}")
+    if table is None:
+        return ""
+    hidden = _hidden_columns(table)
+    rows = [
+        [cell for column, cell in enumerate(row) if column not in hidden]
+        for row in _table_rows(table, _TextReader())
+    ]
+    if not rows or not rows[0]:
+        return ""
+    title = chart.find(f"{_CHART}title")
+    named = " ".join(_TextReader().blocks(title)) if title is not None else ""
+    rows[0][0] = f"Chart: {named}" if named else "Chart"
+    return markdown_grid(rows)
+
+
+def _hidden_columns(table: Any) -> set[int]:
+    """The columns a table collapses (a chart's series without values), by index."""
+    hidden: set[int] = set()
+    index = 0
+    for column in table.iter(_TABLE + "table-column"):
+        count = min(_count(column.get(_TABLE + "number-columns-repeated")), _MAX_COLUMNS)
+        if column.get(_TABLE + "visibility") == "collapse":
+            hidden.update(range(index, index + count))
+        index += count
+        if index >= _MAX_COLUMNS:
+            break
+    return hidden
 
 
 def _described(shape: Any) -> str:
@@ -476,8 +514,8 @@ class _EmbeddedObjects:
     read as the files they are (docproc.extract.included). A flat file's (base64 in its XML,
     left out with its pictures) are not read."""
 
-    def __init__(self, included: IncludedParts | None) -> None:
-        self._included = included
+    def __init__(self, archive: zipfile.ZipFile | None, included: IncludedParts | None) -> None:
+        self._archive, self._included = archive, included
 
     @classmethod
     def of(
@@ -487,15 +525,28 @@ class _EmbeddedObjects:
         depth: int,
     ) -> _EmbeddedObjects:
         if not isinstance(package, _Package):
-            return cls(None)
-        return cls(IncludedParts(package.archive, reserve, depth, Allowance.whole()))
+            return cls(None, None)
+        archive = package.archive
+        return cls(archive, IncludedParts(archive, reserve, depth, Allowance.whole()))
 
-    def text(self, ole_object: Any) -> str:
-        """The text of the object ``ole_object`` (a ``draw:object-ole``) names."""
-        name = (ole_object.get(_XLINK + "href") or "").removeprefix("./")
-        if self._included is None or not name or name not in self._included.names:
+    def text(self, shown: Any) -> str:
+        """The text of the object ``shown`` (a ``draw:object-ole`` or a ``draw:object``)
+        names: an OLE object's file as its kind, a chart's figures as a table."""
+        name = (shown.get(_XLINK + "href") or "").removeprefix("./").rstrip("/")
+        if self._archive is None or self._included is None or not name:
             return ""
-        return self._included.text(name)
+        if shown.tag == _OLE_OBJECT:
+            return self._included.text(name) if name in self._included.names else ""
+        content = f"{name}/content.xml"
+        if content not in self._included.names:
+            return ""
+        try:
+            root = etree.fromstring(self._archive.read(content), etree.XMLParser(**PARSER_OPTIONS))
+        except PACKAGE_ERRORS as exc:
+            logger.warning("an object is not read", extra={"reason": type(exc).__name__})
+            return ""
+        chart = root.find(f"{_OFFICE}body/{_OFFICE}chart/{_CHART}chart")
+        return _chart_text(chart) if chart is not None else ""
 
 
 @contextmanager
@@ -554,9 +605,14 @@ class _Package:
         return True
 
     def xml_bytes(self) -> int:
-        """The size of the parts read (content.xml, styles.xml), inflated."""
-        parts = [name for name in ("content.xml", "styles.xml") if self.has(name)]
-        return sum(self._archive.getinfo(name).file_size for name in parts)
+        """The size of the parts read (content.xml, styles.xml, the content of the objects of
+        ODF's own: charts), inflated."""
+        return sum(
+            info.file_size
+            for info in self._archive.infolist()
+            if info.filename in ("content.xml", "styles.xml")
+            or info.filename.endswith("/content.xml")
+        )
 
     def parsed(self, name: str) -> Any:
         # From its bytes: lxml parsing a file object takes its name for a file's (its errors,
