@@ -4,6 +4,7 @@ names."""
 from __future__ import annotations
 
 import io
+import zlib
 from pathlib import Path
 
 import pytest
@@ -148,3 +149,15 @@ def test_a_field_s_place_on_a_page_says_nothing():
     data = powerpoint_97([Slide(title="Offer", boxes=[("*", 6, 8), ("", 6, 1)])])
     # When it is read, Then neither is in its text
     assert _texts(data) == [(1, "Offer")]
+
+
+def test_an_object_s_storage_is_inflated_no_further_than_its_stated_size():
+    # Given an object's storage record: 50 MB of zeros compressed to 49 KB, stated as 1,000
+    # bytes, or as none (zlib takes a limit of 0 as no limit)
+    from docproc.extract.ppt import _decompressed
+
+    bomb = zlib.compress(bytes(50_000_000))
+    # When it is inflated, Then no more than its stated size comes out (red before the second:
+    # the whole 50 MB)
+    assert len(_decompressed(bomb, 1000)) == 1000
+    assert _decompressed(bomb, 0) == b""

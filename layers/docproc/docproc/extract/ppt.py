@@ -215,6 +215,8 @@ class _EmbeddedObjects:
 
 def _decompressed(stream: bytes, size: int) -> bytes:
     """A zlib stream's first ``size`` bytes, at most (zlib.error where it is damaged)."""
+    if size <= 0:
+        return b""  # (a max_length of 0 would be none: the whole stream, however large)
     return zlib.decompressobj().decompress(stream, size)
 
 
