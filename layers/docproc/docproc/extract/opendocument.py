@@ -510,9 +510,10 @@ def _collapsed(text: str | None) -> str:
 
 
 class _EmbeddedObjects:
-    """The OLE objects a package holds, each a member its frame's ``draw:object-ole`` names,
-    read as the files they are (docproc.extract.included). A flat file's (base64 in its XML,
-    left out with its pictures) are not read."""
+    """The objects a package holds: an OLE object, a member its frame's ``draw:object-ole``
+    names, read as the file it is (docproc.extract.included); a chart of ODF's own, a folder a
+    ``draw:object`` names, as a table of its figures. A flat file's (base64 in its XML, left
+    out with its pictures) are not read."""
 
     def __init__(self, archive: zipfile.ZipFile | None, included: IncludedParts | None) -> None:
         self._archive, self._included = archive, included

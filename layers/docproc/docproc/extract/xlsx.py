@@ -37,7 +37,6 @@ EXTRACTION_METHOD = "openpyxl"
 # but a sheet's text and its chunks are held (measured: 62 MB reading 90 MB of sheet XML;
 # the sheet's Markdown is about a third of its XML).
 XML_MEMORY_FACTOR = 2
-_PARSER = etree.XMLParser(**PARSER_OPTIONS)
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _RELATIONSHIPS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 _R_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
@@ -117,7 +116,8 @@ def _sheet_objects(package: zipfile.ZipFile) -> dict[str, list[str]]:
         return {}
     sheets = _related_by_id(package, books[0], names)
     found: dict[str, list[str]] = {}
-    for sheet in etree.fromstring(package.read(books[0]), _PARSER).iter(f"{_MAIN}sheet"):
+    workbook = etree.fromstring(package.read(books[0]), etree.XMLParser(**PARSER_OPTIONS))
+    for sheet in workbook.iter(f"{_MAIN}sheet"):
         part = sheets.get(sheet.get(_R_ID, ""))
         if part is not None and part[1] in names:
             found[sheet.get("name", "")] = _related(package, part[1], names, _EMBEDDED)
@@ -144,9 +144,8 @@ def _related_by_id(
     if rels not in names:
         return {}
     found = {}
-    for relationship in etree.fromstring(package.read(rels), _PARSER).iter(
-        f"{_RELATIONSHIPS}Relationship"
-    ):
+    parsed = etree.fromstring(package.read(rels), etree.XMLParser(**PARSER_OPTIONS))
+    for relationship in parsed.iter(f"{_RELATIONSHIPS}Relationship"):
         target = relationship.get("Target", "")
         if relationship.get("TargetMode") == "External" or not target:
             continue
