@@ -87,50 +87,36 @@ def test_an_office_file_encrypted_with_a_password_is_refused_as_encrypted(env, t
         ingest(env, path, document_id="protected")
 
 
-def test_an_exhibit_a_sheet_embeds_is_found_on_its_sheet(env, tmp_path: Path):
-    # Given a claims register whose second sheet embeds the survey it cites, a PDF packaged as
-    # an icon (an OLE object, as Excel embeds one)
-    book = workbook(
-        tmp_path / "register.xlsx",
-        {"Claims": [["Claim", "Amount"], ["C-1", 500]], "Evidence": [["Claim", "Exhibit"]]},
-    ).read_bytes()
-    survey = pdf_of_lines(["Exhibit 4: the survey finds subsidence under the east wall."])
-    path = tmp_path / "register.xlsx"
-    path.write_bytes(
-        with_sheet_objects(book, 2, [("oleObject1.bin", packaged_object("survey.pdf", survey))])
+@pytest.mark.parametrize(
+    ("suffix", "extraction"), [("xlsx", "openpyxl"), ("xls", "xlrd")], ids=["xlsx", "xls"]
+)
+def test_an_exhibit_a_sheet_embeds_is_found_on_its_sheet(
+    env, tmp_path: Path, suffix: str, extraction: str
+):
+    # Given a claims register (an XLSX, or an Excel 97-2003 workbook) whose second sheet embeds
+    # the survey it cites, a PDF packaged as an icon, as Excel embeds one (a part the sheet's
+    # relationships name; a storage an OBJ record of the sheet names)
+    sheets = {"Claims": [["C-1", 500]], "Evidence": [["C-1", "Exhibit 4"]]}
+    survey = packaged_object(
+        "survey.pdf", pdf_of_lines(["Exhibit 4: the survey finds subsidence under the wall."])
     )
+    path = tmp_path / f"register.{suffix}"
+    if suffix == "xlsx":
+        book = workbook(path, sheets).read_bytes()
+        path.write_bytes(with_sheet_objects(book, 2, [("oleObject1.bin", survey)]))
+    else:
+        book = legacy_workbook(path, sheets).read_bytes()
+        path.write_bytes(with_legacy_sheet_objects(book, 2, [survey]))
     # When it is ingested
     report = ingest(env, path, document_id="register")
     # Then a search finds the exhibit's text, in a chunk on sheet 2 headed by its name (red
     # before: the object was not read)
     assert report.status == "complete"
-    query = "subsidence under the east wall"
+    query = "subsidence under the wall"
     dense, sparse = env.embedder.embed([query])[0], env.sparse.encode_query(query)
     hit = env.vectors.search(dense, "local", sparse=sparse)[0]
     assert hit.payload["text"] == (
-        "Sheet: Evidence\nExhibit 4: the survey finds subsidence under the east wall."
+        "Sheet: Evidence\nExhibit 4: the survey finds subsidence under the wall."
     )
     assert hit.payload["page_start"] == hit.payload["page_end"] == 2
-
-
-def test_an_exhibit_a_legacy_sheet_embeds_is_found_on_its_sheet(env, tmp_path: Path):
-    # Given an Excel 97-2003 claims register whose second sheet embeds the survey it cites, a
-    # PDF packaged as an icon (in a storage an OBJ record of the sheet names, as Excel keeps one)
-    book = legacy_workbook(
-        tmp_path / "register.xls", {"Claims": [["C-1", 500]], "Evidence": [["C-1", "Exhibit 4"]]}
-    ).read_bytes()
-    survey = pdf_of_lines(["Exhibit 4: the survey finds subsidence under the west wall."])
-    path = tmp_path / "register.xls"
-    path.write_bytes(with_legacy_sheet_objects(book, 2, [packaged_object("survey.pdf", survey)]))
-    # When it is ingested
-    report = ingest(env, path, document_id="register")
-    # Then a search finds the exhibit's text, in a chunk on sheet 2 headed by its name (red
-    # before: the object was not read)
-    assert report.status == "complete"
-    query = "subsidence under the west wall"
-    dense, sparse = env.embedder.embed([query])[0], env.sparse.encode_query(query)
-    hit = env.vectors.search(dense, "local", sparse=sparse)[0]
-    assert hit.payload["text"] == (
-        "Sheet: Evidence\nExhibit 4: the survey finds subsidence under the west wall."
-    )
-    assert hit.payload["page_start"] == 2 and hit.payload["extraction"] == "xlrd"
+    assert hit.payload["extraction"] == extraction
