@@ -1266,6 +1266,30 @@ _DIAGRAM_FRAME = """<p:graphicFrame xmlns:p="http://schemas.openxmlformats.org/p
 </a:graphicData></a:graphic></p:graphicFrame>"""
 
 
+def diagram_data(nodes: Sequence[str]) -> bytes:
+    """A SmartArt diagram's data part holding ``nodes`` (each with its presentation point, as
+    Office writes them): where a diagram's text is."""
+    points = "".join(
+        _DIAGRAM_POINT.format(id=number, text=text) for number, text in enumerate(nodes, 1)
+    )
+    return _DIAGRAM_DATA.format(points=points).encode()
+
+
+def diagram_run(rid: str) -> str:
+    """A run showing the SmartArt diagram whose data part the document relates as ``rid``, as
+    Word writes one: a drawing inline, its graphic's data ``dgm:relIds`` (only the data part
+    is related here)."""
+    return (
+        '<w:r><w:drawing><wp:inline xmlns:wp="http://schemas.openxmlformats.org/drawingml/2006/'
+        'wordprocessingDrawing"><wp:extent cx="5486400" cy="3200400"/><wp:docPr id="2" '
+        'name="Diagram 1"/><a:graphic xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/'
+        'main"><a:graphicData uri="http://schemas.openxmlformats.org/drawingml/2006/diagram">'
+        '<dgm:relIds xmlns:dgm="http://schemas.openxmlformats.org/drawingml/2006/diagram" '
+        f'r:dm="{rid}" r:lo="rIdLo" r:qs="rIdQs" r:cs="rIdCs"/></a:graphicData></a:graphic>'
+        "</wp:inline></w:drawing></w:r>"
+    )
+
+
 def with_smartart(deck: bytes, slide: int, nodes: Sequence[str]) -> bytes:
     """``deck`` with a SmartArt diagram of ``nodes`` at the foot of slide ``slide``, as
     PowerPoint stores one: a graphic frame naming its data part (python-pptx cannot make one).

@@ -15,6 +15,8 @@ from tests.documents import (
     ImportedPart,
     chart_part,
     chart_run,
+    diagram_data,
+    diagram_run,
     embedded_object,
     ole_object_run,
     with_part_replaced,
@@ -535,6 +537,26 @@ def test_charts_a_document_shows_are_tables_of_their_figures_after_their_paragra
         "| 2023 | 1200.5 | 90 |\n| 2024 | 3400 | 75 |\n\n"
         "| Rent Chart Rent Q1 950 |\n| --- |\n\n"
         "A damaged chart:\n\nEnd."
+    )
+
+
+def test_a_smartart_diagram_s_nodes_are_read_after_their_paragraph():
+    # Given a brief whose paragraph shows a SmartArt timeline (its text in the diagram's data
+    # part, as Word keeps it), and a diagram whose data part is damaged
+    data = "application/vnd.openxmlformats-officedocument.drawingml.diagramData+xml"
+    timeline = diagram_data(["3 May: lease signed", "9 June: notice served"])
+    parts = [
+        ImportedPart("diagrams/data1.xml", data, timeline, "rD1", relationship="diagramData"),
+        ImportedPart(
+            "diagrams/data2.xml", data, b"<dgm:dataModel", "rD2", relationship="diagramData"
+        ),
+    ]
+    body = _p("The events:", diagram_run("rD1")) + _p("Then:", diagram_run("rD2")) + _p("End.")
+    # When it is read
+    # Then the diagram's nodes are read after its paragraph, a line each; the damaged one left
+    # out (red before: no diagram was read)
+    assert _text(body, imported=parts) == (
+        "The events:\n\n3 May: lease signed\n9 June: notice served\n\nThen:\n\nEnd."
     )
 
 

@@ -38,6 +38,7 @@ from docproc.errors import (
     InvalidDocument,
 )
 from docproc.extract.charts import CHART_ERRORS, chart_part_rows
+from docproc.extract.diagrams import diagram_text
 from docproc.extract.included import Allowance, IncludedParts
 from docproc.extract.packages import PACKAGE_ERRORS, opened_package, without_blobs
 from docproc.extract.pages import (
@@ -117,8 +118,12 @@ _IMPORTED = _W + "altChunk"
 # picture or an icon): its part is read as the file it is, after the paragraph that holds it.
 _EMBEDDED = "{urn:schemas-microsoft-com:office:office}OLEObject"
 # A chart shown where it stands (a drawing's graphic): its part's figures, a table after the
-# paragraph that holds it (docproc.extract.charts).
+# paragraph that holds it (docproc.extract.charts); a SmartArt diagram: its data part's nodes,
+# a line each (docproc.extract.diagrams).
 _CHART = "{http://schemas.openxmlformats.org/drawingml/2006/chart}chart"
+_DIAGRAM = "{http://schemas.openxmlformats.org/drawingml/2006/diagram}relIds"
+_DIAGRAM_DATA = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}dm"
+_OBJECT, _CHARTED, _DIAGRAMMED = "object", "chart", "diagram"
 _NOTE_REFERENCES = {
     _W + "footnoteReference": "footnotes",
     _W + "endnoteReference": "endnotes",
@@ -167,8 +172,9 @@ class _Reader:
         self._included = included
         self._referred: dict[str, list[str]] = {story: [] for story in _STORY_PARTS}
         self._boxes: list[str] = []
-        # The objects and charts the paragraph holds: (whether a chart, its relationship id)
-        self._embedded: list[tuple[bool, str]] = []
+        # What the paragraph shows that is read after it: objects, charts and diagrams (their
+        # kind, the relationship id of their part)
+        self._embedded: list[tuple[str, str]] = []
 
     def text(self, body: Any) -> str:
         blocks = self._blocks(body)
@@ -190,7 +196,7 @@ class _Reader:
         hold."""
         blocks: list[str] = []
         for element in _content(container):
-            embedded: list[tuple[bool, str]] = []
+            embedded: list[tuple[str, str]] = []
             if element.tag == _P:
                 outer, self._embedded = self._embedded, []
                 text = self._inline_text(element).strip()
@@ -207,23 +213,30 @@ class _Reader:
                 continue
             if text.strip():
                 blocks.append(text)
-            for chart, rid in embedded:
-                text = self._chart_text(rid, in_cell) if chart else self._included_text(rid)
+            for kind, rid in embedded:
+                if kind == _OBJECT:
+                    text = self._included_text(rid)
+                else:
+                    text = self._drawing_text(kind, rid, in_cell)
                 if text.strip():
                     blocks.append(text)
         return blocks
 
-    def _chart_text(self, rid: str, in_cell: bool) -> str:
-        """The figures of the chart the part being read relates as ``rid``: a Markdown table,
-        or in a cell (``in_cell``) lines of its rows' cells, as a table in a cell is. One whose
-        part cannot be read is left out, logged."""
+    def _drawing_text(self, kind: str, rid: str, in_cell: bool) -> str:
+        """The text of the chart or diagram whose part the part being read relates as ``rid``:
+        a chart's figures as a Markdown table, or in a cell (``in_cell``) lines of its rows'
+        cells, as a table in a cell is; a diagram's nodes, a line each. One whose part cannot
+        be read is left out, logged."""
         relationship = self._part.rels.get(rid)
         if relationship is None or relationship.is_external:
             return ""
+        blob = relationship.target_part.blob
         try:
-            rows = chart_part_rows(relationship.target_part.blob)
+            if kind == _DIAGRAMMED:
+                return diagram_text(blob)
+            rows = chart_part_rows(blob)
         except CHART_ERRORS as exc:
-            logger.warning("a chart is not read", extra={"reason": type(exc).__name__})
+            logger.warning(f"a {kind} is not read", extra={"reason": type(exc).__name__})
             return ""
         if in_cell:
             return "\n".join(" ".join(filter(None, row)) for row in rows)
@@ -253,9 +266,11 @@ class _Reader:
             elif tag == _TEXT_BOX:
                 self._boxes.extend(self._blocks(child))
             elif tag == _EMBEDDED:
-                self._embedded.append((False, child.get(_R_ID, "")))
+                self._embedded.append((_OBJECT, child.get(_R_ID, "")))
             elif tag == _CHART:
-                self._embedded.append((True, child.get(_R_ID, "")))
+                self._embedded.append((_CHARTED, child.get(_R_ID, "")))
+            elif tag == _DIAGRAM:
+                self._embedded.append((_DIAGRAMMED, child.get(_DIAGRAM_DATA, "")))
             elif tag == _ALTERNATE_CONTENT:
                 chosen = _chosen(child)
                 if chosen is not None:

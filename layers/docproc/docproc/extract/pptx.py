@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import IO, Any
 
 from pptx.exc import PythonPptxError
-from pptx.oxml import parse_xml
 from pptx.package import Package
 from pptx.parts.presentation import PresentationPart
 from pptx.shapes.graphfrm import GraphicFrame
@@ -29,6 +28,7 @@ from pptx.slide import Slide
 
 from docproc.errors import InvalidDocument
 from docproc.extract.charts import chart_table
+from docproc.extract.diagrams import diagram_text
 from docproc.extract.included import Allowance, IncludedParts
 from docproc.extract.packages import PACKAGE_ERRORS, opened_package, without_blobs
 from docproc.extract.pages import PageText, markdown_grid
@@ -161,23 +161,10 @@ def _text(text: str) -> str:
 
 
 def _smartart_text(frame: GraphicFrame) -> str:
-    """SmartArt's text: that of each of its nodes, from its data part (python-pptx does not
-    read SmartArt)."""
+    """SmartArt's text: that of each of its nodes, from its data part (docproc.extract.diagrams:
+    python-pptx does not read SmartArt)."""
     ids = frame.element.find(".//dgm:relIds", _NAMESPACES)
     data_id = ids.get(f"{{{_NAMESPACES['r']}}}dm") if ids is not None else None
     if data_id is None:
         return ""
-    data = parse_xml(frame.part.related_part(data_id).blob)
-    lines = []
-    for point in data.iterfind(".//dgm:pt", _NAMESPACES):
-        if point.get("type", "node") != "node":
-            continue  # connections and the layout's own points
-        paragraphs = point.iterfind("dgm:t/a:p", _NAMESPACES)
-        text = "\n".join(_runs_text(paragraph) for paragraph in paragraphs).strip()
-        if text:
-            lines.append(text)
-    return "\n".join(lines)
-
-
-def _runs_text(paragraph: Any) -> str:
-    return "".join(run.text or "" for run in paragraph.iterfind(".//a:t", _NAMESPACES))
+    return diagram_text(frame.part.related_part(data_id).blob)
