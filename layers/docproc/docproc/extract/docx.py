@@ -37,7 +37,6 @@ from lxml import etree
 from docproc.errors import (
     InvalidDocument,
 )
-from docproc.extract.charts import CHART_ERRORS, chart_part_rows
 from docproc.extract.diagrams import diagram_text
 from docproc.extract.included import Allowance, IncludedParts
 from docproc.extract.packages import PACKAGE_ERRORS, opened_package, without_blobs
@@ -227,6 +226,9 @@ class _Reader:
         a chart's figures as a Markdown table, or in a cell (``in_cell``) lines of its rows'
         cells, as a table in a cell is; a diagram's nodes, a line each. One whose part cannot
         be read is left out, logged."""
+        # (python-pptx's chart reader is imported only for a document that shows a chart)
+        from docproc.extract.charts import CHART_ERRORS, chart_part_rows
+
         relationship = self._part.rels.get(rid)
         if relationship is None or relationship.is_external:
             return ""
