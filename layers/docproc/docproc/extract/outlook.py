@@ -69,10 +69,11 @@ _ATTACH_MIME_TAG = 0x370E
 _SIGNED = {"multipart/signed", *PKCS7_MIME_TYPES}
 # Property types.
 _UNICODE, _STRING8, _BINARY, _LONG, _SYSTIME = 0x001F, 0x001E, 0x0102, 0x0003, 0x0040
-# How an attachment is held ([MS-OXCMSG] 2.2.2.9): its bytes; a message of its own in a
-# storage; an OLE object in a storage (afStorage: what Outlook attaches to a message in rich
-# text, a document or a workbook inserted as an object). Others (by reference) are named only.
-_BY_VALUE, _EMBEDDED_MESSAGE, _OLE_STORAGE = 1, 5, 6
+# How an attachment is held ([MS-OXCMSG] 2.2.2.9): its bytes; an OLE object in a storage
+# (afStorage: what Outlook attaches to a message in rich text, a document or a workbook inserted
+# as an object). A message of its own (5) is found by its storage; others (by reference) are
+# named only.
+_BY_VALUE, _OLE_STORAGE = 1, 6
 # __properties_version1.0 begins with a header: its size by what holds the stream.
 _TOP_HEADER, _EMBEDDED_HEADER, _OBJECT_HEADER = 32, 24, 8
 _RECIPIENT_FIELDS = {1: "To", 2: "Cc", 3: "Bcc"}
