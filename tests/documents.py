@@ -502,12 +502,31 @@ _WORD_2003_NAMESPACES = (
 )
 
 
-def word_2003_xml(body: str, headers: Sequence[str] = (), pictures: int = 0) -> bytes:
+def word_2003_xml(
+    body: str,
+    headers: Sequence[str] = (),
+    pictures: int = 0,
+    objects: dict[str, bytes] | None = None,
+) -> bytes:
     """A Word 2003 XML document as Word writes one: its properties, fonts, styles and settings
     (the separators of its footnotes among them) before the body; ``body`` the XML of its one
     section (prefixes w, wx, aml, v and o declared), ``headers`` the XML in each of that
-    section's headers; and ``pictures`` bytes of a picture in base64 (``w:binData``) in a
-    paragraph of their own at the end."""
+    section's headers; ``pictures`` bytes of a picture in base64 (``w:binData``) in a
+    paragraph of their own at the end; and ``objects`` (an object's id, its compound file) in
+    the document's pool of objects (``w:docOleData``: in base64, a compound file of a stream
+    each, named by the id: the object's size, then the object compressed with zlib), as the
+    body's ``o:OLEObject`` elements name them (wordml_object)."""
+    pool = ""
+    if objects:
+        from docproc.extract.compound import compound_file
+
+        streams = {
+            object_id: struct.pack("<I", len(compound)) + zlib.compress(compound)
+            for object_id, compound in objects.items()
+        }
+        encoded = base64.encodebytes(compound_file(streams)).decode()
+        pool = f'<w:docOleData><w:binData w:name="oledata.mso">{encoded}</w:binData></w:docOleData>'
+
     picture = ""
     if pictures:
         data = base64.encodebytes(random.Random(pictures).randbytes(pictures)).decode()
@@ -530,11 +549,23 @@ def word_2003_xml(body: str, headers: Sequence[str] = (), pictures: int = 0) -> 
         '<w:fonts><w:defaultFonts w:ascii="Times New Roman"/></w:fonts>'
         '<w:styles><w:style w:type="paragraph" w:default="on" w:styleId="Normal">'
         '<w:name w:val="Normal"/></w:style></w:styles>'
+        f"{pool}"
         '<w:docPr><w:view w:val="print"/><w:footnotePr><w:footnote w:type="separator"><w:p>'
         "<w:r><w:separator/></w:r></w:p></w:footnote></w:footnotePr></w:docPr>"
         f"<w:body><wx:sect>{body}{picture}<w:sectPr>{sections}"
         '<w:pgSz w:w="12240" w:h="15840"/></w:sectPr></wx:sect></w:body></w:wordDocument>'
     ).encode()
+
+
+def wordml_object(object_id: str) -> str:
+    """A run showing the object ``object_id`` of a Word 2003 XML document's pool, as Word
+    writes one: its picture's shape, then ``o:OLEObject`` naming it."""
+    return (
+        '<w:r><w:pict><v:shape id="_x0000_i1025" style="width:90pt;height:40pt" o:ole="">'
+        '<v:imagedata src="wordml://06000001.emz" o:title=""/></v:shape>'
+        '<o:OLEObject Type="Embed" ProgID="Package" ShapeID="_x0000_i1025" DrawAspect="Icon" '
+        f'ObjectID="{object_id}"/></w:pict></w:r>'
+    )
 
 
 def excel_2003_xml(sheets: dict[str, Sequence[Sequence[object]]]) -> bytes:

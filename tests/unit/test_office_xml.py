@@ -137,6 +137,32 @@ def test_a_word_2003_document_s_pictures_are_left_out_before_they_are_parsed():
     assert wordml_text(io.BytesIO(data)) == "The landlord insures the building."
 
 
+def test_objects_a_word_2003_document_embeds_are_read_after_their_paragraphs():
+    # Given a Word 2003 XML brief embedding, as Word keeps them (its pool of objects, a compound
+    # file in base64 before the body, named by the body's o:OLEObject elements): an exhibit's
+    # PDF packaged as an icon, a Word 97-2003 letter in a table's cell, and one the pool lacks
+    from tests.documents import packaged_object, pdf_of_lines, word_97_document, wordml_object
+
+    objects = {
+        "_1577691300": packaged_object("plan.pdf", pdf_of_lines(["Exhibit A: the floor plan."])),
+        "_1577691301": word_97_document("The insurer accepts the claim.\r"),
+    }
+    body = (
+        f"<w:p><w:r><w:t>The plan:</w:t></w:r>{wordml_object('_1577691300')}</w:p>"
+        f"<w:tbl><w:tr><w:tc><w:p>{wordml_object('_1577691301')}</w:p></w:tc></w:tr></w:tbl>"
+        f"<w:p><w:r><w:t>Missing:</w:t></w:r>{wordml_object('_9')}</w:p>"
+        "<w:p><w:r><w:t>End.</w:t></w:r></w:p>"
+    )
+    document = word_2003_xml(body, objects=objects)
+    # When it is read
+    # Then each object is read after its paragraph (a table's after the table), the missing one
+    # left out (red before: no object was read)
+    assert wordml_text(io.BytesIO(document)) == (
+        "The plan:\n\nExhibit A: the floor plan.\n\n"
+        "The insurer accepts the claim.\n\nMissing:\n\nEnd."
+    )
+
+
 @pytest.mark.parametrize(
     "damaged",
     [

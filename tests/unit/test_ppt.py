@@ -154,10 +154,10 @@ def test_a_field_s_place_on_a_page_says_nothing():
 def test_an_object_s_storage_is_inflated_no_further_than_its_stated_size():
     # Given an object's storage record: 50 MB of zeros compressed to 49 KB, stated as 1,000
     # bytes, or as none (zlib takes a limit of 0 as no limit)
-    from docproc.extract.ppt import _decompressed
+    from docproc.extract.ole_objects import inflated
 
     bomb = zlib.compress(bytes(50_000_000))
     # When it is inflated, Then no more than its stated size comes out (red before the second:
     # the whole 50 MB)
-    assert len(_decompressed(bomb, 1000)) == 1000
-    assert _decompressed(bomb, 0) == b""
+    assert len(inflated(bomb, 1000)) == 1000
+    assert inflated(bomb, 0) == b""

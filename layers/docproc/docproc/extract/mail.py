@@ -425,7 +425,7 @@ def _office_text(data: bytes, media_type: str, depth: int) -> str:
     if media_type == sniff.WORDML:
         from docproc.extract.wordml import wordml_text
 
-        return wordml_text(io.BytesIO(data))
+        return wordml_text(io.BytesIO(data), depth=depth)
     if media_type in (sniff.ODT, sniff.ODP):
         from docproc.extract import opendocument
 

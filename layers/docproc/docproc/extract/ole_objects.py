@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import struct
+import zlib
 
 from docproc.extract.sniff import OLE_ERRORS, OLE_SIGNATURE
 
@@ -112,3 +113,11 @@ def _counted_string(data: bytes, at: int) -> tuple[str, int]:
     if len(value) != length:
         raise struct.error("cut short")
     return value.rstrip(b"\0").decode("cp1252", "replace"), at + 4 + length
+
+
+def inflated(stream: bytes, size: int) -> bytes:
+    """A zlib stream's first ``size`` bytes, at most: how PowerPoint and Word 2003 XML keep an
+    object's compound file (its size, then the stream). zlib.error where it is damaged."""
+    if size <= 0:
+        return b""  # (a max_length of 0 would be none: the whole stream, however large)
+    return zlib.decompressobj().decompress(stream, size)

@@ -22,7 +22,6 @@ presentation encrypted with a password is EncryptedDocument.
 from __future__ import annotations
 
 import struct
-import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +29,7 @@ from typing import IO
 
 from docproc.errors import EncryptedDocument, InvalidDocument
 from docproc.extract.included import Allowance, IncludedFiles
+from docproc.extract.ole_objects import inflated
 from docproc.extract.pages import PageText
 from docproc.extract.sniff import OLE_ERRORS
 
@@ -208,16 +208,7 @@ class _EmbeddedObjects:
         if instance != _COMPRESSED:
             return self._included.text(f"object {object_id}", len(body), lambda: body)
         (size,) = struct.unpack_from("<I", body, 0)
-        return self._included.text(
-            f"object {object_id}", size, lambda: _decompressed(body[4:], size)
-        )
-
-
-def _decompressed(stream: bytes, size: int) -> bytes:
-    """A zlib stream's first ``size`` bytes, at most (zlib.error where it is damaged)."""
-    if size <= 0:
-        return b""  # (a max_length of 0 would be none: the whole stream, however large)
-    return zlib.decompressobj().decompress(stream, size)
+        return self._included.text(f"object {object_id}", size, lambda: inflated(body[4:], size))
 
 
 def _page_text(

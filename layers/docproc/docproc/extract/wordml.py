@@ -14,7 +14,9 @@ out of the bytes before they are parsed (docproc.extract.xml_streams).
 
 from __future__ import annotations
 
+import binascii
 import io
+import struct
 from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
@@ -23,6 +25,8 @@ from typing import IO, Any, Literal
 from lxml import etree
 
 from docproc.errors import InvalidDocument
+from docproc.extract.included import Allowance, IncludedFiles
+from docproc.extract.ole_objects import inflated
 from docproc.extract.pages import (
     GridCell,
     Stories,
@@ -31,12 +35,14 @@ from docproc.extract.pages import (
     grid_rows,
     markdown_grid,
 )
+from docproc.extract.sniff import OLE_ERRORS
 from docproc.extract.xml_streams import (
     PARSER_OPTIONS,
     WithoutBinaryData,
     let_go,
     opened_within,
 )
+from docproc.observability import logger
 
 EXTRACTION_METHOD = "wordml"
 # Peak memory of reading one per byte of the file, with a margin: the text found, as blocks
@@ -78,20 +84,105 @@ _TEXT_BOX = _W + "txbxContent"
 _ANNOTATION, _ANNOTATION_CONTENT = _AML + "annotation", _AML + "content"
 _ANNOTATION_TYPE = _W + "type"
 _DELETION, _COMMENT = "Word.Deletion", "Word.Comment"
+# An object the document embeds: ``o:OLEObject`` names it in the document's pool of objects
+# (``w:docOleData``: a compound file in base64 before the body, which the picture filter drops:
+# read from the file itself once the body is, where an object was named), a stream each: its
+# compound file's size, then the file compressed with zlib.
+_OLE_OBJECT = "{urn:schemas-microsoft-com:office:office}OLEObject"
+_POOL_START, _POOL_END = b"<w:docOleData", b"</w:binData>"
+_SCAN = 1 << 20
 
 
 def wordml_text(
-    source: Path | IO[bytes], reserve: Callable[[float, str], None] | None = None
+    source: Path | IO[bytes], reserve: Callable[[float, str], None] | None = None, depth: int = 0
 ) -> str:
-    """The text of the Word 2003 XML document ``source`` (a path, or a seekable file).
-    ``reserve(mb, reading)`` (the segment's budget) is asked first for MEMORY_FACTOR times its
-    size."""
+    """The text of the Word 2003 XML document ``source`` (a path, or a seekable file), the
+    objects it embeds read after their paragraphs. ``reserve(mb, reading)`` (the segment's
+    budget) is asked first for MEMORY_FACTOR times its size; ``depth``: how deep in other files
+    the document lies."""
     with opened_within(source, reserve, MEMORY_FACTOR, "a Word 2003 XML document") as stream:
         without_pictures = io.BufferedReader(WithoutBinaryData(stream, b"w:binData"), 1 << 20)
+        pool = _ObjectPool(stream, IncludedFiles(reserve, depth, Allowance.whole()))
         try:
-            return _Reader().read(without_pictures)
+            return _Reader().read(without_pictures, pool.text)
         except etree.XMLSyntaxError as exc:
             raise InvalidDocument(f"not a readable Word 2003 XML document: {exc}") from exc
+        finally:
+            pool.close()
+
+
+class _ObjectPool:
+    """The document's pool of objects, found in the file (``w:docOleData``'s base64) the first
+    time an object is asked for, each object read as the file it is (docproc.extract.included).
+    A pool that cannot be read, or an object it lacks, gives no text."""
+
+    def __init__(self, stream: IO[bytes], included: IncludedFiles) -> None:
+        self._stream, self._included = stream, included
+        self._ole: Any = None
+        self._read = False
+
+    def text(self, object_id: str) -> str:
+        import olefile  # only for a document that names an object
+
+        if not self._read:
+            self._read = True
+            self._ole = self._opened()
+        ole = self._ole
+        name = object_id.strip("/")
+        try:
+            if ole is None or not name or "/" in name or ole.get_type(name) != olefile.STGTY_STREAM:
+                return ""
+            stored = bytes(ole.openstream(name).read())
+        except OLE_ERRORS as exc:
+            logger.warning("an object is not read", extra={"reason": type(exc).__name__})
+            return ""
+        (size,) = struct.unpack_from("<I", stored.ljust(4, b"\0"))
+        return self._included.text(name, size, lambda: inflated(stored[4:], size))
+
+    def _opened(self) -> Any:
+        """The pool's compound file, open; None where the file has none, or it is damaged."""
+        import olefile
+
+        data = _pool_bytes(self._stream)
+        if data is None:
+            return None
+        try:
+            return olefile.OleFileIO(io.BytesIO(data))
+        except OLE_ERRORS as exc:
+            logger.warning(
+                "a document's objects are not read", extra={"reason": type(exc).__name__}
+            )
+            return None
+
+    def close(self) -> None:
+        if self._ole is not None:
+            self._ole.close()
+
+
+def _pool_bytes(stream: IO[bytes]) -> bytes | None:
+    """The decoded base64 of the first ``w:binData`` in the file's ``w:docOleData``, read from
+    its start a piece at a time; None where there is none, or it does not end."""
+    stream.seek(0)
+    held = b""
+    found = -1
+    while found < 0:
+        piece = stream.read(_SCAN)
+        if not piece:
+            return None
+        held = held[-len(_POOL_START) :] + piece
+        found = held.find(_POOL_START)
+    start = held.find(b">", held.find(b"<w:binData", found) + 1)
+    while start < 0 or held.find(_POOL_END, start) < 0:
+        piece = stream.read(_SCAN)
+        if not piece:
+            return None
+        held += piece
+        if start < 0:
+            start = held.find(b">", held.find(b"<w:binData", found) + 1)
+    try:
+        return binascii.a2b_base64(held[start + 1 : held.find(_POOL_END, start)])
+    except (binascii.Error, ValueError):
+        return None
 
 
 class _Reader:
@@ -107,22 +198,37 @@ class _Reader:
             "text_boxes": [],
         }
         self._headers: list[str] = []
+        self._objects: list[str] = []  # the ids of the objects the block being read names
 
-    def read(self, stream: IO[bytes]) -> str:
+    def read(self, stream: IO[bytes], object_text: Callable[[str], str]) -> str:
+        """The document's text, the objects its body's blocks name read (``object_text``, by
+        their ids) after them."""
         events = etree.iterparse(
             stream, events=("end",), tag=[_P, _TBL, *_HEADERS], **PARSER_OPTIONS
         )
+        named: list[str] = []  # the ids of the objects the body names, in order
         for _, element in events:
             if element.tag in _HEADERS:
                 self._headers += self._blocks_in(element)
+                self._objects.clear()  # (a header's objects are not read)
                 element.clear()
             elif _in_body(element):
                 text = self._block(element)
                 if text.strip():
                     self._blocks.append(text)
+                for object_id in self._objects:
+                    named.append(object_id)
+                    self._blocks.append(f"\ue000{len(named) - 1}\ue001")
+                self._objects.clear()
                 let_go(element)
         if events.root.tag != _W + "wordDocument" or events.root.find(_W + "body") is None:
             raise InvalidDocument("not a readable Word 2003 XML document: no wordDocument's body")
+        if named:
+            marked = {f"\ue000{number}\ue001": object_id for number, object_id in enumerate(named)}
+            blocks = (
+                object_text(marked[block]) if block in marked else block for block in self._blocks
+            )
+            self._blocks = [block for block in blocks if block.strip()]
         return Stories(
             footnotes=self._stories["footnotes"],
             headers_and_footers=distinct_lines(self._headers),
@@ -163,6 +269,8 @@ class _Reader:
                 self._stories[_NOTES[tag]] += self._blocks_in(child)
             elif tag == _TEXT_BOX:
                 self._stories["text_boxes"] += self._blocks_in(child)
+            elif tag == _OLE_OBJECT:
+                self._objects.append(child.get("ObjectID", ""))
             elif tag == _ANNOTATION:
                 kind = child.get(_ANNOTATION_TYPE, "")
                 if kind == _COMMENT:
