@@ -1370,9 +1370,10 @@ class OleAttachment:
         XLS, a Packager's object: the storage an application embeds is its file's root)."""
         import olefile
 
+        from docproc.extract.compound import storage_streams
+
         with olefile.OleFileIO(io.BytesIO(compound)) as ole:
-            streams = {"/".join(path): ole.openstream(path).read() for path in ole.listdir()}
-        return cls(name, streams)
+            return cls(name, storage_streams(ole, ""))
 
 
 @dataclass(frozen=True)
@@ -1669,10 +1670,12 @@ def word_97_document(
         document += page
         import olefile
 
+        from docproc.extract.compound import storage_streams
+
         for number, compound in zip(numbers, objects, strict=True):
             with olefile.OleFileIO(io.BytesIO(compound)) as ole:
-                for path in ole.listdir():
-                    streams[f"ObjectPool/_{number}/" + "/".join(path)] = ole.openstream(path).read()
+                for path, data in storage_streams(ole, "").items():
+                    streams[f"ObjectPool/_{number}/{path}"] = data
     if paragraph_properties:
         paragraphs, begun = [], text_at
         for position, character in enumerate(marked):

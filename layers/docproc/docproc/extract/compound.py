@@ -177,3 +177,19 @@ def storage_streams(ole: olefile.OleFileIO, storage: str) -> dict[str, bytes]:
         for path in ole.listdir(streams=True, storages=False)
         if path[: len(prefix)] == prefix and len(path) > len(prefix)
     }
+
+
+def storage_size(ole: olefile.OleFileIO, storage: str) -> int:
+    """The bytes of the streams under ``storage`` ("a/b") of the open compound file ``ole``:
+    what a file of its own (storage_file) holds, before it is made."""
+    return sum(
+        ole.get_size(path)
+        for path in ole.listdir(streams=True, storages=False)
+        if "/".join(path).startswith(storage + "/")
+    )
+
+
+def storage_file(ole: olefile.OleFileIO, storage: str) -> bytes:
+    """The storage ``storage`` of the open compound file ``ole`` made a compound file of its
+    own (an OLE object a document keeps in a storage). Raises OLE_ERRORS on a damaged file."""
+    return compound_file(storage_streams(ole, storage))

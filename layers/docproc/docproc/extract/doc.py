@@ -29,6 +29,7 @@ import re
 import struct
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
@@ -434,19 +435,13 @@ class _EmbeddedObjects:
         self._ole, self._included = ole, included
 
     def text(self, number: int) -> str:
-        from docproc.extract.compound import compound_file, storage_streams
+        from docproc.extract.compound import storage_file, storage_size
 
         storage = f"{_OBJECT_POOL}/_{number}"
         if not self._ole.exists(storage):
             return ""
-        size = sum(
-            self._ole.get_size(path)
-            for path in self._ole.listdir(streams=True, storages=False)
-            if "/".join(path).startswith(storage + "/")
-        )
-        return self._included.text(
-            storage, size, lambda: compound_file(storage_streams(self._ole, storage))
-        )
+        size = storage_size(self._ole, storage)
+        return self._included.text(storage, size, partial(storage_file, self._ole, storage))
 
 
 def _with_objects(text: str, object_text: Callable[[int], str]) -> str:

@@ -226,7 +226,8 @@ class _Reader:
         a chart's figures as a Markdown table, or in a cell (``in_cell``) lines of its rows'
         cells, as a table in a cell is; a diagram's nodes, a line each. One whose part cannot
         be read is left out, logged."""
-        # (python-pptx's chart reader is imported only for a document that shows a chart)
+        # (python-pptx's chart reader, and the errors it raises, imported only for a document
+        # that shows a chart or a diagram)
         from docproc.extract.charts import CHART_ERRORS, chart_part_rows
 
         relationship = self._part.rels.get(rid)

@@ -118,11 +118,6 @@ class IncludedParts:
         self._package = package
         self._files = IncludedFiles(reserve, depth, allowance)
 
-    @property
-    def names(self) -> set[str]:
-        """The package's members."""
-        return set(self._package.namelist())
-
     def text(self, name: str) -> str:
         """The text of the part named ``name`` in the package (its ZIP member's name)."""
         size = self._package.getinfo(name).file_size

@@ -517,6 +517,7 @@ class _EmbeddedObjects:
 
     def __init__(self, archive: zipfile.ZipFile | None, included: IncludedParts | None) -> None:
         self._archive, self._included = archive, included
+        self._names = set(archive.namelist()) if archive is not None else set()
 
     @classmethod
     def of(
@@ -537,9 +538,9 @@ class _EmbeddedObjects:
         if self._archive is None or self._included is None or not name:
             return ""
         if shown.tag == _OLE_OBJECT:
-            return self._included.text(name) if name in self._included.names else ""
+            return self._included.text(name) if name in self._names else ""
         content = f"{name}/content.xml"
-        if content not in self._included.names:
+        if content not in self._names:
             return ""
         try:
             root = etree.fromstring(self._archive.read(content), etree.XMLParser(**PARSER_OPTIONS))

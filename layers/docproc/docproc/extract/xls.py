@@ -127,24 +127,15 @@ class _EmbeddedObjects:
 
     def texts(self, sheet: str) -> Iterator[str]:
         """The text of each object the sheet named ``sheet`` embeds that has any."""
+        from docproc.extract.compound import storage_file, storage_size
+
         ole = self._ole
         for storage in self._by_sheet.get(sheet, []):
-            assert ole is not None
-            size = sum(
-                ole.get_size(entry)
-                for entry in ole.listdir(streams=True, storages=False)
-                if entry[0] == storage
-            )
-            read = functools.partial(_storage_file, ole, storage)
-            text = self._files.text(storage, size, read)
+            assert ole is not None  # (only a file it opened names objects)
+            read = functools.partial(storage_file, ole, storage)
+            text = self._files.text(storage, storage_size(ole, storage), read)
             if text:
                 yield text
-
-
-def _storage_file(ole: olefile.OleFileIO, storage: str) -> bytes:
-    from docproc.extract.compound import compound_file, storage_streams
-
-    return compound_file(storage_streams(ole, storage))
 
 
 def _objects_by_sheet(ole: olefile.OleFileIO, storages: set[str]) -> dict[str, list[str]]:
