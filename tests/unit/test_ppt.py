@@ -4,13 +4,15 @@ names."""
 from __future__ import annotations
 
 import io
+import struct
 import zlib
 from pathlib import Path
 
+import olefile
 import pytest
 
 from docproc.errors import EncryptedDocument, InvalidDocument, SegmentBudgetExceeded
-from docproc.extract.compound import compound_file
+from docproc.extract.compound import compound_file, storage_streams
 from docproc.extract.mail import message_text
 from docproc.extract.ppt import MEMORY_FACTOR, slide_texts
 from docproc.extract.sniff import OLE, PPT, sniff, sniff_ole
@@ -159,5 +161,22 @@ def test_an_object_s_storage_is_inflated_no_further_than_its_stated_size():
     bomb = zlib.compress(bytes(50_000_000))
     # When it is inflated, Then no more than its stated size comes out (red before the second:
     # the whole 50 MB)
-    assert len(inflated(bomb, 1000)) == 1000
-    assert inflated(bomb, 0) == b""
+    assert len(inflated(struct.pack("<I", 1000) + bomb)) == 1000
+    assert inflated(struct.pack("<I", 0) + bomb) == b""
+
+
+def test_an_object_whose_storage_record_is_cut_short_is_left_out_the_deck_read():
+    # Given a deck whose object's storage record is 2 bytes long, too short to state its size
+    plan = packaged_object("plan.pdf", pdf_of_lines(["Exhibit A."]))
+    deck = powerpoint_97(
+        [Slide(title="Site", boxes=[("See below.", 1, 1)])], objects=[(1, 2, 1, plan)]
+    )
+    with olefile.OleFileIO(io.BytesIO(deck)) as ole:
+        streams = storage_streams(ole, "")
+    records = bytearray(streams["PowerPoint Document"])
+    at = records.find(struct.pack("<HH", 0x0010, 0x1011))  # ExOleObjStg, instance 1
+    struct.pack_into("<I", records, at + 4, 2)
+    streams["PowerPoint Document"] = bytes(records)
+    # When it is read, Then the slide is read, the object left out (red before: the deck was
+    # InvalidDocument, its size read past the record's end)
+    assert _texts(compound_file(streams)) == [(1, "Site\n\nSee below.")]

@@ -115,9 +115,16 @@ def _counted_string(data: bytes, at: int) -> tuple[str, int]:
     return value.rstrip(b"\0").decode("cp1252", "replace"), at + 4 + length
 
 
-def inflated(stream: bytes, size: int) -> bytes:
-    """A zlib stream's first ``size`` bytes, at most: how PowerPoint and Word 2003 XML keep an
-    object's compound file (its size, then the stream). zlib.error where it is damaged."""
+def stated_size(stored: bytes) -> int:
+    """The size an object kept compressed states (its first 4 bytes; 0 where it is shorter):
+    how PowerPoint and Word 2003 XML keep an object's compound file."""
+    return int.from_bytes(stored[:4], "little") if len(stored) >= 4 else 0
+
+
+def inflated(stored: bytes) -> bytes:
+    """The object kept compressed in ``stored`` (its size, then a zlib stream): the stream's
+    first stated_size bytes at most. zlib.error where it is damaged."""
+    size = stated_size(stored)
     if size <= 0:
         return b""  # (a max_length of 0 would be none: the whole stream, however large)
-    return zlib.decompressobj().decompress(stream, size)
+    return zlib.decompressobj().decompress(stored[4:], size)

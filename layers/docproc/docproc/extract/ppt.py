@@ -29,7 +29,7 @@ from typing import IO
 
 from docproc.errors import EncryptedDocument, InvalidDocument
 from docproc.extract.included import Allowance, IncludedFiles
-from docproc.extract.ole_objects import inflated
+from docproc.extract.ole_objects import inflated, stated_size
 from docproc.extract.pages import PageText
 from docproc.extract.sniff import OLE_ERRORS
 
@@ -207,8 +207,7 @@ class _EmbeddedObjects:
         body = self._data[record + 8 : record + 8 + length]
         if instance != _COMPRESSED:
             return self._included.text(f"object {object_id}", len(body), lambda: body)
-        (size,) = struct.unpack_from("<I", body, 0)
-        return self._included.text(f"object {object_id}", size, lambda: inflated(body[4:], size))
+        return self._included.text(f"object {object_id}", stated_size(body), lambda: inflated(body))
 
 
 def _page_text(

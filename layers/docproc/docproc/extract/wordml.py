@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import binascii
 import io
-import struct
 from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
@@ -26,7 +25,7 @@ from lxml import etree
 
 from docproc.errors import InvalidDocument
 from docproc.extract.included import Allowance, IncludedFiles
-from docproc.extract.ole_objects import inflated
+from docproc.extract.ole_objects import inflated, stated_size
 from docproc.extract.pages import (
     GridCell,
     Stories,
@@ -136,8 +135,7 @@ class _ObjectPool:
         except OLE_ERRORS as exc:
             logger.warning("an object is not read", extra={"reason": type(exc).__name__})
             return ""
-        (size,) = struct.unpack_from("<I", stored.ljust(4, b"\0"))
-        return self._included.text(name, size, lambda: inflated(stored[4:], size))
+        return self._included.text(name, stated_size(stored), lambda: inflated(stored))
 
     def _opened(self) -> Any:
         """The pool's compound file, open; None where the file has none, or it is damaged."""
