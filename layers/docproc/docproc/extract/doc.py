@@ -34,12 +34,13 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from docproc.errors import EncryptedDocument, InvalidDocument, UnsupportedDocument
-from docproc.extract.included import Allowance, IncludedFiles
 from docproc.extract.pages import distinct_lines, markdown_grid
 from docproc.extract.sniff import OLE_ERRORS
 
 if TYPE_CHECKING:
     import olefile
+
+    from docproc.extract.included import IncludedFiles
 
 EXTRACTION_METHOD = "doc"
 # Peak memory of reading a document per byte of its WordDocument and table streams, with a
@@ -139,6 +140,8 @@ def doc_text(
             text = _stories_text(texts, fib, objects)
             if _OBJECT_MARK.search(text) is None:
                 return text
+            from docproc.extract.included import Allowance, IncludedFiles  # (objects: rare)
+
             embedded = _EmbeddedObjects(ole, IncludedFiles(reserve, depth, Allowance.whole()))
             return _with_objects(text, embedded.text)
     except OLE_ERRORS as exc:

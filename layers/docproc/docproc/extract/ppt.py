@@ -25,13 +25,15 @@ import struct
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from docproc.errors import EncryptedDocument, InvalidDocument
-from docproc.extract.included import Allowance, IncludedFiles
 from docproc.extract.ole_objects import inflated, stated_size
 from docproc.extract.pages import PageText
 from docproc.extract.sniff import OLE_ERRORS
+
+if TYPE_CHECKING:
+    from docproc.extract.included import IncludedFiles
 
 EXTRACTION_METHOD = "ppt"
 # Peak memory of reading a presentation per byte of its PowerPoint Document stream, with a
@@ -98,10 +100,8 @@ def slide_texts(
         offsets, document = _persist_directory(current_user, data)
         slides, notes = _slide_lists(data, offsets[document])
         notes_by_id = {page.slide_id: page for page in notes}
-        included = IncludedFiles(reserve, depth, Allowance.whole())
-        objects = _EmbeddedObjects(
-            data, offsets, _object_storages(data, offsets[document]), included
-        )
+        storages = _object_storages(data, offsets[document])
+        objects = _EmbeddedObjects(data, offsets, storages, reserve, depth)
         for number, slide in enumerate(slides, start=1):
             text = _page_text(data, offsets, slide, notes_by_id, objects.text)
             if text:
@@ -185,17 +185,20 @@ def _object_storages(data: bytes, document: int) -> dict[int, int]:
 
 class _EmbeddedObjects:
     """The text of each object the presentation embeds, by its id: its storage's record
-    (decompressed, within its stated size) read as the compound file it is."""
+    (decompressed, within its stated size) read as the compound file it is (through
+    docproc.extract.included, imported for the first object: decks seldom have one)."""
 
     def __init__(
         self,
         data: bytes,
         offsets: dict[int, int],
         storages: dict[int, int],
-        included: IncludedFiles,
+        reserve: Callable[[float, str], None] | None,
+        depth: int,
     ) -> None:
         self._data, self._offsets, self._storages = data, offsets, storages
-        self._included = included
+        self._reserve, self._depth = reserve, depth
+        self._included: IncludedFiles | None = None
 
     def text(self, object_id: int) -> str:
         record = self._offsets.get(self._storages.get(object_id, -1))
@@ -205,6 +208,10 @@ class _EmbeddedObjects:
         if kind != _OBJECT_STORAGE:
             return ""
         body = self._data[record + 8 : record + 8 + length]
+        if self._included is None:
+            from docproc.extract.included import Allowance, IncludedFiles
+
+            self._included = IncludedFiles(self._reserve, self._depth, Allowance.whole())
         if instance != _COMPRESSED:
             return self._included.text(f"object {object_id}", len(body), lambda: body)
         return self._included.text(f"object {object_id}", stated_size(body), lambda: inflated(body))

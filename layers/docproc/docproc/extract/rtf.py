@@ -20,12 +20,15 @@ import binascii
 import re
 import uuid
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 from striprtf.striprtf import rtf_to_text
 
 from docproc.errors import InvalidDocument
-from docproc.extract.included import Allowance, IncludedFiles
 from docproc.extract.ole_objects import ole1_object
+
+if TYPE_CHECKING:
+    from docproc.extract.included import Allowance, IncludedFiles
 
 EXTRACTION_METHOD = "striprtf"
 # Peak memory of reading a document per byte of it (its bytes, the same as text and the text
@@ -63,6 +66,9 @@ def rtf_text(
         raise InvalidDocument(f"not a readable RTF: {type(exc).__name__}") from exc
     del marked
     if objects:
+        # (imported only for a document with objects: it brings the package readers' errors)
+        from docproc.extract.included import Allowance, IncludedFiles
+
         included = IncludedFiles(reserve, depth, allowance or Allowance.whole())
 
         def object_text(found: re.Match[str]) -> str:

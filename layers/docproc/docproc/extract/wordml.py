@@ -19,12 +19,11 @@ import io
 from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, TYPE_CHECKING, Any, Literal
 
 from lxml import etree
 
 from docproc.errors import InvalidDocument
-from docproc.extract.included import Allowance, IncludedFiles
 from docproc.extract.ole_objects import inflated, stated_size
 from docproc.extract.pages import (
     GridCell,
@@ -42,6 +41,9 @@ from docproc.extract.xml_streams import (
     opened_within,
 )
 from docproc.observability import logger
+
+if TYPE_CHECKING:
+    from docproc.extract.included import IncludedFiles
 
 EXTRACTION_METHOD = "wordml"
 # Peak memory of reading one per byte of the file, with a margin: the text found, as blocks
@@ -101,7 +103,7 @@ def wordml_text(
     the document lies."""
     with opened_within(source, reserve, MEMORY_FACTOR, "a Word 2003 XML document") as stream:
         without_pictures = io.BufferedReader(WithoutBinaryData(stream, b"w:binData"), 1 << 20)
-        pool = _ObjectPool(stream, IncludedFiles(reserve, depth, Allowance.whole()))
+        pool = _ObjectPool(stream, reserve, depth)
         try:
             return _Reader().read(without_pictures, pool.text)
         except etree.XMLSyntaxError as exc:
@@ -115,8 +117,11 @@ class _ObjectPool:
     time an object is asked for, each object read as the file it is (docproc.extract.included).
     A pool that cannot be read, or an object it lacks, gives no text."""
 
-    def __init__(self, stream: IO[bytes], included: IncludedFiles) -> None:
-        self._stream, self._included = stream, included
+    def __init__(
+        self, stream: IO[bytes], reserve: Callable[[float, str], None] | None, depth: int
+    ) -> None:
+        self._stream, self._reserve, self._depth = stream, reserve, depth
+        self._included: IncludedFiles | None = None  # (made for the first object)
         self._ole: Any = None
         self._read = False
 
@@ -135,6 +140,10 @@ class _ObjectPool:
         except OLE_ERRORS as exc:
             logger.warning("an object is not read", extra={"reason": type(exc).__name__})
             return ""
+        if self._included is None:
+            from docproc.extract.included import Allowance, IncludedFiles
+
+            self._included = IncludedFiles(self._reserve, self._depth, Allowance.whole())
         return self._included.text(name, stated_size(stored), lambda: inflated(stored))
 
     def _opened(self) -> Any:

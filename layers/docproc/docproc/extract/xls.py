@@ -21,12 +21,13 @@ from typing import TYPE_CHECKING, Any
 import xlrd
 
 from docproc.errors import InvalidDocument
-from docproc.extract.included import Allowance, IncludedFiles
 from docproc.extract.sheets import SheetTable, sheet_table
 from docproc.extract.sniff import OLE_ERRORS
 
 if TYPE_CHECKING:
     import olefile
+
+    from docproc.extract.included import IncludedFiles
 
 EXTRACTION_METHOD = "xlrd"
 # Peak memory of reading a workbook per byte of the file, with a margin (see above).
@@ -96,7 +97,10 @@ class _EmbeddedObjects:
     Where the records cannot be walked, none is read."""
 
     def __init__(
-        self, ole: olefile.OleFileIO | None, by_sheet: dict[str, list[str]], files: IncludedFiles
+        self,
+        ole: olefile.OleFileIO | None,
+        by_sheet: dict[str, list[str]],
+        files: IncludedFiles | None,
     ) -> None:
         self._ole, self._by_sheet, self._files = ole, by_sheet, files
 
@@ -107,11 +111,10 @@ class _EmbeddedObjects:
     ) -> Iterator[_EmbeddedObjects]:
         import olefile  # only for compound files
 
-        files = IncludedFiles(reserve, depth, Allowance.whole())
         try:
             ole = olefile.OleFileIO(str(path))
         except OLE_ERRORS:
-            yield cls(None, {}, files)
+            yield cls(None, {}, None)
             return
         with ole:
             try:
@@ -123,6 +126,11 @@ class _EmbeddedObjects:
                 by_sheet = _objects_by_sheet(ole, storages) if storages else {}
             except OLE_ERRORS:
                 by_sheet = {}
+            files = None
+            if by_sheet:  # (imported only for a workbook with objects)
+                from docproc.extract.included import Allowance, IncludedFiles
+
+                files = IncludedFiles(reserve, depth, Allowance.whole())
             yield cls(ole, by_sheet, files)
 
     def texts(self, sheet: str) -> Iterator[str]:
@@ -131,7 +139,7 @@ class _EmbeddedObjects:
 
         ole = self._ole
         for storage in self._by_sheet.get(sheet, []):
-            assert ole is not None  # (only a file it opened names objects)
+            assert ole is not None and self._files is not None  # (only one it opened has any)
             read = functools.partial(storage_file, ole, storage)
             text = self._files.text(storage, storage_size(ole, storage), read)
             if text:
