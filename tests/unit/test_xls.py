@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime
 import io
+import struct
 from pathlib import Path
 
+import olefile
 import pytest
 
 from docproc.errors import (
@@ -15,7 +17,7 @@ from docproc.errors import (
     UnsupportedDocument,
 )
 from docproc.extract import xls
-from docproc.extract.compound import compound_file
+from docproc.extract.compound import compound_file, storage_streams
 from docproc.extract.sniff import OLE, XLS, sniff, sniff_ole
 from tests.damage import damaged_copies, outcomes
 from tests.documents import (
@@ -114,6 +116,22 @@ def test_objects_a_sheet_embeds_are_read_after_its_table(tmp_path: Path):
         (1, "Sheet: Claims\nThe insurer accepts claim C-1."),
         (2, "Sheet: Costs\n| Survey | 90 |\n| --- | --- |"),
     ]
+
+
+def test_a_workbook_whose_directory_loops_is_invalid_document(tmp_path: Path):
+    # Given a workbook whose compound file's directory names an entry as its own sibling:
+    # olefile opens it (sniff tells an XLS), xlrd's walk of the directory never ends
+    book = legacy_workbook(tmp_path / "book.xls", {"Data": [["a", 1]]}).read_bytes()
+    with olefile.OleFileIO(io.BytesIO(book)) as ole:
+        data = bytearray(compound_file(storage_streams(ole, "")))
+    at = data.find("Workbook\0".encode("utf-16-le").ljust(64, b"\0"), 512)
+    struct.pack_into("<I", data, at + 68, (at - 512) // 128)  # its left sibling: itself
+    path = tmp_path / "loop.xls"
+    path.write_bytes(bytes(data))
+    assert sniff_ole(path) == XLS
+    # When it is read, Then it is InvalidDocument (red before: RecursionError, untyped)
+    with pytest.raises(InvalidDocument):
+        list(xls.sheet_tables(path))
 
 
 def test_damaged_workbooks_give_text_or_a_typed_error(tmp_path: Path):

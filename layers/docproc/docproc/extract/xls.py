@@ -54,6 +54,7 @@ _XLRD_ERRORS = (
     ZeroDivisionError,
     OSError,
     EOFError,
+    RecursionError,  # its compound file's directory walked around a loop (olefile stops)
 )
 
 
