@@ -17,15 +17,14 @@ the segment's budget, one that cannot be read left out and logged).
 from __future__ import annotations
 
 import binascii
+import os
 import re
-import uuid
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from striprtf.striprtf import rtf_to_text
 
 from docproc.errors import InvalidDocument
-from docproc.extract.ole_objects import ole1_object
 
 if TYPE_CHECKING:
     from docproc.extract.included import Allowance, IncludedFiles
@@ -56,7 +55,7 @@ def rtf_text(
     deep in other files the document lies."""
     objects = list(_objects(data))
     # A word no document holds, then the object's number.
-    marker = f"docprocobject{uuid.uuid4().hex}n"
+    marker = f"docprocobject{os.urandom(16).hex()}n"
     marked = _marked(data, objects, marker) if objects else data
     # RTF is 7-bit: its other characters are escapes; a stray 8-bit byte is kept as Latin-1.
     try:
@@ -66,7 +65,8 @@ def rtf_text(
         raise InvalidDocument(f"not a readable RTF: {type(exc).__name__}") from exc
     del marked
     if objects:
-        # (imported only for a document with objects: it brings the package readers' errors)
+        # (imported only for a document with objects, as ole_objects: they bring the package
+        # readers' errors, lxml, zipfile, olefile's)
         from docproc.extract.included import Allowance, IncludedFiles
 
         included = IncludedFiles(reserve, depth, allowance or Allowance.whole())
@@ -131,6 +131,8 @@ def _object_text(group: bytes, included: IncludedFiles) -> str:
         ole1 = binascii.unhexlify(group[found.end() : end - 1].translate(None, _LINE_BREAKS))
     except (binascii.Error, ValueError):  # not hexadecimal (\bin data, or damaged)
         return ""
+    from docproc.extract.ole_objects import ole1_object
+
     embedded = ole1_object(ole1)
     del ole1  # (its file is a copy)
     if embedded is None:
