@@ -19,7 +19,7 @@ from moto.server import ThreadedMotoServer
 from samtranslator.yaml_helper import yaml_parse
 
 from tests.e2e.runtimes import Artifacts, BuiltArtifactLambdas, FunctionSpec
-from tests.qdrant_server import qdrant_server
+from tests.qdrant_server import QdrantServer, qdrant_server
 
 ROOT = Path(__file__).resolve().parents[1]
 REGION = "us-east-1"
@@ -121,6 +121,11 @@ class LambdaStack:
         )
         self._secrets = boto3.client("secretsmanager", **credentials)
         return self
+
+    @property
+    def qdrant(self) -> QdrantServer:
+        """The Qdrant server on loopback that the functions write to."""
+        return self._qdrant
 
     def secret(self, name: str, value: str) -> str:
         """A secret in the stack's Secrets Manager: its ARN, for a ``...SecretArn`` parameter."""

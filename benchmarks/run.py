@@ -396,13 +396,18 @@ def lambda_memory(size: Size, work: Path, section: Section) -> None:
 # How long the loopback embeddings API takes to answer each request (a batch of up to 256
 # chunks): a stand-in for a hosted API's time, not a measurement of one.
 EMBEDDING_API_SECONDS = 0.5
+# How long the loopback Qdrant server takes to answer each request for points by id (a batch's
+# look-up of what is stored, its upsert): a stand-in for a Qdrant server's and the network's
+# time, not a measurement of one.
+QDRANT_API_SECONDS = 0.1
 EMBEDDING_ROUNDS = 2
 
 
 def lambda_embedding(size: Size, work: Path, section: Section) -> None:
     """A text segment in ProcessSegment as deployed (the built artifacts, as in the section
     above), embedding with docproc's OpenAI client against a loopback OpenAI-compatible API
-    that answers each request after EMBEDDING_API_SECONDS: one request at a time against the
+    that answers each request after EMBEDDING_API_SECONDS, and a Qdrant server that answers
+    each request for points after QDRANT_API_SECONDS: one batch at a time against the
     template's OpenAIRequestsInFlight. The two take turns, EMBEDDING_ROUNDS rounds; each figure
     is the median of the segment's own time (its duration_ms: no cold start)."""
     from benchmarks.lambda_shaped import LambdaStack, template_defaults
@@ -418,9 +423,12 @@ def lambda_embedding(size: Size, work: Path, section: Section) -> None:
     seconds: dict[str, list[float]] = {"1": [], in_flight: []}
     peaks: dict[str, list[float]] = {"1": [], in_flight: []}
     at_once: dict[str, int] = {}
-    requests = chunks = 0
+    store_at_once: dict[str, int] = {}
+    requests = store_requests = chunks = 0
     with stub_openai() as api, LambdaStack(work, build, image) as stack:
-        api.delay_seconds = EMBEDDING_API_SECONDS
+        api.under_way.delay_seconds = EMBEDDING_API_SECONDS
+        points = stack.qdrant.points
+        points.delay_seconds = QDRANT_API_SECONDS
         deployed = {
             "Embedder": "openai",
             "OpenAIBaseUrl": api.url,
@@ -429,18 +437,22 @@ def lambda_embedding(size: Size, work: Path, section: Section) -> None:
         }
         for attempt in range(EMBEDDING_ROUNDS):
             for limit in _in_turn(list(seconds), attempt):
-                api.most_at_once, before = 0, len(api.requests)
+                api.under_way.most_at_once, before = 0, len(api.requests)
+                points.most_at_once, store_before = 0, points.count
                 run = stack.ingest(path, deployed | {"OpenAIRequestsInFlight": limit})
                 assert run.segments == 1, f"{run.segments} segments: one was meant"
                 seconds[limit].append(run.segment_seconds)
                 peaks[limit].append(run.segment_mb)
-                at_once[limit] = max(at_once.get(limit, 0), api.most_at_once)
+                at_once[limit] = max(at_once.get(limit, 0), api.under_way.most_at_once)
+                store_at_once[limit] = max(store_at_once.get(limit, 0), points.most_at_once)
                 requests, chunks = len(api.requests) - before, run.chunks
+                store_requests = points.count - store_before
     mib = path.stat().st_size / MB
     path.unlink()
     one, many = (statistics.median(seconds[limit]) for limit in ("1", in_flight))
     label = f"a text segment of {mib:.0f} MiB ({chunks:,} chunks, {requests} requests)"
     waits = requests * EMBEDDING_API_SECONDS
+    store_waits = store_requests * QDRANT_API_SECONDS
     section.add(
         "embedding.waits",
         f"{label}: the API's answer time alone, one request after another",
@@ -449,22 +461,30 @@ def lambda_embedding(size: Size, work: Path, section: Section) -> None:
         shown=f"{waits:.1f} s",
     )
     section.add(
+        "embedding.store_waits",
+        f"{label}: the Qdrant server's answer time alone, one request after another "
+        f"({store_requests} requests for points)",
+        store_waits,
+        "s",
+        shown=f"{store_waits:.1f} s",
+    )
+    section.add(
         "embedding.one_at_a_time",
-        f"{label}: ProcessSegment's own time, one request at a time",
+        f"{label}: ProcessSegment's own time, one batch at a time",
         one,
         "s",
         shown=f"{one:.1f} s",
     )
     section.add(
         "embedding.in_flight",
-        f"{label}: ProcessSegment's own time, {in_flight} requests in flight (the default)",
+        f"{label}: ProcessSegment's own time, {in_flight} batches in flight (the default)",
         many,
         "s",
         shown=f"{many:.1f} s",
     )
     section.add(
         "embedding.ratio",
-        f"{label}: {in_flight} requests in flight vs one at a time (time)",
+        f"{label}: {in_flight} batches in flight vs one at a time (time)",
         many / one,
         "x",
         target=Target("ratio", at_most=0.5),
@@ -473,6 +493,16 @@ def lambda_embedding(size: Size, work: Path, section: Section) -> None:
         "embedding.at_once",
         f"{label}: the most requests the API had under way at once, {in_flight} allowed",
         at_once[in_flight],
+        "",
+        target=Target("count", at_most=int(in_flight)),
+    )
+    # Each batch's look-up and upsert run on the batch's thread: they overlap as its embedding
+    # requests do, and never more than the batches in flight.
+    section.add(
+        "embedding.store_at_once",
+        f"{label}: the most requests for points the Qdrant server had under way at once, "
+        f"{in_flight} allowed",
+        store_at_once[in_flight],
         "",
         target=Target("count", at_most=int(in_flight)),
     )
@@ -485,14 +515,14 @@ def lambda_embedding(size: Size, work: Path, section: Section) -> None:
     )
     section.add(
         "embedding.segment_mb",
-        f"{label}: ProcessSegment's peak RSS, {in_flight} requests in flight",
+        f"{label}: ProcessSegment's peak RSS, {in_flight} batches in flight",
         many_mb,
         "MB",
     )
     # What is in flight is a few batches, whatever the segment's size: a bounded addition.
     section.add(
         "embedding.segment_mb_ratio",
-        f"{label}: ProcessSegment's peak RSS, {in_flight} requests in flight vs one at a time",
+        f"{label}: ProcessSegment's peak RSS, {in_flight} batches in flight vs one at a time",
         many_mb / one_mb,
         "x",
         target=Target("memory", at_most=1.25),

@@ -15,7 +15,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from importlib.metadata import version
@@ -25,7 +25,7 @@ from urllib.parse import parse_qs, urlsplit
 from pydantic import BaseModel
 from qdrant_client import QdrantClient, models
 
-from tests.loopback import serve
+from tests.loopback import UnderWay, serve
 
 # The client checks that the server is within one minor version of itself.
 SERVER_VERSION = version("qdrant-client")
@@ -38,6 +38,10 @@ class QdrantServer:
     # The api-key header of every request, for tests of secrets.
     api_keys: list[str | None] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # Points written or read by id (a segment's upserts, its look-ups of what is stored): the
+    # time each waits before its answer, outside the engine's lock (as a network's and a
+    # server's own time would be: a server answers requests at once), and the most at once.
+    points: UnderWay = field(default_factory=UnderWay)
 
     def client(self) -> QdrantClient:
         """A client of this server, as docproc makes one."""
@@ -197,6 +201,10 @@ _ROUTES: list[tuple[str, re.Pattern[str], _Route]] = [
 ]
 
 
+# The requests QdrantServer.points times and counts.
+_POINTS = (_upsert, _retrieve)
+
+
 def _handler(server: QdrantServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -233,8 +241,9 @@ def _handler(server: QdrantServer) -> type[BaseHTTPRequestHandler]:
                     continue
                 name = match["name"]
                 named = {key: value for key, value in match.groupdict().items() if key != "name"}
+                timed = server.points.request() if action in _POINTS else nullcontext()
                 try:
-                    with server.lock:
+                    with timed, server.lock:
                         creates = method == "PUT" and path == f"/collections/{name}"
                         asks = action is _exists
                         if not (creates or asks) and not server.engine.collection_exists(name):

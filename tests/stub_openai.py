@@ -6,14 +6,13 @@ import base64
 import json
 import struct
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from tests.loopback import serve
+from tests.loopback import UnderWay, serve
 
 
 @dataclass
@@ -41,16 +40,8 @@ class StubOpenAI:
     rate_limit_after: int | None = None
     served: int = 0
     inputs_embedded: int = 0
-    # Seconds each embedding request waits before it is answered, like a real API's latency.
-    delay_seconds: float = 0.0
-    # The most embedding requests that were under way at once.
-    most_at_once: int = 0
-    # Hold embedding requests until this many are under way at once, the first time (up to 10
-    # s): a test of overlap then holds on a loaded machine, where a client slower to send its
-    # next request than the delay above would never have them meet.
-    gather: int = 0
-    _gathered: threading.Event = field(default_factory=threading.Event)
-    _at_once: int = 0
+    # Embedding requests: the time each waits before its answer, the most at once.
+    under_way: UnderWay = field(default_factory=UnderWay)
     # The server answers each request on a thread of its own.
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -81,20 +72,8 @@ def _handler(stub: StubOpenAI) -> type[BaseHTTPRequestHandler]:
             if self.path.rstrip("/") != "/v1/embeddings":
                 self._send(404, {"error": {"message": "not found"}}, {})
                 return
-            with stub.lock:
-                stub._at_once += 1
-                stub.most_at_once = max(stub.most_at_once, stub._at_once)
-                if stub._at_once >= stub.gather:
-                    stub._gathered.set()
-            try:
-                stub._gathered.wait(10)
-                time.sleep(stub.delay_seconds)
-            finally:
-                # Before the answer is sent, not after: a client may send its next request as
-                # soon as it has read this answer, before this thread runs again, and the two
-                # would be counted at once.
-                with stub.lock:
-                    stub._at_once -= 1
+            with stub.under_way.request():
+                pass
             self._embeddings(request)
 
         def _embeddings(self, request: dict[str, Any]) -> None:

@@ -23,6 +23,7 @@ from docproc.wiring import make_edge_vector_store
 from tests.e2e.harness import ROOT
 from tests.local_points import point_digests
 from tests.qdrant_server import qdrant_server
+from tests.stub_openai import stub_openai
 
 DOCPROC = [sys.executable, "-m", "docproc.local"]
 README = ROOT / "README.md"
@@ -261,6 +262,42 @@ def _kill_then_resume(
 
 
 @pytest.mark.slow
+def test_workers_embedding_through_an_api_write_batches_at_once_through_the_served_shard(
+    tmp_path: Path,
+):
+    # Given a PDF of 6 segments, and an embeddings API that takes a while to answer
+    home = tmp_path / "home"
+    pdf = text_pdf(tmp_path / "long.pdf", pages=30, seed=5)
+    with stub_openai() as api:
+        api.under_way.delay_seconds = 0.05
+        api.under_way.gather = 4
+        settings = {
+            "SEGMENT_PAGES": "5",
+            "DOCPROC_WORKERS": "2",
+            "EMBEDDER": "openai",
+            "OPENAI_BASE_URL": api.url,
+            "OPENAI_API_KEY": "sk-test",
+            "EMBEDDING_DIMENSIONS": "8",
+            "OPENAI_REQUESTS_IN_FLIGHT": "3",
+            "EMBED_BATCH_SIZE": "4",
+            "CHUNK_TOKENS": "128",
+            "CHUNK_OVERLAP": "0",
+        }
+        # When two workers ingest it, each with 3 batches in flight, embedded and written to
+        # the shard the runner serves from those batches' threads
+        report = json.loads(run(home, "ingest", str(pdf), "--json", **settings).stdout)
+        # Then requests of both workers overlapped, and every chunk reached the store once
+        assert report["status"] == "complete" and report["workers"] == 2
+        assert api.under_way.most_at_once >= 4
+        lines = [
+            json.loads(line)
+            for path in (home / "objects").rglob("*.chunks.jsonl")
+            for line in path.read_text().splitlines()
+        ]
+        assert len(lines) == report["chunks_total"] > 6 * 3 * 4  # more batches than in flight
+        assert set(point_digests(home)) == {line["point_id"] for line in lines}
+
+
 def test_thousand_page_pdf_twice_processes_nothing_the_second_time(tmp_path: Path):
     pdf = text_pdf(tmp_path / "thousand.pdf", pages=1000, seed=9)
     home = tmp_path / "home"

@@ -149,8 +149,8 @@ def test_reindex_through_an_embeddings_api_keeps_requests_in_flight(tmp_path: Pa
         len(path.read_text().splitlines()) for path in (home / "objects").rglob("*.chunks.jsonl")
     )
     with stub_openai() as api:
-        api.delay_seconds = 0.05
-        api.gather = 3
+        api.under_way.delay_seconds = 0.05
+        api.under_way.gather = 3
         openai = {
             "EMBEDDER": "openai",
             "OPENAI_BASE_URL": api.url,
@@ -164,8 +164,8 @@ def test_reindex_through_an_embeddings_api_keeps_requests_in_flight(tmp_path: Pa
         new_model = ("reindex", "--model", "text-embedding-3-small", "--dimensions", "8")
         done = json.loads(run(home, *new_model, "--json", **openai, **in_use).stdout)
         # Then the requests overlapped, never more than 3, and every chunk reached the
-        # laptop's store (its upserts made one at a time by the command's own thread)
-        assert api.most_at_once == 3
+        # laptop's store (written from the batches' threads)
+        assert api.under_way.most_at_once == 3
         assert done["chunks"] == chunks > 12
         hits = json.loads(
             run(

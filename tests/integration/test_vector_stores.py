@@ -612,6 +612,35 @@ def test_edge_seals_its_appendable_segment_whatever_the_size_of_its_vectors(tmp_
     store.close()
 
 
+def test_edge_counts_points_written_from_several_threads_at_once_toward_each_seal(
+    tmp_path: Path,
+):
+    # Given a store sealed every 100 points, written as a segment with batches in flight
+    # writes: from several threads at once, each also asking what is stored
+    store = EdgeVectorStore(tmp_path, "test_col", dimensions=3, seal_every=100)
+    store.ensure_collection()
+
+    def write(thread: int) -> None:
+        for batch in range(10):
+            start = thread * 1000 + batch * 25
+            points = [_point(n, "acme", "d1", "v1", [1, 0, 0]) for n in range(start, start + 25)]
+            store.existing([point.id for point in points])
+            store.upsert(points)
+
+    # When 4 threads write 250 points each
+    threads = [threading.Thread(target=write, args=(thread,)) for thread in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    # Then every point is stored, and counted once toward the seals: 10 sealed segments of
+    # 100 points, beside the appendable one, empty
+    assert store.count("acme", "d1") == 1000
+    assert store._open.info().segments_count == 11
+    store.close()
+
+
 def test_edge_seals_a_shard_made_with_an_older_sealing_threshold(tmp_path: Path):
     # Given a shard made when a seal changed nothing below 20,000 KB of vectors
     made = EdgeVectorStore(tmp_path, "test_col", dimensions=3, seal_every=1000)

@@ -196,17 +196,19 @@ class EmbeddingSettings(EmbeddingModelSettings):
     openai_encoding_format: Literal["base64", "float"] = Field(
         default="base64", validation_alias="OPENAI_ENCODING_FORMAT"
     )
-    # Requests to the embeddings API under way at once per segment (each a batch, embedded
-    # while the next is read); every running segment adds its own to the account's rate
-    # limit, which the SDK's retries absorb (429s, honouring Retry-After).
+    # Batches under way at once per segment, each embedded and stored while the next is read
+    # (as many requests to the embeddings API, and to the vector store); every running
+    # segment adds its own to the account's rate limit, which the SDK's retries absorb (429s,
+    # honouring Retry-After).
     openai_requests_in_flight: int = Field(
         default=4, validation_alias="OPENAI_REQUESTS_IN_FLIGHT", ge=1, le=32
     )
 
     @property
     def batches_in_flight(self) -> int:
-        """Batches a segment embeds at once (docproc.pipeline.in_flight): the API's requests
-        wait on the network and overlap; the offline embedder computes, one batch at a time."""
+        """Batches a segment embeds and stores at once (docproc.pipeline.in_flight): the API's
+        requests wait on the network and overlap; the offline embedder computes, one batch at
+        a time."""
         return self.openai_requests_in_flight if self.embedder == "openai" else 1
 
     @model_validator(mode="after")

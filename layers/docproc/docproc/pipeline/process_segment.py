@@ -138,8 +138,9 @@ class SegmentDeps:
     # Recordings only; None where no recording is expected.
     transcriber: Transcriber | None = None
     embed_batch_size: int = 256
-    # Batches being embedded at once while the next are read (see pipeline.in_flight): more
-    # than 1 only where the waits are a network's (an embeddings API).
+    # Batches being embedded and stored at once while the next are read (see
+    # pipeline.in_flight): more than 1 only where the waits are a network's (an embeddings
+    # API). ``vectors`` is then called from that many threads at once.
     batches_in_flight: int = 1
     # The BM25 side of hybrid search; None writes dense vectors only.
     sparse: SparseEncoder | None = None
@@ -227,31 +228,22 @@ def process_segment(task: SegmentTask, deps: SegmentDeps) -> SegmentResult:
 
 
 def _run(task: SegmentTask, deps: SegmentDeps, attempts: int, started: float) -> SegmentRecord:
-    """Chunks stream through: each batch is written to the chunk file, embedded and upserted
-    while the next are extracted, so memory holds a few batches (``batches_in_flight``), not
-    the segment's chunks."""
+    """Chunks stream through: each batch is written to the chunk file, then stored (embedded
+    and upserted) while the next are extracted, so memory holds a few batches
+    (``batches_in_flight``), not the segment's chunks."""
     ref, segment = task.document, task.segment
     output_key = ref.chunks_key(segment.index)
     deps.vectors.ensure_collection()
     chunks = tokens = 0
     heard = _Heard()
-    # Staged: searchable only once Finalize publishes the version.
-    staged_points = partial(
-        embedded_points, embedder=deps.embedder, sparse=deps.sparse, visible=False
-    )
     with (
         deps.store.writer(output_key, "application/x-ndjson") as jsonl,
-        BatchesInFlight(deps.batches_in_flight, staged_points, deps.vectors.upsert) as embedding,
+        BatchesInFlight(deps.batches_in_flight, partial(_store_batch, deps=deps)) as storing,
     ):
         for batch in batched(_chunks(task, _pieces(task, deps, heard)), deps.embed_batch_size):
             jsonl.write("".join(chunk.model_dump_json() + "\n" for chunk in batch).encode())
             deps.budget.check("embedding")
-            # After a failure or a kill part-way, what an earlier attempt stored is not redone
-            # (a kill leaves no failure record, so the check cannot depend on the attempt).
-            stored = deps.vectors.existing([chunk.point_id for chunk in batch])
-            todo = [chunk for chunk in batch if stored.get(chunk.point_id) != chunk.chunk_hash]
-            if todo:
-                embedding.submit(todo)
+            storing.submit(batch)
             chunks += len(batch)
             tokens += sum(chunk.token_count for chunk in batch)
     return SegmentRecord(
@@ -269,6 +261,16 @@ def _run(task: SegmentTask, deps: SegmentDeps, attempts: int, started: float) ->
         attempts=attempts,
         updated_at=utc_now(),
     )
+
+
+def _store_batch(batch: list[Chunk], deps: SegmentDeps) -> None:
+    """The batch's points in the vector store, staged (searchable only once Finalize publishes
+    the version). After a failure or a kill part-way, what an earlier attempt stored is not
+    redone (a kill leaves no failure record, so the check cannot depend on the attempt)."""
+    stored = deps.vectors.existing([chunk.point_id for chunk in batch])
+    todo = [chunk for chunk in batch if stored.get(chunk.point_id) != chunk.chunk_hash]
+    if todo:
+        deps.vectors.upsert(embedded_points(todo, deps.embedder, deps.sparse, visible=False))
 
 
 def embedded_points(

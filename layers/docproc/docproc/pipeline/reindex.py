@@ -112,7 +112,7 @@ class ReindexDeps:
     source: VectorStore | None = None
     sparse: SparseEncoder | None = None
     batch_size: int = 256
-    # Batches embedded at once (see pipeline.in_flight).
+    # Batches embedded and stored at once (see pipeline.in_flight).
     batches_in_flight: int = 1
     # ReindexTarget.bm25_only: BM25 vectors into the existing collection (it may be the one
     # in use), nothing else.
@@ -348,13 +348,16 @@ def _set_keywords(deps: ReindexDeps, item: ReindexDocument) -> int:
 
 def _embed_segment(deps: ReindexDeps, item: ReindexSegment) -> int:
     count = 0
-    # The version is complete: its points are searchable at once.
-    points = partial(embedded_points, embedder=deps.embedder, sparse=deps.sparse, visible=True)
-    with BatchesInFlight(deps.batches_in_flight, points, deps.vectors.upsert) as embedding:
+    with BatchesInFlight(deps.batches_in_flight, partial(_store_batch, deps=deps)) as storing:
         for batch in _stored_chunks(deps, item):
-            embedding.submit(batch)
+            storing.submit(batch)
             count += len(batch)
     return count
+
+
+def _store_batch(batch: list[Chunk], deps: ReindexDeps) -> None:
+    # The version is complete: its points are searchable at once.
+    deps.vectors.upsert(embedded_points(batch, deps.embedder, deps.sparse, visible=True))
 
 
 def _stored_chunks(deps: ReindexDeps, item: ReindexSegment) -> Iterator[list[Chunk]]:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal, TextIO
@@ -171,6 +172,9 @@ class EdgeVectorStore:
         self._staged: set[StagedVersion] = set()
         self._journal_lines = 0
         self._lock: TextIO | None = None
+        # A segment with batches in flight writes from several threads (VectorSink): the count
+        # toward the next seal, the staged versions and the shard see one call at a time.
+        self._writing = threading.RLock()
 
     @classmethod
     def for_existing_shard(cls, root: Path, collection: str) -> EdgeVectorStore | None:
@@ -251,6 +255,11 @@ class EdgeVectorStore:
     def ensure_collection(self) -> None:
         if self._shard is not None:
             return
+        with self._writing:
+            if self._shard is None:
+                self._create_or_load()
+
+    def _create_or_load(self) -> None:
         self.claim()
         persisted = self._path / _CONFIG_FILE
         if persisted.is_file():
@@ -350,6 +359,10 @@ class EdgeVectorStore:
     def upsert(self, points: Sequence[VectorPoint]) -> None:
         if not points:
             return
+        with self._writing:
+            self._upsert(points)
+
+    def _upsert(self, points: Sequence[VectorPoint]) -> None:
         shard = self._open
         staged = {
             (point.payload["tenant_id"], point.payload["document_id"], point.payload["version"])
@@ -409,10 +422,11 @@ class EdgeVectorStore:
         self._unsealed = 0
 
     def existing(self, ids: Sequence[str]) -> dict[str, str]:
-        return {
-            point_id: str(payload.get("chunk_hash", ""))
-            for point_id, payload in self._retrieve(ids, ["chunk_hash"]).items()
-        }
+        with self._writing:
+            return {
+                point_id: str(payload.get("chunk_hash", ""))
+                for point_id, payload in self._retrieve(ids, ["chunk_hash"]).items()
+            }
 
     def payloads(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         return self._retrieve(ids, True)

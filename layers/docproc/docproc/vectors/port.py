@@ -76,7 +76,8 @@ class SearchHit:
 
 
 class VectorSink(Protocol):
-    """The write side, all a segment worker needs."""
+    """The write side, all a segment worker needs. A segment with batches in flight (an
+    embeddings API's) calls ``upsert`` and ``existing`` from several threads at once."""
 
     def ensure_collection(self) -> None:
         """Create the collection and its payload indexes on first use; EmbeddingDimensionMismatch
