@@ -496,8 +496,9 @@ def lambda_embedding(size: Size, work: Path, section: Section) -> None:
         "",
         target=Target("count", at_most=int(in_flight)),
     )
-    # Each batch's look-up and upsert run on the batch's thread: they overlap as its embedding
-    # requests do, and never more than the batches in flight.
+    # Each batch's look-up runs on the batch's thread, as its embedding request does (its
+    # upsert on the thread that finishes batches in turn): never more than the batches in
+    # flight at once.
     section.add(
         "embedding.store_at_once",
         f"{label}: the most requests for points the Qdrant server had under way at once, "

@@ -1,5 +1,5 @@
-"""A segment's batches are embedded and stored at once, up to the limit, through the real openai
-and qdrant clients, and store what one batch at a time stores."""
+"""A segment's batches are looked up and embedded at once, up to the limit, through the real
+openai and qdrant clients, and store what one batch at a time stores."""
 
 from __future__ import annotations
 
@@ -73,7 +73,7 @@ def test_batches_overlap_up_to_the_limit_and_store_the_same_points(tmp_path: Pat
     one_by_one = _ingest(tmp_path, in_flight=1)
 
     # Then three embedding requests were under way at once (never more), and three of the
-    # store's (its look-ups of what is stored, its upserts); one at a time without it
+    # store's (each batch's look-up of what it holds); one at a time without it
     assert overlapped.result.chunks >= 40
     assert overlapped.embedding.most_at_once == 3
     assert overlapped.store.most_at_once == 3

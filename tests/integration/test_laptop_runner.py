@@ -283,8 +283,8 @@ def test_workers_embedding_through_an_api_write_batches_at_once_through_the_serv
             "CHUNK_TOKENS": "128",
             "CHUNK_OVERLAP": "0",
         }
-        # When two workers ingest it, each with 3 batches in flight, embedded and written to
-        # the shard the runner serves from those batches' threads
+        # When two workers ingest it, each with 3 batches in flight, looked up in the shard the
+        # runner serves and embedded on threads of their own, and upserted by another
         report = json.loads(run(home, "ingest", str(pdf), "--json", **settings).stdout)
         # Then requests of both workers overlapped, and every chunk reached the store once
         assert report["status"] == "complete" and report["workers"] == 2

@@ -164,7 +164,7 @@ def test_reindex_through_an_embeddings_api_keeps_requests_in_flight(tmp_path: Pa
         new_model = ("reindex", "--model", "text-embedding-3-small", "--dimensions", "8")
         done = json.loads(run(home, *new_model, "--json", **openai, **in_use).stdout)
         # Then the requests overlapped, never more than 3, and every chunk reached the
-        # laptop's store (written from the batches' threads)
+        # laptop's store (upserted in turn by a thread of their own)
         assert api.under_way.most_at_once == 3
         assert done["chunks"] == chunks > 12
         hits = json.loads(

@@ -1,4 +1,5 @@
-"""Batches worked on at once while the next are read: the limit, the waits, and the errors."""
+"""Batches computed at once while the next are read, then finished in turn: the limit, the
+order, and the errors."""
 
 from __future__ import annotations
 
@@ -12,17 +13,16 @@ from docproc.pipeline.in_flight import BatchesInFlight
 
 
 class Gate:
-    """work() for batches that wait until the test lets each one through."""
+    """compute() for batches that wait until the test lets each one through."""
 
     def __init__(self) -> None:
         self.started: list[int] = []
-        self.done: list[int] = []
         self.released: dict[int, threading.Event] = {}
         self.lock = threading.Lock()
         self.running = self.most_running = 0
         self.threads: set[str] = set()
 
-    def work(self, batch: int) -> None:
+    def compute(self, batch: int) -> int:
         with self.lock:
             self.started.append(batch)
             self.running += 1
@@ -33,8 +33,7 @@ class Gate:
             assert release.wait(timeout=10), f"batch {batch} was never let through"
             if batch < 0:
                 raise ValueError(f"batch {batch} failed")
-            with self.lock:
-                self.done.append(batch)
+            return batch * 10
         finally:
             with self.lock:
                 self.running -= 1
@@ -45,92 +44,79 @@ class Gate:
                 self.released.setdefault(batch, threading.Event()).set()
 
 
-def test_one_in_flight_works_on_each_batch_in_the_callers_thread_as_it_is_submitted():
+def test_one_in_flight_computes_and_finishes_each_batch_in_the_callers_thread():
     # Given a limit of 1 (the offline embedders)
+    finished: list[tuple[int, str]] = []
     gate = Gate()
     gate.let_through(1, 2, 3)
 
     # When three batches are submitted
-    with BatchesInFlight(1, gate.work) as flight:
+    with BatchesInFlight(1, gate.compute, lambda r: finished.append((r, thread_name()))) as flight:
         for batch in (1, 2, 3):
             flight.submit(batch)
             # Then each is done before submit returns, on this thread: no thread is started
-            assert gate.done[-1] == batch
+            assert finished[-1] == (batch * 10, thread_name())
     assert gate.threads == {thread_name()}
 
 
-def test_up_to_the_limit_at_once_and_a_batch_waits_for_any_one_to_finish():
-    # Given a limit of 3 and batches that wait until released
+def test_up_to_the_limit_compute_at_once_and_finish_in_submission_order_on_one_other_thread():
+    # Given a limit of 3 and batches that wait until released, the later ones first
+    finished: list[tuple[int, str]] = []
     gate = Gate()
-    flight = BatchesInFlight(3, gate.work)
+    flight = BatchesInFlight(3, gate.compute, lambda r: finished.append((r, thread_name())))
     with flight:
         for batch in (1, 2, 3):
             flight.submit(batch)  # returns at once: fewer than 3 under way
         wait_until(lambda: len(gate.started) == 3)
-        # When a fourth is submitted, it waits while 3 are under way
+        # When a fourth is submitted, it waits for the oldest (1) to be finished, not for any
+        # that is computed
         fourth = threading.Thread(target=flight.submit, args=(4,))
         fourth.start()
+        gate.let_through(3, 2)
         fourth.join(timeout=0.2)
-        assert fourth.is_alive() and gate.started == [1, 2, 3]
-        # and starts once any of them (the last one) has finished, not the oldest
-        gate.let_through(3)
+        assert fourth.is_alive() and finished == []
+        gate.let_through(1)
         fourth.join(timeout=10)
         assert not fourth.is_alive()
-        wait_until(lambda: 4 in gate.started)
-        gate.let_through(1, 2, 4)
+        # while the caller went on, without finishing any itself
+        gate.let_through(4)
 
-    # Then no more than 3 ran at once, all on other threads, and leaving waited for every one
+    # Then no more than 3 ran at once, all on other threads, and results were finished in
+    # the order the batches came, all on one thread, neither the caller's nor a computing one
     assert gate.most_running == 3
     assert thread_name() not in gate.threads
-    assert sorted(gate.done) == [1, 2, 3, 4]
+    assert [result for result, _ in finished] == [10, 20, 30, 40]
+    finishing = {name for _, name in finished}
+    assert len(finishing) == 1 and not finishing & (gate.threads | {thread_name()})
 
 
-def test_a_failed_batch_raises_once_the_batches_under_way_have_ended():
-    # Given batch -2 fails while 1 and 3 are still under way
+def test_a_failed_batch_raises_at_its_turn_and_nothing_after_it_is_finished():
+    # Given batch -2 fails while 1 and 3 succeed
+    finished: list[int] = []
     gate = Gate()
+    gate.let_through(1, -2, 3)
 
     # When they are submitted and the block is left
     with (
         pytest.raises(ValueError, match="batch -2 failed"),
-        BatchesInFlight(3, gate.work) as flight,
+        BatchesInFlight(3, gate.compute, finished.append) as flight,
     ):
         for batch in (1, -2, 3):
             flight.submit(batch)
-        gate.let_through(-2)
-        wait_until(lambda: gate.running == 2)
-        threading.Timer(0.1, gate.let_through, args=(1, 3)).start()
 
-    # Then the error went on only once the others had finished: what they did stays done
-    assert gate.running == 0
-    assert sorted(gate.done) == [1, 3]
+    # Then what came before it was finished, and what came after was not
+    assert finished == [10]
 
 
-def test_a_failed_batch_raises_at_the_next_submit_and_nothing_more_is_started():
-    # Given batch -1 has failed
-    gate = Gate()
-    gate.let_through(-1, 2)
-    with (
-        pytest.raises(ValueError, match="batch -1 failed"),
-        BatchesInFlight(2, gate.work) as flight,
-    ):
-        flight.submit(-1)
-        wait_until(lambda: gate.running == 0)
-
-        # When the next batch is submitted
-        flight.submit(2)
-
-    # Then its error is raised there, and the batch is not started
-    assert gate.started == [-1]
-
-
-def test_an_error_in_the_caller_waits_for_the_batches_under_way():
+def test_an_error_in_the_caller_waits_for_the_batches_under_way_and_drops_their_results():
     # Given two batches under way
+    finished: list[int] = []
     gate = Gate()
 
-    # When the caller fails (an unreadable page) while they work
+    # When the caller fails (an unreadable page) while they compute
     with (
         pytest.raises(RuntimeError, match="extraction failed"),
-        BatchesInFlight(2, gate.work) as flight,
+        BatchesInFlight(2, gate.compute, finished.append) as flight,
     ):
         flight.submit(1)
         flight.submit(2)
@@ -138,14 +124,14 @@ def test_an_error_in_the_caller_waits_for_the_batches_under_way():
         threading.Timer(0.1, gate.let_through, args=(1, 2)).start()
         raise RuntimeError("extraction failed")
 
-    # Then the error goes on only once neither is still working
+    # Then the error goes on only once neither is still computing, and neither is finished
     assert gate.running == 0
-    assert sorted(gate.done) == [1, 2]
+    assert finished == []
 
 
 def test_a_limit_below_one_is_refused():
     with pytest.raises(ValueError, match="at least one"):
-        BatchesInFlight(0, print)
+        BatchesInFlight(0, int, print)
 
 
 def thread_name() -> str:

@@ -165,7 +165,8 @@ class RemoteVectorStore:
         self._call("ensure_collection")
 
     def upsert(self, points: Sequence[VectorPoint]) -> None:
-        self._call("upsert", list(points))
+        if points:
+            self._call("upsert", list(points))
 
     def existing(self, ids: Sequence[str]) -> dict[str, str]:
         return dict(self._call("existing", list(ids)))

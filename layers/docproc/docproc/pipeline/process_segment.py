@@ -238,7 +238,9 @@ def _run(task: SegmentTask, deps: SegmentDeps, attempts: int, started: float) ->
     heard = _Heard()
     with (
         deps.store.writer(output_key, "application/x-ndjson") as jsonl,
-        BatchesInFlight(deps.batches_in_flight, partial(_store_batch, deps=deps)) as storing,
+        BatchesInFlight(
+            deps.batches_in_flight, partial(_staged_points, deps=deps), deps.vectors.upsert
+        ) as storing,
     ):
         for batch in batched(_chunks(task, _pieces(task, deps, heard)), deps.embed_batch_size):
             jsonl.write("".join(chunk.model_dump_json() + "\n" for chunk in batch).encode())
@@ -263,14 +265,13 @@ def _run(task: SegmentTask, deps: SegmentDeps, attempts: int, started: float) ->
     )
 
 
-def _store_batch(batch: list[Chunk], deps: SegmentDeps) -> None:
-    """The batch's points in the vector store, staged (searchable only once Finalize publishes
-    the version). After a failure or a kill part-way, what an earlier attempt stored is not
-    redone (a kill leaves no failure record, so the check cannot depend on the attempt)."""
+def _staged_points(batch: list[Chunk], deps: SegmentDeps) -> list[VectorPoint]:
+    """The batch's points to store, staged (searchable only once Finalize publishes the
+    version). After a failure or a kill part-way, what an earlier attempt stored is not redone
+    (a kill leaves no failure record, so the check cannot depend on the attempt)."""
     stored = deps.vectors.existing([chunk.point_id for chunk in batch])
     todo = [chunk for chunk in batch if stored.get(chunk.point_id) != chunk.chunk_hash]
-    if todo:
-        deps.vectors.upsert(embedded_points(todo, deps.embedder, deps.sparse, visible=False))
+    return embedded_points(todo, deps.embedder, deps.sparse, visible=False) if todo else []
 
 
 def embedded_points(

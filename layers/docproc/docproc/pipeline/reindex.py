@@ -348,16 +348,13 @@ def _set_keywords(deps: ReindexDeps, item: ReindexDocument) -> int:
 
 def _embed_segment(deps: ReindexDeps, item: ReindexSegment) -> int:
     count = 0
-    with BatchesInFlight(deps.batches_in_flight, partial(_store_batch, deps=deps)) as storing:
+    # The version is complete: its points are searchable at once.
+    points = partial(embedded_points, embedder=deps.embedder, sparse=deps.sparse, visible=True)
+    with BatchesInFlight(deps.batches_in_flight, points, deps.vectors.upsert) as storing:
         for batch in _stored_chunks(deps, item):
             storing.submit(batch)
             count += len(batch)
     return count
-
-
-def _store_batch(batch: list[Chunk], deps: ReindexDeps) -> None:
-    # The version is complete: its points are searchable at once.
-    deps.vectors.upsert(embedded_points(batch, deps.embedder, deps.sparse, visible=True))
 
 
 def _stored_chunks(deps: ReindexDeps, item: ReindexSegment) -> Iterator[list[Chunk]]:

@@ -168,6 +168,8 @@ class QdrantVectorStore:
         same server (another environment in the process) with a closed client."""
 
     def upsert(self, points: Sequence[VectorPoint]) -> None:
+        if not points:
+            return
         self.ensure_collection()
         if not self._has_sparse:
             # Asked again each time: a re-index may give the collection its BM25 vector in
