@@ -163,6 +163,26 @@ def test_objects_a_word_2003_document_embeds_are_read_after_their_paragraphs():
     )
 
 
+@pytest.mark.parametrize("piece", ["ends-after-the-pool-s-tag", "ends-inside-its-tags", 1])
+def test_a_word_2003_document_s_pool_of_objects_is_found_whatever_the_pieces_it_is_read_in(
+    piece: str | int, monkeypatch: pytest.MonkeyPatch
+):
+    # Given a Word 2003 XML document embedding a letter, read a piece at a time: a piece ends
+    # just after the pool's opening tag (<w:docOleData>), or inside the tags after it, or each
+    # is one byte
+    from docproc.extract import wordml
+    from tests.documents import word_97_document, wordml_object
+
+    objects = {"_1": word_97_document("The insurer accepts the claim.\r")}
+    body = f"<w:p><w:r><w:t>Letter:</w:t></w:r>{wordml_object('_1')}</w:p>"
+    document = word_2003_xml(body, objects=objects)
+    after_tag = document.index(b"<w:docOleData>") + len(b"<w:docOleData>")
+    sizes = {"ends-after-the-pool-s-tag": after_tag, "ends-inside-its-tags": after_tag + 5}
+    monkeypatch.setattr(wordml, "_SCAN", sizes.get(str(piece), piece))
+    # When it is read, Then the letter is read after its paragraph
+    assert wordml_text(io.BytesIO(document)) == "Letter:\n\nThe insurer accepts the claim."
+
+
 @pytest.mark.parametrize(
     "damaged",
     [

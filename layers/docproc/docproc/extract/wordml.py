@@ -90,7 +90,7 @@ _DELETION, _COMMENT = "Word.Deletion", "Word.Comment"
 # read from the file itself once the body is, where an object was named), a stream each: its
 # compound file's size, then the file compressed with zlib.
 _OLE_OBJECT = "{urn:schemas-microsoft-com:office:office}OLEObject"
-_POOL_START, _POOL_END = b"<w:docOleData", b"</w:binData>"
+_POOL_START, _POOL_DATA, _POOL_END = b"<w:docOleData", b"<w:binData", b"</w:binData>"
 _SCAN = 1 << 20
 
 
@@ -167,29 +167,43 @@ class _ObjectPool:
 
 
 def _pool_bytes(stream: IO[bytes]) -> bytes | None:
-    """The decoded base64 of the first ``w:binData`` in the file's ``w:docOleData``, read from
-    its start a piece at a time; None where there is none, or it does not end."""
+    """The decoded base64 of the ``w:binData`` in the file's ``w:docOleData``, read from its
+    start a piece at a time; None where there is none, or it does not end."""
     stream.seek(0)
-    held = b""
-    found = -1
-    while found < 0:
+    held, found = b"", -1
+    while found < 0:  # (before the pool, only what could begin its tag is kept)
         piece = stream.read(_SCAN)
         if not piece:
             return None
         held = held[-len(_POOL_START) :] + piece
         found = held.find(_POOL_START)
-    start = held.find(b">", held.find(b"<w:binData", found) + 1)
-    while start < 0 or held.find(_POOL_END, start) < 0:
-        piece = stream.read(_SCAN)
-        if not piece:
-            return None
-        held += piece
-        if start < 0:
-            start = held.find(b">", held.find(b"<w:binData", found) + 1)
+    # (from the pool on, held whole: a bytearray grows without copying what it holds)
+    pool, opening = _found(stream, bytearray(held[found:]), _POOL_DATA, 0)
+    pool, start = _found(stream, pool, b">", opening)
+    pool, end = _found(stream, pool, _POOL_END, start)
+    if end < 0:
+        return None
     try:
-        return binascii.a2b_base64(held[start + 1 : held.find(_POOL_END, start)])
+        return binascii.a2b_base64(pool[start + 1 : end])
     except (binascii.Error, ValueError):
         return None
+
+
+def _found(stream: IO[bytes], held: bytearray, marker: bytes, after: int) -> tuple[bytearray, int]:
+    """``held``, with what ``stream`` reads next until it holds ``marker`` at or after
+    ``after``, and where it does (-1: the file ended first, or ``after`` is -1)."""
+    if after < 0:
+        return held, -1
+    at = held.find(marker, after)
+    while at < 0:
+        piece = stream.read(_SCAN)
+        if not piece:
+            return held, -1
+        # Only the new bytes are searched, and a marker that began in the last piece.
+        searched = max(after, len(held) - len(marker) + 1)
+        held += piece
+        at = held.find(marker, searched)
+    return held, at
 
 
 class _Reader:
