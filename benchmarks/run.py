@@ -401,15 +401,68 @@ EMBEDDING_API_SECONDS = 0.5
 # time, not a measurement of one.
 QDRANT_API_SECONDS = 0.1
 EMBEDDING_ROUNDS = 2
+# The offline embedder's batches in flight set against its default, one at a time.
+HASHING_IN_FLIGHT = "2"
+
+
+@dataclass
+class _InFlightRuns:
+    """One segment's runs at each limit of batches in flight, taken in turns."""
+
+    seconds: dict[str, list[float]]
+    peaks: dict[str, list[float]]
+    api_at_once: dict[str, int]
+    store_at_once: dict[str, int]
+    api_requests: int = 0
+    store_requests: int = 0
+    chunks: int = 0
+
+    def median(self, limit: str) -> float:
+        return statistics.median(self.seconds[limit])
+
+
+def _in_flight_runs(
+    stack: Any,
+    path: Path,
+    deployed: dict[str, str],
+    parameter: str,
+    limits: list[str],
+    api: Any | None,
+) -> _InFlightRuns:
+    """``path`` ingested once a round at each of ``limits`` (the template ``parameter``), in
+    turns, EMBEDDING_ROUNDS rounds; the requests the API (if any) and the Qdrant server had
+    under way at once, and each run's requests."""
+    runs = _InFlightRuns({n: [] for n in limits}, {n: [] for n in limits}, {}, {})
+    points = stack.qdrant.points
+    for attempt in range(EMBEDDING_ROUNDS):
+        for limit in _in_turn(limits, attempt):
+            api_before = 0
+            if api is not None:
+                api.under_way.most_at_once, api_before = 0, len(api.requests)
+            points.most_at_once, store_before = 0, points.count
+            run = stack.ingest(path, deployed | {parameter: limit})
+            assert run.segments == 1, f"{run.segments} segments: one was meant"
+            runs.seconds[limit].append(run.segment_seconds)
+            runs.peaks[limit].append(run.segment_mb)
+            if api is not None:
+                runs.api_at_once[limit] = max(
+                    runs.api_at_once.get(limit, 0), api.under_way.most_at_once
+                )
+                runs.api_requests = len(api.requests) - api_before
+            runs.store_at_once[limit] = max(runs.store_at_once.get(limit, 0), points.most_at_once)
+            runs.store_requests, runs.chunks = points.count - store_before, run.chunks
+    return runs
 
 
 def lambda_embedding(size: Size, work: Path, section: Section) -> None:
     """A text segment in ProcessSegment as deployed (the built artifacts, as in the section
-    above), embedding with docproc's OpenAI client against a loopback OpenAI-compatible API
-    that answers each request after EMBEDDING_API_SECONDS, and a Qdrant server that answers
-    each request for points after QDRANT_API_SECONDS: one batch at a time against the
-    template's OpenAIRequestsInFlight. The two take turns, EMBEDDING_ROUNDS rounds; each figure
-    is the median of the segment's own time (its duration_ms: no cold start)."""
+    above), writing to a Qdrant server that answers each request for points after
+    QDRANT_API_SECONDS. First embedding with docproc's OpenAI client against a loopback
+    OpenAI-compatible API that answers each request after EMBEDDING_API_SECONDS: one batch at
+    a time against the template's OpenAIRequestsInFlight; then with the offline embedder: its
+    default, one batch at a time, against HASHING_IN_FLIGHT (HashingBatchesInFlight). Each
+    pair takes turns, EMBEDDING_ROUNDS rounds; each figure is the median of the segment's own
+    time (its duration_ms: no cold start)."""
     from benchmarks.lambda_shaped import LambdaStack, template_defaults
     from tests.stub_openai import stub_openai
 
@@ -418,41 +471,39 @@ def lambda_embedding(size: Size, work: Path, section: Section) -> None:
         raise RuntimeError("the Lambda-shaped section needs the built artifacts: make artifacts")
     defaults = template_defaults()
     in_flight = defaults["OpenAIRequestsInFlight"]
+    assert defaults["HashingBatchesInFlight"] == "1", "the offline rows compare with 1"
+    hashing_in_flight = HASHING_IN_FLIGHT
     # One segment: just under the template's SegmentBytes.
     path = text_file(work / "embedding.txt", int(defaults["SegmentBytes"]) - 4096)
-    seconds: dict[str, list[float]] = {"1": [], in_flight: []}
-    peaks: dict[str, list[float]] = {"1": [], in_flight: []}
-    at_once: dict[str, int] = {}
-    store_at_once: dict[str, int] = {}
-    requests = store_requests = chunks = 0
     with stub_openai() as api, LambdaStack(work, build, image) as stack:
         api.under_way.delay_seconds = EMBEDDING_API_SECONDS
-        points = stack.qdrant.points
-        points.delay_seconds = QDRANT_API_SECONDS
+        stack.qdrant.points.delay_seconds = QDRANT_API_SECONDS
         deployed = {
             "Embedder": "openai",
             "OpenAIBaseUrl": api.url,
             "OpenAIApiKeySecretArn": stack.secret("bench-openai-key", "sk-bench"),
             "EmbeddingDimensions": "256",
         }
-        for attempt in range(EMBEDDING_ROUNDS):
-            for limit in _in_turn(list(seconds), attempt):
-                api.under_way.most_at_once, before = 0, len(api.requests)
-                points.most_at_once, store_before = 0, points.count
-                run = stack.ingest(path, deployed | {"OpenAIRequestsInFlight": limit})
-                assert run.segments == 1, f"{run.segments} segments: one was meant"
-                seconds[limit].append(run.segment_seconds)
-                peaks[limit].append(run.segment_mb)
-                at_once[limit] = max(at_once.get(limit, 0), api.under_way.most_at_once)
-                store_at_once[limit] = max(store_at_once.get(limit, 0), points.most_at_once)
-                requests, chunks = len(api.requests) - before, run.chunks
-                store_requests = points.count - store_before
+        through_api = _in_flight_runs(
+            stack, path, deployed, "OpenAIRequestsInFlight", ["1", in_flight], api
+        )
+        offline = _in_flight_runs(
+            stack,
+            path,
+            {"Embedder": "hashing"},
+            "HashingBatchesInFlight",
+            ["1", hashing_in_flight],
+            None,
+        )
     mib = path.stat().st_size / MB
     path.unlink()
-    one, many = (statistics.median(seconds[limit]) for limit in ("1", in_flight))
-    label = f"a text segment of {mib:.0f} MiB ({chunks:,} chunks, {requests} requests)"
-    waits = requests * EMBEDDING_API_SECONDS
-    store_waits = store_requests * QDRANT_API_SECONDS
+    runs = through_api
+    one, many = runs.median("1"), runs.median(in_flight)
+    label = (
+        f"a text segment of {mib:.0f} MiB ({runs.chunks:,} chunks, {runs.api_requests} requests)"
+    )
+    waits = runs.api_requests * EMBEDDING_API_SECONDS
+    store_waits = runs.store_requests * QDRANT_API_SECONDS
     section.add(
         "embedding.waits",
         f"{label}: the API's answer time alone, one request after another",
@@ -463,7 +514,7 @@ def lambda_embedding(size: Size, work: Path, section: Section) -> None:
     section.add(
         "embedding.store_waits",
         f"{label}: the Qdrant server's answer time alone, one request after another "
-        f"({store_requests} requests for points)",
+        f"({runs.store_requests} requests for points)",
         store_waits,
         "s",
         shown=f"{store_waits:.1f} s",
@@ -492,7 +543,7 @@ def lambda_embedding(size: Size, work: Path, section: Section) -> None:
     section.add(
         "embedding.at_once",
         f"{label}: the most requests the API had under way at once, {in_flight} allowed",
-        at_once[in_flight],
+        runs.api_at_once[in_flight],
         "",
         target=Target("count", at_most=int(in_flight)),
     )
@@ -503,26 +554,78 @@ def lambda_embedding(size: Size, work: Path, section: Section) -> None:
         "embedding.store_at_once",
         f"{label}: the most requests for points the Qdrant server had under way at once, "
         f"{in_flight} allowed",
-        store_at_once[in_flight],
+        runs.store_at_once[in_flight],
         "",
         target=Target("count", at_most=int(in_flight)),
     )
-    one_mb, many_mb = max(peaks["1"]), max(peaks[in_flight])
+    _in_flight_memory(section, "embedding", label, runs, in_flight)
+
+    # The offline embedder: only the Qdrant server's round trips wait.
+    runs = offline
+    one, many = runs.median("1"), runs.median(hashing_in_flight)
+    label = (
+        f"the same segment, offline embedder (hashing-v2, 384 dimensions; {runs.chunks:,} chunks)"
+    )
+    store_waits = runs.store_requests * QDRANT_API_SECONDS
     section.add(
-        "embedding.segment_mb_one",
-        f"{label}: ProcessSegment's peak RSS, one at a time",
-        one_mb,
-        "MB",
+        "embedding.hashing.store_waits",
+        f"{label}: the Qdrant server's answer time alone, one request after another "
+        f"({runs.store_requests} requests for points)",
+        store_waits,
+        "s",
+        shown=f"{store_waits:.1f} s",
     )
     section.add(
-        "embedding.segment_mb",
+        "embedding.hashing.one_at_a_time",
+        f"{label}: ProcessSegment's own time, one batch at a time (the default)",
+        one,
+        "s",
+        shown=f"{one:.1f} s",
+    )
+    section.add(
+        "embedding.hashing.in_flight",
+        f"{label}: ProcessSegment's own time, {hashing_in_flight} batches in flight "
+        f"(HashingBatchesInFlight={hashing_in_flight})",
+        many,
+        "s",
+        shown=f"{many:.1f} s",
+    )
+    # One batch hashed while the one before it is looked up or stored: what it saves is at
+    # most the server's time, so the target is looser than the API's.
+    section.add(
+        "embedding.hashing.ratio",
+        f"{label}: {hashing_in_flight} batches in flight vs one at a time (time)",
+        many / one,
+        "x",
+        target=Target("ratio", at_most=0.8),
+    )
+    section.add(
+        "embedding.hashing.store_at_once",
+        f"{label}: the most requests for points the Qdrant server had under way at once, "
+        f"{hashing_in_flight} allowed",
+        runs.store_at_once[hashing_in_flight],
+        "",
+        target=Target("count", at_most=int(hashing_in_flight)),
+    )
+    _in_flight_memory(section, "embedding.hashing", label, runs, hashing_in_flight)
+
+
+def _in_flight_memory(
+    section: Section, key: str, label: str, runs: _InFlightRuns, in_flight: str
+) -> None:
+    one_mb, many_mb = max(runs.peaks["1"]), max(runs.peaks[in_flight])
+    section.add(
+        f"{key}.segment_mb_one", f"{label}: ProcessSegment's peak RSS, one at a time", one_mb, "MB"
+    )
+    section.add(
+        f"{key}.segment_mb",
         f"{label}: ProcessSegment's peak RSS, {in_flight} batches in flight",
         many_mb,
         "MB",
     )
     # What is in flight is a few batches, whatever the segment's size: a bounded addition.
     section.add(
-        "embedding.segment_mb_ratio",
+        f"{key}.segment_mb_ratio",
         f"{label}: ProcessSegment's peak RSS, {in_flight} batches in flight vs one at a time",
         many_mb / one_mb,
         "x",

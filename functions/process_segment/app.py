@@ -9,7 +9,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from docproc import aws
-from docproc.config import SegmentSettings, load_settings
+from docproc.config import SegmentSettings, batches_in_flight, load_settings
 from docproc.handlers import correlate, parse_event
 from docproc.models import SegmentTask
 from docproc.observability import logger, metrics, tracer
@@ -33,7 +33,7 @@ def dependencies(secrets: aws.Secrets) -> SegmentDeps:
         vectors=aws.vector_store(settings, settings, secrets),
         transcriber=aws.transcriber(settings, secrets),
         embed_batch_size=settings.embed_batch_size,
-        batches_in_flight=settings.batches_in_flight,
+        batches_in_flight=batches_in_flight(settings, settings),
         ocr=settings.ocr_options(),
         tables=settings.tables,
         sparse=make_sparse_encoder(),

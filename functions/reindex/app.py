@@ -12,7 +12,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from docproc import aws
-from docproc.config import ReindexSettings, load_settings
+from docproc.config import ReindexSettings, batches_in_flight, load_settings
 from docproc.handlers import correlate, parse_event
 from docproc.models import ReindexEvent, ReindexPlanRequest, ReindexSegment, ReindexTarget
 from docproc.observability import logger, metrics, tracer
@@ -44,7 +44,7 @@ def dependencies(secrets: aws.Secrets) -> Callable[[ReindexTarget], ReindexDeps]
             source=None if target.bm25_only else source,
             sparse=make_sparse_encoder(),
             batch_size=settings.embed_batch_size,
-            batches_in_flight=model.batches_in_flight,
+            batches_in_flight=batches_in_flight(model, model),
             bm25_only=target.bm25_only,
         )
 

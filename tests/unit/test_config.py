@@ -9,6 +9,7 @@ from docproc.config import (
     NotifyFailureSettings,
     PlanSettings,
     SegmentSettings,
+    batches_in_flight,
     load_settings,
 )
 from docproc.errors import ConfigurationError
@@ -37,6 +38,7 @@ def env(monkeypatch: pytest.MonkeyPatch):
         "OPENAI_API_KEY",
         "OPENAI_API_KEY_SECRET_ARN",
         "OPENAI_REQUESTS_IN_FLIGHT",
+        "HASHING_BATCHES_IN_FLIGHT",
         "EMBEDDING_MODEL",
         "HYBRID_DENSE_WEIGHT",
         "HYBRID_BM25_WEIGHT",
@@ -77,15 +79,44 @@ def test_openai_needs_a_key(env):
 
 
 @pytest.mark.parametrize(
-    ("embedder", "requests", "in_flight"),
-    [("openai", None, 4), ("openai", "8", 8), ("hashing", "8", 1), ("hashing", None, 1)],
+    ("embedder", "variables", "in_flight"),
+    [
+        ("openai", {}, 4),
+        ("openai", {"OPENAI_REQUESTS_IN_FLIGHT": "8"}, 8),
+        ("openai", {"HASHING_BATCHES_IN_FLIGHT": "3"}, 4),
+        ("hashing", {}, 1),
+        ("hashing", {"HASHING_BATCHES_IN_FLIGHT": "2"}, 2),
+        ("hashing", {"OPENAI_REQUESTS_IN_FLIGHT": "8"}, 1),
+    ],
 )
-def test_only_an_embeddings_api_has_batches_in_flight(env, embedder, requests, in_flight):
-    # An API's requests wait on the network and overlap; the offline embedder computes here.
+def test_a_segment_overlaps_what_waits_on_the_network(env, embedder, variables, in_flight):
+    # Given a segment worker in Lambda, whose store is always a Qdrant server
     env(**BASE, EMBEDDER=embedder, OPENAI_API_KEY_SECRET_ARN="arn:aws:secretsmanager:x")
-    if requests:
-        env(OPENAI_REQUESTS_IN_FLIGHT=requests)
-    assert load_settings(SegmentSettings).batches_in_flight == in_flight
+    env(**variables)
+    settings = load_settings(SegmentSettings)
+    # Then an API's requests overlap; the offline embedder's batches only where asked (each
+    # a batch's worth of memory more)
+    assert batches_in_flight(settings, settings) == in_flight
+
+
+@pytest.mark.parametrize(
+    ("variables", "in_flight"),
+    [
+        ({}, 1),
+        ({"HASHING_BATCHES_IN_FLIGHT": "3"}, 1),
+        ({"QDRANT_URL": "http://localhost:6333"}, 1),
+        ({"QDRANT_URL": "http://localhost:6333", "HASHING_BATCHES_IN_FLIGHT": "3"}, 3),
+    ],
+)
+def test_the_offline_embedder_on_a_laptop_overlaps_only_a_qdrant_server(
+    env, tmp_path, variables, in_flight
+):
+    # Given the laptop's settings with the offline embedder: its own store answers without a
+    # network (and the runner serving it shares the cores), a Qdrant server does not
+    env(DOCPROC_HOME=str(tmp_path), **variables)
+    settings = load_settings(LocalSettings)
+    # Then only a server's round trips are overlapped, where asked
+    assert batches_in_flight(settings, settings) == in_flight
 
 
 def test_cloud_segment_worker_needs_a_vector_store(env):

@@ -203,13 +203,13 @@ class EmbeddingSettings(EmbeddingModelSettings):
     openai_requests_in_flight: int = Field(
         default=4, validation_alias="OPENAI_REQUESTS_IN_FLIGHT", ge=1, le=32
     )
-
-    @property
-    def batches_in_flight(self) -> int:
-        """Batches a segment embeds and stores at once (docproc.pipeline.in_flight): the API's
-        requests wait on the network and overlap; the offline embedder computes, one batch at
-        a time."""
-        return self.openai_requests_in_flight if self.embedder == "openai" else 1
+    # The offline embedder computes in the segment's process: only a Qdrant server's round
+    # trips wait. 2 overlap them (one batch hashed while another is looked up or stored), for
+    # about 25 MB more at the segment's peak: the default, 1, keeps a segment worker under
+    # its 256 MB target (BENCHMARKS.md, Batches in flight); more add memory, not speed.
+    hashing_batches_in_flight: int = Field(
+        default=1, validation_alias="HASHING_BATCHES_IN_FLIGHT", ge=1, le=8
+    )
 
     @model_validator(mode="after")
     def _openai_needs_a_key(self) -> EmbeddingSettings:
@@ -297,6 +297,16 @@ class VectorStoreSettings(_Settings):
     qdrant_quantization: Literal["none", "int8"] = Field(
         default="none", validation_alias="QDRANT_QUANTIZATION"
     )
+
+
+def batches_in_flight(embedding: EmbeddingSettings, store: VectorStoreSettings) -> int:
+    """Batches a segment embeds and stores at once (docproc.pipeline.in_flight): what waits on
+    the network overlaps. An embeddings API's requests do; with the offline embedder, a Qdrant
+    server's round trips do, and a store in this process (or the laptop runner's, which
+    shares its cores) has none: one batch at a time."""
+    if embedding.embedder == "openai":
+        return embedding.openai_requests_in_flight
+    return embedding.hashing_batches_in_flight if store.qdrant_url else 1
 
 
 class CloudVectorStoreSettings(VectorStoreSettings):

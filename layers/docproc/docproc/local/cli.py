@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from docproc.config import LocalSettings, load_settings
+from docproc.config import LocalSettings, batches_in_flight, load_settings
 from docproc.errors import (
     ConfigurationError,
     DocprocError,
@@ -228,7 +228,7 @@ def cmd_reindex(env: LocalEnvironment, args: argparse.Namespace) -> int:
                 ),
                 sparse=target.sparse,
                 batch_size=target.settings.embed_batch_size,
-                batches_in_flight=target.settings.batches_in_flight,
+                batches_in_flight=batches_in_flight(target.settings, target.settings),
                 bm25_only=args.bm25_only,
             ),
             dry_run=args.dry_run,

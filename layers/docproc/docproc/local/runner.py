@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from docproc.config import LocalSettings
+from docproc.config import LocalSettings, batches_in_flight
 from docproc.embedding.port import SparseEncoder
 from docproc.errors import DocprocError, VectorStoreBusy
 from docproc.extract.ocr import OcrOptions
@@ -302,7 +302,7 @@ class LocalEnvironment:
             vectors=vectors,
             transcriber=LazyTranscriber(self._transcriber),
             embed_batch_size=self.settings.embed_batch_size,
-            batches_in_flight=self.settings.batches_in_flight,
+            batches_in_flight=batches_in_flight(self.settings, self.settings),
             ocr=self.ocr,
             tables=self.settings.tables,
             # Uploads are read where they lie: a worker keeps its document open.

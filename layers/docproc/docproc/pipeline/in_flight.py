@@ -3,7 +3,7 @@
 With an embeddings API and a Qdrant server each batch waits for answers: the vector store's
 (what it holds already), the API's (the vectors), the store's again (the upsert). One after
 the other, a text segment of thousands of chunks spends most of its (billed) time waiting
-(BENCHMARKS.md, Embedding through an API). Here each batch is computed (looked up and
+(BENCHMARKS.md, Batches in flight). Here each batch is computed (looked up and
 embedded) on a thread of its own, up to ``limit`` at once, and finished (upserted) on one
 thread of its own, while the segment goes on extracting and chunking the next: the requests
 overlap. The offline embedders and the laptop's store compute in this process, where threads
