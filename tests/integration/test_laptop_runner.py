@@ -298,6 +298,37 @@ def test_workers_embedding_through_an_api_write_batches_at_once_through_the_serv
         assert set(point_digests(home)) == {line["point_id"] for line in lines}
 
 
+def test_the_offline_embedder_overlaps_a_qdrant_servers_round_trips_where_asked(tmp_path: Path):
+    # Given a text file of many batches, and a Qdrant server that takes a while to answer
+    home, notes = tmp_path / "home", tmp_path / "notes.txt"
+    notes.write_text(
+        "".join(f"Clause {i}: rent is due on day {i % 28 + 1}.\n\n" for i in range(400))
+    )
+    with qdrant_server() as qdrant:
+        qdrant.points.delay_seconds = 0.05
+        qdrant.points.gather = 2
+        settings = {
+            "QDRANT_URL": qdrant.url,
+            "HASHING_BATCHES_IN_FLIGHT": "2",
+            "EMBED_BATCH_SIZE": "4",
+            "CHUNK_TOKENS": "64",
+            "CHUNK_OVERLAP": "0",
+        }
+        # When docproc ingests it with the offline embedder and 2 batches in flight
+        report = json.loads(run(home, "ingest", str(notes), "--json", **settings).stdout)
+        # Then the server had two requests for points under way at once, never more
+        assert report["status"] == "complete"
+        assert qdrant.points.most_at_once == 2
+        # And every chunk of the chunk file is a point
+        lines = [
+            json.loads(line)
+            for path in (home / "objects").rglob("*.chunks.jsonl")
+            for line in path.read_text().splitlines()
+        ]
+        assert len(lines) == report["chunks_total"] > 3 * 2 * 4
+        assert set(point_digests(home, qdrant.url)) == {line["point_id"] for line in lines}
+
+
 def test_thousand_page_pdf_twice_processes_nothing_the_second_time(tmp_path: Path):
     pdf = text_pdf(tmp_path / "thousand.pdf", pages=1000, seed=9)
     home = tmp_path / "home"

@@ -7,12 +7,13 @@ the other, a text segment of thousands of chunks spends most of its (billed) tim
 embedded) on a thread of its own, up to ``limit`` at once, and finished (upserted) on one
 thread of its own, while the segment goes on extracting and chunking the next: the requests
 overlap. The offline embedders and the laptop's store compute in this process, where threads
-would only contend for the interpreter: they run with a limit of 1, in the caller's thread,
-one batch after another.
+would mostly contend for the interpreter: by default they run with a limit of 1, in the
+caller's thread, one batch after another (with a Qdrant server, HASHING_BATCHES_IN_FLIGHT=2
+overlaps its round trips: docproc.config.batches_in_flight).
 
 Batches are finished one at a time, in the order they were submitted. Upserted each on its
-batch's thread, four at once (commit 0d8e54e), the 8 MiB segment of BENCHMARKS.md's Embedding
-through an API peaked at 340 MB against 265 MB one batch at a time; upserted in turn on one
+batch's thread, four at once (commit 0d8e54e), the 8 MiB segment of BENCHMARKS.md's Batches
+in flight peaked at 340 MB against 265 MB one batch at a time; upserted in turn on one
 thread, 266 MB in a run where upserts in the caller's thread peaked at 247 MB, in the time of
 four at once. A batch counts toward the limit until it is finished: memory holds ``limit``
 batches.
