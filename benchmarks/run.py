@@ -472,7 +472,6 @@ def lambda_embedding(size: Size, work: Path, section: Section) -> None:
     defaults = template_defaults()
     in_flight = defaults["OpenAIRequestsInFlight"]
     assert defaults["HashingBatchesInFlight"] == "1", "the offline rows compare with 1"
-    hashing_in_flight = HASHING_IN_FLIGHT
     # One segment: just under the template's SegmentBytes.
     path = text_file(work / "embedding.txt", int(defaults["SegmentBytes"]) - 4096)
     with stub_openai() as api, LambdaStack(work, build, image) as stack:
@@ -492,18 +491,16 @@ def lambda_embedding(size: Size, work: Path, section: Section) -> None:
             path,
             {"Embedder": "hashing"},
             "HashingBatchesInFlight",
-            ["1", hashing_in_flight],
+            ["1", HASHING_IN_FLIGHT],
             None,
         )
     mib = path.stat().st_size / MB
     path.unlink()
     runs = through_api
-    one, many = runs.median("1"), runs.median(in_flight)
     label = (
         f"a text segment of {mib:.0f} MiB ({runs.chunks:,} chunks, {runs.api_requests} requests)"
     )
     waits = runs.api_requests * EMBEDDING_API_SECONDS
-    store_waits = runs.store_requests * QDRANT_API_SECONDS
     section.add(
         "embedding.waits",
         f"{label}: the API's answer time alone, one request after another",
@@ -512,63 +509,42 @@ def lambda_embedding(size: Size, work: Path, section: Section) -> None:
         shown=f"{waits:.1f} s",
     )
     section.add(
-        "embedding.store_waits",
-        f"{label}: the Qdrant server's answer time alone, one request after another "
-        f"({runs.store_requests} requests for points)",
-        store_waits,
-        "s",
-        shown=f"{store_waits:.1f} s",
-    )
-    section.add(
-        "embedding.one_at_a_time",
-        f"{label}: ProcessSegment's own time, one batch at a time",
-        one,
-        "s",
-        shown=f"{one:.1f} s",
-    )
-    section.add(
-        "embedding.in_flight",
-        f"{label}: ProcessSegment's own time, {in_flight} batches in flight (the default)",
-        many,
-        "s",
-        shown=f"{many:.1f} s",
-    )
-    section.add(
-        "embedding.ratio",
-        f"{label}: {in_flight} batches in flight vs one at a time (time)",
-        many / one,
-        "x",
-        target=Target("ratio", at_most=0.5),
-    )
-    section.add(
         "embedding.at_once",
         f"{label}: the most requests the API had under way at once, {in_flight} allowed",
         runs.api_at_once[in_flight],
         "",
         target=Target("count", at_most=int(in_flight)),
     )
-    # Each batch's look-up runs on the batch's thread, as its embedding request does (its
-    # upsert on the thread that finishes batches in turn): never more than the batches in
-    # flight at once.
-    section.add(
-        "embedding.store_at_once",
-        f"{label}: the most requests for points the Qdrant server had under way at once, "
-        f"{in_flight} allowed",
-        runs.store_at_once[in_flight],
-        "",
-        target=Target("count", at_most=int(in_flight)),
+    _in_flight_rows(section, "embedding", label, runs, (in_flight, "the default"), ("", 0.5))
+    # The offline embedder: only the Qdrant server's round trips wait. One batch hashed while
+    # another is looked up or stored saves at most the server's time: a looser target.
+    _in_flight_rows(
+        section,
+        "embedding.hashing",
+        f"the same segment, offline embedder (hashing-v2, 384 dimensions; "
+        f"{offline.chunks:,} chunks)",
+        offline,
+        (HASHING_IN_FLIGHT, f"HashingBatchesInFlight={HASHING_IN_FLIGHT}"),
+        (" (the default)", 0.8),
     )
-    _in_flight_memory(section, "embedding", label, runs, in_flight)
 
-    # The offline embedder: only the Qdrant server's round trips wait.
-    runs = offline
-    one, many = runs.median("1"), runs.median(hashing_in_flight)
-    label = (
-        f"the same segment, offline embedder (hashing-v2, 384 dimensions; {runs.chunks:,} chunks)"
-    )
+
+def _in_flight_rows(
+    section: Section,
+    key: str,
+    label: str,
+    runs: _InFlightRuns,
+    many: tuple[str, str],
+    one: tuple[str, float],
+) -> None:
+    """The rows of one segment's runs, one batch at a time against ``many`` (the limit, and
+    what sets it), the time's ratio at most ``one``'s target (its label's suffix first)."""
+    in_flight, set_by = many
+    one_said, ratio_at_most = one
+    one_s, many_s = runs.median("1"), runs.median(in_flight)
     store_waits = runs.store_requests * QDRANT_API_SECONDS
     section.add(
-        "embedding.hashing.store_waits",
+        f"{key}.store_waits",
         f"{label}: the Qdrant server's answer time alone, one request after another "
         f"({runs.store_requests} requests for points)",
         store_waits,
@@ -576,43 +552,36 @@ def lambda_embedding(size: Size, work: Path, section: Section) -> None:
         shown=f"{store_waits:.1f} s",
     )
     section.add(
-        "embedding.hashing.one_at_a_time",
-        f"{label}: ProcessSegment's own time, one batch at a time (the default)",
-        one,
+        f"{key}.one_at_a_time",
+        f"{label}: ProcessSegment's own time, one batch at a time{one_said}",
+        one_s,
         "s",
-        shown=f"{one:.1f} s",
+        shown=f"{one_s:.1f} s",
     )
     section.add(
-        "embedding.hashing.in_flight",
-        f"{label}: ProcessSegment's own time, {hashing_in_flight} batches in flight "
-        f"(HashingBatchesInFlight={hashing_in_flight})",
-        many,
+        f"{key}.in_flight",
+        f"{label}: ProcessSegment's own time, {in_flight} batches in flight ({set_by})",
+        many_s,
         "s",
-        shown=f"{many:.1f} s",
+        shown=f"{many_s:.1f} s",
     )
-    # One batch hashed while the one before it is looked up or stored: what it saves is at
-    # most the server's time, so the target is looser than the API's.
     section.add(
-        "embedding.hashing.ratio",
-        f"{label}: {hashing_in_flight} batches in flight vs one at a time (time)",
-        many / one,
+        f"{key}.ratio",
+        f"{label}: {in_flight} batches in flight vs one at a time (time)",
+        many_s / one_s,
         "x",
-        target=Target("ratio", at_most=0.8),
+        target=Target("ratio", at_most=ratio_at_most),
     )
+    # Each batch's look-up runs on the batch's thread (its upsert on the thread that finishes
+    # batches in turn): never more than the batches in flight at once.
     section.add(
-        "embedding.hashing.store_at_once",
+        f"{key}.store_at_once",
         f"{label}: the most requests for points the Qdrant server had under way at once, "
-        f"{hashing_in_flight} allowed",
-        runs.store_at_once[hashing_in_flight],
+        f"{in_flight} allowed",
+        runs.store_at_once[in_flight],
         "",
-        target=Target("count", at_most=int(hashing_in_flight)),
+        target=Target("count", at_most=int(in_flight)),
     )
-    _in_flight_memory(section, "embedding.hashing", label, runs, hashing_in_flight)
-
-
-def _in_flight_memory(
-    section: Section, key: str, label: str, runs: _InFlightRuns, in_flight: str
-) -> None:
     one_mb, many_mb = max(runs.peaks["1"]), max(runs.peaks[in_flight])
     section.add(
         f"{key}.segment_mb_one", f"{label}: ProcessSegment's peak RSS, one at a time", one_mb, "MB"
