@@ -515,7 +515,9 @@ def lambda_embedding(size: Size, work: Path, section: Section) -> None:
         "",
         target=Target("count", at_most=int(in_flight)),
     )
-    _in_flight_rows(section, "embedding", label, runs, (in_flight, "the default"), ("", 0.5))
+    _in_flight_rows(
+        section, "embedding", label, runs, in_flight, set_by="the default", ratio_at_most=0.5
+    )
     # The offline embedder: only the Qdrant server's round trips wait. One batch hashed while
     # another is looked up or stored saves at most the server's time: a looser target.
     _in_flight_rows(
@@ -524,8 +526,10 @@ def lambda_embedding(size: Size, work: Path, section: Section) -> None:
         f"the same segment, offline embedder (hashing-v2, 384 dimensions; "
         f"{offline.chunks:,} chunks)",
         offline,
-        (HASHING_IN_FLIGHT, f"HashingBatchesInFlight={HASHING_IN_FLIGHT}"),
-        (" (the default)", 0.8),
+        HASHING_IN_FLIGHT,
+        set_by=f"HashingBatchesInFlight={HASHING_IN_FLIGHT}",
+        ratio_at_most=0.8,
+        one_is_default=True,
     )
 
 
@@ -534,13 +538,14 @@ def _in_flight_rows(
     key: str,
     label: str,
     runs: _InFlightRuns,
-    many: tuple[str, str],
-    one: tuple[str, float],
+    in_flight: str,
+    *,
+    set_by: str,
+    ratio_at_most: float,
+    one_is_default: bool = False,
 ) -> None:
-    """The rows of one segment's runs, one batch at a time against ``many`` (the limit, and
-    what sets it), the time's ratio at most ``one``'s target (its label's suffix first)."""
-    in_flight, set_by = many
-    one_said, ratio_at_most = one
+    """The rows of one segment's runs: one batch at a time against ``in_flight`` batches (what
+    ``set_by`` sets), their time's ratio at most ``ratio_at_most``."""
     one_s, many_s = runs.median("1"), runs.median(in_flight)
     store_waits = runs.store_requests * QDRANT_API_SECONDS
     section.add(
@@ -553,7 +558,8 @@ def _in_flight_rows(
     )
     section.add(
         f"{key}.one_at_a_time",
-        f"{label}: ProcessSegment's own time, one batch at a time{one_said}",
+        f"{label}: ProcessSegment's own time, one batch at a time"
+        + (" (the default)" if one_is_default else ""),
         one_s,
         "s",
         shown=f"{one_s:.1f} s",

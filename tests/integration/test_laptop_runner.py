@@ -261,6 +261,15 @@ def _kill_then_resume(
     assert again["segments_processed"] == 0 and again["segments_skipped"] == 60
 
 
+def _chunk_point_ids(home: Path) -> list[str]:
+    """The point id of every line of every chunk file the state folder holds."""
+    return [
+        json.loads(line)["point_id"]
+        for path in (home / "objects").rglob("*.chunks.jsonl")
+        for line in path.read_text().splitlines()
+    ]
+
+
 @pytest.mark.slow
 def test_workers_embedding_through_an_api_write_batches_at_once_through_the_served_shard(
     tmp_path: Path,
@@ -289,13 +298,9 @@ def test_workers_embedding_through_an_api_write_batches_at_once_through_the_serv
         # Then requests of both workers overlapped, and every chunk reached the store once
         assert report["status"] == "complete" and report["workers"] == 2
         assert api.under_way.most_at_once >= 4
-        lines = [
-            json.loads(line)
-            for path in (home / "objects").rglob("*.chunks.jsonl")
-            for line in path.read_text().splitlines()
-        ]
-        assert len(lines) == report["chunks_total"] > 6 * 3 * 4  # more batches than in flight
-        assert set(point_digests(home)) == {line["point_id"] for line in lines}
+        point_ids = _chunk_point_ids(home)
+        assert len(point_ids) == report["chunks_total"] > 6 * 3 * 4  # more batches than in flight
+        assert set(point_digests(home)) == set(point_ids)
 
 
 def test_the_offline_embedder_overlaps_a_qdrant_servers_round_trips_where_asked(tmp_path: Path):
@@ -320,13 +325,9 @@ def test_the_offline_embedder_overlaps_a_qdrant_servers_round_trips_where_asked(
         assert report["status"] == "complete"
         assert qdrant.points.most_at_once == 2
         # And every chunk of the chunk file is a point
-        lines = [
-            json.loads(line)
-            for path in (home / "objects").rglob("*.chunks.jsonl")
-            for line in path.read_text().splitlines()
-        ]
-        assert len(lines) == report["chunks_total"] > 3 * 2 * 4
-        assert set(point_digests(home, qdrant.url)) == {line["point_id"] for line in lines}
+        point_ids = _chunk_point_ids(home)
+        assert len(point_ids) == report["chunks_total"] > 3 * 2 * 4
+        assert set(point_digests(home, qdrant.url)) == set(point_ids)
 
 
 def test_thousand_page_pdf_twice_processes_nothing_the_second_time(tmp_path: Path):
