@@ -2,8 +2,10 @@ from __future__ import annotations
 
 import base64
 import itertools
+import pickle
 import random
 import re
+import tracemalloc
 from typing import Any
 
 import pytest
@@ -11,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from benchmarks.generators import page_marker
+from docproc.chunking import tokens
 from docproc.chunking.chunker import Chunker
 from docproc.chunking.packer import TokenPacker, _Layout
 from docproc.chunking.tokens import encoding, encoding_name_for_model, token_lengths
@@ -84,6 +87,26 @@ def test_offline_vocabulary_is_tiktokens_own():
     enc = encoding("cl100k_base")
     assert enc.encode_ordinary("hello world") == [15339, 1917]
     assert enc.n_vocab == 100277
+
+
+def test_the_vocabularys_python_dict_is_not_kept_once_the_encoding_is_built():
+    # Given a process that has not loaded the vocabulary yet
+    tokens._vocabulary.cache_clear()
+    tracemalloc.start()
+    try:
+        # When it loads the encoding and the token lengths a chunker needs
+        enc = encoding("cl100k_base")
+        lengths = token_lengths("cl100k_base")
+        held, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # Then what Python holds is the lengths (0.8 MB), not the dict of 100,277 token bytes
+    # (13-15 MB) that built the Rust core, which keeps its own copy
+    assert held < 2 * 2**20
+    # And the encoding and the lengths agree, and the encoding still pickles
+    text = "The parties agree, héllo wörld."
+    assert int(lengths[enc.encode_ordinary(text)].sum()) == len(text.encode())
+    assert pickle.loads(pickle.dumps(enc)).encode_ordinary("hello world") == [15339, 1917]
 
 
 def _spoken(text: str, start: float, speaker: int | None = None, step: float = 0.4) -> Utterance:

