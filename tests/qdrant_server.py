@@ -42,6 +42,8 @@ class QdrantServer:
     # time each waits before its answer, outside the engine's lock (as a network's and a
     # server's own time would be: a server answers requests at once), and the most at once.
     points: UnderWay = field(default_factory=UnderWay)
+    # The number of points in each upsert request, in the order they came.
+    upserts: list[int] = field(default_factory=list)
 
     def client(self) -> QdrantClient:
         """A client of this server, as docproc makes one."""
@@ -249,6 +251,8 @@ def _handler(server: QdrantServer) -> type[BaseHTTPRequestHandler]:
                         if not (creates or asks) and not server.engine.collection_exists(name):
                             raise _Missing(f"Collection `{name}` doesn't exist!")
                         result = action(server.engine, name, body, **named)
+                        if action is _upsert:
+                            server.upserts.append(len(body["points"]))
                 except _Missing as exc:
                     self._reply(404, {"status": {"error": f"Not found: {exc}"}, "time": 0})
                     return

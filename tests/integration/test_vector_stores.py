@@ -547,6 +547,29 @@ def test_a_collection_from_before_hybrid_search_keeps_working_dense_only():
     assert store.count("acme", "d0") == 1
 
 
+@pytest.mark.parametrize(
+    ("dimensions", "per_request"), [(1536, [64, 64, 64, 64, 44]), (384, [256, 44])]
+)
+def test_an_upsert_request_holds_a_bounded_number_of_floats(
+    dimensions: int, per_request: list[int]
+):
+    # Given a Qdrant server and a store of the default model's size (1536) or of 384 dims
+    with qdrant_server() as server:
+        store = QdrantVectorStore(server.client(), "sized", dimensions=dimensions)
+        # When a segment's batch of 300 points is written
+        rng = np.random.default_rng(5)
+        store.upsert(
+            [
+                _point(n, "acme", "d", "v1", rng.standard_normal(dimensions).tolist())
+                for n in range(300)
+            ]
+        )
+        # Then each request carries at most 98,304 floats (64 points of 1536 dims) and at
+        # most QDRANT_UPSERT_BATCH points, and every point is stored
+        assert server.upserts == per_request
+        assert store.count("acme", "d") == 300
+
+
 def test_edge_keeps_versions_staged_across_processes_and_publishes_without_rewriting(
     tmp_path: Path,
 ):

@@ -23,6 +23,13 @@ from docproc.vectors.port import (
     VectorPoint,
 )
 
+# An upsert request's dense vectors are Python floats, then the client's pydantic models and
+# JSON text, all at once while it is sent (~130 bytes a float): 256 points of 1536 dims (the
+# default model's size) held ~35 MB of a segment worker's peak. A request holds at most this
+# many floats (64 points of 1536 dims, qdrant-client's own upload batch); vectors of 384
+# dims or fewer go QDRANT_UPSERT_BATCH points at a time.
+DENSE_FLOATS_PER_UPSERT = 64 * 1536
+
 
 @dataclass(frozen=True)
 class CollectionOptions:
@@ -56,6 +63,7 @@ class QdrantVectorStore:
         self._collection = collection
         self._dimensions = dimensions
         self._upsert_batch = upsert_batch
+        self._points_per_upsert = max(1, min(upsert_batch, DENSE_FLOATS_PER_UPSERT // dimensions))
         self._ready = False
         # False for a collection made before hybrid search: dense only until re-indexed.
         self._has_sparse = True
@@ -175,8 +183,8 @@ class QdrantVectorStore:
             # Asked again each time: a re-index may give the collection its BM25 vector in
             # place while this process (a warm container) writes.
             self._has_sparse = SPARSE_VECTOR in (self._collection_info().sparse_vectors or {})
-        for start in range(0, len(points), self._upsert_batch):
-            batch = points[start : start + self._upsert_batch]
+        for start in range(0, len(points), self._points_per_upsert):
+            batch = points[start : start + self._points_per_upsert]
             try:
                 self._client.upsert(
                     self._collection,
