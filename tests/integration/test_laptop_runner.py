@@ -159,12 +159,12 @@ def _how_this_worker_started() -> tuple[int, bool, bool, bool]:
     the server loaded is out of the garbage collector's sight)."""
     import gc
 
-    from docproc.chunking.tokens import encoding
+    from docproc.chunking import tokens
 
     return (
         os.getppid(),
         "docproc.local.worker_preload" in sys.modules,
-        encoding.cache_info().hits > 0,
+        tokens._vocabulary.cache_info().currsize > 0,
         gc.get_freeze_count() > 0,
     )
 
