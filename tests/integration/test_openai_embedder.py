@@ -53,6 +53,33 @@ def test_a_server_that_ignores_base64_still_works(stub: StubOpenAI):
     assert vector == pytest.approx(stub.vector("alpha", 8))
 
 
+@pytest.mark.parametrize("force_float", [False, True])
+def test_vectors_are_held_as_float32_whichever_way_they_came(stub: StubOpenAI, force_float):
+    # Given a server answering base64 as asked, or JSON floats whatever was asked
+    stub.force_float = force_float
+    # When a batch is embedded
+    vectors = _embedder(stub).embed(["alpha", "beta"])
+    # Then each vector is 4 bytes a value, as the API computed it, not 24-byte Python floats
+    # (a segment holds several batches of 1536-dim vectors at once)
+    assert [memoryview(vector).format for vector in vectors] == ["f", "f"]
+    assert [len(vector) for vector in vectors] == [8, 8]
+
+
+@pytest.mark.parametrize("embedding", ["AAAAAAA=", "not base64!", 3])
+def test_a_vector_that_is_not_float32s_is_a_permanent_error(stub: StubOpenAI, embedding):
+    # Given a server whose answer holds a vector of 5 bytes, or of no base64, or a number
+    body = {
+        "object": "list",
+        "data": [{"object": "embedding", "index": 0, "embedding": embedding}],
+        "model": "text-embedding-3-small",
+        "usage": {"prompt_tokens": 1, "total_tokens": 1},
+    }
+    stub.script.append(Scripted(200, body=body))
+    # Then embedding fails with the error that is not retried
+    with pytest.raises(PermanentDependencyError):
+        _embedder(stub).embed(["alpha"])
+
+
 def test_batches_are_bounded_by_count(stub: StubOpenAI):
     embedder = _embedder(stub, batch_size=2)
     assert len(embedder.embed([f"text {i}" for i in range(5)])) == 5

@@ -8,6 +8,10 @@ Bad credentials and bad requests are not retried.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import sys
+from array import array
 from collections.abc import Sequence
 from typing import Literal
 
@@ -71,21 +75,22 @@ class OpenAIEmbedder:
             batches.append(current)
         return batches
 
-    def embed(self, texts: Sequence[str]) -> list[list[float]]:
-        vectors: list[list[float]] = []
+    def embed(self, texts: Sequence[str]) -> list[array[float]]:
+        vectors: list[array[float]] = []
         for batch in self._batches(texts):
             vectors.extend(self._request(batch))
         return vectors
 
-    def _request(self, batch: list[str]) -> list[list[float]]:
+    def _request(self, batch: list[str]) -> list[array[float]]:
         try:
             response = self._client.embeddings.create(
                 model=self._model,
                 input=batch,
                 dimensions=self._dimensions if self._send_dimensions else openai.omit,
-                # Left out, the SDK asks for base64 and decodes it itself (a quarter of the
-                # bytes of JSON floats); naming "base64" would hand us the raw strings.
-                encoding_format="float" if self._encoding_format == "float" else openai.omit,
+                # Named, "base64" hands us the raw strings (a quarter of the bytes of JSON
+                # floats), which _float32 keeps as float32; left out, the SDK would decode
+                # them into Python floats, six times the memory.
+                encoding_format=self._encoding_format,
             )
         except (openai.RateLimitError, openai.InternalServerError) as exc:
             raise TransientError(f"embeddings API: HTTP {exc.status_code}") from exc
@@ -100,10 +105,31 @@ class OpenAIEmbedder:
         ordered = sorted(response.data, key=lambda item: item.index)
         if len(ordered) != len(batch):
             raise TransientError(f"embeddings API returned {len(ordered)} of {len(batch)} vectors")
-        vectors = [list(item.embedding) for item in ordered]
+        vectors = [_float32(item.embedding) for item in ordered]
         if any(len(vector) != self._dimensions for vector in vectors):
             raise PermanentDependencyError(
                 f"embeddings API returned vectors of size {len(vectors[0])}, "
                 f"expected {self._dimensions}"
             )
         return vectors
+
+
+def _float32(embedding: object) -> array[float]:
+    """A vector as the float32 the API computed: from base64 (little-endian float32), or from
+    JSON floats, which some compatible servers answer whatever was asked."""
+    if isinstance(embedding, str):
+        try:
+            raw = base64.b64decode(embedding)
+        except binascii.Error:
+            raw = b"?"
+        if len(raw) % 4:
+            raise PermanentDependencyError("embeddings API returned a vector that is not float32s")
+        vector = array("f", raw)
+        if sys.byteorder == "big":
+            vector.byteswap()
+        return vector
+    if isinstance(embedding, list):
+        return array("f", embedding)
+    raise PermanentDependencyError(
+        f"embeddings API returned a vector as {type(embedding).__name__}"
+    )

@@ -17,8 +17,11 @@ class Embedder(Protocol):
     @property
     def dimensions(self) -> int: ...
 
-    def embed(self, texts: Sequence[str]) -> list[list[float]]:
-        """Vectors for ``texts``, in order. TransientError when worth retrying later."""
+    def embed(self, texts: Sequence[str]) -> Sequence[Sequence[float]]:
+        """Vectors for ``texts``, in order. TransientError when worth retrying later.
+
+        Any sequence of floats: an embeddings API's are float32 arrays, as it sends them (a
+        Python float is 24 bytes, and a segment holds several batches at once)."""
         ...
 
 

@@ -61,7 +61,9 @@ class LockedStore:
         with self._locked() as store:
             return store.existing(ids)
 
-    def search(self, vector: list[float] | None, tenant_id: str, **options: Any) -> list[SearchHit]:
+    def search(
+        self, vector: Sequence[float] | None, tenant_id: str, **options: Any
+    ) -> list[SearchHit]:
         """VectorSearcher.search (its keyword options passed on as they are)."""
         with self._locked() as store:
             return store.search(vector, tenant_id, **options)
@@ -171,6 +173,8 @@ class RemoteVectorStore:
     def existing(self, ids: Sequence[str]) -> dict[str, str]:
         return dict(self._call("existing", list(ids)))
 
-    def search(self, vector: list[float] | None, tenant_id: str, **options: Any) -> list[SearchHit]:
+    def search(
+        self, vector: Sequence[float] | None, tenant_id: str, **options: Any
+    ) -> list[SearchHit]:
         """VectorSearcher.search (its keyword options passed on as they are)."""
         return list(self._call("search", vector, tenant_id, **options))

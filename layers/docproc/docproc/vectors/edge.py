@@ -375,7 +375,7 @@ class EdgeVectorStore:
             self._change_staged("+", staged - self._staged)
         edge_points = []
         for point in points:
-            vector: dict[str, Any] = {"": point.vector}
+            vector: dict[str, Any] = {"": list(point.vector)}
             if point.sparse is not None:
                 vector[SPARSE_VECTOR] = EdgeSparseVector(point.sparse.indices, point.sparse.values)
             payload = {key: value for key, value in point.payload.items() if key != VISIBLE}
@@ -439,7 +439,7 @@ class EdgeVectorStore:
 
     def search(
         self,
-        vector: list[float] | None,
+        vector: Sequence[float] | None,
         tenant_id: str,
         *,
         sparse: SparseVector | None = None,
@@ -463,7 +463,7 @@ class EdgeVectorStore:
         )
         queries: list[tuple[Any, SearchParams | None]] = []
         if vector is not None:
-            queries.append((Query.Nearest(vector), None))
+            queries.append((Query.Nearest(list(vector)), None))
         if sparse is not None:
             keywords = EdgeSparseVector(sparse.indices, sparse.values)
             # IDF from the tenant's own points (VectorSearcher.search says why)

@@ -62,7 +62,7 @@ class SparseVector:
 @dataclass(frozen=True)
 class VectorPoint:
     id: str
-    vector: list[float]
+    vector: Sequence[float]
     payload: dict[str, Any]
     # Absent for a collection made before hybrid search (it holds dense vectors only).
     sparse: SparseVector | None = None
@@ -99,7 +99,7 @@ class VectorSearcher(Protocol):
 
     def search(
         self,
-        vector: list[float] | None,
+        vector: Sequence[float] | None,
         tenant_id: str,
         *,
         sparse: SparseVector | None = None,

@@ -264,14 +264,16 @@ class QdrantVectorStore:
                 return
 
     def _vectors(self, point: VectorPoint) -> models.VectorStruct:
+        # Python floats only for the points of the request being sent (DENSE_FLOATS_PER_UPSERT)
+        dense = list(point.vector)
         if not self._has_sparse or point.sparse is None:
-            return point.vector
+            return dense
         sparse = models.SparseVector(indices=point.sparse.indices, values=point.sparse.values)
-        return {"": point.vector, SPARSE_VECTOR: sparse}
+        return {"": dense, SPARSE_VECTOR: sparse}
 
     def search(
         self,
-        vector: list[float] | None,
+        vector: Sequence[float] | None,
         tenant_id: str,
         *,
         sparse: SparseVector | None = None,
@@ -294,7 +296,7 @@ class QdrantVectorStore:
             tuple[list[float] | models.SparseVector, str | None, models.SearchParams | None]
         ] = []
         if vector is not None:
-            queries.append((vector, None, None))
+            queries.append((list(vector), None, None))
         if sparse is not None and self._has_sparse:
             keywords = models.SparseVector(indices=sparse.indices, values=sparse.values)
             # IDF from the tenant's own points (VectorSearcher.search says why)
