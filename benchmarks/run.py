@@ -457,7 +457,8 @@ def _in_flight_runs(
 def lambda_embedding(size: Size, work: Path, section: Section) -> None:
     """A text segment in ProcessSegment as deployed (the built artifacts, as in the section
     above), writing to a Qdrant server that answers each request for points after
-    QDRANT_API_SECONDS. First embedding with docproc's OpenAI client against a loopback
+    QDRANT_API_SECONDS. First embedding with docproc's OpenAI client (the template's default
+    model at its own size) against a loopback
     OpenAI-compatible API that answers each request after EMBEDDING_API_SECONDS: one batch at
     a time against the template's OpenAIRequestsInFlight; then with the offline embedder: its
     default, one batch at a time, against HASHING_IN_FLIGHT (HashingBatchesInFlight). Each
@@ -469,9 +470,15 @@ def lambda_embedding(size: Size, work: Path, section: Section) -> None:
     build, image = ROOT / ".aws-sam" / "build", ROOT / "build" / "image"
     if not (build / "DocprocLayer").is_dir() or not image.is_dir():
         raise RuntimeError("the Lambda-shaped section needs the built artifacts: make artifacts")
+    from docproc.config import OPENAI_NATIVE_DIMENSIONS
+
     defaults = template_defaults()
     in_flight = defaults["OpenAIRequestsInFlight"]
     assert defaults["HashingBatchesInFlight"] == "1", "the offline rows compare with 1"
+    # The default model at its own size, as a deployment with EmbeddingDimensions left empty
+    # has it (the loopback API is told the size, which it does not know by the model's name).
+    assert defaults["EmbeddingDimensions"] == "", "the API rows are at the model's own size"
+    dimensions = OPENAI_NATIVE_DIMENSIONS[defaults["EmbeddingModel"]]
     # One segment: just under the template's SegmentBytes.
     path = text_file(work / "embedding.txt", int(defaults["SegmentBytes"]) - 4096)
     with stub_openai() as api, LambdaStack(work, build, image) as stack:
@@ -481,7 +488,7 @@ def lambda_embedding(size: Size, work: Path, section: Section) -> None:
             "Embedder": "openai",
             "OpenAIBaseUrl": api.url,
             "OpenAIApiKeySecretArn": stack.secret("bench-openai-key", "sk-bench"),
-            "EmbeddingDimensions": "256",
+            "EmbeddingDimensions": str(dimensions),
         }
         through_api = _in_flight_runs(
             stack, path, deployed, "OpenAIRequestsInFlight", ["1", in_flight], api
@@ -498,7 +505,8 @@ def lambda_embedding(size: Size, work: Path, section: Section) -> None:
     path.unlink()
     runs = through_api
     label = (
-        f"a text segment of {mib:.0f} MiB ({runs.chunks:,} chunks, {runs.api_requests} requests)"
+        f"a text segment of {mib:.0f} MiB ({runs.chunks:,} chunks, {runs.api_requests} requests,"
+        f" {dimensions} dimensions)"
     )
     waits = runs.api_requests * EMBEDDING_API_SECONDS
     section.add(
@@ -588,15 +596,23 @@ def _in_flight_rows(
         "",
         target=Target("count", at_most=int(in_flight)),
     )
+    # A segment worker's target (DESIGN.md) is at default settings: held by the default's row.
     one_mb, many_mb = max(runs.peaks["1"]), max(runs.peaks[in_flight])
     section.add(
-        f"{key}.segment_mb_one", f"{label}: ProcessSegment's peak RSS, one at a time", one_mb, "MB"
+        f"{key}.segment_mb_one",
+        f"{label}: ProcessSegment's peak RSS, one at a time"
+        + (" (the default)" if one_is_default else ""),
+        one_mb,
+        "MB",
+        target=WORKER_MB if one_is_default else None,
     )
     section.add(
         f"{key}.segment_mb",
-        f"{label}: ProcessSegment's peak RSS, {in_flight} batches in flight",
+        f"{label}: ProcessSegment's peak RSS, {in_flight} batches in flight"
+        + ("" if one_is_default else f" ({set_by})"),
         many_mb,
         "MB",
+        target=None if one_is_default else WORKER_MB,
     )
     # What is in flight is a few batches, whatever the segment's size: a bounded addition.
     section.add(
