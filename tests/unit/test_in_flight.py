@@ -3,6 +3,8 @@ order, and the errors."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -143,3 +145,33 @@ def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "the condition never held"
         time.sleep(0.005)
+
+
+# Four batches at once, each allocating from the C heap on its thread while the others do;
+# then glibc's own account of its arenas (malloc_stats, on stderr).
+_ARENAS = """
+import ctypes, threading
+from docproc.pipeline.in_flight import BatchesInFlight
+
+all_started = threading.Barrier(4)
+
+def compute(batch):
+    held = [bytearray(200_000) for _ in range(20)]
+    all_started.wait(timeout=10)
+    return len(held)
+
+with BatchesInFlight(4, compute, lambda result: None) as batches:
+    for batch in range(4):
+        batches.submit(batch)
+ctypes.CDLL("libc.so.6").malloc_stats()
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="glibc's arenas")
+def test_batches_in_flight_allocate_from_one_arena():
+    # Given four batches computed at once, each allocating on its own thread
+    done = subprocess.run(
+        [sys.executable, "-c", _ARENAS], capture_output=True, text=True, check=True, timeout=60
+    )
+    # Then glibc made one arena for them all, not one a thread (each keeps its own free pages)
+    assert done.stderr.count("Arena ") == 1, done.stderr
