@@ -9,7 +9,6 @@ Bad credentials and bad requests are not retried.
 from __future__ import annotations
 
 import base64
-import binascii
 import sys
 from array import array
 from collections.abc import Sequence
@@ -119,12 +118,11 @@ def _float32(embedding: object) -> array[float]:
     JSON floats, which some compatible servers answer whatever was asked."""
     if isinstance(embedding, str):
         try:
-            raw = base64.b64decode(embedding)
-        except binascii.Error:
-            raw = b"?"
-        if len(raw) % 4:
-            raise PermanentDependencyError("embeddings API returned a vector that is not float32s")
-        vector = array("f", raw)
+            vector = array("f", base64.b64decode(embedding))
+        except ValueError as exc:  # not base64 (binascii.Error), or not whole float32s
+            raise PermanentDependencyError(
+                "embeddings API returned a vector that is not base64 float32s"
+            ) from exc
         if sys.byteorder == "big":
             vector.byteswap()
         return vector

@@ -17,8 +17,9 @@ in flight peaked at 340 MB against 265 MB one batch at a time; upserted in turn 
 thread, 266 MB in a run where upserts in the caller's thread peaked at 247 MB, in the time of
 four at once. A batch counts toward the limit until it is finished: memory holds ``limit``
 batches. Its threads allocate from the process's one glibc arena (docproc.malloc): with an
-arena a thread, that segment at 1536 dimensions and four requests at once peaked ~25 MB higher
-(283 against 260 MB, a bare process); the threads mostly wait, and take turns anyway (the GIL).
+arena a thread, that segment at 1536 dimensions and four requests at once peaked at 349 MB as
+deployed, against 294 MB with one (and 283 against 260 MB in a bare process); the threads
+mostly wait, and take turns anyway (the GIL).
 
 Leaving the block finishes every batch, so a segment is recorded done only once all of its
 points are stored; a batch that failed raises its error at the next ``submit`` or on leaving,

@@ -24,7 +24,7 @@ from docproc.vectors.port import (
 )
 
 # An upsert request's dense vectors are Python floats, then the client's pydantic models and
-# JSON text, all at once while it is sent (~130 bytes a float): 256 points of 1536 dims (the
+# JSON text, all at once while it is sent (~90 bytes a float): 256 points of 1536 dims (the
 # default model's size) held ~35 MB of a segment worker's peak. A request holds at most this
 # many floats (64 points of 1536 dims, qdrant-client's own upload batch); vectors of 384
 # dims or fewer go QDRANT_UPSERT_BATCH points at a time.
