@@ -350,13 +350,36 @@ def _vocabulary_memory(size: Size, work: Path, section: Section) -> None:
 # --- memory: the Lambda-shaped stages, from the built artifacts ----------------------------------
 
 
+def _embeddings_api_deployment(stack: Any, api: Any) -> tuple[dict[str, str], int]:
+    """The template's default embedder, an embeddings API (``api``, on loopback), with the
+    default model at its own size, as a deployment with EmbeddingDimensions left empty has it
+    (the loopback API is told the size, which it does not know by the model's name); and that
+    size."""
+    from benchmarks.lambda_shaped import template_defaults
+    from docproc.config import OPENAI_NATIVE_DIMENSIONS
+
+    defaults = template_defaults()
+    assert defaults["Embedder"] == "openai", "the template's default embedder is an API"
+    assert defaults["EmbeddingDimensions"] == "", "the API runs at the model's own size"
+    dimensions = OPENAI_NATIVE_DIMENSIONS[defaults["EmbeddingModel"]]
+    deployed = {
+        "Embedder": "openai",
+        "OpenAIBaseUrl": api.url,
+        "OpenAIApiKeySecretArn": stack.secret("bench-openai-key", "sk-bench"),
+        "EmbeddingDimensions": str(dimensions),
+    }
+    return deployed, dimensions
+
+
 def lambda_memory(size: Size, work: Path, section: Section) -> None:
     """Plan, every ProcessSegment and Finalize as the deployed functions run them: the built
     artifacts (`make artifacts`) in their own processes of the runtime's Python, the AWS
     adapters talking to moto's server, the Qdrant adapter to a Qdrant REST server, each
     function with its template MemorySize. Peaks are VmHWM: Plan's and Finalize's over their
-    process; a segment's is reset per invocation (PeakRss)."""
+    process; a segment's is reset per invocation (PeakRss). At the template's defaults: the
+    segments embed through an embeddings API (a loopback one, answering at once)."""
     from benchmarks.lambda_shaped import LambdaStack
+    from tests.stub_openai import stub_openai
 
     build, image = ROOT / ".aws-sam" / "build", ROOT / "build" / "image"
     if not (build / "DocprocLayer").is_dir() or not image.is_dir():
@@ -365,10 +388,11 @@ def lambda_memory(size: Size, work: Path, section: Section) -> None:
         ("pdf", nbytes, image_pdf) for nbytes in size.lambda_pdf_sizes
     ]
     inputs.append(("text", size.text_sizes[-1] if size.name == "quick" else 100 * MB, text_file))
-    with LambdaStack(work, build, image) as stack:
+    with stub_openai() as api, LambdaStack(work, build, image) as stack:
+        deployed, _ = _embeddings_api_deployment(stack, api)
         for kind, nbytes, make in inputs:
             path = make(work / f"lambda-{kind}-{nbytes // MB}.{kind[:3]}", nbytes)
-            run = stack.ingest(path)
+            run = stack.ingest(path, deployed)
             path.unlink()
             label = f"{kind} {nbytes // MB} MB ({run.segments} segments)"
             key = f"lambda.{kind}_{nbytes // MB}"
@@ -470,26 +494,15 @@ def lambda_embedding(size: Size, work: Path, section: Section) -> None:
     build, image = ROOT / ".aws-sam" / "build", ROOT / "build" / "image"
     if not (build / "DocprocLayer").is_dir() or not image.is_dir():
         raise RuntimeError("the Lambda-shaped section needs the built artifacts: make artifacts")
-    from docproc.config import OPENAI_NATIVE_DIMENSIONS
-
     defaults = template_defaults()
     in_flight = defaults["OpenAIRequestsInFlight"]
     assert defaults["HashingBatchesInFlight"] == "1", "the offline rows compare with 1"
-    # The default model at its own size, as a deployment with EmbeddingDimensions left empty
-    # has it (the loopback API is told the size, which it does not know by the model's name).
-    assert defaults["EmbeddingDimensions"] == "", "the API rows are at the model's own size"
-    dimensions = OPENAI_NATIVE_DIMENSIONS[defaults["EmbeddingModel"]]
     # One segment: just under the template's SegmentBytes.
     path = text_file(work / "embedding.txt", int(defaults["SegmentBytes"]) - 4096)
     with stub_openai() as api, LambdaStack(work, build, image) as stack:
         api.under_way.delay_seconds = EMBEDDING_API_SECONDS
         stack.qdrant.points.delay_seconds = QDRANT_API_SECONDS
-        deployed = {
-            "Embedder": "openai",
-            "OpenAIBaseUrl": api.url,
-            "OpenAIApiKeySecretArn": stack.secret("bench-openai-key", "sk-bench"),
-            "EmbeddingDimensions": str(dimensions),
-        }
+        deployed, dimensions = _embeddings_api_deployment(stack, api)
         through_api = _in_flight_runs(
             stack, path, deployed, "OpenAIRequestsInFlight", ["1", in_flight], api
         )
