@@ -11,6 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from docproc import aws
 from docproc.config import SegmentSettings, batches_in_flight, load_settings
 from docproc.handlers import correlate, parse_event
+from docproc.malloc import release_freed_memory
 from docproc.models import SegmentTask
 from docproc.observability import logger, metrics, tracer
 from docproc.pipeline.process_segment import (
@@ -64,4 +65,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         max_rss_mb=int(context.memory_limit_in_mb) * 0.9,
     )
     deps = dataclasses.replace(dependencies(), budget=budget)
+    # A warm container serves segment after segment: each begins without what the allocator
+    # kept of the last one's freed memory (BENCHMARKS.md, Memory, each function as deployed).
+    release_freed_memory()
     return process_segment(task, deps).model_dump(mode="json")

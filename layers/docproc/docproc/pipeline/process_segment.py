@@ -58,7 +58,6 @@ from docproc.extract.sniff import (
 )
 from docproc.ledger.port import Ledger
 from docproc.ledger.records import utc_now
-from docproc.malloc import release_freed_memory
 from docproc.models import (
     DOCUMENT_INGESTION_PROGRESS,
     BytesSegment,
@@ -195,7 +194,6 @@ def process_segment(task: SegmentTask, deps: SegmentDeps) -> SegmentResult:
 
     # A process serves many segments (a warm Lambda, a laptop worker): the segment's PeakRss
     # is its own peak, not the process's since it started.
-    release_freed_memory()
     reset_peak_rss()
     started = time.monotonic()
     try:
