@@ -205,8 +205,8 @@ class EmbeddingSettings(EmbeddingModelSettings):
     )
     # The offline embedder computes in the segment's process: only a Qdrant server's round
     # trips wait. 2 overlap them (one batch hashed while another is looked up or stored), for
-    # about 20 MB more at the segment's peak, for which a segment worker's 256 MB target has no
-    # room: hence the default, 1 (BENCHMARKS.md, Batches in flight); more add memory, not speed.
+    # about 20 MB more at the segment's peak (BENCHMARKS.md, Batches in flight): the default, 1,
+    # keeps the lower peak; more add memory, not speed.
     hashing_batches_in_flight: int = Field(
         default=1, validation_alias="HASHING_BATCHES_IN_FLIGHT", ge=1, le=8
     )
