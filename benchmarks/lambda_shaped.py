@@ -26,8 +26,9 @@ REGION = "us-east-1"
 BUCKET, TABLE = "bench-documents", "bench-ledger"
 FUNCTIONS = ("PlanFunction", "ProcessSegmentFunction", "FinalizeFunction")
 IMAGES = {"PlanFunction", "ProcessSegmentFunction"}
-# What a deployer sets; everything else is the template's default.
-PARAMETERS = {"Embedder": "hashing", "Transcriber": "pocketsphinx"}
+# What a deployer sets; everything else is the template's default (each section names its
+# embedder: the API's loopback stand-in, or the offline one).
+PARAMETERS = {"Transcriber": "pocketsphinx"}
 
 
 @dataclass(frozen=True)

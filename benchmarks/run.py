@@ -568,6 +568,7 @@ def _in_flight_rows(
     """The rows of one segment's runs: one batch at a time against ``in_flight`` batches (what
     ``set_by`` sets), their time's ratio at most ``ratio_at_most``."""
     one_s, many_s = runs.median("1"), runs.median(in_flight)
+    one_said = " (the default)" if one_is_default else ""
     store_waits = runs.store_requests * QDRANT_API_SECONDS
     section.add(
         f"{key}.store_waits",
@@ -579,8 +580,7 @@ def _in_flight_rows(
     )
     section.add(
         f"{key}.one_at_a_time",
-        f"{label}: ProcessSegment's own time, one batch at a time"
-        + (" (the default)" if one_is_default else ""),
+        f"{label}: ProcessSegment's own time, one batch at a time{one_said}",
         one_s,
         "s",
         shown=f"{one_s:.1f} s",
@@ -613,8 +613,7 @@ def _in_flight_rows(
     one_mb, many_mb = max(runs.peaks["1"]), max(runs.peaks[in_flight])
     section.add(
         f"{key}.segment_mb_one",
-        f"{label}: ProcessSegment's peak RSS, one at a time"
-        + (" (the default)" if one_is_default else ""),
+        f"{label}: ProcessSegment's peak RSS, one at a time{one_said}",
         one_mb,
         "MB",
         target=WORKER_MB if one_is_default else None,

@@ -32,6 +32,7 @@ def share_one_malloc_arena() -> None:
     0.94x the time (0.92-1.01). Python threads take turns anyway (the GIL).
 
     An arena outlives its thread and is handed to the next thread started: so this must come
-    before a process's first thread (docproc.local.__main__), not only when it opens a shard.
+    before a process's first thread (docproc.local.__main__), not only when it opens a shard;
+    in Lambda, the first are those of batches in flight (docproc.pipeline.in_flight).
     """
     _glibc("mallopt", _M_ARENA_MAX, 1)
