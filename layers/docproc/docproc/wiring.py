@@ -73,10 +73,18 @@ def qdrant_client(url: str, api_key: str | None) -> QdrantClient:
     """One client of a Qdrant server per key per process (a rotated key gets a new one)."""
     from qdrant_client import QdrantClient
 
+    from docproc.vectors.qdrant import let_go_on_close
+
     # No version check in the background: qdrant-client runs it on a daemon thread that builds
     # an SSL context, and a process that exits meanwhile (a short command) can crash in
     # OpenSSL's exit-time cleanup; seen here as SIGSEGV/SIGABRT after the command's output.
-    return QdrantClient(url=url, api_key=api_key, timeout=30, check_compatibility=False)
+    return QdrantClient(
+        url=url,
+        api_key=api_key,
+        timeout=30,
+        check_compatibility=False,
+        event_hooks={"response": [let_go_on_close]},
+    )
 
 
 def make_sparse_encoder() -> SparseEncoder:
