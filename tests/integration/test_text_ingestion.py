@@ -14,7 +14,7 @@ import pytest
 from benchmarks.generators import text_file
 from docproc.chunking.chunker import Chunker
 from docproc.embedding.hashing import HashingEmbedder
-from docproc.extract.text import BOUNDARY_WINDOW
+from docproc.extract.text import BLOCK_BYTES, BOUNDARY_WINDOW
 from docproc.ledger.sqlite import SQLiteLedger
 from docproc.models import SegmentTask
 from docproc.pipeline.plan import PlanOptions, plan_document
@@ -40,11 +40,12 @@ from docproc.pipeline.process_segment import SegmentDeps, process_segment
 from docproc.storage.s3 import S3ObjectStore
 
 class CountingStore(S3ObjectStore):
-    fetched = 0
+    fetched = largest = 0
 
     def read_range(self, key, start, end, version_id=None):
         data = super().read_range(key, start, end, version_id)
         CountingStore.fetched += len(data)
+        CountingStore.largest = max(CountingStore.largest, len(data))
         return data
 
 class Discard:
@@ -64,7 +65,12 @@ task = SegmentTask.model_validate_json(task_json)
 tracemalloc.start()
 result = process_segment(task, deps)
 peak = tracemalloc.get_traced_memory()[1]
-print(json.dumps({"peak": peak, "chunks": result.chunks, "fetched": CountingStore.fetched}))
+print(json.dumps({
+    "peak": peak,
+    "chunks": result.chunks,
+    "fetched": CountingStore.fetched,
+    "largest": CountingStore.largest,
+}))
 """
 
 
@@ -123,12 +129,17 @@ def test_fifty_megabytes_in_ranges_with_flat_memory(s3_endpoint: str, tmp_path: 
         report = json.loads(out.stdout.strip().splitlines()[-1])
         assert report["chunks"] > 0
         # It fetched its own range (moved to line starts: at most a window further) and the
-        # two probes at its ends (a window and a byte each), nothing more
+        # probes at its ends and between its blocks (a window and a byte each), nothing more
         length = task.segment.byte_end - task.segment.byte_start
-        bound = length + 3 * (BOUNDARY_WINDOW + 1)
+        probes = 2 + (length - 1) // BLOCK_BYTES
+        bound = length + (probes + 1) * (BOUNDARY_WINDOW + 1)
         assert length <= report["fetched"] <= bound, report["fetched"]
-        # and held one segment at a time: its bytes, its text, the chunks and their JSONL
-        # (~7 copies: 29 MiB measured; the whole object would be 50 MiB of bytes alone)
+        # a block at a time: its text is never a whole segment's (8 MiB as one str, this
+        # text's euro signs making it two bytes a character)
+        assert report["largest"] <= BLOCK_BYTES + BOUNDARY_WINDOW + 1, report["largest"]
+        # and held one segment at a time: a block's bytes and text, the chunks and their
+        # JSONL (22 MiB measured; 26 with the segment read whole; the whole object would be
+        # 50 MiB of bytes alone)
         assert report["peak"] < 8 * SEGMENT, f"segment peak {report['peak'] / 2**20:.1f} MiB"
 
     deps = SegmentDeps(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from docproc.extract.text import read_slice
+from docproc.extract.text import BOUNDARY_WINDOW, read_blocks, read_slice
 from tests.fakes import InMemoryObjectStore
 
 KEY = "uploads/t/c/d/f.txt"
@@ -58,6 +58,33 @@ def test_lines_start_in_exactly_one_segment(parts, segment_size):
     # when they are shorter than the boundary window).
     assert "".join(owned).splitlines() == text.splitlines()
     assert all(s == "" or s.endswith("\n") for s in owned)
+
+
+@settings(max_examples=200, deadline=None)
+@given(lines, st.integers(1, 700), st.integers(1, 400))
+def test_a_segment_s_blocks_are_its_text_in_order(parts, segment_size, block_bytes):
+    # Given a file cut into segments
+    text = "\n".join(parts)
+    data = text.encode()
+    store = InMemoryObjectStore({KEY: data})
+    for a, b in _segments(data, segment_size):
+        # When a segment is read a block at a time
+        blocks = list(read_blocks(store, KEY, None, a, b, len(data), block_bytes))
+        owned = read_slice(store, KEY, None, a, b, len(data))
+        # Then its blocks are its text, one after another, each its own byte range
+        assert "".join(block.text for block in blocks) == owned.text
+        assert [block.byte_start for block in blocks[1:]] == [
+            block.byte_end for block in blocks[:-1]
+        ]
+        for block in blocks:
+            assert data[block.byte_start : block.byte_end].decode() == block.text
+            # and none is much longer than a block: it ends at the first cut point after one
+            assert block.byte_end - block.byte_start <= block_bytes + BOUNDARY_WINDOW + 1
+        if blocks:
+            assert (blocks[0].byte_start, blocks[-1].byte_end) == (
+                owned.byte_start,
+                owned.byte_end,
+            )
 
 
 def test_a_segment_reads_little_more_than_its_range():

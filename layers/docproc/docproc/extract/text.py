@@ -12,6 +12,7 @@ so no line is read twice and no UTF-8 sequence is split.
 from __future__ import annotations
 
 import codecs
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from docproc.storage.port import ObjectStore
@@ -20,6 +21,10 @@ EXTRACTION_METHOD = "utf8-text"
 # How far past a nominal boundary to look for a newline before falling back.
 BOUNDARY_WINDOW = 64 * 1024
 _WHITESPACE = b" \t\r\f\v"
+# A segment's text is read and chunked a block at a time, each cut as segments are: an 8 MiB
+# segment as one str is 16 MB once a character past U+00FF (a euro sign) is in it, the largest
+# thing a text segment held at its peak.
+BLOCK_BYTES = 2 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,36 @@ def read_slice(
     """The text this segment owns: from the cut point at ``start`` to the one at ``end``."""
     begin = cut_point(store, key, version_id, start, size)
     finish = cut_point(store, key, version_id, end, size)
+    return _read(store, key, version_id, begin, finish)
+
+
+def read_blocks(
+    store: ObjectStore,
+    key: str,
+    version_id: str | None,
+    start: int,
+    end: int,
+    size: int,
+    block_bytes: int = BLOCK_BYTES,
+) -> Iterator[TextSlice]:
+    """The text this segment owns (as ``read_slice``), in consecutive slices of about
+    ``block_bytes``, each ending at a cut point: a chunk ends where a block does, as at a
+    segment's end."""
+    begin = cut_point(store, key, version_id, start, size)
+    finish = cut_point(store, key, version_id, end, size)
+    while begin < finish:
+        stop = (
+            finish
+            if finish - begin <= block_bytes
+            else min(finish, cut_point(store, key, version_id, begin + block_bytes, size))
+        )
+        yield _read(store, key, version_id, begin, stop)
+        begin = stop
+
+
+def _read(
+    store: ObjectStore, key: str, version_id: str | None, begin: int, finish: int
+) -> TextSlice:
     if finish <= begin:
         return TextSlice(text="", byte_start=begin, byte_end=begin)
     data = store.read_range(key, begin, finish, version_id)

@@ -339,7 +339,7 @@ def _pieces(
         # (the ZIP Plan repacked an archive into, or a PDF's attached files)
         yield from _archive_pieces(segment, deps)
         return
-    owned = text.read_slice(
+    where = (
         deps.store,
         segment.input_key,
         segment.input_version_id,
@@ -348,9 +348,12 @@ def _pieces(
         segment.input_size,
     )
     if ref.media_type == HTML:
-        yield from _html_pieces(segment, owned, deps)
+        # Markup is stripped with the segment's whole range in view (its offsets do not
+        # survive stripping anyway)
+        yield from _html_pieces(segment, text.read_slice(*where), deps)
         return
-    yield from _text_pieces(ref.media_type, segment, owned, deps.chunker)
+    for block in text.read_blocks(*where):
+        yield from _text_pieces(ref.media_type, segment, block, deps.chunker)
 
 
 def _page_texts(
