@@ -134,7 +134,7 @@ def test_fifty_megabytes_in_ranges_with_flat_memory(s3_endpoint: str, tmp_path: 
         probes = 2 + (length - 1) // BLOCK_BYTES
         bound = length + (probes + 1) * (BOUNDARY_WINDOW + 1)
         assert length <= report["fetched"] <= bound, report["fetched"]
-        # a block at a time: its text is never a whole segment's (8 MiB as one str, this
+        # a block at a time: its text is never a whole segment's (8 MB as one str here, this
         # text's euro signs making it two bytes a character)
         assert report["largest"] <= BLOCK_BYTES + BOUNDARY_WINDOW + 1, report["largest"]
         # and held one segment at a time: a block's bytes and text, the chunks and their

@@ -584,7 +584,7 @@ def test_an_upsert_s_request_is_freed_when_it_returns_not_at_the_next_garbage_co
         gc.disable()
         tracemalloc.start()
         try:
-            # When three more requests of ~3 MB of JSON each are sent
+            # When three more requests of ~2 MB of JSON each are sent
             before = tracemalloc.get_traced_memory()[0]
             for _ in range(3):
                 store.upsert(points)
