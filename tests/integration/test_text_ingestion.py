@@ -138,7 +138,7 @@ def test_fifty_megabytes_in_ranges_with_flat_memory(s3_endpoint: str, tmp_path: 
         # text's euro signs making it two bytes a character)
         assert report["largest"] <= BLOCK_BYTES + BOUNDARY_WINDOW + 1, report["largest"]
         # and held one segment at a time: a block's bytes and text, the chunks and their
-        # JSONL (22 MiB measured; 26 with the segment read whole; the whole object would be
+        # JSONL (21 MiB measured; 25 with the segment read whole; the whole object would be
         # 50 MiB of bytes alone)
         assert report["peak"] < 8 * SEGMENT, f"segment peak {report['peak'] / 2**20:.1f} MiB"
 
