@@ -1232,7 +1232,7 @@ def bytes_read(size: Size, work: Path, section: Section) -> None:
     """What one segment's reads fetch from the object store, counted at the store."""
     from benchmarks.stage import counting_store, upload_and_plan
     from docproc.config import LocalSettings
-    from docproc.extract.text import BOUNDARY_WINDOW
+    from docproc.extract.text import BLOCK_BYTES, BOUNDARY_WINDOW
     from docproc.local.runner import LocalEnvironment
     from docproc.models import SegmentTask
     from docproc.pipeline.process_segment import process_segment
@@ -1256,13 +1256,18 @@ def bytes_read(size: Size, work: Path, section: Section) -> None:
         env.close()
         if kind == "text":
             length = task.segment.byte_end - task.segment.byte_start  # type: ignore[union-attr]
+            # Its range (moved to line starts: at most a probe further) and a probe at each end
+            # and between its blocks
+            probes = 2 + (length - 1) // BLOCK_BYTES
             section.add(
                 "bytes.text",
                 f"text: one {segment_size // MB} MiB segment of a 64 MiB file: bytes fetched",
                 store.fetched / MB,
                 "MiB",
                 shown=f"{store.fetched / MB:.2f} MiB",
-                target=Target("count", at_most=(length + 3 * (BOUNDARY_WINDOW + 1)) / MB),
+                target=Target(
+                    "count", at_most=(length + (probes + 1) * (BOUNDARY_WINDOW + 1)) / MB
+                ),
             )
         else:
             pages = task.segment.page_end - task.segment.page_start + 1  # type: ignore[union-attr]
