@@ -90,6 +90,9 @@ class Section:
     versions: str
     rows: list[Row] = field(default_factory=list)
     extra: dict[str, list[str]] = field(default_factory=dict)
+    # The machine's pace before and after the section (benchmarks/pace.py), in seconds; none
+    # for a section measured before the harness recorded it.
+    pace: list[float] = field(default_factory=list)
 
     def add(
         self,
@@ -142,9 +145,14 @@ def _table(section: Section) -> list[str]:
 
 
 def _provenance(section: Section) -> str:
+    pace = (
+        f" The machine's pace: {section.pace[0]:.2f} s before, {section.pace[1]:.2f} s after."
+        if section.pace
+        else ""
+    )
     return (
         f"*Measured by `{section.command}` at commit `{section.commit}`, {section.size} inputs, "
-        f"in {section.seconds:.0f} s on {section.machine}; {section.versions}.*"
+        f"in {section.seconds:.0f} s on {section.machine}; {section.versions}.{pace}*"
     )
 
 

@@ -45,6 +45,7 @@ from benchmarks.generators import (
     text_pdf,
     word_document,
 )
+from benchmarks.pace import pace_seconds
 from benchmarks.report import Section, Target, write
 from benchmarks.rss import MemoryPeaks, disk_mb
 
@@ -2153,11 +2154,13 @@ def main() -> int:
         for name in chosen:
             print(f"{name}: {(SECTIONS[name].__doc__ or '').splitlines()[0]}")
             section = Section(name, commit(), command, size.name, 0.0, machine(), versions())
+            paced_before = pace_seconds()
             started = time.perf_counter()
             work = Path(folder) / name
             work.mkdir()
             SECTIONS[name](size, work, section)
             section.seconds = time.perf_counter() - started
+            section.pace = [round(paced_before, 3), round(pace_seconds(), 3)]
             shutil.rmtree(work, ignore_errors=True)
             done.append(section)
             if args.write:
