@@ -1,10 +1,12 @@
-"""BENCHMARKS.md is the harness's rendering of its figures, and its verdicts follow the targets."""
+"""BENCHMARKS.md is the harness's rendering of its figures, its verdicts follow the targets,
+and its ratios of runs taken in turns are taken pair by pair."""
 
 from __future__ import annotations
 
 import pytest
 
 from benchmarks.report import OUTPUT, Section, Target, load, render
+from benchmarks.run import _paired_ratio
 
 
 def _section(name: str, pace: list[float]) -> Section:
@@ -63,3 +65,12 @@ def test_a_rows_verdict_is_its_target_with_the_noise_margin_of_its_kind(
 ) -> None:
     # Given a target and a measured value / When judged / Then pass, within noise, or fail
     assert target.verdict(value) == verdict
+
+
+def test_a_ratio_of_runs_in_turns_is_the_median_of_its_pairs_not_of_its_medians() -> None:
+    # Given three pairs of runs in turns, the machine slow for both runs of the second pair and
+    # for ours alone in the third: two pairs of three say ours takes half the time
+    ours, theirs = [1.0, 3.0, 3.0], [2.0, 6.0, 2.0]
+    # When the ratio is taken / Then it is the pairs' median, 0.5; the ratio of the two medians
+    # would be 3 / 2 = 1.5
+    assert _paired_ratio(ours, theirs) == 0.5
