@@ -1569,20 +1569,20 @@ def ocr(size: Size, work: Path, section: Section) -> None:
 TABLES_COST = Target("ratio", at_most=1.10)
 
 
-def _extraction_seconds(path: Path, pages: int, repeats: int) -> dict[str, float]:
-    """Seconds to extract every page with TABLES off and auto: the fastest of ``repeats``
-    alternated runs of each (a shared machine's noise only adds time; on this one two runs of
-    the same mode differ by up to 25%, more than the 10% the bound allows)."""
+def _extraction_seconds(path: Path, pages: int, repeats: int) -> dict[str, list[float]]:
+    """Seconds to extract every page with TABLES off and auto, ``repeats`` runs of each in
+    turns, each mode first in every other turn (on this machine two runs of the same mode
+    differ by up to 25%, more than the 10% the bound allows)."""
     from docproc.extract import pdf
 
     times: dict[str, list[float]] = {"off": [], "auto": []}
-    for _ in range(repeats):
-        for mode in ("off", "auto"):
+    for turn in range(repeats):
+        for mode in ("off", "auto") if turn % 2 == 0 else ("auto", "off"):
             started = time.perf_counter()
             for _page in pdf.extract_pages(path, 1, pages, tables=mode):  # type: ignore[arg-type]
                 pass
             times[mode].append(time.perf_counter() - started)
-    return {mode: min(values) for mode, values in times.items()}
+    return times
 
 
 def tables(size: Size, work: Path, section: Section) -> None:
@@ -1595,8 +1595,8 @@ def tables(size: Size, work: Path, section: Section) -> None:
     section.add(
         "tables.prose_cost",
         f"{size.throughput_pages:,} text pages, extraction time: TABLES=auto vs off "
-        "(one process, alternated, fastest of 7)",
-        seconds["auto"] / seconds["off"],
+        "(one process, in turns, median of 7 pairs)",
+        _paired_ratio(seconds["auto"], seconds["off"]),
         "x",
         target=TABLES_COST,
     )
@@ -1604,7 +1604,7 @@ def tables(size: Size, work: Path, section: Section) -> None:
     truths = tables_pdf(path)
     pages = pdf.count_pages(path)
     seconds = _extraction_seconds(path, pages, repeats=5)
-    auto, off = seconds["auto"], seconds["off"]
+    auto, off = min(seconds["auto"]), min(seconds["off"])
     section.add(
         "tables.detection_ms",
         f"pages holding tables ({pages} pages, {len(truths)} tables): detection per page",
