@@ -163,12 +163,12 @@ def _in_turn(commands: list[str], attempt: int) -> list[str]:
     return commands[shift:] + commands[:shift]
 
 
-def _medians_in_turns(
+def _runs_in_turns(
     runs: dict[str, Callable[[Path], float]], rounds: int, work: Path
-) -> dict[str, float]:
+) -> dict[str, list[float]]:
     """Each of ``runs`` (given a fresh DOCPROC_HOME, it returns the seconds it took) once a
-    round, taking turns, ``rounds`` rounds; the median of each: a slow spell of this shared
-    machine falls on all of them, not on one."""
+    round, taking turns, ``rounds`` rounds: each one's seconds, round by round, for
+    _paired_ratio (the runs of one round share the machine's pace of the moment)."""
     timings: dict[str, list[float]] = {name: [] for name in runs}
     for attempt in range(rounds):
         for name in _in_turn(list(runs), attempt):
@@ -176,7 +176,7 @@ def _medians_in_turns(
             timings[name].append(runs[name](home))
             _set_aside(home, work)
     _delete_set_aside(work)
-    return {name: statistics.median(seconds) for name, seconds in timings.items()}
+    return timings
 
 
 _SET_ASIDE = "set-aside"
@@ -690,7 +690,7 @@ print(json.dumps(seconds))
 
 
 def _embedders_alone(
-    section: Section, label: str, probes: list[dict[str, float]], chunk_seconds: float
+    section: Section, label: str, probes: list[dict[str, float]], chunk_seconds: list[float]
 ) -> None:
     """Rows of the offline embedders' pace alone, and their share beside extract + chunking
     of the same chunks (issue 17: the offline embedder must not dominate)."""
@@ -709,11 +709,11 @@ def _embedders_alone(
             chunks / seconds[name],
             "chunks/s",
         )
-    both = seconds["v2"] + seconds["bm25"]
     section.add(
         "throughput.text.embed_vs_chunked",
-        f"{label}: dense (hashing-v2) + BM25 embedding vs extract + chunking (time, same chunks)",
-        both / chunk_seconds,
+        f"{label}: dense (hashing-v2) + BM25 embedding vs extract + chunking (time, same chunks; "
+        f"{_pairs(len(probes))})",
+        _paired_ratio([probe["v2"] + probe["bm25"] for probe in probes], chunk_seconds),
         "x",
         target=Target("ratio", at_most=0.5, issue=17),
     )
@@ -788,13 +788,22 @@ def throughput(size: Size, work: Path, section: Section) -> None:
     for name, pdf in (("text", text), ("images", raw_images), ("jpegs", jpegs)):
         megabytes = pdf.stat().st_size / MB
         env = _env(work / "unused")
-        # One process each, taking turns, the median of each: single runs of these few
-        # seconds move by a tenth from run to run here.
+        # Each round: the probes (one process each), then the naive pipeline and the three
+        # `docproc ingest` commands taking turns, each first in another round. Each figure is
+        # its median; each ratio the median of its rounds' ratios (_paired_ratio): the runs of
+        # a round share the machine's pace of the moment, and single runs of these few
+        # seconds move by a tenth and more from run to run here.
         probes: dict[str, list[float]] = {"raw": [], "chunked": [], "at_once": []}
         embedded: list[dict[str, float]] = []
-        for _ in range(size.throughput_rounds):
+        timings: dict[str, list[float]] = {"naive": [], "1": [], str(CORES): [], "auto": []}
+        chosen: set[int] = set()  # the processes the runner's choice ran on (its report)
+        commands = list(timings)
+        key = f"throughput.{name}"
+        for attempt in range(size.throughput_rounds):
             raw = _python(["-c", _RAW, str(pdf)], env)
             probes["raw"].append(float(raw["seconds"]))
+            pages = int(raw["pages"])
+            label = f"{name} PDF ({pages:,} pages, {megabytes:,.0f} MB)"
             probes["chunked"].append(
                 float(_python(["-c", _EXTRACT_AND_CHUNK, str(pdf)], env)["seconds"])
             )
@@ -803,54 +812,6 @@ def throughput(size: Size, work: Path, section: Section) -> None:
                 # What the cores give together: as many probes as cores, started at once.
                 together = _python_at_once(["-c", _EXTRACT_AND_CHUNK, str(pdf)], env, CORES)
                 probes["at_once"].append(max(float(report["seconds"]) for report in together))
-        raw_seconds = statistics.median(probes["raw"])
-        chunk_seconds = statistics.median(probes["chunked"])
-        pages = int(raw["pages"])
-        label = f"{name} PDF ({pages:,} pages, {megabytes:,.0f} MB)"
-        key = f"throughput.{name}"
-        section.add(
-            f"{key}.raw",
-            f"{label}: raw PyMuPDF get_text, 1 process",
-            pages / raw_seconds,
-            "pages/s",
-        )
-        chunk_rate = pages / chunk_seconds
-        section.add(
-            f"{key}.chunked",
-            f"{label}: extract + token-exact chunking, 1 process",
-            chunk_rate,
-            "pages/s",
-        )
-        if name == "text":
-            section.add(
-                f"{key}.chunked_vs_raw",
-                f"{label}: extract + chunking vs raw get_text (pages/s, 1 process)",
-                chunk_rate / (pages / raw_seconds),
-                "x",
-                target=Target("ratio", at_least=0.75, issue=17),
-            )
-            _embedders_alone(section, label, embedded, chunk_seconds)
-            at_once_rate = CORES * pages / statistics.median(probes["at_once"])
-            section.add(
-                f"{key}.chunked_at_once",
-                f"{label}: extract + token-exact chunking, {CORES} processes at once "
-                f"(each the whole PDF; their pages together)",
-                at_once_rate,
-                "pages/s",
-            )
-            section.add(
-                f"{key}.cores_scaling",
-                f"{label}: what {CORES} cores give: extract + chunking, {CORES} processes at "
-                f"once vs 1 process x {CORES} (pages/s)",
-                at_once_rate / (chunk_rate * CORES),
-                "x",
-            )
-        # The commands compared take turns, round after round, and each is its median: a
-        # slow spell of this shared machine falls on all of them, not on one.
-        timings: dict[str, list[float]] = {"naive": [], "1": [], str(CORES): [], "auto": []}
-        chosen: set[int] = set()  # the processes the runner's choice ran on (its report)
-        commands = list(timings)
-        for attempt in range(size.throughput_rounds):
             for workers in _in_turn(commands, attempt):
                 if workers == "naive":
                     naive_store = work / "naive-store"
@@ -880,13 +841,51 @@ def throughput(size: Size, work: Path, section: Section) -> None:
                     )
                 _set_aside(home, work)
         _delete_set_aside(work)
-        naive = statistics.median(timings.pop("naive"))
-        runs = {workers: statistics.median(seconds) for workers, seconds in timings.items()}
+        pairs = _pairs(size.throughput_rounds)
+        chunk_rate = pages / statistics.median(probes["chunked"])
         section.add(
-            f"{key}.naive", f"{label}: naive one-process pipeline", pages / naive, "pages/s"
+            f"{key}.raw",
+            f"{label}: raw PyMuPDF get_text, 1 process",
+            pages / statistics.median(probes["raw"]),
+            "pages/s",
+        )
+        section.add(
+            f"{key}.chunked",
+            f"{label}: extract + token-exact chunking, 1 process",
+            chunk_rate,
+            "pages/s",
+        )
+        if name == "text":
+            section.add(
+                f"{key}.chunked_vs_raw",
+                f"{label}: extract + chunking vs raw get_text (pages/s, 1 process; {pairs})",
+                _paired_ratio(probes["raw"], probes["chunked"]),
+                "x",
+                target=Target("ratio", at_least=0.75, issue=17),
+            )
+            _embedders_alone(section, label, embedded, probes["chunked"])
+            section.add(
+                f"{key}.chunked_at_once",
+                f"{label}: extract + token-exact chunking, {CORES} processes at once "
+                f"(each the whole PDF; their pages together)",
+                CORES * pages / statistics.median(probes["at_once"]),
+                "pages/s",
+            )
+            section.add(
+                f"{key}.cores_scaling",
+                f"{label}: what {CORES} cores give: extract + chunking, {CORES} processes at "
+                f"once vs 1 process x {CORES} (pages/s; {pairs})",
+                _paired_ratio(probes["chunked"], probes["at_once"]),
+                "x",
+            )
+        section.add(
+            f"{key}.naive",
+            f"{label}: naive one-process pipeline",
+            pages / statistics.median(timings["naive"]),
+            "pages/s",
         )
         choice = "/".join(str(count) for count in sorted(chosen))
-        for workers, seconds in runs.items():
+        for workers in ("1", str(CORES), "auto"):
             what = (
                 f"the runner's choice of workers (it chose {choice})"
                 if workers == "auto"
@@ -895,13 +894,14 @@ def throughput(size: Size, work: Path, section: Section) -> None:
             section.add(
                 f"{key}.ingest_{workers}",
                 f"{label}: docproc ingest, {what}",
-                pages / seconds,
+                pages / statistics.median(timings[workers]),
                 "pages/s",
             )
             section.add(
                 f"{key}.ingest_{workers}_vs_naive",
-                f"{label}: docproc ingest, {what}, vs naive (time, same store and embedder)",
-                seconds / naive,
+                f"{label}: docproc ingest, {what}, vs naive (time, same store and embedder; "
+                f"{pairs})",
+                _paired_ratio(timings[workers], timings["naive"]),
                 "x",
                 target=Target("ratio", at_most=1.0, issue=17)
                 if workers == "auto" and name != "text"
@@ -918,32 +918,39 @@ def throughput(size: Size, work: Path, section: Section) -> None:
                 if other
                 else f"the faster of 1 and {CORES} workers"
             )
-            + " (time)",
-            runs["auto"] / (runs[other] if other else min(runs["1"], runs[str(CORES)])),
+            + f" (time; {pairs})",
+            _paired_ratio(
+                timings["auto"],
+                timings[other] if other else list(map(min, timings["1"], timings[str(CORES)])),
+            ),
             "x",
             # Issue 17: never slower with more workers (open).
             target=Target("ratio", at_most=1.0, issue=17),
         )
         if name == "text":
+            # pages/s of docproc over the probe's, round by round: the probe's seconds over
+            # docproc's (on every core, over what the cores would do at the probe's pace)
+            on_cores = [CORES * seconds for seconds in timings[str(CORES)]]
             section.add(
                 f"{key}.one_worker_vs_chunked",
-                f"{label}: docproc ingest, 1 worker, vs extract + chunking (pages/s)",
-                (pages / runs["1"]) / chunk_rate,
+                f"{label}: docproc ingest, 1 worker, vs extract + chunking (pages/s; {pairs})",
+                _paired_ratio(probes["chunked"], timings["1"]),
                 "x",
                 target=Target("ratio", at_least=0.8, issue=17),
             )
             section.add(
                 f"{key}.cores_vs_chunked",
-                f"{label}: docproc ingest, {CORES} workers, vs extract + chunking x {CORES} cores",
-                (pages / runs[str(CORES)]) / (chunk_rate * CORES),
+                f"{label}: docproc ingest, {CORES} workers, vs extract + chunking x {CORES} cores"
+                f" ({pairs})",
+                _paired_ratio(probes["chunked"], on_cores),
                 "x",
                 target=Target("ratio", at_least=0.75, issue=17),
             )
             section.add(
                 f"{key}.cores_vs_at_once",
                 f"{label}: docproc ingest, {CORES} workers, vs extract + chunking on {CORES} "
-                f"processes at once (pages/s)",
-                (pages / runs[str(CORES)]) / at_once_rate,
+                f"processes at once (pages/s; {pairs})",
+                _paired_ratio(probes["at_once"], on_cores),
                 "x",
             )
         after = _profile(pdf, work / f"profile-{name}", None)
@@ -980,19 +987,22 @@ def _long_document(size: Size, work: Path, section: Section, pdf: Path, pages: i
     def one_worker(path: Path) -> Callable[[Path], float]:
         return lambda home: _timed([*DOCPROC, "ingest", str(path)], _env(home, DOCPROC_WORKERS="1"))
 
-    medians = _medians_in_turns(
+    runs = _runs_in_turns(
         {"length-short": one_worker(pdf), "length-long": one_worker(long_pdf)},
         size.throughput_rounds,
         work,
     )
-    short_rate = pages / medians["length-short"]
-    long_rate = long_pages / medians["length-long"]
+    short_rate = pages / statistics.median(runs["length-short"])
+    long_rate = long_pages / statistics.median(runs["length-long"])
+    # pages/s long over pages/s short, round by round
+    ratio = long_pages / pages * _paired_ratio(runs["length-short"], runs["length-long"])
     section.add(
         "throughput.text.long_vs_short",
-        f"text PDF, docproc ingest, 1 worker: pages/s at {long_pages:,} pages vs at {pages:,}",
-        long_rate / short_rate,
+        f"text PDF, docproc ingest, 1 worker: pages/s at {long_pages:,} pages vs at {pages:,} "
+        f"({_pairs(size.throughput_rounds)})",
+        ratio,
         "x",
-        shown=f"{long_rate / short_rate:.2f}x ({long_rate:,.0f} vs {short_rate:,.0f} pages/s)",
+        shown=f"{ratio:.2f}x ({long_rate:,.0f} vs {short_rate:,.0f} pages/s)",
         target=Target("ratio", at_least=1.0),
     )
     long_pdf.unlink()
@@ -1046,8 +1056,7 @@ def small_files(size: Size, work: Path, section: Section) -> None:
         )
         section.add(
             f"small.warm_{pages}",
-            f"{pages} page(s), warm, per document: docproc vs naive (median of "
-            f"{size.small_repeats} pairs of runs)",
+            f"{pages} page(s), warm, per document: docproc vs naive ({_pairs(size.small_repeats)})",
             warm_ratio,
             "x",
             shown=f"{warm_ratio:.2f}x ({ours * 1000:.1f} vs {naive * 1000:.1f} ms)",
@@ -1075,12 +1084,17 @@ def small_files(size: Size, work: Path, section: Section) -> None:
         section.add(
             f"small.cold_{pages}",
             f"{pages} page(s), whole command from cold (imports included): docproc vs naive "
-            f"(median of {size.small_repeats} pairs of runs)",
+            f"({_pairs(size.small_repeats)})",
             cold_ratio,
             "x",
             shown=f"{cold_ratio:.2f}x ({ours:.2f} vs {naive:.2f} s)",
             target=Target("ratio", at_most=1.0, issue=17),
         )
+
+
+def _pairs(count: int) -> str:
+    """How a row's ratio was taken, for its label (see _paired_ratio)."""
+    return "one pair of runs" if count == 1 else f"median of {count} pairs of runs"
 
 
 def _paired_ratio(ours: list[float], theirs: list[float]) -> float:
@@ -1126,7 +1140,7 @@ def folders(size: Size, work: Path, section: Section) -> None:
         (notes / f"note-{number:05d}.txt").write_text(text + "\n")
     # In turns: these create ~9 folders a document, and a folder took from 0.1 to over 1 ms
     # to create here from one minute to the next.
-    medians = _medians_in_turns(
+    runs = _runs_in_turns(
         {
             "notes-command": lambda home: _timed([*DOCPROC, "ingest", str(notes)], _env(home)),
             "notes-loop": lambda home: float(
@@ -1136,14 +1150,15 @@ def folders(size: Size, work: Path, section: Section) -> None:
         size.throughput_rounds,
         work,
     )
-    command, looped = medians["notes-command"], medians["notes-loop"]
+    command, looped = (statistics.median(runs[name]) for name in ("notes-command", "notes-loop"))
+    ratio = _paired_ratio(runs["notes-command"], runs["notes-loop"])
     section.add(
         "folders.notes_vs_loop",
         f"{size.folder_files:,} short text files: `docproc ingest FOLDER` vs a loop over the "
-        f"runner in one process, medians of {size.throughput_rounds}",
-        command / looped,
+        f"runner in one process ({_pairs(size.throughput_rounds)})",
+        ratio,
         "x",
-        shown=f"{command / looped:.2f}x ({command:.1f} vs {looped:.1f} s)",
+        shown=f"{ratio:.2f}x ({command:.1f} vs {looped:.1f} s)",
         target=Target("ratio", at_most=2.0),
     )
     pdfs = work / "pdfs"
@@ -1157,17 +1172,19 @@ def folders(size: Size, work: Path, section: Section) -> None:
         return lambda home: _timed([*DOCPROC, "ingest", str(target)], _env(home))
 
     # In turns: single runs of these few seconds move by a fifth from run to run here.
-    medians = _medians_in_turns(
+    runs = _runs_in_turns(
         {"folder": ingest(pdfs), "long": ingest(long_pdf)}, size.throughput_rounds, work
     )
-    folder_seconds, long_seconds = medians["folder"], medians["long"]
+    folder_seconds, long_seconds = (statistics.median(runs[name]) for name in ("folder", "long"))
+    # pages/s of the folder over the long PDF's: the long PDF's seconds over the folder's
+    ratio = _paired_ratio(runs["long"], runs["folder"])
     section.add(
         "folders.pdfs_vs_long",
         f"{count} ten-page PDFs in a folder vs one {count * 10:,}-page PDF: pages/s, "
-        f"`docproc ingest` on its own choice of workers, medians of {size.throughput_rounds}",
-        long_seconds / folder_seconds,
+        f"`docproc ingest` on its own choice of workers ({_pairs(size.throughput_rounds)})",
+        ratio,
         "x",
-        shown=f"{long_seconds / folder_seconds:.2f}x ({count * 10 / folder_seconds:.0f} vs "
+        shown=f"{ratio:.2f}x ({count * 10 / folder_seconds:.0f} vs "
         f"{count * 10 / long_seconds:.0f} pages/s)",
         target=Target("ratio", at_least=0.8),
     )
