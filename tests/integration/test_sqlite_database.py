@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import multiprocessing
+import sqlite3
 import time
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from docproc.sqlitedb import SQLiteDatabase
 
@@ -48,3 +52,39 @@ def test_processes_opening_a_new_file_at_once_all_succeed(tmp_path: Path):
                 .execute("SELECT count(*) FROM rows")
             )
             assert rows.fetchone()[0] == _PROCESSES
+
+
+def test_a_new_files_set_up_is_not_synced_and_what_is_written_after_it_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    # Given every statement SQLite runs for the database, traced
+    statements: list[str] = []
+    real_connect = sqlite3.connect
+
+    def traced(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        connection = real_connect(*args, **kwargs)
+        connection.set_trace_callback(statements.append)
+        return connection
+
+    monkeypatch.setattr(sqlite3, "connect", traced)
+    # When a new file is set up (WAL mode, its tables), then a row is written
+    database = SQLiteDatabase(tmp_path / "new.sqlite3", _SCHEMA)
+    with database.transaction() as db:
+        db.execute("INSERT INTO rows VALUES (1, 'x')")
+    # Then the set-up ran without syncs (the command's first sync waited for whatever was
+    # written before it: an upload's copy), and the row under WAL's NORMAL syncs
+    steps = [
+        statement.strip().split("(")[0].strip()
+        for statement in statements
+        if statement.strip().startswith(("PRAGMA", "CREATE", "INSERT"))
+    ]
+    assert steps == [
+        "PRAGMA synchronous=OFF",
+        "PRAGMA journal_mode=WAL",
+        "CREATE TABLE IF NOT EXISTS rows",
+        "PRAGMA synchronous=NORMAL",
+        "INSERT INTO rows VALUES",
+    ]
+    assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    assert db.execute("PRAGMA synchronous").fetchone() == (1,)  # NORMAL
+    database.close()
