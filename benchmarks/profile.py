@@ -44,6 +44,8 @@ STAGES: dict[str, list[tuple[str, str]]] = {
         ("docproc.chunking.chunker", f"Chunker.{method}")
         for method in ("chunk_pages", "chunk_text", "chunk_records", "chunk_speech")
     ],
+    # Once a process: the tokenizer's vocabulary read and its encoder built, on the first chunker.
+    "tokenizer (loading its tables)": [("docproc.chunking.tokens", "_vocabulary")],
     "token count (each chunk's exact size)": [
         ("docproc.chunking.packer", "TokenPacker.count"),
         ("docproc.chunking.chunker", "Chunker.count_tokens"),
@@ -87,7 +89,8 @@ CLOCK = Clock()
 
 def timed(stage: str, function: Callable[..., Any]) -> Callable[..., Any]:
     made = getattr(function, "__wrapped__", None)
-    if made is not None and function.__code__.co_filename == contextlib.__file__:
+    code = getattr(function, "__code__", None)  # (a functools.cache has none)
+    if made is not None and code is not None and code.co_filename == contextlib.__file__:
         # A @contextmanager (an object store's writer): its work is on entering and leaving
         # the block, not in the call that makes it; the block itself is the caller's.
         return contextlib.contextmanager(timed(stage, made))
