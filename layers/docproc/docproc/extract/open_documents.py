@@ -4,9 +4,7 @@ Opening a PDF costs little, but MuPDF reads its whole page tree when the first p
 about 4 µs a page of the document (9 ms for 2,000 pages, 29 ms for 8,000) at every segment.
 A document read in place a segment at a time (the laptop) paid it once per segment, which is
 quadratic in its pages. Only for files that stay where they are while they are open (the
-laptop's uploads), never for a temporary copy that is removed after its segment (Lambda). The
-laptop runner's plan opens an upload through its own, and the segments it then reads itself
-(one worker) take that opening: a small file's warm ingest opened it twice before, ~0.7 ms.
+laptop's uploads), never for a temporary copy that is removed after its segment (Lambda).
 
 MuPDF (~30 MB) is imported at the first opening, as docproc.extract.pdf is: a worker that never
 reads a paged document never loads it.
@@ -60,11 +58,6 @@ class OpenDocuments:
             # 2,000-page text PDF 50 pages at a time). Not after a document's last page (see
             # close).
             pymupdf.TOOLS.store_shrink(50)
-
-    @property
-    def kept_open(self) -> bool:
-        """Whether a document is open here now."""
-        return self._document is not None
 
     def close(self) -> None:
         """Close the open document, and with it what MuPDF cached of it: the reader calls this

@@ -139,20 +139,6 @@ class LocalEnvironment:
         return LocalObjectStore(objects_root(self.home))
 
     @cached_property
-    def documents(self) -> OpenDocuments | None:
-        """The paged upload this process opened last, kept open for what reads it next: its
-        plan opens it, and its segments read it in the same opening when they run in this
-        process (execute_segments on one worker), as a worker's next segment does. Uploads
-        are read where they lie; None for a store that downloads them."""
-        return OpenDocuments() if self.store.reads_in_place else None
-
-    def close_documents(self) -> None:
-        """Close the document kept open, if any: nothing in this process will read it next."""
-        documents: OpenDocuments | None = self.__dict__.get("documents")  # if ever made
-        if documents is not None:
-            documents.close()
-
-    @cached_property
     def ledger(self) -> SQLiteLedger:
         return SQLiteLedger(self.home / "ledger.sqlite3")
 
@@ -276,7 +262,6 @@ class LocalEnvironment:
             if other is not None:
                 other.close()
         self._other_shards.clear()
-        self.close_documents()
 
     def _transcriber(self) -> Transcriber:
         key = self.settings.deepgram_api_key
@@ -320,7 +305,8 @@ class LocalEnvironment:
             batches_in_flight=batches_in_flight(self.settings, self.settings),
             ocr=self.ocr,
             tables=self.settings.tables,
-            documents=self.documents,
+            # Uploads are read where they lie: a worker keeps its document open.
+            documents=OpenDocuments() if self.store.reads_in_place else None,
             sparse=self.sparse,
             progress=ProgressEvents(self.notifier, self.settings.progress_event_seconds)
             if self.settings.progress_event_seconds
@@ -462,7 +448,6 @@ def execute_segments(
     else on ``workers`` processes (default: ``env.workers_for(tasks)``): this one for 1, else
     one pool of processes for all of them (the pool lives while the caller iterates)."""
     if pool is not None:
-        env.close_documents()  # the pool's processes read them
         yield from _pooled(pool, tasks)
         return
     workers = env.workers_for(tasks) if workers is None else workers
@@ -475,7 +460,6 @@ def execute_segments(
             except Exception as exc:  # noqa: BLE001 - the caller decides what a failure means
                 yield task, exc
         return
-    env.close_documents()
     with _worker_pool(env, workers) as started:
         yield from _pooled(started, tasks)
 
@@ -628,11 +612,9 @@ def plan_upload(
         env.ledger,
         env.plan_options(),
         sequence=f"{time.time_ns():024d}",
-        documents=env.documents,
     )
     if plan.status == "planned":
         return PlannedDocument(ids, key, plan, _tasks(env, plan), started)
-    env.close_documents()  # no segment of it will read it
     record = env.ledger.get_document(ids.tenant_id, ids.document_id)
     assert record is not None
     version = plan.document.version

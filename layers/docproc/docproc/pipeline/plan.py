@@ -69,7 +69,6 @@ if TYPE_CHECKING:
     from zipfile import ZipFile
 
     from docproc.extract.archive import Member
-    from docproc.extract.open_documents import OpenDocuments
 
 # An archive's segment reads at most this many files (small ones: each is a document's worth
 # of work to start, whatever its size).
@@ -108,13 +107,7 @@ def plan_document(
     options: PlanOptions,
     execution_arn: str | None = None,
     sequence: str = "",
-    documents: OpenDocuments | None = None,
 ) -> PlanResult:
-    """Plan the upload ``key``: its segments, written as its manifest, and its ledger entry.
-
-    ``documents``: where a paged upload is opened (and left open) when the same process reads
-    its segments next, from the same file (the laptop runner on one worker); None opens and
-    closes it here."""
     ids = DocumentKey.from_object_key(key)
     info = store.head(key, version_id)
     version = object_version(info.version_id, info.etag)
@@ -157,7 +150,7 @@ def plan_document(
 
     tasks = _existing_manifest(store, ref)
     if tasks is None:
-        segments = _segments(ref, detected, store, options, documents)
+        segments = _segments(ref, detected, store, options)
         tasks = [SegmentTask(document=ref, segment=s) for s in segments]
         manifest = json.dumps([task.model_dump(mode="json") for task in tasks]).encode()
         store.put_bytes(ref.manifest_key, manifest, "application/json")
@@ -189,16 +182,10 @@ def _existing_manifest(store: ObjectStore, ref: DocumentRef) -> list[SegmentTask
 
 
 def _segments(
-    ref: DocumentRef,
-    detected: Detected,
-    store: ObjectStore,
-    options: PlanOptions,
-    documents: OpenDocuments | None,
+    ref: DocumentRef, detected: Detected, store: ObjectStore, options: PlanOptions
 ) -> list[Segment]:
     if ref.media_type in PAGED:
-        return _page_segments(
-            ref, store, options, PAGED[ref.media_type], attachments=True, documents=documents
-        )
+        return _page_segments(ref, store, options, PAGED[ref.media_type], attachments=True)
     if ref.media_type in PICTURE_TYPES:
         return _picture_segments(ref, store, options)
     if ref.media_type in (DOCX, DOC, XLSX, XLS, PPTX, PPT, EML, EMLX, MSG, TNEF, P7M, RTF) or (
@@ -261,22 +248,15 @@ def _page_segments(
     filetype: str,
     first: int = 0,
     attachments: bool = False,
-    documents: OpenDocuments | None = None,
 ) -> list[Segment]:
     """Page ranges of the paged file ``ref.source_key``, numbered from ``first``; then, for
-    a PDF uploaded (``attachments``), the files attached to it (_attached_files). Opened
-    through ``documents`` when given (see plan_document)."""
+    a PDF uploaded (``attachments``), the files attached to it (_attached_files)."""
     # MuPDF (~30 MB, ~0.1 s) loads only for paged documents; the laptop's segment workers,
     # which import this module, load it only when they handle pages.
     from docproc.extract import pdf
 
     with store.local_copy(ref.source_key, ref.source_version_id) as source:
-        opening = (
-            documents.open(source, filetype)
-            if documents is not None
-            else pdf.open_document(source, filetype)
-        )
-        with opening as document:
+        with pdf.open_document(source, filetype) as document:
             count = int(document.page_count)
             # Looked at in the same opening (a small file's plan opened it twice): a PDF
             # seldom has any, and is opened again to repack them only when it has.
