@@ -1608,11 +1608,12 @@ def tables(size: Size, work: Path, section: Section) -> None:
     from docproc.extract import pdf
 
     prose = text_pdf(work / "text.pdf", pages=size.throughput_pages)
-    seconds = _extraction_seconds(prose, size.throughput_pages, repeats=7)
+    pairs = 7
+    seconds = _extraction_seconds(prose, size.throughput_pages, repeats=pairs)
     section.add(
         "tables.prose_cost",
         f"{size.throughput_pages:,} text pages, extraction time: TABLES=auto vs off "
-        "(one process, in turns, median of 7 pairs)",
+        f"(one process, in turns, {_pairs(pairs)})",
         _paired_ratio(seconds["auto"], seconds["off"]),
         "x",
         target=TABLES_COST,
