@@ -8,6 +8,7 @@ import re
 import tracemalloc
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -15,7 +16,7 @@ from hypothesis import strategies as st
 from benchmarks.generators import page_marker
 from docproc.chunking import tokens
 from docproc.chunking.chunker import Chunker
-from docproc.chunking.packer import TokenPacker, _Layout
+from docproc.chunking.packer import TokenPacker, _Layout, _union
 from docproc.chunking.tokens import encoding, encoding_name_for_model, token_lengths
 from docproc.errors import ConfigurationError
 from docproc.extract.pages import PageText
@@ -231,6 +232,20 @@ def test_a_spans_count_from_the_one_pass_is_its_count_on_its_own(
     layout = _Layout(text, begin, stop, encode, token_lengths(name))
     # When any span is counted, Then the count is the tokenizer's on the span alone
     assert layout.count(start, end) == len(encode(text[start:end]))
+
+
+_SORTED_POSITIONS = st.sets(st.integers(min_value=0, max_value=60), max_size=40).map(
+    lambda found: np.array(sorted(found), dtype=np.int64)
+)
+
+
+@given(_SORTED_POSITIONS, _SORTED_POSITIONS)
+def test_the_union_of_two_levels_cuts_is_every_cut_once_in_order(
+    first: np.ndarray, second: np.ndarray
+):
+    # Given two sorted arrays of distinct cuts (one level's and the next's), sharing some
+    # When they are merged, Then each cut of either is there once, in order
+    assert _union(first, second).tolist() == sorted(set(first.tolist()) | set(second.tolist()))
 
 
 def test_packing_prefers_paragraphs_then_lines_then_sentences():

@@ -223,7 +223,7 @@ class _Layout:
             else np.frombuffer(window.encode("utf-32-le"), dtype=np.uint32)
         )
         tokens = encode(window)
-        self._token_starts = begin + _token_starts(code_points, ascii_only, tokens, token_bytes)
+        self._token_starts = begin + _token_starts(window, ascii_only, tokens, token_bytes)
         paragraphs = begin + _matches(_PARAGRAPH, window)  # few: a regex is cheap enough
         lines = begin + np.flatnonzero(code_points == ord("\n"))
         # A sentence ends at the whitespace after . ! ? ; or : (or after a quote or bracket
@@ -248,7 +248,7 @@ class _Layout:
         cuts = np.array([end], dtype=np.int64)
         self.levels: list[tuple[Positions, Positions]] = []
         for found in (paragraphs, lines, sentences):
-            cuts = np.union1d(cuts, found)
+            cuts = _union(cuts, found)
             self.levels.append((cuts, self.tokens_before(cuts)))
 
     def holds_a_chunk_from(self, start: int, limit: int) -> bool:
@@ -318,21 +318,32 @@ class _Layout:
 
 
 def _token_starts(
-    code_points: npt.NDArray[np.uint8] | npt.NDArray[np.uint32],
-    ascii_only: bool,
-    tokens: list[int],
-    token_bytes: Positions,
+    window: str, ascii_only: bool, tokens: list[int], token_bytes: Positions
 ) -> Positions:
-    """The character offset at which each token starts."""
+    """The character offset in ``window`` at which each of its tokens starts."""
     lengths = token_bytes[np.asarray(tokens, dtype=np.int64)]
     byte_starts = np.cumsum(lengths) - lengths
     if ascii_only:
         return byte_starts
-    # A token may start inside a character (BPE works on bytes): it counts from that one.
-    widths = 1 + (code_points >= 0x80) + (code_points >= 0x800) + (code_points >= 0x10000)
-    char_byte_starts = np.cumsum(widths, dtype=np.int64) - widths
-    starts: Positions = np.searchsorted(char_byte_starts, byte_starts, side="right") - 1
+    # The character each byte of the UTF-8 text is part of (a continuation byte is 10xxxxxx):
+    # a token may start inside a character (BPE works on bytes), and counts from that one.
+    encoded = np.frombuffer(window.encode("utf-8"), dtype=np.uint8)
+    character_of_byte = np.cumsum((encoded & 0xC0) != 0x80, dtype=np.int64) - 1
+    starts: Positions = character_of_byte[byte_starts]
     return starts
+
+
+def _union(first: Positions, second: Positions) -> Positions:
+    """The sorted positions in either of two sorted arrays of distinct positions. np.union1d
+    sorts them anew (as np.unique does); a stable sort of int64 (timsort) finds the two runs
+    and merges them: 0.02 ms where union1d took 0.56 for a window's cuts."""
+    both = np.concatenate((first, second))
+    both.sort(kind="stable")
+    distinct = np.empty(len(both), dtype=np.bool_)
+    distinct[:1] = True
+    np.not_equal(both[1:], both[:-1], out=distinct[1:])
+    union: Positions = both[distinct]
+    return union
 
 
 def _matches(pattern: re.Pattern[str], text: str) -> Positions:
