@@ -540,8 +540,8 @@ def lambda_embedding(size: Size, work: Path, section: Section) -> None:
     _in_flight_rows(
         section, "embedding", label, runs, in_flight, set_by="the default", ratio_at_most=0.5
     )
-    # The offline embedder: only the Qdrant server's round trips wait. One batch hashed while
-    # another is looked up or stored saves at most the server's time: a looser target.
+    # The offline embedder: only the Qdrant server's round trips wait. The next batch hashed
+    # while one is stored saves at most the server's time: a looser target.
     _in_flight_rows(
         section,
         "embedding.hashing",

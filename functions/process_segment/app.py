@@ -9,7 +9,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from docproc import aws
-from docproc.config import SegmentSettings, batches_in_flight, load_settings
+from docproc.config import SegmentSettings, batches_in_flight, embeds_offline, load_settings
 from docproc.handlers import correlate, parse_event
 from docproc.malloc import release_freed_memory
 from docproc.models import SegmentTask
@@ -35,6 +35,7 @@ def dependencies(secrets: aws.Secrets) -> SegmentDeps:
         transcriber=aws.transcriber(settings, secrets),
         embed_batch_size=settings.embed_batch_size,
         batches_in_flight=batches_in_flight(settings, settings),
+        embeds_offline=embeds_offline(settings),
         ocr=settings.ocr_options(),
         tables=settings.tables,
         sparse=make_sparse_encoder(),

@@ -303,7 +303,7 @@ def test_workers_embedding_through_an_api_write_batches_at_once_through_the_serv
         assert set(point_digests(home)) == set(point_ids)
 
 
-def test_the_offline_embedder_overlaps_a_qdrant_servers_round_trips_where_asked(tmp_path: Path):
+def test_the_offline_embedder_only_stores_at_a_qdrant_server_a_batch_at_a_time(tmp_path: Path):
     # Given a text file of many batches, and a Qdrant server that takes a while to answer
     home, notes = tmp_path / "home", tmp_path / "notes.txt"
     notes.write_text(
@@ -311,7 +311,6 @@ def test_the_offline_embedder_overlaps_a_qdrant_servers_round_trips_where_asked(
     )
     with qdrant_server() as qdrant:
         qdrant.points.delay_seconds = 0.05
-        qdrant.points.gather = 2
         settings = {
             "QDRANT_URL": qdrant.url,
             "HASHING_BATCHES_IN_FLIGHT": "2",
@@ -319,11 +318,14 @@ def test_the_offline_embedder_overlaps_a_qdrant_servers_round_trips_where_asked(
             "CHUNK_TOKENS": "64",
             "CHUNK_OVERLAP": "0",
         }
-        # When docproc ingests it with the offline embedder and 2 batches in flight
+        # When docproc ingests it with the offline embedder and 2 batches in flight (the next
+        # hashed while one is stored)
         report = json.loads(run(home, "ingest", str(notes), "--json", **settings).stdout)
-        # Then the server had two requests for points under way at once, never more
+        # Then every request for points was a batch's upsert, in turn: none asked what the
+        # server already held (hashing a batch again costs less than asking)
         assert report["status"] == "complete"
-        assert qdrant.points.most_at_once == 2
+        assert qdrant.points.count == len(qdrant.upserts) == -(-report["chunks_total"] // 4)
+        assert qdrant.points.most_at_once == 1
         # And every chunk of the chunk file is a point
         point_ids = _chunk_point_ids(home)
         assert len(point_ids) == report["chunks_total"] > 3 * 2 * 4

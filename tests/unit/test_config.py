@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from docproc.config import (
+    SERVED_STORE_BATCHES_IN_FLIGHT,
     DeleteSettings,
     FinalizeSettings,
     LocalSettings,
@@ -10,6 +11,7 @@ from docproc.config import (
     PlanSettings,
     SegmentSettings,
     batches_in_flight,
+    embeds_offline,
     load_settings,
 )
 from docproc.errors import ConfigurationError
@@ -100,23 +102,35 @@ def test_a_segment_overlaps_what_waits_on_the_network(env, embedder, variables, 
 
 
 @pytest.mark.parametrize(
-    ("variables", "in_flight"),
+    ("variables", "served", "in_flight"),
     [
-        ({}, 1),
-        ({"HASHING_BATCHES_IN_FLIGHT": "3"}, 1),
-        ({"QDRANT_URL": "http://localhost:6333"}, 1),
-        ({"QDRANT_URL": "http://localhost:6333", "HASHING_BATCHES_IN_FLIGHT": "3"}, 3),
+        ({}, False, 1),
+        ({"HASHING_BATCHES_IN_FLIGHT": "3"}, False, 1),
+        ({}, True, SERVED_STORE_BATCHES_IN_FLIGHT),
+        ({"HASHING_BATCHES_IN_FLIGHT": "3"}, True, SERVED_STORE_BATCHES_IN_FLIGHT),
+        ({"QDRANT_URL": "http://localhost:6333"}, False, 1),
+        ({"QDRANT_URL": "http://localhost:6333", "HASHING_BATCHES_IN_FLIGHT": "3"}, False, 3),
+        ({"QDRANT_URL": "http://localhost:6333", "HASHING_BATCHES_IN_FLIGHT": "3"}, True, 3),
     ],
 )
-def test_the_offline_embedder_on_a_laptop_overlaps_only_a_qdrant_server(
-    env, tmp_path, variables, in_flight
+def test_the_offline_embedder_on_a_laptop_overlaps_a_store_in_another_process(
+    env, tmp_path, variables, served, in_flight
 ):
-    # Given the laptop's settings with the offline embedder: its own store answers without a
-    # network (and the runner serving it shares the cores), a Qdrant server does not
+    # Given the laptop's settings with the offline embedder: its own store in this process
+    # has nothing to wait for; the runner's parent serving it to a worker, or a Qdrant server,
+    # answers each batch in its own time
     env(DOCPROC_HOME=str(tmp_path), **variables)
     settings = load_settings(LocalSettings)
-    # Then only a server's round trips are overlapped, where asked
-    assert batches_in_flight(settings, settings) == in_flight
+    # Then only another process's answers are overlapped: a server's where asked
+    assert batches_in_flight(settings, settings, store_served=served) == in_flight
+    assert SERVED_STORE_BATCHES_IN_FLIGHT > 1
+
+
+@pytest.mark.parametrize(("embedder", "offline"), [("hashing", True), ("openai", False)])
+def test_only_the_hashing_embedder_embeds_offline(env, tmp_path, embedder, offline):
+    env(DOCPROC_HOME=str(tmp_path), EMBEDDER=embedder, OPENAI_API_KEY="sk-test")
+    settings = load_settings(LocalSettings)
+    assert embeds_offline(settings) is offline
 
 
 def test_cloud_segment_worker_needs_a_vector_store(env):

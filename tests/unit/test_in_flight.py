@@ -92,6 +92,42 @@ def test_up_to_the_limit_compute_at_once_and_finish_in_submission_order_on_one_o
     assert len(finishing) == 1 and not finishing & (gate.threads | {thread_name()})
 
 
+def test_computed_in_the_callers_thread_up_to_the_limit_wait_to_be_finished_on_another():
+    # Given a limit of 2, batches computed in the caller's thread (the offline embedder), and
+    # a store that finishes each only when the test lets it
+    stored: list[tuple[int, str]] = []
+    store = Gate()
+    gate = Gate()
+    gate.let_through(1, 2, 3)
+    flight = BatchesInFlight(
+        2,
+        gate.compute,
+        lambda result: stored.append((store.compute(result), thread_name())),
+        compute_in_caller=True,
+    )
+    with flight:
+        # When two are submitted while the first is being stored
+        flight.submit(1)
+        flight.submit(2)
+        # Then both were computed here, at once, and the caller went on
+        assert gate.started == [1, 2] and gate.threads == {thread_name()}
+        wait_until(lambda: store.started == [10])
+        # When a third is submitted, it waits for the oldest to be stored before computing
+        third = threading.Thread(target=flight.submit, args=(3,))
+        third.start()
+        third.join(timeout=0.2)
+        assert third.is_alive() and gate.started == [1, 2]
+        store.let_through(10)
+        third.join(timeout=10)
+        assert not third.is_alive() and gate.started == [1, 2, 3]
+        store.let_through(20, 30)
+
+    # Then each was stored in turn, on one thread that is not the caller's
+    assert [result for result, _ in stored] == [100, 200, 300]
+    storing = {name for _, name in stored}
+    assert len(storing) == 1 and thread_name() not in storing
+
+
 def test_a_failed_batch_raises_at_its_turn_and_nothing_after_it_is_finished():
     # Given batch -2 fails while 1 and 3 succeed
     finished: list[int] = []

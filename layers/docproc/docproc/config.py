@@ -204,9 +204,9 @@ class EmbeddingSettings(EmbeddingModelSettings):
         default=4, validation_alias="OPENAI_REQUESTS_IN_FLIGHT", ge=1, le=32
     )
     # The offline embedder computes in the segment's process: only a Qdrant server's round
-    # trips wait. 2 overlap them (one batch hashed while another is looked up or stored), for
-    # about 20 MB more at the segment's peak (BENCHMARKS.md, Batches in flight): the default, 1,
-    # keeps the lower peak; more add memory, not speed.
+    # trips wait. 2 overlap them (the next batch hashed while one is stored), for a batch more
+    # at the segment's peak (BENCHMARKS.md, Batches in flight): the default, 1, keeps the lower
+    # peak; more add memory, not speed.
     hashing_batches_in_flight: int = Field(
         default=1, validation_alias="HASHING_BATCHES_IN_FLIGHT", ge=1, le=8
     )
@@ -299,14 +299,33 @@ class VectorStoreSettings(_Settings):
     )
 
 
-def batches_in_flight(embedding: EmbeddingSettings, store: VectorStoreSettings) -> int:
-    """Batches a segment embeds and stores at once (docproc.pipeline.in_flight): what waits on
-    the network overlaps. An embeddings API's requests do; with the offline embedder, a Qdrant
-    server's round trips do, and a store in this process (or the laptop runner's, which
-    shares its cores) has none: one batch at a time."""
+# Batches a laptop worker may hash ahead of the store, which the runner's parent holds and
+# writes for every worker. While that process seals its appendable segment (~1 s every 8,192
+# points, holding its interpreter), a worker that stored each batch before hashing the next
+# waited: 100 MB of text on 2 workers left the cores idle a fifth of the time. Four batches
+# (~4 MB each) let them go on: with the look-ups gone (SegmentDeps.embeds_offline), 0.90x the
+# wall time of that command (6 pairs, 0.80-0.94).
+SERVED_STORE_BATCHES_IN_FLIGHT = 4
+
+
+def batches_in_flight(
+    embedding: EmbeddingSettings, store: VectorStoreSettings, store_served: bool = False
+) -> int:
+    """Batches a segment embeds and stores at once (docproc.pipeline.in_flight): what waits
+    overlaps. An embeddings API's requests do; with the offline embedder, a store in another
+    process does: a Qdrant server (HASHING_BATCHES_IN_FLIGHT), the laptop runner's parent
+    serving its workers (``store_served``); a store in this process has nothing to wait for:
+    one batch at a time."""
     if embedding.embedder == "openai":
         return embedding.openai_requests_in_flight
-    return embedding.hashing_batches_in_flight if store.qdrant_url else 1
+    if store.qdrant_url:
+        return embedding.hashing_batches_in_flight
+    return SERVED_STORE_BATCHES_IN_FLIGHT if store_served else 1
+
+
+def embeds_offline(embedding: EmbeddingModelSettings) -> bool:
+    """Whether the embedder computes in the segment's process (SegmentDeps.embeds_offline)."""
+    return embedding.embedder != "openai"
 
 
 class CloudVectorStoreSettings(VectorStoreSettings):

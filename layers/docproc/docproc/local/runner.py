@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from docproc.config import LocalSettings, batches_in_flight
+from docproc.config import LocalSettings, batches_in_flight, embeds_offline
 from docproc.embedding.port import SparseEncoder
 from docproc.errors import DocprocError, VectorStoreBusy
 from docproc.extract.ocr import OcrOptions
@@ -293,7 +293,9 @@ class LocalEnvironment:
         work (docproc.local.workers.pool_size)."""
         return pool_size(segments, alone, os.cpu_count() or 1, self.settings.workers)
 
-    def segment_deps(self, vectors: VectorSink) -> SegmentDeps:
+    def segment_deps(self, vectors: VectorSink, served: bool = False) -> SegmentDeps:
+        """A segment's adapters, writing to ``vectors``: ``served`` when that is the store
+        another process serves (a worker's)."""
         return SegmentDeps(
             store=self.store,
             ledger=self.ledger,
@@ -302,7 +304,8 @@ class LocalEnvironment:
             vectors=vectors,
             transcriber=LazyTranscriber(self._transcriber),
             embed_batch_size=self.settings.embed_batch_size,
-            batches_in_flight=batches_in_flight(self.settings, self.settings),
+            batches_in_flight=batches_in_flight(self.settings, self.settings, served),
+            embeds_offline=embeds_offline(self.settings),
             ocr=self.ocr,
             tables=self.settings.tables,
             # Uploads are read where they lie: a worker keeps its document open.
@@ -359,7 +362,7 @@ def _init_worker(
         # A Qdrant server is shared by every process; the Edge shard is the parent's, which
         # serves it to the workers.
         vectors = env.vectors if authkey is None else RemoteVectorStore(address, authkey)
-        _worker_deps = env.segment_deps(vectors)
+        _worker_deps = env.segment_deps(vectors, served=authkey is not None)
     except Exception as error:  # noqa: BLE001 - handed to every task, see _run_task
         # An initializer that raises breaks the whole pool, and every segment would fail as
         # "BrokenProcessPool": each task raises the real cause instead.

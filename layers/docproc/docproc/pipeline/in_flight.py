@@ -7,9 +7,10 @@ the other, a text segment of thousands of chunks spends most of its (billed) tim
 embedded) on a thread of its own, up to ``limit`` at once, and finished (upserted) on one
 thread of its own, while the segment goes on extracting and chunking the next: the requests
 overlap. The offline embedders and the laptop's store compute in this process, where threads
-would mostly contend for the interpreter: by default they run with a limit of 1, in the
-caller's thread, one batch after another (with a Qdrant server, HASHING_BATCHES_IN_FLIGHT=2
-overlaps its round trips: docproc.config.batches_in_flight).
+would mostly contend for the interpreter: they are computed in the caller's thread
+(``compute_in_caller``), and only finishing overlaps, where the store is another process's (a
+Qdrant server, or the laptop runner's parent serving its workers): the caller hashes the next
+batches while the store writes earlier ones (docproc.config.batches_in_flight).
 
 Batches are finished one at a time, in the order they were submitted. Upserted each on its
 batch's thread, four at once (commit 0d8e54e), the 8 MiB segment of BENCHMARKS.md's Batches
@@ -44,11 +45,18 @@ Result = TypeVar("Result")
 class BatchesInFlight(Generic[Batch, Result]):
     """``compute(batch)`` for up to ``limit`` batches at once, then ``finish(result)`` for each
     in the order submitted: with a limit of 1 in the caller's thread as each is submitted, else
-    on threads (one that finishes, in turn) while the caller goes on."""
+    on threads (one that finishes, in turn) while the caller goes on; with
+    ``compute_in_caller``, each is computed as it is submitted and only finished on the thread."""
 
     def __init__(
-        self, limit: int, compute: Callable[[Batch], Result], finish: Callable[[Result], None]
+        self,
+        limit: int,
+        compute: Callable[[Batch], Result],
+        finish: Callable[[Result], None],
+        compute_in_caller: bool = False,
     ) -> None:
+        """``compute_in_caller``: for work that waits on nothing (threads would only take
+        turns at the interpreter with the caller)."""
         if limit < 1:
             raise ValueError(f"at least one batch must be in flight, not {limit}")
         self._limit = limit
@@ -59,7 +67,10 @@ class BatchesInFlight(Generic[Batch, Result]):
         if limit > 1:
             # Before this process's first thread, in Lambda (docproc.malloc says why)
             share_one_malloc_arena()
-            self._computing = ThreadPoolExecutor(max_workers=limit, thread_name_prefix="compute")
+            if not compute_in_caller:
+                self._computing = ThreadPoolExecutor(
+                    max_workers=limit, thread_name_prefix="compute"
+                )
             self._finishing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="finish")
         # Each batch's finishing, in the order submitted: done once it is finished.
         self._batches: deque[Future[None]] = deque()
@@ -73,12 +84,16 @@ class BatchesInFlight(Generic[Batch, Result]):
         """Start ``batch``: at once when fewer than ``limit`` are unfinished, else once the
         oldest is finished. Batches that are finished are settled on the way (a failed one
         raises its error here)."""
-        if self._computing is None or self._finishing is None:
+        if self._finishing is None:
             self._finish(self._compute(batch))
             return
         while self._batches and (len(self._batches) >= self._limit or self._batches[0].done()):
             self._batches.popleft().result()
-        computed = self._computing.submit(self._compute, batch)
+        if self._computing is None:
+            computed: Future[Result] = Future()
+            computed.set_result(self._compute(batch))
+        else:
+            computed = self._computing.submit(self._compute, batch)
         self._batches.append(self._finishing.submit(self._finish_computed, computed))
 
     def _finish_computed(self, computed: Future[Result]) -> None:
@@ -98,7 +113,7 @@ class BatchesInFlight(Generic[Batch, Result]):
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        if self._computing is None or self._finishing is None:
+        if self._finishing is None:
             return
         try:
             if error is None:
@@ -107,5 +122,6 @@ class BatchesInFlight(Generic[Batch, Result]):
         finally:
             # After an error, what is still under way ends before the error goes on.
             self._dropping = True
-            self._computing.shutdown(wait=True, cancel_futures=True)
+            if self._computing is not None:
+                self._computing.shutdown(wait=True, cancel_futures=True)
             self._finishing.shutdown(wait=True, cancel_futures=True)

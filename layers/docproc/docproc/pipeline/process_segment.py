@@ -140,8 +140,15 @@ class SegmentDeps:
     embed_batch_size: int = 256
     # Batches being embedded and stored at once while the next are read (see
     # pipeline.in_flight): more than 1 only where the waits are a network's (an embeddings
-    # API). ``vectors`` is then called from that many threads at once.
+    # API, a store in another process). ``vectors`` is then called from that many threads at
+    # once.
     batches_in_flight: int = 1
+    # The embedder computes in this process (the offline hashing embedders): each batch is
+    # embedded in the segment's own thread, and without first asking the store which of its
+    # points an earlier attempt stored. Embedding them again takes less than asking; their ids
+    # are deterministic, so they replace themselves. An API's embeddings cost money and rate
+    # limit: those the store holds are not asked for again.
+    embeds_offline: bool = False
     # The BM25 side of hybrid search; None writes dense vectors only.
     sparse: SparseEncoder | None = None
     # Throttled "Document Ingestion Progress" events; None: off.
@@ -239,7 +246,10 @@ def _run(task: SegmentTask, deps: SegmentDeps, attempts: int, started: float) ->
     with (
         deps.store.writer(output_key, "application/x-ndjson") as jsonl,
         BatchesInFlight(
-            deps.batches_in_flight, partial(_staged_points, deps=deps), deps.vectors.upsert
+            deps.batches_in_flight,
+            partial(_staged_points, deps=deps),
+            deps.vectors.upsert,
+            compute_in_caller=deps.embeds_offline,
         ) as storing,
     ):
         for batch in batched(_chunks(task, _pieces(task, deps, heard)), deps.embed_batch_size):
@@ -267,10 +277,13 @@ def _run(task: SegmentTask, deps: SegmentDeps, attempts: int, started: float) ->
 
 def _staged_points(batch: list[Chunk], deps: SegmentDeps) -> list[VectorPoint]:
     """The batch's points to store, staged (searchable only once Finalize publishes the
-    version). After a failure or a kill part-way, what an earlier attempt stored is not redone
-    (a kill leaves no failure record, so the check cannot depend on the attempt)."""
-    stored = deps.vectors.existing([chunk.point_id for chunk in batch])
-    todo = [chunk for chunk in batch if stored.get(chunk.point_id) != chunk.chunk_hash]
+    version). After a failure or a kill part-way, what an earlier attempt stored is not
+    embedded again by an API (a kill leaves no failure record, so the check cannot depend on
+    the attempt); the offline embedder embeds it again (SegmentDeps.embeds_offline)."""
+    todo = batch
+    if not deps.embeds_offline:
+        stored = deps.vectors.existing([chunk.point_id for chunk in batch])
+        todo = [chunk for chunk in batch if stored.get(chunk.point_id) != chunk.chunk_hash]
     return embedded_points(todo, deps.embedder, deps.sparse, visible=False) if todo else []
 
 
