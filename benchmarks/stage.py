@@ -91,7 +91,7 @@ def main(argv: list[str]) -> dict[str, object]:
         # parent), or a Qdrant server.
         if not env.settings.qdrant_url:
             sink, _server = _segment_worker_sink(env)
-            result = process_segment(task, env.segment_deps(sink))
+            result = process_segment(task, env.segment_deps(sink, served=True))
             sink.stop()  # type: ignore[attr-defined]
         else:
             result = process_segment(task, env.segment_deps(env.vectors))
