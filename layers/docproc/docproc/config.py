@@ -316,7 +316,7 @@ def batches_in_flight(
     process does: a Qdrant server (HASHING_BATCHES_IN_FLIGHT), the laptop runner's parent
     serving its workers (``store_served``); a store in this process has nothing to wait for:
     one batch at a time."""
-    if embedding.embedder == "openai":
+    if not embeds_offline(embedding):
         return embedding.openai_requests_in_flight
     if store.qdrant_url:
         return embedding.hashing_batches_in_flight
